@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Messages;
+
+/// <summary>
+/// A <c>struct packet_type</c> registration (S13, S14). <see cref="EtherType"/>
+/// <c>ETH_P_ALL</c> (3) puts the handler on <c>ptype_all</c>: it receives a
+/// read-only copy of every frame. Any other value puts it on <c>ptype_base</c>:
+/// it receives the frames of that EtherType. <see cref="Device"/> null = any device.
+/// The handler receives <see cref="SkbBatch"/> messages.
+/// </summary>
+public sealed record PacketTypeRegistration(ushort EtherType, IActorRef Handler, string? Device = null);
+
+/// <summary><c>dev_add_pack</c>: sent to a host; answered by <see cref="PackChanged"/>.</summary>
+public sealed record DevAddPack(PacketTypeRegistration Registration);
+/// <summary><c>dev_remove_pack</c>: sent to a host; answered by <see cref="PackChanged"/>.</summary>
+public sealed record DevRemovePack(PacketTypeRegistration Registration);
+public sealed record PackChanged(PacketTypeRegistration Registration, bool Added);
+
+/// <summary>What a generic XDP program decided (<c>XDP_*</c>).</summary>
+public enum XdpAction { Aborted = 0, Drop = 1, Pass = 2, Tx = 3, Redirect = 4 }
+
+/// <summary>
+/// A generic XDP program: a data-only description so it can be sent in a
+/// message (no delegates). Rules are tried in order; the first match decides;
+/// none matching gives <see cref="Default"/>.
+/// </summary>
+public sealed record XdpProgram(string Name, ImmutableArray<XdpRule> Rules, XdpAction Default = XdpAction.Pass)
+{
+    public XdpAction Run(ReadOnlySpan<byte> frame, out string? redirectDevice)
+    {
+        foreach (var r in Rules)
+            if (r.Matches(frame)) { redirectDevice = r.RedirectDevice; return r.Action; }
+        redirectDevice = null;
+        return Default;
+    }
+}
+
+/// <summary>A match on the frame's EtherType, IPv4 protocol and UDP/TCP destination port (each optional).</summary>
+public sealed record XdpRule(XdpAction Action, ushort? EtherType = null, byte? IpProtocol = null, ushort? DestinationPort = null,
+    string? RedirectDevice = null)
+{
+    public bool Matches(ReadOnlySpan<byte> frame)
+    {
+        if (!EthernetHeader.TryRead(frame, out var eth)) return false;
+        if (EtherType is { } et && eth.EtherType != et) return false;
+        if (IpProtocol is null && DestinationPort is null) return true;
+        if (eth.EtherType != Packets.EtherType.Ipv4 || !Ipv4Header.TryRead(frame[EthernetHeader.Length..], out var ip)) return false;
+        if (IpProtocol is { } p && ip.Protocol != p) return false;
+        if (DestinationPort is { } port)
+        {
+            var l4 = frame[(EthernetHeader.Length + ip.HeaderLength)..];
+            if (l4.Length < 4 || (l4[2] << 8 | l4[3]) != port) return false;
+        }
+        return true;
+    }
+}
+
+/// <summary>Attach (or with null, detach) a generic XDP program to a device; answered by <see cref="XdpChanged"/>.</summary>
+public sealed record SetXdp(string Device, XdpProgram? Program);
+public sealed record XdpChanged(string Device, string? Program);
+
+/// <summary>Turns the S29 trace points on or off for one host.</summary>
+public sealed record SetTracing(bool Enabled);
+public sealed record TracingSet(bool Enabled);

@@ -1,0 +1,51 @@
+namespace ActorStack.Messages;
+
+/// <summary>
+/// Why a buffer was freed without delivery: Linux's <c>SKB_DROP_REASON_*</c>
+/// names (include/net/dropreason-core.h), plus ActorStack's own reasons for the
+/// simulated hardware and medium, which say so by their <c>Sim</c> prefix.
+/// </summary>
+public enum DropReason
+{
+    NOT_SPECIFIED,
+    NO_SOCKET,
+    PKT_TOO_SMALL,
+    TCP_CSUM,
+    UDP_CSUM,
+    NETFILTER_DROP,
+    OTHERHOST,
+    IP_CSUM,
+    IP_INHDR,
+    IP_NOPROTO,
+    SOCKET_RCVBUFF,
+    SOCKET_BACKLOG,
+    IP_OUTNOROUTES,
+    NEIGH_FAILED,
+    NEIGH_QUEUEFULL,
+    QDISC_DROP,
+    CPU_BACKLOG,
+    XDP,
+    UNHANDLED_PROTO,
+    DEV_READY,
+    FULL_RING,
+    NOMEM,
+    HDR_TRUNC,
+    IP_INADDRERRORS,
+    IP_INNOROUTES,
+    PKT_TOO_BIG,
+    DUP_FRAG,
+    FRAG_REASM_TIMEOUT,
+    QUEUE_PURGE,
+    /// <summary>The NIC's input FIFO overflowed before the frame reached the descriptor ring (<c>rx_fifo_errors</c>).</summary>
+    SIM_NIC_FIFO,
+    /// <summary>The frame was shorter than an Ethernet header or longer than the device accepts (<c>rx_length_errors</c>).</summary>
+    SIM_NIC_LENGTH,
+    /// <summary>The frame was sent into a wire end with nothing attached.</summary>
+    SIM_LINK_UNATTACHED,
+}
+
+/// <summary>Where a drop happened: host, then the device / CPU / layer inside it.</summary>
+public readonly record struct DropSite(DropReason Reason, string Location)
+{
+    public override string ToString() => $"{Reason} at {Location}";
+}

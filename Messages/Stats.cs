@@ -1,0 +1,44 @@
+using System.Collections.Immutable;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Messages;
+
+/// <summary>Asks a host for an immutable snapshot of all its counters; answered by <see cref="HostStats"/>.</summary>
+public sealed record GetStats
+{
+    public static readonly GetStats Instance = new();
+}
+
+/// <summary>The counters of <c>ip -s -s link</c> (<c>struct rtnl_link_stats64</c>).</summary>
+public sealed record LinkCounters(
+    long RxBytes, long RxPackets, long RxErrors, long RxDropped, long RxMissedErrors, long RxFifoErrors,
+    long RxLengthErrors, long RxCrcErrors, long RxNohandler, long Multicast,
+    long TxBytes, long TxPackets, long TxErrors, long TxDropped, long TxCarrierErrors, long Collisions,
+    long CarrierUpCount, long CarrierDownCount);
+
+public sealed record DeviceStats(string Name, int Ifindex, MacAddress Mac, int Mtu, bool Up, string OperState,
+    int RxQueues, int RxRingSize, ImmutableArray<long> IrqsPerQueue, LinkCounters Counters, string? XdpProgram);
+
+/// <summary>One line of <c>/proc/net/softnet_stat</c>.</summary>
+public sealed record SoftnetStat(int Cpu, long Processed, long Dropped, long TimeSqueeze, long ReceivedRps, long FlowLimitCount,
+    int InputQlen, int ProcessQlen)
+{
+    public int BacklogLen => InputQlen + ProcessQlen;
+}
+
+/// <summary>One MIB of <c>/proc/net/snmp</c> or <c>netstat</c> (Ip, IpExt, Udp, …) with Linux's counter names, in Linux's order.</summary>
+public sealed record MibSnapshot(string Name, ImmutableArray<KeyValuePair<string, long>> Counters)
+{
+    public long this[string counter] => Counters.First(c => c.Key == counter).Value;
+}
+
+public sealed record DropCount(DropSite Site, long Packets);
+
+public sealed record HostStats(string Host, long TakenAtTicks, ImmutableArray<DeviceStats> Devices, ImmutableArray<SoftnetStat> Softnet,
+    ImmutableArray<MibSnapshot> Snmp, ImmutableArray<DropCount> Drops, ImmutableArray<SocketInfo> Sockets)
+{
+    public MibSnapshot Mib(string name) => Snmp.First(m => m.Name == name);
+    public DeviceStats Device(string name) => Devices.First(d => d.Name == name);
+    public long DropsOf(DropReason reason) => Drops.Where(d => d.Site.Reason == reason).Sum(d => d.Packets);
+    public long TotalDrops => Drops.Sum(d => d.Packets);
+}
