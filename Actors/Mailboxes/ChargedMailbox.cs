@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Dispatch;
+using Akka.Dispatch.MessageQueues;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Mailboxes;
+
+/// <summary>
+/// A mailbox that plays a bounded kernel queue: the softnet backlog
+/// (<c>input_pkt_queue</c>, packets), a socket's receive queue
+/// (<c>sk_rmem_alloc</c> against <c>sk_rcvbuf</c>, bytes), a NIC's input FIFO.
+/// Items of an <see cref="IChargedMessage"/> are admitted one by one while the
+/// queue's charge is at or under its limit — the same test as Linux's
+/// <c>qlen &lt;= netdev_max_backlog</c> and <c>sk_rmem_alloc &lt;= sk_rcvbuf</c>
+/// — and the rest is dropped and reported through <see cref="ChargedMessageQueue.OnDrop"/>.
+/// A charge stays until the owner releases it (<see cref="ChargedMessageQueue.Uncharge"/>),
+/// as <c>sk_rmem_alloc</c> stays charged until the reader frees the buffer.
+/// Any other message (commands, <c>PoisonPill</c>, <c>Terminated</c>) is never dropped.
+/// </summary>
+public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedMessageQueue>
+{
+    private readonly long _capacity;
+
+    public ChargedMailbox(Settings settings, Akka.Configuration.Config config) : base(settings, config)
+        => _capacity = config.GetLong("capacity", 1000);
+
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new ChargedMessageQueue(_capacity);
+}
+
+public sealed class ChargedMessageQueue(long limit) : IMessageQueue
+{
+    private readonly ConcurrentQueue<Envelope> _queue = new();
+    private long _charge;
+    private long _limit = limit;
+    private long _droppedItems;
+
+    /// <summary>
+    /// Called on the sender's thread with the part of a message that did not fit,
+    /// so the owner can count it under its Linux name. Must be thread-safe.
+    /// </summary>
+    public Action<IChargedMessage>? OnDrop { get; set; }
+
+    public long Limit { get => Volatile.Read(ref _limit); set => Volatile.Write(ref _limit, value); }
+    /// <summary>Current charge: packets or bytes admitted and not yet released.</summary>
+    public long Charge => Volatile.Read(ref _charge);
+    public long DroppedItems => Volatile.Read(ref _droppedItems);
+
+    public bool HasMessages => !_queue.IsEmpty;
+    public int Count => _queue.Count;
+
+    public void Enqueue(IActorRef receiver, Envelope envelope)
+    {
+        if (envelope.Message is IChargedMessage m && m.Count > 0)
+        {
+            int admitted;
+            while (true)
+            {
+                long cur = Volatile.Read(ref _charge), c = cur, lim = Limit;
+                admitted = 0;
+                for (int i = 0; i < m.Count && c <= lim; i++)
+                {
+                    c += m.ChargeOf(i);
+                    admitted++;
+                }
+                if (admitted == 0 || Interlocked.CompareExchange(ref _charge, c, cur) == cur) break;
+            }
+            if (admitted < m.Count)
+            {
+                var dropped = m.Skip(admitted);
+                Interlocked.Add(ref _droppedItems, dropped.Count);
+                OnDrop?.Invoke(dropped);
+                if (admitted == 0) return;
+                envelope = new Envelope(m.Take(admitted), envelope.Sender);
+            }
+        }
+        _queue.Enqueue(envelope);
+    }
+
+    public bool TryDequeue(out Envelope envelope) => _queue.TryDequeue(out envelope);
+
+    /// <summary>Releases charge the owner has consumed (the reader freed the buffers, the backlog was spliced).</summary>
+    public void Uncharge(long units) => Interlocked.Add(ref _charge, -units);
+
+    public void CleanUp(IActorRef owner, IMessageQueue deadletters)
+    {
+        while (TryDequeue(out var env)) deadletters.Enqueue(owner, env);
+    }
+
+    /// <summary>The queue of the actor whose context this is, or null when it runs on another mailbox type.</summary>
+    public static ChargedMessageQueue? Of(IActorContext context)
+        => (context as ActorCell)?.Mailbox.MessageQueue as ChargedMessageQueue;
+}

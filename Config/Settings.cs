@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Config;
+
+/// <summary>The sysctls of one network namespace, with Linux names and defaults.</summary>
+public sealed record SysctlSettings(
+    int NetdevMaxBacklog = 1000,
+    int NetdevBudget = 300,
+    int NetdevBudgetUsecs = 2000,
+    int DevWeight = 64,
+    int RmemDefault = 212992,
+    int RmemMax = 212992,
+    int WmemDefault = 212992,
+    int IpDefaultTtl = 64);
+
+/// <summary>A <c>struct net_device</c>'s configuration (S27) plus the NIC's hardware geometry.</summary>
+public sealed record DeviceSettings(
+    string Name,
+    MacAddress Mac,
+    int Mtu = 1500,
+    int RxRing = 256,
+    int TxRing = 256,
+    int RxBufferSize = 2048,
+    int RxQueues = 1,
+    ImmutableArray<int> RpsCpus = default,
+    ImmutableArray<int> IrqCpus = default,
+    int TxQueueLen = 1000,
+    int RxFifo = 4096,
+    ImmutableArray<Ipv4Prefix> Addresses = default)
+{
+    public ImmutableArray<int> RpsCpus { get; init; } = RpsCpus.IsDefault ? ImmutableArray<int>.Empty : RpsCpus;
+    public ImmutableArray<int> IrqCpus { get; init; } = IrqCpus.IsDefault ? ImmutableArray<int>.Empty : IrqCpus;
+    public ImmutableArray<Ipv4Prefix> Addresses { get; init; } = Addresses.IsDefault ? ImmutableArray<Ipv4Prefix>.Empty : Addresses;
+
+    /// <summary>Largest frame the device accepts: MTU plus the Ethernet header (and a VLAN tag, as most drivers allow).</summary>
+    public int MaxFrame => Mtu + 14 + 4;
+
+    /// <summary>CPU that RX queue <paramref name="queue"/>'s IRQ is bound to.</summary>
+    public int IrqCpuOf(int queue, int cpus) => IrqCpus.Length > queue ? IrqCpus[queue] : queue % cpus;
+}
+
+/// <summary>One host: a network namespace (S28) with its CPUs and devices.</summary>
+public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, ImmutableArray<DeviceSettings> Devices);
+
+/// <summary>A full-duplex cable between two devices.</summary>
+public sealed record WireSettings(string HostA, string DeviceA, string HostB, string DeviceB, TimeSpan Delay)
+{
+    public override string ToString() => $"{HostA}/{DeviceA} <-> {HostB}/{DeviceB}";
+}
+
+public abstract record WorkloadSettings(string Host);
+
+/// <summary>Linux pktgen's parameters (Documentation/networking/pktgen.rst), by their pktgen names.</summary>
+public sealed record PktgenSettings(
+    string Host,
+    string Device,
+    long Count = 1000,          // count: 0 = until stopped
+    int PktSize = 64,           // pkt_size: frame length without FCS
+    long RatePps = 0,           // ratep: packets per second, 0 = as fast as possible
+    int Flows = 1,              // flows
+    int FlowLen = 1,            // flowlen: packets per flow before moving to the next
+    int Burst = 1,              // burst
+    MacAddress SrcMac = default, // src_mac: default the device's MAC
+    MacAddress DstMac = default, // dst_mac
+    Ipv4Address SrcMin = default, Ipv4Address SrcMax = default,
+    Ipv4Address DstMin = default, Ipv4Address DstMax = default,
+    ushort UdpSrcMin = 9, ushort UdpSrcMax = 9,
+    ushort UdpDstMin = 9, ushort UdpDstMax = 9,
+    byte Ttl = 32,
+    int Seed = 1) : WorkloadSettings(Host);
+
+/// <summary>An application that binds a UDP socket and reads it with <c>recvmmsg</c> as fast as it can.</summary>
+public sealed record UdpSinkSettings(string Host, Ipv4Address Address, ushort Port, int Batch = 64, int RcvBuf = 0)
+    : WorkloadSettings(Host);
+
+public sealed record CaptureSettings(bool Enabled, string Host, string Device, string File, int SnapLength);
+
+public sealed record RunSettings(TimeSpan MaxDuration, TimeSpan ProgressInterval, TimeSpan Settle);
+
+/// <summary>Everything a run needs, validated.</summary>
+public sealed record StackSettings(
+    int Seed,
+    ImmutableArray<HostSettings> Hosts,
+    ImmutableArray<WireSettings> Wires,
+    ImmutableArray<WorkloadSettings> Workloads,
+    CaptureSettings Capture,
+    RunSettings Run,
+    bool Trace)
+{
+    public HostSettings Host(string name) => Hosts.First(h => h.Name == name);
+}

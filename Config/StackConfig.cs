@@ -1,0 +1,501 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Reflection;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Config;
+
+/// <summary>
+/// Loads and validates the configuration: the embedded <c>stack.hocon</c>
+/// (every tunable with its Linux default), overridden key by key by a user's
+/// file. A user file that defines <c>actorstack.scenario</c> replaces the whole
+/// default scenario. Every problem is collected and reported together, each
+/// naming its key and the bad value (<see cref="StackConfigException"/>).
+/// </summary>
+public static class StackConfig
+{
+    public const string Root = "actorstack";
+
+    /// <summary>The text of the embedded <c>stack.hocon</c>.</summary>
+    public static string DefaultText { get; } = ReadEmbedded();
+
+    private static string ReadEmbedded()
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("ActorStack.stack.hocon")
+                      ?? throw new InvalidOperationException("stack.hocon is not embedded");
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
+    }
+
+    /// <summary>The Akka configuration for an actor system: the user's text over <c>stack.hocon</c>.</summary>
+    public static Akka.Configuration.Config AkkaConfig(string? userText = null)
+    {
+        var defaults = Akka.Configuration.ConfigurationFactory.ParseString(DefaultText);
+        return string.IsNullOrWhiteSpace(userText)
+            ? defaults
+            : Akka.Configuration.ConfigurationFactory.ParseString(userText).WithFallback(defaults);
+    }
+
+    public static StackSettings LoadFile(string path)
+    {
+        if (!File.Exists(path)) throw new StackConfigException([$"--config {path}: no such file"]);
+        return Load(File.ReadAllText(path), path);
+    }
+
+    public static StackSettings Load(string? userText = null, string origin = "config")
+    {
+        var defaults = ConfigTree.Parse(DefaultText, "stack.hocon");
+        var user = string.IsNullOrWhiteSpace(userText) ? new Dictionary<string, object?>() : ConfigTree.Parse(userText, origin);
+        var r = new Reader();
+
+        var defRoot = (Dictionary<string, object?>)defaults[Root]!;
+        var userRoot = user.TryGetValue(Root, out var ur) ? ur as Dictionary<string, object?> : null;
+        if (user.ContainsKey(Root) && userRoot is null) r.Error(Root, user[Root], "must be an object");
+        userRoot ??= new Dictionary<string, object?>();
+
+        // Unknown top-level keys under actorstack.
+        r.KnownKeys(userRoot, Root, defRoot.Keys);
+
+        // The scenario is replaced whole, never merged with the default one.
+        var scenario = userRoot.TryGetValue("scenario", out var us) ? us : defRoot["scenario"];
+        var tunablesUser = new Dictionary<string, object?>(userRoot);
+        tunablesUser.Remove("scenario");
+        var merged = ConfigTree.Merge(defRoot, tunablesUser);
+
+        // Unknown keys in the tunable sections, checked against stack.hocon's own shape.
+        foreach (var section in new[] { "sysctl", "device-defaults", "host-defaults", "run" })
+        {
+            if (userRoot.TryGetValue(section, out var sec))
+            {
+                if (sec is Dictionary<string, object?> sd)
+                    r.KnownLeaves(sd, $"{Root}.{section}", (Dictionary<string, object?>)defRoot[section]!);
+                else r.Error($"{Root}.{section}", sec, "must be an object");
+            }
+        }
+
+        int seed = r.Int(merged, "seed", Root, int.MinValue, int.MaxValue);
+        var globalSysctl = merged["sysctl"] as Dictionary<string, object?> ?? new();
+        var deviceDefaults = merged["device-defaults"] as Dictionary<string, object?> ?? new();
+        var hostDefaults = merged["host-defaults"] as Dictionary<string, object?> ?? new();
+        var run = merged["run"] as Dictionary<string, object?> ?? new();
+        var runSettings = new RunSettings(
+            r.Duration(run, "max-duration", $"{Root}.run"),
+            r.Duration(run, "progress-interval", $"{Root}.run"),
+            r.Duration(run, "settle", $"{Root}.run"));
+        bool trace = r.Bool(merged, "trace", Root);
+
+        var sp = $"{Root}.scenario";
+        var sc = scenario as Dictionary<string, object?>;
+        if (sc is null) { r.Error(sp, scenario, "must be an object"); sc = new(); }
+        r.KnownKeys(sc, sp, ["hosts", "wires", "workloads", "capture"]);
+
+        var hosts = ReadHosts(r, sc, sp, globalSysctl, deviceDefaults, hostDefaults, defRoot);
+        var wires = ReadWires(r, sc, sp, hosts);
+        var workloads = ReadWorkloads(r, sc, sp, hosts);
+        var capture = ReadCapture(r, sc, sp, hosts);
+
+        if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
+        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace);
+    }
+
+    private static readonly string[] DeviceKeys =
+        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses"];
+
+    private static ImmutableArray<HostSettings> ReadHosts(Reader r, Dictionary<string, object?> sc, string sp,
+        Dictionary<string, object?> globalSysctl, Dictionary<string, object?> deviceDefaults, Dictionary<string, object?> hostDefaults,
+        Dictionary<string, object?> defRoot)
+    {
+        var result = ImmutableArray.CreateBuilder<HostSettings>();
+        if (!sc.TryGetValue("hosts", out var hv) || hv is not Dictionary<string, object?> hosts || hosts.Count == 0)
+        {
+            r.Error($"{sp}.hosts", hv, "must be an object with at least one host");
+            return result.ToImmutable();
+        }
+        var macs = new Dictionary<ulong, string>();
+        int ifindexBase = 0;
+        foreach (var (name, value) in hosts)
+        {
+            var hp = $"{sp}.hosts.{name}";
+            if (!IsName(name)) r.Error(hp, name, "a host name must be letters, digits, '-' or '_'");
+            if (value is not Dictionary<string, object?> h) { r.Error(hp, value, "must be an object"); continue; }
+            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices"]);
+            var hm = ConfigTree.Merge(hostDefaults, h);
+            int cpus = r.Int(hm, "cpus", hp, 1, 64);
+            var sysctlTree = globalSysctl;
+            if (h.TryGetValue("sysctl", out var hs))
+            {
+                if (hs is Dictionary<string, object?> hsd)
+                {
+                    r.KnownLeaves(hsd, $"{hp}.sysctl", (Dictionary<string, object?>)defRoot["sysctl"]!);
+                    sysctlTree = ConfigTree.Merge(globalSysctl, hsd);
+                }
+                else r.Error($"{hp}.sysctl", hs, "must be an object");
+            }
+            var sysctl = ReadSysctl(r, sysctlTree, h.ContainsKey("sysctl") ? $"{hp}.sysctl" : $"{Root}.sysctl");
+            var devices = ImmutableArray.CreateBuilder<DeviceSettings>();
+            if (h.TryGetValue("devices", out var dv) && dv is not Dictionary<string, object?>)
+                r.Error($"{hp}.devices", dv, "must be an object");
+            foreach (var (dname, dval) in dv as Dictionary<string, object?> ?? new())
+            {
+                var dp = $"{hp}.devices.{dname}";
+                if (!IsName(dname) || dname.Length > 15) r.Error(dp, dname, "a device name must be 1-15 letters, digits, '-' or '_' (IFNAMSIZ)");
+                if (dname == "lo") r.Error(dp, dname, "'lo' is the loopback device every host has");
+                if (dval is not Dictionary<string, object?> d) { r.Error(dp, dval, "must be an object"); continue; }
+                r.KnownKeys(d, dp, DeviceKeys);
+                var dm = ConfigTree.Merge(deviceDefaults, d);
+                ifindexBase++;
+                var mac = dm.TryGetValue("mac", out var mv) && mv is string ms
+                    ? r.Mac(ms, $"{dp}.mac")
+                    : new MacAddress(0x02_00_00_00_00_00UL | (ulong)ifindexBase); // locally administered
+                if (mac.IsMulticast) r.Error($"{dp}.mac", mac, "must be a unicast address");
+                if (mac.Value != 0 && !macs.TryAdd(mac.Value, dp)) r.Error($"{dp}.mac", mac, $"already used by {macs[mac.Value]}");
+                var queues = r.Int(dm, "rx-queues", dp, 1, 64);
+                var rps = r.CpuMask(dm, "rps-cpus", dp, cpus);
+                var irq = r.IntList(dm, "irq-cpus", dp, 0, cpus - 1);
+                if (irq.Length > queues) r.Error($"{dp}.irq-cpus", string.Join(",", irq), $"lists {irq.Length} CPUs for {queues} RX queue(s)");
+                var dev = new DeviceSettings(dname, mac,
+                    Mtu: r.Int(dm, "mtu", dp, 68, 65535),
+                    RxRing: r.Int(dm, "rx-ring", dp, 8, 65536),
+                    TxRing: r.Int(dm, "tx-ring", dp, 8, 65536),
+                    RxBufferSize: r.Int(dm, "rx-buffer-size", dp, 256, 65536),
+                    RxQueues: queues,
+                    RpsCpus: rps,
+                    IrqCpus: irq,
+                    TxQueueLen: r.Int(dm, "txqueuelen", dp, 0, 1 << 20),
+                    RxFifo: r.Int(dm, "rx-fifo", dp, 1, 1 << 20),
+                    Addresses: r.Prefixes(dm, "addresses", dp));
+                devices.Add(dev);
+            }
+            result.Add(new HostSettings(name, cpus, sysctl, devices.ToImmutable()));
+        }
+        return result.ToImmutable();
+    }
+
+    private static SysctlSettings ReadSysctl(Reader r, Dictionary<string, object?> t, string p) => new(
+        NetdevMaxBacklog: r.Int(t, "net.core.netdev_max_backlog", p, 1, 1 << 24),
+        NetdevBudget: r.Int(t, "net.core.netdev_budget", p, 1, 1 << 20),
+        NetdevBudgetUsecs: r.Int(t, "net.core.netdev_budget_usecs", p, 1, 1 << 24),
+        DevWeight: r.Int(t, "net.core.dev_weight", p, 1, 1 << 16),
+        RmemDefault: r.Int(t, "net.core.rmem_default", p, 256, int.MaxValue / 2),
+        RmemMax: r.Int(t, "net.core.rmem_max", p, 256, int.MaxValue / 2),
+        WmemDefault: r.Int(t, "net.core.wmem_default", p, 256, int.MaxValue / 2),
+        IpDefaultTtl: r.Int(t, "net.ipv4.ip_default_ttl", p, 1, 255));
+
+    private static ImmutableArray<WireSettings> ReadWires(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts)
+    {
+        var result = ImmutableArray.CreateBuilder<WireSettings>();
+        if (!sc.TryGetValue("wires", out var wv) || wv is null) return result.ToImmutable();
+        if (wv is not List<object?> list) { r.Error($"{sp}.wires", wv, "must be a list"); return result.ToImmutable(); }
+        var used = new Dictionary<string, string>();
+        for (int i = 0; i < list.Count; i++)
+        {
+            var wp = $"{sp}.wires[{i}]";
+            if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object { a, b, delay }"); continue; }
+            r.KnownKeys(w, wp, ["a", "b", "delay"]);
+            var a = Endpoint(r, w, "a", wp, hosts);
+            var b = Endpoint(r, w, "b", wp, hosts);
+            var delay = w.ContainsKey("delay") ? r.Duration(w, "delay", wp) : TimeSpan.Zero;
+            if (a is null || b is null) continue;
+            foreach (var (end, key) in new[] { (a, "a"), (b, "b") })
+            {
+                var id = $"{end.Value.Host}/{end.Value.Device}";
+                if (!used.TryAdd(id, $"{wp}.{key}")) r.Error($"{wp}.{key}", id, $"is already cabled by {used[id]}");
+            }
+            result.Add(new WireSettings(a.Value.Host, a.Value.Device, b.Value.Host, b.Value.Device, delay));
+        }
+        return result.ToImmutable();
+    }
+
+    private static (string Host, string Device)? Endpoint(Reader r, Dictionary<string, object?> w, string key, string wp,
+        ImmutableArray<HostSettings> hosts)
+    {
+        if (!w.TryGetValue(key, out var v) || v is not string s) { r.Error($"{wp}.{key}", v, "must be \"host/device\""); return null; }
+        var parts = s.Split('/');
+        if (parts.Length != 2) { r.Error($"{wp}.{key}", s, "must be \"host/device\""); return null; }
+        var host = hosts.FirstOrDefault(h => h.Name == parts[0]);
+        if (host is null) { r.Error($"{wp}.{key}", s, $"unknown host '{parts[0]}'"); return null; }
+        if (host.Devices.All(d => d.Name != parts[1])) { r.Error($"{wp}.{key}", s, $"host '{parts[0]}' has no device '{parts[1]}'"); return null; }
+        return (parts[0], parts[1]);
+    }
+
+    private static readonly string[] PktgenKeys =
+    [
+        "type", "host", "device", "count", "pkt_size", "ratep", "flows", "flowlen", "burst", "src_mac", "dst_mac",
+        "src_min", "src_max", "dst_min", "dst_max", "udp_src_min", "udp_src_max", "udp_dst_min", "udp_dst_max", "ttl"
+    ];
+
+    private static ImmutableArray<WorkloadSettings> ReadWorkloads(Reader r, Dictionary<string, object?> sc, string sp,
+        ImmutableArray<HostSettings> hosts)
+    {
+        var result = ImmutableArray.CreateBuilder<WorkloadSettings>();
+        if (!sc.TryGetValue("workloads", out var wv) || wv is null) return result.ToImmutable();
+        if (wv is not List<object?> list) { r.Error($"{sp}.workloads", wv, "must be a list"); return result.ToImmutable(); }
+        for (int i = 0; i < list.Count; i++)
+        {
+            var wp = $"{sp}.workloads[{i}]";
+            if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object"); continue; }
+            var type = w.TryGetValue("type", out var t) ? t as string : null;
+            var hostName = w.TryGetValue("host", out var hn) ? hn as string : null;
+            var host = hosts.FirstOrDefault(h => h.Name == hostName);
+            if (host is null) r.Error($"{wp}.host", hostName, "unknown host");
+            switch (type)
+            {
+                case "pktgen":
+                {
+                    r.KnownKeys(w, wp, PktgenKeys);
+                    var devName = w.TryGetValue("device", out var dn) ? dn as string : null;
+                    var dev = host?.Devices.FirstOrDefault(d => d.Name == devName);
+                    if (host is not null && dev is null) r.Error($"{wp}.device", devName, $"host '{hostName}' has no such device");
+                    var src = dev?.Addresses.FirstOrDefault().Address ?? Ipv4Address.Any;
+                    var srcMin = w.ContainsKey("src_min") ? r.Address(w, "src_min", wp) : src;
+                    var dstMin = r.Address(w, "dst_min", wp);
+                    var p = new PktgenSettings(hostName ?? "", devName ?? "",
+                        Count: r.Long(w, "count", wp, 0, long.MaxValue, 1000),
+                        PktSize: r.Int(w, "pkt_size", wp, 60, 9018, 64),
+                        RatePps: r.Long(w, "ratep", wp, 0, 1_000_000_000, 0),
+                        Flows: r.Int(w, "flows", wp, 1, 65536, 1),
+                        FlowLen: r.Int(w, "flowlen", wp, 1, int.MaxValue, 1),
+                        Burst: r.Int(w, "burst", wp, 1, 1024, 1),
+                        SrcMac: w.ContainsKey("src_mac") ? r.Mac(w["src_mac"] as string ?? "", $"{wp}.src_mac") : dev?.Mac ?? default,
+                        DstMac: w.ContainsKey("dst_mac") ? r.Mac(w["dst_mac"] as string ?? "", $"{wp}.dst_mac") : MacAddress.Broadcast,
+                        SrcMin: srcMin,
+                        SrcMax: w.ContainsKey("src_max") ? r.Address(w, "src_max", wp) : srcMin,
+                        DstMin: dstMin,
+                        DstMax: w.ContainsKey("dst_max") ? r.Address(w, "dst_max", wp) : dstMin,
+                        UdpSrcMin: (ushort)r.Int(w, "udp_src_min", wp, 0, 65535, 9),
+                        UdpSrcMax: (ushort)r.Int(w, "udp_src_max", wp, 0, 65535, w.ContainsKey("udp_src_min") ? r.Int(w, "udp_src_min", wp, 0, 65535, 9) : 9),
+                        UdpDstMin: (ushort)r.Int(w, "udp_dst_min", wp, 0, 65535, 9),
+                        UdpDstMax: (ushort)r.Int(w, "udp_dst_max", wp, 0, 65535, w.ContainsKey("udp_dst_min") ? r.Int(w, "udp_dst_min", wp, 0, 65535, 9) : 9),
+                        Ttl: (byte)r.Int(w, "ttl", wp, 1, 255, 32));
+                    if (p.SrcMin.Value > p.SrcMax.Value) r.Error($"{wp}.src_max", p.SrcMax, "is below src_min");
+                    if (p.DstMin.Value > p.DstMax.Value) r.Error($"{wp}.dst_max", p.DstMax, "is below dst_min");
+                    if (p.UdpSrcMin > p.UdpSrcMax) r.Error($"{wp}.udp_src_max", p.UdpSrcMax, "is below udp_src_min");
+                    if (p.UdpDstMin > p.UdpDstMax) r.Error($"{wp}.udp_dst_max", p.UdpDstMax, "is below udp_dst_min");
+                    if (dev is not null && p.PktSize > dev.MaxFrame) r.Error($"{wp}.pkt_size", p.PktSize, $"exceeds {devName}'s MTU {dev.Mtu} plus headers");
+                    result.Add(p);
+                    break;
+                }
+                case "udp-sink":
+                {
+                    r.KnownKeys(w, wp, ["type", "host", "bind", "batch", "rcvbuf"]);
+                    var bind = w.TryGetValue("bind", out var b) ? b as string : null;
+                    Ipv4Address addr = default;
+                    ushort port = 0;
+                    var colon = bind?.LastIndexOf(':') ?? -1;
+                    if (bind is null || colon < 0 || !Ipv4Address.TryParse(bind[..colon], out addr)
+                        || !ushort.TryParse(bind[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port == 0)
+                        r.Error($"{wp}.bind", bind, "must be \"address:port\" with a port 1-65535");
+                    result.Add(new UdpSinkSettings(hostName ?? "", addr, port,
+                        Batch: r.Int(w, "batch", wp, 1, 1024, 64),
+                        RcvBuf: r.Int(w, "rcvbuf", wp, 0, int.MaxValue / 2, 0)));
+                    break;
+                }
+                default:
+                    r.Error($"{wp}.type", type, "unknown workload type (known: pktgen, udp-sink)");
+                    break;
+            }
+        }
+        return result.ToImmutable();
+    }
+
+    private static CaptureSettings ReadCapture(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts)
+    {
+        var cp = $"{sp}.capture";
+        if (!sc.TryGetValue("capture", out var cv) || cv is null) return new CaptureSettings(false, "", "any", "", 262144);
+        if (cv is not Dictionary<string, object?> c) { r.Error(cp, cv, "must be an object"); return new CaptureSettings(false, "", "any", "", 262144); }
+        r.KnownKeys(c, cp, ["enabled", "host", "device", "file", "snaplen"]);
+        var enabled = !c.ContainsKey("enabled") || r.Bool(c, "enabled", cp);
+        var host = c.TryGetValue("host", out var h) ? h as string ?? "" : "";
+        var device = c.TryGetValue("device", out var d) ? d as string ?? "any" : "any";
+        var file = c.TryGetValue("file", out var f) ? f as string ?? "" : "";
+        if (enabled)
+        {
+            var hs = hosts.FirstOrDefault(x => x.Name == host);
+            if (hs is null) r.Error($"{cp}.host", host, "unknown host");
+            else if (device != "any" && hs.Devices.All(x => x.Name != device)) r.Error($"{cp}.device", device, $"host '{host}' has no such device");
+            if (file.Length == 0) r.Error($"{cp}.file", file, "must name a file");
+        }
+        return new CaptureSettings(enabled, host, device, file, c.ContainsKey("snaplen") ? r.Int(c, "snaplen", cp, 64, 262144) : 262144);
+    }
+
+    private static bool IsName(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_');
+
+    /// <summary>Typed reads that record an error (key and bad value) instead of throwing.</summary>
+    private sealed class Reader
+    {
+        public List<string> Errors { get; } = new();
+
+        public void Error(string path, object? value, string message)
+            => Errors.Add($"{path} = {Show(value)}: {message}");
+
+        private static string Show(object? v) => v switch
+        {
+            null => "(missing)",
+            string s => $"\"{s}\"",
+            Dictionary<string, object?> => "{…}",
+            List<object?> l => $"[{l.Count} items]",
+            _ => v.ToString() ?? "",
+        };
+
+        public void KnownKeys(Dictionary<string, object?> d, string path, IEnumerable<string> known)
+        {
+            var set = known.ToHashSet();
+            foreach (var k in d.Keys.Where(k => !set.Contains(k)))
+                Errors.Add($"{path}.{k}: unknown key{Suggest(k, set)}");
+        }
+
+        public void KnownLeaves(Dictionary<string, object?> d, string path, Dictionary<string, object?> shape)
+        {
+            var known = ConfigTree.LeafPaths(shape).ToHashSet();
+            foreach (var leaf in ConfigTree.LeafPaths(d).Where(l => !known.Contains(l)))
+                Errors.Add($"{path}.{leaf}: unknown key{Suggest(leaf, known)}");
+        }
+
+        private static string Suggest(string k, IEnumerable<string> known)
+        {
+            var best = known.Select(c => (c, d: Distance(k, c))).OrderBy(x => x.d).FirstOrDefault();
+            return best.c is not null && best.d <= Math.Max(2, k.Length / 3) ? $" (did you mean '{best.c}'?)" : $" (known: {string.Join(", ", known)})";
+        }
+
+        private static int Distance(string a, string b)
+        {
+            var dp = new int[a.Length + 1, b.Length + 1];
+            for (int i = 0; i <= a.Length; i++) dp[i, 0] = i;
+            for (int j = 0; j <= b.Length; j++) dp[0, j] = j;
+            for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                dp[i, j] = Math.Min(Math.Min(dp[i - 1, j] + 1, dp[i, j - 1] + 1), dp[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            return dp[a.Length, b.Length];
+        }
+
+        private object? Leaf(Dictionary<string, object?> d, string key) => ConfigTree.Get(d, key);
+
+        public int Int(Dictionary<string, object?> d, string key, string path, int min, int max, int? def = null)
+            => (int)Long(d, key, path, min, max, def);
+
+        public long Long(Dictionary<string, object?> d, string key, string path, long min, long max, long? def = null)
+        {
+            var v = Leaf(d, key);
+            if (v is null && def is not null) return def.Value;
+            if (v is not string s || !long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            {
+                Error($"{path}.{key}", v, "must be an integer");
+                return def ?? min;
+            }
+            if (n < min || n > max)
+            {
+                Error($"{path}.{key}", v, $"must be between {min} and {max}");
+                return def ?? Math.Clamp(n, min, max);
+            }
+            return n;
+        }
+
+        public bool Bool(Dictionary<string, object?> d, string key, string path)
+        {
+            var v = Leaf(d, key) as string;
+            switch (v?.ToLowerInvariant())
+            {
+                case "on" or "true" or "yes": return true;
+                case "off" or "false" or "no": return false;
+                default: Error($"{path}.{key}", v, "must be on/off (true/false)"); return false;
+            }
+        }
+
+        public TimeSpan Duration(Dictionary<string, object?> d, string key, string path)
+        {
+            var v = Leaf(d, key);
+            if (v is string s && TryDuration(s, out var t)) return t;
+            Error($"{path}.{key}", v, "must be a duration such as 500ms, 2s or 1m");
+            return TimeSpan.Zero;
+        }
+
+        public static bool TryDuration(string s, out TimeSpan t)
+        {
+            t = default;
+            s = s.Trim();
+            int i = 0;
+            while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '.')) i++;
+            if (i == 0 || !double.TryParse(s[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0) return false;
+            double ticksPer = s[i..].Trim() switch
+            {
+                "ns" or "nanosecond" or "nanoseconds" => 0.01,
+                "us" or "µs" or "microsecond" or "microseconds" => 10,
+                "" or "ms" or "millisecond" or "milliseconds" => TimeSpan.TicksPerMillisecond,
+                "s" or "second" or "seconds" => TimeSpan.TicksPerSecond,
+                "m" or "minute" or "minutes" => TimeSpan.TicksPerMinute,
+                "h" or "hour" or "hours" => TimeSpan.TicksPerHour,
+                _ => -1,
+            };
+            if (ticksPer < 0) return false;
+            t = TimeSpan.FromTicks((long)Math.Round(n * ticksPer));
+            return true;
+        }
+
+        public MacAddress Mac(string s, string path)
+        {
+            if (MacAddress.TryParse(s, out var m)) return m;
+            Error(path, s, "must be a MAC address like 02:00:00:00:00:01");
+            return default;
+        }
+
+        public Ipv4Address Address(Dictionary<string, object?> d, string key, string path)
+        {
+            var v = Leaf(d, key);
+            if (v is string s && Ipv4Address.TryParse(s, out var a)) return a;
+            Error($"{path}.{key}", v, "must be an IPv4 address");
+            return default;
+        }
+
+        public ImmutableArray<Ipv4Prefix> Prefixes(Dictionary<string, object?> d, string key, string path)
+        {
+            var v = Leaf(d, key);
+            if (v is null) return ImmutableArray<Ipv4Prefix>.Empty;
+            if (v is not List<object?> l) { Error($"{path}.{key}", v, "must be a list of \"a.b.c.d/len\""); return ImmutableArray<Ipv4Prefix>.Empty; }
+            var b = ImmutableArray.CreateBuilder<Ipv4Prefix>();
+            for (int i = 0; i < l.Count; i++)
+            {
+                if (l[i] is string s && Ipv4Prefix.TryParse(s, out var p) && !p.Address.IsAny && !p.Address.IsMulticast) b.Add(p);
+                else Error($"{path}.{key}[{i}]", l[i], "must be a unicast IPv4 address with prefix length, like 10.0.0.1/24");
+            }
+            return b.ToImmutable();
+        }
+
+        public ImmutableArray<int> IntList(Dictionary<string, object?> d, string key, string path, int min, int max)
+        {
+            var v = Leaf(d, key);
+            if (v is null) return ImmutableArray<int>.Empty;
+            if (v is not List<object?> l) { Error($"{path}.{key}", v, "must be a list of integers"); return ImmutableArray<int>.Empty; }
+            var b = ImmutableArray.CreateBuilder<int>();
+            for (int i = 0; i < l.Count; i++)
+            {
+                if (l[i] is string s && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) b.Add(n);
+                else Error($"{path}.{key}[{i}]", l[i], $"must be an integer between {min} and {max}");
+            }
+            return b.ToImmutable();
+        }
+
+        /// <summary>A sysfs CPU mask such as "3" or "ffffffff,00000001" (32-bit words, most significant first).</summary>
+        public ImmutableArray<int> CpuMask(Dictionary<string, object?> d, string key, string path, int cpus)
+        {
+            var v = Leaf(d, key);
+            var s = v as string;
+            if (s is null) { Error($"{path}.{key}", v, "must be a hex CPU mask such as \"3\""); return ImmutableArray<int>.Empty; }
+            var words = s.Split(',');
+            var b = ImmutableArray.CreateBuilder<int>();
+            for (int w = 0; w < words.Length; w++)
+            {
+                if (words[w].Length is 0 or > 8 || !uint.TryParse(words[w], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var bits))
+                {
+                    Error($"{path}.{key}", s, "must be a hex CPU mask such as \"3\"");
+                    return ImmutableArray<int>.Empty;
+                }
+                int baseCpu = (words.Length - 1 - w) * 32;
+                for (int bit = 0; bit < 32; bit++)
+                    if ((bits >> bit & 1) != 0) b.Add(baseCpu + bit);
+            }
+            b.Sort();
+            if (b.Any(c => c >= cpus)) Error($"{path}.{key}", s, $"names CPU {b.Max()} but the host has {cpus} CPU(s)");
+            return b.ToImmutable();
+        }
+    }
+}
