@@ -57,6 +57,6 @@ public static class Rps
         }
         var groups = new uint[max < 0 ? 1 : max / 32 + 1];
         foreach (var c in cpus) groups[c / 32] |= 1u << (c % 32);
-        return string.Join(",", groups.Reverse().Select(g => g.ToString("x8", CultureInfo.InvariantCulture)));
+        return string.Join(",", Enumerable.Reverse(groups).Select(g => g.ToString("x8", CultureInfo.InvariantCulture)));
     }
 }
