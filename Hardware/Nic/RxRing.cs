@@ -1,0 +1,135 @@
+namespace ActorStack.Hardware.Nic;
+
+/// <summary>
+/// A bounded RX descriptor ring as igb keeps it (<c>struct igb_ring</c>): the hardware DMA-writes each
+/// frame into free descriptors at <c>next_to_use</c>, the driver's <c>igb_clean_rx_irq</c> takes them
+/// back at <c>next_to_clean</c>. A frame longer than one descriptor buffer spans several descriptors;
+/// every one but the last is "non-EOP" (<c>igb_is_non_eop</c>).
+/// <para>
+/// Contract: a frame is written whole or not at all (no partial frames are ever visible), so
+/// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. Each frame
+/// costs exactly one allocation (its <c>byte[]</c>); descriptors only record their slice of it.
+/// Not thread-safe: the owning driver actor is the only caller.
+/// </para>
+/// </summary>
+public sealed class RxRing
+{
+    /// <summary>igb's default RX ring size (<c>IGB_DEFAULT_RXD</c>; <c>ethtool -g</c> "RX").</summary>
+    public const int DefaultDescriptors = 256;
+    /// <summary>igb's default descriptor buffer size (<c>IGB_RXBUFFER_2048</c>).</summary>
+    public const int DefaultBufferSize = 2048;
+
+    private struct Descriptor
+    {
+        public byte[]? Buffer;      // the frame this descriptor holds a slice of
+        public int Offset;
+        public int Length;
+        public bool Eop;            // E1000_RXD_STAT_EOP: last descriptor of the frame
+        public long TstampTicks;    // set on the first descriptor of the frame
+    }
+
+    private readonly Descriptor[] _ring;
+    private int _nextToUse;         // hardware writes here
+    private int _nextToClean;       // driver cleans from here
+    private int _used;
+    private int _pendingFrames;
+
+    public RxRing(int descriptors = DefaultDescriptors, int bufferSize = DefaultBufferSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(descriptors, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        _ring = new Descriptor[descriptors];
+        BufferSize = bufferSize;
+    }
+
+    /// <summary>Number of descriptors (<c>ring->count</c>).</summary>
+    public int Size => _ring.Length;
+    /// <summary>Bytes one descriptor buffer holds (<c>igb_rx_bufsz</c>).</summary>
+    public int BufferSize { get; }
+    /// <summary>Descriptors the hardware may still write (<c>igb_desc_unused</c>).</summary>
+    public int FreeDescriptors => _ring.Length - _used;
+    public int UsedDescriptors => _used;
+    /// <summary>Complete frames waiting for the driver's poll.</summary>
+    public int PendingFrames => _pendingFrames;
+    /// <summary>Descriptors ever filled by the hardware (a frame of n descriptors adds n).</summary>
+    public long DescriptorsUsedTotal { get; private set; }
+    /// <summary>Frames ever accepted by <see cref="TryDmaWrite"/>.</summary>
+    public long FramesWrittenTotal { get; private set; }
+
+    /// <summary>Descriptors a frame of <paramref name="length"/> bytes needs: ceil(length / BufferSize), at least 1.</summary>
+    public int DescriptorsFor(int length) => length <= BufferSize ? 1 : (int)(((long)length + BufferSize - 1) / BufferSize);
+
+    /// <summary>
+    /// The device's DMA write of one received frame. Returns false, writing nothing, when fewer free
+    /// descriptors remain than the frame needs: the hardware drops it and the caller counts
+    /// <c>rx_missed_errors</c> (<c>E1000_MPC</c>, drop reason FULL_RING). The frame is copied once.
+    /// </summary>
+    public bool TryDmaWrite(ReadOnlySpan<byte> frame, long tstampTicks)
+    {
+        int needed = DescriptorsFor(frame.Length);
+        if (needed > FreeDescriptors) return false;
+
+        var data = frame.ToArray();
+        int offset = 0;
+        for (int i = 0; i < needed; i++)
+        {
+            ref var d = ref _ring[_nextToUse];
+            int len = Math.Min(BufferSize, data.Length - offset);
+            d.Buffer = data;
+            d.Offset = offset;
+            d.Length = len;
+            d.Eop = i == needed - 1;
+            d.TstampTicks = i == 0 ? tstampTicks : 0;
+            offset += len;
+            if (++_nextToUse == _ring.Length) _nextToUse = 0;
+        }
+        _used += needed;
+        _pendingFrames++;
+        DescriptorsUsedTotal += needed;
+        FramesWrittenTotal++;
+        return true;
+    }
+
+    /// <summary>
+    /// The driver side (<c>igb_clean_rx_irq</c>): takes the oldest complete frame, walking non-EOP
+    /// descriptors up to the EOP one and freeing (replenishing, <c>igb_alloc_rx_buffers</c>) each.
+    /// Returns the array the frame was DMA-written into, without copying it again; the ring keeps no
+    /// reference to it afterwards. False when the ring holds no frame.
+    /// </summary>
+    public bool TryTakeFrame(out byte[] frame, out long tstampTicks, out int descriptors)
+    {
+        frame = Array.Empty<byte>();
+        tstampTicks = 0;
+        descriptors = 0;
+        if (_pendingFrames == 0) return false;
+
+        tstampTicks = _ring[_nextToClean].TstampTicks;
+        frame = _ring[_nextToClean].Buffer!;
+        bool eop;
+        do
+        {
+            ref var d = ref _ring[_nextToClean];
+            eop = d.Eop;
+            d = default;
+            descriptors++;
+            if (++_nextToClean == _ring.Length) _nextToClean = 0;
+        } while (!eop); // igb_is_non_eop: keep fetching until the end of packet
+        _used -= descriptors;
+        _pendingFrames--;
+        return true;
+    }
+
+    /// <summary>
+    /// Drops everything in the ring, as a device reset (<c>igb_reset</c> / <c>igb_clean_rx_ring</c>) does.
+    /// Returns the number of frames dropped.
+    /// </summary>
+    public int Reset()
+    {
+        int dropped = _pendingFrames;
+        Array.Clear(_ring);
+        _nextToUse = _nextToClean = _used = _pendingFrames = 0;
+        return dropped;
+    }
+
+    public override string ToString() => $"RxRing(size={Size}, buf={BufferSize}, used={_used}, frames={_pendingFrames})";
+}

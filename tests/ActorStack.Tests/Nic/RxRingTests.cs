@@ -1,0 +1,159 @@
+using ActorStack.Hardware.Nic;
+
+namespace ActorStack.Tests.Nic;
+
+public class RxRingTests
+{
+    private static byte[] Frame(int len, int seed)
+    {
+        var f = new byte[len];
+        new Random(seed).NextBytes(f);
+        return f;
+    }
+
+    [Fact]
+    public void RxRing_DefaultRingSmallFrames_TakesExactly256AndRefuses257th()
+    {
+        var ring = new RxRing(256, 2048);
+        for (int i = 0; i < 256; i++)
+            Assert.True(ring.TryDmaWrite(Frame(64, i), i), $"frame {i}");
+        Assert.False(ring.TryDmaWrite(Frame(64, 999), 999));
+        Assert.Equal(0, ring.FreeDescriptors);
+        Assert.Equal(256, ring.UsedDescriptors);
+        Assert.Equal(256, ring.PendingFrames);
+        Assert.Equal(256, ring.FramesWrittenTotal);
+    }
+
+    [Fact]
+    public void RxRing_FrameOfExactlyOneBuffer_UsesOneDescriptor()
+    {
+        var ring = new RxRing(8, 2048);
+        Assert.True(ring.TryDmaWrite(new byte[2048], 0));
+        Assert.Equal(1, ring.UsedDescriptors);
+        Assert.True(ring.TryDmaWrite(new byte[2049], 0));
+        Assert.Equal(3, ring.UsedDescriptors);
+    }
+
+    [Fact]
+    public void RxRing_Jumbo9000_UsesFiveDescriptorsAndComesBackIdentical()
+    {
+        var ring = new RxRing(256, 2048);
+        var jumbo = Frame(9000, 42);
+        Assert.True(ring.TryDmaWrite(jumbo, 12345));
+        Assert.Equal(5, ring.UsedDescriptors);
+        Assert.Equal(251, ring.FreeDescriptors);
+        Assert.Equal(1, ring.PendingFrames);
+
+        Assert.True(ring.TryTakeFrame(out var got, out var ts, out var descs));
+        Assert.Equal(jumbo, got);
+        Assert.Equal(12345, ts);
+        Assert.Equal(5, descs);
+        Assert.Equal(0, ring.UsedDescriptors);
+        Assert.Equal(0, ring.PendingFrames);
+        Assert.False(ring.TryTakeFrame(out _, out _, out _));
+    }
+
+    [Fact]
+    public void RxRing_NearlyFull_RefusesJumboButAcceptsSmallFrame()
+    {
+        var ring = new RxRing(16, 2048);
+        for (int i = 0; i < 12; i++) Assert.True(ring.TryDmaWrite(Frame(100, i), i));
+        Assert.Equal(4, ring.FreeDescriptors);
+
+        Assert.False(ring.TryDmaWrite(Frame(9000, 7), 100)); // needs 5
+        Assert.Equal(4, ring.FreeDescriptors);                 // nothing written
+        Assert.Equal(12, ring.PendingFrames);
+
+        Assert.True(ring.TryDmaWrite(Frame(8192, 8), 101));   // exactly 4
+        Assert.Equal(0, ring.FreeDescriptors);
+        Assert.False(ring.TryDmaWrite(Frame(60, 9), 102));
+        Assert.Equal(13, ring.PendingFrames);
+    }
+
+    [Fact]
+    public void RxRing_MixedSizesAcrossWrap_ComeOutInFifoOrder()
+    {
+        var ring = new RxRing(16, 2048);
+        var rnd = new Random(7);
+        var expected = new Queue<(byte[] Frame, long Ts, int Descs)>();
+        long ts = 0;
+        int taken = 0;
+        for (int round = 0; round < 200; round++)
+        {
+            int len = rnd.Next(3) switch { 0 => 60, 1 => rnd.Next(61, 2048 * 3), _ => 9000 };
+            var f = Frame(len, round);
+            int descs = ring.DescriptorsFor(len);
+            bool fits = descs <= ring.FreeDescriptors;
+            Assert.Equal(fits, ring.TryDmaWrite(f, ++ts));
+            if (fits) expected.Enqueue((f, ts, descs));
+            if (rnd.Next(2) == 0 || !fits)
+            {
+                while (expected.Count > rnd.Next(3))
+                {
+                    var e = expected.Dequeue();
+                    Assert.True(ring.TryTakeFrame(out var got, out var gotTs, out var gotDescs));
+                    Assert.Equal(e.Frame, got);
+                    Assert.Equal(e.Ts, gotTs);
+                    Assert.Equal(e.Descs, gotDescs);
+                    taken++;
+                }
+            }
+            Assert.Equal(expected.Count, ring.PendingFrames);
+            Assert.Equal(expected.Sum(e => e.Descs), ring.UsedDescriptors);
+        }
+        Assert.True(taken > 50, $"only {taken} frames taken");
+    }
+
+    [Fact]
+    public void RxRing_TakeFrame_ReturnsTheDmaBufferWithoutAnotherCopy()
+    {
+        var ring = new RxRing(4, 2048);
+        var src = Frame(100, 1);
+        ring.TryDmaWrite(src, 0);
+        src[0] ^= 0xFF; // the ring copied at DMA time, so the sender's buffer is not shared
+        Assert.True(ring.TryTakeFrame(out var got, out _, out _));
+        Assert.NotSame(src, got);
+        Assert.Equal(100, got.Length);
+        Assert.Equal((byte)(src[0] ^ 0xFF), got[0]);
+    }
+
+    [Fact]
+    public void RxRing_Reset_DropsAllFramesAndReturnsCount()
+    {
+        var ring = new RxRing(32, 2048);
+        ring.TryDmaWrite(Frame(60, 1), 1);
+        ring.TryDmaWrite(Frame(9000, 2), 2);
+        ring.TryDmaWrite(Frame(3000, 3), 3);
+        Assert.Equal(8, ring.UsedDescriptors);
+
+        Assert.Equal(3, ring.Reset());
+        Assert.Equal(0, ring.PendingFrames);
+        Assert.Equal(32, ring.FreeDescriptors);
+        Assert.False(ring.TryTakeFrame(out _, out _, out _));
+        Assert.Equal(0, ring.Reset());
+
+        // the ring is usable after the reset
+        var f = Frame(500, 4);
+        Assert.True(ring.TryDmaWrite(f, 4));
+        Assert.True(ring.TryTakeFrame(out var got, out var ts, out _));
+        Assert.Equal(f, got);
+        Assert.Equal(4, ts);
+    }
+
+    [Fact]
+    public void RxRing_FrameLargerThanWholeRing_IsAlwaysRefused()
+    {
+        var ring = new RxRing(4, 2048);
+        Assert.False(ring.TryDmaWrite(new byte[4 * 2048 + 1], 0));
+        Assert.Equal(4, ring.FreeDescriptors);
+        Assert.True(ring.TryDmaWrite(new byte[4 * 2048], 0));
+        Assert.Equal(0, ring.FreeDescriptors);
+    }
+
+    [Fact]
+    public void RxRing_ZeroDescriptors_ThrowsAtConstruction()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RxRing(0, 2048));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RxRing(256, 0));
+    }
+}
