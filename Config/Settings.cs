@@ -51,24 +51,8 @@ public sealed record WireSettings(string HostA, string DeviceA, string HostB, st
 
 public abstract record WorkloadSettings(string Host);
 
-/// <summary>Linux pktgen's parameters (Documentation/networking/pktgen.rst), by their pktgen names.</summary>
-public sealed record PktgenSettings(
-    string Host,
-    string Device,
-    long Count = 1000,          // count: 0 = until stopped
-    int PktSize = 64,           // pkt_size: frame length without FCS
-    long RatePps = 0,           // ratep: packets per second, 0 = as fast as possible
-    int Flows = 1,              // flows
-    int FlowLen = 1,            // flowlen: packets per flow before moving to the next
-    int Burst = 1,              // burst
-    MacAddress SrcMac = default, // src_mac: default the device's MAC
-    MacAddress DstMac = default, // dst_mac
-    Ipv4Address SrcMin = default, Ipv4Address SrcMax = default,
-    Ipv4Address DstMin = default, Ipv4Address DstMax = default,
-    ushort UdpSrcMin = 9, ushort UdpSrcMax = 9,
-    ushort UdpDstMin = 9, ushort UdpDstMax = 9,
-    byte Ttl = 32,
-    int Seed = 1) : WorkloadSettings(Host);
+/// <summary>A pktgen thread bound to one device of a host (pktgen's <c>add_device</c>), with its parameters.</summary>
+public sealed record PktgenWorkload(string Host, string Device, PktgenSettings Pktgen) : WorkloadSettings(Host);
 
 /// <summary>An application that binds a UDP socket and reads it with <c>recvmmsg</c> as fast as it can.</summary>
 public sealed record UdpSinkSettings(string Host, Ipv4Address Address, ushort Port, int Batch = 64, int RcvBuf = 0)

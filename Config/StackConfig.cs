@@ -91,7 +91,7 @@ public static class StackConfig
 
         var hosts = ReadHosts(r, sc, sp, globalSysctl, deviceDefaults, hostDefaults, defRoot);
         var wires = ReadWires(r, sc, sp, hosts);
-        var workloads = ReadWorkloads(r, sc, sp, hosts);
+        var workloads = ReadWorkloads(r, sc, sp, hosts, seed);
         var capture = ReadCapture(r, sc, sp, hosts);
 
         if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
@@ -221,11 +221,11 @@ public static class StackConfig
     private static readonly string[] PktgenKeys =
     [
         "type", "host", "device", "count", "pkt_size", "ratep", "flows", "flowlen", "burst", "src_mac", "dst_mac",
-        "src_min", "src_max", "dst_min", "dst_max", "udp_src_min", "udp_src_max", "udp_dst_min", "udp_dst_max", "ttl"
+        "src_min", "src_max", "dst_min", "dst_max", "udp_src_min", "udp_src_max", "udp_dst_min", "udp_dst_max", "ttl", "flow_random", "seed"
     ];
 
     private static ImmutableArray<WorkloadSettings> ReadWorkloads(Reader r, Dictionary<string, object?> sc, string sp,
-        ImmutableArray<HostSettings> hosts)
+        ImmutableArray<HostSettings> hosts, int seed)
     {
         var result = ImmutableArray.CreateBuilder<WorkloadSettings>();
         if (!sc.TryGetValue("workloads", out var wv) || wv is null) return result.ToImmutable();
@@ -249,30 +249,31 @@ public static class StackConfig
                     var src = dev?.Addresses.FirstOrDefault().Address ?? Ipv4Address.Any;
                     var srcMin = w.ContainsKey("src_min") ? r.Address(w, "src_min", wp) : src;
                     var dstMin = r.Address(w, "dst_min", wp);
-                    var p = new PktgenSettings(hostName ?? "", devName ?? "",
-                        Count: r.Long(w, "count", wp, 0, long.MaxValue, 1000),
-                        PktSize: r.Int(w, "pkt_size", wp, 60, 9018, 64),
-                        RatePps: r.Long(w, "ratep", wp, 0, 1_000_000_000, 0),
-                        Flows: r.Int(w, "flows", wp, 1, 65536, 1),
-                        FlowLen: r.Int(w, "flowlen", wp, 1, int.MaxValue, 1),
-                        Burst: r.Int(w, "burst", wp, 1, 1024, 1),
-                        SrcMac: w.ContainsKey("src_mac") ? r.Mac(w["src_mac"] as string ?? "", $"{wp}.src_mac") : dev?.Mac ?? default,
-                        DstMac: w.ContainsKey("dst_mac") ? r.Mac(w["dst_mac"] as string ?? "", $"{wp}.dst_mac") : MacAddress.Broadcast,
-                        SrcMin: srcMin,
-                        SrcMax: w.ContainsKey("src_max") ? r.Address(w, "src_max", wp) : srcMin,
-                        DstMin: dstMin,
-                        DstMax: w.ContainsKey("dst_max") ? r.Address(w, "dst_max", wp) : dstMin,
-                        UdpSrcMin: (ushort)r.Int(w, "udp_src_min", wp, 0, 65535, 9),
-                        UdpSrcMax: (ushort)r.Int(w, "udp_src_max", wp, 0, 65535, w.ContainsKey("udp_src_min") ? r.Int(w, "udp_src_min", wp, 0, 65535, 9) : 9),
-                        UdpDstMin: (ushort)r.Int(w, "udp_dst_min", wp, 0, 65535, 9),
-                        UdpDstMax: (ushort)r.Int(w, "udp_dst_max", wp, 0, 65535, w.ContainsKey("udp_dst_min") ? r.Int(w, "udp_dst_min", wp, 0, 65535, 9) : 9),
-                        Ttl: (byte)r.Int(w, "ttl", wp, 1, 255, 32));
-                    if (p.SrcMin.Value > p.SrcMax.Value) r.Error($"{wp}.src_max", p.SrcMax, "is below src_min");
-                    if (p.DstMin.Value > p.DstMax.Value) r.Error($"{wp}.dst_max", p.DstMax, "is below dst_min");
-                    if (p.UdpSrcMin > p.UdpSrcMax) r.Error($"{wp}.udp_src_max", p.UdpSrcMax, "is below udp_src_min");
-                    if (p.UdpDstMin > p.UdpDstMax) r.Error($"{wp}.udp_dst_max", p.UdpDstMax, "is below udp_dst_min");
+                    var p = new PktgenSettings
+                    {
+                        Count = r.Long(w, "count", wp, 0, long.MaxValue, 1000),
+                        PktSize = r.Int(w, "pkt_size", wp, PktgenSettings.MinPktSize, PktgenSettings.MaxPktSize, 64),
+                        RatePps = r.Long(w, "ratep", wp, 0, 1_000_000_000, 0),
+                        Flows = r.Int(w, "flows", wp, 1, PktgenSettings.MaxFlows, 1),
+                        FlowLen = r.Int(w, "flowlen", wp, 1, int.MaxValue, 1),
+                        Burst = r.Int(w, "burst", wp, 1, 1024, 1),
+                        SrcMac = w.ContainsKey("src_mac") ? r.Mac(w["src_mac"] as string ?? "", $"{wp}.src_mac") : dev?.Mac ?? default,
+                        DstMac = w.ContainsKey("dst_mac") ? r.Mac(w["dst_mac"] as string ?? "", $"{wp}.dst_mac") : MacAddress.Broadcast,
+                        SrcMin = srcMin,
+                        SrcMax = w.ContainsKey("src_max") ? r.Address(w, "src_max", wp) : srcMin,
+                        DstMin = dstMin,
+                        DstMax = w.ContainsKey("dst_max") ? r.Address(w, "dst_max", wp) : dstMin,
+                        UdpSrcMin = (ushort)r.Int(w, "udp_src_min", wp, 0, 65535, 9),
+                        UdpSrcMax = (ushort)r.Int(w, "udp_src_max", wp, 0, 65535, w.ContainsKey("udp_src_min") ? r.Int(w, "udp_src_min", wp, 0, 65535, 9) : 9),
+                        UdpDstMin = (ushort)r.Int(w, "udp_dst_min", wp, 0, 65535, 9),
+                        UdpDstMax = (ushort)r.Int(w, "udp_dst_max", wp, 0, 65535, w.ContainsKey("udp_dst_min") ? r.Int(w, "udp_dst_min", wp, 0, 65535, 9) : 9),
+                        Ttl = (byte)r.Int(w, "ttl", wp, 1, 255, 32),
+                        FlowRandom = w.ContainsKey("flow_random") && r.Bool(w, "flow_random", wp),
+                        Seed = w.ContainsKey("seed") ? r.Int(w, "seed", wp, int.MinValue, int.MaxValue) : seed,
+                    };
+                    foreach (var e in p.Validate()) r.Errors.Add($"{wp}.{e}");
                     if (dev is not null && p.PktSize > dev.MaxFrame) r.Error($"{wp}.pkt_size", p.PktSize, $"exceeds {devName}'s MTU {dev.Mtu} plus headers");
-                    result.Add(p);
+                    result.Add(new PktgenWorkload(hostName ?? "", devName ?? "", p));
                     break;
                 }
                 case "udp-sink":

@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.NetworkInformation;

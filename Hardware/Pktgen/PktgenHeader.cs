@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Buffers.Binary;
 
 namespace ActorStack.Hardware.Pktgen;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ActorStack.Hardware.Capture;
 using ActorStack.Hardware.Pktgen;
+using ActorStack.Config;
 using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Capture;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ActorStack.Hardware.Pktgen;
+using ActorStack.Config;
 using ActorStack.Messages.Packets;
 using PacketDotNet;
 

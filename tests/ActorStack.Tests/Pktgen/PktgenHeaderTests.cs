@@ -1,4 +1,5 @@
 using ActorStack.Hardware.Pktgen;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Pktgen;
 

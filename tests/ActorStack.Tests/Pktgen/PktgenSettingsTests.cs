@@ -1,4 +1,5 @@
 using ActorStack.Hardware.Pktgen;
+using ActorStack.Config;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Pktgen;
@@ -16,7 +17,7 @@ public class PktgenSettingsTests
         Assert.Equal(1, s.Burst);
         Assert.Equal(0L, s.Count);
         Assert.Equal(0L, s.RatePps);
-        Assert.Equal(64, s.Ttl);
+        Assert.Equal(32, s.Ttl);
         Assert.Equal(0L, s.DelayNanoseconds);
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using ActorStack.Messages.Packets;
 
-namespace ActorStack.Hardware.Pktgen;
+namespace ActorStack.Config;
 
 /// <summary>
 /// One pktgen device's parameters, named as Linux's <c>/proc/net/pktgen/&lt;dev&gt;</c> commands
@@ -64,9 +64,9 @@ public sealed record PktgenSettings
 
     /// <summary>
     /// IPv4 TTL of every frame. Linux's pktgen writes a fixed 32 (<c>iph->ttl = 32</c> in
-    /// <c>fill_packet_ipv4</c>) and has no command for it; ActorStack defaults to 64.
+    /// <c>fill_packet_ipv4</c>) and has no command for it; ActorStack follows it (default 32) and lets a scenario change it.
     /// </summary>
-    public byte Ttl { get; init; } = 64;
+    public byte Ttl { get; init; } = 32;
 
     /// <summary>
     /// Pick the next flow at random instead of in turn: Linux's default, turned off by its

@@ -1,0 +1,90 @@
+using Akka.Actor;
+
+namespace ActorStack.Actors.Softnet;
+
+/// <summary>A NAPI context on a <c>poll_list</c>: a driver and its RX queue.</summary>
+public readonly record struct NapiRef(IActorRef Driver, int Queue);
+
+/// <summary>
+/// <c>net_rx_action</c>'s bookkeeping for one CPU (S9), without actors: the
+/// <c>poll_list</c>, the budget (<c>netdev_budget</c>) and time limit
+/// (<c>netdev_budget_usecs</c>) of a softirq run, the weight per poll, and the
+/// <c>time_squeeze</c> decision. Polls are asynchronous (a message to the
+/// driver and its answer), so a run advances one poll result at a time.
+/// </summary>
+public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
+{
+    private readonly LinkedList<NapiRef> _pollList = new();
+    private readonly HashSet<NapiRef> _listed = new();
+    private int _budgetLeft;
+    private long _timeLimitTicks;
+
+    public int Weight { get; } = weight;
+    /// <summary>NET_RX_SOFTIRQ is raised (a softirq message is on its way) or a run is going on.</summary>
+    public bool SoftirqPending { get; private set; }
+    /// <summary>A poll was sent to a driver and its result has not come back.</summary>
+    public NapiRef? InFlight { get; private set; }
+    public int Listed => _pollList.Count;
+    public long TimeSqueeze { get; private set; }
+
+    /// <summary><c>____napi_schedule</c>: list the NAPI; true when the caller must raise the softirq.</summary>
+    public bool Schedule(NapiRef napi)
+    {
+        if (!_listed.Add(napi)) return false;
+        _pollList.AddLast(napi);
+        if (SoftirqPending) return false;
+        SoftirqPending = true;
+        return true;
+    }
+
+    /// <summary>Start of <c>net_rx_action</c>: a fresh budget and time limit; the first NAPI to poll, or null.</summary>
+    public NapiRef? StartRun(long nowTicks)
+    {
+        if (InFlight is not null) return null; // a run is already polling
+        _budgetLeft = budget;
+        _timeLimitTicks = nowTicks + budgetUsecs * 10L;
+        return PollNext();
+    }
+
+    private NapiRef? PollNext()
+    {
+        if (_pollList.First is not { } first)
+        {
+            SoftirqPending = false;
+            return null;
+        }
+        InFlight = first.Value;
+        return first.Value;
+    }
+
+    /// <summary>
+    /// A poll came back. A NAPI that completed (<c>napi_complete_done</c>) leaves
+    /// the list; one that used its whole weight goes to the tail. When budget or
+    /// time is exhausted with work left, the run stops, <c>time_squeeze</c> is
+    /// counted and the softirq must be raised again (<paramref name="reRaise"/>),
+    /// so other messages to this CPU run in between.
+    /// </summary>
+    public NapiRef? PollDone(NapiRef napi, int work, bool completed, long nowTicks, out bool reRaise)
+    {
+        reRaise = false;
+        InFlight = null;
+        _budgetLeft -= work;
+        if (_pollList.First?.Value == napi) _pollList.RemoveFirst();
+        else _pollList.Remove(napi);
+        if (completed) _listed.Remove(napi);
+        else _pollList.AddLast(napi);
+
+        if (_pollList.Count == 0)
+        {
+            SoftirqPending = false;
+            return null;
+        }
+        if (_budgetLeft <= 0 || nowTicks > _timeLimitTicks)
+        {
+            TimeSqueeze++;
+            reRaise = true; // SoftirqPending stays set: the re-raised softirq continues the list
+            return null;
+        }
+        return PollNext();
+    }
+}

@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+
+namespace ActorStack.Messages;
+
+/// <summary>
+/// <c>napi_schedule</c> (S8): the IRQ handler puts a NAPI context on the CPU's
+/// <c>poll_list</c> and raises NET_RX_SOFTIRQ. <paramref name="Driver"/> is the
+/// NIC actor that owns the ring, <paramref name="Queue"/> its RX queue.
+/// </summary>
+public sealed record NapiSchedule(IActorRef Driver, int Queue);
+
+/// <summary>The softirq calls the driver's <c>poll</c> with <paramref name="Weight"/> (S9, S10).</summary>
+public sealed record NapiPoll(int Queue, int Weight, int Cpu);
+
+/// <summary>
+/// What one poll produced: the buffers (at most the weight), the work done,
+/// and whether the driver completed NAPI (<c>napi_complete_done</c>: work under
+/// the weight, IRQ unmasked) or wants to be polled again.
+/// </summary>
+public sealed record NapiPollResult(int Queue, ImmutableArray<SkBuff> Skbs, int WorkDone, bool Completed)
+{
+    public override string ToString() => $"NapiPollResult(q{Queue}, {Skbs.Length} skbs, done={Completed})";
+}
+
+/// <summary>
+/// <c>enqueue_to_backlog</c> (S12): buffers RPS steered to a CPU's
+/// <c>input_pkt_queue</c>. The softnet actor's mailbox is that queue (bounded
+/// by <c>netdev_max_backlog</c>, drop-tail, counted in <c>dropped</c>). When
+/// <paramref name="FromCpu"/> is another CPU the message is also the IPI that
+/// wakes the target (<c>received_rps</c>).
+/// </summary>
+public sealed record BacklogEnqueue(ImmutableArray<SkBuff> Items, int FromCpu) : IChargedMessage
+{
+    public int Count => Items.Length;
+    public long ChargeOf(int index) => 1;
+    public IChargedMessage Take(int n) => this with { Items = Items.Slice(0, n) };
+    public IChargedMessage Skip(int n) => this with { Items = Items.Slice(n, Items.Length - n) };
+    public override string ToString() => $"BacklogEnqueue({Items.Length} skbs from cpu{FromCpu})";
+}
+
+/// <summary>
+/// Buffers handed by <c>__netif_receive_skb_core</c> on CPU <paramref name="Cpu"/>
+/// to a protocol handler actor (<c>ptype_base</c>, S13b: one message per run of
+/// buffers for the same handler). The handler's mailbox is bounded: when it is
+/// full the CPU's softirq could not keep up, counted as that CPU's backlog drop.
+/// </summary>
+public sealed record ProtocolDeliver(ImmutableArray<SkBuff> Items, int Cpu) : IChargedMessage
+{
+    public int Count => Items.Length;
+    public long ChargeOf(int index) => 1;
+    public IChargedMessage Take(int n) => this with { Items = Items.Slice(0, n) };
+    public IChargedMessage Skip(int n) => this with { Items = Items.Slice(n, Items.Length - n) };
+    public override string ToString() => $"ProtocolDeliver({Items.Length} skbs from cpu{Cpu})";
+}
+
+/// <summary>
+/// Datagrams queued on a socket's receive queue (<c>sk_receive_queue</c>); the
+/// socket's mailbox charges each by its truesize against <c>sk_rcvbuf</c>.
+/// </summary>
+public sealed record SocketDeliver(ImmutableArray<Datagram> Items, ImmutableArray<int> Truesizes) : IChargedMessage
+{
+    public int Count => Items.Length;
+    public long ChargeOf(int index) => Truesizes[index];
+    public IChargedMessage Take(int n) => new SocketDeliver(Items.Slice(0, n), Truesizes.Slice(0, n));
+    public IChargedMessage Skip(int n) => new SocketDeliver(Items.Slice(n, Items.Length - n), Truesizes.Slice(n, Truesizes.Length - n));
+    public override string ToString() => $"SocketDeliver({Items.Length} datagrams)";
+}
