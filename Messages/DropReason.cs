@@ -36,6 +36,8 @@ public enum DropReason
     DUP_FRAG,
     FRAG_REASM_TIMEOUT,
     QUEUE_PURGE,
+    IP_INVALID_SOURCE,
+    SOCKET_CLOSE,
     /// <summary>The NIC's input FIFO overflowed before the frame reached the descriptor ring (<c>rx_fifo_errors</c>).</summary>
     SIM_NIC_FIFO,
     /// <summary>The frame was shorter than an Ethernet header or longer than the device accepts (<c>rx_length_errors</c>).</summary>
