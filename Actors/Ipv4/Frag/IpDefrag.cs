@@ -24,8 +24,8 @@ namespace ActorStack.Actors.Ipv4.Frag;
 ///   <c>ip_frag_ecn_table</c>, and a fresh checksum (<c>ReasmOKs</c>).</item>
 /// </list>
 /// Memory is the sum of the queued fragments' truesize. A fragment that would take it above
-/// <c>ipfrag_high_thresh</c> first evicts least recently used queues until it fits under
-/// <c>ipfrag_low_thresh</c> (the <c>inet_frag_evictor</c> of kernels before 4.17, one <c>ReasmFails</c> per queue;
+/// <c>ipfrag_high_thresh</c> first evicts least recently used queues until at most
+/// <c>ipfrag_low_thresh</c> is held (the <c>inet_frag_evictor</c> of kernels before 4.17, one <c>ReasmFails</c> per queue;
 /// later kernels only refuse), and is refused (<c>NOMEM</c>, <c>ReasmFails</c>) if it still does not fit,
 /// so <see cref="MemoryBytes"/> never exceeds the high threshold.
 /// Not modelled: <c>ipfrag_max_dist</c> (<c>ip_frag_too_far</c>), the defrag <c>user</c> and l3mdev
@@ -138,8 +138,9 @@ public sealed class IpDefrag
         int evictedQueues = 0, evictedFrags = 0;
         if (_mem + ts > _high)
         {
-            // inet_frag_evictor (before 4.17): free least recently used queues down to low_thresh.
-            while (_mem + ts > _low && _lru.First is { } oldest)
+            // inet_frag_evictor (before 4.17): free least recently used queues down to low_thresh
+            // (and further if this fragment would still not fit under high_thresh).
+            while ((_mem > _low || _mem + ts > _high) && _lru.First is { } oldest)
             {
                 evictedFrags += oldest.Value.FragCount;
                 evictedQueues++;
