@@ -10,7 +10,7 @@ public enum IpRcvVerdict { Drop, LocalDeliver }
 /// <summary>
 /// IPv4 receive without actors (S15–S17): <c>ip_rcv_core</c>'s validation in
 /// Linux's order and with its counters, the PRE_ROUTING hook, the input route
-/// decision (local, broadcast, or not ours) and the LOCAL_IN hook. Counters go
+/// decision (local, broadcast, or not ours); LOCAL_IN runs after reassembly. Counters go
 /// to the namespace's MIBs; a drop's reason is returned.
 /// </summary>
 public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
@@ -90,13 +90,11 @@ public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
             return IpRcvVerdict.Drop;
         }
 
-        if (netfilter.Run(NfHook.LocalIn, packet) == NfVerdict.Drop)
-        {
-            reason = DropReason.NETFILTER_DROP;
-            return IpRcvVerdict.Drop;
-        }
         return IpRcvVerdict.LocalDeliver;
     }
+
+    /// <summary>The LOCAL_IN hook of <c>ip_local_deliver</c>, after reassembly.</summary>
+    public bool LocalIn(ReadOnlySpan<byte> packet) => netfilter.Run(NfHook.LocalIn, packet) == NfVerdict.Accept;
 
     private IpRcvVerdict InHdrError(out DropReason reason)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using ActorStack.Actors.Ipv4.Frag;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Net;
 using ActorStack.Messages;
@@ -15,13 +16,15 @@ namespace ActorStack.Actors.Ipv4;
 /// <c>InUnknownProtos</c>. Owns the raw socket table. Its mailbox is bounded:
 /// a full one means the delivering CPU's softirq fell behind (its <c>dropped</c>).
 /// </summary>
-public sealed class Ipv4Actor : ReceiveActor
+public sealed class Ipv4Actor : ReceiveActor, IWithTimers
 {
     private readonly NetNamespace _ns;
     private readonly IpRcv _rcv;
     private readonly IActorRef _udp;
     private readonly List<RawRegister> _raw = new();
     private readonly ChargedMessageQueue? _queue;
+    private readonly IpDefrag _defrag = new(DefragSettings.Default);
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public Ipv4Actor(NetNamespace ns, Netfilter netfilter, IActorRef udp)
     {
@@ -31,6 +34,12 @@ public sealed class Ipv4Actor : ReceiveActor
         _queue = ProtocolMailbox.Configure(Context, ns, "ip");
 
         Receive<ProtocolDeliver>(OnDeliver);
+        Receive<ExpireTick>(_ =>
+        {
+            ExpireFragments(Context.System.Scheduler.Now.UtcTicks);
+            PublishReasmCounters();
+            ArmExpiry();
+        });
         Receive<RawRegister>(r => { _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); });
         Receive<RawUnregister>(r => _raw.RemoveAll(x => x.Socket.Equals(r.Socket)));
     }
@@ -47,16 +56,14 @@ public sealed class Ipv4Actor : ReceiveActor
                 _ns.Drops.Add(reason, "ip");
                 continue;
             }
+            if (IsFragment(skb) && !Defrag(ref skb)) continue;
             var pkt = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
-            Ipv4Header.TryRead(pkt, out var h);
-            if (h.IsFragment)
+            if (!_rcv.LocalIn(pkt))
             {
-                // ip_defrag is not modelled yet: the fragment cannot be reassembled.
-                _ns.Ip.Inc(IpMib.ReasmReqds);
-                _ns.Ip.Inc(IpMib.ReasmFails);
-                _ns.Drops.Add(DropReason.NOT_SPECIFIED, "ip/defrag");
+                _ns.Drops.Add(DropReason.NETFILTER_DROP, "ip/local_in");
                 continue;
             }
+            Ipv4Header.TryRead(pkt, out var h);
             bool raw = RawLocalDeliver(skb, h.Protocol, h.Source, h.Destination);
             if (h.Protocol == IpProtocol.Udp)
             {
@@ -74,6 +81,75 @@ public sealed class Ipv4Actor : ReceiveActor
             }
         }
         if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
+    }
+
+    private static bool IsFragment(in SkBuff skb)
+    {
+        Ipv4Header.TryRead(skb.Data.Span[skb.NetworkOffset..], out var h);
+        return h.IsFragment;
+    }
+
+    /// <summary>
+    /// <c>ip_defrag</c> (S25): false while the datagram is incomplete or when the
+    /// fragment was dropped; true with <paramref name="skb"/> replaced by the whole datagram.
+    /// </summary>
+    private bool Defrag(ref SkBuff skb)
+    {
+        long now = Context.System.Scheduler.Now.UtcTicks;
+        ExpireFragments(now);
+        var r = _defrag.Add(skb.Data.Slice(skb.NetworkOffset, skb.NetworkLength), now, skb.Truesize);
+        PublishReasmCounters();
+        ArmExpiry();
+        switch (r.Status)
+        {
+            case DefragStatus.Complete:
+                var whole = r.Packet!;
+                Ipv4Header.TryRead(whole, out var h);
+                skb = skb with
+                {
+                    Data = whole, NetworkOffset = 0, NetworkLength = whole.Length, TransportOffset = h.HeaderLength,
+                    Truesize = SkBuff.TruesizeFor(whole.Length),
+                };
+                return true;
+            case DefragStatus.Dropped:
+                _ns.Drops.Add(r.Reason ?? DropReason.NOT_SPECIFIED, "ip/defrag", Math.Max(1, r.FragmentsFreed));
+                if (r.FragmentsEvicted > 0) _ns.Drops.Add(DropReason.NOMEM, "ip/defrag", r.FragmentsEvicted);
+                return false;
+            default:
+                if (r.FragmentsEvicted > 0) _ns.Drops.Add(DropReason.NOMEM, "ip/defrag", r.FragmentsEvicted);
+                return false;
+        }
+    }
+
+    /// <summary><c>ip_expire</c>: queues older than <c>ipfrag_time</c> are freed, counted in ReasmTimeout.</summary>
+    private void ExpireFragments(long now)
+    {
+        foreach (var q in _defrag.Expire(now))
+            _ns.Drops.Add(DropReason.FRAG_REASM_TIMEOUT, "ip/defrag", q.FragmentsFreed);
+    }
+
+    private void ArmExpiry()
+    {
+        if (_defrag.NextExpiryTicks is { } due)
+        {
+            var delay = TimeSpan.FromTicks(Math.Max(0, due - Context.System.Scheduler.Now.UtcTicks));
+            Timers.StartSingleTimer("ipfrag", ExpireTick.Instance, delay);
+        }
+    }
+
+    private void PublishReasmCounters()
+    {
+        var c = _defrag.Snapshot();
+        _ns.Ip.Set(IpMib.ReasmReqds, c.ReasmReqds);
+        _ns.Ip.Set(IpMib.ReasmOKs, c.ReasmOKs);
+        _ns.Ip.Set(IpMib.ReasmFails, c.ReasmFails);
+        _ns.Ip.Set(IpMib.ReasmTimeout, c.ReasmTimeout);
+        _ns.IpExt.Set(IpExtMib.ReasmOverlaps, c.ReasmOverlaps);
+    }
+
+    private sealed record ExpireTick
+    {
+        public static readonly ExpireTick Instance = new();
     }
 
     /// <summary><c>raw_local_deliver</c>: every raw socket of the protocol whose addresses match gets its own copy.</summary>
