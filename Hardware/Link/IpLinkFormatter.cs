@@ -43,12 +43,20 @@ public static class IpLinkFormatter
         return "<" + string.Join(',', names) + ">";
     }
 
-    /// <summary>One line per device, without the link/ether part when the device has no address.</summary>
-    public static string Format(LinkSnapshot l)
+    /// <summary>
+    /// One line per device, without the link/ether part when the device has no
+    /// address. A stacked device shows its lower device as <c>@name</c> when
+    /// <paramref name="ifName"/> resolves the ifindex (same namespace), else <c>@ifN</c>.
+    /// </summary>
+    public static string Format(LinkSnapshot l, Func<int, string?>? ifName = null)
     {
         var sb = new StringBuilder();
         sb.Append(l.IfIndex).Append(": ").Append(l.Name);
-        if (l.IfLink is { } iflink && iflink != l.IfIndex) sb.Append("@if").Append(iflink);
+        if (l.IfLink is { } iflink && iflink != l.IfIndex)
+        {
+            var lower = ifName?.Invoke(iflink);
+            sb.Append('@').Append(lower ?? "if" + iflink);
+        }
         sb.Append(": ").Append(FormatFlags(l.Flags))
           .Append(" mtu ").Append(l.Mtu)
           .Append(" qdisc ").Append(l.Qdisc)

@@ -82,6 +82,10 @@ public sealed class LinkWatch
     /// <summary><c>__dev_get_by_name</c>.</summary>
     public NetDeviceState? GetByName(string name) => _devBase.FirstOrDefault(d => d.Name == name);
 
+    /// <summary><c>ip -o link show</c>: one line per registered device, in registration order.</summary>
+    public IEnumerable<string> FormatIpLink()
+        => _devBase.Select(d => IpLinkFormatter.Format(d.Snapshot(), i => GetByIndex(i)?.Name));
+
     // time_after(a, b): a is later than b.
     private static bool TimeAfter(long a, long b) => b - a < 0;
 
