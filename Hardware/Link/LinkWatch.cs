@@ -24,9 +24,9 @@ namespace ActorStack.Hardware.Link;
 public sealed class LinkWatch
 {
     /// <summary>ENODEV (19): Messages.Errno has no member for it yet.</summary>
-    public const Errno ENODEV = (Errno)19;
+    public const Errno ENODEV = Errno.ENODEV;
     /// <summary>EEXIST (17): Messages.Errno has no member for it yet.</summary>
-    public const Errno EEXIST = (Errno)17;
+    public const Errno EEXIST = Errno.EEXIST;
 
     private readonly ILinkWatchSink _sink;
     private readonly long _hz;
