@@ -131,10 +131,20 @@ public sealed class SoftnetData(int cpu)
         Volatile.Read(ref ReceivedRps), Volatile.Read(ref FlowLimitCount), (int)(Backlog?.Charge ?? 0), Volatile.Read(ref ProcessQlen));
 }
 
-/// <summary>A socket's state as <c>ss</c> reads it, published by the socket actor.</summary>
-public sealed class SocketCounters
+/// <summary>A socket's state as <c>ss</c> reads it, kept up to date by the socket actor.</summary>
+public sealed class SocketCounters(SockType type, byte protocol)
 {
-    public volatile SocketInfo? Info;
+    public SockType Type { get; } = type;
+    public byte Protocol { get; } = protocol;
+    public volatile Mailboxes.ChargedMessageQueue? Queue;
+    public Ipv4Address LocalAddress, RemoteAddress;
+    public ushort LocalPort, RemotePort;
+    public int RcvBuf, QueuedDatagrams;
+    public long Drops, DatagramsRead, BytesRead;
+
+    public SocketInfo Snapshot() => new(Type, Protocol, LocalAddress, LocalPort, RemoteAddress, RemotePort,
+        (int)(Queue?.Charge ?? 0), Volatile.Read(ref QueuedDatagrams), Volatile.Read(ref RcvBuf), Volatile.Read(ref Drops),
+        Volatile.Read(ref DatagramsRead), Volatile.Read(ref BytesRead));
 }
 
 /// <summary>
