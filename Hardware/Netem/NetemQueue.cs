@@ -210,7 +210,8 @@ public sealed class NetemQueue
         BacklogBytes += frame.Length;
         if (_s.Gap == 0 || _counter < _s.Gap - 1 || _s.Reorder < GetCrandom(ref _reorderCor))
         {
-            long delay = TableDist(_s.LatencyNs, (int)_s.JitterNs, ref _delayCor, _delayDist);
+            // netem_change caps jitter at INT_MAX, the range tabledist takes.
+            long delay = TableDist(_s.LatencyNs, (int)Math.Min(_s.JitterNs, int.MaxValue), ref _delayCor, _delayDist);
             long now = nowNs;
             if (_s.RateBytesPerSecond != 0)
             {
