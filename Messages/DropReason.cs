@@ -44,6 +44,12 @@ public enum DropReason
     SIM_NIC_LENGTH,
     /// <summary>The frame was sent into a wire end with nothing attached.</summary>
     SIM_LINK_UNATTACHED,
+    /// <summary>A netem loss model dropped the frame (sch_netem <c>loss_event</c>).</summary>
+    SIM_NETEM_LOSS,
+    /// <summary>netem's queue held <c>limit</c> packets.</summary>
+    SIM_NETEM_LIMIT,
+    /// <summary>A wire's input queue was full.</summary>
+    SIM_WIRE_OVERFLOW,
 }
 
 /// <summary>Where a drop happened: host, then the device / CPU / layer inside it.</summary>
