@@ -65,3 +65,10 @@ public sealed record XdpChanged(string Device, string? Program);
 /// <summary>Turns the S29 trace points on or off for one host.</summary>
 public sealed record SetTracing(bool Enabled);
 public sealed record TracingSet(bool Enabled);
+
+/// <summary>Asks a host for its devices' driver actors (to cable them); answered by <see cref="HostDevices"/>.</summary>
+public sealed record GetHostDevices
+{
+    public static readonly GetHostDevices Instance = new();
+}
+public sealed record HostDevices(string Host, ImmutableDictionary<string, IActorRef> Devices);

@@ -33,3 +33,10 @@ public sealed record XmitFrames(ImmutableArray<ReadOnlyMemory<byte>> Frames)
 
 /// <summary>TX completion: frames freed from the TX ring (<paramref name="Sent"/> went onto the wire, <paramref name="Dropped"/> did not).</summary>
 public sealed record TxCompleted(int Sent, int Dropped);
+
+public sealed record GetWireStats
+{
+    public static readonly GetWireStats Instance = new();
+}
+/// <summary>Frames carried each way, and frames the wire's input queue could not take.</summary>
+public sealed record WireStats(long AToB, long BToA, long Dropped);

@@ -1,0 +1,43 @@
+using Akka.Actor;
+using ActorStack.Actors.Mailboxes;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Link;
+
+/// <summary>
+/// A full-duplex cable between two NICs, addressed only by their actor
+/// references, so each end may live on another cluster node. Frames from one
+/// end go to the other after the propagation delay (on the scheduler).
+/// The mailbox is bounded; overflow is counted per direction.
+/// </summary>
+public sealed class WireActor : ReceiveActor
+{
+    private readonly IActorRef _a;
+    private readonly IActorRef _b;
+    private readonly TimeSpan _delay;
+    private long _aToB, _bToA, _dropped;
+
+    public WireActor(IActorRef a, IActorRef b, TimeSpan delay)
+    {
+        _a = a;
+        _b = b;
+        _delay = delay;
+        var q = ChargedMessageQueue.Of(Context);
+        if (q is not null) q.OnDrop = d => Interlocked.Add(ref _dropped, d.Count);
+
+        Receive<WireFrames>(m =>
+        {
+            q?.Uncharge(m.Count);
+            IActorRef to;
+            if (Sender.Equals(_a)) { to = _b; _aToB += m.Count; }
+            else if (Sender.Equals(_b)) { to = _a; _bToA += m.Count; }
+            else return; // not one of our ends
+            if (_delay <= TimeSpan.Zero) to.Tell(m, Self);
+            else Context.System.Scheduler.ScheduleTellOnce(_delay, to, m, Self);
+        });
+        Receive<GetWireStats>(_ => Sender.Tell(new WireStats(_aToB, _bToA, Interlocked.Read(ref _dropped))));
+    }
+
+    public static Props Props(IActorRef a, IActorRef b, TimeSpan delay)
+        => Akka.Actor.Props.Create(() => new WireActor(a, b, delay)).WithMailbox("actorstack-nic-mailbox");
+}
