@@ -234,7 +234,8 @@ public sealed class Fib
 
     /// <summary>
     /// Removes an address and the kernel routes <c>fib_del_ifaddr</c> removes with it, then flushes every route
-    /// whose preferred source was that address (<c>fib_sync_down_addr</c>). Returns <c>EADDRNOTAVAIL</c> if absent.
+    /// whose preferred source was that address (<c>fib_sync_down_addr</c>); when it was the device's last address,
+    /// every route through the device goes too (<c>fib_disable_ip</c>). Returns <c>EADDRNOTAVAIL</c> if absent.
     /// </summary>
     public FibStatus RemoveAddress(string dev, Ipv4Prefix address)
     {
@@ -246,6 +247,8 @@ public sealed class Fib
              (r.PrefixLength == address.Length && r.Network == address.Network && r.PrefSrc == address.Address) ||
              (r.Type == RouteType.Broadcast && r.Network == address.BroadcastAddress && r.PrefSrc == address.Address)));
         if (!stillLocal) RemoveWhere(r => r.PrefSrc == address.Address);
+        // The device's last address gone: fib_disable_ip flushes every route through it.
+        if (list.Count == 0) RemoveWhere(r => r.Device == dev);
         return FibStatus.Success;
     }
 
