@@ -6,6 +6,7 @@ public enum Errno
     OK = 0,
     EPERM = 1,
     ENOENT = 2,
+    ESRCH = 3,
     EINTR = 4,
     EBADF = 9,
     EAGAIN = 11,

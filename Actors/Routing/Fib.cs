@@ -143,12 +143,6 @@ public readonly record struct FibResult(Errno Error, FibRoute? Route, Ipv4Addres
 /// Linux errno values that <see cref="Errno"/> does not name yet (asm-generic/errno-base.h). They are real
 /// <see cref="Errno"/> values (cast), so callers can compare them; proposed for addition to Messages/Errno.cs.
 /// </summary>
-public static class ErrnoExt
-{
-    public const Errno ESRCH = (Errno)3;
-    public const Errno EEXIST = (Errno)17;
-    public const Errno ENODEV = (Errno)19;
-}
 
 /// <summary>Outcome of a FIB change: errno plus the extack message Linux gives (<c>ip</c> prints "Error: …").</summary>
 public readonly record struct FibStatus(Errno Error, string? Message = null)
@@ -212,7 +206,7 @@ public sealed class Fib
         _devices.Add(dev);
         if (!_addresses.TryGetValue(dev, out var list)) _addresses[dev] = list = new List<Ipv4Prefix>();
         if (list.Any(a => a.Address == address.Address && a.Length == address.Length))
-            return new(ErrnoExt.EEXIST, "File exists");
+            return new(Errno.EEXIST, "File exists");
         var primary = list.FirstOrDefault(a => a.Length == address.Length && a.Network == address.Network);
         bool secondary = list.Any(a => a.Length == address.Length && a.Network == address.Network);
         list.Add(address);
@@ -276,7 +270,7 @@ public sealed class Fib
                 return new(Errno.EINVAL, "Gateway, device and multipath can not be specified for this route type");
         }
         else if (via is null && dev is null)
-            return new(ErrnoExt.ENODEV, "No nexthop device");
+            return new(Errno.ENODEV, "No nexthop device");
 
         var sc = scope ?? type switch
         {
@@ -290,7 +284,7 @@ public sealed class Fib
         string? outDev = dev;
         if (!isError)
         {
-            if (dev is not null && !_devices.Contains(dev)) return new(ErrnoExt.ENODEV, "Cannot find device");
+            if (dev is not null && !_devices.Contains(dev)) return new(Errno.ENODEV, "Cannot find device");
             if (via is { } gw)
             {
                 if (sc == RouteScope.Host) return new(Errno.EINVAL, "Route with host scope can not have a gateway");
@@ -314,7 +308,7 @@ public sealed class Fib
         };
         var existing = Aliases(t, destination.Address.Value, destination.Length);
         if (existing is not null && existing.Any(r => r.Metric == metric))
-            return new(ErrnoExt.EEXIST, "File exists");
+            return new(Errno.EEXIST, "File exists");
         Insert(route);
         return FibStatus.Success;
     }
@@ -327,7 +321,7 @@ public sealed class Fib
         var list = Aliases(t, destination.Network.Value, destination.Length);
         var r = list?.FirstOrDefault(r => (metric is null || r.Metric == metric) && (via is null || r.Gateway == via) &&
                                           (dev is null || r.Device == dev));
-        if (r is null) return new(ErrnoExt.ESRCH, "No such process");
+        if (r is null) return new(Errno.ESRCH, "No such process");
         Remove(t, r);
         return FibStatus.Success;
     }
