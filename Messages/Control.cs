@@ -72,3 +72,25 @@ public sealed record GetHostDevices
     public static readonly GetHostDevices Instance = new();
 }
 public sealed record HostDevices(string Host, ImmutableDictionary<string, IActorRef> Devices);
+
+/// <summary>Workload reports, answered to <see cref="GetWorkloadStatus"/>.</summary>
+public sealed record GetWorkloadStatus
+{
+    public static readonly GetWorkloadStatus Instance = new();
+}
+public sealed record PktgenStatus(string Host, string Device, long Sent, long TxDropped, long Count, bool Done);
+public sealed record SinkStatus(string Host, string Bind, long Datagrams, long Bytes, long OutOfOrder, long Flows, bool Ready);
+/// <summary>Tells a capture tap to flush its file; answered by <see cref="CaptureFlushed"/>.</summary>
+public sealed record FlushCapture
+{
+    public static readonly FlushCapture Instance = new();
+}
+public sealed record CaptureFlushed(string File, long Frames, long Dropped);
+
+/// <summary>Asks a simulation to build its scenario and start its workloads; answered by <see cref="SimulationStarted"/> when all runs.</summary>
+public sealed record StartSimulation
+{
+    public static readonly StartSimulation Instance = new();
+}
+public sealed record SimulationStarted(ImmutableDictionary<string, IActorRef> Hosts, ImmutableArray<IActorRef> Wires,
+    ImmutableArray<IActorRef> Pktgens, ImmutableArray<IActorRef> Sinks, IActorRef? Capture);

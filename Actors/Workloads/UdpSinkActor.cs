@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+using Akka.Actor;
+using ActorStack.Config;
+using ActorStack.Hardware.Pktgen;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Workloads;
+
+/// <summary>
+/// An application on a host: opens a UDP socket, binds it and reads with
+/// blocking <c>recvmmsg</c> calls as fast as it can, counting what it read and
+/// checking that pktgen's sequence numbers arrive in order within each flow.
+/// </summary>
+public sealed class UdpSinkActor : ReceiveActor
+{
+    private readonly UdpSinkSettings _s;
+    private readonly IActorRef _host;
+    private IActorRef _socket = ActorRefs.Nobody;
+    private bool _ready;
+    private long _datagrams, _bytes, _outOfOrder;
+    private readonly Dictionary<(uint, ushort), uint> _lastSeq = new();
+
+    public UdpSinkActor(UdpSinkSettings s, IActorRef host)
+    {
+        _s = s;
+        _host = host;
+        Receive<SocketCreated>(c =>
+        {
+            _socket = c.Socket;
+            if (_s.RcvBuf > 0) _socket.Tell(new SetReceiveBuffer(_s.RcvBuf));
+            _socket.Tell(new Bind(_s.Address, _s.Port));
+        });
+        Receive<SocketOk>(ok =>
+        {
+            if (ok.Command is not Bind) return;
+            _ready = true;
+            Context.Parent.Tell(new SinkStatus(_s.Host, Name, 0, 0, 0, 0, true));
+            _socket.Tell(new Recv(_s.Batch));
+        });
+        Receive<SocketFailed>(f => throw new InvalidOperationException($"udp-sink {Name}: {f.Command.GetType().Name} failed with {f.Error}"));
+        Receive<Received>(OnReceived);
+        Receive<GetWorkloadStatus>(_ => Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _outOfOrder, _lastSeq.Count, _ready)));
+    }
+
+    private string Name => $"{_s.Address}:{_s.Port}";
+
+    protected override void PreStart() => _host.Tell(new SocketCreate(SockType.Dgram));
+
+    private void OnReceived(Received r)
+    {
+        _socket.Tell(new Recv(_s.Batch)); // next read first: the socket keeps delivering while we count
+        foreach (var d in r.Datagrams)
+        {
+            _datagrams++;
+            _bytes += d.Payload.Length;
+            if (!PktgenHeader.TryRead(d.Payload.Span, out var seq, out _)) continue;
+            var flow = (d.Source.Value, d.SourcePort);
+            if (_lastSeq.TryGetValue(flow, out var last) && seq <= last) _outOfOrder++;
+            _lastSeq[flow] = seq;
+        }
+    }
+
+    public static Props Props(UdpSinkSettings s, IActorRef host) => Akka.Actor.Props.Create(() => new UdpSinkActor(s, host));
+}
