@@ -1,1 +1,177 @@
-﻿Console.WriteLine("Hello, World!");
+using Akka.Actor;
+using ActorStack.Actors.Simulation;
+using ActorStack.Cli;
+using ActorStack.Config;
+using ActorStack.Messages;
+using Serilog;
+using Serilog.Events;
+
+return await Runner.Main(args);
+
+namespace ActorStack.Cli
+{
+    /// <summary>
+    /// The runnable host: <c>run</c> executes a scenario (the default <c>stack.hocon</c> or
+    /// <c>--config FILE</c>), <c>check</c> only validates it. Exit codes: 0 ok, 1 run failed,
+    /// 2 bad usage or configuration (nothing started).
+    /// </summary>
+    public static class Runner
+    {
+        private const string Usage = """
+            usage: actorstack run   [--config FILE] [--verbose] [--quiet]
+                   actorstack check [--config FILE]
+              run    runs the scenario and prints ip -s link, softnet_stat, SNMP counters, drops and sockets
+              check  validates the configuration and prints the scenario
+            """;
+
+        public static async Task<int> Main(string[] args)
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+            {
+                Console.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+            string command = args[0];
+            string? configPath = null;
+            bool verbose = false, quiet = false;
+            for (int i = 1; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--config" when i + 1 < args.Length: configPath = args[++i]; break;
+                    case "--verbose" or "-v": verbose = true; break;
+                    case "--quiet" or "-q": quiet = true; break;
+                    default:
+                        Console.Error.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
+                        return 2;
+                }
+            }
+            if (command is not ("run" or "check"))
+            {
+                Console.Error.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
+                return 2;
+            }
+
+            StackSettings settings;
+            string? userText = null;
+            try
+            {
+                if (configPath is not null)
+                {
+                    settings = StackConfig.LoadFile(configPath);
+                    userText = File.ReadAllText(configPath);
+                }
+                else settings = StackConfig.Load();
+            }
+            catch (StackConfigException e)
+            {
+                Console.Error.WriteLine($"actorstack: {e.Message}");
+                return 2;
+            }
+
+            if (command == "check")
+            {
+                Console.WriteLine(Describe(settings));
+                return 0;
+            }
+            return await Run(settings, userText, verbose, quiet);
+        }
+
+        private static string Describe(StackSettings s)
+        {
+            var lines = new List<string> { $"seed {s.Seed}" };
+            foreach (var h in s.Hosts)
+            {
+                lines.Add($"host {h.Name}: {h.Cpus} cpu(s), netdev_max_backlog {h.Sysctl.NetdevMaxBacklog}, netdev_budget {h.Sysctl.NetdevBudget}, dev_weight {h.Sysctl.DevWeight}");
+                foreach (var d in h.Devices)
+                    lines.Add($"  {d.Name} {d.Mac} mtu {d.Mtu} rx-ring {d.RxRing} rx-queues {d.RxQueues} rps-cpus [{string.Join(',', d.RpsCpus)}] {string.Join(' ', d.Addresses)}");
+            }
+            foreach (var w in s.Wires) lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
+            foreach (var w in s.Workloads) lines.Add($"workload {w}");
+            if (s.Capture.Enabled) lines.Add($"capture {s.Capture.Host}/{s.Capture.Device} -> {s.Capture.File}");
+            return string.Join(Environment.NewLine, lines);
+        }
+
+        private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
+        {
+            Log.Logger = new LoggerConfiguration()
+                .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
+                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
+                .CreateLogger();
+            var config = StackConfig.AkkaConfig(userText);
+            if (verbose) config = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = DEBUG").WithFallback(config);
+            using var system = ActorSystem.Create("actorstack", config);
+            try
+            {
+                var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
+                var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {started.Wires.Length} wire(s), " +
+                                  $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s)");
+                var t0 = DateTime.UtcNow;
+                long lastRead = -1;
+                var quietSince = DateTime.UtcNow;
+                while (true)
+                {
+                    await Task.Delay(settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1));
+                    var gens = await Task.WhenAll(started.Pktgens.Select(p => p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    var sinks = await Task.WhenAll(started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
+                    var elapsed = DateTime.UtcNow - t0;
+                    if (!quiet)
+                        Console.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
+                    if (read != lastRead) { lastRead = read; quietSince = DateTime.UtcNow; }
+                    bool gensDone = gens.All(g => g.Done);
+                    if (gensDone && DateTime.UtcNow - quietSince >= settings.Run.Settle) break;
+                    if (elapsed >= settings.Run.MaxDuration)
+                    {
+                        Console.WriteLine("actorstack: max-duration reached");
+                        break;
+                    }
+                }
+
+                foreach (var (name, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
+                {
+                    var stats = await host.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(10));
+                    Console.WriteLine($"\n===== host {name} =====");
+                    Console.WriteLine("--- ip -s -s link");
+                    Console.Write(Report.IpSLink(stats));
+                    Console.WriteLine("--- /proc/net/softnet_stat");
+                    Console.Write(Report.SoftnetStat(stats));
+                    Console.WriteLine("--- /proc/net/snmp");
+                    Console.Write(Report.Snmp(stats));
+                    Console.WriteLine("--- drops (dropwatch)");
+                    Console.Write(Report.Drops(stats));
+                    Console.WriteLine("--- ss -uanm");
+                    Console.Write(Report.Sockets(stats));
+                }
+                Console.WriteLine("\n===== applications =====");
+                foreach (var s in started.Sinks)
+                {
+                    var st = await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
+                    Console.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
+                }
+                foreach (var p in started.Pktgens)
+                {
+                    var st = await p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
+                    Console.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
+                }
+                if (started.Capture is { } cap)
+                {
+                    var f = await cap.Ask<CaptureFlushed>(FlushCapture.Instance, TimeSpan.FromSeconds(30));
+                    Console.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
+                }
+                return 0;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"actorstack: run failed: {e.Message}");
+                return 1;
+            }
+            finally
+            {
+                await system.Terminate();
+                await Log.CloseAndFlushAsync();
+            }
+        }
+    }
+}

@@ -54,7 +54,7 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _startTicks = Context.System.Scheduler.Now.UtcTicks;
-        if (_w.Pktgen.RatePps > 0) Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(1));
+        if (_w.Pktgen.RatePps > 0) Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(10));
         Self.Tell(Tick.Instance);
     }
 
