@@ -144,6 +144,12 @@ namespace ActorStack.Cli
                     Console.WriteLine("--- ss -uanm");
                     Console.Write(Report.Sockets(stats));
                 }
+                Console.WriteLine("\n===== wires =====");
+                for (int i = 0; i < started.Wires.Length; i++)
+                {
+                    var w = await started.Wires[i].Ask<WireStats>(GetWireStats.Instance, TimeSpan.FromSeconds(10));
+                    Console.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped (SIM_WIRE_OVERFLOW)");
+                }
                 Console.WriteLine("\n===== applications =====");
                 foreach (var s in started.Sinks)
                 {

@@ -38,5 +38,8 @@ public sealed record GetWireStats
 {
     public static readonly GetWireStats Instance = new();
 }
-/// <summary>Frames carried each way, and frames the wire's input queue could not take.</summary>
-public sealed record WireStats(long AToB, long BToA, long Dropped);
+/// <summary>Frames carried each way, and frames each way the wire's input queue could not take (<c>SIM_WIRE_OVERFLOW</c>).</summary>
+public sealed record WireStats(long AToB, long BToA, long DroppedAToB, long DroppedBToA)
+{
+    public long Dropped => DroppedAToB + DroppedBToA;
+}

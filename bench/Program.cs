@@ -1,1 +1,83 @@
-﻿Console.WriteLine("Hello, World!");
+using System.Diagnostics;
+using Akka.Actor;
+using ActorStack.Actors.Simulation;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+// ActorStack benchmarks. Wall-clock time is fine here: this measures the stack from outside.
+//   dotnet run -c Release --project bench -- rx [--seconds N] [--ratep PPS]
+//   dotnet run -c Release --project bench -- rx-overload [--seconds N] [--ratep PPS]
+var mode = args.Length > 0 ? args[0] : "rx";
+int seconds = mode == "rx-overload" ? 30 : 10;
+long ratep = 0;
+for (int i = 1; i < args.Length; i++)
+{
+    if (args[i] == "--seconds" && i + 1 < args.Length) seconds = int.Parse(args[++i]);
+    else if (args[i] == "--ratep" && i + 1 < args.Length) ratep = long.Parse(args[++i]);
+    else { Console.Error.WriteLine($"unknown argument {args[i]}"); return 2; }
+}
+if (mode is not ("rx" or "rx-overload"))
+{
+    Console.Error.WriteLine("usage: bench rx|rx-overload [--seconds N] [--ratep PPS]");
+    return 2;
+}
+
+// 64-byte UDP frames from pktgen into one receiver: 1 NIC, 2 simulated CPUs, RPS on both,
+// 8 flows over 2 sockets read by applications with recvmmsg(64).
+string scenario = $$"""
+actorstack.scenario {
+  hosts {
+    sender { cpus = 1, devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] } } }
+    receiver { cpus = 2, devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.0.2/24"], rps-cpus = "3", rx-ring = 4096 } } }
+  }
+  wires = [ { a = "sender/eth0", b = "receiver/eth0" } ]
+  workloads = [
+    { type = pktgen, host = sender, device = eth0, count = 0, pkt_size = 64, ratep = {{ratep}}, flows = 8,
+      dst_mac = "02:00:00:00:00:02", dst_min = "10.0.0.2", udp_src_min = 10000, udp_src_max = 10003, udp_dst_min = 9000, udp_dst_max = 9001 }
+    { type = udp-sink, host = receiver, bind = "0.0.0.0:9000", batch = 256, rcvbuf = 4194304 }
+    { type = udp-sink, host = receiver, bind = "0.0.0.0:9001", batch = 256, rcvbuf = 4194304 }
+  ]
+}
+actorstack.sysctl.net.core.rmem_max = 4194304
+akka.loglevel = WARNING
+""";
+var settings = StackConfig.Load(scenario, "bench");
+using var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
+var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
+var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+var receiver = started.Hosts["receiver"];
+
+async Task<(long Sent, long Read)> Sample()
+{
+    var g = await Task.WhenAll(started.Pktgens.Select(p => p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+    var s = await Task.WhenAll(started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+    return (g.Sum(x => x.Sent), s.Sum(x => x.Datagrams));
+}
+
+// Warm up (JIT, tiered compilation), then measure.
+await Task.Delay(TimeSpan.FromSeconds(2));
+var (sent0, read0) = await Sample();
+long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+var sw = Stopwatch.StartNew();
+Console.WriteLine($"mode {mode}, ratep {(ratep == 0 ? "max" : ratep.ToString())}, {Environment.ProcessorCount} cores, {seconds}s");
+Console.WriteLine("   t  datagrams-read/s      sent/s   rss-MiB  gc-heap-MiB");
+long prevRead = read0, prevSent = sent0;
+for (int t = 1; t <= seconds; t++)
+{
+    await Task.Delay(TimeSpan.FromSeconds(1));
+    var (sent, read) = await Sample();
+    var p = Process.GetCurrentProcess();
+    Console.WriteLine($"{t,4} {read - prevRead,17:N0} {sent - prevSent,11:N0} {p.WorkingSet64 / 1048576.0,9:F1} {GC.GetTotalMemory(false) / 1048576.0,12:F1}");
+    prevRead = read;
+    prevSent = sent;
+}
+var elapsed = sw.Elapsed.TotalSeconds;
+var (sent1, read1) = await Sample();
+long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+var stats = await receiver.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(10));
+double readRate = (read1 - read0) / elapsed;
+Console.WriteLine($"result: {readRate:N0} datagrams read/s, {(sent1 - sent0) / elapsed:N0} frames sent/s, " +
+                  $"{(alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0):F0} bytes allocated per frame sent");
+Console.WriteLine("receiver drops: " + string.Join(", ", stats.Drops.Select(d => $"{d.Site.Reason}@{d.Site.Location}={d.Packets:N0}")));
+await system.Terminate();
+return 0;

@@ -25,7 +25,7 @@ public sealed class PcapTapActor : ReceiveActor
         if (q is not null)
         {
             q.Limit = 4096;
-            q.OnDrop = d => Interlocked.Add(ref _dropped, d.Count);
+            q.OnDrop = (d, _) => Interlocked.Add(ref _dropped, d.Count);
         }
         Receive<SkbBatch>(b =>
         {

@@ -54,7 +54,7 @@ public sealed class NicActor : ReceiveActor
         {
             fifo.Limit = s.RxFifo;
             var site = _ns.Drops.Counter(DropReason.SIM_NIC_FIFO, dev.Name);
-            fifo.OnDrop = dropped =>
+            fifo.OnDrop = (dropped, _) =>
             {
                 Interlocked.Add(ref _stats.RxFifoErrors, dropped.Count);
                 Interlocked.Add(ref _stats.RxErrors, dropped.Count);

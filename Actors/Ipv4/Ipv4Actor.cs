@@ -189,7 +189,7 @@ public static class ProtocolMailbox
         if (q is null) return null;
         q.Limit = (long)ns.Sysctl.NetdevMaxBacklog * ns.Settings.Cpus;
         var sites = ns.Softnet.Select(sd => ns.Drops.Counter(DropReason.CPU_BACKLOG, $"cpu{sd.Cpu}/{layer}")).ToArray();
-        q.OnDrop = dropped =>
+        q.OnDrop = (dropped, _) =>
         {
             int cpu = dropped is ProtocolDeliver pd ? pd.Cpu : 0;
             Interlocked.Add(ref ns.Softnet[cpu].Dropped, dropped.Count);

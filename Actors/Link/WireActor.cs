@@ -8,14 +8,15 @@ namespace ActorStack.Actors.Link;
 /// A full-duplex cable between two NICs, addressed only by their actor
 /// references, so each end may live on another cluster node. Frames from one
 /// end go to the other after the propagation delay (on the scheduler).
-/// The mailbox is bounded; overflow is counted per direction.
+/// The mailbox is bounded (a cable carries only so much): a sender faster than the
+/// far end can take loses frames here, counted per direction (SIM_WIRE_OVERFLOW).
 /// </summary>
 public sealed class WireActor : ReceiveActor
 {
     private readonly IActorRef _a;
     private readonly IActorRef _b;
     private readonly TimeSpan _delay;
-    private long _aToB, _bToA, _dropped;
+    private long _aToB, _bToA, _droppedAToB, _droppedBToA;
 
     public WireActor(IActorRef a, IActorRef b, TimeSpan delay)
     {
@@ -23,7 +24,12 @@ public sealed class WireActor : ReceiveActor
         _b = b;
         _delay = delay;
         var q = ChargedMessageQueue.Of(Context);
-        if (q is not null) q.OnDrop = d => Interlocked.Add(ref _dropped, d.Count);
+        if (q is not null)
+            q.OnDrop = (d, from) =>
+            {
+                if (from.Equals(_b)) Interlocked.Add(ref _droppedBToA, d.Count);
+                else Interlocked.Add(ref _droppedAToB, d.Count);
+            };
 
         Receive<WireFrames>(m =>
         {
@@ -35,7 +41,7 @@ public sealed class WireActor : ReceiveActor
             if (_delay <= TimeSpan.Zero) to.Tell(m, Self);
             else Context.System.Scheduler.ScheduleTellOnce(_delay, to, m, Self);
         });
-        Receive<GetWireStats>(_ => Sender.Tell(new WireStats(_aToB, _bToA, Interlocked.Read(ref _dropped))));
+        Receive<GetWireStats>(_ => Sender.Tell(new WireStats(_aToB, _bToA, Interlocked.Read(ref _droppedAToB), Interlocked.Read(ref _droppedBToA))));
     }
 
     public static Props Props(IActorRef a, IActorRef b, TimeSpan delay)

@@ -37,9 +37,9 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue
 
     /// <summary>
     /// Called on the sender's thread with the part of a message that did not fit,
-    /// so the owner can count it under its Linux name. Must be thread-safe.
+    /// and the sender, so the owner can count it under its Linux name. Must be thread-safe.
     /// </summary>
-    public Action<IChargedMessage>? OnDrop { get; set; }
+    public Action<IChargedMessage, IActorRef>? OnDrop { get; set; }
 
     public long Limit { get => Volatile.Read(ref _limit); set => Volatile.Write(ref _limit, value); }
     /// <summary>Current charge: packets or bytes admitted and not yet released.</summary>
@@ -69,7 +69,7 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue
             {
                 var dropped = m.Skip(admitted);
                 Interlocked.Add(ref _droppedItems, dropped.Count);
-                OnDrop?.Invoke(dropped);
+                OnDrop?.Invoke(dropped, envelope.Sender);
                 if (admitted == 0) return;
                 envelope = new Envelope(m.Take(admitted), envelope.Sender);
             }

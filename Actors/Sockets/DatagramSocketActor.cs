@@ -57,7 +57,7 @@ public sealed class DatagramSocketActor : ReceiveActor
             var counters = _c;
             var site = ns.Drops.Counter(DropReason.SOCKET_RCVBUFF, _site);
             bool isUdp = type == SockType.Dgram;
-            _queue.OnDrop = dropped =>
+            _queue.OnDrop = (dropped, _) =>
             {
                 Interlocked.Add(ref counters.Drops, dropped.Count);
                 site.Add(dropped.Count);

@@ -48,7 +48,7 @@ public sealed class SoftnetActor : ReceiveActor
             _backlog.Limit = ns.Sysctl.NetdevMaxBacklog;
             var site = ns.Drops.Counter(DropReason.CPU_BACKLOG, $"cpu{cpu}");
             var sd = _sd;
-            _backlog.OnDrop = dropped =>
+            _backlog.OnDrop = (dropped, _) =>
             {
                 Interlocked.Add(ref sd.Dropped, dropped.Count);
                 site.Add(dropped.Count);
