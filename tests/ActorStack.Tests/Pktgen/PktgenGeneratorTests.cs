@@ -46,7 +46,7 @@ public class PktgenGeneratorTests
         Assert.Equal(EthernetType.IPv4, eth.Type);
         Assert.Equal("10.0.0.1", ip.SourceAddress.ToString());
         Assert.Equal("10.0.0.2", ip.DestinationAddress.ToString());
-        Assert.Equal(64, ip.TimeToLive);
+        Assert.Equal(32, ip.TimeToLive); // Linux pktgen writes iph->ttl = 32
         Assert.Equal(0, ip.Id);
         Assert.Equal(0, ip.FragmentFlags);   // DF not set
         Assert.Equal(50, ip.TotalLength);
