@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using ActorStack.Config;
+using ActorStack.Hardware.Nic;
+using ActorStack.Hardware.Pktgen;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Tests.Receive;
+
+/// <summary>The softnet CPUs on a running host (S7, S12): backlog overflow and RPS steering.</summary>
+public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
+{
+    [Fact]
+    public async Task Backlog_BurstRpsToCpu1WithMaxBacklog10_DropsCountedExactly()
+    {
+        var (host, nic) = await StartHost("backlog", 2, Eth0(rpsCpus: [1]), new SysctlSettings(NetdevMaxBacklog: 10));
+        // The TestProbe replaces ip_rcv as the only IPv4 handler, so no queue after the backlog can drop.
+        var ip = await Sys.ActorSelection(host.Path / "ip").ResolveOne(AskTimeout);
+        await host.Ask<PackChanged>(new DevRemovePack(new PacketTypeRegistration(EtherType.Ipv4, ip)), AskTimeout);
+        var handler = CreateTestProbe();
+        await host.Ask<PackChanged>(new DevAddPack(new PacketTypeRegistration(EtherType.Ipv4, handler.Ref)), AskTimeout);
+
+        const int frames = 200;
+        nic.Tell(Wire(Enumerable.Range(0, frames).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)i))));
+        await AwaitAssertAsync(async () =>
+        {
+            var s = await Stats(host);
+            Assert.Equal(frames, s.Softnet[1].Processed + s.Softnet[1].Dropped);
+        }, TimeSpan.FromSeconds(3));
+
+        var st = await Stats(host);
+        var cpu1 = st.Softnet[1];
+        Assert.Equal(frames, st.Device("eth0").Counters.RxPackets);
+        Assert.Equal(0, st.Softnet[0].Processed);                  // cpu0 only steers
+        Assert.Equal(frames - cpu1.Processed, cpu1.Dropped);
+        // The first poll's 64 buffers meet an empty backlog: qlen <= 10 admits 11, 53 are dropped.
+        Assert.InRange(cpu1.Dropped, 53, frames - 11);
+        long backlogDrops = st.Drops.Where(d => d.Site.Reason == DropReason.CPU_BACKLOG && d.Site.Location.StartsWith("cpu1"))
+            .Sum(d => d.Packets);
+        Assert.Equal(cpu1.Dropped, backlogDrops);
+        Assert.Equal(cpu1.Dropped, st.DropsOf(DropReason.CPU_BACKLOG));
+        Assert.True(cpu1.ReceivedRps >= 1);
+
+        long delivered = 0;
+        while (delivered < cpu1.Processed)
+        {
+            var d = await handler.ExpectMsgAsync<ProtocolDeliver>();
+            Assert.Equal(1, d.Cpu);
+            delivered += d.Items.Length;
+        }
+        Assert.Equal(cpu1.Processed, delivered);
+    }
+
+    [Fact]
+    public async Task Rps_16FlowsOnTwoCpus_EachFlowOnOneCpuAndInOrder()
+    {
+        const int flows = 16, perFlow = 20, total = flows * perFlow;
+        var (host, nic) = await StartHost("rps", 2, Eth0(rxRing: 512, rpsCpus: [0, 1])); // rps_cpus = 3
+        var sock = await OpenUdp(host, 9000);
+        var gen = new PktgenGenerator(new PktgenSettings
+        {
+            Count = total, Flows = flows, FlowLen = 1, UdpSrcMin = 1000, UdpSrcMax = 1000 + flows - 1,
+            UdpDstMin = 9000, UdpDstMax = 9000, DstMac = HostMac, SrcMin = PeerIp, SrcMax = PeerIp, DstMin = HostIp, DstMax = HostIp,
+        });
+        var frames = Enumerable.Range(0, total).Select(_ => gen.Next()).ToList();
+
+        // Where RPS must put each frame: the NIC's RSS hash, reciprocal-scaled over rps_cpus.
+        var rss = new RssHasher(1);
+        var expectedPerCpu = new long[2];
+        var cpuOfFlow = new Dictionary<ushort, int>();
+        foreach (var f in frames)
+        {
+            int cpu = Rps.SelectCpu(rss.Hash(f), [0, 1]);
+            expectedPerCpu[cpu]++;
+            ushort sport = (ushort)(f[34] << 8 | f[35]);
+            Assert.Equal(cpuOfFlow.GetValueOrDefault(sport, cpu), cpu);
+            cpuOfFlow[sport] = cpu;
+        }
+        Assert.True(expectedPerCpu[0] > 0 && expectedPerCpu[1] > 0, "the flows must spread over both CPUs");
+
+        nic.Tell(Wire(frames));
+        var got = await ReadExactly(sock, total);
+        var lastSeq = new Dictionary<ushort, uint>();
+        foreach (var d in got)
+        {
+            Assert.True(PktgenHeader.TryRead(d.Payload.Span, out uint seq, out _));
+            if (lastSeq.TryGetValue(d.SourcePort, out uint prev)) Assert.True(seq > prev, $"flow {d.SourcePort}: seq {seq} after {prev}");
+            lastSeq[d.SourcePort] = seq;
+        }
+        Assert.Equal(flows, lastSeq.Count);
+        Assert.All(got.GroupBy(d => d.SourcePort), g => Assert.Equal(perFlow, g.Count()));
+
+        var st = await Stats(host);
+        Assert.Equal(expectedPerCpu[0], st.Softnet[0].Processed);
+        Assert.Equal(expectedPerCpu[1], st.Softnet[1].Processed);
+        Assert.True(st.Softnet[1].ReceivedRps > 0);
+        Assert.Equal(0, st.Softnet[0].ReceivedRps); // cpu0 enqueues to its own backlog without an IPI
+        Assert.Equal(0, st.Softnet[0].Dropped + st.Softnet[1].Dropped);
+        Assert.Equal(total, st.Mib("Udp")["InDatagrams"]);
+    }
+}
