@@ -50,6 +50,8 @@ public enum DropReason
     SIM_NETEM_LOSS,
     /// <summary>netem's queue held <c>limit</c> packets.</summary>
     SIM_NETEM_LIMIT,
+    /// <summary>A protocol handler actor's input queue was full (a queue Linux does not have: it runs ip_rcv in the softirq).</summary>
+    SIM_PROTO_QUEUE,
     /// <summary>A wire's input queue was full.</summary>
     SIM_WIRE_OVERFLOW,
 }

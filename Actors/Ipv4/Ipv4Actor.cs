@@ -177,7 +177,8 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
 /// The bounded mailbox of a protocol handler actor. In Linux the protocol code
 /// runs inside the CPU's softirq, so there is no queue between the backlog and
 /// <c>ip_rcv</c>; here there is a mailbox, bounded at <c>netdev_max_backlog</c>
-/// per CPU, and what it cannot take is counted as the sending CPU's backlog drop.
+/// per CPU. What it cannot take is the simulation's own drop (<c>SIM_PROTO_QUEUE</c>
+/// at <c>cpuN/ip</c> or <c>cpuN/udp</c>), kept apart from <c>softnet_stat</c>'s <c>dropped</c>.
 /// </summary>
 public static class ProtocolMailbox
 {
@@ -188,11 +189,10 @@ public static class ProtocolMailbox
         var q = ChargedMessageQueue.Of(context);
         if (q is null) return null;
         q.Limit = (long)ns.Sysctl.NetdevMaxBacklog * ns.Settings.Cpus;
-        var sites = ns.Softnet.Select(sd => ns.Drops.Counter(DropReason.CPU_BACKLOG, $"cpu{sd.Cpu}/{layer}")).ToArray();
+        var sites = ns.Softnet.Select(sd => ns.Drops.Counter(DropReason.SIM_PROTO_QUEUE, $"cpu{sd.Cpu}/{layer}")).ToArray();
         q.OnDrop = (dropped, _) =>
         {
-            int cpu = dropped is ProtocolDeliver pd ? pd.Cpu : 0;
-            Interlocked.Add(ref ns.Softnet[cpu].Dropped, dropped.Count);
+            int cpu = dropped is ProtocolDeliver pd ? Math.Clamp(pd.Cpu, 0, sites.Length - 1) : 0;
             sites[cpu].Add(dropped.Count);
         };
         return q;

@@ -60,13 +60,14 @@ public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
     /// <summary>
     /// A poll came back. A NAPI that completed (<c>napi_complete_done</c>) leaves
     /// the list; one that used its whole weight goes to the tail. When budget or
-    /// time is exhausted with work left, the run stops, <c>time_squeeze</c> is
-    /// counted and the softirq must be raised again (<paramref name="reRaise"/>),
-    /// so other messages to this CPU run in between.
+    /// time is exhausted after a poll, the run stops and <c>time_squeeze</c> is
+    /// counted (<paramref name="squeezed"/>); with work left the softirq must be
+    /// raised again (<paramref name="reRaise"/>), so other messages to this CPU run in between.
     /// </summary>
-    public NapiRef? PollDone(NapiRef napi, int work, bool completed, long nowTicks, out bool reRaise)
+    public NapiRef? PollDone(NapiRef napi, int work, bool completed, long nowTicks, out bool reRaise, out bool squeezed)
     {
         reRaise = false;
+        squeezed = false;
         InFlight = null;
         _budgetLeft -= work;
         if (_pollList.First?.Value == napi) _pollList.RemoveFirst();
@@ -74,15 +75,18 @@ public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
         if (completed) _listed.Remove(napi);
         else _pollList.AddLast(napi);
 
+        // "If softirq window is exhausted then punt": counted whether or not work is left.
+        if (_budgetLeft <= 0 || nowTicks >= _timeLimitTicks)
+        {
+            TimeSqueeze++;
+            squeezed = true;
+            reRaise = _pollList.Count > 0; // SoftirqPending stays set while the re-raised softirq continues the list
+            if (!reRaise) SoftirqPending = false;
+            return null;
+        }
         if (_pollList.Count == 0)
         {
             SoftirqPending = false;
-            return null;
-        }
-        if (_budgetLeft <= 0 || nowTicks > _timeLimitTicks)
-        {
-            TimeSqueeze++;
-            reRaise = true; // SoftirqPending stays set: the re-raised softirq continues the list
             return null;
         }
         return PollNext();

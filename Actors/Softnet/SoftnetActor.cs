@@ -84,8 +84,8 @@ public sealed class SoftnetActor : ReceiveActor
         FlushRps();
         _core.Flush(Self);
 
-        var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise);
-        if (reRaise) Interlocked.Increment(ref _sd.TimeSqueeze);
+        var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise, out var squeezed);
+        if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
         if (next is { } n) Poll(n);
         else if (reRaise) Self.Tell(NetRxSoftirq.Instance);
     }
