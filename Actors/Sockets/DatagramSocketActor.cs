@@ -79,6 +79,9 @@ public sealed class DatagramSocketActor : ReceiveActor
         Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
         Receive<Close>(_ =>
         {
+            // Leave the lookup table before answering, so the port is free when close() returns.
+            if (_type == SockType.Dgram) _udp.Tell(new UdpUnbind(Self));
+            else _ip.Tell(new RawUnregister(Self));
             Sender.Tell(new SocketOk(Close.Instance));
             Context.Stop(Self);
         });
