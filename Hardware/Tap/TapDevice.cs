@@ -125,10 +125,10 @@ public sealed unsafe class TapDevice : IDisposable
 
     /// <summary>
     /// Blocks until the kernel transmits a frame on the interface and copies it into
-    /// <paramref name="buffer"/>. Returns the frame's length — larger than the buffer when the frame
-    /// did not fit (only the buffer's worth was copied; <c>tun_put_user</c> reports the full
-    /// length) — or 0 once the device is disposed, or <c>-errno</c> on failure (for example
-    /// <c>-EBADFD</c> when the interface was deleted underneath).
+    /// <paramref name="buffer"/>. Returns the bytes copied, or 0 once the device is disposed, or
+    /// <c>-errno</c> on failure (for example <c>-EBADFD</c> when the interface was deleted underneath).
+    /// A frame longer than the buffer is cut to it and the rest lost (<c>tun_chr_read_iter</c> returns
+    /// <c>min(len, frame)</c>): to tell, read into a buffer one byte longer than the longest frame wanted.
     /// </summary>
     public int Read(Span<byte> buffer)
     {
