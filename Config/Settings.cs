@@ -12,7 +12,32 @@ public sealed record SysctlSettings(
     int RmemDefault = 212992,
     int RmemMax = 212992,
     int WmemDefault = 212992,
-    int IpDefaultTtl = 64);
+    int IpDefaultTtl = 64)
+{
+    /// <summary><c>net.core.wmem_max</c>: cap for <c>SO_SNDBUF</c>.</summary>
+    public int WmemMax { get; init; } = 212992;
+    /// <summary><c>net.ipv4.ip_forward</c>: route packets not addressed to this host (S18).</summary>
+    public bool IpForward { get; init; }
+    /// <summary><c>net.ipv4.ip_local_port_range</c>: ephemeral ports.</summary>
+    public int LocalPortLow { get; init; } = 32768;
+    public int LocalPortHigh { get; init; } = 60999;
+    /// <summary><c>net.ipv4.icmp_echo_ignore_all</c>.</summary>
+    public bool IcmpEchoIgnoreAll { get; init; }
+    /// <summary><c>net.ipv4.icmp_echo_ignore_broadcasts</c>.</summary>
+    public bool IcmpEchoIgnoreBroadcasts { get; init; } = true;
+    /// <summary><c>net.ipv4.route.min_pmtu</c>: a learned path MTU is never below this.</summary>
+    public int MinPmtu { get; init; } = 552;
+    /// <summary><c>net.ipv4.route.mtu_expires</c>: a learned path MTU is forgotten after this.</summary>
+    public TimeSpan MtuExpires { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary><c>net.ipv4.ip_no_pmtu_disc</c>: 0 = sockets start with IP_PMTUDISC_WANT.</summary>
+    public int IpNoPmtuDisc { get; init; }
+    /// <summary><c>net.ipv4.neigh.default.*</c>.</summary>
+    public NeighParms Neigh { get; init; } = NeighParms.Default;
+    /// <summary><c>net.ipv4.icmp_ratelimit</c>, <c>icmp_ratemask</c>, <c>icmp_msgs_per_sec</c>, <c>icmp_msgs_burst</c>.</summary>
+    public IcmpRateLimitSettings Icmp { get; init; } = IcmpRateLimitSettings.Default;
+    /// <summary><c>net.ipv4.ipfrag_*</c>.</summary>
+    public DefragSettings Frag { get; init; } = DefragSettings.Default;
+}
 
 /// <summary>A <c>struct net_device</c>'s configuration (S27) plus the NIC's hardware geometry.</summary>
 public sealed record DeviceSettings(
@@ -41,7 +66,28 @@ public sealed record DeviceSettings(
 }
 
 /// <summary>One host: a network namespace (S28) with its CPUs and devices.</summary>
-public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, ImmutableArray<DeviceSettings> Devices);
+public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, ImmutableArray<DeviceSettings> Devices)
+{
+    /// <summary>Static routes (<c>ip route add</c>), installed after the devices' connected routes.</summary>
+    public ImmutableArray<RouteSettings> Routes { get; init; } = ImmutableArray<RouteSettings>.Empty;
+    /// <summary>Permanent neighbour entries (<c>ip neigh add ... nud permanent</c>).</summary>
+    public ImmutableArray<NeighbourSettings> Neighbours { get; init; } = ImmutableArray<NeighbourSettings>.Empty;
+    /// <summary>Netfilter rules, in chain order per hook.</summary>
+    public ImmutableArray<ActorStack.Messages.NfRule> Netfilter { get; init; } = ImmutableArray<ActorStack.Messages.NfRule>.Empty;
+}
+
+/// <summary>
+/// <c>ip route add TYPE PREFIX [via GW] [dev DEV] [metric N] [src ADDR]</c>. <paramref name="Type"/> is
+/// unicast, unreachable, blackhole or prohibit.
+/// </summary>
+public sealed record RouteSettings(Ipv4Prefix Destination, Ipv4Address? Via = null, string? Device = null, int Metric = 0,
+    string Type = "unicast", Ipv4Address? Source = null)
+{
+    public override string ToString() => $"{Type} {Destination}{(Via is { } v ? $" via {v}" : "")}{(Device is { } d ? $" dev {d}" : "")} metric {Metric}";
+}
+
+/// <summary><c>ip neigh add ADDR lladdr MAC dev DEV nud permanent</c>.</summary>
+public sealed record NeighbourSettings(Ipv4Address Address, MacAddress Mac, string Device);
 
 /// <summary>A full-duplex cable between two devices.</summary>
 public sealed record WireSettings(string HostA, string DeviceA, string HostB, string DeviceB, TimeSpan Delay)

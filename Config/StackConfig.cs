@@ -179,7 +179,47 @@ public static class StackConfig
         RmemDefault: r.Int(t, "net.core.rmem_default", p, 256, int.MaxValue / 2),
         RmemMax: r.Int(t, "net.core.rmem_max", p, 256, int.MaxValue / 2),
         WmemDefault: r.Int(t, "net.core.wmem_default", p, 256, int.MaxValue / 2),
-        IpDefaultTtl: r.Int(t, "net.ipv4.ip_default_ttl", p, 1, 255));
+        IpDefaultTtl: r.Int(t, "net.ipv4.ip_default_ttl", p, 1, 255))
+    {
+        WmemMax = r.Int(t, "net.core.wmem_max", p, 256, int.MaxValue / 2),
+        IpForward = r.Int(t, "net.ipv4.ip_forward", p, 0, 1) == 1,
+        LocalPortLow = r.Int(t, "net.ipv4.ip_local_port_range.low", p, 1, 65535),
+        LocalPortHigh = r.Int(t, "net.ipv4.ip_local_port_range.high", p, 1, 65535),
+        IcmpEchoIgnoreAll = r.Int(t, "net.ipv4.icmp_echo_ignore_all", p, 0, 1) == 1,
+        IcmpEchoIgnoreBroadcasts = r.Int(t, "net.ipv4.icmp_echo_ignore_broadcasts", p, 0, 1) == 1,
+        MinPmtu = r.Int(t, "net.ipv4.route.min_pmtu", p, 68, 65535),
+        MtuExpires = TimeSpan.FromSeconds(r.Int(t, "net.ipv4.route.mtu_expires", p, 0, int.MaxValue)),
+        IpNoPmtuDisc = r.Int(t, "net.ipv4.ip_no_pmtu_disc", p, 0, 3),
+        Neigh = new NeighParms
+        {
+            BaseReachableTimeMs = r.Int(t, "net.ipv4.neigh.default.base_reachable_time_ms", p, 1, int.MaxValue),
+            RetransTimeMs = r.Int(t, "net.ipv4.neigh.default.retrans_time_ms", p, 1, int.MaxValue),
+            DelayFirstProbeTimeMs = 1000L * r.Int(t, "net.ipv4.neigh.default.delay_first_probe_time", p, 1, int.MaxValue / 1000),
+            GcStaleTimeMs = 1000L * r.Int(t, "net.ipv4.neigh.default.gc_stale_time", p, 1, int.MaxValue / 1000),
+            LocktimeMs = 10L * r.Int(t, "net.ipv4.neigh.default.locktime", p, 0, int.MaxValue / 10),
+            UcastSolicit = r.Int(t, "net.ipv4.neigh.default.ucast_solicit", p, 0, 255),
+            McastSolicit = r.Int(t, "net.ipv4.neigh.default.mcast_solicit", p, 0, 255),
+            AppSolicit = r.Int(t, "net.ipv4.neigh.default.app_solicit", p, 0, 255),
+            UnresQlenBytes = r.Int(t, "net.ipv4.neigh.default.unres_qlen_bytes", p, 0, int.MaxValue),
+            GcThresh1 = r.Int(t, "net.ipv4.neigh.default.gc_thresh1", p, 0, 1 << 24),
+            GcThresh2 = r.Int(t, "net.ipv4.neigh.default.gc_thresh2", p, 0, 1 << 24),
+            GcThresh3 = r.Int(t, "net.ipv4.neigh.default.gc_thresh3", p, 1, 1 << 24),
+        },
+        Icmp = new IcmpRateLimitSettings
+        {
+            IcmpRatelimitMs = r.Int(t, "net.ipv4.icmp_ratelimit", p, 0, int.MaxValue),
+            IcmpRatemask = (uint)r.Long(t, "net.ipv4.icmp_ratemask", p, 0, uint.MaxValue),
+            IcmpMsgsPerSec = r.Int(t, "net.ipv4.icmp_msgs_per_sec", p, 0, int.MaxValue),
+            IcmpMsgsBurst = r.Int(t, "net.ipv4.icmp_msgs_burst", p, 0, int.MaxValue),
+        },
+        Frag = new DefragSettings
+        {
+            IpfragHighThresh = r.Long(t, "net.ipv4.ipfrag_high_thresh", p, 0, int.MaxValue),
+            IpfragLowThresh = r.Long(t, "net.ipv4.ipfrag_low_thresh", p, 0, int.MaxValue),
+            IpfragTime = TimeSpan.FromSeconds(r.Int(t, "net.ipv4.ipfrag_time", p, 1, int.MaxValue)),
+            IpfragMaxDist = r.Int(t, "net.ipv4.ipfrag_max_dist", p, 0, int.MaxValue),
+        },
+    };
 
     private static ImmutableArray<WireSettings> ReadWires(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts)
     {

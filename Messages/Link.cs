@@ -31,6 +31,13 @@ public sealed record XmitFrames(ImmutableArray<ReadOnlyMemory<byte>> Frames)
     public override string ToString() => $"XmitFrames({Frames.Length} frames)";
 }
 
+/// <summary>
+/// A wire end's TX completion to the NIC that sent <see cref="WireFrames"/>: the
+/// first <paramref name="Count"/> frames outstanding have left the NIC (serialised
+/// onto the medium), so their TX descriptors are free (the TX-completion interrupt).
+/// </summary>
+public sealed record WireTxDone(int Count);
+
 /// <summary>TX completion: frames freed from the TX ring (<paramref name="Sent"/> went onto the wire, <paramref name="Dropped"/> did not).</summary>
 public sealed record TxCompleted(int Sent, int Dropped);
 

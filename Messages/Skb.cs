@@ -27,6 +27,10 @@ public readonly record struct SkBuff(ReadOnlyMemory<byte> Data, int Ifindex, int
     public int NetworkLength { get; init; }
     public PacketKind PktType { get; init; }
     public ushort Protocol { get; init; }
+    /// <summary><c>skb->sk</c> on transmit: the socket whose send buffer the buffer is charged to (<c>sock_wfree</c> on free), or null.</summary>
+    public Akka.Actor.IActorRef? Owner { get; init; }
+    /// <summary><c>skb->priority</c>: picks the <c>pfifo_fast</c> band (from the TOS via <c>ip_tos2prio</c>, or <c>SO_PRIORITY</c>).</summary>
+    public byte Priority { get; init; }
 
     public int Length => Data.Length;
     public ReadOnlySpan<byte> Network => Data.Span[NetworkOffset..];

@@ -56,4 +56,79 @@ public sealed record GetSocketInfo
 }
 
 public sealed record SocketInfo(SockType Type, byte Protocol, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress,
-    ushort RemotePort, int RecvQueueBytes, int RecvQueueDatagrams, int RcvBuf, long Drops, long DatagramsRead, long BytesRead);
+    ushort RemotePort, int RecvQueueBytes, int RecvQueueDatagrams, int RcvBuf, long Drops, long DatagramsRead, long BytesRead)
+{
+    /// <summary><c>sk_wmem_alloc</c>: bytes of sent buffers not yet freed by the device (ss's Send-Q for UDP).</summary>
+    public long SendQueueBytes { get; init; }
+    public int SndBuf { get; init; }
+    public long DatagramsSent { get; init; }
+    public long BytesSent { get; init; }
+    /// <summary>The pending socket error (<c>sk_err</c>), reported by the next call.</summary>
+    public Errno PendingError { get; init; }
+}
+
+/// <summary><c>sendmsg</c> flags this stack honours (Linux values).</summary>
+[Flags]
+public enum MsgFlags
+{
+    None = 0,
+    /// <summary><c>MSG_DONTWAIT</c>: fail with EAGAIN instead of blocking when the send buffer is full.</summary>
+    DontWait = 0x40,
+    /// <summary><c>MSG_CONFIRM</c>: the peer answered, the neighbour entry is reachable (<c>dst_confirm_neigh</c>).</summary>
+    Confirm = 0x800,
+    /// <summary><c>MSG_MORE</c>: more data follows; append to the pending datagram (corking) instead of sending it.</summary>
+    More = 0x8000,
+}
+
+/// <summary>
+/// <c>sendto</c> (with <paramref name="Address"/>) or <c>send</c> on a connected socket
+/// (without). UDP builds one datagram through <c>ip_append_data</c>; with
+/// <see cref="MsgFlags.More"/> or <c>UDP_CORK</c> the data is appended to the pending
+/// datagram and sent when the cork is released. For a raw socket with
+/// <c>IP_HDRINCL</c> the payload is the whole IP packet. Answered by <see cref="Sent"/>
+/// or <see cref="SocketFailed"/> (EMSGSIZE, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EAGAIN, ...).
+/// A blocking send with the send buffer full waits until buffers are freed.
+/// </summary>
+public sealed record SendTo(ReadOnlyMemory<byte> Payload, Ipv4Address? Address = null, ushort Port = 0, MsgFlags Flags = MsgFlags.None)
+{
+    public override string ToString() => $"SendTo({Payload.Length} bytes to {Address?.ToString() ?? "peer"}:{Port}, {Flags})";
+}
+public sealed record Sent(int Bytes);
+
+/// <summary><c>sendmmsg</c>: sends in order until one fails; answered by <see cref="SentMany"/> (how many went), or <see cref="SocketFailed"/> when the first fails.</summary>
+public sealed record SendMany(ImmutableArray<SendTo> Messages)
+{
+    public override string ToString() => $"SendMany({Messages.Length})";
+}
+public sealed record SentMany(int Count);
+
+/// <summary>Socket options with Linux names; values as <c>setsockopt</c> takes them.</summary>
+public enum SockOpt
+{
+    /// <summary><c>SO_SNDBUF</c>: doubled, capped at <c>wmem_max</c>.</summary>
+    SoSndbuf,
+    /// <summary><c>SO_BROADCAST</c>: allow sending to a broadcast address (else EACCES).</summary>
+    SoBroadcast,
+    /// <summary><c>SO_PRIORITY</c>: <c>skb->priority</c> (pfifo_fast band).</summary>
+    SoPriority,
+    /// <summary><c>IP_TTL</c>: -1 resets to <c>ip_default_ttl</c>.</summary>
+    IpTtl,
+    /// <summary><c>IP_TOS</c>.</summary>
+    IpTos,
+    /// <summary><c>IP_HDRINCL</c> (raw sockets): the application writes the IP header.</summary>
+    IpHdrIncl,
+    /// <summary><c>IP_MTU_DISCOVER</c>: 0 DONT, 1 WANT (default), 2 DO, 3 PROBE.</summary>
+    IpMtuDiscover,
+    /// <summary><c>IP_MTU</c> (get only, connected socket): the path MTU.</summary>
+    IpMtu,
+    /// <summary><c>IP_RECVERR</c>: report every ICMP error (also on unconnected sockets) and ENOBUFS from the qdisc.</summary>
+    IpRecvErr,
+    /// <summary><c>UDP_CORK</c>: hold data until the cork is released, then send it as one datagram.</summary>
+    UdpCork,
+}
+
+/// <summary><c>setsockopt</c>: answered by <see cref="SocketOk"/> or <see cref="SocketFailed"/>.</summary>
+public sealed record SetSocketOption(SockOpt Option, int Value);
+/// <summary><c>getsockopt</c>: answered by <see cref="SocketOptionValue"/> or <see cref="SocketFailed"/>.</summary>
+public sealed record GetSocketOption(SockOpt Option);
+public sealed record SocketOptionValue(SockOpt Option, int Value);

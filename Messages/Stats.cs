@@ -17,7 +17,20 @@ public sealed record LinkCounters(
     long CarrierUpCount, long CarrierDownCount);
 
 public sealed record DeviceStats(string Name, int Ifindex, MacAddress Mac, int Mtu, bool Up, string OperState,
-    int RxQueues, int RxRingSize, ImmutableArray<long> IrqsPerQueue, LinkCounters Counters, string? XdpProgram);
+    int RxQueues, int RxRingSize, ImmutableArray<long> IrqsPerQueue, LinkCounters Counters, string? XdpProgram)
+{
+    /// <summary>The device's root qdisc (<c>tc -s qdisc show dev DEV</c>).</summary>
+    public QdiscStats? Qdisc { get; init; }
+    public int TxQueueLen { get; init; }
+}
+
+/// <summary>
+/// <c>tc -s qdisc</c>'s line for a device's root qdisc (<c>pfifo_fast</c>, or <c>noqueue</c> on lo):
+/// sent packets/bytes, dropped, requeues, backlog (packets now queued), overlimits; plus the driver's
+/// stop/wake counts of its TX queue.
+/// </summary>
+public sealed record QdiscStats(long Packets, long Bytes, long Drops, long Requeues, long Backlog, long Overlimits,
+    long TxQueueStopped, long TxRestartQueue);
 
 /// <summary>One line of <c>/proc/net/softnet_stat</c>.</summary>
 public sealed record SoftnetStat(int Cpu, long Processed, long Dropped, long TimeSqueeze, long ReceivedRps, long FlowLimitCount,

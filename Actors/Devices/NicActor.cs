@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Net;
+using ActorStack.Actors.Sockets;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -37,6 +38,15 @@ public sealed class NicActor : ReceiveActor
     private readonly string[] _ringSite;
     private IActorRef _wire = ActorRefs.Nobody;
 
+    /// <summary>A TX descriptor: the frame, and whom to tell when it is freed (pktgen, or the socket it is charged to).</summary>
+    private readonly record struct TxEntry(ReadOnlyMemory<byte> Frame, IActorRef? Owner, int Truesize, bool Pktgen);
+
+    private readonly PfifoFast<SkBuff> _qdisc;
+    private readonly TxRing<TxEntry> _txRing;
+    private bool _txStopped;
+    private readonly SkbFree _free = new();
+    private readonly Dictionary<IActorRef, int> _pktgenDone = new();
+
     public NicActor(NetNamespace ns, NetDevice dev)
     {
         _ns = ns;
@@ -49,6 +59,8 @@ public sealed class NicActor : ReceiveActor
         _napiScheduled = new bool[s.RxQueues];
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
+        _qdisc = new PfifoFast<SkBuff>(s.TxQueueLen);
+        _txRing = new TxRing<TxEntry>(s.TxRing);
 
         if (ChargedMessageQueue.Of(Context) is { } fifo)
         {
@@ -66,6 +78,8 @@ public sealed class NicActor : ReceiveActor
         Receive<HardIrq>(OnHardIrq);
         Receive<NapiPoll>(OnPoll);
         Receive<XmitFrames>(OnXmit);
+        Receive<DevQueueXmit>(OnDevQueueXmit);
+        Receive<WireTxDone>(OnTxDone);
         Receive<AttachWire>(a => _wire = a.Wire);
     }
 
@@ -158,7 +172,118 @@ public sealed class NicActor : ReceiveActor
         }
     }
 
-    /// <summary><c>ndo_start_xmit</c> for frames that bypass the stack: onto the wire, then TX completion.</summary>
+    /// <summary>
+    /// <c>__dev_xmit_skb</c>: onto the qdisc (bypassed when it is empty and the queue runs, as
+    /// <c>TCQ_F_CAN_BYPASS</c> allows), dropping what a full band cannot take, then <c>qdisc_run</c>.
+    /// </summary>
+    private void OnDevQueueXmit(DevQueueXmit m)
+    {
+        if (_wire.IsNobody())
+        {
+            // No cable: the carrier is off and the noop qdisc frees everything.
+            Interlocked.Add(ref _stats.TxCarrierErrors, m.Skbs.Length);
+            Interlocked.Add(ref _stats.TxErrors, m.Skbs.Length);
+            Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
+            _ns.Drops.Add(DropReason.SIM_LINK_UNATTACHED, _dev.Name, m.Skbs.Length);
+            foreach (var skb in m.Skbs) _free.Drop(skb);
+            _free.Flush(Self);
+            return;
+        }
+        foreach (var skb in m.Skbs)
+        {
+            if (_qdisc.Count == 0 && !_txStopped && !_txRing.Full)
+            {
+                Post(skb);
+                continue;
+            }
+            if (_qdisc.Enqueue(skb, skb.Priority))
+            {
+                Interlocked.Increment(ref _stats.QdiscBacklog);
+                continue;
+            }
+            // qdisc_drop: NET_XMIT_DROP to the sender (UDP counts SndbufErrors).
+            Interlocked.Increment(ref _stats.QdiscDrops);
+            _ns.Drops.Add(DropReason.QDISC_DROP, $"{_dev.Name}/qdisc");
+            _free.Drop(skb);
+        }
+        QdiscRun();
+        _free.Flush(Self);
+    }
+
+    /// <summary><c>qdisc_restart</c> until the qdisc is empty or the ring is full (then <c>netif_tx_stop_queue</c>).</summary>
+    private void QdiscRun()
+    {
+        while (!_txRing.Full && _qdisc.TryDequeue(out var skb))
+        {
+            Interlocked.Decrement(ref _stats.QdiscBacklog);
+            Post(skb);
+        }
+        if (_qdisc.Count > 0 && !_txStopped)
+        {
+            _txStopped = true;
+            Interlocked.Increment(ref _stats.TxQueueStopped);
+            Interlocked.Increment(ref _stats.QdiscRequeues); // dev_requeue_skb: the head waits for the ring
+        }
+        FlushTx();
+    }
+
+    private ImmutableArray<ReadOnlyMemory<byte>>.Builder? _txBatch;
+
+    /// <summary><c>ndo_start_xmit</c>: a descriptor for the frame; frames go to the wire in one message per run.</summary>
+    private void Post(in SkBuff skb)
+    {
+        _txRing.TryPost(new TxEntry(skb.Data, skb.Owner, skb.Truesize, false));
+        Interlocked.Increment(ref _stats.QdiscPackets);
+        Interlocked.Add(ref _stats.QdiscBytes, skb.Length);
+        (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(skb.Data);
+        // dev_queue_xmit_nit: ptype_all taps see every packet the stack sends, as a copy marked outgoing.
+        var taps = _ns.Ptypes.All;
+        if (taps.IsEmpty) return;
+        long now = Context.System.Scheduler.Now.UtcTicks;
+        foreach (var tap in taps)
+            if (tap.Device is null || tap.Device == _dev.Name)
+                tap.Handler.Tell(new SkbBatch([skb.CloneForTap() with { PktType = PacketKind.Outgoing, TstampTicks = now, Owner = null }]), Self);
+    }
+
+    private void FlushTx()
+    {
+        if (_txBatch is null || _txBatch.Count == 0) return;
+        long bytes = 0;
+        foreach (var f in _txBatch) bytes += f.Length;
+        Interlocked.Add(ref _stats.TxPackets, _txBatch.Count);
+        Interlocked.Add(ref _stats.TxBytes, bytes);
+        _wire.Tell(new WireFrames(_txBatch.ToImmutable()), Self);
+        _txBatch.Clear();
+    }
+
+    /// <summary>
+    /// The TX-completion interrupt (<c>igb_clean_tx_irq</c>): the wire took the oldest frames, their
+    /// descriptors and buffers are freed (pktgen gets <see cref="TxCompleted"/>, sockets
+    /// <see cref="WmemFree"/>), and a stopped queue is woken (<c>netif_wake_queue</c>) to run the qdisc.
+    /// </summary>
+    private void OnTxDone(WireTxDone m)
+    {
+        _txRing.Complete(m.Count, e =>
+        {
+            if (e.Pktgen) _pktgenDone[e.Owner!] = _pktgenDone.GetValueOrDefault(e.Owner!) + 1;
+            else _free.Free(e.Owner, e.Truesize);
+        });
+        foreach (var (owner, n) in _pktgenDone) owner.Tell(new TxCompleted(n, 0));
+        _pktgenDone.Clear();
+        if (_txStopped && !_txRing.Full)
+        {
+            _txStopped = false;
+            Interlocked.Increment(ref _stats.TxRestartQueue);
+            QdiscRun();
+        }
+        _free.Flush(Self);
+    }
+
+    /// <summary>
+    /// <c>ndo_start_xmit</c> called by pktgen, which bypasses the qdisc: frames go on the TX ring and the
+    /// wire; each is answered by <see cref="TxCompleted"/> once its descriptor is freed. A frame the full
+    /// ring cannot take is refused at once (<c>NETDEV_TX_BUSY</c>).
+    /// </summary>
     private void OnXmit(XmitFrames m)
     {
         if (_wire.IsNobody())
@@ -169,12 +294,14 @@ public sealed class NicActor : ReceiveActor
             Sender.Tell(new TxCompleted(0, m.Frames.Length));
             return;
         }
-        long bytes = 0;
-        foreach (var f in m.Frames) bytes += f.Length;
-        _wire.Tell(new WireFrames(m.Frames), Self);
-        Interlocked.Add(ref _stats.TxPackets, m.Frames.Length);
-        Interlocked.Add(ref _stats.TxBytes, bytes);
-        Sender.Tell(new TxCompleted(m.Frames.Length, 0));
+        int busy = 0;
+        foreach (var f in m.Frames)
+        {
+            if (!_txRing.TryPost(new TxEntry(f, Sender, 0, true))) { busy++; continue; }
+            (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(f);
+        }
+        FlushTx();
+        if (busy > 0) Sender.Tell(new TxCompleted(0, busy));
     }
 
     public static Props Props(NetNamespace ns, NetDevice dev)

@@ -25,7 +25,6 @@ namespace ActorStack.Actors.Host;
 public sealed class HostActor : ReceiveActor
 {
     private readonly NetNamespace _ns;
-    private readonly Netfilter _netfilter = new();
     private readonly IActorRef _ip;
     private readonly IActorRef _udp;
     private readonly ImmutableDictionary<string, IActorRef> _devices;
@@ -37,13 +36,18 @@ public sealed class HostActor : ReceiveActor
         _ns.SoftnetActors = Enumerable.Range(0, settings.Cpus)
             .Select(cpu => Context.ActorOf(SoftnetActor.Props(_ns, cpu), $"softnet-cpu{cpu}"))
             .ToImmutableArray();
+        foreach (var rule in settings.Netfilter) _ns.Netfilter.Add(rule);
         _udp = Context.ActorOf(UdpActor.Props(_ns), "udp");
-        _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _netfilter, _udp), "ip");
+        _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
+        _ns.UdpActor = _udp;
+        _ns.IpActor = _ip;
         _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Ipv4, _ip)); // inet_init: dev_add_pack(&ip_packet_type)
         var devs = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         foreach (var dev in _ns.Devices)
         {
-            dev.Driver = Context.ActorOf(NicActor.Props(_ns, dev), $"dev-{dev.Name}");
+            dev.Driver = dev.IsLoopback
+                ? Context.ActorOf(LoopbackActor.Props(_ns), "dev-lo")
+                : Context.ActorOf(NicActor.Props(_ns, dev), $"dev-{dev.Name}");
             devs[dev.Name] = dev.Driver;
         }
         _devices = devs.ToImmutable();
@@ -72,8 +76,8 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<NfAddRule>(m =>
         {
-            _netfilter.Add(m.Rule);
-            Sender.Tell(new NfRuleAdded(m.Rule, _netfilter.Rules.Length - 1));
+            _ns.Netfilter.Add(m.Rule);
+            Sender.Tell(new NfRuleAdded(m.Rule, _ns.Netfilter.Rules.Length - 1));
         });
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
@@ -103,9 +107,13 @@ public sealed class HostActor : ReceiveActor
         _ns.Name,
         Context.System.Scheduler.Now.UtcTicks,
         _ns.Devices.Select(d => new DeviceStats(d.Name, d.Ifindex, d.Mac, d.Settings.Mtu, d.Up, d.OperState, d.Settings.RxQueues,
-            d.Settings.RxRing, d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)).ToImmutableArray(),
+            d.Settings.RxRing, d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)
+            {
+                Qdisc = d.IsLoopback ? null : d.Stats.QdiscSnapshot(),
+                TxQueueLen = d.Settings.TxQueueLen,
+            }).ToImmutableArray(),
         _ns.Softnet.Select(s => s.Snapshot()).ToImmutableArray(),
-        [_ns.Ip.Snapshot(), _ns.IpExt.Snapshot(), _ns.Udp.Snapshot()],
+        [_ns.Ip.Snapshot(), _ns.IpExt.Snapshot(), _ns.Icmp.Snapshot(), _ns.Udp.Snapshot()],
         _ns.Drops.Snapshot(),
         _ns.Sockets.Values.Select(s => s.Snapshot()).OrderBy(s => s.LocalPort).ToImmutableArray());
 

@@ -1,26 +1,7 @@
+using ActorStack.Config;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Icmp;
-
-/// <summary>ICMP rate-limit tunables (net.ipv4.icmp_* and inet_peer), Linux defaults.</summary>
-public sealed record IcmpRateLimitSettings
-{
-    /// <summary><c>icmp_ratelimit</c>: per-destination token cost in ms (jiffies at HZ=1000); 0 disables the per-destination limit.</summary>
-    public long IcmpRatelimitMs { get; init; } = 1000;
-    /// <summary><c>icmp_ratemask</c>: bit N set = ICMP type N is limited. Default 0x1818 = dest unreachable (3),
-    /// source quench (4), time exceeded (11), parameter problem (12).</summary>
-    public uint IcmpRatemask { get; init; } = 0x1818;
-    /// <summary><c>icmp_msgs_per_sec</c>: global refill rate.</summary>
-    public int IcmpMsgsPerSec { get; init; } = 1000;
-    /// <summary><c>icmp_msgs_burst</c>: global bucket size.</summary>
-    public int IcmpMsgsBurst { get; init; } = 50;
-    /// <summary><c>inet_peer_threshold</c>: bound on remembered destinations (65536 + 128).</summary>
-    public int InetPeerThreshold { get; init; } = 65536 + 128;
-    /// <summary><c>inet_peer_maxttl</c>: an idle peer older than this may be reclaimed (600 s).</summary>
-    public long InetPeerMaxTtlMs { get; init; } = 600_000;
-
-    public static readonly IcmpRateLimitSettings Default = new();
-}
 
 /// <summary>
 /// Linux's two ICMP output limits (net/ipv4/icmp.c), deciding whether <c>icmp_send</c> / <c>icmp_reply</c> may

@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4.Frag;

@@ -9,30 +9,34 @@ namespace ActorStack.Actors.Ipv4;
 /// </summary>
 public sealed class Netfilter
 {
-    private ImmutableArray<NfRule> _rules = ImmutableArray<NfRule>.Empty;
-    private long[] _hits = [];
+    private sealed record State(ImmutableArray<NfRule> Rules, long[] Hits);
+    private State _state = new(ImmutableArray<NfRule>.Empty, []);
 
-    public ImmutableArray<NfRule> Rules => _rules;
+    public ImmutableArray<NfRule> Rules => Volatile.Read(ref _state).Rules;
 
+    /// <summary>Appends a rule (<c>iptables -A</c>); readers see the old table or the new one, never a mix.</summary>
     public void Add(NfRule rule)
     {
-        var hits = new long[_hits.Length + 1];
-        Array.Copy(_hits, hits, _hits.Length);
-        _hits = hits;
-        _rules = _rules.Add(rule);
+        lock (this)
+        {
+            var old = _state;
+            var hits = new long[old.Hits.Length + 1];
+            Array.Copy(old.Hits, hits, old.Hits.Length);
+            Volatile.Write(ref _state, new State(old.Rules.Add(rule), hits));
+        }
     }
 
-    public long Hits(int index) => Volatile.Read(ref _hits[index]);
+    public long Hits(int index) => Volatile.Read(ref Volatile.Read(ref _state).Hits[index]);
 
     /// <summary><c>NF_HOOK</c>: the verdict for a packet (starting at its IP header) at a hook.</summary>
     public NfVerdict Run(NfHook hook, ReadOnlySpan<byte> ip)
     {
-        var rules = _rules;
-        var hits = _hits;
+        var st = Volatile.Read(ref _state);
+        var rules = st.Rules;
         for (int i = 0; i < rules.Length; i++)
         {
             if (rules[i].Hook != hook || !rules[i].Matches(ip)) continue;
-            Interlocked.Increment(ref hits[i]);
+            Interlocked.Increment(ref st.Hits[i]);
             return rules[i].Verdict;
         }
         return NfVerdict.Accept;

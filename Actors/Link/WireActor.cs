@@ -29,6 +29,8 @@ public sealed class WireActor : ReceiveActor
             {
                 if (from.Equals(_b)) Interlocked.Add(ref _droppedBToA, d.Count);
                 else Interlocked.Add(ref _droppedAToB, d.Count);
+                // The frames left the sender's ring and were lost on the cable: its descriptors are free all the same.
+                from.Tell(new WireTxDone(d.Count), ActorRefs.NoSender);
             };
 
         Receive<WireFrames>(m =>
@@ -38,6 +40,7 @@ public sealed class WireActor : ReceiveActor
             if (Sender.Equals(_a)) { to = _b; _aToB += m.Count; }
             else if (Sender.Equals(_b)) { to = _a; _bToA += m.Count; }
             else return; // not one of our ends
+            Sender.Tell(new WireTxDone(m.Count), Self); // serialised onto the cable: TX completion at the sender
             if (_delay <= TimeSpan.Zero) to.Tell(m, Self);
             else Context.System.Scheduler.ScheduleTellOnce(_delay, to, m, Self);
         });

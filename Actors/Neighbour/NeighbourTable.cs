@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Text;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -54,31 +55,6 @@ public enum NeighUpdateFlags : uint
     OverrideIsRouter = 0x4,
     /// <summary>Administrative change (<c>ip neigh</c>): may modify NOARP / PERMANENT entries.</summary>
     Admin = 0x80000000,
-}
-
-/// <summary>
-/// Per-table neighbour parameters (<c>struct neigh_parms</c> and <c>struct neigh_table</c>), Linux defaults
-/// (net.ipv4.neigh.default.*). Times in milliseconds (jiffies at HZ=1000).
-/// </summary>
-public sealed record NeighParms
-{
-    public long BaseReachableTimeMs { get; init; } = 30_000;
-    public long RetransTimeMs { get; init; } = 1_000;
-    /// <summary><c>delay_first_probe_time</c> (<c>DELAY_PROBE_TIME</c>).</summary>
-    public long DelayFirstProbeTimeMs { get; init; } = 5_000;
-    public long GcStaleTimeMs { get; init; } = 60_000;
-    /// <summary><c>locktime</c>: a different reply within this time of the last update does not override.</summary>
-    public long LocktimeMs { get; init; } = 1_000;
-    public int UcastSolicit { get; init; } = 3;
-    public int McastSolicit { get; init; } = 3;
-    public int McastResolicit { get; init; } = 0;
-    public int AppSolicit { get; init; } = 0;
-    public int UnresQlenBytes { get; init; } = 212_992;
-    public int GcThresh1 { get; init; } = 128;
-    public int GcThresh2 { get; init; } = 512;
-    public int GcThresh3 { get; init; } = 1024;
-
-    public static readonly NeighParms Default = new();
 }
 
 public enum NeighActionKind

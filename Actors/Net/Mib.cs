@@ -19,6 +19,15 @@ public enum IpExtMib
     ReasmOverlaps,
 }
 
+/// <summary>Icmp: counters of /proc/net/snmp, in Linux's order (<c>icmp_put</c>).</summary>
+public enum IcmpMib
+{
+    InMsgs, InErrors, InCsumErrors, InDestUnreachs, InTimeExcds, InParmProbs, InSrcQuenchs, InRedirects, InEchos, InEchoReps,
+    InTimestamps, InTimestampReps, InAddrMasks, InAddrMaskReps,
+    OutMsgs, OutErrors, OutRateLimitGlobal, OutRateLimitHost, OutDestUnreachs, OutTimeExcds, OutParmProbs, OutSrcQuenchs,
+    OutRedirects, OutEchos, OutEchoReps, OutTimestamps, OutTimestampReps, OutAddrMasks, OutAddrMaskReps,
+}
+
 /// <summary>Udp: counters of /proc/net/snmp, in Linux's order.</summary>
 public enum UdpMib
 {

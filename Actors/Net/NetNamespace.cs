@@ -22,10 +22,44 @@ public sealed class NetNamespace
     {
         Settings = settings;
         Seed = seed;
-        Devices = settings.Devices.Select((d, i) => new NetDevice(i + 2, d)).ToImmutableArray(); // ifindex 1 is lo
+        // ifindex 1 is lo (loopback_net_init registers it first), the NICs follow in configuration order.
+        Devices = new[] { new NetDevice(1, LoopbackSettings) }
+            .Concat(settings.Devices.Select((d, i) => new NetDevice(i + 2, d))).ToImmutableArray();
         Softnet = Enumerable.Range(0, settings.Cpus).Select(i => new SoftnetData(i)).ToImmutableArray();
-        Ip.Set(IpMib.Forwarding, 2); // 2 = not forwarding (RFC 1213 ipForwarding)
+        Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
+        Pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
+
+        // fib_add_ifaddr for every address, then the static routes (ip route add), in order.
+        foreach (var d in Devices)
+        {
+            Fib.RegisterDevice(d.Name);
+            foreach (var a in d.Settings.Addresses) Fib.AddAddress(d.Name, a, d.IsLoopback);
+        }
+        foreach (var r in settings.Routes)
+        {
+            var st = Fib.AddRoute(r.Destination, r.Via, r.Device, r.Metric, Routing.RouteTypes.Parse(r.Type), src: r.Source);
+            if (!st.Ok) throw new InvalidOperationException($"host {settings.Name}: route '{r}': {st}");
+        }
+        var neigh = ImmutableDictionary.CreateBuilder<NeighKey, NeighCacheEntry>();
+        foreach (var n in settings.Neighbours)
+            if (Device(n.Device) is { } nd) neigh[new NeighKey(nd.Ifindex, n.Address)] = new NeighCacheEntry(n.Mac, long.MaxValue);
+        _neighbours = neigh.ToImmutable();
+    }
+
+    /// <summary>The loopback device's configuration: MTU 65536, 127.0.0.1/8, no hardware address.</summary>
+    public static readonly DeviceSettings LoopbackSettings = new("lo", default, Mtu: 65536, TxQueueLen: 1000,
+        Addresses: [new Ipv4Prefix(Ipv4Address.Loopback, 8)]);
+
+    /// <summary>
+    /// A seed for one random source of this host (<paramref name="purpose"/> names it), derived from the run's
+    /// seed and the host's name with a stable hash (string.GetHashCode differs between processes), so a run replays.
+    /// </summary>
+    public int SeedFor(string purpose)
+    {
+        uint h = 2166136261;
+        foreach (char c in Name + "/" + purpose) h = (h ^ c) * 16777619;
+        return (int)(h ^ (uint)Seed * 0x9E3779B1u) & 0x7fffffff;
     }
 
     public HostSettings Settings { get; }
@@ -44,7 +78,81 @@ public sealed class NetNamespace
     /// <summary>Frames a <c>ptype_all</c> tap consumed because no protocol handler wanted them (Linux's <c>pt_prev</c> rule).</summary>
     public long ConsumedByTap;
 
-    public NetDevice? Device(int ifindex) => ifindex >= 2 && ifindex - 2 < Devices.Length ? Devices[ifindex - 2] : null;
+    public NetDevice? Device(int ifindex) => ifindex >= 1 && ifindex - 1 < Devices.Length ? Devices[ifindex - 1] : null;
+    public NetDevice Loopback => Devices[0];
+
+    /// <summary>
+    /// The FIB (tables local and main). The host actor changes it (<c>ip route</c>); every actor of the host
+    /// reads it under <see cref="FibLock"/>, and <see cref="FibGeneration"/> moves on each change so that
+    /// cached routes (a connected socket's <c>sk_dst_cache</c>) are looked up again, as <c>rt_genid</c> does.
+    /// </summary>
+    public Routing.Fib Fib { get; } = new();
+    public object FibLock { get; } = new();
+    private long _fibGeneration;
+    public long FibGeneration => Volatile.Read(ref _fibGeneration);
+    public void FibChanged() => Interlocked.Increment(ref _fibGeneration);
+
+    /// <summary>The host's netfilter rule tables (every hook point reads them).</summary>
+    public Ipv4.Netfilter Netfilter { get; } = new();
+
+    private readonly int[] _ipIdents = new int[2048];
+    private int _ipIdentsSeeded;
+
+    /// <summary>
+    /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
+    /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
+    /// started from the run's seed.
+    /// </summary>
+    public ushort NextIpId(Ipv4Address dst, byte protocol)
+    {
+        if (Volatile.Read(ref _ipIdentsSeeded) == 0)
+        {
+            lock (_ipIdents)
+            {
+                if (_ipIdentsSeeded == 0)
+                {
+                    var rnd = new Random(SeedFor("ip_idents"));
+                    for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = rnd.Next();
+                    Volatile.Write(ref _ipIdentsSeeded, 1);
+                }
+            }
+        }
+        uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
+        return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
+    }
+
+    /// <summary>Path MTUs learned from ICMP fragmentation needed (<c>fib_nh_exception</c>s).</summary>
+    public PmtuCache Pmtu { get; }
+
+    private ImmutableDictionary<NeighKey, NeighCacheEntry> _neighbours;
+    /// <summary>
+    /// The neighbour entries a sender may use without the neighbour actor (NUD_CONNECTED: PERMANENT, NOARP,
+    /// and REACHABLE until its time runs out), published whole by the neighbour actor on every change (RCU).
+    /// Anything not here goes to the neighbour actor as <see cref="NeighOutput"/>.
+    /// </summary>
+    public ImmutableDictionary<NeighKey, NeighCacheEntry> Neighbours { get => Volatile.Read(ref _neighbours); set => Volatile.Write(ref _neighbours, value); }
+
+    /// <summary>The host's protocol actors, set once the host has started them.</summary>
+    public IActorRef NeighbourActor { get; set; } = ActorRefs.Nobody;
+    public IActorRef IcmpActor { get; set; } = ActorRefs.Nobody;
+    public IActorRef IpActor { get; set; } = ActorRefs.Nobody;
+    public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
+
+    /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
+    public Mib<IcmpMib> Icmp { get; } = new("Icmp");
+    public long[] IcmpInType { get; } = new long[256];
+    public long[] IcmpOutType { get; } = new long[256];
+
+    /// <summary><c>inet_select_addr</c>: an address of <paramref name="dev"/> in <paramref name="dst"/>'s subnet, else its primary, else any of the host's.</summary>
+    public Ipv4Address SelectSource(NetDevice dev, Ipv4Address dst)
+    {
+        foreach (var p in dev.Settings.Addresses)
+            if (p.Contains(dst)) return p.Address;
+        if (dev.Settings.Addresses.Length > 0) return dev.Settings.Addresses[0].Address;
+        foreach (var d in Devices)
+            if (!d.IsLoopback && d.Settings.Addresses.Length > 0) return d.Settings.Addresses[0].Address;
+        return dev.IsLoopback ? Ipv4Address.Loopback : Ipv4Address.Any;
+    }
     public NetDevice? Device(string name) => Devices.FirstOrDefault(d => d.Name == name);
 
     private PtypeTable _ptypes = PtypeTable.Empty;
@@ -99,6 +207,8 @@ public sealed class NetDevice(int ifindex, DeviceSettings settings)
     private XdpProgram? _xdp;
     public XdpProgram? Xdp { get => Volatile.Read(ref _xdp); set => Volatile.Write(ref _xdp, value); }
 
+    public bool IsLoopback => Ifindex == 1;
+
     private volatile bool _up = true;
     public bool Up { get => _up; set => _up = value; }
     public string OperState => Up ? "UP" : "DOWN";
@@ -109,6 +219,13 @@ public sealed class DeviceCounters
 {
     public long RxBytes, RxPackets, RxErrors, RxDropped, RxMissedErrors, RxFifoErrors, RxLengthErrors, RxCrcErrors, RxNohandler, Multicast;
     public long TxBytes, TxPackets, TxErrors, TxDropped, TxCarrierErrors, Collisions, CarrierUpCount, CarrierDownCount;
+    /// <summary>The qdisc's statistics as <c>tc -s qdisc</c> shows them.</summary>
+    public long QdiscPackets, QdiscBytes, QdiscDrops, QdiscRequeues, QdiscBacklog, QdiscOverlimits;
+    /// <summary>Times the TX ring filled and the driver stopped the queue (<c>netif_tx_stop_queue</c>; ethtool's <c>tx_restart_queue</c> counts the wakes).</summary>
+    public long TxQueueStopped, TxRestartQueue;
+    public QdiscStats QdiscSnapshot() => new(Volatile.Read(ref QdiscPackets), Volatile.Read(ref QdiscBytes), Volatile.Read(ref QdiscDrops),
+        Volatile.Read(ref QdiscRequeues), Volatile.Read(ref QdiscBacklog), Volatile.Read(ref QdiscOverlimits),
+        Volatile.Read(ref TxQueueStopped), Volatile.Read(ref TxRestartQueue));
 
     public LinkCounters Snapshot() => new(
         Volatile.Read(ref RxBytes), Volatile.Read(ref RxPackets), Volatile.Read(ref RxErrors), Volatile.Read(ref RxDropped),
@@ -169,3 +286,9 @@ public sealed record PtypeTable(ImmutableArray<PacketTypeRegistration> All,
         return this with { Base = rest.IsEmpty ? Base.Remove(r.EtherType) : Base.SetItem(r.EtherType, rest) };
     }
 }
+
+/// <summary>A neighbour entry's key: device and next-hop address.</summary>
+public readonly record struct NeighKey(int Ifindex, Ipv4Address Address);
+
+/// <summary>A usable neighbour: its hardware address, valid until <paramref name="ValidUntilTicks"/> on the scheduler's clock (long.MaxValue: permanent).</summary>
+public sealed record NeighCacheEntry(MacAddress Mac, long ValidUntilTicks);

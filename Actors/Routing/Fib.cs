@@ -451,3 +451,18 @@ public sealed class Fib
                         yield return r;
     }
 }
+
+/// <summary>Route type names as <c>ip route</c> reads them.</summary>
+public static class RouteTypes
+{
+    public static readonly string[] Names = ["unicast", "unreachable", "blackhole", "prohibit"];
+
+    public static RouteType Parse(string name) => name switch
+    {
+        "unicast" => RouteType.Unicast,
+        "unreachable" => RouteType.Unreachable,
+        "blackhole" => RouteType.Blackhole,
+        "prohibit" => RouteType.Prohibit,
+        _ => throw new ArgumentException($"unknown route type '{name}'"),
+    };
+}

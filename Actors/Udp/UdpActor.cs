@@ -25,7 +25,7 @@ public sealed class UdpActor : ReceiveActor
     public UdpActor(NetNamespace ns)
     {
         _ns = ns;
-        _table = new UdpTable(new Random(HashCode.Combine(ns.Seed, ns.Name.GetHashCode(StringComparison.Ordinal) & 0x7fff, 17)),
+        _table = new UdpTable(new Random(ns.SeedFor("udp_port")),
             a => ns.IsLocalAddress(a) || a.IsLimitedBroadcast,
             SourceFor);
         _queue = ProtocolMailbox.Configure(Context, ns, "udp");

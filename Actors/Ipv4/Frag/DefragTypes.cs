@@ -1,26 +1,9 @@
+using ActorStack.Config;
 using System.Collections.Immutable;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Ipv4.Frag;
-
-/// <summary>
-/// Reassembly tunables of one network namespace (<c>net.ipv4.ipfrag_*</c>), Linux defaults.
-/// <see cref="IpfragMaxDist"/> is carried for configuration but not enforced (see <see cref="IpDefrag"/>).
-/// </summary>
-public sealed record DefragSettings
-{
-    public static readonly DefragSettings Default = new();
-
-    /// <summary><c>net.ipv4.ipfrag_high_thresh</c>: bytes (truesize) all queues may hold.</summary>
-    public long IpfragHighThresh { get; init; } = 4 * 1024 * 1024;
-    /// <summary><c>net.ipv4.ipfrag_low_thresh</c>: eviction frees queues until this much is held. Clamped to the high threshold.</summary>
-    public long IpfragLowThresh { get; init; } = 3 * 1024 * 1024;
-    /// <summary><c>net.ipv4.ipfrag_time</c>: a queue expires this long after its first fragment arrived.</summary>
-    public TimeSpan IpfragTime { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary><c>net.ipv4.ipfrag_max_dist</c> (not enforced).</summary>
-    public int IpfragMaxDist { get; init; } = 64;
-}
 
 /// <summary>A reassembly queue's identity (<c>struct frag_v4_compare_key</c> without <c>user</c> and <c>vif</c>).</summary>
 public readonly record struct FragKey(Ipv4Address Source, Ipv4Address Destination, ushort Id, byte Protocol)

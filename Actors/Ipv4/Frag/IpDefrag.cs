@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Buffers.Binary;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;

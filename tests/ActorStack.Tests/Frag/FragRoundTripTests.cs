@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using ActorStack.Actors.Ipv4.Frag;
 using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Frag.FragTestPackets;

@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using ActorStack.Actors.Ipv4.Frag;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;

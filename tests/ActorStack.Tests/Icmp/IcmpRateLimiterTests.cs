@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using ActorStack.Actors.Icmp;
 using ActorStack.Messages.Packets;
 

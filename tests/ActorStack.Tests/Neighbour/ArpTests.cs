@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using System.Buffers.Binary;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Actors.Routing;

@@ -1,3 +1,4 @@
+using ActorStack.Config;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
