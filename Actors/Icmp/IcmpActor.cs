@@ -147,7 +147,7 @@ public sealed class IcmpActor : ReceiveActor
     {
         if (_ns.Sysctl.IcmpEchoIgnoreAll) return;
         var saddr = SpecDst(skb, h, bcast);
-        if (!ReplyRoute(IcmpType.EchoReply, request[1], h.Source, saddr, now, out var rt, out long nowMs)) return;
+        if (!ReplyRoute(IcmpType.EchoReply, request[1], h.Source, saddr, now, out var rt)) return;
         var frame = IpOutput.NewFrame(Ipv4Header.MinLength + request.Length);
         IcmpPacket.WriteEchoReply(request, frame.AsSpan(IpOutput.Headroom + Ipv4Header.MinLength));
         Push(frame, rt, h.Source, h.Tos, IcmpType.EchoReply, now);
@@ -165,7 +165,7 @@ public sealed class IcmpActor : ReceiveActor
             return DropReason.PKT_TOO_SMALL;
         }
         var saddr = SpecDst(skb, h, bcast);
-        if (!ReplyRoute(IcmpPacket.TypeTimestampReply, 0, h.Source, saddr, now, out var rt, out _)) return null;
+        if (!ReplyRoute(IcmpPacket.TypeTimestampReply, 0, h.Source, saddr, now, out var rt)) return null;
         var frame = IpOutput.NewFrame(Ipv4Header.MinLength + IcmpPacket.HeaderLength + 12);
         var m = frame.AsSpan(IpOutput.Headroom + Ipv4Header.MinLength);
         uint ms = (uint)(now % TimeSpan.TicksPerDay / TimeSpan.TicksPerMillisecond); // inet_current_timestamp
@@ -264,10 +264,10 @@ public sealed class IcmpActor : ReceiveActor
     /// <c>icmp_reply</c>'s checks before building: the global limit (replies are outside <c>icmp_ratemask</c> by
     /// default), the route back, the per-destination limit.
     /// </summary>
-    private bool ReplyRoute(byte type, byte code, Ipv4Address dst, Ipv4Address saddr, long now, out OutputRoute rt, out long nowMs)
+    private bool ReplyRoute(byte type, byte code, Ipv4Address dst, Ipv4Address saddr, long now, out OutputRoute rt)
     {
         rt = default;
-        nowMs = now / TimeSpan.TicksPerMillisecond;
+        long nowMs = now / TimeSpan.TicksPerMillisecond;
         if (!GlobalAllow(type, code, nowMs, out bool apply)) return false;
         if (!RouteBack(dst, saddr, now, out rt)) return false;
         return XrlimAllow(dst, nowMs, apply, rt);
