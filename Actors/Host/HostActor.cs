@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Devices;
+using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
@@ -41,6 +42,7 @@ public sealed class HostActor : ReceiveActor
         _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
         _ns.UdpActor = _udp;
         _ns.IpActor = _ip;
+        _ns.IcmpActor = Context.ActorOf(IcmpActor.Props(_ns), "icmp");
         _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Ipv4, _ip)); // inet_init: dev_add_pack(&ip_packet_type)
         var devs = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         foreach (var dev in _ns.Devices)
