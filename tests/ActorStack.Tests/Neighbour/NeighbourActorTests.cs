@@ -258,6 +258,26 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     }
 
     [Fact]
+    public async Task ArpRcv_GratuitousArp_KnownNeighbourMovedUnknownOneIgnored()
+    {
+        await Start();
+        Inject(ArpFrame(ArpPacket.OpRequest, PeerMac, PeerIp, MacAddress.Zero, HostIp));
+        await NextFrame(); // our reply; the peer is STALE with 02:00:00:00:00:01
+        var moved = MacAddress.Parse("02:00:00:00:00:99");
+        var stranger = Ipv4Address.Parse("10.0.0.50");
+        Inject(ArpFrame(ArpPacket.OpRequest, moved, PeerIp, MacAddress.Zero, PeerIp),
+            ArpFrame(ArpPacket.OpRequest, moved, stranger, MacAddress.Zero, stranger));
+        await ExpectNoFrame();
+
+        // arp_accept = 0: a gratuitous ARP overrides an existing entry at once (no locktime) but creates none.
+        Assert.Equal("10.0.0.1 dev eth0 lladdr 02:00:00:00:00:99 STALE\n", (await Neighbours()).Text);
+        var s = await ArpStats();
+        Assert.Equal(1, s["InGratuitous"]);
+        Assert.Equal(3, s["InRequests"]);
+        Assert.Equal(1, s["OutReplies"]);
+    }
+
+    [Fact]
     public async Task SendGratuitousArp_DeviceWithOneAddress_OneAnnouncement()
     {
         await Start();
