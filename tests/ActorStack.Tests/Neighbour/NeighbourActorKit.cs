@@ -86,9 +86,9 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
         return IpOutput.NewSkb(frame, owner);
     }
 
-    protected void Output(params SkBuff[] skbs) => Output(PeerIp, skbs);
+    protected void NeighOut(params SkBuff[] skbs) => NeighOut(PeerIp, skbs);
 
-    protected void Output(Ipv4Address nextHop, params SkBuff[] skbs)
+    protected void NeighOut(Ipv4Address nextHop, params SkBuff[] skbs)
         => Neigh.Tell(new NeighOutput(2, nextHop, [.. skbs]));
 
     /// <summary>An ARP packet inside an Ethernet frame.</summary>

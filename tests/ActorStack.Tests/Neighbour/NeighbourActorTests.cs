@@ -55,7 +55,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     public async Task NeighOutput_ThreeQueuedWhileIncomplete_ReleasedInOrderAfterReply()
     {
         await Start();
-        Output(Packet(1), Packet(2), Packet(3));
+        NeighOut(Packet(1), Packet(2), Packet(3));
 
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
         await ExpectNoFrame();
@@ -82,7 +82,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         Assert.Equal(0, stats["InUnsolicitedReplies"]);
 
         // REACHABLE: the next packet goes out at once, no ARP.
-        Output(Packet(4));
+        NeighOut(Packet(4));
         Assert.Equal(4, TagOf(await NextFrame()));
         Assert.Equal(1, (await ArpStats())["OutRequests"]);
     }
@@ -93,7 +93,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         await Start();
         var owner = CreateTestProbe("socket");
         var skbs = new[] { Packet(1, owner.Ref), Packet(2, owner.Ref), Packet(3, owner.Ref) };
-        Output(skbs);
+        NeighOut(skbs);
 
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
         await Advance(Retrans);
@@ -130,7 +130,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     public async Task Timer_ReachableTimeRunsOut_EntryStaleAndUnpublished()
     {
         await Start();
-        Output(Packet(1));
+        NeighOut(Packet(1));
         await NextFrame(); // the request
         Inject(ReplyFromPeer());
         Assert.Equal(1, TagOf(await NextFrame()));
@@ -156,7 +156,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         Inject(ArpFrame(ArpPacket.OpRequest, PeerMac, PeerIp, MacAddress.Zero, HostIp));
         await NextFrame(); // our reply; the peer is now STALE
 
-        Output(Packet(7));
+        NeighOut(Packet(7));
         Assert.Equal(7, TagOf(await NextFrame())); // STALE sends with the cached address and turns DELAY
         Assert.Equal("10.0.0.1 dev eth0 lladdr 02:00:00:00:00:01 DELAY\n", (await Neighbours()).Text);
 
@@ -181,7 +181,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         var owner = CreateTestProbe("socket");
         var skbs = Enumerable.Range(1, 5).Select(i => Packet((byte)i, owner.Ref, payload: 972)).ToArray();
         Assert.Equal(1600, SkBuff.TruesizeFor(skbs[0].Length));
-        Output(skbs);
+        NeighOut(skbs);
 
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
         var free = await owner.ExpectMsgAsync<WmemFree>(Timeout);
@@ -239,7 +239,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         await Start(null, new NeighbourSettings(gw, gwMac, "eth0"));
         Inject(ArpFrame(ArpPacket.OpRequest, PeerMac, PeerIp, MacAddress.Zero, HostIp));
         await NextFrame();
-        Output(Ipv4Address.Parse("10.0.0.7"), Packet(1, dst: Ipv4Address.Parse("10.0.0.7")));
+        NeighOut(Ipv4Address.Parse("10.0.0.7"), Packet(1, dst: Ipv4Address.Parse("10.0.0.7")));
         await NextFrame();
 
         var list = await Neighbours();
@@ -251,7 +251,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         Assert.Equal(long.MaxValue, Ns.Neighbours[new NeighKey(2, gw)].ValidUntilTicks);
 
         // A permanent entry is used without ARP.
-        Output(gw, Packet(9, dst: gw));
+        NeighOut(gw, Packet(9, dst: gw));
         var f = await NextFrame();
         Assert.True(EthernetHeader.TryRead(f, out var eth));
         Assert.Equal(gwMac, eth.Destination);
