@@ -38,6 +38,8 @@ public enum DropReason
     DUP_FRAG,
     FRAG_REASM_TIMEOUT,
     QUEUE_PURGE,
+    ICMP_CSUM,
+    INVALID_PROTO,
     IP_INVALID_SOURCE,
     SOCKET_CLOSE,
     /// <summary>The NIC's input FIFO overflowed before the frame reached the descriptor ring (<c>rx_fifo_errors</c>).</summary>

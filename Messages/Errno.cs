@@ -33,4 +33,8 @@ public enum Errno
     EHOSTUNREACH = 113,
     EMSGSIZE = 90,
     EDESTADDRREQ = 89,
+    ENONET = 64,
+    EPROTO = 71,
+    ENOPROTOOPT = 92,
+    EHOSTDOWN = 112,
 }

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Devices;
+using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
+using ActorStack.Actors.Neighbour;
 using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Actors.Softnet;
@@ -41,7 +43,10 @@ public sealed class HostActor : ReceiveActor
         _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
         _ns.UdpActor = _udp;
         _ns.IpActor = _ip;
+        _ns.IcmpActor = Context.ActorOf(IcmpActor.Props(_ns), "icmp");
         _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Ipv4, _ip)); // inet_init: dev_add_pack(&ip_packet_type)
+        _ns.NeighbourActor = Context.ActorOf(NeighbourActor.Props(_ns), "neigh");
+        _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Arp, _ns.NeighbourActor)); // arp_init: dev_add_pack(&arp_packet_type)
         var devs = ImmutableDictionary.CreateBuilder<string, IActorRef>();
         foreach (var dev in _ns.Devices)
         {
@@ -81,6 +86,7 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
+        Receive<GetNeighbours>(m => _ns.NeighbourActor.Forward(m));
     }
 
     /// <summary>The host's namespace, for tests and tools in the same process.</summary>

@@ -60,21 +60,45 @@ public sealed class IcmpRateLimiter
 
     /// <summary>
     /// Whether an ICMP message of <paramref name="type"/>/<paramref name="code"/> to <paramref name="dst"/> may be
-    /// sent at <paramref name="nowMs"/>; consumes the credits when it may.
+    /// sent at <paramref name="nowMs"/>; consumes the credits when it may. Both limits in one call, for callers
+    /// that have no route in between (<see cref="GlobalAllow"/> and <see cref="XrlimAllow"/> are the two halves).
     /// </summary>
     public bool Allow(byte type, byte code, Ipv4Address dst, long nowMs)
+        => GlobalAllow(type, code, nowMs, out bool apply) && XrlimAllow(dst, nowMs, apply, dst.IsLoopback);
+
+    /// <summary>
+    /// <c>icmpv4_global_allow</c>, the half of <c>icmp_send</c>'s limit checked before the route lookup: true
+    /// when the type is not limited (<paramref name="applyRatelimit"/> false) or the host-wide bucket has credit
+    /// (<paramref name="applyRatelimit"/> true: <see cref="XrlimAllow"/> must follow); false counts
+    /// <c>OutRateLimitGlobal</c>.
+    /// </summary>
+    public bool GlobalAllow(byte type, byte code, long nowMs, out bool applyRatelimit)
     {
+        applyRatelimit = false;
         if (MaskAllow(type, code))
         {
             Allowed++;
             return true;
         }
-        if (!GlobalAllow(nowMs))
+        if (!GlobalBucketAllow(nowMs))
         {
             OutRateLimitGlobal++;
             return false;
         }
-        if (!dst.IsLoopback && !PeerAllow(dst, nowMs))
+        applyRatelimit = true;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>icmpv4_xrlim_allow</c>, checked once the route is known: without <paramref name="applyRatelimit"/>
+    /// always true; a route out of loopback (<paramref name="outLoopback"/>) is not limited per destination;
+    /// otherwise the destination's bucket decides (false counts <c>OutRateLimitHost</c>). When allowed the global
+    /// credit is consumed (<c>icmp_global_consume</c>).
+    /// </summary>
+    public bool XrlimAllow(Ipv4Address dst, long nowMs, bool applyRatelimit, bool outLoopback)
+    {
+        if (!applyRatelimit) return true;
+        if (!outLoopback && !PeerAllow(dst, nowMs))
         {
             OutRateLimitHost++;
             return false;
@@ -94,7 +118,7 @@ public sealed class IcmpRateLimiter
 
     // icmp_global_allow: credit left → yes; else refill by msgs_per_sec * delta / HZ (delta capped at HZ, and
     // only once 20 ms passed), capped at the burst.
-    private bool GlobalAllow(long now)
+    private bool GlobalBucketAllow(long now)
     {
         if (!_globalStarted)
         {

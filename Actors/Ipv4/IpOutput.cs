@@ -231,6 +231,8 @@ public sealed class IpOutput(NetNamespace ns)
     /// <c>__ip_make_skb</c>): the identification from the host's per-destination counters
     /// (<c>ip_select_ident</c>), checksum filled in.
     /// </summary>
+    public ushort NextId(Ipv4Address dst, byte protocol) => ns.NextIpId(dst, protocol);
+
     public void WriteHeader(Span<byte> ip, int totalLength, bool df, byte ttl, byte protocol, Ipv4Address src, Ipv4Address dst, byte tos = 0)
     {
         ushort id = ns.NextIpId(dst, protocol);

@@ -5,7 +5,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Ipv4;
 
 /// <summary>What <c>ip_rcv</c> decided for a buffer.</summary>
-public enum IpRcvVerdict { Drop, LocalDeliver }
+public enum IpRcvVerdict { Drop, LocalDeliver, Forward }
 
 /// <summary>
 /// IPv4 receive without actors (S15–S17): <c>ip_rcv_core</c>'s validation in
@@ -84,7 +84,8 @@ public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
         }
         else if (!ns.IsLocalAddress(dst))
         {
-            // Not ours and forwarding is off: ip_error counts InAddrErrors.
+            // Not ours: ip_forward when forwarding is on; otherwise ip_error counts InAddrErrors (and sends nothing).
+            if (ns.Sysctl.IpForward && !src.IsAny) return IpRcvVerdict.Forward;
             ip.Inc(IpMib.InAddrErrors);
             reason = DropReason.IP_INADDRERRORS;
             return IpRcvVerdict.Drop;

@@ -24,14 +24,17 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     private readonly IActorRef _udp;
     private readonly List<RawRegister> _raw = new();
     private readonly ChargedMessageQueue? _queue;
-    private readonly IpDefrag _defrag = new(DefragSettings.Default);
+    private readonly IpDefrag _defrag;
+    private readonly IpForward _forward;
     public ITimerScheduler Timers { get; set; } = null!;
 
     public Ipv4Actor(NetNamespace ns, Netfilter netfilter, IActorRef udp)
     {
         _ns = ns;
         _rcv = new IpRcv(ns, netfilter);
+        _forward = new IpForward(ns);
         _udp = udp;
+        _defrag = new IpDefrag(ns.Sysctl.Frag);
         _queue = ProtocolMailbox.Configure(Context, ns, "ip");
 
         Receive<ProtocolDeliver>(OnDeliver);
@@ -49,12 +52,20 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     {
         _queue?.Uncharge(m.Count);
         ImmutableArray<SkBuff>.Builder? udp = null;
+        ImmutableArray<SkBuff>.Builder? icmp = null;
+        long now = Context.System.Scheduler.Now.UtcTicks;
         foreach (var item in m.Items)
         {
             var skb = item;
-            if (_rcv.Receive(ref skb, out var reason) == IpRcvVerdict.Drop)
+            var verdict = _rcv.Receive(ref skb, out var reason);
+            if (verdict == IpRcvVerdict.Drop)
             {
                 _ns.Drops.Add(reason, "ip");
+                continue;
+            }
+            if (verdict == IpRcvVerdict.Forward)
+            {
+                _forward.Forward(skb, now);
                 continue;
             }
             if (IsFragment(skb) && !Defrag(ref skb)) continue;
@@ -71,17 +82,27 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
                 (udp ??= ImmutableArray.CreateBuilder<SkBuff>()).Add(skb);
                 _ns.Ip.Inc(IpMib.InDelivers);
             }
+            else if (h.Protocol == IpProtocol.Icmp)
+            {
+                (icmp ??= ImmutableArray.CreateBuilder<SkBuff>()).Add(skb);
+                _ns.Ip.Inc(IpMib.InDelivers);
+            }
             else if (raw)
             {
                 _ns.Ip.Inc(IpMib.InDelivers);
             }
             else
             {
+                // ip_protocol_deliver_rcu: nobody wants it: ICMP protocol unreachable, InUnknownProtos.
                 _ns.Ip.Inc(IpMib.InUnknownProtos);
                 _ns.Drops.Add(DropReason.IP_NOPROTO, "ip");
+                if (skb.PktType == PacketKind.Host)
+                    _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.ProtUnreach, 0, pkt.ToArray(), skb.Ifindex), Self);
             }
         }
         if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
+        if (icmp is not null) _ns.IcmpActor.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
+        _forward.Flush(Self);
     }
 
     private static bool IsFragment(in SkBuff skb)

@@ -256,12 +256,19 @@ public sealed class SocketCounters(SockType type, byte protocol)
     public volatile Mailboxes.ChargedMessageQueue? Queue;
     public Ipv4Address LocalAddress, RemoteAddress;
     public ushort LocalPort, RemotePort;
-    public int RcvBuf, QueuedDatagrams;
-    public long Drops, DatagramsRead, BytesRead;
+    public int RcvBuf, QueuedDatagrams, SndBuf, PendingError;
+    public long Drops, DatagramsRead, BytesRead, WmemAlloc, DatagramsSent, BytesSent;
 
     public SocketInfo Snapshot() => new(Type, Protocol, LocalAddress, LocalPort, RemoteAddress, RemotePort,
         (int)(Queue?.Charge ?? 0), Volatile.Read(ref QueuedDatagrams), Volatile.Read(ref RcvBuf), Volatile.Read(ref Drops),
-        Volatile.Read(ref DatagramsRead), Volatile.Read(ref BytesRead));
+        Volatile.Read(ref DatagramsRead), Volatile.Read(ref BytesRead))
+    {
+        SendQueueBytes = Volatile.Read(ref WmemAlloc),
+        SndBuf = Volatile.Read(ref SndBuf),
+        DatagramsSent = Volatile.Read(ref DatagramsSent),
+        BytesSent = Volatile.Read(ref BytesSent),
+        PendingError = (Errno)Volatile.Read(ref PendingError),
+    };
 }
 
 /// <summary>

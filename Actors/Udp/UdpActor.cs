@@ -21,10 +21,12 @@ public sealed class UdpActor : ReceiveActor
     private readonly UdpTable _table;
     private readonly ChargedMessageQueue? _queue;
     private readonly Dictionary<IActorRef, (ImmutableArray<Datagram>.Builder D, ImmutableArray<int>.Builder T)> _out = new();
+    private readonly IpOutput _route;
 
     public UdpActor(NetNamespace ns)
     {
         _ns = ns;
+        _route = new IpOutput(ns);
         _table = new UdpTable(new Random(ns.SeedFor("udp_port")),
             a => ns.IsLocalAddress(a) || a.IsLimitedBroadcast,
             SourceFor);
@@ -34,20 +36,25 @@ public sealed class UdpActor : ReceiveActor
         Receive<UdpBind>(b => Reply(b.Socket, _table.Bind(b.Socket, b.Address, b.Port, out var r), r));
         Receive<UdpConnect>(c => Reply(c.Socket, _table.Connect(c.Socket, c.Address, c.Port, out var r), r));
         Receive<UdpUnbind>(u => _table.Remove(u.Socket));
+        Receive<IcmpErrorReceived>(OnIcmpError);
     }
 
-    /// <summary>Source address for a peer: the address of the device whose subnet holds it, else the first one (until routing lands).</summary>
+    /// <summary><c>ip_route_connect</c>: the source address of the route to <paramref name="peer"/>; null when there is no route.</summary>
     private Ipv4Address? SourceFor(Ipv4Address peer)
+        => _route.Route(peer, Ipv4Address.Any, 0, Context.System.Scheduler.Now.UtcTicks, out var rt) == Errno.OK ? rt.Source : null;
+
+    /// <summary>
+    /// <c>__udp4_lib_err</c>: an ICMP error about a datagram this host sent. The quoted IP and UDP headers name
+    /// the sending socket (its local address and port are the quoted source); it gets the error to judge.
+    /// </summary>
+    private void OnIcmpError(IcmpErrorReceived e)
     {
-        if (peer.IsLoopback) return Ipv4Address.Loopback;
-        Ipv4Address? first = null;
-        foreach (var d in _ns.Devices)
-            foreach (var p in d.Settings.Addresses)
-            {
-                if (p.Contains(peer)) return p.Address;
-                first ??= p.Address;
-            }
-        return first;
+        var q = e.Offending.Span;
+        if (!Ipv4Header.TryRead(q, out var h) || h.Protocol != IpProtocol.Udp || q.Length < h.HeaderLength + UdpHeader.Length) return;
+        UdpHeader.TryRead(q[h.HeaderLength..], out var uh);
+        var sock = _table.Lookup(h.Destination, uh.DestinationPort, h.Source, uh.SourcePort);
+        if (sock is null) return; // no socket: Linux counts nothing for UDP here
+        sock.Socket.Tell(e, Self);
     }
 
     private void Reply(IActorRef socket, Errno err, UdpBinding? b)
@@ -92,9 +99,11 @@ public sealed class UdpActor : ReceiveActor
             var sock = _table.Lookup(src, uh.SourcePort, dst, uh.DestinationPort);
             if (sock is null)
             {
-                // No socket: ICMP port unreachable is the transmit path's job (not modelled yet).
+                // No socket: NoPorts, and ICMP port unreachable to the sender (icmp_send rate-limits it).
                 mib.Inc(UdpMib.NoPorts);
                 _ns.Drops.Add(DropReason.NO_SOCKET, "udp");
+                if (skb.PktType == PacketKind.Host)
+                    _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.PortUnreach, 0, ip.ToArray(), skb.Ifindex), Self);
                 continue;
             }
             Queue(sock.Socket, dgram, skb.Truesize);

@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using ActorStack.Actors.Ipv4;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Icmp;
+
+/// <summary>What <see cref="IcmpPacket.TryParse"/> found.</summary>
+public enum IcmpParseStatus
+{
+    Ok,
+    /// <summary>The checksum over the whole message is wrong (<c>skb_checksum_simple_validate</c>: <c>InCsumErrors</c>).</summary>
+    BadChecksum,
+    /// <summary>Shorter than the 8-byte header (<c>pskb_pull</c> fails: <c>InErrors</c>).</summary>
+    Truncated,
+}
+
+/// <summary>
+/// An ICMP header, parsed (RFC 792):
+/// <code>
+/// | type (1) | code (1) | checksum (2) |
+/// | rest of header (4): id + sequence, gateway, unused + next-hop MTU (RFC 1191), pointer |
+/// </code>
+/// </summary>
+public readonly record struct IcmpMessage(byte Type, byte Code, ushort Checksum, uint RestOfHeader)
+{
+    /// <summary>Echo / timestamp identifier (<c>un.echo.id</c>).</summary>
+    public ushort Id => (ushort)(RestOfHeader >> 16);
+    /// <summary>Echo / timestamp sequence (<c>un.echo.sequence</c>).</summary>
+    public ushort Sequence => (ushort)RestOfHeader;
+    /// <summary>Fragmentation needed: the next-hop MTU in the low half of the second word (<c>un.frag.mtu</c>, RFC 1191).</summary>
+    public ushort NextHopMtu => (ushort)RestOfHeader;
+    /// <summary>Parameter problem: the pointer in the first byte of the second word (<c>ntohl(un.gateway) &gt;&gt; 24</c>).</summary>
+    public byte Pointer => (byte)(RestOfHeader >> 24);
+    /// <summary>Redirect: the gateway address (<c>un.gateway</c>).</summary>
+    public Ipv4Address Gateway => new(RestOfHeader);
+}
+
+/// <summary>
+/// ICMP wire format without actors: parsing and validation as <c>icmp_rcv</c> does it, and the builders of
+/// the messages this host sends (<c>icmp_echo</c>'s reply, <c>icmp_send</c>'s errors with Linux's quoting rule).
+/// Nothing here throws on input a peer controls; builders write into a span the caller sized with the
+/// matching <c>*Length</c> method.
+/// </summary>
+public static class IcmpPacket
+{
+    public const int HeaderLength = 8;
+    /// <summary><c>NR_ICMP_TYPES</c>: the highest type Linux knows.</summary>
+    public const byte NrIcmpTypes = 18;
+    /// <summary><c>NR_ICMP_UNREACH</c>: the highest destination-unreachable code.</summary>
+    public const byte NrIcmpUnreach = 15;
+    /// <summary>RFC 1812 4.3.2.3 / RFC 1122 3.2.2: an error is at most 576 bytes of IP datagram.</summary>
+    public const int MaxErrorDatagram = 576;
+    /// <summary><c>IPTOS_PREC_INTERNETCONTROL</c>: the precedence Linux gives to the errors it sends.</summary>
+    public const byte TosPrecInternetControl = 0xC0;
+    /// <summary><c>IPTOS_TOS_MASK</c>, what <c>RT_TOS</c> keeps of the offending packet's TOS.</summary>
+    public const byte TosMask = 0x1E;
+
+    public const byte TypeTimestamp = 13;
+    public const byte TypeTimestampReply = 14;
+    public const byte TypeInfoRequest = 15;
+    public const byte TypeInfoReply = 16;
+    public const byte TypeAddress = 17;
+    public const byte TypeAddressReply = 18;
+
+    /// <summary>
+    /// <c>icmp_pointers[type].error</c>: the types Linux treats as errors (an error is never sent about them).
+    /// Types above <see cref="NrIcmpTypes"/> count as errors too ("Assume any unknown ICMP type is an error").
+    /// </summary>
+    public static bool IsError(byte type) => type switch
+    {
+        1 or 2 or IcmpType.DestUnreach or IcmpType.SourceQuench or IcmpType.Redirect or 6 or 7 or 9 or 10
+            or IcmpType.TimeExceeded or IcmpType.ParameterProb => true,
+        > NrIcmpTypes => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// <c>icmp_rcv</c>'s first checks on <paramref name="icmp"/> (the ICMP message, exactly as long as the IP
+    /// payload): the checksum over all of it first, then the 8-byte header.
+    /// </summary>
+    public static IcmpParseStatus TryParse(ReadOnlySpan<byte> icmp, out IcmpMessage msg)
+    {
+        msg = default;
+        if (Checksum.Compute(icmp) != 0) return IcmpParseStatus.BadChecksum;
+        if (icmp.Length < HeaderLength) return IcmpParseStatus.Truncated;
+        msg = new IcmpMessage(icmp[0], icmp[1], BinaryPrimitives.ReadUInt16BigEndian(icmp[2..]),
+            BinaryPrimitives.ReadUInt32BigEndian(icmp[4..]));
+        return IcmpParseStatus.Ok;
+    }
+
+    /// <summary>Writes the 8-byte header and the data already at <c>message[8..]</c>'s checksum (the message is all of <paramref name="message"/>).</summary>
+    public static void WriteHeader(Span<byte> message, byte type, byte code, uint restOfHeader)
+    {
+        message[0] = type;
+        message[1] = code;
+        message[2] = 0;
+        message[3] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(message[4..], restOfHeader);
+        BinaryPrimitives.WriteUInt16BigEndian(message[2..], Checksum.Compute(message));
+    }
+
+    /// <summary>
+    /// <c>icmp_echo</c>: the reply to an echo request <paramref name="request"/> (a whole ICMP message) is the same
+    /// message, type echo reply, same code, identifier, sequence and data, checksum recomputed. Returns its length.
+    /// </summary>
+    public static int WriteEchoReply(ReadOnlySpan<byte> request, Span<byte> reply)
+    {
+        request.CopyTo(reply);
+        var m = reply[..request.Length];
+        WriteHeader(m, IcmpType.EchoReply, request[1], BinaryPrimitives.ReadUInt32BigEndian(request[4..]));
+        return request.Length;
+    }
+
+    /// <summary>An echo request (what <c>ping</c> sends): identifier, sequence and data.</summary>
+    public static byte[] EchoRequest(ushort id, ushort sequence, ReadOnlySpan<byte> data)
+    {
+        var m = new byte[HeaderLength + data.Length];
+        data.CopyTo(m.AsSpan(HeaderLength));
+        WriteHeader(m, IcmpType.Echo, 0, (uint)id << 16 | sequence);
+        return m;
+    }
+
+    /// <summary>
+    /// The second word of an error of <paramref name="type"/>/<paramref name="code"/> carrying <paramref name="info"/>
+    /// (<c>icmp_param.data.icmph.un.gateway = info</c>): the next-hop MTU in the low 16 bits for fragmentation
+    /// needed (RFC 1191), the pointer in the top byte for a parameter problem, the gateway for a redirect, else 0.
+    /// </summary>
+    public static uint RestOfHeaderFor(byte type, byte code, uint info) => type switch
+    {
+        IcmpType.DestUnreach when code == IcmpCode.FragNeeded => info & 0xFFFF,
+        IcmpType.ParameterProb => (info & 0xFF) << 24,
+        IcmpType.Redirect => info,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// <c>icmp_send</c>'s quoting rule: how many bytes of the offending datagram (from its IP header on) go into an
+    /// error sent over a route of <paramref name="routeMtu"/>: room = min(MTU, 576) − 20 (IP) − 8 (ICMP); 0 when the
+    /// room would not hold even an IP header ("Guard against tiny mtu"), in which case no error is sent.
+    /// </summary>
+    public static int QuoteLength(int offendingLength, int routeMtu)
+    {
+        int room = Math.Min(routeMtu, MaxErrorDatagram) - Ipv4Header.MinLength - HeaderLength;
+        if (room <= Ipv4Header.MinLength) return 0;
+        return Math.Min(offendingLength, room);
+    }
+
+    /// <summary>Writes an error message (header + <paramref name="quoted"/>) into <paramref name="message"/>, which is exactly 8 + quoted bytes long.</summary>
+    public static void WriteError(Span<byte> message, byte type, byte code, uint info, ReadOnlySpan<byte> quoted)
+    {
+        quoted.CopyTo(message[HeaderLength..]);
+        WriteHeader(message, type, code, RestOfHeaderFor(type, code, info));
+    }
+
+    /// <summary>An error message about <paramref name="offending"/> quoted as <see cref="QuoteLength"/> allows for <paramref name="routeMtu"/>; null when nothing may be sent.</summary>
+    public static byte[]? Error(byte type, byte code, uint info, ReadOnlySpan<byte> offending, int routeMtu = 1500)
+    {
+        int q = QuoteLength(offending.Length, routeMtu);
+        if (q == 0) return null;
+        var m = new byte[HeaderLength + q];
+        WriteError(m, type, code, info, offending[..q]);
+        return m;
+    }
+
+    public static byte[]? DestUnreach(byte code, ReadOnlySpan<byte> offending, ushort nextHopMtu = 0)
+        => Error(IcmpType.DestUnreach, code, nextHopMtu, offending);
+
+    public static byte[]? TimeExceeded(byte code, ReadOnlySpan<byte> offending)
+        => Error(IcmpType.TimeExceeded, code, 0, offending);
+
+    public static byte[]? ParameterProblem(byte pointer, ReadOnlySpan<byte> offending)
+        => Error(IcmpType.ParameterProb, 0, pointer, offending);
+
+    /// <summary>
+    /// <c>icmp_unreach</c> / <c>icmp_socket_deliver</c>'s checks on the datagram an error quotes
+    /// (<paramref name="quoted"/>: what follows the ICMP header): an IP header (20 bytes, IHL ≥ 5) plus the
+    /// first 8 bytes of its payload.
+    /// </summary>
+    public static QuoteStatus CheckQuoted(ReadOnlySpan<byte> quoted)
+    {
+        if (quoted.Length < Ipv4Header.MinLength) return QuoteStatus.Truncated;
+        int ihl = quoted[0] & 0x0F;
+        if (ihl < 5) return QuoteStatus.BadHeader;
+        if (quoted.Length < ihl * 4 + 8) return QuoteStatus.ShortPayload;
+        return QuoteStatus.Ok;
+    }
+}
+
+/// <summary>What <see cref="IcmpPacket.CheckQuoted"/> found.</summary>
+public enum QuoteStatus
+{
+    Ok,
+    /// <summary>Not even an IP header (<c>pskb_may_pull(skb, sizeof(struct iphdr))</c> fails).</summary>
+    Truncated,
+    /// <summary>IHL below 5 ("Mangled header").</summary>
+    BadHeader,
+    /// <summary>The IP header without 8 bytes of its payload (<c>icmp_socket_deliver</c>'s <c>pskb_may_pull</c>).</summary>
+    ShortPayload,
+}

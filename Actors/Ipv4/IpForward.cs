@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using Akka.Actor;
+using ActorStack.Actors.Net;
+using ActorStack.Actors.Routing;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Ipv4;
+
+/// <summary>
+/// <c>ip_forward</c> (S18) without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
+/// this host's MAC; TTL ≤ 1 → ICMP time exceeded (<c>InHdrErrors</c>); the input route
+/// (<c>ip_route_input_slow</c>: no route → ICMP net unreachable and <c>InNoRoutes</c>; an unreachable /
+/// prohibit route → ICMP host unreachable / administratively filtered; blackhole → silent drop); DF against
+/// the out MTU (<c>ip_exceeds_mtu</c>: ICMP fragmentation needed with the MTU, <c>FragFails</c>); the TTL
+/// decremented with an incremental checksum update (<c>ip_decrease_ttl</c>); the FORWARD hook;
+/// <c>ForwDatagrams</c>; then <c>ip_output</c>, which fragments a packet without DF.
+/// </summary>
+public sealed class IpForward(NetNamespace ns)
+{
+    private readonly IpOutput _out = new(ns);
+
+    public void Forward(in SkBuff skb, long nowTicks)
+    {
+        var pkt = IpOutput.IpPacket(skb);
+        if (skb.PktType != PacketKind.Host)
+        {
+            ns.Drops.Add(DropReason.OTHERHOST, "ip/forward");
+            return;
+        }
+        Ipv4Header.TryRead(pkt, out var h);
+        if (h.Ttl <= 1)
+        {
+            ns.Ip.Inc(IpMib.InHdrErrors);
+            ns.Drops.Add(DropReason.IP_INHDR, "ip/forward");
+            IcmpError(IcmpType.TimeExceeded, IcmpCode.ExcTtl, 0, pkt, skb.Ifindex);
+            return;
+        }
+        FibResult r;
+        lock (ns.FibLock) r = ns.Fib.Lookup(h.Destination);
+        if (!r.Ok || r.Device is null || ns.Device(r.Device) is not { } dev)
+        {
+            // ip_error: what the route's error says.
+            switch (r.Error)
+            {
+                case Errno.EHOSTUNREACH:
+                    ns.Ip.Inc(IpMib.InAddrErrors);
+                    ns.Drops.Add(DropReason.IP_INADDRERRORS, "ip/forward");
+                    IcmpError(IcmpType.DestUnreach, IcmpCode.HostUnreach, 0, pkt, skb.Ifindex);
+                    break;
+                case Errno.EACCES:
+                    ns.Drops.Add(DropReason.IP_INADDRERRORS, "ip/forward");
+                    IcmpError(IcmpType.DestUnreach, IcmpCode.PktFiltered, 0, pkt, skb.Ifindex);
+                    break;
+                case Errno.EINVAL: // blackhole
+                    ns.Drops.Add(DropReason.IP_INNOROUTES, "ip/forward");
+                    break;
+                default:
+                    ns.IpExt.Inc(IpExtMib.InNoRoutes);
+                    ns.Drops.Add(DropReason.IP_INNOROUTES, "ip/forward");
+                    IcmpError(IcmpType.DestUnreach, IcmpCode.NetUnreach, 0, pkt, skb.Ifindex);
+                    break;
+            }
+            return;
+        }
+        if (r.Type == RouteType.Broadcast)
+        {
+            // A directed broadcast of another subnet is not forwarded (bc_forwarding = 0).
+            ns.Ip.Inc(IpMib.InAddrErrors);
+            ns.Drops.Add(DropReason.IP_INADDRERRORS, "ip/forward");
+            return;
+        }
+        int mtu = dev.Settings.Mtu;
+        if (ns.Pmtu.Get(h.Destination, nowTicks) is { } pmtu && pmtu < mtu) mtu = pmtu;
+        if (pkt.Length > mtu && h.DontFragment)
+        {
+            ns.Ip.Inc(IpMib.FragFails);
+            ns.Drops.Add(DropReason.PKT_TOO_BIG, "ip/forward");
+            IcmpError(IcmpType.DestUnreach, IcmpCode.FragNeeded, (uint)mtu, pkt, skb.Ifindex);
+            return;
+        }
+        // skb_cow + ip_decrease_ttl: our own copy, TTL − 1, checksum updated incrementally (RFC 1624).
+        var frame = IpOutput.NewFrame(pkt.Length);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        pkt.CopyTo(ip);
+        DecreaseTtl(ip);
+        if (ns.Netfilter.Run(NfHook.Forward, ip) == NfVerdict.Drop)
+        {
+            ns.Drops.Add(DropReason.NETFILTER_DROP, "ip/forward");
+            return;
+        }
+        ns.Ip.Inc(IpMib.ForwDatagrams);
+        var source = r.PrefSrc ?? ns.SelectSource(dev, r.NextHop);
+        var rt = new OutputRoute(RouteType.Unicast, dev, r.NextHop, source, mtu);
+        var fwd = IpOutput.NewSkb(frame, null, Hardware.Nic.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks };
+        _out.Output(fwd, rt, nowTicks);
+    }
+
+    /// <summary><c>ip_decrease_ttl</c>: TTL − 1 and the header checksum adjusted for the changed word.</summary>
+    public static void DecreaseTtl(Span<byte> ip)
+    {
+        ushort oldWord = BinaryPrimitives.ReadUInt16BigEndian(ip[8..]);
+        ip[8]--;
+        ushort newWord = BinaryPrimitives.ReadUInt16BigEndian(ip[8..]);
+        ushort sum = BinaryPrimitives.ReadUInt16BigEndian(ip[10..]);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.IncrementalUpdate(sum, oldWord, newWord));
+    }
+
+    private void IcmpError(byte type, byte code, uint info, ReadOnlySpan<byte> pkt, int ifindex)
+        => ns.IcmpActor.Tell(new IcmpSendError(type, code, info, pkt.ToArray(), ifindex));
+
+    public void Flush(IActorRef self) => _out.Flush(self);
+}

@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using ActorStack.Actors.Ipv4;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Sockets;
+
+/// <summary>
+/// The pending datagram of a corked UDP socket (<c>ip_append_data</c> onto <c>sk_write_queue</c>, S22):
+/// data from several sends appended in order, sent as one datagram by <c>udp_push_pending_frames</c>
+/// when the cork is released (a send without <c>MSG_MORE</c> while <c>UDP_CORK</c> is off, or
+/// <c>UDP_CORK</c> set to 0). The destination is the first send's; later sends' addresses are ignored, as Linux does.
+/// </summary>
+public sealed class UdpCork
+{
+    private readonly List<ReadOnlyMemory<byte>> _parts = new();
+
+    public bool Pending => _parts.Count > 0 || Active;
+    /// <summary>A send started the datagram (<c>up->pending</c>); it may still be empty (zero-length send).</summary>
+    public bool Active { get; private set; }
+    public Ipv4Address Destination { get; private set; }
+    public ushort Port { get; private set; }
+    public int Length { get; private set; }
+    public IReadOnlyList<ReadOnlyMemory<byte>> Parts => _parts;
+
+    public void Start(Ipv4Address dst, ushort port)
+    {
+        Active = true;
+        Destination = dst;
+        Port = port;
+    }
+
+    /// <summary>Appends a copy of <paramref name="data"/> (the caller's buffer is not kept).</summary>
+    public void Append(ReadOnlyMemory<byte> data)
+    {
+        if (data.Length > 0) _parts.Add(data.ToArray());
+        Length += data.Length;
+    }
+
+    /// <summary><c>ip_flush_pending_frames</c>: the pending datagram is discarded.</summary>
+    public void Clear()
+    {
+        _parts.Clear();
+        Length = 0;
+        Active = false;
+    }
+}
+
+/// <summary>Builds the frames a datagram socket sends (headroom + IP header + transport), without actors.</summary>
+public static class DatagramBuilder
+{
+    /// <summary>Largest UDP payload: 65535 − 20 (IP) − 8 (UDP).</summary>
+    public const int MaxUdpPayload = 65507;
+
+    /// <summary>
+    /// <c>udp_send_skb</c> after <c>ip_make_skb</c>: IP header (<paramref name="df"/>, TTL, TOS, id from the host's
+    /// counters), UDP header with the checksum over the pseudo header, then the payload parts in order.
+    /// </summary>
+    public static byte[] Udp(IpOutput output, Ipv4Address src, ushort sport, Ipv4Address dst, ushort dport,
+        IReadOnlyList<ReadOnlyMemory<byte>> parts, int length, byte ttl, byte tos, bool df)
+    {
+        int ipLen = Ipv4Header.MinLength + UdpHeader.Length + length;
+        var frame = IpOutput.NewFrame(ipLen);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        int at = Ipv4Header.MinLength + UdpHeader.Length;
+        foreach (var p in parts)
+        {
+            p.Span.CopyTo(ip[at..]);
+            at += p.Length;
+        }
+        UdpHeader.Write(ip.Slice(Ipv4Header.MinLength, UdpHeader.Length + length), sport, dport, src, dst);
+        output.WriteHeader(ip, ipLen, df, ttl, IpProtocol.Udp, src, dst, tos);
+        return frame;
+    }
+
+    /// <summary>A raw socket's datagram without <c>IP_HDRINCL</c>: the stack writes the IP header, the payload follows as given.</summary>
+    public static byte[] Raw(IpOutput output, Ipv4Address src, Ipv4Address dst, byte protocol, ReadOnlySpan<byte> payload,
+        byte ttl, byte tos, bool df)
+    {
+        int ipLen = Ipv4Header.MinLength + payload.Length;
+        var frame = IpOutput.NewFrame(ipLen);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        payload.CopyTo(ip[Ipv4Header.MinLength..]);
+        output.WriteHeader(ip, ipLen, df, ttl, protocol, src, dst, tos);
+        return frame;
+    }
+
+    /// <summary>
+    /// <c>raw_send_hdrinc</c>: the application wrote the IP header. Refused with EINVAL when shorter than a header
+    /// or its IHL does not fit; otherwise the kernel fills in what it always fills: the total length, the
+    /// identification when it is 0, the source when it is 0.0.0.0, and the header checksum.
+    /// </summary>
+    public static Errno HdrIncl(IpOutput output, ReadOnlySpan<byte> packet, Ipv4Address routeSource, out byte[] frame, out Ipv4Address dst)
+    {
+        frame = [];
+        dst = default;
+        if (packet.Length < Ipv4Header.MinLength) return Errno.EINVAL;
+        int ihl = (packet[0] & 0x0F) * 4;
+        if (ihl < Ipv4Header.MinLength || ihl > packet.Length) return Errno.EINVAL;
+        frame = IpOutput.NewFrame(packet.Length);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        packet.CopyTo(ip);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)packet.Length);
+        dst = Ipv4Address.Read(ip[16..]);
+        if (Ipv4Address.Read(ip[12..]).IsAny) routeSource.Write(ip[12..]);
+        if (BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) == 0)
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], output.NextId(dst, ip[9]));
+        ip[10] = 0; ip[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..ihl]));
+        return Errno.OK;
+    }
+}
