@@ -108,6 +108,21 @@ namespace ActorStack.Cli
             return string.Join(Environment.NewLine, lines);
         }
 
+        /// <summary>A client is done when it printed its summary; a server serves until the run ends.</summary>
+        private static bool AppDone(object status) => status switch
+        {
+            PingStatus p => p.Done,
+            TracerouteStatus t => t.Done,
+            UdpEchoClientStatus c => c.Done,
+            _ => true,
+        };
+
+        /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
+        private sealed class OutputPrinter : ReceiveActor
+        {
+            public OutputPrinter() => Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
+        }
+
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
         {
             Log.Logger = new LoggerConfiguration()
@@ -119,10 +134,14 @@ namespace ActorStack.Cli
             using var system = ActorSystem.Create("actorstack", config);
             try
             {
+                // What ping, traceroute and the UDP echo client print, as they print it.
+                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter()), "output");
+                system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
-                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {started.Wires.Length} wire(s), " +
-                                  $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s)");
+                var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
+                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
+                                  $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
                 var t0 = DateTime.UtcNow;
                 long lastRead = -1;
                 var quietSince = DateTime.UtcNow;
@@ -136,7 +155,8 @@ namespace ActorStack.Cli
                     if (!quiet)
                         Console.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
                     if (read != lastRead) { lastRead = read; quietSince = DateTime.UtcNow; }
-                    bool gensDone = gens.All(g => g.Done);
+                    var apps = await Task.WhenAll(topo.Apps.Select(a => a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
                     if (gensDone && DateTime.UtcNow - quietSince >= settings.Run.Settle) break;
                     if (elapsed >= settings.Run.MaxDuration)
                     {
@@ -164,7 +184,6 @@ namespace ActorStack.Cli
                     Console.WriteLine("--- ss -uanm");
                     Console.Write(Report.Sockets(stats));
                 }
-                var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {
                     var st = await sw.Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
@@ -186,6 +205,8 @@ namespace ActorStack.Cli
                     var st = await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
                     Console.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
                 }
+                foreach (var a in topo.Apps)
+                    Console.WriteLine(Report.App(await a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                 foreach (var p in started.Pktgens)
                 {
                     var st = await p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));

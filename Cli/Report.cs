@@ -75,6 +75,18 @@ public static class Report
         return sb.ToString();
     }
 
+    /// <summary>One line per application workload: what it sent and got back.</summary>
+    public static string App(object status) => status switch
+    {
+        PingStatus p => $"ping {p.Host} -> {p.Destination}: {p.Transmitted} transmitted, {p.Received} received, {p.Errors} errors" +
+                        (p.Received > 0 ? $", rtt min/avg/max/mdev = {p.RttMinUs / 1000.0:0.000}/{p.RttAvgUs / 1000.0:0.000}/{p.RttMaxUs / 1000.0:0.000}/{p.RttMdevUs / 1000.0:0.000} ms" : ""),
+        TracerouteStatus t => $"traceroute {t.Host} -> {t.Destination}: {t.Hops.Length} hop(s), {(t.Reached ? "reached" : "not reached")}",
+        UdpEchoServerStatus e => $"udp-echo-server {e.Host} {e.Bind}: read {e.Datagrams} datagrams ({e.Bytes} bytes), echoed {e.Echoed}, {e.SendErrors} send errors",
+        UdpEchoClientStatus c => $"udp-echo-client {c.Host} -> {c.Server}:{c.Port}: sent {c.Sent}, answered {c.Answered}, lost {c.Lost}, late {c.Late}, mismatched {c.Mismatched}" +
+                                 (c.Answered > 0 ? $", rtt min/avg/median/max = {c.RttMinTicks / 1e4:0.000}/{c.RttAvgTicks / 1e4:0.000}/{c.RttMedianTicks / 1e4:0.000}/{c.RttMaxTicks / 1e4:0.000} ms" : ""),
+        _ => status.ToString() ?? "",
+    };
+
     /// <summary><c>/proc/net/softnet_stat</c> (hex, one line per CPU) followed by the same in words.</summary>
     public static string SoftnetStat(HostStats h)
     {

@@ -19,17 +19,22 @@ public sealed record GetSimulationTopology
 }
 
 /// <summary>
-/// The switches by name, and the links in the order of <c>scenario.wires</c>: a <see cref="WireActor"/> per cable,
-/// a <see cref="TapLinkActor"/> per TAP end (both answer <see cref="GetWireStats"/>).
+/// The switches by name, the links in the order of <c>scenario.wires</c> (a <see cref="WireActor"/> per cable,
+/// a <see cref="TapLinkActor"/> per TAP end; both answer <see cref="GetWireStats"/>), and the application workloads
+/// (ping, traceroute, UDP echo server and client) in the order of <c>scenario.workloads</c>; each answers
+/// <see cref="GetWorkloadStatus"/> with its status record (<see cref="PingStatus"/>, <see cref="TracerouteStatus"/>,
+/// <see cref="UdpEchoServerStatus"/>, <see cref="UdpEchoClientStatus"/>).
 /// </summary>
-public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> Switches, ImmutableArray<IActorRef> Links);
+public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> Switches, ImmutableArray<IActorRef> Links,
+    ImmutableArray<IActorRef> Apps);
 
 /// <summary>
 /// Builds a scenario from validated settings, step by step and by messages
 /// only: switches and hosts, then (once every host named its drivers) the wires
 /// between NICs and switch ports and the TAP links, the capture tap, the
-/// applications (sinks), and — when every socket is bound — the packet
-/// generators. Answers <see cref="StartSimulation"/> with everything a caller
+/// receiving applications (sinks, UDP echo servers), and — when every socket is
+/// bound — the packet generators and the clients (ping, traceroute, UDP echo).
+/// The clients' output lines go to the event stream (<see cref="WorkloadOutput"/>). Answers <see cref="StartSimulation"/> with everything a caller
 /// needs to watch the run, or with a <see cref="Status.Failure"/> when the
 /// scenario cannot start (a workload this build cannot run, a TAP that cannot
 /// be opened, a switch port refused).
@@ -43,6 +48,9 @@ public sealed class SimulationActor : ReceiveActor
     private readonly List<IActorRef> _wires = new();
     private readonly List<IActorRef> _sinks = new();
     private readonly List<IActorRef> _pktgens = new();
+    private readonly IActorRef?[] _apps;
+    private readonly HashSet<IActorRef> _serversReady = new();
+    private int _servers;
     private IActorRef? _capture;
     private IActorRef _requester = ActorRefs.Nobody;
     private int _sinksReady;
@@ -53,6 +61,7 @@ public sealed class SimulationActor : ReceiveActor
     public SimulationActor(StackSettings settings)
     {
         _s = settings;
+        _apps = new IActorRef?[settings.Workloads.Length];
         Receive<StartSimulation>(_ =>
         {
             _requester = Sender;
@@ -86,23 +95,27 @@ public sealed class SimulationActor : ReceiveActor
             if (st.Ready) _sinksReady++;
             MaybeStartGenerators();
         });
+        Receive<UdpEchoServerStatus>(st =>
+        {
+            // Servers say nothing when bound: asked until they are, before any client starts.
+            if (st.Ready) _serversReady.Add(Sender);
+            else Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(1), Sender, GetWorkloadStatus.Instance, Self);
+            MaybeStartGenerators();
+        });
         Receive<SwitchPortAttached>(_ => { });
         Receive<SwitchCommandFailed>(f => Fail(new InvalidOperationException($"switch {f.Switch}: {f.Command}: {f.Reason}")));
-        Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray())));
+        Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray(),
+            _apps.OfType<IActorRef>().ToImmutableArray())));
     }
 
     /// <summary>
-    /// Why this build cannot start a workload, or null when it can. The ping, traceroute and UDP echo workloads
-    /// are parsed and validated, but their actors (Actors/Workloads: PingActor, TracerouteActor,
-    /// UdpEchoServerActor, UdpEchoClientActor) are not part of this build, so a scenario using them is refused
-    /// before anything starts.
+    /// Why this build cannot start a workload, or null when it can: every workload type the configuration
+    /// knows has its actor, so only a settings type added without one is refused (before anything starts).
     /// </summary>
     public static string? Unavailable(WorkloadSettings w) => w switch
     {
-        PktgenWorkload or UdpSinkSettings => null,
-        PingSettings or TracerouteSettings or UdpEchoServerSettings or UdpEchoClientSettings =>
-            "not available in this build (the workload's actor is not built in yet)",
-        _ => "unknown workload",
+        PktgenWorkload or UdpSinkSettings or PingSettings or TracerouteSettings or UdpEchoServerSettings or UdpEchoClientSettings => null,
+        _ => "not available in this build (no actor runs this workload type)",
     };
 
     // A TAP that cannot be opened stops its link in the constructor: the whole start fails with the reason.
@@ -163,18 +176,39 @@ public sealed class SimulationActor : ReceiveActor
         else _captureReady = true;
         foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>())
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
+        for (int j = 0; j < _s.Workloads.Length; j++)
+        {
+            if (_s.Workloads[j] is not UdpEchoServerSettings srv) continue;
+            var a = Context.ActorOf(UdpEchoServerActor.Props(srv, _hosts[srv.Host]), $"udp-echo-server-{j}-{srv.Host}-{srv.Port}");
+            _apps[j] = a;
+            _servers++;
+            a.Tell(GetWorkloadStatus.Instance);
+        }
         MaybeStartGenerators();
     }
 
     private void MaybeStartGenerators()
     {
-        if (_failed || _started || _devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count) return;
+        if (_failed || _started || _devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count
+            || _serversReady.Count < _servers) return;
         _started = true;
         int i = 0;
         foreach (var p in _s.Workloads.OfType<PktgenWorkload>())
         {
             var dev = _s.Host(p.Host).Devices.First(d => d.Name == p.Device);
             _pktgens.Add(Context.ActorOf(PktgenActor.Props(p, _devices[p.Host].Devices[p.Device], dev.TxRing), $"pktgen-{i++}-{p.Host}-{p.Device}"));
+        }
+        for (int j = 0; j < _s.Workloads.Length; j++)
+        {
+            var w = _s.Workloads[j];
+            Props? props = w switch
+            {
+                PingSettings ping => PingActor.Props(ping, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
+                TracerouteSettings tr => TracerouteActor.Props(tr, _hosts[w.Host]),
+                UdpEchoClientSettings cl => UdpEchoClientActor.Props(cl, _hosts[w.Host]),
+                _ => null,
+            };
+            if (props is not null) _apps[j] = Context.ActorOf(props, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");
         }
         _requester.Tell(new SimulationStarted(_hosts.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _capture));

@@ -203,10 +203,7 @@ public class TopologyConfigTests
         ], s.Workloads);
         var ping = (PingSettings)s.Workloads[4];
         Assert.Equal((4, TimeSpan.FromSeconds(1), 56, 64, TimeSpan.FromSeconds(2)), (ping.Count, ping.Interval, ping.Size, ping.Ttl, ping.Timeout));
-        // Parsed and valid, but their actors are not in this build: refused for a run, fine for `topology`.
-        Assert.Empty(ScenarioCheck.Check(s, forRun: false));
-        Assert.Equal("actorstack.scenario.workloads[1].type = \"traceroute\": not available in this build (the workload's actor is not built in yet)",
-            ScenarioCheck.Check(s, forRun: true)[1]);
+        Assert.Empty(ScenarioCheck.Check(s, forRun: true));
     }
 
     [Theory]
@@ -239,7 +236,7 @@ public class TopologyConfigTests
             Assert.Equal(2, await ActorStack.Cli.Runner.Main(["run", "--config", file]));
             await File.WriteAllTextAsync(file, Text(workloads: """{ type = ping, host = h1, dst = "10.0.1.1" }"""));
             Assert.Equal(0, await ActorStack.Cli.Runner.Main(["topology", "--config", file]));
-            Assert.Equal(2, await ActorStack.Cli.Runner.Main(["check", "--config", file]));
+            Assert.Equal(0, await ActorStack.Cli.Runner.Main(["check", "--config", file]));
         }
         finally
         {

@@ -86,13 +86,44 @@ public class SwitchScenarioTests() : TestKit(StackConfig.AkkaConfig(), "switch-s
     }
 
     [Fact]
-    public async Task Start_WorkloadNotInThisBuild_FailsWithKey()
+    public async Task Ping_ThroughSwitch_RepliesAndBothStationsLearned()
     {
-        var settings = StackConfig.Load(Text.Replace("{ type = udp-sink, host = receiver, bind = \"0.0.0.0:9001\" }",
-            "{ type = ping, host = sender, dst = \"10.0.0.2\" }"));
-        var e = await Assert.ThrowsAsync<StackConfigException>(() =>
-            Sys.ActorOf(SimulationActor.Props(settings), "sim-ping").Ask<SimulationStarted>(StartSimulation.Instance, Ask));
-        Assert.Equal("actorstack.scenario.workloads[2].type = \"ping\": not available in this build (the workload's actor is not built in yet)",
-            Assert.Single(e.Errors));
+        var settings = StackConfig.Load("""
+            actorstack.scenario {
+              hosts {
+                h1 { devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] } } }
+                h2 { devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.0.2/24"] } } }
+              }
+              switches { sw1 { ports = 3 } }
+              wires = [
+                { a = "h1/eth0", b = "sw1/port1" }
+                { a = "h2/eth0", b = "sw1/port2" }
+              ]
+              workloads = [ { type = ping, host = h1, dst = "10.0.0.2", count = 2, interval = 20ms } ]
+            }
+            """);
+        var simActor = Sys.ActorOf(SimulationActor.Props(settings), "sim-ping");
+        await simActor.Ask<SimulationStarted>(StartSimulation.Instance, Ask);
+        var topo = await simActor.Ask<SimulationTopology>(GetSimulationTopology.Instance, Ask);
+        var ping = Assert.Single(topo.Apps);
+        PingStatus st = null!;
+        await AwaitAssertAsync(async () =>
+        {
+            st = await ping.Ask<PingStatus>(GetWorkloadStatus.Instance, Ask);
+            Assert.True(st.Done);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        Assert.Equal((2, 2, 0), (st.Transmitted, st.Received, st.Errors));
+        Assert.Equal("2 packets transmitted, 2 received, 0% packet loss", st.Lines.Single(l => l.Contains("transmitted"))[..49]);
+
+        // ARP request (broadcast: flooded), then everything unicast between two learned stations.
+        var sw = await topo.Switches["sw1"].Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, Ask);
+        Assert.Equal("02:00:00:00:00:01 dev port1 master sw1\n02:00:00:00:00:02 dev port2 master sw1\n",
+            (await topo.Switches["sw1"].Ask<SwitchFdb>(GetSwitchFdb.Instance, Ask)).Text);
+        Assert.Equal(1, sw.Flooded);
+        Assert.Equal(sw.RxFrames, sw.Forwarded + sw.Flooded);
+        Assert.Equal(0, sw.Port(3).TxFrames);
+        Assert.Equal(sw.Port(1).RxFrames, sw.Port(2).TxFrames);
+        Assert.Equal(sw.Port(2).RxFrames, sw.Port(1).TxFrames);
+        Assert.True(sw.Port(1).RxFrames >= 3, $"ARP request and 2 echo requests, got {sw.Port(1).RxFrames}");
     }
 }
