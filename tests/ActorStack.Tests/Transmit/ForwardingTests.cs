@@ -103,19 +103,12 @@ public class ForwardingTests() : NetHarness("forwarding")
     }
 
     [Fact]
-    public async Task SmallerMtuOnTheWay_DfRefused_OthersFragmentedByTheRouter()
+    public async Task SmallerMtuOnTheWay_RouterFragments_RefusesDf_AndTheSenderLearnsThePathMtu()
     {
         var n = await Build(midMtu: 576);
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
+        // Without DF (IP_PMTUDISC_DONT) r1 cuts the datagram into fragments of its 576-byte link; b reassembles it.
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
-        // 1000 bytes fit a's 1500-byte link, so the socket (IP_PMTUDISC_WANT) sets DF: r1 refuses it.
-        Assert.Equal(Errno.OK, await SendErr(tx, Bytes(1000), "10.0.3.1", 9000));
-        await Eventually(n.R1.Host, s =>
-        {
-            Assert.Equal(1, Mib(s, "Ip", "FragFails"));
-            Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.PKT_TOO_BIG);
-        });
-        // Without DF (IP_PMTUDISC_DONT) r1 cuts it into 576-byte fragments and b reassembles it.
         Assert.Equal(Errno.OK, await Command(tx, new SetSocketOption(SockOpt.IpMtuDiscover, 0)));
         var payload = Bytes(1000, 3);
         Assert.Equal(Errno.OK, await SendErr(tx, payload, "10.0.3.1", 9000));
@@ -123,6 +116,30 @@ public class ForwardingTests() : NetHarness("forwarding")
         var r1 = await Stats(n.R1.Host);
         Assert.Equal(1, Mib(r1, "Ip", "FragOKs"));
         Assert.Equal(2, Mib(r1, "Ip", "FragCreates"));
+
+        // 1000 bytes fit a's 1500-byte link, so a connected socket with IP_PMTUDISC_WANT sets DF: r1 refuses it
+        // (FragFails) and answers with ICMP fragmentation needed, mtu 576, which a learns as the path MTU.
+        var df = await BoundSocket(n.A.Host, "0.0.0.0", 0);
+        Assert.Equal(Errno.OK, await Command(df, new Connect(Ip("10.0.3.1"), 9000)));
+        Assert.Equal(1500, (await df.Ask<SocketOptionValue>(new GetSocketOption(SockOpt.IpMtu), Timeout)).Value);
+        Assert.Equal(Errno.OK, await SendErr(df, Bytes(1000)));
+        await Eventually(n.R1.Host, s =>
+        {
+            Assert.Equal(1, Mib(s, "Ip", "FragFails"));
+            Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.PKT_TOO_BIG && d.Packets == 1);
+            Assert.Equal(1, Mib(s, "Icmp", "OutDestUnreachs"));
+        });
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(576, (await df.Ask<SocketOptionValue>(new GetSocketOption(SockOpt.IpMtu), Timeout)).Value), Timeout);
+        // The connected socket was told (EMSGSIZE is a hard error for UDP under PMTU discovery) ...
+        Assert.Equal(Errno.EMSGSIZE, await SendErr(df, [1]));
+        // ... and from now on a fragments locally to the path MTU: the datagram arrives whole, r1 forwards pieces.
+        var again = Bytes(1000, 4);
+        Assert.Equal(Errno.OK, await SendErr(df, again));
+        Assert.Equal(again, Assert.Single(await ReadAll(rx, 1)).Payload.ToArray());
+        var a = await Stats(n.A.Host);
+        Assert.Equal(1, Mib(a, "Ip", "FragOKs"));
+        Assert.Equal(1, Mib(a, "Icmp", "InDestUnreachs"));
     }
 
     [Fact]
