@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ActorStack.Actors.Simulation;
+using ActorStack.Actors.Switch;
 using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -12,16 +13,20 @@ namespace ActorStack.Cli
 {
     /// <summary>
     /// The runnable host: <c>run</c> executes a scenario (the default <c>stack.hocon</c> or
-    /// <c>--config FILE</c>), <c>check</c> only validates it. Exit codes: 0 ok, 1 run failed,
-    /// 2 bad usage or configuration (nothing started).
+    /// <c>--config FILE</c>), <c>check</c> only validates it, <c>topology</c> prints hosts, switches,
+    /// wires and each host's routes. Exit codes: 0 ok, 1 run failed, 2 bad usage or configuration
+    /// (nothing started).
     /// </summary>
     public static class Runner
     {
         private const string Usage = """
             usage: actorstack run   [--config FILE] [--verbose] [--quiet]
                    actorstack check [--config FILE]
-              run    runs the scenario and prints ip -s link, softnet_stat, SNMP counters, drops and sockets
-              check  validates the configuration and prints the scenario
+                   actorstack topology [--config FILE]
+              run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
+                        drops, sockets, switches and wires
+              check     validates the configuration and prints the scenario
+              topology  prints hosts (CPUs, devices, forwarding, ip route), switches and wires
             """;
 
         public static async Task<int> Main(string[] args)
@@ -46,7 +51,7 @@ namespace ActorStack.Cli
                         return 2;
                 }
             }
-            if (command is not ("run" or "check"))
+            if (command is not ("run" or "check" or "topology"))
             {
                 Console.Error.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
                 return 2;
@@ -62,6 +67,8 @@ namespace ActorStack.Cli
                     userText = File.ReadAllText(configPath);
                 }
                 else settings = StackConfig.Load();
+                // Routes the FIB refuses; for check and run also workloads this build cannot start.
+                ScenarioCheck.Validate(settings, forRun: command != "topology");
             }
             catch (StackConfigException e)
             {
@@ -69,6 +76,11 @@ namespace ActorStack.Cli
                 return 2;
             }
 
+            if (command == "topology")
+            {
+                Console.Write(Topology.Format(settings));
+                return 0;
+            }
             if (command == "check")
             {
                 Console.WriteLine(Describe(settings));
@@ -85,11 +97,30 @@ namespace ActorStack.Cli
                 lines.Add($"host {h.Name}: {h.Cpus} cpu(s), netdev_max_backlog {h.Sysctl.NetdevMaxBacklog}, netdev_budget {h.Sysctl.NetdevBudget}, dev_weight {h.Sysctl.DevWeight}");
                 foreach (var d in h.Devices)
                     lines.Add($"  {d.Name} {d.Mac} mtu {d.Mtu} rx-ring {d.RxRing} rx-queues {d.RxQueues} rps-cpus [{string.Join(',', d.RpsCpus)}] {string.Join(' ', d.Addresses)}");
+                foreach (var r in h.Routes) lines.Add($"  route {StackConfig.RouteText(r)}");
+                foreach (var n in h.Neighbours) lines.Add($"  neigh {n.Address} lladdr {n.Mac} dev {n.Device}");
+                foreach (var r in h.Netfilter) lines.Add($"  iptables {Topology.IptablesRule(r)}");
             }
+            foreach (var sw in s.Switches) lines.Add($"switch {sw.Name}: {sw.Ports} ports, ageing_time {sw.AgeingTime.TotalSeconds:0.###}s");
             foreach (var w in s.Wires) lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
             foreach (var w in s.Workloads) lines.Add($"workload {w}");
             if (s.Capture.Enabled) lines.Add($"capture {s.Capture.Host}/{s.Capture.Device} -> {s.Capture.File}");
             return string.Join(Environment.NewLine, lines);
+        }
+
+        /// <summary>A client is done when it printed its summary; a server serves until the run ends.</summary>
+        private static bool AppDone(object status) => status switch
+        {
+            PingStatus p => p.Done,
+            TracerouteStatus t => t.Done,
+            UdpEchoClientStatus c => c.Done,
+            _ => true,
+        };
+
+        /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
+        private sealed class OutputPrinter : ReceiveActor
+        {
+            public OutputPrinter() => Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
@@ -103,10 +134,14 @@ namespace ActorStack.Cli
             using var system = ActorSystem.Create("actorstack", config);
             try
             {
+                // What ping, traceroute and the UDP echo client print, as they print it.
+                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter()), "output");
+                system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
-                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {started.Wires.Length} wire(s), " +
-                                  $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s)");
+                var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
+                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
+                                  $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
                 var t0 = DateTime.UtcNow;
                 long lastRead = -1;
                 var quietSince = DateTime.UtcNow;
@@ -120,7 +155,8 @@ namespace ActorStack.Cli
                     if (!quiet)
                         Console.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
                     if (read != lastRead) { lastRead = read; quietSince = DateTime.UtcNow; }
-                    bool gensDone = gens.All(g => g.Done);
+                    var apps = await Task.WhenAll(topo.Apps.Select(a => a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
                     if (gensDone && DateTime.UtcNow - quietSince >= settings.Run.Settle) break;
                     if (elapsed >= settings.Run.MaxDuration)
                     {
@@ -135,6 +171,10 @@ namespace ActorStack.Cli
                     Console.WriteLine($"\n===== host {name} =====");
                     Console.WriteLine("--- ip -s -s link");
                     Console.Write(Report.IpSLink(stats));
+                    Console.WriteLine("--- tc -s qdisc");
+                    Console.Write(Report.TcQdisc(stats));
+                    Console.WriteLine("--- ip route");
+                    Console.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
                     Console.WriteLine("--- /proc/net/softnet_stat");
                     Console.Write(Report.SoftnetStat(stats));
                     Console.WriteLine("--- /proc/net/snmp");
@@ -143,6 +183,15 @@ namespace ActorStack.Cli
                     Console.Write(Report.Drops(stats));
                     Console.WriteLine("--- ss -uanm");
                     Console.Write(Report.Sockets(stats));
+                }
+                foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
+                {
+                    var st = await sw.Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
+                    var fdb = await sw.Ask<SwitchFdb>(GetSwitchFdb.Instance, TimeSpan.FromSeconds(10));
+                    Console.WriteLine($"\n===== switch {name} =====");
+                    Console.Write(Report.Switch(st));
+                    Console.WriteLine("--- bridge fdb show");
+                    Console.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
                 }
                 Console.WriteLine("\n===== wires =====");
                 for (int i = 0; i < started.Wires.Length; i++)
@@ -156,6 +205,8 @@ namespace ActorStack.Cli
                     var st = await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
                     Console.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
                 }
+                foreach (var a in topo.Apps)
+                    Console.WriteLine(Report.App(await a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                 foreach (var p in started.Pktgens)
                 {
                     var st = await p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));

@@ -11,14 +11,21 @@ public static class Report
     public static string IpSLink(HostStats h)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000");
-        sb.AppendLine("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
+        if (h.Devices.All(d => d.Name != "lo"))
+        {
+            sb.AppendLine("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000");
+            sb.AppendLine("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
+        }
         foreach (var d in h.Devices)
         {
             var c = d.Counters;
-            var flags = d.Up ? "BROADCAST,MULTICAST,UP,LOWER_UP" : "BROADCAST,MULTICAST";
-            sb.AppendLine($"{d.Ifindex}: {d.Name}: <{flags}> mtu {d.Mtu} qdisc pfifo_fast state {d.OperState} mode DEFAULT group default qlen 1000");
-            sb.AppendLine($"    link/ether {d.Mac} brd ff:ff:ff:ff:ff:ff" + (d.XdpProgram is null ? "" : $" prog/xdp {d.XdpProgram}"));
+            bool lo = d.Name == "lo";
+            var flags = lo ? "LOOPBACK,UP,LOWER_UP" : d.Up ? "BROADCAST,MULTICAST,UP,LOWER_UP" : "BROADCAST,MULTICAST";
+            var qlen = d.TxQueueLen > 0 ? d.TxQueueLen : 1000;
+            sb.AppendLine($"{d.Ifindex}: {d.Name}: <{flags}> mtu {d.Mtu} qdisc {(lo ? "noqueue" : "pfifo_fast")} state {(lo ? "UNKNOWN" : d.OperState)} mode DEFAULT group default qlen {qlen}");
+            sb.AppendLine(lo
+                ? "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
+                : $"    link/ether {d.Mac} brd ff:ff:ff:ff:ff:ff" + (d.XdpProgram is null ? "" : $" prog/xdp {d.XdpProgram}"));
             sb.AppendLine("    RX:  bytes packets errors dropped  missed   mcast");
             sb.AppendLine($"    {c.RxBytes,10} {c.RxPackets,7} {c.RxErrors,6} {c.RxDropped,7} {c.RxMissedErrors,7} {c.Multicast,7}");
             sb.AppendLine("    RX errors:  length    crc   frame    fifo overrun");
@@ -29,6 +36,56 @@ public static class Report
         }
         return sb.ToString();
     }
+
+    /// <summary>
+    /// <c>tc -s qdisc</c>: each device's root qdisc (<c>pfifo_fast</c> with Linux's default priomap, <c>noqueue</c> on
+    /// lo) with sent bytes/packets, drops, overlimits, requeues and the packets queued now, then the driver's
+    /// TX-queue stop/restart counts and <c>txqueuelen</c>.
+    /// </summary>
+    public static string TcQdisc(HostStats h)
+    {
+        var sb = new StringBuilder();
+        foreach (var d in h.Devices)
+        {
+            if (d.Qdisc is not { } q)
+            {
+                sb.AppendLine($"qdisc noqueue 0: dev {d.Name} root refcnt 2");
+                sb.AppendLine(" Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0)");
+                sb.AppendLine(" backlog 0b 0p requeues 0");
+                continue;
+            }
+            sb.AppendLine($"qdisc pfifo_fast 0: dev {d.Name} root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1");
+            sb.AppendLine($" Sent {q.Bytes} bytes {q.Packets} pkt (dropped {q.Drops}, overlimits {q.Overlimits} requeues {q.Requeues})");
+            sb.AppendLine($" backlog {q.Backlog}p requeues {q.Requeues}");
+            sb.AppendLine($" txqueuelen {d.TxQueueLen}, tx queue stopped {q.TxQueueStopped}, restarted {q.TxRestartQueue}");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A switch's counters, then one line per port (frames in, out, dropped at its egress queue or input FIFO).</summary>
+    public static string Switch(ActorStack.Actors.Switch.SwitchStatsSnapshot s)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"  rx {s.RxFrames} forwarded {s.Forwarded} flooded {s.Flooded} dropped {s.Dropped} (invalid {s.DroppedInvalid}, same port {s.DroppedSamePort})" +
+                      $" fdb {s.FdbEntries} entries, aged {s.FdbAged}, moved {s.FdbMoves}, not learned (full) {s.LearnDropsFull}" +
+                      (s.UnknownWire > 0 ? $", {s.UnknownWire} from unplugged wires" : ""));
+        sb.AppendLine($"  {"port",-7} {"state",-5} {"rx",10} {"tx",10} {"tx_dropped",11} {"rx_fifo",8} {"backlog",8}");
+        foreach (var p in s.Ports.Where(p => p.Up || p.RxFrames > 0 || p.TxFrames > 0))
+            sb.AppendLine($"  {p.Name,-7} {(p.Up ? "UP" : "DOWN"),-5} {p.RxFrames,10} {p.TxFrames,10} {p.TxDropped,11} {p.RxFifoDropped,8} {p.Backlog,8}");
+        return sb.ToString();
+    }
+
+    /// <summary>One line per application workload: what it sent and got back.</summary>
+    public static string App(object status) => status switch
+    {
+        PingStatus p => $"ping {p.Host} -> {p.Destination}: {p.Transmitted} transmitted, {p.Received} received, {p.Errors} errors" +
+                        (p.Received > 0 ? $", rtt min/avg/max/mdev = {p.RttMinUs / 1000.0:0.000}/{p.RttAvgUs / 1000.0:0.000}/{p.RttMaxUs / 1000.0:0.000}/{p.RttMdevUs / 1000.0:0.000} ms" : ""),
+        TracerouteStatus t => $"traceroute {t.Host} -> {t.Destination}: {t.Hops.Length} hop(s), {(t.Reached ? "reached" : "not reached")}",
+        UdpEchoServerStatus e => $"udp-echo-server {e.Host} {e.Bind}: read {e.Datagrams} datagrams ({e.Bytes} bytes), echoed {e.Echoed}, {e.SendErrors} send errors",
+        UdpEchoClientStatus c => $"udp-echo-client {c.Host} -> {c.Server}:{c.Port}: sent {c.Sent}, answered {c.Answered}, lost {c.Lost}, late {c.Late}, mismatched {c.Mismatched}" +
+                                 (c.Answered > 0 ? $", rtt min/avg/median/max = {c.RttMinTicks / 1e4:0.000}/{c.RttAvgTicks / 1e4:0.000}/{c.RttMedianTicks / 1e4:0.000}/{c.RttMaxTicks / 1e4:0.000} ms" : ""),
+        _ => status.ToString() ?? "",
+    };
 
     /// <summary><c>/proc/net/softnet_stat</c> (hex, one line per CPU) followed by the same in words.</summary>
     public static string SoftnetStat(HostStats h)

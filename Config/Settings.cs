@@ -93,6 +93,30 @@ public sealed record NeighbourSettings(Ipv4Address Address, MacAddress Mac, stri
 public sealed record WireSettings(string HostA, string DeviceA, string HostB, string DeviceB, TimeSpan Delay)
 {
     public override string ToString() => $"{HostA}/{DeviceA} <-> {HostB}/{DeviceB}";
+
+    /// <summary>
+    /// When end a is a switch port ("sw1/port3"): its number, 1-based as the configuration names it;
+    /// <see cref="HostA"/> is then the switch's name and <see cref="DeviceA"/> "port3". Null for a host's device.
+    /// </summary>
+    public int? SwitchPortA { get; init; }
+    /// <summary>As <see cref="SwitchPortA"/>, for end b.</summary>
+    public int? SwitchPortB { get; init; }
+    /// <summary>
+    /// End b is a Linux TAP device of this name (<c>{ a = "h1/eth0", tap = "astap0" }</c>): <see cref="HostB"/> is
+    /// "tap" and <see cref="DeviceB"/> the TAP's name. Null for a cable between two simulated ends.
+    /// </summary>
+    public string? Tap { get; init; }
+}
+
+/// <summary>
+/// An Ethernet learning switch (a Linux bridge with <paramref name="Ports"/> ports, named port1..portN), with the
+/// bridge's <c>ageing_time</c> (300 s) and <c>fdb_max_learned</c>, and a bounded egress queue per port
+/// (<paramref name="TxQueueLen"/> frames, as a port's <c>txqueuelen</c>; overflow is dropped and counted).
+/// </summary>
+public sealed record SwitchSettings(string Name, int Ports, TimeSpan AgeingTime = default, int FdbMaxLearned = 8192,
+    int TxQueueLen = 1000)
+{
+    public TimeSpan AgeingTime { get; init; } = AgeingTime == default ? TimeSpan.FromSeconds(300) : AgeingTime;
 }
 
 public abstract record WorkloadSettings(string Host);
@@ -119,4 +143,7 @@ public sealed record StackSettings(
     bool Trace)
 {
     public HostSettings Host(string name) => Hosts.First(h => h.Name == name);
+
+    /// <summary>The scenario's Ethernet switches (<c>scenario.switches</c>).</summary>
+    public ImmutableArray<SwitchSettings> Switches { get; init; } = ImmutableArray<SwitchSettings>.Empty;
 }

@@ -12,7 +12,7 @@ namespace ActorStack.Config;
 /// default scenario. Every problem is collected and reported together, each
 /// naming its key and the bad value (<see cref="StackConfigException"/>).
 /// </summary>
-public static class StackConfig
+public static partial class StackConfig
 {
     public const string Root = "actorstack";
 
@@ -87,15 +87,16 @@ public static class StackConfig
         var sp = $"{Root}.scenario";
         var sc = scenario as Dictionary<string, object?>;
         if (sc is null) { r.Error(sp, scenario, "must be an object"); sc = new(); }
-        r.KnownKeys(sc, sp, ["hosts", "wires", "workloads", "capture"]);
+        r.KnownKeys(sc, sp, ["hosts", "switches", "wires", "workloads", "capture"]);
 
         var hosts = ReadHosts(r, sc, sp, globalSysctl, deviceDefaults, hostDefaults, defRoot);
-        var wires = ReadWires(r, sc, sp, hosts);
+        var switches = ReadSwitches(r, sc, sp, hosts);
+        var wires = ReadWires(r, sc, sp, hosts, switches);
         var workloads = ReadWorkloads(r, sc, sp, hosts, seed);
         var capture = ReadCapture(r, sc, sp, hosts);
 
         if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
-        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace);
+        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace) { Switches = switches };
     }
 
     private static readonly string[] DeviceKeys =
@@ -118,7 +119,7 @@ public static class StackConfig
             var hp = $"{sp}.hosts.{name}";
             if (!IsName(name)) r.Error(hp, name, "a host name must be letters, digits, '-' or '_'");
             if (value is not Dictionary<string, object?> h) { r.Error(hp, value, "must be an object"); continue; }
-            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices"]);
+            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices", "routes", "neighbours", "netfilter"]);
             var hm = ConfigTree.Merge(hostDefaults, h);
             int cpus = r.Int(hm, "cpus", hp, 1, 64);
             var sysctlTree = globalSysctl;
@@ -166,7 +167,13 @@ public static class StackConfig
                     Addresses: r.Prefixes(dm, "addresses", dp));
                 devices.Add(dev);
             }
-            result.Add(new HostSettings(name, cpus, sysctl, devices.ToImmutable()));
+            var devs = devices.ToImmutable();
+            result.Add(new HostSettings(name, cpus, sysctl, devs)
+            {
+                Routes = ReadRoutes(r, h, hp, devs),
+                Neighbours = ReadNeighbours(r, h, hp, devs),
+                Netfilter = ReadNetfilter(r, h, hp),
+            });
         }
         return result.ToImmutable();
     }
@@ -221,7 +228,8 @@ public static class StackConfig
         },
     };
 
-    private static ImmutableArray<WireSettings> ReadWires(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts)
+    private static ImmutableArray<WireSettings> ReadWires(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts,
+        ImmutableArray<SwitchSettings> switches)
     {
         var result = ImmutableArray.CreateBuilder<WireSettings>();
         if (!sc.TryGetValue("wires", out var wv) || wv is null) return result.ToImmutable();
@@ -230,32 +238,66 @@ public static class StackConfig
         for (int i = 0; i < list.Count; i++)
         {
             var wp = $"{sp}.wires[{i}]";
-            if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object { a, b, delay }"); continue; }
-            r.KnownKeys(w, wp, ["a", "b", "delay"]);
-            var a = Endpoint(r, w, "a", wp, hosts);
-            var b = Endpoint(r, w, "b", wp, hosts);
+            if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object { a, b, delay } or { a, tap, delay }"); continue; }
+            r.KnownKeys(w, wp, ["a", "b", "tap", "delay"]);
+            var a = Endpoint(r, w, "a", wp, hosts, switches);
+            (string Host, string Device, int? Port)? b = null;
+            string? tap = null;
+            if (w.ContainsKey("tap"))
+            {
+                if (w.ContainsKey("b")) r.Error($"{wp}.tap", w["tap"], "a wire has either b or tap, not both");
+                tap = w["tap"] as string;
+                // IFNAMSIZ: a Linux interface name is at most 15 characters, without '/' or whitespace.
+                if (tap is null || tap.Length is 0 or > 15 || tap.Any(ch => ch == '/' || char.IsWhiteSpace(ch)) || tap is "." or "..")
+                {
+                    r.Error($"{wp}.tap", w["tap"], "must be a Linux interface name of 1-15 characters (IFNAMSIZ)");
+                    tap = null;
+                }
+                else if (!used.TryAdd("tap:" + tap, $"{wp}.tap")) { r.Error($"{wp}.tap", tap, $"is already cabled by {used["tap:" + tap]}"); tap = null; }
+                if (tap is not null) b = ("tap", tap, null);
+            }
+            else b = Endpoint(r, w, "b", wp, hosts, switches);
             var delay = w.ContainsKey("delay") ? r.Duration(w, "delay", wp) : TimeSpan.Zero;
             if (a is null || b is null) continue;
-            foreach (var (end, key) in new[] { (a, "a"), (b, "b") })
+            if (a.Value.Port is not null && b.Value.Port is not null && a.Value.Host == b.Value.Host)
             {
-                var id = $"{end.Value.Host}/{end.Value.Device}";
+                r.Error($"{wp}.b", $"{b.Value.Host}/{b.Value.Device}", $"cables switch '{a.Value.Host}' to itself");
+                continue;
+            }
+            foreach (var (end, key) in tap is null ? new[] { (a.Value, "a"), (b.Value, "b") } : new[] { (a.Value, "a") })
+            {
+                var id = $"{end.Host}/{end.Device}";
                 if (!used.TryAdd(id, $"{wp}.{key}")) r.Error($"{wp}.{key}", id, $"is already cabled by {used[id]}");
             }
-            result.Add(new WireSettings(a.Value.Host, a.Value.Device, b.Value.Host, b.Value.Device, delay));
+            result.Add(new WireSettings(a.Value.Host, a.Value.Device, b.Value.Host, b.Value.Device, delay)
+            {
+                SwitchPortA = a.Value.Port, SwitchPortB = b.Value.Port, Tap = tap,
+            });
         }
         return result.ToImmutable();
     }
 
-    private static (string Host, string Device)? Endpoint(Reader r, Dictionary<string, object?> w, string key, string wp,
-        ImmutableArray<HostSettings> hosts)
+    private static (string Host, string Device, int? Port)? Endpoint(Reader r, Dictionary<string, object?> w, string key, string wp,
+        ImmutableArray<HostSettings> hosts, ImmutableArray<SwitchSettings> switches)
     {
-        if (!w.TryGetValue(key, out var v) || v is not string s) { r.Error($"{wp}.{key}", v, "must be \"host/device\""); return null; }
+        if (!w.TryGetValue(key, out var v) || v is not string s) { r.Error($"{wp}.{key}", v, "must be \"host/device\" or \"switch/portN\""); return null; }
         var parts = s.Split('/');
-        if (parts.Length != 2) { r.Error($"{wp}.{key}", s, "must be \"host/device\""); return null; }
+        if (parts.Length != 2) { r.Error($"{wp}.{key}", s, "must be \"host/device\" or \"switch/portN\""); return null; }
+        if (switches.FirstOrDefault(x => x.Name == parts[0]) is { } sw)
+        {
+            if (!parts[1].StartsWith("port", StringComparison.Ordinal)
+                || !int.TryParse(parts[1].AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+                || port < 1 || port > sw.Ports || parts[1] != $"port{port}")
+            {
+                r.Error($"{wp}.{key}", s, $"switch '{sw.Name}' has ports port1 to port{sw.Ports}");
+                return null;
+            }
+            return (parts[0], parts[1], port);
+        }
         var host = hosts.FirstOrDefault(h => h.Name == parts[0]);
         if (host is null) { r.Error($"{wp}.{key}", s, $"unknown host '{parts[0]}'"); return null; }
         if (host.Devices.All(d => d.Name != parts[1])) { r.Error($"{wp}.{key}", s, $"host '{parts[0]}' has no device '{parts[1]}'"); return null; }
-        return (parts[0], parts[1]);
+        return (parts[0], parts[1], null);
     }
 
     private static readonly string[] PktgenKeys =
@@ -331,8 +373,24 @@ public static class StackConfig
                         RcvBuf: r.Int(w, "rcvbuf", wp, 0, int.MaxValue / 2, 0)));
                     break;
                 }
+                case "ping":
+                    result.Add(ReadPing(r, w, wp, hostName ?? ""));
+                    break;
+                case "traceroute":
+                    result.Add(ReadTraceroute(r, w, wp, hostName ?? ""));
+                    break;
+                case "udp-echo-server":
+                {
+                    r.KnownKeys(w, wp, ["type", "host", "bind"]);
+                    var (addr, port) = r.Endpoint(w, "bind", wp, allowAny: true);
+                    result.Add(new UdpEchoServerSettings(hostName ?? "", addr, port));
+                    break;
+                }
+                case "udp-echo-client":
+                    result.Add(ReadUdpEchoClient(r, w, wp, hostName ?? ""));
+                    break;
                 default:
-                    r.Error($"{wp}.type", type, "unknown workload type (known: pktgen, udp-sink)");
+                    r.Error($"{wp}.type", type, "unknown workload type (known: pktgen, udp-sink, ping, traceroute, udp-echo-server, udp-echo-client)");
                     break;
             }
         }
@@ -362,7 +420,7 @@ public static class StackConfig
     private static bool IsName(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_');
 
     /// <summary>Typed reads that record an error (key and bad value) instead of throwing.</summary>
-    private sealed class Reader
+    private sealed partial class Reader
     {
         public List<string> Errors { get; } = new();
 

@@ -3,39 +3,76 @@ using Akka.Actor;
 using ActorStack.Actors.Capture;
 using ActorStack.Actors.Host;
 using ActorStack.Actors.Link;
+using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
+using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Simulation;
 
+/// <summary>Asks a simulation for its switches and links (after <see cref="SimulationStarted"/>); answered by <see cref="SimulationTopology"/>.</summary>
+public sealed record GetSimulationTopology
+{
+    public static readonly GetSimulationTopology Instance = new();
+}
+
+/// <summary>
+/// The switches by name, the links in the order of <c>scenario.wires</c> (a <see cref="WireActor"/> per cable,
+/// a <see cref="TapLinkActor"/> per TAP end; both answer <see cref="GetWireStats"/>), and the application workloads
+/// (ping, traceroute, UDP echo server and client) in the order of <c>scenario.workloads</c>; each answers
+/// <see cref="GetWorkloadStatus"/> with its status record (<see cref="PingStatus"/>, <see cref="TracerouteStatus"/>,
+/// <see cref="UdpEchoServerStatus"/>, <see cref="UdpEchoClientStatus"/>).
+/// </summary>
+public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> Switches, ImmutableArray<IActorRef> Links,
+    ImmutableArray<IActorRef> Apps);
+
 /// <summary>
 /// Builds a scenario from validated settings, step by step and by messages
-/// only: hosts, then (once every host named its drivers) the wires between
-/// their NICs, the capture tap, the applications (sinks), and — when every
-/// socket is bound — the packet generators. Answers <see cref="StartSimulation"/>
-/// with everything a caller needs to watch the run.
+/// only: switches and hosts, then (once every host named its drivers) the wires
+/// between NICs and switch ports and the TAP links, the capture tap, the
+/// receiving applications (sinks, UDP echo servers), and — when every socket is
+/// bound — the packet generators and the clients (ping, traceroute, UDP echo).
+/// The clients' output lines go to the event stream (<see cref="WorkloadOutput"/>). Answers <see cref="StartSimulation"/> with everything a caller
+/// needs to watch the run, or with a <see cref="Status.Failure"/> when the
+/// scenario cannot start (a workload this build cannot run, a TAP that cannot
+/// be opened, a switch port refused).
 /// </summary>
 public sealed class SimulationActor : ReceiveActor
 {
     private readonly StackSettings _s;
     private readonly Dictionary<string, IActorRef> _hosts = new();
+    private readonly Dictionary<string, IActorRef> _switches = new();
     private readonly Dictionary<string, HostDevices> _devices = new();
     private readonly List<IActorRef> _wires = new();
     private readonly List<IActorRef> _sinks = new();
     private readonly List<IActorRef> _pktgens = new();
+    private readonly IActorRef?[] _apps;
+    private readonly HashSet<IActorRef> _serversReady = new();
+    private int _servers;
     private IActorRef? _capture;
     private IActorRef _requester = ActorRefs.Nobody;
     private int _sinksReady;
     private bool _captureReady;
+    private bool _failed;
+    private bool _started;
 
     public SimulationActor(StackSettings settings)
     {
         _s = settings;
+        _apps = new IActorRef?[settings.Workloads.Length];
         Receive<StartSimulation>(_ =>
         {
             _requester = Sender;
+            var unavailable = ScenarioCheck.Check(_s, forRun: true);
+            if (unavailable.Count > 0)
+            {
+                Fail(new StackConfigException(unavailable));
+                return;
+            }
+            foreach (var sw in _s.Switches)
+                _switches[sw.Name] = Context.ActorOf(SwitchActor.Props(sw), $"switch-{sw.Name}");
             foreach (var h in _s.Hosts)
             {
                 var host = Context.ActorOf(HostActor.Props(h, _s.Seed, _s.Trace), h.Name);
@@ -46,7 +83,7 @@ public sealed class SimulationActor : ReceiveActor
         Receive<HostDevices>(d =>
         {
             _devices[d.Host] = d;
-            if (_devices.Count == _s.Hosts.Length) Cable();
+            if (_devices.Count == _s.Hosts.Length && !_failed) Cable();
         });
         Receive<PackChanged>(_ =>
         {
@@ -58,6 +95,55 @@ public sealed class SimulationActor : ReceiveActor
             if (st.Ready) _sinksReady++;
             MaybeStartGenerators();
         });
+        Receive<UdpEchoServerStatus>(st =>
+        {
+            // Servers say nothing when bound: asked until they are, before any client starts.
+            if (st.Ready) _serversReady.Add(Sender);
+            else Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(1), Sender, GetWorkloadStatus.Instance, Self);
+            MaybeStartGenerators();
+        });
+        Receive<SwitchPortAttached>(_ => { });
+        Receive<SwitchCommandFailed>(f => Fail(new InvalidOperationException($"switch {f.Switch}: {f.Command}: {f.Reason}")));
+        Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray(),
+            _apps.OfType<IActorRef>().ToImmutableArray())));
+    }
+
+    /// <summary>
+    /// Why this build cannot start a workload, or null when it can: every workload type the configuration
+    /// knows has its actor, so only a settings type added without one is refused (before anything starts).
+    /// </summary>
+    public static string? Unavailable(WorkloadSettings w) => w switch
+    {
+        PktgenWorkload or UdpSinkSettings or PingSettings or TracerouteSettings or UdpEchoServerSettings or UdpEchoClientSettings => null,
+        _ => "not available in this build (no actor runs this workload type)",
+    };
+
+    // A TAP that cannot be opened stops its link in the constructor: the whole start fails with the reason.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        if (e is ActorInitializationException { InnerException: TapOpenException tap })
+        {
+            Fail(new InvalidOperationException($"TAP link: {tap.Message}"));
+            return Directive.Stop;
+        }
+        return Akka.Actor.SupervisorStrategy.DefaultDecider.Decide(e);
+    });
+
+    private void Fail(Exception e)
+    {
+        if (_failed) return;
+        _failed = true;
+        _requester.Tell(new Status.Failure(e));
+    }
+
+    private IActorRef EndRef(string hostOrSwitch, string device, int? switchPort)
+        => switchPort is null ? _devices[hostOrSwitch].Devices[device] : _switches[hostOrSwitch];
+
+    // Plugs one end into the link: a NIC transmits onto it (AttachWire), a switch port gets it (AttachSwitchPort).
+    private void Plug(IActorRef end, int? switchPort, IActorRef link)
+    {
+        if (switchPort is { } port) end.Tell(new AttachSwitchPort(port, link));
+        else end.Tell(new AttachWire(link));
     }
 
     private void Cable()
@@ -65,12 +151,21 @@ public sealed class SimulationActor : ReceiveActor
         int i = 0;
         foreach (var w in _s.Wires)
         {
-            var a = _devices[w.HostA].Devices[w.DeviceA];
-            var b = _devices[w.HostB].Devices[w.DeviceB];
-            var wire = Context.ActorOf(WireActor.Props(a, b, w.Delay), $"wire-{i++}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
-            a.Tell(new AttachWire(wire));
-            b.Tell(new AttachWire(wire));
-            _wires.Add(wire);
+            var a = EndRef(w.HostA, w.DeviceA, w.SwitchPortA);
+            IActorRef link;
+            if (w.Tap is { } tap)
+            {
+                link = Context.ActorOf(TapLinkActor.Props(a, tap), $"tap-{i++}-{w.HostA}-{w.DeviceA}--{tap}");
+                Plug(a, w.SwitchPortA, link);
+            }
+            else
+            {
+                var b = EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
+                link = Context.ActorOf(WireActor.Props(a, b, w.Delay), $"wire-{i++}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
+                Plug(a, w.SwitchPortA, link);
+                Plug(b, w.SwitchPortB, link);
+            }
+            _wires.Add(link);
         }
         if (_s.Capture.Enabled)
         {
@@ -81,17 +176,39 @@ public sealed class SimulationActor : ReceiveActor
         else _captureReady = true;
         foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>())
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
+        for (int j = 0; j < _s.Workloads.Length; j++)
+        {
+            if (_s.Workloads[j] is not UdpEchoServerSettings srv) continue;
+            var a = Context.ActorOf(UdpEchoServerActor.Props(srv, _hosts[srv.Host]), $"udp-echo-server-{j}-{srv.Host}-{srv.Port}");
+            _apps[j] = a;
+            _servers++;
+            a.Tell(GetWorkloadStatus.Instance);
+        }
         MaybeStartGenerators();
     }
 
     private void MaybeStartGenerators()
     {
-        if (_devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count || _pktgens.Count > 0) return;
+        if (_failed || _started || _devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count
+            || _serversReady.Count < _servers) return;
+        _started = true;
         int i = 0;
         foreach (var p in _s.Workloads.OfType<PktgenWorkload>())
         {
             var dev = _s.Host(p.Host).Devices.First(d => d.Name == p.Device);
             _pktgens.Add(Context.ActorOf(PktgenActor.Props(p, _devices[p.Host].Devices[p.Device], dev.TxRing), $"pktgen-{i++}-{p.Host}-{p.Device}"));
+        }
+        for (int j = 0; j < _s.Workloads.Length; j++)
+        {
+            var w = _s.Workloads[j];
+            Props? props = w switch
+            {
+                PingSettings ping => PingActor.Props(ping, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
+                TracerouteSettings tr => TracerouteActor.Props(tr, _hosts[w.Host]),
+                UdpEchoClientSettings cl => UdpEchoClientActor.Props(cl, _hosts[w.Host]),
+                _ => null,
+            };
+            if (props is not null) _apps[j] = Context.ActorOf(props, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");
         }
         _requester.Tell(new SimulationStarted(_hosts.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _capture));

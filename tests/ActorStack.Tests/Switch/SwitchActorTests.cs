@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Switch;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Tests.Switch;
+
+/// <summary>The switch actor with TestProbes standing in for the wires of its ports, on virtual time.</summary>
+public class SwitchActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
+    .ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
+    .WithFallback(StackConfig.AkkaConfig()), "switch")
+{
+    private static readonly MacAddress A = MacAddress.Parse("02:00:00:00:00:0a");
+    private static readonly MacAddress B = MacAddress.Parse("02:00:00:00:00:0b");
+    private static readonly MacAddress C = MacAddress.Parse("02:00:00:00:00:0c");
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    private static ReadOnlyMemory<byte> Frame(MacAddress dst, MacAddress src, byte tag = 0)
+    {
+        var f = new byte[60];
+        EthernetHeader.Write(f, dst, src, EtherType.Ipv4);
+        f[14] = tag;
+        return f;
+    }
+
+    private static WireFrames Frames(params ReadOnlyMemory<byte>[] f) => new(f.ToImmutableArray());
+
+    private (IActorRef Switch, TestProbe[] Wires) Build(int ports, int attached, int txqueuelen = 1000)
+    {
+        var sw = Sys.ActorOf(SwitchActor.Props(new SwitchSettings("sw1", ports, TxQueueLen: txqueuelen)));
+        var wires = Enumerable.Range(1, attached).Select(i => CreateTestProbe($"wire{i}")).ToArray();
+        for (int i = 0; i < attached; i++)
+        {
+            sw.Tell(new AttachSwitchPort(i + 1, wires[i].Ref), TestActor);
+            Assert.Equal(new SwitchPortAttached("sw1", i + 1), ExpectMsg<SwitchPortAttached>());
+        }
+        return (sw, wires);
+    }
+
+    private SwitchStatsSnapshot Stats(IActorRef sw)
+    {
+        sw.Tell(GetSwitchStats.Instance, TestActor);
+        return ExpectMsg<SwitchStatsSnapshot>();
+    }
+
+    [Fact]
+    public void WireFrames_UnknownThenLearned_FloodedToOtherPortsThenForwardedToOne()
+    {
+        var (sw, w) = Build(ports: 4, attached: 3);
+        sw.Tell(Frames(Frame(B, A)), w[0].Ref);
+        Assert.Equal(1, w[1].ExpectMsg<WireFrames>().Count);
+        Assert.Equal(1, w[2].ExpectMsg<WireFrames>().Count);
+        w[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // never back out of the ingress port
+
+        sw.Tell(Frames(Frame(A, B, tag: 7)), w[1].Ref);  // B answers from port 2: A is known on port 1
+        var got = w[0].ExpectMsg<WireFrames>();
+        Assert.Equal(7, got.Frames.Single().Span[14]);
+        w[2].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+
+        var s = Stats(sw);
+        Assert.Equal(2, s.RxFrames);
+        Assert.Equal(1, s.Flooded);
+        Assert.Equal(1, s.Forwarded);
+        Assert.Equal(2, s.FdbEntries);
+        Assert.Equal([1, 1, 1, 0], s.Ports.Select(p => p.TxFrames));
+        Assert.Equal([1, 1, 0, 0], s.Ports.Select(p => p.RxFrames));
+        Assert.False(s.Port(4).Up);
+    }
+
+    [Fact]
+    public void WireFrames_EgressQueueFull_OverflowDroppedAndCountedUntilTxDone()
+    {
+        var (sw, w) = Build(ports: 2, attached: 2, txqueuelen: 3);
+        sw.Tell(Frames(Enumerable.Range(0, 5).Select(i => Frame(B, A, (byte)i)).ToArray()), w[0].Ref);
+        var first = w[1].ExpectMsg<WireFrames>();
+        Assert.Equal([0, 1, 2], first.Frames.Select(f => (int)f.Span[14]));
+
+        // No TX completion yet: the port's queue holds 3 frames in flight, so these two are dropped.
+        sw.Tell(Frames(Frame(B, A, 5), Frame(B, A, 6)), w[0].Ref);
+        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(4, Stats(sw).Port(2).TxDropped);
+
+        sw.Tell(new WireTxDone(2), w[1].Ref);
+        sw.Tell(Frames(Frame(B, A, 8), Frame(B, A, 9), Frame(B, A, 10)), w[0].Ref);
+        Assert.Equal([8, 9], w[1].ExpectMsg<WireFrames>().Frames.Select(f => (int)f.Span[14]));
+
+        var s = Stats(sw);
+        Assert.Equal(5, s.Port(2).TxFrames);
+        Assert.Equal(5, s.Port(2).TxDropped);
+        Assert.Equal(3, s.Port(2).Backlog);
+        Assert.Equal(10, s.Port(1).RxFrames);
+        Assert.Equal(s.Port(1).RxFrames, s.Port(2).TxFrames + s.Port(2).TxDropped); // every frame sent or counted
+    }
+
+    [Fact]
+    public void Fdb_AfterAgeingTime_EntryGoneAndFrameFlooded()
+    {
+        var (sw, w) = Build(ports: 3, attached: 3);
+        sw.Tell(Frames(Frame(MacAddress.Broadcast, A)), w[0].Ref);
+        w[1].ExpectMsg<WireFrames>();
+        w[2].ExpectMsg<WireFrames>();
+        sw.Tell(GetSwitchFdb.Instance, TestActor);
+        Assert.Equal(new SwitchFdb("sw1", "02:00:00:00:00:0a dev port1 master sw1\n"), ExpectMsg<SwitchFdb>());
+
+        Clock.Advance(TimeSpan.FromSeconds(299));
+        sw.Tell(Frames(Frame(A, C)), w[2].Ref);
+        w[0].ExpectMsg<WireFrames>();
+        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+
+        Clock.Advance(TimeSpan.FromSeconds(1)); // A learned at 0 s expires at 300 s; the cleanup timer removes it
+        sw.Tell(GetSwitchFdb.Instance, TestActor);
+        Assert.Equal("02:00:00:00:00:0c dev port3 master sw1\n", ExpectMsg<SwitchFdb>().Text);
+        sw.Tell(Frames(Frame(A, B)), w[1].Ref);
+        w[0].ExpectMsg<WireFrames>();
+        w[2].ExpectMsg<WireFrames>();
+        var s = Stats(sw);
+        Assert.Equal(1, s.FdbAged);
+        Assert.Equal(2, s.Flooded); // the broadcast, then B's frame to the forgotten A
+    }
+
+    [Fact]
+    public void WireFrames_FromUnpluggedWire_CountedNotForwarded()
+    {
+        var (sw, w) = Build(ports: 2, attached: 2);
+        var stranger = CreateTestProbe();
+        sw.Tell(Frames(Frame(B, A), Frame(B, A)), stranger.Ref);
+        w[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(0));
+        var s = Stats(sw);
+        Assert.Equal(2, s.UnknownWire);
+        Assert.Equal(0, s.RxFrames);
+    }
+
+    [Fact]
+    public void AttachSwitchPort_PortOutOfRangeOrTaken_Fails()
+    {
+        var (sw, w) = Build(ports: 2, attached: 1);
+        sw.Tell(new AttachSwitchPort(3, CreateTestProbe().Ref), TestActor);
+        Assert.Equal("no port 3 (ports 1-2)", ExpectMsg<SwitchCommandFailed>().Reason);
+        sw.Tell(new AttachSwitchPort(1, CreateTestProbe().Ref), TestActor);
+        Assert.Equal("port1 or that wire is already plugged in", ExpectMsg<SwitchCommandFailed>().Reason);
+    }
+
+    [Fact]
+    public void WireFrames_InvalidSourceOrShortFrame_DroppedAndCounted()
+    {
+        var (sw, w) = Build(ports: 2, attached: 2);
+        sw.Tell(Frames(Frame(B, MacAddress.Broadcast), new byte[10]), w[0].Ref);
+        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        var s = Stats(sw);
+        Assert.Equal(2, s.Dropped);
+        Assert.Equal(2, s.DroppedInvalid);
+        Assert.Equal(0, s.TxFrames);
+    }
+}

@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Simulation;
+using ActorStack.Actors.Switch;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Tests.Topology;
+
+/// <summary>A whole scenario through a switch: pktgen on one host, sockets on another, every frame accounted for.</summary>
+public class SwitchScenarioTests() : TestKit(StackConfig.AkkaConfig(), "switch-scenario")
+{
+    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
+
+    private const string Text = """
+        actorstack {
+          scenario {
+            hosts {
+              sender { devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] } } }
+              receiver { devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.0.2/24"], rx-ring = 4096 } } }
+            }
+            switches { sw1 { ports = 4 } }
+            wires = [
+              { a = "sender/eth0", b = "sw1/port1" }
+              { a = "sw1/port3", b = "receiver/eth0" }
+            ]
+            workloads = [
+              { type = pktgen, host = sender, device = eth0, count = 3000, pkt_size = 64, ratep = 300000, flows = 4,
+                dst_mac = "02:00:00:00:00:02", dst_min = "10.0.0.2", udp_dst_min = 9000, udp_dst_max = 9001 }
+              { type = udp-sink, host = receiver, bind = "0.0.0.0:9000" }
+              { type = udp-sink, host = receiver, bind = "0.0.0.0:9001" }
+            ]
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task Pktgen_ThroughSwitch_EveryFrameDeliveredOrCountedOnce()
+    {
+        var settings = StackConfig.Load(Text);
+        var simActor = Sys.ActorOf(SimulationActor.Props(settings), "sim");
+        var sim = await simActor.Ask<SimulationStarted>(StartSimulation.Instance, Ask);
+        var topo = await simActor.Ask<SimulationTopology>(GetSimulationTopology.Instance, Ask);
+        var sw = topo.Switches["sw1"];
+        Assert.Equal<IActorRef>(sim.Wires, topo.Links);
+
+        PktgenStatus gen = null!;
+        WireStats toSwitch = null!, fromSwitch = null!;
+        SwitchStatsSnapshot st = null!;
+        HostStats rx = null!;
+        long read = 0;
+        await AwaitAssertAsync(async () =>
+        {
+            gen = await sim.Pktgens.Single().Ask<PktgenStatus>(GetWorkloadStatus.Instance, Ask);
+            toSwitch = await sim.Wires[0].Ask<WireStats>(GetWireStats.Instance, Ask);
+            fromSwitch = await sim.Wires[1].Ask<WireStats>(GetWireStats.Instance, Ask);
+            st = await sw.Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, Ask);
+            rx = await sim.Hosts["receiver"].Ask<HostStats>(GetStats.Instance, Ask);
+            read = 0;
+            foreach (var s in sim.Sinks) read += (await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, Ask)).Datagrams;
+            Assert.True(gen.Done, $"pktgen sent {gen.Sent}");
+            long queued = rx.Sockets.Sum(s => (long)s.RecvQueueDatagrams);
+            Assert.Equal(fromSwitch.AToB, read + rx.TotalDrops + queued);
+            Assert.Equal(0, st.Port(3).Backlog);
+        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(3000, gen.Sent);
+        // sender -> wire 0 -> switch port1
+        Assert.Equal(gen.Sent - gen.TxDropped, toSwitch.AToB + toSwitch.DroppedAToB);
+        Assert.Equal(toSwitch.AToB, st.Port(1).RxFrames + st.Port(1).RxFifoDropped);
+        Assert.Equal(st.Port(1).RxFrames, st.RxFrames);
+        // The receiver never sends, so its address is never learned: every frame is flooded, to port3 only.
+        Assert.Equal(st.RxFrames, st.Flooded);
+        Assert.Equal(0, st.Forwarded);
+        Assert.Equal(0, st.Dropped);
+        Assert.Equal(st.RxFrames, st.Port(3).TxFrames + st.Port(3).TxDropped);
+        Assert.Equal(0, st.Port(2).TxFrames + st.Port(4).TxFrames);
+        // switch port3 -> wire 1 -> receiver
+        Assert.Equal(st.Port(3).TxFrames, fromSwitch.AToB + fromSwitch.DroppedAToB);
+        Assert.Equal(0, toSwitch.BToA + fromSwitch.BToA);
+        Assert.True(read > 0, "nothing was read");
+        Assert.Equal(read, rx.Mib("Udp")["InDatagrams"]);
+
+        var fdb = await sw.Ask<SwitchFdb>(GetSwitchFdb.Instance, Ask);
+        Assert.Equal("02:00:00:00:00:01 dev port1 master sw1\n", fdb.Text);
+    }
+
+    [Fact]
+    public async Task Ping_ThroughSwitch_RepliesAndBothStationsLearned()
+    {
+        var settings = StackConfig.Load("""
+            actorstack.scenario {
+              hosts {
+                h1 { devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] } } }
+                h2 { devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.0.2/24"] } } }
+              }
+              switches { sw1 { ports = 3 } }
+              wires = [
+                { a = "h1/eth0", b = "sw1/port1" }
+                { a = "h2/eth0", b = "sw1/port2" }
+              ]
+              workloads = [ { type = ping, host = h1, dst = "10.0.0.2", count = 2, interval = 20ms } ]
+            }
+            """);
+        var simActor = Sys.ActorOf(SimulationActor.Props(settings), "sim-ping");
+        await simActor.Ask<SimulationStarted>(StartSimulation.Instance, Ask);
+        var topo = await simActor.Ask<SimulationTopology>(GetSimulationTopology.Instance, Ask);
+        var ping = Assert.Single(topo.Apps);
+        PingStatus st = null!;
+        await AwaitAssertAsync(async () =>
+        {
+            st = await ping.Ask<PingStatus>(GetWorkloadStatus.Instance, Ask);
+            Assert.True(st.Done);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        Assert.Equal((2, 2, 0), (st.Transmitted, st.Received, st.Errors));
+        Assert.Equal("2 packets transmitted, 2 received, 0% packet loss", st.Lines.Single(l => l.Contains("transmitted"))[..49]);
+
+        // ARP request (broadcast: flooded), then everything unicast between two learned stations.
+        var sw = await topo.Switches["sw1"].Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, Ask);
+        Assert.Equal("02:00:00:00:00:01 dev port1 master sw1\n02:00:00:00:00:02 dev port2 master sw1\n",
+            (await topo.Switches["sw1"].Ask<SwitchFdb>(GetSwitchFdb.Instance, Ask)).Text);
+        Assert.Equal(1, sw.Flooded);
+        Assert.Equal(sw.RxFrames, sw.Forwarded + sw.Flooded);
+        Assert.Equal(0, sw.Port(3).TxFrames);
+        Assert.Equal(sw.Port(1).RxFrames, sw.Port(2).TxFrames);
+        Assert.Equal(sw.Port(2).RxFrames, sw.Port(1).TxFrames);
+        Assert.True(sw.Port(1).RxFrames >= 3, $"ARP request and 2 echo requests, got {sw.Port(1).RxFrames}");
+    }
+}
