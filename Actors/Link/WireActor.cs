@@ -24,13 +24,14 @@ public sealed class WireActor : ReceiveActor
         _b = b;
         _delay = delay;
         var q = ChargedMessageQueue.Of(Context);
+        var self = Self;
         if (q is not null)
             q.OnDrop = (d, from) =>
             {
                 if (from.Equals(_b)) Interlocked.Add(ref _droppedBToA, d.Count);
                 else Interlocked.Add(ref _droppedAToB, d.Count);
                 // The frames left the sender's ring and were lost on the cable: its descriptors are free all the same.
-                from.Tell(new WireTxDone(d.Count), ActorRefs.NoSender);
+                from.Tell(new WireTxDone(d.Count), self);
             };
 
         Receive<WireFrames>(m =>
