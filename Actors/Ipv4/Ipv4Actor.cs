@@ -147,7 +147,12 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     private void ExpireFragments(long now)
     {
         foreach (var q in _defrag.Expire(now))
+        {
             _ns.Drops.Add(DropReason.FRAG_REASM_TIMEOUT, "ip/defrag", q.FragmentsFreed);
+            // ip_expire: ICMP time exceeded (fragment reassembly) to the sender, only if the first fragment came.
+            if (q.FirstFragmentArrived && q.FirstFragment is { } first)
+                _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.TimeExceeded, IcmpCode.ExcFragTime, 0, first, 0), Self);
+        }
     }
 
     private void ArmExpiry()
