@@ -70,9 +70,11 @@ public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
         squeezed = false;
         InFlight = null;
         _budgetLeft -= work;
-        if (_pollList.First?.Value == napi) _pollList.RemoveFirst();
-        else _pollList.Remove(napi);
+        // The node moves to the tail as it is: a poll allocates nothing.
+        var node = _pollList.First is { } first && first.Value == napi ? first : _pollList.Find(napi);
+        if (node is not null) _pollList.Remove(node);
         if (completed) _listed.Remove(napi);
+        else if (node is not null) _pollList.AddLast(node);
         else _pollList.AddLast(napi);
 
         // "If softirq window is exhausted then punt": counted whether or not work is left.

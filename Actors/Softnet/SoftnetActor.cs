@@ -52,9 +52,11 @@ public sealed class SoftnetActor : ReceiveActor
     private readonly int[] _backlogSched;   // NAPI_STATE_SCHED of every CPU's backlog in this host
     private readonly bool[] _ipiOwed;       // rps_ipi_list: remote CPUs to send an IPI when the run ends
     private bool _anyIpiOwed;
+    private long _processed;                // processed since the last flush, added to softnet_stat once per poll
     private bool _backlogListed;            // the backlog NAPI is on this CPU's poll_list
     private PtypeTable _table = PtypeTable.Empty;
     private readonly Action<SkBuff> _backlogReceive;
+    private readonly Func<ImmutableArray<SkBuff>, bool> _backlogReceiveWhole;
 
     public SoftnetActor(NetNamespace ns, int cpu)
     {
@@ -68,6 +70,7 @@ public sealed class SoftnetActor : ReceiveActor
         _backlogSched = BacklogNapiState.For(ns);
         _ipiOwed = new bool[ns.Settings.Cpus];
         _backlogReceive = skb => NetifReceiveSkb(skb, _table);
+        _backlogReceiveWhole = BacklogReceiveWhole;
         _backlog = ChargedMessageQueue.Of(Context);
         if (_backlog is not null)
         {
@@ -128,8 +131,8 @@ public sealed class SoftnetActor : ReceiveActor
         var napi = new NapiRef(Sender, r.Queue);
         var table = _ns.Ptypes;
         foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
-        FlushRps();
-        _core.Flush(Self);
+        FlushRps(r.Skbs);
+        FlushCore();
 
         var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise, out var squeezed);
         if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
@@ -145,7 +148,7 @@ public sealed class SoftnetActor : ReceiveActor
     {
         SendRpsIpis();
         _table = _ns.Ptypes;
-        int work = _bl.Poll(_rx.Weight, _backlogReceive, out int spliced, out bool completed);
+        int work = _bl.Poll(_rx.Weight, _backlogReceive, _backlogReceiveWhole, out int spliced, out bool completed);
         if (spliced > 0) _backlog?.Uncharge(spliced);
         Volatile.Write(ref _sd.ProcessQlen, _bl.ProcessQlen);
         if (completed)
@@ -155,10 +158,21 @@ public sealed class SoftnetActor : ReceiveActor
             _backlogListed = false;
             BacklogNapiState.Clear(_backlogSched, _cpu);
         }
-        _core.Flush(Self);
+        FlushCore();
         var next = _rx.PollDone(_backlogNapi, work, completed, Now, out reRaise, out var squeezed);
         if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
         return next;
+    }
+
+    /// <summary>
+    /// <c>__netif_receive_skb</c> for a whole enqueued batch at once, when every buffer would go
+    /// to the same handler anyway (not while tracing, which reports each buffer).
+    /// </summary>
+    private bool BacklogReceiveWhole(ImmutableArray<SkBuff> batch)
+    {
+        if (_ns.Tracing || !_core.TryReceiveWhole(batch, _table, Self)) return false;
+        _processed += batch.Length;
+        return true;
     }
 
     /// <summary><c>rps_trigger_softirq</c>: another CPU's IPI schedules this CPU's backlog; counted in <c>received_rps</c>.</summary>
@@ -241,13 +255,15 @@ public sealed class SoftnetActor : ReceiveActor
     /// and owed an IPI when this run ends (<c>napi_schedule_rps</c> → <c>rps_ipi_list</c>). This
     /// CPU's own backlog is scheduled when its message leaves the mailbox (<see cref="OnBacklog"/>).
     /// </summary>
-    private void FlushRps()
+    private void FlushRps(ImmutableArray<SkBuff> polled)
     {
         for (int cpu = 0; cpu < _rpsTargets.Length; cpu++)
         {
             var list = _rpsTargets[cpu];
             if (list.Count == 0) continue;
-            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(list.ToImmutableArray(), _cpu), Self);
+            // The whole poll steered to one CPU goes on as it is, without a copy.
+            var items = list.Count == polled.Length ? polled : list.ToImmutableArray();
+            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(items, _cpu), Self);
             list.Clear();
             if (cpu != _cpu && BacklogNapiState.TestAndSet(_backlogSched, cpu))
             {
@@ -286,9 +302,20 @@ public sealed class SoftnetActor : ReceiveActor
     {
         bool trace = _ns.Tracing;
         if (trace) Trace(TracePoint.NetifReceiveSkbEntry, skb, -1);
-        Interlocked.Increment(ref _sd.Processed);
+        _processed++;
         bool ok = _core.Receive(skb, table);
         if (trace) Trace(TracePoint.NetifReceiveSkbExit, skb, ok ? 0 : 1);
+    }
+
+    /// <summary>Ends a poll's <c>__netif_receive_skb</c> work: softnet_stat's <c>processed</c>, then each handler's batch.</summary>
+    private void FlushCore()
+    {
+        if (_processed > 0)
+        {
+            Interlocked.Add(ref _sd.Processed, _processed);
+            _processed = 0;
+        }
+        _core.Flush(Self);
     }
 
     private void Trace(TracePoint point, in SkBuff skb, int result)

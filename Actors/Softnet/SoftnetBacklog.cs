@@ -40,6 +40,15 @@ public sealed class SoftnetBacklog
     /// even when nothing is left: the next poll completes it.
     /// </summary>
     public int Poll(int quota, Action<SkBuff> receive, out int spliced, out bool completed)
+        => Poll(quota, receive, null, out spliced, out completed);
+
+    /// <summary>
+    /// <see cref="Poll(int, Action{SkBuff}, out int, out bool)"/> where a whole enqueued batch
+    /// that fits in the quota is first offered to <paramref name="receiveWhole"/>; when it
+    /// takes it (true), the batch counts as that many buffers of work, handed on in one piece.
+    /// </summary>
+    public int Poll(int quota, Action<SkBuff> receive, Func<ImmutableArray<SkBuff>, bool>? receiveWhole,
+        out int spliced, out bool completed)
     {
         int work = 0;
         spliced = 0;
@@ -50,6 +59,14 @@ public sealed class SoftnetBacklog
             while (_process.Count > 0)
             {
                 var seg = _process.Peek();
+                if (_head == 0 && receiveWhole is not null && seg.Length <= quota - work && receiveWhole(seg))
+                {
+                    _process.Dequeue();
+                    ProcessQlen -= seg.Length;
+                    work += seg.Length;
+                    if (work >= quota) return work;
+                    continue;
+                }
                 var skb = seg[_head++];
                 if (_head == seg.Length)
                 {
