@@ -94,6 +94,24 @@ public sealed class SoftnetActor : ReceiveActor
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
+    /// <summary>
+    /// The backlog state dies with this instance: its buffers count as dropped, those still in
+    /// <c>input_pkt_queue</c> give back their charge, and the backlog NAPI is
+    /// unscheduled so the next enqueue schedules the new instance.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _backlog?.Uncharge(_bl.InputQlen);  // process_queue's buffers were uncharged when spliced
+        int lost = _bl.InputQlen + _bl.ProcessQlen;
+        if (lost > 0)
+        {
+            Interlocked.Add(ref _sd.Dropped, lost);
+            _ns.Drops.Add(DropReason.CPU_BACKLOG, $"cpu{_cpu}", lost);
+        }
+        BacklogNapiState.Clear(_backlogSched, _cpu);
+        base.PreRestart(reason, message);
+    }
+
     private void OnNapiSchedule(NapiSchedule m) => Schedule(new NapiRef(m.Driver, m.Queue));
 
     /// <summary><c>____napi_schedule</c>: list the NAPI and raise NET_RX_SOFTIRQ unless it is raised.</summary>
