@@ -24,9 +24,11 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
         public readonly bool Tap = tap;
         public SkBuff[] Items = new SkBuff[64];
         public int Count;
+        public bool Used; // something was added since the last flush
     }
 
     private readonly List<Run> _pending = new();
+    private readonly List<(IActorRef Handler, object Message)> _out = new();
     private readonly string _site = $"cpu{cpu}";
 
     /// <summary>Dispatches one buffer; returns false when it was dropped (no handler, no tap).</summary>
@@ -65,18 +67,19 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
     /// <summary>
     /// The same dispatch for a whole batch in one piece, without copying it, when that is what
     /// <see cref="Receive"/> would do buffer by buffer: no <c>ptype_all</c> tap, and every buffer's
-    /// EtherType has the same single handler for all devices. Runs gathered so far are flushed
-    /// first, so the handler sees its buffers in order. False (nothing done) otherwise.
+    /// EtherType has the same single handler for all devices. It is handed out at the next
+    /// <see cref="Flush"/>, after the runs gathered before it, so every handler sees its buffers
+    /// in order. False (nothing done) otherwise.
     /// </summary>
-    public bool TryReceiveWhole(ImmutableArray<SkBuff> batch, PtypeTable table, IActorRef self)
+    public bool TryReceiveWhole(ImmutableArray<SkBuff> batch, PtypeTable table)
     {
         if (batch.IsDefaultOrEmpty || !table.All.IsEmpty) return false;
         ushort proto = batch[0].Protocol;
         if (!table.Base.TryGetValue(proto, out var handlers) || handlers.Length != 1 || handlers[0].Device is not null) return false;
         foreach (var skb in batch)
             if (skb.Protocol != proto) return false;
-        Flush(self);
-        handlers[0].Handler.Tell(new ProtocolDeliver(batch, cpu), self);
+        Seal();
+        _out.Add((handlers[0].Handler, new ProtocolDeliver(batch, cpu)));
         return true;
     }
 
@@ -92,27 +95,35 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
         if (run is null) _pending.Add(run = new Run(handler, tap));
         if (run.Count == run.Items.Length) Array.Resize(ref run.Items, run.Items.Length * 2);
         run.Items[run.Count++] = skb;
+        run.Used = true;
     }
 
     /// <summary>
-    /// Hands every gathered run to its handler: taps get <see cref="SkbBatch"/>, protocol
-    /// handlers <see cref="ProtocolDeliver"/>. A handler with nothing in this batch is
-    /// forgotten, so one removed by <c>dev_remove_pack</c> does not stay referenced.
+    /// Hands everything gathered since the last flush to its handler, in order: taps get
+    /// <see cref="SkbBatch"/>, protocol handlers <see cref="ProtocolDeliver"/>. A handler that
+    /// got nothing since the last flush is forgotten, so one removed by <c>dev_remove_pack</c>
+    /// does not stay referenced.
     /// </summary>
     public void Flush(IActorRef self)
     {
-        int kept = 0;
-        for (int i = 0; i < _pending.Count; i++)
+        Seal();
+        foreach (var (handler, message) in _out) handler.Tell(message, self);
+        _out.Clear();
+        _pending.RemoveAll(static r => !r.Used);
+        foreach (var run in _pending) run.Used = false;
+    }
+
+    /// <summary>Turns each gathered run into its message (one exact-size array), queued behind what is already out.</summary>
+    private void Seal()
+    {
+        foreach (var run in _pending)
         {
-            var run = _pending[i];
             if (run.Count == 0) continue;
-            _pending[kept++] = run;
             var items = run.Items.AsSpan(0, run.Count).ToArray();
             run.Items.AsSpan(0, run.Count).Clear(); // the buffers now belong to the handler
             run.Count = 0;
             var batch = ImmutableCollectionsMarshal.AsImmutableArray(items);
-            run.Handler.Tell(run.Tap ? new SkbBatch(batch) : new ProtocolDeliver(batch, cpu), self);
+            _out.Add((run.Handler, run.Tap ? new SkbBatch(batch) : new ProtocolDeliver(batch, cpu)));
         }
-        _pending.RemoveRange(kept, _pending.Count - kept);
     }
 }

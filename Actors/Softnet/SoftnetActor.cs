@@ -176,7 +176,7 @@ public sealed class SoftnetActor : ReceiveActor
             _backlogListed = false;
             BacklogNapiState.Clear(_backlogSched, _cpu);
         }
-        FlushCore();
+        FlushCore(); // after the state change: whoever sees this poll's buffers sees the backlog idle
         var next = _rx.PollDone(_backlogNapi, work, completed, Now, out reRaise, out var squeezed);
         if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
         return next;
@@ -188,7 +188,7 @@ public sealed class SoftnetActor : ReceiveActor
     /// </summary>
     private bool BacklogReceiveWhole(ImmutableArray<SkBuff> batch)
     {
-        if (_ns.Tracing || !_core.TryReceiveWhole(batch, _table, Self)) return false;
+        if (_ns.Tracing || !_core.TryReceiveWhole(batch, _table)) return false;
         _processed += batch.Length;
         return true;
     }
