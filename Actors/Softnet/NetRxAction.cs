@@ -9,8 +9,9 @@ public readonly record struct NapiRef(IActorRef Driver, int Queue);
 /// <c>net_rx_action</c>'s bookkeeping for one CPU (S9), without actors: the
 /// <c>poll_list</c>, the budget (<c>netdev_budget</c>) and time limit
 /// (<c>netdev_budget_usecs</c>) of a softirq run, the weight per poll, and the
-/// <c>time_squeeze</c> decision. Polls are asynchronous (a message to the
-/// driver and its answer), so a run advances one poll result at a time.
+/// <c>time_squeeze</c> decision. A driver's poll is asynchronous (a message to
+/// the driver and its answer) and the backlog's is local, so a run advances one
+/// poll result at a time. Time is passed in (the scheduler's clock, in ticks).
 /// </summary>
 public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
 {
@@ -70,9 +71,11 @@ public sealed class NetRxAction(int budget, int budgetUsecs, int weight)
         squeezed = false;
         InFlight = null;
         _budgetLeft -= work;
-        if (_pollList.First?.Value == napi) _pollList.RemoveFirst();
-        else _pollList.Remove(napi);
+        // The node moves to the tail as it is: a poll allocates nothing.
+        var node = _pollList.First is { } first && first.Value == napi ? first : _pollList.Find(napi);
+        if (node is not null) _pollList.Remove(node);
         if (completed) _listed.Remove(napi);
+        else if (node is not null) _pollList.AddLast(node);
         else _pollList.AddLast(napi);
 
         // "If softirq window is exhausted then punt": counted whether or not work is left.

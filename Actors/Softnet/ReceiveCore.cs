@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using ActorStack.Actors.Net;
 using ActorStack.Messages;
@@ -12,11 +13,22 @@ namespace ActorStack.Actors.Softnet;
 /// per batch (S13b), keeping per-handler order. As in Linux, the last tap is
 /// <c>pt_prev</c>: a frame no protocol handler wants is consumed by it rather
 /// than counted as dropped; with no tap it is <c>rx_dropped</c> with
-/// <c>UNHANDLED_PROTO</c>.
+/// <c>UNHANDLED_PROTO</c>. Each handler's run is gathered in a buffer kept from
+/// batch to batch, so a flush allocates one exact-size array per handler.
 /// </summary>
 public sealed class ReceiveCore(NetNamespace ns, int cpu)
 {
-    private readonly List<(IActorRef Handler, bool Tap, ImmutableArray<SkBuff>.Builder Items)> _pending = new();
+    private sealed class Run(IActorRef handler, bool tap)
+    {
+        public readonly IActorRef Handler = handler;
+        public readonly bool Tap = tap;
+        public SkBuff[] Items = new SkBuff[64];
+        public int Count;
+        public bool Used; // something was added since the last flush
+    }
+
+    private readonly List<Run> _pending = new();
+    private readonly List<(IActorRef Handler, object Message)> _out = new();
     private readonly string _site = $"cpu{cpu}";
 
     /// <summary>Dispatches one buffer; returns false when it was dropped (no handler, no tap).</summary>
@@ -52,20 +64,66 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
         return false;
     }
 
-    private void Add(IActorRef handler, bool tap, SkBuff skb)
+    /// <summary>
+    /// The same dispatch for a whole batch in one piece, without copying it, when that is what
+    /// <see cref="Receive"/> would do buffer by buffer: no <c>ptype_all</c> tap, and every buffer's
+    /// EtherType has the same single handler for all devices. It is handed out at the next
+    /// <see cref="Flush"/>, after the runs gathered before it, so every handler sees its buffers
+    /// in order. False (nothing done) otherwise.
+    /// </summary>
+    public bool TryReceiveWhole(ImmutableArray<SkBuff> batch, PtypeTable table)
     {
-        foreach (var p in _pending)
-            if (p.Handler.Equals(handler) && p.Tap == tap) { p.Items.Add(skb); return; }
-        var b = ImmutableArray.CreateBuilder<SkBuff>();
-        b.Add(skb);
-        _pending.Add((handler, tap, b));
+        if (batch.IsDefaultOrEmpty || !table.All.IsEmpty) return false;
+        ushort proto = batch[0].Protocol;
+        if (!table.Base.TryGetValue(proto, out var handlers) || handlers.Length != 1 || handlers[0].Device is not null) return false;
+        foreach (var skb in batch)
+            if (skb.Protocol != proto) return false;
+        Seal();
+        _out.Add((handlers[0].Handler, new ProtocolDeliver(batch, cpu)));
+        return true;
     }
 
-    /// <summary>Hands every gathered run to its handler: taps get <see cref="SkbBatch"/>, protocol handlers <see cref="ProtocolDeliver"/>.</summary>
+    private void Add(IActorRef handler, bool tap, in SkBuff skb)
+    {
+        Run? run = null;
+        foreach (var p in _pending)
+            if (p.Tap == tap && (ReferenceEquals(p.Handler, handler) || p.Handler.Equals(handler)))
+            {
+                run = p;
+                break;
+            }
+        if (run is null) _pending.Add(run = new Run(handler, tap));
+        if (run.Count == run.Items.Length) Array.Resize(ref run.Items, run.Items.Length * 2);
+        run.Items[run.Count++] = skb;
+        run.Used = true;
+    }
+
+    /// <summary>
+    /// Hands everything gathered since the last flush to its handler, in order: taps get
+    /// <see cref="SkbBatch"/>, protocol handlers <see cref="ProtocolDeliver"/>. A handler that
+    /// got nothing since the last flush is forgotten, so one removed by <c>dev_remove_pack</c>
+    /// does not stay referenced.
+    /// </summary>
     public void Flush(IActorRef self)
     {
-        foreach (var (handler, tap, items) in _pending)
-            handler.Tell(tap ? new SkbBatch(items.ToImmutable()) : new ProtocolDeliver(items.ToImmutable(), cpu), self);
-        _pending.Clear();
+        Seal();
+        foreach (var (handler, message) in _out) handler.Tell(message, self);
+        _out.Clear();
+        _pending.RemoveAll(static r => !r.Used);
+        foreach (var run in _pending) run.Used = false;
+    }
+
+    /// <summary>Turns each gathered run into its message (one exact-size array), queued behind what is already out.</summary>
+    private void Seal()
+    {
+        foreach (var run in _pending)
+        {
+            if (run.Count == 0) continue;
+            var items = run.Items.AsSpan(0, run.Count).ToArray();
+            run.Items.AsSpan(0, run.Count).Clear(); // the buffers now belong to the handler
+            run.Count = 0;
+            var batch = ImmutableCollectionsMarshal.AsImmutableArray(items);
+            _out.Add((run.Handler, run.Tap ? new SkbBatch(batch) : new ProtocolDeliver(batch, cpu)));
+        }
     }
 }

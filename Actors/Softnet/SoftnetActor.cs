@@ -15,7 +15,12 @@ namespace ActorStack.Actors.Softnet;
 /// of budget lets other messages in before it continues. The mailbox is the
 /// CPU's backlog (<c>input_pkt_queue</c>): RPS enqueues to it with
 /// <see cref="BacklogEnqueue"/>, bounded by <c>netdev_max_backlog</c>, overflow
-/// counted in <c>dropped</c>; processing a backlog message is <c>process_backlog</c>.
+/// counted in <c>dropped</c>. The backlog is a NAPI context like a driver's
+/// (<c>process_backlog</c>, weight <c>dev_weight</c>): it sits on the
+/// <c>poll_list</c> and is polled inside <c>net_rx_action</c>'s budget and time
+/// limit. A CPU that enqueues to another CPU's idle backlog owes it an IPI, sent
+/// when its <c>net_rx_action</c> run ends (<c>net_rps_send_ipi</c>); the target
+/// counts <c>received_rps</c> when the IPI arrives (<c>rps_trigger_softirq</c>).
 /// </summary>
 public sealed class SoftnetActor : ReceiveActor
 {
@@ -25,6 +30,15 @@ public sealed class SoftnetActor : ReceiveActor
         public static readonly NetRxSoftirq Instance = new();
     }
 
+    /// <summary>The RPS IPI (<c>smp_call_function_single_async</c> → <c>rps_trigger_softirq</c>) from another CPU.</summary>
+    private sealed record RpsIpi
+    {
+        public static readonly RpsIpi Instance = new();
+    }
+
+    /// <summary>The queue number that marks this CPU's backlog NAPI on its own <c>poll_list</c>.</summary>
+    private const int BacklogQueue = -1;
+
     private readonly NetNamespace _ns;
     private readonly int _cpu;
     private readonly SoftnetData _sd;
@@ -33,6 +47,16 @@ public sealed class SoftnetActor : ReceiveActor
     private readonly ChargedMessageQueue? _backlog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<SkBuff>[] _rpsTargets;
+    private readonly SoftnetBacklog _bl = new();
+    private readonly NapiRef _backlogNapi;
+    private readonly int[] _backlogSched;   // NAPI_STATE_SCHED of every CPU's backlog in this host
+    private readonly bool[] _ipiOwed;       // rps_ipi_list: remote CPUs to send an IPI when the run ends
+    private bool _anyIpiOwed;
+    private long _processed;                // processed since the last flush, added to softnet_stat once per poll
+    private bool _backlogListed;            // the backlog NAPI is on this CPU's poll_list
+    private PtypeTable _table = PtypeTable.Empty;
+    private readonly Action<SkBuff> _backlogReceive;
+    private readonly Func<ImmutableArray<SkBuff>, bool> _backlogReceiveWhole;
 
     public SoftnetActor(NetNamespace ns, int cpu)
     {
@@ -42,6 +66,11 @@ public sealed class SoftnetActor : ReceiveActor
         _rx = new NetRxAction(ns.Sysctl.NetdevBudget, ns.Sysctl.NetdevBudgetUsecs, ns.Sysctl.DevWeight);
         _core = new ReceiveCore(ns, cpu);
         _rpsTargets = Enumerable.Range(0, ns.Settings.Cpus).Select(_ => new List<SkBuff>()).ToArray();
+        _backlogNapi = new NapiRef(Self, BacklogQueue);
+        _backlogSched = BacklogNapiState.For(ns);
+        _ipiOwed = new bool[ns.Settings.Cpus];
+        _backlogReceive = skb => NetifReceiveSkb(skb, _table);
+        _backlogReceiveWhole = BacklogReceiveWhole;
         _backlog = ChargedMessageQueue.Of(Context);
         if (_backlog is not null)
         {
@@ -60,34 +89,122 @@ public sealed class SoftnetActor : ReceiveActor
         Receive<NetRxSoftirq>(_ => OnSoftirq());
         Receive<NapiPollResult>(OnPollResult);
         Receive<BacklogEnqueue>(OnBacklog);
+        Receive<RpsIpi>(_ => OnRpsIpi());
     }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
-    private void OnNapiSchedule(NapiSchedule m)
+    /// <summary>
+    /// The backlog state dies with this instance: its buffers count as dropped, those still in
+    /// <c>input_pkt_queue</c> give back their charge, and the backlog NAPI is
+    /// unscheduled so the next enqueue schedules the new instance.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
     {
-        if (_rx.Schedule(new NapiRef(m.Driver, m.Queue))) Self.Tell(NetRxSoftirq.Instance);
+        _backlog?.Uncharge(_bl.InputQlen);  // process_queue's buffers were uncharged when spliced
+        int lost = _bl.InputQlen + _bl.ProcessQlen;
+        if (lost > 0)
+        {
+            Interlocked.Add(ref _sd.Dropped, lost);
+            _ns.Drops.Add(DropReason.CPU_BACKLOG, $"cpu{_cpu}", lost);
+        }
+        BacklogNapiState.Clear(_backlogSched, _cpu);
+        base.PreRestart(reason, message);
     }
 
-    private void OnSoftirq()
+    private void OnNapiSchedule(NapiSchedule m) => Schedule(new NapiRef(m.Driver, m.Queue));
+
+    /// <summary><c>____napi_schedule</c>: list the NAPI and raise NET_RX_SOFTIRQ unless it is raised.</summary>
+    private void Schedule(NapiRef napi)
     {
-        if (_rx.StartRun(Now) is { } napi) Poll(napi);
+        if (_rx.Schedule(napi)) Self.Tell(NetRxSoftirq.Instance);
     }
 
-    private void Poll(NapiRef napi) => napi.Driver.Tell(new NapiPoll(napi.Queue, _rx.Weight, _cpu), Self);
+    private void OnSoftirq() => Continue(_rx.StartRun(Now), reRaise: false);
+
+    /// <summary>
+    /// <c>net_rx_action</c>'s loop from <paramref name="next"/> on: the backlog is polled
+    /// here and now; a driver's poll is a message, and the run goes on when its result
+    /// comes back. When the run ends, the IPIs it owes go out (<c>net_rps_action_and_irq_enable</c>)
+    /// and, with work left, the softirq is raised again.
+    /// </summary>
+    private void Continue(NapiRef? next, bool reRaise)
+    {
+        while (next is { } n)
+        {
+            if (n == _backlogNapi)
+            {
+                next = PollBacklog(out reRaise);
+                continue;
+            }
+            n.Driver.Tell(new NapiPoll(n.Queue, _rx.Weight, _cpu), Self);
+            return;
+        }
+        SendRpsIpis();
+        if (reRaise) Self.Tell(NetRxSoftirq.Instance);
+    }
 
     private void OnPollResult(NapiPollResult r)
     {
         var napi = new NapiRef(Sender, r.Queue);
         var table = _ns.Ptypes;
         foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
-        FlushRps();
-        _core.Flush(Self);
+        FlushRps(r.Skbs);
+        FlushCore();
 
         var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise, out var squeezed);
         if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
-        if (next is { } n) Poll(n);
-        else if (reRaise) Self.Tell(NetRxSoftirq.Instance);
+        Continue(next, reRaise);
+    }
+
+    /// <summary>
+    /// <c>napi_poll</c> of the backlog NAPI: <c>process_backlog</c> with quota <c>dev_weight</c>.
+    /// IPIs waiting are sent first, as <c>process_backlog</c> does. The buffers spliced from
+    /// <c>input_pkt_queue</c> release their charge on the mailbox (<c>netdev_max_backlog</c>).
+    /// </summary>
+    private NapiRef? PollBacklog(out bool reRaise)
+    {
+        SendRpsIpis();
+        _table = _ns.Ptypes;
+        int work = _bl.Poll(_rx.Weight, _backlogReceive, _backlogReceiveWhole, out int spliced, out bool completed);
+        if (spliced > 0) _backlog?.Uncharge(spliced);
+        Volatile.Write(ref _sd.ProcessQlen, _bl.ProcessQlen);
+        if (completed)
+        {
+            // napi->state = 0 under the backlog lock. A BacklogEnqueue that raced with this is
+            // still in the mailbox: OnBacklog schedules the backlog again when it arrives.
+            _backlogListed = false;
+            BacklogNapiState.Clear(_backlogSched, _cpu);
+        }
+        FlushCore(); // after the state change: whoever sees this poll's buffers sees the backlog idle
+        var next = _rx.PollDone(_backlogNapi, work, completed, Now, out reRaise, out var squeezed);
+        if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
+        return next;
+    }
+
+    /// <summary>
+    /// <c>__netif_receive_skb</c> for a whole enqueued batch at once, when every buffer would go
+    /// to the same handler anyway (not while tracing, which reports each buffer).
+    /// </summary>
+    private bool BacklogReceiveWhole(ImmutableArray<SkBuff> batch)
+    {
+        if (_ns.Tracing || !_core.TryReceiveWhole(batch, _table)) return false;
+        _processed += batch.Length;
+        return true;
+    }
+
+    /// <summary><c>rps_trigger_softirq</c>: another CPU's IPI schedules this CPU's backlog; counted in <c>received_rps</c>.</summary>
+    private void OnRpsIpi()
+    {
+        Interlocked.Increment(ref _sd.ReceivedRps);
+        ScheduleBacklog();
+    }
+
+    private void ScheduleBacklog()
+    {
+        if (_backlogListed) return;
+        _backlogListed = true;
+        Schedule(_backlogNapi);
     }
 
     /// <summary>
@@ -150,37 +267,73 @@ public sealed class SoftnetActor : ReceiveActor
         }
     }
 
-    /// <summary><c>enqueue_to_backlog</c> for each target CPU; a remote target gets one IPI per run.</summary>
-    private void FlushRps()
+    /// <summary>
+    /// <c>enqueue_to_backlog</c> for each target CPU, one message per target per poll. A remote
+    /// CPU whose backlog NAPI was not scheduled is now scheduled by us (<c>NAPI_STATE_SCHED</c>)
+    /// and owed an IPI when this run ends (<c>napi_schedule_rps</c> → <c>rps_ipi_list</c>). This
+    /// CPU's own backlog is scheduled when its message leaves the mailbox (<see cref="OnBacklog"/>).
+    /// </summary>
+    private void FlushRps(ImmutableArray<SkBuff> polled)
     {
         for (int cpu = 0; cpu < _rpsTargets.Length; cpu++)
         {
             var list = _rpsTargets[cpu];
             if (list.Count == 0) continue;
-            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(list.ToImmutableArray(), _cpu), Self);
+            // The whole poll steered to one CPU goes on as it is, without a copy.
+            var items = list.Count == polled.Length ? polled : list.ToImmutableArray();
+            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(items, _cpu), Self);
             list.Clear();
+            if (cpu != _cpu && BacklogNapiState.TestAndSet(_backlogSched, cpu))
+            {
+                _ipiOwed[cpu] = true;
+                _anyIpiOwed = true;
+            }
         }
     }
 
-    /// <summary><c>process_backlog</c>: the batch leaves <c>input_pkt_queue</c> and runs through the core.</summary>
+    /// <summary><c>net_rps_send_ipi</c>: one IPI to each CPU on <c>rps_ipi_list</c>.</summary>
+    private void SendRpsIpis()
+    {
+        if (!_anyIpiOwed) return;
+        _anyIpiOwed = false;
+        for (int cpu = 0; cpu < _ipiOwed.Length; cpu++)
+        {
+            if (!_ipiOwed[cpu]) continue;
+            _ipiOwed[cpu] = false;
+            _ns.SoftnetActors[cpu].Tell(RpsIpi.Instance, Self);
+        }
+    }
+
+    /// <summary>
+    /// A batch left the mailbox: it joins <c>input_pkt_queue</c> (still charged) for
+    /// <c>process_backlog</c>. If no one has scheduled the backlog NAPI (an enqueue from this
+    /// CPU, or one that raced with the backlog completing), this CPU schedules it itself;
+    /// if another CPU has, its IPI is on the way.
+    /// </summary>
     private void OnBacklog(BacklogEnqueue m)
     {
-        _backlog?.Uncharge(m.Count);
-        if (m.FromCpu != _cpu) Interlocked.Increment(ref _sd.ReceivedRps);
-        Volatile.Write(ref _sd.ProcessQlen, m.Count);
-        var table = _ns.Ptypes;
-        foreach (var skb in m.Items) NetifReceiveSkb(skb, table);
-        Volatile.Write(ref _sd.ProcessQlen, 0);
-        _core.Flush(Self);
+        _bl.Enqueue(m.Items);
+        if (!_backlogListed && BacklogNapiState.TestAndSet(_backlogSched, _cpu)) ScheduleBacklog();
     }
 
     private void NetifReceiveSkb(in SkBuff skb, PtypeTable table)
     {
         bool trace = _ns.Tracing;
         if (trace) Trace(TracePoint.NetifReceiveSkbEntry, skb, -1);
-        Interlocked.Increment(ref _sd.Processed);
+        _processed++;
         bool ok = _core.Receive(skb, table);
         if (trace) Trace(TracePoint.NetifReceiveSkbExit, skb, ok ? 0 : 1);
+    }
+
+    /// <summary>Ends a poll's <c>__netif_receive_skb</c> work: softnet_stat's <c>processed</c>, then each handler's batch.</summary>
+    private void FlushCore()
+    {
+        if (_processed > 0)
+        {
+            Interlocked.Add(ref _sd.Processed, _processed);
+            _processed = 0;
+        }
+        _core.Flush(Self);
     }
 
     private void Trace(TracePoint point, in SkBuff skb, int result)

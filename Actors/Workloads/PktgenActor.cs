@@ -68,8 +68,16 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
         while (due > 0 && _inFlight < _window)
         {
             int n = (int)Math.Min(Math.Min(due, Batch), _window - _inFlight);
+            // One block per batch, one slice per frame: frames are never written after the send.
+            int size = _w.Pktgen.PktSize;
+            var block = new byte[n * size];
             var b = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(n);
-            for (int i = 0; i < n; i++) b.Add(_gen.Next(now));
+            for (int i = 0; i < n; i++)
+            {
+                var frame = block.AsMemory(i * size, size);
+                _gen.WriteNext(frame.Span, now);
+                b.Add(frame);
+            }
             _nic.Tell(new XmitFrames(b.MoveToImmutable()), Self);
             _inFlight += n;
             _sent += n;

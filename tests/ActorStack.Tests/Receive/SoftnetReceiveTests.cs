@@ -100,3 +100,33 @@ public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
         Assert.Equal(total, st.Mib("Udp")["InDatagrams"]);
     }
 }
+
+/// <summary>received_rps as Linux counts it: one per IPI, counted by the CPU that receives it.</summary>
+public class ReceivedRpsTests() : ReceiveHostKit("received-rps")
+{
+    [Fact]
+    public async Task ReceivedRps_TwoBurstsOf200ToCpu1_OneIpiPerBurst()
+    {
+        // A long time limit keeps each burst in one net_rx_action run on cpu0 (4 polls: 64+64+64+8),
+        // so cpu1's backlog is scheduled once per burst: one IPI, however many BacklogEnqueue batches.
+        var (host, nic) = await StartHost("ipi", 2, Eth0(rpsCpus: [1]), new SysctlSettings(NetdevBudgetUsecs: 1_000_000));
+        var sock = await OpenUdp(host, 9000);
+
+        nic.Tell(Wire(Enumerable.Range(0, 200).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)i))));
+        await ReadExactly(sock, 200);
+        var st = await Stats(host);
+        Assert.Equal(1, st.Softnet[1].ReceivedRps);
+        Assert.Equal(0, st.Softnet[0].ReceivedRps);
+        Assert.Equal(200, st.Softnet[1].Processed);
+
+        // cpu1's backlog completed (NAPI_STATE_SCHED clear) before its last poll's buffers were handed on,
+        // so this burst finds it idle again.
+        nic.Tell(Wire(Enumerable.Range(0, 200).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)(200 + i)))));
+        await ReadExactly(sock, 200);
+        st = await Stats(host);
+        Assert.Equal(2, st.Softnet[1].ReceivedRps);
+        Assert.Equal(0, st.Softnet[0].ReceivedRps);
+        Assert.Equal(400, st.Softnet[1].Processed);
+        Assert.Equal(0, st.Softnet[0].Processed + st.Softnet[1].Dropped);
+    }
+}
