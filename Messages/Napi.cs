@@ -26,9 +26,10 @@ public sealed record NapiPollResult(int Queue, ImmutableArray<SkBuff> Skbs, int 
 /// <summary>
 /// <c>enqueue_to_backlog</c> (S12): buffers RPS steered to a CPU's
 /// <c>input_pkt_queue</c>. The softnet actor's mailbox is that queue (bounded
-/// by <c>netdev_max_backlog</c>, drop-tail, counted in <c>dropped</c>). When
-/// <paramref name="FromCpu"/> is another CPU the message is also the IPI that
-/// wakes the target (<c>received_rps</c>).
+/// by <c>netdev_max_backlog</c>, drop-tail, counted in <c>dropped</c>). The IPI
+/// that wakes the target is a separate message, sent once per <c>net_rx_action</c>
+/// run to each CPU whose idle backlog the sender scheduled; the target counts
+/// <c>received_rps</c> when it arrives.
 /// </summary>
 public sealed record BacklogEnqueue(ImmutableArray<SkBuff> Items, int FromCpu) : IChargedMessage
 {

@@ -26,6 +26,7 @@ public sealed class NetNamespace
         Devices = new[] { new NetDevice(1, LoopbackSettings) }
             .Concat(settings.Devices.Select((d, i) => new NetDevice(i + 2, d))).ToImmutableArray();
         Softnet = Enumerable.Range(0, settings.Cpus).Select(i => new SoftnetData(i)).ToImmutableArray();
+        BacklogNapiScheduled = new int[settings.Cpus];
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
         Pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
@@ -74,6 +75,8 @@ public sealed class NetNamespace
 
     public ImmutableArray<NetDevice> Devices { get; }
     public ImmutableArray<SoftnetData> Softnet { get; }
+    /// <summary>Per CPU, the backlog NAPI's <c>NAPI_STATE_SCHED</c> bit (1 = on its CPU's poll list or owed an IPI), shared by the softnet actors.</summary>
+    public int[] BacklogNapiScheduled { get; }
 
     /// <summary>Frames a <c>ptype_all</c> tap consumed because no protocol handler wanted them (Linux's <c>pt_prev</c> rule).</summary>
     public long ConsumedByTap;

@@ -99,9 +99,7 @@ public sealed class SoftnetBacklog
 /// </summary>
 internal static class BacklogNapiState
 {
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Net.NetNamespace, int[]> States = new();
-
-    public static int[] For(Net.NetNamespace ns) => States.GetValue(ns, n => new int[n.Settings.Cpus]);
+    public static int[] For(Net.NetNamespace ns) => ns.BacklogNapiScheduled;
 
     /// <summary><c>__test_and_set_bit(NAPI_STATE_SCHED)</c>: true when this caller set it.</summary>
     public static bool TestAndSet(int[] states, int cpu)
