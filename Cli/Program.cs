@@ -175,6 +175,8 @@ namespace ActorStack.Cli
                     Console.Write(Report.TcQdisc(stats));
                     Console.WriteLine("--- ip route");
                     Console.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
+                    Console.WriteLine("--- ip neigh");
+                    Console.Write((await host.Ask<NeighbourList>(GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
                     Console.WriteLine("--- /proc/net/softnet_stat");
                     Console.Write(Report.SoftnetStat(stats));
                     Console.WriteLine("--- /proc/net/snmp");
