@@ -128,12 +128,13 @@ public static class Report
     public static string Sockets(HostStats h)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("Netid  Recv-Q  Local Address:Port     Peer Address:Port     rcvbuf   drops       read");
+        sb.AppendLine("Netid  Recv-Q  Send-Q  Local Address:Port     Peer Address:Port     rcvbuf  sndbuf   drops       read       sent");
         foreach (var s in h.Sockets)
         {
             var kind = s.Type == SockType.Dgram ? "udp" : "raw";
             var peer = s.RemotePort == 0 && s.RemoteAddress.IsAny ? "*:*" : $"{s.RemoteAddress}:{s.RemotePort}";
-            sb.AppendLine($"{kind,-6} {s.RecvQueueBytes,7}  {$"{s.LocalAddress}:{s.LocalPort}",-22} {peer,-21} {s.RcvBuf,7} {s.Drops,7} {s.DatagramsRead,10}");
+            sb.AppendLine($"{kind,-6} {s.RecvQueueBytes,7} {s.SendQueueBytes,7}  {$"{s.LocalAddress}:{s.LocalPort}",-22} {peer,-21} " +
+                          $"{s.RcvBuf,7} {s.SndBuf,7} {s.Drops,7} {s.DatagramsRead,10} {s.DatagramsSent,10}");
         }
         return sb.ToString();
     }
