@@ -79,7 +79,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             bool raw = RawLocalDeliver(skb, h.Protocol, h.Source, h.Destination);
             if (h.Protocol == IpProtocol.Udp)
             {
-                (udp ??= ImmutableArray.CreateBuilder<SkBuff>()).Add(skb);
+                (udp ??= ImmutableArray.CreateBuilder<SkBuff>(m.Items.Length)).Add(skb);
                 _ns.Ip.Inc(IpMib.InDelivers);
             }
             else if (h.Protocol == IpProtocol.Icmp)
