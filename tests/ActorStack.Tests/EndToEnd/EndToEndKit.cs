@@ -1,0 +1,148 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Host;
+using ActorStack.Actors.Link;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Tests.EndToEnd;
+
+/// <summary>
+/// Whole simulated networks on virtual time (Akka.TestKit's TestScheduler): hosts from settings, cables without
+/// delay, real ARP (no permanent neighbours unless a test gives some). The clock moves only when a test calls
+/// <see cref="Advance"/>, so neighbour, ICMP and reassembly timers fire exactly when told.
+/// The routed network is a (10.0.1.1) — r1 (10.0.1.254 | 10.0.2.1) — r2 (10.0.2.2 | 10.0.3.254) — b (10.0.3.1).
+/// </summary>
+public abstract class EndToEndKit(string name) : TestKit(
+    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+{
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly SysctlSettings Router = new() { IpForward = true };
+
+    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    protected static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
+    protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
+    protected static Ipv4Prefix Prefix(string s) => Ipv4Prefix.TryParse(s, out var p) ? p : throw new FormatException(s);
+
+    protected static DeviceSettings Dev(string name, int mac, string address, int mtu = 1500)
+        => new(name, Mac(mac), Mtu: mtu, RxBufferSize: Math.Max(2048, mtu + 18), Addresses: [Prefix(address)]);
+
+    protected static RouteSettings Route(string prefix, string via) => new(Prefix(prefix), Ip(via));
+
+    protected sealed record Node(string Name, IActorRef Host, ImmutableDictionary<string, IActorRef> Devices);
+
+    protected sealed record Routed(Node A, Node R1, Node R2, Node B);
+
+    protected async Task<Node> Start(HostSettings h, int seed = 1)
+    {
+        var host = Sys.ActorOf(HostActor.Props(h, seed), h.Name);
+        var devs = await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        return new Node(h.Name, host, devs.Devices);
+    }
+
+    /// <summary>A cable between two devices (AttachWire on both ends), with no delay.</summary>
+    protected IActorRef Cable(IActorRef a, IActorRef b)
+    {
+        var wire = Sys.ActorOf(WireActor.Props(a, b, TimeSpan.Zero));
+        a.Tell(new AttachWire(wire));
+        b.Tell(new AttachWire(wire));
+        return wire;
+    }
+
+    /// <summary>a — r1 — r2 — b with static routes and real ARP on every link.</summary>
+    protected async Task<Routed> BuildRouted()
+    {
+        var a = await Start(new HostSettings("a", 1, new SysctlSettings(), [Dev("eth0", 1, "10.0.1.1/24")])
+        {
+            Routes = [Route("0.0.0.0/0", "10.0.1.254")],
+        }, 1);
+        var r1 = await Start(new HostSettings("r1", 1, Router, [Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24")])
+        {
+            Routes = [Route("10.0.3.0/24", "10.0.2.2")],
+        }, 2);
+        var r2 = await Start(new HostSettings("r2", 1, Router, [Dev("eth0", 21, "10.0.2.2/24"), Dev("eth1", 22, "10.0.3.254/24")])
+        {
+            Routes = [Route("10.0.1.0/24", "10.0.2.1")],
+        }, 3);
+        var b = await Start(new HostSettings("b", 1, new SysctlSettings(), [Dev("eth0", 3, "10.0.3.1/24")])
+        {
+            Routes = [Route("0.0.0.0/0", "10.0.3.254")],
+        }, 4);
+        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
+        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
+        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
+        return new Routed(a, r1, r2, b);
+    }
+
+    protected async Task<IActorRef> Socket(IActorRef host, SockType type = SockType.Dgram, byte protocol = 0)
+    {
+        var created = await host.Ask<SocketCreated>(new SocketCreate(type, protocol), Wait);
+        await created.Socket.Ask<SocketInfo>(GetSocketInfo.Instance, Wait); // started: PreStart registered it
+        return created.Socket;
+    }
+
+    /// <summary>Sends a socket command; returns the Errno (OK for SocketOk / Sent).</summary>
+    protected async Task<Errno> Command(IActorRef socket, object command)
+        => await socket.Ask<object>(command, Wait) switch
+        {
+            SocketOk or Sent => Errno.OK,
+            SocketFailed f => f.Error,
+            var r => throw new InvalidOperationException($"unexpected answer {r}"),
+        };
+
+    protected async Task<IActorRef> BoundSocket(IActorRef host, string address, ushort port)
+    {
+        var s = await Socket(host);
+        Assert.Equal(Errno.OK, await Command(s, new Bind(Ip(address), port)));
+        return s;
+    }
+
+    protected Task<Errno> SendTo(IActorRef socket, byte[] payload, string? dst = null, ushort port = 0)
+        => Command(socket, new SendTo(payload, dst is null ? null : Ip(dst), port));
+
+    /// <summary>One blocking read: the datagram, or the error it ended with.</summary>
+    protected async Task<(Datagram? D, Errno Error)> RecvOne(IActorRef socket, bool nonBlocking = false)
+        => await socket.Ask<object>(new Recv(1, nonBlocking), Wait) switch
+        {
+            Received r => (Assert.Single(r.Datagrams), Errno.OK),
+            SocketFailed f => (null, f.Error),
+            var r => throw new InvalidOperationException($"unexpected answer {r}"),
+        };
+
+    protected Task<HostStats> Stats(Node n) => n.Host.Ask<HostStats>(GetStats.Instance, Wait);
+
+    protected static long Mib(HostStats s, string mib, string counter) => s.Mib(mib)[counter];
+
+    /// <summary>Awaits until <paramref name="check"/> holds on a fresh snapshot (the stack is asynchronous).</summary>
+    protected Task Eventually(Node n, Action<HostStats> check)
+        => AwaitAssertAsync(async () => check(await Stats(n)), Wait, TimeSpan.FromMilliseconds(10));
+
+    /// <summary><c>ip neigh</c> of a host; answered by its neighbour actor after everything sent to it before.</summary>
+    protected async Task<string> Neigh(Node n) => (await n.Host.Ask<NeighbourList>(GetNeighbours.Instance, Wait)).Text;
+
+    /// <summary>Moves virtual time on, then waits until <paramref name="n"/>'s neighbour actor handled its timers.</summary>
+    protected async Task Advance(TimeSpan by, Node? n = null)
+    {
+        Clock.Advance(by);
+        if (n is not null) await Neigh(n);
+    }
+
+    /// <summary>The next <paramref name="count"/> output lines a workload told <paramref name="output"/>.</summary>
+    protected static async Task<List<string>> Lines(TestProbe output, int count)
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < count; i++) lines.Add((await output.ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        return lines;
+    }
+
+    protected static byte[] Bytes(int n, int seed)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+}
