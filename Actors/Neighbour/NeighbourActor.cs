@@ -296,7 +296,9 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     private void DropSkb(in SkBuff skb, DropReason reason)
     {
         _ns.Drops.Add(reason, NeighSite);
-        _free.Drop(skb);
+        // neigh_resolve_output accepted the packet (returned 0), so its later drop only returns the memory to
+        // the socket: no NET_XMIT_DROP, no SndbufErrors, no ENOBUFS.
+        _free.Free(skb);
     }
 
     /// <summary>

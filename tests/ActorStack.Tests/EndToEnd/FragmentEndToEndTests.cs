@@ -127,8 +127,7 @@ public class FragmentEndToEndTests() : EndToEndKit("e2e-frag")
         Assert.Equal(0, Mib(await Stats(a), "Icmp", "InMsgs"));
     }
 
-    [Fact(Skip = "ip_expire's ICMP time exceeded (code 1, fragment reassembly) is not sent: Ipv4Actor.ExpireFragments "
-        + "counts FRAG_REASM_TIMEOUT but ignores ExpiredQueue.FirstFragmentArrived/FirstFragment (lead wires it)")]
+    [Fact]
     public async Task ReassemblyTimeout_FirstFragmentArrived_IcmpTimeExceededFragReassemblyToSender()
     {
         var (a, b) = await TwoHosts(1500);

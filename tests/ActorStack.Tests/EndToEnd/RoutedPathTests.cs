@@ -157,8 +157,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         Assert.Equal(3, Mib(await Stats(a), "Icmp", "OutDestUnreachs"));
     }
 
-    [Fact(Skip = "bug: NeighbourActor.DropSkb frees NEIGH_FAILED/NEIGH_QUEUEFULL buffers with SkbFree.Drop, so the socket's "
-        + "OnWmemFree counts Udp SndbufErrors (or sets ENOBUFS under IP_RECVERR); Linux reports nothing for these (lead fixes)")]
+    [Fact]
     public async Task ArpResolutionFails_QueuedDatagramDropped_NotASendBufferError()
     {
         var (a, _) = await TwoOnALink();
