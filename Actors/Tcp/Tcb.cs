@@ -1256,8 +1256,10 @@ public sealed class Tcb
             // Keep the right edge (rounded up to the scale like Linux's ALIGN) unless the buffer cannot
             // hold it: then round down, a shrink of less than one scale unit (RFC 7323 2.4).
             int up = ((cur + (1 << RcvWscale) - 1) >> RcvWscale) << RcvWscale;
-            int room = (_rcvBuf.Free - OfoBytes()) >> RcvWscale << RcvWscale;
-            nw = up <= _rcvBuf.Free - OfoBytes() ? up : Math.Max(nw, room);
+            // Out-of-order bytes already lie inside the promised window, so the receive queue's free
+            // space alone must cover it.
+            int room = _rcvBuf.Free >> RcvWscale << RcvWscale;
+            nw = up <= _rcvBuf.Free ? up : Math.Max(nw, room);
         }
         if (RcvWnd > 0 && nw == 0) _mib.Ext.Inc(TcpExtMib.TCPToZeroWindowAdv);
         if (RcvWnd == 0 && nw > 0) _mib.Ext.Inc(TcpExtMib.TCPFromZeroWindowAdv);
