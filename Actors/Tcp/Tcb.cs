@@ -1035,14 +1035,15 @@ public sealed class Tcb
     {
         if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived or TcpState.TimeWait) return;
 
-        if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(now);
+        int inFlight = PacketsInFlight();
+        if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(ref inFlight, now);
 
         while (true)
         {
             int avail = (_sndBufSeq + _sndBuf.Count) - SndNxt;
             bool finPending = _finQueued && !_finSent;
             if (avail <= 0 && !finPending) break;
-            if (PacketsInFlight() >= _cwnd.Cwnd) break;
+            if (inFlight >= _cwnd.Cwnd) break;
             int room = (SndUna + SndWnd) - SndNxt;
             int len = Math.Min(Math.Min(Mss, avail), Math.Max(room, 0));
             bool fin = finPending && len == avail;
@@ -1066,6 +1067,7 @@ public sealed class Tcb
                 break; // Nagle (tcp_nagle_check, Minshall): a small segment is still unacknowledged
             }
             SendNew(len, fin, now);
+            inFlight++;
         }
     }
 
@@ -1084,14 +1086,15 @@ public sealed class Tcb
     }
 
     /// <summary><c>tcp_xmit_retransmit_queue</c>: lost, not yet retransmitted segments while pipe &lt; cwnd.</summary>
-    private void RetransmitLost(long now)
+    private void RetransmitLost(ref int inFlight, long now)
     {
         foreach (var t in _rtx)
         {
             if (!t.Lost || t.Retrans || t.Sacked) continue;
-            if (!_forceRetrans && PacketsInFlight() >= _cwnd.Cwnd) break;
+            if (!_forceRetrans && inFlight >= _cwnd.Cwnd) break;
             _forceRetrans = false;
             RetransmitSeg(t, now);
+            inFlight++;
             if (CaState == TcpCaState.Recovery) { _mib.Ext.Inc(TcpExtMib.TCPFastRetrans); FastRetransmits++; }
             else _mib.Ext.Inc(TcpExtMib.TCPSlowStartRetrans);
         }

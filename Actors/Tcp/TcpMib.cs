@@ -1,4 +1,5 @@
 using ActorStack.Actors.Net;
+using ActorStack.Messages;
 
 namespace ActorStack.Actors.Tcp;
 
@@ -40,6 +41,31 @@ public sealed class TcpCounters
         Tcp.Set(TcpMib.RtoMin, 200);
         Tcp.Set(TcpMib.RtoMax, 120000);
         Tcp.Set(TcpMib.MaxConn, -1);
+    }
+
+    /// <summary>
+    /// Counts a segment <see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, ActorStack.Messages.Packets.Ipv4Address, ActorStack.Messages.Packets.Ipv4Address, out TcpSegment?, bool)"/>
+    /// refused as <c>tcp_v4_rcv</c> does (csum_error: InCsumErrors + InErrs; bad_packet: InErrs;
+    /// discard_it: nothing) and returns the drop reason for the drop monitor.
+    /// </summary>
+    public DropReason CountParseError(TcpParseError e)
+    {
+        switch (e)
+        {
+            case TcpParseError.BadChecksum:
+                Tcp.Inc(TcpMib.InCsumErrors);
+                Tcp.Inc(TcpMib.InErrs);
+                return DropReason.TCP_CSUM;
+            case TcpParseError.BadDataOffset:
+            case TcpParseError.BadOptions:
+                Tcp.Inc(TcpMib.InErrs);
+                return DropReason.PKT_TOO_SMALL;
+            case TcpParseError.TooShort:
+            case TcpParseError.HeaderTruncated:
+                return DropReason.PKT_TOO_SMALL;
+            default:
+                return DropReason.NOT_SPECIFIED;
+        }
     }
 
     public long this[TcpMib f] => Tcp[f];

@@ -177,8 +177,10 @@ public enum TcpParseError
     None,
     /// <summary>Shorter than 20 bytes: <c>SKB_DROP_REASON_PKT_TOO_SMALL</c>, not counted in Tcp: (tcp_v4_rcv's discard_it).</summary>
     TooShort,
-    /// <summary>Data offset below 5 or past the segment: <c>SKB_DROP_REASON_PKT_TOO_SMALL</c> via bad_packet, Tcp: InErrs.</summary>
+    /// <summary>Data offset below 5 words: <c>SKB_DROP_REASON_PKT_TOO_SMALL</c> via bad_packet, Tcp: InErrs.</summary>
     BadDataOffset,
+    /// <summary>Data offset past the end of the segment (<c>pskb_may_pull</c> fails): discarded, not counted in Tcp:.</summary>
+    HeaderTruncated,
     /// <summary>Checksum over pseudo header failed: <c>SKB_DROP_REASON_TCP_CSUM</c>, Tcp: InCsumErrors and InErrs.</summary>
     BadChecksum,
     /// <summary>An option's length ran past the header: dropped like a bad header (Tcp: InErrs).</summary>
@@ -236,7 +238,8 @@ public sealed record TcpSegment
         seg = null;
         if (b.Length < MinHeaderLength) return TcpParseError.TooShort;
         int doff = (b[12] >> 4) * 4;
-        if (doff < MinHeaderLength || doff > b.Length) return TcpParseError.BadDataOffset;
+        if (doff < MinHeaderLength) return TcpParseError.BadDataOffset;
+        if (doff > b.Length) return TcpParseError.HeaderTruncated;
         if (verifyChecksum)
         {
             uint sum = Checksum.PseudoHeader(src.Value, dst.Value, IpProtocol.Tcp, b.Length);

@@ -415,6 +415,11 @@ public class TcbTests
         Assert.Equal(1, p.MibA[TcpExtMib.TCPAbortOnTimeout]);
         var last = p.Trace.Last(x => x.FromA);
         Assert.True(last.At - start < TimeSpan.FromSeconds(925).Ticks);
+        // RFC 6298 5.5: the RTO doubles per retransmission (210 ms after the handshake sample), capped at 120 s.
+        var times = p.Trace.Where(x => x.FromA && x.Seg.Payload.Length > 0).Select(x => x.At).ToList();
+        var gaps = times.Zip(times.Skip(1), (a, b) => (b - a) / TimeSpan.TicksPerMillisecond).ToList();
+        Assert.Equal(new long[] { 210, 420, 840, 1680, 3360, 6720, 13440, 26880, 53760, 107520, 120000, 120000 }, gaps.Take(12).ToArray());
+        Assert.Equal(1, p.MibA[TcpMib.EstabResets]);
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public sealed class TcpPair
     public long Delay = Ms(5);
     /// <summary>Return true to drop: (from A?, segment, index of the segment in its direction).</summary>
     public Func<bool, TcpSegment, int, bool>? Drop;
+    /// <summary>Return true to deliver a segment twice (netem duplicate).</summary>
+    public Func<bool, TcpSegment, int, bool>? Duplicate;
     /// <summary>Extra delay per segment (reordering).</summary>
     public Func<bool, TcpSegment, int, long>? Jitter;
     public readonly List<(long At, bool FromA, TcpSegment Seg)> Trace = new();
@@ -151,7 +153,9 @@ public sealed class TcpPair
                 continue;
             }
             long at = Now + Delay + (Jitter?.Invoke(isA, seg, idx) ?? 0);
-            _wire.Enqueue((isA, seg.ToArray(isA ? IpA : IpB, isA ? IpB : IpA)), (at, _order++));
+            var bytes = seg.ToArray(isA ? IpA : IpB, isA ? IpB : IpA);
+            _wire.Enqueue((isA, bytes), (at, _order++));
+            if (Duplicate?.Invoke(isA, seg, idx) == true) _wire.Enqueue((isA, bytes), (at + Ms(1), _order++));
         }
         t.Outbox.Clear();
         ev.AddRange(t.Events);

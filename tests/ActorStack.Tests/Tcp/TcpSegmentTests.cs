@@ -84,14 +84,27 @@ public class TcpSegmentTests
     }
 
     [Theory]
-    [InlineData(4)]
-    [InlineData(11)]
-    [InlineData(0)]
-    public void Parse_BadDataOffset_ReturnsBadDataOffset(int words)
+    [InlineData(4, TcpParseError.BadDataOffset)]
+    [InlineData(0, TcpParseError.BadDataOffset)]
+    [InlineData(11, TcpParseError.HeaderTruncated)]
+    [InlineData(15, TcpParseError.HeaderTruncated)]
+    public void Parse_BadDataOffset_Refused(int words, TcpParseError expected)
     {
         var b = Syn().ToArray(Src, Dst);
         b[12] = (byte)(words << 4);
-        Assert.Equal(TcpParseError.BadDataOffset, TcpSegment.TryParse(b, Src, Dst, out _, verifyChecksum: false));
+        Assert.Equal(expected, TcpSegment.TryParse(b, Src, Dst, out _, verifyChecksum: false));
+    }
+
+    [Fact]
+    public void CountParseError_AsTcpV4Rcv_CountsInErrsAndCsum()
+    {
+        var mib = new TcpCounters();
+        Assert.Equal(ActorStack.Messages.DropReason.TCP_CSUM, mib.CountParseError(TcpParseError.BadChecksum));
+        Assert.Equal(ActorStack.Messages.DropReason.PKT_TOO_SMALL, mib.CountParseError(TcpParseError.BadDataOffset));
+        Assert.Equal(ActorStack.Messages.DropReason.PKT_TOO_SMALL, mib.CountParseError(TcpParseError.HeaderTruncated));
+        Assert.Equal(1, mib[TcpMib.InCsumErrors]);
+        Assert.Equal(2, mib[TcpMib.InErrs]);
+        Assert.Equal(200, mib[TcpMib.RtoMin]);
     }
 
     [Fact]
