@@ -102,3 +102,25 @@ public class TcbStressTests
         Assert.True(ok > 0);
     }
 }
+
+public class TcbReceiveTests
+{
+    [Fact]
+    public void Receive_PeekThenRead_SameBytesAndEagainWhenEmpty()
+    {
+        var p = new TcpPair { AutoReadB = false };
+        p.Establish();
+        var buf = new byte[100];
+        Assert.Equal(0, p.B.Receive(buf, p.Now, peek: false, out var err));
+        Assert.Equal(ActorStack.Messages.Errno.EAGAIN, err);
+        p.ToSendA = RandomBytes(50, 3);
+        p.RunFor(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(50, p.B.Receive(buf, p.Now, peek: true, out _));
+        Assert.Equal(p.ToSendA, buf[..50]);
+        Assert.Equal(50, p.B.ReadableBytes);
+        Assert.Equal(20, p.B.Receive(buf.AsSpan(0, 20), p.Now, peek: false, out _));
+        Assert.Equal(30, p.B.Receive(buf, p.Now, peek: false, out _));
+        Assert.Equal(p.ToSendA[20..], buf[..30]);
+        Assert.Equal(0, p.B.ReadableBytes);
+    }
+}
