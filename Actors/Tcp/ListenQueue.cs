@@ -1,0 +1,110 @@
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>What a listener does with an arriving SYN (<c>tcp_conn_request</c>).</summary>
+public enum SynDecision
+{
+    /// <summary>Create a child in SYN_RECEIVED (<see cref="Tcb.AcceptSyn"/>) and add it with <see cref="ListenQueue{T}.AddToSynQueue"/>.</summary>
+    Accept,
+    /// <summary>The SYN queue is full: answer with a SYN cookie SYN-ACK and keep no state (SyncookiesSent counted).</summary>
+    SendCookie,
+    /// <summary>Dropped (accept queue full, or SYN queue full without cookies); ListenDrops counted.</summary>
+    Drop,
+}
+
+/// <summary>
+/// A listening socket's two queues (<c>struct request_sock_queue</c>): the SYN queue of embryonic
+/// children and the accept queue of established ones, both bounded by
+/// <c>sk_max_ack_backlog</c> = min(backlog, somaxconn). As in Linux the accept queue is full only
+/// when it holds more than the backlog (<c>sk_acceptq_is_full</c>), and the SYN queue when it holds
+/// the backlog (<c>inet_csk_reqsk_queue_is_full</c>). Overflows count ListenOverflows / ListenDrops.
+/// </summary>
+public sealed class ListenQueue<TChild> where TChild : class
+{
+    private readonly TcpSettings _s;
+    private readonly TcpCounters _mib;
+    private readonly HashSet<TChild> _synQueue = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<TChild> _acceptQueue = new();
+
+    public int MaxAckBacklog { get; private set; }
+    public int SynQueueLength => _synQueue.Count;
+    public int AcceptQueueLength => _acceptQueue.Count;
+
+    public ListenQueue(TcpSettings settings, TcpCounters mib, int backlog)
+    {
+        _s = settings;
+        _mib = mib;
+        Listen(backlog);
+    }
+
+    /// <summary><c>listen(2)</c> again changes the backlog (<c>__inet_listen_sk</c>): min(backlog, somaxconn), at least 0.</summary>
+    public void Listen(int backlog) => MaxAckBacklog = Math.Clamp(backlog, 0, _s.SoMaxConn);
+
+    private bool AcceptQueueFull => _acceptQueue.Count > MaxAckBacklog;
+
+    /// <summary><c>tcp_conn_request</c>: decides on a SYN before any state is created.</summary>
+    public SynDecision OnSyn()
+    {
+        bool wantCookie = false;
+        if (_synQueue.Count >= MaxAckBacklog)
+        {
+            if (_s.SynCookies == 0)
+            {
+                _mib.Ext.Inc(TcpExtMib.ListenDrops);
+                return SynDecision.Drop;
+            }
+            wantCookie = true;
+        }
+        if (_s.SynCookies == 2) wantCookie = true;
+        if (AcceptQueueFull)
+        {
+            _mib.Ext.Inc(TcpExtMib.ListenOverflows);
+            _mib.Ext.Inc(TcpExtMib.ListenDrops);
+            return SynDecision.Drop;
+        }
+        if (wantCookie)
+        {
+            _mib.Ext.Inc(TcpExtMib.SyncookiesSent);
+            return SynDecision.SendCookie;
+        }
+        return SynDecision.Accept;
+    }
+
+    public void AddToSynQueue(TChild child) => _synQueue.Add(child);
+
+    /// <summary>The child timed out or was reset before completing (<c>inet_csk_reqsk_queue_drop</c>).</summary>
+    public bool RemoveFromSynQueue(TChild child) => _synQueue.Remove(child);
+
+    /// <summary>
+    /// The child's handshake completed (<c>inet_csk_complete_hashdance</c>): moves it to the accept
+    /// queue, or — the accept queue being full — counts ListenOverflows and ListenDrops and leaves it in
+    /// the SYN queue (tcp_abort_on_overflow 0: the ACK is ignored, the SYN-ACK will be retransmitted).
+    /// </summary>
+    public bool ChildEstablished(TChild child)
+    {
+        if (AcceptQueueFull)
+        {
+            _mib.Ext.Inc(TcpExtMib.ListenOverflows);
+            _mib.Ext.Inc(TcpExtMib.ListenDrops);
+            return false;
+        }
+        _synQueue.Remove(child);
+        _acceptQueue.Enqueue(child);
+        return true;
+    }
+
+    /// <summary>A child created from a valid cookie (<c>cookie_v4_check</c>) joins the accept queue if there is room.</summary>
+    public bool CookieEstablished(TChild child)
+    {
+        if (AcceptQueueFull)
+        {
+            _mib.Ext.Inc(TcpExtMib.ListenOverflows);
+            _mib.Ext.Inc(TcpExtMib.ListenDrops);
+            return false;
+        }
+        _acceptQueue.Enqueue(child);
+        return true;
+    }
+
+    /// <summary><c>inet_csk_accept</c>: the oldest established child, or null (EAGAIN / block).</summary>
+    public TChild? Accept() => _acceptQueue.Count > 0 ? _acceptQueue.Dequeue() : null;
+}

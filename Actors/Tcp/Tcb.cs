@@ -1,0 +1,1537 @@
+using System.Collections.Immutable;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>Connection states (RFC 9293 section 3.3.2; Linux <c>TCP_ESTABLISHED</c> ...).</summary>
+public enum TcpState
+{
+    Closed, Listen, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait,
+}
+
+/// <summary>Linux's congestion avoidance states (<c>enum tcp_ca_state</c>).</summary>
+public enum TcpCaState { Open, Disorder, Recovery, Loss }
+
+public enum TcpEventKind
+{
+    /// <summary>The handshake completed (connect returns / the child is ready for accept).</summary>
+    Connected,
+    /// <summary>In-order data became readable (<c>sk_data_ready</c>).</summary>
+    Readable,
+    /// <summary>Send buffer space was freed (<c>sk_write_space</c>).</summary>
+    Writable,
+    /// <summary>The peer's FIN was received: reads return 0 after the queued data.</summary>
+    Eof,
+    /// <summary>The connection failed or was reset; <see cref="TcpEvent.Error"/> holds the errno (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE).</summary>
+    Error,
+    /// <summary>The TCB reached CLOSED and can be freed.</summary>
+    Closed,
+}
+
+public readonly record struct TcpEvent(TcpEventKind Kind, Errno Error = Errno.OK);
+
+/// <summary>Why a segment handed to <see cref="Tcb.SegmentArrived"/> was dropped (Linux SKB_DROP_REASON_* names).</summary>
+public enum TcpDropReason
+{
+    None, TCP_FLAGS, TCP_ZEROWINDOW, TCP_OLD_DATA, TCP_OVERWINDOW, TCP_OFOMERGE, TCP_RFC7323_PAWS, TCP_INVALID_SEQUENCE,
+    TCP_RESET, TCP_INVALID_SYN, TCP_CLOSE, TCP_OLD_ACK, TCP_TOO_OLD_ACK, TCP_ACK_UNSENT_DATA, TCP_OFO_DROP, SOCKET_RCVBUFF,
+    TCP_INVALID_ACK_SEQUENCE, TCP_ABORT_ON_DATA,
+}
+
+/// <summary>
+/// One TCP connection's control block: the RFC 9293 state machine with the behaviour Linux
+/// adds (RFC 5961 challenge ACKs, RFC 7323 window scaling/timestamps/PAWS, RFC 2018 SACK,
+/// RFC 6298 RTO, RFC 6582/6675 recovery, delayed ACK with quick-ack, Nagle, SWS avoidance,
+/// zero-window probes, keepalive). A plain, single-threaded class: its owner (a socket actor)
+/// calls <see cref="SegmentArrived"/>, the user calls and <see cref="OnTimer"/>, then drains
+/// <see cref="Outbox"/> (segments to send, addressed by the owner) and <see cref="Events"/>,
+/// and schedules a timer for <see cref="NextDeadline"/>. Time is passed in as ticks.
+/// The owner demultiplexes by 4-tuple and handles LISTEN (see <see cref="ListenQueue{T}"/>).
+/// </summary>
+public sealed class Tcb
+{
+    private sealed class TxSeg
+    {
+        public TcpSeq Seq;
+        public int Len;          // payload bytes
+        public bool Syn, Fin;
+        public long SentAt;      // last (re)transmission, ticks
+        public bool Retrans;     // retransmitted since the last RTO (counts in retrans_out)
+        public bool EverRetrans; // Karn: no RTT sample from it
+        public bool Sacked, Lost;
+        public TcpSeq End => Seq + (Len + (Syn ? 1 : 0) + (Fin ? 1 : 0));
+    }
+
+    private sealed class OfoSeg
+    {
+        public TcpSeq Seq;
+        public byte[] Data = [];
+        public bool Fin;
+        public TcpSeq End => Seq + (Data.Length + (Fin ? 1 : 0));
+    }
+
+    private readonly TcpSettings _s;
+    private readonly TcpCounters _mib;
+    private readonly ICongestionControl _cc;
+    private readonly CongestionState _cwnd = new();
+    private readonly uint _tsOffset;
+    private readonly List<TxSeg> _rtx = new();
+    private readonly List<OfoSeg> _ofo = new();
+    private readonly ByteRing _sndBuf;
+    private readonly ByteRing _rcvBuf;
+
+    public ushort LocalPort { get; }
+    public ushort RemotePort { get; }
+    public TcpState State { get; private set; }
+    public TcpCaState CaState { get; private set; }
+    public Errno Error { get; private set; }
+
+    // RFC 9293 send sequence variables.
+    public TcpSeq Iss { get; }
+    public TcpSeq SndUna { get; private set; }
+    public TcpSeq SndNxt { get; private set; }
+    public int SndWnd { get; private set; }
+    private TcpSeq _sndWl1, _sndWl2;
+    public int MaxSndWnd { get; private set; }
+    private TcpSeq _sndBufSeq;   // sequence number of the first byte in _sndBuf
+    private TcpSeq _sndSml;      // end of the last sub-MSS segment sent (Minshall's Nagle)
+    private TcpSeq _highSeq;     // recovery point
+    private bool _finQueued, _finSent;
+
+    // Receive sequence variables.
+    public TcpSeq Irs { get; private set; }
+    public TcpSeq RcvNxt { get; private set; }
+    private TcpSeq _rcvWup;      // RCV.NXT when the window was last advertised
+    public int RcvWnd { get; private set; }
+    private bool _finReceived;
+    private TcpSeq _lastSackSeq; // start of the last out-of-order segment (first SACK block)
+
+    // Negotiated options.
+    public int SndWscale { get; private set; }
+    public int RcvWscale { get; private set; }
+    public bool WscaleOk { get; private set; }
+    public bool SackOk { get; private set; }
+    public bool TsOk { get; private set; }
+    private uint _tsRecent;
+    public int PeerMss { get; private set; }
+    /// <summary>Payload bytes per full segment (<c>mss_cache</c>): peer MSS less the timestamp option.</summary>
+    public int Mss => Math.Max(PeerMss - (TsOk ? 12 : 0), 64);
+    private int AdvMss => _s.DefaultMss;
+
+    // RTT / RTO (RFC 6298), in ticks.
+    public long Srtt { get; private set; }
+    public long RttVar { get; private set; }
+    public long Rto { get; private set; }
+    private int _backoff;
+    public int Retransmits { get; private set; }
+    private long _retransStamp;
+    private int _renoSacked; // dup ACKs standing in for SACKed packets without SACK (tcp_add_reno_sack)
+    public int DupAcks { get; private set; }
+
+    // Timers (absolute ticks, 0 = not armed).
+    private long _rtoTimer, _probeTimer, _delackTimer, _keepaliveTimer, _timeWaitTimer, _finWait2Timer;
+    private int _probesOut;
+    private long _lastRecv, _lastOowAck;
+
+    // Delayed ACK (inet_connection_sock icsk_ack).
+    private int _quickAcks;
+    private bool _atoInit, _pingpong, _ackPending;
+    private int _rcvSinceAck;
+
+    // User state.
+    private bool _userClosed, _wrShutdown, _active, _forceRetrans;
+    public bool NoDelay { get; set; }
+    public bool KeepAlive { get; set; }
+    public TimeSpan? KeepaliveTime { get; set; }
+    public TimeSpan? KeepaliveInterval { get; set; }
+    public int? KeepaliveProbes { get; set; }
+    private int _keepaliveProbesOut;
+
+    /// <summary>Segments to transmit, in order; the owner drains it after every call.</summary>
+    public List<TcpSegment> Outbox { get; } = new();
+    public List<TcpEvent> Events { get; } = new();
+    public long SegmentsRetransmitted { get; private set; }
+    public long FastRetransmits { get; private set; }
+    public long Timeouts { get; private set; }
+    public long ZeroWindowProbes { get; private set; }
+    public string CongestionName => _cc.Name;
+    public int Cwnd => _cwnd.Cwnd;
+    public int SsThresh => _cwnd.SsThresh;
+    public int PacketsOut => _rtx.Count;
+    public int ReadableBytes => _rcvBuf.Count;
+    public int SendQueueBytes => _sndBuf.Count;
+    public int SendBufferFree => _sndBuf.Free;
+    public int OfoSegments => _ofo.Count;
+    public bool EofReceived => _finReceived;
+
+    /// <param name="iss">Initial send sequence (the owner derives it like <c>secure_tcp_seq</c>, seeded).</param>
+    /// <param name="tsOffset">Per-connection timestamp offset (<c>tcp_ts_off</c>).</param>
+    /// <param name="sndBuf">SO_SNDBUF in bytes (default tcp_wmem[1]).</param>
+    /// <param name="rcvBuf">SO_RCVBUF in bytes (default tcp_rmem[1]).</param>
+    public Tcb(TcpSettings settings, TcpCounters mib, ushort localPort, ushort remotePort, uint iss, uint tsOffset = 0,
+        CongestionAlgorithm? congestion = null, int? sndBuf = null, int? rcvBuf = null)
+    {
+        _s = settings;
+        _mib = mib;
+        LocalPort = localPort;
+        RemotePort = remotePort;
+        Iss = new TcpSeq(iss);
+        SndUna = SndNxt = _sndBufSeq = _sndSml = Iss;
+        _tsOffset = tsOffset;
+        _cc = ICongestionControl.Create(congestion ?? settings.CongestionControl);
+        _cwnd.Cwnd = settings.InitialCwnd;
+        _sndBuf = new ByteRing(Math.Clamp(sndBuf ?? settings.WmemDefault, settings.WmemMin, settings.WmemMax));
+        _rcvBuf = new ByteRing(Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax));
+        Rto = settings.RtoInitial.Ticks;
+        PeerMss = settings.PeerMssDefault;
+        // tcp_select_initial_window: the shift that lets the largest buffer (tcp_rmem[2]) be advertised.
+        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvBuf.Limit)) - 15, 0, 14) : 0;
+    }
+
+    // ---------------------------------------------------------------- opening
+
+    /// <summary>Active open (<c>tcp_connect</c>): CLOSED → SYN_SENT, sends the SYN.</summary>
+    public void Connect(long now)
+    {
+        if (State != TcpState.Closed) return;
+        _active = true;
+        SetState(TcpState.SynSent);
+        _mib.Tcp.Inc(TcpMib.ActiveOpens);
+        var syn = new TxSeg { Seq = Iss, Syn = true, SentAt = now };
+        _rtx.Add(syn);
+        SndNxt = Iss + 1;
+        _sndBufSeq = _sndSml = SndNxt;
+        _retransStamp = now;
+        Emit(SynSegment(ack: false, now), now);
+        ArmRto(now);
+    }
+
+    /// <summary>
+    /// Passive open from a SYN the listener accepted (<c>tcp_v4_conn_request</c> +
+    /// <c>tcp_create_openreq_child</c> folded together): the new TCB is in SYN_RECEIVED and has sent its SYN-ACK.
+    /// </summary>
+    public void AcceptSyn(TcpSegment syn, long now)
+    {
+        if (State != TcpState.Closed || !syn.Syn) return;
+        SetState(TcpState.SynReceived);
+        Irs = syn.Seq;
+        RcvNxt = _rcvWup = syn.Seq + 1;
+        TakeSynOptions(syn);
+        SndWnd = syn.Window; // never scaled in a SYN
+        MaxSndWnd = SndWnd;
+        _sndWl1 = syn.Seq;
+        _sndWl2 = Iss;
+        _rtx.Add(new TxSeg { Seq = Iss, Syn = true, SentAt = now });
+        SndNxt = Iss + 1;
+        _sndBufSeq = _sndSml = SndNxt;
+        _retransStamp = now;
+        _lastRecv = now;
+        Emit(SynSegment(ack: true, now), now);
+        ArmRto(now);
+    }
+
+    /// <summary>
+    /// A connection completed by a valid SYN cookie (<c>cookie_v4_check</c>): straight to ESTABLISHED
+    /// with the options recovered from the cookie. <paramref name="ack"/> is the third segment.
+    /// </summary>
+    public void AcceptCookie(TcpSegment ack, int mss, bool sackOk, int? sndWscale, bool tsOk, long now)
+    {
+        if (State != TcpState.Closed) return;
+        Irs = ack.Seq - 1;
+        RcvNxt = _rcvWup = ack.Seq;
+        SndUna = SndNxt = _sndBufSeq = _sndSml = Iss + 1;
+        PeerMss = mss;
+        SackOk = sackOk && _s.Sack;
+        WscaleOk = sndWscale is not null && _s.WindowScaling;
+        SndWscale = WscaleOk ? sndWscale!.Value : 0;
+        if (!WscaleOk) RcvWscale = 0;
+        TsOk = tsOk && ack.Options.HasTimestamp && _s.Timestamps;
+        if (TsOk) _tsRecent = ack.Options.TsVal;
+        SetState(TcpState.SynReceived);
+        _lastRecv = now;
+        EnterEstablished(now);
+        SegmentArrived(ack, now, countIn: false);
+    }
+
+    private void TakeSynOptions(TcpSegment syn)
+    {
+        var o = syn.Options;
+        PeerMss = o.Mss ?? _s.PeerMssDefault;
+        PeerMss = Math.Min(PeerMss, AdvMss);
+        WscaleOk = _s.WindowScaling && o.WindowScale is not null;
+        SndWscale = WscaleOk ? o.WindowScale!.Value : 0;
+        if (!WscaleOk) RcvWscale = 0;
+        SackOk = _s.Sack && o.SackPermitted;
+        TsOk = _s.Timestamps && o.HasTimestamp;
+        if (TsOk) _tsRecent = o.TsVal;
+    }
+
+    private TcpSegment SynSegment(bool ack, long now)
+    {
+        // A SYN offers what the sysctls allow; a SYN-ACK only what the peer offered (RFC 7323, RFC 2018).
+        bool offerAll = !ack;
+        var opts = new TcpOptions
+        {
+            Mss = (ushort)AdvMss,
+            WindowScale = (offerAll ? _s.WindowScaling : WscaleOk) ? (byte)RcvWscale : null,
+            SackPermitted = offerAll ? _s.Sack : SackOk,
+            HasTimestamp = offerAll ? _s.Timestamps : TsOk,
+            TsVal = TsNow(now),
+            TsEcr = ack ? _tsRecent : 0,
+        };
+        int win = Math.Min(_rcvBuf.Free, 65535); // the window in a SYN is never scaled
+        RcvWnd = win;
+        return new TcpSegment
+        {
+            SourcePort = LocalPort, DestinationPort = RemotePort, Seq = Iss, Ack = ack ? RcvNxt : default,
+            Flags = TcpFlags.Syn | (ack ? TcpFlags.Ack : 0), Window = (ushort)win, Options = opts,
+        };
+    }
+
+    private void EnterEstablished(long now)
+    {
+        if (!_active) _mib.Tcp.Inc(TcpMib.PassiveOpens);
+        SetState(TcpState.Established);
+        Retransmits = 0;
+        _backoff = 0;
+        Events.Add(new TcpEvent(TcpEventKind.Connected));
+        ArmKeepalive(now);
+    }
+
+    // ---------------------------------------------------------------- segment arrival
+
+    /// <summary>
+    /// A segment for this connection arrived (already checksum-validated and demultiplexed):
+    /// <c>tcp_rcv_state_process</c> / <c>tcp_rcv_established</c>. Returns why it was dropped, or None.
+    /// Counts Tcp: InSegs.
+    /// </summary>
+    public TcpDropReason SegmentArrived(TcpSegment seg, long now) => SegmentArrived(seg, now, countIn: true);
+
+    private TcpDropReason SegmentArrived(TcpSegment seg, long now, bool countIn)
+    {
+        if (countIn) _mib.Tcp.Inc(TcpMib.InSegs);
+        var r = Process(seg, now);
+        Push(now);
+        return r;
+    }
+
+    private TcpDropReason Process(TcpSegment seg, long now)
+    {
+        switch (State)
+        {
+            case TcpState.Closed:
+                if (!seg.Rst) SendResetFor(seg, now);
+                return TcpDropReason.TCP_CLOSE;
+            case TcpState.Listen:
+                return TcpDropReason.TCP_CLOSE; // LISTEN is the listener's (ListenQueue) job
+            case TcpState.SynSent:
+                return SynSentProcess(seg, now);
+        }
+
+        _lastRecv = now;
+        // RFC 7323 5.3 PAWS (tcp_paws_discard): an old timestamp on a non-RST segment is a duplicate.
+        if (TsOk && seg.Options.HasTimestamp && !seg.Rst && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
+        {
+            _mib.Ext.Inc(TcpExtMib.PAWSEstabRejected);
+            SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedPAWS);
+            return TcpDropReason.TCP_RFC7323_PAWS;
+        }
+
+        // Step 1: sequence acceptability (tcp_sequence).
+        if (!SequenceAcceptable(seg))
+        {
+            if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
+            return seg.EndSeq <= _rcvWup ? TcpDropReason.TCP_OLD_DATA :
+                seg.Seq > RcvNxt + ReceiveWindow() ? TcpDropReason.TCP_OVERWINDOW : TcpDropReason.TCP_INVALID_SEQUENCE;
+        }
+
+        // Step 2: RST (RFC 5961 3.2): exact match resets, in-window otherwise gets a challenge ACK.
+        if (seg.Rst)
+        {
+            if (seg.Seq == RcvNxt || (State == TcpState.SynReceived && seg.Seq == Irs + 1))
+            {
+                HandleReset(now);
+                return TcpDropReason.TCP_RESET;
+            }
+            SendChallengeAck(now);
+            return TcpDropReason.TCP_RESET;
+        }
+
+        // RFC 7323 4.3: remember the timestamp of an in-order segment (tcp_replace_ts_recent).
+        if (TsOk && seg.Options.HasTimestamp && seg.Seq <= _rcvWup) _tsRecent = seg.Options.TsVal;
+
+        // Step 4: SYN in a synchronized state (RFC 5961 4.2): challenge ACK. A retransmitted SYN in SYN_RECEIVED gets the SYN-ACK again.
+        if (seg.Syn)
+        {
+            if (State == TcpState.SynReceived && seg.Seq == Irs && !seg.HasAck)
+            {
+                Emit(SynSegment(ack: true, now), now);
+                return TcpDropReason.None;
+            }
+            // tcp_validate_incoming: in a simultaneous open the peer's SYN-ACK completes our SYN_RECEIVED.
+            bool simOpen = State == TcpState.SynReceived && _active && seg.HasAck && seg.Seq + 1 == RcvNxt
+                           && seg.Payload.Length == 0 && !seg.Fin && seg.Ack == SndNxt;
+            if (!simOpen)
+            {
+                _mib.Ext.Inc(TcpExtMib.TCPSYNChallenge);
+                SendChallengeAck(now);
+                return TcpDropReason.TCP_INVALID_SYN;
+            }
+            seg = seg with { Seq = seg.Seq + 1, Flags = seg.Flags & ~TcpFlags.Syn };
+        }
+
+        // Step 5: no ACK bit: drop.
+        if (!seg.HasAck) return TcpDropReason.TCP_FLAGS;
+
+        if (State == TcpState.SynReceived)
+        {
+            if (!(seg.Ack > SndUna && seg.Ack <= SndNxt))
+            {
+                SendResetFor(seg, now);
+                return TcpDropReason.TCP_INVALID_ACK_SEQUENCE;
+            }
+            EnterEstablished(now);
+            SndWnd = seg.Window << SndWscale;
+            MaxSndWnd = Math.Max(MaxSndWnd, SndWnd);
+            _sndWl1 = seg.Seq;
+            _sndWl2 = seg.Ack;
+        }
+
+        var ackResult = ProcessAck(seg, now);
+        if (ackResult is TcpDropReason.TCP_TOO_OLD_ACK or TcpDropReason.TCP_ACK_UNSENT_DATA) return ackResult;
+        if (State == TcpState.Closed) return TcpDropReason.None;
+
+        // State transitions on our FIN being ACKed.
+        bool finAcked = _finSent && SndUna == SndNxt;
+        switch (State)
+        {
+            case TcpState.FinWait1 when finAcked:
+                SetState(TcpState.FinWait2);
+                if (_userClosed) _finWait2Timer = now + _s.FinTimeout.Ticks;
+                break;
+            case TcpState.Closing when finAcked:
+                EnterTimeWait(now);
+                return TcpDropReason.None;
+            case TcpState.LastAck when finAcked:
+                Done(now);
+                return TcpDropReason.None;
+            case TcpState.TimeWait:
+                if (seg.Fin)
+                {
+                    SendAck(now);
+                    _timeWaitTimer = now + _s.TimeWait.Ticks; // RFC 9293: restart the 2 MSL timeout
+                }
+                return TcpDropReason.None;
+        }
+
+        // Step 7: segment text.
+        int len = seg.Payload.Length;
+        if (len > 0 || seg.Fin)
+        {
+            if (State is TcpState.CloseWait or TcpState.Closing or TcpState.LastAck)
+            {
+                // The peer already sent its FIN: anything more is a duplicate (ACK it).
+                if (seg.EndSeq > RcvNxt) return TcpDropReason.TCP_CLOSE;
+                SendAck(now);
+                return TcpDropReason.TCP_OLD_DATA;
+            }
+            if (_userClosed && len > 0 && seg.Seq + len > RcvNxt)
+            {
+                // tcp_rcv_state_process: data after close() → RST (TCPAbortOnData).
+                _mib.Ext.Inc(TcpExtMib.TCPAbortOnData);
+                SendReset(SndNxt, now);
+                Abort(Errno.ECONNRESET, now, sendRst: false);
+                return TcpDropReason.TCP_ABORT_ON_DATA;
+            }
+            return DataQueue(seg, now);
+        }
+        return TcpDropReason.None;
+    }
+
+    private TcpDropReason SynSentProcess(TcpSegment seg, long now)
+    {
+        // RFC 9293 3.10.7.3.
+        bool ackOk = false;
+        if (seg.HasAck)
+        {
+            if (seg.Ack <= Iss || seg.Ack > SndNxt)
+            {
+                if (!seg.Rst) SendReset(seg.Ack, now);
+                return TcpDropReason.TCP_INVALID_ACK_SEQUENCE;
+            }
+            ackOk = true;
+        }
+        if (seg.Rst)
+        {
+            if (!ackOk) return TcpDropReason.TCP_RESET;
+            Fail(Errno.ECONNREFUSED, now);
+            return TcpDropReason.TCP_RESET;
+        }
+        if (!seg.Syn) return TcpDropReason.TCP_FLAGS;
+        if (seg.Fin) return TcpDropReason.TCP_FLAGS;
+        _lastRecv = now;
+        Irs = seg.Seq;
+        RcvNxt = _rcvWup = seg.Seq + 1;
+        TakeSynOptions(seg);
+        if (ackOk)
+        {
+            // tcp_rcv_synsent_state_process: our SYN is ACKed, the window is the SYN-ACK's (unscaled).
+            SndWnd = seg.Window;
+            MaxSndWnd = SndWnd;
+            _sndWl1 = seg.Seq;
+            _sndWl2 = seg.Ack;
+            CleanRtxQueue(seg, now, out _);
+            EnterEstablished(now);
+            SendAck(now);
+            return TcpDropReason.None;
+        }
+        // Simultaneous open (RFC 9293 3.5 figure 8): SYN_SENT → SYN_RECEIVED, answer with SYN-ACK.
+        SetState(TcpState.SynReceived);
+        SndWnd = seg.Window;
+        MaxSndWnd = SndWnd;
+        _sndWl1 = seg.Seq;
+        _sndWl2 = Iss;
+        Emit(SynSegment(ack: true, now), now);
+        return TcpDropReason.None;
+    }
+
+    /// <summary><c>tcp_sequence</c>: the segment overlaps the window (RFC 9293 3.10.7.4 table).</summary>
+    private bool SequenceAcceptable(TcpSegment seg)
+    {
+        int wnd = ReceiveWindow();
+        // Linux: !before(end_seq, rcv_wup) && !after(seq, rcv_nxt + window)
+        return seg.EndSeq >= _rcvWup && seg.Seq <= RcvNxt + wnd;
+    }
+
+    /// <summary><c>tcp_receive_window</c>: what is left of the last advertised window.</summary>
+    private int ReceiveWindow() => Math.Max(0, (_rcvWup + RcvWnd) - RcvNxt);
+
+    private void HandleReset(long now)
+    {
+        // tcp_reset: the errno depends on the state.
+        Errno e = State switch
+        {
+            TcpState.SynSent or TcpState.SynReceived => Errno.ECONNREFUSED,
+            TcpState.CloseWait => Errno.EPIPE,
+            TcpState.Closing or TcpState.LastAck or TcpState.TimeWait => Errno.OK,
+            _ => Errno.ECONNRESET,
+        };
+        if (e == Errno.OK) Done(now);
+        else Fail(e, now);
+    }
+
+    // ---------------------------------------------------------------- ACK processing
+
+    /// <summary><c>tcp_ack</c>: RFC 5961 5.2 ACK validation, window update, SACK, RTT, congestion control, loss detection.</summary>
+    private TcpDropReason ProcessAck(TcpSegment seg, long now)
+    {
+        var ack = seg.Ack;
+        if (ack > SndNxt) return TcpDropReason.TCP_ACK_UNSENT_DATA;
+        if (ack < SndUna)
+        {
+            if (ack < SndUna - MaxSndWnd)
+            {
+                SendChallengeAck(now);
+                return TcpDropReason.TCP_TOO_OLD_ACK;
+            }
+            return TcpDropReason.TCP_OLD_ACK; // ignore the ACK, still take the data
+        }
+
+        var priorUna = SndUna;
+        int priorWnd = SndWnd;
+        int priorOut = _rtx.Count;
+        _probesOut = 0; // any acceptable ACK shows the peer is alive (tcp_ack: icsk_probes_out = 0)
+        _keepaliveProbesOut = 0;
+
+        // Window update (RFC 9293 3.10.7.4, tcp_may_update_window).
+        if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
+        {
+            int nw = seg.Window << SndWscale;
+            SndWnd = nw;
+            _sndWl1 = seg.Seq;
+            _sndWl2 = ack;
+            MaxSndWnd = Math.Max(MaxSndWnd, SndWnd);
+        }
+
+        bool newSack = SackOk && seg.Options.SackCount > 0 && TagSacked(seg.Options.Sack, ack);
+
+        int ackedPkts = 0;
+        if (ack > priorUna)
+        {
+            CleanRtxQueue(seg, now, out ackedPkts);
+            if (SndWnd > 0 && _probeTimer != 0) { _probeTimer = 0; _backoff = 0; }
+        }
+
+        bool dup = ack == priorUna && seg.Payload.Length == 0 && !seg.Syn && !seg.Fin && SndWnd == priorWnd && priorOut > 0;
+        if (dup || newSack && ack == priorUna)
+        {
+            DupAcks++;
+            if (!SackOk && _renoSacked + 1 < _rtx.Count) _renoSacked++;
+        }
+        else if (ack > priorUna)
+        {
+            DupAcks = 0;
+            if (!SackOk && ackedPkts > 0)
+                _renoSacked = ackedPkts - 1 >= _renoSacked ? 0 : _renoSacked - (ackedPkts - 1);
+        }
+
+        FastRetransAlert(ack, priorUna, ackedPkts, now);
+        if (ack > priorUna && CaState is not TcpCaState.Recovery && IsCwndLimited(priorOut))
+            _cc.CongAvoid(_cwnd, ackedPkts, now);
+
+        if (_sndBuf.Free > 0 && ack > priorUna) Events.Add(new TcpEvent(TcpEventKind.Writable));
+        return TcpDropReason.None;
+    }
+
+    private bool IsCwndLimited(int priorOut) => priorOut >= _cwnd.Cwnd || (_cwnd.InSlowStart && priorOut * 2 >= _cwnd.Cwnd);
+
+    /// <summary><c>tcp_clean_rtx_queue</c>: frees ACKed data, takes an RTT sample (RFC 7323 TS or Karn's rule), restarts the RTO.</summary>
+    private void CleanRtxQueue(TcpSegment seg, long now, out int ackedPkts)
+    {
+        var ack = seg.Ack;
+        ackedPkts = 0;
+        long sampleSent = -1;
+        bool anyRetrans = false;
+        int i = 0;
+        for (; i < _rtx.Count; i++)
+        {
+            var t = _rtx[i];
+            if (t.End > ack)
+            {
+                // Partially ACKed segment: trim its head (tcp_trim_head).
+                if (t.Seq < ack && !t.Syn)
+                {
+                    int cut = ack - t.Seq;
+                    t.Seq = ack;
+                    t.Len -= cut;
+                }
+                break;
+            }
+            ackedPkts++;
+            if (t.EverRetrans) anyRetrans = true;
+            else sampleSent = Math.Max(sampleSent, t.SentAt);
+        }
+        _rtx.RemoveRange(0, i);
+        int dataAcked = Math.Clamp(ack - _sndBufSeq, 0, _sndBuf.Count);
+        _sndBuf.Discard(dataAcked);
+        _sndBufSeq += dataAcked;
+        SndUna = ack;
+        if (_sndSml < SndUna) _sndSml = SndUna;
+
+        long rtt = -1;
+        if (sampleSent >= 0 && !anyRetrans) rtt = now - sampleSent;
+        else if (TsOk && seg.Options.HasTimestamp && seg.Options.TsEcr != 0)
+            rtt = (long)unchecked(TsNow(now) - seg.Options.TsEcr) * TimeSpan.TicksPerMillisecond;
+        if (rtt >= 0) RttEstimator(Math.Max(rtt, 1));
+
+        Retransmits = 0;
+        _backoff = 0;
+        if (_rtx.Count == 0) { _rtoTimer = 0; _retransStamp = 0; }
+        else
+        {
+            ArmRto(now);
+            _retransStamp = _rtx[0].EverRetrans ? _retransStamp : 0;
+        }
+    }
+
+    /// <summary><c>tcp_rtt_estimator</c> (RFC 6298 2.2/2.3) and <c>tcp_set_rto</c>: RTO = SRTT + max(4·RTTVAR, rto_min).</summary>
+    private void RttEstimator(long r)
+    {
+        if (Srtt == 0)
+        {
+            Srtt = r;
+            RttVar = r / 2;
+        }
+        else
+        {
+            RttVar = (3 * RttVar + Math.Abs(Srtt - r)) / 4;
+            Srtt = (7 * Srtt + r) / 8;
+        }
+        _cwnd.SrttTicks = Srtt;
+        Rto = Math.Clamp(Srtt + Math.Max(4 * RttVar, _s.RtoMin.Ticks), _s.RtoMin.Ticks, _s.RtoMax.Ticks);
+    }
+
+    /// <summary><c>tcp_sacktag_write_queue</c>: marks fully SACKed segments; D-SACK blocks (below the ACK) are counted only.</summary>
+    private bool TagSacked(ImmutableArray<SackBlock> blocks, TcpSeq ack)
+    {
+        bool any = false;
+        foreach (var b in blocks)
+        {
+            if (b.Right <= b.Left) continue;
+            if (b.Left < ack) { _mib.Ext.Inc(TcpExtMib.TCPDSACKRecv); continue; }
+            if (b.Right > SndNxt) continue; // RFC 2018: blocks beyond what was sent are invalid
+            foreach (var t in _rtx)
+            {
+                if (t.Sacked) continue;
+                if (t.Seq >= b.Left && t.End <= b.Right)
+                {
+                    t.Sacked = true;
+                    any = true;
+                }
+            }
+        }
+        return any;
+    }
+
+    private int SackedOut()
+    {
+        if (!SackOk) return _renoSacked;
+        int n = 0;
+        foreach (var t in _rtx) if (t.Sacked) n++;
+        return n;
+    }
+
+    /// <summary><c>tcp_packets_in_flight</c>: packets_out - (sacked_out + lost_out) + retrans_out (RFC 6675 "pipe").</summary>
+    public int PacketsInFlight()
+    {
+        int n = 0;
+        foreach (var t in _rtx)
+        {
+            if (t.Retrans) n++;
+            if (!t.Sacked && !t.Lost) n++;
+        }
+        if (!SackOk) n -= Math.Min(_renoSacked, n);
+        return n;
+    }
+
+    /// <summary>
+    /// <c>tcp_fastretrans_alert</c>: enters fast recovery on DupThresh duplicate ACKs (or, with SACK,
+    /// when the head is lost by RFC 6675 IsLost), handles partial ACKs (RFC 6582) and recovery exit.
+    /// </summary>
+    private void FastRetransAlert(TcpSeq ack, TcpSeq priorUna, int ackedPkts, long now)
+    {
+        switch (CaState)
+        {
+            case TcpCaState.Recovery:
+                if (ack >= _highSeq)
+                {
+                    // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction).
+                    _cwnd.Cwnd = _cwnd.SsThresh;
+                    CaState = TcpCaState.Open;
+                    DupAcks = 0;
+                    _renoSacked = 0;
+                    return;
+                }
+                if (ack > priorUna && !SackOk && _rtx.Count > 0)
+                {
+                    // NewReno partial ACK (RFC 6582 3.2 step 4): the new head is lost too.
+                    _rtx[0].Lost = true;
+                    _rtx[0].Retrans = false;
+                    _forceRetrans = true;
+                }
+                if (SackOk) MarkLostSack();
+                return;
+            case TcpCaState.Loss:
+                if (ack >= _highSeq)
+                {
+                    CaState = TcpCaState.Open;
+                    DupAcks = 0;
+                    _renoSacked = 0;
+                }
+                else if (SackOk) MarkLostSack();
+                return;
+        }
+
+        if (_rtx.Count == 0) { CaState = TcpCaState.Open; return; }
+        bool headLost = SackOk ? SackedAbove(_rtx[0]) >= _s.Reordering : false;
+        if (DupAcks >= _s.Reordering || headLost)
+        {
+            // Enter fast recovery (tcp_enter_recovery).
+            _mib.Ext.Inc(SackOk ? TcpExtMib.TCPSackRecovery : TcpExtMib.TCPRenoRecovery);
+            CaState = TcpCaState.Recovery;
+            _highSeq = SndNxt;
+            _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+            _cwnd.Cwnd = _cwnd.SsThresh;
+            _cwnd.CwndCnt = 0;
+            _rtx[0].Lost = true;
+            _forceRetrans = true; // RFC 6675 4.3 / RFC 6582: the first retransmission goes out whatever the pipe
+            if (SackOk) MarkLostSack();
+        }
+        else if (DupAcks > 0 || SackedOut() > 0) CaState = TcpCaState.Disorder;
+        else CaState = TcpCaState.Open;
+    }
+
+    private int SackedAbove(TxSeg seg)
+    {
+        int n = 0;
+        foreach (var t in _rtx) if (t.Sacked && t.Seq > seg.Seq) n++;
+        return n;
+    }
+
+    /// <summary>RFC 6675 IsLost: an un-SACKed segment with DupThresh SACKed segments above it is lost (<c>tcp_mark_head_lost</c>).</summary>
+    private void MarkLostSack()
+    {
+        int above = 0;
+        for (int i = _rtx.Count - 1; i >= 0; i--)
+        {
+            var t = _rtx[i];
+            if (t.Sacked) { above++; continue; }
+            if (above >= _s.Reordering && !t.Lost) t.Lost = true;
+        }
+    }
+
+    // ---------------------------------------------------------------- receive data
+
+    /// <summary><c>tcp_data_queue</c>: in-order data to the receive queue, out-of-order into the OFO queue, FIN processing, ACK scheduling.</summary>
+    private TcpDropReason DataQueue(TcpSegment seg, long now)
+    {
+        var payload = seg.Payload.Span;
+        var seq = seg.Seq;
+        // Trim to the window (tcp_sequence accepted an overlap): bytes already received, and bytes beyond the window.
+        var windowEnd = RcvNxt + Math.Max(ReceiveWindow(), 0);
+        bool fin = seg.Fin;
+        var end = seq + payload.Length;
+        if (end > windowEnd)
+        {
+            int over = end - windowEnd;
+            payload = payload[..Math.Max(0, payload.Length - over)];
+            fin = false;
+            end = seq + payload.Length;
+        }
+
+        if (ReceiveWindow() == 0 && seq == RcvNxt && seg.Payload.Length > 0)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPZeroWindowDrop);
+            SendAck(now);
+            return TcpDropReason.TCP_ZEROWINDOW;
+        }
+        if (seq <= RcvNxt)
+        {
+            int skip = RcvNxt - seq;
+            if (skip > payload.Length || (skip == payload.Length && !fin))
+            {
+                // Entirely old: a duplicate (RFC 9293: send an ACK). D-SACK is not generated.
+                SendAck(now);
+                return TcpDropReason.TCP_OLD_DATA;
+            }
+            var fresh = payload[skip..];
+            if (fresh.Length > _rcvBuf.Free)
+            {
+                _mib.Ext.Inc(TcpExtMib.TCPRcvQDrop);
+                SendAck(now);
+                return TcpDropReason.SOCKET_RCVBUFF;
+            }
+            _rcvBuf.Append(fresh);
+            RcvNxt += fresh.Length;
+            bool hadOfo = _ofo.Count > 0;
+            if (fin) ReceiveFin(now);
+            else OfoDrain(now);
+            if (fresh.Length > 0) Events.Add(new TcpEvent(TcpEventKind.Readable));
+            DataReceivedAckPolicy(fresh.Length, hadOfo, now);
+            return TcpDropReason.None;
+        }
+
+        // Out of order (tcp_data_queue_ofo).
+        if (_ofo.Count >= _s.MaxOfoSegments || payload.Length > _rcvBuf.Free - OfoBytes())
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPOFODrop);
+            SendAck(now);
+            return TcpDropReason.TCP_OFO_DROP;
+        }
+        _mib.Ext.Inc(TcpExtMib.TCPOFOQueue);
+        var ns = new OfoSeg { Seq = seq, Data = payload.ToArray(), Fin = fin };
+        int pos = 0;
+        while (pos < _ofo.Count && _ofo[pos].Seq < seq) pos++;
+        // Drop a segment wholly covered by one already queued (TCPOFOMerge).
+        foreach (var o in _ofo)
+            if (o.Seq <= seq && o.End >= ns.End)
+            {
+                _mib.Ext.Inc(TcpExtMib.TCPOFOMerge);
+                SendAck(now);
+                return TcpDropReason.TCP_OFOMERGE;
+            }
+        _ofo.Insert(pos, ns);
+        _lastSackSeq = seq;
+        SendAck(now); // out-of-order data is ACKed at once, with SACK blocks (tcp_data_queue_ofo → quick ACK)
+        return TcpDropReason.None;
+    }
+
+    private int OfoBytes()
+    {
+        int n = 0;
+        foreach (var o in _ofo) n += o.Data.Length;
+        return n;
+    }
+
+    /// <summary><c>tcp_ofo_queue</c>: moves OFO segments that now start at or below RCV.NXT to the receive queue.</summary>
+    private void OfoDrain(long now)
+    {
+        while (_ofo.Count > 0 && _ofo[0].Seq <= RcvNxt)
+        {
+            var o = _ofo[0];
+            _ofo.RemoveAt(0);
+            int skip = RcvNxt - o.Seq;
+            if (skip > o.Data.Length) continue;
+            var fresh = o.Data.AsSpan(skip);
+            int n = _rcvBuf.Append(fresh);
+            RcvNxt += n;
+            if (o.Fin && n == fresh.Length) { ReceiveFin(now); return; }
+        }
+    }
+
+    /// <summary><c>tcp_fin</c>: the peer's FIN consumed at RCV.NXT.</summary>
+    private void ReceiveFin(long now)
+    {
+        RcvNxt += 1;
+        _finReceived = true;
+        _ofo.Clear(); // tcp_fin: "It _is_ possible, that we have something out-of-order _after_ FIN" → purged
+        Events.Add(new TcpEvent(TcpEventKind.Eof));
+        switch (State)
+        {
+            case TcpState.SynReceived:
+            case TcpState.Established:
+                SetState(TcpState.CloseWait);
+                break;
+            case TcpState.FinWait1:
+                // Simultaneous close (RFC 9293 figure 13): our FIN not yet ACKed → CLOSING.
+                SetState(TcpState.Closing);
+                break;
+            case TcpState.FinWait2:
+                SendAck(now);
+                EnterTimeWait(now);
+                return;
+        }
+        SendAck(now);
+    }
+
+    /// <summary><c>__tcp_ack_snd_check</c>: ACK now (quick-ack mode, two full segments, a filled hole) or arm the delayed-ACK timer.</summary>
+    private void DataReceivedAckPolicy(int bytes, bool hadOfo, long now)
+    {
+        if (bytes == 0) return;
+        if (!_atoInit)
+        {
+            // tcp_event_data_recv: first data starts quick-ack mode (tcp_incr_quickack).
+            _atoInit = true;
+            _quickAcks = Math.Clamp(RcvWnd / (2 * Math.Max(Mss, 1)), 2, _s.MaxQuickAcks);
+        }
+        _rcvSinceAck += bytes;
+        _ackPending = true;
+        if (hadOfo || (_quickAcks > 0 && !_pingpong) || _rcvSinceAck > Mss)
+        {
+            if (_quickAcks > 0 && !_pingpong) _quickAcks--;
+            SendAck(now);
+            return;
+        }
+        if (_delackTimer == 0) _delackTimer = now + _s.DelayedAckMin.Ticks;
+    }
+
+    // ---------------------------------------------------------------- user calls
+
+    /// <summary>
+    /// <c>tcp_sendmsg</c>: queues as many bytes as the send buffer holds and transmits what the
+    /// windows allow. Returns the bytes taken (0 = buffer full, the caller blocks or returns EAGAIN)
+    /// or -1 with <paramref name="err"/> set (EPIPE after shutdown, ENOTCONN, the pending socket error).
+    /// </summary>
+    public int Send(ReadOnlySpan<byte> data, long now, out Errno err)
+    {
+        err = Errno.OK;
+        if (Error != Errno.OK) { err = Error; return -1; }
+        if (_wrShutdown) { err = Errno.EPIPE; return -1; }
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.SynSent or TcpState.SynReceived))
+        {
+            err = State == TcpState.Closed ? Errno.ENOTCONN : Errno.EPIPE;
+            return -1;
+        }
+        int n = _sndBuf.Append(data);
+        if (State is TcpState.Established or TcpState.CloseWait) Push(now);
+        return n;
+    }
+
+    /// <summary>
+    /// <c>tcp_recvmsg</c>: copies queued in-order bytes. Returns the count; 0 means EOF when
+    /// <see cref="EofReceived"/> (else nothing yet: EAGAIN); -1 with the socket error after a reset.
+    /// Freed space may open the window (<c>tcp_cleanup_rbuf</c> sends a window update).
+    /// </summary>
+    public int Receive(Span<byte> dest, long now, bool peek, out Errno err)
+    {
+        err = Errno.OK;
+        int n = Math.Min(dest.Length, _rcvBuf.Count);
+        if (n == 0)
+        {
+            if (_finReceived) return 0;
+            if (Error != Errno.OK) { err = Error; return -1; }
+            err = Errno.EAGAIN;
+            return 0;
+        }
+        _rcvBuf.CopyTo(0, dest[..n]);
+        if (peek) return n;
+        _rcvBuf.Discard(n);
+        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            int now_ = ReceiveWindow();
+            int possible = SelectWindowRaw();
+            if (possible >= 2 * now_ && possible >= Mss || (now_ == 0 && possible >= Mss)) SendAck(now);
+        }
+        return n;
+    }
+
+    /// <summary><c>tcp_shutdown(SEND_SHUTDOWN)</c>: queue a FIN after the data (ESTABLISHED → FIN_WAIT_1, CLOSE_WAIT → LAST_ACK).</summary>
+    public void Shutdown(long now)
+    {
+        if (_wrShutdown) return;
+        switch (State)
+        {
+            case TcpState.SynSent:
+            case TcpState.Closed:
+                _wrShutdown = true;
+                if (State == TcpState.SynSent) Done(now);
+                return;
+            case TcpState.SynReceived:
+            case TcpState.Established:
+                SetState(TcpState.FinWait1);
+                break;
+            case TcpState.CloseWait:
+                SetState(TcpState.LastAck);
+                break;
+            default:
+                return;
+        }
+        _wrShutdown = true;
+        _finQueued = true;
+        Push(now);
+    }
+
+    /// <summary>
+    /// <c>tcp_close</c>: unread data → RST and CLOSED (TCPAbortOnClose, RFC 2525); otherwise a
+    /// graceful FIN; the TCB becomes orphaned (data arriving afterwards resets it).
+    /// </summary>
+    public void Close(long now)
+    {
+        _userClosed = true;
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent)
+        {
+            Done(now);
+            return;
+        }
+        if (_rcvBuf.Count > 0)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnClose);
+            Abort(Errno.OK, now, sendRst: true);
+            return;
+        }
+        Shutdown(now);
+        if (State == TcpState.FinWait2) _finWait2Timer = now + _s.FinTimeout.Ticks;
+    }
+
+    /// <summary><c>tcp_abort</c> / SO_LINGER 0: send RST (if synchronized) and go to CLOSED.</summary>
+    public void Abort(long now) => Abort(Errno.OK, now, sendRst: true);
+
+    private void Abort(Errno e, long now, bool sendRst)
+    {
+        if (sendRst && State is not (TcpState.Closed or TcpState.SynSent or TcpState.TimeWait or TcpState.Listen))
+            SendReset(SndNxt, now);
+        if (e != Errno.OK) Fail(e, now);
+        else Done(now);
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// <summary>
+    /// <c>tcp_write_xmit</c>: retransmits lost segments in recovery, then sends new data as cwnd,
+    /// the peer's window, Nagle (Minshall variant, TCP_NODELAY) and sender SWS avoidance allow;
+    /// then the FIN; arms the persist timer when the window blocks with nothing in flight.
+    /// </summary>
+    private void Push(long now)
+    {
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived or TcpState.TimeWait) return;
+
+        int inFlight = PacketsInFlight();
+        if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(ref inFlight, now);
+
+        while (true)
+        {
+            int avail = (_sndBufSeq + _sndBuf.Count) - SndNxt;
+            bool finPending = _finQueued && !_finSent;
+            if (avail <= 0 && !finPending) break;
+            if (inFlight >= _cwnd.Cwnd) break;
+            int room = (SndUna + SndWnd) - SndNxt;
+            int len = Math.Min(Math.Min(Mss, avail), Math.Max(room, 0));
+            bool fin = finPending && len == avail;
+            if (len <= 0 && !(fin && room > 0))
+            {
+                if (_rtx.Count == 0 && _probeTimer == 0) ArmProbe(now);
+                break;
+            }
+            if (len < Mss && len < avail)
+            {
+                // Window-limited sub-MSS segment: sender SWS avoidance (RFC 9293 3.8.6.2.1) — only if at
+                // least half the largest window seen; otherwise wait for the window or the persist timer.
+                if (len < MaxSndWnd / 2)
+                {
+                    if (_rtx.Count == 0 && _probeTimer == 0) ArmProbe(now);
+                    break;
+                }
+            }
+            else if (len < Mss && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
+            {
+                break; // Nagle (tcp_nagle_check, Minshall): a small segment is still unacknowledged
+            }
+            SendNew(len, fin, now);
+            inFlight++;
+        }
+    }
+
+    private void SendNew(int len, bool fin, long now)
+    {
+        var t = new TxSeg { Seq = SndNxt, Len = len, Fin = fin, SentAt = now };
+        _rtx.Add(t);
+        if (len < Mss) _sndSml = t.End;
+        SndNxt = t.End;
+        if (fin) _finSent = true;
+        _mib.Ext.Inc(TcpExtMib.TCPOrigDataSent);
+        EmitData(t, now);
+        if (_rtoTimer == 0) ArmRto(now);
+        // tcp_event_data_sent: a reply within ato of the last received data → interactive (pingpong).
+        if (len > 0 && _lastRecv != 0 && now - _lastRecv < _s.DelayedAckMin.Ticks) _pingpong = true;
+    }
+
+    /// <summary><c>tcp_xmit_retransmit_queue</c>: lost, not yet retransmitted segments while pipe &lt; cwnd.</summary>
+    private void RetransmitLost(ref int inFlight, long now)
+    {
+        foreach (var t in _rtx)
+        {
+            if (!t.Lost || t.Retrans || t.Sacked) continue;
+            if (!_forceRetrans && inFlight >= _cwnd.Cwnd) break;
+            _forceRetrans = false;
+            RetransmitSeg(t, now);
+            inFlight++;
+            if (CaState == TcpCaState.Recovery) { _mib.Ext.Inc(TcpExtMib.TCPFastRetrans); FastRetransmits++; }
+            else _mib.Ext.Inc(TcpExtMib.TCPSlowStartRetrans);
+        }
+    }
+
+    private void RetransmitSeg(TxSeg t, long now)
+    {
+        t.Retrans = true;
+        t.EverRetrans = true;
+        t.SentAt = now;
+        if (_retransStamp == 0) _retransStamp = now;
+        _mib.Tcp.Inc(TcpMib.RetransSegs);
+        SegmentsRetransmitted++;
+        if (t.Syn)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPSynRetrans);
+            Emit(SynSegment(ack: State == TcpState.SynReceived, now), now);
+        }
+        else EmitData(t, now);
+    }
+
+    private void EmitData(TxSeg t, long now)
+    {
+        var data = t.Len > 0 ? new byte[t.Len] : [];
+        if (t.Len > 0) _sndBuf.CopyTo(t.Seq - _sndBufSeq, data);
+        var flags = TcpFlags.Ack | (t.Fin ? TcpFlags.Fin : 0);
+        if (t.Len > 0 && t.End - (t.Fin ? 1 : 0) == _sndBufSeq + _sndBuf.Count) flags |= TcpFlags.Psh;
+        Emit(Segment(t.Seq, flags, data, now), now);
+    }
+
+    private TcpSegment Segment(TcpSeq seq, TcpFlags flags, ReadOnlyMemory<byte> payload, long now)
+    {
+        var opts = default(TcpOptions);
+        if (TsOk) opts = opts with { HasTimestamp = true, TsVal = TsNow(now), TsEcr = _tsRecent };
+        if (SackOk && _ofo.Count > 0 && (flags & TcpFlags.Ack) != 0) opts = opts with { Sack = SackBlocks() };
+        ushort win = 0;
+        if ((flags & TcpFlags.Ack) != 0) win = SelectWindow();
+        return new TcpSegment
+        {
+            SourcePort = LocalPort, DestinationPort = RemotePort, Seq = seq,
+            Ack = (flags & TcpFlags.Ack) != 0 ? RcvNxt : default, Flags = flags, Window = win, Options = opts, Payload = payload,
+        };
+    }
+
+    private void Emit(TcpSegment seg, long now)
+    {
+        Outbox.Add(seg);
+        _mib.Tcp.Inc(TcpMib.OutSegs);
+        if (seg.Rst) _mib.Tcp.Inc(TcpMib.OutRsts);
+        if (seg.HasAck)
+        {
+            // Any segment carrying the current ACK clears the pending delayed ACK (tcp_event_ack_sent).
+            _delackTimer = 0;
+            _ackPending = false;
+            _rcvSinceAck = 0;
+        }
+    }
+
+    /// <summary><c>tcp_send_ack</c>.</summary>
+    private void SendAck(long now)
+    {
+        if (State is TcpState.Closed or TcpState.SynSent or TcpState.Listen) return;
+        Emit(Segment(SndNxt, TcpFlags.Ack, default, now), now);
+    }
+
+    /// <summary>RFC 5961 challenge ACK (<c>tcp_send_challenge_ack</c>; Linux's global limit is off by default since 6.0).</summary>
+    private void SendChallengeAck(long now)
+    {
+        _mib.Ext.Inc(TcpExtMib.TCPChallengeACK);
+        SendAck(now);
+    }
+
+    /// <summary>Duplicate ACK for an unacceptable segment, at most one per tcp_invalid_ratelimit (<c>tcp_oow_rate_limited</c>).</summary>
+    private void SendDupAckRateLimited(long now, TcpExtMib skipped)
+    {
+        if (_lastOowAck != 0 && now - _lastOowAck < _s.InvalidRateLimit.Ticks)
+        {
+            _mib.Ext.Inc(skipped);
+            return;
+        }
+        _lastOowAck = now;
+        SendAck(now);
+    }
+
+    private void SendReset(TcpSeq seq, long now)
+    {
+        Emit(new TcpSegment
+        {
+            SourcePort = LocalPort, DestinationPort = RemotePort, Seq = seq, Ack = RcvNxt, Flags = TcpFlags.Rst | TcpFlags.Ack,
+        }, now);
+    }
+
+    /// <summary>RST in answer to <paramref name="seg"/> (RFC 9293 3.10.7.1 / <c>tcp_v4_send_reset</c>), queued on the outbox.</summary>
+    private void SendResetFor(TcpSegment seg, long now)
+    {
+        var r = ResetFor(seg, LocalPort);
+        if (r is not null) Emit(r, now);
+    }
+
+    /// <summary>
+    /// The RST that answers a segment for which there is no connection (<c>tcp_v4_send_reset</c>):
+    /// with ACK set: &lt;SEQ=SEG.ACK&gt;&lt;CTL=RST&gt;; else &lt;SEQ=0&gt;&lt;ACK=SEG.SEQ+SEG.LEN&gt;&lt;CTL=RST,ACK&gt;.
+    /// Null for a RST (never answered).
+    /// </summary>
+    public static TcpSegment? ResetFor(TcpSegment seg, ushort localPort)
+    {
+        if (seg.Rst) return null;
+        return seg.HasAck
+            ? new TcpSegment { SourcePort = localPort, DestinationPort = seg.SourcePort, Seq = seg.Ack, Flags = TcpFlags.Rst }
+            : new TcpSegment
+            {
+                SourcePort = localPort, DestinationPort = seg.SourcePort, Seq = default, Ack = seg.Seq + seg.SeqLength,
+                Flags = TcpFlags.Rst | TcpFlags.Ack,
+            };
+    }
+
+    private ImmutableArray<SackBlock> SackBlocks()
+    {
+        // RFC 2018 4: the first block holds the most recently received segment; at most 3 with timestamps.
+        var ranges = new List<SackBlock>();
+        foreach (var o in _ofo)
+        {
+            var e = o.Seq + o.Data.Length;
+            if (ranges.Count > 0 && o.Seq <= ranges[^1].Right)
+            {
+                if (e > ranges[^1].Right) ranges[^1] = ranges[^1] with { Right = e };
+            }
+            else ranges.Add(new SackBlock(o.Seq, e));
+        }
+        int max = TsOk ? 3 : 4;
+        var b = ImmutableArray.CreateBuilder<SackBlock>(Math.Min(max, ranges.Count));
+        int first = ranges.FindIndex(r => _lastSackSeq >= r.Left && _lastSackSeq < r.Right);
+        if (first >= 0) b.Add(ranges[first]);
+        for (int i = 0; i < ranges.Count && b.Count < max; i++)
+            if (i != first) b.Add(ranges[i]);
+        return b.ToImmutable();
+    }
+
+    /// <summary>
+    /// <c>__tcp_select_window</c>: free receive buffer space, 0 below min(mss, buffer/16) when the buffer
+    /// is more than half full (receiver SWS avoidance), rounded to the window scale.
+    /// </summary>
+    private int SelectWindowRaw()
+    {
+        int full = _rcvBuf.Limit;
+        int free = _rcvBuf.Free - OfoBytes();
+        if (free < full / 2)
+        {
+            free = free >> RcvWscale << RcvWscale;
+            if (free < full / 16 || free < Mss) return 0;
+        }
+        return Math.Min(free, 65535 << RcvWscale);
+    }
+
+    /// <summary><c>tcp_select_window</c>: never shrinks the right edge already advertised (RFC 9293 3.8.6.2.2).</summary>
+    private ushort SelectWindow()
+    {
+        int cur = ReceiveWindow();
+        int nw = SelectWindowRaw() >> RcvWscale << RcvWscale;
+        if (nw < cur)
+        {
+            // Keep the right edge (rounded up to the scale like Linux's ALIGN) unless the buffer cannot
+            // hold it: then round down, a shrink of less than one scale unit (RFC 7323 2.4).
+            int up = ((cur + (1 << RcvWscale) - 1) >> RcvWscale) << RcvWscale;
+            // Out-of-order bytes already lie inside the promised window, so the receive queue's free
+            // space alone must cover it.
+            int room = _rcvBuf.Free >> RcvWscale << RcvWscale;
+            nw = up <= _rcvBuf.Free ? up : Math.Max(nw, room);
+        }
+        if (RcvWnd > 0 && nw == 0) _mib.Ext.Inc(TcpExtMib.TCPToZeroWindowAdv);
+        if (RcvWnd == 0 && nw > 0) _mib.Ext.Inc(TcpExtMib.TCPFromZeroWindowAdv);
+        if (nw == 0) _mib.Ext.Inc(TcpExtMib.TCPWantZeroWindowAdv);
+        ushort field = (ushort)Math.Min(nw >> RcvWscale, 65535);
+        RcvWnd = field << RcvWscale;
+        _rcvWup = RcvNxt;
+        return field;
+    }
+
+    private uint TsNow(long now) => unchecked((uint)(now / TimeSpan.TicksPerMillisecond) + _tsOffset);
+
+    // ---------------------------------------------------------------- timers
+
+    /// <summary>The earliest armed timer (absolute ticks), or <see cref="long.MaxValue"/>.</summary>
+    public long NextDeadline
+    {
+        get
+        {
+            long d = long.MaxValue;
+            foreach (var t in new[] { _rtoTimer, _probeTimer, _delackTimer, _keepaliveTimer, _timeWaitTimer, _finWait2Timer })
+                if (t != 0 && t < d) d = t;
+            return d;
+        }
+    }
+
+    /// <summary>Runs every timer due at <paramref name="now"/> (the owner calls it at <see cref="NextDeadline"/>).</summary>
+    public void OnTimer(long now)
+    {
+        if (_timeWaitTimer != 0 && now >= _timeWaitTimer)
+        {
+            _timeWaitTimer = 0;
+            Done(now);
+            return;
+        }
+        if (_finWait2Timer != 0 && now >= _finWait2Timer)
+        {
+            _finWait2Timer = 0;
+            if (State == TcpState.FinWait2) { Done(now); return; }
+        }
+        if (_delackTimer != 0 && now >= _delackTimer)
+        {
+            _delackTimer = 0;
+            if (_ackPending)
+            {
+                _mib.Ext.Inc(TcpExtMib.DelayedACKs);
+                SendAck(now);
+            }
+        }
+        if (_rtoTimer != 0 && now >= _rtoTimer)
+        {
+            _rtoTimer = 0;
+            RetransmitTimer(now);
+            if (State == TcpState.Closed) return;
+        }
+        if (_probeTimer != 0 && now >= _probeTimer)
+        {
+            _probeTimer = 0;
+            ProbeTimer(now);
+            if (State == TcpState.Closed) return;
+        }
+        if (_keepaliveTimer != 0 && now >= _keepaliveTimer)
+        {
+            _keepaliveTimer = 0;
+            KeepaliveTimer(now);
+        }
+    }
+
+    private void ArmRto(long now) => _rtoTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+
+    private void ArmProbe(long now) => _probeTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+
+    /// <summary>
+    /// <c>tcp_model_timeout</c>: the time <paramref name="boundary"/> exponential backoffs from
+    /// <paramref name="rtoBase"/> take, linear once RTO reaches RTO max.
+    /// </summary>
+    public long ModelTimeout(int boundary, long rtoBase)
+    {
+        int thresh = Log2(_s.RtoMax.Ticks / rtoBase);
+        return boundary <= thresh
+            ? ((2L << boundary) - 1) * rtoBase
+            : ((2L << thresh) - 1) * rtoBase + (boundary - thresh) * _s.RtoMax.Ticks;
+    }
+
+    /// <summary>
+    /// <c>tcp_retransmit_timer</c>: give up after tcp_syn_retries (SYN states) or the tcp_retries2 time
+    /// (<c>tcp_write_timeout</c>); else enter Loss (<c>tcp_enter_loss</c>: ssthresh, cwnd 1, all
+    /// outstanding marked lost), retransmit the head and back off the RTO.
+    /// </summary>
+    private void RetransmitTimer(long now)
+    {
+        if (_rtx.Count == 0) return;
+        if (State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            int limit = State == TcpState.SynSent ? _s.SynRetries : _s.SynAckRetries;
+            if (Retransmits >= limit)
+            {
+                Fail(Errno.ETIMEDOUT, now);
+                return;
+            }
+        }
+        else if (Retransmits > 0 && now - _retransStamp >= ModelTimeout(_s.Retries2, _s.RtoMin.Ticks))
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
+            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            return;
+        }
+
+        _mib.Ext.Inc(TcpExtMib.TCPTimeouts);
+        Timeouts++;
+        if (State is not (TcpState.SynSent or TcpState.SynReceived))
+        {
+            if (CaState is TcpCaState.Open or TcpCaState.Disorder || SndUna == _highSeq || (CaState == TcpCaState.Loss && Retransmits == 0))
+                _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+            _cwnd.Cwnd = 1;
+            _cwnd.CwndCnt = 0;
+            _cc.OnLoss(_cwnd);
+            CaState = TcpCaState.Loss;
+            _highSeq = SndNxt;
+            DupAcks = 0;
+            _renoSacked = 0;
+            foreach (var t in _rtx)
+            {
+                t.Retrans = false;
+                if (!t.Sacked) t.Lost = true;
+            }
+        }
+        var head = _rtx[0];
+        if (_retransStamp == 0) _retransStamp = head.SentAt;
+        RetransmitSeg(head, now);
+        Retransmits++;
+        _backoff++;
+        ArmRto(now);
+    }
+
+    /// <summary>
+    /// <c>tcp_probe_timer</c> / <c>tcp_write_wakeup</c>: with a window that opened, send what fits
+    /// (overriding SWS avoidance); with a zero window send a probe (SEQ = SND.UNA - 1, no data).
+    /// Gives up after tcp_retries2 unanswered probes; any ACK resets the count.
+    /// </summary>
+    private void ProbeTimer(long now)
+    {
+        if (_rtx.Count > 0 || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing))
+            return;
+        int avail = (_sndBufSeq + _sndBuf.Count) - SndNxt;
+        bool finPending = _finQueued && !_finSent;
+        if (avail <= 0 && !finPending) return;
+        if (_probesOut >= _s.Retries2)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
+            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            return;
+        }
+        int room = (SndUna + SndWnd) - SndNxt;
+        if (room > 0)
+        {
+            int len = Math.Min(Math.Min(room, Mss), avail);
+            SendNew(len, finPending && len == avail, now);
+            _probeTimer = 0;
+            return;
+        }
+        _mib.Ext.Inc(TcpExtMib.TCPWinProbe);
+        ZeroWindowProbes++;
+        _probesOut++;
+        Emit(Segment(SndUna - 1, TcpFlags.Ack, default, now), now);
+        _backoff++;
+        ArmProbe(now);
+    }
+
+    private void ArmKeepalive(long now)
+    {
+        if (!KeepAlive) { _keepaliveTimer = 0; return; }
+        _keepaliveTimer = now + (KeepaliveTime ?? _s.KeepaliveTime).Ticks;
+    }
+
+    /// <summary>Enables SO_KEEPALIVE (with per-socket TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT overrides already set).</summary>
+    public void SetKeepAlive(bool on, long now)
+    {
+        KeepAlive = on;
+        if (State is TcpState.Established or TcpState.CloseWait) ArmKeepalive(now);
+    }
+
+    /// <summary><c>tcp_keepalive_timer</c>: after idle time, probes every interval; ETIMEDOUT after the probe count.</summary>
+    private void KeepaliveTimer(long now)
+    {
+        if (!KeepAlive || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2)) return;
+        long idle = (KeepaliveTime ?? _s.KeepaliveTime).Ticks;
+        long intvl = (KeepaliveInterval ?? _s.KeepaliveInterval).Ticks;
+        if (_rtx.Count > 0 || _sndBuf.Count > 0 && SndWnd == 0)
+        {
+            _keepaliveTimer = now + idle;
+            return;
+        }
+        long elapsed = now - _lastRecv;
+        if (elapsed >= idle)
+        {
+            if (_keepaliveProbesOut >= (KeepaliveProbes ?? _s.KeepaliveProbes))
+            {
+                _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
+                Abort(Errno.ETIMEDOUT, now, sendRst: true);
+                return;
+            }
+            _mib.Ext.Inc(TcpExtMib.TCPKeepAlive);
+            _keepaliveProbesOut++;
+            Emit(Segment(SndUna - 1, TcpFlags.Ack, default, now), now);
+            _keepaliveTimer = now + intvl;
+        }
+        else _keepaliveTimer = _lastRecv + idle;
+    }
+
+    // ---------------------------------------------------------------- endings
+
+    /// <summary><c>tcp_set_state</c>: CurrEstab counts ESTABLISHED only; ESTABLISHED/CLOSE_WAIT → CLOSE counts EstabResets.</summary>
+    private void SetState(TcpState s)
+    {
+        var old = State;
+        if (old == s) return;
+        if (s == TcpState.Established) _mib.Tcp.Inc(TcpMib.CurrEstab);
+        else if (old == TcpState.Established) _mib.Tcp.Add(TcpMib.CurrEstab, -1);
+        if (s == TcpState.Closed && old is TcpState.Established or TcpState.CloseWait) _mib.Tcp.Inc(TcpMib.EstabResets);
+        State = s;
+    }
+
+    private void EnterTimeWait(long now)
+    {
+        SetState(TcpState.TimeWait);
+        _mib.Ext.Inc(TcpExtMib.TW);
+        _rtoTimer = _probeTimer = _delackTimer = _keepaliveTimer = _finWait2Timer = 0;
+        _timeWaitTimer = now + _s.TimeWait.Ticks;
+    }
+
+    /// <summary>
+    /// TIME_WAIT reuse (<c>tcp_timewait_state_process</c> → TCP_TW_SYN): a new SYN for this 4-tuple may
+    /// open a new connection if its sequence is beyond RCV.NXT or its timestamp is newer (RFC 6191).
+    /// </summary>
+    public bool TimeWaitAcceptsSyn(TcpSegment syn)
+    {
+        if (State != TcpState.TimeWait || !syn.Syn || syn.Rst || syn.HasAck) return false;
+        if (TsOk && syn.Options.HasTimestamp) return unchecked((int)(syn.Options.TsVal - _tsRecent)) > 0;
+        return syn.Seq > RcvNxt;
+    }
+
+    private void Fail(Errno e, long now)
+    {
+        Error = e;
+        Events.Add(new TcpEvent(TcpEventKind.Error, e));
+        Done(now);
+    }
+
+    /// <summary><c>tcp_done</c>: CLOSED, timers off, queues freed (the receive queue stays readable).</summary>
+    private void Done(long now)
+    {
+        if (State is TcpState.SynSent or TcpState.SynReceived) _mib.Tcp.Inc(TcpMib.AttemptFails);
+        SetState(TcpState.Closed);
+        _rtoTimer = _probeTimer = _delackTimer = _keepaliveTimer = _timeWaitTimer = _finWait2Timer = 0;
+        _rtx.Clear();
+        _ofo.Clear();
+        _sndBuf.Discard(_sndBuf.Count);
+        Events.Add(new TcpEvent(TcpEventKind.Closed));
+    }
+
+    private static int Log2(long v)
+    {
+        int r = -1;
+        while (v > 0) { v >>= 1; r++; }
+        return r;
+    }
+
+    public override string ToString()
+        => $"{State} {LocalPort}->{RemotePort} una {SndUna} nxt {SndNxt} wnd {SndWnd} rcv_nxt {RcvNxt} rcv_wnd {RcvWnd} " +
+           $"cwnd {Cwnd} ssthresh {SsThresh} ca {CaState} rto {Rto / TimeSpan.TicksPerMillisecond}ms";
+}

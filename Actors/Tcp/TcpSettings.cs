@@ -1,0 +1,69 @@
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>The congestion control algorithms a connection can select (<c>TCP_CONGESTION</c>).</summary>
+public enum CongestionAlgorithm { Cubic, Reno }
+
+/// <summary>
+/// Per-namespace TCP tunables (net.ipv4.tcp_*), defaults as a current Linux kernel.
+/// Times are TimeSpans; the TCB converts them to ticks.
+/// </summary>
+public sealed record TcpSettings
+{
+    /// <summary>net.ipv4.tcp_rmem: min, default (the receive buffer a socket starts with), max.</summary>
+    public int RmemMin { get; init; } = 4096;
+    public int RmemDefault { get; init; } = 131072;
+    public int RmemMax { get; init; } = 6291456;
+    /// <summary>net.ipv4.tcp_wmem: min, default (the send buffer), max.</summary>
+    public int WmemMin { get; init; } = 4096;
+    public int WmemDefault { get; init; } = 16384;
+    public int WmemMax { get; init; } = 4194304;
+    /// <summary>net.ipv4.tcp_syn_retries.</summary>
+    public int SynRetries { get; init; } = 6;
+    /// <summary>net.ipv4.tcp_synack_retries.</summary>
+    public int SynAckRetries { get; init; } = 5;
+    /// <summary>net.ipv4.tcp_retries2: the boundary of <c>tcp_model_timeout</c> for an established connection.</summary>
+    public int Retries2 { get; init; } = 15;
+    /// <summary>TCP_TIMEOUT_INIT (RFC 6298 2.1).</summary>
+    public TimeSpan RtoInitial { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>TCP_RTO_MIN (net.ipv4.tcp_rto_min_us in newer kernels).</summary>
+    public TimeSpan RtoMin { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>TCP_RTO_MAX.</summary>
+    public TimeSpan RtoMax { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>TCP_TIMEWAIT_LEN.</summary>
+    public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>net.ipv4.tcp_fin_timeout: how long an orphaned FIN_WAIT2 lives.</summary>
+    public TimeSpan FinTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5).</summary>
+    public TimeSpan DelayedAckMin { get; init; } = TimeSpan.FromMilliseconds(40);
+    public TimeSpan DelayedAckMax { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>net.ipv4.tcp_keepalive_time / _intvl / _probes.</summary>
+    public TimeSpan KeepaliveTime { get; init; } = TimeSpan.FromSeconds(7200);
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(75);
+    public int KeepaliveProbes { get; init; } = 9;
+    /// <summary>net.ipv4.tcp_timestamps / tcp_sack / tcp_window_scaling.</summary>
+    public bool Timestamps { get; init; } = true;
+    public bool Sack { get; init; } = true;
+    public bool WindowScaling { get; init; } = true;
+    /// <summary>net.ipv4.tcp_syncookies (1: send cookies when the SYN queue overflows).</summary>
+    public int SynCookies { get; init; } = 1;
+    /// <summary>net.core.somaxconn: upper bound of a listen backlog.</summary>
+    public int SoMaxConn { get; init; } = 4096;
+    /// <summary>net.ipv4.tcp_congestion_control.</summary>
+    public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.Cubic;
+    /// <summary>TCP_INIT_CWND (RFC 6928).</summary>
+    public int InitialCwnd { get; init; } = 10;
+    /// <summary>net.ipv4.tcp_reordering: the duplicate-ACK threshold (RFC 5681 DupThresh).</summary>
+    public int Reordering { get; init; } = 3;
+    /// <summary>net.ipv4.tcp_invalid_ratelimit: minimum gap between out-of-window duplicate ACKs.</summary>
+    public TimeSpan InvalidRateLimit { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>TCP_MAX_QUICKACKS: ACKs sent at once after the start (tcp_incr_quickack).</summary>
+    public int MaxQuickAcks { get; init; } = 16;
+    /// <summary>The MSS a connection announces and assumes without information (route MTU 1500 - 40).</summary>
+    public int DefaultMss { get; init; } = 1460;
+    /// <summary>TCP_MSS_DEFAULT (RFC 9293: 536) used when the peer sends no MSS option.</summary>
+    public int PeerMssDefault { get; init; } = 536;
+    /// <summary>Bound on out-of-order segments held per connection (Linux bounds it by rcvbuf; this by count too).</summary>
+    public int MaxOfoSegments { get; init; } = 1024;
+
+    public static TcpSettings Default { get; } = new();
+}

@@ -1,0 +1,124 @@
+using ActorStack.Actors.Tcp;
+using ActorStack.Messages.Packets;
+using static ActorStack.Tests.Tcp.TcpPair;
+
+namespace ActorStack.Tests.Tcp;
+
+public class ListenTests
+{
+    private static readonly Ipv4Address C = Ipv4Address.Parse("10.0.0.9");
+    private static readonly Ipv4Address S = Ipv4Address.Parse("10.0.0.2");
+
+    [Fact]
+    public void SynCookie_RoundTrip_MssFromTable()
+    {
+        var sc = new SynCookies(7);
+        long now = TimeSpan.FromMinutes(1000).Ticks;
+        var isn = new TcpSeq(123456789);
+        uint cookie = sc.InitSequence(C, S, 40000, 80, isn, 1400, now, out int mss);
+        Assert.Equal(1300, mss);
+        // Third segment: SEQ = isn + 1, ACK = cookie + 1.
+        Assert.Equal(1300, sc.Check(C, S, 40000, 80, isn + 1, new TcpSeq(cookie) + 1, now));
+        Assert.Equal(1300, sc.Check(C, S, 40000, 80, isn + 1, new TcpSeq(cookie) + 1, now + TimeSpan.FromSeconds(119).Ticks));
+        Assert.Equal(536, (int)SynCookies.MssTable[0]);
+        uint c2 = sc.InitSequence(C, S, 40000, 80, isn, 9000, now, out int mss2);
+        Assert.Equal(1460, mss2);
+        Assert.Equal(1460, sc.Check(C, S, 40000, 80, isn + 1, new TcpSeq(c2) + 1, now));
+    }
+
+    [Fact]
+    public void SynCookie_ForgedOrExpiredOrOtherTuple_Rejected()
+    {
+        var sc = new SynCookies(7);
+        long now = TimeSpan.FromMinutes(1000).Ticks + 1;
+        var isn = new TcpSeq(5);
+        uint cookie = sc.InitSequence(C, S, 40000, 80, isn, 1460, now, out _);
+        Assert.Equal(0, sc.Check(C, S, 40000, 80, isn + 1, new TcpSeq(cookie) + 2, now));
+        Assert.Equal(0, sc.Check(C, S, 40001, 80, isn + 1, new TcpSeq(cookie) + 1, now));
+        Assert.Equal(0, sc.Check(C, S, 40000, 80, isn + 1, new TcpSeq(cookie) + 1, now + TimeSpan.FromMinutes(2).Ticks));
+        Assert.Equal(0, new SynCookies(8).Check(C, S, 40000, 80, isn + 1, new TcpSeq(cookie) + 1, now));
+    }
+
+    [Fact]
+    public void SynCookie_Timestamp_CarriesWscaleAndSack()
+    {
+        uint ts = SynCookies.InitTimestamp(1_000_000, 7, sackOk: true, ecnOk: false);
+        Assert.True(ts <= 1_000_000);
+        Assert.True(1_000_000 - ts < 64);
+        SynCookies.DecodeTimestamp(ts, out var ws, out var sack);
+        Assert.Equal(7, ws);
+        Assert.True(sack);
+        SynCookies.DecodeTimestamp(SynCookies.InitTimestamp(5000, null, false, false), out var ws2, out var sack2);
+        Assert.Null(ws2);
+        Assert.False(sack2);
+    }
+
+    [Fact]
+    public void ListenQueue_AcceptQueueFull_OverflowCountedAndBounded()
+    {
+        var mib = new TcpCounters();
+        var q = new ListenQueue<object>(new TcpSettings { SynCookies = 0 }, mib, backlog: 2);
+        var children = Enumerable.Range(0, 5).Select(_ => new object()).ToList();
+        int established = 0;
+        foreach (var c in children)
+        {
+            if (q.OnSyn() != SynDecision.Accept) continue;
+            q.AddToSynQueue(c);
+            if (q.ChildEstablished(c)) established++;
+        }
+        // Linux lets backlog + 1 into the accept queue.
+        Assert.Equal(3, established);
+        Assert.Equal(3, q.AcceptQueueLength);
+        Assert.Equal(2, mib[TcpExtMib.ListenOverflows]);
+        Assert.Equal(2, mib[TcpExtMib.ListenDrops]);
+        Assert.Same(children[0], q.Accept());
+        Assert.Equal(SynDecision.Accept, q.OnSyn());
+    }
+
+    [Fact]
+    public void ListenQueue_SynFlood_CookiesInsteadOfState()
+    {
+        var mib = new TcpCounters();
+        var q = new ListenQueue<object>(TcpSettings.Default, mib, backlog: 4);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(SynDecision.Accept, q.OnSyn());
+            q.AddToSynQueue(new object());
+        }
+        for (int i = 0; i < 100; i++) Assert.Equal(SynDecision.SendCookie, q.OnSyn());
+        Assert.Equal(4, q.SynQueueLength);
+        Assert.Equal(100, mib[TcpExtMib.SyncookiesSent]);
+    }
+
+    [Fact]
+    public void ListenQueue_Backlog_ClampedToSomaxconn()
+        => Assert.Equal(4096, new ListenQueue<object>(TcpSettings.Default, new TcpCounters(), 100_000).MaxAckBacklog);
+
+    [Fact]
+    public void Cookie_ConnectionFromThirdSegment_TransfersData()
+    {
+        // The listener answers the SYN statelessly: the SYN-ACK comes from a throwaway TCB whose ISS is the cookie.
+        var p = new TcpPair { BListens = false };
+        var sc = new SynCookies(99);
+        p.A.Connect(p.Now);
+        p.Flush();
+        var syn = p.Trace[0].Seg;
+        uint cookie = sc.InitSequence(IpA, IpB, PortA, PortB, syn.Seq, syn.Options.Mss ?? 536, p.Now, out _);
+        var stateless = new Tcb(TcpSettings.Default, p.MibB, PortB, PortA, cookie);
+        stateless.AcceptSyn(syn, p.Now);
+        var synAck = stateless.Outbox.Single();
+        p.Now += Ms(5);
+        p.Inject(toB: false, synAck);
+        Assert.Equal(TcpState.Established, p.A.State);
+        var ack = p.Trace.Last(x => x.FromA).Seg;
+
+        int mss = sc.Check(IpA, IpB, PortA, PortB, ack.Seq, ack.Ack, p.Now);
+        Assert.Equal(1460, mss);
+        var child = new Tcb(TcpSettings.Default, p.MibB, PortB, PortA, cookie);
+        child.AcceptCookie(ack, mss, sackOk: true, sndWscale: 7, tsOk: false, p.Now);
+        Assert.Equal(TcpState.Established, child.State);
+        Assert.Equal(child.Iss + 1, child.SndUna);
+        Assert.Equal(ack.Seq, child.RcvNxt);
+        Assert.Equal(1, p.MibB[TcpMib.PassiveOpens]);
+    }
+}
