@@ -70,10 +70,11 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
                 HasTxTimeout = !dev.IsLoopback,
                 WatchdogTimeoMs = (int)ns.Supervision.WatchdogTimeo.TotalMilliseconds,
             };
+            bool adminUp = dev.Up;                            // the configuration's state, before registration publishes
             if (!dev.IsLoopback) _lw.CarrierOff(st, now);   // probe: no link seen yet
             _lw.RegisterNetdevice(st);
             _byIndex[dev.Ifindex] = st;
-            if (dev.Up) _lw.DevOpen(st);
+            if (adminUp) _lw.DevOpen(st);
             Publish(st);
         }
 
