@@ -308,7 +308,6 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         _pktgenDone.Clear();
         _dev.StaleTxCompletions += sent;
         _free.Flush(Self);
-        if (_carrierOn) TellLinkWatch(false);
         base.PreRestart(reason, message);
     }
 
@@ -319,15 +318,17 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     /// </summary>
     protected override void PostRestart(Exception reason)
     {
-        _carrierOn = false;
         _xoff = true;
         if (Dead)
-        {
             _log.Error("{0}: driver reset limit reached after \"{1}\": device stays down", _dev.Name, reason.Message);
-            return;
+        else
+        {
+            _linkUpPending = true;
+            Timers.StartSingleTimer(LinkUpTimer, LinkUp.Instance, _ns.Supervision.LinkUpDelayAfter(_dev.ResetsInWindow));
         }
-        _linkUpPending = true;
-        Timers.StartSingleTimer(LinkUpTimer, LinkUp.Instance, _ns.Supervision.LinkUpDelayAfter(_dev.ResetsInWindow));
+        // igb_down's netif_carrier_off, told after the link-up timer is armed: whoever sees the carrier go off
+        // knows the delay has started. The link watch ignores it if the carrier was off already.
+        TellLinkWatch(false);
     }
 
     /// <summary>The hardware: DMA each frame into its RSS queue's ring, then interrupt (one IRQ per queue per burst).</summary>
