@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
+using ActorStack.Actors.Link;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
@@ -21,11 +23,39 @@ namespace ActorStack.Actors.Devices;
 /// take a bounded number of frames per poll. The mailbox is the NIC's input
 /// FIFO (frames from the wire not yet DMA-written), bounded by <c>rx-fifo</c>;
 /// its overflow is <c>rx_fifo_errors</c>.
+///
+/// Link state and supervision: the medium's carrier (<see cref="AttachWire"/>, <see cref="CarrierChanged"/>) is
+/// reported to the host's link watch as <c>netif_carrier_on/off</c>; the link watch answers with
+/// <see cref="DevActivateTx"/> / <see cref="DevDeactivateTx"/> (qdisc attached, or <c>noop_qdisc</c>: queued
+/// packets purged, new ones dropped). A fault (<see cref="InjectDriverFault"/>, <see cref="CrashDriver"/>, the TX
+/// watchdog's timeout) makes the actor fail; its supervisor (the host) restarts it: <see cref="PreRestart"/>
+/// turns the carrier off and drops and counts every frame in the rings (<c>igb_down</c> → <c>igb_clean_rx_ring</c>
+/// / <c>igb_clean_tx_ring</c>), the new instance starts with fresh rings and queues stopped, and turns the carrier
+/// on after the link-up delay (<c>igb_watchdog_task</c> seeing the link). What must outlive the restart (the wire,
+/// the qdisc pointer, armed faults) lives on the <see cref="NetDevice"/>. Once the supervisor gives up
+/// (<see cref="NetDevice.DriverFailed"/>) the driver stays down and drops everything with <c>DEV_READY</c>.
 /// </summary>
-public sealed class NicActor : ReceiveActor
+public sealed class NicActor : ReceiveActor, IWithTimers
 {
     /// <summary>An interrupt from the hardware to the driver's handler.</summary>
     private sealed record HardIrq(int Queue);
+
+    /// <summary>The <c>dev_watchdog</c> timer (every <c>watchdog_timeo</c> while transmit is active).</summary>
+    private sealed class WatchdogTick
+    {
+        public static readonly WatchdogTick Instance = new();
+    }
+
+    /// <summary>The PHY has the link again after a reset (autonegotiation done).</summary>
+    private sealed class LinkUp
+    {
+        public static readonly LinkUp Instance = new();
+    }
+
+    private const string WatchdogTimer = "dev_watchdog";
+    private const string LinkUpTimer = "link_up";
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private readonly NetNamespace _ns;
     private readonly NetDevice _dev;
@@ -37,6 +67,7 @@ public sealed class NicActor : ReceiveActor
     private readonly RssHasher _rss;
     private readonly string[] _ringSite;
     private IActorRef _wire = ActorRefs.Nobody;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>A TX descriptor: the frame, and whom to tell when it is freed (pktgen, or the socket it is charged to).</summary>
     private readonly record struct TxEntry(ReadOnlyMemory<byte> Frame, IActorRef? Owner, int Truesize, bool Pktgen);
@@ -44,6 +75,20 @@ public sealed class NicActor : ReceiveActor
     private readonly PfifoFast<SkBuff> _qdisc;
     private readonly TxRing<TxEntry> _txRing;
     private bool _txStopped;
+    // __QUEUE_STATE_DRV_XOFF for all queues (netif_tx_stop_all_queues): set from a reset until the link is up again.
+    private bool _xoff;
+    // The carrier as this driver last reported it (netif_carrier_ok from the driver's side).
+    private bool _carrierOn;
+    // A reset is waiting for the PHY (LinkUp timer armed).
+    private bool _linkUpPending;
+    // txq->trans_start: the last time a descriptor was posted (txq_trans_update), on the scheduler's clock.
+    private long _transStartTicks;
+    private bool _watchdogArmed;
+    // Device faults of this driver instance (a reset clears them): RX DMA stalled, TX DMA hung, interrupts to lose.
+    private bool _rxStalled, _txHung;
+    private int _irqsToLose;
+    // Descriptors at the tail of the TX ring that the hung DMA engine never sent.
+    private int _txUnsent;
     private readonly SkbFree _free = new();
     private readonly Dictionary<IActorRef, int> _pktgenDone = new();
 
@@ -80,13 +125,223 @@ public sealed class NicActor : ReceiveActor
         Receive<XmitFrames>(OnXmit);
         Receive<DevQueueXmit>(OnDevQueueXmit);
         Receive<WireTxDone>(OnTxDone);
-        Receive<AttachWire>(a => _wire = a.Wire);
+        Receive<AttachWire>(OnAttachWire);
+        Receive<CarrierChanged>(OnCarrierChanged);
+        Receive<DevActivateTx>(_ => OnDevActivate());
+        Receive<DevDeactivateTx>(_ => OnDevDeactivate());
+        Receive<NetdevWatchdogUp>(_ => ArmWatchdog());
+        Receive<WatchdogTick>(_ => OnWatchdog());
+        Receive<LinkUp>(_ => OnLinkUp());
+        Receive<InjectDriverFault>(OnInjectFault);
+        Receive<ClearDriverFaults>(m =>
+        {
+            _dev.Faults.Clear();
+            Sender.Tell(new DriverFaultInjected(_dev.Name, null));
+        });
+        Receive<CrashDriver>(m =>
+        {
+            Sender.Tell(new DriverFaultInjected(_dev.Name, null));
+            throw new DriverFaultException(_dev.Name, "crash driver");
+        });
+
+        // State that outlives a restart: the cable, and whether the carrier can be on.
+        _wire = dev.Wire;
+        _carrierOn = dev.PhyLink && !dev.DriverFailed;
+    }
+
+    private bool Dead => _dev.DriverFailed;
+    private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
+
+    private void TellLinkWatch(bool carrierOn)
+    {
+        _carrierOn = carrierOn;
+        _ns.LinkWatchActor.Tell(new NetifCarrier(_dev.Ifindex, carrierOn), Self);
+    }
+
+    /// <summary>The cable is plugged in: the PHY sees the link and the driver calls <c>netif_carrier_on</c>.</summary>
+    private void OnAttachWire(AttachWire a)
+    {
+        _wire = a.Wire;
+        _dev.Wire = a.Wire;
+        _dev.PhyLink = !a.Wire.IsNobody();
+        if (Dead || _linkUpPending) return;
+        TellLinkWatch(_dev.PhyLink);
+    }
+
+    /// <summary>The wire was cut or restored: <c>netif_carrier_off/on</c> (the link watch ignores a non-change).</summary>
+    private void OnCarrierChanged(CarrierChanged m)
+    {
+        _dev.PhyLink = m.Up && !_wire.IsNobody();
+        if (Dead || _linkUpPending) return;   // after a reset the PHY reports once autonegotiation is done
+        TellLinkWatch(_dev.PhyLink);
+    }
+
+    /// <summary><c>dev_activate</c>: the qdisc is back on the TX queue; run it and arm the watchdog.</summary>
+    private void OnDevActivate()
+    {
+        _dev.TxNoop = false;
+        ArmWatchdog();
+        if (!_xoff) QdiscRun();
+        _free.Flush(Self);
+    }
+
+    /// <summary>
+    /// <c>dev_deactivate</c>: <c>noop_qdisc</c> on the TX queue, <c>dev_watchdog_down</c>, and <c>qdisc_reset</c>:
+    /// every queued packet dropped (<c>QUEUE_PURGE</c>) and its charge returned.
+    /// </summary>
+    private void OnDevDeactivate()
+    {
+        _dev.TxNoop = true;
+        _watchdogArmed = false;
+        Timers.Cancel(WatchdogTimer);
+        PurgeQdisc(DropReason.QUEUE_PURGE);
+        _free.Flush(Self);
+    }
+
+    private void PurgeQdisc(DropReason reason)
+    {
+        var purged = _qdisc.Reset();
+        if (purged.Count == 0) return;
+        Interlocked.Add(ref _stats.QdiscBacklog, -purged.Count);
+        Interlocked.Add(ref _stats.TxDropped, purged.Count);
+        _ns.Drops.Add(reason, $"{_dev.Name}/qdisc", purged.Count);
+        foreach (var skb in purged) _free.Drop(skb);
+    }
+
+    /// <summary><c>__netdev_watchdog_up</c>: <c>mod_timer(&amp;dev-&gt;watchdog_timer, jiffies + watchdog_timeo)</c>.</summary>
+    private void ArmWatchdog()
+    {
+        if (Dead || _dev.TxNoop) return;
+        _watchdogArmed = true;
+        Timers.StartSingleTimer(WatchdogTimer, WatchdogTick.Instance, _ns.Supervision.WatchdogTimeo);
+    }
+
+    /// <summary>
+    /// <c>dev_watchdog</c>: with the device present, running and its carrier on, a TX queue stopped
+    /// (<c>netif_xmit_stopped</c>) whose <c>trans_start</c> is older than <c>watchdog_timeo</c> is a TX timeout:
+    /// <c>ndo_tx_timeout</c>, which resets the device (here: the actor fails, the supervisor restarts it).
+    /// Otherwise the timer is re-armed.
+    /// </summary>
+    private void OnWatchdog()
+    {
+        if (!_watchdogArmed || Dead || _dev.TxNoop) return;
+        var timeo = _ns.Supervision.WatchdogTimeo;
+        long stalled = NowTicks - _transStartTicks;
+        if (_carrierOn && _txStopped && stalled >= timeo.Ticks)
+        {
+            Interlocked.Increment(ref _dev.TxTimeouts);
+            throw new TxTimeoutException(_dev.Name, TimeSpan.FromTicks(stalled));
+        }
+        Timers.StartSingleTimer(WatchdogTimer, WatchdogTick.Instance, timeo);
+    }
+
+    /// <summary>The PHY completed autonegotiation after a reset: <c>netif_carrier_on</c> and <c>netif_tx_wake_all_queues</c>.</summary>
+    private void OnLinkUp()
+    {
+        _linkUpPending = false;
+        if (Dead) return;
+        _xoff = false;
+        if (_dev.PhyLink) TellLinkWatch(true);
+        if (!_dev.TxNoop) QdiscRun();
+        _free.Flush(Self);
+    }
+
+    private void OnInjectFault(InjectDriverFault m)
+    {
+        switch (m.Kind)
+        {
+            case DriverFaultKind.RxRingStall: _rxStalled = true; break;
+            case DriverFaultKind.TxHang: _txHung = true; break;
+            case DriverFaultKind.IrqLoss: _irqsToLose++; break;
+            default: _dev.Faults[m.Kind] = new ArmedFault(Math.Clamp(m.Probability, 0, 1), m.Once); break;
+        }
+        Sender.Tell(new DriverFaultInjected(_dev.Name, m.Kind));
+    }
+
+    /// <summary>Whether an armed exception fault of <paramref name="kind"/> fires on this run of its path (one seeded draw per run).</summary>
+    private bool Faulted(DriverFaultKind kind)
+    {
+        if (_dev.Faults.Count == 0 || !_dev.Faults.TryGetValue(kind, out var f)) return false;
+        if (f.Probability < 1)
+        {
+            var rnd = _dev.FaultRandom ??= new Random(_ns.SeedFor($"driver-fault/{_dev.Name}"));
+            if (rnd.NextDouble() >= f.Probability) return false;
+        }
+        if (f.Once) _dev.Faults.Remove(kind);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>igb_down</c> as a reset does it, on the failed instance: carrier off (a link-watch event), queues stopped,
+    /// and every buffer the driver holds freed with a reason: frames DMA-written to the RX rings
+    /// (<c>DEV_READY</c>, <c>rx_dropped</c>), packets in the qdisc (<c>QUEUE_PURGE</c>), descriptors the TX DMA never
+    /// sent (<c>DEV_READY</c>, <c>tx_dropped</c>). Descriptors already on the wire are freed (their charge returns) and
+    /// their completions, still to come, are ignored by the next instance.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        for (int q = 0; q < _rings.Length; q++)
+        {
+            int n = _rings[q].Reset();
+            if (n == 0) continue;
+            Interlocked.Add(ref _stats.RxDropped, n);
+            _ns.Drops.Add(DropReason.DEV_READY, _ringSite[q], n);
+        }
+        PurgeQdisc(DropReason.QUEUE_PURGE);
+        var entries = _txRing.Clear();
+        int sent = entries.Count - _txUnsent;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            if (i < sent)
+            {
+                if (e.Pktgen) _pktgenDone[e.Owner!] = _pktgenDone.GetValueOrDefault(e.Owner!) + 1;
+                else _free.Free(e.Owner, e.Truesize);
+                continue;
+            }
+            Interlocked.Increment(ref _stats.TxDropped);
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx");
+            if (e.Pktgen) e.Owner!.Tell(new TxCompleted(0, 1));
+            else _free.Drop(new SkBuff(e.Frame, _dev.Ifindex, 0, 0, 0, e.Truesize) { Owner = e.Owner });
+        }
+        foreach (var (owner, n) in _pktgenDone) owner.Tell(new TxCompleted(n, 0));
+        _pktgenDone.Clear();
+        _dev.StaleTxCompletions += sent;
+        _free.Flush(Self);
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>
+    /// The new driver instance after a reset (<c>igb_up</c>): rings fresh, queues stopped until the PHY has the link
+    /// again after the link-up delay (doubled for each reset in the back-off window). A device the supervisor gave up
+    /// on stays down.
+    /// </summary>
+    protected override void PostRestart(Exception reason)
+    {
+        _xoff = true;
+        if (Dead)
+            _log.Error("{0}: driver reset limit reached after \"{1}\": device stays down", _dev.Name, reason.Message);
+        else
+        {
+            _linkUpPending = true;
+            Timers.StartSingleTimer(LinkUpTimer, LinkUp.Instance, _ns.Supervision.LinkUpDelayAfter(_dev.ResetsInWindow));
+        }
+        // igb_down's netif_carrier_off, told after the link-up timer is armed: whoever sees the carrier go off
+        // knows the delay has started. The link watch ignores it if the carrier was off already.
+        TellLinkWatch(false);
     }
 
     /// <summary>The hardware: DMA each frame into its RSS queue's ring, then interrupt (one IRQ per queue per burst).</summary>
     private void OnWireFrames(WireFrames m)
     {
         ChargedMessageQueue.Of(Context)?.Uncharge(m.Count);
+        if (Dead)
+        {
+            // A dead driver has no RX descriptors: nothing is received.
+            Interlocked.Add(ref _stats.RxDropped, m.Count);
+            _ns.Drops.Add(DropReason.DEV_READY, _dev.Name, m.Count);
+            return;
+        }
         long now = Context.System.Scheduler.Now.UtcTicks;
         int maxFrame = _dev.Settings.MaxFrame;
         foreach (var f in m.Frames)
@@ -100,7 +355,7 @@ public sealed class NicActor : ReceiveActor
                 continue;
             }
             int q = _rings.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
-            if (!_rings[q].TryDmaWrite(frame, now))
+            if (_rxStalled || !_rings[q].TryDmaWrite(frame, now))
             {
                 Interlocked.Increment(ref _stats.RxMissedErrors);
                 _ns.Drops.Add(DropReason.FULL_RING, _ringSite[q]);
@@ -114,6 +369,11 @@ public sealed class NicActor : ReceiveActor
     {
         if (_irqPending[q]) return;           // the line is already asserted
         if (!_irqs[q].Raise()) return;        // masked: NAPI is polling, it will see the frame
+        if (_irqsToLose > 0)
+        {
+            _irqsToLose--;                    // the interrupt never reaches the CPU; the frames wait in the ring
+            return;
+        }
         _irqPending[q] = true;
         _dev.IrqCounts[q] = _irqs[q].Count;
         Self.Tell(new HardIrq(q));
@@ -124,6 +384,8 @@ public sealed class NicActor : ReceiveActor
     {
         int q = irq.Queue;
         _irqPending[q] = false;
+        if (Dead) return;
+        if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
         _irqs[q].Mask();
         if (_napiScheduled[q]) return;
         _napiScheduled[q] = true;
@@ -134,6 +396,14 @@ public sealed class NicActor : ReceiveActor
     private void OnPoll(NapiPoll poll)
     {
         int q = poll.Queue;
+        if (Dead || Faulted(DriverFaultKind.NapiPoll))
+        {
+            // The softirq is not left waiting: the poll ends with no work (napi_complete), then the driver fails.
+            Sender.Tell(new NapiPollResult(q, ImmutableArray<SkBuff>.Empty, 0, true));
+            _napiScheduled[q] = false;
+            if (Dead) return;
+            throw new DriverFaultException(_dev.Name, "exception in NAPI poll");
+        }
         var ring = _rings[q];
         var skbs = ImmutableArray.CreateBuilder<SkBuff>(Math.Min(poll.Weight, ring.PendingFrames));
         long bytes = 0, mcast = 0;
@@ -189,9 +459,27 @@ public sealed class NicActor : ReceiveActor
             _free.Flush(Self);
             return;
         }
+        if (Dead || _dev.TxNoop)
+        {
+            // noop_enqueue (dev_deactivate put noop_qdisc on the queue) or a dead driver: dropped, tx_dropped.
+            Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
+            _ns.Drops.Add(Dead ? DropReason.DEV_READY : DropReason.QDISC_DROP, Dead ? _dev.Name : $"{_dev.Name}/noop", m.Skbs.Length);
+            foreach (var skb in m.Skbs) _free.Drop(skb);
+            _free.Flush(Self);
+            return;
+        }
+        if (Faulted(DriverFaultKind.Transmit))
+        {
+            // ndo_start_xmit blew up: the buffers it was handed are lost with the driver.
+            Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Skbs.Length);
+            foreach (var skb in m.Skbs) _free.Drop(skb);
+            _free.Flush(Self);
+            throw new DriverFaultException(_dev.Name, "exception in ndo_start_xmit");
+        }
         foreach (var skb in m.Skbs)
         {
-            if (_qdisc.Count == 0 && !_txStopped && !_txRing.Full)
+            if (_qdisc.Count == 0 && !_txStopped && !_xoff && !_txRing.Full)
             {
                 Post(skb);
                 continue;
@@ -213,6 +501,7 @@ public sealed class NicActor : ReceiveActor
     /// <summary><c>qdisc_restart</c> until the qdisc is empty or the ring is full (then <c>netif_tx_stop_queue</c>).</summary>
     private void QdiscRun()
     {
+        if (_xoff) return;                    // netif_tx_stop_all_queues: the qdisc keeps its packets
         while (!_txRing.Full && _qdisc.TryDequeue(out var skb))
         {
             Interlocked.Decrement(ref _stats.QdiscBacklog);
@@ -235,7 +524,9 @@ public sealed class NicActor : ReceiveActor
         _txRing.TryPost(new TxEntry(skb.Data, skb.Owner, skb.Truesize, false));
         Interlocked.Increment(ref _stats.QdiscPackets);
         Interlocked.Add(ref _stats.QdiscBytes, skb.Length);
-        (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(skb.Data);
+        _transStartTicks = NowTicks;          // txq_trans_update
+        if (_txHung) _txUnsent++;             // the hung DMA engine never fetches the descriptor
+        else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(skb.Data);
         // dev_queue_xmit_nit: ptype_all taps see every packet the stack sends, as a copy marked outgoing.
         var taps = _ns.Ptypes.All;
         if (taps.IsEmpty) return;
@@ -263,7 +554,16 @@ public sealed class NicActor : ReceiveActor
     /// </summary>
     private void OnTxDone(WireTxDone m)
     {
-        _txRing.Complete(m.Count, e =>
+        int count = m.Count;
+        if (_dev.StaleTxCompletions > 0)
+        {
+            // Completions for descriptors a reset already freed.
+            int stale = Math.Min(_dev.StaleTxCompletions, count);
+            _dev.StaleTxCompletions -= stale;
+            count -= stale;
+        }
+        if (count == 0 || Dead) return;
+        _txRing.Complete(count, e =>
         {
             if (e.Pktgen) _pktgenDone[e.Owner!] = _pktgenDone.GetValueOrDefault(e.Owner!) + 1;
             else _free.Free(e.Owner, e.Truesize);
@@ -274,7 +574,7 @@ public sealed class NicActor : ReceiveActor
         {
             _txStopped = false;
             Interlocked.Increment(ref _stats.TxRestartQueue);
-            QdiscRun();
+            if (!_dev.TxNoop) QdiscRun();
         }
         _free.Flush(Self);
     }
@@ -286,6 +586,15 @@ public sealed class NicActor : ReceiveActor
     /// </summary>
     private void OnXmit(XmitFrames m)
     {
+        if (Dead || _dev.TxNoop || _xoff || Faulted(DriverFaultKind.Transmit))
+        {
+            // pktgen_xmit sends only while the device runs with its carrier on (else NETDEV_TX_BUSY); a dead or
+            // faulting driver takes nothing.
+            Interlocked.Add(ref _stats.TxDropped, m.Frames.Length);
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Frames.Length);
+            Sender.Tell(new TxCompleted(0, m.Frames.Length));
+            return;
+        }
         if (_wire.IsNobody())
         {
             Interlocked.Add(ref _stats.TxCarrierErrors, m.Frames.Length);
@@ -298,7 +607,9 @@ public sealed class NicActor : ReceiveActor
         foreach (var f in m.Frames)
         {
             if (!_txRing.TryPost(new TxEntry(f, Sender, 0, true))) { busy++; continue; }
-            (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(f);
+            _transStartTicks = NowTicks;
+            if (_txHung) _txUnsent++;
+            else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(f);
         }
         FlushTx();
         if (busy > 0) Sender.Tell(new TxCompleted(0, busy));

@@ -1,14 +1,17 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
 using ActorStack.Actors.Devices;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
+using ActorStack.Actors.Link;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Actors.Softnet;
 using ActorStack.Actors.Udp;
 using ActorStack.Config;
+using ActorStack.Hardware.Link;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
@@ -22,7 +25,15 @@ namespace ActorStack.Actors.Host;
 /// lists (<c>dev_add_pack</c> / <c>dev_remove_pack</c>) and XDP attachments,
 /// and answers <see cref="GetStats"/> with an immutable snapshot.
 /// Supervision: a child's failure restarts that child only (one-for-one), so
-/// a fault never reaches another host.
+/// a fault never reaches another host. A NIC driver's failure (an injected
+/// fault, <see cref="CrashDriver"/>, a TX watchdog timeout) is a device reset:
+/// the decider counts it against the device's <see cref="DriverResetPolicy"/>
+/// on the scheduler's clock and restarts the driver (which turns the carrier
+/// off, reinitialises its rings and comes back with the carrier on); past the
+/// limit it marks the device failed, logs an error, and the restarted driver
+/// stays down (operstate DOWN). Link state lives in a child
+/// <see cref="LinkWatchActor"/>, to which the host forwards <c>ip link</c>
+/// and subscription messages.
 /// </summary>
 public sealed class HostActor : ReceiveActor
 {
@@ -31,10 +42,13 @@ public sealed class HostActor : ReceiveActor
     private readonly IActorRef _udp;
     private readonly ImmutableDictionary<string, IActorRef> _devices;
     private int _nextSocket;
+    private readonly Dictionary<int, DriverResetPolicy> _resetPolicies = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public HostActor(HostSettings settings, int seed, bool trace)
+    public HostActor(HostSettings settings, int seed, bool trace, HostLinkSettings? link = null)
     {
-        _ns = new NetNamespace(settings, seed) { Tracing = trace };
+        link ??= HostLinkSettings.Default;
+        _ns = new NetNamespace(settings, seed) { Tracing = trace, Supervision = link.Supervision };
         _ns.SoftnetActors = Enumerable.Range(0, settings.Cpus)
             .Select(cpu => Context.ActorOf(SoftnetActor.Props(_ns, cpu), $"softnet-cpu{cpu}"))
             .ToImmutableArray();
@@ -56,6 +70,19 @@ public sealed class HostActor : ReceiveActor
             devs[dev.Name] = dev.Driver;
         }
         _devices = devs.ToImmutable();
+        foreach (var dev in _ns.Devices)
+            if (!dev.IsLoopback) _resetPolicies[dev.Ifindex] = new DriverResetPolicy(link.Supervision);
+        _ns.LinkWatchActor = Context.ActorOf(LinkWatchActor.Props(_ns, link.LinkWatch), "linkwatch");
+
+        Receive<LinkSetAdmin>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<SubscribeLinkMonitor>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<UnsubscribeLinkMonitor>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<RegisterNetdevNotifier>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<UnregisterNetdevNotifier>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<GetLinks>(m => _ns.LinkWatchActor.Forward(m));
+        Receive<CrashDriver>(m => ToDriver(m.Device, m));
+        Receive<InjectDriverFault>(m => ToDriver(m.Device, m));
+        Receive<ClearDriverFaults>(m => ToDriver(m.Device, m));
 
         Receive<GetHostDevices>(_ => Sender.Tell(new HostDevices(_ns.Name, _devices)));
         Receive<DevAddPack>(m =>
@@ -87,6 +114,39 @@ public sealed class HostActor : ReceiveActor
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
         Receive<GetNeighbours>(m => _ns.NeighbourActor.Forward(m));
+    }
+
+    private void ToDriver(string device, object m)
+    {
+        if (_ns.Device(device) is { IsLoopback: false } dev) dev.Driver.Forward(m);
+        else Sender.Tell(new Status.Failure(new ArgumentException($"host {_ns.Name}: no NIC {device}")));
+    }
+
+    /// <summary>
+    /// The supervisor's decision for a failed child. For a NIC driver: one more reset in the back-off window, or,
+    /// past <see cref="DriverSupervisionSettings.ResetLimit"/>, give up (the device stays down). Runs in the host
+    /// with the driver suspended, so writing its <see cref="NetDevice"/> here is safe.
+    /// </summary>
+    private Directive Decide(Exception ex)
+    {
+        var dev = _ns.Devices.FirstOrDefault(d => !d.IsLoopback && d.Driver.Equals(Sender));
+        if (dev is null || !_resetPolicies.TryGetValue(dev.Ifindex, out var policy)) return Directive.Restart;
+        long nowMs = Context.System.Scheduler.Now.UtcTicks / TimeSpan.TicksPerMillisecond;
+        var d = policy.OnFault(nowMs);
+        if (d.GiveUp)
+        {
+            if (!dev.DriverFailed)
+                _log.Error("{0} {1}: {2}; {3} resets within {4}: giving up, device stays down", _ns.Name, dev.Name, ex.Message,
+                    _ns.Supervision.ResetLimit, _ns.Supervision.ResetWindow);
+            dev.DriverFailed = true;
+        }
+        else
+        {
+            dev.ResetsInWindow = d.ResetsInWindow;
+            Interlocked.Increment(ref dev.DriverResets);
+            _log.Warning("{0} {1}: {2}; resetting the device ({3} in window)", _ns.Name, dev.Name, ex.Message, d.ResetsInWindow);
+        }
+        return Directive.Restart;
     }
 
     /// <summary>The host's namespace, for tests and tools in the same process.</summary>
@@ -123,9 +183,17 @@ public sealed class HostActor : ReceiveActor
         _ns.Drops.Snapshot(),
         _ns.Sockets.Values.Select(s => s.Snapshot()).OrderBy(s => s.LocalPort).ToImmutableArray());
 
+    // Akka's own retry limit stays above the drivers' policy (which counts on the scheduler's clock), so that the
+    // policy, not Akka, decides when a device gives up; other children keep the limit of 10 restarts a minute.
     protected override SupervisorStrategy SupervisorStrategy()
-        => new OneForOneStrategy(10, TimeSpan.FromMinutes(1), ex => Directive.Restart);
+        => new OneForOneStrategy(Math.Max(10, _ns.Supervision.ResetLimit + 2), TimeSpan.FromMinutes(1), Decide);
 
-    public static Props Props(HostSettings settings, int seed, bool trace = false)
-        => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace));
+    public static Props Props(HostSettings settings, int seed, bool trace = false, HostLinkSettings? link = null)
+        => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace, link));
+}
+
+/// <summary>A host's link-watch and driver-supervision tunables (Linux defaults); see <see cref="LinkWatchSettings"/> and <see cref="DriverSupervisionSettings"/>.</summary>
+public sealed record HostLinkSettings(LinkWatchSettings LinkWatch, DriverSupervisionSettings Supervision)
+{
+    public static readonly HostLinkSettings Default = new(LinkWatchSettings.Default, DriverSupervisionSettings.Default);
 }

@@ -96,6 +96,13 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         Receive<GetNeighbours>(m => Sender.Tell(List(m.Device)));
         Receive<SendGratuitousArp>(OnSendGratuitousArp);
         Receive<GetArpStats>(_ => Sender.Tell(Stats()));
+        // The link watch's arp notifier: neigh_carrier_down (NETDEV_CHANGE, no carrier) / neigh_ifdown (NETDEV_DOWN).
+        Receive<Link.NeighFlushDev>(m =>
+        {
+            long now = NowMs;
+            Carry(_table.Flush(m.Device, m.IncludePermanent), now);
+            Finish(now);
+        });
     }
 
     protected override void PreStart()

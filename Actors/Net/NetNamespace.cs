@@ -140,6 +140,10 @@ public sealed class NetNamespace
     public IActorRef IcmpActor { get; set; } = ActorRefs.Nobody;
     public IActorRef IpActor { get; set; } = ActorRefs.Nobody;
     public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
+    /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
+    public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
+    /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>
+    public Hardware.Link.DriverSupervisionSettings Supervision { get; set; } = Hardware.Link.DriverSupervisionSettings.Default;
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
@@ -213,9 +217,43 @@ public sealed class NetDevice(int ifindex, DeviceSettings settings)
     public bool IsLoopback => Ifindex == 1;
 
     private volatile bool _up = true;
+    /// <summary>IFF_UP (<c>ip link set up/down</c>), published by the host's link watch.</summary>
     public bool Up { get => _up; set => _up = value; }
-    public string OperState => Up ? "UP" : "DOWN";
+
+    private volatile string _operState = "UNKNOWN";
+    /// <summary>RFC 2863 operstate as <c>ip link</c> reports it (<c>IFLA_OPERSTATE</c>), published by the host's link watch.</summary>
+    public string OperState { get => _operState; set => _operState = value; }
+
+    private volatile bool _carrier;
+    /// <summary><c>netif_carrier_ok</c> as the link watch last saw it.</summary>
+    public bool Carrier { get => _carrier; set => _carrier = value; }
+
+    // ---- State of the device that outlives a driver restart (the net_device, not the driver's private data).
+    // Written only by the device's driver actor (one instance at a time) and its supervisor's decider, which runs
+    // while the driver is suspended.
+
+    /// <summary>The wire the NIC is cabled to (<see cref="Messages.AttachWire"/>); Nobody when unattached.</summary>
+    public Akka.Actor.IActorRef Wire { get; set; } = Akka.Actor.ActorRefs.Nobody;
+    /// <summary>The medium has a link (a wire is attached and not cut): what the PHY would report.</summary>
+    public bool PhyLink { get; set; }
+    /// <summary>The TX queue points at <c>noop_qdisc</c> (<c>dev_deactivate</c> ran and no <c>dev_activate</c> since).</summary>
+    public bool TxNoop { get; set; }
+    /// <summary>TX completions still to come from the wire for frames a reset already freed; the new driver ignores them.</summary>
+    public int StaleTxCompletions { get; set; }
+    /// <summary>The supervisor gave up: the driver stays down, every frame to or from it is dropped (<c>DEV_READY</c>).</summary>
+    public bool DriverFailed { get; set; }
+    /// <summary>Resets within the current back-off window, as the supervisor last counted (sets the link-up delay).</summary>
+    public int ResetsInWindow { get; set; }
+    /// <summary>Armed driver exception faults by kind, kept across resets (a driver restart does not disarm them).</summary>
+    public Dictionary<DriverFaultKind, ArmedFault> Faults { get; } = new();
+    /// <summary>The generator every fault draw of this device uses, seeded from the run (<see cref="NetNamespace.SeedFor"/>).</summary>
+    public Random? FaultRandom { get; set; }
+    /// <summary>Driver resets done (ethtool-style counter) and TX timeouts seen (<c>tx_timeout_count</c>).</summary>
+    public long DriverResets, TxTimeouts;
 }
+
+/// <summary>A driver fault armed on a device: fires on a run of its path with <paramref name="Probability"/>; <paramref name="Once"/> disarms it after it fired.</summary>
+public readonly record struct ArmedFault(double Probability, bool Once);
 
 /// <summary><c>struct rtnl_link_stats64</c>, updated atomically.</summary>
 public sealed class DeviceCounters

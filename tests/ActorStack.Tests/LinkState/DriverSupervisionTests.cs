@@ -1,0 +1,162 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using ActorStack.Actors.Host;
+using ActorStack.Hardware.Link;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Tests.LinkState;
+
+/// <summary>Driver faults under the host's supervision: reset sequence, TX watchdog, back-off, frame conservation.</summary>
+public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision")
+{
+    [Fact]
+    public async Task CrashDriver_ResetSequence_CarrierDownThenUrgentUpWithNotifiers()
+    {
+        var h = await StartHost();
+        var seq = CreateTestProbe();   // one probe for both streams, so their interleaving is asserted too
+        await AttachProbeWire(h);
+        await Monitor(h, seq);
+        await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("user", seq.Ref), Wait);
+        seq.ReceiveN(4, Wait);         // replay for lo and eth0
+        AdvanceMs(1000);               // out of the attach's rate-limit second
+
+        var ack = await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
+        Assert.Equal("eth0", ack.Device);
+        // Carrier off (not urgent, but the second is over: handled now): NETDEV_CHANGE, then RTM_NEWLINK.
+        var n1 = seq.ExpectMsg<NetdevNotification>(Wait);
+        Assert.Equal(("NETDEV_CHANGE", false, "DOWN"), (n1.Event, n1.Carrier, n1.OperState));
+        ExpectLink(seq, "eth0", "DOWN", false);
+        seq.ExpectNoMsg(Quiet);
+        AdvanceMs(1999);
+        seq.ExpectNoMsg(Quiet);        // the PHY autonegotiates for link-up-delay (2 s)
+        AdvanceMs(1);
+        var n2 = seq.ExpectMsg<NetdevNotification>(Wait);
+        Assert.Equal(("NETDEV_CHANGE", true, "UP"), (n2.Event, n2.Carrier, n2.OperState));
+        var up = ExpectLink(seq, "eth0", "UP", true);   // urgent (qdisc on noop): no wait for the second
+        Assert.Equal((2L, 1L), (up.CarrierUpCount, up.CarrierDownCount));
+        var l = await Link(h);
+        Assert.Equal((1L, false, "pfifo_fast"), (l.DriverResets, l.DriverFailed, l.Qdisc));
+    }
+
+    [Fact]
+    public async Task Watchdog_TxHang_TimeoutResetsAndDropsTheRing()
+    {
+        var h = await StartHost();
+        var wire = await AttachProbeWire(h);
+        var nic = h.Nics["eth0"];
+        await nic.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.TxHang), Wait);
+        nic.Tell(new DevQueueXmit(Skbs(300)));   // 256 descriptors hang on the ring, 44 wait in the qdisc, queue stopped
+        Assert.Equal(0, FramesOnWire(wire));
+        AdvanceMs(4999);
+        Assert.Equal(0L, (await Link(h)).TxTimeouts);
+        AdvanceMs(1);                            // watchdog_timeo after the last transmission
+        await Until(h, x => x.TxTimeouts == 1 && x.DriverResets == 1);
+        var s = await Stats(h);
+        Assert.Equal(256, Dropped(s, DropReason.DEV_READY, "eth0/tx"));
+        Assert.Equal(44, Dropped(s, DropReason.QUEUE_PURGE, "eth0/qdisc"));
+        Assert.Equal((0L, 300L), (Counters(s).TxPackets, Counters(s).TxDropped));
+        Assert.Equal(0L, s.Devices.Single(d => d.Name == "eth0").Qdisc!.Backlog);
+    }
+
+    [Fact]
+    public async Task Backoff_FaultsBeyondTheLimit_DeviceStaysDown()
+    {
+        var link = HostLinkSettings.Default with
+        {
+            Supervision = DriverSupervisionSettings.Default with { ResetLimit = 2, ResetWindow = TimeSpan.FromSeconds(60) },
+        };
+        var h = await StartHost(link: link);
+        var mon = await Monitor(h);
+        var wire = await AttachProbeWire(h);
+        ExpectLink(mon, "eth0", "UP", true);
+        AdvanceMs(1000);
+
+        await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        AdvanceMs(2000);                                    // first reset: 2 s link-up delay
+        ExpectLink(mon, "eth0", "UP", true);
+
+        await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
+        await Until(h, x => !x.Carrier);                    // the reset has begun (link-up timer armed)
+        AdvanceMs(1000);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        AdvanceMs(2999);
+        mon.ExpectNoMsg(Quiet);                             // second reset in the window: delay doubled to 4 s
+        AdvanceMs(1);
+        ExpectLink(mon, "eth0", "UP", true);
+
+        await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
+        await Until(h, x => !x.Carrier);                    // the reset has begun (link-up timer armed)
+        AdvanceMs(1000);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        AdvanceMs(60_000);
+        mon.ExpectNoMsg(Quiet);                             // given up: the carrier never comes back
+        var l = await Link(h);
+        Assert.Equal((2L, true, false, "DOWN"), (l.DriverResets, l.DriverFailed, l.Carrier, l.OperState));
+
+        // A dead driver drops what it is given, with a reason.
+        h.Nics["eth0"].Tell(new CarrierChanged(true));
+        h.Nics["eth0"].Tell(new WireFrames([FrameBuilder.Udp(Mac(10), Mac(99), Ipv4Address.Parse("10.0.0.2"), Ipv4Address.Parse("10.0.0.1"), 1, 2, [1])]));
+        await AwaitConditionAsync(async () => Dropped(await Stats(h), DropReason.DEV_READY, "eth0") == 1, Wait);
+        Assert.False((await Link(h)).Carrier);
+        Assert.Equal(0, FramesOnWire(wire));
+    }
+
+    [Fact]
+    public async Task Reset_FramesInEveryQueue_EachDeliveredOrDroppedWithAReason()
+    {
+        var h = await StartHost();
+        var wire = await AttachProbeWire(h);
+        var nic = h.Nics["eth0"];
+
+        // RX: every interrupt is lost, so five frames stay in the RX ring.
+        for (int i = 0; i < 5; i++) await nic.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.IrqLoss), Wait);
+        var rx = Enumerable.Range(0, 5).Select(i => (ReadOnlyMemory<byte>)FrameBuilder.Udp(Mac(10), Mac(99),
+            Ipv4Address.Parse("10.0.0.1"), Ipv4Address.Parse("10.0.0.2"), 1, (ushort)(100 + i), [1])).ToImmutableArray();
+        nic.Tell(new WireFrames(rx));
+        // TX: three frames reach the wire (their completions are still out), then the DMA hangs with ten more posted.
+        nic.Tell(new DevQueueXmit(Skbs(3)));
+        Assert.Equal(3, FramesOnWire(wire));
+        await nic.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.TxHang), Wait);
+        nic.Tell(new DevQueueXmit(Skbs(10)));
+
+        await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
+        await Until(h, x => !x.Carrier);
+        nic.Tell(new WireTxDone(3), wire.Ref);   // the stale completions of the three sent frames
+        AdvanceMs(2000);                          // link up again
+        await Until(h, x => x.Carrier && x.OperState == "UP");
+        nic.Tell(new DevQueueXmit(Skbs(2)));
+        Assert.Equal(2, FramesOnWire(wire));
+        nic.Tell(new WireTxDone(2), wire.Ref);
+
+        var s = await Stats(h);
+        var c = Counters(s);
+        // TX: 15 handed to the device = 5 on the wire + 10 dropped (DEV_READY, the hung ring).
+        Assert.Equal((5L, 10L), (c.TxPackets, c.TxDropped));
+        Assert.Equal(10, Dropped(s, DropReason.DEV_READY, "eth0/tx"));
+        // RX: 5 DMA-written = 5 dropped at the ring reset (DEV_READY), none delivered.
+        Assert.Equal((0L, 5L), (c.RxPackets, c.RxDropped));
+        Assert.Equal(5, Dropped(s, DropReason.DEV_READY, "eth0/rx0"));
+        Assert.Equal(15L, s.TotalDrops);
+        Assert.Equal(0L, s.Devices.Single(d => d.Name == "eth0").Qdisc!.Backlog);
+    }
+
+    [Fact]
+    public async Task Fault_OneHostsDriver_OtherHostUntouched()
+    {
+        var h1 = await StartHost("h1");
+        var h2 = await StartHost("h2");
+        await AttachProbeWire(h1);
+        await AttachProbeWire(h2);
+        AdvanceMs(1000);
+        await h2.Ref.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.Transmit), Wait);
+        h2.Nics["eth0"].Tell(new DevQueueXmit(Skbs(4)));
+        await Until(h2, x => x.DriverResets == 1 && !x.Carrier);
+        var s2 = await Stats(h2);
+        Assert.Equal(4, Dropped(s2, DropReason.DEV_READY, "eth0/tx"));
+        var l1 = await Link(h1);
+        Assert.Equal((0L, true, "UP"), (l1.DriverResets, l1.Carrier, l1.OperState));
+        await Assert.ThrowsAsync<ArgumentException>(() => h1.Ref.Ask<object>(new CrashDriver("h1", "eth7"), Wait));
+    }
+}

@@ -1,0 +1,169 @@
+using Akka.Actor;
+using Akka.TestKit;
+using ActorStack.Messages;
+
+namespace ActorStack.Tests.LinkState;
+
+/// <summary>S1–S6 through a whole host: the driver reports carrier changes, the link watch runs on the scheduler's clock.</summary>
+public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
+{
+    [Fact]
+    public async Task Carrier_AttachThenRepeatedOn_OneEventAndOneUpCount()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        var wire = CreateTestProbe();
+        h.Nics["eth0"].Tell(new AttachWire(wire.Ref));
+        // Carrier on while the qdisc is still noop is urgent: handled without the clock moving.
+        var e = ExpectLink(mon, "eth0", "UP", true);
+        // The probe's carrier off came before register_netdevice: not counted (S1).
+        Assert.Equal((1L, 0L), (e.CarrierUpCount, e.CarrierDownCount));
+        Assert.Contains("state UP", e.Line);
+        // S1: netif_carrier_on on a carrier that is already on changes nothing.
+        h.Nics["eth0"].Tell(new CarrierChanged(true));
+        h.Nics["eth0"].Tell(new CarrierChanged(true));
+        AdvanceMs(1000);
+        mon.ExpectNoMsg(Quiet);
+        var l = await Link(h);
+        Assert.Equal((1L, 0L), (l.CarrierUpCount, l.CarrierDownCount));
+    }
+
+    [Fact]
+    public async Task FireEvent_TenFlapsWithinTheSecond_OneEvent()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        await AttachProbeWire(h);
+        ExpectLink(mon, "eth0", "UP", true);
+        for (int i = 0; i < 10; i++) h.Nics["eth0"].Tell(new CarrierChanged(i % 2 == 1));   // off, on, ..., on
+        await Until(h, l => l.CarrierDownCount == 5);
+        mon.ExpectNoMsg(Quiet);                          // PENDING: one queued event, the work waits for the second
+        AdvanceMs(1000);
+        var e = ExpectLink(mon, "eth0", "UP", true);
+        Assert.Equal((6L, 5L), (e.CarrierUpCount, e.CarrierDownCount));
+        mon.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public async Task ScheduleWork_CarrierOffInsideTheSecond_WaitsForTheSchedulerClock()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        await AttachProbeWire(h);
+        ExpectLink(mon, "eth0", "UP", true);
+        h.Nics["eth0"].Tell(new CarrierChanged(false));
+        await Until(h, l => !l.Carrier);
+        AdvanceMs(999);
+        mon.ExpectNoMsg(Quiet);
+        Assert.Equal("UP", (await Link(h)).OperState);   // operstate moves only when linkwatch_do_dev runs
+        AdvanceMs(1);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        Assert.Equal("DOWN", (await Link(h)).OperState);
+    }
+
+    [Fact]
+    public async Task ScheduleWork_CarrierUpAfterDeactivate_UrgentBypassesRateLimit()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        await AttachProbeWire(h);
+        ExpectLink(mon, "eth0", "UP", true);
+        h.Nics["eth0"].Tell(new CarrierChanged(false));
+        await Until(h, l => !l.Carrier);
+        AdvanceMs(1000);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        // Inside the new rate-limit second: carrier up with the qdisc on noop is urgent and runs at once.
+        h.Nics["eth0"].Tell(new CarrierChanged(true));
+        ExpectLink(mon, "eth0", "UP", true);
+    }
+
+    [Fact]
+    public async Task RunQueue_UrgentOnlyRun_PutsTheOtherDeviceBack()
+    {
+        var h = await StartHost(devices: 2);
+        var mon = await Monitor(h);
+        await AttachProbeWire(h, "eth0");
+        await AttachProbeWire(h, "eth1");
+        ExpectLink(mon, "eth0", "UP", true);
+        ExpectLink(mon, "eth1", "UP", true);
+        h.Nics["eth0"].Tell(new CarrierChanged(false));
+        await Until(h, l => !l.Carrier, "eth0");
+        AdvanceMs(1000);
+        ExpectLink(mon, "eth0", "DOWN", false);
+        h.Nics["eth1"].Tell(new CarrierChanged(false));          // not urgent: waits for the second
+        await Until(h, l => !l.Carrier, "eth1");
+        h.Nics["eth0"].Tell(new CarrierChanged(true));           // urgent: an urgent-only run now
+        ExpectLink(mon, "eth0", "UP", true);
+        mon.ExpectNoMsg(Quiet);                                  // eth1 went back on the list
+        AdvanceMs(1000);
+        ExpectLink(mon, "eth1", "DOWN", false);
+    }
+
+    [Fact]
+    public async Task DoDev_AdminDown_NoNotificationForCarrierChanges()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        var nb = CreateTestProbe();
+        await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("user", nb.Ref), Wait);
+        Assert.Equal(["NETDEV_REGISTER", "NETDEV_UP", "NETDEV_REGISTER", "NETDEV_UP"],
+            Enumerable.Range(0, 4).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait).Event).ToArray());   // replay: lo, eth0
+        await AttachProbeWire(h);
+        ExpectLink(mon, "eth0", "UP", true);
+        Assert.Equal("NETDEV_CHANGE", nb.ExpectMsg<NetdevNotification>(Wait).Event);
+
+        var set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
+        Assert.Equal(Errno.OK, set.Error);
+        var down = ExpectLink(mon, "eth0", "DOWN", true);        // dev_close: RTM_NEWLINK without IFF_UP
+        Assert.False(down.AdminUp);
+        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [nb.ExpectMsg<NetdevNotification>(Wait).Event, nb.ExpectMsg<NetdevNotification>(Wait).Event]);
+
+        AdvanceMs(1000);
+        h.Nics["eth0"].Tell(new CarrierChanged(false));
+        await Until(h, l => l.CarrierDownCount == 1);
+        AdvanceMs(1000);
+        mon.ExpectNoMsg(Quiet);                                  // linkwatch_do_dev ran, but IFF_UP is clear
+        nb.ExpectNoMsg(TimeSpan.Zero);
+
+        set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
+        Assert.Equal(Errno.OK, set.Error);
+        var up = ExpectLink(mon, "eth0", "DOWN", false);          // up, but no carrier: NO-CARRIER, state DOWN
+        Assert.True(up.AdminUp);
+        Assert.Contains("NO-CARRIER", up.Line);
+        Assert.Equal("NETDEV_UP", nb.ExpectMsg<NetdevNotification>(Wait).Event);
+        Assert.Equal(Errno.ENODEV, (await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth9", true), Wait)).Error);
+    }
+
+    [Fact]
+    public async Task StateChange_NotifiersByPriority_UnregisteredOneHearsNothingMore()
+    {
+        var h = await StartHost();
+        await AttachProbeWire(h);
+        var nb = CreateTestProbe();
+        foreach (var (name, prio) in new[] { ("low", 0), ("high", 10), ("mid", 5) })
+        {
+            var r = await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier(name, nb.Ref, prio), Wait);
+            Assert.True(r.Registered);
+        }
+        nb.ReceiveN(12, Wait);   // each block's replay: REGISTER and UP for lo and eth0
+        Assert.Equal(Errno.EEXIST, (await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("mid", nb.Ref), Wait)).Error);
+
+        AdvanceMs(1000);
+        h.Nics["eth0"].Tell(new CarrierChanged(false));
+        var seen = Enumerable.Range(0, 3).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait)).ToArray();
+        Assert.Equal(["high", "mid", "low"], seen.Select(n => n.Notifier).ToArray());
+        Assert.All(seen, n => Assert.Equal(("NETDEV_CHANGE", "eth0", false, "DOWN"), (n.Event, n.Device, n.Carrier, n.OperState)));
+
+        var u = await h.Ref.Ask<NetdevNotifierChanged>(new UnregisterNetdevNotifier("mid"), Wait);
+        Assert.False(u.Registered);
+        // The leaving block hears GOING_DOWN, DOWN, UNREGISTER for each up device (lo, eth0).
+        var bye = Enumerable.Range(0, 6).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait)).ToArray();
+        Assert.All(bye, n => Assert.Equal("mid", n.Notifier));
+        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN", "NETDEV_UNREGISTER"], bye.Take(3).Select(n => n.Event).ToArray());
+
+        AdvanceMs(1000);
+        h.Nics["eth0"].Tell(new CarrierChanged(true));
+        Assert.Equal(["high", "low"], new[] { nb.ExpectMsg<NetdevNotification>(Wait).Notifier, nb.ExpectMsg<NetdevNotification>(Wait).Notifier });
+        nb.ExpectNoMsg(Quiet);
+    }
+}
