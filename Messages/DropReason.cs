@@ -39,6 +39,22 @@ public enum DropReason
     FRAG_REASM_TIMEOUT,
     QUEUE_PURGE,
     ICMP_CSUM,
+    TCP_FLAGS,
+    TCP_ZEROWINDOW,
+    TCP_OLD_DATA,
+    TCP_OVERWINDOW,
+    TCP_OFOMERGE,
+    TCP_RFC7323_PAWS,
+    TCP_INVALID_SEQUENCE,
+    TCP_RESET,
+    TCP_INVALID_SYN,
+    TCP_CLOSE,
+    TCP_OLD_ACK,
+    TCP_TOO_OLD_ACK,
+    TCP_ACK_UNSENT_DATA,
+    TCP_OFO_DROP,
+    TCP_INVALID_ACK_SEQUENCE,
+    TCP_ABORT_ON_DATA,
     INVALID_PROTO,
     IP_INVALID_SOURCE,
     SOCKET_CLOSE,
@@ -54,6 +70,8 @@ public enum DropReason
     SIM_NETEM_LIMIT,
     /// <summary>A protocol handler actor's input queue was full (a queue Linux does not have: it runs ip_rcv in the softirq).</summary>
     SIM_PROTO_QUEUE,
+    /// <summary>A driver reset freed the buffer (rings reinitialised), or the driver is down for good.</summary>
+    SIM_DRIVER_RESET,
     /// <summary>A wire's input queue was full.</summary>
     SIM_WIRE_OVERFLOW,
 }

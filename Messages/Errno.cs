@@ -24,6 +24,7 @@ public enum Errno
     EADDRNOTAVAIL = 99,
     ENETDOWN = 100,
     ENETUNREACH = 101,
+    ECONNABORTED = 103,
     ECONNRESET = 104,
     ENOBUFS = 105,
     EISCONN = 106,

@@ -274,8 +274,8 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     /// <summary>
     /// <c>igb_down</c> as a reset does it, on the failed instance: carrier off (a link-watch event), queues stopped,
     /// and every buffer the driver holds freed with a reason: frames DMA-written to the RX rings
-    /// (<c>DEV_READY</c>, <c>rx_dropped</c>), packets in the qdisc (<c>QUEUE_PURGE</c>), descriptors the TX DMA never
-    /// sent (<c>DEV_READY</c>, <c>tx_dropped</c>). Descriptors already on the wire are freed (their charge returns) and
+    /// (<c>SIM_DRIVER_RESET</c>, <c>rx_dropped</c>), packets in the qdisc (<c>QUEUE_PURGE</c>), descriptors the TX DMA never
+    /// sent (<c>SIM_DRIVER_RESET</c>, <c>tx_dropped</c>). Descriptors already on the wire are freed (their charge returns) and
     /// their completions, still to come, are ignored by the next instance.
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
@@ -285,7 +285,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             int n = _rings[q].Reset();
             if (n == 0) continue;
             Interlocked.Add(ref _stats.RxDropped, n);
-            _ns.Drops.Add(DropReason.DEV_READY, _ringSite[q], n);
+            _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, _ringSite[q], n);
         }
         PurgeQdisc(DropReason.QUEUE_PURGE);
         var entries = _txRing.Clear();
@@ -300,7 +300,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
                 continue;
             }
             Interlocked.Increment(ref _stats.TxDropped);
-            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx");
+            _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, $"{_dev.Name}/tx");
             if (e.Pktgen) e.Owner!.Tell(new TxCompleted(0, 1));
             else _free.Drop(new SkBuff(e.Frame, _dev.Ifindex, 0, 0, 0, e.Truesize) { Owner = e.Owner });
         }

@@ -53,7 +53,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         AdvanceMs(1);                            // watchdog_timeo after the last transmission
         await Until(h, x => x.TxTimeouts == 1 && x.DriverResets == 1);
         var s = await Stats(h);
-        Assert.Equal(256, Dropped(s, DropReason.DEV_READY, "eth0/tx"));
+        Assert.Equal(256, Dropped(s, DropReason.SIM_DRIVER_RESET, "eth0/tx"));
         Assert.Equal(44, Dropped(s, DropReason.QUEUE_PURGE, "eth0/qdisc"));
         Assert.Equal((0L, 300L), (Counters(s).TxPackets, Counters(s).TxDropped));
         Assert.Equal(0L, s.Devices.Single(d => d.Name == "eth0").Qdisc!.Backlog);
@@ -132,12 +132,12 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
 
         var s = await Stats(h);
         var c = Counters(s);
-        // TX: 15 handed to the device = 5 on the wire + 10 dropped (DEV_READY, the hung ring).
+        // TX: 15 handed to the device = 5 on the wire + 10 dropped (SIM_DRIVER_RESET, the hung ring).
         Assert.Equal((5L, 10L), (c.TxPackets, c.TxDropped));
-        Assert.Equal(10, Dropped(s, DropReason.DEV_READY, "eth0/tx"));
-        // RX: 5 DMA-written = 5 dropped at the ring reset (DEV_READY), none delivered.
+        Assert.Equal(10, Dropped(s, DropReason.SIM_DRIVER_RESET, "eth0/tx"));
+        // RX: 5 DMA-written = 5 dropped at the ring reset (SIM_DRIVER_RESET), none delivered.
         Assert.Equal((0L, 5L), (c.RxPackets, c.RxDropped));
-        Assert.Equal(5, Dropped(s, DropReason.DEV_READY, "eth0/rx0"));
+        Assert.Equal(5, Dropped(s, DropReason.SIM_DRIVER_RESET, "eth0/rx0"));
         Assert.Equal(15L, s.TotalDrops);
         Assert.Equal(0L, s.Devices.Single(d => d.Name == "eth0").Qdisc!.Backlog);
     }
