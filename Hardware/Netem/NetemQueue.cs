@@ -294,6 +294,21 @@ public sealed class NetemQueue
         return n;
     }
 
+    /// <summary>
+    /// Hands every held frame over with its send time, in release order (reordered frames first, then by
+    /// time_to_send), and empties the queue; the frames count as <see cref="Sent"/>. Used when the settings change:
+    /// <c>netem_change</c> keeps queued packets at their time_to_send while new packets meet the new parameters.
+    /// </summary>
+    public List<(ReadOnlyMemory<byte> Frame, long TimeToSend)> TakeBacklog()
+    {
+        var result = new List<(ReadOnlyMemory<byte>, long)>(Backlog);
+        foreach (var e in _head) result.Add((e.Frame, e.TimeToSend));
+        while (_tfifo.TryDequeue(out var e, out _)) result.Add((e.Frame, e.TimeToSend));
+        _head.Clear();
+        foreach (var (f, _) in result) Deliver(f, out _);
+        return result;
+    }
+
     private void TfifoEnqueue(Entry e)
     {
         if (_tfifo.Count == 0 || e.TimeToSend > _tfifoMaxTime)
