@@ -88,6 +88,9 @@ public sealed record WireFaultSettings(int Wire, FaultRule Rule);
 /// </summary>
 public abstract record ScheduledFault(TimeSpan At)
 {
+    /// <summary>The entry's position in <c>scenario.schedule</c> as written (the list runs sorted by time).</summary>
+    public int Index { get; init; }
+
     /// <summary>The line the CLI prints when the action runs (without the time).</summary>
     public abstract string Describe();
 }

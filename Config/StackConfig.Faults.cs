@@ -203,7 +203,7 @@ public static partial class StackConfig
         {
             var ep = $"{sp}.schedule[{i}]";
             if (list[i] is not Dictionary<string, object?> e) { r.Error(ep, list[i], "must be an object { at, action, ... }"); continue; }
-            if (ReadScheduleEntry(r, e, ep, wires) is { } entry) result.Add(entry);
+            if (ReadScheduleEntry(r, e, ep, wires) is { } entry) result.Add(entry with { Index = i });
         }
         // A stable sort: entries at the same time run in the order written.
         return [.. result.OrderBy(x => x.At)];
