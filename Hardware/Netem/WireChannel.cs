@@ -173,7 +173,7 @@ public sealed class WireChannel
     {
         if (_netem is null) { Propagate(frame, nowNs + _propagationNs); return; }
         _netem.Enqueue(frame, nowNs);
-        while (_netem.TryDequeue(nowNs, out var f)) Propagate(f, nowNs + _propagationNs);
+        while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
     }
 
     private void Propagate(ReadOnlyMemory<byte> frame, long arrivalNs)
@@ -185,8 +185,9 @@ public sealed class WireChannel
     /// <summary>Moves every frame due at <paramref name="nowNs"/> on (netem release, then arrival), in order, into <paramref name="deliver"/>.</summary>
     public void Release(long nowNs, List<ReadOnlyMemory<byte>> deliver)
     {
+        // A frame leaves netem at its own due time (not the tick that noticed it), then propagates.
         if (_netem is not null)
-            while (_netem.TryDequeue(nowNs, out var f)) Propagate(f, nowNs + _propagationNs);
+            while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
         while (_propagating.TryPeek(out var f, out var key) && key.Time <= nowNs)
         {
             _propagating.Dequeue();
