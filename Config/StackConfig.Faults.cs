@@ -101,7 +101,7 @@ public static partial class StackConfig
         if (action == FaultAction.Delay)
         {
             delay = r.Duration(f, "delay", fp);
-            if (delay <= TimeSpan.Zero) r.Error($"{fp}.delay", f.GetValueOrDefault("delay"), "a delay rule needs a delay > 0");
+            if (delay <= TimeSpan.Zero && f.ContainsKey("delay")) r.Error($"{fp}.delay", f.GetValueOrDefault("delay"), "a delay rule needs a delay > 0");
         }
         else if (f.ContainsKey("delay")) r.Error($"{fp}.delay", f["delay"], "only a delay rule takes a delay");
         return new FaultRule(match, action.Value) { Direction = direction, Nth = nth, Every = every, Delay = delay };
