@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
