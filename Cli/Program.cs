@@ -120,7 +120,11 @@ namespace ActorStack.Cli
         /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
         private sealed class OutputPrinter : ReceiveActor
         {
-            public OutputPrinter() => Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
+            public OutputPrinter()
+            {
+                Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
+                Receive<FaultScheduleEvent>(m => Console.WriteLine(m.ToString()));
+            }
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
@@ -137,6 +141,7 @@ namespace ActorStack.Cli
                 // What ping, traceroute and the UDP echo client print, as they print it.
                 var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter()), "output");
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
+                system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
                 var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
@@ -199,7 +204,12 @@ namespace ActorStack.Cli
                 for (int i = 0; i < started.Wires.Length; i++)
                 {
                     var w = await started.Wires[i].Ask<WireStats>(GetWireStats.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped (SIM_WIRE_OVERFLOW)");
+                    Console.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
+                    foreach (var (dir, d) in new[] { ("a->b", w.AToBDetail), ("b->a", w.BToADetail) })
+                        if (d is not null && (d.Dropped > 0 || d.Duplicated > 0 || d.Corrupted > 0 || d.Reordered > 0 || d.InFlight > 0))
+                            Console.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
+                                              $"corrupted {d.Corrupted} reordered {d.Reordered} ecn {d.EcnMarked}" +
+                                              string.Concat(d.Drops.Select(x => $" {x.Key} {x.Value}")));
                 }
                 Console.WriteLine("\n===== applications =====");
                 foreach (var s in started.Sinks)

@@ -106,6 +106,14 @@ public sealed record WireSettings(string HostA, string DeviceA, string HostB, st
     /// "tap" and <see cref="DeviceB"/> the TAP's name. Null for a cable between two simulated ends.
     /// </summary>
     public string? Tap { get; init; }
+
+    /// <summary>The wire's name in <c>faults</c> and <c>schedule</c>, and the key of its random draws: "h1/eth0-h2/eth0".</summary>
+    public string Name => $"{HostA}/{DeviceA}-{HostB}/{DeviceB}";
+
+    /// <summary>tc-netem options on the a→b direction (<c>netem-a-to-b</c>), checked before the run; null = none.</summary>
+    public string? NetemAToB { get; init; }
+    /// <summary>tc-netem options on the b→a direction (<c>netem-b-to-a</c>).</summary>
+    public string? NetemBToA { get; init; }
 }
 
 /// <summary>
@@ -146,4 +154,10 @@ public sealed record StackSettings(
 
     /// <summary>The scenario's Ethernet switches (<c>scenario.switches</c>).</summary>
     public ImmutableArray<SwitchSettings> Switches { get; init; } = ImmutableArray<SwitchSettings>.Empty;
+
+    /// <summary>Conditional fault rules on wires (<c>scenario.faults</c>).</summary>
+    public ImmutableArray<WireFaultSettings> Faults { get; init; } = ImmutableArray<WireFaultSettings>.Empty;
+
+    /// <summary>The fault schedule (<c>scenario.schedule</c>), in time order.</summary>
+    public ImmutableArray<ScheduledFault> Schedule { get; init; } = ImmutableArray<ScheduledFault>.Empty;
 }

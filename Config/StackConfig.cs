@@ -87,16 +87,21 @@ public static partial class StackConfig
         var sp = $"{Root}.scenario";
         var sc = scenario as Dictionary<string, object?>;
         if (sc is null) { r.Error(sp, scenario, "must be an object"); sc = new(); }
-        r.KnownKeys(sc, sp, ["hosts", "switches", "wires", "workloads", "capture"]);
+        r.KnownKeys(sc, sp, ["hosts", "switches", "wires", "workloads", "capture", "faults", "schedule"]);
 
         var hosts = ReadHosts(r, sc, sp, globalSysctl, deviceDefaults, hostDefaults, defRoot);
         var switches = ReadSwitches(r, sc, sp, hosts);
         var wires = ReadWires(r, sc, sp, hosts, switches);
         var workloads = ReadWorkloads(r, sc, sp, hosts, seed);
         var capture = ReadCapture(r, sc, sp, hosts);
+        var faults = ReadFaults(r, sc, sp, wires);
+        var schedule = ReadSchedule(r, sc, sp, wires);
 
         if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
-        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace) { Switches = switches };
+        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace)
+        {
+            Switches = switches, Faults = faults, Schedule = schedule,
+        };
     }
 
     private static readonly string[] DeviceKeys =
@@ -239,7 +244,7 @@ public static partial class StackConfig
         {
             var wp = $"{sp}.wires[{i}]";
             if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object { a, b, delay } or { a, tap, delay }"); continue; }
-            r.KnownKeys(w, wp, ["a", "b", "tap", "delay"]);
+            r.KnownKeys(w, wp, ["a", "b", "tap", "delay", "netem-a-to-b", "netem-b-to-a"]);
             var a = Endpoint(r, w, "a", wp, hosts, switches);
             (string Host, string Device, int? Port)? b = null;
             string? tap = null;
@@ -258,6 +263,8 @@ public static partial class StackConfig
             }
             else b = Endpoint(r, w, "b", wp, hosts, switches);
             var delay = w.ContainsKey("delay") ? r.Duration(w, "delay", wp) : TimeSpan.Zero;
+            var netemAb = NetemSpec(r, w, "netem-a-to-b", wp, tap);
+            var netemBa = NetemSpec(r, w, "netem-b-to-a", wp, tap);
             if (a is null || b is null) continue;
             if (a.Value.Port is not null && b.Value.Port is not null && a.Value.Host == b.Value.Host)
             {
@@ -272,6 +279,7 @@ public static partial class StackConfig
             result.Add(new WireSettings(a.Value.Host, a.Value.Device, b.Value.Host, b.Value.Device, delay)
             {
                 SwitchPortA = a.Value.Port, SwitchPortB = b.Value.Port, Tap = tap,
+                NetemAToB = netemAb, NetemBToA = netemBa,
             });
         }
         return result.ToImmutable();

@@ -74,6 +74,10 @@ public enum DropReason
     SIM_DRIVER_RESET,
     /// <summary>A wire's input queue was full.</summary>
     SIM_WIRE_OVERFLOW,
+    /// <summary>The cable is cut.</summary>
+    SIM_LINK_DOWN,
+    /// <summary>A conditional fault rule on a wire dropped the frame (a fault no netem offers: matched on parsed headers).</summary>
+    SIM_FAULT_RULE,
 }
 
 /// <summary>Where a drop happened: host, then the device / CPU / layer inside it.</summary>

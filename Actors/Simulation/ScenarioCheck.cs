@@ -49,6 +49,7 @@ public static class ScenarioCheck
     {
         var errors = new List<string>();
         foreach (var h in s.Hosts) BuildFib(h, errors);
+        FaultCheck.Check(s, errors);
         if (forRun)
             for (int i = 0; i < s.Workloads.Length; i++)
                 if (SimulationActor.Unavailable(s.Workloads[i]) is { } why)

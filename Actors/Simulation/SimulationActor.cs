@@ -104,6 +104,13 @@ public sealed class SimulationActor : ReceiveActor
         });
         Receive<SwitchPortAttached>(_ => { });
         Receive<SwitchCommandFailed>(f => Fail(new InvalidOperationException($"switch {f.Switch}: {f.Command}: {f.Reason}")));
+        Receive<RunScheduledFault>(m => RunScheduled(_s.Schedule[m.Position]));
+        Receive<CableState>(m => Publish(Sender, m.Changed ? (m.Cut ? "cable cut: carrier off at both ends" : "cable restored: carrier on at both ends")
+            : (m.Cut ? "cable already cut" : "cable not cut")));
+        Receive<NetemSet>(m => Publish(Sender, m.Ok
+            ? $"netem {StackConfig.DirectionName(m.Direction)}: {(m.Settings is null ? "off" : m.Settings.ToString())}"
+            : $"netem {StackConfig.DirectionName(m.Direction)} refused: {m.Error}"));
+        Receive<FaultRulesSet>(m => Publish(Sender, $"{m.Count} fault rule(s) active"));
         Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _apps.OfType<IActorRef>().ToImmutableArray())));
     }
@@ -161,7 +168,13 @@ public sealed class SimulationActor : ReceiveActor
             else
             {
                 var b = EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
-                link = Context.ActorOf(WireActor.Props(a, b, w.Delay), $"wire-{i++}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
+                var options = new WireOptions(w.Name, _s.Seed, w.Delay)
+                {
+                    NetemAToB = FaultCheck.Settings(w, WireDirection.AToB),
+                    NetemBToA = FaultCheck.Settings(w, WireDirection.BToA),
+                    Faults = [.. _s.Faults.Where(f => f.Wire == i).Select(f => f.Rule)],
+                };
+                link = Context.ActorOf(WireActor.Props(a, b, options), $"wire-{i++}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
                 Plug(a, w.SwitchPortA, link);
                 Plug(b, w.SwitchPortB, link);
             }
@@ -210,8 +223,45 @@ public sealed class SimulationActor : ReceiveActor
             };
             if (props is not null) _apps[j] = Context.ActorOf(props, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");
         }
+        // The fault schedule's clock starts with the workloads.
+        for (int k = 0; k < _s.Schedule.Length; k++)
+            Context.System.Scheduler.ScheduleTellOnce(_s.Schedule[k].At, Self, new RunScheduledFault(k), Self);
         _requester.Tell(new SimulationStarted(_hosts.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _capture));
+    }
+
+    /// <summary>The schedule's entry at <paramref name="Position"/> (of the time-sorted list) is due.</summary>
+    private sealed record RunScheduledFault(int Position);
+
+    private readonly Dictionary<IActorRef, TimeSpan> _lastActionAt = new();
+
+    /// <summary>Runs one entry of the fault schedule and publishes what it did (<see cref="FaultScheduleEvent"/>).</summary>
+    private void RunScheduled(ScheduledFault e)
+    {
+        string line = e.Describe();
+        switch (e)
+        {
+            case CutWireFault c: Tell(c.Wire, CutCable.Instance, e.At); break;
+            case RestoreWireFault r: Tell(r.Wire, RestoreCable.Instance, e.At); break;
+            case SetWireNetemFault n: Tell(n.Wire, new SetNetem(n.Direction, FaultCheck.Parse(n.Netem)), e.At); break;
+            case SetWireFaultsFault f: Tell(f.Wire, new SetFaultRules(f.Rules), e.At); break;
+            default: line += ": not available in this build"; break;
+        }
+        Context.System.EventStream.Publish(new FaultScheduleEvent(e.At, line));
+    }
+
+    private void Tell(int wire, object command, TimeSpan at)
+    {
+        _lastActionAt[_wires[wire]] = at;
+        _wires[wire].Tell(command, Self);
+    }
+
+    /// <summary>A wire's answer to a scheduled action, published after the action's own line.</summary>
+    private void Publish(IActorRef wire, string outcome)
+    {
+        int i = _wires.IndexOf(wire);
+        var at = _lastActionAt.GetValueOrDefault(wire);
+        Context.System.EventStream.Publish(new FaultScheduleEvent(at, i >= 0 ? $"  {_s.Wires[i].Name}: {outcome}" : outcome));
     }
 
     public static Props Props(StackSettings settings) => Akka.Actor.Props.Create(() => new SimulationActor(settings));

@@ -247,12 +247,21 @@ public sealed class NetemQueue
     /// Releases the next frame whose time has come (<c>netem_dequeue</c>): reordered frames first, then
     /// the earliest time_to_send once it and the current slot boundary are reached.
     /// </summary>
-    public bool TryDequeue(long nowNs, out ReadOnlyMemory<byte> frame)
+    public bool TryDequeue(long nowNs, out ReadOnlyMemory<byte> frame) => TryDequeue(nowNs, out frame, out _);
+
+    /// <summary>
+    /// As <see cref="TryDequeue(long, out ReadOnlyMemory{byte})"/>, with the moment the frame became due
+    /// (<paramref name="dueNs"/> ≤ now: its time_to_send, or the slot boundary that let it go), so a caller
+    /// polling on a coarse clock can place the frame at its exact time.
+    /// </summary>
+    public bool TryDequeue(long nowNs, out ReadOnlyMemory<byte> frame, out long dueNs)
     {
         frame = default;
+        dueNs = nowNs;
         if (_head.First is { } h)
         {
             _head.RemoveFirst();
+            dueNs = Math.Min(h.Value.TimeToSend, nowNs);
             Deliver(h.Value.Frame, out frame);
             return true;
         }
@@ -262,6 +271,7 @@ public sealed class NetemQueue
             GetSlotNext(nowNs);
         if (e.TimeToSend <= nowNs && (!_slotEnabled || _slotNext <= nowNs))
         {
+            dueNs = _slotEnabled ? Math.Max(e.TimeToSend, _slotNext) : e.TimeToSend;
             _tfifo.Dequeue();
             if (_slotEnabled)
             {
@@ -292,6 +302,21 @@ public sealed class NetemQueue
         _head.Clear();
         BacklogBytes = 0;
         return n;
+    }
+
+    /// <summary>
+    /// Hands every held frame over with its send time, in release order (reordered frames first, then by
+    /// time_to_send), and empties the queue; the frames count as <see cref="Sent"/>. Used when the settings change:
+    /// <c>netem_change</c> keeps queued packets at their time_to_send while new packets meet the new parameters.
+    /// </summary>
+    public List<(ReadOnlyMemory<byte> Frame, long TimeToSend)> TakeBacklog()
+    {
+        var result = new List<(ReadOnlyMemory<byte>, long)>(Backlog);
+        foreach (var e in _head) result.Add((e.Frame, e.TimeToSend));
+        while (_tfifo.TryDequeue(out var e, out _)) result.Add((e.Frame, e.TimeToSend));
+        _head.Clear();
+        foreach (var (f, _) in result) Deliver(f, out _);
+        return result;
     }
 
     private void TfifoEnqueue(Entry e)

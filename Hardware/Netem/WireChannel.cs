@@ -1,0 +1,249 @@
+using System.Collections.Immutable;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Hardware.Netem;
+
+/// <summary>Seeds for a wire's random sources: a stable FNV-1a hash of the run seed, the wire's name and a purpose.</summary>
+public static class WireSeed
+{
+    /// <summary>
+    /// The same (seed, wire, purpose) gives the same value in every process (string.GetHashCode does not), so a
+    /// run with the same seed draws the same faults.
+    /// </summary>
+    public static int For(int runSeed, string wire, string purpose)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char c in $"{runSeed}/{wire}/{purpose}")
+        {
+            h = (h ^ (byte)c) * 1099511628211UL;
+            h = (h ^ (byte)(c >> 8)) * 1099511628211UL;
+        }
+        return (int)((h ^ (h >> 32)) & 0x7fffffff);
+    }
+
+    /// <summary>A netem <c>seed</c> option (u64) folded into a <see cref="Random"/> seed.</summary>
+    public static int FromNetemSeed(ulong seed) => (int)((seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fffffff);
+}
+
+/// <summary>
+/// One direction of a simulated cable, as a plain class the wire actor drives with its clock (ns):
+/// <list type="number">
+/// <item>the cable may be cut: everything on it and everything offered while cut is dropped (SIM_LINK_DOWN);</item>
+/// <item>conditional fault rules (<see cref="FaultMatcher"/>) drop, corrupt, duplicate or hold a frame;</item>
+/// <item>netem (<see cref="NetemQueue"/>, the qdisc's order: duplicate → loss → corrupt → limit → delay/reorder/rate/slot);</item>
+/// <item>the propagation delay; then the frame is delivered to the far end.</item>
+/// </list>
+/// Frames held by netem, a fault delay or the propagation delay are "in flight" (at most <see cref="MaxInFlight"/>
+/// in the propagation stage; more is a SIM_WIRE_OVERFLOW drop). Conservation, checked by <see cref="Stats"/>:
+/// Offered + Duplicated = Delivered + Σ Drops + InFlight.
+/// Every draw comes from generators seeded from the seed given (fault corruption positions from one,
+/// each netem configuration from its own, so changing netem never shifts the fault draws).
+/// </summary>
+public sealed class WireChannel
+{
+    /// <summary>Frames the propagation stage holds at most (a bound on fault-delayed and propagating frames).</summary>
+    public const int MaxInFlight = 65536;
+
+    private readonly int _seed;
+    private readonly long _propagationNs;
+    private readonly Random _faultRng;
+    private FaultMatcher _faults;
+    private NetemQueue? _netem;
+    private int _netemGeneration;
+    private readonly PriorityQueue<ReadOnlyMemory<byte>, (long Time, long Seq)> _propagating = new();
+    private long _seq;
+
+    private long _offered, _delivered, _faultDuplicated, _faultCorrupted;
+    // Counters of netem queues replaced or cleared, so totals survive a change of settings.
+    private long _netemDupBase, _netemCorruptBase, _netemReorderBase, _netemEcnBase, _netemLossBase, _netemLimitBase;
+    private readonly SortedDictionary<DropReason, long> _drops = new();
+
+    /// <param name="seed">This direction's seed (<see cref="WireSeed.For"/> of the run seed, the wire and the direction).</param>
+    /// <param name="propagationNs">The cable's propagation delay.</param>
+    public WireChannel(int seed, long propagationNs, NetemSettings? netem = null, ImmutableArray<FaultRule> faults = default, long nowNs = 0)
+    {
+        _seed = seed;
+        _propagationNs = Math.Max(0, propagationNs);
+        _faultRng = new Random(WireSeed.For(seed, "", "faults"));
+        _faults = new FaultMatcher(faults);
+        SetNetem(netem, nowNs);
+    }
+
+    public bool IsCut { get; private set; }
+    public NetemSettings? Netem => _netem?.Settings;
+    public FaultMatcher Faults => _faults;
+
+    /// <summary>
+    /// Installs netem settings (validated; null removes netem), as <c>tc qdisc change</c>: frames already held keep
+    /// their send times (they move on to the propagation stage when due), new frames meet the new settings.
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings fail <see cref="NetemSettings.TryValidate"/>.</exception>
+    public void SetNetem(NetemSettings? settings, long nowNs)
+    {
+        NetemQueue? next = null;
+        if (settings is not null)
+        {
+            // seed given → tc's seed; else the run's seed, one stream per configuration so a change replays too.
+            int seed = settings.Seed is { } s ? WireSeed.FromNetemSeed(s) : WireSeed.For(_seed, "", $"netem/{_netemGeneration}");
+            next = new NetemQueue(settings, new Random(seed), nowNs);
+            _netemGeneration++;
+        }
+        if (_netem is { } old)
+        {
+            foreach (var (frame, time) in old.TakeBacklog())
+                Propagate(frame, Math.Max(time, nowNs) + _propagationNs);
+            _netemDupBase += old.Duplicated;
+            _netemCorruptBase += old.Corrupted;
+            _netemReorderBase += old.Reordered;
+            _netemEcnBase += old.EcnMarked;
+            _netemLossBase += old.DroppedBy(NetemDropCause.Loss);
+            _netemLimitBase += old.DroppedBy(NetemDropCause.Limit);
+        }
+        _netem = next;
+    }
+
+    /// <summary>Replaces the conditional fault rules; the new rules count from zero.</summary>
+    public void SetFaults(ImmutableArray<FaultRule> rules) => _faults = new FaultMatcher(rules);
+
+    /// <summary>Cuts the cable: every frame in flight is dropped (SIM_LINK_DOWN). Returns whether the state changed.</summary>
+    public bool Cut()
+    {
+        if (IsCut) return false;
+        IsCut = true;
+        int held = (_netem?.Reset() ?? 0) + _propagating.Count;
+        _propagating.Clear();
+        Drop(DropReason.SIM_LINK_DOWN, held);
+        return true;
+    }
+
+    /// <summary>Mends the cable. Returns whether the state changed.</summary>
+    public bool Restore()
+    {
+        if (!IsCut) return false;
+        IsCut = false;
+        return true;
+    }
+
+    /// <summary>Frames the sender put on the cable that the wire's input queue refused.</summary>
+    public void CountOverflow(int frames)
+    {
+        _offered += frames;
+        Drop(DropReason.SIM_WIRE_OVERFLOW, frames);
+    }
+
+    /// <summary>
+    /// One frame from the sender at <paramref name="nowNs"/>. Frames due at once (no delay anywhere) are added to
+    /// <paramref name="deliver"/>; the rest wait for <see cref="Release"/> at <see cref="NextDeadlineNs"/>.
+    /// Never writes the caller's buffer (corruption works on a copy).
+    /// </summary>
+    public void Offer(ReadOnlyMemory<byte> frame, long nowNs, List<ReadOnlyMemory<byte>> deliver)
+    {
+        _offered++;
+        if (IsCut) { Drop(DropReason.SIM_LINK_DOWN, 1); return; }
+        if (_faults.Select(frame.Span, Direction) is { } rule)
+        {
+            switch (rule.Action)
+            {
+                case FaultAction.Drop:
+                    Drop(DropReason.SIM_FAULT_RULE, 1);
+                    return;
+                case FaultAction.Corrupt:
+                    frame = FlipBit(frame);
+                    _faultCorrupted++;
+                    break;
+                case FaultAction.Delay:
+                    Propagate(frame, nowNs + rule.Delay.Ticks * 100 + _propagationNs);
+                    Release(nowNs, deliver);
+                    return;
+                case FaultAction.Duplicate:
+                    _faultDuplicated++;
+                    Enter(frame, nowNs);
+                    break;
+            }
+        }
+        Enter(frame, nowNs);
+        Release(nowNs, deliver);
+    }
+
+    /// <summary>The direction this channel carries; set by the owner, used to pick the fault rules that apply.</summary>
+    public WireDirection Direction { get; init; }
+
+    private void Enter(ReadOnlyMemory<byte> frame, long nowNs)
+    {
+        if (_netem is null) { Propagate(frame, nowNs + _propagationNs); return; }
+        _netem.Enqueue(frame, nowNs);
+        while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
+    }
+
+    private void Propagate(ReadOnlyMemory<byte> frame, long arrivalNs)
+    {
+        if (_propagating.Count >= MaxInFlight) { Drop(DropReason.SIM_WIRE_OVERFLOW, 1); return; }
+        _propagating.Enqueue(frame, (arrivalNs, _seq++));
+    }
+
+    /// <summary>Moves every frame due at <paramref name="nowNs"/> on (netem release, then arrival), in order, into <paramref name="deliver"/>.</summary>
+    public void Release(long nowNs, List<ReadOnlyMemory<byte>> deliver)
+    {
+        // A frame leaves netem at its own due time (not the tick that noticed it), then propagates.
+        if (_netem is not null)
+            while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
+        while (_propagating.TryPeek(out var f, out var key) && key.Time <= nowNs)
+        {
+            _propagating.Dequeue();
+            deliver.Add(f);
+            _delivered++;
+        }
+    }
+
+    /// <summary>When <see cref="Release"/> next has something to do; null when nothing is in flight.</summary>
+    public long? NextDeadlineNs
+    {
+        get
+        {
+            long? d = _netem?.NextDeadlineNs;
+            if (_propagating.TryPeek(out _, out var key) && (d is null || key.Time < d)) d = key.Time;
+            return d;
+        }
+    }
+
+    /// <summary>Nothing on the medium and nothing in flight: frames may go straight through (<see cref="PassThrough"/>).</summary>
+    public bool IsPassThrough => _propagationNs == 0 && _netem is null && _faults.IsEmpty && !IsCut && _propagating.Count == 0;
+
+    /// <summary>Counts frames that went straight through while <see cref="IsPassThrough"/>.</summary>
+    public void PassThrough(int frames)
+    {
+        _offered += frames;
+        _delivered += frames;
+    }
+
+    public int InFlight => (_netem?.Backlog ?? 0) + _propagating.Count;
+
+    public WireDirectionStats Stats()
+    {
+        var drops = new SortedDictionary<DropReason, long>(_drops);
+        void Add(DropReason r, long n) { if (n > 0) drops[r] = drops.GetValueOrDefault(r) + n; }
+        Add(DropReason.SIM_NETEM_LOSS, _netemLossBase + (_netem?.DroppedBy(NetemDropCause.Loss) ?? 0));
+        Add(DropReason.SIM_NETEM_LIMIT, _netemLimitBase + (_netem?.DroppedBy(NetemDropCause.Limit) ?? 0));
+        return new WireDirectionStats(_offered, _delivered, InFlight,
+            _faultDuplicated + _netemDupBase + (_netem?.Duplicated ?? 0),
+            _faultCorrupted + _netemCorruptBase + (_netem?.Corrupted ?? 0),
+            _netemReorderBase + (_netem?.Reordered ?? 0),
+            _netemEcnBase + (_netem?.EcnMarked ?? 0),
+            drops.ToImmutableSortedDictionary());
+    }
+
+    private void Drop(DropReason reason, long n)
+    {
+        if (n > 0) _drops[reason] = _drops.GetValueOrDefault(reason) + n;
+    }
+
+    /// <summary>netem's corruption (one bit at a random position) on a copy, drawn from the fault generator.</summary>
+    private ReadOnlyMemory<byte> FlipBit(ReadOnlyMemory<byte> frame)
+    {
+        if (frame.Length == 0) return frame;
+        var copy = frame.ToArray();
+        copy[_faultRng.Next(copy.Length)] ^= (byte)(1 << _faultRng.Next(8));
+        return copy;
+    }
+}
