@@ -3,12 +3,6 @@ using Akka.Actor;
 
 namespace ActorStack.Messages;
 
-/// <summary>
-/// The medium's carrier at a NIC: a wire sends it to both of its ends when the cable is cut
-/// (<paramref name="Up"/> false) or restored. The driver turns it into <c>netif_carrier_off/on</c>.
-/// (Declared here until the netem branch's Messages/Link.cs lands with the same record; the lead reconciles.)
-/// </summary>
-public sealed record CarrierChanged(bool Up);
 
 /// <summary>
 /// A fault-schedule action (<c>crash driver h2/eth0</c>): the host's driver for <paramref name="Device"/>
