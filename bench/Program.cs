@@ -7,7 +7,9 @@ using ActorStack.Messages;
 // ActorStack benchmarks. Wall-clock time is fine here: this measures the stack from outside.
 //   dotnet run -c Release --project bench -- rx [--seconds N] [--ratep PPS]
 //   dotnet run -c Release --project bench -- rx-overload [--seconds N] [--ratep PPS]
+//   dotnet run -c Release --project bench -- udp-rtt|udp-stream|frag [options]   (bench/TxBench.cs)
 var mode = args.Length > 0 ? args[0] : "rx";
+if (mode is "udp-rtt" or "udp-stream" or "frag") return await ActorStack.Bench.TxBench.Run(mode, args[1..]);
 int seconds = mode == "rx-overload" ? 30 : 10;
 long ratep = 0;
 for (int i = 1; i < args.Length; i++)
