@@ -222,7 +222,7 @@ public static class TxBench
 
     private static async Task<int> UdpStream(Options o)
     {
-        var sinks = string.Join(" ", Enumerable.Range(0, o.Sockets).Select(i =>
+        var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 256, rcvbuf = 4194304 }}"));
         var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
@@ -275,6 +275,7 @@ public static class TxBench
         Console.WriteLine($"client: Udp {Mib(c, "Udp", "OutDatagrams", "SndbufErrors")}; Ip {Mib(c, "Ip", "OutRequests", "FragOKs", "FragCreates")}; " +
                           $"qdisc {c.Device("eth0").Qdisc}");
         Console.WriteLine($"server: Udp {Mib(s, "Udp", "InDatagrams", "RcvbufErrors", "InErrors")}; Ip {Mib(s, "Ip", "InReceives", "ReasmReqds", "ReasmOKs", "ReasmFails")}");
+        foreach (var so in c.Sockets.Concat(s.Sockets)) Console.WriteLine($"socket: {so}");
         Console.WriteLine("client drops: " + Drops(c));
         Console.WriteLine("server drops: " + Drops(s));
         foreach (var w in sim.Topology.Links)
@@ -323,7 +324,7 @@ public static class TxBench
 
     private static async Task<int> Frag(Options o)
     {
-        var sinks = string.Join(" ", Enumerable.Range(0, o.Sockets).Select(i =>
+        var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 64, rcvbuf = 4194304 }}"));
         var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
