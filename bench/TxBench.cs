@@ -18,13 +18,17 @@ namespace ActorStack.Bench;
 /// </summary>
 public static class TxBench
 {
-    private sealed record Options(int Seconds, int InFlight, int Size, int Sockets, int Batch, bool Switch, int Flood, int Cpus);
+    private sealed record Options(int Seconds, int InFlight, int Size, int Sockets, int Batch, bool Switch, int Flood, int Cpus)
+    {
+        /// <summary>udp-stream without a cable: the client's NIC frees every frame at once (SIM_LINK_UNATTACHED), so only the send path runs.</summary>
+        public bool SendOnly { get; init; }
+    }
 
     public static async Task<int> Run(string mode, string[] args)
     {
         int seconds = 10, inFlight = 1, size = mode == "frag" ? 60000 : mode == "udp-rtt" ? 64 : 64, sockets = mode == "frag" ? 1 : 2;
         int batch = mode == "frag" ? 4 : 64, flood = 100_000, cpus = 2;
-        bool sw = mode == "udp-rtt";
+        bool sw = mode == "udp-rtt", sendOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -39,10 +43,11 @@ public static class TxBench
                 case "--cpus": cpus = int.Parse(Next()); break;
                 case "--switch": sw = true; break;
                 case "--wire": sw = false; break;
+                case "--send-only": sendOnly = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        var o = new Options(seconds, inFlight, size, sockets, batch, sw, flood, cpus);
+        var o = new Options(seconds, inFlight, size, sockets, batch, sw, flood, cpus) { SendOnly = sendOnly };
         return mode switch
         {
             "udp-rtt" => await UdpRtt(o),
@@ -57,20 +62,20 @@ public static class TxBench
     private static readonly Ipv4Address ClientIp = Ipv4Address.Parse("10.0.0.1"), ServerIp = Ipv4Address.Parse("10.0.0.2");
 
     /// <summary>Two hosts, cabled directly or through a 2-port switch; <paramref name="workloads"/> is HOCON for the workload list.</summary>
-    private static string Scenario(bool viaSwitch, int serverCpus, string workloads, string extra = "") => $$"""
+    private static string Scenario(bool viaSwitch, int serverCpus, string workloads, bool sendOnly = false) => $$"""
         actorstack.scenario {
           hosts {
-            client { cpus = 1, devices { eth0 { mac = "{{ClientMac}}", addresses = ["10.0.0.1/24"] } } }
+            client { cpus = 1, devices { eth0 { mac = "{{ClientMac}}", addresses = ["10.0.0.1/24"] } }
+                     {{(sendOnly ? $"neighbours = [\"10.0.0.2 lladdr {ServerMac} dev eth0\"]" : "")}} }
             server { cpus = {{serverCpus}}, devices { eth0 { mac = "{{ServerMac}}", addresses = ["10.0.0.2/24"]{{(serverCpus > 1 ? $", rps-cpus = \"{(1 << serverCpus) - 1:x}\"" : "")}}, rx-ring = 4096 } } }
           }
           {{(viaSwitch ? "switches { sw1 { ports = 2 } }" : "")}}
-          wires = {{(viaSwitch
+          wires = {{(sendOnly ? "[]" : viaSwitch
               ? "[ { a = \"client/eth0\", b = \"sw1/port1\" }, { a = \"server/eth0\", b = \"sw1/port2\" } ]"
               : "[ { a = \"client/eth0\", b = \"server/eth0\" } ]")}}
           workloads = [ {{workloads}} ]
         }
         actorstack.sysctl.net.core.rmem_max = 4194304
-        {{extra}}
         akka.loglevel = WARNING
         """;
 
@@ -107,6 +112,7 @@ public static class TxBench
         await Task.Delay(TimeSpan.FromSeconds(2)); // warm-up: JIT, tiered compilation, ARP
         client.Tell(RttClient.Reset.Instance);
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         Console.WriteLine($"mode udp-rtt, {(o.Switch ? "through a switch" : "direct wire")}, {o.InFlight} in flight, {o.Size}-byte requests, " +
                           $"{Environment.ProcessorCount} cores, {o.Seconds}s");
@@ -123,7 +129,8 @@ public static class TxBench
         double elapsed = sw.Elapsed.TotalSeconds;
         r = await client.Ask<RttClient.Report>(RttClient.GetReport.Instance, TimeSpan.FromSeconds(10));
         long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
-        Console.WriteLine($"result: {r.Transactions / elapsed:N0} transactions/s, RTT median {r.MedianUs:F1} us, p99 {r.P99Us:F1} us, " +
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / Math.Max(1, r.Transactions);
+        Console.WriteLine($"result: {r.Transactions / elapsed:N0} transactions/s ({cpu:F1} us of CPU per transaction), RTT median {r.MedianUs:F1} us, p99 {r.P99Us:F1} us, " +
                           $"max {r.MaxUs:F0} us; {r.Errors} send/receive errors; " +
                           $"{(alloc1 - alloc0) / (double)Math.Max(1, r.Transactions):F0} bytes allocated per transaction");
         Console.WriteLine("client drops: " + Drops(await Stats(sim.Client)) + "; server drops: " + Drops(await Stats(sim.Server)));
@@ -224,18 +231,19 @@ public static class TxBench
     {
         var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 256, rcvbuf = 4194304 }}"));
-        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
+        var sim = await Start(Scenario(o.Switch, o.Cpus, o.SendOnly ? "" : sinks, o.SendOnly));
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
-        var res = await Measure($"udp-stream, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams, " +
+        var res = await Measure($"udp-stream{(o.SendOnly ? " send-only (no cable)" : "")}, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams, " +
                                 $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, sim, senders);
-        Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated per datagram sent");
+        Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
+                          $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
         await PrintCounters(sim);
         await sim.System.Terminate();
         return 0;
     }
 
-    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram);
+    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram);
 
     private static async Task<(long Sent, long Read, long Bytes)> Sample(Sim sim, IActorRef[] senders)
     {
@@ -250,6 +258,7 @@ public static class TxBench
         await Task.Delay(TimeSpan.FromSeconds(2));
         var (sent0, read0, bytes0) = await Sample(sim, senders);
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         Console.WriteLine($"mode {title}, {Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t  datagrams-recv/s      sent/s    MB/s-recv   rss-MiB  gc-heap-MiB");
@@ -264,8 +273,9 @@ public static class TxBench
         double elapsed = sw.Elapsed.TotalSeconds;
         var (sent1, read1, bytes1) = await Sample(sim, senders);
         long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         return new Rates((read1 - read0) / elapsed, (sent1 - sent0) / elapsed, (bytes1 - bytes0) / elapsed,
-            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0));
+            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0));
     }
 
     private static async Task PrintCounters(Sim sim)
@@ -275,7 +285,6 @@ public static class TxBench
         Console.WriteLine($"client: Udp {Mib(c, "Udp", "OutDatagrams", "SndbufErrors")}; Ip {Mib(c, "Ip", "OutRequests", "FragOKs", "FragCreates")}; " +
                           $"qdisc {c.Device("eth0").Qdisc}");
         Console.WriteLine($"server: Udp {Mib(s, "Udp", "InDatagrams", "RcvbufErrors", "InErrors")}; Ip {Mib(s, "Ip", "InReceives", "ReasmReqds", "ReasmOKs", "ReasmFails")}");
-        foreach (var so in c.Sockets.Concat(s.Sockets)) Console.WriteLine($"socket: {so}");
         Console.WriteLine("client drops: " + Drops(c));
         Console.WriteLine("server drops: " + Drops(s));
         foreach (var w in sim.Topology.Links)
