@@ -12,9 +12,10 @@ namespace ActorStack.Bench;
 
 /// <summary>
 /// The transmit benchmarks (issues 3 and 4), measured from outside the stack with the wall clock:
-///   udp-rtt    [--seconds N] [--inflight N] [--size BYTES]                 request/response through a switch
-///   udp-stream [--seconds N] [--sockets N] [--batch N] [--size BYTES] [--switch]   64-byte datagrams, one way
-///   frag       [--seconds N] [--sockets N] [--flood N]                      60,000-byte datagrams over MTU 1500, then a fragment flood
+///   udp-rtt    [--inflight N] [--size BYTES] [--wire]                       request/response through a switch
+///   udp-stream [--sockets N] [--batch N] [--size BYTES] [--cpus N] [--switch] [--send-only]   64-byte datagrams, one way
+///   frag       [--sockets N] [--batch N] [--flood N]                        60,000-byte datagrams over MTU 1500, then a fragment flood
+/// and for all: [--seconds N] (measured, default 10) [--warmup N] (seconds before measuring, default 2).
 /// </summary>
 public static class TxBench
 {
@@ -22,6 +23,8 @@ public static class TxBench
     {
         /// <summary>udp-stream without a cable: the client's NIC frees every frame at once (SIM_LINK_UNATTACHED), so only the send path runs.</summary>
         public bool SendOnly { get; init; }
+        /// <summary>Seconds run before measuring (JIT and tiered compilation, ARP).</summary>
+        public int Warmup { get; init; } = 2;
     }
 
     public static async Task<int> Run(string mode, string[] args)
@@ -29,6 +32,7 @@ public static class TxBench
         int seconds = 10, inFlight = 1, size = mode == "frag" ? 60000 : mode == "udp-rtt" ? 64 : 64, sockets = mode == "frag" ? 1 : 2;
         int batch = mode == "frag" ? 4 : 64, flood = 100_000, cpus = 2;
         bool sw = mode == "udp-rtt", sendOnly = false;
+        int warmup = 2;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -44,10 +48,11 @@ public static class TxBench
                 case "--switch": sw = true; break;
                 case "--wire": sw = false; break;
                 case "--send-only": sendOnly = true; break;
+                case "--warmup": warmup = int.Parse(Next()); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        var o = new Options(seconds, inFlight, size, sockets, batch, sw, flood, cpus) { SendOnly = sendOnly };
+        var o = new Options(seconds, inFlight, size, sockets, batch, sw, flood, cpus) { SendOnly = sendOnly, Warmup = warmup };
         return mode switch
         {
             "udp-rtt" => await UdpRtt(o),
@@ -109,7 +114,7 @@ public static class TxBench
         var scenario = Scenario(o.Switch, 1, """{ type = udp-echo-server, host = server, bind = "0.0.0.0:7" }""");
         var sim = await Start(scenario);
         var client = sim.System.ActorOf(Props.Create(() => new RttClient(sim.Client, ServerIp, 7, o.InFlight, Math.Max(8, o.Size))), "rtt-client");
-        await Task.Delay(TimeSpan.FromSeconds(2)); // warm-up: JIT, tiered compilation, ARP
+        await Task.Delay(TimeSpan.FromSeconds(o.Warmup)); // warm-up: JIT, tiered compilation, ARP
         client.Tell(RttClient.Reset.Instance);
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -231,11 +236,11 @@ public static class TxBench
     {
         var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 256, rcvbuf = 4194304 }}"));
-        var sim = await Start(Scenario(o.Switch, o.Cpus, o.SendOnly ? "" : sinks, o.SendOnly));
+        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks, o.SendOnly));
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
         var res = await Measure($"udp-stream{(o.SendOnly ? " send-only (no cable)" : "")}, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams, " +
-                                $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, sim, senders);
+                                $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
                           $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
         await PrintCounters(sim);
@@ -253,9 +258,9 @@ public static class TxBench
     }
 
     /// <summary>2 s warm-up, then one line per second and the rates over the whole measured time.</summary>
-    private static async Task<Rates> Measure(string title, int seconds, Sim sim, IActorRef[] senders)
+    private static async Task<Rates> Measure(string title, int seconds, int warmup, Sim sim, IActorRef[] senders)
     {
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
         var (sent0, read0, bytes0) = await Sample(sim, senders);
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -338,7 +343,7 @@ public static class TxBench
         var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
-        var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, sim, senders);
+        var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s ({res.ReadBytes / 1e6:F1} MB/s of payload), {res.Sent:N0} sent/s, " +
                           $"{res.AllocPerDatagram:F0} bytes allocated per datagram sent");
         await PrintCounters(sim);
@@ -352,6 +357,7 @@ public static class TxBench
         Console.WriteLine($"flood: {o.Flood:N0} first fragments (1000 bytes of data each) of distinct datagrams");
         Console.WriteLine("   t   fragments-sent  ReasmReqds  ReasmFails  NOMEM@ip/defrag   rss-MiB  gc-heap-MiB");
         var sw = Stopwatch.StartNew();
+        long lastSeen = -1;
         for (int t = 1; t <= 20; t++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -360,7 +366,9 @@ public static class TxBench
             long nomem = st.Drops.Where(d => d.Site.Reason == DropReason.NOMEM && d.Site.Location == "ip/defrag").Sum(d => d.Packets);
             Console.WriteLine($"{t,4} {sent,16:N0} {st.Mib("Ip")["ReasmReqds"] - before.Mib("Ip")["ReasmReqds"],11:N0} " +
                               $"{st.Mib("Ip")["ReasmFails"] - before.Mib("Ip")["ReasmFails"],11:N0} {nomem,16:N0} {RssMiB,9:F1} {HeapMiB,12:F1}");
-            if (sent >= o.Flood && st.Mib("Ip")["ReasmReqds"] - before.Mib("Ip")["ReasmReqds"] >= o.Flood) break;
+            long seen = st.Mib("Ip")["ReasmReqds"];
+            if (sent >= o.Flood && seen == lastSeen) break; // all sent, and the receiver has taken the last of them
+            lastSeen = seen;
         }
         Console.WriteLine($"flood took {sw.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine("server drops: " + Drops(await Stats(sim.Server)));

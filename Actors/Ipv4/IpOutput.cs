@@ -129,7 +129,7 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     public Errno LocalOut(in SkBuff skb, in OutputRoute rt, long nowTicks)
     {
-        ns.Ip.Inc(IpMib.OutRequests);
+        _outRequests++;
         if (ns.Netfilter.Run(NfHook.LocalOut, IpPacket(skb)) == NfVerdict.Drop)
         {
             ns.Ip.Inc(IpMib.OutDiscards);
@@ -155,7 +155,7 @@ public sealed class IpOutput(NetNamespace ns)
             _free.Drop(skb);
             return Errno.EPERM;
         }
-        ns.IpExt.Add(IpExtMib.OutOctets, pkt.Length);
+        _outOctets += pkt.Length;
         if (rt.IsBroadcast) ns.IpExt.Inc(IpExtMib.OutBcastPkts);
         if (pkt.Length <= rt.Mtu)
         {
@@ -196,7 +196,7 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     private void FinishOutput2(SkBuff skb, in OutputRoute rt, long nowTicks)
     {
-        ns.Ip.Inc(IpMib.OutTransmits);
+        _outTransmits++;
         var dev = rt.Device;
         skb = skb with { Ifindex = dev.Ifindex };
         if (dev.IsLoopback)
@@ -221,7 +221,10 @@ public sealed class IpOutput(NetNamespace ns)
         Queue(_unresolved, key, skb);
     }
 
-    /// <summary>Hands every gathered buffer on: one <see cref="DevQueueXmit"/> per device, one <see cref="NeighOutput"/> per unresolved next hop.</summary>
+    /// <summary>
+    /// Hands every gathered buffer on: one <see cref="DevQueueXmit"/> per device, one <see cref="NeighOutput"/> per
+    /// unresolved next hop; and adds this batch's OutRequests, OutOctets and OutTransmits to the MIBs.
+    /// </summary>
     public void Flush(IActorRef self)
     {
         foreach (var (ifindex, b) in _xmit)
@@ -238,6 +241,20 @@ public sealed class IpOutput(NetNamespace ns)
             }
         if (_unresolved.Count > 64) _unresolved.Clear();
         _free.Flush(self);
+        PublishCounters();
+    }
+
+    // OutRequests, OutOctets and OutTransmits of the packets handled since the last Flush: added to the host's
+    // MIBs once per Flush (one atomic add per counter per message, not per packet, as Linux's per-CPU MIBs fold).
+    private long _outRequests, _outOctets, _outTransmits;
+
+    private void PublishCounters()
+    {
+        if (_outRequests == 0 && _outOctets == 0 && _outTransmits == 0) return;
+        ns.Ip.Add(IpMib.OutRequests, _outRequests);
+        ns.IpExt.Add(IpExtMib.OutOctets, _outOctets);
+        ns.Ip.Add(IpMib.OutTransmits, _outTransmits);
+        _outRequests = _outOctets = _outTransmits = 0;
     }
 
     // The neighbour entry for key from the host's published table; the last answer is kept while the

@@ -266,6 +266,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     /// <summary>Runs the waiting send calls in order until one must wait (autobind, or a full send buffer).</summary>
     private void PumpSends()
     {
+        _sendNow = Now;
         while (_sends.TryPeek(out var op))
         {
             if (_type == SockType.Dgram && _c.LocalPort == 0)
@@ -304,6 +305,7 @@ public sealed class DatagramSocketActor : ReceiveActor
             op.Caller.Tell(op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes));
         }
         PublishSendCounters();
+        _sendNow = 0;
         _out.Flush(Self);
     }
 
@@ -399,13 +401,17 @@ public sealed class DatagramSocketActor : ReceiveActor
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
+    // The clock read once per send call (PumpSends) rather than per datagram; 0 outside one.
+    private long _sendNow;
+    private long SendNow => _sendNow != 0 ? _sendNow : Now;
+
     /// <summary>
     /// Route, the local checks of <c>ip_append_data</c>, then <c>udp_send_skb</c> → <c>ip_send_skb</c>. The data is
     /// the corked <paramref name="parts"/>, or <paramref name="single"/> when null (one uncorked send).
     /// </summary>
     private Errno PushUdp(Ipv4Address dst, ushort port, IReadOnlyList<ReadOnlyMemory<byte>>? parts, ReadOnlyMemory<byte> single, int len)
     {
-        long now = Now;
+        long now = SendNow;
         var err = Route(dst, now, out var rt);
         if (err != Errno.OK) return err;
         int ipLen = Ipv4Header.MinLength + UdpHeader.Length + len;
@@ -430,7 +436,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         if (dst is not { } d) return Errno.EDESTADDRREQ;
         if (m.Payload.Length > 65535 - (_hdrincl ? 0 : Ipv4Header.MinLength)) return Errno.EMSGSIZE;
         if (Full) { wouldBlock = true; return Errno.OK; }
-        long now = Now;
+        long now = SendNow;
         var err = Route(d, now, out var rt);
         if (err != Errno.OK) return err;
         byte[] frame;
