@@ -27,6 +27,9 @@ public static class TxBench
         public int Warmup { get; init; } = 2;
     }
 
+    /// <summary>Set by <c>--alloc-profile</c>: sampled allocations by type over the measured seconds.</summary>
+    private static AllocProfile? Profile;
+
     public static async Task<int> Run(string mode, string[] args)
     {
         int seconds = 10, inFlight = 1, size = mode == "frag" ? 60000 : mode == "udp-rtt" ? 64 : 64, sockets = mode == "frag" ? 1 : 2;
@@ -49,6 +52,7 @@ public static class TxBench
                 case "--wire": sw = false; break;
                 case "--send-only": sendOnly = true; break;
                 case "--warmup": warmup = int.Parse(Next()); break;
+                case "--alloc-profile": Profile = new AllocProfile(); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -116,6 +120,7 @@ public static class TxBench
         var client = sim.System.ActorOf(Props.Create(() => new RttClient(sim.Client, ServerIp, 7, o.InFlight, Math.Max(8, o.Size))), "rtt-client");
         await Task.Delay(TimeSpan.FromSeconds(o.Warmup)); // warm-up: JIT, tiered compilation, ARP
         client.Tell(RttClient.Reset.Instance);
+        Profile?.Start();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
@@ -139,6 +144,7 @@ public static class TxBench
                           $"max {r.MaxUs:F0} us; {r.Errors} send/receive errors; " +
                           $"{(alloc1 - alloc0) / (double)Math.Max(1, r.Transactions):F0} bytes allocated per transaction");
         Console.WriteLine("client drops: " + Drops(await Stats(sim.Client)) + "; server drops: " + Drops(await Stats(sim.Server)));
+        Profile?.Print();
         await sim.System.Terminate();
         return 0;
     }
@@ -244,6 +250,7 @@ public static class TxBench
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
                           $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
         await PrintCounters(sim);
+        Profile?.Print();
         await sim.System.Terminate();
         return 0;
     }
@@ -262,6 +269,7 @@ public static class TxBench
     {
         await Task.Delay(TimeSpan.FromSeconds(warmup));
         var (sent0, read0, bytes0) = await Sample(sim, senders);
+        Profile?.Start();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
@@ -363,7 +371,7 @@ public static class TxBench
             await Task.Delay(TimeSpan.FromSeconds(1));
             long sent = await flooder.Ask<long>(FragFlooder.GetSent.Instance, TimeSpan.FromSeconds(10));
             var st = await Stats(sim.Server);
-            long nomem = st.Drops.Where(d => d.Site.Reason == DropReason.NOMEM && d.Site.Location == "ip/defrag").Sum(d => d.Packets);
+            long nomem = Nomem(st) - Nomem(before);
             Console.WriteLine($"{t,4} {sent,16:N0} {st.Mib("Ip")["ReasmReqds"] - before.Mib("Ip")["ReasmReqds"],11:N0} " +
                               $"{st.Mib("Ip")["ReasmFails"] - before.Mib("Ip")["ReasmFails"],11:N0} {nomem,16:N0} {RssMiB,9:F1} {HeapMiB,12:F1}");
             long seen = st.Mib("Ip")["ReasmReqds"];
@@ -391,6 +399,8 @@ public static class TxBench
                           $"ReasmFails {dc.ReasmFails:N0}");
         return 0;
     }
+
+    private static long Nomem(HostStats s) => s.Drops.Where(d => d.Site.Reason == DropReason.NOMEM && d.Site.Location == "ip/defrag").Sum(d => d.Packets);
 
     /// <summary>Fragment <paramref name="i"/> of the flood: the first fragment of datagram (id, protocol), unique up to 131,070.</summary>
     private static void WriteFirstFragment(byte[] pkt, int i, Ipv4Address src, Ipv4Address dst)
