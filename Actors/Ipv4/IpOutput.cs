@@ -60,7 +60,36 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     public Errno Route(Ipv4Address dst, Ipv4Address src, int oif, long nowTicks, out OutputRoute rt)
     {
+        // The dst cache (sk_dst_cache / the rtable a connected socket keeps): the last answer of the FIB,
+        // valid while the FIB's generation stands (rt_genid). The learned path MTU is applied on every call.
+        long gen = ns.FibGeneration;
+        if (_cached && _cDst == dst && _cSrc == src && _cOif == oif && _cGen == gen)
+        {
+            rt = _cRt;
+            if (_cPmtu) rt = WithPmtu(rt, dst, nowTicks);
+            return Errno.OK;
+        }
+        var err = RouteSlow(dst, src, oif, out rt, out bool pmtu);
+        if (err != Errno.OK) return err;
+        (_cached, _cDst, _cSrc, _cOif, _cGen, _cRt, _cPmtu) = (true, dst, src, oif, gen, rt, pmtu);
+        if (pmtu) rt = WithPmtu(rt, dst, nowTicks);
+        return Errno.OK;
+    }
+
+    private bool _cached, _cPmtu;
+    private Ipv4Address _cDst, _cSrc;
+    private int _cOif;
+    private long _cGen;
+    private OutputRoute _cRt;
+
+    private OutputRoute WithPmtu(in OutputRoute rt, Ipv4Address dst, long nowTicks)
+        => ns.Pmtu.Get(dst, nowTicks) is { } pmtu && pmtu < rt.Mtu ? rt with { Mtu = pmtu } : rt;
+
+    /// <summary>The FIB's answer without the learned path MTU; <paramref name="pmtu"/>: whether one applies (unicast and directed broadcast).</summary>
+    private Errno RouteSlow(Ipv4Address dst, Ipv4Address src, int oif, out OutputRoute rt, out bool pmtu)
+    {
         rt = default;
+        pmtu = false;
         var oifDev = oif > 0 ? ns.Device(oif) : null;
         if (oif > 0 && oifDev is null) return Errno.ENODEV;
         if (dst.IsLoopback || (dst.IsAny))
@@ -88,9 +117,9 @@ public sealed class IpOutput(NetNamespace ns)
         var outDev = r.Device is { } name ? ns.Device(name) : null;
         if (outDev is null) return Errno.ENETUNREACH;
         var source = !src.IsAny ? src : r.PrefSrc ?? ns.SelectSource(outDev, r.NextHop);
-        int mtu = outDev.Settings.Mtu;
-        if (ns.Pmtu.Get(dst, nowTicks) is { } pmtu && pmtu < mtu) mtu = pmtu;
-        rt = new OutputRoute(r.Type == RouteType.Broadcast ? RouteType.Broadcast : RouteType.Unicast, outDev, r.NextHop, source, mtu);
+        rt = new OutputRoute(r.Type == RouteType.Broadcast ? RouteType.Broadcast : RouteType.Unicast, outDev, r.NextHop, source,
+            outDev.Settings.Mtu);
+        pmtu = true;
         return Errno.OK;
     }
 
@@ -100,7 +129,7 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     public Errno LocalOut(in SkBuff skb, in OutputRoute rt, long nowTicks)
     {
-        ns.Ip.Inc(IpMib.OutRequests);
+        _outRequests++;
         if (ns.Netfilter.Run(NfHook.LocalOut, IpPacket(skb)) == NfVerdict.Drop)
         {
             ns.Ip.Inc(IpMib.OutDiscards);
@@ -126,7 +155,7 @@ public sealed class IpOutput(NetNamespace ns)
             _free.Drop(skb);
             return Errno.EPERM;
         }
-        ns.IpExt.Add(IpExtMib.OutOctets, pkt.Length);
+        _outOctets += pkt.Length;
         if (rt.IsBroadcast) ns.IpExt.Inc(IpExtMib.OutBcastPkts);
         if (pkt.Length <= rt.Mtu)
         {
@@ -167,7 +196,7 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     private void FinishOutput2(SkBuff skb, in OutputRoute rt, long nowTicks)
     {
-        ns.Ip.Inc(IpMib.OutTransmits);
+        _outTransmits++;
         var dev = rt.Device;
         skb = skb with { Ifindex = dev.Ifindex };
         if (dev.IsLoopback)
@@ -183,7 +212,7 @@ public sealed class IpOutput(NetNamespace ns)
             return;
         }
         var key = new NeighKey(dev.Ifindex, rt.NextHop);
-        if (ns.Neighbours.TryGetValue(key, out var n) && nowTicks < n.ValidUntilTicks)
+        if (LookupNeigh(key) is { } n && nowTicks < n.ValidUntilTicks)
         {
             WriteEthernet(skb, n.Mac, dev.Mac);
             Queue(_xmit, dev.Ifindex, skb);
@@ -192,7 +221,10 @@ public sealed class IpOutput(NetNamespace ns)
         Queue(_unresolved, key, skb);
     }
 
-    /// <summary>Hands every gathered buffer on: one <see cref="DevQueueXmit"/> per device, one <see cref="NeighOutput"/> per unresolved next hop.</summary>
+    /// <summary>
+    /// Hands every gathered buffer on: one <see cref="DevQueueXmit"/> per device, one <see cref="NeighOutput"/> per
+    /// unresolved next hop; and adds this batch's OutRequests, OutOctets and OutTransmits to the MIBs.
+    /// </summary>
     public void Flush(IActorRef self)
     {
         foreach (var (ifindex, b) in _xmit)
@@ -209,6 +241,48 @@ public sealed class IpOutput(NetNamespace ns)
             }
         if (_unresolved.Count > 64) _unresolved.Clear();
         _free.Flush(self);
+        PublishCounters();
+    }
+
+    // OutRequests, OutOctets and OutTransmits of the packets handled since the last Flush: added to the host's
+    // MIBs once per Flush (one atomic add per counter per message, not per packet, as Linux's per-CPU MIBs fold).
+    private long _outRequests, _outOctets, _outTransmits;
+
+    private void PublishCounters()
+    {
+        if (_outRequests == 0 && _outOctets == 0 && _outTransmits == 0) return;
+        ns.Ip.Add(IpMib.OutRequests, _outRequests);
+        ns.IpExt.Add(IpExtMib.OutOctets, _outOctets);
+        ns.Ip.Add(IpMib.OutTransmits, _outTransmits);
+        _outRequests = _outOctets = _outTransmits = 0;
+    }
+
+    // The neighbour entry for key from the host's published table; the last answer is kept while the
+    // table is the same snapshot (the table is replaced whole on every change).
+    private ImmutableDictionary<NeighKey, NeighCacheEntry>? _nTable;
+    private NeighKey _nKey;
+    private NeighCacheEntry? _nEntry;
+
+    private NeighCacheEntry? LookupNeigh(NeighKey key)
+    {
+        var table = ns.Neighbours;
+        if (ReferenceEquals(table, _nTable) && key == _nKey) return _nEntry;
+        _nEntry = table.TryGetValue(key, out var n) ? n : null;
+        (_nTable, _nKey) = (table, key);
+        return _nEntry;
+    }
+
+    private int _lastIfindex = -1;
+    private ImmutableArray<SkBuff>.Builder? _lastXmit;
+
+    private void Queue(Dictionary<int, ImmutableArray<SkBuff>.Builder> d, int ifindex, in SkBuff skb)
+    {
+        if (ifindex != _lastIfindex || _lastXmit is null)
+        {
+            if (!d.TryGetValue(ifindex, out var b)) d[ifindex] = b = ImmutableArray.CreateBuilder<SkBuff>();
+            (_lastIfindex, _lastXmit) = (ifindex, b);
+        }
+        _lastXmit.Add(skb);
     }
 
     private static void Queue<TKey>(Dictionary<TKey, ImmutableArray<SkBuff>.Builder> d, TKey key, in SkBuff skb) where TKey : notnull

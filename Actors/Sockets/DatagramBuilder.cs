@@ -73,6 +73,19 @@ public static class DatagramBuilder
         return frame;
     }
 
+    /// <summary><see cref="Udp(IpOutput, Ipv4Address, ushort, Ipv4Address, ushort, IReadOnlyList{ReadOnlyMemory{byte}}, int, byte, byte, bool)"/> for one uncorked send: the payload is copied once into the frame.</summary>
+    public static byte[] Udp(IpOutput output, Ipv4Address src, ushort sport, Ipv4Address dst, ushort dport,
+        ReadOnlySpan<byte> payload, byte ttl, byte tos, bool df)
+    {
+        int ipLen = Ipv4Header.MinLength + UdpHeader.Length + payload.Length;
+        var frame = IpOutput.NewFrame(ipLen);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        payload.CopyTo(ip[(Ipv4Header.MinLength + UdpHeader.Length)..]);
+        UdpHeader.Write(ip.Slice(Ipv4Header.MinLength, UdpHeader.Length + payload.Length), sport, dport, src, dst);
+        output.WriteHeader(ip, ipLen, df, ttl, IpProtocol.Udp, src, dst, tos);
+        return frame;
+    }
+
     /// <summary>A raw socket's datagram without <c>IP_HDRINCL</c>: the stack writes the IP header, the payload follows as given.</summary>
     public static byte[] Raw(IpOutput output, Ipv4Address src, Ipv4Address dst, byte protocol, ReadOnlySpan<byte> payload,
         byte ttl, byte tos, bool df)

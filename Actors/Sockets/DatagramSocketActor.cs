@@ -63,6 +63,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     }
 
     private readonly IpOutput _out;
+    private readonly IActorRef _self;
     private readonly UdpCork _cork = new();
     private readonly Queue<SendOp> _sends = new();
     private bool _autobinding;
@@ -80,6 +81,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         _ip = ip;
         _c = new SocketCounters(type, protocol) { RcvBuf = ns.Sysctl.RmemDefault, SndBuf = ns.Sysctl.WmemDefault };
         _out = new IpOutput(ns);
+        _self = Self;
         _hdrincl = type == SockType.Raw && protocol == IpProtocol.Raw; // IPPROTO_RAW implies IP_HDRINCL
         _pmtudisc = ns.Sysctl.IpNoPmtuDisc != 0 ? 0 : 1;                 // IP_PMTUDISC_WANT unless ip_no_pmtu_disc
         _site = type == SockType.Dgram ? "udp/sock" : "raw/sock";
@@ -264,6 +266,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     /// <summary>Runs the waiting send calls in order until one must wait (autobind, or a full send buffer).</summary>
     private void PumpSends()
     {
+        _sendNow = Now;
         while (_sends.TryPeek(out var op))
         {
             if (_type == SockType.Dgram && _c.LocalPort == 0)
@@ -301,6 +304,8 @@ public sealed class DatagramSocketActor : ReceiveActor
             _sends.Dequeue();
             op.Caller.Tell(op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes));
         }
+        PublishSendCounters();
+        _sendNow = 0;
         _out.Flush(Self);
     }
 
@@ -353,7 +358,7 @@ public sealed class DatagramSocketActor : ReceiveActor
             if (!more)
             {
                 if (Full) { wouldBlock = true; return Errno.OK; }
-                return PushUdp(dst, port, [m.Payload], m.Payload.Length);
+                return PushUdp(dst, port, null, m.Payload, m.Payload.Length);
             }
             _cork.Start(dst, port);
         }
@@ -374,28 +379,52 @@ public sealed class DatagramSocketActor : ReceiveActor
     {
         var (dst, port, parts, len) = (_cork.Destination, _cork.Port, _cork.Parts.ToArray(), _cork.Length);
         _cork.Clear();
-        return PushUdp(dst, port, parts, len);
+        return PushUdp(dst, port, parts, default, len);
     }
 
-    private bool Full => Volatile.Read(ref _c.WmemAlloc) >= Volatile.Read(ref _c.SndBuf);
+    private bool Full => _wmemAlloc >= Volatile.Read(ref _c.SndBuf);
+
+    // sk_wmem_alloc and the send counters are changed only by this actor; they are published to the shared
+    // SocketCounters (ss, snapshots) and the Udp MIB once per message handler (PublishSendCounters), not per datagram.
+    private long _wmemAlloc;
+    private long _sentDatagrams, _sentBytes, _udpOut;
+
+    private void PublishSendCounters()
+    {
+        Volatile.Write(ref _c.WmemAlloc, _wmemAlloc);
+        if (_sentDatagrams == 0 && _udpOut == 0) return;
+        Interlocked.Add(ref _c.DatagramsSent, _sentDatagrams);
+        Interlocked.Add(ref _c.BytesSent, _sentBytes);
+        _ns.Udp.Add(UdpMib.OutDatagrams, _udpOut);
+        _sentDatagrams = _sentBytes = _udpOut = 0;
+    }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
-    /// <summary>Route, the local checks of <c>ip_append_data</c>, then <c>udp_send_skb</c> → <c>ip_send_skb</c>.</summary>
-    private Errno PushUdp(Ipv4Address dst, ushort port, IReadOnlyList<ReadOnlyMemory<byte>> parts, int len)
+    // The clock read once per send call (PumpSends) rather than per datagram; 0 outside one.
+    private long _sendNow;
+    private long SendNow => _sendNow != 0 ? _sendNow : Now;
+
+    /// <summary>
+    /// Route, the local checks of <c>ip_append_data</c>, then <c>udp_send_skb</c> → <c>ip_send_skb</c>. The data is
+    /// the corked <paramref name="parts"/>, or <paramref name="single"/> when null (one uncorked send).
+    /// </summary>
+    private Errno PushUdp(Ipv4Address dst, ushort port, IReadOnlyList<ReadOnlyMemory<byte>>? parts, ReadOnlyMemory<byte> single, int len)
     {
-        long now = Now;
+        long now = SendNow;
         var err = Route(dst, now, out var rt);
         if (err != Errno.OK) return err;
         int ipLen = Ipv4Header.MinLength + UdpHeader.Length + len;
         if (_pmtudisc >= 2 && ipLen > rt.Mtu) return Errno.EMSGSIZE; // IP_PMTUDISC_DO/PROBE: ip_local_error
         bool df = _pmtudisc >= 2 || (_pmtudisc == 1 && ipLen <= rt.Mtu);
-        var frame = DatagramBuilder.Udp(_out, rt.Source, _c.LocalPort, dst, port, parts, len, Ttl(rt), (byte)_tos, df);
+        var frame = parts is null
+            ? DatagramBuilder.Udp(_out, rt.Source, _c.LocalPort, dst, port, single.Span, Ttl(rt), (byte)_tos, df)
+            : DatagramBuilder.Udp(_out, rt.Source, _c.LocalPort, dst, port, parts, len, Ttl(rt), (byte)_tos, df);
         err = Transmit(frame, rt, now);
         if (err != Errno.OK) return err;
-        _ns.Udp.Inc(UdpMib.OutDatagrams);
-        Interlocked.Increment(ref _c.DatagramsSent);
-        Interlocked.Add(ref _c.BytesSent, len);
+        _udpOut++;
+        _sentDatagrams++;
+        _sentBytes += len;
         return Errno.OK;
     }
 
@@ -407,7 +436,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         if (dst is not { } d) return Errno.EDESTADDRREQ;
         if (m.Payload.Length > 65535 - (_hdrincl ? 0 : Ipv4Header.MinLength)) return Errno.EMSGSIZE;
         if (Full) { wouldBlock = true; return Errno.OK; }
-        long now = Now;
+        long now = SendNow;
         var err = Route(d, now, out var rt);
         if (err != Errno.OK) return err;
         byte[] frame;
@@ -427,8 +456,8 @@ public sealed class DatagramSocketActor : ReceiveActor
         }
         err = Transmit(frame, rt, now);
         if (err != Errno.OK) return err;
-        Interlocked.Increment(ref _c.DatagramsSent);
-        Interlocked.Add(ref _c.BytesSent, m.Payload.Length);
+        _sentDatagrams++;
+        _sentBytes += m.Payload.Length;
         return Errno.OK;
     }
 
@@ -447,15 +476,16 @@ public sealed class DatagramSocketActor : ReceiveActor
     /// <summary>Charges the buffer to <c>sk_wmem_alloc</c> and sends it (<c>ip_local_out</c>).</summary>
     private Errno Transmit(byte[] frame, in OutputRoute rt, long now)
     {
-        var skb = IpOutput.NewSkb(frame, Self, _priority);
-        Interlocked.Add(ref _c.WmemAlloc, skb.Truesize);
+        var skb = IpOutput.NewSkb(frame, _self, _priority);
+        _wmemAlloc += skb.Truesize;
         return _out.LocalOut(skb, rt, now);
     }
 
     /// <summary><c>sock_wfree</c>: buffers left the host (or were dropped); blocked senders go on.</summary>
     private void OnWmemFree(WmemFree m)
     {
-        Interlocked.Add(ref _c.WmemAlloc, -m.Truesize);
+        _wmemAlloc -= m.Truesize;
+        Volatile.Write(ref _c.WmemAlloc, _wmemAlloc);
         if (m.Dropped > 0 && _type == SockType.Dgram)
         {
             // NET_XMIT_DROP: -ENOBUFS, reported only with IP_RECVERR; otherwise counted in SndbufErrors.
@@ -523,6 +553,7 @@ public sealed class DatagramSocketActor : ReceiveActor
                 if (!_udpCork && _cork.Active)
                 {
                     var e = PushPending();
+                    PublishSendCounters();
                     _out.Flush(Self);
                     if (e != Errno.OK) SetError(e);
                 }

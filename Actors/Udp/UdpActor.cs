@@ -109,8 +109,14 @@ public sealed class UdpActor : ReceiveActor
             Queue(sock.Socket, dgram, skb.Truesize);
         }
         foreach (var (socket, (d, t)) in _out)
+        {
+            if (d.Count == 0) continue;
             socket.Tell(new SocketDeliver(d.ToImmutable(), t.ToImmutable()), Self);
-        _out.Clear();
+            d.Clear();
+            t.Clear();
+        }
+        // The builders are kept for the next batch (most batches go to the same few sockets); bounded.
+        if (_out.Count > MaxKeptBuilders) _out.Clear();
 
         void Drop(DropReason reason)
         {
@@ -118,6 +124,9 @@ public sealed class UdpActor : ReceiveActor
             _ns.Drops.Add(reason, "udp");
         }
     }
+
+    /// <summary>Sockets whose per-batch builders are kept between batches.</summary>
+    private const int MaxKeptBuilders = 64;
 
     private void Queue(IActorRef socket, Datagram d, int truesize)
     {

@@ -1,0 +1,445 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using ActorStack.Actors.Ipv4.Frag;
+using ActorStack.Actors.Simulation;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Bench;
+
+/// <summary>
+/// The transmit benchmarks (issues 3 and 4), measured from outside the stack with the wall clock:
+///   udp-rtt    [--inflight N] [--size BYTES] [--wire]                       request/response through a switch
+///   udp-stream [--sockets N] [--batch N] [--size BYTES] [--cpus N] [--switch] [--send-only]   64-byte datagrams, one way
+///   frag       [--sockets N] [--batch N] [--flood N]                        60,000-byte datagrams over MTU 1500, then a fragment flood
+/// and for all: [--seconds N] (measured, default 10) [--warmup N] (seconds before measuring, default 2).
+/// </summary>
+public static class TxBench
+{
+    private sealed record Options(int Seconds, int InFlight, int Size, int Sockets, int Batch, bool Switch, int Flood, int Cpus)
+    {
+        /// <summary>udp-stream without a cable: the client's NIC frees every frame at once (SIM_LINK_UNATTACHED), so only the send path runs.</summary>
+        public bool SendOnly { get; init; }
+        /// <summary>Seconds run before measuring (JIT and tiered compilation, ARP).</summary>
+        public int Warmup { get; init; } = 2;
+    }
+
+    /// <summary>Set by <c>--alloc-profile</c>: sampled allocations by type over the measured seconds.</summary>
+    private static AllocProfile? Profile;
+
+    public static async Task<int> Run(string mode, string[] args)
+    {
+        int seconds = 10, inFlight = 1, size = mode == "frag" ? 60000 : mode == "udp-rtt" ? 64 : 64, sockets = mode == "frag" ? 1 : 2;
+        int batch = mode == "frag" ? 4 : 64, flood = 100_000, cpus = 2;
+        bool sw = mode == "udp-rtt", sendOnly = false;
+        int warmup = 2;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--seconds": seconds = int.Parse(Next()); break;
+                case "--inflight": inFlight = int.Parse(Next()); break;
+                case "--size": size = int.Parse(Next()); break;
+                case "--sockets": sockets = int.Parse(Next()); break;
+                case "--batch": batch = int.Parse(Next()); break;
+                case "--flood": flood = int.Parse(Next()); break;
+                case "--cpus": cpus = int.Parse(Next()); break;
+                case "--switch": sw = true; break;
+                case "--wire": sw = false; break;
+                case "--send-only": sendOnly = true; break;
+                case "--warmup": warmup = int.Parse(Next()); break;
+                case "--alloc-profile": Profile = new AllocProfile(); break;
+                default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+            }
+        }
+        var o = new Options(seconds, inFlight, size, sockets, batch, sw, flood, cpus) { SendOnly = sendOnly, Warmup = warmup };
+        return mode switch
+        {
+            "udp-rtt" => await UdpRtt(o),
+            "udp-stream" => await UdpStream(o),
+            _ => await Frag(o),
+        };
+    }
+
+    // ------------------------------------------------------------------ topology
+
+    private const string ClientMac = "02:00:00:00:00:01", ServerMac = "02:00:00:00:00:02";
+    private static readonly Ipv4Address ClientIp = Ipv4Address.Parse("10.0.0.1"), ServerIp = Ipv4Address.Parse("10.0.0.2");
+
+    /// <summary>Two hosts, cabled directly or through a 2-port switch; <paramref name="workloads"/> is HOCON for the workload list.</summary>
+    private static string Scenario(bool viaSwitch, int serverCpus, string workloads, bool sendOnly = false) => $$"""
+        actorstack.scenario {
+          hosts {
+            client { cpus = 1, devices { eth0 { mac = "{{ClientMac}}", addresses = ["10.0.0.1/24"] } }
+                     {{(sendOnly ? $"neighbours = [\"10.0.0.2 lladdr {ServerMac} dev eth0\"]" : "")}} }
+            server { cpus = {{serverCpus}}, devices { eth0 { mac = "{{ServerMac}}", addresses = ["10.0.0.2/24"]{{(serverCpus > 1 ? $", rps-cpus = \"{(1 << serverCpus) - 1:x}\"" : "")}}, rx-ring = 4096 } } }
+          }
+          {{(viaSwitch ? "switches { sw1 { ports = 2 } }" : "")}}
+          wires = {{(sendOnly ? "[]" : viaSwitch
+              ? "[ { a = \"client/eth0\", b = \"sw1/port1\" }, { a = \"server/eth0\", b = \"sw1/port2\" } ]"
+              : "[ { a = \"client/eth0\", b = \"server/eth0\" } ]")}}
+          workloads = [ {{workloads}} ]
+        }
+        actorstack.sysctl.net.core.rmem_max = 4194304
+        akka.loglevel = WARNING
+        """;
+
+    private sealed record Sim(ActorSystem System, IActorRef Client, IActorRef Server, SimulationStarted Started, SimulationTopology Topology);
+
+    private static async Task<Sim> Start(string scenario)
+    {
+        var settings = StackConfig.Load(scenario, "bench");
+        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
+        var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
+        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+        var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
+        return new Sim(system, started.Hosts["client"], started.Hosts["server"], started, topo);
+    }
+
+    private static double RssMiB => Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
+    private static double HeapMiB => GC.GetTotalMemory(false) / 1048576.0;
+
+    private static string Drops(HostStats s) => s.Drops.IsEmpty ? "none"
+        : string.Join(", ", s.Drops.Select(d => $"{d.Site.Reason}@{d.Site.Location}={d.Packets:N0}"));
+
+    private static string Mib(HostStats s, string mib, params string[] names)
+        => string.Join(" ", names.Select(n => $"{n}={s.Mib(mib)[n]:N0}"));
+
+    private static async Task<HostStats> Stats(IActorRef host) => await host.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(10));
+
+    // ------------------------------------------------------------------ udp-rtt
+
+    private static async Task<int> UdpRtt(Options o)
+    {
+        var scenario = Scenario(o.Switch, 1, """{ type = udp-echo-server, host = server, bind = "0.0.0.0:7" }""");
+        var sim = await Start(scenario);
+        var client = sim.System.ActorOf(Props.Create(() => new RttClient(sim.Client, ServerIp, 7, o.InFlight, Math.Max(8, o.Size))), "rtt-client");
+        await Task.Delay(TimeSpan.FromSeconds(o.Warmup)); // warm-up: JIT, tiered compilation, ARP
+        client.Tell(RttClient.Reset.Instance);
+        Profile?.Start();
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        Console.WriteLine($"mode udp-rtt, {(o.Switch ? "through a switch" : "direct wire")}, {o.InFlight} in flight, {o.Size}-byte requests, " +
+                          $"{Environment.ProcessorCount} cores, {o.Seconds}s");
+        Console.WriteLine("   t    transactions/s  median-us  p99-us   rss-MiB");
+        long prev = 0;
+        RttClient.Report r = null!;
+        for (int t = 1; t <= o.Seconds; t++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            r = await client.Ask<RttClient.Report>(RttClient.GetReport.Instance, TimeSpan.FromSeconds(10));
+            Console.WriteLine($"{t,4} {r.Transactions - prev,17:N0} {r.MedianUs,10:F1} {r.P99Us,7:F1} {RssMiB,9:F1}");
+            prev = r.Transactions;
+        }
+        double elapsed = sw.Elapsed.TotalSeconds;
+        r = await client.Ask<RttClient.Report>(RttClient.GetReport.Instance, TimeSpan.FromSeconds(10));
+        long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / Math.Max(1, r.Transactions);
+        Console.WriteLine($"result: {r.Transactions / elapsed:N0} transactions/s ({cpu:F1} us of CPU per transaction), RTT median {r.MedianUs:F1} us, p99 {r.P99Us:F1} us, " +
+                          $"max {r.MaxUs:F0} us; {r.Errors} send/receive errors; " +
+                          $"{(alloc1 - alloc0) / (double)Math.Max(1, r.Transactions):F0} bytes allocated per transaction");
+        Console.WriteLine("client drops: " + Drops(await Stats(sim.Client)) + "; server drops: " + Drops(await Stats(sim.Server)));
+        Profile?.Print();
+        await sim.System.Terminate();
+        return 0;
+    }
+
+    /// <summary>
+    /// A UDP client on a connected socket keeping <c>inFlight</c> requests outstanding: each answer is timed
+    /// (Stopwatch, from the send call to the answer's arrival at the application) and its slot sends the next.
+    /// </summary>
+    private sealed class RttClient : ReceiveActor
+    {
+        public sealed record Reset { public static readonly Reset Instance = new(); }
+        public sealed record GetReport { public static readonly GetReport Instance = new(); }
+        public sealed record Report(long Transactions, double MedianUs, double P99Us, double MaxUs, long Errors);
+
+        private const int Bins = 1_000_000; // 0.1 us bins up to 100 ms
+        private readonly int[] _hist = new int[Bins + 1];
+        private readonly long[] _sentAt;
+        private readonly byte[][] _payloads;
+        private IActorRef _socket = ActorRefs.Nobody;
+        private long _n, _errors, _maxTicks;
+        private static readonly double TicksPerBin = Stopwatch.Frequency / 10_000_000.0;
+
+        public RttClient(IActorRef host, Ipv4Address server, ushort port, int inFlight, int size)
+        {
+            _sentAt = new long[inFlight];
+            _payloads = Enumerable.Range(0, inFlight).Select(_ => new byte[size]).ToArray();
+            Receive<SocketCreated>(c => { _socket = c.Socket; _socket.Tell(new Connect(server, port)); });
+            Receive<SocketOk>(ok =>
+            {
+                if (ok.Command is not Connect) return;
+                _socket.Tell(new Recv(64));
+                var b = ImmutableArray.CreateBuilder<SendTo>(inFlight);
+                for (int i = 0; i < inFlight; i++) b.Add(Request(i));
+                _socket.Tell(new SendMany(b.MoveToImmutable()));
+            });
+            Receive<Sent>(_ => { });
+            Receive<SentMany>(_ => { });
+            Receive<SocketFailed>(f =>
+            {
+                _errors++;
+                if (f.Command is Recv) _socket.Tell(new Recv(64));
+            });
+            Receive<Received>(OnReceived);
+            Receive<Reset>(_ => { Array.Clear(_hist); _n = 0; _errors = 0; _maxTicks = 0; });
+            Receive<GetReport>(_ => Sender.Tell(new Report(_n, Percentile(0.5), Percentile(0.99), _maxTicks / (Stopwatch.Frequency / 1e6), _errors)));
+            host.Tell(new SocketCreate(SockType.Dgram));
+        }
+
+        private SendTo Request(int slot)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(_payloads[slot], slot); // the slot's last request was answered: the buffer is free
+            _sentAt[slot] = Stopwatch.GetTimestamp();
+            return new SendTo(_payloads[slot]);
+        }
+
+        private void OnReceived(Received r)
+        {
+            _socket.Tell(new Recv(64));
+            long now = Stopwatch.GetTimestamp();
+            ImmutableArray<SendTo>.Builder? next = r.Datagrams.Length > 1 ? ImmutableArray.CreateBuilder<SendTo>(r.Datagrams.Length) : null;
+            SendTo? one = null;
+            foreach (var d in r.Datagrams)
+            {
+                if (d.Payload.Length < 4) { _errors++; continue; }
+                int slot = BinaryPrimitives.ReadInt32BigEndian(d.Payload.Span);
+                if ((uint)slot >= (uint)_sentAt.Length) { _errors++; continue; }
+                long ticks = now - _sentAt[slot];
+                _maxTicks = Math.Max(_maxTicks, ticks);
+                _hist[(int)Math.Min(Bins, ticks / TicksPerBin)]++;
+                _n++;
+                var req = Request(slot);
+                if (next is null) one = req;
+                else next.Add(req);
+            }
+            if (one is not null) _socket.Tell(one);
+            else if (next is { Count: > 0 }) _socket.Tell(new SendMany(next.ToImmutable()));
+        }
+
+        private double Percentile(double p)
+        {
+            if (_n == 0) return 0;
+            long want = (long)Math.Ceiling(p * _n), seen = 0;
+            for (int i = 0; i <= Bins; i++)
+            {
+                seen += _hist[i];
+                if (seen >= want) return i / 10.0;
+            }
+            return Bins / 10.0;
+        }
+    }
+
+    // ------------------------------------------------------------------ udp-stream
+
+    private static async Task<int> UdpStream(Options o)
+    {
+        var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
+            $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 256, rcvbuf = 4194304 }}"));
+        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks, o.SendOnly));
+        var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
+            Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
+        var res = await Measure($"udp-stream{(o.SendOnly ? " send-only (no cable)" : "")}, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams, " +
+                                $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, o.Warmup, sim, senders);
+        Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
+                          $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
+        await PrintCounters(sim);
+        Profile?.Print();
+        await sim.System.Terminate();
+        return 0;
+    }
+
+    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram);
+
+    private static async Task<(long Sent, long Read, long Bytes)> Sample(Sim sim, IActorRef[] senders)
+    {
+        var s = await Task.WhenAll(senders.Select(p => p.Ask<long>(StreamSender.GetSent.Instance, TimeSpan.FromSeconds(10))));
+        var r = await Task.WhenAll(sim.Started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+        return (s.Sum(), r.Sum(x => x.Datagrams), r.Sum(x => x.Bytes));
+    }
+
+    /// <summary>2 s warm-up, then one line per second and the rates over the whole measured time.</summary>
+    private static async Task<Rates> Measure(string title, int seconds, int warmup, Sim sim, IActorRef[] senders)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
+        var (sent0, read0, bytes0) = await Sample(sim, senders);
+        Profile?.Start();
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        Console.WriteLine($"mode {title}, {Environment.ProcessorCount} cores, {seconds}s");
+        Console.WriteLine("   t  datagrams-recv/s      sent/s    MB/s-recv   rss-MiB  gc-heap-MiB");
+        var (ps, pr, pb) = (sent0, read0, bytes0);
+        for (int t = 1; t <= seconds; t++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var (s, r, b) = await Sample(sim, senders);
+            Console.WriteLine($"{t,4} {r - pr,17:N0} {s - ps,11:N0} {(b - pb) / 1e6,12:F1} {RssMiB,9:F1} {HeapMiB,12:F1}");
+            (ps, pr, pb) = (s, r, b);
+        }
+        double elapsed = sw.Elapsed.TotalSeconds;
+        var (sent1, read1, bytes1) = await Sample(sim, senders);
+        long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+        return new Rates((read1 - read0) / elapsed, (sent1 - sent0) / elapsed, (bytes1 - bytes0) / elapsed,
+            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0));
+    }
+
+    private static async Task PrintCounters(Sim sim)
+    {
+        var c = await Stats(sim.Client);
+        var s = await Stats(sim.Server);
+        Console.WriteLine($"client: Udp {Mib(c, "Udp", "OutDatagrams", "SndbufErrors")}; Ip {Mib(c, "Ip", "OutRequests", "FragOKs", "FragCreates")}; " +
+                          $"qdisc {c.Device("eth0").Qdisc}");
+        Console.WriteLine($"server: Udp {Mib(s, "Udp", "InDatagrams", "RcvbufErrors", "InErrors")}; Ip {Mib(s, "Ip", "InReceives", "ReasmReqds", "ReasmOKs", "ReasmFails")}");
+        Console.WriteLine("client drops: " + Drops(c));
+        Console.WriteLine("server drops: " + Drops(s));
+        foreach (var w in sim.Topology.Links)
+            Console.WriteLine("link: " + await w.Ask<object>(GetWireStats.Instance, TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// An application sending as fast as its socket lets it: blocking <c>sendmmsg</c> calls of the same batch,
+    /// the next as soon as the last returned (a full send buffer holds the call until the device frees buffers).
+    /// With <paramref name="sndbuf"/> &gt; 0 it sets <c>SO_SNDBUF</c> first.
+    /// </summary>
+    private sealed class StreamSender : ReceiveActor
+    {
+        public sealed record GetSent { public static readonly GetSent Instance = new(); }
+
+        private IActorRef _socket = ActorRefs.Nobody;
+        private long _sent, _errors;
+
+        public StreamSender(IActorRef host, Ipv4Address dst, ushort port, int batch, int size, int sndbuf)
+        {
+            var payload = new byte[size]; // never written: every datagram shares it
+            var msg = new SendMany(Enumerable.Repeat(new SendTo(payload), batch).ToImmutableArray());
+            Receive<SocketCreated>(c =>
+            {
+                _socket = c.Socket;
+                if (sndbuf > 0) _socket.Tell(new SetSocketOption(SockOpt.SoSndbuf, sndbuf));
+                _socket.Tell(new Connect(dst, port));
+            });
+            Receive<SocketOk>(ok => { if (ok.Command is Connect) _socket.Tell(msg); });
+            Receive<SentMany>(m =>
+            {
+                _sent += m.Count;
+                _socket.Tell(msg);
+            });
+            Receive<SocketFailed>(f =>
+            {
+                _errors++;
+                if (f.Command is SendMany) _socket.Tell(msg);
+            });
+            Receive<GetSent>(_ => Sender.Tell(_sent));
+            host.Tell(new SocketCreate(SockType.Dgram));
+        }
+    }
+
+    // ------------------------------------------------------------------ frag
+
+    private static async Task<int> Frag(Options o)
+    {
+        var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
+            $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 64, rcvbuf = 4194304 }}"));
+        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
+        var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
+            Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
+        var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, o.Warmup, sim, senders);
+        Console.WriteLine($"result: {res.Read:N0} datagrams received/s ({res.ReadBytes / 1e6:F1} MB/s of payload), {res.Sent:N0} sent/s, " +
+                          $"{res.AllocPerDatagram:F0} bytes allocated per datagram sent");
+        await PrintCounters(sim);
+        foreach (var s in senders) s.Tell(PoisonPill.Instance);
+        await Task.Delay(500);
+
+        // The flood: first fragments (MF, offset 0) of distinct datagrams that never complete, sent through the
+        // stack by a raw IP_HDRINCL socket on the client, into the server's reassembly.
+        var before = await Stats(sim.Server);
+        var flooder = sim.System.ActorOf(Props.Create(() => new FragFlooder(sim.Client, ServerIp, o.Flood)), "flooder");
+        Console.WriteLine($"flood: {o.Flood:N0} first fragments (1000 bytes of data each) of distinct datagrams");
+        Console.WriteLine("   t   fragments-sent  ReasmReqds  ReasmFails  NOMEM@ip/defrag   rss-MiB  gc-heap-MiB");
+        var sw = Stopwatch.StartNew();
+        long lastSeen = -1;
+        for (int t = 1; t <= 20; t++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long sent = await flooder.Ask<long>(FragFlooder.GetSent.Instance, TimeSpan.FromSeconds(10));
+            var st = await Stats(sim.Server);
+            long nomem = Nomem(st) - Nomem(before);
+            Console.WriteLine($"{t,4} {sent,16:N0} {st.Mib("Ip")["ReasmReqds"] - before.Mib("Ip")["ReasmReqds"],11:N0} " +
+                              $"{st.Mib("Ip")["ReasmFails"] - before.Mib("Ip")["ReasmFails"],11:N0} {nomem,16:N0} {RssMiB,9:F1} {HeapMiB,12:F1}");
+            long seen = st.Mib("Ip")["ReasmReqds"];
+            if (sent >= o.Flood && seen == lastSeen) break; // all sent, and the receiver has taken the last of them
+            lastSeen = seen;
+        }
+        Console.WriteLine($"flood took {sw.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine("server drops: " + Drops(await Stats(sim.Server)));
+        await sim.System.Terminate();
+
+        // The same flood straight into the reassembly code (IpDefrag, the class the IPv4 actor uses), whose memory
+        // the host does not publish: the largest MemoryBytes seen after any fragment.
+        var defrag = new IpDefrag(DefragSettings.Default);
+        long maxMem = 0, t0 = DateTime.UnixEpoch.Ticks;
+        var pkt = new byte[Ipv4Header.MinLength + 1000];
+        for (int i = 0; i < o.Flood; i++)
+        {
+            WriteFirstFragment(pkt, i, ClientIp, ServerIp);
+            defrag.Add(pkt.ToArray(), t0 + i * 10L); // 1 us apart: none expires
+            maxMem = Math.Max(maxMem, defrag.MemoryBytes);
+        }
+        var dc = defrag.Snapshot();
+        Console.WriteLine($"IpDefrag alone: {o.Flood:N0} first fragments, max memory {maxMem:N0} bytes (ipfrag_high_thresh " +
+                          $"{DefragSettings.Default.IpfragHighThresh:N0}), {defrag.QueueCount:N0} queues left, ReasmReqds {dc.ReasmReqds:N0}, " +
+                          $"ReasmFails {dc.ReasmFails:N0}");
+        return 0;
+    }
+
+    private static long Nomem(HostStats s) => s.Drops.Where(d => d.Site.Reason == DropReason.NOMEM && d.Site.Location == "ip/defrag").Sum(d => d.Packets);
+
+    /// <summary>Fragment <paramref name="i"/> of the flood: the first fragment of datagram (id, protocol), unique up to 131,070.</summary>
+    private static void WriteFirstFragment(byte[] pkt, int i, Ipv4Address src, Ipv4Address dst)
+    {
+        ushort id = (ushort)(i % 65535 + 1);
+        byte proto = (i / 65535 % 2) == 0 ? IpProtocol.Udp : (byte)253; // 253: RFC 3692 experimental
+        Ipv4Header.Write(pkt, pkt.Length, id, Ipv4Header.FlagMf, 64, proto, src, dst);
+    }
+
+    /// <summary>Sends the flood's fragments through a raw <c>IP_HDRINCL</c> socket in blocking batches of 64.</summary>
+    private sealed class FragFlooder : ReceiveActor
+    {
+        public sealed record GetSent { public static readonly GetSent Instance = new(); }
+
+        private IActorRef _socket = ActorRefs.Nobody;
+        private long _sent;
+        private int _next;
+
+        public FragFlooder(IActorRef host, Ipv4Address dst, int count)
+        {
+            Receive<SocketCreated>(c => { _socket = c.Socket; SendBatch(dst, count); });
+            Receive<SentMany>(m => { _sent += m.Count; SendBatch(dst, count); });
+            Receive<SocketFailed>(f => { if (f.Command is SendMany) SendBatch(dst, count); });
+            Receive<GetSent>(_ => Sender.Tell(_sent));
+            host.Tell(new SocketCreate(SockType.Raw, IpProtocol.Raw));
+        }
+
+        private void SendBatch(Ipv4Address dst, int count)
+        {
+            int n = Math.Min(64, count - _next);
+            if (n <= 0) return;
+            var b = ImmutableArray.CreateBuilder<SendTo>(n);
+            for (int k = 0; k < n; k++)
+            {
+                var pkt = new byte[Ipv4Header.MinLength + 1000];
+                WriteFirstFragment(pkt, _next++, Ipv4Address.Any, dst);
+                b.Add(new SendTo(pkt, dst));
+            }
+            _socket.Tell(new SendMany(b.MoveToImmutable()));
+        }
+    }
+}
