@@ -301,7 +301,10 @@ public static class TxBench
         Console.WriteLine("client drops: " + Drops(c));
         Console.WriteLine("server drops: " + Drops(s));
         foreach (var w in sim.Topology.Links)
-            Console.WriteLine("link: " + await w.Ask<object>(GetWireStats.Instance, TimeSpan.FromSeconds(10)));
+        {
+            var ws = await w.Ask<WireStats>(GetWireStats.Instance, TimeSpan.FromSeconds(10));
+            Console.WriteLine($"link: a->b {ws.AToB:N0} frames, b->a {ws.BToA:N0}, dropped a->b {ws.DroppedAToB:N0}, b->a {ws.DroppedBToA:N0}");
+        }
     }
 
     /// <summary>
