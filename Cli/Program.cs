@@ -180,6 +180,12 @@ namespace ActorStack.Cli
                     Console.Write(Report.TcQdisc(stats));
                     Console.WriteLine("--- ip route");
                     Console.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
+                    var nf = await host.Ask<NfRules>(GetNfRules.Instance, TimeSpan.FromSeconds(10));
+                    if (!nf.Rules.IsEmpty)
+                    {
+                        Console.WriteLine("--- iptables -v (packets matched per rule)");
+                        foreach (var r in nf.Rules) Console.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
+                    }
                     Console.WriteLine("--- ip neigh");
                     Console.Write((await host.Ask<NeighbourList>(GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
                     Console.WriteLine("--- /proc/net/softnet_stat");

@@ -35,3 +35,13 @@ public sealed record NfRule(NfHook Hook, NfVerdict Verdict, Ipv4Prefix? Source =
 /// <summary>Adds a rule to a host's netfilter table; answered by <see cref="NfRuleAdded"/>.</summary>
 public sealed record NfAddRule(NfRule Rule);
 public sealed record NfRuleAdded(NfRule Rule, int Index);
+
+/// <summary>Asks a host for its netfilter rules with their packet counters (<c>iptables -L -v</c>); answered by <see cref="NfRules"/>.</summary>
+public sealed record GetNfRules
+{
+    public static readonly GetNfRules Instance = new();
+}
+
+/// <summary>A host's rules in chain order, each with the packets it matched.</summary>
+public sealed record NfRules(string Host, ImmutableArray<NfRuleCount> Rules);
+public sealed record NfRuleCount(NfRule Rule, long Packets);

@@ -113,6 +113,8 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
+        Receive<GetNfRules>(_ => Sender.Tell(new NfRules(_ns.Name,
+            _ns.Netfilter.Rules.Select((r, i) => new NfRuleCount(r, _ns.Netfilter.Hits(i))).ToImmutableArray())));
         Receive<GetNeighbours>(m => _ns.NeighbourActor.Forward(m));
     }
 

@@ -157,6 +157,8 @@ public class ForwardingTests() : NetHarness("forwarding")
         var s = await Stats(n.R1.Host);
         Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.NETFILTER_DROP && d.Packets == 1);
         Assert.Equal(1, Mib(s, "Ip", "ForwDatagrams"));
+        var rules = await n.R1.Host.Ask<NfRules>(GetNfRules.Instance, Timeout);
+        Assert.Equal(1, Assert.Single(rules.Rules).Packets); // iptables -v: the rule's own counter
     }
 
     [Fact]
