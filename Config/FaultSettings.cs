@@ -59,6 +59,9 @@ public sealed record FaultMatch
     public TcpFlagBits TcpFlagsMask { get; init; }
     public ushort? ArpOp { get; init; }
     public byte? IcmpType { get; init; }
+    /// <summary>TCP segments whose sequence number lies in [<see cref="TcpSeqFirst"/>, <see cref="TcpSeqLast"/>] (sequence space, may wrap).</summary>
+    public uint? TcpSeqFirst { get; init; }
+    public uint? TcpSeqLast { get; init; }
 
     public static readonly FaultMatch All = new();
 }

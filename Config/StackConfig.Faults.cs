@@ -108,7 +108,7 @@ public static partial class StackConfig
 
     private static FaultMatch ReadFaultMatch(Reader r, Dictionary<string, object?> m, string mp)
     {
-        r.KnownKeys(m, mp, ["proto", "src", "dst", "sport", "dport", "tcp-flags", "arp-op", "icmp-type"]);
+        r.KnownKeys(m, mp, ["proto", "src", "dst", "sport", "dport", "tcp-flags", "tcp-seq", "arp-op", "icmp-type"]);
         var proto = (m.GetValueOrDefault("proto") as string) switch
         {
             null or "any" => FaultProto.Any,
@@ -139,6 +139,14 @@ public static partial class StackConfig
             if (tf is string ts && TryTcpFlags(ts, out var comp, out var mask)) match = match with { TcpFlags = comp, TcpFlagsMask = mask };
             else r.Error($"{mp}.tcp-flags", tf, "must be flags such as \"syn,ack\" (exactly these of fin,syn,rst,ack) or iptables' \"MASK COMP\" (\"syn,ack,fin,rst syn\")");
         }
+        if (m.TryGetValue("tcp-seq", out var sq))
+        {
+            // "FIRST-LAST" or one number: segments whose sequence number lies in the range (sequence space, may wrap).
+            if (proto != FaultProto.Tcp) r.Error($"{mp}.tcp-seq", sq, "needs proto = tcp");
+            if (TrySeqRange(Convert.ToString(sq, System.Globalization.CultureInfo.InvariantCulture), out var first, out var last))
+                match = match with { TcpSeqFirst = first, TcpSeqLast = last };
+            else r.Error($"{mp}.tcp-seq", sq, "must be a sequence number or a range FIRST-LAST of numbers 0-4294967295");
+        }
         if (m.TryGetValue("arp-op", out var ao))
         {
             if (proto != FaultProto.Arp) r.Error($"{mp}.arp-op", ao, "needs proto = arp");
@@ -152,6 +160,16 @@ public static partial class StackConfig
             match = match with { IcmpType = (byte)r.Int(m, "icmp-type", mp, 0, 255) };
         }
         return match;
+    }
+
+    public static bool TrySeqRange(string? s, out uint first, out uint last)
+    {
+        first = last = 0;
+        if (string.IsNullOrWhiteSpace(s)) return false;
+        var parts = s.Split('-', StringSplitOptions.TrimEntries);
+        if (parts.Length is < 1 or > 2 || !uint.TryParse(parts[0], out first)) return false;
+        if (parts.Length == 1) { last = first; return true; }
+        return uint.TryParse(parts[1], out last);
     }
 
     /// <summary>

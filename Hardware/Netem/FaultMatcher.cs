@@ -69,15 +69,23 @@ public sealed class FaultMatcher
         if (m.TcpFlagsMask != TcpFlagBits.None && (!h.HasPorts || (h.TcpFlags & m.TcpFlagsMask) != m.TcpFlags)) return false;
         if (m.ArpOp is { } op && h.ArpOp != op) return false;
         if (m.IcmpType is { } it && (!h.HasIcmp || h.IcmpType != it)) return false;
+        if (m.TcpSeqFirst is { } first && (!h.HasPorts || h.Kind != FaultProto.Tcp || !InSeqRange(h.TcpSeq, first, m.TcpSeqLast ?? first)))
+            return false;
         return true;
     }
+
+    /// <summary>
+    /// <paramref name="seq"/> within [<paramref name="first"/>, <paramref name="last"/>] in sequence space
+    /// (modulo 2^32, as <c>before()</c>/<c>after()</c> compare): a range may wrap past 2^32.
+    /// </summary>
+    public static bool InSeqRange(uint seq, uint first, uint last) => seq - first <= last - first;
 
     /// <summary>
     /// What a rule can test, read once per frame. <see cref="Kind"/> is Any for anything but ARP, ICMP, UDP and TCP;
     /// <see cref="HasAddresses"/> for ARP and every IPv4 packet.
     /// </summary>
     private readonly record struct Headers(FaultProto Kind, bool HasAddresses, Ipv4Address Src, Ipv4Address Dst, bool HasPorts, ushort Sport,
-        ushort Dport, TcpFlagBits TcpFlags, ushort ArpOp, bool HasIcmp, byte IcmpType)
+        ushort Dport, TcpFlagBits TcpFlags, ushort ArpOp, bool HasIcmp, byte IcmpType, uint TcpSeq = 0)
     {
         public static Headers Parse(ReadOnlySpan<byte> f)
         {
@@ -105,7 +113,8 @@ public sealed class FaultMatcher
                 ports ? BinaryPrimitives.ReadUInt16BigEndian(l4) : (ushort)0,
                 ports ? BinaryPrimitives.ReadUInt16BigEndian(l4[2..]) : (ushort)0,
                 ports && kind == FaultProto.Tcp ? (TcpFlagBits)l4[13] : TcpFlagBits.None,
-                0, icmp, icmp ? l4[0] : (byte)0);
+                0, icmp, icmp ? l4[0] : (byte)0,
+                ports && kind == FaultProto.Tcp ? BinaryPrimitives.ReadUInt32BigEndian(l4[4..]) : 0u);
         }
     }
 }

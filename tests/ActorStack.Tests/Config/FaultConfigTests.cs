@@ -84,6 +84,10 @@ public class FaultConfigTests
     [InlineData("""{ wire = "h1/eth0", match = { proto = icmp, dport = 7 }, action = drop }""", "actorstack.scenario.faults[0].match.proto = \"icmp\": ports match udp or tcp only")]
     [InlineData("""{ wire = "h1/eth0", match = { proto = tcp, tcp-flags = "syn,bogus" }, action = drop }""",
         "actorstack.scenario.faults[0].match.tcp-flags = \"syn,bogus\": must be flags such as \"syn,ack\" (exactly these of fin,syn,rst,ack) or iptables' \"MASK COMP\" (\"syn,ack,fin,rst syn\")")]
+    [InlineData("""{ wire = "h1/eth0", match = { proto = udp, tcp-seq = "1-2" }, action = drop }""",
+        "actorstack.scenario.faults[0].match.tcp-seq = \"1-2\": needs proto = tcp")]
+    [InlineData("""{ wire = "h1/eth0", match = { proto = tcp, tcp-seq = "1-x" }, action = drop }""",
+        "actorstack.scenario.faults[0].match.tcp-seq = \"1-x\": must be a sequence number or a range FIRST-LAST of numbers 0-4294967295")]
     [InlineData("""{ wire = "h1/eth0", nth = 0, action = drop }""", "actorstack.scenario.faults[0].nth = \"0\": must be between 1 and 9223372036854775807")]
     public void Faults_BadRule_RejectedWithKeyAndReason(string rule, string expected)
         => Assert.Equal(expected, Fails(more: $"faults = [ {rule} ]"));

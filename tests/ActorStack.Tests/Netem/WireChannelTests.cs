@@ -18,7 +18,7 @@ internal static class FaultFrames
     public static byte[] Udp(ushort dport = 9000, int payload = 18, ushort sport = 1000)
         => FrameBuilder.Udp(MacB, MacA, IpA, IpB, sport, dport, new byte[payload]);
 
-    public static byte[] Tcp(TcpFlagBits flags, ushort sport = 80, ushort dport = 40000)
+    public static byte[] Tcp(TcpFlagBits flags, ushort sport = 80, ushort dport = 40000, uint seq = 0)
     {
         var f = new byte[14 + 20 + 20];
         BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), 0x0800);
@@ -32,6 +32,7 @@ internal static class FaultFrames
         var tcp = ip[20..];
         BinaryPrimitives.WriteUInt16BigEndian(tcp, sport);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], dport);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], seq);
         tcp[12] = 0x50;
         tcp[13] = (byte)flags;
         return f;
@@ -272,6 +273,19 @@ public class WireChannelTests
         Assert.Equal(1, ch.Stats().DroppedBy(DropReason.SIM_FAULT_RULE));
         Assert.Equal(5, ch.Faults.Matched(0));
         Assert.Equal(1, ch.Faults.Fired(0));
+    }
+
+    [Fact]
+    public void Fault_TcpSequenceRange_DropsOnlySegmentsInside_EvenAcrossTheWrap()
+    {
+        // "drop the segments carrying bytes 4294967000..1000": a range that wraps past 2^32.
+        var rule = new FaultRule(new FaultMatch { Proto = FaultProto.Tcp, TcpSeqFirst = 4294967000u, TcpSeqLast = 1000u }, FaultAction.Drop);
+        var ch = new WireChannel(1, 0, faults: [rule]);
+        uint[] seqs = [4294966000u, 4294967000u, 4294967295u, 0u, 1000u, 1001u, 5000u];
+        var got = new List<ReadOnlyMemory<byte>>();
+        foreach (var q in seqs) ch.Offer(FaultFrames.Tcp(TcpFlagBits.Ack, seq: q), 0, got);
+        Assert.Equal([4294966000u, 1001u, 5000u], got.Select(f => BinaryPrimitives.ReadUInt32BigEndian(f.Span[(14 + 20 + 4)..])));
+        Assert.Equal(4, ch.Stats().DroppedBy(DropReason.SIM_FAULT_RULE));
     }
 
     [Fact]
