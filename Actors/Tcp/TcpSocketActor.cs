@@ -276,7 +276,25 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out _rt) != Errno.OK) { _haveRoute = false; return; }
             _haveRoute = true;
         }
+        seg = FitSack(seg, _rt.Mtu);
         TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+    }
+
+    /// <summary>
+    /// The TCB sizes data segments by <see cref="Tcb.Mss"/> without the SACK option (Linux's
+    /// <c>tcp_current_mss</c> subtracts it); a full segment that also carries SACK blocks would exceed the
+    /// path MTU with DF set and be dropped for ever. Drops SACK blocks, newest last, until the packet fits.
+    /// </summary>
+    public static TcpSegment FitSack(TcpSegment seg, int mtu)
+    {
+        int n = seg.Options.SackCount;
+        while (n > 0 && Ipv4Header.MinLength + seg.Length > mtu)
+        {
+            n--;
+            seg = seg with { Options = seg.Options with { Sack = seg.Options.Sack.RemoveAt(n) } };
+        }
+        if (n == 0 && seg.Options.SackCount > 0) seg = seg with { Options = seg.Options with { Sack = default } };
+        return seg;
     }
 
     private void OnEvent(TcpEvent e)
