@@ -72,6 +72,7 @@ public sealed class TcpActor : ReceiveActor
             var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, settings, _table, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
                 $"tcp-{++_nextSocket}");
             if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
+            else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
         });
     }
 

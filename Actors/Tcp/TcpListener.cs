@@ -18,6 +18,8 @@ namespace ActorStack.Actors.Tcp;
 /// </summary>
 public sealed class TcpListener
 {
+    /// <summary>TCP actor → listener (sent as the child): the child's actor exists and is hashed.</summary>
+    public sealed record ChildSpawned(TcpTuple Tuple);
     /// <summary>Child → listener: the handshake completed (<c>inet_csk_complete_hashdance</c>).</summary>
     public sealed record ChildReady(TcpTuple Tuple);
     /// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
@@ -162,6 +164,12 @@ public sealed class TcpListener
         if (TcpXmit.Send(_ns, _out, rst, s.Destination, s.Source, now) != Errno.OK) return;
         _ns.Tcp.Tcp.Inc(TcpMib.OutSegs);
         _ns.Tcp.Tcp.Inc(TcpMib.OutRsts);
+    }
+
+    public void OnChildSpawned(ChildSpawned m, IActorRef child)
+    {
+        if (_children.TryGetValue(m.Tuple, out var c)) c.Ref = child;
+        else child.Tell(AbortChild.Instance, _self); // the listener closed in between
     }
 
     public void OnChildReady(ChildReady m, IActorRef child)

@@ -83,6 +83,11 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         Receive<Bind>(OnBind);
         Receive<Listen>(OnListen);
         Receive<Accept>(OnAccept);
+        Receive<TcpListener.ChildSpawned>(m =>
+        {
+            if (_listener is not null) _listener.OnChildSpawned(m, Sender);
+            else Sender.Tell(TcpListener.AbortChild.Instance, Self);
+        });
         Receive<TcpListener.ChildReady>(m => _listener?.OnChildReady(m, Sender));
         Receive<TcpListener.ChildGone>(m => _listener?.OnChildGone(m, Sender));
         Receive<TcpListener.AcceptedByUser>(_ => _parentListener = null);

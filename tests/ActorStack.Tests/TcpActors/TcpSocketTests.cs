@@ -246,4 +246,37 @@ public class TcpSocketTests() : NetHarness("tcp-sock")
         var st = await Stats(a.Host);
         Assert.True(Mib(st, "Tcp", "RetransSegs") > 0, "a lossy wire should force retransmissions");
     }
+
+    [Fact]
+    public async Task ShutdownWr_PeerSeesEof_AndCanStillSendBack()
+    {
+        var (a, b) = await TwoHosts();
+        var (c, s) = await Pair(a, b);
+        Assert.Equal(Errno.OK, await Command(c, new ActorStack.Messages.Shutdown(ActorStack.Messages.Shutdown.Wr)));
+        Assert.True(Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(), Timeout)).Eof);
+        var back = Bytes(5000, seed: 4);
+        await SendAll(s, back);
+        Assert.Equal(back, await ReadExactly(c, back.Length));
+        Assert.Equal("FIN-WAIT-2", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).State);
+        Assert.Equal(Errno.EPIPE, await SendErr(c, [1]));
+    }
+
+    [Fact]
+    public async Task Close_WithUnreadData_SendsRst_PeerReadFailsEconnreset()
+    {
+        var (a, b) = await TwoHosts();
+        var (c, s) = await Pair(a, b);
+        await SendAll(c, [1, 2, 3]);
+        await AwaitAssertAsync(async () => Assert.Equal(3, (await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).RecvQueue),
+            Timeout, TimeSpan.FromMilliseconds(10));
+        var blocked = c.Ask<object>(new StreamRecv(), Timeout);
+        Assert.Equal(Errno.OK, await Command(s, Close.Instance));
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        await Eventually(b.Host, st =>
+        {
+            Assert.Equal(1, Mib(st, "TcpExt", "TCPAbortOnClose"));
+            Assert.Equal(1, Mib(st, "Tcp", "OutRsts"));
+        });
+        await Eventually(a.Host, st => Assert.Equal(1, Mib(st, "Tcp", "EstabResets")));
+    }
 }
