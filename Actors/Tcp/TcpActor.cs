@@ -96,7 +96,7 @@ public sealed class TcpActor : ReceiveActor
             // tcp_v4_rcv: segments not addressed to this host are discarded before the lookup.
             if (skb.PktType is not (PacketKind.Host or PacketKind.Loopback))
             {
-                _ns.Drops.Add(DropReason.OTHERHOST, "tcp");
+                _ns.Drops.Add(DropReason.NOT_SPECIFIED, "tcp"); // discard_it, as tcp_v4_rcv does
                 continue;
             }
             Dispatch(new TcpSegIn(seg!, src, dst), skb.PktType);
