@@ -75,6 +75,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _tuple = tuple;
             _bound = _hashed = true;
             _parentListener = listener;
+            if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
             Publish();
         }
 
@@ -90,7 +91,12 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         });
         Receive<TcpListener.ChildReady>(m => _listener?.OnChildReady(m, Sender));
         Receive<TcpListener.ChildGone>(m => _listener?.OnChildGone(m, Sender));
-        Receive<TcpListener.AcceptedByUser>(_ => _parentListener = null);
+        Receive<TcpListener.AcceptedByUser>(_ =>
+        {
+            if (_parentListener is not null) Context.Unwatch(_parentListener);
+            _parentListener = null;
+        });
+        Receive<Terminated>(t => { if (t.ActorRef.Equals(_parentListener)) AbortAndStop(); });
         Receive<TcpListener.AbortChild>(_ => { if (_parentListener is not null) AbortAndStop(); });
         Receive<StreamConnect>(m => OnConnect(m, m.Address, m.Port, m.NonBlocking));
         Receive<Connect>(m => OnConnect(m, m.Address, m.Port, nonBlocking: false));

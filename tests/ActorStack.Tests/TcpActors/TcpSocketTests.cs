@@ -279,4 +279,37 @@ public class TcpSocketTests() : NetHarness("tcp-sock")
         });
         await Eventually(a.Host, st => Assert.Equal(1, Mib(st, "Tcp", "EstabResets")));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("10.0.0.2")]
+    public async Task Connect_OnSameHost_OverLoopback_Transfers(string address)
+    {
+        var (_, b) = await TwoHosts();
+        var l = await Listener(b.Host, 7000);
+        var c = await TcpSocket(b.Host);
+        Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip(address), 7000)));
+        var acc = await l.Ask<Accepted>(new Accept(), Timeout);
+        Assert.Equal(Ip(address), acc.Peer);
+        var data = Bytes(200_000, seed: 5);
+        var read = ReadExactly(acc.Socket, data.Length);
+        await SendAll(c, data);
+        Assert.Equal(data, await read);
+    }
+
+    [Fact]
+    public async Task ListenerClose_UnacceptedConnection_IsReset()
+    {
+        var (a, b) = await TwoHosts();
+        var l = await Listener(b.Host, 7001);
+        var c = await TcpSocket(a.Host);
+        Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 7001)));
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await l.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).RecvQueue),
+            Timeout, TimeSpan.FromMilliseconds(10));
+        var blocked = c.Ask<object>(new StreamRecv(), Timeout);
+        Assert.Equal(Errno.OK, await Command(l, Close.Instance));
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        // The port is free again: a new listener can take it.
+        await Listener(b.Host, 7001);
+    }
 }
