@@ -106,6 +106,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         Receive<Shutdown>(OnShutdown);
         Receive<Close>(_ => OnClose());
         Receive<SetSocketOption>(OnSetOption);
+        Receive<SetReceiveBuffer>(m =>
+        {
+            // SO_RCVBUF: doubled, capped at rmem_max; takes effect for a connection opened afterwards.
+            if (m.Bytes < 0 || _tcb is not null) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
+            _rcvBuf = Math.Max(Math.Min(m.Bytes, _s.RmemMax) * 2, _s.RmemMin);
+            Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
+            Sender.Tell(new SocketOk(m));
+        });
         Receive<GetSocketInfo>(_ => Sender.Tell(Info()));
     }
 
