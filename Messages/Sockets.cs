@@ -4,7 +4,7 @@ using ActorStack.Messages.Packets;
 
 namespace ActorStack.Messages;
 
-public enum SockType { Dgram = 2, Raw = 3 }
+public enum SockType { Stream = 1, Dgram = 2, Raw = 3 }
 
 /// <summary><c>socket(AF_INET, type, protocol)</c>, sent to a host; answered by <see cref="SocketCreated"/> or <see cref="SocketFailed"/>.</summary>
 public sealed record SocketCreate(SockType Type, byte Protocol = 0);

@@ -9,6 +9,7 @@ using ActorStack.Actors.Neighbour;
 using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Actors.Softnet;
+using ActorStack.Actors.Tcp;
 using ActorStack.Actors.Udp;
 using ActorStack.Config;
 using ActorStack.Hardware.Link;
@@ -56,6 +57,7 @@ public sealed class HostActor : ReceiveActor
         _udp = Context.ActorOf(UdpActor.Props(_ns), "udp");
         _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
         _ns.UdpActor = _udp;
+        _ns.TcpActor = Context.ActorOf(TcpActor.Props(_ns), "tcp");
         _ns.IpActor = _ip;
         _ns.IcmpActor = Context.ActorOf(IcmpActor.Props(_ns), "icmp");
         _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Ipv4, _ip)); // inet_init: dev_add_pack(&ip_packet_type)
@@ -156,6 +158,13 @@ public sealed class HostActor : ReceiveActor
 
     private void OnSocketCreate(SocketCreate m)
     {
+        if (m.Type == SockType.Stream)
+        {
+            // inet_create for SOCK_STREAM: only IPPROTO_TCP (0 picks it); the TCP actor creates and owns the socket.
+            if (m.Protocol is not (0 or IpProtocol.Tcp)) Sender.Tell(new SocketFailed(m, Errno.EPROTONOSUPPORT));
+            else _ns.TcpActor.Forward(m);
+            return;
+        }
         byte proto = m.Type == SockType.Dgram ? IpProtocol.Udp : m.Protocol;
         if (m.Type == SockType.Dgram && m.Protocol is not (0 or IpProtocol.Udp))
         {
@@ -181,7 +190,7 @@ public sealed class HostActor : ReceiveActor
                 TxQueueLen = d.Settings.TxQueueLen,
             }).ToImmutableArray(),
         _ns.Softnet.Select(s => s.Snapshot()).ToImmutableArray(),
-        [_ns.Ip.Snapshot(), _ns.IpExt.Snapshot(), _ns.Icmp.Snapshot(), _ns.Udp.Snapshot()],
+        [_ns.Ip.Snapshot(), _ns.IpExt.Snapshot(), _ns.Icmp.Snapshot(), _ns.Tcp.Tcp.Snapshot(), _ns.Tcp.Ext.Snapshot(), _ns.Udp.Snapshot()],
         _ns.Drops.Snapshot(),
         _ns.Sockets.Values.Select(s => s.Snapshot()).OrderBy(s => s.LocalPort).ToImmutableArray());
 

@@ -53,6 +53,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         _queue?.Uncharge(m.Count);
         ImmutableArray<SkBuff>.Builder? udp = null;
         ImmutableArray<SkBuff>.Builder? icmp = null;
+        ImmutableArray<SkBuff>.Builder? tcp = null;
         long now = Context.System.Scheduler.Now.UtcTicks;
         foreach (var item in m.Items)
         {
@@ -82,6 +83,11 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
                 (udp ??= ImmutableArray.CreateBuilder<SkBuff>(m.Items.Length)).Add(skb);
                 _ns.Ip.Inc(IpMib.InDelivers);
             }
+            else if (h.Protocol == IpProtocol.Tcp)
+            {
+                (tcp ??= ImmutableArray.CreateBuilder<SkBuff>(m.Items.Length)).Add(skb);
+                _ns.Ip.Inc(IpMib.InDelivers);
+            }
             else if (h.Protocol == IpProtocol.Icmp)
             {
                 (icmp ??= ImmutableArray.CreateBuilder<SkBuff>()).Add(skb);
@@ -101,6 +107,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             }
         }
         if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
+        if (tcp is not null) _ns.TcpActor.Tell(new ProtocolDeliver(tcp.ToImmutable(), m.Cpu), Self);
         if (icmp is not null) _ns.IcmpActor.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
         _forward.Flush(Self);
     }

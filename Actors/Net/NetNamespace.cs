@@ -71,6 +71,8 @@ public sealed class NetNamespace
     public Mib<IpMib> Ip { get; } = new("Ip");
     public Mib<IpExtMib> IpExt { get; } = new("IpExt");
     public Mib<UdpMib> Udp { get; } = new("Udp");
+    /// <summary>TCP counters (/proc/net/snmp <c>Tcp:</c>, /proc/net/netstat <c>TcpExt:</c>), shared by every connection.</summary>
+    public Tcp.TcpCounters Tcp { get; } = new();
     public DropMonitor Drops { get; } = new();
 
     public ImmutableArray<NetDevice> Devices { get; }
@@ -140,6 +142,8 @@ public sealed class NetNamespace
     public IActorRef IcmpActor { get; set; } = ActorRefs.Nobody;
     public IActorRef IpActor { get; set; } = ActorRefs.Nobody;
     public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
+    /// <summary>The TCP protocol handler (<c>tcp_v4_rcv</c>), which also creates the TCP sockets.</summary>
+    public IActorRef TcpActor { get; set; } = ActorRefs.Nobody;
     /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
     public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
     /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>

@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using ActorStack.Actors.Ipv4;
+using ActorStack.Actors.Mailboxes;
+using ActorStack.Actors.Net;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>A validated segment with the addresses it came with (the pseudo header).</summary>
+public readonly record struct TcpSegIn(TcpSegment Seg, Ipv4Address Source, Ipv4Address Destination);
+
+/// <summary>Segments for one socket from one receive batch (<c>tcp_v4_do_rcv</c> per socket).</summary>
+public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
+{
+    public override string ToString() => $"TcpDeliver({Segments.Length})";
+}
+
+/// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
+public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
+
+/// <summary>
+/// A listener's request to create the socket actor of a new connection (<c>inet_csk_clone_lock</c>):
+/// the TCB (now owned by the child, never touched again by the listener) and its 4-tuple.
+/// The TCP actor enters the child in the established hash before any later segment is looked up.
+/// </summary>
+public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
+
+/// <summary>
+/// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
+/// (<see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, Ipv4Address, Ipv4Address, out TcpSegment?, bool)"/>:
+/// length, data offset, checksum, options; counted InErrs / InCsumErrors with a drop reason), looks up
+/// the socket (established 4-tuple, then listener) in the shared <see cref="TcpTable"/>, and hands each
+/// socket its segments, one message per socket per batch. A segment for no socket is answered with a
+/// RST (<c>tcp_v4_send_reset</c>, OutRsts). Creates the TCP socket actors (its children), so a
+/// listener's connections outlive the listener as Linux's accepted sockets do.
+/// </summary>
+public sealed class TcpActor : ReceiveActor
+{
+    private readonly NetNamespace _ns;
+    private readonly TcpCounters _mib;
+    private readonly TcpTable _table;
+    private readonly IpOutput _out;
+    private readonly ChargedMessageQueue? _queue;
+    private readonly Random _seeds;
+    private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
+    private int _nextSocket;
+
+    public TcpActor(NetNamespace ns, TcpSettings settings)
+    {
+        _ns = ns;
+        _mib = ns.Tcp;
+        _table = new TcpTable(new Random(ns.SeedFor("tcp_port")));
+        _out = new IpOutput(ns);
+        _seeds = new Random(ns.SeedFor("tcp_isn"));
+        _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
+        Receive<ProtocolDeliver>(OnDeliver);
+        Receive<TcpRedeliver>(m =>
+        {
+            foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
+            FlushBatch();
+            _out.Flush(Self);
+        });
+        Receive<SocketCreate>(_ =>
+        {
+            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, settings, _table, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
+            Sender.Tell(new SocketCreated(sock));
+        });
+        Receive<TcpSpawnChild>(m =>
+        {
+            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, settings, _table, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
+                $"tcp-{++_nextSocket}");
+            if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
+            else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
+        });
+    }
+
+    public TcpTable Table => _table;
+
+    private void OnDeliver(ProtocolDeliver m)
+    {
+        _queue?.Uncharge(m.Count);
+        foreach (var skb in m.Items)
+        {
+            var ip = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
+            var src = Ipv4Address.Read(ip[12..]);
+            var dst = Ipv4Address.Read(ip[16..]);
+            var bytes = skb.Data.Slice(skb.TransportOffset, skb.NetworkOffset + skb.NetworkLength - skb.TransportOffset);
+            var err = TcpSegment.TryParse(bytes, src, dst, out var seg);
+            if (err != TcpParseError.None)
+            {
+                _ns.Drops.Add(_mib.CountParseError(err), "tcp");
+                continue;
+            }
+            // tcp_v4_rcv: segments not addressed to this host are discarded before the lookup.
+            if (skb.PktType is not (PacketKind.Host or PacketKind.Loopback))
+            {
+                _ns.Drops.Add(DropReason.NOT_SPECIFIED, "tcp"); // discard_it, as tcp_v4_rcv does
+                continue;
+            }
+            Dispatch(new TcpSegIn(seg!, src, dst), skb.PktType);
+        }
+        FlushBatch();
+        _out.Flush(Self);
+    }
+
+    private void Dispatch(in TcpSegIn s, PacketKind kind)
+    {
+        var seg = s.Seg;
+        var sock = _table.Lookup(s.Source, seg.SourcePort, s.Destination, seg.DestinationPort);
+        if (sock is null)
+        {
+            NoSocket(s);
+            return;
+        }
+        if (!_batch.TryGetValue(sock, out var b)) _batch[sock] = b = ImmutableArray.CreateBuilder<TcpSegIn>();
+        b.Add(s);
+    }
+
+    /// <summary><c>tcp_v4_rcv</c> no_tcp_socket: counted in InSegs, then <c>tcp_v4_send_reset</c> unless it was a RST.</summary>
+    private void NoSocket(in TcpSegIn s)
+    {
+        _mib.Tcp.Inc(TcpMib.InSegs);
+        _ns.Drops.Add(DropReason.NO_SOCKET, "tcp");
+        if (Tcb.ResetFor(s.Seg, s.Seg.DestinationPort) is not { } rst) return;
+        long now = Context.System.Scheduler.Now.UtcTicks;
+        if (TcpXmit.Send(_ns, _out, rst, s.Destination, s.Source, now) == Errno.OK)
+        {
+            _mib.Tcp.Inc(TcpMib.OutSegs);
+            _mib.Tcp.Inc(TcpMib.OutRsts);
+        }
+    }
+
+    private void FlushBatch()
+    {
+        foreach (var (sock, b) in _batch)
+        {
+            if (b.Count == 0) continue;
+            sock.Tell(new TcpDeliver(b.ToImmutable()), Self);
+            b.Clear();
+        }
+        if (_batch.Count > 64) _batch.Clear();
+    }
+
+    public static Props Props(NetNamespace ns, TcpSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new TcpActor(ns, settings ?? TcpSettings.Default)).WithMailbox(ProtocolMailbox.Id);
+}
+
+/// <summary>Builds and sends the IPv4 packet carrying one TCP segment (<c>ip_queue_xmit</c> with DF set, as TCP always does).</summary>
+public static class TcpXmit
+{
+    /// <summary>
+    /// Routes from <paramref name="src"/> to <paramref name="dst"/>, writes IP header and segment
+    /// (<see cref="TcpSegment.WriteTo"/> fills the checksum) and hands it to <see cref="IpOutput.LocalOut"/>.
+    /// The caller calls <see cref="IpOutput.Flush"/> at the end of its message.
+    /// </summary>
+    public static Errno Send(NetNamespace ns, IpOutput output, TcpSegment seg, Ipv4Address src, Ipv4Address dst, long now)
+    {
+        var err = output.Route(dst, src, 0, now, out var rt);
+        if (err != Errno.OK)
+        {
+            if (err == Errno.ENETUNREACH) ns.Ip.Inc(IpMib.OutNoRoutes);
+            return err;
+        }
+        return Send(ns, output, seg, rt.Source, dst, rt, now);
+    }
+
+    public static Errno Send(NetNamespace ns, IpOutput output, TcpSegment seg, Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now)
+    {
+        int ipLen = Ipv4Header.MinLength + seg.Length;
+        var frame = IpOutput.NewFrame(ipLen);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        seg.WriteTo(ip[Ipv4Header.MinLength..], src, dst);
+        output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
+        return output.LocalOut(IpOutput.NewSkb(frame), rt, now);
+    }
+}

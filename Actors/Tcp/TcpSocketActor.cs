@@ -1,0 +1,578 @@
+using Akka.Actor;
+using ActorStack.Actors.Ipv4;
+using ActorStack.Actors.Net;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>
+/// A TCP socket as an actor (S21, S22). Created unconnected by <c>socket(AF_INET, SOCK_STREAM)</c>; it becomes
+/// a connection with <see cref="StreamConnect"/> / <see cref="Connect"/> (or is created as the child of a
+/// listener), or a listener with <see cref="Listen"/>.
+/// A connection owns one <see cref="Tcb"/> and drives it: segments from the TCP actor
+/// (<see cref="TcpDeliver"/>: <c>tcp_v4_do_rcv</c>), its timers on the scheduler (<see cref="Tcb.NextDeadline"/>),
+/// and the socket calls (<c>tcp_sendmsg</c>, <c>tcp_recvmsg</c>, <c>tcp_shutdown</c>, <c>tcp_close</c>); after
+/// each it sends the TCB's outbox through <see cref="IpOutput"/> and answers the calls its events complete
+/// (<c>sk_state_change</c>, <c>sk_data_ready</c>, <c>sk_write_space</c>, <c>sk_error_report</c>).
+/// A listener (<see cref="TcpListener"/>) keeps the SYN and accept queues.
+/// After <see cref="Close"/> the connection lives on, orphaned, until its TCB reaches CLOSED (FIN handshake,
+/// TIME_WAIT), then leaves the tables and stops.
+/// </summary>
+public sealed class TcpSocketActor : ReceiveActor, IWithTimers
+{
+    /// <summary>Blocked callers one socket holds at most per kind (threads blocked in recv/send/accept).</summary>
+    public const int MaxWaiting = 1024;
+
+    private readonly NetNamespace _ns;
+    private readonly TcpSettings _s;
+    private readonly TcpTable _table;
+    private readonly IActorRef _tcp;
+    private readonly Random _rng;
+    private readonly IpOutput _out;
+    private readonly SocketCounters _c;
+    private Tcb? _tcb;
+    private TcpListener? _listener;
+    private IActorRef? _parentListener;
+    private TcpTuple _tuple;
+    private bool _bound, _hashed, _userClosed, _rdShutdown, _connectReported;
+    private (object Command, IActorRef Caller)? _connectWaiter;
+    private readonly Queue<(StreamRecv Req, object Command, IActorRef Caller)> _readers = new();
+    private readonly Queue<SendOp> _sends = new();
+    private long _armedDeadline = long.MaxValue;
+    private OutputRoute _rt;
+    private bool _haveRoute;
+    private int? _sndBuf, _rcvBuf;
+
+    private sealed class SendOp(SendTo command, IActorRef caller)
+    {
+        public SendTo Command { get; } = command;
+        public IActorRef Caller { get; } = caller;
+        public int Offset;
+    }
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public TcpSocketActor(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
+        IActorRef? listener)
+    {
+        _ns = ns;
+        _s = settings;
+        _table = table;
+        _tcp = tcp;
+        _rng = new Random(seed);
+        _out = new IpOutput(ns);
+        _c = new SocketCounters(SockType.Stream, IpProtocol.Tcp) { RcvBuf = settings.RmemDefault, SndBuf = settings.WmemDefault };
+        ns.Sockets[Self] = _c;
+        if (child is not null)
+        {
+            _tcb = child;
+            _tuple = tuple;
+            _bound = _hashed = true;
+            _parentListener = listener;
+            if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
+            Publish();
+        }
+
+        Receive<TcpDeliver>(OnDeliver);
+        Receive<Tick>(_ => OnTick());
+        Receive<Bind>(OnBind);
+        Receive<Listen>(OnListen);
+        Receive<Accept>(OnAccept);
+        Receive<TcpListener.ChildSpawned>(m =>
+        {
+            if (_listener is not null) _listener.OnChildSpawned(m, Sender);
+            else Sender.Tell(TcpListener.AbortChild.Instance, Self);
+        });
+        Receive<TcpListener.ChildReady>(m => _listener?.OnChildReady(m, Sender));
+        Receive<TcpListener.ChildGone>(m => _listener?.OnChildGone(m, Sender));
+        Receive<TcpListener.AcceptedByUser>(_ =>
+        {
+            if (_parentListener is not null) Context.Unwatch(_parentListener);
+            _parentListener = null;
+        });
+        Receive<Terminated>(t => { if (t.ActorRef.Equals(_parentListener)) AbortAndStop(); });
+        Receive<TcpListener.AbortChild>(_ => { if (_parentListener is not null) AbortAndStop(); });
+        Receive<StreamConnect>(m => OnConnect(m, m.Address, m.Port, m.NonBlocking));
+        Receive<Connect>(m => OnConnect(m, m.Address, m.Port, nonBlocking: false));
+        Receive<SendTo>(m => { _sends.Enqueue(new SendOp(m, Sender)); if (_sends.Count > MaxWaiting) Fail(_sends.Dequeue(), Errno.ENOBUFS); PumpSends(); Drain(); });
+        Receive<StreamRecv>(m => OnRecv(m, m, Sender));
+        Receive<Recv>(m => OnRecv(new StreamRecv(65536, m.NonBlocking), m, Sender));
+        Receive<Shutdown>(OnShutdown);
+        Receive<Close>(_ => OnClose());
+        Receive<SetSocketOption>(OnSetOption);
+        Receive<SetReceiveBuffer>(m =>
+        {
+            // SO_RCVBUF: doubled, capped at rmem_max; takes effect for a connection opened afterwards.
+            if (m.Bytes < 0 || _tcb is not null) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
+            _rcvBuf = Math.Max(Math.Min(m.Bytes, _s.RmemMax) * 2, _s.RmemMin);
+            Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
+            Sender.Tell(new SocketOk(m));
+        });
+        Receive<GetSocketInfo>(_ => Sender.Tell(Info()));
+    }
+
+    private long Now => Context.System.Scheduler.Now.UtcTicks;
+
+    protected override void PreStart()
+    {
+        if (_tcb is not null) Drain(); // an accepted child: arm its timers
+    }
+
+    // ---------------------------------------------------------------- bind / listen / connect
+
+    private void OnBind(Bind b)
+    {
+        if (_bound) { Sender.Tell(new SocketFailed(b, Errno.EINVAL)); return; }
+        if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new SocketFailed(b, Errno.EADDRNOTAVAIL)); return; }
+        ushort port = b.Port;
+        var err = _table.Bind(Self, b.Address, ref port);
+        if (err != Errno.OK) { Sender.Tell(new SocketFailed(b, err)); return; }
+        _bound = true;
+        _tuple = new TcpTuple(b.Address, port, Ipv4Address.Any, 0);
+        Publish();
+        Sender.Tell(new SocketOk(b));
+    }
+
+    /// <summary><c>inet_listen</c>: autobinds an unbound socket (<c>inet_autobind</c>), then enters the listening hash.</summary>
+    private void OnListen(Listen l)
+    {
+        if (_tcb is not null) { Sender.Tell(new SocketFailed(l, Errno.EINVAL)); return; }
+        if (_listener is not null) { _listener.Queue.Listen(l.Backlog); Sender.Tell(new SocketOk(l)); return; }
+        if (!_bound)
+        {
+            ushort port = 0;
+            var e = _table.Bind(Self, Ipv4Address.Any, ref port);
+            if (e != Errno.OK) { Sender.Tell(new SocketFailed(l, e)); return; }
+            _bound = true;
+            _tuple = new TcpTuple(Ipv4Address.Any, port, Ipv4Address.Any, 0);
+        }
+        var err = _table.Listen(Self, _tuple.LocalAddress, _tuple.LocalPort);
+        if (err != Errno.OK) { Sender.Tell(new SocketFailed(l, err)); return; }
+        _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next());
+        Publish();
+        Sender.Tell(new SocketOk(l));
+    }
+
+    private void OnAccept(Accept a)
+    {
+        if (_listener is null) { Sender.Tell(new SocketFailed(a, Errno.EINVAL)); return; }
+        _listener.Accept(a, Sender);
+    }
+
+    /// <summary><c>inet_stream_connect</c> → <c>tcp_v4_connect</c>: route, source address, ephemeral port, hash, SYN.</summary>
+    private void OnConnect(object cmd, Ipv4Address addr, ushort port, bool nonBlocking)
+    {
+        if (_listener is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EINVAL)); return; }
+        if (_tcb is not null)
+        {
+            if (_tcb.State is TcpState.SynSent or TcpState.SynReceived)
+            {
+                if (nonBlocking) { Sender.Tell(new SocketFailed(cmd, StreamErrno.EALREADY)); return; }
+                if (_connectWaiter is not null) { Sender.Tell(new SocketFailed(cmd, StreamErrno.EALREADY)); return; }
+                _connectWaiter = (cmd, Sender);
+                return;
+            }
+            if (_tcb.State == TcpState.Closed && _tcb.Error != Errno.OK && !_connectReported)
+            {
+                _connectReported = true;
+                Sender.Tell(new SocketFailed(cmd, _tcb.Error));
+                return;
+            }
+            Sender.Tell(new SocketFailed(cmd, Errno.EISCONN));
+            return;
+        }
+        if (port == 0) { Sender.Tell(new SocketFailed(cmd, Errno.ECONNREFUSED)); return; }
+        long now = Now;
+        var err = _out.Route(addr, _tuple.LocalAddress, 0, now, out var rt);
+        if (err != Errno.OK)
+        {
+            if (err == Errno.ENETUNREACH) _ns.Ip.Inc(IpMib.OutNoRoutes);
+            Sender.Tell(new SocketFailed(cmd, err));
+            return;
+        }
+        var local = _tuple.LocalAddress.IsAny ? rt.Source : _tuple.LocalAddress;
+        ushort lport = _tuple.LocalPort;
+        if (!_bound)
+        {
+            err = _table.Bind(Self, Ipv4Address.Any, ref lport);
+            if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, Errno.EADDRNOTAVAIL)); return; }
+            _bound = true;
+        }
+        var tuple = new TcpTuple(local, lport, addr, port);
+        err = _table.AddConnection(Self, tuple);
+        if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, err)); return; }
+        _hashed = true;
+        _tuple = tuple;
+        _rt = rt;
+        _haveRoute = true;
+        // secure_tcp_seq / tcp_ts_off: seeded per socket.
+        _tcb = new Tcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32),
+            sndBuf: _sndBuf, rcvBuf: _rcvBuf);
+        _tcb.Connect(now);
+        Publish();
+        if (nonBlocking) Sender.Tell(new SocketFailed(cmd, StreamErrno.EINPROGRESS));
+        else _connectWaiter = (cmd, Sender);
+        Drain();
+    }
+
+    // ---------------------------------------------------------------- segments and timers
+
+    private void OnDeliver(TcpDeliver m)
+    {
+        if (_listener is not null)
+        {
+            _listener.OnSegments(m.Segments, Now);
+            _out.Flush(Self);
+            return;
+        }
+        if (_tcb is null) return;
+        long now = Now;
+        foreach (var s in m.Segments)
+        {
+            var r = _tcb.SegmentArrived(s.Seg, now);
+            if (r != TcpDropReason.None && Enum.TryParse<DropReason>(r.ToString(), out var dr)) _ns.Drops.Add(dr, "tcp/sock");
+        }
+        Drain();
+    }
+
+    private void OnTick()
+    {
+        _armedDeadline = long.MaxValue;
+        if (_tcb is null) return;
+        long now = Now;
+        if (_tcb.NextDeadline <= now) _tcb.OnTimer(now);
+        Drain();
+    }
+
+    /// <summary>Sends the TCB's outbox, handles its events, re-arms the timer, flushes the output path.</summary>
+    private void Drain()
+    {
+        if (_tcb is not { } t) return;
+        long now = Now;
+        for (int round = 0; round < 8 && (t.Outbox.Count > 0 || t.Events.Count > 0); round++)
+        {
+            if (t.Outbox.Count > 0)
+            {
+                foreach (var seg in t.Outbox) Transmit(seg, now);
+                t.Outbox.Clear();
+            }
+            if (t.Events.Count > 0)
+            {
+                var events = t.Events.ToArray();
+                t.Events.Clear();
+                foreach (var e in events) OnEvent(e);
+            }
+        }
+        _out.Flush(Self);
+        Publish();
+        if (t.State == TcpState.Closed)
+        {
+            Timers.Cancel("tcb");
+            _armedDeadline = long.MaxValue;
+            Unhash();
+            if (_userClosed && _sends.Count == 0) Context.Stop(Self);
+            return;
+        }
+        long d = t.NextDeadline;
+        if (d != _armedDeadline)
+        {
+            _armedDeadline = d;
+            if (d == long.MaxValue) Timers.Cancel("tcb");
+            else Timers.StartSingleTimer("tcb", Tick.Instance, TimeSpan.FromTicks(Math.Max(0, d - now)));
+        }
+    }
+
+    private void Transmit(TcpSegment seg, long now)
+    {
+        if (!_haveRoute || !_rt.Device.Up)
+        {
+            if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out _rt) != Errno.OK) { _haveRoute = false; return; }
+            _haveRoute = true;
+        }
+        seg = FitSack(seg, _rt.Mtu);
+        TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+    }
+
+    /// <summary>
+    /// The TCB sizes data segments by <see cref="Tcb.Mss"/> without the SACK option (Linux's
+    /// <c>tcp_current_mss</c> subtracts it); a full segment that also carries SACK blocks would exceed the
+    /// path MTU with DF set and be dropped for ever. Drops SACK blocks, newest last, until the packet fits.
+    /// </summary>
+    public static TcpSegment FitSack(TcpSegment seg, int mtu)
+    {
+        int n = seg.Options.SackCount;
+        while (n > 0 && Ipv4Header.MinLength + seg.Length > mtu)
+        {
+            n--;
+            seg = seg with { Options = seg.Options with { Sack = seg.Options.Sack.RemoveAt(n) } };
+        }
+        if (n == 0 && seg.Options.SackCount > 0) seg = seg with { Options = seg.Options with { Sack = default } };
+        return seg;
+    }
+
+    private void OnEvent(TcpEvent e)
+    {
+        switch (e.Kind)
+        {
+            case TcpEventKind.Connected:
+                if (_connectWaiter is { } w) { _connectWaiter = null; _connectReported = true; w.Caller.Tell(new SocketOk(w.Command)); }
+                _parentListener?.Tell(new TcpListener.ChildReady(_tuple), Self);
+                PumpSends();
+                break;
+            case TcpEventKind.Readable:
+            case TcpEventKind.Eof:
+                ServeReaders();
+                break;
+            case TcpEventKind.Writable:
+                PumpSends();
+                break;
+            case TcpEventKind.Error:
+                if (_connectWaiter is { } cw) { _connectWaiter = null; _connectReported = true; cw.Caller.Tell(new SocketFailed(cw.Command, e.Error)); }
+                ServeReaders();
+                PumpSends();
+                break;
+            case TcpEventKind.Closed:
+                if (_connectWaiter is { } c2) { _connectWaiter = null; c2.Caller.Tell(new SocketFailed(c2.Command, _tcb!.Error != Errno.OK ? _tcb.Error : Errno.ECONNREFUSED)); }
+                _parentListener?.Tell(new TcpListener.ChildGone(_tuple), Self);
+                ServeReaders();
+                PumpSends();
+                break;
+        }
+    }
+
+    // ---------------------------------------------------------------- send / recv
+
+    /// <summary>
+    /// <c>tcp_sendmsg</c> for the waiting calls in order: a blocking send is answered when all its bytes
+    /// are in the send buffer (<c>sk_stream_wait_memory</c> in between); <c>MSG_DONTWAIT</c> takes what fits
+    /// (EAGAIN when nothing does).
+    /// </summary>
+    private void PumpSends()
+    {
+        if (_tcb is not { } t)
+        {
+            while (_sends.TryDequeue(out var op)) Fail(op, Errno.EPIPE);
+            return;
+        }
+        long now = Now;
+        while (_sends.TryPeek(out var op))
+        {
+            bool dontWait = (op.Command.Flags & MsgFlags.DontWait) != 0;
+            if (t.State is TcpState.SynSent or TcpState.SynReceived && !dontWait) return; // sk_stream_wait_connect
+            var data = op.Command.Payload.Span[op.Offset..];
+            var err = Errno.OK;
+            int n = data.Length == 0 ? 0 : t.Send(data, now, out err);
+            if (n < 0)
+            {
+                _sends.Dequeue();
+                if (op.Offset > 0) op.Caller.Tell(new Sent(op.Offset));
+                else Fail(op, err);
+                continue;
+            }
+            op.Offset += n;
+            if (op.Offset == op.Command.Payload.Length || (dontWait && op.Offset > 0))
+            {
+                _sends.Dequeue();
+                op.Caller.Tell(new Sent(op.Offset));
+                continue;
+            }
+            if (dontWait)
+            {
+                _sends.Dequeue();
+                Fail(op, Errno.EAGAIN);
+                continue;
+            }
+            return; // blocked until Writable
+        }
+    }
+
+    private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new SocketFailed(op.Command, err));
+
+    private void OnRecv(StreamRecv r, object cmd, IActorRef caller)
+    {
+        if (r.MaxBytes < 1) { caller.Tell(new SocketFailed(cmd, Errno.EINVAL)); return; }
+        if (_tcb is null) { caller.Tell(new SocketFailed(cmd, Errno.ENOTCONN)); return; }
+        if (_readers.Count > 0 || !TryRead(r, cmd, caller))
+        {
+            if (r.NonBlocking) { caller.Tell(new SocketFailed(cmd, Errno.EAGAIN)); return; }
+            if (_readers.Count >= MaxWaiting) { caller.Tell(new SocketFailed(cmd, Errno.ENOBUFS)); return; }
+            _readers.Enqueue((r, cmd, caller));
+        }
+        Drain();
+    }
+
+    private void ServeReaders()
+    {
+        while (_readers.TryPeek(out var w) && TryRead(w.Req, w.Command, w.Caller)) _readers.Dequeue();
+    }
+
+    /// <summary><c>tcp_recvmsg</c>: answers when there is data, EOF or an error; false when the caller must wait.</summary>
+    private bool TryRead(StreamRecv r, object cmd, IActorRef caller)
+    {
+        var t = _tcb!;
+        if (_rdShutdown && t.ReadableBytes == 0) { caller.Tell(new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
+        int avail = t.ReadableBytes;
+        if (avail > 0)
+        {
+            var buf = new byte[Math.Min(avail, r.MaxBytes)];
+            int n = t.Receive(buf, Now, r.Peek, out _);
+            Interlocked.Add(ref _c.BytesRead, n);
+            caller.Tell(new StreamData(buf.AsMemory(0, n)));
+            return true;
+        }
+        int z = t.Receive([], Now, r.Peek, out var err);
+        if (z == 0 && err == Errno.OK) { caller.Tell(new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
+        if (z < 0) { caller.Tell(new SocketFailed(cmd, err)); return true; }
+        if (t.State == TcpState.Closed) { caller.Tell(new SocketFailed(cmd, Errno.ENOTCONN)); return true; }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- shutdown / close
+
+    private void OnShutdown(Shutdown m)
+    {
+        if (m.How is < 0 or > 2) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
+        if (_tcb is null || _tcb.State is TcpState.Closed or TcpState.SynSent) { Sender.Tell(new SocketFailed(m, Errno.ENOTCONN)); return; }
+        if (m.How is Shutdown.Rd or Shutdown.RdWr)
+        {
+            _rdShutdown = true;
+            ServeReaders();
+        }
+        if (m.How is Shutdown.Wr or Shutdown.RdWr) _tcb.Shutdown(Now);
+        Sender.Tell(new SocketOk(m));
+        Drain();
+    }
+
+    /// <summary><c>inet_release</c> → <c>tcp_close</c>; a listener also resets the children nobody accepted (<c>inet_csk_listen_stop</c>).</summary>
+    private void OnClose()
+    {
+        _userClosed = true;
+        Sender.Tell(new SocketOk(Close.Instance));
+        foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
+        _readers.Clear();
+        foreach (var op in _sends) Fail(op, Errno.EBADF);
+        _sends.Clear();
+        if (_connectWaiter is { } w) { _connectWaiter = null; w.Caller.Tell(new SocketFailed(w.Command, Errno.EBADF)); }
+        if (_listener is not null)
+        {
+            _listener.Stop();
+            Unhash();
+            Context.Stop(Self);
+            return;
+        }
+        if (_tcb is null)
+        {
+            Unhash();
+            Context.Stop(Self);
+            return;
+        }
+        _parentListener = null;
+        _tcb.Close(Now);
+        Drain();
+    }
+
+    private void AbortAndStop()
+    {
+        _tcb?.Abort(Now);
+        _userClosed = true;
+        Drain();
+        Unhash();
+        Context.Stop(Self);
+    }
+
+    private void Unhash()
+    {
+        if (!_bound && !_hashed && _listener is null) return;
+        _table.Remove(Self);
+        _bound = _hashed = false;
+    }
+
+    // ---------------------------------------------------------------- options and info
+
+    private void OnSetOption(SetSocketOption o)
+    {
+        switch (o.Option)
+        {
+            case SockOpt.SoSndbuf when _tcb is null:
+                _sndBuf = Math.Max(Math.Min(o.Value, _s.WmemMax) * 2, _s.WmemMin);
+                Sender.Tell(new SocketOk(o));
+                return;
+            default:
+                Sender.Tell(new SocketFailed(o, Errno.ENOPROTOOPT));
+                return;
+        }
+    }
+
+    private void Publish()
+    {
+        _c.LocalAddress = _tuple.LocalAddress;
+        _c.LocalPort = _tuple.LocalPort;
+        _c.RemoteAddress = _tuple.RemoteAddress;
+        _c.RemotePort = _tuple.RemotePort;
+        if (_tcb is { } t) Volatile.Write(ref _c.WmemAlloc, t.SendQueueBytes);
+    }
+
+    /// <summary>ss's state names (<c>sstate_name</c>).</summary>
+    public static string StateName(TcpState s) => s switch
+    {
+        TcpState.Established => "ESTAB",
+        TcpState.SynSent => "SYN-SENT",
+        TcpState.SynReceived => "SYN-RECV",
+        TcpState.FinWait1 => "FIN-WAIT-1",
+        TcpState.FinWait2 => "FIN-WAIT-2",
+        TcpState.TimeWait => "TIME-WAIT",
+        TcpState.Closed => "UNCONN",
+        TcpState.CloseWait => "CLOSE-WAIT",
+        TcpState.LastAck => "LAST-ACK",
+        TcpState.Listen => "LISTEN",
+        TcpState.Closing => "CLOSING",
+        _ => s.ToString(),
+    };
+
+    private TcpSocketInfo Info()
+    {
+        if (_listener is { } l)
+            return new TcpSocketInfo("LISTEN", _tuple.LocalAddress, _tuple.LocalPort, Ipv4Address.Any, 0, l.Queue.AcceptQueueLength,
+                l.Queue.MaxAckBacklog);
+        if (_tcb is not { } t) return new TcpSocketInfo("UNCONN", _tuple.LocalAddress, _tuple.LocalPort, Ipv4Address.Any, 0, 0, 0);
+        return new TcpSocketInfo(StateName(t.State), _tuple.LocalAddress, _tuple.LocalPort, _tuple.RemoteAddress, _tuple.RemotePort,
+            t.ReadableBytes, t.SendQueueBytes)
+        {
+            CongestionControl = t.CongestionName,
+            Cwnd = t.Cwnd,
+            SsThresh = t.SsThresh,
+            Mss = t.Mss,
+            Rtt = TimeSpan.FromTicks(t.Srtt),
+            RttVar = TimeSpan.FromTicks(t.RttVar),
+            Rto = TimeSpan.FromTicks(t.Rto),
+            Unacked = t.PacketsOut,
+            Retrans = t.SegmentsRetransmitted,
+            SndWscale = t.SndWscale,
+            RcvWscale = t.RcvWscale,
+            Sack = t.SackOk,
+            Timestamps = t.TsOk,
+        };
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
+        foreach (var op in _sends) Fail(op, Errno.EBADF);
+        _listener?.Stop();
+        _table.Remove(Self);
+        _ns.Sockets.TryRemove(Self, out _);
+    }
+
+    public static Props Props(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed)
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, null, default, null));
+
+    public static Props ChildProps(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
+        IActorRef listener)
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, tcb, tuple, listener));
+}

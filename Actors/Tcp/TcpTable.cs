@@ -1,0 +1,128 @@
+using Akka.Actor;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>A connection's 4-tuple as the local side sees it.</summary>
+public readonly record struct TcpTuple(Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort)
+{
+    public override string ToString() => $"{LocalAddress}:{LocalPort}-{RemoteAddress}:{RemotePort}";
+}
+
+/// <summary>
+/// The TCP socket tables of one namespace (<c>struct inet_hashinfo</c>): the bind hash (ports in use,
+/// <c>bhash</c>), the listening hash (<c>lhash2</c>) and the established hash (<c>ehash</c>, every
+/// non-listening connection by 4-tuple). Shared between the TCP protocol actor (lookups) and the socket
+/// actors (bind/listen/connect), so it is guarded by a lock as Linux guards its buckets with spinlocks.
+/// Ephemeral ports come from <c>ip_local_port_range</c> (32768–60999) starting at a seeded random offset;
+/// the range bounds the bind table, the sockets that own the entries bound the rest.
+/// </summary>
+public sealed class TcpTable
+{
+    public const int EphemeralLow = 32768, EphemeralHigh = 60999;
+
+    private readonly object _lock = new();
+    private readonly Random _rng;
+    private readonly Dictionary<ushort, List<(IActorRef Owner, Ipv4Address Address)>> _bind = new();
+    private readonly Dictionary<(Ipv4Address, ushort), IActorRef> _listen = new();
+    private readonly Dictionary<TcpTuple, IActorRef> _established = new();
+    private readonly Dictionary<IActorRef, List<TcpTuple>> _ownedTuples = new();
+
+    public TcpTable(Random rng) => _rng = rng;
+
+    public int EstablishedCount { get { lock (_lock) return _established.Count; } }
+
+    /// <summary>
+    /// <c>inet_csk_get_port</c>: binds <paramref name="owner"/> to <paramref name="address"/>:<paramref name="port"/>,
+    /// port 0 picking a free ephemeral port. EADDRINUSE when another socket holds the port on an
+    /// overlapping address (no SO_REUSEADDR), EADDRINUSE too when no ephemeral port is left.
+    /// </summary>
+    public Errno Bind(IActorRef owner, Ipv4Address address, ref ushort port)
+    {
+        lock (_lock)
+        {
+            if (port == 0)
+            {
+                int span = EphemeralHigh - EphemeralLow + 1;
+                int start = _rng.Next(span);
+                for (int i = 0; i < span; i++)
+                {
+                    var p = (ushort)(EphemeralLow + (start + i) % span);
+                    if (_bind.ContainsKey(p)) continue;
+                    port = p;
+                    _bind[p] = [(owner, address)];
+                    return Errno.OK;
+                }
+                return Errno.EADDRINUSE;
+            }
+            if (_bind.TryGetValue(port, out var users))
+            {
+                foreach (var (o, a) in users)
+                    if (!o.Equals(owner) && (a.IsAny || address.IsAny || a == address)) return Errno.EADDRINUSE;
+                users.Add((owner, address));
+            }
+            else _bind[port] = [(owner, address)];
+            return Errno.OK;
+        }
+    }
+
+    /// <summary><c>inet_hash</c> for a listener: EADDRINUSE when another socket listens on the same address and port.</summary>
+    public Errno Listen(IActorRef owner, Ipv4Address address, ushort port)
+    {
+        lock (_lock)
+        {
+            if (_listen.TryGetValue((address, port), out var other) && !other.Equals(owner)) return Errno.EADDRINUSE;
+            _listen[(address, port)] = owner;
+            return Errno.OK;
+        }
+    }
+
+    /// <summary>
+    /// <c>__inet_hash_connect</c> / <c>inet_ehash_nolisten</c>: enters a connection's 4-tuple in the
+    /// established hash; EADDRNOTAVAIL when the 4-tuple is taken.
+    /// </summary>
+    public Errno AddConnection(IActorRef owner, TcpTuple t)
+    {
+        lock (_lock)
+        {
+            if (!_established.TryAdd(t, owner)) return Errno.EADDRNOTAVAIL;
+            if (!_ownedTuples.TryGetValue(owner, out var l)) _ownedTuples[owner] = l = new List<TcpTuple>(1);
+            l.Add(t);
+            return Errno.OK;
+        }
+    }
+
+    /// <summary><c>inet_unhash</c> + <c>inet_put_port</c>: every entry <paramref name="owner"/> holds.</summary>
+    public void Remove(IActorRef owner)
+    {
+        lock (_lock)
+        {
+            if (_ownedTuples.Remove(owner, out var tuples))
+                foreach (var t in tuples)
+                    if (_established.TryGetValue(t, out var o) && o.Equals(owner)) _established.Remove(t);
+            List<(Ipv4Address, ushort)>? ls = null;
+            foreach (var (k, o) in _listen)
+                if (o.Equals(owner)) (ls ??= new()).Add(k);
+            if (ls is not null) foreach (var k in ls) _listen.Remove(k);
+            List<ushort>? empty = null;
+            foreach (var (p, users) in _bind)
+                if (users.RemoveAll(u => u.Owner.Equals(owner)) > 0 && users.Count == 0) (empty ??= new()).Add(p);
+            if (empty is not null) foreach (var p in empty) _bind.Remove(p);
+        }
+    }
+
+    /// <summary>
+    /// <c>__inet_lookup</c>: the established 4-tuple first, then a listener on the destination address,
+    /// then one on the wildcard address. Null: no socket.
+    /// </summary>
+    public IActorRef? Lookup(Ipv4Address src, ushort sport, Ipv4Address dst, ushort dport)
+    {
+        lock (_lock)
+        {
+            if (_established.TryGetValue(new TcpTuple(dst, dport, src, sport), out var s)) return s;
+            if (_listen.TryGetValue((dst, dport), out s)) return s;
+            return _listen.TryGetValue((Ipv4Address.Any, dport), out s) ? s : null;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Akka.Actor;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Messages;
+
+/// <summary>
+/// Errno values the TCP socket API needs that <see cref="Errno"/> does not name yet (Linux numbers).
+/// </summary>
+public static class StreamErrno
+{
+    /// <summary>EINPROGRESS: a non-blocking connect started; completion is reported later.</summary>
+    public const Errno EINPROGRESS = (Errno)115;
+    /// <summary>EALREADY: a non-blocking connect is still in progress.</summary>
+    public const Errno EALREADY = (Errno)114;
+}
+
+/// <summary>
+/// <c>connect</c> on a stream socket (<c>inet_stream_connect</c>): a blocking connect is answered by
+/// <see cref="SocketOk"/> when the handshake completes, or <see cref="SocketFailed"/> (ECONNREFUSED on a
+/// RST, ETIMEDOUT after tcp_syn_retries, ENETUNREACH, EADDRNOTAVAIL). A non-blocking one fails at once
+/// with <see cref="StreamErrno.EINPROGRESS"/>; a later <see cref="StreamConnect"/> reports EALREADY while in
+/// progress (non-blocking), waits for completion (blocking), EISCONN once connected, or the failure.
+/// </summary>
+public sealed record StreamConnect(Ipv4Address Address, ushort Port, bool NonBlocking = false);
+
+/// <summary><c>listen(backlog)</c>: the socket (bound, or given an ephemeral port) starts accepting; answered by <see cref="SocketOk"/>.</summary>
+public sealed record Listen(int Backlog);
+
+/// <summary>
+/// <c>accept</c>: answered by <see cref="Accepted"/> with the oldest established connection; a blocking
+/// accept waits for one, a non-blocking one fails with EAGAIN. EINVAL on a socket that is not listening.
+/// </summary>
+public sealed record Accept(bool NonBlocking = false);
+
+/// <summary>A connection taken off the accept queue: its socket actor and the peer's address.</summary>
+public sealed record Accepted(IActorRef Socket, Ipv4Address Peer, ushort Port);
+
+/// <summary>
+/// <c>recv</c> on a stream socket (<c>tcp_recvmsg</c>): up to <paramref name="MaxBytes"/> bytes. A blocking
+/// read waits for data; a non-blocking one fails with EAGAIN; <paramref name="Peek"/> (<c>MSG_PEEK</c>)
+/// leaves the data queued. Answered by <see cref="StreamData"/> (empty = end of stream) or <see cref="SocketFailed"/>
+/// (ECONNRESET, ETIMEDOUT, ENOTCONN, EAGAIN).
+/// </summary>
+public sealed record StreamRecv(int MaxBytes = 65536, bool NonBlocking = false, bool Peek = false);
+
+/// <summary>Bytes read from a stream socket, in order; an empty chunk means the peer closed (EOF).</summary>
+public sealed record StreamData(ReadOnlyMemory<byte> Data)
+{
+    public bool Eof => Data.IsEmpty;
+    public override string ToString() => Eof ? "StreamData(EOF)" : $"StreamData({Data.Length} bytes)";
+}
+
+/// <summary><c>shutdown(how)</c>: 0 SHUT_RD, 1 SHUT_WR (send a FIN after the queued data), 2 SHUT_RDWR; answered by <see cref="SocketOk"/>.</summary>
+public sealed record Shutdown(int How)
+{
+    public const int Rd = 0, Wr = 1, RdWr = 2;
+}
+
+/// <summary>
+/// A line of <c>ss -tin</c> for a TCP socket (the answer to <see cref="GetSocketInfo"/> on a stream socket):
+/// state with ss's names (ESTAB, SYN-SENT, LISTEN, TIME-WAIT ...), queues (for a listener Recv-Q is the
+/// accept queue length and Send-Q the backlog, as ss shows), and the congestion state.
+/// </summary>
+public sealed record TcpSocketInfo(string State, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort,
+    int RecvQueue, int SendQueue)
+{
+    public string CongestionControl { get; init; } = "";
+    public int Cwnd { get; init; }
+    public int SsThresh { get; init; }
+    public int Mss { get; init; }
+    /// <summary>Smoothed RTT and its variance, and the RTO (ss prints them in ms).</summary>
+    public TimeSpan Rtt { get; init; }
+    public TimeSpan RttVar { get; init; }
+    public TimeSpan Rto { get; init; }
+    public int Unacked { get; init; }
+    public long Retrans { get; init; }
+    public int SndWscale { get; init; }
+    public int RcvWscale { get; init; }
+    public bool Sack { get; init; }
+    public bool Timestamps { get; init; }
+}

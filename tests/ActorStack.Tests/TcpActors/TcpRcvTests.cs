@@ -1,0 +1,69 @@
+using ActorStack.Actors.Tcp;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+using ActorStack.Tests.Ipv4Udp;
+
+namespace ActorStack.Tests.TcpActors;
+
+/// <summary><c>tcp_v4_rcv</c> on one host: validation counters and the RST for a segment nobody wants.</summary>
+public class TcpRcvTests() : HostHarness("tcp-rcv")
+{
+    private static byte[] Frame(TcpSegment seg, Action<byte[]>? corrupt = null)
+    {
+        int ipLen = Ipv4Header.MinLength + seg.Length;
+        var frame = new byte[EthernetHeader.Length + ipLen];
+        EthernetHeader.Write(frame, HostMac, PeerMac, EtherType.Ipv4);
+        seg.WriteTo(frame.AsSpan(EthernetHeader.Length + Ipv4Header.MinLength), PeerIp, HostIp);
+        Ipv4Header.Write(frame.AsSpan(EthernetHeader.Length), ipLen, 1, Ipv4Header.FlagDf, 64, IpProtocol.Tcp, PeerIp, HostIp);
+        corrupt?.Invoke(frame);
+        return frame;
+    }
+
+    private static TcpSegment Syn(ushort dport) => new()
+    {
+        SourcePort = 40000, DestinationPort = dport, Seq = new TcpSeq(1000), Flags = TcpFlags.Syn, Window = 65535,
+        Options = new TcpOptions { Mss = 1460 },
+    };
+
+    [Fact]
+    public async Task Rcv_BadChecksum_CountedInCsumErrorsAndInErrs_NoReset()
+    {
+        var (host, nic) = await StartHost();
+        Inject(nic, Frame(Syn(80), f => f[EthernetHeader.Length + Ipv4Header.MinLength + 16] ^= 0xFF));
+        await Eventually(host, s =>
+        {
+            Assert.Equal(1, s.Mib("Tcp")["InCsumErrors"]);
+            Assert.Equal(1, s.Mib("Tcp")["InErrs"]);
+            Assert.Equal(0, s.Mib("Tcp")["InSegs"]);
+            Assert.Equal(0, s.Mib("Tcp")["OutRsts"]);
+            Assert.Equal(1, s.DropsOf(DropReason.TCP_CSUM));
+        });
+    }
+
+    [Fact]
+    public async Task Rcv_DataOffsetBelowFive_CountedInErrs()
+    {
+        var (host, nic) = await StartHost();
+        Inject(nic, Frame(Syn(80) with { Options = default }, f => f[EthernetHeader.Length + Ipv4Header.MinLength + 12] = 4 << 4));
+        await Eventually(host, s =>
+        {
+            Assert.Equal(1, s.Mib("Tcp")["InErrs"]);
+            Assert.Equal(0, s.Mib("Tcp")["InCsumErrors"]);
+            Assert.Equal(1, s.DropsOf(DropReason.PKT_TOO_SMALL));
+        });
+    }
+
+    [Fact]
+    public async Task Rcv_SynToClosedPort_AnsweredByRst_NoSocketDrop()
+    {
+        var (host, nic) = await StartHost();
+        Inject(nic, Frame(Syn(80)));
+        await Eventually(host, s =>
+        {
+            Assert.Equal(1, s.Mib("Tcp")["InSegs"]);
+            Assert.Equal(1, s.Mib("Tcp")["OutRsts"]);
+            Assert.Equal(1, s.Mib("Tcp")["OutSegs"]);
+            Assert.Equal(1, s.DropsOf(DropReason.NO_SOCKET));
+        });
+    }
+}
