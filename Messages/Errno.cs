@@ -38,4 +38,6 @@ public enum Errno
     EPROTO = 71,
     ENOPROTOOPT = 92,
     EHOSTDOWN = 112,
+    EALREADY = 114,
+    EINPROGRESS = 115,
 }

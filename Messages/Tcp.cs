@@ -4,21 +4,10 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Messages;
 
 /// <summary>
-/// Errno values the TCP socket API needs that <see cref="Errno"/> does not name yet (Linux numbers).
-/// </summary>
-public static class StreamErrno
-{
-    /// <summary>EINPROGRESS: a non-blocking connect started; completion is reported later.</summary>
-    public const Errno EINPROGRESS = (Errno)115;
-    /// <summary>EALREADY: a non-blocking connect is still in progress.</summary>
-    public const Errno EALREADY = (Errno)114;
-}
-
-/// <summary>
 /// <c>connect</c> on a stream socket (<c>inet_stream_connect</c>): a blocking connect is answered by
 /// <see cref="SocketOk"/> when the handshake completes, or <see cref="SocketFailed"/> (ECONNREFUSED on a
 /// RST, ETIMEDOUT after tcp_syn_retries, ENETUNREACH, EADDRNOTAVAIL). A non-blocking one fails at once
-/// with <see cref="StreamErrno.EINPROGRESS"/>; a later <see cref="StreamConnect"/> reports EALREADY while in
+/// with <see cref="Errno.EINPROGRESS"/>; a later <see cref="StreamConnect"/> reports EALREADY while in
 /// progress (non-blocking), waits for completion (blocking), EISCONN once connected, or the failure.
 /// </summary>
 public sealed record StreamConnect(Ipv4Address Address, ushort Port, bool NonBlocking = false);

@@ -173,8 +173,8 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             if (_tcb.State is TcpState.SynSent or TcpState.SynReceived)
             {
-                if (nonBlocking) { Sender.Tell(new SocketFailed(cmd, StreamErrno.EALREADY)); return; }
-                if (_connectWaiter is not null) { Sender.Tell(new SocketFailed(cmd, StreamErrno.EALREADY)); return; }
+                if (nonBlocking) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
+                if (_connectWaiter is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
                 _connectWaiter = (cmd, Sender);
                 return;
             }
@@ -216,7 +216,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             sndBuf: _sndBuf, rcvBuf: _rcvBuf);
         _tcb.Connect(now);
         Publish();
-        if (nonBlocking) Sender.Tell(new SocketFailed(cmd, StreamErrno.EINPROGRESS));
+        if (nonBlocking) Sender.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
         else _connectWaiter = (cmd, Sender);
         Drain();
     }
