@@ -76,6 +76,8 @@ public abstract class ConservationKit(string name) : TestKit(
         var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, Wait);
         var devices = (await Task.WhenAll(started.Hosts.Values.Select(h => h.Ask<HostDevices>(GetHostDevices.Instance, Wait))))
             .SelectMany(d => d.Devices.Values).ToList();
+        var linkWatches = new List<IActorRef>();
+        foreach (var h in started.Hosts.Values) linkWatches.Add(await Sys.ActorSelection(h.Path / "linkwatch").ResolveOne(Wait));
         for (var t = TimeSpan.Zero; t < duration; t += Step)
         {
             Clock.Advance(Step);
@@ -84,6 +86,7 @@ public abstract class ConservationKit(string name) : TestKit(
             await Settle(sim);
             await Settle(started.Wires.Single());
             foreach (var h in started.Hosts.Values) await Settle(h);
+            foreach (var l in linkWatches) await Settle(l);
             foreach (var d in devices) await Settle(d);
             foreach (var g in started.Pktgens) await g.Ask<PktgenStatus>(GetWorkloadStatus.Instance, Wait);
             if (during is not null && t == Step) await during(started);

@@ -95,9 +95,13 @@ public class ConservationTests() : ConservationKit("conservation")
     [Fact]
     public async Task Conservation_SenderLinkAdminDown_FramesOnADownDeviceCounted()
     {
-        var b = await RunToQuiet(Scenario(schedule: """{ at = 150ms, action = link-down, device = "sender/eth0" }"""), Run);
+        var b = await RunToQuiet(Scenario(schedule: """
+            { at = 50ms, action = link-down, device = "sender/eth0" }
+            { at = 120ms, action = link-up, device = "sender/eth0" }
+            """), Run);
         Assert.Equal(200, b.Sent);
-        Assert.InRange(b.Dropped, 30, 60);
+        // 70 ms down at 1000 pps; a tick due with an action may go either side of it on a busy machine.
+        Assert.True(b.Dropped is >= 60 and <= 80, b.ToString());
         Assert.Equal(b.Dropped, b.DropsOf(DropReason.DEV_READY));   // pktgen's frames on a device whose qdisc is noop
         Assert.Equal(200 - b.Dropped, b.Read);
     }
