@@ -22,6 +22,7 @@ public class SupervisionPolicyTests() : TestKit(StackConfig.AkkaConfig(), "super
     [InlineData("softnet-cpu1", HostChildKind.Softnet, "Restart")]
     [InlineData("ip", HostChildKind.ProtocolHandler, "Resume")]
     [InlineData("udp", HostChildKind.ProtocolHandler, "Resume")]
+    [InlineData("tcp", HostChildKind.ProtocolHandler, "Resume")]
     [InlineData("icmp", HostChildKind.ProtocolHandler, "Resume")]
     [InlineData("neigh", HostChildKind.ProtocolHandler, "Resume")]
     [InlineData("linkwatch", HostChildKind.LinkWatch, "Resume")]
