@@ -117,6 +117,10 @@ namespace ActorStack.Cli
             _ => true,
         };
 
+        /// <summary>An <c>ip monitor link</c> event as the CLI prints it: <c>[host] ip monitor: &lt;ip -o link line&gt;</c>.</summary>
+        public static string MonitorLine(RtnlLinkEvent m)
+            => $"[{m.Host}] ip monitor: {(m.Kind == RtnlLinkKind.RTM_DELLINK ? "Deleted " : "")}{m.Line}";
+
         /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
         private sealed class OutputPrinter : ReceiveActor
         {
@@ -124,6 +128,7 @@ namespace ActorStack.Cli
             {
                 Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
                 Receive<FaultScheduleEvent>(m => Console.WriteLine(m.ToString()));
+                Receive<RtnlLinkEvent>(m => Console.WriteLine(MonitorLine(m)));
             }
         }
 
@@ -142,6 +147,7 @@ namespace ActorStack.Cli
                 var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter()), "output");
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
+                system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
                 var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));

@@ -124,3 +124,28 @@ public sealed record SetWireFaultsFault(TimeSpan At, int Wire, string WireName, 
 {
     public override string Describe() => $"faults on {WireName}: {Rules.Length} rule(s)";
 }
+
+/// <summary><c>{ at, action = crash, device = "h2/eth0" }</c>: the driver throws at once (<c>CrashDriver</c>) and its supervisor resets the device.</summary>
+public sealed record CrashDriverFault(TimeSpan At, string Host, string Device) : ScheduledFault(At)
+{
+    public override string Describe() => $"crash driver {Host}/{Device}";
+}
+
+/// <summary>
+/// <c>{ at, action = fault, device, kind, probability = 0.1, once = on }</c>: arms a device fault (<c>InjectDriverFault</c>).
+/// <c>kind</c>: tx-hang, rx-ring-stall, irq-loss (at once) or irq-handler, napi-poll, transmit (an exception at
+/// <paramref name="Probability"/> per run of that path; with <paramref name="Once"/> only the first).
+/// </summary>
+public sealed record DriverFaultScheduled(TimeSpan At, string Host, string Device, DriverFaultKind Kind, double Probability, bool Once)
+    : ScheduledFault(At)
+{
+    public override string Describe() => Kind is DriverFaultKind.IrqHandler or DriverFaultKind.NapiPoll or DriverFaultKind.Transmit
+        ? $"fault {StackConfig.DriverFaultKindName(Kind)} on {Host}/{Device} (probability {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(Once ? ", once" : "")})"
+        : $"fault {StackConfig.DriverFaultKindName(Kind)} on {Host}/{Device}";
+}
+
+/// <summary><c>{ at, action = link-down | link-up, device }</c>: <c>ip link set dev X down|up</c> (<c>LinkSetAdmin</c>).</summary>
+public sealed record LinkAdminFault(TimeSpan At, string Host, string Device, bool Up) : ScheduledFault(At)
+{
+    public override string Describe() => $"ip link set dev {Device} {(Up ? "up" : "down")} on {Host}";
+}

@@ -160,4 +160,7 @@ public sealed record StackSettings(
 
     /// <summary>The fault schedule (<c>scenario.schedule</c>), in time order.</summary>
     public ImmutableArray<ScheduledFault> Schedule { get; init; } = ImmutableArray<ScheduledFault>.Empty;
+
+    /// <summary>NIC driver supervision (<c>device-defaults.reset-limit</c>, <c>reset-window</c>, <c>watchdog-timeo</c>, <c>link-up-delay</c>).</summary>
+    public DeviceSupervisionSettings Supervision { get; init; } = DeviceSupervisionSettings.Default;
 }

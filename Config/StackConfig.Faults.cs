@@ -210,8 +210,72 @@ public static partial class StackConfig
         return true;
     }
 
+    /// <summary>
+    /// The driver supervision keys of <c>device-defaults</c> (they apply to every NIC; a device cannot override them):
+    /// <c>reset-limit</c> 0–1000, <c>reset-window</c> &gt; 0, <c>watchdog-timeo</c> &gt; 0, <c>link-up-delay</c> ≥ 0.
+    /// </summary>
+    private static DeviceSupervisionSettings ReadSupervision(Reader r, Dictionary<string, object?> dd, string path)
+    {
+        int limit = r.Int(dd, "reset-limit", path, 0, 1000);
+        var window = r.Duration(dd, "reset-window", path);
+        var timeo = r.Duration(dd, "watchdog-timeo", path);
+        var upDelay = r.Duration(dd, "link-up-delay", path);
+        if (window <= TimeSpan.Zero && dd.GetValueOrDefault("reset-window") is string ws && Reader.TryDuration(ws, out _))
+            r.Error($"{path}.reset-window", ws, "must be > 0");
+        if (timeo <= TimeSpan.Zero && dd.GetValueOrDefault("watchdog-timeo") is string ts && Reader.TryDuration(ts, out _))
+            r.Error($"{path}.watchdog-timeo", ts, "must be > 0");
+        return new DeviceSupervisionSettings(limit, window, timeo, upDelay);
+    }
+
+    /// <summary>The configuration's name of a device fault kind (<c>tx-hang</c>, <c>irq-handler</c>, ...).</summary>
+    public static string DriverFaultKindName(DriverFaultKind k) => k switch
+    {
+        DriverFaultKind.IrqHandler => "irq-handler",
+        DriverFaultKind.NapiPoll => "napi-poll",
+        DriverFaultKind.Transmit => "transmit",
+        DriverFaultKind.RxRingStall => "rx-ring-stall",
+        DriverFaultKind.TxHang => "tx-hang",
+        DriverFaultKind.IrqLoss => "irq-loss",
+        _ => k.ToString(),
+    };
+
+    private static readonly DriverFaultKind[] DriverFaultKinds = Enum.GetValues<DriverFaultKind>();
+
+    /// <summary>
+    /// The device a schedule entry names as "host/dev": a configured host and one of its NICs (<c>lo</c> too when
+    /// <paramref name="loopbackOk"/>). Null, with an error under <c>.device</c>, otherwise.
+    /// </summary>
+    private static (string Host, string Device)? DeviceRef(Reader r, Dictionary<string, object?> e, string ep,
+        ImmutableArray<HostSettings> hosts, bool loopbackOk)
+    {
+        var v = e.GetValueOrDefault("device");
+        if (v is not string s || s.Split('/') is not [var hn, var dn] || hn.Length == 0 || dn.Length == 0)
+        {
+            r.Error($"{ep}.device", v, "must name a device as \"host/dev\", such as \"h2/eth0\"");
+            return null;
+        }
+        var host = hosts.FirstOrDefault(h => h.Name == hn);
+        if (host is null)
+        {
+            r.Error($"{ep}.device", s, $"no host {hn} (known: {string.Join(", ", hosts.Select(h => h.Name))})");
+            return null;
+        }
+        if (dn == "lo")
+        {
+            if (loopbackOk) return (hn, dn);
+            r.Error($"{ep}.device", s, "lo has no NIC driver: device faults are on NICs only");
+            return null;
+        }
+        if (host.Devices.All(d => d.Name != dn))
+        {
+            r.Error($"{ep}.device", s, $"host {hn} has no device {dn} (known: {string.Join(", ", host.Devices.Select(d => d.Name))})");
+            return null;
+        }
+        return (hn, dn);
+    }
+
     private static ImmutableArray<ScheduledFault> ReadSchedule(Reader r, Dictionary<string, object?> sc, string sp,
-        ImmutableArray<WireSettings> wires)
+        ImmutableArray<WireSettings> wires, ImmutableArray<HostSettings> hosts)
     {
         var result = new List<ScheduledFault>();
         if (!sc.TryGetValue("schedule", out var sv) || sv is null) return [];
@@ -220,14 +284,15 @@ public static partial class StackConfig
         {
             var ep = $"{sp}.schedule[{i}]";
             if (list[i] is not Dictionary<string, object?> e) { r.Error(ep, list[i], "must be an object { at, action, ... }"); continue; }
-            if (ReadScheduleEntry(r, e, ep, wires) is { } entry) result.Add(entry with { Index = i });
+            if (ReadScheduleEntry(r, e, ep, wires, hosts) is { } entry) result.Add(entry with { Index = i });
         }
         // A stable sort: entries at the same time run in the order written.
         return [.. result.OrderBy(x => x.At)];
     }
 
     /// <summary>One schedule entry by its <c>action</c>; each action lists its own keys.</summary>
-    private static ScheduledFault? ReadScheduleEntry(Reader r, Dictionary<string, object?> e, string ep, ImmutableArray<WireSettings> wires)
+    private static ScheduledFault? ReadScheduleEntry(Reader r, Dictionary<string, object?> e, string ep, ImmutableArray<WireSettings> wires,
+        ImmutableArray<HostSettings> hosts)
     {
         var at = r.Duration(e, "at", ep);
         var action = e.GetValueOrDefault("action") as string;
@@ -269,8 +334,42 @@ public static partial class StackConfig
                 if (w < 0) return null;
                 return new SetWireFaultsFault(at, w, wires[w].Name, rules.ToImmutable());
             }
+            case "crash":
+            {
+                r.KnownKeys(e, ep, ["at", "action", "device"]);
+                return DeviceRef(r, e, ep, hosts, loopbackOk: false) is { } d ? new CrashDriverFault(at, d.Host, d.Device) : null;
+            }
+            case "fault":
+            {
+                r.KnownKeys(e, ep, ["at", "action", "device", "kind", "probability", "once"]);
+                var dev = DeviceRef(r, e, ep, hosts, loopbackOk: false);
+                var kv = e.GetValueOrDefault("kind");
+                DriverFaultKind? kind = DriverFaultKinds.Where(k => DriverFaultKindName(k) == kv as string).Select(k => (DriverFaultKind?)k).FirstOrDefault();
+                if (kind is null)
+                    r.Error($"{ep}.kind", kv, $"must be one of {string.Join(", ", DriverFaultKinds.Select(DriverFaultKindName))}");
+                double p = 1.0;
+                if (e.GetValueOrDefault("probability") is { } pv)
+                {
+                    if (pv is not string ps || !double.TryParse(ps, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out p)
+                        || !(p > 0 && p <= 1))
+                    {
+                        r.Error($"{ep}.probability", pv, "must be a number in (0, 1]");
+                        p = 1.0;
+                    }
+                    else if (kind is DriverFaultKind.RxRingStall or DriverFaultKind.TxHang or DriverFaultKind.IrqLoss && p != 1.0)
+                        r.Error($"{ep}.probability", pv, $"{DriverFaultKindName(kind.Value)} takes effect at once; probability is for irq-handler, napi-poll and transmit");
+                }
+                bool once = !e.ContainsKey("once") || r.Bool(e, "once", ep);
+                if (dev is not { } d || kind is null) return null;
+                return new DriverFaultScheduled(at, d.Host, d.Device, kind.Value, p, once);
+            }
+            case "link-down" or "link-up":
+            {
+                r.KnownKeys(e, ep, ["at", "action", "device"]);
+                return DeviceRef(r, e, ep, hosts, loopbackOk: true) is { } d ? new LinkAdminFault(at, d.Host, d.Device, action == "link-up") : null;
+            }
             default:
-                r.Error($"{ep}.action", action, "must be cut, restore, netem or faults");
+                r.Error($"{ep}.action", action, "must be cut, restore, netem, faults, crash, fault, link-down or link-up");
                 return null;
         }
     }

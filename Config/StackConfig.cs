@@ -83,6 +83,7 @@ public static partial class StackConfig
             r.Duration(run, "progress-interval", $"{Root}.run"),
             r.Duration(run, "settle", $"{Root}.run"));
         bool trace = r.Bool(merged, "trace", Root);
+        var supervision = ReadSupervision(r, deviceDefaults, $"{Root}.device-defaults");
 
         var sp = $"{Root}.scenario";
         var sc = scenario as Dictionary<string, object?>;
@@ -95,12 +96,12 @@ public static partial class StackConfig
         var workloads = ReadWorkloads(r, sc, sp, hosts, seed);
         var capture = ReadCapture(r, sc, sp, hosts);
         var faults = ReadFaults(r, sc, sp, wires);
-        var schedule = ReadSchedule(r, sc, sp, wires);
+        var schedule = ReadSchedule(r, sc, sp, wires, hosts);
 
         if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
         return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace)
         {
-            Switches = switches, Faults = faults, Schedule = schedule,
+            Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision,
         };
     }
 

@@ -127,11 +127,28 @@ public sealed class HostActor : ReceiveActor
     }
 
     /// <summary>
-    /// The supervisor's decision for a failed child. For a NIC driver: one more reset in the back-off window, or,
+    /// The supervisor's decision for a failed child, by <see cref="HostChildPolicy"/>. For a NIC driver: one more reset in the back-off window, or,
     /// past <see cref="DriverSupervisionSettings.ResetLimit"/>, give up (the device stays down). Runs in the host
     /// with the driver suspended, so writing its <see cref="NetDevice"/> here is safe.
     /// </summary>
     private Directive Decide(Exception ex)
+    {
+        var kind = HostChildPolicy.Classify(Sender.Path.Name);
+        switch (kind)
+        {
+            case HostChildKind.Driver: return DecideDriver(ex);
+            case HostChildKind.Socket:
+                _log.Warning("{0} {1}: {2}; socket stopped, its queued datagrams freed (SOCKET_CLOSE)", _ns.Name, Sender.Path.Name, ex.Message);
+                break;
+            case HostChildKind.ProtocolHandler or HostChildKind.LinkWatch:
+                _ns.Drops.Add(DropReason.NOT_SPECIFIED, $"{Sender.Path.Name}/fault", 1);
+                _log.Error("{0} {1}: {2}; the message in hand is lost (counted), state kept", _ns.Name, Sender.Path.Name, ex.Message);
+                break;
+        }
+        return HostChildPolicy.For(kind);
+    }
+
+    private Directive DecideDriver(Exception ex)
     {
         var dev = _ns.Devices.FirstOrDefault(d => !d.IsLoopback && d.Driver.Equals(Sender));
         if (dev is null || !_resetPolicies.TryGetValue(dev.Ifindex, out var policy)) return Directive.Restart;

@@ -1,11 +1,13 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
 using ActorStack.Actors.Capture;
 using ActorStack.Actors.Host;
 using ActorStack.Actors.Link;
 using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
+using ActorStack.Hardware.Link;
 using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -73,10 +75,13 @@ public sealed class SimulationActor : ReceiveActor
             }
             foreach (var sw in _s.Switches)
                 _switches[sw.Name] = Context.ActorOf(SwitchActor.Props(sw), $"switch-{sw.Name}");
+            var link = LinkSettings(_s);
             foreach (var h in _s.Hosts)
             {
-                var host = Context.ActorOf(HostActor.Props(h, _s.Seed, _s.Trace), h.Name);
+                var host = Context.ActorOf(HostActor.Props(h, _s.Seed, _s.Trace, link), h.Name);
                 _hosts[h.Name] = host;
+                // `ip monitor link` on every host, from before the first carrier change: republished on the event stream.
+                host.Tell(new SubscribeLinkMonitor(Self));
                 host.Tell(GetHostDevices.Instance);
             }
         });
@@ -111,6 +116,15 @@ public sealed class SimulationActor : ReceiveActor
             ? $"netem {StackConfig.DirectionName(m.Direction)}: {(m.Settings is null ? "off" : m.Settings.ToString())}"
             : $"netem {StackConfig.DirectionName(m.Direction)} refused: {m.Error}"));
         Receive<FaultRulesSet>(m => Publish(Sender, $"{m.Count} fault rule(s) active"));
+        Receive<DriverFaultInjected>(m => Publish(Sender, m.Kind is { } k ? $"{m.Device}: {StackConfig.DriverFaultKindName(k)} armed"
+            : _lastCommand.GetValueOrDefault(Origin(Sender)) is CrashDriver ? $"{m.Device}: driver crashed, supervisor resets the device" : $"{m.Device}: faults cleared"));
+        Receive<LinkAdminSet>(m => Publish(Sender, m.Error == Errno.OK ? $"{m.Device} {(m.Up ? "up" : "down")}" : $"{m.Device}: {m.Error}"));
+        Receive<Status.Failure>(m => Publish(Sender, $"refused: {m.Cause.Message}"));
+        Receive<LinkMonitorSubscribed>(m =>
+        {
+            if (!m.Subscribed) Context.GetLogger().Warning("ip monitor link refused by {0}: {1}", Sender.Path.Name, m.Error);
+        });
+        Receive<RtnlLinkEvent>(m => Context.System.EventStream.Publish(m));
         Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _apps.OfType<IActorRef>().ToImmutableArray())));
     }
@@ -234,6 +248,7 @@ public sealed class SimulationActor : ReceiveActor
     private sealed record RunScheduledFault(int Position);
 
     private readonly Dictionary<IActorRef, TimeSpan> _lastActionAt = new();
+    private readonly Dictionary<IActorRef, object> _lastCommand = new();
 
     /// <summary>Runs one entry of the fault schedule and publishes what it did (<see cref="FaultScheduleEvent"/>).</summary>
     private void RunScheduled(ScheduledFault e)
@@ -245,6 +260,9 @@ public sealed class SimulationActor : ReceiveActor
             case RestoreWireFault r: Tell(r.Wire, RestoreCable.Instance, e.At); break;
             case SetWireNetemFault n: Tell(n.Wire, new SetNetem(n.Direction, FaultCheck.Parse(n.Netem)), e.At); break;
             case SetWireFaultsFault f: Tell(f.Wire, new SetFaultRules(f.Rules), e.At); break;
+            case CrashDriverFault c: ToHost(c.Host, new CrashDriver(c.Host, c.Device), e.At); break;
+            case DriverFaultScheduled d: ToHost(d.Host, new InjectDriverFault(d.Device, d.Kind, d.Probability, d.Once), e.At); break;
+            case LinkAdminFault l: ToHost(l.Host, new LinkSetAdmin(l.Device, l.Up), e.At); break;
             default: line += ": not available in this build"; break;
         }
         Context.System.EventStream.Publish(new FaultScheduleEvent(e.At, line));
@@ -256,12 +274,40 @@ public sealed class SimulationActor : ReceiveActor
         _wires[wire].Tell(command, Self);
     }
 
-    /// <summary>A wire's answer to a scheduled action, published after the action's own line.</summary>
-    private void Publish(IActorRef wire, string outcome)
+    private void ToHost(string host, object command, TimeSpan at)
     {
-        int i = _wires.IndexOf(wire);
-        var at = _lastActionAt.GetValueOrDefault(wire);
-        Context.System.EventStream.Publish(new FaultScheduleEvent(at, i >= 0 ? $"  {_s.Wires[i].Name}: {outcome}" : outcome));
+        _lastActionAt[_hosts[host]] = at;
+        _lastCommand[_hosts[host]] = command;
+        _hosts[host].Tell(command, Self);
+    }
+
+    /// <summary>A wire's or host's answer to a scheduled action, published after the action's own line.</summary>
+    private void Publish(IActorRef sender, string outcome)
+    {
+        var from = Origin(sender);
+        int i = _wires.IndexOf(from);
+        var at = _lastActionAt.GetValueOrDefault(from);
+        string who = i >= 0 ? _s.Wires[i].Name : _hosts.FirstOrDefault(h => h.Value.Equals(from)).Key ?? from.Path.Name;
+        Context.System.EventStream.Publish(new FaultScheduleEvent(at, $"  {who}: {outcome}"));
+    }
+
+    /// <summary>The wire or host an answer comes from: a host's answers may come from its children (the driver answers <see cref="CrashDriver"/>).</summary>
+    private IActorRef Origin(IActorRef sender)
+    {
+        if (_wires.Contains(sender)) return sender;
+        foreach (var h in _hosts.Values)
+            if (h.Equals(sender) || h.Path.Equals(sender.Path.Parent)) return h;
+        return sender;
+    }
+
+    /// <summary>The hosts' link-watch and driver-supervision tunables from <c>device-defaults</c>.</summary>
+    public static HostLinkSettings LinkSettings(StackSettings s)
+    {
+        var v = s.Supervision;
+        return HostLinkSettings.Default with
+        {
+            Supervision = new DriverSupervisionSettings(v.ResetLimit, v.ResetWindow, v.WatchdogTimeo, v.LinkUpDelay),
+        };
     }
 
     public static Props Props(StackSettings settings) => Akka.Actor.Props.Create(() => new SimulationActor(settings));

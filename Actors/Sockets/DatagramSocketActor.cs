@@ -26,8 +26,8 @@ namespace ActorStack.Actors.Sockets;
 /// what the socket sent set <c>sk_err</c> (reported by the next call) as
 /// <c>__udp4_lib_err</c> decides.
 /// Supervision: a socket's state is its queue; a failure stops the socket
-/// (the default for sockets), and <see cref="PostStop"/> accounts every datagram it
-/// still held as dropped (<c>SOCKET_CLOSE</c>), never silently.
+/// (the host's policy for sockets, <c>HostChildPolicy</c>), and <see cref="PostStop"/> accounts every datagram it
+/// still held — on its receive queue or still in its mailbox — as dropped (<c>SOCKET_CLOSE</c>), never silently.
 /// </summary>
 public sealed class DatagramSocketActor : ReceiveActor
 {
@@ -114,6 +114,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         Receive<UdpBindResult>(OnBindResult);
         Receive<SetReceiveBuffer>(OnSetRcvBuf);
         Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
+        Receive<CrashSocket>(_ => throw new SocketFaultException($"{_site}: injected socket fault"));
         Receive<SendTo>(m => Submit(new SendOp(m, Sender, [m])));
         Receive<SendMany>(m =>
         {
@@ -601,6 +602,22 @@ public sealed class DatagramSocketActor : ReceiveActor
         int n = _rx.Count;
         foreach (var (_, t) in _rx) charge += t;
         _rx.Clear();
+        // Deliveries still in the mailbox (the socket was stopped by its supervisor before it handled them) are on
+        // the receive queue too, charged to sk_rmem_alloc: freed the same way. Other messages go on to dead letters.
+        if (_queue is not null)
+        {
+            var rest = new List<Akka.Actor.Envelope>();
+            while (_queue.TryDequeue(out var env))
+            {
+                if (env.Message is SocketDeliver d)
+                {
+                    n += d.Items.Length;
+                    foreach (var t in d.Truesizes) charge += t;
+                }
+                else rest.Add(env);
+            }
+            foreach (var env in rest) _queue.Enqueue(Self, env);
+        }
         _queue?.Uncharge(charge);
         if (n > 0) _ns.Drops.Add(DropReason.SOCKET_CLOSE, _site, n);
         foreach (var (reader, req) in _readers) reader.Tell(new SocketFailed(req, Errno.EBADF));

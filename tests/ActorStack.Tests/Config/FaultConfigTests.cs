@@ -113,8 +113,8 @@ public class FaultConfigTests
     [Fact]
     public void Schedule_BadEntries_RejectedWithKeys()
     {
-        Assert.Equal("actorstack.scenario.schedule[0].action = \"crash\": must be cut, restore, netem or faults",
-            Fails(more: """schedule = [ { at = 1s, action = crash, wire = "h1/eth0" } ]"""));
+        Assert.Equal("actorstack.scenario.schedule[0].action = \"reboot\": must be cut, restore, netem, faults, crash, fault, link-down or link-up",
+            Fails(more: """schedule = [ { at = 1s, action = reboot, wire = "h1/eth0" } ]"""));
         Assert.Equal("actorstack.scenario.schedule[0].direction = \"both\": must be a-to-b or b-to-a",
             Fails(more: """schedule = [ { at = 1s, action = netem, wire = "h1/eth0", direction = both, netem = "loss 1%" } ]"""));
         Assert.Equal("actorstack.scenario.schedule[0].at = \"soon\": must be a duration such as 500ms, 2s or 1m",

@@ -1,0 +1,128 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Simulation;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Tests.Faults;
+
+/// <summary>
+/// A sender's pktgen → one cable → a receiver's UDP sink, run by the SimulationActor on virtual time, with a fault on
+/// the cable, the devices or in the schedule. <see cref="RunToQuiet"/> drives the clock and returns the books of the
+/// whole network: what pktgen sent, what the sink read or still has queued, every host's drop table and the wire's.
+/// The receiver sends nothing (ICMP errors off, pktgen needs no ARP), so every frame counted comes from pktgen.
+/// </summary>
+public abstract class ConservationKit(string name) : TestKit(
+    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+{
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(10);
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+    private int _runs;
+
+    /// <summary>Returns once <paramref name="actor"/> has handled everything sent to it before (Identify goes through its mailbox).</summary>
+    private static Task Settle(IActorRef actor) => actor.Ask<ActorIdentity>(new Identify(null), Wait);
+
+    protected static StackSettings Scenario(string wire = "", string schedule = "", long count = 200, int seed = 1, string senderDev = "")
+        => StackConfig.Load($$"""
+        actorstack {
+          seed = {{seed}}
+          device-defaults { watchdog-timeo = 200ms, link-up-delay = 50ms }
+          scenario {
+            hosts {
+              sender {
+                devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] {{senderDev}} } }
+                neighbours = ["10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0"]
+              }
+              receiver {
+                sysctl { net.ipv4.icmp_msgs_per_sec = 0, net.ipv4.icmp_msgs_burst = 0 }
+                devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.0.2/24"] } }
+              }
+            }
+            wires = [ { a = "sender/eth0", b = "receiver/eth0" {{wire}} } ]
+            workloads = [
+              {{(count == 0 ? "" : Pktgen(count))}}
+              { type = udp-sink, host = receiver, bind = "0.0.0.0:9000" }
+            ]
+            capture { enabled = off }
+            {{(schedule.Length == 0 ? "" : $"schedule = [ {schedule} ]")}}
+          }
+        }
+        """);
+
+    private static string Pktgen(long count) =>
+        $"{{ type = pktgen, host = sender, device = eth0, count = {count}, pkt_size = 64, ratep = 1000, flows = 2, " +
+        "dst_mac = \"02:00:00:00:00:02\", dst_min = \"10.0.0.2\", udp_src_min = 10000, udp_src_max = 10001, udp_dst_min = 9000, udp_dst_max = 9000 }";
+
+    /// <summary>The books of one run. <see cref="Drops"/>: (place, reason) → packets over both hosts and the wire.</summary>
+    protected sealed record Books(long Sent, long Duplicated, long Read, long Queued, long WireInFlight,
+        SortedDictionary<string, long> Drops, HostStats Sender, HostStats Receiver, WireStats Wire)
+    {
+        public long Dropped => Drops.Values.Sum();
+        public long DropsOf(DropReason r) => Drops.Where(d => d.Key.EndsWith($" {r}", StringComparison.Ordinal)).Sum(d => d.Value);
+        public override string ToString() => $"sent {Sent} dup {Duplicated} read {Read} queued {Queued} in flight {WireInFlight} drops " +
+                                             string.Join(", ", Drops.Select(d => $"{d.Key}={d.Value}"));
+    }
+
+    /// <summary>
+    /// Starts the scenario, moves virtual time on in 10 ms steps for <paramref name="duration"/>, then (time still
+    /// moving) waits until pktgen is done, nothing is on the wire or in the receiver's backlog, and the books balance:
+    /// sent + duplicated = read + queued + dropped + in flight. A frame lost silently keeps them from balancing.
+    /// </summary>
+    protected async Task<Books> RunToQuiet(StackSettings settings, TimeSpan duration, Func<SimulationStarted, Task>? during = null)
+    {
+        var sim = Sys.ActorOf(SimulationActor.Props(settings), $"sim{++_runs}");
+        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, Wait);
+        var devices = (await Task.WhenAll(started.Hosts.Values.Select(h => h.Ask<HostDevices>(GetHostDevices.Instance, Wait))))
+            .SelectMany(d => d.Devices.Values).ToList();
+        var linkWatches = new List<IActorRef>();
+        foreach (var h in started.Hosts.Values) linkWatches.Add(await Sys.ActorSelection(h.Path / "linkwatch").ResolveOne(Wait));
+        for (var t = TimeSpan.Zero; t < duration; t += Step)
+        {
+            Clock.Advance(Step);
+            // Each step settles before the next: the schedule's action (simulation → host or wire → driver or link
+            // watch) and pktgen's batch are handled at the virtual time they are due, however busy the machine.
+            await Settle(sim);
+            await Settle(started.Wires.Single());
+            foreach (var h in started.Hosts.Values) await Settle(h);
+            foreach (var l in linkWatches) await Settle(l);
+            foreach (var d in devices) await Settle(d);
+            foreach (var g in started.Pktgens) await g.Ask<PktgenStatus>(GetWorkloadStatus.Instance, Wait);
+            if (during is not null && t == Step) await during(started);
+        }
+        Books b = null!;
+        await AwaitAssertAsync(async () =>
+        {
+            Clock.Advance(Step);
+            b = await BooksOf(started);
+            foreach (var g in started.Pktgens)
+                Assert.True((await g.Ask<PktgenStatus>(GetWorkloadStatus.Instance, Wait)).Done, $"pktgen not done: {b}");
+            Assert.Equal(0, b.WireInFlight);
+            Assert.All(b.Receiver.Softnet, c => Assert.Equal(0, c.BacklogLen));
+            Assert.True(b.Sent + b.Duplicated == b.Read + b.Queued + b.Dropped + b.WireInFlight, $"unbalanced: {b}");
+        }, Wait, TimeSpan.FromMilliseconds(20));
+        return b;
+    }
+
+    private static async Task<Books> BooksOf(SimulationStarted sim)
+    {
+        long sent = 0;
+        foreach (var g in sim.Pktgens) sent += (await g.Ask<PktgenStatus>(GetWorkloadStatus.Instance, Wait)).Sent;
+        var sink = await sim.Sinks.Single().Ask<SinkStatus>(GetWorkloadStatus.Instance, Wait);
+        var wire = await sim.Wires.Single().Ask<WireStats>(GetWireStats.Instance, Wait);
+        var tx = await sim.Hosts["sender"].Ask<HostStats>(GetStats.Instance, Wait);
+        var rx = await sim.Hosts["receiver"].Ask<HostStats>(GetStats.Instance, Wait);
+        var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var h in new[] { tx, rx })
+            foreach (var d in h.Drops.Where(d => d.Packets > 0))
+                drops[$"{h.Host}/{d.Site.Location} {d.Site.Reason}"] = d.Packets;
+        foreach (var (dir, s) in new[] { ("a-to-b", wire.AToBDetail!), ("b-to-a", wire.BToADetail!) })
+            foreach (var (reason, n) in s.Drops.Where(x => x.Value > 0))
+                drops[$"wire/{dir} {reason}"] = n;
+        long dup = wire.AToBDetail!.Duplicated + wire.BToADetail!.Duplicated;
+        long inFlight = wire.AToBDetail.InFlight + wire.BToADetail.InFlight;
+        sent += tx.Mib("Udp")["OutDatagrams"];   // datagrams a test sent from a socket on the sender
+        return new Books(sent, dup, sink.Datagrams, rx.Sockets.Sum(s => (long)s.RecvQueueDatagrams), inFlight, drops, tx, rx, wire);
+    }
+}
