@@ -70,6 +70,12 @@ public sealed class SwitchActor : ReceiveActor, IWithTimers
         Receive<WireFrames>(OnWireFrames);
         Receive<WireTxDone>(OnTxDone);
         Receive<AttachSwitchPort>(OnAttach);
+        // The cable of a port was cut or restored: the bridge port goes down (its learned addresses flushed,
+        // br_port_carrier_check → br_stp_disable_port) or comes back into forwarding.
+        Receive<CarrierChanged>(c =>
+        {
+            if (_portOf.TryGetValue(Sender, out var port)) _sw.SetPortUp(port, c.Up);
+        });
         Receive<FdbCleanup>(_ => OnCleanup());
         Receive<GetSwitchFdb>(_ => Sender.Tell(new SwitchFdb(_settings.Name, _sw.FormatFdb(NowMs))));
         Receive<GetSwitchStats>(_ => Sender.Tell(Snapshot()));
