@@ -342,6 +342,13 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             _ns.Drops.Add(DropReason.DEV_READY, _dev.Name, m.Count);
             return;
         }
+        if (!_dev.Up)
+        {
+            // Administratively down (ip link set dev X down): ndo_stop disabled the receiver, the MAC takes nothing.
+            // Linux counts nothing on the host; here the frames are accounted as DEV_READY at the device.
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/down", m.Count);
+            return;
+        }
         long now = Context.System.Scheduler.Now.UtcTicks;
         int maxFrame = _dev.Settings.MaxFrame;
         foreach (var f in m.Frames)
