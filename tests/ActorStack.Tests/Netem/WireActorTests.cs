@@ -32,136 +32,137 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     private static WireFrames Frames(int n, Func<int, byte[]>? make = null)
         => new([.. Enumerable.Range(0, n).Select(i => (ReadOnlyMemory<byte>)(make ?? (_ => FaultFrames.Udp()))(i))]);
 
-    private WireStats Stats(IActorRef wire)
+    private async Task<WireStats> Stats(IActorRef wire)
     {
         wire.Tell(GetWireStats.Instance, TestActor);
-        return ExpectMsg<WireStats>();
+        return await ExpectMsgAsync<WireStats>();
     }
 
     /// <summary>Sends from an end and waits until the wire handled it (its stats answer comes after).</summary>
-    private void Send(IActorRef wire, TestProbe from, WireFrames frames)
+    private async Task Send(IActorRef wire, TestProbe from, WireFrames frames)
     {
         wire.Tell(frames, from.Ref);
-        Assert.Equal(frames.Count, from.ExpectMsg<WireTxDone>().Count);
-        Stats(wire);
+        Assert.Equal(frames.Count, (await from.ExpectMsgAsync<WireTxDone>()).Count);
+        await Stats(wire);
     }
 
     private static void AssertConserved(WireDirectionStats s)
         => Assert.Equal(s.Offered + s.Duplicated, s.Delivered + s.Dropped + s.InFlight);
 
     [Fact]
-    public void WireFrames_NetemDelay_ReleasedByTheSchedulerNotBefore()
+    public async Task WireFrames_NetemDelay_ReleasedByTheSchedulerNotBefore()
     {
         var (wire, a, b) = Build(new WireOptions("h1/eth0-h2/eth0", 1, TimeSpan.Zero) { NetemAToB = Netem("delay 100ms") });
-        Send(wire, a, Frames(3));
-        b.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        Assert.Equal(3, Stats(wire).AToBDetail!.InFlight);
+        await Send(wire, a, Frames(3));
+        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(3, (await Stats(wire)).AToBDetail!.InFlight);
         Clock.Advance(TimeSpan.FromMilliseconds(90));
-        b.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
         Clock.Advance(TimeSpan.FromMilliseconds(10));
-        Assert.Equal(3, b.ExpectMsg<WireFrames>().Count);
-        var s = Stats(wire);
+        Assert.Equal(3, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        var s = await Stats(wire);
         Assert.Equal(new WireStats(3, 0, 0, 0), s with { AToBDetail = null, BToADetail = null });
         Assert.Equal(3, s.AToBDetail!.Delivered);
         // The other direction has no netem: straight through.
-        Send(wire, b, Frames(2));
-        Assert.Equal(2, a.ExpectMsg<WireFrames>().Count);
+        await Send(wire, b, Frames(2));
+        Assert.Equal(2, (await a.ExpectMsgAsync<WireFrames>()).Count);
     }
 
     [Fact]
-    public void CutCable_CarrierOffBothEndsFramesDroppedAsLinkDown_RestoreCarrierOn()
+    public async Task CutCable_CarrierOffBothEndsFramesDroppedAsLinkDown_RestoreCarrierOn()
     {
         var (wire, a, b) = Build(new WireOptions("h1/eth0-h2/eth0", 1, TimeSpan.FromMilliseconds(30)));
-        Send(wire, a, Frames(4)); // propagating for 30 ms
+        await Send(wire, a, Frames(4)); // propagating for 30 ms
         wire.Tell(CutCable.Instance, TestActor);
-        Assert.Equal(new CableState(true, true), ExpectMsg<CableState>());
-        Assert.Equal(new CarrierChanged(false), a.ExpectMsg<CarrierChanged>());
-        Assert.Equal(new CarrierChanged(false), b.ExpectMsg<CarrierChanged>());
+        Assert.Equal(new CableState(true, true), await ExpectMsgAsync<CableState>());
+        Assert.Equal(new CarrierChanged(false), await a.ExpectMsgAsync<CarrierChanged>());
+        Assert.Equal(new CarrierChanged(false), await b.ExpectMsgAsync<CarrierChanged>());
         wire.Tell(CutCable.Instance, TestActor);
-        Assert.Equal(new CableState(true, false), ExpectMsg<CableState>());
-        Send(wire, b, Frames(2)); // the sender's TX completion still comes at once
+        Assert.Equal(new CableState(true, false), await ExpectMsgAsync<CableState>());
+        await Send(wire, b, Frames(2)); // the sender's TX completion still comes at once
         Clock.Advance(TimeSpan.FromMilliseconds(50));
-        a.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        b.ExpectNoMsg(TimeSpan.FromMilliseconds(10));
-        var s = Stats(wire);
+        await a.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(10));
+        var s = await Stats(wire);
         Assert.Equal(4, s.AToBDetail!.DroppedBy(DropReason.SIM_LINK_DOWN));
         Assert.Equal(2, s.BToADetail!.DroppedBy(DropReason.SIM_LINK_DOWN));
         Assert.Equal(new WireStats(0, 0, 4, 2), s with { AToBDetail = null, BToADetail = null });
 
         wire.Tell(RestoreCable.Instance, TestActor);
-        Assert.Equal(new CableState(false, true), ExpectMsg<CableState>());
-        Assert.Equal(new CarrierChanged(true), a.ExpectMsg<CarrierChanged>());
-        Assert.Equal(new CarrierChanged(true), b.ExpectMsg<CarrierChanged>());
-        Send(wire, a, Frames(1));
+        Assert.Equal(new CableState(false, true), await ExpectMsgAsync<CableState>());
+        Assert.Equal(new CarrierChanged(true), await a.ExpectMsgAsync<CarrierChanged>());
+        Assert.Equal(new CarrierChanged(true), await b.ExpectMsgAsync<CarrierChanged>());
+        await Send(wire, a, Frames(1));
         Clock.Advance(TimeSpan.FromMilliseconds(30));
-        Assert.Equal(1, b.ExpectMsg<WireFrames>().Count);
-        AssertConserved(Stats(wire).AToBDetail!);
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        AssertConserved((await Stats(wire)).AToBDetail!);
     }
 
     [Fact]
-    public void SetNetem_InvalidRefusedWithTcMessage_ValidInstalledAndClearable()
+    public async Task SetNetem_InvalidRefusedWithTcMessage_ValidInstalledAndClearable()
     {
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
         var bad = NetemSettings.Default with { Reorder = NetemSettings.Percent(10) };
         wire.Tell(new SetNetem(WireDirection.AToB, bad), TestActor);
-        Assert.Equal("reordering not possible without specifying some delay", ExpectMsg<NetemSet>().Error);
+        Assert.Equal("reordering not possible without specifying some delay", (await ExpectMsgAsync<NetemSet>()).Error);
 
         var lossAll = Netem("loss 100%");
         wire.Tell(new SetNetem(WireDirection.AToB, lossAll), TestActor);
-        Assert.Equal(new NetemSet(WireDirection.AToB, lossAll), ExpectMsg<NetemSet>());
-        Send(wire, a, Frames(5));
-        b.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        Assert.Equal(5, Stats(wire).AToBDetail!.DroppedBy(DropReason.SIM_NETEM_LOSS));
+        Assert.Equal(new NetemSet(WireDirection.AToB, lossAll), await ExpectMsgAsync<NetemSet>());
+        await Send(wire, a, Frames(5));
+        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(5, (await Stats(wire)).AToBDetail!.DroppedBy(DropReason.SIM_NETEM_LOSS));
 
         wire.Tell(new SetNetem(WireDirection.AToB, null), TestActor);
-        Assert.True(ExpectMsg<NetemSet>().Ok);
-        Send(wire, a, Frames(2));
-        Assert.Equal(2, b.ExpectMsg<WireFrames>().Count);
-        var s = Stats(wire).AToBDetail!;
+        Assert.True((await ExpectMsgAsync<NetemSet>()).Ok);
+        await Send(wire, a, Frames(2));
+        Assert.Equal(2, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        var s = (await Stats(wire)).AToBDetail!;
         Assert.Equal(5, s.DroppedBy(DropReason.SIM_NETEM_LOSS)); // counts survive the change
         AssertConserved(s);
     }
 
     [Fact]
-    public void SetFaultRules_AtRunTime_DropsSelectedFramesOnly()
+    public async Task SetFaultRules_AtRunTime_DropsSelectedFramesOnly()
     {
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
         var rule = new FaultRule(new FaultMatch { Proto = FaultProto.Udp, Dport = 53 }, FaultAction.Drop) { Direction = WireDirection.AToB, Nth = 2 };
         wire.Tell(new SetFaultRules([rule]), TestActor);
-        Assert.Equal(new FaultRulesSet(1), ExpectMsg<FaultRulesSet>());
-        Send(wire, a, Frames(4, i => FaultFrames.Udp(dport: (ushort)(i < 3 ? 53 : 80), payload: 18 + i)));
-        Assert.Equal([60, 62, 63], b.ExpectMsg<WireFrames>().Frames.Select(f => f.Length));
-        Assert.Equal(1, Stats(wire).AToBDetail!.DroppedBy(DropReason.SIM_FAULT_RULE));
+        Assert.Equal(new FaultRulesSet(1), await ExpectMsgAsync<FaultRulesSet>());
+        await Send(wire, a, Frames(4, i => FaultFrames.Udp(dport: (ushort)(i < 3 ? 53 : 80), payload: 18 + i)));
+        Assert.Equal([60, 62, 63], (await b.ExpectMsgAsync<WireFrames>()).Frames.Select(f => f.Length));
+        Assert.Equal(1, (await Stats(wire)).AToBDetail!.DroppedBy(DropReason.SIM_FAULT_RULE));
     }
 
     /// <summary>The same frames through two wires with the same name and seed: identical drop tables and output.</summary>
     [Fact]
-    public void WireFrames_SameSeedTwice_IdenticalDropTables()
+    public async Task WireFrames_SameSeedTwice_IdenticalDropTables()
     {
         var options = new WireOptions("h1/eth0-h2/eth0", 42, TimeSpan.FromMilliseconds(1))
         {
             NetemAToB = Netem("delay 20ms 10ms loss 10% duplicate 5% corrupt 5% limit 100"),
             Faults = [new FaultRule(FaultMatch.All, FaultAction.Drop) { Every = 50 }],
         };
-        (WireDirectionStats, List<byte[]>) Once()
+        async Task<(WireDirectionStats, List<byte[]>)> Once()
         {
             var (wire, a, b) = Build(options);
-            for (int k = 0; k < 4; k++) Send(wire, a, Frames(100, i => FaultFrames.Udp(payload: 18 + i % 9)));
+            for (int k = 0; k < 4; k++) await Send(wire, a, Frames(100, i => FaultFrames.Udp(payload: 18 + i % 9)));
             var got = new List<byte[]>();
             for (int t = 0; t < 6; t++)
             {
                 Clock.Advance(TimeSpan.FromMilliseconds(10));
-                Stats(wire);
+                await Stats(wire);
             }
-            got.AddRange(b.ReceiveWhile(TimeSpan.FromMilliseconds(200), o => o as WireFrames).SelectMany(w => w.Frames.Select(f => f.ToArray())));
-            var s = Stats(wire).AToBDetail!;
+            await foreach (var w in b.ReceiveWhileAsync(TimeSpan.FromMilliseconds(200), o => o as WireFrames))
+                got.AddRange(w.Frames.Select(f => f.ToArray()));
+            var s = (await Stats(wire)).AToBDetail!;
             AssertConserved(s);
             Assert.Equal(0, s.InFlight);
             Assert.Equal(s.Delivered, got.Count);
             return (s, got);
         }
-        var (s1, o1) = Once();
-        var (s2, o2) = Once();
+        var (s1, o1) = await Once();
+        var (s2, o2) = await Once();
         Assert.Equal(s1.Drops, s2.Drops);
         Assert.Equal(s1 with { Drops = s2.Drops }, s2);
         Assert.Equal(o1, o2);
@@ -178,7 +179,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     [InlineData("rule-duplicate")]
     [InlineData("rule-corrupt")]
     [InlineData("cut")]
-    public void WireFrames_EachFault_FramesConservedWithInFlight(string fault)
+    public async Task WireFrames_EachFault_FramesConservedWithInFlight(string fault)
     {
         var options = new WireOptions("w", 3, TimeSpan.FromMilliseconds(5));
         FaultRule Rule(FaultAction act) => new(new FaultMatch { Proto = FaultProto.Udp }, act) { Every = 3, Delay = act == FaultAction.Delay ? TimeSpan.FromSeconds(1) : default };
@@ -192,21 +193,23 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
             _ => options,
         };
         var (wire, a, b) = Build(options);
-        Send(wire, a, Frames(60));
+        await Send(wire, a, Frames(60));
         if (fault == "cut")
         {
             wire.Tell(CutCable.Instance, TestActor);
-            ExpectMsg<CableState>();
-            a.ExpectMsg<CarrierChanged>();
-            b.ExpectMsg<CarrierChanged>();
-            Send(wire, a, Frames(10));
+            await ExpectMsgAsync<CableState>();
+            await a.ExpectMsgAsync<CarrierChanged>();
+            await b.ExpectMsgAsync<CarrierChanged>();
+            await Send(wire, a, Frames(10));
         }
         Clock.Advance(TimeSpan.FromMilliseconds(20));
-        Stats(wire);
-        var s = Stats(wire).AToBDetail!;
+        await Stats(wire);
+        var s = (await Stats(wire)).AToBDetail!;
         AssertConserved(s);
         Assert.Equal(fault == "cut" ? 70 : 60, s.Offered);
-        long received = b.ReceiveWhile(TimeSpan.FromMilliseconds(100), o => o as WireFrames).Sum(w => (long)w.Count);
+        long received = 0;
+        await foreach (var w in b.ReceiveWhileAsync(TimeSpan.FromMilliseconds(100), o => o as WireFrames))
+            received += w.Count;
         Assert.Equal(s.Delivered, received);
         switch (fault)
         {

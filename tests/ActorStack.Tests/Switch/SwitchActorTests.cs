@@ -30,39 +30,39 @@ public class SwitchActorTests() : TestKit(Akka.Configuration.ConfigurationFactor
 
     private static WireFrames Frames(params ReadOnlyMemory<byte>[] f) => new(f.ToImmutableArray());
 
-    private (IActorRef Switch, TestProbe[] Wires) Build(int ports, int attached, int txqueuelen = 1000)
+    private async Task<(IActorRef Switch, TestProbe[] Wires)> Build(int ports, int attached, int txqueuelen = 1000)
     {
         var sw = Sys.ActorOf(SwitchActor.Props(new SwitchSettings("sw1", ports, TxQueueLen: txqueuelen)));
         var wires = Enumerable.Range(1, attached).Select(i => CreateTestProbe($"wire{i}")).ToArray();
         for (int i = 0; i < attached; i++)
         {
             sw.Tell(new AttachSwitchPort(i + 1, wires[i].Ref), TestActor);
-            Assert.Equal(new SwitchPortAttached("sw1", i + 1), ExpectMsg<SwitchPortAttached>());
+            Assert.Equal(new SwitchPortAttached("sw1", i + 1), await ExpectMsgAsync<SwitchPortAttached>());
         }
         return (sw, wires);
     }
 
-    private SwitchStatsSnapshot Stats(IActorRef sw)
+    private async Task<SwitchStatsSnapshot> Stats(IActorRef sw)
     {
         sw.Tell(GetSwitchStats.Instance, TestActor);
-        return ExpectMsg<SwitchStatsSnapshot>();
+        return await ExpectMsgAsync<SwitchStatsSnapshot>();
     }
 
     [Fact]
-    public void WireFrames_UnknownThenLearned_FloodedToOtherPortsThenForwardedToOne()
+    public async Task WireFrames_UnknownThenLearned_FloodedToOtherPortsThenForwardedToOne()
     {
-        var (sw, w) = Build(ports: 4, attached: 3);
+        var (sw, w) = await Build(ports: 4, attached: 3);
         sw.Tell(Frames(Frame(B, A)), w[0].Ref);
-        Assert.Equal(1, w[1].ExpectMsg<WireFrames>().Count);
-        Assert.Equal(1, w[2].ExpectMsg<WireFrames>().Count);
-        w[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // never back out of the ingress port
+        Assert.Equal(1, (await w[1].ExpectMsgAsync<WireFrames>()).Count);
+        Assert.Equal(1, (await w[2].ExpectMsgAsync<WireFrames>()).Count);
+        await w[0].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50)); // never back out of the ingress port
 
         sw.Tell(Frames(Frame(A, B, tag: 7)), w[1].Ref);  // B answers from port 2: A is known on port 1
-        var got = w[0].ExpectMsg<WireFrames>();
+        var got = await w[0].ExpectMsgAsync<WireFrames>();
         Assert.Equal(7, got.Frames.Single().Span[14]);
-        w[2].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        await w[2].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
 
-        var s = Stats(sw);
+        var s = await Stats(sw);
         Assert.Equal(2, s.RxFrames);
         Assert.Equal(1, s.Flooded);
         Assert.Equal(1, s.Forwarded);
@@ -73,23 +73,23 @@ public class SwitchActorTests() : TestKit(Akka.Configuration.ConfigurationFactor
     }
 
     [Fact]
-    public void WireFrames_EgressQueueFull_OverflowDroppedAndCountedUntilTxDone()
+    public async Task WireFrames_EgressQueueFull_OverflowDroppedAndCountedUntilTxDone()
     {
-        var (sw, w) = Build(ports: 2, attached: 2, txqueuelen: 3);
+        var (sw, w) = await Build(ports: 2, attached: 2, txqueuelen: 3);
         sw.Tell(Frames(Enumerable.Range(0, 5).Select(i => Frame(B, A, (byte)i)).ToArray()), w[0].Ref);
-        var first = w[1].ExpectMsg<WireFrames>();
+        var first = await w[1].ExpectMsgAsync<WireFrames>();
         Assert.Equal([0, 1, 2], first.Frames.Select(f => (int)f.Span[14]));
 
         // No TX completion yet: the port's queue holds 3 frames in flight, so these two are dropped.
         sw.Tell(Frames(Frame(B, A, 5), Frame(B, A, 6)), w[0].Ref);
-        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        Assert.Equal(4, Stats(sw).Port(2).TxDropped);
+        await w[1].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(4, (await Stats(sw)).Port(2).TxDropped);
 
         sw.Tell(new WireTxDone(2), w[1].Ref);
         sw.Tell(Frames(Frame(B, A, 8), Frame(B, A, 9), Frame(B, A, 10)), w[0].Ref);
-        Assert.Equal([8, 9], w[1].ExpectMsg<WireFrames>().Frames.Select(f => (int)f.Span[14]));
+        Assert.Equal([8, 9], (await w[1].ExpectMsgAsync<WireFrames>()).Frames.Select(f => (int)f.Span[14]));
 
-        var s = Stats(sw);
+        var s = await Stats(sw);
         Assert.Equal(5, s.Port(2).TxFrames);
         Assert.Equal(5, s.Port(2).TxDropped);
         Assert.Equal(3, s.Port(2).Backlog);
@@ -98,61 +98,61 @@ public class SwitchActorTests() : TestKit(Akka.Configuration.ConfigurationFactor
     }
 
     [Fact]
-    public void Fdb_AfterAgeingTime_EntryGoneAndFrameFlooded()
+    public async Task Fdb_AfterAgeingTime_EntryGoneAndFrameFlooded()
     {
-        var (sw, w) = Build(ports: 3, attached: 3);
+        var (sw, w) = await Build(ports: 3, attached: 3);
         sw.Tell(Frames(Frame(MacAddress.Broadcast, A)), w[0].Ref);
-        w[1].ExpectMsg<WireFrames>();
-        w[2].ExpectMsg<WireFrames>();
+        await w[1].ExpectMsgAsync<WireFrames>();
+        await w[2].ExpectMsgAsync<WireFrames>();
         sw.Tell(GetSwitchFdb.Instance, TestActor);
-        Assert.Equal(new SwitchFdb("sw1", "02:00:00:00:00:0a dev port1 master sw1\n"), ExpectMsg<SwitchFdb>());
+        Assert.Equal(new SwitchFdb("sw1", "02:00:00:00:00:0a dev port1 master sw1\n"), await ExpectMsgAsync<SwitchFdb>());
 
         Clock.Advance(TimeSpan.FromSeconds(299));
         sw.Tell(Frames(Frame(A, C)), w[2].Ref);
-        w[0].ExpectMsg<WireFrames>();
-        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        await w[0].ExpectMsgAsync<WireFrames>();
+        await w[1].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
 
         Clock.Advance(TimeSpan.FromSeconds(1)); // A learned at 0 s expires at 300 s; the cleanup timer removes it
         sw.Tell(GetSwitchFdb.Instance, TestActor);
-        Assert.Equal("02:00:00:00:00:0c dev port3 master sw1\n", ExpectMsg<SwitchFdb>().Text);
+        Assert.Equal("02:00:00:00:00:0c dev port3 master sw1\n", (await ExpectMsgAsync<SwitchFdb>()).Text);
         sw.Tell(Frames(Frame(A, B)), w[1].Ref);
-        w[0].ExpectMsg<WireFrames>();
-        w[2].ExpectMsg<WireFrames>();
-        var s = Stats(sw);
+        await w[0].ExpectMsgAsync<WireFrames>();
+        await w[2].ExpectMsgAsync<WireFrames>();
+        var s = await Stats(sw);
         Assert.Equal(1, s.FdbAged);
         Assert.Equal(2, s.Flooded); // the broadcast, then B's frame to the forgotten A
     }
 
     [Fact]
-    public void WireFrames_FromUnpluggedWire_CountedNotForwarded()
+    public async Task WireFrames_FromUnpluggedWire_CountedNotForwarded()
     {
-        var (sw, w) = Build(ports: 2, attached: 2);
+        var (sw, w) = await Build(ports: 2, attached: 2);
         var stranger = CreateTestProbe();
         sw.Tell(Frames(Frame(B, A), Frame(B, A)), stranger.Ref);
-        w[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(0));
-        var s = Stats(sw);
+        await w[0].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        await w[1].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(0));
+        var s = await Stats(sw);
         Assert.Equal(2, s.UnknownWire);
         Assert.Equal(0, s.RxFrames);
     }
 
     [Fact]
-    public void AttachSwitchPort_PortOutOfRangeOrTaken_Fails()
+    public async Task AttachSwitchPort_PortOutOfRangeOrTaken_Fails()
     {
-        var (sw, w) = Build(ports: 2, attached: 1);
+        var (sw, w) = await Build(ports: 2, attached: 1);
         sw.Tell(new AttachSwitchPort(3, CreateTestProbe().Ref), TestActor);
-        Assert.Equal("no port 3 (ports 1-2)", ExpectMsg<SwitchCommandFailed>().Reason);
+        Assert.Equal("no port 3 (ports 1-2)", (await ExpectMsgAsync<SwitchCommandFailed>()).Reason);
         sw.Tell(new AttachSwitchPort(1, CreateTestProbe().Ref), TestActor);
-        Assert.Equal("port1 or that wire is already plugged in", ExpectMsg<SwitchCommandFailed>().Reason);
+        Assert.Equal("port1 or that wire is already plugged in", (await ExpectMsgAsync<SwitchCommandFailed>()).Reason);
     }
 
     [Fact]
-    public void WireFrames_InvalidSourceOrShortFrame_DroppedAndCounted()
+    public async Task WireFrames_InvalidSourceOrShortFrame_DroppedAndCounted()
     {
-        var (sw, w) = Build(ports: 2, attached: 2);
+        var (sw, w) = await Build(ports: 2, attached: 2);
         sw.Tell(Frames(Frame(B, MacAddress.Broadcast), new byte[10]), w[0].Ref);
-        w[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
-        var s = Stats(sw);
+        await w[1].ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        var s = await Stats(sw);
         Assert.Equal(2, s.Dropped);
         Assert.Equal(2, s.DroppedInvalid);
         Assert.Equal(0, s.TxFrames);
