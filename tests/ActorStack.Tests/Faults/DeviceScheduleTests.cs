@@ -40,12 +40,12 @@ public class DeviceScheduleTests() : TestKit(
         }
         """;
 
-    private List<string> Drain()
+    private async Task<List<string>> DrainAsync()
     {
         var lines = new List<string>();
         while (true)
         {
-            var m = ReceiveOne(Quiet);
+            var m = await ReceiveOneAsync(Quiet);
             if (m is null) return lines;
             lines.Add(m switch
             {
@@ -57,29 +57,29 @@ public class DeviceScheduleTests() : TestKit(
     }
 
     [Fact]
-    public void Schedule_CrashAndLinkAdmin_ActionsThenLinkEventsPrinted()
+    public async Task Schedule_CrashAndLinkAdmin_ActionsThenLinkEventsPrinted()
     {
         var settings = StackConfig.Load(Scenario.Replace("""{ at = 6s, action = fault, device = "h9/eth0", kind = irq-loss }""", ""));
         Sys.EventStream.Subscribe(TestActor, typeof(FaultScheduleEvent));
         Sys.EventStream.Subscribe(TestActor, typeof(RtnlLinkEvent));
         var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
         sim.Tell(StartSimulation.Instance);
-        ExpectMsg<SimulationStarted>(Wait);
-        var boot = Drain();
+        await ExpectMsgAsync<SimulationStarted>(Wait);
+        var boot = await DrainAsync();
         Clock.Advance(TimeSpan.FromSeconds(1));
-        boot.AddRange(Drain());
+        boot.AddRange(await DrainAsync());
         // Attaching the cable turns each NIC's carrier on (urgent: its qdisc is still noop).
         Assert.Contains("[h1] ip monitor: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP", boot.Select(Cut));
         Assert.Contains("[h2] ip monitor: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP", boot.Select(Cut));
 
         Clock.Advance(TimeSpan.FromSeconds(1));   // t = 2 s: crash
-        var crash = Drain();
+        var crash = await DrainAsync();
         Clock.Advance(TimeSpan.FromMilliseconds(100));   // link-up-delay from device-defaults
-        var up = Drain();
+        var up = await DrainAsync();
         Clock.Advance(TimeSpan.FromSeconds(2));   // t = 4 s: link-down
-        var down = Drain();
+        var down = await DrainAsync();
         Clock.Advance(TimeSpan.FromSeconds(1));   // t = 5 s: link-up
-        var admin = Drain();
+        var admin = await DrainAsync();
         Lines(["[fault +2s] crash driver h2/eth0", "[fault +2s]   h2: eth0: driver crashed, supervisor resets the device",
             "[h2] ip monitor: 2: eth0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc pfifo_fast state DOWN"], crash);
         Lines(["[h2] ip monitor: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP"], up);

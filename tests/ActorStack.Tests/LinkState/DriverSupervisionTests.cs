@@ -18,22 +18,22 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         await AttachProbeWire(h);
         await Monitor(h, seq);
         await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("user", seq.Ref), Wait);
-        seq.ReceiveN(4, Wait);         // replay for lo and eth0
+        await ReceiveManyAsync(seq, 4, Wait);       // replay for lo and eth0
         AdvanceMs(1000);               // out of the attach's rate-limit second
 
         var ack = await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
         Assert.Equal("eth0", ack.Device);
         // Carrier off (not urgent, but the second is over: handled now): NETDEV_CHANGE, then RTM_NEWLINK.
-        var n1 = seq.ExpectMsg<NetdevNotification>(Wait);
+        var n1 = await seq.ExpectMsgAsync<NetdevNotification>(Wait);
         Assert.Equal(("NETDEV_CHANGE", false, "DOWN"), (n1.Event, n1.Carrier, n1.OperState));
-        ExpectLink(seq, "eth0", "DOWN", false);
-        seq.ExpectNoMsg(Quiet);
+        await ExpectLinkAsync(seq, "eth0", "DOWN", false);
+        await seq.ExpectNoMsgAsync(Quiet);
         AdvanceMs(1999);
-        seq.ExpectNoMsg(Quiet);        // the PHY autonegotiates for link-up-delay (2 s)
+        await seq.ExpectNoMsgAsync(Quiet);        // the PHY autonegotiates for link-up-delay (2 s)
         AdvanceMs(1);
-        var n2 = seq.ExpectMsg<NetdevNotification>(Wait);
+        var n2 = await seq.ExpectMsgAsync<NetdevNotification>(Wait);
         Assert.Equal(("NETDEV_CHANGE", true, "UP"), (n2.Event, n2.Carrier, n2.OperState));
-        var up = ExpectLink(seq, "eth0", "UP", true);   // urgent (qdisc on noop): no wait for the second
+        var up = await ExpectLinkAsync(seq, "eth0", "UP", true);   // urgent (qdisc on noop): no wait for the second
         Assert.Equal((2L, 1L), (up.CarrierUpCount, up.CarrierDownCount));
         var l = await Link(h);
         Assert.Equal((1L, false, "pfifo_fast"), (l.DriverResets, l.DriverFailed, l.Qdisc));
@@ -47,7 +47,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         var nic = h.Nics["eth0"];
         await nic.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.TxHang), Wait);
         nic.Tell(new DevQueueXmit(Skbs(300)));   // 256 descriptors hang on the ring, 44 wait in the qdisc, queue stopped
-        Assert.Equal(0, FramesOnWire(wire));
+        Assert.Equal(0, await FramesOnWireAsync(wire));
         AdvanceMs(4999);
         Assert.Equal(0L, (await Link(h)).TxTimeouts);
         AdvanceMs(1);                            // watchdog_timeo after the last transmission
@@ -69,29 +69,29 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         var h = await StartHost(link: link);
         var mon = await Monitor(h);
         var wire = await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         AdvanceMs(1000);
 
         await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         AdvanceMs(2000);                                    // first reset: 2 s link-up delay
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
 
         await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
         await Until(h, x => !x.Carrier);                    // the reset has begun (link-up timer armed)
         AdvanceMs(1000);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         AdvanceMs(2999);
-        mon.ExpectNoMsg(Quiet);                             // second reset in the window: delay doubled to 4 s
+        await mon.ExpectNoMsgAsync(Quiet);                             // second reset in the window: delay doubled to 4 s
         AdvanceMs(1);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
 
         await h.Ref.Ask<DriverFaultInjected>(new CrashDriver("h1", "eth0"), Wait);
         await Until(h, x => !x.Carrier);                    // the reset has begun (link-up timer armed)
         AdvanceMs(1000);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         AdvanceMs(60_000);
-        mon.ExpectNoMsg(Quiet);                             // given up: the carrier never comes back
+        await mon.ExpectNoMsgAsync(Quiet);                             // given up: the carrier never comes back
         var l = await Link(h);
         Assert.Equal((2L, true, false, "DOWN"), (l.DriverResets, l.DriverFailed, l.Carrier, l.OperState));
 
@@ -100,7 +100,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         h.Nics["eth0"].Tell(new WireFrames([FrameBuilder.Udp(Mac(10), Mac(99), Ipv4Address.Parse("10.0.0.2"), Ipv4Address.Parse("10.0.0.1"), 1, 2, [1])]));
         await AwaitConditionAsync(async () => Dropped(await Stats(h), DropReason.DEV_READY, "eth0") == 1, Wait);
         Assert.False((await Link(h)).Carrier);
-        Assert.Equal(0, FramesOnWire(wire));
+        Assert.Equal(0, await FramesOnWireAsync(wire));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         nic.Tell(new WireFrames(rx));
         // TX: three frames reach the wire (their completions are still out), then the DMA hangs with ten more posted.
         nic.Tell(new DevQueueXmit(Skbs(3)));
-        Assert.Equal(3, FramesOnWire(wire));
+        Assert.Equal(3, await FramesOnWireAsync(wire));
         await nic.Ask<DriverFaultInjected>(new InjectDriverFault("eth0", DriverFaultKind.TxHang), Wait);
         nic.Tell(new DevQueueXmit(Skbs(10)));
 
@@ -127,7 +127,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         AdvanceMs(2000);                          // link up again
         await Until(h, x => x.Carrier && x.OperState == "UP");
         nic.Tell(new DevQueueXmit(Skbs(2)));
-        Assert.Equal(2, FramesOnWire(wire));
+        Assert.Equal(2, await FramesOnWireAsync(wire));
         nic.Tell(new WireTxDone(2), wire.Ref);
 
         var s = await Stats(h);

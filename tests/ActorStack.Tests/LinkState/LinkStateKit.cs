@@ -73,9 +73,9 @@ public abstract class LinkStateKit(string name) : TestKit(
         return wire;
     }
 
-    protected static RtnlLinkEvent ExpectLink(TestProbe p, string dev, string operstate, bool carrier)
+    protected static async Task<RtnlLinkEvent> ExpectLinkAsync(TestProbe p, string dev, string operstate, bool carrier)
     {
-        var e = p.ExpectMsg<RtnlLinkEvent>(Wait);
+        var e = await p.ExpectMsgAsync<RtnlLinkEvent>(Wait);
         Assert.Equal((dev, operstate, carrier), (e.Device, e.OperState, e.Carrier));
         return e;
     }
@@ -100,10 +100,30 @@ public abstract class LinkStateKit(string name) : TestKit(
         }).ToImmutableArray();
 
     /// <summary>Frames the wire probe got from the NIC, until it stays quiet.</summary>
-    protected static int FramesOnWire(TestProbe wire)
+    protected static async Task<int> FramesOnWireAsync(TestProbe wire)
     {
         int n = 0;
-        while (wire.TryReceiveOne(out var env, Quiet)) if (env.Message is WireFrames w) n += w.Count;
-        return n;
+        while (true)
+        {
+            var (ok, env) = await wire.TryReceiveOneAsync(Quiet);
+            if (!ok) return n;
+            if (env.Message is WireFrames w) n += w.Count;
+        }
+    }
+
+    /// <summary>The next <paramref name="n"/> netdev notifications on <paramref name="p"/>, each within <see cref="Wait"/>.</summary>
+    protected static async Task<NetdevNotification[]> NotificationsAsync(TestProbe p, int n)
+    {
+        var got = new NetdevNotification[n];
+        for (int i = 0; i < n; i++) got[i] = await p.ExpectMsgAsync<NetdevNotification>(Wait);
+        return got;
+    }
+
+    /// <summary>Receives <paramref name="n"/> messages of any kind on <paramref name="p"/> within <paramref name="max"/> (ReceiveN).</summary>
+    protected static async Task<List<object>> ReceiveManyAsync(TestProbe p, int n, TimeSpan max)
+    {
+        var got = new List<object>(n);
+        await foreach (var m in p.ReceiveNAsync(n, max)) got.Add(m);
+        return got;
     }
 }

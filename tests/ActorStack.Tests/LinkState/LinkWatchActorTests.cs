@@ -15,7 +15,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var wire = CreateTestProbe();
         h.Nics["eth0"].Tell(new AttachWire(wire.Ref));
         // Carrier on while the qdisc is still noop is urgent: handled without the clock moving.
-        var e = ExpectLink(mon, "eth0", "UP", true);
+        var e = await ExpectLinkAsync(mon, "eth0", "UP", true);
         // The probe's carrier off came before register_netdevice: not counted (S1).
         Assert.Equal((1L, 0L), (e.CarrierUpCount, e.CarrierDownCount));
         Assert.Contains("state UP", e.Line);
@@ -23,7 +23,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         AdvanceMs(1000);
-        mon.ExpectNoMsg(Quiet);
+        await mon.ExpectNoMsgAsync(Quiet);
         var l = await Link(h);
         Assert.Equal((1L, 0L), (l.CarrierUpCount, l.CarrierDownCount));
     }
@@ -34,14 +34,14 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var h = await StartHost();
         var mon = await Monitor(h);
         await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         for (int i = 0; i < 10; i++) h.Nics["eth0"].Tell(new CarrierChanged(i % 2 == 1));   // off, on, ..., on
         await Until(h, l => l.CarrierDownCount == 5);
-        mon.ExpectNoMsg(Quiet);                          // PENDING: one queued event, the work waits for the second
+        await mon.ExpectNoMsgAsync(Quiet);                          // PENDING: one queued event, the work waits for the second
         AdvanceMs(1000);
-        var e = ExpectLink(mon, "eth0", "UP", true);
+        var e = await ExpectLinkAsync(mon, "eth0", "UP", true);
         Assert.Equal((6L, 5L), (e.CarrierUpCount, e.CarrierDownCount));
-        mon.ExpectNoMsg(Quiet);
+        await mon.ExpectNoMsgAsync(Quiet);
     }
 
     [Fact]
@@ -50,14 +50,14 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var h = await StartHost();
         var mon = await Monitor(h);
         await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
         await Until(h, l => !l.Carrier);
         AdvanceMs(999);
-        mon.ExpectNoMsg(Quiet);
+        await mon.ExpectNoMsgAsync(Quiet);
         Assert.Equal("UP", (await Link(h)).OperState);   // operstate moves only when linkwatch_do_dev runs
         AdvanceMs(1);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         Assert.Equal("DOWN", (await Link(h)).OperState);
     }
 
@@ -67,14 +67,14 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var h = await StartHost();
         var mon = await Monitor(h);
         await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
         await Until(h, l => !l.Carrier);
         AdvanceMs(1000);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         // Inside the new rate-limit second: carrier up with the qdisc on noop is urgent and runs at once.
         h.Nics["eth0"].Tell(new CarrierChanged(true));
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
     }
 
     [Fact]
@@ -84,19 +84,19 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var mon = await Monitor(h);
         await AttachProbeWire(h, "eth0");
         await AttachProbeWire(h, "eth1");
-        ExpectLink(mon, "eth0", "UP", true);
-        ExpectLink(mon, "eth1", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth1", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
         await Until(h, l => !l.Carrier, "eth0");
         AdvanceMs(1000);
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         h.Nics["eth1"].Tell(new CarrierChanged(false));          // not urgent: waits for the second
         await Until(h, l => !l.Carrier, "eth1");
         h.Nics["eth0"].Tell(new CarrierChanged(true));           // urgent: an urgent-only run now
-        ExpectLink(mon, "eth0", "UP", true);
-        mon.ExpectNoMsg(Quiet);                                  // eth1 went back on the list
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
+        await mon.ExpectNoMsgAsync(Quiet);                                  // eth1 went back on the list
         AdvanceMs(1000);
-        ExpectLink(mon, "eth1", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth1", "DOWN", false);
     }
 
     [Fact]
@@ -107,30 +107,30 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         var nb = CreateTestProbe();
         await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("user", nb.Ref), Wait);
         Assert.Equal(["NETDEV_REGISTER", "NETDEV_UP", "NETDEV_REGISTER", "NETDEV_UP"],
-            Enumerable.Range(0, 4).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait).Event).ToArray());   // replay: lo, eth0
+            (await NotificationsAsync(nb, 4)).Select(n => n.Event).ToArray());   // replay: lo, eth0
         await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
-        Assert.Equal("NETDEV_CHANGE", nb.ExpectMsg<NetdevNotification>(Wait).Event);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
+        Assert.Equal("NETDEV_CHANGE", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
 
         var set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
         Assert.Equal(Errno.OK, set.Error);
-        var down = ExpectLink(mon, "eth0", "DOWN", true);        // dev_close: RTM_NEWLINK without IFF_UP
+        var down = await ExpectLinkAsync(mon, "eth0", "DOWN", true);        // dev_close: RTM_NEWLINK without IFF_UP
         Assert.False(down.AdminUp);
-        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [nb.ExpectMsg<NetdevNotification>(Wait).Event, nb.ExpectMsg<NetdevNotification>(Wait).Event]);
+        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [(await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event]);
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
         await Until(h, l => l.CarrierDownCount == 1);
         AdvanceMs(1000);
-        mon.ExpectNoMsg(Quiet);                                  // linkwatch_do_dev ran, but IFF_UP is clear
-        nb.ExpectNoMsg(TimeSpan.Zero);
+        await mon.ExpectNoMsgAsync(Quiet);                                  // linkwatch_do_dev ran, but IFF_UP is clear
+        await nb.ExpectNoMsgAsync(TimeSpan.Zero);
 
         set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
         Assert.Equal(Errno.OK, set.Error);
-        var up = ExpectLink(mon, "eth0", "DOWN", false);          // up, but no carrier: NO-CARRIER, state DOWN
+        var up = await ExpectLinkAsync(mon, "eth0", "DOWN", false);          // up, but no carrier: NO-CARRIER, state DOWN
         Assert.True(up.AdminUp);
         Assert.Contains("NO-CARRIER", up.Line);
-        Assert.Equal("NETDEV_UP", nb.ExpectMsg<NetdevNotification>(Wait).Event);
+        Assert.Equal("NETDEV_UP", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
         Assert.Equal(Errno.ENODEV, (await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth9", true), Wait)).Error);
     }
 
@@ -145,25 +145,25 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
             var r = await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier(name, nb.Ref, prio), Wait);
             Assert.True(r.Registered);
         }
-        nb.ReceiveN(12, Wait);   // each block's replay: REGISTER and UP for lo and eth0
+        await ReceiveManyAsync(nb, 12, Wait);   // each block's replay: REGISTER and UP for lo and eth0
         Assert.Equal(Errno.EEXIST, (await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("mid", nb.Ref), Wait)).Error);
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        var seen = Enumerable.Range(0, 3).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait)).ToArray();
+        var seen = await NotificationsAsync(nb, 3);
         Assert.Equal(["high", "mid", "low"], seen.Select(n => n.Notifier).ToArray());
         Assert.All(seen, n => Assert.Equal(("NETDEV_CHANGE", "eth0", false, "DOWN"), (n.Event, n.Device, n.Carrier, n.OperState)));
 
         var u = await h.Ref.Ask<NetdevNotifierChanged>(new UnregisterNetdevNotifier("mid"), Wait);
         Assert.False(u.Registered);
         // The leaving block hears GOING_DOWN, DOWN, UNREGISTER for each up device (lo, eth0).
-        var bye = Enumerable.Range(0, 6).Select(_ => nb.ExpectMsg<NetdevNotification>(Wait)).ToArray();
+        var bye = await NotificationsAsync(nb, 6);
         Assert.All(bye, n => Assert.Equal("mid", n.Notifier));
         Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN", "NETDEV_UNREGISTER"], bye.Take(3).Select(n => n.Event).ToArray());
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(true));
-        Assert.Equal(["high", "low"], new[] { nb.ExpectMsg<NetdevNotification>(Wait).Notifier, nb.ExpectMsg<NetdevNotification>(Wait).Notifier });
-        nb.ExpectNoMsg(Quiet);
+        Assert.Equal(["high", "low"], new[] { (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier });
+        await nb.ExpectNoMsgAsync(Quiet);
     }
 }

@@ -34,7 +34,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         var h = await StartHost(withNamespace: true);
         var mon = await Monitor(h);
         var wire = await AttachProbeWire(h);
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         var sock = await UdpSocket(h);
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));   // unresolved: an INCOMPLETE entry holds the datagram
         await AwaitConditionAsync(async () => (await h.Ref.Ask<NeighbourList>(new GetNeighbours("eth0"), Wait)).Entries.Length == 1, Wait);
@@ -42,7 +42,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        ExpectLink(mon, "eth0", "DOWN", false);
+        await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         Assert.True(Connected(h).LinkDown);
         Assert.Contains("linkdown", Connected(h).Format());
         await AwaitConditionAsync(async () => (await h.Ref.Ask<NeighbourList>(new GetNeighbours("eth0"), Wait)).Entries.IsEmpty, Wait);
@@ -51,7 +51,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));
 
         h.Nics["eth0"].Tell(new CarrierChanged(true));
-        ExpectLink(mon, "eth0", "UP", true);
+        await ExpectLinkAsync(mon, "eth0", "UP", true);
         Assert.False(Connected(h).LinkDown);
     }
 

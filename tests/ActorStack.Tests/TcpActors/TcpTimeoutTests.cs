@@ -31,7 +31,7 @@ public class TcpTimeoutTests() : LinkStateKit("tcp-timeout")
             Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, caller.ExpectMsg<SocketFailed>(Wait).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<SocketFailed>(Wait)).Error);
         var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
         Assert.Equal(1, st.Mib("Tcp")["AttemptFails"]);
         Assert.Equal(6, st.Mib("Tcp")["RetransSegs"]);
