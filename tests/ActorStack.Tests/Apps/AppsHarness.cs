@@ -59,10 +59,10 @@ public abstract class AppsHarness(string name) : TestKit(
     }
 
     /// <summary>The next <paramref name="n"/> output lines told to the test actor.</summary>
-    protected List<string> Lines(int n)
+    protected async Task<List<string>> Lines(int n)
     {
         var lines = new List<string>();
-        for (int i = 0; i < n; i++) lines.Add(ExpectMsg<WorkloadOutput>(Wait).Line);
+        for (int i = 0; i < n; i++) lines.Add((await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
         return lines;
     }
 

@@ -15,25 +15,25 @@ public class PingActorTests() : AppsHarness("ping")
     private static readonly Ipv4Address Router = Ipv4Address.Parse("10.0.1.1");
 
     /// <summary>Starts a ping against probes standing in for the host and its raw socket; returns them past the setup.</summary>
-    private (IActorRef Ping, TestProbe Socket) StartWithProbes(PingSettings s)
+    private async Task<(IActorRef Ping, TestProbe Socket)> StartWithProbes(PingSettings s)
     {
         var host = CreateTestProbe();
         var socket = CreateTestProbe();
         var ping = Sys.ActorOf(PingActor.Props(s, host.Ref, TestActor, seed: 7));
-        var create = host.ExpectMsg<SocketCreate>();
+        var create = await host.ExpectMsgAsync<SocketCreate>();
         Assert.Equal((SockType.Raw, IpProtocol.Icmp), (create.Type, create.Protocol));
         host.Reply(new SocketCreated(socket.Ref));
-        var ttl = socket.ExpectMsg<SetSocketOption>();
+        var ttl = await socket.ExpectMsgAsync<SetSocketOption>();
         Assert.Equal((SockOpt.IpTtl, s.Ttl), (ttl.Option, ttl.Value));
         socket.Reply(new SocketOk(ttl));
-        socket.ExpectMsg<Recv>();
+        await socket.ExpectMsgAsync<Recv>();
         socket.IgnoreMessages(m => m is Recv); // the next blocking read after each batch
         return (ping, socket);
     }
 
-    private static (ushort Id, ushort Seq, byte[] Icmp) Request(TestProbe socket)
+    private static async Task<(ushort Id, ushort Seq, byte[] Icmp)> Request(TestProbe socket)
     {
-        var send = socket.ExpectMsg<SendTo>();
+        var send = await socket.ExpectMsgAsync<SendTo>();
         Assert.Equal(Dst, send.Address);
         var icmp = send.Payload.ToArray();
         Assert.Equal(8, icmp[0]);
@@ -50,12 +50,12 @@ public class PingActorTests() : AppsHarness("ping")
     }
 
     [Fact]
-    public void Ping_TimeExceededThenReply_IputilsLinesAndSummary()
+    public async Task Ping_TimeExceededThenReply_IputilsLinesAndSummary()
     {
-        var (ping, socket) = StartWithProbes(new PingSettings("a", Dst, Count: 2));
-        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", ExpectMsg<WorkloadOutput>().Line);
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2));
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectMsgAsync<WorkloadOutput>()).Line);
 
-        var (id, seq, icmp) = Request(socket);
+        var (id, seq, icmp) = await Request(socket);
         Assert.Equal(1, seq);
         // Not ours: a reply with another identifier, and an error quoting someone's UDP datagram.
         var foreign = (byte[])icmp.Clone();
@@ -64,10 +64,10 @@ public class PingActorTests() : AppsHarness("ping")
         socket.Send(ping, Got(Router, IcmpError(Router, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Udp, new byte[8], ttl: 1))));
         // Ours: time exceeded quoting the echo request.
         socket.Send(ping, Got(Router, IcmpError(Router, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Icmp, icmp, ttl: 1))));
-        Assert.Equal("From 10.0.1.1 icmp_seq=1 Time to live exceeded", ExpectMsg<WorkloadOutput>().Line);
+        Assert.Equal("From 10.0.1.1 icmp_seq=1 Time to live exceeded", (await ExpectMsgAsync<WorkloadOutput>()).Line);
 
         Advance(TimeSpan.FromSeconds(1));
-        var (id2, seq2, icmp2) = Request(socket);
+        var (id2, seq2, icmp2) = await Request(socket);
         Assert.Equal((id, (ushort)2), (id2, seq2));
         Advance(Us(1234));
         socket.Send(ping, Got(Dst, ReplyTo(icmp2, 63)));
@@ -79,48 +79,48 @@ public class PingActorTests() : AppsHarness("ping")
             "--- 10.0.0.2 ping statistics ---",
             "2 packets transmitted, 1 received, +1 errors, 50% packet loss, time 1000ms",
             "rtt min/avg/max/mdev = 1.234/1.234/1.234/0.000 ms",
-        ], Lines(5));
-        var done = ExpectMsg<PingStatus>();
+        ], await Lines(5));
+        var done = await ExpectMsgAsync<PingStatus>();
         Assert.True(done.Done);
         Assert.Equal((2L, 1L, 1L), (done.Transmitted, done.Received, done.Errors));
         Assert.Equal(1234, done.RttMaxUs);
         Assert.Equal(7, done.Lines.Length); // header, two answers, four summary lines
-        socket.ExpectMsg<Close>();
+        await socket.ExpectMsgAsync<Close>();
     }
 
     [Fact]
-    public void Ping_NoAnswers_LingersTimeoutAfterLastProbe_AllLost()
+    public async Task Ping_NoAnswers_LingersTimeoutAfterLastProbe_AllLost()
     {
-        var (ping, socket) = StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
             Timeout: TimeSpan.FromSeconds(2)));
-        ExpectMsg<WorkloadOutput>();
-        Request(socket);
+        await ExpectMsgAsync<WorkloadOutput>();
+        await Request(socket);
         Advance(TimeSpan.FromMilliseconds(200));
-        Request(socket);
+        await Request(socket);
         Advance(TimeSpan.FromMilliseconds(200));
-        Request(socket);
+        await Request(socket);
         Advance(TimeSpan.FromMilliseconds(1999));
-        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(
         [
             "",
             "--- 10.0.0.2 ping statistics ---",
             "3 packets transmitted, 0 received, 100% packet loss, time 400ms",
-        ], Lines(3));
-        Assert.False(ExpectMsg<PingStatus>().Received > 0);
+        ], await Lines(3));
+        Assert.False((await ExpectMsgAsync<PingStatus>()).Received > 0);
     }
 
     [Fact]
-    public void Ping_SendFails_PrintsSendmsgErrorAndCountsTransmitted()
+    public async Task Ping_SendFails_PrintsSendmsgErrorAndCountsTransmitted()
     {
-        var (ping, socket) = StartWithProbes(new PingSettings("a", Dst, Count: 1, Timeout: TimeSpan.FromSeconds(1)));
-        ExpectMsg<WorkloadOutput>();
-        var send = socket.ExpectMsg<SendTo>();
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 1, Timeout: TimeSpan.FromSeconds(1)));
+        await ExpectMsgAsync<WorkloadOutput>();
+        var send = await socket.ExpectMsgAsync<SendTo>();
         socket.Reply(new SocketFailed(send, Errno.ENETUNREACH));
-        Assert.Equal("ping: sendmsg: Network is unreachable", ExpectMsg<WorkloadOutput>().Line);
+        Assert.Equal("ping: sendmsg: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal("1 packets transmitted, 0 received, 100% packet loss, time 0ms", Lines(3)[2]);
+        Assert.Equal("1 packets transmitted, 0 received, 100% packet loss, time 0ms", (await Lines(3))[2]);
     }
 
     [Fact]
@@ -132,10 +132,10 @@ public class PingActorTests() : AppsHarness("ping")
         Sys.ActorOf(Props.Create(() => new RawEchoResponder(raw)));
 
         var ping = Sys.ActorOf(PingActor.Props(new PingSettings("a", Dst, Count: 3), a, TestActor));
-        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", ExpectMsg<WorkloadOutput>(Wait).Line);
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", ExpectMsg<WorkloadOutput>(Wait).Line);
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", ExpectMsg<WorkloadOutput>(Wait).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
         Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(
         [
@@ -144,7 +144,7 @@ public class PingActorTests() : AppsHarness("ping")
             "--- 10.0.0.2 ping statistics ---",
             "3 packets transmitted, 3 received, 0% packet loss, time 2000ms",
             "rtt min/avg/max/mdev = 0.000/0.000/0.000/0.000 ms",
-        ], Lines(5));
+        ], await Lines(5));
         var st = await ping.Ask<PingStatus>(GetWorkloadStatus.Instance, Wait);
         Assert.True(st.Done);
         Assert.Equal(3, st.Received);

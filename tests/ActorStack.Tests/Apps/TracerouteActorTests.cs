@@ -15,34 +15,34 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
     private static readonly Ipv4Address R1 = Ipv4Address.Parse("10.0.1.1");
     private const ushort LocalPort = 40000;
 
-    private (IActorRef Tr, TestProbe Udp, TestProbe Raw) Start(TracerouteSettings s)
+    private async Task<(IActorRef Tr, TestProbe Udp, TestProbe Raw)> Start(TracerouteSettings s)
     {
         var host = CreateTestProbe();
         var udp = CreateTestProbe();
         var raw = CreateTestProbe();
         var tr = Sys.ActorOf(TracerouteActor.Props(s, host.Ref, TestActor));
-        Assert.Equal(SockType.Dgram, host.ExpectMsg<SocketCreate>().Type);
+        Assert.Equal(SockType.Dgram, (await host.ExpectMsgAsync<SocketCreate>()).Type);
         host.Reply(new SocketCreated(udp.Ref));
-        var bind = udp.ExpectMsg<Bind>();
+        var bind = await udp.ExpectMsgAsync<Bind>();
         Assert.Equal((Ipv4Address.Any, (ushort)0), (bind.Address, bind.Port));
         udp.Reply(new SocketOk(bind));
-        udp.ExpectMsg<GetSocketInfo>();
+        await udp.ExpectMsgAsync<GetSocketInfo>();
         udp.Reply(new SocketInfo(SockType.Dgram, 0, Ipv4Address.Any, LocalPort, Ipv4Address.Any, 0, 0, 0, 0, 0, 0, 0));
-        var create = host.ExpectMsg<SocketCreate>();
+        var create = await host.ExpectMsgAsync<SocketCreate>();
         Assert.Equal((SockType.Raw, IpProtocol.Icmp), (create.Type, create.Protocol));
         host.Reply(new SocketCreated(raw.Ref));
-        raw.ExpectMsg<Recv>();
+        await raw.ExpectMsgAsync<Recv>();
         raw.IgnoreMessages(m => m is Recv);
         return (tr, udp, raw);
     }
 
     /// <summary>Expects the TTL then the probe; answers the TTL; returns the probe's UDP packet as the peer sees it.</summary>
-    private static byte[] Probe(TestProbe udp, int ttl, ushort port)
+    private static async Task<byte[]> Probe(TestProbe udp, int ttl, ushort port)
     {
-        var opt = udp.ExpectMsg<SetSocketOption>();
+        var opt = await udp.ExpectMsgAsync<SetSocketOption>();
         Assert.Equal((SockOpt.IpTtl, ttl), (opt.Option, opt.Value));
         udp.Reply(new SocketOk(opt));
-        var send = udp.ExpectMsg<SendTo>();
+        var send = await udp.ExpectMsgAsync<SendTo>();
         Assert.Equal((Dst, port, 32), (send.Address!.Value, send.Port, send.Payload.Length));
         var dgram = new byte[8 + send.Payload.Length];
         dgram[0] = LocalPort >> 8; dgram[1] = LocalPort & 0xFF;
@@ -52,62 +52,62 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
     }
 
     [Fact]
-    public void Traceroute_RouterThenTimeoutThenDestination_TracerouteLines()
+    public async Task Traceroute_RouterThenTimeoutThenDestination_TracerouteLines()
     {
-        var (tr, udp, raw) = Start(new TracerouteSettings("a", Dst, Queries: 2));
-        Assert.Equal("traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets", ExpectMsg<WorkloadOutput>().Line);
+        var (tr, udp, raw) = await Start(new TracerouteSettings("a", Dst, Queries: 2));
+        Assert.Equal("traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets", (await ExpectMsgAsync<WorkloadOutput>()).Line);
 
-        var p = Probe(udp, 1, 33434);
+        var p = await Probe(udp, 1, 33434);
         Advance(Us(215));
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, p)));
-        p = Probe(udp, 1, 33435);
+        p = await Probe(udp, 1, 33435);
         // A late answer to the first probe is not taken for the second.
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Udp, [0x9C, 0x40, 0x82, 0x9A, 0, 40, 0, 0]))));
         Advance(Us(190));
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, p)));
-        Assert.Equal(" 1  10.0.1.1 (10.0.1.1)  0.215 ms  0.190 ms", ExpectMsg<WorkloadOutput>().Line);
+        Assert.Equal(" 1  10.0.1.1 (10.0.1.1)  0.215 ms  0.190 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
 
-        Probe(udp, 2, 33436);
+        await Probe(udp, 2, 33436);
         Advance(TimeSpan.FromSeconds(5)); // -w 5: the probe is a star
-        p = Probe(udp, 2, 33437);
+        p = await Probe(udp, 2, 33437);
         Advance(Us(1500));
         raw.Send(tr, Got(Dst, IcmpError(Dst, Self, 3, 3, p)));
-        Assert.Equal(" 2  * 10.0.2.2 (10.0.2.2)  1.500 ms", ExpectMsg<WorkloadOutput>().Line);
+        Assert.Equal(" 2  * 10.0.2.2 (10.0.2.2)  1.500 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
 
-        var st = ExpectMsg<TracerouteStatus>();
+        var st = await ExpectMsgAsync<TracerouteStatus>();
         Assert.True(st.Done);
         Assert.True(st.Reached);
         Assert.Equal(2, st.Hops.Length);
-        udp.ExpectMsg<Close>();
-        raw.ExpectMsg<Close>();
+        await udp.ExpectMsgAsync<Close>();
+        await raw.ExpectMsgAsync<Close>();
     }
 
     [Fact]
-    public void Traceroute_MaxHopsWithoutAnswers_StarsThenDone()
+    public async Task Traceroute_MaxHopsWithoutAnswers_StarsThenDone()
     {
-        var (tr, udp, _) = Start(new TracerouteSettings("a", Dst, MaxHops: 2, Queries: 1, Wait: TimeSpan.FromSeconds(1)));
-        ExpectMsg<WorkloadOutput>();
-        Probe(udp, 1, 33434);
+        var (tr, udp, _) = await Start(new TracerouteSettings("a", Dst, MaxHops: 2, Queries: 1, Wait: TimeSpan.FromSeconds(1)));
+        await ExpectMsgAsync<WorkloadOutput>();
+        await Probe(udp, 1, 33434);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(" 1  *", ExpectMsg<WorkloadOutput>().Line);
-        Probe(udp, 2, 33435);
+        Assert.Equal(" 1  *", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        await Probe(udp, 2, 33435);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(" 2  *", ExpectMsg<WorkloadOutput>().Line);
-        var st = ExpectMsg<TracerouteStatus>();
+        Assert.Equal(" 2  *", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        var st = await ExpectMsgAsync<TracerouteStatus>();
         Assert.True(st.Done);
         Assert.False(st.Reached);
     }
 
     [Fact]
-    public void Traceroute_SendFails_PrintsErrorAndStops()
+    public async Task Traceroute_SendFails_PrintsErrorAndStops()
     {
-        var (tr, udp, _) = Start(new TracerouteSettings("a", Dst));
-        ExpectMsg<WorkloadOutput>();
-        var opt = udp.ExpectMsg<SetSocketOption>();
+        var (tr, udp, _) = await Start(new TracerouteSettings("a", Dst));
+        await ExpectMsgAsync<WorkloadOutput>();
+        var opt = await udp.ExpectMsgAsync<SetSocketOption>();
         udp.Reply(new SocketOk(opt));
-        var send = udp.ExpectMsg<SendTo>();
+        var send = await udp.ExpectMsgAsync<SendTo>();
         udp.Reply(new SocketFailed(send, Errno.ENETUNREACH));
-        Assert.Equal("traceroute: send: Network is unreachable", ExpectMsg<WorkloadOutput>().Line);
-        Assert.True(ExpectMsg<TracerouteStatus>().Done);
+        Assert.Equal("traceroute: send: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.True((await ExpectMsgAsync<TracerouteStatus>()).Done);
     }
 }

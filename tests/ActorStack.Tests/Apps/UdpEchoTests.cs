@@ -24,8 +24,8 @@ public class UdpEchoTests() : AppsHarness("udp-echo")
         var client = Sys.ActorOf(UdpEchoClientActor.Props(new UdpEchoClientSettings("a", Ip("10.0.0.2"), 7, Count: 5, Size: 200), a, TestActor));
 
         Assert.Equal("udp-echo 10.0.0.2:7: 5 sent, 5 answered, 0 lost, rtt min/avg/max/median = 0.000/0.000/0.000/0.000 ms",
-            ExpectMsg<WorkloadOutput>(Wait).Line);
-        var st = ExpectMsg<UdpEchoClientStatus>(Wait);
+            (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        var st = await ExpectMsgAsync<UdpEchoClientStatus>(Wait);
         Assert.Equal((5L, 5L, 0L, 0L, 0L, 0L), (st.Sent, st.Answered, st.Lost, st.Late, st.Mismatched, st.SendErrors));
         Assert.True(st.Done);
         var ss = await server.Ask<UdpEchoServerStatus>(GetWorkloadStatus.Instance, Wait);
@@ -45,8 +45,8 @@ public class UdpEchoTests() : AppsHarness("udp-echo")
                 Assert.Equal(i, (await client.Ask<UdpEchoClientStatus>(GetWorkloadStatus.Instance, Wait)).Answered), Wait);
             if (i < 3) Advance(TimeSpan.FromMilliseconds(10));
         }
-        ExpectMsg<WorkloadOutput>(Wait);
-        var st = ExpectMsg<UdpEchoClientStatus>(Wait);
+        await ExpectMsgAsync<WorkloadOutput>(Wait);
+        var st = await ExpectMsgAsync<UdpEchoClientStatus>(Wait);
         Assert.Equal((3L, 3L, 0L), (st.Sent, st.Answered, st.Lost));
         Assert.Equal(0, st.RttMaxTicks);
     }
