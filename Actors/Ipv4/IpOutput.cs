@@ -227,6 +227,7 @@ public sealed class IpOutput(NetNamespace ns)
     /// </summary>
     public void Flush(IActorRef self)
     {
+        PublishCounters(); // before anything is handed on: whoever sees a packet sees it counted
         foreach (var (ifindex, b) in _xmit)
             if (b.Count > 0)
             {
@@ -241,7 +242,6 @@ public sealed class IpOutput(NetNamespace ns)
             }
         if (_unresolved.Count > 64) _unresolved.Clear();
         _free.Flush(self);
-        PublishCounters();
     }
 
     // OutRequests, OutOctets and OutTransmits of the packets handled since the last Flush: added to the host's

@@ -292,8 +292,7 @@ public sealed class DatagramSocketActor : ReceiveActor
                 if (err != Errno.OK)
                 {
                     _sends.Dequeue();
-                    if (op.Next == 0) Fail(op, err);
-                    else op.Caller.Tell(new SentMany(op.Next));
+                    _replies.Add((op.Caller, op.Next == 0 ? new SocketFailed(op.Command, err) : new SentMany(op.Next)));
                     op = null;
                     break;
                 }
@@ -303,12 +302,17 @@ public sealed class DatagramSocketActor : ReceiveActor
             if (blocked) break;
             if (op is null) continue;
             _sends.Dequeue();
-            op.Caller.Tell(op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes));
+            _replies.Add((op.Caller, op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes)));
         }
         PublishSendCounters();
         _sendNow = 0;
         _out.Flush(Self);
+        // The calls return after their datagrams were handed on and counted, as sendmsg returns after ip_send_skb.
+        foreach (var (caller, reply) in _replies) caller.Tell(reply);
+        _replies.Clear();
     }
+
+    private readonly List<(IActorRef Caller, object Reply)> _replies = new();
 
     private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new SocketFailed(op.Command, err));
 
