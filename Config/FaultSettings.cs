@@ -27,21 +27,6 @@ public enum FaultAction
     Duplicate,
 }
 
-/// <summary>TCP header flag bits (byte 13 of the TCP header).</summary>
-[Flags]
-public enum TcpFlagBits : byte
-{
-    None = 0,
-    Fin = 0x01,
-    Syn = 0x02,
-    Rst = 0x04,
-    Psh = 0x08,
-    Ack = 0x10,
-    Urg = 0x20,
-    Ece = 0x40,
-    Cwr = 0x80,
-}
-
 /// <summary>
 /// Which frames a rule looks at; every given field must match (absent = any). For ARP, <see cref="Src"/> and
 /// <see cref="Dst"/> are the sender and target protocol addresses and <see cref="ArpOp"/> the opcode
@@ -55,8 +40,8 @@ public sealed record FaultMatch
     public Ipv4Prefix? Dst { get; init; }
     public ushort? Sport { get; init; }
     public ushort? Dport { get; init; }
-    public TcpFlagBits TcpFlags { get; init; }
-    public TcpFlagBits TcpFlagsMask { get; init; }
+    public TcpFlags TcpFlags { get; init; }
+    public TcpFlags TcpFlagsMask { get; init; }
     public ushort? ArpOp { get; init; }
     public byte? IcmpType { get; init; }
     /// <summary>TCP segments whose sequence number lies in [<see cref="TcpSeqFirst"/>, <see cref="TcpSeqLast"/>] (sequence space, may wrap).</summary>

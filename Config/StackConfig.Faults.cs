@@ -176,33 +176,33 @@ public static partial class StackConfig
     /// "syn,ack": exactly these among FIN, SYN, RST and ACK (the bits that make a segment's kind; PSH/URG/ECE/CWR
     /// ignored). "MASK COMP" (two lists): as iptables' <c>--tcp-flags</c>; "all" and "none" as there.
     /// </summary>
-    public static bool TryTcpFlags(string s, out TcpFlagBits comp, out TcpFlagBits mask)
+    public static bool TryTcpFlags(string s, out TcpFlags comp, out TcpFlags mask)
     {
-        comp = mask = TcpFlagBits.None;
+        comp = mask = TcpFlags.None;
         var parts = s.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length is 0 or > 2) return false;
         if (!TryFlagList(parts[^1], out comp)) return false;
         if (parts.Length == 2) return TryFlagList(parts[0], out mask);
-        mask = TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Ack;
+        mask = TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Ack;
         return (comp & ~mask) == 0;
     }
 
-    private static bool TryFlagList(string list, out TcpFlagBits flags)
+    private static bool TryFlagList(string list, out TcpFlags flags)
     {
-        flags = TcpFlagBits.None;
+        flags = TcpFlags.None;
         foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             switch (name)
             {
-                case "fin": flags |= TcpFlagBits.Fin; break;
-                case "syn": flags |= TcpFlagBits.Syn; break;
-                case "rst": flags |= TcpFlagBits.Rst; break;
-                case "psh": flags |= TcpFlagBits.Psh; break;
-                case "ack": flags |= TcpFlagBits.Ack; break;
-                case "urg": flags |= TcpFlagBits.Urg; break;
-                case "ece": flags |= TcpFlagBits.Ece; break;
-                case "cwr": flags |= TcpFlagBits.Cwr; break;
-                case "all": flags |= (TcpFlagBits)0xFF; break;
+                case "fin": flags |= TcpFlags.Fin; break;
+                case "syn": flags |= TcpFlags.Syn; break;
+                case "rst": flags |= TcpFlags.Rst; break;
+                case "psh": flags |= TcpFlags.Psh; break;
+                case "ack": flags |= TcpFlags.Ack; break;
+                case "urg": flags |= TcpFlags.Urg; break;
+                case "ece": flags |= TcpFlags.Ece; break;
+                case "cwr": flags |= TcpFlags.Cwr; break;
+                case "all": flags |= (TcpFlags)0xFF; break;
                 case "none": break;
                 default: return false;
             }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Tcp;
 

@@ -66,7 +66,7 @@ public sealed class FaultMatcher
         if (m.Dst is { } dst && (!h.HasAddresses || !dst.Contains(h.Dst))) return false;
         if (m.Sport is { } sp && (!h.HasPorts || h.Sport != sp)) return false;
         if (m.Dport is { } dp && (!h.HasPorts || h.Dport != dp)) return false;
-        if (m.TcpFlagsMask != TcpFlagBits.None && (!h.HasPorts || (h.TcpFlags & m.TcpFlagsMask) != m.TcpFlags)) return false;
+        if (m.TcpFlagsMask != TcpFlags.None && (!h.HasPorts || (h.TcpFlags & m.TcpFlagsMask) != m.TcpFlags)) return false;
         if (m.ArpOp is { } op && h.ArpOp != op) return false;
         if (m.IcmpType is { } it && (!h.HasIcmp || h.IcmpType != it)) return false;
         if (m.TcpSeqFirst is { } first && (!h.HasPorts || h.Kind != FaultProto.Tcp || !InSeqRange(h.TcpSeq, first, m.TcpSeqLast ?? first)))
@@ -85,7 +85,7 @@ public sealed class FaultMatcher
     /// <see cref="HasAddresses"/> for ARP and every IPv4 packet.
     /// </summary>
     private readonly record struct Headers(FaultProto Kind, bool HasAddresses, Ipv4Address Src, Ipv4Address Dst, bool HasPorts, ushort Sport,
-        ushort Dport, TcpFlagBits TcpFlags, ushort ArpOp, bool HasIcmp, byte IcmpType, uint TcpSeq = 0)
+        ushort Dport, TcpFlags TcpFlags, ushort ArpOp, bool HasIcmp, byte IcmpType, uint TcpSeq = 0)
     {
         public static Headers Parse(ReadOnlySpan<byte> f)
         {
@@ -112,7 +112,7 @@ public sealed class FaultMatcher
             return new Headers(kind, true, src, dst, ports,
                 ports ? BinaryPrimitives.ReadUInt16BigEndian(l4) : (ushort)0,
                 ports ? BinaryPrimitives.ReadUInt16BigEndian(l4[2..]) : (ushort)0,
-                ports && kind == FaultProto.Tcp ? (TcpFlagBits)l4[13] : TcpFlagBits.None,
+                ports && kind == FaultProto.Tcp ? (TcpFlags)l4[13] : TcpFlags.None,
                 0, icmp, icmp ? l4[0] : (byte)0,
                 ports && kind == FaultProto.Tcp ? BinaryPrimitives.ReadUInt32BigEndian(l4[4..]) : 0u);
         }

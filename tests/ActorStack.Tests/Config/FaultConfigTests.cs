@@ -65,8 +65,8 @@ public class FaultConfigTests
         Assert.Equal(new FaultRule(new FaultMatch { Proto = FaultProto.Udp, Dport = 53, Dst = new Ipv4Prefix(Ipv4Address.Parse("10.0.0.0"), 24) },
             FaultAction.Corrupt) { Direction = WireDirection.AToB, Every = 100 }, dns);
         var synAck = s.Faults[1].Rule;
-        Assert.Equal(TcpFlagBits.Syn | TcpFlagBits.Ack, synAck.Match.TcpFlags);
-        Assert.Equal(TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Ack, synAck.Match.TcpFlagsMask);
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Match.TcpFlags);
+        Assert.Equal(TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Ack, synAck.Match.TcpFlagsMask);
         Assert.Equal(3, synAck.Nth);
         Assert.Equal(WireDirection.BToA, synAck.Direction);
         var arp = s.Faults[2].Rule;

@@ -18,7 +18,7 @@ internal static class FaultFrames
     public static byte[] Udp(ushort dport = 9000, int payload = 18, ushort sport = 1000)
         => FrameBuilder.Udp(MacB, MacA, IpA, IpB, sport, dport, new byte[payload]);
 
-    public static byte[] Tcp(TcpFlagBits flags, ushort sport = 80, ushort dport = 40000, uint seq = 0)
+    public static byte[] Tcp(TcpFlags flags, ushort sport = 80, ushort dport = 40000, uint seq = 0)
     {
         var f = new byte[14 + 20 + 20];
         BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), 0x0800);
@@ -261,11 +261,11 @@ public class WireChannelTests
     [Fact]
     public void Fault_DropThirdSynAck_OnlyThatOne()
     {
-        var rule = new FaultRule(new FaultMatch { Proto = FaultProto.Tcp, TcpFlags = TcpFlagBits.Syn | TcpFlagBits.Ack,
-            TcpFlagsMask = TcpFlagBits.Fin | TcpFlagBits.Syn | TcpFlagBits.Rst | TcpFlagBits.Ack }, FaultAction.Drop) { Nth = 3 };
+        var rule = new FaultRule(new FaultMatch { Proto = FaultProto.Tcp, TcpFlags = TcpFlags.Syn | TcpFlags.Ack,
+            TcpFlagsMask = TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Ack }, FaultAction.Drop) { Nth = 3 };
         var ch = new WireChannel(1, 0, faults: [rule]) { Direction = WireDirection.BToA };
-        var kinds = new[] { TcpFlagBits.Syn, TcpFlagBits.Syn | TcpFlagBits.Ack, TcpFlagBits.Ack, TcpFlagBits.Syn | TcpFlagBits.Ack,
-            TcpFlagBits.Syn | TcpFlagBits.Ack | TcpFlagBits.Psh, TcpFlagBits.Syn | TcpFlagBits.Ack, TcpFlagBits.Syn | TcpFlagBits.Ack };
+        var kinds = new[] { TcpFlags.Syn, TcpFlags.Syn | TcpFlags.Ack, TcpFlags.Ack, TcpFlags.Syn | TcpFlags.Ack,
+            TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Psh, TcpFlags.Syn | TcpFlags.Ack, TcpFlags.Syn | TcpFlags.Ack };
         var got = new List<ReadOnlyMemory<byte>>();
         foreach (var k in kinds) ch.Offer(FaultFrames.Tcp(k), 0, got);
         // SYN-ACKs at 1, 3, 4 (PSH ignored by the default mask), 5, 6: the third one (index 4) is gone.
@@ -283,7 +283,7 @@ public class WireChannelTests
         var ch = new WireChannel(1, 0, faults: [rule]);
         uint[] seqs = [4294966000u, 4294967000u, 4294967295u, 0u, 1000u, 1001u, 5000u];
         var got = new List<ReadOnlyMemory<byte>>();
-        foreach (var q in seqs) ch.Offer(FaultFrames.Tcp(TcpFlagBits.Ack, seq: q), 0, got);
+        foreach (var q in seqs) ch.Offer(FaultFrames.Tcp(TcpFlags.Ack, seq: q), 0, got);
         Assert.Equal([4294966000u, 1001u, 5000u], got.Select(f => BinaryPrimitives.ReadUInt32BigEndian(f.Span[(14 + 20 + 4)..])));
         Assert.Equal(4, ch.Stats().DroppedBy(DropReason.SIM_FAULT_RULE));
     }

@@ -1,3 +1,4 @@
+using ActorStack.Messages.Packets;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using static ActorStack.Tests.Tcp.TcpPair;
