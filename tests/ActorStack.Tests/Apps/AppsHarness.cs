@@ -18,7 +18,7 @@ namespace ActorStack.Tests.Apps;
 public abstract class AppsHarness(string name) : TestKit(
     StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
     protected void Advance(TimeSpan t) => Clock.Advance(t);

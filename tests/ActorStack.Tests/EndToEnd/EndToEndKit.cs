@@ -19,7 +19,7 @@ namespace ActorStack.Tests.EndToEnd;
 public abstract class EndToEndKit(string name) : TestKit(
     StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
     protected static readonly SysctlSettings Router = new() { IpForward = true };
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;

@@ -16,7 +16,7 @@ namespace ActorStack.Tests.Faults;
 public abstract class ConservationKit(string name) : TestKit(
     StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(10);
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
     private int _runs;

@@ -19,7 +19,7 @@ public abstract class HostHarness : TestKit
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
 
     protected HostHarness(string name) : base(StackConfig.AkkaConfig(), name) { }
 

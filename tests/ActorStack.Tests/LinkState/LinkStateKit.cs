@@ -18,7 +18,7 @@ namespace ActorStack.Tests.LinkState;
 public abstract class LinkStateKit(string name) : TestKit(
     StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
     protected static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(150);
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
