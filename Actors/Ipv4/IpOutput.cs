@@ -162,7 +162,7 @@ public sealed class IpOutput(NetNamespace ns)
             FinishOutput2(skb, rt, nowTicks);
             return Errno.OK;
         }
-        var fr = IpFragmenter.Fragment(pkt, rt.Mtu, ignoreDf);
+        var fr = IpFragmenter.Fragment(pkt, rt.Mtu, ignoreDf, headroom: Headroom);
         ns.Ip.Add(IpMib.FragOKs, fr.FragOKs);
         ns.Ip.Add(IpMib.FragCreates, fr.FragCreates);
         ns.Ip.Add(IpMib.FragFails, fr.FragFails);
@@ -177,12 +177,10 @@ public sealed class IpOutput(NetNamespace ns)
         // The datagram's send-buffer charge travels with its first fragment, so the socket gets it all back.
         for (int i = 0; i < fr.Fragments.Count; i++)
         {
-            var frag = fr.Fragments[i];
-            var frame = NewFrame(frag.Length);
-            frag.CopyTo(frame.AsSpan(Headroom));
+            var frame = fr.Fragments[i]; // built with the link-layer headroom in front: no further copy
             FinishOutput2(skb with
             {
-                Data = frame, NetworkLength = frag.Length,
+                Data = frame, NetworkLength = frame.Length - Headroom,
                 Truesize = i == 0 ? skb.Truesize : 0, Owner = i == 0 ? skb.Owner : null,
             }, rt, nowTicks);
         }

@@ -61,7 +61,10 @@ public static class IpFragmenter
     /// <param name="fragMaxSize"><c>IPCB(skb)->frag_max_size</c>: the largest fragment of a reassembled datagram being forwarded (0 = none).
     /// A DF packet whose original fragments exceed the MTU is refused even with <paramref name="ignoreDf"/>; otherwise the fragments are no larger than it.</param>
     /// <param name="keepDf"><c>IPSKB_FRAG_PMTU</c>: keep DF on every fragment (set by <c>ip_frag_reasm</c> when the largest original fragment had DF).</param>
-    public static FragmentResult Fragment(ReadOnlySpan<byte> ipPacket, int mtu, bool ignoreDf, int fragMaxSize = 0, bool keepDf = false)
+    /// <param name="headroom">Bytes left free before each fragment's IP header (the link-layer headroom of a transmit
+    /// buffer), so the caller can send the fragments without copying them again; 0 gives bare IP packets.</param>
+    public static FragmentResult Fragment(ReadOnlySpan<byte> ipPacket, int mtu, bool ignoreDf, int fragMaxSize = 0, bool keepDf = false,
+        int headroom = 0)
     {
         if (!TryValidate(ipPacket, out int hlen, out int totalLength))
             return Fail(mtu, DropReason.IP_INHDR);
@@ -71,7 +74,11 @@ public static class IpFragmenter
 
         // ip_finish_output: only a packet larger than the MTU (or than frag_max_size) goes to ip_fragment.
         if (totalLength <= mtu && (fragMaxSize <= 0 || totalLength <= fragMaxSize))
-            return new FragmentResult(FragmentOutcome.Fits, new[] { packet.ToArray() }, mtu, Errno.OK, null, 0, 0, 0);
+        {
+            var whole = new byte[headroom + totalLength];
+            packet.CopyTo(whole.AsSpan(headroom));
+            return new FragmentResult(FragmentOutcome.Fits, new[] { whole }, mtu, Errno.OK, null, 0, 0, 0);
+        }
 
         // ip_fragment: DF set and (not ignore_df, or the original fragments were larger than this MTU).
         if ((fragOff & Ipv4Header.FlagDf) != 0 && (!ignoreDf || (fragMaxSize > 0 && fragMaxSize > mtu)))
@@ -102,21 +109,22 @@ public static class IpFragmenter
             if (len > space) len = space;
             if (len < left) len &= ~7;
 
-            var frag = new byte[hlen + len];
+            var buf = new byte[headroom + hlen + len];
+            var frag = buf.AsSpan(headroom);
             header.CopyTo(frag);
-            packet.Slice(ptr, len).CopyTo(frag.AsSpan(hlen));
+            packet.Slice(ptr, len).CopyTo(frag[hlen..]);
             left -= len;
 
             ushort off = (ushort)(offset >> 3);
             if (keepDf) off |= Ipv4Header.FlagDf;
             if (left > 0 || notLastFrag) off |= Ipv4Header.FlagMf;
-            BinaryPrimitives.WriteUInt16BigEndian(frag.AsSpan(6), off);
-            BinaryPrimitives.WriteUInt16BigEndian(frag.AsSpan(2), (ushort)(hlen + len));
+            BinaryPrimitives.WriteUInt16BigEndian(frag[6..], off);
+            BinaryPrimitives.WriteUInt16BigEndian(frag[2..], (ushort)(hlen + len));
             frag[10] = 0; frag[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(frag.AsSpan(10), Checksum.Compute(frag.AsSpan(0, hlen)));
+            BinaryPrimitives.WriteUInt16BigEndian(frag[10..], Checksum.Compute(frag[..hlen]));
             ptr += len;
             offset += len;
-            fragments.Add(frag);
+            fragments.Add(buf);
 
             if (!optionsFixed)
             {

@@ -153,4 +153,19 @@ public class IpFragmenterTests
         Assert.Equal(FragmentOutcome.Failed, r.Outcome);
         Assert.Equal(1, r.FragFails);
     }
+
+    [Fact]
+    public void Fragment_WithHeadroom_SameFragmentsAfterTheFreeBytes()
+    {
+        var packet = Datagram(3000, 9);
+        var bare = IpFragmenter.Fragment(packet, 1500, false);
+        var roomy = IpFragmenter.Fragment(packet, 1500, false, headroom: 14);
+        Assert.Equal(bare.Fragments.Count, roomy.Fragments.Count);
+        for (int i = 0; i < bare.Fragments.Count; i++)
+        {
+            Assert.Equal(14 + bare.Fragments[i].Length, roomy.Fragments[i].Length);
+            Assert.Equal(bare.Fragments[i], roomy.Fragments[i][14..]);
+            Assert.All(roomy.Fragments[i][..14], b => Assert.Equal(0, b));
+        }
+    }
 }
