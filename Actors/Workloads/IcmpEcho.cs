@@ -15,7 +15,7 @@ namespace ActorStack.Actors.Workloads;
 /// </summary>
 public static class IcmpEcho
 {
-    public const int HeaderLength = 8;
+    public const int HeaderLength = Icmp.IcmpPacket.HeaderLength;
     public const int TimestampLength = 8;
 
     /// <summary>Builds a whole ICMP echo message (header and <paramref name="dataLength"/> data bytes).</summary>
@@ -30,12 +30,9 @@ public static class IcmpEcho
     {
         dataLength = Math.Max(0, dataLength);
         var m = new byte[HeaderLength + dataLength];
-        m[0] = type;
-        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(4), id);
-        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(6), sequence);
         for (int i = 0; i < dataLength; i++) m[HeaderLength + i] = (byte)i;
         if (dataLength >= TimestampLength) BinaryPrimitives.WriteInt64BigEndian(m.AsSpan(HeaderLength), sendTicks);
-        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(2), Checksum.Compute(m));
+        Icmp.IcmpPacket.WriteHeader(m, type, 0, (uint)id << 16 | sequence); // type, code, id/sequence, checksum
         return m;
     }
 
