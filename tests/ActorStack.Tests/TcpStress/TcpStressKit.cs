@@ -5,6 +5,7 @@ using ActorStack.Actors.Link;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 using ActorStack.Tests.Transmit;
 
 namespace ActorStack.Tests.TcpStress;
@@ -91,6 +92,18 @@ public abstract class TcpStressKit(string name) : NetHarness(name)
     }
 
     protected async Task<TcpSocketInfo> Info(IActorRef s) => await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+
+    /// <summary>An Ethernet + IPv4 frame carrying <paramref name="seg"/> (checksums filled), as a raw injector would put on the wire.</summary>
+    public static byte[] TcpFrame(TcpSegment seg, MacAddress dstMac, MacAddress srcMac, Ipv4Address src, Ipv4Address dst, Action<byte[]>? corrupt = null)
+    {
+        int ipLen = Ipv4Header.MinLength + seg.Length;
+        var frame = new byte[EthernetHeader.Length + ipLen];
+        EthernetHeader.Write(frame, dstMac, srcMac, EtherType.Ipv4);
+        seg.WriteTo(frame.AsSpan(EthernetHeader.Length + Ipv4Header.MinLength), src, dst);
+        Ipv4Header.Write(frame.AsSpan(EthernetHeader.Length), ipLen, 1, Ipv4Header.FlagDf, 64, IpProtocol.Tcp, src, dst);
+        corrupt?.Invoke(frame);
+        return frame;
+    }
 
     protected static long Ext(HostStats s, string counter) => s.Mib("TcpExt")[counter];
     protected static long Snmp(HostStats s, string counter) => s.Mib("Tcp")[counter];
