@@ -347,7 +347,9 @@ public sealed class Tcb
         // Step 1: sequence acceptability (tcp_sequence).
         if (!SequenceAcceptable(seg))
         {
-            if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
+            // tcp_oow_rate_limited: a segment occupying sequence space without SYN (data, FIN) is never limited.
+            if (!seg.Rst && seg.SeqLength > 0 && !seg.Syn) SendAck(now);
+            else if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
             return seg.EndSeq <= _rcvWup ? TcpDropReason.TCP_OLD_DATA :
                 seg.Seq > RcvNxt + ReceiveWindow() ? TcpDropReason.TCP_OVERWINDOW : TcpDropReason.TCP_INVALID_SEQUENCE;
         }
@@ -1170,6 +1172,13 @@ public sealed class Tcb
     /// <summary>RFC 5961 challenge ACK (<c>tcp_send_challenge_ack</c>; Linux's global limit is off by default since 6.0).</summary>
     private void SendChallengeAck(long now)
     {
+        // tcp_send_challenge_ack first checks the per-socket limit (__tcp_oow_rate_limited, tcp_invalid_ratelimit).
+        if (_lastOowAck != 0 && now - _lastOowAck < _s.InvalidRateLimit.Ticks)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPACKSkippedChallenge);
+            return;
+        }
+        _lastOowAck = now;
         _mib.Ext.Inc(TcpExtMib.TCPChallengeACK);
         SendAck(now);
     }
