@@ -347,9 +347,7 @@ public sealed class Tcb
         // Step 1: sequence acceptability (tcp_sequence).
         if (!SequenceAcceptable(seg))
         {
-            // tcp_oow_rate_limited: a segment occupying sequence space without SYN (data, FIN) is never limited.
-            if (!seg.Rst && seg.SeqLength > 0 && !seg.Syn) SendAck(now);
-            else if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
+            if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
             return seg.EndSeq <= _rcvWup ? TcpDropReason.TCP_OLD_DATA :
                 seg.Seq > RcvNxt + ReceiveWindow() ? TcpDropReason.TCP_OVERWINDOW : TcpDropReason.TCP_INVALID_SEQUENCE;
         }
