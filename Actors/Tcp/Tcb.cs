@@ -248,6 +248,12 @@ public sealed class Tcb
         if (!WscaleOk) RcvWscale = 0;
         TsOk = tsOk && ack.Options.HasTimestamp && _s.Timestamps;
         if (TsOk) _tsRecent = ack.Options.TsVal;
+        // tcp_create_openreq_child: snd_wnd from the ACK and snd_wl1 = rcv_isn, so the window update test passes
+        // whatever the peer's ISN (SND.WL1 left at 0 refused every window for ISNs "before" 0: a zero window for ever).
+        SndWnd = ack.Window << SndWscale;
+        MaxSndWnd = SndWnd;
+        _sndWl1 = Irs;
+        _sndWl2 = Iss;
         SetState(TcpState.SynReceived);
         _lastRecv = now;
         EnterEstablished(now);
@@ -1164,6 +1170,13 @@ public sealed class Tcb
     /// <summary>RFC 5961 challenge ACK (<c>tcp_send_challenge_ack</c>; Linux's global limit is off by default since 6.0).</summary>
     private void SendChallengeAck(long now)
     {
+        // tcp_send_challenge_ack first checks the per-socket limit (__tcp_oow_rate_limited, tcp_invalid_ratelimit).
+        if (_lastOowAck != 0 && now - _lastOowAck < _s.InvalidRateLimit.Ticks)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPACKSkippedChallenge);
+            return;
+        }
+        _lastOowAck = now;
         _mib.Ext.Inc(TcpExtMib.TCPChallengeACK);
         SendAck(now);
     }
