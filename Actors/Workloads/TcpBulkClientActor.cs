@@ -84,8 +84,7 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
             {
                 case StreamConnect:
                     st.Connected = true;
-                    st.Socket.Tell(GetSocketInfo.Instance); // for the "connected" line
-                    MaybeStart();
+                    st.Socket.Tell(GetSocketInfo.Instance); // the "connected" line; the test starts once every stream printed it
                     break;
             }
         });
@@ -124,14 +123,14 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
 
     private void MaybeStart()
     {
-        if (_running || _streams.Any(st => !st.Connected && st.Error is null)) return;
+        if (_running || _streams.Any(st => !st.Announced && st.Error is null)) return;
         if (_streams.All(st => st.Error is not null)) { Finish(); return; }
         _running = true;
         _startTicks = _lastTickTicks = Now;
         _out.Print(_s.Reverse ? IperfFormat.IntervalHeaderReceiver : IperfFormat.IntervalHeaderSender, Self);
         Timers.StartPeriodicTimer("interval", IntervalTick.Instance, _s.Interval);
         if (_s.Bytes == 0) Timers.StartSingleTimer("end", EndTick.Instance, _s.Time);
-        foreach (var st in _streams.Where(x => x.Connected))
+        foreach (var st in _streams.Where(x => x.Announced && !x.Done))
         {
             st.Socket.Tell(new SendTo(BulkStream.Header(_s.Reverse, _s.Reverse ? _s.Bytes : 0, _s.PayloadSeed)));
             if (_s.Reverse) st.Socket.Tell(new StreamRecv(BulkStream.BlockSize));
@@ -280,6 +279,7 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
         {
             st.Announced = true; // the answer to the GetSocketInfo sent when the connect completed (answers come in order)
             _out.Print($"[{st.Id,3}] local {info.LocalAddress} port {info.LocalPort} connected to {info.RemoteAddress} port {info.RemotePort}", Self);
+            MaybeStart();
             return;
         }
         if (st.PendingLines.TryDequeue(out var l))
