@@ -93,7 +93,7 @@ public static class TcpBench
     private static async Task<string> Tcp(IActorRef host)
     {
         var s = await host.Ask<HostStats>(GetStats.Instance, T);
-        string M(string mib, string n) => s.Snmp.FirstOrDefault(m => m.Name == mib)?.Counters.GetValueOrDefault(n).ToString("N0") ?? "?";
+        string M(string mib, string n) => s.Mib(mib)[n].ToString("N0");
         return $"RetransSegs={M("Tcp", "RetransSegs")} InSegs={M("Tcp", "InSegs")} OutSegs={M("Tcp", "OutSegs")} " +
                $"drops={(s.Drops.IsEmpty ? "none" : string.Join(",", s.Drops.Select(d => $"{d.Site.Reason}@{d.Site.Location}={d.Packets:N0}")))}";
     }
@@ -329,6 +329,17 @@ public static class TcpBench
         Console.WriteLine($"idle connections: {idle} established (both ends in this process), managed heap +{(after - before) / 1048576.0:F1} MiB: " +
                           $"{perConn:F0} bytes per connection = {perConn / 2:F0} bytes per socket (send/receive queues empty: " +
                           $"Recv-Q {info.RecvQueue} Send-Q {info.SendQueue}, so no buffer bytes are subtracted)");
+        // The share of a bare socket actor (socket(), not connected: actor cell, mailbox, SocketCounters, the Random and
+        // IpOutput every TcpSocketActor holds) against the established connection's (Tcb, its queues, timers).
+        long before2 = GC.GetTotalMemory(true);
+        var bare = new List<IActorRef>(idle);
+        for (int i = 0; i < idle; i++) bare.Add(await Socket(sim2.Client));
+        await Task.Delay(200);
+        long after2 = GC.GetTotalMemory(true);
+        double perBare = (after2 - before2) / (double)idle;
+        Console.WriteLine($"unconnected sockets: {idle}, managed heap +{(after2 - before2) / 1048576.0:F1} MiB: {perBare:F0} bytes per socket actor; " +
+                          $"so an established socket adds {perConn / 2 - perBare:F0} bytes (Tcb and connection state) to the actor's {perBare:F0}");
+        GC.KeepAlive(bare);
         GC.KeepAlive(warm);
         await sim2.System.Terminate();
         return 0;

@@ -189,7 +189,7 @@ public static class SsTcp
         {
             var peer = s.RemotePort == 0 ? $"{s.RemoteAddress}:*" : $"{s.RemoteAddress}:{s.RemotePort}";
             sb.AppendLine($"{s.State,-11} {s.RecvQueue,6} {s.SendQueue,7}   {$"{s.LocalAddress}:{s.LocalPort}",-22} {peer}");
-            if (s.State is "LISTEN" or "UNCONN") continue;
+            if (s.State is "LISTEN" or "UNCONN" or "TIME-WAIT") continue; // ss has no memory or -i line for these
             var b = bufs.FirstOrDefault(x => x.LocalPort == s.LocalPort && x.RemotePort == s.RemotePort && x.RemoteAddress == s.RemoteAddress);
             if (b is not null) sb.AppendLine($"\t skmem:(r{s.RecvQueue},rb{b.RcvBuf},t{s.SendQueue},tb{b.SndBuf})");
             var i = new System.Text.StringBuilder("\t");
