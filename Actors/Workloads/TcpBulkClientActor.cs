@@ -56,7 +56,7 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, Stream> _bySocket = new();
     private int _created;
     private long _startTicks, _lastTickTicks;
-    private bool _running, _done, _timeUp;
+    private bool _running, _done;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -95,7 +95,6 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
         Receive<IntervalTick>(_ => Interval(final: false));
         Receive<EndTick>(_ =>
         {
-            _timeUp = true;
             foreach (var st in _streams.Where(x => !x.Done))
             {
                 if (_s.Reverse) ShutdownWrite(st);

@@ -32,7 +32,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
     }
 
     /// <summary>The output lines told to the test actor up to the final status.</summary>
-    private async Task<(List<string> Lines, T Status)> Output<T>()
+    private async Task<(List<string> Lines, T Status)> OutputUntil<T>()
     {
         var lines = new List<string>();
         while (true)
@@ -50,7 +50,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var server = await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
         var client = Sys.ActorOf(TcpBulkClientActor.Props(new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 1 << 20), a, TestActor));
         await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
-        var (lines, st) = await Output<TcpBulkClientStatus>();
+        var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
 
         Assert.Equal((1, 1L << 20, 1L << 20, true, 0), (st.Streams, st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
         Assert.Equal("Connecting to host 10.0.0.2, port 5201", lines[0]);
@@ -81,7 +81,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         await AwaitAssertAsync(async () => Assert.True((await client.Ask<TcpBulkClientStatus>(GetWorkloadStatus.Instance, Wait)).BytesSent > 300_000),
             Wait, TimeSpan.FromMilliseconds(5));
         await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(100));
-        var (lines, st) = await Output<TcpBulkClientStatus>();
+        var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
 
         Assert.True(st.BytesSent > 300_000, $"{st.BytesSent}");
         Assert.Equal(st.BytesSent, st.BytesReceived);
@@ -99,7 +99,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var client = Sys.ActorOf(TcpBulkClientActor.Props(
             new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 300_000, Reverse: true), a, TestActor));
         await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
-        var (lines, st) = await Output<TcpBulkClientStatus>();
+        var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
         Assert.Equal((0L, 300_000L, true, 0), (st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
         Assert.Equal(IperfFormat.IntervalHeaderReceiver, lines[3]);
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^\[  5\] sha256 received [0-9a-f]{64}$"));
@@ -108,11 +108,30 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
     }
 
     [Fact]
+    public async Task BulkClient_TwoParallelStreams_EachCountsItsBytes_SumLines()
+    {
+        var (a, b) = await TwoHosts();
+        var server = await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
+        var client = Sys.ActorOf(TcpBulkClientActor.Props(
+            new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 200_000, Parallel: 2), a, TestActor));
+        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
+        var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
+        Assert.Equal((2, 400_000L, 400_000L, true, 0), (st.Streams, st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
+        Assert.Single(lines, l => l.StartsWith("[  5] local 10.0.0.1 port "));
+        Assert.Single(lines, l => l.StartsWith("[  6] local 10.0.0.1 port "));
+        Assert.Single(lines, l => Regex.IsMatch(l, @"^\[SUM\]   0\.00-\d+\.\d\d +sec   391 KBytes .* sender$"));
+        Assert.Single(lines, l => Regex.IsMatch(l, @"^\[SUM\]   0\.00-\d+\.\d\d +sec   391 KBytes .* receiver$"));
+        Assert.Equal(2, lines.Count(l => l.EndsWith(": match")));
+        var ss = await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait);
+        Assert.Equal((2L, 400_000L), (ss.Accepted, ss.BytesRead));
+    }
+
+    [Fact]
     public async Task BulkClient_NoServer_ConnectionRefusedPrinted()
     {
         var (a, _) = await TwoHosts();
         var client = Sys.ActorOf(TcpBulkClientActor.Props(new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5299, Bytes: 1000), a, TestActor));
-        var (lines, st) = await Output<TcpBulkClientStatus>();
+        var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
         Assert.Equal("iperf3: error - unable to connect to server: Connection refused", lines[1]);
         Assert.Equal((1, true, 0L), (st.Errors, st.Done, st.BytesSent));
     }
@@ -124,7 +143,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var server = await Ready(TcpRrServerActor.Props(new TcpRrServerSettings("b", Ip("0.0.0.0"), 5202), b));
         var client = Sys.ActorOf(TcpRrClientActor.Props(new TcpRrClientSettings("a", Ip("10.0.0.2"), 5202, Count: 200, Connections: 2), a, TestActor));
         await RunUntilDone<TcpRrClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
-        var (lines, st) = await Output<TcpRrClientStatus>();
+        var (lines, st) = await OutputUntil<TcpRrClientStatus>();
         Assert.Equal((200L, 0, 2), (st.Transactions, st.Errors, st.Connections));
         Assert.Equal("bytes  Bytes  bytes    bytes   secs.    per sec", lines[4]);
         Assert.StartsWith("200 transactions on 2 connection(s), latency us min/avg/p50/p99/max = ", lines[^1]);
@@ -142,7 +161,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         await AwaitAssertAsync(async () => Assert.True((await client.Ask<TcpRrClientStatus>(GetWorkloadStatus.Instance, Wait)).Transactions > 10),
             Wait, TimeSpan.FromMilliseconds(5));
         Advance(TimeSpan.FromSeconds(1));
-        var (_, st) = await Output<TcpRrClientStatus>();
+        var (_, st) = await OutputUntil<TcpRrClientStatus>();
         Assert.True(st.Done);
         Assert.True(st.Transactions > 10);
         Assert.Equal(st.Transactions, st.PerSecond, 3); // one virtual second
