@@ -291,6 +291,12 @@ public static class TcpBench
         }
     }
 
+    /// <summary>An actor with one handler and no state: Akka's per-actor cost.</summary>
+    private sealed class Empty : ReceiveActor
+    {
+        public Empty() => ReceiveAny(m => Sender.Tell(m));
+    }
+
     private static async Task<int> Conns(int seconds, int warmup, int idle)
     {
         var sim = await Start();
@@ -339,6 +345,16 @@ public static class TcpBench
         double perBare = (after2 - before2) / (double)idle;
         Console.WriteLine($"unconnected sockets: {idle}, managed heap +{(after2 - before2) / 1048576.0:F1} MiB: {perBare:F0} bytes per socket actor; " +
                           $"so an established socket adds {perConn / 2 - perBare:F0} bytes (Tcb and connection state) to the actor's {perBare:F0}");
+        // Akka's own share: the same number of actors that hold nothing and handle one message type.
+        long before3 = GC.GetTotalMemory(true);
+        var empty = new List<IActorRef>(idle);
+        for (int i = 0; i < idle; i++) empty.Add(sim2.System.ActorOf(Props.Create(() => new Empty())));
+        await Task.WhenAll(empty.Select(e => e.Ask<object>("ping", T))); // every one started
+        long after3 = GC.GetTotalMemory(true);
+        double perEmpty = (after3 - before3) / (double)idle;
+        Console.WriteLine($"empty actors: {idle}, managed heap +{(after3 - before3) / 1048576.0:F1} MiB: {perEmpty:F0} bytes per actor (Akka's cell, " +
+                          $"ref, path, mailbox); a bare TCP socket actor holds {perBare - perEmpty:F0} bytes more");
+        GC.KeepAlive(empty);
         GC.KeepAlive(bare);
         GC.KeepAlive(warm);
         await sim2.System.Terminate();
