@@ -95,6 +95,8 @@ public static class TcpBench
         var s = await host.Ask<HostStats>(GetStats.Instance, T);
         string M(string mib, string n) => s.Mib(mib)[n].ToString("N0");
         return $"RetransSegs={M("Tcp", "RetransSegs")} InSegs={M("Tcp", "InSegs")} OutSegs={M("Tcp", "OutSegs")} " +
+               $"TCPTimeouts={M("TcpExt", "TCPTimeouts")} TCPLossProbes={M("TcpExt", "TCPLossProbes")} TCPFastRetrans={M("TcpExt", "TCPFastRetrans")} " +
+               $"TCPSackRecovery={M("TcpExt", "TCPSackRecovery")} TCPDSACKRecv={M("TcpExt", "TCPDSACKRecv")} TCPOFOQueue={M("TcpExt", "TCPOFOQueue")} " +
                $"drops={(s.Drops.IsEmpty ? "none" : string.Join(",", s.Drops.Select(d => $"{d.Site.Reason}@{d.Site.Location}={d.Packets:N0}")))}";
     }
 
