@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ActorStack.Actors.Simulation;
 using ActorStack.Actors.Switch;
+using ActorStack.Actors.Workloads;
 using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -114,6 +115,8 @@ namespace ActorStack.Cli
             PingStatus p => p.Done,
             TracerouteStatus t => t.Done,
             UdpEchoClientStatus c => c.Done,
+            TcpBulkClientStatus b => b.Done,
+            TcpRrClientStatus r => r.Done,
             _ => true,
         };
 
@@ -202,6 +205,8 @@ namespace ActorStack.Cli
                     Console.Write(Report.Drops(stats));
                     Console.WriteLine("--- ss -uanm");
                     Console.Write(Report.Sockets(stats));
+                    Console.WriteLine("--- ss -tanmi");
+                    Console.Write(SsTcp.Format(await SsTcp.Collect(host, TimeSpan.FromSeconds(3)), stats.Sockets));
                 }
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ActorStack.Actors.Workloads;
 using ActorStack.Messages;
 
 namespace ActorStack.Cli;
@@ -84,6 +85,13 @@ public static class Report
         UdpEchoServerStatus e => $"udp-echo-server {e.Host} {e.Bind}: read {e.Datagrams} datagrams ({e.Bytes} bytes), echoed {e.Echoed}, {e.SendErrors} send errors",
         UdpEchoClientStatus c => $"udp-echo-client {c.Host} -> {c.Server}:{c.Port}: sent {c.Sent}, answered {c.Answered}, lost {c.Lost}, late {c.Late}, mismatched {c.Mismatched}" +
                                  (c.Answered > 0 ? $", rtt min/avg/median/max = {c.RttMinTicks / 1e4:0.000}/{c.RttAvgTicks / 1e4:0.000}/{c.RttMedianTicks / 1e4:0.000}/{c.RttMaxTicks / 1e4:0.000} ms" : ""),
+        TcpServerStatus t => $"{t.Workload} {t.Host} {t.Bind}: accepted {t.Accepted} connection(s), read {t.BytesRead} bytes, sent {t.BytesSent} bytes" +
+                             (t.Workload == "tcp-rr-server" ? $", {t.Transactions} transactions" : "") + $", {t.Errors} errors",
+        TcpBulkClientStatus b => $"tcp-bulk-client {b.Host} -> {b.Server}:{b.Port}: {b.Streams} stream(s), sent {b.BytesSent} bytes, receiver got {b.BytesReceived} bytes, " +
+                                 $"{b.Retransmits} retransmits, sha256 {(b.ChecksumsMatch ? "match" : "MISMATCH")}, {b.Errors} errors",
+        TcpRrClientStatus r => $"tcp-rr-client {r.Host} -> {r.Server}:{r.Port}: {r.Transactions} transactions on {r.Connections} connection(s), " +
+                               $"{r.PerSecond:F2} per sec, latency us min/avg/p50/p99/max = {r.LatencyMinTicks / 10.0:0.0}/{r.LatencyAvgTicks / 10.0:0.0}/" +
+                               $"{r.LatencyP50Ticks / 10.0:0.0}/{r.LatencyP99Ticks / 10.0:0.0}/{r.LatencyMaxTicks / 10.0:0.0}, {r.Errors} errors",
         _ => status.ToString() ?? "",
     };
 
@@ -129,7 +137,7 @@ public static class Report
     {
         var sb = new StringBuilder();
         sb.AppendLine("Netid  Recv-Q  Send-Q  Local Address:Port     Peer Address:Port     rcvbuf  sndbuf   drops       read       sent");
-        foreach (var s in h.Sockets)
+        foreach (var s in h.Sockets.Where(s => s.Type != SockType.Stream)) // TCP sockets: ss -tanmi
         {
             var kind = s.Type == SockType.Dgram ? "udp" : "raw";
             var peer = s.RemotePort == 0 && s.RemoteAddress.IsAny ? "*:*" : $"{s.RemoteAddress}:{s.RemotePort}";

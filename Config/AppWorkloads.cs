@@ -37,3 +37,41 @@ public sealed record UdpEchoClientSettings(string Host, Ipv4Address Server, usho
 {
     public TimeSpan Timeout { get; init; } = Timeout == default ? TimeSpan.FromSeconds(1) : Timeout;
 }
+
+/// <summary>Congestion control a TCP workload asks for (<c>TCP_CONGESTION</c>, iperf3 <c>-C</c>).</summary>
+public enum TcpCongestion { Cubic, Reno }
+
+/// <summary>An iperf3-like bulk server (<c>iperf3 -s</c>): accepts connections on <paramref name="Port"/> and counts what it reads.</summary>
+public sealed record TcpBulkServerSettings(string Host, Ipv4Address Address, ushort Port) : WorkloadSettings(Host);
+
+/// <summary>
+/// An iperf3-like bulk client (<c>iperf3 -c SERVER -n BYTES | -t TIME -i INTERVAL [-R] [-P N] [-C cc] [-N]</c>):
+/// <paramref name="Parallel"/> connections each send <paramref name="Bytes"/> bytes (or for <paramref name="Time"/> when
+/// Bytes is 0); with <paramref name="Reverse"/> the server sends and the client reads. Interval lines every
+/// <paramref name="Interval"/>, then the sender/receiver summary.
+/// </summary>
+public sealed record TcpBulkClientSettings(string Host, Ipv4Address Server, ushort Port, long Bytes = 0, TimeSpan Time = default,
+    TimeSpan Interval = default, bool Reverse = false, int Parallel = 1, TcpCongestion Congestion = TcpCongestion.Cubic,
+    bool NoDelay = false) : WorkloadSettings(Host)
+{
+    /// <summary>iperf3's default length of a test when no byte count is given: 10 s.</summary>
+    public TimeSpan Time { get; init; } = Time == default && Bytes == 0 ? TimeSpan.FromSeconds(10) : Time;
+    public TimeSpan Interval { get; init; } = Interval == default ? TimeSpan.FromSeconds(1) : Interval;
+    /// <summary>Seed of the deterministic payload whose SHA-256 both ends report.</summary>
+    public int PayloadSeed { get; init; } = 1;
+}
+
+/// <summary>A netperf TCP_RR-like server: on each accepted connection reads requests and answers each with a response.</summary>
+public sealed record TcpRrServerSettings(string Host, Ipv4Address Address, ushort Port, int Request = 1, int Response = 1)
+    : WorkloadSettings(Host);
+
+/// <summary>
+/// A netperf TCP_RR-like client: <paramref name="Connections"/> connections, each sending a <paramref name="Request"/>-byte
+/// request and waiting for the <paramref name="Response"/>-byte answer, <paramref name="Count"/> transactions in all (or
+/// for <paramref name="Time"/> when Count is 0); reports transactions/s and latency min/avg/p50/p99/max.
+/// </summary>
+public sealed record TcpRrClientSettings(string Host, Ipv4Address Server, ushort Port, int Request = 1, int Response = 1,
+    long Count = 0, TimeSpan Time = default, int Connections = 1) : WorkloadSettings(Host)
+{
+    public TimeSpan Time { get; init; } = Time == default && Count == 0 ? TimeSpan.FromSeconds(10) : Time;
+}

@@ -398,8 +398,13 @@ public static partial class StackConfig
                 case "udp-echo-client":
                     result.Add(ReadUdpEchoClient(r, w, wp, hostName ?? ""));
                     break;
+                case "tcp-bulk-server": result.Add(ReadTcpBulkServer(r, w, wp, hostName ?? "")); break;
+                case "tcp-bulk-client": result.Add(ReadTcpBulkClient(r, w, wp, hostName ?? "")); break;
+                case "tcp-rr-server": result.Add(ReadTcpRrServer(r, w, wp, hostName ?? "")); break;
+                case "tcp-rr-client": result.Add(ReadTcpRrClient(r, w, wp, hostName ?? "")); break;
                 default:
-                    r.Error($"{wp}.type", type, "unknown workload type (known: pktgen, udp-sink, ping, traceroute, udp-echo-server, udp-echo-client)");
+                    r.Error($"{wp}.type", type, "unknown workload type (known: pktgen, udp-sink, ping, traceroute, udp-echo-server, " +
+                                                "udp-echo-client, tcp-bulk-server, tcp-bulk-client, tcp-rr-server, tcp-rr-client)");
                     break;
             }
         }

@@ -67,4 +67,7 @@ public sealed record TcpSocketInfo(string State, Ipv4Address LocalAddress, ushor
     public int RcvWscale { get; init; }
     public bool Sack { get; init; }
     public bool Timestamps { get; init; }
+    /// <summary><c>tcpi_bytes_acked</c> / <c>tcpi_bytes_received</c> (RFC 4898): sequence space the peer acknowledged (the SYN counts, as Linux), and payload bytes received in order.</summary>
+    public long BytesAcked { get; init; }
+    public long BytesReceived { get; init; }
 }

@@ -77,6 +77,9 @@ public sealed class HostActor : ReceiveActor
         _ns.LinkWatchActor = Context.ActorOf(LinkWatchActor.Props(_ns, link.LinkWatch), "linkwatch");
 
         Receive<LinkSetAdmin>(m => _ns.LinkWatchActor.Forward(m));
+        // ss -t: the TCP socket actors (each answers GetSocketInfo with its TcpSocketInfo).
+        Receive<Workloads.GetTcpSockets>(_ => Sender.Tell(new Workloads.TcpSocketList(
+            [.. _ns.Sockets.Where(kv => kv.Value.Type == SockType.Stream).Select(kv => kv.Key)])));
         Receive<SubscribeLinkMonitor>(m => _ns.LinkWatchActor.Forward(m));
         Receive<UnsubscribeLinkMonitor>(m => _ns.LinkWatchActor.Forward(m));
         Receive<RegisterNetdevNotifier>(m => _ns.LinkWatchActor.Forward(m));

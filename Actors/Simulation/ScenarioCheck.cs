@@ -73,6 +73,10 @@ public static class ScenarioCheck
         TracerouteSettings => "traceroute",
         UdpEchoServerSettings => "udp-echo-server",
         UdpEchoClientSettings => "udp-echo-client",
+        TcpBulkServerSettings => "tcp-bulk-server",
+        TcpBulkClientSettings => "tcp-bulk-client",
+        TcpRrServerSettings => "tcp-rr-server",
+        TcpRrClientSettings => "tcp-rr-client",
         _ => w.GetType().Name,
     };
 }

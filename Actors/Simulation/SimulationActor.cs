@@ -107,6 +107,12 @@ public sealed class SimulationActor : ReceiveActor
             else Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(1), Sender, GetWorkloadStatus.Instance, Self);
             MaybeStartGenerators();
         });
+        Receive<TcpServerStatus>(st =>
+        {
+            if (st.Ready) _serversReady.Add(Sender);
+            else Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(1), Sender, GetWorkloadStatus.Instance, Self);
+            MaybeStartGenerators();
+        });
         Receive<SwitchPortAttached>(_ => { });
         Receive<SwitchCommandFailed>(f => Fail(new InvalidOperationException($"switch {f.Switch}: {f.Command}: {f.Reason}")));
         Receive<RunScheduledFault>(m => RunScheduled(_s.Schedule[m.Position]));
@@ -135,7 +141,8 @@ public sealed class SimulationActor : ReceiveActor
     /// </summary>
     public static string? Unavailable(WorkloadSettings w) => w switch
     {
-        PktgenWorkload or UdpSinkSettings or PingSettings or TracerouteSettings or UdpEchoServerSettings or UdpEchoClientSettings => null,
+        PktgenWorkload or UdpSinkSettings or PingSettings or TracerouteSettings or UdpEchoServerSettings or UdpEchoClientSettings
+            or TcpBulkServerSettings or TcpBulkClientSettings or TcpRrServerSettings or TcpRrClientSettings => null,
         _ => "not available in this build (no actor runs this workload type)",
     };
 
@@ -205,8 +212,16 @@ public sealed class SimulationActor : ReceiveActor
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
         for (int j = 0; j < _s.Workloads.Length; j++)
         {
-            if (_s.Workloads[j] is not UdpEchoServerSettings srv) continue;
-            var a = Context.ActorOf(UdpEchoServerActor.Props(srv, _hosts[srv.Host]), $"udp-echo-server-{j}-{srv.Host}-{srv.Port}");
+            var w = _s.Workloads[j];
+            Props? server = w switch
+            {
+                UdpEchoServerSettings srv => UdpEchoServerActor.Props(srv, _hosts[srv.Host]),
+                TcpBulkServerSettings bulk => TcpBulkServerActor.Props(bulk, _hosts[bulk.Host]),
+                TcpRrServerSettings rr => TcpRrServerActor.Props(rr, _hosts[rr.Host]),
+                _ => null,
+            };
+            if (server is null) continue;
+            var a = Context.ActorOf(server, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");
             _apps[j] = a;
             _servers++;
             a.Tell(GetWorkloadStatus.Instance);
@@ -233,6 +248,8 @@ public sealed class SimulationActor : ReceiveActor
                 PingSettings ping => PingActor.Props(ping, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
                 TracerouteSettings tr => TracerouteActor.Props(tr, _hosts[w.Host]),
                 UdpEchoClientSettings cl => UdpEchoClientActor.Props(cl, _hosts[w.Host]),
+                TcpBulkClientSettings bulk => TcpBulkClientActor.Props(bulk, _hosts[w.Host]),
+                TcpRrClientSettings rr => TcpRrClientActor.Props(rr, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
                 _ => null,
             };
             if (props is not null) _apps[j] = Context.ActorOf(props, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");

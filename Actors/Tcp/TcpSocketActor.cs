@@ -557,6 +557,8 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             RcvWscale = t.RcvWscale,
             Sack = t.SackOk,
             Timestamps = t.TsOk,
+            BytesAcked = Math.Max(0, t.SndUna - t.Iss), // as tcp_snd_una_update: the SYN counts (ss shows bytes_acked:1 on a fresh connection)
+            BytesReceived = t.State is TcpState.SynSent ? 0 : Math.Max(0, t.RcvNxt - t.Irs - 1),
         };
     }
 

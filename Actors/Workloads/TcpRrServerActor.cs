@@ -1,0 +1,100 @@
+using Akka.Actor;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Workloads;
+
+/// <summary>
+/// A netperf TCP_RR-like server (<c>netserver</c>): accepts connections (at most <see cref="MaxConnections"/> at once)
+/// and on each answers every complete <c>Request</c>-byte request with a <c>Response</c>-byte response; closes when
+/// the client closes.
+/// </summary>
+public sealed class TcpRrServerActor : ReceiveActor
+{
+    public const int MaxConnections = 8192;
+    public const int Backlog = 4096;
+
+    private sealed class Conn(IActorRef socket)
+    {
+        public readonly IActorRef Socket = socket;
+        public long Pending;
+    }
+
+    private readonly TcpRrServerSettings _s;
+    private readonly IActorRef _host;
+    private readonly OutputLines _out;
+    private readonly Dictionary<IActorRef, Conn> _conns = new();
+    private readonly ReadOnlyMemory<byte> _response;
+    private IActorRef _listener = ActorRefs.Nobody;
+    private bool _ready;
+    private long _accepted, _read, _written, _transactions, _errors;
+
+    public TcpRrServerActor(TcpRrServerSettings s, IActorRef host, IActorRef? output)
+    {
+        _s = s;
+        _host = host;
+        _out = new OutputLines(Context.System.EventStream, output, s.Host, "tcp-rr-server");
+        _response = new byte[s.Response];
+        Receive<SocketCreated>(c =>
+        {
+            _listener = c.Socket;
+            _listener.Tell(new Bind(_s.Address, _s.Port));
+        });
+        Receive<SocketOk>(ok =>
+        {
+            switch (ok.Command)
+            {
+                case Bind: _listener.Tell(new Listen(Backlog)); break;
+                case Listen:
+                    _ready = true;
+                    _out.Print($"Starting netserver on port {_s.Port}", Self);
+                    _listener.Tell(new Accept());
+                    break;
+            }
+        });
+        Receive<Accepted>(a =>
+        {
+            _listener.Tell(new Accept());
+            if (_conns.Count >= MaxConnections) { a.Socket.Tell(Close.Instance); return; }
+            _accepted++;
+            _conns[a.Socket] = new Conn(a.Socket);
+            a.Socket.Tell(new StreamRecv());
+        });
+        Receive<StreamData>(d =>
+        {
+            if (!_conns.TryGetValue(Sender, out var c)) return;
+            if (d.Eof)
+            {
+                _conns.Remove(c.Socket);
+                c.Socket.Tell(Close.Instance);
+                return;
+            }
+            _read += d.Data.Length;
+            c.Pending += d.Data.Length;
+            while (c.Pending >= _s.Request)
+            {
+                c.Pending -= _s.Request;
+                _transactions++;
+                c.Socket.Tell(new SendTo(_response));
+            }
+            c.Socket.Tell(new StreamRecv());
+        });
+        Receive<Sent>(m => _written += m.Bytes);
+        Receive<SocketFailed>(f =>
+        {
+            if (f.Command is Bind or Listen or SocketCreate)
+                throw new InvalidOperationException($"tcp-rr-server {_s.Address}:{_s.Port}: {f.Command.GetType().Name} failed with {f.Error}");
+            if (f.Command is Accept) { _listener.Tell(new Accept()); return; }
+            if (!_conns.Remove(Sender, out var c)) return;
+            _errors++;
+            c.Socket.Tell(Close.Instance);
+        });
+        Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-rr-server", $"{_s.Address}:{_s.Port}", _ready, _accepted,
+            _read, _written, _transactions, _errors)));
+    }
+
+    protected override void PreStart() => _host.Tell(new SocketCreate(SockType.Stream));
+
+    public static Props Props(TcpRrServerSettings s, IActorRef host, IActorRef? output = null)
+        => Akka.Actor.Props.Create(() => new TcpRrServerActor(s, host, output));
+}

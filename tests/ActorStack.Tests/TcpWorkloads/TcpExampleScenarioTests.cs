@@ -1,0 +1,49 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Simulation;
+using ActorStack.Actors.Workloads;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Tests.TcpWorkloads;
+
+/// <summary>examples/tcp.hocon runs as documented: bulk and RR over a switch with 1% loss and a cable cut and restored mid-run.</summary>
+public class TcpExampleScenarioTests() : TestKit(StackConfig.AkkaConfig(), "example-tcp")
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ActorStack.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new FileNotFoundException(relative);
+    }
+
+    [Fact]
+    public async Task TcpExample_BulkAndRrThroughLossAndCut_CompleteWithIntegrity()
+    {
+        var settings = StackConfig.LoadFile(RepoFile("examples/tcp.hocon"));
+        Sys.EventStream.Subscribe(TestActor, typeof(FaultScheduleEvent));
+        var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
+        await sim.Ask<SimulationStarted>(StartSimulation.Instance, Timeout);
+        var apps = (await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, Timeout)).Apps;
+        Assert.Equal(4, apps.Length);
+
+        TcpBulkClientStatus bulk = null!;
+        TcpRrClientStatus rr = null!;
+        await AwaitAssertAsync(async () =>
+        {
+            bulk = await apps[1].Ask<TcpBulkClientStatus>(GetWorkloadStatus.Instance, Timeout);
+            rr = await apps[3].Ask<TcpRrClientStatus>(GetWorkloadStatus.Instance, Timeout);
+            Assert.True(bulk.Done && rr.Done);
+        }, Timeout, TimeSpan.FromMilliseconds(100));
+        Assert.True(bulk.BytesSent > 0);
+        Assert.Equal((bulk.BytesSent, true, 0), (bulk.BytesReceived, bulk.ChecksumsMatch, bulk.Errors));
+        Assert.True(rr.Transactions > 0);
+        Assert.Equal(0, rr.Errors);
+        var server = await apps[0].Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Timeout);
+        Assert.Equal(bulk.BytesSent, server.BytesRead);
+        // Both scheduled actions ran (cut, then restore).
+        Assert.Contains("cut", (await ExpectMsgAsync<FaultScheduleEvent>(Timeout)).ToString());
+    }
+}
