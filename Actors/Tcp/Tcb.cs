@@ -115,9 +115,17 @@ public sealed class Tcb
     public bool TsOk { get; private set; }
     private uint _tsRecent;
     public int PeerMss { get; private set; }
-    /// <summary>Payload bytes per full segment (<c>mss_cache</c>): peer MSS less the timestamp option.</summary>
-    public int Mss => Math.Max(PeerMss - (TsOk ? 12 : 0), 64);
-    private int AdvMss => _s.DefaultMss;
+    /// <summary>
+    /// Payload bytes per full segment (<c>mss_cache</c>, <c>tcp_sync_mss</c>): the peer's MSS clamped to what the
+    /// path MTU leaves after the IP and TCP headers, less the timestamp option; at least TCP_MIN_SND_MSS (48).
+    /// </summary>
+    public int Mss => Math.Max(Math.Min(PeerMss, PathMtu > 0 ? PathMtu - 40 : int.MaxValue) - (TsOk ? 12 : 0), MinSndMss);
+    /// <summary>The path MTU the MSS follows (<c>icsk_pmtu_cookie</c>); 0 until the owner calls <see cref="SyncMss"/>.</summary>
+    public int PathMtu { get; private set; }
+    /// <summary>TCP_MIN_SND_MSS: the smallest MSS a path MTU can force.</summary>
+    public const int MinSndMss = 48;
+    /// <summary>The MSS announced in SYNs (<c>tcp_advertise_mss</c>): the route MTU less 40 when known, at most tcp default.</summary>
+    private int AdvMss => PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - 40), MinSndMss) : _s.DefaultMss;
 
     // RTT / RTO (RFC 6298), in ticks.
     public long Srtt { get; private set; }
@@ -187,6 +195,60 @@ public sealed class Tcb
         PeerMss = settings.PeerMssDefault;
         // tcp_select_initial_window: the shift that lets the largest buffer (tcp_rmem[2]) be advertised.
         RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvBuf.Limit)) - 15, 0, 14) : 0;
+    }
+
+    // ---------------------------------------------------------------- MSS
+
+    /// <summary>
+    /// <c>tcp_sync_mss</c>: the owner tells the TCB the route's MTU (learned PMTU included); the MSS follows it.
+    /// Returns the new <see cref="Mss"/>.
+    /// </summary>
+    public int SyncMss(int pmtu)
+    {
+        if (pmtu >= 68) PathMtu = pmtu;
+        return Mss;
+    }
+
+    /// <summary>
+    /// <c>tcp_current_mss</c>: the payload of a data segment sent now, so that payload plus every option it
+    /// carries (timestamps, and the SACK blocks of the out-of-order queue) fits the path MTU.
+    /// </summary>
+    public int CurrentMss()
+    {
+        int mss = Mss;
+        int blocks = SackBlockCount();
+        if (blocks > 0) mss -= 4 + 8 * blocks; // NOP NOP SACK len + 8 per block (tcp_established_options)
+        return Math.Max(mss, MinSndMss);
+    }
+
+    /// <summary>
+    /// <c>tcp_v4_mtu_reduced</c> → <c>tcp_simple_retransmit</c>: an ICMP fragmentation-needed lowered the path MTU:
+    /// the MSS shrinks, every outstanding segment larger than it is marked lost (cut up on retransmission) and
+    /// the connection enters Loss without reducing cwnd, retransmitting at once. False if the MTU is not smaller.
+    /// </summary>
+    public bool MtuReduced(int mtu, long now)
+    {
+        if (mtu < 68 || (PathMtu > 0 && mtu >= PathMtu)) return false;
+        SyncMss(mtu);
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.TimeWait) return true;
+        int mss = Mss;
+        bool lost = false;
+        foreach (var t in _rtx)
+        {
+            if (t.Len <= mss || t.Sacked) continue;
+            t.Lost = true;
+            t.Retrans = false;
+            lost = true;
+        }
+        if (!lost) return true;
+        if (CaState != TcpCaState.Loss)
+        {
+            _highSeq = SndNxt;
+            CaState = TcpCaState.Loss;
+        }
+        _forceRetrans = true;
+        Push(now);
+        return true;
     }
 
     // ---------------------------------------------------------------- opening
@@ -1038,6 +1100,7 @@ public sealed class Tcb
 
         int inFlight = PacketsInFlight();
         if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(ref inFlight, now);
+        int mssNow = CurrentMss();
 
         while (true)
         {
@@ -1046,14 +1109,14 @@ public sealed class Tcb
             if (avail <= 0 && !finPending) break;
             if (inFlight >= _cwnd.Cwnd) break;
             int room = (SndUna + SndWnd) - SndNxt;
-            int len = Math.Min(Math.Min(Mss, avail), Math.Max(room, 0));
+            int len = Math.Min(Math.Min(mssNow, avail), Math.Max(room, 0));
             bool fin = finPending && len == avail;
             if (len <= 0 && !(fin && room > 0))
             {
                 if (_rtx.Count == 0 && _probeTimer == 0) ArmProbe(now);
                 break;
             }
-            if (len < Mss && len < avail)
+            if (len < mssNow && len < avail)
             {
                 // Window-limited sub-MSS segment: sender SWS avoidance (RFC 9293 3.8.6.2.1) — only if at
                 // least half the largest window seen; otherwise wait for the window or the persist timer.
@@ -1063,20 +1126,20 @@ public sealed class Tcb
                     break;
                 }
             }
-            else if (len < Mss && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
+            else if (len < mssNow && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
             {
                 break; // Nagle (tcp_nagle_check, Minshall): a small segment is still unacknowledged
             }
-            SendNew(len, fin, now);
+            SendNew(len, fin, now, mssNow);
             inFlight++;
         }
     }
 
-    private void SendNew(int len, bool fin, long now)
+    private void SendNew(int len, bool fin, long now, int mssNow)
     {
         var t = new TxSeg { Seq = SndNxt, Len = len, Fin = fin, SentAt = now };
         _rtx.Add(t);
-        if (len < Mss) _sndSml = t.End;
+        if (len < mssNow) _sndSml = t.End;
         SndNxt = t.End;
         if (fin) _finSent = true;
         _mib.Ext.Inc(TcpExtMib.TCPOrigDataSent);
@@ -1089,8 +1152,9 @@ public sealed class Tcb
     /// <summary><c>tcp_xmit_retransmit_queue</c>: lost, not yet retransmitted segments while pipe &lt; cwnd.</summary>
     private void RetransmitLost(ref int inFlight, long now)
     {
-        foreach (var t in _rtx)
+        for (int i = 0; i < _rtx.Count; i++)
         {
+            var t = _rtx[i];
             if (!t.Lost || t.Retrans || t.Sacked) continue;
             if (!_forceRetrans && inFlight >= _cwnd.Cwnd) break;
             _forceRetrans = false;
@@ -1103,6 +1167,7 @@ public sealed class Tcb
 
     private void RetransmitSeg(TxSeg t, long now)
     {
+        if (!t.Syn && t.Len > CurrentMss()) Fragment(t, CurrentMss());
         t.Retrans = true;
         t.EverRetrans = true;
         t.SentAt = now;
@@ -1115,6 +1180,23 @@ public sealed class Tcb
             Emit(SynSegment(ack: State == TcpState.SynReceived, now), now);
         }
         else EmitData(t, now);
+    }
+
+    /// <summary>
+    /// <c>tcp_fragment</c>: cuts <paramref name="t"/> to <paramref name="mss"/> payload bytes; the rest becomes the
+    /// next queued segment with the same marks (a smaller MSS after a PMTU drop, or room taken by SACK blocks).
+    /// </summary>
+    private void Fragment(TxSeg t, int mss)
+    {
+        int i = _rtx.IndexOf(t);
+        var rest = new TxSeg
+        {
+            Seq = t.Seq + mss, Len = t.Len - mss, Fin = t.Fin, SentAt = t.SentAt, Retrans = t.Retrans, EverRetrans = t.EverRetrans,
+            Sacked = t.Sacked, Lost = t.Lost,
+        };
+        t.Len = mss;
+        t.Fin = false;
+        _rtx.Insert(i + 1, rest);
     }
 
     private void EmitData(TxSeg t, long now)
@@ -1210,6 +1292,25 @@ public sealed class Tcb
                 SourcePort = localPort, DestinationPort = seg.SourcePort, Seq = default, Ack = seg.Seq + seg.SeqLength,
                 Flags = TcpFlags.Rst | TcpFlags.Ack,
             };
+    }
+
+    /// <summary>How many SACK blocks the next ACK carries (what <see cref="SackBlocks"/> returns, without building them).</summary>
+    private int SackBlockCount()
+    {
+        if (!SackOk || _ofo.Count == 0) return 0;
+        int max = TsOk ? 3 : 4, n = 0;
+        TcpSeq right = default;
+        foreach (var o in _ofo)
+        {
+            var e = o.Seq + o.Data.Length;
+            if (n > 0 && o.Seq <= right) { if (e > right) right = e; }
+            else
+            {
+                if (++n >= max) return max;
+                right = e;
+            }
+        }
+        return n;
     }
 
     private ImmutableArray<SackBlock> SackBlocks()
@@ -1420,8 +1521,9 @@ public sealed class Tcb
         int room = (SndUna + SndWnd) - SndNxt;
         if (room > 0)
         {
-            int len = Math.Min(Math.Min(room, Mss), avail);
-            SendNew(len, finPending && len == avail, now);
+            int mssNow = CurrentMss();
+            int len = Math.Min(Math.Min(room, mssNow), avail);
+            SendNew(len, finPending && len == avail, now, mssNow);
             _probeTimer = 0;
             return;
         }

@@ -121,7 +121,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (_tcb is not null) Drain(); // an accepted child: arm its timers
+        if (_tcb is null) return;
+        // An accepted child: its MSS follows the route (tcp_sync_mss in tcp_v4_syn_recv_sock), then arm its timers.
+        if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, Now, out _rt) == Errno.OK)
+        {
+            _haveRoute = true;
+            _tcb.SyncMss(_rt.Mtu);
+        }
+        Drain();
     }
 
     // ---------------------------------------------------------------- bind / listen / connect
@@ -214,6 +221,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
         _tcb = new Tcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32),
             sndBuf: _sndBuf, rcvBuf: _rcvBuf);
+        _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
         if (nonBlocking) Sender.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
@@ -294,26 +302,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out _rt) != Errno.OK) { _haveRoute = false; return; }
             _haveRoute = true;
+            _tcb?.SyncMss(_rt.Mtu);
         }
-        seg = FitSack(seg, _rt.Mtu);
         TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
-    }
-
-    /// <summary>
-    /// The TCB sizes data segments by <see cref="Tcb.Mss"/> without the SACK option (Linux's
-    /// <c>tcp_current_mss</c> subtracts it); a full segment that also carries SACK blocks would exceed the
-    /// path MTU with DF set and be dropped for ever. Drops SACK blocks, newest last, until the packet fits.
-    /// </summary>
-    public static TcpSegment FitSack(TcpSegment seg, int mtu)
-    {
-        int n = seg.Options.SackCount;
-        while (n > 0 && Ipv4Header.MinLength + seg.Length > mtu)
-        {
-            n--;
-            seg = seg with { Options = seg.Options with { Sack = seg.Options.Sack.RemoveAt(n) } };
-        }
-        if (n == 0 && seg.Options.SackCount > 0) seg = seg with { Options = seg.Options with { Sack = default } };
-        return seg;
     }
 
     private void OnEvent(TcpEvent e)
