@@ -80,6 +80,8 @@ public sealed class Tcb
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
+    private int _rcvSpace;          // the receive buffer (SO_RCVBUF / tcp_rmem[1]) windows are offered from
+    private int RcvSpaceFree => Math.Max(0, _rcvSpace - _rcvBuf.Count);
 
     public ushort LocalPort { get; }
     public ushort RemotePort { get; }
@@ -190,11 +192,16 @@ public sealed class Tcb
         _cc = ICongestionControl.Create(congestion ?? settings.CongestionControl);
         _cwnd.Cwnd = settings.InitialCwnd;
         _sndBuf = new ByteRing(Math.Clamp(sndBuf ?? settings.WmemDefault, settings.WmemMin, settings.WmemMax));
-        _rcvBuf = new ByteRing(Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax));
+        _rcvSpace = Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax);
+        _rcvBuf = new ByteRing(_rcvSpace);
         Rto = settings.RtoInitial.Ticks;
         PeerMss = settings.PeerMssDefault;
         // tcp_select_initial_window: the shift that lets the largest buffer (tcp_rmem[2]) be advertised.
-        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvBuf.Limit)) - 15, 0, 14) : 0;
+        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvSpace)) - 15, 0, 14) : 0;
+        // The queue may hold more than the buffer the window is offered from: tcp_select_window keeps a right edge by
+        // rounding it up to the scale on every ACK, so with full-sized segments the edge creeps past the buffer by up to
+        // one scale unit per segment (under 9%); data up to that edge must still fit, as Linux overcommits rmem.
+        _rcvBuf.Limit = _rcvSpace + Math.Max(1 << RcvWscale, _rcvSpace / 8);
     }
 
     // ---------------------------------------------------------------- MSS
@@ -342,7 +349,7 @@ public sealed class Tcb
             TsVal = TsNow(now),
             TsEcr = ack ? _tsRecent : 0,
         };
-        int win = Math.Min(_rcvBuf.Free, 65535); // the window in a SYN is never scaled
+        int win = Math.Min(RcvSpaceFree, 65535); // the window in a SYN is never scaled
         RcvWnd = win;
         return new TcpSegment
         {
@@ -606,10 +613,13 @@ public sealed class Tcb
         _probesOut = 0; // any acceptable ACK shows the peer is alive (tcp_ack: icsk_probes_out = 0)
         _keepaliveProbesOut = 0;
 
-        // Window update (RFC 9293 3.10.7.4, tcp_may_update_window).
-        if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
+        // Window update (tcp_may_update_window): an ACK that advances SND.UNA always carries the peer's current
+        // window, even on a retransmission with a sequence older than SND.WL1; else the RFC 9293 3.10.7.4 rule,
+        // where an equal SEG.SEQ updates only to a larger or a zero window as Linux does.
+        int segWnd = seg.Window << SndWscale;
+        if (ack > priorUna || _sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && (segWnd > SndWnd || segWnd == 0 || _sndWl2 < ack)))
         {
-            int nw = seg.Window << SndWscale;
+            int nw = segWnd;
             SndWnd = nw;
             _sndWl1 = seg.Seq;
             _sndWl2 = ack;
@@ -1341,8 +1351,8 @@ public sealed class Tcb
     /// </summary>
     private int SelectWindowRaw()
     {
-        int full = _rcvBuf.Limit;
-        int free = _rcvBuf.Free - OfoBytes();
+        int full = _rcvSpace;
+        int free = RcvSpaceFree - OfoBytes();
         if (free < full / 2)
         {
             free = free >> RcvWscale << RcvWscale;
@@ -1351,15 +1361,18 @@ public sealed class Tcb
         return Math.Min(free, 65535 << RcvWscale);
     }
 
-    /// <summary><c>tcp_select_window</c>: never shrinks the right edge already advertised (RFC 9293 3.8.6.2.2).</summary>
+    /// <summary>
+    /// <c>tcp_select_window</c>: never shrinks the right edge already advertised (RFC 9293 3.8.6.2.2): a smaller
+    /// window keeps the edge, rounded up to the scale (<c>ALIGN(cur_win, 1 &lt;&lt; rcv_wscale)</c>). The receive queue
+    /// has room beyond the buffer for that rounding; only if tiny segments made the edge creep past even that is it
+    /// pulled in, by less than a unit.
+    /// </summary>
     private ushort SelectWindow()
     {
         int cur = ReceiveWindow();
         int nw = SelectWindowRaw() >> RcvWscale << RcvWscale;
         if (nw < cur)
         {
-            // Keep the right edge (rounded up to the scale like Linux's ALIGN) unless the buffer cannot
-            // hold it: then round down, a shrink of less than one scale unit (RFC 7323 2.4).
             int up = ((cur + (1 << RcvWscale) - 1) >> RcvWscale) << RcvWscale;
             // Out-of-order bytes already lie inside the promised window, so the receive queue's free
             // space alone must cover it.

@@ -88,4 +88,75 @@ public sealed class TcpMssWindowTests
         Assert.Equal(0, p.MibA[TcpExtMib.TCPToZeroWindowAdv]);
         Assert.Equal(0, p.MibB[TcpExtMib.TCPToZeroWindowAdv]);
     }
+
+    [Fact]
+    public void Window_BidirectionalBulkWithLossAndSlowReaders_NoOverwindowDrops()
+    {
+        // Retransmitted data carries a newer ACK with an older sequence number: the window in it must still be taken
+        // (tcp_may_update_window: after(ack, snd_una)), or the sender keeps an old window past the receiver's edge.
+        var p = new TcpPair(rcvBufB: 65536);
+        p.A.SyncMss(1500);
+        p.B.SyncMss(1500);
+        p.Establish();
+        p.AutoReadA = p.AutoReadB = false;
+        p.ToSendA = TcpPair.RandomBytes(4 << 20, 7);
+        p.ToSendB = TcpPair.RandomBytes(4 << 20, 8);
+        var rng = new Random(9);
+        p.Drop = (_, s, _) => s.Payload.Length > 0 && rng.Next(100) == 0;
+        var buf = new byte[16384];
+        for (int i = 0; i < 6000 && (p.ReadA.Length < p.ToSendB.Length || p.ReadB.Length < p.ToSendA.Length); i++)
+        {
+            p.RunFor(TimeSpan.FromMilliseconds(10));
+            int n = p.A.Receive(buf, p.Now, peek: false, out _);
+            if (n > 0) p.ReadA.Write(buf, 0, n);
+            n = p.B.Receive(buf, p.Now, peek: false, out _);
+            if (n > 0) p.ReadB.Write(buf, 0, n);
+        }
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(p.ToSendB, p.ReadA.ToArray());
+        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsA);
+        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsB);
+        AssertNeverShrinks(p, fromA: true, p.A.RcvWscale);
+        AssertNeverShrinks(p, fromA: false, p.B.RcvWscale);
+    }
+
+    /// <summary>tcp_select_window: the right edge (ACK + window) one side offers never moves left.</summary>
+    private static void AssertNeverShrinks(TcpPair p, bool fromA, int wscale)
+    {
+        TcpSeq? edge = null;
+        int shrinks = 0;
+        foreach (var s in p.SentBy(fromA))
+        {
+            if (s.Syn || !s.HasAck || s.Rst) continue;
+            var e = s.Ack + (s.Window << wscale);
+            if (edge is { } prev && e < prev) shrinks++;
+            if (edge is null || e > edge.Value) edge = e;
+        }
+        Assert.Equal(0, shrinks);
+    }
+
+    [Fact]
+    public void MayUpdateWindow_OldSeqNewAck_WindowTaken()
+    {
+        // tcp_may_update_window: after(ack, snd_una) takes the window even when the segment's sequence is older than snd_wl1
+        // (a retransmission of old data carrying a new ACK); RFC 9293's SND.WL1 rule alone would keep a stale window.
+        var p = new TcpPair();
+        p.Establish();
+        p.ToSendB = TcpPair.RandomBytes(3000, 10);
+        p.RunFor(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(3000, (int)p.ReadA.Length);
+        p.Drop = (fromA, _, _) => !fromA; // nothing from B reaches A
+        p.ToSendA = TcpPair.RandomBytes(2000, 11);
+        p.RunFor(TimeSpan.FromMilliseconds(100));
+        var ackNew = p.A.SndNxt;
+        Assert.True(ackNew > p.A.SndUna);
+        var r = p.Inject(toB: false, new TcpSegment
+        {
+            SourcePort = TcpPair.PortB, DestinationPort = TcpPair.PortA, Seq = p.A.RcvNxt - 2000, Ack = ackNew,
+            Flags = ActorStack.Messages.Packets.TcpFlags.Ack, Window = 10, Payload = new byte[2000],
+        });
+        Assert.Equal(TcpDropReason.TCP_OLD_DATA, r);
+        Assert.Equal(ackNew, p.A.SndUna);
+        Assert.Equal(10 << p.A.SndWscale, p.A.SndWnd);
+    }
 }
