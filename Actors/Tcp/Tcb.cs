@@ -29,6 +29,9 @@ public enum TcpEventKind
     Closed,
 }
 
+/// <summary>What <see cref="Tcb.IcmpError"/> made of an ICMP error.</summary>
+public enum TcpIcmpVerdict { Ignored, FragNeeded, HardError, SoftError }
+
 public readonly record struct TcpEvent(TcpEventKind Kind, Errno Error = Errno.OK);
 
 /// <summary>Why a segment handed to <see cref="Tcb.SegmentArrived"/> was dropped (Linux SKB_DROP_REASON_* names).</summary>
@@ -256,6 +259,61 @@ public sealed class Tcb
         _forceRetrans = true;
         Push(now);
         return true;
+    }
+
+    // ---------------------------------------------------------------- ICMP errors
+
+    /// <summary>The last soft ICMP error (<c>sk_err_soft</c>): reported instead of ETIMEDOUT if the connection times out.</summary>
+    public Errno SoftError { get; private set; }
+
+    /// <summary><c>tcp_write_err</c>: a connection that times out reports <c>sk_err_soft ?: ETIMEDOUT</c>.</summary>
+    private Errno TimeoutError => SoftError != Errno.OK ? SoftError : Errno.ETIMEDOUT;
+
+    /// <summary>
+    /// <c>icmp_err_convert</c>: errno per destination-unreachable code (0..15); the fatal flag only matters with
+    /// IP_RECVERR, which TCP sockets here do not set, so it is not kept.
+    /// </summary>
+    private static readonly Errno[] IcmpErrConvert =
+    [
+        Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENOPROTOOPT, Errno.ECONNREFUSED, Errno.EMSGSIZE, Errno.EOPNOTSUPP,
+        Errno.ENETUNREACH, Errno.EHOSTDOWN, Errno.ENONET, Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENETUNREACH,
+        Errno.EHOSTUNREACH, Errno.EHOSTUNREACH, Errno.EHOSTUNREACH, Errno.EHOSTUNREACH,
+    ];
+
+    /// <summary>
+    /// <c>tcp_v4_err</c> for this connection: an ICMP error quoting a segment with sequence <paramref name="seq"/>.
+    /// Outside SND.UNA..SND.NXT it is ignored (TcpExt OutOfWindowIcmps). Fragmentation needed returns
+    /// <see cref="TcpIcmpVerdict.FragNeeded"/> (the owner looks up the path MTU and calls <see cref="MtuReduced"/>).
+    /// Other errors (unreachable: <c>icmp_err_convert</c>; time exceeded: EHOSTUNREACH; parameter problem: EPROTO) end
+    /// a connection in SYN_SENT / SYN_RECV with that errno; later they are soft errors only (<see cref="SoftError"/>).
+    /// </summary>
+    public TcpIcmpVerdict IcmpError(byte type, byte code, TcpSeq seq, long now)
+    {
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.TimeWait) return TcpIcmpVerdict.Ignored;
+        if (!seq.Between(SndUna, SndNxt))
+        {
+            _mib.Ext.Inc(TcpExtMib.OutOfWindowIcmps);
+            return TcpIcmpVerdict.Ignored;
+        }
+        Errno err;
+        switch (type)
+        {
+            case 3: // ICMP_DEST_UNREACH
+                if (code >= IcmpErrConvert.Length) return TcpIcmpVerdict.Ignored;
+                if (code == 4) return TcpIcmpVerdict.FragNeeded; // ICMP_FRAG_NEEDED → tcp_v4_mtu_reduced
+                err = IcmpErrConvert[code];
+                break;
+            case 11: err = Errno.EHOSTUNREACH; break; // ICMP_TIME_EXCEEDED
+            case 12: err = Errno.EPROTO; break;       // ICMP_PARAMETERPROB
+            default: return TcpIcmpVerdict.Ignored;   // source quench and the rest
+        }
+        if (State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            Fail(err, now);
+            return TcpIcmpVerdict.HardError;
+        }
+        SoftError = err;
+        return TcpIcmpVerdict.SoftError;
     }
 
     // ---------------------------------------------------------------- opening
@@ -1475,14 +1533,14 @@ public sealed class Tcb
             int limit = State == TcpState.SynSent ? _s.SynRetries : _s.SynAckRetries;
             if (Retransmits >= limit)
             {
-                Fail(Errno.ETIMEDOUT, now);
+                Fail(TimeoutError, now);
                 return;
             }
         }
         else if (Retransmits > 0 && now - _retransStamp >= ModelTimeout(_s.Retries2, _s.RtoMin.Ticks))
         {
             _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            Abort(TimeoutError, now, sendRst: false);
             return;
         }
 
@@ -1528,7 +1586,7 @@ public sealed class Tcb
         if (_probesOut >= _s.Retries2)
         {
             _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            Abort(TimeoutError, now, sendRst: false);
             return;
         }
         int room = (SndUna + SndWnd) - SndNxt;
@@ -1578,7 +1636,7 @@ public sealed class Tcb
             if (_keepaliveProbesOut >= (KeepaliveProbes ?? _s.KeepaliveProbes))
             {
                 _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-                Abort(Errno.ETIMEDOUT, now, sendRst: true);
+                Abort(TimeoutError, now, sendRst: true);
                 return;
             }
             _mib.Ext.Inc(TcpExtMib.TCPKeepAlive);

@@ -28,6 +28,13 @@ public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
 
 /// <summary>
+/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
+/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
+/// the next-hop MTU of a fragmentation-needed.
+/// </summary>
+public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
+
+/// <summary>
 /// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
 /// (<see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, Ipv4Address, Ipv4Address, out TcpSegment?, bool)"/>:
 /// length, data offset, checksum, options; counted InErrs / InCsumErrors with a drop reason), looks up
@@ -56,6 +63,7 @@ public sealed class TcpActor : ReceiveActor
         _seeds = new Random(ns.SeedFor("tcp_isn"));
         _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
         Receive<ProtocolDeliver>(OnDeliver);
+        Receive<IcmpErrorReceived>(OnIcmpError);
         Receive<TcpRedeliver>(m =>
         {
             foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
@@ -103,6 +111,28 @@ public sealed class TcpActor : ReceiveActor
         }
         FlushBatch();
         _out.Flush(Self);
+    }
+
+    /// <summary>
+    /// <c>tcp_v4_err</c>: the quoted IP header and the first 8 bytes of the TCP header name the connection (we were
+    /// the source); it gets the error to judge (sequence check, PMTU, hard or soft error). No socket: ICMP InErrors.
+    /// </summary>
+    private void OnIcmpError(IcmpErrorReceived m)
+    {
+        var q = m.Offending.Span;
+        if (q.Length < Ipv4Header.MinLength) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        int ihl = (q[0] & 0x0F) * 4;
+        if (ihl < Ipv4Header.MinLength || q.Length < ihl + 8) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        var src = Ipv4Address.Read(q[12..]);
+        var dst = Ipv4Address.Read(q[16..]);
+        var th = q[ihl..];
+        ushort sport = (ushort)(th[0] << 8 | th[1]);
+        ushort dport = (ushort)(th[2] << 8 | th[3]);
+        var seq = new TcpSeq((uint)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]));
+        // The offending segment went from us (src:sport) to the peer (dst:dport): look it up as the peer's reply would be.
+        var sock = _table.Lookup(dst, dport, src, sport);
+        if (sock is null) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        sock.Tell(new TcpIcmpError(m.Type, m.Code, m.Info, seq), Self);
     }
 
     private void Dispatch(in TcpSegIn s, PacketKind kind)

@@ -81,6 +81,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
         Receive<TcpDeliver>(OnDeliver);
         Receive<Tick>(_ => OnTick());
+        Receive<TcpIcmpError>(OnIcmpError);
         Receive<Bind>(OnBind);
         Receive<Listen>(OnListen);
         Receive<Accept>(OnAccept);
@@ -245,6 +246,29 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             var r = _tcb.SegmentArrived(s.Seg, now);
             if (r != TcpDropReason.None && Enum.TryParse<DropReason>(r.ToString(), out var dr)) _ns.Drops.Add(dr, "tcp/sock");
+        }
+        Drain();
+    }
+
+    /// <summary>
+    /// <c>tcp_v4_err</c> in the socket: the TCB judges the error; fragmentation needed re-reads the route (whose MTU
+    /// includes the PMTU the ICMP actor just learned, else the MTU the router reported) and runs
+    /// <c>tcp_v4_mtu_reduced</c>.
+    /// </summary>
+    private void OnIcmpError(TcpIcmpError m)
+    {
+        if (_tcb is null) return;
+        long now = Now;
+        if (_tcb.IcmpError(m.Type, m.Code, m.Seq, now) == TcpIcmpVerdict.FragNeeded)
+        {
+            int mtu = m.Info is >= 68 and <= 65535 ? (int)m.Info : 0;
+            if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out var rt) == Errno.OK)
+            {
+                _rt = rt;
+                _haveRoute = true;
+                mtu = mtu == 0 ? rt.Mtu : Math.Min(mtu, rt.Mtu);
+            }
+            if (mtu > 0) _tcb.MtuReduced(mtu, now);
         }
         Drain();
     }
