@@ -76,7 +76,7 @@ public sealed class Tcb
 
     private readonly TcpSettings _s;
     private readonly TcpCounters _mib;
-    private readonly ICongestionControl _cc;
+    private ICongestionControl _cc;
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
     private readonly List<TxSeg> _rtx = new();
@@ -124,13 +124,17 @@ public sealed class Tcb
     /// Payload bytes per full segment (<c>mss_cache</c>, <c>tcp_sync_mss</c>): the peer's MSS clamped to what the
     /// path MTU leaves after the IP and TCP headers, less the timestamp option; at least TCP_MIN_SND_MSS (48).
     /// </summary>
-    public int Mss => Math.Max(Math.Min(PeerMss, PathMtu > 0 ? PathMtu - 40 : int.MaxValue) - (TsOk ? 12 : 0), MinSndMss);
+    public int Mss => Math.Max(Math.Min(Math.Min(PeerMss, UserMss > 0 ? UserMss : int.MaxValue), PathMtu > 0 ? PathMtu - 40 : int.MaxValue)
+        - (TsOk ? 12 : 0), MinSndMss);
+    /// <summary><c>TCP_MAXSEG</c> (<c>rx_opt.user_mss</c>): clamps the MSS announced and used; 0 = none.</summary>
+    public int UserMss { get; set; }
     /// <summary>The path MTU the MSS follows (<c>icsk_pmtu_cookie</c>); 0 until the owner calls <see cref="SyncMss"/>.</summary>
     public int PathMtu { get; private set; }
     /// <summary>TCP_MIN_SND_MSS: the smallest MSS a path MTU can force.</summary>
     public const int MinSndMss = 48;
     /// <summary>The MSS announced in SYNs (<c>tcp_advertise_mss</c>): the route MTU less 40 when known, at most tcp default.</summary>
-    private int AdvMss => PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - 40), MinSndMss) : _s.DefaultMss;
+    private int AdvMss => Math.Min(PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - 40), MinSndMss) : _s.DefaultMss,
+        UserMss > 0 ? UserMss : int.MaxValue);
 
     // RTT / RTO (RFC 6298), in ticks.
     public long Srtt { get; private set; }
@@ -259,6 +263,52 @@ public sealed class Tcb
         _forceRetrans = true;
         Push(now);
         return true;
+    }
+
+    // ---------------------------------------------------------------- socket options
+
+    /// <summary><c>tcp_set_congestion_control</c>: switches the algorithm, also mid-connection (the new one starts its epoch afresh).</summary>
+    public void SetCongestionControl(CongestionAlgorithm a)
+    {
+        if (_cc.Name == ICongestionControl.Create(a).Name) return;
+        _cc = ICongestionControl.Create(a);
+        _cc.OnLoss(_cwnd);
+    }
+
+    /// <summary>TCP_NODELAY: setting it sends what Nagle held back (<c>tcp_push_pending_frames</c>).</summary>
+    public void SetNoDelay(bool on, long now)
+    {
+        NoDelay = on;
+        if (on) Push(now);
+    }
+
+    /// <summary>SO_SNDBUF on a live connection: the send queue's bound (never below what is queued).</summary>
+    public void SetSendBuffer(int bytes) => _sndBuf.Limit = Math.Max(bytes, _s.WmemMin);
+
+    public int SendBufferLimit => _sndBuf.Limit;
+    public int ReceiveBufferLimit => _rcvSpace;
+
+    /// <summary>Whether all sent data and our FIN are acknowledged (<c>sk_stream_wait_close</c>'s test: not FIN_WAIT1/CLOSING/LAST_ACK).</summary>
+    public bool CloseCompleted => State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
+
+    /// <summary>
+    /// <c>tcp_close</c> with SO_LINGER and a zero linger time: <c>tcp_disconnect</c> — RST when synchronized
+    /// (<c>tcp_need_reset</c>), CLOSED at once; counted TcpExt TCPAbortOnData as Linux does (unread data first
+    /// takes the TCPAbortOnClose path of <see cref="Close"/>).
+    /// </summary>
+    public void CloseAbortive(long now)
+    {
+        _userClosed = true;
+        if (_rcvBuf.Count > 0)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnClose);
+            Abort(Errno.OK, now, sendRst: true);
+            return;
+        }
+        _mib.Ext.Inc(TcpExtMib.TCPAbortOnData);
+        bool needReset = State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2
+            or TcpState.SynReceived; // tcp_need_reset
+        Abort(Errno.OK, now, sendRst: needReset);
     }
 
     // ---------------------------------------------------------------- ICMP errors
