@@ -58,7 +58,7 @@ public sealed class TcpActor : ReceiveActor
     {
         _ns = ns;
         _mib = ns.Tcp;
-        _table = new TcpTable(new Random(ns.SeedFor("tcp_port")));
+        _table = new TcpTable(new Random(ns.SeedFor("tcp_port")), settings.LocalPortLow, settings.LocalPortHigh);
         _out = new IpOutput(ns);
         _seeds = new Random(ns.SeedFor("tcp_isn"));
         _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
