@@ -17,6 +17,9 @@ public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
     public override string ToString() => $"TcpDeliver({Segments.Length})";
 }
 
+/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
+public sealed record TcpBacklogProcessed(int Bytes);
+
 /// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
 public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 
@@ -52,6 +55,7 @@ public sealed class TcpActor : ReceiveActor
     private readonly ChargedMessageQueue? _queue;
     private readonly Random _seeds;
     private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
+    private readonly TcpBacklog<IActorRef> _backlog = new();
     private int _nextSocket;
 
     public TcpActor(NetNamespace ns, TcpSettings settings)
@@ -64,6 +68,8 @@ public sealed class TcpActor : ReceiveActor
         _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpErrorReceived>(OnIcmpError);
+        Receive<TcpBacklogProcessed>(m => _backlog.Processed(Sender, m.Bytes));
+        Receive<Terminated>(t => _backlog.Remove(t.ActorRef));
         Receive<TcpRedeliver>(m =>
         {
             foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
@@ -144,6 +150,17 @@ public sealed class TcpActor : ReceiveActor
             NoSocket(s);
             return;
         }
+        // tcp_add_backlog: the socket's unprocessed segments are bounded by its buffers.
+        int rcv = 0, snd = 0;
+        if (_ns.Sockets.TryGetValue(sock, out var c)) { rcv = Volatile.Read(ref c.RcvBuf); snd = Volatile.Read(ref c.SndBuf); }
+        if (!_backlog.TryCharge(sock, seg.Length, TcpBacklog<IActorRef>.Limit(rcv, snd), out bool isNew))
+        {
+            _mib.Tcp.Inc(TcpMib.InSegs);
+            _mib.Ext.Inc(TcpExtMib.TCPBacklogDrop);
+            _ns.Drops.Add(DropReason.SOCKET_BACKLOG, "tcp");
+            return;
+        }
+        if (isNew) Context.Watch(sock);
         if (!_batch.TryGetValue(sock, out var b)) _batch[sock] = b = ImmutableArray.CreateBuilder<TcpSegIn>();
         b.Add(s);
     }

@@ -270,6 +270,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     private void OnDeliver(TcpDeliver m)
     {
+        int bytes = 0;
+        foreach (var s in m.Segments) bytes += s.Seg.Length;
+        _tcp.Tell(new TcpBacklogProcessed(bytes), Self); // the backlog the TCP actor charged is free again
         if (_listener is not null)
         {
             _listener.OnSegments(m.Segments, Now);
