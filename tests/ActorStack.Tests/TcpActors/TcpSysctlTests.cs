@@ -91,4 +91,36 @@ public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
         var r3 = await sock3.Ask<object>(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80, NonBlocking: true), Wait);
         Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<SocketFailed>(r3).Error);
     }
+
+    [Fact]
+    public async Task Keepalive_SocketOptions_PeerSilent_EtimedoutAfterIdlePlusProbes()
+    {
+        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
+        var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), "h1");
+        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var lo = Ipv4Address.Parse("127.0.0.1");
+        var l = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(lo, 7000), Wait));
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(4), Wait));
+        var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        foreach (var (o, v) in new[] { (SockOpt.SoKeepalive, 1), (SockOpt.TcpKeepidle, 10), (SockOpt.TcpKeepintvl, 2), (SockOpt.TcpKeepcnt, 3) })
+            Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(o, v), Wait));
+        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(lo, 7000), Wait));
+        await l.Ask<Accepted>(new Accept(), Wait);
+        // The peer goes silent: everything to the listener's port is dropped.
+        await host.Ask<object>(new NfAddRule(new NfRule(NfHook.LocalIn, NfVerdict.Drop, Protocol: IpProtocol.Tcp, DestinationPort: 7000)), Wait);
+        var reader = CreateTestProbe();
+        c.Tell(new StreamRecv(), reader.Ref);
+        await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        // Idle 10 s, then probes at 10, 12, 14 s unanswered: dropped at 16 s (TCP_KEEPIDLE + TCP_KEEPCNT × TCP_KEEPINTVL).
+        for (int sec = 1; sec <= 15; sec++)
+        {
+            Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("ESTAB", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+        }
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(3, st.Mib("TcpExt")["TCPKeepAlive"]);
+    }
 }
