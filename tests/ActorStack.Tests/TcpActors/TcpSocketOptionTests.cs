@@ -131,4 +131,36 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
         Assert.Equal(data.Length, info.RecvQueue);
         Assert.Equal("CLOSE-WAIT", info.State);
     }
+
+    [Fact]
+    public async Task BulkBothWays_TwoMiB_NoOverwindowNoZeroWindowDropsNoBacklogDrops()
+    {
+        var (a, b) = await TwoHosts();
+        var (c, s) = await Pair(a, b);
+        var up = Bytes(2 << 20, seed: 11);
+        var down = Bytes(2 << 20, seed: 12);
+        async Task SendAll(IActorRef sock, byte[] data)
+        {
+            for (int off = 0; off < data.Length; off += 65536)
+                Assert.IsType<Sent>(await sock.Ask<object>(new SendTo(data.AsMemory(off, Math.Min(65536, data.Length - off))), Timeout));
+        }
+        async Task<byte[]> ReadAll(IActorRef sock, int n)
+        {
+            var ms = new MemoryStream();
+            while (ms.Length < n) ms.Write(Assert.IsType<StreamData>(await sock.Ask<object>(new StreamRecv(), Timeout)).Data.Span);
+            return ms.ToArray();
+        }
+        var readUp = ReadAll(s, up.Length);
+        var readDown = ReadAll(c, down.Length);
+        await Task.WhenAll(SendAll(c, up), SendAll(s, down));
+        Assert.Equal(up, await readUp);
+        Assert.Equal(down, await readDown);
+        foreach (var h in new[] { a.Host, b.Host })
+        {
+            var st = await Stats(h);
+            Assert.Equal(0, st.DropsOf(DropReason.TCP_OVERWINDOW));
+            Assert.Equal(0, st.DropsOf(DropReason.SOCKET_BACKLOG));
+            Assert.Equal(0, Mib(st, "TcpExt", "TCPBacklogDrop"));
+        }
+    }
 }
