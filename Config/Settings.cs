@@ -37,6 +37,8 @@ public sealed record SysctlSettings(
     public IcmpRateLimitSettings Icmp { get; init; } = IcmpRateLimitSettings.Default;
     /// <summary><c>net.ipv4.ipfrag_*</c>.</summary>
     public DefragSettings Frag { get; init; } = DefragSettings.Default;
+    /// <summary><c>net.ipv4.tcp_*</c> and <c>net.core.somaxconn</c>.</summary>
+    public TcpSysctl Tcp { get; init; } = TcpSysctl.Default;
 }
 
 /// <summary>A <c>struct net_device</c>'s configuration (S27) plus the NIC's hardware geometry.</summary>

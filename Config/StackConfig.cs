@@ -232,7 +232,45 @@ public static partial class StackConfig
             IpfragTime = TimeSpan.FromSeconds(r.Int(t, "net.ipv4.ipfrag_time", p, 1, int.MaxValue)),
             IpfragMaxDist = r.Int(t, "net.ipv4.ipfrag_max_dist", p, 0, int.MaxValue),
         },
+        Tcp = ReadTcpSysctl(r, t, p),
     };
+
+    /// <summary>The tcp lines of a sysctl block; a key left out keeps the Linux default.</summary>
+    private static TcpSysctl ReadTcpSysctl(Reader r, Dictionary<string, object?> t, string p)
+    {
+        var d = TcpSysctl.Default;
+        int rmemMin = r.Int(t, "net.ipv4.tcp_rmem.min", p, 1, int.MaxValue / 2, d.RmemMin);
+        int rmemDef = r.Int(t, "net.ipv4.tcp_rmem.default", p, 1, int.MaxValue / 2, d.RmemDefault);
+        int rmemMax = r.Int(t, "net.ipv4.tcp_rmem.max", p, 1, int.MaxValue / 2, d.RmemMax);
+        int wmemMin = r.Int(t, "net.ipv4.tcp_wmem.min", p, 1, int.MaxValue / 2, d.WmemMin);
+        int wmemDef = r.Int(t, "net.ipv4.tcp_wmem.default", p, 1, int.MaxValue / 2, d.WmemDefault);
+        int wmemMax = r.Int(t, "net.ipv4.tcp_wmem.max", p, 1, int.MaxValue / 2, d.WmemMax);
+        if (!(rmemMin <= rmemDef && rmemDef <= rmemMax)) r.Error($"{p}.net.ipv4.tcp_rmem", $"{rmemMin} {rmemDef} {rmemMax}", "must be min <= default <= max");
+        if (!(wmemMin <= wmemDef && wmemDef <= wmemMax)) r.Error($"{p}.net.ipv4.tcp_wmem", $"{wmemMin} {wmemDef} {wmemMax}", "must be min <= default <= max");
+        var cc = ConfigTree.Get(t, "net.ipv4.tcp_congestion_control") as string ?? d.CongestionControl;
+        if (cc is not ("cubic" or "reno")) r.Error($"{p}.net.ipv4.tcp_congestion_control", cc, "must be cubic or reno");
+        return new TcpSysctl
+        {
+            RmemMin = rmemMin, RmemDefault = rmemDef, RmemMax = rmemMax,
+            WmemMin = wmemMin, WmemDefault = wmemDef, WmemMax = wmemMax,
+            SynRetries = r.Int(t, "net.ipv4.tcp_syn_retries", p, 1, 127, d.SynRetries),
+            SynAckRetries = r.Int(t, "net.ipv4.tcp_synack_retries", p, 1, 255, d.SynAckRetries),
+            Retries2 = r.Int(t, "net.ipv4.tcp_retries2", p, 0, 255, d.Retries2),
+            FinTimeout = r.Int(t, "net.ipv4.tcp_fin_timeout", p, 1, int.MaxValue / 1000, d.FinTimeout),
+            KeepaliveTime = r.Int(t, "net.ipv4.tcp_keepalive_time", p, 1, 32767, d.KeepaliveTime),
+            KeepaliveIntvl = r.Int(t, "net.ipv4.tcp_keepalive_intvl", p, 1, 32767, d.KeepaliveIntvl),
+            KeepaliveProbes = r.Int(t, "net.ipv4.tcp_keepalive_probes", p, 1, 127, d.KeepaliveProbes),
+            Timestamps = r.Int(t, "net.ipv4.tcp_timestamps", p, 0, 2, d.Timestamps ? 1 : 0) != 0,
+            Sack = r.Int(t, "net.ipv4.tcp_sack", p, 0, 1, d.Sack ? 1 : 0) == 1,
+            WindowScaling = r.Int(t, "net.ipv4.tcp_window_scaling", p, 0, 1, d.WindowScaling ? 1 : 0) == 1,
+            Syncookies = r.Int(t, "net.ipv4.tcp_syncookies", p, 0, 2, d.Syncookies),
+            CongestionControl = cc,
+            RtoMinUs = r.Int(t, "net.ipv4.tcp_rto_min_us", p, 1, int.MaxValue, d.RtoMinUs),
+            Reordering = r.Int(t, "net.ipv4.tcp_reordering", p, 1, 1024, d.Reordering),
+            MaxSynBacklog = r.Int(t, "net.ipv4.tcp_max_syn_backlog", p, 1, 1 << 24, d.MaxSynBacklog),
+            SoMaxConn = r.Int(t, "net.core.somaxconn", p, 1, 1 << 24, d.SoMaxConn),
+        };
+    }
 
     private static ImmutableArray<WireSettings> ReadWires(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts,
         ImmutableArray<SwitchSettings> switches)

@@ -125,6 +125,20 @@ public enum SockOpt
     IpRecvErr,
     /// <summary><c>UDP_CORK</c>: hold data until the cork is released, then send it as one datagram.</summary>
     UdpCork,
+    /// <summary><c>SO_RCVBUF</c>: doubled, capped at <c>rmem_max</c>; a TCP socket takes it before connect/listen (window scale).</summary>
+    SoRcvbuf,
+    /// <summary><c>SO_KEEPALIVE</c>: TCP keepalive probes on an idle connection.</summary>
+    SoKeepalive,
+    /// <summary><c>TCP_NODELAY</c>: no Nagle; setting it pushes what Nagle held.</summary>
+    TcpNodelay,
+    /// <summary><c>TCP_KEEPIDLE</c> (seconds, 1..32767): idle time before the first keepalive probe.</summary>
+    TcpKeepidle,
+    /// <summary><c>TCP_KEEPINTVL</c> (seconds, 1..32767): time between keepalive probes.</summary>
+    TcpKeepintvl,
+    /// <summary><c>TCP_KEEPCNT</c> (1..127): unanswered probes before the connection is dropped.</summary>
+    TcpKeepcnt,
+    /// <summary><c>TCP_MAXSEG</c>: the user MSS clamp (88..32767, before connect); reads the current MSS.</summary>
+    TcpMaxseg,
 }
 
 /// <summary><c>setsockopt</c>: answered by <see cref="SocketOk"/> or <see cref="SocketFailed"/>.</summary>

@@ -71,3 +71,32 @@ public sealed record TcpSocketInfo(string State, Ipv4Address LocalAddress, ushor
     public long BytesAcked { get; init; }
     public long BytesReceived { get; init; }
 }
+
+/// <summary>
+/// <c>setsockopt(SO_LINGER, { l_onoff, l_linger })</c> on a stream socket: with <paramref name="OnOff"/> and linger 0,
+/// <see cref="Close"/> aborts the connection (RST); with linger &gt; 0 the close is answered only when all data is
+/// acknowledged or after <paramref name="Seconds"/>. Answered by <see cref="SocketOk"/> (EINVAL for a negative time).
+/// </summary>
+public sealed record SetLinger(bool OnOff, int Seconds);
+
+/// <summary><c>getsockopt(SO_LINGER)</c>: answered by <see cref="LingerValue"/>.</summary>
+public sealed record GetLinger
+{
+    public static readonly GetLinger Instance = new();
+}
+
+public sealed record LingerValue(bool OnOff, int Seconds);
+
+/// <summary>
+/// <c>setsockopt(TCP_CONGESTION, name)</c>: "cubic" or "reno", per socket, also on a running connection
+/// (<c>tcp_set_congestion_control</c>). Answered by <see cref="SocketOk"/>, or ENOENT for an unknown name.
+/// </summary>
+public sealed record SetCongestionControl(string Name);
+
+/// <summary><c>getsockopt(TCP_CONGESTION)</c>: answered by <see cref="CongestionControlValue"/>.</summary>
+public sealed record GetCongestionControl
+{
+    public static readonly GetCongestionControl Instance = new();
+}
+
+public sealed record CongestionControlValue(string Name);

@@ -57,7 +57,7 @@ public sealed class HostActor : ReceiveActor
         _udp = Context.ActorOf(UdpActor.Props(_ns), "udp");
         _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
         _ns.UdpActor = _udp;
-        _ns.TcpActor = Context.ActorOf(TcpActor.Props(_ns), "tcp");
+        _ns.TcpActor = Context.ActorOf(TcpActor.Props(_ns, TcpSettings.From(settings.Sysctl)), "tcp");
         _ns.IpActor = _ip;
         _ns.IcmpActor = Context.ActorOf(IcmpActor.Props(_ns), "icmp");
         _ns.Ptypes = _ns.Ptypes.Add(new PacketTypeRegistration(EtherType.Ipv4, _ip)); // inet_init: dev_add_pack(&ip_packet_type)

@@ -242,6 +242,8 @@ public sealed class IcmpActor : ReceiveActor
         if (learnPmtu) UpdatePmtu(quotedDst, (int)info, now);
         if (protocol == IpProtocol.Udp)
             _ns.UdpActor.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self);
+        else if (protocol == IpProtocol.Tcp)
+            _ns.TcpActor.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self); // tcp_v4_err
         return null;
     }
 

@@ -29,6 +29,9 @@ public enum TcpEventKind
     Closed,
 }
 
+/// <summary>What <see cref="Tcb.IcmpError"/> made of an ICMP error.</summary>
+public enum TcpIcmpVerdict { Ignored, FragNeeded, HardError, SoftError }
+
 public readonly record struct TcpEvent(TcpEventKind Kind, Errno Error = Errno.OK);
 
 /// <summary>Why a segment handed to <see cref="Tcb.SegmentArrived"/> was dropped (Linux SKB_DROP_REASON_* names).</summary>
@@ -73,13 +76,15 @@ public sealed class Tcb
 
     private readonly TcpSettings _s;
     private readonly TcpCounters _mib;
-    private readonly ICongestionControl _cc;
+    private ICongestionControl _cc;
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
     private readonly List<TxSeg> _rtx = new();
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
+    private int _rcvSpace;          // the receive buffer (SO_RCVBUF / tcp_rmem[1]) windows are offered from
+    private int RcvSpaceFree => Math.Max(0, _rcvSpace - _rcvBuf.Count);
 
     public ushort LocalPort { get; }
     public ushort RemotePort { get; }
@@ -115,9 +120,21 @@ public sealed class Tcb
     public bool TsOk { get; private set; }
     private uint _tsRecent;
     public int PeerMss { get; private set; }
-    /// <summary>Payload bytes per full segment (<c>mss_cache</c>): peer MSS less the timestamp option.</summary>
-    public int Mss => Math.Max(PeerMss - (TsOk ? 12 : 0), 64);
-    private int AdvMss => _s.DefaultMss;
+    /// <summary>
+    /// Payload bytes per full segment (<c>mss_cache</c>, <c>tcp_sync_mss</c>): the peer's MSS clamped to what the
+    /// path MTU leaves after the IP and TCP headers, less the timestamp option; at least TCP_MIN_SND_MSS (48).
+    /// </summary>
+    public int Mss => Math.Max(Math.Min(Math.Min(PeerMss, UserMss > 0 ? UserMss : int.MaxValue), PathMtu > 0 ? PathMtu - 40 : int.MaxValue)
+        - (TsOk ? 12 : 0), MinSndMss);
+    /// <summary><c>TCP_MAXSEG</c> (<c>rx_opt.user_mss</c>): clamps the MSS announced and used; 0 = none.</summary>
+    public int UserMss { get; set; }
+    /// <summary>The path MTU the MSS follows (<c>icsk_pmtu_cookie</c>); 0 until the owner calls <see cref="SyncMss"/>.</summary>
+    public int PathMtu { get; private set; }
+    /// <summary>TCP_MIN_SND_MSS: the smallest MSS a path MTU can force.</summary>
+    public const int MinSndMss = 48;
+    /// <summary>The MSS announced in SYNs (<c>tcp_advertise_mss</c>): the route MTU less 40 when known, at most tcp default.</summary>
+    private int AdvMss => Math.Min(PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - 40), MinSndMss) : _s.DefaultMss,
+        UserMss > 0 ? UserMss : int.MaxValue);
 
     // RTT / RTO (RFC 6298), in ticks.
     public long Srtt { get; private set; }
@@ -182,11 +199,171 @@ public sealed class Tcb
         _cc = ICongestionControl.Create(congestion ?? settings.CongestionControl);
         _cwnd.Cwnd = settings.InitialCwnd;
         _sndBuf = new ByteRing(Math.Clamp(sndBuf ?? settings.WmemDefault, settings.WmemMin, settings.WmemMax));
-        _rcvBuf = new ByteRing(Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax));
+        _rcvSpace = Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax);
+        _rcvBuf = new ByteRing(_rcvSpace);
         Rto = settings.RtoInitial.Ticks;
         PeerMss = settings.PeerMssDefault;
         // tcp_select_initial_window: the shift that lets the largest buffer (tcp_rmem[2]) be advertised.
-        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvBuf.Limit)) - 15, 0, 14) : 0;
+        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvSpace)) - 15, 0, 14) : 0;
+        // The queue may hold more than the buffer the window is offered from: tcp_select_window keeps a right edge by
+        // rounding it up to the scale on every ACK, so with full-sized segments the edge creeps past the buffer by up to
+        // one scale unit per segment (under 9%); data up to that edge must still fit, as Linux overcommits rmem.
+        _rcvBuf.Limit = _rcvSpace + Math.Max(1 << RcvWscale, _rcvSpace / 8);
+    }
+
+    // ---------------------------------------------------------------- MSS
+
+    /// <summary>
+    /// <c>tcp_sync_mss</c>: the owner tells the TCB the route's MTU (learned PMTU included); the MSS follows it.
+    /// Returns the new <see cref="Mss"/>.
+    /// </summary>
+    public int SyncMss(int pmtu)
+    {
+        if (pmtu >= 68) PathMtu = pmtu;
+        return Mss;
+    }
+
+    /// <summary>
+    /// <c>tcp_current_mss</c>: the payload of a data segment sent now, so that payload plus every option it
+    /// carries (timestamps, and the SACK blocks of the out-of-order queue) fits the path MTU.
+    /// </summary>
+    public int CurrentMss()
+    {
+        int mss = Mss;
+        int blocks = SackBlockCount();
+        if (blocks > 0) mss -= 4 + 8 * blocks; // NOP NOP SACK len + 8 per block (tcp_established_options)
+        return Math.Max(mss, MinSndMss);
+    }
+
+    /// <summary>
+    /// <c>tcp_v4_mtu_reduced</c> → <c>tcp_simple_retransmit</c>: an ICMP fragmentation-needed lowered the path MTU:
+    /// the MSS shrinks, every outstanding segment larger than it is marked lost (cut up on retransmission) and
+    /// the connection enters Loss without reducing cwnd, retransmitting at once. False if the MTU is not smaller.
+    /// </summary>
+    public bool MtuReduced(int mtu, long now)
+    {
+        if (mtu < 68 || (PathMtu > 0 && mtu >= PathMtu)) return false;
+        SyncMss(mtu);
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.TimeWait) return true;
+        int mss = Mss;
+        bool lost = false;
+        foreach (var t in _rtx)
+        {
+            if (t.Len <= mss || t.Sacked) continue;
+            t.Lost = true;
+            t.Retrans = false;
+            lost = true;
+        }
+        if (!lost) return true;
+        if (CaState != TcpCaState.Loss)
+        {
+            _highSeq = SndNxt;
+            CaState = TcpCaState.Loss;
+        }
+        _forceRetrans = true;
+        Push(now);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- socket options
+
+    /// <summary><c>tcp_set_congestion_control</c>: switches the algorithm, also mid-connection (the new one starts its epoch afresh).</summary>
+    public void SetCongestionControl(CongestionAlgorithm a)
+    {
+        if (_cc.Name == ICongestionControl.Create(a).Name) return;
+        _cc = ICongestionControl.Create(a);
+        _cc.OnLoss(_cwnd);
+    }
+
+    /// <summary>TCP_NODELAY: setting it sends what Nagle held back (<c>tcp_push_pending_frames</c>).</summary>
+    public void SetNoDelay(bool on, long now)
+    {
+        NoDelay = on;
+        if (on) Push(now);
+    }
+
+    /// <summary>SO_SNDBUF on a live connection: the send queue's bound (never below what is queued).</summary>
+    public void SetSendBuffer(int bytes) => _sndBuf.Limit = Math.Max(bytes, _s.WmemMin);
+
+    public int SendBufferLimit => _sndBuf.Limit;
+    public int ReceiveBufferLimit => _rcvSpace;
+
+    /// <summary>Whether all sent data and our FIN are acknowledged (<c>sk_stream_wait_close</c>'s test: not FIN_WAIT1/CLOSING/LAST_ACK).</summary>
+    public bool CloseCompleted => State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
+
+    /// <summary>
+    /// <c>tcp_close</c> with SO_LINGER and a zero linger time: <c>tcp_disconnect</c> — RST when synchronized
+    /// (<c>tcp_need_reset</c>), CLOSED at once; counted TcpExt TCPAbortOnData as Linux does (unread data first
+    /// takes the TCPAbortOnClose path of <see cref="Close"/>).
+    /// </summary>
+    public void CloseAbortive(long now)
+    {
+        _userClosed = true;
+        if (_rcvBuf.Count > 0)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnClose);
+            Abort(Errno.OK, now, sendRst: true);
+            return;
+        }
+        _mib.Ext.Inc(TcpExtMib.TCPAbortOnData);
+        bool needReset = State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2
+            or TcpState.SynReceived; // tcp_need_reset
+        Abort(Errno.OK, now, sendRst: needReset);
+    }
+
+    // ---------------------------------------------------------------- ICMP errors
+
+    /// <summary>The last soft ICMP error (<c>sk_err_soft</c>): reported instead of ETIMEDOUT if the connection times out.</summary>
+    public Errno SoftError { get; private set; }
+
+    /// <summary><c>tcp_write_err</c>: a connection that times out reports <c>sk_err_soft ?: ETIMEDOUT</c>.</summary>
+    private Errno TimeoutError => SoftError != Errno.OK ? SoftError : Errno.ETIMEDOUT;
+
+    /// <summary>
+    /// <c>icmp_err_convert</c>: errno per destination-unreachable code (0..15); the fatal flag only matters with
+    /// IP_RECVERR, which TCP sockets here do not set, so it is not kept.
+    /// </summary>
+    private static readonly Errno[] IcmpErrConvert =
+    [
+        Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENOPROTOOPT, Errno.ECONNREFUSED, Errno.EMSGSIZE, Errno.EOPNOTSUPP,
+        Errno.ENETUNREACH, Errno.EHOSTDOWN, Errno.ENONET, Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENETUNREACH,
+        Errno.EHOSTUNREACH, Errno.EHOSTUNREACH, Errno.EHOSTUNREACH, Errno.EHOSTUNREACH,
+    ];
+
+    /// <summary>
+    /// <c>tcp_v4_err</c> for this connection: an ICMP error quoting a segment with sequence <paramref name="seq"/>.
+    /// Outside SND.UNA..SND.NXT it is ignored (TcpExt OutOfWindowIcmps). Fragmentation needed returns
+    /// <see cref="TcpIcmpVerdict.FragNeeded"/> (the owner looks up the path MTU and calls <see cref="MtuReduced"/>).
+    /// Other errors (unreachable: <c>icmp_err_convert</c>; time exceeded: EHOSTUNREACH; parameter problem: EPROTO) end
+    /// a connection in SYN_SENT / SYN_RECV with that errno; later they are soft errors only (<see cref="SoftError"/>).
+    /// </summary>
+    public TcpIcmpVerdict IcmpError(byte type, byte code, TcpSeq seq, long now)
+    {
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.TimeWait) return TcpIcmpVerdict.Ignored;
+        if (!seq.Between(SndUna, SndNxt))
+        {
+            _mib.Ext.Inc(TcpExtMib.OutOfWindowIcmps);
+            return TcpIcmpVerdict.Ignored;
+        }
+        Errno err;
+        switch (type)
+        {
+            case 3: // ICMP_DEST_UNREACH
+                if (code >= IcmpErrConvert.Length) return TcpIcmpVerdict.Ignored;
+                if (code == 4) return TcpIcmpVerdict.FragNeeded; // ICMP_FRAG_NEEDED → tcp_v4_mtu_reduced
+                err = IcmpErrConvert[code];
+                break;
+            case 11: err = Errno.EHOSTUNREACH; break; // ICMP_TIME_EXCEEDED
+            case 12: err = Errno.EPROTO; break;       // ICMP_PARAMETERPROB
+            default: return TcpIcmpVerdict.Ignored;   // source quench and the rest
+        }
+        if (State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            Fail(err, now);
+            return TcpIcmpVerdict.HardError;
+        }
+        SoftError = err;
+        return TcpIcmpVerdict.SoftError;
     }
 
     // ---------------------------------------------------------------- opening
@@ -286,7 +463,7 @@ public sealed class Tcb
             TsVal = TsNow(now),
             TsEcr = ack ? _tsRecent : 0,
         };
-        int win = Math.Min(_rcvBuf.Free, 65535); // the window in a SYN is never scaled
+        int win = Math.Min(RcvSpaceFree, 65535); // the window in a SYN is never scaled
         RcvWnd = win;
         return new TcpSegment
         {
@@ -550,10 +727,13 @@ public sealed class Tcb
         _probesOut = 0; // any acceptable ACK shows the peer is alive (tcp_ack: icsk_probes_out = 0)
         _keepaliveProbesOut = 0;
 
-        // Window update (RFC 9293 3.10.7.4, tcp_may_update_window).
-        if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
+        // Window update (tcp_may_update_window): an ACK that advances SND.UNA always carries the peer's current
+        // window, even on a retransmission with a sequence older than SND.WL1; else the RFC 9293 3.10.7.4 rule,
+        // where an equal SEG.SEQ updates only to a larger or a zero window as Linux does.
+        int segWnd = seg.Window << SndWscale;
+        if (ack > priorUna || _sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && (segWnd > SndWnd || segWnd == 0 || _sndWl2 < ack)))
         {
-            int nw = seg.Window << SndWscale;
+            int nw = segWnd;
             SndWnd = nw;
             _sndWl1 = seg.Seq;
             _sndWl2 = ack;
@@ -1044,6 +1224,7 @@ public sealed class Tcb
 
         int inFlight = PacketsInFlight();
         if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(ref inFlight, now);
+        int mssNow = CurrentMss();
 
         while (true)
         {
@@ -1052,14 +1233,14 @@ public sealed class Tcb
             if (avail <= 0 && !finPending) break;
             if (inFlight >= _cwnd.Cwnd) break;
             int room = (SndUna + SndWnd) - SndNxt;
-            int len = Math.Min(Math.Min(Mss, avail), Math.Max(room, 0));
+            int len = Math.Min(Math.Min(mssNow, avail), Math.Max(room, 0));
             bool fin = finPending && len == avail;
             if (len <= 0 && !(fin && room > 0))
             {
                 if (_rtx.Count == 0 && _probeTimer == 0) ArmProbe(now);
                 break;
             }
-            if (len < Mss && len < avail)
+            if (len < mssNow && len < avail)
             {
                 // Window-limited sub-MSS segment: sender SWS avoidance (RFC 9293 3.8.6.2.1) — only if at
                 // least half the largest window seen; otherwise wait for the window or the persist timer.
@@ -1069,20 +1250,20 @@ public sealed class Tcb
                     break;
                 }
             }
-            else if (len < Mss && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
+            else if (len < mssNow && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
             {
                 break; // Nagle (tcp_nagle_check, Minshall): a small segment is still unacknowledged
             }
-            SendNew(len, fin, now);
+            SendNew(len, fin, now, mssNow);
             inFlight++;
         }
     }
 
-    private void SendNew(int len, bool fin, long now)
+    private void SendNew(int len, bool fin, long now, int mssNow)
     {
         var t = new TxSeg { Seq = SndNxt, Len = len, Fin = fin, SentAt = now };
         _rtx.Add(t);
-        if (len < Mss) _sndSml = t.End;
+        if (len < mssNow) _sndSml = t.End;
         SndNxt = t.End;
         if (fin) _finSent = true;
         _mib.Ext.Inc(TcpExtMib.TCPOrigDataSent);
@@ -1095,8 +1276,9 @@ public sealed class Tcb
     /// <summary><c>tcp_xmit_retransmit_queue</c>: lost, not yet retransmitted segments while pipe &lt; cwnd.</summary>
     private void RetransmitLost(ref int inFlight, long now)
     {
-        foreach (var t in _rtx)
+        for (int i = 0; i < _rtx.Count; i++)
         {
+            var t = _rtx[i];
             if (!t.Lost || t.Retrans || t.Sacked) continue;
             if (!_forceRetrans && inFlight >= _cwnd.Cwnd) break;
             _forceRetrans = false;
@@ -1109,6 +1291,7 @@ public sealed class Tcb
 
     private void RetransmitSeg(TxSeg t, long now)
     {
+        if (!t.Syn && t.Len > CurrentMss()) Fragment(t, CurrentMss());
         t.Retrans = true;
         t.EverRetrans = true;
         t.SentAt = now;
@@ -1121,6 +1304,23 @@ public sealed class Tcb
             Emit(SynSegment(ack: State == TcpState.SynReceived, now), now);
         }
         else EmitData(t, now);
+    }
+
+    /// <summary>
+    /// <c>tcp_fragment</c>: cuts <paramref name="t"/> to <paramref name="mss"/> payload bytes; the rest becomes the
+    /// next queued segment with the same marks (a smaller MSS after a PMTU drop, or room taken by SACK blocks).
+    /// </summary>
+    private void Fragment(TxSeg t, int mss)
+    {
+        int i = _rtx.IndexOf(t);
+        var rest = new TxSeg
+        {
+            Seq = t.Seq + mss, Len = t.Len - mss, Fin = t.Fin, SentAt = t.SentAt, Retrans = t.Retrans, EverRetrans = t.EverRetrans,
+            Sacked = t.Sacked, Lost = t.Lost,
+        };
+        t.Len = mss;
+        t.Fin = false;
+        _rtx.Insert(i + 1, rest);
     }
 
     private void EmitData(TxSeg t, long now)
@@ -1225,6 +1425,25 @@ public sealed class Tcb
             };
     }
 
+    /// <summary>How many SACK blocks the next ACK carries (what <see cref="SackBlocks"/> returns, without building them).</summary>
+    private int SackBlockCount()
+    {
+        if (!SackOk || _ofo.Count == 0) return 0;
+        int max = TsOk ? 3 : 4, n = 0;
+        TcpSeq right = default;
+        foreach (var o in _ofo)
+        {
+            var e = o.Seq + o.Data.Length;
+            if (n > 0 && o.Seq <= right) { if (e > right) right = e; }
+            else
+            {
+                if (++n >= max) return max;
+                right = e;
+            }
+        }
+        return n;
+    }
+
     private ImmutableArray<SackBlock> SackBlocks()
     {
         // RFC 2018 4: the first block holds the most recently received segment; at most 3 with timestamps.
@@ -1253,8 +1472,8 @@ public sealed class Tcb
     /// </summary>
     private int SelectWindowRaw()
     {
-        int full = _rcvBuf.Limit;
-        int free = _rcvBuf.Free - OfoBytes();
+        int full = _rcvSpace;
+        int free = RcvSpaceFree - OfoBytes();
         if (free < full / 2)
         {
             free = free >> RcvWscale << RcvWscale;
@@ -1263,15 +1482,18 @@ public sealed class Tcb
         return Math.Min(free, 65535 << RcvWscale);
     }
 
-    /// <summary><c>tcp_select_window</c>: never shrinks the right edge already advertised (RFC 9293 3.8.6.2.2).</summary>
+    /// <summary>
+    /// <c>tcp_select_window</c>: never shrinks the right edge already advertised (RFC 9293 3.8.6.2.2): a smaller
+    /// window keeps the edge, rounded up to the scale (<c>ALIGN(cur_win, 1 &lt;&lt; rcv_wscale)</c>). The receive queue
+    /// has room beyond the buffer for that rounding; only if tiny segments made the edge creep past even that is it
+    /// pulled in, by less than a unit.
+    /// </summary>
     private ushort SelectWindow()
     {
         int cur = ReceiveWindow();
         int nw = SelectWindowRaw() >> RcvWscale << RcvWscale;
         if (nw < cur)
         {
-            // Keep the right edge (rounded up to the scale like Linux's ALIGN) unless the buffer cannot
-            // hold it: then round down, a shrink of less than one scale unit (RFC 7323 2.4).
             int up = ((cur + (1 << RcvWscale) - 1) >> RcvWscale) << RcvWscale;
             // Out-of-order bytes already lie inside the promised window, so the receive queue's free
             // space alone must cover it.
@@ -1374,14 +1596,14 @@ public sealed class Tcb
             int limit = State == TcpState.SynSent ? _s.SynRetries : _s.SynAckRetries;
             if (Retransmits >= limit)
             {
-                Fail(Errno.ETIMEDOUT, now);
+                Fail(TimeoutError, now);
                 return;
             }
         }
         else if (Retransmits > 0 && now - _retransStamp >= ModelTimeout(_s.Retries2, _s.RtoMin.Ticks))
         {
             _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            Abort(TimeoutError, now, sendRst: false);
             return;
         }
 
@@ -1427,14 +1649,15 @@ public sealed class Tcb
         if (_probesOut >= _s.Retries2)
         {
             _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-            Abort(Errno.ETIMEDOUT, now, sendRst: false);
+            Abort(TimeoutError, now, sendRst: false);
             return;
         }
         int room = (SndUna + SndWnd) - SndNxt;
         if (room > 0)
         {
-            int len = Math.Min(Math.Min(room, Mss), avail);
-            SendNew(len, finPending && len == avail, now);
+            int mssNow = CurrentMss();
+            int len = Math.Min(Math.Min(room, mssNow), avail);
+            SendNew(len, finPending && len == avail, now, mssNow);
             _probeTimer = 0;
             return;
         }
@@ -1476,7 +1699,7 @@ public sealed class Tcb
             if (_keepaliveProbesOut >= (KeepaliveProbes ?? _s.KeepaliveProbes))
             {
                 _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
-                Abort(Errno.ETIMEDOUT, now, sendRst: true);
+                Abort(TimeoutError, now, sendRst: true);
                 return;
             }
             _mib.Ext.Inc(TcpExtMib.TCPKeepAlive);

@@ -17,6 +17,9 @@ public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
     public override string ToString() => $"TcpDeliver({Segments.Length})";
 }
 
+/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
+public sealed record TcpBacklogProcessed(int Bytes);
+
 /// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
 public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 
@@ -26,6 +29,13 @@ public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 /// The TCP actor enters the child in the established hash before any later segment is looked up.
 /// </summary>
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
+
+/// <summary>
+/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
+/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
+/// the next-hop MTU of a fragmentation-needed.
+/// </summary>
+public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
 
 /// <summary>
 /// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
@@ -45,17 +55,21 @@ public sealed class TcpActor : ReceiveActor
     private readonly ChargedMessageQueue? _queue;
     private readonly Random _seeds;
     private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
+    private readonly TcpBacklog<IActorRef> _backlog = new();
     private int _nextSocket;
 
     public TcpActor(NetNamespace ns, TcpSettings settings)
     {
         _ns = ns;
         _mib = ns.Tcp;
-        _table = new TcpTable(new Random(ns.SeedFor("tcp_port")));
+        _table = new TcpTable(new Random(ns.SeedFor("tcp_port")), settings.LocalPortLow, settings.LocalPortHigh);
         _out = new IpOutput(ns);
         _seeds = new Random(ns.SeedFor("tcp_isn"));
         _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
         Receive<ProtocolDeliver>(OnDeliver);
+        Receive<IcmpErrorReceived>(OnIcmpError);
+        Receive<TcpBacklogProcessed>(m => _backlog.Processed(Sender, m.Bytes));
+        Receive<Terminated>(t => _backlog.Remove(t.ActorRef));
         Receive<TcpRedeliver>(m =>
         {
             foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
@@ -105,6 +119,28 @@ public sealed class TcpActor : ReceiveActor
         _out.Flush(Self);
     }
 
+    /// <summary>
+    /// <c>tcp_v4_err</c>: the quoted IP header and the first 8 bytes of the TCP header name the connection (we were
+    /// the source); it gets the error to judge (sequence check, PMTU, hard or soft error). No socket: ICMP InErrors.
+    /// </summary>
+    private void OnIcmpError(IcmpErrorReceived m)
+    {
+        var q = m.Offending.Span;
+        if (q.Length < Ipv4Header.MinLength) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        int ihl = (q[0] & 0x0F) * 4;
+        if (ihl < Ipv4Header.MinLength || q.Length < ihl + 8) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        var src = Ipv4Address.Read(q[12..]);
+        var dst = Ipv4Address.Read(q[16..]);
+        var th = q[ihl..];
+        ushort sport = (ushort)(th[0] << 8 | th[1]);
+        ushort dport = (ushort)(th[2] << 8 | th[3]);
+        var seq = new TcpSeq((uint)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]));
+        // The offending segment went from us (src:sport) to the peer (dst:dport): look it up as the peer's reply would be.
+        var sock = _table.Lookup(dst, dport, src, sport);
+        if (sock is null) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        sock.Tell(new TcpIcmpError(m.Type, m.Code, m.Info, seq), Self);
+    }
+
     private void Dispatch(in TcpSegIn s, PacketKind kind)
     {
         var seg = s.Seg;
@@ -114,6 +150,17 @@ public sealed class TcpActor : ReceiveActor
             NoSocket(s);
             return;
         }
+        // tcp_add_backlog: the socket's unprocessed segments are bounded by its buffers.
+        int rcv = 0, snd = 0;
+        if (_ns.Sockets.TryGetValue(sock, out var c)) { rcv = Volatile.Read(ref c.RcvBuf); snd = Volatile.Read(ref c.SndBuf); }
+        if (!_backlog.TryCharge(sock, seg.Length, TcpBacklog<IActorRef>.Limit(rcv, snd), out bool isNew))
+        {
+            _mib.Tcp.Inc(TcpMib.InSegs);
+            _mib.Ext.Inc(TcpExtMib.TCPBacklogDrop);
+            _ns.Drops.Add(DropReason.SOCKET_BACKLOG, "tcp");
+            return;
+        }
+        if (isNew) Context.Watch(sock);
         if (!_batch.TryGetValue(sock, out var b)) _batch[sock] = b = ImmutableArray.CreateBuilder<TcpSegIn>();
         b.Add(s);
     }

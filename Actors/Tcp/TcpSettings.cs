@@ -1,3 +1,5 @@
+using ActorStack.Config;
+
 namespace ActorStack.Actors.Tcp;
 
 /// <summary>The congestion control algorithms a connection can select (<c>TCP_CONGESTION</c>).</summary>
@@ -65,5 +67,35 @@ public sealed record TcpSettings
     /// <summary>Bound on out-of-order segments held per connection (Linux bounds it by rcvbuf; this by count too).</summary>
     public int MaxOfoSegments { get; init; } = 1024;
 
+    /// <summary>net.ipv4.tcp_max_syn_backlog: bound of a listener's SYN queue.</summary>
+    public int MaxSynBacklog { get; init; } = 4096;
+    /// <summary>net.ipv4.ip_local_port_range: the ephemeral ports of connect and autobind.</summary>
+    public int LocalPortLow { get; init; } = 32768;
+    public int LocalPortHigh { get; init; } = 60999;
+
     public static TcpSettings Default { get; } = new();
+
+    /// <summary>A host's TCP settings from its sysctls (net.ipv4.tcp_*, net.core.somaxconn, ip_local_port_range).</summary>
+    public static TcpSettings From(SysctlSettings sysctl)
+    {
+        var t = sysctl.Tcp;
+        return new TcpSettings
+        {
+            RmemMin = t.RmemMin, RmemDefault = t.RmemDefault, RmemMax = t.RmemMax,
+            WmemMin = t.WmemMin, WmemDefault = t.WmemDefault, WmemMax = t.WmemMax,
+            SynRetries = t.SynRetries, SynAckRetries = t.SynAckRetries, Retries2 = t.Retries2,
+            FinTimeout = TimeSpan.FromSeconds(t.FinTimeout),
+            KeepaliveTime = TimeSpan.FromSeconds(t.KeepaliveTime),
+            KeepaliveInterval = TimeSpan.FromSeconds(t.KeepaliveIntvl),
+            KeepaliveProbes = t.KeepaliveProbes,
+            Timestamps = t.Timestamps, Sack = t.Sack, WindowScaling = t.WindowScaling, SynCookies = t.Syncookies,
+            CongestionControl = t.CongestionControl == "reno" ? CongestionAlgorithm.Reno : CongestionAlgorithm.Cubic,
+            RtoMin = TimeSpan.FromTicks(t.RtoMinUs * 10L),
+            Reordering = t.Reordering,
+            MaxSynBacklog = t.MaxSynBacklog,
+            SoMaxConn = t.SoMaxConn,
+            LocalPortLow = Math.Min(sysctl.LocalPortLow, sysctl.LocalPortHigh),
+            LocalPortHigh = Math.Max(sysctl.LocalPortLow, sysctl.LocalPortHigh),
+        };
+    }
 }

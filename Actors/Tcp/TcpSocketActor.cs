@@ -43,6 +43,16 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     private OutputRoute _rt;
     private bool _haveRoute;
     private int? _sndBuf, _rcvBuf;
+    // Socket options kept by the socket and handed to the TCB it creates (sock_setsockopt / do_tcp_setsockopt).
+    private bool _noDelay, _keepAlive, _lingerOn;
+    private int _lingerSeconds, _userMss;
+    private TimeSpan? _keepIdle, _keepIntvl;
+    private int? _keepCnt;
+    private CongestionAlgorithm? _congestion;
+    private (object Command, IActorRef Caller)? _lingerWaiter;
+
+    /// <summary>MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (seconds) and MAX_TCP_KEEPCNT; TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG.</summary>
+    private const int MaxKeepIdle = 32767, MaxKeepIntvl = 32767, MaxKeepCnt = 127, MinUserMss = 88, MaxUserMss = 32767;
 
     private sealed class SendOp(SendTo command, IActorRef caller)
     {
@@ -54,6 +64,11 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed record LingerExpired
+    {
+        public static readonly LingerExpired Instance = new();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -81,6 +96,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
         Receive<TcpDeliver>(OnDeliver);
         Receive<Tick>(_ => OnTick());
+        Receive<TcpIcmpError>(OnIcmpError);
         Receive<Bind>(OnBind);
         Receive<Listen>(OnListen);
         Receive<Accept>(OnAccept);
@@ -106,14 +122,31 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         Receive<Shutdown>(OnShutdown);
         Receive<Close>(_ => OnClose());
         Receive<SetSocketOption>(OnSetOption);
+        Receive<GetSocketOption>(OnGetOption);
         Receive<SetReceiveBuffer>(m =>
         {
-            // SO_RCVBUF: doubled, capped at rmem_max; takes effect for a connection opened afterwards.
-            if (m.Bytes < 0 || _tcb is not null) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-            _rcvBuf = Math.Max(Math.Min(m.Bytes, _s.RmemMax) * 2, _s.RmemMin);
-            Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
+            var err = SetRcvBuf(m.Bytes);
+            Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
+        });
+        Receive<SetLinger>(m =>
+        {
+            if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
+            _lingerOn = m.OnOff;
+            _lingerSeconds = m.Seconds;
             Sender.Tell(new SocketOk(m));
         });
+        Receive<GetLinger>(_ => Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)));
+        Receive<SetCongestionControl>(m =>
+        {
+            CongestionAlgorithm? a = m.Name switch { "cubic" => CongestionAlgorithm.Cubic, "reno" => CongestionAlgorithm.Reno, _ => null };
+            if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
+            _congestion = a;
+            _tcb?.SetCongestionControl(a.Value);
+            Sender.Tell(new SocketOk(m));
+        });
+        Receive<GetCongestionControl>(_ => Sender.Tell(new CongestionControlValue(_tcb?.CongestionName
+            ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant())));
+        Receive<LingerExpired>(_ => AnswerLinger());
         Receive<GetSocketInfo>(_ => Sender.Tell(Info()));
     }
 
@@ -121,7 +154,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (_tcb is not null) Drain(); // an accepted child: arm its timers
+        if (_tcb is null) return;
+        // An accepted child: its MSS follows the route (tcp_sync_mss in tcp_v4_syn_recv_sock), then arm its timers.
+        if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, Now, out _rt) == Errno.OK)
+        {
+            _haveRoute = true;
+            _tcb.SyncMss(_rt.Mtu);
+        }
+        Drain();
     }
 
     // ---------------------------------------------------------------- bind / listen / connect
@@ -213,7 +253,12 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         _haveRoute = true;
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
         _tcb = new Tcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32),
-            sndBuf: _sndBuf, rcvBuf: _rcvBuf);
+            congestion: _congestion, sndBuf: _sndBuf, rcvBuf: _rcvBuf)
+        {
+            NoDelay = _noDelay, KeepAlive = _keepAlive, KeepaliveTime = _keepIdle, KeepaliveInterval = _keepIntvl,
+            KeepaliveProbes = _keepCnt, UserMss = _userMss,
+        };
+        _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
         if (nonBlocking) Sender.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
@@ -225,6 +270,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     private void OnDeliver(TcpDeliver m)
     {
+        int bytes = 0;
+        foreach (var s in m.Segments) bytes += s.Seg.Length;
+        _tcp.Tell(new TcpBacklogProcessed(bytes), Self); // the backlog the TCP actor charged is free again
         if (_listener is not null)
         {
             _listener.OnSegments(m.Segments, Now);
@@ -237,6 +285,29 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             var r = _tcb.SegmentArrived(s.Seg, now);
             if (r != TcpDropReason.None && Enum.TryParse<DropReason>(r.ToString(), out var dr)) _ns.Drops.Add(dr, "tcp/sock");
+        }
+        Drain();
+    }
+
+    /// <summary>
+    /// <c>tcp_v4_err</c> in the socket: the TCB judges the error; fragmentation needed re-reads the route (whose MTU
+    /// includes the PMTU the ICMP actor just learned, else the MTU the router reported) and runs
+    /// <c>tcp_v4_mtu_reduced</c>.
+    /// </summary>
+    private void OnIcmpError(TcpIcmpError m)
+    {
+        if (_tcb is null) return;
+        long now = Now;
+        if (_tcb.IcmpError(m.Type, m.Code, m.Seq, now) == TcpIcmpVerdict.FragNeeded)
+        {
+            int mtu = m.Info is >= 68 and <= 65535 ? (int)m.Info : 0;
+            if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out var rt) == Errno.OK)
+            {
+                _rt = rt;
+                _haveRoute = true;
+                mtu = mtu == 0 ? rt.Mtu : Math.Min(mtu, rt.Mtu);
+            }
+            if (mtu > 0) _tcb.MtuReduced(mtu, now);
         }
         Drain();
     }
@@ -271,12 +342,13 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         }
         _out.Flush(Self);
         Publish();
+        if (_lingerWaiter is not null && t.CloseCompleted) AnswerLinger();
         if (t.State == TcpState.Closed)
         {
             Timers.Cancel("tcb");
             _armedDeadline = long.MaxValue;
             Unhash();
-            if (_userClosed && _sends.Count == 0) Context.Stop(Self);
+            if (_userClosed && _sends.Count == 0 && _lingerWaiter is null) Context.Stop(Self);
             return;
         }
         long d = t.NextDeadline;
@@ -294,26 +366,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out _rt) != Errno.OK) { _haveRoute = false; return; }
             _haveRoute = true;
+            _tcb?.SyncMss(_rt.Mtu);
         }
-        seg = FitSack(seg, _rt.Mtu);
         TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
-    }
-
-    /// <summary>
-    /// The TCB sizes data segments by <see cref="Tcb.Mss"/> without the SACK option (Linux's
-    /// <c>tcp_current_mss</c> subtracts it); a full segment that also carries SACK blocks would exceed the
-    /// path MTU with DF set and be dropped for ever. Drops SACK blocks, newest last, until the packet fits.
-    /// </summary>
-    public static TcpSegment FitSack(TcpSegment seg, int mtu)
-    {
-        int n = seg.Options.SackCount;
-        while (n > 0 && Ipv4Header.MinLength + seg.Length > mtu)
-        {
-            n--;
-            seg = seg with { Options = seg.Options with { Sack = seg.Options.Sack.RemoveAt(n) } };
-        }
-        if (n == 0 && seg.Options.SackCount > 0) seg = seg with { Options = seg.Options with { Sack = default } };
-        return seg;
     }
 
     private void OnEvent(TcpEvent e)
@@ -453,7 +508,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     private void OnClose()
     {
         _userClosed = true;
-        Sender.Tell(new SocketOk(Close.Instance));
+        bool lingerWait = _lingerOn && _lingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
+        if (lingerWait)
+        {
+            // SO_LINGER > 0: close returns when all data is acknowledged or the linger time passed (sk_stream_wait_close).
+            _lingerWaiter = (Close.Instance, Sender);
+            Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_lingerSeconds));
+        }
+        else Sender.Tell(new SocketOk(Close.Instance));
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
         _readers.Clear();
         foreach (var op in _sends) Fail(op, Errno.EBADF);
@@ -473,8 +535,17 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             return;
         }
         _parentListener = null;
-        _tcb.Close(Now);
+        if (_lingerOn && _lingerSeconds == 0) _tcb.CloseAbortive(Now);
+        else _tcb.Close(Now);
         Drain();
+    }
+
+    private void AnswerLinger()
+    {
+        if (_lingerWaiter is not { } w) return;
+        _lingerWaiter = null;
+        Timers.Cancel("linger");
+        w.Caller.Tell(new SocketOk(w.Command));
     }
 
     private void AbortAndStop()
@@ -497,16 +568,95 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     private void OnSetOption(SetSocketOption o)
     {
-        switch (o.Option)
+        var err = SetOption(o.Option, o.Value);
+        Sender.Tell(err == Errno.OK ? new SocketOk(o) : new SocketFailed(o, err));
+        if (err == Errno.OK) Drain();
+    }
+
+    /// <summary><c>sock_setsockopt</c> / <c>do_tcp_setsockopt</c> for the options a TCP socket has.</summary>
+    private Errno SetOption(SockOpt opt, int v)
+    {
+        long now = Now;
+        switch (opt)
         {
-            case SockOpt.SoSndbuf when _tcb is null:
-                _sndBuf = Math.Max(Math.Min(o.Value, _s.WmemMax) * 2, _s.WmemMin);
-                Sender.Tell(new SocketOk(o));
-                return;
+            case SockOpt.SoSndbuf:
+                // SO_SNDBUF: doubled, capped at net.core.wmem_max (sk_sndbuf), also on a live connection.
+                if (v < 0) return Errno.EINVAL;
+                _sndBuf = Math.Max(Math.Min(v, _ns.Sysctl.WmemMax) * 2, _s.WmemMin);
+                Volatile.Write(ref _c.SndBuf, _sndBuf.Value);
+                if (_tcb is not null)
+                {
+                    _tcb.SetSendBuffer(_sndBuf.Value);
+                    PumpSends();
+                }
+                return Errno.OK;
+            case SockOpt.SoRcvbuf:
+                return SetRcvBuf(v);
+            case SockOpt.SoKeepalive:
+                _keepAlive = v != 0;
+                _tcb?.SetKeepAlive(_keepAlive, now);
+                return Errno.OK;
+            case SockOpt.TcpNodelay:
+                _noDelay = v != 0;
+                _tcb?.SetNoDelay(_noDelay, now);
+                return Errno.OK;
+            case SockOpt.TcpKeepidle:
+                if (v is < 1 or > MaxKeepIdle) return Errno.EINVAL;
+                _keepIdle = TimeSpan.FromSeconds(v);
+                if (_tcb is not null)
+                {
+                    _tcb.KeepaliveTime = _keepIdle;
+                    if (_keepAlive) _tcb.SetKeepAlive(true, now); // keepalive_time_when: re-armed from now
+                }
+                return Errno.OK;
+            case SockOpt.TcpKeepintvl:
+                if (v is < 1 or > MaxKeepIntvl) return Errno.EINVAL;
+                _keepIntvl = TimeSpan.FromSeconds(v);
+                if (_tcb is not null) _tcb.KeepaliveInterval = _keepIntvl;
+                return Errno.OK;
+            case SockOpt.TcpKeepcnt:
+                if (v is < 1 or > MaxKeepCnt) return Errno.EINVAL;
+                _keepCnt = v;
+                if (_tcb is not null) _tcb.KeepaliveProbes = v;
+                return Errno.OK;
+            case SockOpt.TcpMaxseg:
+                // do_tcp_setsockopt: TCP_MIN_MSS..MAX_TCP_WINDOW; it only shapes the handshake, so before connect/listen.
+                if (v is < MinUserMss or > MaxUserMss) return Errno.EINVAL;
+                if (_tcb is not null && _tcb.State != TcpState.Closed) return Errno.EINVAL;
+                _userMss = v;
+                return Errno.OK;
             default:
-                Sender.Tell(new SocketFailed(o, Errno.ENOPROTOOPT));
-                return;
+                return Errno.ENOPROTOOPT;
         }
+    }
+
+    /// <summary>SO_RCVBUF: doubled, capped at net.core.rmem_max; the window scale is chosen at the SYN, so only before it.</summary>
+    private Errno SetRcvBuf(int v)
+    {
+        if (v < 0 || _tcb is not null) return Errno.EINVAL;
+        _rcvBuf = Math.Max(Math.Min(v, _ns.Sysctl.RmemMax) * 2, _s.RmemMin);
+        Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
+        return Errno.OK;
+    }
+
+    /// <summary><c>sock_getsockopt</c> / <c>do_tcp_getsockopt</c>.</summary>
+    private void OnGetOption(GetSocketOption o)
+    {
+        int? v = o.Option switch
+        {
+            SockOpt.SoSndbuf => _tcb?.SendBufferLimit ?? _sndBuf ?? _s.WmemDefault,
+            SockOpt.SoRcvbuf => _tcb?.ReceiveBufferLimit ?? _rcvBuf ?? _s.RmemDefault,
+            SockOpt.SoKeepalive => _keepAlive ? 1 : 0,
+            SockOpt.TcpNodelay => _noDelay ? 1 : 0,
+            SockOpt.TcpKeepidle => (int)(_keepIdle ?? _s.KeepaliveTime).TotalSeconds,
+            SockOpt.TcpKeepintvl => (int)(_keepIntvl ?? _s.KeepaliveInterval).TotalSeconds,
+            SockOpt.TcpKeepcnt => _keepCnt ?? _s.KeepaliveProbes,
+            // TCP_MAXSEG: mss_cache (TCP_MSS_DEFAULT before a connection); the user's value while CLOSE/LISTEN.
+            SockOpt.TcpMaxseg => _tcb is { State: not (TcpState.Closed or TcpState.Listen) } t ? t.Mss
+                : _userMss > 0 ? _userMss : _s.PeerMssDefault,
+            _ => null,
+        };
+        Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new SocketFailed(o, Errno.ENOPROTOOPT));
     }
 
     private void Publish()
@@ -564,6 +714,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_lingerWaiter is { } lw) lw.Caller.Tell(new SocketOk(lw.Command));
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _listener?.Stop();

@@ -29,7 +29,16 @@ public sealed class TcpTable
     private readonly Dictionary<TcpTuple, IActorRef> _established = new();
     private readonly Dictionary<IActorRef, List<TcpTuple>> _ownedTuples = new();
 
-    public TcpTable(Random rng) => _rng = rng;
+    private readonly int _portLow, _portHigh;
+
+    /// <param name="portLow">net.ipv4.ip_local_port_range low end (default 32768).</param>
+    /// <param name="portHigh">Its high end (default 60999).</param>
+    public TcpTable(Random rng, int portLow = EphemeralLow, int portHigh = EphemeralHigh)
+    {
+        _rng = rng;
+        _portLow = Math.Clamp(Math.Min(portLow, portHigh), 1, 65535);
+        _portHigh = Math.Clamp(Math.Max(portLow, portHigh), 1, 65535);
+    }
 
     public int EstablishedCount { get { lock (_lock) return _established.Count; } }
 
@@ -44,11 +53,11 @@ public sealed class TcpTable
         {
             if (port == 0)
             {
-                int span = EphemeralHigh - EphemeralLow + 1;
+                int span = _portHigh - _portLow + 1;
                 int start = _rng.Next(span);
                 for (int i = 0; i < span; i++)
                 {
-                    var p = (ushort)(EphemeralLow + (start + i) % span);
+                    var p = (ushort)(_portLow + (start + i) % span);
                     if (_bind.ContainsKey(p)) continue;
                     port = p;
                     _bind[p] = [(owner, address)];

@@ -117,8 +117,12 @@ public sealed class TcpPair
             B.AcceptSyn(seg, Now);
             return;
         }
-        t.SegmentArrived(seg!, Now);
+        var r = t.SegmentArrived(seg!, Now);
+        if (r != TcpDropReason.None) (toB ? DropReasonsB : DropReasonsA).Add(r);
     }
+
+    /// <summary>Why segments delivered over the wire to A / B were dropped (non-None results of SegmentArrived).</summary>
+    public readonly List<TcpDropReason> DropReasonsA = new(), DropReasonsB = new();
 
     public void Flush()
     {

@@ -1,0 +1,126 @@
+using Akka.Actor;
+using ActorStack.Actors.Host;
+using ActorStack.Actors.Tcp;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+using ActorStack.Tests.LinkState;
+
+namespace ActorStack.Tests.TcpActors;
+
+/// <summary>The net.ipv4.tcp_* sysctls: read from a host's sysctl block and applied by its TCP actor.</summary>
+public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
+{
+    private const string Template = """
+        actorstack.scenario {
+          hosts {
+            h1 {
+              sysctl { {SYSCTL} }
+              devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.1.2/24"] } }
+            }
+            h2 {
+              devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.0.1.3/24"] } }
+            }
+          }
+        }
+        """;
+
+    private static StackSettings Load(string sysctl) => StackConfig.Load(Template.Replace("{SYSCTL}", sysctl));
+
+    [Fact]
+    public void Config_TcpSysctlOverride_ReadIntoSettings_OtherHostKeepsLinuxDefaults()
+    {
+        var s = Load("""
+            net.ipv4.tcp_syn_retries = 1
+            net.ipv4.tcp_rmem { min = 8192, default = 65536, max = 1048576 }
+            net.ipv4.tcp_congestion_control = reno
+            net.ipv4.tcp_rto_min_us = 50000
+            net.ipv4.ip_local_port_range { low = 40000, high = 40009 }
+            net.core.somaxconn = 128
+            """);
+        var t = TcpSettings.From(s.Host("h1").Sysctl);
+        Assert.Equal(1, t.SynRetries);
+        Assert.Equal((8192, 65536, 1048576), (t.RmemMin, t.RmemDefault, t.RmemMax));
+        Assert.Equal(CongestionAlgorithm.Reno, t.CongestionControl);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), t.RtoMin);
+        Assert.Equal((40000, 40009), (t.LocalPortLow, t.LocalPortHigh));
+        Assert.Equal(128, t.SoMaxConn);
+        var d = TcpSettings.From(s.Host("h2").Sysctl);
+        Assert.Equal(TcpSettings.Default with { }, d with { });
+    }
+
+    [Fact]
+    public void Config_TcpRmemOutOfOrder_IsAnError()
+    {
+        var e = Assert.Throws<StackConfigException>(() => Load("net.ipv4.tcp_rmem { min = 8192, default = 4096, max = 1048576 }"));
+        Assert.Contains(e.Errors, x => x.Contains("tcp_rmem"));
+    }
+
+    [Fact]
+    public async Task Connect_TcpSynRetries1_FailsAfter3sInsteadOf127s_FromEphemeralRange()
+    {
+        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
+        var sysctl = new SysctlSettings { Tcp = new TcpSysctl { SynRetries = 1 }, LocalPortLow = 50000, LocalPortHigh = 50000 };
+        var settings = new HostSettings("h1", 1, sysctl, [dev])
+        {
+            Neighbours = [new NeighbourSettings(Ipv4Address.Parse("10.0.0.9"), Mac(99), "eth0")],
+        };
+        var host = Sys.ActorOf(HostActor.Props(settings, seed: 7), "h1");
+        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        var caller = CreateTestProbe();
+        sock.Tell(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80), caller.Ref);
+        var info = await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        Assert.Equal(50000, info.LocalPort); // ip_local_port_range of one port
+        // 1 s for the SYN, one retransmission, then 2 s for its answer: 3 s (tcp_syn_retries 1).
+        for (int sec = 1; sec <= 2; sec++)
+        {
+            Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+        }
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(1, st.Mib("Tcp")["RetransSegs"]);
+        // The failed connection gave its port back (tcp_done → inet_put_port); while another holds it, a third connect has none.
+        var sock2 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        var r2 = await sock2.Ask<object>(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80, NonBlocking: true), Wait);
+        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<SocketFailed>(r2).Error);
+        Assert.Equal(50000, (await sock2.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).LocalPort);
+        var sock3 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        var r3 = await sock3.Ask<object>(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80, NonBlocking: true), Wait);
+        Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<SocketFailed>(r3).Error);
+    }
+
+    [Fact]
+    public async Task Keepalive_SocketOptions_PeerSilent_EtimedoutAfterIdlePlusProbes()
+    {
+        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
+        var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), "h1");
+        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var lo = Ipv4Address.Parse("127.0.0.1");
+        var l = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(lo, 7000), Wait));
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(4), Wait));
+        var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        foreach (var (o, v) in new[] { (SockOpt.SoKeepalive, 1), (SockOpt.TcpKeepidle, 10), (SockOpt.TcpKeepintvl, 2), (SockOpt.TcpKeepcnt, 3) })
+            Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(o, v), Wait));
+        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(lo, 7000), Wait));
+        await l.Ask<Accepted>(new Accept(), Wait);
+        // The peer goes silent: everything to the listener's port is dropped.
+        await host.Ask<object>(new NfAddRule(new NfRule(NfHook.LocalIn, NfVerdict.Drop, Protocol: IpProtocol.Tcp, DestinationPort: 7000)), Wait);
+        var reader = CreateTestProbe();
+        c.Tell(new StreamRecv(), reader.Ref);
+        await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        // Idle 10 s, then probes at 10, 12, 14 s unanswered: dropped at 16 s (TCP_KEEPIDLE + TCP_KEEPCNT × TCP_KEEPINTVL).
+        for (int sec = 1; sec <= 15; sec++)
+        {
+            Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("ESTAB", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+        }
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(3, st.Mib("TcpExt")["TCPKeepAlive"]);
+    }
+}
