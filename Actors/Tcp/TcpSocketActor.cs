@@ -259,7 +259,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             if (t.Outbox.Count > 0)
             {
-                foreach (var seg in t.Outbox) Transmit(seg, now);
+                Transmit(t.Outbox, now);
                 t.Outbox.Clear();
             }
             if (t.Events.Count > 0)
@@ -288,16 +288,18 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Transmit(TcpSegment seg, long now)
+    private void Transmit(List<TcpSegment> segs, long now)
     {
         if (!_haveRoute || !_rt.Device.Up)
         {
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out _rt) != Errno.OK) { _haveRoute = false; return; }
             _haveRoute = true;
         }
-        seg = FitSack(seg, _rt.Mtu);
-        TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+        // Each segment fitted to the MTU (FitSack); runs of data segments go as GSO super-packets when the device allows.
+        TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now, FitSackFn);
     }
+
+    private static readonly Func<TcpSegment, int, TcpSegment> FitSackFn = FitSack;
 
     /// <summary>
     /// The TCB sizes data segments by <see cref="Tcb.Mss"/> without the SACK option (Linux's
