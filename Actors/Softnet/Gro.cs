@@ -264,6 +264,21 @@ public sealed class Gro
     }
 
     /// <summary>
+    /// What may go up now without passing a held packet: with nothing held, everything queued so far
+    /// (so a poll without TCP to merge hands each buffer up as it comes); empty otherwise.
+    /// Call <see cref="ClearReady"/> after handing them up.
+    /// </summary>
+    public ReadOnlySpan<SkBuff> Ready => _active == 0 ? _out.AsSpan(0, _outCount) : default;
+
+    /// <summary>Forgets the buffers <see cref="Ready"/> returned.</summary>
+    public void ClearReady()
+    {
+        if (_active != 0) return;
+        _out.AsSpan(0, _outCount).Clear();
+        _outCount = 0;
+    }
+
+    /// <summary>
     /// <c>napi_gro_flush</c> at the end of the poll: every held packet is completed and the poll's buffers
     /// are handed out in arrival order (a merged packet at its first segment's place). Counts GroFlushed /
     /// GroCoalesced. Empty when nothing was received.

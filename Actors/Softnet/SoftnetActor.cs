@@ -158,11 +158,16 @@ public sealed class SoftnetActor : ReceiveActor
             {
                 if (trace) Trace(TracePoint.NapiGroReceiveEntry, skb, -1);
                 var res = _gro.Receive(skb, dev.Offload);
+                if (_gro.Held == 0)
+                {
+                    // Nothing held to keep order with: up now (Linux batches these on gro_normal_list).
+                    foreach (var x in _gro.Ready) GroNormalReceive(x, table);
+                    _gro.ClearReady();
+                }
                 if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, (int)res);
             }
-            var up = _gro.Flush(dev.Offload);
-            foreach (var skb in up) GroNormalReceive(skb, table);
-            FlushRps(up);
+            foreach (var skb in _gro.Flush(dev.Offload)) GroNormalReceive(skb, table);
+            FlushRps(ImmutableArray<SkBuff>.Empty);
         }
         else
         {
