@@ -287,15 +287,11 @@ public sealed class Gro
     {
         foreach (var f in _flows)
             if (f.Active) Complete(f);
-        if (_outCount == 0)
-        {
-            _flushed = _coalesced = 0;
-            return ImmutableArray<SkBuff>.Empty;
-        }
-        var items = _out.AsSpan(0, _outCount).ToArray();
         if (_flushed > 0) Interlocked.Add(ref counters.GroFlushed, _flushed);
         if (_coalesced > 0) Interlocked.Add(ref counters.GroCoalesced, _coalesced);
         _flushed = _coalesced = 0;
+        if (_outCount == 0) return ImmutableArray<SkBuff>.Empty;
+        var items = _out.AsSpan(0, _outCount).ToArray();
         _out.AsSpan(0, _outCount).Clear();
         _outCount = 0;
         return ImmutableCollectionsMarshal.AsImmutableArray(items);

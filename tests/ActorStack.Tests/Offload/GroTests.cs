@@ -161,4 +161,26 @@ public class GroTests
         Assert.Equal(data, seg.Payload.ToArray());
         Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, seg.Flags);
     }
+
+    [Fact]
+    public void Gro_PacketCompletedAndTakenBeforeFlush_StillCountedAtFlush()
+    {
+        Rx(Frame(1000, Payload(1000, 1)));
+        Rx(Frame(2000, Payload(1000, 2), TcpFlags.Ack | TcpFlags.Psh));
+        var ready = _gro.Ready.ToArray();
+        _gro.ClearReady();
+        Assert.Equal(2, Assert.Single(ready).GsoSegs);
+        Assert.True(_gro.Flush(_c).IsEmpty);
+        Assert.Equal((1L, 1L), (_c.GroFlushed, _c.GroCoalesced));
+    }
+
+    [Fact]
+    public void Gro_ReadyWhileHeld_IsEmpty()
+    {
+        Rx(Frame(1, [], sport: 9));          // a pure ACK: normal, ready at once
+        Assert.Equal(1, _gro.Ready.Length);
+        Rx(Frame(1000, Payload(1000, 1)));   // held: nothing may pass it
+        Assert.Equal(0, _gro.Ready.Length);
+        Assert.Equal(2, _gro.Flush(_c).Length);
+    }
 }

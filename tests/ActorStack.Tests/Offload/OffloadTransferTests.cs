@@ -72,6 +72,7 @@ public class OffloadTransferTests() : NetHarness("offload")
         Assert.Equal(0, Off(sa).GsoPackets);
         Assert.True(Off(sb).GroCoalesced > 0, $"GRO coalesced {Off(sb).GroCoalesced}");
         Assert.True(Off(sb).GroMerged > 0);
+        Assert.Equal(Off(sb).GroHeld, Off(sb).GroFlushed); // every held packet went up by the end of its poll
         // Every frame on the wire fitted the MTU: the receiver took all of them (no length errors).
         Assert.Equal(0, sb.Device("eth0").Counters.RxLengthErrors);
         Assert.Equal(sa.Device("eth0").Counters.TxPackets, sb.Device("eth0").Counters.RxPackets);
