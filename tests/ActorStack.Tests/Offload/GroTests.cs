@@ -184,3 +184,24 @@ public class GroTests
         Assert.Equal(2, _gro.Flush(_c).Length);
     }
 }
+
+public class OffloadConfigTests
+{
+    [Fact]
+    public void Load_DeviceOffloadKeys_ReadAsEthtoolFeatures()
+    {
+        var s = ActorStack.Config.StackConfig.Load("""
+            actorstack.scenario {
+              hosts {
+                a { devices { eth0 { mac = "02:00:00:00:00:0a", addresses = ["10.1.0.1/24"], gro = off, tso = off } } }
+                b { devices { eth0 { mac = "02:00:00:00:00:0b", addresses = ["10.1.0.2/24"], gso = off } } }
+              }
+              wires = [ { a = "a/eth0", b = "b/eth0" } ]
+            }
+            """);
+        var a = s.Hosts.Single(h => h.Name == "a").Devices[0];
+        var b = s.Hosts.Single(h => h.Name == "b").Devices[0];
+        Assert.Equal((false, true, false), (a.Gro, a.Gso, a.Tso));
+        Assert.Equal((true, false, true), (b.Gro, b.Gso, b.Tso));
+    }
+}
