@@ -71,24 +71,19 @@ public sealed class Gro
     private Flow?[] _outFlow = new Flow?[64];
     private int _outCount, _active;
     private long _flushed, _coalesced;
+    private readonly long[] _results = new long[4]; // per gro_result_t, since the last flush
 
     /// <summary>Packets held at the moment.</summary>
     public int Held => _active;
 
     /// <summary>
     /// <c>napi_gro_receive</c> for one buffer: merged into a held packet, held, or queued to go up as it is.
-    /// Counts the result in <paramref name="counters"/> (GRO_MERGED, GRO_HELD, GRO_NORMAL).
+    /// The result is counted (GRO_MERGED, GRO_HELD, GRO_NORMAL) and added to the device's counters at <see cref="Flush"/>.
     /// </summary>
-    public GroResult Receive(in SkBuff skb, OffloadCounters counters)
+    public GroResult Receive(in SkBuff skb)
     {
         var r = ReceiveCore(skb);
-        switch (r)
-        {
-            case GroResult.Merged: Interlocked.Increment(ref counters.GroMerged); break;
-            case GroResult.MergedFree: Interlocked.Increment(ref counters.GroMergedFree); break;
-            case GroResult.Held: Interlocked.Increment(ref counters.GroHeld); break;
-            default: Interlocked.Increment(ref counters.GroNormal); break;
-        }
+        _results[(int)r]++;
         return r;
     }
 
@@ -287,6 +282,11 @@ public sealed class Gro
     {
         foreach (var f in _flows)
             if (f.Active) Complete(f);
+        if (_results[0] > 0) Interlocked.Add(ref counters.GroMerged, _results[0]);
+        if (_results[1] > 0) Interlocked.Add(ref counters.GroMergedFree, _results[1]);
+        if (_results[2] > 0) Interlocked.Add(ref counters.GroHeld, _results[2]);
+        if (_results[3] > 0) Interlocked.Add(ref counters.GroNormal, _results[3]);
+        Array.Clear(_results);
         if (_flushed > 0) Interlocked.Add(ref counters.GroFlushed, _flushed);
         if (_coalesced > 0) Interlocked.Add(ref counters.GroCoalesced, _coalesced);
         _flushed = _coalesced = 0;

@@ -157,7 +157,7 @@ public sealed class SoftnetActor : ReceiveActor
             foreach (var skb in r.Skbs)
             {
                 if (trace) Trace(TracePoint.NapiGroReceiveEntry, skb, -1);
-                var res = _gro.Receive(skb, dev.Offload);
+                var res = _gro.Receive(skb);
                 if (_gro.Held == 0)
                 {
                     // Nothing held to keep order with: up now (Linux batches these on gro_normal_list).

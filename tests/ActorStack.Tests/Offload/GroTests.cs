@@ -12,7 +12,7 @@ public class GroTests
     private readonly Gro _gro = new();
     private readonly OffloadCounters _c = new();
 
-    private GroResult Rx(byte[] frame) => _gro.Receive(Skb(frame), _c);
+    private GroResult Rx(byte[] frame) => _gro.Receive(Skb(frame));
 
     [Fact]
     public void Gro_FourInOrderSegments_MergedIntoOnePacket()
