@@ -59,6 +59,12 @@ public sealed record DeviceSettings(
     public ImmutableArray<int> RpsCpus { get; init; } = RpsCpus.IsDefault ? ImmutableArray<int>.Empty : RpsCpus;
     public ImmutableArray<int> IrqCpus { get; init; } = IrqCpus.IsDefault ? ImmutableArray<int>.Empty : IrqCpus;
     public ImmutableArray<Ipv4Prefix> Addresses { get; init; } = Addresses.IsDefault ? ImmutableArray<Ipv4Prefix>.Empty : Addresses;
+    /// <summary><c>ethtool -K DEV gro on</c> (NETIF_F_GRO): TCP segments of a flow merged per NAPI poll. On, as on virtio/veth.</summary>
+    public bool Gro { get; init; } = true;
+    /// <summary><c>ethtool -K DEV gso on</c> (NETIF_F_GSO): TCP hands the device super-packets (<c>sk_can_gso</c>). On by default.</summary>
+    public bool Gso { get; init; } = true;
+    /// <summary><c>ethtool -K DEV tso on</c> (NETIF_F_TSO): the NIC cuts TCP super-packets to MSS in hardware. On by default.</summary>
+    public bool Tso { get; init; } = true;
 
     /// <summary>Largest frame the device accepts: MTU plus the Ethernet header (and a VLAN tag, as most drivers allow).</summary>
     public int MaxFrame => Mtu + 14 + 4;

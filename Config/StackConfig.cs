@@ -106,7 +106,7 @@ public static partial class StackConfig
     }
 
     private static readonly string[] DeviceKeys =
-        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses"];
+        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso"];
 
     private static ImmutableArray<HostSettings> ReadHosts(Reader r, Dictionary<string, object?> sc, string sp,
         Dictionary<string, object?> globalSysctl, Dictionary<string, object?> deviceDefaults, Dictionary<string, object?> hostDefaults,
@@ -170,7 +170,13 @@ public static partial class StackConfig
                     IrqCpus: irq,
                     TxQueueLen: r.Int(dm, "txqueuelen", dp, 0, 1 << 20),
                     RxFifo: r.Int(dm, "rx-fifo", dp, 1, 1 << 20),
-                    Addresses: r.Prefixes(dm, "addresses", dp));
+                    Addresses: r.Prefixes(dm, "addresses", dp))
+                {
+                    // ethtool -K: offloads on unless the device (or device-defaults) turns them off.
+                    Gro = !dm.ContainsKey("gro") || r.Bool(dm, "gro", dp),
+                    Gso = !dm.ContainsKey("gso") || r.Bool(dm, "gso", dp),
+                    Tso = !dm.ContainsKey("tso") || r.Bool(dm, "tso", dp),
+                };
                 devices.Add(dev);
             }
             var devs = devices.ToImmutable();

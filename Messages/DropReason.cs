@@ -28,6 +28,8 @@ public enum DropReason
     CPU_BACKLOG,
     XDP,
     UNHANDLED_PROTO,
+    /// <summary>GSO segmentation failed (<c>skb_gso_segment</c> could not cut a super-packet).</summary>
+    SKB_GSO_SEG,
     DEV_READY,
     FULL_RING,
     NOMEM,

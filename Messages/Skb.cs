@@ -31,6 +31,12 @@ public readonly record struct SkBuff(ReadOnlyMemory<byte> Data, int Ifindex, int
     public Akka.Actor.IActorRef? Owner { get; init; }
     /// <summary><c>skb->priority</c>: picks the <c>pfifo_fast</c> band (from the TOS via <c>ip_tos2prio</c>, or <c>SO_PRIORITY</c>).</summary>
     public byte Priority { get; init; }
+    /// <summary><c>CHECKSUM_UNNECESSARY</c>: the transport checksum was verified (by GRO); the protocol does not check it again.</summary>
+    public bool ChecksumUnnecessary { get; init; }
+    /// <summary><c>skb_shinfo(skb)->gso_size</c>: payload bytes per segment of a GSO/GRO super-packet (the MSS); 0 = not GSO.</summary>
+    public int GsoSize { get; init; }
+    /// <summary><c>skb_shinfo(skb)->gso_segs</c>: segments the super-packet stands for (0 or 1 = one).</summary>
+    public int GsoSegs { get; init; }
 
     public int Length => Data.Length;
     public ReadOnlySpan<byte> Network => Data.Span[NetworkOffset..];

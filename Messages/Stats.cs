@@ -22,6 +22,8 @@ public sealed record DeviceStats(string Name, int Ifindex, MacAddress Mac, int M
     /// <summary>The device's root qdisc (<c>tc -s qdisc show dev DEV</c>).</summary>
     public QdiscStats? Qdisc { get; init; }
     public int TxQueueLen { get; init; }
+    /// <summary>Offload features (<c>ethtool -k</c>) and GRO/GSO counters; null for a device without them.</summary>
+    public OffloadStats? Offload { get; init; }
 }
 
 /// <summary>

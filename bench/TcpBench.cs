@@ -139,16 +139,16 @@ public static class TcpBench
         var sim = await Start();
         if (noOffload)
         {
-            // TODO(lead): set gro/gso/tso off on both hosts' eth0 once s9-offload's SetDeviceFeatures/DeviceSettings
-            // Gro/Gso/Tso are on main; until then the flag changes nothing.
-            Console.WriteLine("note: --no-offload is a no-op in this build (device features gro/gso/tso not available yet)");
+            // ethtool -K eth0 gro off gso off tso off on both hosts (eth0 is ifindex 2; lo is 1).
+            foreach (var h in new[] { sim.Client, sim.Server })
+                await h.Ask<DeviceFeatures>(new SetDeviceFeatures(2, false, false, false), TimeSpan.FromSeconds(10));
         }
         var l = await Listener(sim.Server, 5201, 16);
         var (c, s) = await Connect(sim, l, 5201);
         sim.System.ActorOf(Props.Create(() => new Sink(s)), "sink");
         sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
         await Task.Delay(TimeSpan.FromSeconds(warmup));
-        Console.WriteLine($"mode tcp-bulk, one connection, MTU 1500, offload {(noOffload ? "off (requested)" : "default")}, " +
+        Console.WriteLine($"mode tcp-bulk, one connection, MTU 1500, offload (gro/gso/tso) {(noOffload ? "off" : "on")}, " +
                           $"{Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t   Gbit/s   heap-MiB");
         long b0 = Interlocked.Read(ref Sink.Bytes), prev = b0;

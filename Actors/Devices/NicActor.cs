@@ -73,6 +73,9 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private readonly record struct TxEntry(ReadOnlyMemory<byte> Frame, IActorRef? Owner, int Truesize, bool Pktgen);
 
     private readonly PfifoFast<SkBuff> _qdisc;
+    // q->gso_skb: a packet dequeued whose frames the TX ring cannot take yet (dev_requeue_skb); still in the qdisc's backlog.
+    private SkBuff? _gsoSkb;
+    private readonly List<ReadOnlyMemory<byte>> _segs = new();
     private readonly TxRing<TxEntry> _txRing;
     private bool _txStopped;
     // __QUEUE_STATE_DRV_XOFF for all queues (netif_tx_stop_all_queues): set from a reset until the link is up again.
@@ -201,6 +204,11 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private void PurgeQdisc(DropReason reason)
     {
         var purged = _qdisc.Reset();
+        if (_gsoSkb is { } g)
+        {
+            purged.Insert(0, g);
+            _gsoSkb = null;
+        }
         if (purged.Count == 0) return;
         Interlocked.Add(ref _stats.QdiscBacklog, -purged.Count);
         Interlocked.Add(ref _stats.TxDropped, purged.Count);
@@ -486,7 +494,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         }
         foreach (var skb in m.Skbs)
         {
-            if (_qdisc.Count == 0 && !_txStopped && !_xoff && !_txRing.Full)
+            if (_qdisc.Count == 0 && _gsoSkb is null && !_txStopped && !_xoff && _txRing.Free >= DescNeeded(skb))
             {
                 Post(skb);
                 continue;
@@ -509,12 +517,28 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private void QdiscRun()
     {
         if (_xoff) return;                    // netif_tx_stop_all_queues: the qdisc keeps its packets
-        while (!_txRing.Full && _qdisc.TryDequeue(out var skb))
+        while (true)
         {
+            SkBuff skb;
+            if (_gsoSkb is { } held)
+            {
+                if (_txRing.Free < DescNeeded(held)) break;
+                skb = held;
+                _gsoSkb = null;
+            }
+            else
+            {
+                if (_txRing.Full || !_qdisc.TryDequeue(out skb)) break;
+                if (_txRing.Free < DescNeeded(skb))
+                {
+                    _gsoSkb = skb;            // igb_maybe_stop_tx: not enough descriptors for all its frames
+                    break;
+                }
+            }
             Interlocked.Decrement(ref _stats.QdiscBacklog);
             Post(skb);
         }
-        if (_qdisc.Count > 0 && !_txStopped)
+        if ((_qdisc.Count > 0 || _gsoSkb is not null) && !_txStopped)
         {
             _txStopped = true;
             Interlocked.Increment(ref _stats.TxQueueStopped);
@@ -525,16 +549,88 @@ public sealed class NicActor : ReceiveActor, IWithTimers
 
     private ImmutableArray<ReadOnlyMemory<byte>>.Builder? _txBatch;
 
-    /// <summary><c>ndo_start_xmit</c>: a descriptor for the frame; frames go to the wire in one message per run.</summary>
+    /// <summary>TX descriptors a packet needs: one per frame it goes out as (a GSO packet: <c>gso_segs</c>), at most the ring.</summary>
+    private int DescNeeded(in SkBuff skb) => skb.GsoSize > 0 && skb.GsoSegs > 1 ? Math.Min(skb.GsoSegs, _txRing.Size) : 1;
+
+    /// <summary>
+    /// <c>validate_xmit_skb</c> + <c>ndo_start_xmit</c>: a descriptor per frame; frames go to the wire in one message
+    /// per run. A GSO packet (more than one segment) is always cut to MSS-sized frames, by the NIC when the device has TSO
+    /// (taps see the packet as the stack sent it), else in software first (<c>skb_gso_segment</c>; taps see each
+    /// segment). The qdisc counts <c>gso_segs</c> packets and every segment's headers (<c>qdisc_pkt_len_init</c>).
+    /// The buffer's charge returns with its last frame's descriptor.
+    /// </summary>
     private void Post(in SkBuff skb)
     {
+        if (skb.GsoSize > 0 && skb.GsoSegs > 1)
+        {
+            PostGso(skb);
+            return;
+        }
         _txRing.TryPost(new TxEntry(skb.Data, skb.Owner, skb.Truesize, false));
         Interlocked.Increment(ref _stats.QdiscPackets);
         Interlocked.Add(ref _stats.QdiscBytes, skb.Length);
+        PostFrame(skb.Data);
+        Tap(skb);
+    }
+
+    private void PostFrame(ReadOnlyMemory<byte> frame)
+    {
         _transStartTicks = NowTicks;          // txq_trans_update
         if (_txHung) _txUnsent++;             // the hung DMA engine never fetches the descriptor
-        else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(skb.Data);
-        // dev_queue_xmit_nit: ptype_all taps see every packet the stack sends, as a copy marked outgoing.
+        else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(frame);
+    }
+
+    private void PostGso(in SkBuff skb)
+    {
+        bool tso = _dev.Tso;
+        _segs.Clear();
+        int n = TcpSegmenter.Segment(skb.Data.Span, skb.GsoSize, _segs);
+        if (n == 0)
+        {
+            // Not a TCP/IPv4 packet the segmenter understands: validate_xmit_skb drops it (tx_dropped).
+            Interlocked.Increment(ref _stats.TxDropped);
+            _ns.Drops.Add(DropReason.SKB_GSO_SEG, $"{_dev.Name}/gso");
+            _free.Drop(skb);
+            return;
+        }
+        var off = _dev.Offload;
+        if (tso)
+        {
+            Interlocked.Increment(ref off.TsoPackets);
+            Interlocked.Add(ref off.TsoSegments, n);
+            Tap(skb);
+        }
+        else
+        {
+            Interlocked.Increment(ref off.GsoPackets);
+            Interlocked.Add(ref off.GsoSegments, n);
+        }
+        long bytes = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var f = _segs[i];
+            bytes += f.Length;
+            bool last = i == n - 1;
+            if (!_txRing.TryPost(new TxEntry(f, last ? skb.Owner : null, last ? skb.Truesize : 0, false)))
+            {
+                // More frames than the whole ring holds: the rest cannot be posted (NETDEV_TX_BUSY for ever).
+                int lost = n - i;
+                Interlocked.Add(ref _stats.TxDropped, lost);
+                _ns.Drops.Add(DropReason.FULL_RING, $"{_dev.Name}/tx", lost);
+                if (skb.Owner is not null) _free.Free(skb.Owner, skb.Truesize);
+                break;
+            }
+            PostFrame(f);
+            if (!tso) Tap(skb with { Data = f, GsoSize = 0, GsoSegs = 0 });
+        }
+        Interlocked.Add(ref _stats.QdiscPackets, n);
+        Interlocked.Add(ref _stats.QdiscBytes, bytes);
+        _segs.Clear();
+    }
+
+    /// <summary><c>dev_queue_xmit_nit</c>: <c>ptype_all</c> taps see every packet the stack sends, as a copy marked outgoing.</summary>
+    private void Tap(in SkBuff skb)
+    {
         var taps = _ns.Ptypes.All;
         if (taps.IsEmpty) return;
         long now = Context.System.Scheduler.Now.UtcTicks;

@@ -118,6 +118,9 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
+        Receive<SetDeviceFeatures>(OnSetFeatures);
+        Receive<GetDeviceFeatures>(m => Sender.Tell(_ns.Device(m.Ifindex) is { } d
+            ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new DeviceFeaturesFailed(m.Ifindex, Errno.ENODEV)));
         Receive<GetNfRules>(_ => Sender.Tell(new NfRules(_ns.Name,
             _ns.Netfilter.Rules.Select((r, i) => new NfRuleCount(r, _ns.Netfilter.Hits(i))).ToImmutableArray())));
         Receive<GetNeighbours>(m => _ns.NeighbourActor.Forward(m));
@@ -200,6 +203,23 @@ public sealed class HostActor : ReceiveActor
         Sender.Tell(new SocketCreated(sock));
     }
 
+    /// <summary>
+    /// <c>ethtool -K</c> (<c>__netdev_update_features</c>): the features take effect for the next poll or send;
+    /// a GSO packet already queued is still cut. Answers with the resulting features.
+    /// </summary>
+    private void OnSetFeatures(SetDeviceFeatures m)
+    {
+        if (_ns.Device(m.Ifindex) is not { } d)
+        {
+            Sender.Tell(new DeviceFeaturesFailed(m.Ifindex, Errno.ENODEV));
+            return;
+        }
+        if (m.Gro is bool gro) d.Gro = gro;
+        if (m.Gso is bool gso) d.Gso = gso;
+        if (m.Tso is bool tso) d.Tso = tso;
+        Sender.Tell(new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso));
+    }
+
     private HostStats Snapshot() => new(
         _ns.Name,
         Context.System.Scheduler.Now.UtcTicks,
@@ -208,6 +228,7 @@ public sealed class HostActor : ReceiveActor
             {
                 Qdisc = d.IsLoopback ? null : d.Stats.QdiscSnapshot(),
                 TxQueueLen = d.Settings.TxQueueLen,
+                Offload = d.Offload.Snapshot(d),
             }).ToImmutableArray(),
         _ns.Softnet.Select(s => s.Snapshot()).ToImmutableArray(),
         [_ns.Ip.Snapshot(), _ns.IpExt.Snapshot(), _ns.Icmp.Snapshot(), _ns.Tcp.Tcp.Snapshot(), _ns.Tcp.Ext.Snapshot(), _ns.Udp.Snapshot()],

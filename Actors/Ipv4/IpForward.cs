@@ -72,7 +72,9 @@ public sealed class IpForward(NetNamespace ns)
         }
         int mtu = dev.Settings.Mtu;
         if (ns.Pmtu.Get(h.Destination, nowTicks) is { } pmtu && pmtu < mtu) mtu = pmtu;
-        if (pkt.Length > mtu && h.DontFragment)
+        // ip_exceeds_mtu: a GRO packet is measured by its segments (skb_gso_validate_network_len).
+        bool gsoFits = skb.GsoSize > 0 && Hardware.Nic.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= mtu;
+        if (pkt.Length > mtu && h.DontFragment && !gsoFits)
         {
             ns.Ip.Inc(IpMib.FragFails);
             ns.Drops.Add(DropReason.PKT_TOO_BIG, "ip/forward");
@@ -92,7 +94,7 @@ public sealed class IpForward(NetNamespace ns)
         ns.Ip.Inc(IpMib.ForwDatagrams);
         var source = r.PrefSrc ?? ns.SelectSource(dev, r.NextHop);
         var rt = new OutputRoute(RouteType.Unicast, dev, r.NextHop, source, mtu);
-        var fwd = IpOutput.NewSkb(frame, null, Hardware.Nic.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks };
+        var fwd = IpOutput.NewSkb(frame, null, Hardware.Nic.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks, GsoSize = skb.GsoSize, GsoSegs = skb.GsoSegs };
         _out.Output(fwd, rt, nowTicks);
     }
 

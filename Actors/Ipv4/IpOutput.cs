@@ -157,7 +157,8 @@ public sealed class IpOutput(NetNamespace ns)
         }
         _outOctets += pkt.Length;
         if (rt.IsBroadcast) ns.IpExt.Inc(IpExtMib.OutBcastPkts);
-        if (pkt.Length <= rt.Mtu)
+        // ip_finish_output_gso: a GSO packet whose segments each fit the MTU is cut later, not fragmented.
+        if (pkt.Length <= rt.Mtu || (skb.GsoSize > 0 && Hardware.Nic.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= rt.Mtu))
         {
             FinishOutput2(skb, rt, nowTicks);
             return Errno.OK;

@@ -220,6 +220,16 @@ public sealed class NetDevice(int ifindex, DeviceSettings settings)
 
     public bool IsLoopback => Ifindex == 1;
 
+    private volatile bool _gro = settings.Gro, _gso = settings.Gso, _tso = settings.Tso;
+    /// <summary><c>NETIF_F_GRO</c> (<c>ethtool -K DEV gro</c>): the softnet merges this device's TCP segments per poll.</summary>
+    public bool Gro { get => _gro; set => _gro = value; }
+    /// <summary><c>NETIF_F_GSO</c>: TCP may hand this device super-packets (<c>sk_can_gso</c>).</summary>
+    public bool Gso { get => _gso; set => _gso = value; }
+    /// <summary><c>NETIF_F_TSO</c>: the NIC cuts TCP super-packets itself; without it the driver path does (<c>skb_gso_segment</c>).</summary>
+    public bool Tso { get => _tso; set => _tso = value; }
+    /// <summary>GRO results and GSO/TSO work on this device.</summary>
+    public OffloadCounters Offload { get; } = new();
+
     private volatile bool _up = true;
     /// <summary>IFF_UP (<c>ip link set up/down</c>), published by the host's link watch.</summary>
     public bool Up { get => _up; set => _up = value; }
@@ -278,6 +288,21 @@ public sealed class DeviceCounters
         Volatile.Read(ref RxNohandler), Volatile.Read(ref Multicast),
         Volatile.Read(ref TxBytes), Volatile.Read(ref TxPackets), Volatile.Read(ref TxErrors), Volatile.Read(ref TxDropped),
         Volatile.Read(ref TxCarrierErrors), Volatile.Read(ref Collisions), Volatile.Read(ref CarrierUpCount), Volatile.Read(ref CarrierDownCount));
+}
+
+/// <summary>
+/// A device's GRO results (<c>napi_skb_finish</c>'s <c>gro_result_t</c>) and GSO/TSO work, updated atomically by
+/// the softnet actors (GRO) and the driver (segmentation).
+/// </summary>
+public sealed class OffloadCounters
+{
+    public long GroMerged, GroMergedFree, GroHeld, GroNormal, GroFlushed, GroCoalesced;
+    public long TsoPackets, TsoSegments, GsoPackets, GsoSegments;
+
+    public OffloadStats Snapshot(NetDevice dev) => new(dev.Gro, dev.Gso, dev.Tso,
+        Volatile.Read(ref GroMerged), Volatile.Read(ref GroMergedFree), Volatile.Read(ref GroHeld), Volatile.Read(ref GroNormal),
+        Volatile.Read(ref GroFlushed), Volatile.Read(ref GroCoalesced),
+        Volatile.Read(ref TsoPackets), Volatile.Read(ref TsoSegments), Volatile.Read(ref GsoPackets), Volatile.Read(ref GsoSegments));
 }
 
 /// <summary><c>struct softnet_data</c>'s counters (S7), updated by the CPU's softnet actor.</summary>

@@ -44,6 +44,7 @@ public sealed class SoftnetActor : ReceiveActor
     private readonly SoftnetData _sd;
     private readonly NetRxAction _rx;
     private readonly ReceiveCore _core;
+    private readonly Gro _gro = new();
     private readonly ChargedMessageQueue? _backlog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<SkBuff>[] _rpsTargets;
@@ -148,8 +149,32 @@ public sealed class SoftnetActor : ReceiveActor
     {
         var napi = new NapiRef(Sender, r.Queue);
         var table = _ns.Ptypes;
-        foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
-        FlushRps(r.Skbs);
+        var dev = r.Skbs.IsDefaultOrEmpty ? null : _ns.Device(r.Skbs[0].Ifindex);
+        if (dev is { Gro: true, IsLoopback: false })
+        {
+            // dev_gro_receive per buffer, then napi_gro_flush at the end of the poll hands the result up in order.
+            bool trace = _ns.Tracing;
+            foreach (var skb in r.Skbs)
+            {
+                if (trace) Trace(TracePoint.NapiGroReceiveEntry, skb, -1);
+                var res = _gro.Receive(skb);
+                if (_gro.Held == 0)
+                {
+                    // Nothing held to keep order with: up now (Linux batches these on gro_normal_list).
+                    foreach (var x in _gro.Ready) GroNormalReceive(x, table);
+                    _gro.ClearReady();
+                }
+                if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, (int)res);
+            }
+            foreach (var skb in _gro.Flush(dev.Offload)) GroNormalReceive(skb, table);
+            FlushRps(ImmutableArray<SkBuff>.Empty);
+        }
+        else
+        {
+            if (dev is not null) Interlocked.Add(ref dev.Offload.GroNormal, r.Skbs.Length);
+            foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
+            FlushRps(r.Skbs);
+        }
         FlushCore();
 
         var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise, out var squeezed);
@@ -208,25 +233,30 @@ public sealed class SoftnetActor : ReceiveActor
     }
 
     /// <summary>
-    /// <c>napi_gro_receive</c> → <c>netif_receive_skb_internal</c> (S11, S12): GRO is
-    /// not merging here (GRO_NORMAL); generic XDP; RPS to a CPU's backlog or
+    /// <c>napi_gro_receive</c> → <c>netif_receive_skb_internal</c> (S11, S12) on a device with GRO
+    /// off: every buffer is GRO_NORMAL; generic XDP; RPS to a CPU's backlog or
     /// straight into <c>__netif_receive_skb</c> on this CPU.
     /// </summary>
     private void NapiGroReceive(in SkBuff skb, PtypeTable table)
     {
         bool trace = _ns.Tracing;
         if (trace) Trace(TracePoint.NapiGroReceiveEntry, skb, -1);
+        GroNormalReceive(skb, table);
+        if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, GroNormal);
+    }
+
+    /// <summary>
+    /// What a buffer GRO hands up (GRO_NORMAL, or a completed packet) goes through: generic XDP, then RPS to a
+    /// CPU's backlog or <c>__netif_receive_skb</c> on this CPU (<c>netif_receive_skb_internal</c>).
+    /// </summary>
+    private void GroNormalReceive(in SkBuff skb, PtypeTable table)
+    {
         var dev = _ns.Device(skb.Ifindex);
-        if (dev?.Xdp is { } prog && !RunXdp(prog, dev, skb))
-        {
-            if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, GroNormal);
-            return;
-        }
+        if (dev?.Xdp is { } prog && !RunXdp(prog, dev, skb)) return;
         var rps = dev?.Settings.RpsCpus ?? ImmutableArray<int>.Empty;
         int target = rps.IsEmpty ? -1 : Rps.SelectCpu(skb.Hash, rps.AsSpan());
         if (target >= 0) _rpsTargets[target].Add(skb);
         else NetifReceiveSkb(skb, table);
-        if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, GroNormal);
     }
 
     private const int GroNormal = 3; // gro_result_t GRO_NORMAL

@@ -3,6 +3,7 @@ using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Net;
+using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
@@ -101,7 +102,8 @@ public sealed class TcpActor : ReceiveActor
             var src = Ipv4Address.Read(ip[12..]);
             var dst = Ipv4Address.Read(ip[16..]);
             var bytes = skb.Data.Slice(skb.TransportOffset, skb.NetworkOffset + skb.NetworkLength - skb.TransportOffset);
-            var err = TcpSegment.TryParse(bytes, src, dst, out var seg);
+            // A buffer GRO verified (CHECKSUM_UNNECESSARY) is not checked again (skb_csum_unnecessary).
+            var err = TcpSegment.TryParse(bytes, src, dst, out var seg, verifyChecksum: !skb.ChecksumUnnecessary);
             if (err != TcpParseError.None)
             {
                 _ns.Drops.Add(_mib.CountParseError(err), "tcp");
@@ -113,6 +115,8 @@ public sealed class TcpActor : ReceiveActor
                 _ns.Drops.Add(DropReason.NOT_SPECIFIED, "tcp"); // discard_it, as tcp_v4_rcv does
                 continue;
             }
+            // TCP_MIB_INSEGS counts max(1, gso_segs): the socket counts one, a GRO packet's other segments here.
+            if (skb.GsoSegs > 1) _mib.Tcp.Add(TcpMib.InSegs, skb.GsoSegs - 1);
             Dispatch(new TcpSegIn(seg!, src, dst), skb.PktType);
         }
         FlushBatch();
@@ -221,5 +225,96 @@ public static class TcpXmit
         seg.WriteTo(ip[Ipv4Header.MinLength..], src, dst);
         output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
         return output.LocalOut(IpOutput.NewSkb(frame), rt, now);
+    }
+
+    private const TcpFlags NoGso = TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Urg | TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh;
+
+    /// <summary>
+    /// Sends one drain of a connection's outbox, in order. When the route's device does GSO (<c>sk_can_gso</c>;
+    /// not lo), runs of consecutive data segments that TSO would have produced from one buffer (contiguous
+    /// sequence numbers, same ACK, window, flags and options, every one but the last a full
+    /// <c>gso_size</c> = the first's payload, PSH/FIN only on the last, under 64 KB) go as one super-packet
+    /// (<c>tcp_write_xmit</c> with <c>tcp_set_skb_tso_segs</c>; the device or the driver cuts it).
+    /// Returns the error of the last failed send, or OK.
+    /// </summary>
+    public static Errno SendAll(NetNamespace ns, IpOutput output, List<TcpSegment> segs, Ipv4Address src, Ipv4Address dst,
+        in OutputRoute rt, long now)
+    {
+        var result = Errno.OK;
+        bool gso = rt.Device.Gso && !rt.Device.IsLoopback;
+        int n = segs.Count;
+        int i = 0;
+        while (i < n)
+        {
+            var first = segs[i];
+            int j = i + 1;
+            int total = first.Payload.Length;
+            if (gso && CanStartGso(first, rt.Mtu))
+            {
+                var prev = first;
+                int limit = Gro.GroLegacyMaxSize - Ipv4Header.MinLength - first.HeaderLength;
+                while (j < n && (prev.Flags & (TcpFlags.Psh | TcpFlags.Fin)) == 0 && prev.Payload.Length == first.Payload.Length)
+                {
+                    var s = segs[j];
+                    if (s.Seq != prev.EndSeq || s.Ack != first.Ack || s.Window != first.Window
+                        || (s.Flags & ~(TcpFlags.Psh | TcpFlags.Fin)) != first.Flags
+                        || s.Payload.Length == 0 || s.Payload.Length > first.Payload.Length
+                        || total + s.Payload.Length >= limit) break;
+                    if (!SameOptions(s.Options, first.Options)) break;
+                    total += s.Payload.Length;
+                    prev = s;
+                    j++;
+                }
+            }
+            var err = j - i > 1 ? SendGso(ns, output, segs, i, j, first, total, src, dst, rt, now) : Send(ns, output, first, src, dst, rt, now);
+            if (err != Errno.OK) result = err;
+            i = j;
+        }
+        return result;
+    }
+
+    private static bool CanStartGso(TcpSegment s, int mtu)
+        => (s.Flags & NoGso) == 0 && s.HasAck && s.Payload.Length > 0 && Ipv4Header.MinLength + s.Length <= mtu;
+
+    private static bool SameOptions(in TcpOptions a, in TcpOptions b)
+    {
+        if (a.Mss != b.Mss || a.WindowScale != b.WindowScale || a.SackPermitted != b.SackPermitted || a.HasTimestamp != b.HasTimestamp
+            || a.TsVal != b.TsVal || a.TsEcr != b.TsEcr || a.SackCount != b.SackCount) return false;
+        for (int k = 0; k < a.SackCount; k++)
+            if (a.Sack[k] != b.Sack[k]) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// One GSO super-packet for <paramref name="segs"/>[from..to): the first segment's header with PSH/FIN of the
+    /// last, all payloads behind it, <c>gso_size</c> = the first's payload, the TCP checksum field holding the
+    /// pseudo-header sum (<c>CHECKSUM_PARTIAL</c>, completed per frame by the segmenter).
+    /// </summary>
+    private static Errno SendGso(NetNamespace ns, IpOutput output, List<TcpSegment> segs, int from, int to, TcpSegment first, int total,
+        Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now)
+    {
+        var lastFlags = segs[to - 1].Flags & (TcpFlags.Psh | TcpFlags.Fin);
+        var head = first with { Payload = ReadOnlyMemory<byte>.Empty, Flags = first.Flags | lastFlags };
+        int hl = head.HeaderLength;
+        int tcpLen = hl + total;
+        int ipLen = Ipv4Header.MinLength + tcpLen;
+        var frame = IpOutput.NewFrame(ipLen);
+        var ip = frame.AsSpan(IpOutput.Headroom);
+        var tcp = ip[Ipv4Header.MinLength..];
+        head.WriteTo(tcp, src, dst);
+        int o = hl;
+        first.Payload.Span.CopyTo(tcp[o..]);
+        o += first.Payload.Length;
+        for (int k = from + 1; k < to; k++)
+        {
+            var p = segs[k].Payload.Span;
+            p.CopyTo(tcp[o..]);
+            o += p.Length;
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..],
+            (ushort)~Checksum.Fold(Checksum.PseudoHeader(src.Value, dst.Value, IpProtocol.Tcp, tcpLen)));
+        output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
+        var skb = IpOutput.NewSkb(frame) with { GsoSize = first.Payload.Length, GsoSegs = to - from };
+        return output.LocalOut(skb, rt, now);
     }
 }

@@ -330,7 +330,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         {
             if (t.Outbox.Count > 0)
             {
-                foreach (var seg in t.Outbox) Transmit(seg, now);
+                Transmit(t.Outbox, now);
                 t.Outbox.Clear();
             }
             if (t.Events.Count > 0)
@@ -360,7 +360,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Transmit(TcpSegment seg, long now)
+    private void Transmit(List<TcpSegment> segs, long now)
     {
         if (!_haveRoute || !_rt.Device.Up)
         {
@@ -368,7 +368,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _haveRoute = true;
             _tcb?.SyncMss(_rt.Mtu);
         }
-        TcpXmit.Send(_ns, _out, seg, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+        // Runs of data segments go as GSO super-packets when the device allows (the TCB already sized each
+        // segment by tcp_current_mss, options included).
+        TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
     }
 
     private void OnEvent(TcpEvent e)

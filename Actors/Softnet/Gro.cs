@@ -1,0 +1,332 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using ActorStack.Actors.Net;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Actors.Softnet;
+
+/// <summary><c>gro_result_t</c>: what <c>napi_gro_receive</c> did with a buffer (<c>napi_skb_finish</c>).</summary>
+public enum GroResult
+{
+    /// <summary>GRO_MERGED: chained onto a held packet (its frag_list); the buffer lives on in it.</summary>
+    Merged = 0,
+    /// <summary>GRO_MERGED_FREE: merged and the buffer freed (its data moved as page fragments).</summary>
+    MergedFree = 1,
+    /// <summary>GRO_HELD: kept as the head of a new packet to merge into.</summary>
+    Held = 2,
+    /// <summary>GRO_NORMAL: not for GRO (or must be flushed at once): handed up as it is.</summary>
+    Normal = 3,
+}
+
+/// <summary>
+/// Generic receive offload for TCP over IPv4 (S11) in one NAPI context, per poll, without actors:
+/// <c>dev_gro_receive</c> → <c>inet_gro_receive</c> → <c>tcp4_gro_receive</c> / <c>tcp_gro_receive</c>
+/// decide per buffer; <c>napi_gro_complete</c> → <c>inet_gro_complete</c> / <c>tcp_gro_complete</c>
+/// build the merged packet. Rules as Linux's: same flow (addresses, ports), no IP options, not a fragment,
+/// valid IP and TCP checksums, next sequence number, same ACK number, same flags except CWR/FIN/PSH (CWR
+/// flushes), same options except that the timestamp value may grow, segment not longer than the first
+/// (the <c>gso_size</c>), total under <c>GRO_LEGACY_MAX_SIZE</c>. A segment shorter than the first, or with
+/// PSH/FIN (merged) or URG/RST/SYN, ends its packet; a pure ACK is never held. The merged packet keeps the
+/// first segment's headers with the IP total length and header checksum fixed up, PSH/FIN of any
+/// segment, <see cref="SkBuff.GsoSize"/> = the first segment's payload, <see cref="SkBuff.GsoSegs"/> =
+/// segments, and is <see cref="SkBuff.ChecksumUnnecessary"/>. Packets go up in the order of their first
+/// segment's arrival, relative to everything else in the poll (<see cref="Flush"/>, <c>napi_gro_flush</c>
+/// at the end of the poll). A merged segment stays referenced (chained, as <c>skb_gro_receive</c> does
+/// with a buffer whose head is not a page fragment: GRO_MERGED) until the flush copies it once into the
+/// merged packet. Held packets are bounded by <see cref="MaxHeld"/> (<c>GRO_HASH_BUCKETS</c> ×
+/// <c>MAX_GRO_SKBS</c>): one more flushes the oldest (<c>gro_flush_oldest</c>).
+/// </summary>
+public sealed class Gro
+{
+    /// <summary><c>GRO_LEGACY_MAX_SIZE</c>: a merged packet stays under 64 KB.</summary>
+    public const int GroLegacyMaxSize = 65536;
+    /// <summary><c>GRO_HASH_BUCKETS</c> (8) × <c>MAX_GRO_SKBS</c> (8).</summary>
+    public const int MaxHeld = 64;
+
+    private const int EthLen = 14, IpLen = 20;
+    private const TcpFlags FlushFlags = TcpFlags.Urg | TcpFlags.Psh | TcpFlags.Rst | TcpFlags.Syn | TcpFlags.Fin;
+
+    private sealed class Flow
+    {
+        public SkBuff Head;
+        public int Slot;           // position in the poll's output
+        public uint Src, Dst;
+        public uint Ports;         // source << 16 | destination
+        public uint NextSeq, Ack;
+        public TcpFlags Flags;     // the head's flags, with PSH/FIN of merged segments
+        public int Doff, TsOffset; // TCP header length; timestamp option offset in it (-1: none)
+        public uint LastTsVal;
+        public byte Ttl, Tos;
+        public bool Df;
+        public ushort Id;
+        public int GsoSize, Count, IpLength, Truesize;
+        public readonly List<ReadOnlyMemory<byte>> Frags = new();
+        public bool Active;
+    }
+
+    private readonly List<Flow> _flows = new();       // active ones first-come; inactive kept for reuse
+    private SkBuff[] _out = new SkBuff[64];
+    private Flow?[] _outFlow = new Flow?[64];
+    private int _outCount, _active;
+    private long _flushed, _coalesced;
+    private readonly long[] _results = new long[4]; // per gro_result_t, since the last flush
+
+    /// <summary>Packets held at the moment.</summary>
+    public int Held => _active;
+
+    /// <summary>
+    /// <c>napi_gro_receive</c> for one buffer: merged into a held packet, held, or queued to go up as it is.
+    /// The result is counted (GRO_MERGED, GRO_HELD, GRO_NORMAL) and added to the device's counters at <see cref="Flush"/>.
+    /// </summary>
+    public GroResult Receive(in SkBuff skb)
+    {
+        var r = ReceiveCore(skb);
+        _results[(int)r]++;
+        return r;
+    }
+
+    private GroResult ReceiveCore(in SkBuff skb)
+    {
+        var frame = skb.Data.Span;
+        // inet_gro_receive: IPv4 without options, not a fragment, valid header checksum, TCP, no link padding.
+        if (skb.Protocol != EtherType.Ipv4 || skb.NetworkOffset != EthLen || frame.Length < EthLen + IpLen + 20) return Normal(skb);
+        var ip = frame[EthLen..];
+        if (ip[0] != 0x45 || ip[9] != IpProtocol.Tcp) return Normal(skb);
+        int totLen = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (totLen != ip.Length) return Normal(skb);
+        ushort fragOff = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        if ((fragOff & 0x3FFF) != 0) return Normal(skb); // MF or an offset
+        if (Checksum.Compute(ip[..IpLen]) != 0) return Normal(skb);
+        var tcp = ip[IpLen..totLen];
+        int doff = (tcp[12] >> 4) * 4;
+        if (doff < 20 || doff > tcp.Length) return Normal(skb);
+        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
+        uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+        // tcp4_gro_receive: skb_gro_checksum_validate; a bad one is left to tcp_v4_rcv to count.
+        if (Checksum.Fold(Checksum.Partial(tcp, Checksum.PseudoHeader(src, dst, IpProtocol.Tcp, tcp.Length))) != 0) return Normal(skb);
+
+        uint ports = BinaryPrimitives.ReadUInt32BigEndian(tcp);
+        uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
+        uint ack = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]);
+        var flags = (TcpFlags)tcp[13];
+        int len = tcp.Length - doff;
+        int tsOff = FindTimestamp(tcp[20..doff]);
+
+        Flow? p = null;
+        for (int i = 0; i < _flows.Count; i++)
+        {
+            var f = _flows[i];
+            if (f.Active && f.Ports == ports && f.Src == src && f.Dst == dst && f.Head.Ifindex == skb.Ifindex) { p = f; break; }
+        }
+
+        int mss = 1;
+        if (p is not null)
+        {
+            // tcp_gro_receive's flush conditions, then skb_gro_receive's size limit.
+            var th2 = p.Head.Data.Span.Slice(EthLen + IpLen, p.Doff);
+            uint tsVal = p.LastTsVal;
+            bool flush = (flags & TcpFlags.Cwr) != 0
+                || ((flags ^ (TcpFlags)th2[13]) & ~(TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh)) != 0
+                || ack != p.Ack
+                || doff != p.Doff
+                || !SameOptions(tcp[20..doff], th2[20..doff], tsOff, p.TsOffset, p.LastTsVal, out tsVal)
+                || ip[8] != p.Ttl || ip[1] != p.Tos || ((fragOff & 0x4000) != 0) != p.Df
+                || (!p.Df && BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != (ushort)(p.Id + p.Count))
+                || (uint)(len - 1) >= (uint)p.GsoSize
+                || seq != p.NextSeq
+                || p.IpLength + len >= GroLegacyMaxSize;
+            if (!flush)
+            {
+                p.Frags.Add(skb.Data.Slice(EthLen + IpLen + doff, len));
+                p.Count++;
+                p.NextSeq = seq + (uint)len;
+                p.IpLength += len;
+                p.Truesize += skb.Truesize;
+                p.LastTsVal = tsVal;
+                p.Flags |= flags & (TcpFlags.Fin | TcpFlags.Psh);
+                // out_check_final: a short last segment or PSH/FIN ends the packet now.
+                if (len < p.GsoSize || (flags & FlushFlags) != 0) Complete(p);
+                return GroResult.Merged;
+            }
+            Complete(p); // pp: the held packet goes up, this one starts anew or goes up as it is
+        }
+        // out_check_final with no packet to merge into (mss = 1): pure ACKs and flagged segments go up now.
+        if (len < mss || (flags & FlushFlags) != 0) return Normal(skb);
+        Hold(skb, src, dst, ports, seq + (uint)len, ack, flags, doff, tsOff, ip, len);
+        return GroResult.Held;
+    }
+
+    private GroResult Normal(in SkBuff skb)
+    {
+        AddOut(skb, null);
+        return GroResult.Normal;
+    }
+
+    private void Hold(in SkBuff skb, uint src, uint dst, uint ports, uint nextSeq, uint ack, TcpFlags flags, int doff, int tsOff,
+        ReadOnlySpan<byte> ip, int len)
+    {
+        if (_active >= MaxHeld) CompleteOldest();
+        Flow? f = null;
+        foreach (var x in _flows)
+            if (!x.Active) { f = x; break; }
+        if (f is null) _flows.Add(f = new Flow());
+        f.Active = true;
+        _active++;
+        f.Head = skb;
+        f.Src = src; f.Dst = dst; f.Ports = ports;
+        f.NextSeq = nextSeq; f.Ack = ack; f.Flags = flags;
+        f.Doff = doff; f.TsOffset = tsOff;
+        f.LastTsVal = tsOff >= 0 ? BinaryPrimitives.ReadUInt32BigEndian(ip[(IpLen + 20 + tsOff + 2)..]) : 0;
+        f.Ttl = ip[8]; f.Tos = ip[1];
+        f.Df = (ip[6] & 0x40) != 0;
+        f.Id = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        f.GsoSize = len; f.Count = 1;
+        f.IpLength = ip.Length;
+        f.Truesize = skb.Truesize;
+        f.Frags.Clear();
+        f.Slot = _outCount;
+        AddOut(default, f);
+    }
+
+    private void CompleteOldest()
+    {
+        Flow? oldest = null;
+        foreach (var f in _flows)
+            if (f.Active && (oldest is null || f.Slot < oldest.Slot)) oldest = f;
+        if (oldest is not null) Complete(oldest);
+    }
+
+    private void AddOut(in SkBuff skb, Flow? flow)
+    {
+        if (_outCount == _out.Length)
+        {
+            Array.Resize(ref _out, _out.Length * 2);
+            Array.Resize(ref _outFlow, _outFlow.Length * 2);
+        }
+        _out[_outCount] = skb;
+        _outFlow[_outCount] = flow;
+        _outCount++;
+    }
+
+    /// <summary><c>napi_gro_complete</c>: the held packet is built and takes its slot in the output.</summary>
+    private void Complete(Flow f)
+    {
+        _flushed++;
+        if (f.Count > 1) _coalesced++;
+        _out[f.Slot] = Build(f);
+        _outFlow[f.Slot] = null;
+        f.Active = false;
+        f.Frags.Clear();
+        f.Head = default;
+        _active--;
+    }
+
+    /// <summary>
+    /// <c>inet_gro_complete</c> + <c>tcp_gro_complete</c>: one buffer with the head's headers, the IP total length
+    /// and header checksum fixed up, the merged flags, and the TCP checksum field holding the pseudo-header sum
+    /// (<c>~tcp_v4_check(len, saddr, daddr, 0)</c>, as Linux leaves it). A single segment goes up as it came
+    /// (<c>gso_size</c> cleared), checksum verified.
+    /// </summary>
+    private SkBuff Build(Flow f)
+    {
+        if (f.Count == 1) return f.Head with { ChecksumUnnecessary = true, GsoSize = 0, GsoSegs = 0 };
+        var frame = GC.AllocateUninitializedArray<byte>(EthLen + f.IpLength);
+        f.Head.Data.Span[..f.Head.Data.Length].CopyTo(frame);
+        int o = f.Head.Data.Length;
+        foreach (var frag in f.Frags)
+        {
+            frag.Span.CopyTo(frame.AsSpan(o));
+            o += frag.Length;
+        }
+        var ip = frame.AsSpan(EthLen);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)f.IpLength);
+        ip[10] = 0; ip[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..IpLen]));
+        var tcp = ip[IpLen..];
+        tcp[13] = (byte)f.Flags;
+        int tcpLen = f.IpLength - IpLen;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], (ushort)~Checksum.Fold(Checksum.PseudoHeader(f.Src, f.Dst, IpProtocol.Tcp, tcpLen)));
+        return f.Head with
+        {
+            Data = frame,
+            Truesize = f.Truesize,
+            ChecksumUnnecessary = true,
+            GsoSize = f.GsoSize,
+            GsoSegs = f.Count,
+        };
+    }
+
+    /// <summary>
+    /// What may go up now without passing a held packet: with nothing held, everything queued so far
+    /// (so a poll without TCP to merge hands each buffer up as it comes); empty otherwise.
+    /// Call <see cref="ClearReady"/> after handing them up.
+    /// </summary>
+    public ReadOnlySpan<SkBuff> Ready => _active == 0 ? _out.AsSpan(0, _outCount) : default;
+
+    /// <summary>Forgets the buffers <see cref="Ready"/> returned.</summary>
+    public void ClearReady()
+    {
+        if (_active != 0) return;
+        _out.AsSpan(0, _outCount).Clear();
+        _outCount = 0;
+    }
+
+    /// <summary>
+    /// <c>napi_gro_flush</c> at the end of the poll: every held packet is completed and the poll's buffers
+    /// are handed out in arrival order (a merged packet at its first segment's place). Counts GroFlushed /
+    /// GroCoalesced. Empty when nothing was received.
+    /// </summary>
+    public ImmutableArray<SkBuff> Flush(OffloadCounters counters)
+    {
+        foreach (var f in _flows)
+            if (f.Active) Complete(f);
+        if (_results[0] > 0) Interlocked.Add(ref counters.GroMerged, _results[0]);
+        if (_results[1] > 0) Interlocked.Add(ref counters.GroMergedFree, _results[1]);
+        if (_results[2] > 0) Interlocked.Add(ref counters.GroHeld, _results[2]);
+        if (_results[3] > 0) Interlocked.Add(ref counters.GroNormal, _results[3]);
+        Array.Clear(_results);
+        if (_flushed > 0) Interlocked.Add(ref counters.GroFlushed, _flushed);
+        if (_coalesced > 0) Interlocked.Add(ref counters.GroCoalesced, _coalesced);
+        _flushed = _coalesced = 0;
+        if (_outCount == 0) return ImmutableArray<SkBuff>.Empty;
+        var items = _out.AsSpan(0, _outCount).ToArray();
+        _out.AsSpan(0, _outCount).Clear();
+        _outCount = 0;
+        return ImmutableCollectionsMarshal.AsImmutableArray(items);
+    }
+
+    /// <summary>Offset of a well-formed timestamp option (kind 8, length 10) within the option bytes, or -1.</summary>
+    private static int FindTimestamp(ReadOnlySpan<byte> opts)
+    {
+        int i = 0;
+        while (i < opts.Length)
+        {
+            byte kind = opts[i];
+            if (kind == 0) return -1;
+            if (kind == 1) { i++; continue; }
+            if (i + 1 >= opts.Length) return -1;
+            int len = opts[i + 1];
+            if (len < 2 || i + len > opts.Length) return -1;
+            if (kind == 8 && len == 10) return i;
+            i += len;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The options of a segment against the held packet's: byte-identical except the timestamp value,
+    /// which may not go backwards (RFC 7323 order, as PAWS sees it). <paramref name="tsVal"/>: the new value.
+    /// </summary>
+    private static bool SameOptions(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int tsA, int tsB, uint lastTsVal, out uint tsVal)
+    {
+        tsVal = lastTsVal;
+        if (tsA != tsB) return false;
+        if (tsA < 0) return a.SequenceEqual(b);
+        int v = tsA + 2;
+        if (!a[..v].SequenceEqual(b[..v]) || !a[(v + 4)..].SequenceEqual(b[(v + 4)..])) return false;
+        tsVal = BinaryPrimitives.ReadUInt32BigEndian(a[v..]);
+        return (int)(tsVal - lastTsVal) >= 0;
+    }
+}

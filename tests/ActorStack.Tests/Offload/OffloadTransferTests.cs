@@ -1,0 +1,143 @@
+using Akka.Actor;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Tests.Transmit;
+
+namespace ActorStack.Tests.Offload;
+
+/// <summary>Two hosts on one cable move 1 MiB over TCP with GRO/TSO/GSO on, off, and switched at run time.</summary>
+public class OffloadTransferTests() : NetHarness("offload")
+{
+    private const int Eth0 = 2;
+
+    private async Task<(Started A, Started B)> TwoHosts(bool gro, bool gso, bool tso)
+    {
+        DeviceSettings D(int mac, string addr) => Dev("eth0", mac, addr) with { Gro = gro, Gso = gso, Tso = tso };
+        var a = await Start(HostOf("a", null, D(1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
+        var b = await Start(HostOf("b", null, D(2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
+        Cable(a.Devices["eth0"], b.Devices["eth0"]);
+        return (a, b);
+    }
+
+    private async Task<IActorRef> TcpSocket(IActorRef host)
+        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
+
+    private async Task<(IActorRef Client, IActorRef Server)> Pair(Started a, Started b, ushort port)
+    {
+        var l = await TcpSocket(b.Host);
+        Assert.Equal(Errno.OK, await Command(l, new Bind(Ip("0.0.0.0"), port)));
+        Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
+        var c = await TcpSocket(a.Host);
+        Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), port)));
+        var acc = await l.Ask<Accepted>(new Accept(), Timeout);
+        return (c, acc.Socket);
+    }
+
+    private async Task Transfer(IActorRef from, IActorRef to, byte[] data)
+    {
+        var read = ReadExactly(to, data.Length);
+        for (int off = 0; off < data.Length; off += 65536)
+        {
+            int len = Math.Min(65536, data.Length - off);
+            Assert.Equal(len, Assert.IsType<Sent>(await from.Ask<object>(new SendTo(data.AsMemory(off, len)), Timeout)).Bytes);
+        }
+        Assert.Equal(data, await read);
+    }
+
+    private async Task<byte[]> ReadExactly(IActorRef s, int n)
+    {
+        var ms = new MemoryStream();
+        while (ms.Length < n)
+        {
+            var d = Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(), Timeout));
+            Assert.False(d.Eof, $"EOF after {ms.Length} of {n} bytes");
+            ms.Write(d.Data.Span);
+        }
+        return ms.ToArray();
+    }
+
+    private static OffloadStats Off(HostStats s) => s.Device("eth0").Offload!;
+
+    [Fact]
+    public async Task Transfer_GroTsoOn_OneMiBByteForByte_SegmentsMergedAndCut()
+    {
+        var (a, b) = await TwoHosts(gro: true, gso: true, tso: true);
+        var (c, s) = await Pair(a, b, 5001);
+        var data = Bytes(1 << 20, seed: 11);
+        await Transfer(c, s, data);
+
+        var sa = await Stats(a.Host);
+        var sb = await Stats(b.Host);
+        Assert.True(Off(sa).TsoPackets > 0, $"TSO packets {Off(sa).TsoPackets}");
+        Assert.Equal(0, Off(sa).GsoPackets);
+        Assert.True(Off(sb).GroCoalesced > 0, $"GRO coalesced {Off(sb).GroCoalesced}");
+        Assert.True(Off(sb).GroMerged > 0);
+        Assert.Equal(Off(sb).GroHeld, Off(sb).GroFlushed); // every held packet went up by the end of its poll
+        // Every frame on the wire fitted the MTU: the receiver took all of them (no length errors).
+        Assert.Equal(0, sb.Device("eth0").Counters.RxLengthErrors);
+        Assert.Equal(sa.Device("eth0").Counters.TxPackets, sb.Device("eth0").Counters.RxPackets);
+        // The qdisc counts gso_segs: as many packets as frames the device sent.
+        Assert.Equal(sa.Device("eth0").Counters.TxPackets, sa.Device("eth0").Qdisc!.Packets);
+        // InSegs counts the segments inside GRO packets: at least one per MSS of data.
+        long mss = 1500 - 20 - 32;
+        Assert.True(Mib(sb, "Tcp", "InSegs") >= (1 << 20) / mss, $"InSegs {Mib(sb, "Tcp", "InSegs")}");
+        Assert.Equal(0, Mib(sb, "Tcp", "InCsumErrors"));
+        Assert.Equal(0, Mib(sa, "Tcp", "RetransSegs"));
+    }
+
+    [Fact]
+    public async Task Transfer_AllOffloadsOff_OneMiBByteForByte_NothingMergedOrCut()
+    {
+        var (a, b) = await TwoHosts(gro: false, gso: false, tso: false);
+        var (c, s) = await Pair(a, b, 5002);
+        var data = Bytes(1 << 20, seed: 12);
+        await Transfer(c, s, data);
+
+        var sa = await Stats(a.Host);
+        var sb = await Stats(b.Host);
+        Assert.Equal((0L, 0L, 0L, 0L), (Off(sa).TsoPackets, Off(sa).GsoPackets, Off(sb).GroMerged, Off(sb).GroHeld));
+        Assert.Equal(sb.Device("eth0").Counters.RxPackets, Off(sb).GroNormal);
+        Assert.Equal(Mib(sb, "Tcp", "InSegs"), sb.Device("eth0").Counters.RxPackets);
+    }
+
+    [Fact]
+    public async Task Transfer_TsoOffGsoOn_CutInSoftware()
+    {
+        var (a, b) = await TwoHosts(gro: true, gso: true, tso: false);
+        var (c, s) = await Pair(a, b, 5003);
+        await Transfer(c, s, Bytes(256 * 1024, seed: 13));
+        var sa = await Stats(a.Host);
+        Assert.Equal(0, Off(sa).TsoPackets);
+        Assert.True(Off(sa).GsoPackets > 0);
+        Assert.Equal(0, (await Stats(b.Host)).Device("eth0").Counters.RxLengthErrors);
+    }
+
+    [Fact]
+    public async Task SetDeviceFeatures_AtRunTime_TurnsMergingAndCuttingOff()
+    {
+        var (a, b) = await TwoHosts(gro: true, gso: true, tso: true);
+        var (c, s) = await Pair(a, b, 5004);
+        await Transfer(c, s, Bytes(256 * 1024, seed: 14));
+        var before = Off(await Stats(b.Host));
+        var tsoBefore = Off(await Stats(a.Host)).TsoPackets;
+        Assert.True(before.GroCoalesced > 0);
+        Assert.True(tsoBefore > 0);
+
+        Assert.Equal(new DeviceFeatures(Eth0, "eth0", false, true, true),
+            await b.Host.Ask<DeviceFeatures>(new SetDeviceFeatures(Eth0, Gro: false), Timeout));
+        Assert.Equal(new DeviceFeatures(Eth0, "eth0", true, false, false),
+            await a.Host.Ask<DeviceFeatures>(new SetDeviceFeatures(Eth0, Gso: false, Tso: false), Timeout));
+        Assert.Equal(new DeviceFeatures(Eth0, "eth0", true, false, false), await a.Host.Ask<DeviceFeatures>(new GetDeviceFeatures(Eth0), Timeout));
+        Assert.Equal(new DeviceFeaturesFailed(9, Errno.ENODEV), await a.Host.Ask<DeviceFeaturesFailed>(new GetDeviceFeatures(9), Timeout));
+
+        await Transfer(c, s, Bytes(256 * 1024, seed: 15));
+        var after = Off(await Stats(b.Host));
+        var sa = Off(await Stats(a.Host));
+        Assert.Equal(before.GroCoalesced, after.GroCoalesced);
+        Assert.Equal(before.GroMerged, after.GroMerged);
+        Assert.True(after.GroNormal > before.GroNormal);
+        Assert.Equal(tsoBefore, sa.TsoPackets);
+        Assert.Equal(0, sa.GsoPackets);
+        Assert.False(after.Gro);
+    }
+}
