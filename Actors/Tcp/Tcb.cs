@@ -52,7 +52,7 @@ public enum TcpDropReason
 /// and schedules a timer for <see cref="NextDeadline"/>. Time is passed in as ticks.
 /// The owner demultiplexes by 4-tuple and handles LISTEN (see <see cref="ListenQueue{T}"/>).
 /// </summary>
-public sealed class Tcb
+public sealed partial class Tcb
 {
     private sealed class TxSeg
     {
@@ -63,6 +63,7 @@ public sealed class Tcb
         public bool Retrans;     // retransmitted since the last RTO (counts in retrans_out)
         public bool EverRetrans; // Karn: no RTT sample from it
         public bool Sacked, Lost;
+        public long XmitOrder;   // transmissions so far when last sent: orders sends within one tick (RACK)
         public TcpSeq End => Seq + (Len + (Syn ? 1 : 0) + (Fin ? 1 : 0));
     }
 
@@ -513,8 +514,9 @@ public sealed class Tcb
         }
 
         _lastRecv = now;
-        // RFC 7323 5.3 PAWS (tcp_paws_discard): an old timestamp on a non-RST segment is a duplicate.
-        if (TsOk && seg.Options.HasTimestamp && !seg.Rst && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
+        // RFC 7323 5.3 PAWS (tcp_paws_discard): an old timestamp on a non-RST segment is a duplicate, unless it is a
+        // reordered pure duplicate ACK (tcp_disordered_ack).
+        if (TsOk && seg.Options.HasTimestamp && !seg.Rst && PawsDiscard(seg))
         {
             _mib.Ext.Inc(TcpExtMib.PAWSEstabRejected);
             SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedPAWS);
@@ -524,7 +526,13 @@ public sealed class Tcb
         // Step 1: sequence acceptability (tcp_sequence).
         if (!SequenceAcceptable(seg))
         {
-            if (!seg.Rst) SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
+            if (!seg.Rst)
+            {
+                // tcp_send_dupack for duplicate data (below RCV.NXT: D-SACK); Linux's tcp_oow_rate_limited spares every
+                // data segment, here only those, so that blind data beyond the window stays rate limited.
+                if (seg.Payload.Length > 0 && !seg.Syn && seg.Seq < RcvNxt) SendDupAck(seg, now);
+                else SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
+            }
             return seg.EndSeq <= _rcvWup ? TcpDropReason.TCP_OLD_DATA :
                 seg.Seq > RcvNxt + ReceiveWindow() ? TcpDropReason.TCP_OVERWINDOW : TcpDropReason.TCP_INVALID_SEQUENCE;
         }
@@ -679,6 +687,30 @@ public sealed class Tcb
         return TcpDropReason.None;
     }
 
+    /// <summary>
+    /// <c>tcp_paws_discard</c>: the timestamp is older than TS.Recent by more than TCP_PAWS_WINDOW (1) and the segment is
+    /// not a disordered ACK (<c>tcp_disordered_ack</c>: a pure duplicate ACK at RCV.NXT for SND.UNA that does not update
+    /// the window, with a timestamp within one RTO of TS.Recent — RFC 7323 5.3's note on reordered ACKs).
+    /// </summary>
+    private bool PawsDiscard(TcpSegment seg)
+    {
+        if (unchecked((int)(_tsRecent - seg.Options.TsVal)) <= PawsWindow) return false; // tcp_paws_check
+        bool disordered = seg.HasAck && seg.SeqLength == 0 && seg.Seq == RcvNxt && seg.Ack == SndUna
+            && !MayUpdateWindow(seg.Ack, seg.Seq, seg.Window << SndWscale)
+            && unchecked((int)(_tsRecent - seg.Options.TsVal)) <= Rto / TimeSpan.TicksPerMillisecond * 1024 / 1000;
+        return !disordered;
+    }
+
+    /// <summary>TCP_PAWS_WINDOW: a timestamp this much older than TS.Recent still passes PAWS.</summary>
+    private const int PawsWindow = 1;
+
+    /// <summary>
+    /// <c>tcp_may_update_window</c>: an ACK that advances SND.UNA always carries the peer's current window; else the
+    /// RFC 9293 3.10.7.4 rule, where an equal SEG.SEQ updates only to a larger or a zero window as Linux does.
+    /// </summary>
+    private bool MayUpdateWindow(TcpSeq ack, TcpSeq seq, int segWnd)
+        => ack > SndUna || _sndWl1 < seq || (_sndWl1 == seq && (segWnd > SndWnd || segWnd == 0 || _sndWl2 < ack));
+
     /// <summary><c>tcp_sequence</c>: the segment overlaps the window (RFC 9293 3.10.7.4 table).</summary>
     private bool SequenceAcceptable(TcpSegment seg)
     {
@@ -731,7 +763,7 @@ public sealed class Tcb
         // window, even on a retransmission with a sequence older than SND.WL1; else the RFC 9293 3.10.7.4 rule,
         // where an equal SEG.SEQ updates only to a larger or a zero window as Linux does.
         int segWnd = seg.Window << SndWscale;
-        if (ack > priorUna || _sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && (segWnd > SndWnd || segWnd == 0 || _sndWl2 < ack)))
+        if (MayUpdateWindow(ack, seg.Seq, segWnd))
         {
             int nw = segWnd;
             SndWnd = nw;
@@ -740,14 +772,18 @@ public sealed class Tcb
             MaxSndWnd = Math.Max(MaxSndWnd, SndWnd);
         }
 
-        bool newSack = SackOk && seg.Options.SackCount > 0 && TagSacked(seg.Options.Sack, ack);
+        var priorFack = Fack();
+        bool dsack = SackOk && seg.Options.SackCount > 0 && CheckDsack(seg.Options.Sack, ack);
+        bool newSack = SackOk && seg.Options.SackCount > 0 && TagSacked(seg.Options.Sack, ack, dsack, priorFack, now);
 
         int ackedPkts = 0;
         if (ack > priorUna)
         {
-            CleanRtxQueue(seg, now, out ackedPkts);
+            CleanRtxQueue(seg, now, out ackedPkts, priorFack);
             if (SndWnd > 0 && _probeTimer != 0) { _probeTimer = 0; _backoff = 0; }
         }
+        if (ack > priorUna || newSack) RackUpdateReoWnd(ack);
+        ProcessTlpAck(ack, dsack, ack > priorUna, seg.Payload.Length > 0 || SndWnd != priorWnd || ack > priorUna, newSack);
 
         bool dup = ack == priorUna && seg.Payload.Length == 0 && !seg.Syn && !seg.Fin && SndWnd == priorWnd && priorOut > 0;
         if (dup || newSack && ack == priorUna)
@@ -762,7 +798,10 @@ public sealed class Tcb
                 _renoSacked = ackedPkts - 1 >= _renoSacked ? 0 : _renoSacked - (ackedPkts - 1);
         }
 
-        FastRetransAlert(ack, priorUna, ackedPkts, now);
+        // tcp_ack_is_dubious: only a duplicate, a SACK / D-SACK or a state other than Open reaches the loss logic.
+        bool reoArmed = false;
+        if (dup || newSack || dsack || CaState != TcpCaState.Open) reoArmed = FastRetransAlert(ack, priorUna, ackedPkts, now);
+        if (ack > priorUna && !reoArmed) SetXmitTimer(now); // FLAG_SET_XMIT_TIMER
         if (ack > priorUna && CaState is not TcpCaState.Recovery && IsCwndLimited(priorOut))
             _cc.CongAvoid(_cwnd, ackedPkts, now);
 
@@ -773,12 +812,15 @@ public sealed class Tcb
     private bool IsCwndLimited(int priorOut) => priorOut >= _cwnd.Cwnd || (_cwnd.InSlowStart && priorOut * 2 >= _cwnd.Cwnd);
 
     /// <summary><c>tcp_clean_rtx_queue</c>: frees ACKed data, takes an RTT sample (RFC 7323 TS or Karn's rule), restarts the RTO.</summary>
-    private void CleanRtxQueue(TcpSegment seg, long now, out int ackedPkts)
+    private void CleanRtxQueue(TcpSegment seg, long now, out int ackedPkts, TcpSeq priorFack = default)
     {
         var ack = seg.Ack;
+        var priorUna = SndUna;
         ackedPkts = 0;
         long sampleSent = -1;
         bool anyRetrans = false;
+        var reord = SndNxt; // lowest never-retransmitted segment cumulatively ACKed without having been SACKed
+        bool reordFound = false;
         int i = 0;
         for (; i < _rtx.Count; i++)
         {
@@ -797,6 +839,11 @@ public sealed class Tcb
             ackedPkts++;
             if (t.EverRetrans) anyRetrans = true;
             else sampleSent = Math.Max(sampleSent, t.SentAt);
+            if (!t.Sacked && !t.Syn)
+            {
+                if (!t.EverRetrans && !reordFound) { reord = t.Seq; reordFound = true; }
+                if (SackOk) RackAdvance(t, now);
+            }
         }
         _rtx.RemoveRange(0, i);
         int dataAcked = Math.Clamp(ack - _sndBufSeq, 0, _sndBuf.Count);
@@ -804,12 +851,28 @@ public sealed class Tcb
         _sndBufSeq += dataAcked;
         SndUna = ack;
         if (_sndSml < SndUna) _sndSml = SndUna;
+        if (!HighestSackValid) _highestSack = SndUna;
 
         long rtt = -1;
         if (sampleSent >= 0 && !anyRetrans) rtt = now - sampleSent;
         else if (TsOk && seg.Options.HasTimestamp && seg.Options.TsEcr != 0)
             rtt = (long)unchecked(TsNow(now) - seg.Options.TsEcr) * TimeSpan.TicksPerMillisecond;
-        if (rtt >= 0) RttEstimator(Math.Max(rtt, 1));
+        if (rtt >= 0)
+        {
+            RttEstimator(Math.Max(rtt, 1));
+            UpdateMinRtt(Math.Max(rtt, 1), now);
+        }
+
+        if (SackOk && State is not (TcpState.SynSent or TcpState.SynReceived))
+        {
+            // A hole below the highest SACK filled without a retransmission: reordering (tcp_clean_rtx_queue).
+            if (reordFound && reord < priorFack) CheckSackReordering(reord, Fack(), ts: false);
+            // tcp_try_undo_partial / tcp_packet_delayed: in recovery, an ACK of retransmitted data that echoes a
+            // timestamp from before the first retransmission was sent for the original: the hole was reordering.
+            else if (anyRetrans && CaState == TcpCaState.Recovery && TsOk && seg.Options.HasTimestamp && seg.Options.TsEcr != 0
+                     && _retransStamp != 0 && unchecked((int)(seg.Options.TsEcr - TsNow(_retransStamp))) < 0)
+                CheckSackReordering(priorUna, Fack(), ts: true);
+        }
 
         Retransmits = 0;
         _backoff = 0;
@@ -839,13 +902,14 @@ public sealed class Tcb
     }
 
     /// <summary><c>tcp_sacktag_write_queue</c>: marks fully SACKed segments; D-SACK blocks (below the ACK) are counted only.</summary>
-    private bool TagSacked(ImmutableArray<SackBlock> blocks, TcpSeq ack)
+    private bool TagSacked(ImmutableArray<SackBlock> blocks, TcpSeq ack, bool dsack, TcpSeq priorFack, long now)
     {
         bool any = false;
-        foreach (var b in blocks)
+        var reord = SndNxt;
+        for (int k = dsack ? 1 : 0; k < blocks.Length; k++)
         {
-            if (b.Right <= b.Left) continue;
-            if (b.Left < ack) { _mib.Ext.Inc(TcpExtMib.TCPDSACKRecv); continue; }
+            var b = blocks[k];
+            if (b.Right <= b.Left || b.Left < ack) continue;
             if (b.Right > SndNxt) continue; // RFC 2018: blocks beyond what was sent are invalid
             foreach (var t in _rtx)
             {
@@ -854,9 +918,14 @@ public sealed class Tcb
                 {
                     t.Sacked = true;
                     any = true;
+                    // tcp_sacktag_one: a never-retransmitted segment SACKed below the highest SACK was reordered.
+                    if (!t.EverRetrans && t.Seq < priorFack && t.Seq < reord) reord = t.Seq;
+                    if (!HighestSackValid || t.End > _highestSack) _highestSack = t.End;
+                    RackAdvance(t, now);
                 }
             }
         }
+        if (reord < priorFack && CaState != TcpCaState.Loss) CheckSackReordering(reord, Fack(), ts: false);
         return any;
     }
 
@@ -882,22 +951,27 @@ public sealed class Tcb
     }
 
     /// <summary>
-    /// <c>tcp_fastretrans_alert</c>: enters fast recovery on DupThresh duplicate ACKs (or, with SACK,
-    /// when the head is lost by RFC 6675 IsLost), handles partial ACKs (RFC 6582) and recovery exit.
+    /// <c>tcp_fastretrans_alert</c> for a dubious ACK: leaves Recovery/Loss when the recovery point is ACKed; with SACK,
+    /// losses are marked by RACK (<c>tcp_identify_packet_loss</c>, tcp_recovery 1) and recovery starts once something
+    /// is lost (<c>tcp_time_to_recover</c>); without SACK on tp->reordering duplicate ACKs and NewReno partial ACKs
+    /// (RFC 6582). D-SACKs proving every retransmission spurious undo the reduction. Returns whether RACK armed its
+    /// reordering timer (the caller then leaves the retransmission timer alone).
     /// </summary>
-    private void FastRetransAlert(TcpSeq ack, TcpSeq priorUna, int ackedPkts, long now)
+    private bool FastRetransAlert(TcpSeq ack, TcpSeq priorUna, int ackedPkts, long now)
     {
         switch (CaState)
         {
             case TcpCaState.Recovery:
                 if (ack >= _highSeq)
                 {
-                    // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction).
-                    _cwnd.Cwnd = _cwnd.SsThresh;
+                    // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction),
+                    // unless the reduction was undone.
+                    if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
                     CaState = TcpCaState.Open;
                     DupAcks = 0;
                     _renoSacked = 0;
-                    return;
+                    if (_rackReoWndPersist > 0) _rackReoWndPersist--;
+                    return false;
                 }
                 if (ack > priorUna && !SackOk && _rtx.Count > 0)
                 {
@@ -906,36 +980,51 @@ public sealed class Tcb
                     _rtx[0].Retrans = false;
                     _forceRetrans = true;
                 }
-                if (SackOk) MarkLostSack();
-                return;
+                if (SackOk)
+                {
+                    TryUndoDsack();
+                    return MarkLost(now);
+                }
+                return false;
             case TcpCaState.Loss:
                 if (ack >= _highSeq)
                 {
                     CaState = TcpCaState.Open;
                     DupAcks = 0;
                     _renoSacked = 0;
+                    return false;
                 }
-                else if (SackOk) MarkLostSack();
-                return;
+                return SackOk && MarkLost(now);
         }
 
-        if (_rtx.Count == 0) { CaState = TcpCaState.Open; return; }
-        bool headLost = SackOk ? SackedAbove(_rtx[0]) >= _s.Reordering : false;
-        if (DupAcks >= _s.Reordering || headLost)
+        if (_rtx.Count == 0) { CaState = TcpCaState.Open; return false; }
+        bool reoArmed = false, recover;
+        if (SackOk)
         {
-            // Enter fast recovery (tcp_enter_recovery).
-            _mib.Ext.Inc(SackOk ? TcpExtMib.TCPSackRecovery : TcpExtMib.TCPRenoRecovery);
-            CaState = TcpCaState.Recovery;
-            _highSeq = SndNxt;
-            _cwnd.SsThresh = _cc.SsThresh(_cwnd);
-            _cwnd.Cwnd = _cwnd.SsThresh;
-            _cwnd.CwndCnt = 0;
-            _rtx[0].Lost = true;
-            _forceRetrans = true; // RFC 6675 4.3 / RFC 6582: the first retransmission goes out whatever the pipe
-            if (SackOk) MarkLostSack();
+            TryUndoDsack();
+            reoArmed = MarkLost(now);
+            recover = false;
+            foreach (var t in _rtx) if (t.Lost) { recover = true; break; } // tp->lost_out
+            if (!RackOn && !recover) recover = SackedAbove(_rtx[0]) >= Reordering;
+        }
+        else recover = DupAcks >= Reordering;
+        if (recover)
+        {
+            EnterRecovery();
+            if (!SackOk || !RackOn) _rtx[0].Lost = true;
+            if (SackOk && !RackOn) MarkLostSack();
         }
         else if (DupAcks > 0 || SackedOut() > 0) CaState = TcpCaState.Disorder;
         else CaState = TcpCaState.Open;
+        return reoArmed;
+    }
+
+    /// <summary><c>tcp_identify_packet_loss</c> with SACK: RACK (tcp_recovery 1), else the RFC 6675 dup-threshold rule.</summary>
+    private bool MarkLost(long now)
+    {
+        if (RackOn) return RackMarkLost(now);
+        MarkLostSack();
+        return false;
     }
 
     private int SackedAbove(TxSeg seg)
@@ -953,7 +1042,7 @@ public sealed class Tcb
         {
             var t = _rtx[i];
             if (t.Sacked) { above++; continue; }
-            if (above >= _s.Reordering && !t.Lost) t.Lost = true;
+            if (above >= Reordering && !t.Lost) t.Lost = true;
         }
     }
 
@@ -987,11 +1076,14 @@ public sealed class Tcb
             int skip = RcvNxt - seq;
             if (skip > payload.Length || (skip == payload.Length && !fin))
             {
-                // Entirely old: a duplicate (RFC 9293: send an ACK). D-SACK is not generated.
+                // Entirely old: a duplicate (RFC 9293: send an ACK), reported by D-SACK (tcp_data_queue → tcp_dsack_set).
+                _mib.Ext.Inc(TcpExtMib.DelayedACKLost);
+                DsackSet(seq, seq + seg.Payload.Length);
                 SendAck(now);
                 return TcpDropReason.TCP_OLD_DATA;
             }
             var fresh = payload[skip..];
+            if (skip > 0) DsackSet(seq, RcvNxt); // partial packet, seq < rcv_nxt < end_seq
             if (fresh.Length > _rcvBuf.Free)
             {
                 _mib.Ext.Inc(TcpExtMib.TCPRcvQDrop);
@@ -1024,6 +1116,7 @@ public sealed class Tcb
             if (o.Seq <= seq && o.End >= ns.End)
             {
                 _mib.Ext.Inc(TcpExtMib.TCPOFOMerge);
+                DsackSet(seq, ns.End);
                 SendAck(now);
                 return TcpDropReason.TCP_OFOMERGE;
             }
@@ -1225,6 +1318,7 @@ public sealed class Tcb
         int inFlight = PacketsInFlight();
         if (CaState is TcpCaState.Recovery or TcpCaState.Loss) RetransmitLost(ref inFlight, now);
         int mssNow = CurrentMss();
+        bool sentNew = false;
 
         while (true)
         {
@@ -1256,7 +1350,9 @@ public sealed class Tcb
             }
             SendNew(len, fin, now, mssNow);
             inFlight++;
+            sentNew = true;
         }
+        if (sentNew) ScheduleLossProbe(now, advancingRto: false); // tcp_write_xmit: one loss probe per tail
     }
 
     private void SendNew(int len, bool fin, long now, int mssNow)
@@ -1268,7 +1364,8 @@ public sealed class Tcb
         if (fin) _finSent = true;
         _mib.Ext.Inc(TcpExtMib.TCPOrigDataSent);
         EmitData(t, now);
-        if (_rtoTimer == 0) ArmRto(now);
+        // tcp_event_new_data_sent: the first segment out, or one sent while a loss probe is pending, (re)arms the RTO.
+        if (_rtoTimer == 0 || _xmitTimer == TcpXmitTimer.LossProbe) RearmRto(now);
         // tcp_event_data_sent: a reply within ato of the last received data → interactive (pingpong).
         if (len > 0 && _lastRecv != 0 && now - _lastRecv < _s.DelayedAckMin.Ticks) _pingpong = true;
     }
@@ -1295,6 +1392,7 @@ public sealed class Tcb
         t.Retrans = true;
         t.EverRetrans = true;
         t.SentAt = now;
+        if (_undoActive) _undoRetrans = Math.Max(_undoRetrans, 0) + 1; // tp->undo_retrans
         if (_retransStamp == 0) _retransStamp = now;
         _mib.Tcp.Inc(TcpMib.RetransSegs);
         SegmentsRetransmitted++;
@@ -1316,7 +1414,7 @@ public sealed class Tcb
         var rest = new TxSeg
         {
             Seq = t.Seq + mss, Len = t.Len - mss, Fin = t.Fin, SentAt = t.SentAt, Retrans = t.Retrans, EverRetrans = t.EverRetrans,
-            Sacked = t.Sacked, Lost = t.Lost,
+            Sacked = t.Sacked, Lost = t.Lost, XmitOrder = t.XmitOrder,
         };
         t.Len = mss;
         t.Fin = false;
@@ -1325,6 +1423,7 @@ public sealed class Tcb
 
     private void EmitData(TxSeg t, long now)
     {
+        t.XmitOrder = ++_xmitCount;
         var data = t.Len > 0 ? new byte[t.Len] : [];
         if (t.Len > 0) _sndBuf.CopyTo(t.Seq - _sndBufSeq, data);
         var flags = TcpFlags.Ack | (t.Fin ? TcpFlags.Fin : 0);
@@ -1336,7 +1435,7 @@ public sealed class Tcb
     {
         var opts = default(TcpOptions);
         if (TsOk) opts = opts with { HasTimestamp = true, TsVal = TsNow(now), TsEcr = _tsRecent };
-        if (SackOk && _ofo.Count > 0 && (flags & TcpFlags.Ack) != 0) opts = opts with { Sack = SackBlocks() };
+        if (SackOk && (_ofo.Count > 0 || _dsackPending) && (flags & TcpFlags.Ack) != 0) opts = opts with { Sack = TakeSackBlocks() };
         ushort win = 0;
         if ((flags & TcpFlags.Ack) != 0) win = SelectWindow();
         return new TcpSegment
@@ -1428,8 +1527,9 @@ public sealed class Tcb
     /// <summary>How many SACK blocks the next ACK carries (what <see cref="SackBlocks"/> returns, without building them).</summary>
     private int SackBlockCount()
     {
-        if (!SackOk || _ofo.Count == 0) return 0;
-        int max = TsOk ? 3 : 4, n = 0;
+        if (!SackOk || (_ofo.Count == 0 && !_dsackPending)) return 0;
+        int max = TsOk ? 3 : 4, n = _dsackPending ? 1 : 0;
+        if (n >= max) return max;
         TcpSeq right = default;
         foreach (var o in _ofo)
         {
@@ -1551,7 +1651,14 @@ public sealed class Tcb
         if (_rtoTimer != 0 && now >= _rtoTimer)
         {
             _rtoTimer = 0;
-            RetransmitTimer(now);
+            var job = _xmitTimer;
+            _xmitTimer = TcpXmitTimer.Retrans;
+            switch (job) // tcp_write_timer_handler: icsk_pending
+            {
+                case TcpXmitTimer.ReoTimeout: RackReoTimeout(now); break;
+                case TcpXmitTimer.LossProbe: SendLossProbe(now); break;
+                default: RetransmitTimer(now); break;
+            }
             if (State == TcpState.Closed) return;
         }
         if (_probeTimer != 0 && now >= _probeTimer)
@@ -1567,7 +1674,11 @@ public sealed class Tcb
         }
     }
 
-    private void ArmRto(long now) => _rtoTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+    private void ArmRto(long now)
+    {
+        _rtoTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+        _xmitTimer = TcpXmitTimer.Retrans;
+    }
 
     private void ArmProbe(long now) => _probeTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
 
@@ -1612,7 +1723,13 @@ public sealed class Tcb
         if (State is not (TcpState.SynSent or TcpState.SynReceived))
         {
             if (CaState is TcpCaState.Open or TcpCaState.Disorder || SndUna == _highSeq || (CaState == TcpCaState.Loss && Retransmits == 0))
+            {
+                InitUndo(); // tcp_enter_loss: prior_cwnd / prior_ssthresh, tcp_init_undo
                 _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+            }
+            // tcp_enter_loss: a connection that learned reordering falls back to tcp_reordering when it had enough SACKed.
+            if (CaState <= TcpCaState.Disorder && SackedOut() >= Reordering) _reordering = Math.Min(Reordering, _s.Reordering);
+            _tlpActive = false;
             _cwnd.Cwnd = 1;
             _cwnd.CwndCnt = 0;
             _cc.OnLoss(_cwnd);

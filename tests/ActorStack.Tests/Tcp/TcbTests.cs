@@ -125,6 +125,7 @@ public class TcbTests
     public void Loss_TailSegment_RetransmittedByRto()
     {
         var p = new TcpPair();
+        p.A.Recovery = new TcpRecoverySettings { TailLossProbe = false }; // net.ipv4.tcp_early_retrans 0: no TLP
         p.ToSendA = RandomBytes(5000, 6); // 4 segments: 3 x 1448 + 656
         int dataIdx = 0;
         p.Drop = (fromA, s, _) => fromA && IsData(s) && ++dataIdx == 4;
@@ -416,10 +417,12 @@ public class TcbTests
         Assert.Equal(1, p.MibA[TcpExtMib.TCPAbortOnTimeout]);
         var last = p.Trace.Last(x => x.FromA);
         Assert.True(last.At - start < TimeSpan.FromSeconds(925).Ticks);
-        // RFC 6298 5.5: the RTO doubles per retransmission (210 ms after the handshake sample), capped at 120 s.
+        // First a tail loss probe at PTO = min(2·SRTT + rto_min, RTO) = 210 ms, which restarts the RTO; then RFC 6298 5.5:
+        // the RTO doubles per retransmission (210 ms after the handshake sample), capped at 120 s.
         var times = p.Trace.Where(x => x.FromA && x.Seg.Payload.Length > 0).Select(x => x.At).ToList();
         var gaps = times.Zip(times.Skip(1), (a, b) => (b - a) / TimeSpan.TicksPerMillisecond).ToList();
-        Assert.Equal(new long[] { 210, 420, 840, 1680, 3360, 6720, 13440, 26880, 53760, 107520, 120000, 120000 }, gaps.Take(12).ToArray());
+        Assert.Equal(new long[] { 210, 210, 420, 840, 1680, 3360, 6720, 13440, 26880, 53760, 107520, 120000 }, gaps.Take(12).ToArray());
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
         Assert.Equal(1, p.MibA[TcpMib.EstabResets]);
     }
 

@@ -1,0 +1,433 @@
+using System.Collections.Immutable;
+
+namespace ActorStack.Actors.Tcp;
+
+/// <summary>
+/// Loss-recovery tunables Linux keeps apart from the dup-ACK threshold (net.ipv4.*), Linux defaults.
+/// </summary>
+public sealed record TcpRecoverySettings
+{
+    /// <summary>net.ipv4.tcp_recovery bit 0 (TCP_RACK_LOSS_DETECTION): RACK-TLP (RFC 8985) marks SACK losses by time.</summary>
+    public bool Rack { get; init; } = true;
+    /// <summary>net.ipv4.tcp_early_retrans 3: tail loss probes (TLP) on SACK connections.</summary>
+    public bool TailLossProbe { get; init; } = true;
+    /// <summary>net.ipv4.tcp_dsack: receivers report duplicates with D-SACK (RFC 2883).</summary>
+    public bool Dsack { get; init; } = true;
+    /// <summary>net.ipv4.tcp_max_reordering: bound of the reordering degree a connection learns.</summary>
+    public int MaxReordering { get; init; } = 300;
+
+    public static TcpRecoverySettings Default { get; } = new();
+}
+
+/// <summary>Linux's <c>icsk_pending</c>: which job the retransmission timer slot holds.</summary>
+internal enum TcpXmitTimer { Retrans, ReoTimeout, LossProbe }
+
+public sealed partial class Tcb
+{
+    /// <summary>The loss-recovery tunables (set by the owner before the connection opens).</summary>
+    public TcpRecoverySettings Recovery { get; set; } = TcpRecoverySettings.Default;
+
+    /// <summary>TCP_TIMEOUT_MIN (2 jiffies): slack added to RACK's reordering timer and to a multi-packet PTO.</summary>
+    private static readonly long TimeoutMin = TimeSpan.FromMilliseconds(2).Ticks;
+    /// <summary>TCP_RACK_RECOVERY_THRESH: recoveries a D-SACK-widened reordering window persists for.</summary>
+    private const int RackRecoveryThresh = 16;
+    /// <summary>tcp_min_rtt_wlen: the window of the min-RTT filter (300 s).</summary>
+    private static readonly long MinRttWindow = TimeSpan.FromSeconds(300).Ticks;
+
+    private TcpXmitTimer _xmitTimer;
+    private int _reordering = -1;          // tp->reordering; -1 until first used (taken from tcp_reordering)
+    private int _reordSeen;                // tp->reord_seen
+    private TcpSeq _highestSack;           // end of the highest SACKed segment (tcp_highest_sack_seq)
+    private long _minRtt, _minRttStamp;    // tcp_min_rtt (windowed minimum)
+
+    // RACK (tp->rack).
+    private long _rackMstamp, _rackRtt, _rackXmitOrder;
+    private long _xmitCount;               // data transmissions so far (TxSeg.XmitOrder)
+    private bool _rackAdvanced, _rackDsackSeen;
+    private int _rackReoWndSteps = 1, _rackReoWndPersist;
+    private TcpSeq _rackLastAdjust;        // SND.NXT when reo_wnd last grew (stands for rack.last_delivered)
+
+    // TLP.
+    private bool _tlpActive, _tlpRetrans;
+    private TcpSeq _tlpHighSeq;
+
+    // Undo (tp->undo_marker / undo_retrans / prior_cwnd / prior_ssthresh).
+    private bool _undoActive;
+    private TcpSeq _undoMarker;
+    private int _undoRetrans, _priorCwnd, _priorSsthresh;
+
+    // Receiver D-SACK (tp->rx_opt.dsack, tp->duplicate_sack[0]).
+    private bool _dsackPending;
+    private SackBlock _dsackBlock;
+
+    /// <summary><c>tp->reordering</c>: the reordering degree (packets) the connection has learned, from tcp_reordering up to tcp_max_reordering.</summary>
+    public int Reordering => _reordering < 0 ? _s.Reordering : _reordering;
+    /// <summary><c>tp->reord_seen</c>: reordering events detected.</summary>
+    public int ReorderingSeen => _reordSeen;
+    /// <summary>The RACK reordering window now (<c>tcp_rack_reo_wnd</c>), in ticks.</summary>
+    public long RackReoWnd => RackReoWindow();
+    /// <summary>The windowed minimum RTT in ticks (<c>tcp_min_rtt</c>), 0 before a sample.</summary>
+    public long MinRtt => _minRtt;
+
+    // ------------------------------------------------------------ receiver: D-SACK
+
+    /// <summary>
+    /// <c>tcp_dsack_set</c>: the next ACK reports [<paramref name="seq"/>, <paramref name="end"/>) as a duplicate in its
+    /// first SACK block (RFC 2883); TcpExt TCPDSACKOldSent below RCV.NXT, TCPDSACKOfoSent above.
+    /// </summary>
+    private void DsackSet(TcpSeq seq, TcpSeq end)
+    {
+        if (!SackOk || !Recovery.Dsack || end <= seq) return;
+        _mib.Ext.Inc(seq < RcvNxt ? TcpExtMib.TCPDSACKOldSent : TcpExtMib.TCPDSACKOfoSent);
+        _dsackPending = true;
+        _dsackBlock = new SackBlock(seq, end);
+    }
+
+    /// <summary>
+    /// <c>tcp_send_dupack</c>: ACK an unacceptable segment; a data segment below RCV.NXT is a duplicate: DelayedACKLost,
+    /// D-SACK for its part below RCV.NXT. Data segments are never rate limited (<c>tcp_oow_rate_limited</c>).
+    /// </summary>
+    private void SendDupAck(TcpSegment seg, long now)
+    {
+        if (seg.SeqLength > 0 && seg.Seq < RcvNxt)
+        {
+            _mib.Ext.Inc(TcpExtMib.DelayedACKLost);
+            var end = seg.EndSeq > RcvNxt ? RcvNxt : seg.EndSeq;
+            DsackSet(seg.Seq, end);
+        }
+        SendAck(now);
+    }
+
+    /// <summary>The SACK blocks of the next ACK, the pending D-SACK block first (cleared once written, as <c>tcp_options_write</c>).</summary>
+    private ImmutableArray<SackBlock> TakeSackBlocks()
+    {
+        if (!_dsackPending) return SackBlocks();
+        _dsackPending = false;
+        int max = TsOk ? 3 : 4;
+        var rest = _ofo.Count > 0 ? SackBlocks() : ImmutableArray<SackBlock>.Empty;
+        var b = ImmutableArray.CreateBuilder<SackBlock>(Math.Min(max, rest.Length + 1));
+        b.Add(_dsackBlock);
+        for (int i = 0; i < rest.Length && b.Count < max; i++) b.Add(rest[i]);
+        return b.ToImmutable();
+    }
+
+    // ------------------------------------------------------------ sender: D-SACK, reordering
+
+    /// <summary>
+    /// <c>tcp_check_dsack</c>: the first SACK block is a D-SACK when it lies below the ACK (TCPDSACKRecv) or inside the
+    /// second block (TCPDSACKOfoRecv). It counts down undo_retrans (the retransmission was spurious) and asks RACK to
+    /// widen its reordering window (<c>tcp_dsack_seen</c>).
+    /// </summary>
+    private bool CheckDsack(ImmutableArray<SackBlock> sack, TcpSeq ack)
+    {
+        var b0 = sack[0];
+        if (b0.Right <= b0.Left) return false;
+        if (b0.Left < ack) _mib.Ext.Inc(TcpExtMib.TCPDSACKRecv);
+        else if (sack.Length > 1 && b0.Left >= sack[1].Left && b0.Right <= sack[1].Right) _mib.Ext.Inc(TcpExtMib.TCPDSACKOfoRecv);
+        else return false;
+        int mss = Math.Max(Mss, 1);
+        int dupSegs = Math.Max(1, ((b0.Right - b0.Left) + mss - 1) / mss);
+        _rackDsackSeen = true;
+        if (_undoActive && _undoRetrans > 0 && b0.Right > _undoMarker) _undoRetrans = Math.Max(0, _undoRetrans - dupSegs);
+        return true;
+    }
+
+    /// <summary><c>tcp_highest_sack_seq</c>: SND.UNA with nothing SACKed, else the end of the highest SACKed segment.</summary>
+    private TcpSeq Fack() => HighestSackValid ? _highestSack : SndUna;
+
+    private bool HighestSackValid => _highestSack > SndUna && _highestSack <= SndNxt;
+
+    /// <summary>
+    /// <c>tcp_check_sack_reordering</c>: data below the highest SACK was delivered without a retransmission (a hole
+    /// filled by the original): reordering. tp->reordering grows to the distance in packets (at most
+    /// tcp_max_reordering); counted TCPTSReorder when timestamps proved it, else TCPSACKReorder.
+    /// </summary>
+    private void CheckSackReordering(TcpSeq lowSeq, TcpSeq fack, bool ts)
+    {
+        if (lowSeq >= fack) return;
+        int mss = Mss;
+        int metric = fack - lowSeq;
+        if (metric > Reordering * mss && mss > 0)
+            _reordering = Math.Min((metric + mss - 1) / mss, Recovery.MaxReordering);
+        _reordSeen++;
+        _mib.Ext.Inc(ts ? TcpExtMib.TCPTSReorder : TcpExtMib.TCPSACKReorder);
+    }
+
+    /// <summary><c>tcp_update_rtt_min</c>: the windowed minimum RTT (tcp_min_rtt_wlen 300 s).</summary>
+    private void UpdateMinRtt(long rtt, long now)
+    {
+        if (_minRtt == 0 || rtt <= _minRtt || now - _minRttStamp > MinRttWindow)
+        {
+            _minRtt = rtt;
+            _minRttStamp = now;
+        }
+    }
+
+    /// <summary>
+    /// <c>tcp_init_undo</c> with the <c>prior_cwnd</c>/<c>prior_ssthresh</c> of <c>tcp_enter_recovery</c> /
+    /// <c>tcp_enter_loss</c>: remember what a proven-spurious recovery restores.
+    /// </summary>
+    private void InitUndo()
+    {
+        _undoActive = true;
+        _undoMarker = SndUna;
+        _undoRetrans = -1;
+        _priorCwnd = _cwnd.Cwnd;
+        // tcp_current_ssthresh outside CWR/Recovery: max(ssthresh, 3/4 cwnd).
+        _priorSsthresh = Math.Max(_cwnd.SsThresh, _cwnd.Cwnd / 2 + _cwnd.Cwnd / 4);
+    }
+
+    /// <summary>
+    /// <c>tcp_try_undo_dsack</c>: every retransmission since the recovery began was reported as a duplicate: the
+    /// reduction was spurious, cwnd and ssthresh are restored (<c>tcp_undo_cwnd_reduction</c>; TCPDSACKUndo).
+    /// </summary>
+    private bool TryUndoDsack()
+    {
+        if (!_undoActive || _undoRetrans != 0) return false;
+        _rackReoWndPersist = Math.Min(RackRecoveryThresh, _rackReoWndPersist + 1);
+        _cwnd.Cwnd = Math.Max(_cwnd.Cwnd, _priorCwnd);
+        if (_priorSsthresh > _cwnd.SsThresh) _cwnd.SsThresh = _priorSsthresh;
+        _undoActive = false;
+        _mib.Ext.Inc(TcpExtMib.TCPDSACKUndo);
+        return true;
+    }
+
+    // ------------------------------------------------------------ RACK (RFC 8985, tcp_recovery.c)
+
+    private bool RackOn => SackOk && Recovery.Rack;
+
+    /// <summary>
+    /// <c>tcp_skb_sent_after</c>: sent later; within one tick (virtual time has many sends per tick, Linux's µs stamps
+    /// rarely tie and then compare end sequences) the later transmission.
+    /// </summary>
+    private static bool SentAfter(long t1, long t2, long order1, long order2) => t1 > t2 || (t1 == t2 && order1 > order2);
+
+    /// <summary>
+    /// <c>tcp_rack_advance</c>: a segment was (S)ACKed: RACK's most recently sent delivered segment and its RTT. A
+    /// retransmitted segment ACKed faster than min RTT is ambiguous (the original's ACK) and skipped.
+    /// </summary>
+    private void RackAdvance(TxSeg t, long now)
+    {
+        long rtt = now - t.SentAt;
+        if (t.EverRetrans && rtt < _minRtt) return;
+        _rackAdvanced = true;
+        _rackRtt = rtt;
+        if (SentAfter(t.SentAt, _rackMstamp, t.XmitOrder, _rackXmitOrder))
+        {
+            _rackMstamp = t.SentAt;
+            _rackXmitOrder = t.XmitOrder;
+        }
+    }
+
+    /// <summary>
+    /// <c>tcp_rack_reo_wnd</c>: 0 before any reordering was seen while in recovery or with tp->reordering packets
+    /// SACKed (the dup-ACK threshold); else min_rtt/4 per step (D-SACKs add steps), at most SRTT.
+    /// </summary>
+    private long RackReoWindow()
+    {
+        if (_reordSeen == 0)
+        {
+            if (CaState >= TcpCaState.Recovery) return 0;
+            if (SackedOut() >= Reordering) return 0;
+        }
+        return Math.Min((_minRtt >> 2) * _rackReoWndSteps, Srtt);
+    }
+
+    /// <summary>
+    /// <c>tcp_rack_detect_loss</c>: an un-SACKed segment sent before the most recently delivered one is lost once
+    /// RACK.rtt + reo_wnd has passed since it was sent (a retransmission lost again is counted TCPLostRetransmit).
+    /// Returns the longest wait still pending (0 if none).
+    /// </summary>
+    private long RackDetectLoss(long now)
+    {
+        long reoWnd = RackReoWindow(), wait = 0;
+        foreach (var t in _rtx)
+        {
+            if (t.Sacked || t.Syn) continue;
+            if (t.Lost && !t.Retrans) continue; // marked lost, not yet retransmitted
+            if (!SentAfter(_rackMstamp, t.SentAt, _rackXmitOrder, t.XmitOrder)) continue;
+            long remaining = _rackRtt + reoWnd - (now - t.SentAt);
+            if (remaining <= 0) MarkSkbLost(t);
+            else wait = Math.Max(wait, remaining);
+        }
+        return wait;
+    }
+
+    /// <summary><c>tcp_mark_skb_lost</c>.</summary>
+    private void MarkSkbLost(TxSeg t)
+    {
+        if (t.Sacked) return;
+        if (t.Lost)
+        {
+            if (!t.Retrans) return;
+            t.Retrans = false;
+            _mib.Ext.Inc(TcpExtMib.TCPLostRetransmit);
+        }
+        else t.Lost = true;
+    }
+
+    /// <summary>
+    /// <c>tcp_rack_mark_lost</c>: after a (S)ACK advanced RACK, detect losses; segments still inside the reordering
+    /// window arm the REO timer. Returns whether it armed that timer.
+    /// </summary>
+    private bool RackMarkLost(long now)
+    {
+        if (!_rackAdvanced) return false;
+        _rackAdvanced = false;
+        long wait = RackDetectLoss(now);
+        if (wait == 0) return false;
+        _rtoTimer = now + Math.Min(wait + TimeoutMin, RtoNow);
+        _xmitTimer = TcpXmitTimer.ReoTimeout;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>tcp_rack_reo_timeout</c>: the reordering window ran out: mark what is lost by now, enter recovery if
+    /// that changed the pipe (from Open/Disorder), retransmit, and re-arm the RTO.
+    /// </summary>
+    private void RackReoTimeout(long now)
+    {
+        int prior = PacketsInFlight();
+        RackDetectLoss(now);
+        if (prior != PacketsInFlight())
+        {
+            if (CaState is TcpCaState.Open or TcpCaState.Disorder) EnterRecovery();
+            Push(now);
+        }
+        if (_rtoTimer == 0 || _xmitTimer != TcpXmitTimer.Retrans) RearmRto(now);
+    }
+
+    /// <summary><c>tcp_rack_update_reo_wnd</c>: a D-SACK (at most once a round trip) adds a step; 16 recoveries without one reset it.</summary>
+    private void RackUpdateReoWnd(TcpSeq ack)
+    {
+        if (_rackDsackSeen && ack <= _rackLastAdjust) _rackDsackSeen = false; // not a round trip since the last step
+        if (_rackDsackSeen)
+        {
+            _rackReoWndSteps = Math.Min(0xFF, _rackReoWndSteps + 1);
+            _rackDsackSeen = false;
+            _rackLastAdjust = SndNxt;
+            _rackReoWndPersist = RackRecoveryThresh;
+        }
+        else if (_rackReoWndPersist == 0) _rackReoWndSteps = 1;
+    }
+
+    // ------------------------------------------------------------ timers: RTO / TLP / REO share one slot
+
+    private long RtoNow => Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+
+    /// <summary><c>tcp_rto_delta_us</c>: how far in the future the RTO of the head segment lies.</summary>
+    private long RtoDelta(long now) => _rtx.Count == 0 ? RtoNow : _rtx[0].SentAt + RtoNow - now;
+
+    /// <summary>
+    /// <c>tcp_rearm_rto</c>: no RTO with nothing outstanding; a full RTO from now, or — replacing a pending TLP or REO
+    /// timer — what is left of the head segment's RTO.
+    /// </summary>
+    private void RearmRto(long now)
+    {
+        if (_rtx.Count == 0) { _rtoTimer = 0; _xmitTimer = TcpXmitTimer.Retrans; return; }
+        long rto = RtoNow;
+        if (_rtoTimer != 0 && _xmitTimer is TcpXmitTimer.ReoTimeout or TcpXmitTimer.LossProbe) rto = Math.Max(RtoDelta(now), 1);
+        _rtoTimer = now + rto;
+        _xmitTimer = TcpXmitTimer.Retrans;
+    }
+
+    /// <summary><c>tcp_set_xmit_timer</c>: a loss probe if one may be scheduled, else the RTO.</summary>
+    private void SetXmitTimer(long now)
+    {
+        if (!ScheduleLossProbe(now, advancingRto: true)) RearmRto(now);
+    }
+
+    /// <summary>
+    /// <c>tcp_schedule_loss_probe</c>: on a SACK connection in Open with data outstanding, the PTO is 2·SRTT plus
+    /// tcp_rto_min with one segment out (the peer may delay its ACK) or TCP_TIMEOUT_MIN with more; TCP_TIMEOUT_INIT
+    /// without an RTT sample; never later than the RTO.
+    /// </summary>
+    private bool ScheduleLossProbe(long now, bool advancingRto)
+    {
+        if (!Recovery.TailLossProbe || _rtx.Count == 0 || !SackOk || CaState != TcpCaState.Open) return false;
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck))
+            return false;
+        long timeout = Srtt != 0 ? 2 * Srtt + (_rtx.Count == 1 ? _s.RtoMin.Ticks : TimeoutMin) : _s.RtoInitial.Ticks;
+        long rtoDelta = advancingRto ? RtoNow : RtoDelta(now);
+        if (rtoDelta > 0) timeout = Math.Min(timeout, rtoDelta);
+        _rtoTimer = now + Math.Max(timeout, 1);
+        _xmitTimer = TcpXmitTimer.LossProbe;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>tcp_send_loss_probe</c>: at most one probe outstanding; new data if the window allows (regardless of cwnd),
+    /// else the last segment retransmitted (its last MSS). TcpExt TCPLossProbes; the RTO is re-armed.
+    /// </summary>
+    private void SendLossProbe(long now)
+    {
+        if (!_tlpActive)
+        {
+            _tlpRetrans = false;
+            int mssNow = CurrentMss();
+            int avail = (_sndBufSeq + _sndBuf.Count) - SndNxt;
+            int room = (SndUna + SndWnd) - SndNxt;
+            bool sent = false;
+            if (avail > 0 && room >= Math.Min(avail, mssNow))
+            {
+                int len = Math.Min(mssNow, avail);
+                SendNew(len, _finQueued && !_finSent && len == avail, now, mssNow);
+                sent = true;
+            }
+            else if (_rtx.Count > 0)
+            {
+                var last = _rtx[^1];
+                if (!last.Syn && last.Len > mssNow) { Fragment(last, last.Len - mssNow); last = _rtx[^1]; }
+                RetransmitSeg(last, now);
+                _tlpRetrans = true;
+                sent = true;
+            }
+            if (sent)
+            {
+                _tlpHighSeq = SndNxt;
+                _tlpActive = true;
+                _mib.Ext.Inc(TcpExtMib.TCPLossProbes);
+                _xmitTimer = TcpXmitTimer.Retrans; // restart the RTO from now
+                _rtoTimer = 0;
+            }
+        }
+        RearmRto(now);
+    }
+
+    /// <summary>
+    /// <c>tcp_process_tlp_ack</c>: an ACK beyond the probe without a D-SACK for it means the probe repaired a loss:
+    /// cwnd is reduced once (CWR: cwnd = ssthresh) and TcpExt TCPLossProbeRecovery counted; a D-SACK or a pure
+    /// duplicate ACK shows both the original and the probe arrived.
+    /// </summary>
+    private void ProcessTlpAck(TcpSeq ack, bool dsack, bool unaAdvanced, bool notDup, bool dataSacked)
+    {
+        if (!_tlpActive || ack < _tlpHighSeq) return;
+        if (!_tlpRetrans || dsack) _tlpActive = false;
+        else if (ack > _tlpHighSeq)
+        {
+            _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+            _cwnd.Cwnd = _cwnd.SsThresh;
+            _cwnd.CwndCnt = 0;
+            _tlpActive = false;
+            _mib.Ext.Inc(TcpExtMib.TCPLossProbeRecovery);
+        }
+        else if (!(unaAdvanced || notDup || dataSacked)) _tlpActive = false;
+    }
+
+    /// <summary>
+    /// <c>tcp_enter_recovery</c>: Recovery with ssthresh from the congestion control, cwnd = ssthresh
+    /// (<c>tcp_init_cwnd_reduction</c>, which also ends a TLP episode), the undo state remembered.
+    /// </summary>
+    private void EnterRecovery()
+    {
+        _mib.Ext.Inc(SackOk ? TcpExtMib.TCPSackRecovery : TcpExtMib.TCPRenoRecovery);
+        InitUndo();
+        CaState = TcpCaState.Recovery;
+        _highSeq = SndNxt;
+        _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+        _cwnd.Cwnd = _cwnd.SsThresh;
+        _cwnd.CwndCnt = 0;
+        _tlpActive = false;
+        _forceRetrans = true; // RFC 6675 4.3 / RFC 6582: the first retransmission goes out whatever the pipe
+    }
+}
