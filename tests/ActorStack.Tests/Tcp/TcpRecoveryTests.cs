@@ -1,0 +1,223 @@
+using ActorStack.Actors.Tcp;
+using ActorStack.Messages.Packets;
+using ActorStack.Messages;
+using static ActorStack.Tests.Tcp.TcpPair;
+
+namespace ActorStack.Tests.Tcp;
+
+/// <summary>
+/// Loss recovery as Linux does it: the tcp_disordered_ack PAWS exemption, D-SACK (RFC 2883) on both sides, RACK-TLP
+/// (RFC 8985) and reordering detection (tcp_check_sack_reordering), on two TCBs over <see cref="TcpPair"/>.
+/// </summary>
+public class TcpRecoveryTests
+{
+    private static bool IsData(TcpSegment s) => s.Payload.Length > 0;
+
+    /// <summary>A connection with 10 bytes A→B delivered; returns B's last segment (what A's TS.Recent and window came from).</summary>
+    private static (TcpPair P, TcpSegment LastFromB) Quiet()
+    {
+        var p = new TcpPair();
+        p.Establish();
+        p.ToSendA = new byte[10];
+        p.RunFor(TimeSpan.FromMilliseconds(100));
+        return (p, p.SentBy(false).Last());
+    }
+
+    private static TcpSegment AckToA(TcpPair p, TcpSegment last, uint tsVal, ushort? window = null) => new()
+    {
+        SourcePort = PortB, DestinationPort = PortA, Seq = p.A.RcvNxt, Ack = p.A.SndUna, Flags = TcpFlags.Ack,
+        Window = window ?? last.Window, Options = new TcpOptions { HasTimestamp = true, TsVal = tsVal, TsEcr = last.Options.TsEcr },
+    };
+
+    [Fact]
+    public void Paws_ReorderedPureDuplicateAck_ExemptAsDisorderedAck()
+    {
+        var (p, last) = Quiet();
+        var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 20));
+        Assert.Equal(TcpDropReason.None, r);
+        Assert.Equal(0, p.MibA[TcpExtMib.PAWSEstabRejected]);
+    }
+
+    [Fact]
+    public void Paws_OldAckThatUpdatesWindow_Dropped()
+    {
+        var (p, last) = Quiet();
+        var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 20, (ushort)(last.Window + 100)));
+        Assert.Equal(TcpDropReason.TCP_RFC7323_PAWS, r);
+        Assert.Equal(1, p.MibA[TcpExtMib.PAWSEstabRejected]);
+    }
+
+    [Fact]
+    public void Paws_DuplicateAckOlderThanOneRto_Dropped()
+    {
+        var (p, last) = Quiet();
+        // tcp_disordered_ack's replay window is one RTO (≈ 210 ms here) of timestamp ticks.
+        var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 5000));
+        Assert.Equal(TcpDropReason.TCP_RFC7323_PAWS, r);
+        Assert.Equal(1, p.MibA[TcpExtMib.PAWSEstabRejected]);
+    }
+
+    [Fact]
+    public void Paws_TimestampOneTickOld_WithinPawsWindow()
+    {
+        var (p, last) = Quiet();
+        // TCP_PAWS_WINDOW 1: a data segment whose TSval is one tick older than TS.Recent is still accepted.
+        var seg = AckToA(p, last, last.Options.TsVal - 1, (ushort)(last.Window + 100)) with { Payload = new byte[5] };
+        Assert.Equal(TcpDropReason.None, p.Inject(toB: false, seg));
+        Assert.Equal(5, p.ReadA.Length);
+    }
+
+    [Fact]
+    public void Dsack_DuplicatedSegment_ReportedBelowAckAndRecognised()
+    {
+        var p = new TcpPair(sndBuf: 262144);
+        p.ToSendA = RandomBytes(50_000, 21);
+        int n = 0;
+        TcpSegment? dup = null;
+        p.Duplicate = (fromA, s, _) =>
+        {
+            if (!fromA || !IsData(s) || ++n != 5) return false;
+            dup = s;
+            return true;
+        };
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOldSent]);
+        Assert.Equal(0, p.MibB[TcpExtMib.TCPDSACKOfoSent]);
+        Assert.Equal(1, p.MibB[TcpExtMib.DelayedACKLost]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        // RFC 2883: the first SACK block holds the duplicate, below the cumulative ACK; only one ACK carries it.
+        var withDsack = p.SentBy(false).Where(s => s.Options.SackCount > 0).ToList();
+        var d = Assert.Single(withDsack);
+        Assert.Equal(new SackBlock(dup!.Seq, dup.Seq + dup.Payload.Length), d.Options.Sack[0]);
+        Assert.True(d.Options.Sack[0].Left < d.Ack);
+        // Nothing was retransmitted and nothing lost: the sender neither recovers nor undoes.
+        Assert.Equal(0, p.MibA[TcpMib.RetransSegs]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPDSACKUndo]);
+    }
+
+    [Fact]
+    public void Dsack_DuplicateOfOutOfOrderSegment_ReportedInsideSecondBlock()
+    {
+        var p = new TcpPair(sndBuf: 262144);
+        p.ToSendA = RandomBytes(100_000, 22);
+        int dropN = 0, dupN = 0;
+        p.Drop = (fromA, s, _) => fromA && IsData(s) && ++dropN == 20;
+        p.Duplicate = (fromA, s, _) => fromA && IsData(s) && ++dupN == 22;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOfoSent]);
+        Assert.Equal(0, p.MibB[TcpExtMib.TCPDSACKOldSent]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKOfoRecv]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        var d = Assert.Single(p.SentBy(false), s => s.Options.SackCount > 1 && s.Options.Sack[0].Left >= s.Ack
+            && s.Options.Sack[0].Left >= s.Options.Sack[1].Left && s.Options.Sack[0].Right <= s.Options.Sack[1].Right);
+        Assert.Equal(1448, d.Options.Sack[0].Right - d.Options.Sack[0].Left);
+    }
+
+    [Fact]
+    public void Tlp_TailLoss_RecoveredByProbeWithoutRto()
+    {
+        var p = new TcpPair();
+        var data = RandomBytes(20_000, 23);
+        p.ToSendA = data[..5000]; // 4 segments: 3 x 1448 + 656; the last is lost
+        int n = 0;
+        p.Drop = (fromA, s, _) => fromA && IsData(s) && ++n == 4;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPTimeouts]);
+        Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPFastRetrans]);
+        Assert.Equal(TcpCaState.Open, p.A.CaState);
+        // The probe repeats the last segment. The ACK of the first three (one RTT, 10 ms, after the burst) re-arms it with
+        // one segment out: PTO = min(2·SRTT + rto_min, RTO) = min(20 + 200, 210) ms = 210 ms.
+        var sends = p.Trace.Where(x => x.FromA && IsData(x.Seg)).ToList();
+        Assert.Equal(5, sends.Count);
+        Assert.Equal(sends[3].Seg.Seq, sends[4].Seg.Seq);
+        Assert.Equal(Ms(10 + 210), sends[4].At - sends[3].At);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPLossProbeRecovery]);
+
+        // tcp_process_tlp_ack: the next ACK beyond the probe without a D-SACK proves the probe repaired a loss.
+        p.ToSendA = data;
+        p.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(data, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbeRecovery]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
+        Assert.NotEqual(int.MaxValue, p.A.SsThresh);
+    }
+
+    [Fact]
+    public void Tlp_ProbeOfDelayedAck_EndsEpisodeWithoutReduction()
+    {
+        var p = new TcpPair();
+        p.ToSendA = RandomBytes(1000, 24); // one segment
+        // The ACK of the only segment is delayed past the PTO: the probe duplicates it, the receiver D-SACKs the probe.
+        bool first = true;
+        p.Jitter = (fromA, s, _) =>
+        {
+            if (fromA || !(s.Ack == p.A.Iss + 1 + 1000) || !first) return 0;
+            first = false;
+            return Ms(400);
+        };
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
+        Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOldSent]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPLossProbeRecovery]);
+        Assert.Equal(int.MaxValue, p.A.SsThresh);
+    }
+
+    [Fact]
+    public void Reordering_DegreeAboveThree_DetectedThenNoSpuriousFastRetransmit()
+    {
+        var p = new TcpPair(sndBuf: 262144);
+        p.ToSendA = RandomBytes(600_000, 25);
+        int n = 0;
+        // Two data segments each arrive 2 ms late, behind the rest of their burst (many segments: degree > 3).
+        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n is 40 or 200 ? Ms(2) : 0;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        // The first late segment is taken for lost (nothing learned yet: dupthresh-like RACK), retransmitted once;
+        // the ACK of the original (its timestamp predates the retransmission) reveals the reordering, the D-SACK for
+        // the retransmission undoes the cwnd reduction.
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPSackRecovery]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPFastRetrans]);
+        Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPTSReorder]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKUndo]);
+        // The second late segment waits out RACK's reordering window (min_rtt/4 per D-SACK step): no retransmission,
+        // the hole filled by the original is counted by SACK.
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPSACKReorder]);
+        Assert.Equal(2, p.A.ReorderingSeen);
+        Assert.True(p.A.Reordering > 3, $"reordering {p.A.Reordering}");
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPTimeouts]);
+    }
+
+    [Fact]
+    public void Reordering_Degree_BoundedByTcpMaxReordering()
+    {
+        var p = new TcpPair(sndBuf: 262144);
+        p.A.Recovery = new TcpRecoverySettings { MaxReordering = 5 };
+        p.ToSendA = RandomBytes(600_000, 25);
+        int n = 0;
+        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n is 40 or 200 ? Ms(2) : 0;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(5, p.A.Reordering);
+    }
+}
