@@ -856,7 +856,11 @@ public sealed partial class Tcb
         long rtt = -1;
         if (sampleSent >= 0 && !anyRetrans) rtt = now - sampleSent;
         else if (TsOk && seg.Options.HasTimestamp && seg.Options.TsEcr != 0)
-            rtt = (long)unchecked(TsNow(now) - seg.Options.TsEcr) * TimeSpan.TicksPerMillisecond;
+        {
+            // tcp_rtt_tsopt_us: millisecond timestamps; a difference of 0 counts as 1 ms (the clock's granularity).
+            long ms = unchecked((int)(TsNow(now) - seg.Options.TsEcr));
+            if (ms >= 0) rtt = Math.Max(ms, 1) * TimeSpan.TicksPerMillisecond;
+        }
         if (rtt >= 0)
         {
             RttEstimator(Math.Max(rtt, 1));
@@ -871,7 +875,10 @@ public sealed partial class Tcb
             // timestamp from before the first retransmission was sent for the original: the hole was reordering.
             else if (anyRetrans && CaState == TcpCaState.Recovery && TsOk && seg.Options.HasTimestamp && seg.Options.TsEcr != 0
                      && _retransStamp != 0 && unchecked((int)(seg.Options.TsEcr - TsNow(_retransStamp))) < 0)
+            {
                 CheckSackReordering(priorUna, Fack(), ts: true);
+                TryUndoPartial();
+            }
         }
 
         Retransmits = 0;

@@ -185,11 +185,33 @@ public sealed partial class Tcb
     {
         if (!_undoActive || _undoRetrans != 0) return false;
         _rackReoWndPersist = Math.Min(RackRecoveryThresh, _rackReoWndPersist + 1);
+        UndoCwndReduction(TcpExtMib.TCPDSACKUndo);
+        return true;
+    }
+
+    /// <summary><c>tcp_undo_cwnd_reduction</c>: cwnd back to at least prior_cwnd, ssthresh to prior_ssthresh; ends the undo episode.</summary>
+    private void UndoCwndReduction(TcpExtMib counter)
+    {
         _cwnd.Cwnd = Math.Max(_cwnd.Cwnd, _priorCwnd);
         if (_priorSsthresh > _cwnd.SsThresh) _cwnd.SsThresh = _priorSsthresh;
         _undoActive = false;
-        _mib.Ext.Inc(TcpExtMib.TCPDSACKUndo);
-        return true;
+        _mib.Ext.Inc(counter);
+    }
+
+    /// <summary>
+    /// <c>tcp_try_undo_partial</c> after <c>tcp_packet_delayed</c> proved the hole was filled by the original: with no
+    /// retransmission left in flight the reduction is undone (TCPPartialUndo) and Recovery ends
+    /// (<c>tcp_try_keep_open</c>: Disorder while anything is SACKed or was retransmitted, else Open).
+    /// </summary>
+    private void TryUndoPartial()
+    {
+        if (!_undoActive) return;
+        foreach (var t in _rtx) if (t.Retrans) return; // tp->retrans_out
+        UndoCwndReduction(TcpExtMib.TCPPartialUndo);
+        bool leftOut = false;
+        foreach (var t in _rtx) if (t.Sacked || t.Lost || t.EverRetrans) { leftOut = true; break; }
+        CaState = leftOut ? TcpCaState.Disorder : TcpCaState.Open;
+        _highSeq = SndNxt;
     }
 
     // ------------------------------------------------------------ RACK (RFC 8985, tcp_recovery.c)
