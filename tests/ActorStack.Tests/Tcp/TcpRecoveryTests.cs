@@ -190,14 +190,18 @@ public class TcpRecoveryTests
 
         Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         // The first late segment is taken for lost (nothing learned yet: dupthresh-like RACK), retransmitted once;
-        // the ACK of the original (its timestamp predates the retransmission) reveals the reordering, the D-SACK for
-        // the retransmission undoes the cwnd reduction.
+        // the ACK of the original (its timestamp predates the retransmission: tcp_packet_delayed) reveals the
+        // reordering and undoes the cwnd reduction at once (tcp_try_undo_partial); the D-SACK for the retransmission
+        // that follows finds nothing left to undo but widens RACK's reordering window.
         Assert.Equal(1, p.MibA[TcpExtMib.TCPSackRecovery]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPFastRetrans]);
         Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPTSReorder]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPPartialUndo]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
-        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKUndo]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPDSACKUndo]);
+        Assert.Equal(int.MaxValue, p.A.SsThresh);
+        Assert.Equal(TcpCaState.Open, p.A.CaState);
         // The second late segment waits out RACK's reordering window (min_rtt/4 per D-SACK step): no retransmission,
         // the hole filled by the original is counted by SACK.
         Assert.Equal(1, p.MibA[TcpExtMib.TCPSACKReorder]);
