@@ -224,4 +224,28 @@ public class TcpRecoveryTests
         Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(5, p.A.Reordering);
     }
+
+    [Fact]
+    public void Dsack_SpuriousFastRetransmitWithoutTimestamps_UndoneByDsack()
+    {
+        var noTs = new TcpSettings { Timestamps = false };
+        var p = new TcpPair(noTs, noTs, sndBuf: 262144);
+        p.ToSendA = RandomBytes(300_000, 26);
+        int n = 0;
+        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n == 40 ? Ms(2) : 0;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        // Without timestamps only the receiver's D-SACK for the retransmission shows it was spurious
+        // (undo_retrans reaches 0: tcp_try_undo_dsack), and cwnd/ssthresh come back.
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPSackRecovery]);
+        Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
+        Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOldSent]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKUndo]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPPartialUndo]);
+        Assert.Equal(0, p.MibA[TcpExtMib.TCPTSReorder]);
+        Assert.Equal(int.MaxValue, p.A.SsThresh);
+    }
 }
