@@ -383,13 +383,13 @@ public sealed partial class Tcb
     /// </summary>
     private void SendLossProbe(long now)
     {
+        bool sent = false;
         if (!_tlpActive)
         {
             _tlpRetrans = false;
             int mssNow = CurrentMss();
             int avail = (_sndBufSeq + _sndBuf.Count) - SndNxt;
             int room = (SndUna + SndWnd) - SndNxt;
-            bool sent = false;
             if (avail > 0 && room >= Math.Min(avail, mssNow))
             {
                 int len = Math.Min(mssNow, avail);
@@ -412,6 +412,12 @@ public sealed partial class Tcb
                 _xmitTimer = TcpXmitTimer.Retrans; // restart the RTO from now
                 _rtoTimer = 0;
             }
+        }
+        if (!sent)
+        {
+            // rearm_timer with the probe still pending: what is left of the head segment's RTO.
+            _rtoTimer = now;
+            _xmitTimer = TcpXmitTimer.LossProbe;
         }
         RearmRto(now);
     }
