@@ -21,6 +21,7 @@ public enum TcpExtMib
     TCPWantZeroWindowAdv, TCPToZeroWindowAdv, TCPFromZeroWindowAdv, TCPACKSkippedPAWS, TCPACKSkippedSeq,
     TCPACKSkippedChallenge, TCPHPHits, TCPPureAcks, TCPHPAcks, TCPTimeWaitOverflow, TWRecycled, TW, TCPSynRetrans,
     TCPOrigDataSent, TCPDelivered, TCPRetransFail, OutOfWindowIcmps, TCPAckCompressed, TCPSpuriousRTOs, EmbryonicRsts,
+    TCPSpuriousRtxHostQueues,
 }
 
 /// <summary>

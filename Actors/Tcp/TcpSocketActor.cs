@@ -50,6 +50,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     private int? _keepCnt;
     private CongestionAlgorithm? _congestion;
     private (object Command, IActorRef Caller)? _lingerWaiter;
+    private long _synQueuedAt = -1;
 
     /// <summary>MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (seconds) and MAX_TCP_KEEPCNT; TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG.</summary>
     private const int MaxKeepIdle = 32767, MaxKeepIntvl = 32767, MaxKeepCnt = 127, MinUserMss = 88, MaxUserMss = 32767;
@@ -393,9 +394,35 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _haveRoute = true;
             _tcb?.SyncMss(_rt.Mtu);
         }
+        if (segs.Count == 1 && segs[0].Syn && !segs[0].HasAck && _tcb is { State: TcpState.SynSent } && SynStillInHostQueue(now))
+            return;
         // Runs of data segments go as GSO super-packets when the device allows (the TCB already sized each
         // segment by tcp_current_mss, options included).
         TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+    }
+
+    /// <summary>
+    /// <c>skb_still_in_host_queue</c> in <c>__tcp_retransmit_skb</c> for the SYN: while the next hop is unresolved the SYN
+    /// sent before still waits on the neighbour's arp_queue, so its retransmission is not queued behind it (-EBUSY,
+    /// TcpExt TCPSpuriousRtxHostQueues; the RTO backs off as usual). Without this an ARP answered after the first RTO
+    /// (1 s) released both SYNs at once, the peer answered both, and the second SYN-ACK met an ESTABLISHED socket
+    /// (TCPSYNChallenge, TCP_INVALID_SYN). The queue holds the SYN until the entry fails (mcast_solicit × retrans_time).
+    /// </summary>
+    private bool SynStillInHostQueue(long now)
+    {
+        if (_ns.Neighbours.ContainsKey(new NeighKey(_rt.Device.Ifindex, _rt.NextHop)))
+        {
+            _synQueuedAt = -1;
+            return false;
+        }
+        var p = _ns.Sysctl.Neigh;
+        if (_synQueuedAt >= 0 && now - _synQueuedAt < Math.Max(1, p.McastSolicit) * p.RetransTimeMs * TimeSpan.TicksPerMillisecond)
+        {
+            _ns.Tcp.Ext.Inc(TcpExtMib.TCPSpuriousRtxHostQueues);
+            return true;
+        }
+        _synQueuedAt = now; // this SYN joins the unresolved entry's queue
+        return false;
     }
 
     private void OnEvent(TcpEvent e)
