@@ -139,6 +139,8 @@ public enum SockOpt
     TcpKeepcnt,
     /// <summary><c>TCP_MAXSEG</c>: the user MSS clamp (88..32767, before connect); reads the current MSS.</summary>
     TcpMaxseg,
+    /// <summary><c>TCP_CORK</c>: hold sub-MSS segments until uncorked (at most 200 ms); clearing it sends them.</summary>
+    TcpCork,
 }
 
 /// <summary><c>setsockopt</c>: answered by <see cref="SocketOk"/> or <see cref="SocketFailed"/>.</summary>

@@ -66,6 +66,15 @@ public sealed class ListenQueue<TChild> where TChild : class
             _mib.Ext.Inc(TcpExtMib.SyncookiesSent);
             return SynDecision.SendCookie;
         }
+        // Without syncookies the last quarter of net.ipv4.tcp_max_syn_backlog is kept for peers proven alive
+        // (tcp_peer_is_proven; this stack keeps no tcp_metrics, so none is): max_syn_backlog - reqsk_queue_len <
+        // max_syn_backlog >> 2 drops the SYN (pr_drop_req, tcp_listendrop). With syncookies on, Linux bounds the
+        // SYN queue by sk_max_ack_backlog alone (inet_csk_reqsk_queue_is_full above) and answers the rest with cookies.
+        if (_s.SynCookies == 0 && _s.MaxSynBacklog - _synQueue.Count < _s.MaxSynBacklog >> 2)
+        {
+            _mib.Ext.Inc(TcpExtMib.ListenDrops);
+            return SynDecision.Drop;
+        }
         return SynDecision.Accept;
     }
 

@@ -283,6 +283,14 @@ public sealed partial class Tcb
         if (on) Push(now);
     }
 
+    /// <summary>TCP_CORK (TCP_NAGLE_CORK): sub-MSS segments wait; clearing it sends them (<c>tcp_push_pending_frames</c>).</summary>
+    public bool Cork { get; private set; }
+    public void SetCork(bool on, long now)
+    {
+        Cork = on;
+        if (!on) Push(now);
+    }
+
     /// <summary>SO_SNDBUF on a live connection: the send queue's bound (never below what is queued).</summary>
     public void SetSendBuffer(int bytes) => _sndBuf.Limit = Math.Max(bytes, _s.WmemMin);
 
@@ -1351,9 +1359,9 @@ public sealed partial class Tcb
                     break;
                 }
             }
-            else if (len < mssNow && !fin && !NoDelay && _rtx.Count > 0 && _sndSml > SndUna)
+            else if (len < mssNow && !fin && (Cork || !NoDelay && _rtx.Count > 0 && _sndSml > SndUna))
             {
-                break; // Nagle (tcp_nagle_check, Minshall): a small segment is still unacknowledged
+                break; // tcp_nagle_check: corked, or (Minshall) a small segment is still unacknowledged
             }
             SendNew(len, fin, now, mssNow);
             inFlight++;

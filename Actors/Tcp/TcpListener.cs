@@ -24,8 +24,11 @@ public sealed class TcpListener
     public sealed record ChildReady(TcpTuple Tuple);
     /// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
     public sealed record ChildGone(TcpTuple Tuple);
-    /// <summary>Listener → child: <c>accept</c> returned it; the user owns it now.</summary>
-    public sealed record AcceptedByUser
+    /// <summary>
+    /// Listener → child: <c>accept</c> returned it; the user owns it now. It carries the listener's SO_LINGER, which
+    /// <c>sk_clone_lock</c> copies (SOCK_LINGER, sk_lingertime) and which only matters once the user can close it.
+    /// </summary>
+    public sealed record AcceptedByUser(bool LingerOn = false, int LingerSeconds = 0)
     {
         public static readonly AcceptedByUser Instance = new();
     }
@@ -56,6 +59,9 @@ public sealed class TcpListener
     private long _lastCookieSent = long.MinValue;
 
     public ListenQueue<Child> Queue { get; }
+
+    /// <summary>The listening socket's options, kept current by its socket actor; every child inherits them.</summary>
+    public TcpSocketOptions Options { get; set; } = TcpSocketOptions.Default;
 
     public TcpListener(NetNamespace ns, TcpSettings settings, IpOutput output, IActorRef tcp, IActorRef self, TcpTuple local, int backlog, int seed)
     {
@@ -120,8 +126,13 @@ public sealed class TcpListener
         if (again is not null) _tcp.Tell(new TcpRedeliver(again.ToImmutable()), _self);
     }
 
+    /// <summary>
+    /// The child's TCB (<c>tcp_create_openreq_child</c> over <c>sk_clone_lock</c>): it inherits the listener's
+    /// SO_SNDBUF/SO_RCVBUF (and so the window and window scale they imply), TCP_NODELAY, TCP_CORK, SO_KEEPALIVE and the
+    /// keepalive times, TCP_CONGESTION and TCP_MAXSEG; SO_LINGER follows with <see cref="AcceptedByUser"/>.
+    /// </summary>
     private Tcb NewTcb(TcpTuple t, uint iss)
-        => new(_s, _ns.Tcp, t.LocalPort, t.RemotePort, iss, (uint)_rng.NextInt64(0, 1L << 32));
+        => Options.NewTcb(_s, _ns.Tcp, t.LocalPort, t.RemotePort, iss, (uint)_rng.NextInt64(0, 1L << 32));
 
     /// <summary><c>tcp_v4_init_sequence</c> replaced by <c>cookie_v4_init_sequence</c>: a SYN-ACK whose ISN is the cookie; no state kept.</summary>
     private void SendCookie(in TcpSegIn s, TcpTuple tuple, long now)
@@ -219,7 +230,7 @@ public sealed class TcpListener
         var c = Queue.Accept();
         if (c is null) return false;
         _children.Remove(c.Tuple);
-        c.Ref!.Tell(AcceptedByUser.Instance, _self);
+        c.Ref!.Tell(Options.LingerOn ? new AcceptedByUser(true, Options.LingerSeconds) : AcceptedByUser.Instance, _self);
         caller.Tell(new Accepted(c.Ref, c.Tuple.RemoteAddress, c.Tuple.RemotePort));
         foreach (var o in _children.Values)
         {

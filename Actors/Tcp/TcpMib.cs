@@ -21,6 +21,7 @@ public enum TcpExtMib
     TCPWantZeroWindowAdv, TCPToZeroWindowAdv, TCPFromZeroWindowAdv, TCPACKSkippedPAWS, TCPACKSkippedSeq,
     TCPACKSkippedChallenge, TCPHPHits, TCPPureAcks, TCPHPAcks, TCPTimeWaitOverflow, TWRecycled, TW, TCPSynRetrans,
     TCPOrigDataSent, TCPDelivered, TCPRetransFail, OutOfWindowIcmps, TCPAckCompressed, TCPSpuriousRTOs, EmbryonicRsts,
+    TCPSpuriousRtxHostQueues,
     // Loss recovery (RACK-TLP, D-SACK, reordering).
     TCPLossProbeRecovery, TCPDSACKOldSent, TCPDSACKOfoSent, TCPDSACKOfoRecv, TCPDSACKUndo, TCPSACKReorder, TCPTSReorder,
     TCPLostRetransmit, DelayedACKLost,

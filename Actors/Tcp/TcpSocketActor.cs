@@ -44,12 +44,13 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     private bool _haveRoute;
     private int? _sndBuf, _rcvBuf;
     // Socket options kept by the socket and handed to the TCB it creates (sock_setsockopt / do_tcp_setsockopt).
-    private bool _noDelay, _keepAlive, _lingerOn;
+    private bool _noDelay, _keepAlive, _lingerOn, _cork;
     private int _lingerSeconds, _userMss;
     private TimeSpan? _keepIdle, _keepIntvl;
     private int? _keepCnt;
     private CongestionAlgorithm? _congestion;
     private (object Command, IActorRef Caller)? _lingerWaiter;
+    private long _synQueuedAt = -1;
 
     /// <summary>MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (seconds) and MAX_TCP_KEEPCNT; TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG.</summary>
     private const int MaxKeepIdle = 32767, MaxKeepIntvl = 32767, MaxKeepCnt = 127, MinUserMss = 88, MaxUserMss = 32767;
@@ -71,6 +72,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         public static readonly LingerExpired Instance = new();
     }
 
+    /// <summary>TCP_CORK's ceiling (tcp(7): "a 200 millisecond ceiling on the time for which output is corked").</summary>
+    private sealed record CorkExpired
+    {
+        public static readonly CorkExpired Instance = new();
+    }
+
+    public static readonly TimeSpan CorkCeiling = TimeSpan.FromMilliseconds(200);
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public TcpSocketActor(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
@@ -91,6 +100,16 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _bound = _hashed = true;
             _parentListener = listener;
             if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
+            // The options the listener gave the child's TCB (TcpSocketOptions.NewTcb), as getsockopt reads them.
+            _noDelay = child.NoDelay;
+            _cork = child.Cork;
+            _keepAlive = child.KeepAlive;
+            _keepIdle = child.KeepaliveTime;
+            _keepIntvl = child.KeepaliveInterval;
+            _keepCnt = child.KeepaliveProbes;
+            _userMss = child.UserMss;
+            _c.SndBuf = child.SendBufferLimit;
+            _c.RcvBuf = child.ReceiveBufferLimit;
             Publish();
         }
 
@@ -107,8 +126,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         });
         Receive<TcpListener.ChildReady>(m => _listener?.OnChildReady(m, Sender));
         Receive<TcpListener.ChildGone>(m => _listener?.OnChildGone(m, Sender));
-        Receive<TcpListener.AcceptedByUser>(_ =>
+        Receive<TcpListener.AcceptedByUser>(m =>
         {
+            (_lingerOn, _lingerSeconds) = (m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
             if (_parentListener is not null) Context.Unwatch(_parentListener);
             _parentListener = null;
         });
@@ -126,6 +146,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         Receive<SetReceiveBuffer>(m =>
         {
             var err = SetRcvBuf(m.Bytes);
+            OptionsChanged();
             Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
         });
         Receive<SetLinger>(m =>
@@ -133,6 +154,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
             _lingerOn = m.OnOff;
             _lingerSeconds = m.Seconds;
+            OptionsChanged();
             Sender.Tell(new SocketOk(m));
         });
         Receive<GetLinger>(_ => Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)));
@@ -142,11 +164,20 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
             _congestion = a;
             _tcb?.SetCongestionControl(a.Value);
+            OptionsChanged();
             Sender.Tell(new SocketOk(m));
         });
         Receive<GetCongestionControl>(_ => Sender.Tell(new CongestionControlValue(_tcb?.CongestionName
             ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant())));
         Receive<LingerExpired>(_ => AnswerLinger());
+        Receive<CorkExpired>(_ =>
+        {
+            if (_tcb is null || !_cork) return;
+            long now = Now;
+            _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
+            _tcb.SetCork(true, now);
+            Drain();
+        });
         Receive<GetSocketInfo>(_ => Sender.Tell(Info()));
     }
 
@@ -194,7 +225,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         }
         var err = _table.Listen(Self, _tuple.LocalAddress, _tuple.LocalPort);
         if (err != Errno.OK) { Sender.Tell(new SocketFailed(l, err)); return; }
-        _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next());
+        _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next()) { Options = Options() };
         Publish();
         Sender.Tell(new SocketOk(l));
     }
@@ -252,12 +283,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         _rt = rt;
         _haveRoute = true;
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
-        _tcb = new Tcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32),
-            congestion: _congestion, sndBuf: _sndBuf, rcvBuf: _rcvBuf)
-        {
-            NoDelay = _noDelay, KeepAlive = _keepAlive, KeepaliveTime = _keepIdle, KeepaliveInterval = _keepIntvl,
-            KeepaliveProbes = _keepCnt, UserMss = _userMss,
-        };
+        _tcb = Options().NewTcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
@@ -368,9 +394,35 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _haveRoute = true;
             _tcb?.SyncMss(_rt.Mtu);
         }
+        if (segs.Count == 1 && segs[0].Syn && !segs[0].HasAck && _tcb is { State: TcpState.SynSent } && SynStillInHostQueue(now))
+            return;
         // Runs of data segments go as GSO super-packets when the device allows (the TCB already sized each
         // segment by tcp_current_mss, options included).
         TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+    }
+
+    /// <summary>
+    /// <c>skb_still_in_host_queue</c> in <c>__tcp_retransmit_skb</c> for the SYN: while the next hop is unresolved the SYN
+    /// sent before still waits on the neighbour's arp_queue, so its retransmission is not queued behind it (-EBUSY,
+    /// TcpExt TCPSpuriousRtxHostQueues; the RTO backs off as usual). Without this an ARP answered after the first RTO
+    /// (1 s) released both SYNs at once, the peer answered both, and the second SYN-ACK met an ESTABLISHED socket
+    /// (TCPSYNChallenge, TCP_INVALID_SYN). The queue holds the SYN until the entry fails (mcast_solicit × retrans_time).
+    /// </summary>
+    private bool SynStillInHostQueue(long now)
+    {
+        if (_ns.Neighbours.ContainsKey(new NeighKey(_rt.Device.Ifindex, _rt.NextHop)))
+        {
+            _synQueuedAt = -1;
+            return false;
+        }
+        var p = _ns.Sysctl.Neigh;
+        if (_synQueuedAt >= 0 && now - _synQueuedAt < Math.Max(1, p.McastSolicit) * p.RetransTimeMs * TimeSpan.TicksPerMillisecond)
+        {
+            _ns.Tcp.Ext.Inc(TcpExtMib.TCPSpuriousRtxHostQueues);
+            return true;
+        }
+        _synQueuedAt = now; // this SYN joins the unresolved entry's queue
+        return false;
     }
 
     private void OnEvent(TcpEvent e)
@@ -433,6 +485,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
                 continue;
             }
             op.Offset += n;
+            if (_cork && n > 0 && !Timers.IsTimerActive("cork")) Timers.StartSingleTimer("cork", CorkExpired.Instance, CorkCeiling);
             if (op.Offset == op.Command.Payload.Length || (dontWait && op.Offset > 0))
             {
                 _sends.Dequeue();
@@ -572,7 +625,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
     {
         var err = SetOption(o.Option, o.Value);
         Sender.Tell(err == Errno.OK ? new SocketOk(o) : new SocketFailed(o, err));
-        if (err == Errno.OK) Drain();
+        if (err != Errno.OK) return;
+        OptionsChanged();
+        Drain();
     }
 
     /// <summary><c>sock_setsockopt</c> / <c>do_tcp_setsockopt</c> for the options a TCP socket has.</summary>
@@ -601,6 +656,12 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             case SockOpt.TcpNodelay:
                 _noDelay = v != 0;
                 _tcb?.SetNoDelay(_noDelay, now);
+                return Errno.OK;
+            case SockOpt.TcpCork:
+                // do_tcp_setsockopt TCP_CORK: clearing it pushes what was held (tcp_push_pending_frames).
+                _cork = v != 0;
+                _tcb?.SetCork(_cork, now);
+                if (!_cork) Timers.Cancel("cork");
                 return Errno.OK;
             case SockOpt.TcpKeepidle:
                 if (v is < 1 or > MaxKeepIdle) return Errno.EINVAL;
@@ -650,6 +711,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             SockOpt.SoRcvbuf => _tcb?.ReceiveBufferLimit ?? _rcvBuf ?? _s.RmemDefault,
             SockOpt.SoKeepalive => _keepAlive ? 1 : 0,
             SockOpt.TcpNodelay => _noDelay ? 1 : 0,
+            SockOpt.TcpCork => _cork ? 1 : 0,
             SockOpt.TcpKeepidle => (int)(_keepIdle ?? _s.KeepaliveTime).TotalSeconds,
             SockOpt.TcpKeepintvl => (int)(_keepIntvl ?? _s.KeepaliveInterval).TotalSeconds,
             SockOpt.TcpKeepcnt => _keepCnt ?? _s.KeepaliveProbes,
@@ -659,6 +721,19 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _ => null,
         };
         Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new SocketFailed(o, Errno.ENOPROTOOPT));
+    }
+
+    /// <summary>The options a connection created from this socket starts with (and a listener's children inherit).</summary>
+    private TcpSocketOptions Options() => new()
+    {
+        SndBuf = _sndBuf, RcvBuf = _rcvBuf, NoDelay = _noDelay, Cork = _cork, KeepAlive = _keepAlive, KeepIdle = _keepIdle,
+        KeepIntvl = _keepIntvl, KeepCnt = _keepCnt, Congestion = _congestion, UserMss = _userMss, LingerOn = _lingerOn,
+        LingerSeconds = _lingerSeconds,
+    };
+
+    private void OptionsChanged()
+    {
+        if (_listener is not null) _listener.Options = Options();
     }
 
     private void Publish()

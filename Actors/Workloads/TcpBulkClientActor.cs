@@ -10,7 +10,8 @@ namespace ActorStack.Actors.Workloads;
 /// An iperf3-like bulk client (<c>iperf3 -c</c>): <c>Parallel</c> stream sockets connect to the server; each writes the
 /// <see cref="BulkStream"/> header, then (forward) writes the seeded payload 128 KiB at a time until <c>Bytes</c> were
 /// written or <c>Time</c> ran out, half-closes and reads the server's trailer (bytes read, SHA-256); or (reverse) reads
-/// until the server's FIN, half-closing itself when <c>Time</c> ran out. Every <c>Interval</c> (a timer: scheduler time
+/// until the server's FIN, half-closing itself when <c>Time</c> ran out; the server's last 8 bytes are its retransmission
+/// count, printed in the sender summary as <c>iperf3 -R</c> does. Every <c>Interval</c> (a timer: scheduler time
 /// only) it prints iperf3's interval line per stream, for a sending stream with Retr and Cwnd from the socket's
 /// <see cref="TcpSocketInfo"/>; at the end the sender/receiver summary and both ends' SHA-256.
 /// A stream whose connect or transfer fails prints the error and ends; the others go on.
@@ -40,6 +41,9 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
         public int InFlight;
         public long Issued, Written, Read, LastReported, Retrans;
         public long EndTicks, ReceiverTicks;
+        public bool ServerRetrans;
+        public readonly byte[] Tail = new byte[BulkStream.RetransTrailerLength];
+        public int TailCount;
         public long ReceiverBytes = -1;
         public byte[]? ReceiverSha, LocalSha;
         public readonly IncrementalHash Hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -74,7 +78,10 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
             var st = _streams[_created++];
             st.Socket = c.Socket;
             _bySocket[c.Socket] = st;
-            // TODO(s9-tcpopts): TCP_NODELAY (_s.NoDelay) and TCP_CONGESTION (_s.Congestion) once SockOpt has them.
+            // iperf3 -C / -N: TCP_CONGESTION and TCP_NODELAY before connect (the socket answers in order, before the connect).
+            // Cubic is the settings' default and so is not forced: a host whose tcp_congestion_control is reno stays reno.
+            if (_s.Congestion != TcpCongestion.Cubic) c.Socket.Tell(new SetCongestionControl(_s.Congestion.ToString().ToLowerInvariant()));
+            if (_s.NoDelay) c.Socket.Tell(new SetSocketOption(SockOpt.TcpNodelay, 1));
             c.Socket.Tell(new StreamConnect(_s.Server, _s.Port));
         });
         Receive<SocketOk>(ok =>
@@ -207,6 +214,13 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
         }
         if (d.Eof)
         {
+            if (st.TailCount == BulkStream.RetransTrailerLength)
+            {
+                st.Retrans = BinaryPrimitives.ReadInt64BigEndian(st.Tail);
+                st.ServerRetrans = true;
+            }
+            else Consume(st, st.Tail.AsSpan(0, st.TailCount)); // a server that ended early: what it sent is payload
+            st.TailCount = 0;
             st.EndTicks = st.ReceiverTicks = Now;
             ReportInterval(st, st.EndTicks, final: true);
             st.LocalSha = st.Hash.GetHashAndReset();
@@ -214,14 +228,42 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
             EndStream(st);
             return;
         }
-        st.Read += d.Data.Length;
-        st.Hash.AppendData(d.Data.Span);
+        TakePayload(st, d.Data.Span);
         st.Socket.Tell(new StreamRecv(BulkStream.BlockSize));
+    }
+
+    /// <summary>Reverse mode: the last <see cref="BulkStream.RetransTrailerLength"/> bytes seen may be the server's trailer; they are held back until more data or the FIN.</summary>
+    private static void TakePayload(Stream st, ReadOnlySpan<byte> data)
+    {
+        int release = Math.Max(0, st.TailCount + data.Length - BulkStream.RetransTrailerLength);
+        int fromTail = Math.Min(release, st.TailCount);
+        if (fromTail > 0)
+        {
+            Consume(st, st.Tail.AsSpan(0, fromTail));
+            st.Tail.AsSpan(fromTail, st.TailCount - fromTail).CopyTo(st.Tail);
+            st.TailCount -= fromTail;
+        }
+        int fromData = release - fromTail;
+        Consume(st, data[..fromData]);
+        data[fromData..].CopyTo(st.Tail.AsSpan(st.TailCount));
+        st.TailCount += data.Length - fromData;
+    }
+
+    private static void Consume(Stream st, ReadOnlySpan<byte> payload)
+    {
+        if (payload.IsEmpty) return;
+        st.Read += payload.Length;
+        st.Hash.AppendData(payload);
     }
 
     private void OnFailed(SocketFailed f)
     {
         if (!_bySocket.TryGetValue(Sender, out var st) || st.Done) return;
+        if (f.Command is SetCongestionControl or SetSocketOption)
+        {
+            _out.Print($"iperf3: error - unable to set TCP_{(f.Command is SetCongestionControl ? "CONGESTION" : "NODELAY")}: {Strerror.Of(f.Error)}", Self);
+            return;
+        }
         if (f.Command is StreamConnect)
         {
             st.Error = $"unable to connect to server: {Strerror.Of(f.Error)}";
@@ -307,14 +349,14 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
             foreach (var st in ok)
             {
                 long sent = _s.Reverse ? st.Read : st.Written;
-                _out.Print(IperfFormat.Summary(st.Id, 0, Sec(st.EndTicks), sent, _s.Reverse ? null : st.Retrans, "sender"), Self);
+                _out.Print(IperfFormat.Summary(st.Id, 0, Sec(st.EndTicks), sent, !_s.Reverse || st.ServerRetrans ? st.Retrans : null, "sender"), Self);
                 if (st.ReceiverBytes >= 0)
                     _out.Print(IperfFormat.Summary(st.Id, 0, Sec(st.ReceiverTicks), st.ReceiverBytes, null, "receiver"), Self);
             }
             if (ok.Count > 1)
             {
                 double end = ok.Max(st => Sec(st.EndTicks)), rend = ok.Max(st => Sec(st.ReceiverTicks));
-                _out.Print(IperfFormat.Summary(-1, 0, end, ok.Sum(st => _s.Reverse ? st.Read : st.Written), _s.Reverse ? null : ok.Sum(st => st.Retrans), "sender"), Self);
+                _out.Print(IperfFormat.Summary(-1, 0, end, ok.Sum(st => _s.Reverse ? st.Read : st.Written), _s.Reverse && !ok.All(st => st.ServerRetrans) ? null : ok.Sum(st => st.Retrans), "sender"), Self);
                 _out.Print(IperfFormat.Summary(-1, 0, rend, ok.Sum(st => Math.Max(0, st.ReceiverBytes)), null, "receiver"), Self);
             }
             foreach (var st in ok.Where(st => st.LocalSha is not null))

@@ -9,7 +9,8 @@ namespace ActorStack.Actors.Workloads;
 /// An iperf3-like bulk server (<c>iperf3 -s</c>): listens, accepts every connection (one blocking accept outstanding,
 /// at most <see cref="MaxConnections"/> served at once, more are closed), reads the <see cref="BulkStream"/> header and
 /// then either reads and counts the payload (hashing it) until the client's FIN and answers with the trailer, or in
-/// reverse mode writes the seeded payload until the byte count is reached or the client half-closes. It verifies
+/// reverse mode writes the seeded payload until the byte count is reached or the client half-closes, then its
+/// retransmission count (<see cref="BulkStream.RetransTrailer"/>) and its FIN. It verifies
 /// nothing; it prints iperf3's server lines (accepted connection, the receiver or sender summary, SHA-256).
 /// </summary>
 public sealed class TcpBulkServerActor : ReceiveActor
@@ -170,6 +171,7 @@ public sealed class TcpBulkServerActor : ReceiveActor
     {
         if (!_conns.TryGetValue(Sender, out var c) || c.Closed) return;
         if (!c.Reverse) { CloseConn(c); return; } // the trailer went
+        if (c.InfoDone) return; // the retransmission trailer
         c.InFlight--;
         c.Written += m.Bytes;
         _written += m.Bytes;
@@ -180,8 +182,7 @@ public sealed class TcpBulkServerActor : ReceiveActor
     {
         if (!c.SendDone || c.InFlight > 0 || c.ShutdownSent) return;
         c.ShutdownSent = true;
-        c.Socket.Tell(new Shutdown(Shutdown.Wr));
-        c.Socket.Tell(GetSocketInfo.Instance); // Retr for the sender summary
+        c.Socket.Tell(GetSocketInfo.Instance); // Retr for the sender summary and the trailer; then the FIN
     }
 
     private void OnInfo(TcpSocketInfo info)
@@ -191,6 +192,8 @@ public sealed class TcpBulkServerActor : ReceiveActor
         _out.Print(IperfFormat.Summary(c.Id, 0, secs, c.Written, info.Retrans, "sender"), Self);
         _out.Print($"[{c.Id,3}] sha256 sent {IperfFormat.Hex(c.Hash.GetHashAndReset())}", Self);
         c.InfoDone = true;
+        c.Socket.Tell(new SendTo(BulkStream.RetransTrailer(info.Retrans)));
+        c.Socket.Tell(new Shutdown(Shutdown.Wr));
         if (c.EofSeen) CloseConn(c); // else the outstanding read sees the client's close
     }
 

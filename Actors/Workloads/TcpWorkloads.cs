@@ -11,13 +11,16 @@ namespace ActorStack.Actors.Workloads;
 /// The bulk test's stream: a 13-byte header from the client (mode: 0 the client sends, 1 the server sends; the byte
 /// count the server sends in reverse mode, 0 = until the client half-closes; the payload seed), then the payload,
 /// which repeats one <see cref="BlockSize"/> block drawn from <c>Random(seed)</c>. In forward mode the server answers
-/// the client's FIN with a 40-byte trailer: the payload bytes it read and their SHA-256.
+/// the client's FIN with a 40-byte trailer: the payload bytes it read and their SHA-256. In reverse mode the server ends
+/// its payload with an 8-byte trailer, its retransmitted segments (what iperf3's results exchange gives <c>-R</c>'s
+/// sender line), before its FIN.
 /// </summary>
 public static class BulkStream
 {
     public const int BlockSize = 128 * 1024;
     public const int HeaderLength = 13;
     public const int TrailerLength = 8 + 32;
+    public const int RetransTrailerLength = 8;
     /// <summary>Sends a bulk sender keeps outstanding per socket (two 128 KiB writes keep the send buffer fed).</summary>
     public const int SendsInFlight = 2;
 
@@ -46,6 +49,13 @@ public static class BulkStream
 
     public static (bool Reverse, long Bytes, int Seed) ReadHeader(ReadOnlySpan<byte> h)
         => (h[0] == 1, BinaryPrimitives.ReadInt64BigEndian(h[1..]), BinaryPrimitives.ReadInt32BigEndian(h[9..]));
+
+    public static byte[] RetransTrailer(long retrans)
+    {
+        var t = new byte[RetransTrailerLength];
+        BinaryPrimitives.WriteInt64BigEndian(t, retrans);
+        return t;
+    }
 
     public static byte[] Trailer(long bytes, byte[] sha256)
     {
