@@ -274,6 +274,10 @@ public static partial class StackConfig
             RtoMinUs = r.Int(t, "net.ipv4.tcp_rto_min_us", p, 1, int.MaxValue, d.RtoMinUs),
             Reordering = r.Int(t, "net.ipv4.tcp_reordering", p, 1, 1024, d.Reordering),
             MaxSynBacklog = r.Int(t, "net.ipv4.tcp_max_syn_backlog", p, 1, 1 << 24, d.MaxSynBacklog),
+            MaxReordering = r.Int(t, "net.ipv4.tcp_max_reordering", p, 1, 1024, d.MaxReordering),
+            Recovery = r.Int(t, "net.ipv4.tcp_recovery", p, 0, 7, d.Recovery),
+            EarlyRetrans = r.Int(t, "net.ipv4.tcp_early_retrans", p, 0, 4, d.EarlyRetrans),
+            Dsack = r.Int(t, "net.ipv4.tcp_dsack", p, 0, 1, d.Dsack ? 1 : 0) == 1,
             SoMaxConn = r.Int(t, "net.core.somaxconn", p, 1, 1 << 24, d.SoMaxConn),
         };
     }

@@ -33,6 +33,14 @@ public sealed record TcpSysctl
     public int RtoMinUs { get; init; } = 200000;
     public int Reordering { get; init; } = 3;
     public int MaxSynBacklog { get; init; } = 4096;
+    /// <summary>net.ipv4.tcp_max_reordering.</summary>
+    public int MaxReordering { get; init; } = 300;
+    /// <summary>net.ipv4.tcp_recovery (bit 0: RACK-TLP loss detection).</summary>
+    public int Recovery { get; init; } = 1;
+    /// <summary>net.ipv4.tcp_early_retrans (3: tail loss probes on).</summary>
+    public int EarlyRetrans { get; init; } = 3;
+    /// <summary>net.ipv4.tcp_dsack.</summary>
+    public bool Dsack { get; init; } = true;
     /// <summary>net.core.somaxconn.</summary>
     public int SoMaxConn { get; init; } = 4096;
 

@@ -197,6 +197,7 @@ public sealed partial class Tcb
         Iss = new TcpSeq(iss);
         SndUna = SndNxt = _sndBufSeq = _sndSml = Iss;
         _tsOffset = tsOffset;
+        Recovery = settings.Recovery;
         _cc = ICongestionControl.Create(congestion ?? settings.CongestionControl);
         _cwnd.Cwnd = settings.InitialCwnd;
         _sndBuf = new ByteRing(Math.Clamp(sndBuf ?? settings.WmemDefault, settings.WmemMin, settings.WmemMax));

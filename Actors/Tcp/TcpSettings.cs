@@ -73,6 +73,9 @@ public sealed record TcpSettings
     public int LocalPortLow { get; init; } = 32768;
     public int LocalPortHigh { get; init; } = 60999;
 
+    /// <summary>net.ipv4.tcp_recovery, tcp_early_retrans, tcp_dsack, tcp_max_reordering.</summary>
+    public TcpRecoverySettings Recovery { get; init; } = TcpRecoverySettings.Default;
+
     public static TcpSettings Default { get; } = new();
 
     /// <summary>A host's TCP settings from its sysctls (net.ipv4.tcp_*, net.core.somaxconn, ip_local_port_range).</summary>
@@ -93,6 +96,13 @@ public sealed record TcpSettings
             RtoMin = TimeSpan.FromTicks(t.RtoMinUs * 10L),
             Reordering = t.Reordering,
             MaxSynBacklog = t.MaxSynBacklog,
+            Recovery = new TcpRecoverySettings
+            {
+                Rack = (t.Recovery & 1) != 0,
+                TailLossProbe = t.EarlyRetrans >= 3,
+                Dsack = t.Dsack,
+                MaxReordering = t.MaxReordering,
+            },
             SoMaxConn = t.SoMaxConn,
             LocalPortLow = Math.Min(sysctl.LocalPortLow, sysctl.LocalPortHigh),
             LocalPortHigh = Math.Max(sysctl.LocalPortLow, sysctl.LocalPortHigh),

@@ -37,8 +37,14 @@ public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
             net.ipv4.tcp_rto_min_us = 50000
             net.ipv4.ip_local_port_range { low = 40000, high = 40009 }
             net.core.somaxconn = 128
+            net.ipv4.tcp_recovery = 0
+            net.ipv4.tcp_early_retrans = 2
+            net.ipv4.tcp_dsack = 0
+            net.ipv4.tcp_max_reordering = 50
             """);
         var t = TcpSettings.From(s.Host("h1").Sysctl);
+        Assert.Equal(new TcpRecoverySettings { Rack = false, TailLossProbe = false, Dsack = false, MaxReordering = 50 }, t.Recovery);
+        Assert.Equal(t.Recovery, new Tcb(t, new TcpCounters(), 1, 2, 0).Recovery);
         Assert.Equal(1, t.SynRetries);
         Assert.Equal((8192, 65536, 1048576), (t.RmemMin, t.RmemDefault, t.RmemMax));
         Assert.Equal(CongestionAlgorithm.Reno, t.CongestionControl);
