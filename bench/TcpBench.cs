@@ -22,6 +22,7 @@ public static class TcpBench
     {
         int seconds = 10, connections = 1, warmup = 2, idle = 5000;
         bool noOffload = false;
+        int sndbuf = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,12 +33,13 @@ public static class TcpBench
                 case "--warmup": warmup = int.Parse(Next()); break;
                 case "--idle": idle = int.Parse(Next()); break;
                 case "--no-offload": noOffload = true; break;
+                case "--sndbuf": sndbuf = int.Parse(Next()); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
         return mode switch
         {
-            "tcp-bulk" => await Bulk(seconds, warmup, noOffload),
+            "tcp-bulk" => await Bulk(seconds, warmup, noOffload, sndbuf),
             "tcp-rr" => await Rr(seconds, warmup, connections),
             _ => await Conns(seconds, warmup, idle),
         };
@@ -52,6 +54,7 @@ public static class TcpBench
           wires = [ { a = "client/eth0", b = "server/eth0" } ]
           workloads = []
         }
+        actorstack.sysctl.net.core.wmem_max = 4194304
         akka.loglevel = WARNING
         """;
 
@@ -134,7 +137,7 @@ public static class TcpBench
         }
     }
 
-    private static async Task<int> Bulk(int seconds, int warmup, bool noOffload)
+    private static async Task<int> Bulk(int seconds, int warmup, bool noOffload, int sndbuf)
     {
         var sim = await Start();
         if (noOffload)
@@ -145,6 +148,9 @@ public static class TcpBench
         }
         var l = await Listener(sim.Server, 5201, 16);
         var (c, s) = await Connect(sim, l, 5201);
+        // --sndbuf N: setsockopt(SO_SNDBUF, N) on the sender (the kernel doubles it, capped by net.core.wmem_max).
+        if (sndbuf > 0 && await c.Ask<object>(new SetSocketOption(SockOpt.SoSndbuf, sndbuf), T) is not SocketOk)
+            throw new InvalidOperationException("SO_SNDBUF");
         sim.System.ActorOf(Props.Create(() => new Sink(s)), "sink");
         sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
         await Task.Delay(TimeSpan.FromSeconds(warmup));

@@ -477,7 +477,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         int avail = t.ReadableBytes;
         if (avail > 0)
         {
-            var buf = new byte[Math.Min(avail, r.MaxBytes)];
+            var buf = GC.AllocateUninitializedArray<byte>(Math.Min(avail, r.MaxBytes)); // Receive fills all of it
             int n = t.Receive(buf, Now, r.Peek, out _);
             Interlocked.Add(ref _c.BytesRead, n);
             caller.Tell(new StreamData(buf.AsMemory(0, n)));
