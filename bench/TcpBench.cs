@@ -159,6 +159,8 @@ public static class TcpBench
         Console.WriteLine("   t   Gbit/s   heap-MiB");
         long b0 = Interlocked.Read(ref Sink.Bytes), prev = b0;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(false);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
         for (int t = 1; t <= seconds; t++)
         {
@@ -173,6 +175,9 @@ public static class TcpBench
         var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, T);
         Console.WriteLine($"result: {total * 8 / 1e9 / elapsed:F3} Gbit/s payload (mean over {elapsed:F1} s), " +
                           $"{cpu / elapsed:F2} cores of process CPU, {cpu * 1e9 / Math.Max(1, total):F2} ns CPU per payload byte");
+        long alloc = GC.GetTotalAllocatedBytes(false) - alloc0;
+        Console.WriteLine($"allocated {alloc / (double)Math.Max(1, total):F2} bytes per payload byte; GCs gen0 {GC.CollectionCount(0) - gc0[0]}, " +
+                          $"gen1 {GC.CollectionCount(1) - gc0[1]}, gen2 {GC.CollectionCount(2) - gc0[2]}");
         Console.WriteLine($"sender socket: cwnd {info.Cwnd} mss {info.Mss} rtt {info.Rtt.TotalMilliseconds:F3} ms retrans {info.Retrans}");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         Console.WriteLine($"server: {await Tcp(sim.Server)}");

@@ -1323,10 +1323,21 @@ public sealed class Tcb
         _rtx.Insert(i + 1, rest);
     }
 
+    /// <summary>
+    /// Outbox data segments may carry their payload as a slice of the send queue instead of a copy (the socket actor
+    /// serializes the outbox before its message ends). Such a payload stays valid until those bytes are ACKed.
+    /// </summary>
+    public bool AliasSendQueue { get; set; }
+
     private void EmitData(TxSeg t, long now)
     {
-        var data = t.Len > 0 ? new byte[t.Len] : [];
-        if (t.Len > 0) _sndBuf.CopyTo(t.Seq - _sndBufSeq, data);
+        ReadOnlyMemory<byte> data = ReadOnlyMemory<byte>.Empty;
+        if (t.Len > 0 && !(AliasSendQueue && _sndBuf.TryGetContiguous(t.Seq - _sndBufSeq, t.Len, out data)))
+        {
+            var copy = GC.AllocateUninitializedArray<byte>(t.Len);
+            _sndBuf.CopyTo(t.Seq - _sndBufSeq, copy);
+            data = copy;
+        }
         var flags = TcpFlags.Ack | (t.Fin ? TcpFlags.Fin : 0);
         if (t.Len > 0 && t.End - (t.Fin ? 1 : 0) == _sndBufSeq + _sndBuf.Count) flags |= TcpFlags.Psh;
         Emit(Segment(t.Seq, flags, data, now), now);

@@ -87,6 +87,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         if (child is not null)
         {
             _tcb = child;
+            _tcb.AliasSendQueue = true; // Drain serializes the outbox at once
             _tuple = tuple;
             _bound = _hashed = true;
             _parentListener = listener;
@@ -256,7 +257,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             congestion: _congestion, sndBuf: _sndBuf, rcvBuf: _rcvBuf)
         {
             NoDelay = _noDelay, KeepAlive = _keepAlive, KeepaliveTime = _keepIdle, KeepaliveInterval = _keepIntvl,
-            KeepaliveProbes = _keepCnt, UserMss = _userMss,
+            KeepaliveProbes = _keepCnt, UserMss = _userMss, AliasSendQueue = true, // Drain serializes the outbox at once
         };
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
