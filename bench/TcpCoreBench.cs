@@ -38,6 +38,7 @@ public static class TcpCoreBench
         var b = new Tcb(s, new TcpCounters(), 5201, 40000, iss: 0x7000_0000, tsOffset: 555_000, rcvBuf: rcvBuf);
         // MTU 1500 on both sides, as the actors' tcp_sync_mss does.
         a.SyncMss(1500);
+        a.AliasSendQueue = b.AliasSendQueue = true; // as TcpSocketActor: the outbox is serialized before the next call
         b.SyncMss(1500);
         long now = TimeSpan.TicksPerSecond;
         var toA = new List<byte[]>();

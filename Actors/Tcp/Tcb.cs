@@ -80,6 +80,9 @@ public sealed class Tcb
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
     private readonly List<TxSeg> _rtx = new();
+    // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
+    // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
+    private bool _anySacked;
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
@@ -853,6 +856,7 @@ public sealed class Tcb
                 if (t.Seq >= b.Left && t.End <= b.Right)
                 {
                     t.Sacked = true;
+                    _anySacked = true;
                     any = true;
                 }
             }
@@ -863,8 +867,10 @@ public sealed class Tcb
     private int SackedOut()
     {
         if (!SackOk) return _renoSacked;
+        if (!_anySacked) return 0;
         int n = 0;
         foreach (var t in _rtx) if (t.Sacked) n++;
+        if (n == 0) _anySacked = false;
         return n;
     }
 
@@ -940,6 +946,7 @@ public sealed class Tcb
 
     private int SackedAbove(TxSeg seg)
     {
+        if (!_anySacked) return 0;
         int n = 0;
         foreach (var t in _rtx) if (t.Sacked && t.Seq > seg.Seq) n++;
         return n;
@@ -1316,7 +1323,7 @@ public sealed class Tcb
         var rest = new TxSeg
         {
             Seq = t.Seq + mss, Len = t.Len - mss, Fin = t.Fin, SentAt = t.SentAt, Retrans = t.Retrans, EverRetrans = t.EverRetrans,
-            Sacked = t.Sacked, Lost = t.Lost,
+            Sacked = t.Sacked, Lost = t.Lost, // a copied Sacked mark: _anySacked is already set
         };
         t.Len = mss;
         t.Fin = false;
