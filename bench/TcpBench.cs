@@ -62,8 +62,10 @@ public static class TcpBench
 
     private static async Task<Sim> Start()
     {
-        var settings = StackConfig.Load(Scenario, "bench");
-        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(Scenario));
+        // ACTORSTACK_BENCH_HOCON: extra configuration appended to the scenario (e.g. dispatcher settings to compare).
+        var hocon = Scenario + "\n" + (Environment.GetEnvironmentVariable("ACTORSTACK_BENCH_HOCON") ?? "");
+        var settings = StackConfig.Load(hocon, "bench");
+        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(hocon));
         var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
         var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
         return new Sim(system, started.Hosts["client"], started.Hosts["server"]);
