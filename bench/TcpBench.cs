@@ -22,6 +22,7 @@ public static class TcpBench
     {
         int seconds = 10, connections = 1, warmup = 2, idle = 5000;
         bool noOffload = false;
+        int sndbuf = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,12 +33,13 @@ public static class TcpBench
                 case "--warmup": warmup = int.Parse(Next()); break;
                 case "--idle": idle = int.Parse(Next()); break;
                 case "--no-offload": noOffload = true; break;
+                case "--sndbuf": sndbuf = int.Parse(Next()); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
         return mode switch
         {
-            "tcp-bulk" => await Bulk(seconds, warmup, noOffload),
+            "tcp-bulk" => await Bulk(seconds, warmup, noOffload, sndbuf),
             "tcp-rr" => await Rr(seconds, warmup, connections),
             _ => await Conns(seconds, warmup, idle),
         };
@@ -52,6 +54,7 @@ public static class TcpBench
           wires = [ { a = "client/eth0", b = "server/eth0" } ]
           workloads = []
         }
+        actorstack.sysctl.net.core.wmem_max = 4194304
         akka.loglevel = WARNING
         """;
 
@@ -59,8 +62,10 @@ public static class TcpBench
 
     private static async Task<Sim> Start()
     {
-        var settings = StackConfig.Load(Scenario, "bench");
-        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(Scenario));
+        // ACTORSTACK_BENCH_HOCON: extra configuration appended to the scenario (e.g. dispatcher settings to compare).
+        var hocon = Scenario + "\n" + (Environment.GetEnvironmentVariable("ACTORSTACK_BENCH_HOCON") ?? "");
+        var settings = StackConfig.Load(hocon, "bench");
+        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(hocon));
         var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
         var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
         return new Sim(system, started.Hosts["client"], started.Hosts["server"]);
@@ -134,7 +139,7 @@ public static class TcpBench
         }
     }
 
-    private static async Task<int> Bulk(int seconds, int warmup, bool noOffload)
+    private static async Task<int> Bulk(int seconds, int warmup, bool noOffload, int sndbuf)
     {
         var sim = await Start();
         if (noOffload)
@@ -145,6 +150,9 @@ public static class TcpBench
         }
         var l = await Listener(sim.Server, 5201, 16);
         var (c, s) = await Connect(sim, l, 5201);
+        // --sndbuf N: setsockopt(SO_SNDBUF, N) on the sender (the kernel doubles it, capped by net.core.wmem_max).
+        if (sndbuf > 0 && await c.Ask<object>(new SetSocketOption(SockOpt.SoSndbuf, sndbuf), T) is not SocketOk)
+            throw new InvalidOperationException("SO_SNDBUF");
         sim.System.ActorOf(Props.Create(() => new Sink(s)), "sink");
         sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
         await Task.Delay(TimeSpan.FromSeconds(warmup));
@@ -153,6 +161,8 @@ public static class TcpBench
         Console.WriteLine("   t   Gbit/s   heap-MiB");
         long b0 = Interlocked.Read(ref Sink.Bytes), prev = b0;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(false);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
         for (int t = 1; t <= seconds; t++)
         {
@@ -167,6 +177,9 @@ public static class TcpBench
         var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, T);
         Console.WriteLine($"result: {total * 8 / 1e9 / elapsed:F3} Gbit/s payload (mean over {elapsed:F1} s), " +
                           $"{cpu / elapsed:F2} cores of process CPU, {cpu * 1e9 / Math.Max(1, total):F2} ns CPU per payload byte");
+        long alloc = GC.GetTotalAllocatedBytes(false) - alloc0;
+        Console.WriteLine($"allocated {alloc / (double)Math.Max(1, total):F2} bytes per payload byte; GCs gen0 {GC.CollectionCount(0) - gc0[0]}, " +
+                          $"gen1 {GC.CollectionCount(1) - gc0[1]}, gen2 {GC.CollectionCount(2) - gc0[2]}");
         Console.WriteLine($"sender socket: cwnd {info.Cwnd} mss {info.Mss} rtt {info.Rtt.TotalMilliseconds:F3} ms retrans {info.Retrans}");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         Console.WriteLine($"server: {await Tcp(sim.Server)}");

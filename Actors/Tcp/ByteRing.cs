@@ -43,6 +43,21 @@ public sealed class ByteRing
         _buf.AsSpan(0, dest.Length - first).CopyTo(dest[first..]);
     }
 
+    /// <summary>
+    /// The <paramref name="count"/> bytes at <paramref name="offset"/> (relative to the head) as a slice of the storage
+    /// itself, when they lie in one piece (not across the wrap). The slice stays valid while those bytes are queued:
+    /// only <see cref="Discard"/> of them lets <see cref="Append"/> reuse the space (growing copies to a new array).
+    /// </summary>
+    public bool TryGetContiguous(int offset, int count, out ReadOnlyMemory<byte> slice)
+    {
+        slice = ReadOnlyMemory<byte>.Empty;
+        if (count <= 0 || offset < 0 || offset + count > Count) return false;
+        int start = (_head + offset) % _buf.Length;
+        if (start + count > _buf.Length) return false;
+        slice = _buf.AsMemory(start, count);
+        return true;
+    }
+
     /// <summary>Removes <paramref name="n"/> bytes from the head.</summary>
     public void Discard(int n)
     {

@@ -81,6 +81,9 @@ public sealed partial class Tcb
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
     private readonly List<TxSeg> _rtx = new();
+    // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
+    // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
+    private bool _anySacked;
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
@@ -933,6 +936,7 @@ public sealed partial class Tcb
                 if (t.Seq >= b.Left && t.End <= b.Right)
                 {
                     t.Sacked = true;
+                    _anySacked = true;
                     any = true;
                     // tcp_sacktag_one: a never-retransmitted segment SACKed below the highest SACK was reordered.
                     if (!t.EverRetrans && t.Seq < priorFack && t.Seq < reord) reord = t.Seq;
@@ -948,8 +952,10 @@ public sealed partial class Tcb
     private int SackedOut()
     {
         if (!SackOk) return _renoSacked;
+        if (!_anySacked) return 0;
         int n = 0;
         foreach (var t in _rtx) if (t.Sacked) n++;
+        if (n == 0) _anySacked = false;
         return n;
     }
 
@@ -1045,6 +1051,7 @@ public sealed partial class Tcb
 
     private int SackedAbove(TxSeg seg)
     {
+        if (!_anySacked) return 0;
         int n = 0;
         foreach (var t in _rtx) if (t.Sacked && t.Seq > seg.Seq) n++;
         return n;
@@ -1430,18 +1437,29 @@ public sealed partial class Tcb
         var rest = new TxSeg
         {
             Seq = t.Seq + mss, Len = t.Len - mss, Fin = t.Fin, SentAt = t.SentAt, Retrans = t.Retrans, EverRetrans = t.EverRetrans,
-            Sacked = t.Sacked, Lost = t.Lost, XmitOrder = t.XmitOrder,
+            Sacked = t.Sacked, Lost = t.Lost, XmitOrder = t.XmitOrder, // a copied Sacked mark: _anySacked is already set
         };
         t.Len = mss;
         t.Fin = false;
         _rtx.Insert(i + 1, rest);
     }
 
+    /// <summary>
+    /// Outbox data segments may carry their payload as a slice of the send queue instead of a copy (the socket actor
+    /// serializes the outbox before its message ends). Such a payload stays valid until those bytes are ACKed.
+    /// </summary>
+    public bool AliasSendQueue { get; set; }
+
     private void EmitData(TxSeg t, long now)
     {
         t.XmitOrder = ++_xmitCount;
-        var data = t.Len > 0 ? new byte[t.Len] : [];
-        if (t.Len > 0) _sndBuf.CopyTo(t.Seq - _sndBufSeq, data);
+        ReadOnlyMemory<byte> data = ReadOnlyMemory<byte>.Empty;
+        if (t.Len > 0 && !(AliasSendQueue && _sndBuf.TryGetContiguous(t.Seq - _sndBufSeq, t.Len, out data)))
+        {
+            var copy = GC.AllocateUninitializedArray<byte>(t.Len);
+            _sndBuf.CopyTo(t.Seq - _sndBufSeq, copy);
+            data = copy;
+        }
         var flags = TcpFlags.Ack | (t.Fin ? TcpFlags.Fin : 0);
         if (t.Len > 0 && t.End - (t.Fin ? 1 : 0) == _sndBufSeq + _sndBuf.Count) flags |= TcpFlags.Psh;
         Emit(Segment(t.Seq, flags, data, now), now);

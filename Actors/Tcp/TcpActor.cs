@@ -298,7 +298,8 @@ public static class TcpXmit
         int hl = head.HeaderLength;
         int tcpLen = hl + total;
         int ipLen = Ipv4Header.MinLength + tcpLen;
-        var frame = IpOutput.NewFrame(ipLen);
+        // Every byte is written below (headers, payloads; the Ethernet header by the neighbour layer): no zeroing.
+        var frame = GC.AllocateUninitializedArray<byte>(IpOutput.Headroom + ipLen);
         var ip = frame.AsSpan(IpOutput.Headroom);
         var tcp = ip[Ipv4Header.MinLength..];
         head.WriteTo(tcp, src, dst);

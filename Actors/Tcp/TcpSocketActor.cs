@@ -96,6 +96,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         if (child is not null)
         {
             _tcb = child;
+            _tcb.AliasSendQueue = true; // Drain serializes the outbox at once
             _tuple = tuple;
             _bound = _hashed = true;
             _parentListener = listener;
@@ -284,6 +285,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         _haveRoute = true;
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
         _tcb = Options().NewTcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
+        _tcb.AliasSendQueue = true; // Drain serializes the outbox at once
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
@@ -530,7 +532,7 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         int avail = t.ReadableBytes;
         if (avail > 0)
         {
-            var buf = new byte[Math.Min(avail, r.MaxBytes)];
+            var buf = GC.AllocateUninitializedArray<byte>(Math.Min(avail, r.MaxBytes)); // Receive fills all of it
             int n = t.Receive(buf, Now, r.Peek, out _);
             Interlocked.Add(ref _c.BytesRead, n);
             caller.Tell(new StreamData(buf.AsMemory(0, n)));

@@ -16,6 +16,10 @@ public sealed class RssHasher
 
     private readonly byte[] _key;
     private readonly int[] _indirection;
+    // The Toeplitz hash is linear over XOR: the hash of the 12 input bytes is the XOR of the hashes of each byte alone
+    // at its position. _table[p * 256 + v] = Toeplitz.Hash(key, v at byte p, zeros elsewhere): one lookup per byte
+    // instead of 8 key-window shifts per byte (as drivers' software RSS does with a cached key).
+    private readonly uint[] _table = new uint[12 * 256];
 
     /// <param name="queues">RX queue count, at least 1.</param>
     /// <param name="key">The RSS key (<c>ethtool -X hkey</c>); empty (the default) means <see cref="Toeplitz.DefaultKey"/>.
@@ -30,6 +34,14 @@ public sealed class RssHasher
         _indirection = new int[IndirectionSize];
         for (int i = 0; i < IndirectionSize; i++) _indirection[i] = i % queues; // ethtool_rxfh_indir_default
         Indirection = ImmutableArray.Create(_indirection);
+        Span<byte> one = stackalloc byte[12];
+        for (int p = 0; p < 12; p++)
+            for (int v = 0; v < 256; v++)
+            {
+                one.Clear();
+                one[p] = (byte)v;
+                _table[p * 256 + v] = Toeplitz.Hash(_key, one);
+            }
     }
 
     public int Queues { get; }
@@ -47,10 +59,16 @@ public sealed class RssHasher
         Span<byte> input = stackalloc byte[12];
         k.Src.Write(input);
         k.Dst.Write(input[4..]);
-        if (!hasPorts) return Toeplitz.Hash(_key, input[..8]);
-        input[8] = (byte)(k.SrcPort >> 8); input[9] = (byte)k.SrcPort;
-        input[10] = (byte)(k.DstPort >> 8); input[11] = (byte)k.DstPort;
-        return Toeplitz.Hash(_key, input);
+        int n = 8;
+        if (hasPorts)
+        {
+            input[8] = (byte)(k.SrcPort >> 8); input[9] = (byte)k.SrcPort;
+            input[10] = (byte)(k.DstPort >> 8); input[11] = (byte)k.DstPort;
+            n = 12;
+        }
+        uint h = 0;
+        for (int p = 0; p < n; p++) h ^= _table[p * 256 + input[p]];
+        return h;
     }
 
     /// <summary>The RX queue for a hash: <c>indirection[hash &amp; 127]</c>; hash 0 (no hash) goes to queue 0.</summary>

@@ -52,7 +52,7 @@ public static class TcpSegmenter
 
     /// <summary>
     /// Cuts <paramref name="frame"/> into frames of at most <paramref name="gsoSize"/> payload bytes, appended to
-    /// <paramref name="output"/> (one new array per frame). Returns the number of frames, or 0 when the frame
+    /// <paramref name="output"/> (slices of one new array). Returns the number of frames, or 0 when the frame
     /// is not IPv4/TCP with consistent lengths (the caller drops it).
     /// </summary>
     public static int Segment(ReadOnlySpan<byte> frame, int gsoSize, List<ReadOnlyMemory<byte>> output)
@@ -67,13 +67,16 @@ public static class TcpSegmenter
         uint src = BinaryPrimitives.ReadUInt32BigEndian(ip0[12..]);
         uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip0[16..]);
         int off = hdr;
+        // All frames in one array (every byte written below), so large sends cost one allocation, not one per segment.
+        var block = GC.AllocateUninitializedArray<byte>(n * hdr + Math.Max(payload, 0));
+        int at = 0;
         for (int i = 0; i < n; i++)
         {
             int len = Math.Min(gsoSize, frame.Length - off);
-            var f = GC.AllocateUninitializedArray<byte>(hdr + len);
+            var f = block.AsSpan(at, hdr + len);
             frame[..hdr].CopyTo(f);
-            frame.Slice(off, len).CopyTo(f.AsSpan(hdr));
-            var ip = f.AsSpan(EthLen);
+            frame.Slice(off, len).CopyTo(f[hdr..]);
+            var ip = f[EthLen..];
             int ipLen = ihl + (hdr - EthLen - ihl) + len;
             BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ipLen);
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(id0 + i));
@@ -88,7 +91,8 @@ public static class TcpSegmenter
             tcp[16] = 0; tcp[17] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(tcp[16..],
                 Checksum.Fold(Checksum.Partial(tcp, Checksum.PseudoHeader(src, dst, IpProtocol.Tcp, tcp.Length))));
-            output.Add(f);
+            output.Add(block.AsMemory(at, hdr + len));
+            at += hdr + len;
             off += len;
         }
         return n;
