@@ -4,8 +4,8 @@ using Akka.Dispatch;
 namespace ActorStack.Tests.TcpStress;
 
 /// <summary>
-/// Knows when an actor system on virtual time has nothing left to do: counts the mailbox runs the default
-/// dispatcher has queued or is running (<see cref="QuiescentExecutorConfigurator"/>). A message told to an idle
+/// Knows when an actor system on virtual time has nothing left to do: counts the mailbox runs its dispatchers (the
+/// default one and the guardians' internal one) have queued or are running (<see cref="QuiescentExecutorConfigurator"/>). A message told to an idle
 /// actor schedules its mailbox (count + 1) before the telling run ends (count - 1), so the count reaches 0 only when
 /// no actor has a message left: every consequence of the last timer has been processed. <see cref="Hold"/> parks new
 /// runs while the test advances the TestScheduler, whose Advance is not safe against actors scheduling timers at

@@ -40,6 +40,11 @@ public abstract class VirtualTimeTcpKit : TestKit
           executor = "ActorStack.Tests.TcpStress.QuiescentExecutorConfigurator, ActorStack.Tests"
           actorstack-quiescence-id = "{{qid}}"
         }
+        # The guardians run here: a top-level actor starts only when /user has handled its Supervise.
+        akka.actor.internal-dispatcher {
+          executor = "ActorStack.Tests.TcpStress.QuiescentExecutorConfigurator, ActorStack.Tests"
+          actorstack-quiescence-id = "{{qid}}"
+        }
         """), name)
     {
         _qid = qid;
@@ -76,6 +81,9 @@ public abstract class VirtualTimeTcpKit : TestKit
         return new Pair(a, b, w);
     }
 
+    /// <summary>The longest clock jump <see cref="Drive"/> made (a long one is a wait for an RTO or a backed-off timer).</summary>
+    protected TimeSpan LongestJump { get; private set; }
+
     /// <summary>
     /// Runs the system until <paramref name="done"/>: settle (every actor idle, timers due now delivered), then jump
     /// the clock to the next scheduled timer. Fails if nothing is scheduled while not done (a stall) or beyond
@@ -92,6 +100,7 @@ public abstract class VirtualTimeTcpKit : TestKit
             long next = NextDue() ?? throw new Xunit.Sdk.XunitException($"stalled at +{Clock.Now - start}: no timer pending, not done");
             var when = new DateTimeOffset(next, TimeSpan.Zero);
             if (when - start > maxVirtual) throw new Xunit.Sdk.XunitException($"not done after {maxVirtual} of virtual time");
+            if (when - Clock.Now > LongestJump) LongestJump = when - Clock.Now;
             Quiet.Hold();
             try { Clock.AdvanceTo(when); }
             finally { Quiet.Release(); }
