@@ -278,6 +278,7 @@ public static partial class StackConfig
             Recovery = r.Int(t, "net.ipv4.tcp_recovery", p, 0, 7, d.Recovery),
             EarlyRetrans = r.Int(t, "net.ipv4.tcp_early_retrans", p, 0, 4, d.EarlyRetrans),
             Dsack = r.Int(t, "net.ipv4.tcp_dsack", p, 0, 1, d.Dsack ? 1 : 0) == 1,
+            LimitOutputBytes = r.Int(t, "net.ipv4.tcp_limit_output_bytes", p, 1, int.MaxValue, d.LimitOutputBytes),
             SoMaxConn = r.Int(t, "net.core.somaxconn", p, 1, 1 << 24, d.SoMaxConn),
         };
     }

@@ -39,6 +39,8 @@ public sealed record TcpSysctl
     public int Recovery { get; init; } = 1;
     /// <summary>net.ipv4.tcp_early_retrans (3: tail loss probes on).</summary>
     public int EarlyRetrans { get; init; } = 3;
+    /// <summary>net.ipv4.tcp_limit_output_bytes (TCP small queues).</summary>
+    public int LimitOutputBytes { get; init; } = 1048576;
     /// <summary>net.ipv4.tcp_dsack.</summary>
     public bool Dsack { get; init; } = true;
     /// <summary>net.core.somaxconn.</summary>

@@ -204,6 +204,7 @@ public sealed partial class Tcb
         _cc = ICongestionControl.Create(congestion ?? settings.CongestionControl);
         _cwnd.Cwnd = settings.InitialCwnd;
         _sndBuf = new ByteRing(Math.Clamp(sndBuf ?? settings.WmemDefault, settings.WmemMin, settings.WmemMax));
+        _sndBufLocked = sndBuf is not null;
         _rcvSpace = Math.Clamp(rcvBuf ?? settings.RmemDefault, settings.RmemMin, settings.RmemMax);
         _rcvBuf = new ByteRing(_rcvSpace);
         Rto = settings.RtoInitial.Ticks;
@@ -214,6 +215,80 @@ public sealed partial class Tcb
         // rounding it up to the scale on every ACK, so with full-sized segments the edge creeps past the buffer by up to
         // one scale unit per segment (under 9%); data up to that edge must still fit, as Linux overcommits rmem.
         _rcvBuf.Limit = _rcvSpace + Math.Max(1 << RcvWscale, _rcvSpace / 8);
+        _rcvBufLocked = rcvBuf is not null;
+        _rcvqSpace = Math.Min(_rcvSpace, settings.InitialCwnd * AdvMss); // tcp_init_buffer_space
+    }
+
+    // ---------------------------------------------------------------- receive buffer auto-tuning (DRS)
+
+    private bool _rcvBufLocked;      // SO_RCVBUF given: no auto-tuning (SOCK_RCVBUF_LOCK)
+    private int _rcvqSpace;          // tp->rcvq_space.space: bytes the application read in the last measured RTT
+    private TcpSeq _rcvqSeq;         // tp->rcvq_space.seq: copied_seq at the start of the measurement
+    private long _rcvqTime;          // tp->rcvq_space.time (0: not started)
+    private long _rcvRtt;            // tp->rcv_rtt_est.rtt: the receiver's RTT estimate (ticks), 0 = none yet
+    private TcpSeq _rcvRttSeq;       // tp->rcv_rtt_est.seq
+    private long _rcvRttTime;        // tp->rcv_rtt_est.time (0: not started)
+
+    private uint _rcvRttLastTsecr;
+
+    /// <summary>
+    /// The receiver's RTT estimate. With timestamps, <c>tcp_rcv_rtt_measure_ts</c>: now − TSecr of a full-sized
+    /// segment (at least one timestamp tick, 1 ms), once per TSecr, smoothed with gain 1/8 (<c>tcp_rcv_rtt_update</c>).
+    /// Without, <c>tcp_rcv_rtt_measure</c>: the time one receive window of data takes to arrive, keeping the
+    /// smallest sample (win_dep).
+    /// </summary>
+    private void RcvRttMeasure(TcpSegment seg, long now)
+    {
+        if (TsOk)
+        {
+            var o = seg.Options;
+            if (!o.HasTimestamp || o.TsEcr == 0 || o.TsEcr == _rcvRttLastTsecr || seg.Payload.Length < Mss) return;
+            _rcvRttLastTsecr = o.TsEcr;
+            int delta = unchecked((int)(TsNow(now) - o.TsEcr));
+            if (delta < 0) return;
+            long sample = Math.Max(delta, 1) * TimeSpan.TicksPerMillisecond;
+            _rcvRtt = _rcvRtt == 0 ? sample : _rcvRtt + (sample - _rcvRtt) / 8;
+            return;
+        }
+        if (_rcvRttTime != 0)
+        {
+            if (RcvNxt < _rcvRttSeq) return;
+            long sample = Math.Max(1, now - _rcvRttTime);
+            _rcvRtt = _rcvRtt == 0 ? sample : Math.Min(_rcvRtt, sample);
+        }
+        _rcvRttSeq = RcvNxt + Math.Max(ReceiveWindow(), 1);
+        _rcvRttTime = now;
+    }
+
+    /// <summary>
+    /// <c>tcp_rcv_space_adjust</c> (dynamic right-sizing), after the application read: once per receiver RTT, when
+    /// the application read more than in the previous RTT, the buffer the window is offered from grows to
+    /// 2·copied + 16·advmss plus twice the growth, at most tcp_rmem[2] — unless SO_RCVBUF fixed it.
+    /// </summary>
+    private void RcvSpaceAdjust(long now)
+    {
+        var copiedSeq = RcvNxt - _rcvBuf.Count;
+        if (_rcvqTime == 0) { _rcvqTime = now; _rcvqSeq = copiedSeq; return; }
+        if (_rcvRtt == 0 || now - _rcvqTime < _rcvRtt) return;
+        int copied = copiedSeq - _rcvqSeq;
+        if (copied > _rcvqSpace)
+        {
+            if (!_rcvBufLocked)
+            {
+                long rcvwin = 2L * copied + 16L * AdvMss;
+                long grow = rcvwin * (copied - _rcvqSpace) / Math.Max(_rcvqSpace, 1);
+                rcvwin += 2 * grow;
+                int target = (int)Math.Min(rcvwin, _s.RmemMax);
+                if (target > _rcvSpace)
+                {
+                    _rcvSpace = target;
+                    _rcvBuf.Limit = _rcvSpace + Math.Max(1 << RcvWscale, _rcvSpace / 8);
+                }
+            }
+            _rcvqSpace = copied;
+        }
+        _rcvqSeq = copiedSeq;
+        _rcvqTime = now;
     }
 
     // ---------------------------------------------------------------- MSS
@@ -296,7 +371,53 @@ public sealed partial class Tcb
     }
 
     /// <summary>SO_SNDBUF on a live connection: the send queue's bound (never below what is queued).</summary>
-    public void SetSendBuffer(int bytes) => _sndBuf.Limit = Math.Max(bytes, _s.WmemMin);
+    /// <summary>SO_SNDBUF: a fixed send buffer, no longer grown by <see cref="SndBufExpand"/> (SOCK_SNDBUF_LOCK).</summary>
+    public void SetSendBuffer(int bytes)
+    {
+        _sndBuf.Limit = Math.Max(bytes, _s.WmemMin);
+        _sndBufLocked = true;
+    }
+
+    private bool _sndBufLocked;
+
+    /// <summary>
+    /// <c>sk_wmem_alloc</c> for TCP small queues: the truesize of this connection's packets still in the host's
+    /// qdisc and device queues (the socket actor adds what it sends and subtracts each TX completion's WmemFree).
+    /// </summary>
+    public long HostQueuedBytes { get; set; }
+
+    /// <summary>
+    /// <c>tcp_small_queue_check</c>'s limit: max(two full GSO packets, ~1 ms at the pacing rate
+    /// (<c>sk_pacing_rate &gt;&gt; sk_pacing_shift</c> 10; pacing rate 200% of cwnd·mss/srtt in slow start, else 120%)),
+    /// at most net.ipv4.tcp_limit_output_bytes.
+    /// </summary>
+    public long TsqLimit()
+    {
+        long pct = _cwnd.InSlowStart ? 200 : 120; // net.ipv4.tcp_pacing_ss_ratio / tcp_pacing_ca_ratio
+        long rate = Srtt > 0 ? pct * Mss * _cwnd.Cwnd * TimeSpan.TicksPerSecond / (100 * Srtt) : 0;
+        return Math.Min(Math.Max(2L * SkbTruesizeGso, rate >> 10), _s.LimitOutputBytes);
+    }
+
+    private const int SkbTruesizeGso = 65536 + 576;
+
+    /// <summary><c>tcp_tsq_handler</c> → <c>tcp_write_xmit</c>: sends what TCP small queues held back.</summary>
+    public void XmitPending(long now) => Push(now);
+
+    /// <summary>
+    /// <c>tcp_new_space</c> → <c>tcp_should_expand_sndbuf</c> / <c>tcp_sndbuf_expand</c>: unless SO_SNDBUF fixed it,
+    /// the send buffer grows to hold twice max(TCP_INIT_CWND, cwnd, reordering + 1) segments, at most tcp_wmem[2];
+    /// not while the congestion window is full. Linux counts truesize (a 4 KiB slot per MSS); this queue counts
+    /// payload, so the bound is in MSS-sized payloads: the same number of segments.
+    /// </summary>
+    private void SndBufExpand()
+    {
+        if (_sndBufLocked) return;
+        int nrSegs = Math.Max(_s.InitialCwnd, Math.Max(_cwnd.Cwnd, Reordering + 1));
+        long sndmem = Math.Min(2L * nrSegs * Math.Max(Mss, 536), _s.WmemMax);
+        if (_sndBuf.Limit >= sndmem) return;
+        if (PacketsInFlight() >= _cwnd.Cwnd) return;
+        _sndBuf.Limit = (int)sndmem;
+    }
 
     public int SendBufferLimit => _sndBuf.Limit;
     public int ReceiveBufferLimit => _rcvSpace;
@@ -792,6 +913,9 @@ public sealed partial class Tcb
         if (ack > priorUna)
         {
             CleanRtxQueue(seg, now, out ackedPkts, priorFack);
+            // Everything sent is acknowledged, so it has left this host: a TX completion still on its way must not
+            // hold TCP small queues shut.
+            if (SndUna == SndNxt) HostQueuedBytes = 0;
             if (SndWnd > 0 && _probeTimer != 0) { _probeTimer = 0; _backoff = 0; }
         }
         if (ack > priorUna || newSack) RackUpdateReoWnd(ack);
@@ -817,6 +941,7 @@ public sealed partial class Tcb
         if (ack > priorUna && CaState is not TcpCaState.Recovery && IsCwndLimited(priorOut))
             _cc.CongAvoid(_cwnd, ackedPkts, now);
 
+        if (ack > priorUna) SndBufExpand();
         if (_sndBuf.Free > 0 && ack > priorUna) Events.Add(new TcpEvent(TcpEventKind.Writable));
         return TcpDropReason.None;
     }
@@ -987,8 +1112,10 @@ public sealed partial class Tcb
                 if (ack >= _highSeq)
                 {
                     // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction),
-                    // unless the reduction was undone.
-                    if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
+                    // unless the reduction was undone — or every retransmission was D-SACKed by now
+                    // (tcp_try_undo_recovery with tcp_may_undo: undo_retrans 0 → TCPFullUndo).
+                    if (_undoActive && _undoRetrans == 0) UndoCwndReduction(TcpExtMib.TCPFullUndo);
+                    else if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
                     CaState = TcpCaState.Open;
                     DupAcks = 0;
                     _renoSacked = 0;
@@ -1019,11 +1146,12 @@ public sealed partial class Tcb
                 return SackOk && MarkLost(now);
         }
 
+        // Open/Disorder: tcp_try_undo_dsack even when nothing is outstanding any more (a late D-SACK).
+        if (SackOk) TryUndoDsack();
         if (_rtx.Count == 0) { CaState = TcpCaState.Open; return false; }
         bool reoArmed = false, recover;
         if (SackOk)
         {
-            TryUndoDsack();
             reoArmed = MarkLost(now);
             recover = false;
             foreach (var t in _rtx) if (t.Lost) { recover = true; break; } // tp->lost_out
@@ -1115,6 +1243,7 @@ public sealed partial class Tcb
             }
             _rcvBuf.Append(fresh);
             RcvNxt += fresh.Length;
+            RcvRttMeasure(seg, now);
             bool hadOfo = _ofo.Count > 0;
             if (fin) ReceiveFin(now);
             else OfoDrain(now);
@@ -1259,6 +1388,7 @@ public sealed partial class Tcb
         _rcvBuf.CopyTo(0, dest[..n]);
         if (peek) return n;
         _rcvBuf.Discard(n);
+        RcvSpaceAdjust(now);
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
         {
             int now_ = ReceiveWindow();
@@ -1349,6 +1479,7 @@ public sealed partial class Tcb
             bool finPending = _finQueued && !_finSent;
             if (avail <= 0 && !finPending) break;
             if (inFlight >= _cwnd.Cwnd) break;
+            if (HostQueuedBytes > TsqLimit()) break; // tcp_small_queue_check: resumed by the TX completion (tcp_tsq_handler)
             int room = (SndUna + SndWnd) - SndNxt;
             int len = Math.Min(Math.Min(mssNow, avail), Math.Max(room, 0));
             bool fin = finPending && len == avail;

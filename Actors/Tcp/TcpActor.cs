@@ -218,13 +218,20 @@ public static class TcpXmit
     }
 
     public static Errno Send(NetNamespace ns, IpOutput output, TcpSegment seg, Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now)
+        => Send(ns, output, seg, src, dst, rt, now, null, out _);
+
+    /// <summary>As above, the buffer charged to <paramref name="owner"/> (sk_wmem_alloc; freed at TX completion); <paramref name="truesize"/> is its charge.</summary>
+    public static Errno Send(NetNamespace ns, IpOutput output, TcpSegment seg, Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now,
+        IActorRef? owner, out long truesize)
     {
         int ipLen = Ipv4Header.MinLength + seg.Length;
         var frame = IpOutput.NewFrame(ipLen);
         var ip = frame.AsSpan(IpOutput.Headroom);
         seg.WriteTo(ip[Ipv4Header.MinLength..], src, dst);
         output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
-        return output.LocalOut(IpOutput.NewSkb(frame), rt, now);
+        var skb = IpOutput.NewSkb(frame, owner);
+        truesize = owner is null ? 0 : skb.Truesize;
+        return output.LocalOut(skb, rt, now);
     }
 
     private const TcpFlags NoGso = TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Urg | TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh;
@@ -238,8 +245,9 @@ public static class TcpXmit
     /// Returns the error of the last failed send, or OK.
     /// </summary>
     public static Errno SendAll(NetNamespace ns, IpOutput output, List<TcpSegment> segs, Ipv4Address src, Ipv4Address dst,
-        in OutputRoute rt, long now)
+        in OutputRoute rt, long now, IActorRef? owner, out long truesize)
     {
+        truesize = 0;
         var result = Errno.OK;
         bool gso = rt.Device.Gso && !rt.Device.IsLoopback;
         int n = segs.Count;
@@ -266,7 +274,10 @@ public static class TcpXmit
                     j++;
                 }
             }
-            var err = j - i > 1 ? SendGso(ns, output, segs, i, j, first, total, src, dst, rt, now) : Send(ns, output, first, src, dst, rt, now);
+            long charged;
+            var err = j - i > 1 ? SendGso(ns, output, segs, i, j, first, total, src, dst, rt, now, owner, out charged)
+                                : Send(ns, output, first, src, dst, rt, now, owner, out charged);
+            truesize += charged;
             if (err != Errno.OK) result = err;
             i = j;
         }
@@ -291,7 +302,7 @@ public static class TcpXmit
     /// pseudo-header sum (<c>CHECKSUM_PARTIAL</c>, completed per frame by the segmenter).
     /// </summary>
     private static Errno SendGso(NetNamespace ns, IpOutput output, List<TcpSegment> segs, int from, int to, TcpSegment first, int total,
-        Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now)
+        Ipv4Address src, Ipv4Address dst, in OutputRoute rt, long now, IActorRef? owner, out long truesize)
     {
         var lastFlags = segs[to - 1].Flags & (TcpFlags.Psh | TcpFlags.Fin);
         var head = first with { Payload = ReadOnlyMemory<byte>.Empty, Flags = first.Flags | lastFlags };
@@ -315,7 +326,8 @@ public static class TcpXmit
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..],
             (ushort)~Checksum.Fold(Checksum.PseudoHeader(src.Value, dst.Value, IpProtocol.Tcp, tcpLen)));
         output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
-        var skb = IpOutput.NewSkb(frame) with { GsoSize = first.Payload.Length, GsoSegs = to - from };
+        var skb = IpOutput.NewSkb(frame, owner) with { GsoSize = first.Payload.Length, GsoSegs = to - from };
+        truesize = owner is null ? 0 : skb.Truesize;
         return output.LocalOut(skb, rt, now);
     }
 }

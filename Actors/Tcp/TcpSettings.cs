@@ -73,6 +73,8 @@ public sealed record TcpSettings
     public int LocalPortLow { get; init; } = 32768;
     public int LocalPortHigh { get; init; } = 60999;
 
+    /// <summary>net.ipv4.tcp_limit_output_bytes: TCP small queues' bound on a connection's bytes in the host's queues.</summary>
+    public long LimitOutputBytes { get; init; } = 1048576;
     /// <summary>net.ipv4.tcp_recovery, tcp_early_retrans, tcp_dsack, tcp_max_reordering.</summary>
     public TcpRecoverySettings Recovery { get; init; } = TcpRecoverySettings.Default;
 
@@ -96,6 +98,7 @@ public sealed record TcpSettings
             RtoMin = TimeSpan.FromTicks(t.RtoMinUs * 10L),
             Reordering = t.Reordering,
             MaxSynBacklog = t.MaxSynBacklog,
+            LimitOutputBytes = t.LimitOutputBytes,
             Recovery = new TcpRecoverySettings
             {
                 Rack = (t.Recovery & 1) != 0,

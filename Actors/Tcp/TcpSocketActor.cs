@@ -144,6 +144,14 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         Receive<Close>(_ => OnClose());
         Receive<SetSocketOption>(OnSetOption);
         Receive<GetSocketOption>(OnGetOption);
+        Receive<WmemFree>(m =>
+        {
+            // tcp_wfree: the TX completion (or a drop) returns the charge; tcp_tsq_handler sends what TSQ held back.
+            if (_tcb is not { } t) return;
+            t.HostQueuedBytes = Math.Max(0, t.HostQueuedBytes - m.Truesize);
+            t.XmitPending(Now);
+            Drain();
+        });
         Receive<SetReceiveBuffer>(m =>
         {
             var err = SetRcvBuf(m.Bytes);
@@ -400,7 +408,9 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             return;
         // Runs of data segments go as GSO super-packets when the device allows (the TCB already sized each
         // segment by tcp_current_mss, options included).
-        TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now);
+        // Every packet is charged to this socket (sk_wmem_alloc) until its TX completion: TCP small queues.
+        TcpXmit.SendAll(_ns, _out, segs, _tuple.LocalAddress, _tuple.RemoteAddress, _rt, now, Self, out long charged);
+        if (_tcb is { } t) t.HostQueuedBytes += charged;
     }
 
     /// <summary>
@@ -744,7 +754,13 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
         _c.LocalPort = _tuple.LocalPort;
         _c.RemoteAddress = _tuple.RemoteAddress;
         _c.RemotePort = _tuple.RemotePort;
-        if (_tcb is { } t) Volatile.Write(ref _c.WmemAlloc, t.SendQueueBytes);
+        if (_tcb is { } t)
+        {
+            Volatile.Write(ref _c.WmemAlloc, t.SendQueueBytes);
+            // sk_sndbuf / sk_rcvbuf as auto-tuning leaves them: the TCP actor's backlog bound follows them.
+            Volatile.Write(ref _c.SndBuf, t.SendBufferLimit);
+            Volatile.Write(ref _c.RcvBuf, t.ReceiveBufferLimit);
+        }
     }
 
     /// <summary>ss's state names (<c>sstate_name</c>).</summary>

@@ -226,10 +226,30 @@ public class TcpRecoveryTests
     }
 
     [Fact]
+    public void Dsack_SpuriousRetransmitAckedWithTheFullAck_UndoneWhenRecoveryEnds()
+    {
+        // The receiver's buffer auto-tunes (no SO_RCVBUF), so the D-SACK for the one retransmission comes with the ACK
+        // that ends recovery: tcp_try_undo_recovery undoes there (TCPFullUndo), or a later D-SACK does (TCPDSACKUndo).
+        var noTs = new TcpSettings { Timestamps = false };
+        var p = new TcpPair(noTs, noTs, sndBuf: 262144);
+        p.ToSendA = RandomBytes(300_000, 26);
+        int n = 0;
+        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n == 40 ? Ms(2) : 0;
+        p.Establish();
+        p.RunFor(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
+        Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
+        Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKUndo] + p.MibA[TcpExtMib.TCPFullUndo]);
+        Assert.Equal(int.MaxValue, p.A.SsThresh);
+    }
+
+    [Fact]
     public void Dsack_SpuriousFastRetransmitWithoutTimestamps_UndoneByDsack()
     {
         var noTs = new TcpSettings { Timestamps = false };
-        var p = new TcpPair(noTs, noTs, sndBuf: 262144);
+        var p = new TcpPair(noTs, noTs, sndBuf: 262144, rcvBufB: 131072);
         p.ToSendA = RandomBytes(300_000, 26);
         int n = 0;
         p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n == 40 ? Ms(2) : 0;

@@ -85,7 +85,8 @@ public class TcpListenerInheritTests() : NetHarness("tcp-inherit")
         var (a, b) = await TwoHosts();
         var (_, child) = await Accepted(a, b);
         Assert.Equal(131072, await Get(child, SockOpt.SoRcvbuf));
-        Assert.Equal(16384, await Get(child, SockOpt.SoSndbuf));
+        // tcp_wmem[1] grown by tcp_sndbuf_expand at the handshake's ACK: 2 × TCP_INIT_CWND segments of MSS 1448.
+        Assert.Equal(2 * 10 * 1448, await Get(child, SockOpt.SoSndbuf));
         Assert.Equal(0, await Get(child, SockOpt.TcpNodelay));
         Assert.Equal(0, await Get(child, SockOpt.TcpCork));
         Assert.Equal(0, await Get(child, SockOpt.SoKeepalive));

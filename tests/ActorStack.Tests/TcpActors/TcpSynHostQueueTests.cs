@@ -34,6 +34,11 @@ public class TcpSynHostQueueTests() : TcpStressKit("tcp-syn-hostq")
         Assert.Equal(0, Mib(sa, "TcpExt", "TCPSYNChallenge"));
         Assert.Equal(1, Mib(sa, "TcpExt", "TCPSpuriousRtxHostQueues"));
         var sb = await Stats(b.Host);
-        Assert.Equal((1L, 2L), (Mib(sb, "Tcp", "PassiveOpens"), Mib(sb, "Tcp", "InSegs"))); // one SYN and the ACK reached b; no second SYN
+        // One connection at b and no second SYN reached it (a duplicate SYN for an existing connection is answered
+        // with a challenge ACK, TCPSYNChallenge). InSegs is only bounded below: on a loaded machine one more segment was
+        // once counted by the time the counters were read.
+        Assert.Equal(1L, Mib(sb, "Tcp", "PassiveOpens"));
+        Assert.Equal(0L, Mib(sb, "TcpExt", "TCPSYNChallenge"));
+        Assert.True(Mib(sb, "Tcp", "InSegs") >= 2, $"InSegs {Mib(sb, "Tcp", "InSegs")}");
     }
 }

@@ -41,10 +41,12 @@ public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
             net.ipv4.tcp_early_retrans = 2
             net.ipv4.tcp_dsack = 0
             net.ipv4.tcp_max_reordering = 50
+            net.ipv4.tcp_limit_output_bytes = 262144
             """);
         var t = TcpSettings.From(s.Host("h1").Sysctl);
         Assert.Equal(new TcpRecoverySettings { Rack = false, TailLossProbe = false, Dsack = false, MaxReordering = 50 }, t.Recovery);
         Assert.Equal(t.Recovery, new Tcb(t, new TcpCounters(), 1, 2, 0).Recovery);
+        Assert.Equal(262144, t.LimitOutputBytes);
         Assert.Equal(1, t.SynRetries);
         Assert.Equal((8192, 65536, 1048576), (t.RmemMin, t.RmemDefault, t.RmemMax));
         Assert.Equal(CongestionAlgorithm.Reno, t.CongestionControl);
