@@ -19,7 +19,7 @@ namespace ActorStack.Actors.Tcp;
 /// After <see cref="Close"/> the connection lives on, orphaned, until its TCB reaches CLOSED (FIN handshake,
 /// TIME_WAIT), then leaves the tables and stops.
 /// </summary>
-public sealed class TcpSocketActor : ReceiveActor, IWithTimers
+public sealed class TcpSocketActor : UntypedActor, IWithTimers
 {
     /// <summary>Blocked callers one socket holds at most per kind (threads blocked in recv/send/accept).</summary>
     public const int MaxWaiting = 1024;
@@ -113,81 +113,95 @@ public sealed class TcpSocketActor : ReceiveActor, IWithTimers
             _c.RcvBuf = child.ReceiveBufferLimit;
             Publish();
         }
+    }
 
-        Receive<TcpDeliver>(OnDeliver);
-        Receive<Tick>(_ => OnTick());
-        Receive<TcpIcmpError>(OnIcmpError);
-        Receive<Bind>(OnBind);
-        Receive<Listen>(OnListen);
-        Receive<Accept>(OnAccept);
-        Receive<TcpListener.ChildSpawned>(m =>
+    // One switch instead of ReceiveActor's per-instance handler list: an idle connection is an actor too, and
+    // thousands of them should not each carry ~30 delegates (bench tcp-conns measures the memory per socket).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            if (_listener is not null) _listener.OnChildSpawned(m, Sender);
-            else Sender.Tell(TcpListener.AbortChild.Instance, Self);
-        });
-        Receive<TcpListener.ChildReady>(m => _listener?.OnChildReady(m, Sender));
-        Receive<TcpListener.ChildGone>(m => _listener?.OnChildGone(m, Sender));
-        Receive<TcpListener.AcceptedByUser>(m =>
-        {
-            (_lingerOn, _lingerSeconds) = (m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
-            if (_parentListener is not null) Context.Unwatch(_parentListener);
-            _parentListener = null;
-        });
-        Receive<Terminated>(t => { if (t.ActorRef.Equals(_parentListener)) AbortAndStop(); });
-        Receive<TcpListener.AbortChild>(_ => { if (_parentListener is not null) AbortAndStop(); });
-        Receive<StreamConnect>(m => OnConnect(m, m.Address, m.Port, m.NonBlocking));
-        Receive<Connect>(m => OnConnect(m, m.Address, m.Port, nonBlocking: false));
-        Receive<SendTo>(m => { _sends.Enqueue(new SendOp(m, Sender)); if (_sends.Count > MaxWaiting) Fail(_sends.Dequeue(), Errno.ENOBUFS); PumpSends(); Drain(); });
-        Receive<StreamRecv>(m => OnRecv(m, m, Sender));
-        Receive<Recv>(m => OnRecv(new StreamRecv(65536, m.NonBlocking), m, Sender));
-        Receive<Shutdown>(OnShutdown);
-        Receive<Close>(_ => OnClose());
-        Receive<SetSocketOption>(OnSetOption);
-        Receive<GetSocketOption>(OnGetOption);
-        Receive<WmemFree>(m =>
-        {
-            // tcp_wfree: the TX completion (or a drop) returns the charge; tcp_tsq_handler sends what TSQ held back.
-            if (_tcb is not { } t) return;
-            t.HostQueuedBytes = Math.Max(0, t.HostQueuedBytes - m.Truesize);
-            t.XmitPending(Now);
-            Drain();
-        });
-        Receive<SetReceiveBuffer>(m =>
-        {
-            var err = SetRcvBuf(m.Bytes);
-            OptionsChanged();
-            Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
-        });
-        Receive<SetLinger>(m =>
-        {
-            if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-            _lingerOn = m.OnOff;
-            _lingerSeconds = m.Seconds;
-            OptionsChanged();
-            Sender.Tell(new SocketOk(m));
-        });
-        Receive<GetLinger>(_ => Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)));
-        Receive<SetCongestionControl>(m =>
-        {
-            CongestionAlgorithm? a = m.Name switch { "cubic" => CongestionAlgorithm.Cubic, "reno" => CongestionAlgorithm.Reno, _ => null };
-            if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
-            _congestion = a;
-            _tcb?.SetCongestionControl(a.Value);
-            OptionsChanged();
-            Sender.Tell(new SocketOk(m));
-        });
-        Receive<GetCongestionControl>(_ => Sender.Tell(new CongestionControlValue(_tcb?.CongestionName
-            ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant())));
-        Receive<LingerExpired>(_ => AnswerLinger());
-        Receive<CorkExpired>(_ =>
-        {
-            if (_tcb is null || !_cork) return;
-            long now = Now;
-            _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
-            _tcb.SetCork(true, now);
-            Drain();
-        });
-        Receive<GetSocketInfo>(_ => Sender.Tell(Info()));
+            case TcpDeliver m: OnDeliver(m); break;
+            case Tick: OnTick(); break;
+            case TcpIcmpError m: OnIcmpError(m); break;
+            case Bind m: OnBind(m); break;
+            case Listen m: OnListen(m); break;
+            case Accept m: OnAccept(m); break;
+            case TcpListener.ChildSpawned m:
+                if (_listener is not null) _listener.OnChildSpawned(m, Sender);
+                else Sender.Tell(TcpListener.AbortChild.Instance, Self);
+                break;
+            case TcpListener.ChildReady m: _listener?.OnChildReady(m, Sender); break;
+            case TcpListener.ChildGone m: _listener?.OnChildGone(m, Sender); break;
+            case TcpListener.AcceptedByUser m:
+                (_lingerOn, _lingerSeconds) = (m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
+                if (_parentListener is not null) Context.Unwatch(_parentListener);
+                _parentListener = null;
+                break;
+            case Terminated t: if (t.ActorRef.Equals(_parentListener)) AbortAndStop(); break;
+            case TcpListener.AbortChild: if (_parentListener is not null) AbortAndStop(); break;
+            case StreamConnect m: OnConnect(m, m.Address, m.Port, m.NonBlocking); break;
+            case Connect m: OnConnect(m, m.Address, m.Port, nonBlocking: false); break;
+            case SendTo m:
+                _sends.Enqueue(new SendOp(m, Sender));
+                if (_sends.Count > MaxWaiting) Fail(_sends.Dequeue(), Errno.ENOBUFS);
+                PumpSends();
+                Drain();
+                break;
+            case StreamRecv m: OnRecv(m, m, Sender); break;
+            case Recv m: OnRecv(new StreamRecv(65536, m.NonBlocking), m, Sender); break;
+            case Shutdown m: OnShutdown(m); break;
+            case Close: OnClose(); break;
+            case SetSocketOption m: OnSetOption(m); break;
+            case GetSocketOption m: OnGetOption(m); break;
+            case WmemFree m:
+                // tcp_wfree: the TX completion (or a drop) returns the charge; tcp_tsq_handler sends what TSQ held back.
+                if (_tcb is not { } t2) return;
+                t2.HostQueuedBytes = Math.Max(0, t2.HostQueuedBytes - m.Truesize);
+                t2.XmitPending(Now);
+                Drain();
+                break;
+            case SetReceiveBuffer m:
+            {
+                var err = SetRcvBuf(m.Bytes);
+                OptionsChanged();
+                Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
+                break;
+            }
+            case SetLinger m:
+                if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
+                _lingerOn = m.OnOff;
+                _lingerSeconds = m.Seconds;
+                OptionsChanged();
+                Sender.Tell(new SocketOk(m));
+                break;
+            case GetLinger: Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)); break;
+            case SetCongestionControl m:
+            {
+                CongestionAlgorithm? a = m.Name switch { "cubic" => CongestionAlgorithm.Cubic, "reno" => CongestionAlgorithm.Reno, _ => null };
+                if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
+                _congestion = a;
+                _tcb?.SetCongestionControl(a.Value);
+                OptionsChanged();
+                Sender.Tell(new SocketOk(m));
+                break;
+            }
+            case GetCongestionControl:
+                Sender.Tell(new CongestionControlValue(_tcb?.CongestionName ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant()));
+                break;
+            case LingerExpired: AnswerLinger(); break;
+            case CorkExpired:
+            {
+                if (_tcb is null || !_cork) return;
+                long now = Now;
+                _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
+                _tcb.SetCork(true, now);
+                Drain();
+                break;
+            }
+            case GetSocketInfo: Sender.Tell(Info()); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
