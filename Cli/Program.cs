@@ -206,7 +206,7 @@ namespace ActorStack.Cli
                     Console.WriteLine("--- ss -uanm");
                     Console.Write(Report.Sockets(stats));
                     Console.WriteLine("--- ss -tanmi");
-                    Console.Write(SsTcp.Format(await SsTcp.Collect(host, TimeSpan.FromSeconds(3)), stats.Sockets));
+                    Console.Write(SsTcp.Format(await SsQuery.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
                 }
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {

@@ -170,18 +170,6 @@ public sealed record TcpSocketList(ImmutableArray<IActorRef> Sockets);
 /// <summary><c>ss -tanmi</c>: every TCP socket of a host, with its memory line (from the host's socket snapshot) and <c>-i</c> line.</summary>
 public static class SsTcp
 {
-    /// <summary>Asks <paramref name="host"/> for its TCP sockets and each socket for its <see cref="TcpSocketInfo"/>; a socket that closed meanwhile is left out.</summary>
-    public static async Task<ImmutableArray<TcpSocketInfo>> Collect(IActorRef host, TimeSpan timeout)
-    {
-        var list = await host.Ask<TcpSocketList>(GetTcpSockets.Instance, timeout);
-        var infos = await Task.WhenAll(list.Sockets.Select(async s =>
-        {
-            try { return await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, timeout); }
-            catch (AskTimeoutException) { return null; }
-        }));
-        return [.. infos.OfType<TcpSocketInfo>().OrderBy(i => i.State == "LISTEN" ? 0 : 1).ThenBy(i => i.LocalPort).ThenBy(i => i.RemotePort)];
-    }
-
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
 
     /// <summary>

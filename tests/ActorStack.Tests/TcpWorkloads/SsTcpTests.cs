@@ -42,9 +42,9 @@ public class SsTcpTests() : AppsHarness("ss-tcp")
         Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(Ip("10.0.0.2"), 6000), Wait));
         await l.Ask<Accepted>(new Accept(), Wait);
 
-        var onB = await SsTcp.Collect(b, Wait);
+        var onB = await ActorStack.Cli.SsQuery.CollectTcp(b, Wait);
         Assert.Equal(["LISTEN:6000", "ESTAB:6000"], onB.Select(i => $"{i.State}:{i.LocalPort}").ToArray());
-        var onA = Assert.Single(await SsTcp.Collect(a, Wait));
+        var onA = Assert.Single(await ActorStack.Cli.SsQuery.CollectTcp(a, Wait));
         Assert.Equal(("ESTAB", 6000, 1L), (onA.State, (int)onA.RemotePort, onA.BytesAcked));
         var text = SsTcp.Format([onA]);
         Assert.Contains($"10.0.0.1:{onA.LocalPort}", text);

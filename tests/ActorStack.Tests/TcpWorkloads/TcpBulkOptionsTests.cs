@@ -24,7 +24,7 @@ public class TcpBulkOptionsTests() : AppsHarness("tcp-bulk-opts")
         TcpSocketInfo? found = null;
         await AwaitAssertAsync(async () =>
         {
-            found = Assert.Single(await SsTcp.Collect(a, Wait), i => i.State == "ESTAB" && i.RemotePort == 5201);
+            found = Assert.Single(await ActorStack.Cli.SsQuery.CollectTcp(a, Wait), i => i.State == "ESTAB" && i.RemotePort == 5201);
         }, Wait, TimeSpan.FromMilliseconds(10));
         return found!;
     }
