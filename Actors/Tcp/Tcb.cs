@@ -400,8 +400,15 @@ public sealed partial class Tcb
 
     private const int SkbTruesizeGso = 65536 + 576;
 
+    /// <summary>TSQ_THROTTLED: new data waits for a TX completion (<c>tcp_wfree</c> only then schedules the handler).</summary>
+    public bool TsqThrottled { get; private set; }
+
     /// <summary><c>tcp_tsq_handler</c> → <c>tcp_write_xmit</c>: sends what TCP small queues held back.</summary>
-    public void XmitPending(long now) => Push(now);
+    public void XmitPending(long now)
+    {
+        TsqThrottled = false;
+        Push(now);
+    }
 
     /// <summary>
     /// <c>tcp_new_space</c> → <c>tcp_should_expand_sndbuf</c> / <c>tcp_sndbuf_expand</c>: unless SO_SNDBUF fixed it,
@@ -1479,7 +1486,7 @@ public sealed partial class Tcb
             bool finPending = _finQueued && !_finSent;
             if (avail <= 0 && !finPending) break;
             if (inFlight >= _cwnd.Cwnd) break;
-            if (HostQueuedBytes > TsqLimit()) break; // tcp_small_queue_check: resumed by the TX completion (tcp_tsq_handler)
+            if (HostQueuedBytes > TsqLimit()) { TsqThrottled = true; break; } // tcp_small_queue_check: resumed by tcp_tsq_handler
             int room = (SndUna + SndWnd) - SndNxt;
             int len = Math.Min(Math.Min(mssNow, avail), Math.Max(room, 0));
             bool fin = finPending && len == avail;

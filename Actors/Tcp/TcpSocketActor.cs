@@ -158,6 +158,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
                 // tcp_wfree: the TX completion (or a drop) returns the charge; tcp_tsq_handler sends what TSQ held back.
                 if (_tcb is not { } t2) return;
                 t2.HostQueuedBytes = Math.Max(0, t2.HostQueuedBytes - m.Truesize);
+                if (!t2.TsqThrottled) return; // nothing held back: the completion only returns the charge
                 t2.XmitPending(Now);
                 Drain();
                 break;

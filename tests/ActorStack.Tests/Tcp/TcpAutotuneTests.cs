@@ -43,9 +43,11 @@ public class TcpAutotuneTests
         p.ToSendA = RandomBytes(50_000, 32);
         p.Flush();
         Assert.DoesNotContain(p.Trace.Skip(before), x => x.FromA && x.Seg.Payload.Length > 0);
+        Assert.True(p.A.TsqThrottled);
 
         p.A.HostQueuedBytes = 0; // the TX completion (WmemFree) returned the charge: tcp_tsq_handler
         p.A.XmitPending(p.Now);
+        Assert.False(p.A.TsqThrottled);
         p.Flush();
         Assert.Contains(p.Trace.Skip(before), x => x.FromA && x.Seg.Payload.Length > 0);
         p.RunFor(TimeSpan.FromSeconds(2));
