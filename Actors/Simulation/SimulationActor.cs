@@ -265,6 +265,9 @@ public sealed class SimulationActor : ReceiveActor
     private sealed record RunScheduledFault(int Position);
 
     private readonly Dictionary<IActorRef, TimeSpan> _lastActionAt = new();
+    // A wire answers each command once and in order: its answers are stamped with their own action's time, even
+    // when an answer arrives after the next action was sent (at most one entry per schedule entry).
+    private readonly Dictionary<IActorRef, Queue<TimeSpan>> _wireActionsPending = new();
     private readonly Dictionary<IActorRef, object> _lastCommand = new();
 
     /// <summary>Runs one entry of the fault schedule and publishes what it did (<see cref="FaultScheduleEvent"/>).</summary>
@@ -288,6 +291,8 @@ public sealed class SimulationActor : ReceiveActor
     private void Tell(int wire, object command, TimeSpan at)
     {
         _lastActionAt[_wires[wire]] = at;
+        if (!_wireActionsPending.TryGetValue(_wires[wire], out var q)) _wireActionsPending[_wires[wire]] = q = new Queue<TimeSpan>();
+        q.Enqueue(at);
         _wires[wire].Tell(command, Self);
     }
 
@@ -303,7 +308,7 @@ public sealed class SimulationActor : ReceiveActor
     {
         var from = Origin(sender);
         int i = _wires.IndexOf(from);
-        var at = _lastActionAt.GetValueOrDefault(from);
+        var at = _wireActionsPending.TryGetValue(from, out var q) && q.Count > 0 ? q.Dequeue() : _lastActionAt.GetValueOrDefault(from);
         string who = i >= 0 ? _s.Wires[i].Name : _hosts.FirstOrDefault(h => h.Value.Equals(from)).Key ?? from.Path.Name;
         Context.System.EventStream.Publish(new FaultScheduleEvent(at, $"  {who}: {outcome}"));
     }
