@@ -20,6 +20,7 @@ namespace ActorStack.Tests.Interop;
 /// ways. Kernel I/O is real and so is the scheduler (the kernel does not run on virtual time); waits are bounded
 /// (5 s), no test sleeps.
 /// </summary>
+[Collection(ActorStack.Tests.Tap.KernelTapCollection.Name)]
 public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-interop")
 {
     private const string TapName = "astap1";

@@ -19,6 +19,7 @@ namespace ActorStack.Tests.Tap;
 /// stands in for the NIC. Kernel I/O is real, so waits are generous (5 s) though each exchange takes
 /// milliseconds.
 /// </summary>
+[Collection(ActorStack.Tests.Tap.KernelTapCollection.Name)]
 public sealed class TapLinkTests() : TestKit(StackConfig.AkkaConfig(), "tap")
 {
     private const string TapName = "astap0";

@@ -20,6 +20,7 @@ namespace ActorStack.Tests.Tap;
 /// deterministic stream at once and each receiver compares the SHA-256 of what it read with the sender's.
 /// Kernel I/O and the scheduler are real: waits are bounded (only a failing test waits long), nothing sleeps.
 /// </summary>
+[Collection(ActorStack.Tests.Tap.KernelTapCollection.Name)]
 public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-interop")
 {
     private const string TapName = "astcp0";
