@@ -40,8 +40,10 @@ public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-i
         var sim = await Start(ns);
         try
         {
-            // -W 10: ping ends as soon as the 3 replies are in; the long wait only matters on a loaded machine.
-            var (code, stdout, stderr) = await Exec("ip", "netns", "exec", ns.Name, "ping", "-n", "-c", "3", "-W", "10", "-i", "0.2", SimIp.ToString());
+            // -w 30 with -c 3: ping ends as soon as the 3 replies are in, or at the deadline. Without a deadline, once some
+            // reply has come ping waits only twice the longest RTT for the last one (iputils' linger), and on a loaded
+            // machine a reply 1 ms late turns into "3 transmitted, 2 received" with exit 0.
+            var (code, stdout, stderr) = await Exec("ip", "netns", "exec", ns.Name, "ping", "-n", "-c", "3", "-w", "30", "-i", "0.2", SimIp.ToString());
 
             Assert.True(code == 0, $"ping exit {code}: {stderr}\n{stdout}");
             Assert.Contains("3 packets transmitted, 3 received, 0% packet loss", stdout);
