@@ -200,6 +200,10 @@ public sealed class HostActor : ReceiveActor
             return;
         }
         var sock = Context.ActorOf(DatagramSocketActor.Props(_ns, m.Type, proto, _udp, _ip), $"sock-{++_nextSocket}");
+        // inet_create → raw_hash_sk: a raw socket is in the raw table when socket() returns. Told to the IPv4 handler
+        // before the answer, so whatever the caller sends next, an answer to it finds the socket even if the socket's
+        // actor has not started yet (its datagrams wait in its mailbox).
+        if (m.Type == SockType.Raw) _ip.Tell(new RawRegister(sock, proto, Ipv4Address.Any, Ipv4Address.Any));
         Sender.Tell(new SocketCreated(sock));
     }
 

@@ -135,11 +135,6 @@ public sealed class DatagramSocketActor : ReceiveActor
         });
     }
 
-    protected override void PreStart()
-    {
-        if (_type == SockType.Raw) RegisterRaw();
-    }
-
     private void RegisterRaw() => _ip.Tell(new RawRegister(Self, _protocol, _c.LocalAddress, _c.RemoteAddress));
 
     private void OnDeliver(SocketDeliver m)

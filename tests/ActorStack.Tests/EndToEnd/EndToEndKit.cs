@@ -139,6 +139,62 @@ public abstract class EndToEndKit(string name) : TestKit(
         return lines;
     }
 
+    /// <summary>
+    /// <see cref="Lines"/> for a test whose path needs no timer: a line that never comes fails with the lines so far,
+    /// which one is missing, and <paramref name="hosts"/>' counters (<see cref="Dump"/>), so a failing run says where
+    /// the packet stopped.
+    /// </summary>
+    protected async Task<List<string>> LinesOrDump(TestProbe output, int count, params Node[] hosts)
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            WorkloadOutput line;
+            try { line = await output.ExpectMsgAsync<WorkloadOutput>(Wait); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                var sb = new System.Text.StringBuilder();
+                sb.Append($"output line {i} of {count} never came ({e.GetType().Name}); got:\n");
+                foreach (var l in lines) sb.Append("  | ").Append(l).Append('\n');
+                foreach (var h in hosts) sb.Append(await Dump(h));
+                Assert.Fail(sb.ToString());
+                throw;
+            }
+            lines.Add(line.Line);
+        }
+        return lines;
+    }
+
+    /// <summary>
+    /// A host's non-zero counters in one block: per device <c>ip -s link</c> and qdisc, <c>softnet_stat</c>, every
+    /// SNMP MIB, drop reasons (dropwatch) and sockets (queue, drops, reads).
+    /// </summary>
+    protected async Task<string> Dump(Node n)
+    {
+        HostStats s;
+        try { s = await n.Host.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(5)); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return $"== {n.Name}: no stats ({e.GetType().Name})\n"; }
+        var sb = new System.Text.StringBuilder($"== {n.Name}\n");
+        foreach (var d in s.Devices)
+        {
+            var c = d.Counters;
+            sb.Append($"  {d.Name}: rx {c.RxPackets} drop {c.RxDropped} missed {c.RxMissedErrors} fifo {c.RxFifoErrors}; tx {c.TxPackets} drop {c.TxDropped}; irqs [{string.Join(",", d.IrqsPerQueue)}]");
+            if (d.Qdisc is { } q) sb.Append($"; qdisc sent {q.Packets} drop {q.Drops} requeues {q.Requeues} backlog {q.Backlog} stopped {q.TxQueueStopped} restart {q.TxRestartQueue}");
+            sb.Append('\n');
+        }
+        foreach (var sd in s.Softnet)
+            sb.Append($"  softnet cpu{sd.Cpu}: processed {sd.Processed} dropped {sd.Dropped} time_squeeze {sd.TimeSqueeze} rps {sd.ReceivedRps} input_qlen {sd.InputQlen} process_qlen {sd.ProcessQlen}\n");
+        foreach (var m in s.Snmp)
+        {
+            var nz = m.Counters.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}").ToList();
+            if (nz.Count > 0) sb.Append($"  {m.Name}: {string.Join(" ", nz)}\n");
+        }
+        foreach (var d in s.Drops) sb.Append($"  drop {d.Site.Reason} at {d.Site.Location}: {d.Packets}\n");
+        foreach (var k in s.Sockets)
+            sb.Append($"  sock {k.Type}/{k.Protocol} {k.LocalAddress}:{k.LocalPort}: queued {k.RecvQueueDatagrams} drops {k.Drops} read {k.DatagramsRead} sent {k.DatagramsSent} err {k.PendingError}\n");
+        return sb.ToString();
+    }
+
     protected static byte[] Bytes(int n, int seed)
     {
         var b = new byte[n];
