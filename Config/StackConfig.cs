@@ -642,22 +642,13 @@ public static partial class StackConfig
             var v = Leaf(d, key);
             var s = v as string;
             if (s is null) { Error($"{path}.{key}", v, "must be a hex CPU mask such as \"3\""); return ImmutableArray<int>.Empty; }
-            var words = s.Split(',');
-            var b = ImmutableArray.CreateBuilder<int>();
-            for (int w = 0; w < words.Length; w++)
+            if (!CpuMaskFormat.TryParse(s.Trim(), out var set))
             {
-                if (words[w].Length is 0 or > 8 || !uint.TryParse(words[w], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var bits))
-                {
-                    Error($"{path}.{key}", s, "must be a hex CPU mask such as \"3\"");
-                    return ImmutableArray<int>.Empty;
-                }
-                int baseCpu = (words.Length - 1 - w) * 32;
-                for (int bit = 0; bit < 32; bit++)
-                    if ((bits >> bit & 1) != 0) b.Add(baseCpu + bit);
+                Error($"{path}.{key}", s, "must be a hex CPU mask such as \"3\"");
+                return ImmutableArray<int>.Empty;
             }
-            b.Sort();
-            if (b.Any(c => c >= cpus)) Error($"{path}.{key}", s, $"names CPU {b.Max()} but the host has {cpus} CPU(s)");
-            return b.ToImmutable();
+            if (set.Any(c => c >= cpus)) Error($"{path}.{key}", s, $"names CPU {set.Max()} but the host has {cpus} CPU(s)");
+            return ImmutableArray.Create(set);
         }
     }
 }

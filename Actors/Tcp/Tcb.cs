@@ -932,13 +932,17 @@ public sealed partial class Tcb
         if (dup || newSack && ack == priorUna)
         {
             DupAcks++;
-            if (!SackOk && _renoSacked + 1 < _rtx.Count) _renoSacked++;
+            if (!SackOk) { _renoSacked++; CheckRenoReordering(0); } // tcp_add_reno_sack
         }
         else if (ack > priorUna)
         {
             DupAcks = 0;
             if (!SackOk && ackedPkts > 0)
+            {
+                // tcp_remove_reno_sacks: one ACK acked the hole, the rest eat duplicate ACKs.
                 _renoSacked = ackedPkts - 1 >= _renoSacked ? 0 : _renoSacked - (ackedPkts - 1);
+                CheckRenoReordering(ackedPkts);
+            }
         }
 
         // tcp_ack_is_dubious: only a duplicate, a SACK / D-SACK or a state other than Open reaches the loss logic.
@@ -1121,12 +1125,17 @@ public sealed partial class Tcb
                     // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction),
                     // unless the reduction was undone — or every retransmission was D-SACKed by now
                     // (tcp_try_undo_recovery with tcp_may_undo: undo_retrans 0 → TCPFullUndo).
+                    // A recovery that was not undone counts down the D-SACK-widened reordering window
+                    // (tcp_try_undo_recovery: reo_wnd_persist--).
                     if (_undoActive && _undoRetrans == 0) UndoCwndReduction(TcpExtMib.TCPFullUndo);
-                    else if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
+                    else
+                    {
+                        if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
+                        _rackReo.OnRecoveryNotUndone();
+                    }
                     CaState = TcpCaState.Open;
                     DupAcks = 0;
                     _renoSacked = 0;
-                    if (_rackReoWndPersist > 0) _rackReoWndPersist--;
                     return false;
                 }
                 if (ack > priorUna && !SackOk && _rtx.Count > 0)

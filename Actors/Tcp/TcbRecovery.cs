@@ -29,10 +29,10 @@ public sealed partial class Tcb
 
     /// <summary>TCP_TIMEOUT_MIN (2 jiffies): slack added to RACK's reordering timer and to a multi-packet PTO.</summary>
     private static readonly long TimeoutMin = TimeSpan.FromMilliseconds(2).Ticks;
-    /// <summary>TCP_RACK_RECOVERY_THRESH: recoveries a D-SACK-widened reordering window persists for.</summary>
-    private const int RackRecoveryThresh = 16;
     /// <summary>tcp_min_rtt_wlen: the window of the min-RTT filter (300 s).</summary>
     private static readonly long MinRttWindow = TimeSpan.FromSeconds(300).Ticks;
+    /// <summary>One jiffy at HZ=1000 (<c>jiffies_to_usecs(1)</c>): what the min-RTT filter takes for a 0 µs sample.</summary>
+    public static readonly long Jiffy = TimeSpan.TicksPerMillisecond;
 
     private TcpXmitTimer _xmitTimer;
     private int _reordering = -1;          // tp->reordering; -1 until first used (taken from tcp_reordering)
@@ -43,9 +43,8 @@ public sealed partial class Tcb
     // RACK (tp->rack).
     private long _rackMstamp, _rackRtt, _rackXmitOrder;
     private long _xmitCount;               // data transmissions so far (TxSeg.XmitOrder)
-    private bool _rackAdvanced, _rackDsackSeen;
-    private int _rackReoWndSteps = 1, _rackReoWndPersist;
-    private TcpSeq _rackLastAdjust;        // SND.NXT when reo_wnd last grew (stands for rack.last_delivered)
+    private bool _rackAdvanced;
+    private readonly RackReorderWindow _rackReo = new();
 
     // TLP.
     private bool _tlpActive, _tlpRetrans;
@@ -60,6 +59,9 @@ public sealed partial class Tcb
     private bool _dsackPending;
     private SackBlock _dsackBlock;
 
+    // Sender D-SACK accounting (tp->dsack_dups against tp->total_retrans).
+    private long _dsackDups;
+
     /// <summary><c>tp->reordering</c>: the reordering degree (packets) the connection has learned, from tcp_reordering up to tcp_max_reordering.</summary>
     public int Reordering => _reordering < 0 ? _s.Reordering : _reordering;
     /// <summary><c>tp->reord_seen</c>: reordering events detected.</summary>
@@ -68,6 +70,10 @@ public sealed partial class Tcb
     public long RackReoWnd => RackReoWindow();
     /// <summary>The windowed minimum RTT in ticks (<c>tcp_min_rtt</c>), 0 before a sample.</summary>
     public long MinRtt => _minRtt;
+    /// <summary><c>tp->rack.reo_wnd_steps</c>: multiples of min_rtt/4 in RACK's reordering window (1..255).</summary>
+    public int RackReoWndSteps => _rackReo.Steps;
+    /// <summary><c>tp->rack.reo_wnd_persist</c>: recoveries the widened window still lasts.</summary>
+    public int RackReoWndPersist => _rackReo.Persist;
 
     // ------------------------------------------------------------ receiver: D-SACK
 
@@ -115,8 +121,8 @@ public sealed partial class Tcb
 
     /// <summary>
     /// <c>tcp_check_dsack</c>: the first SACK block is a D-SACK when it lies below the ACK (TCPDSACKRecv) or inside the
-    /// second block (TCPDSACKOfoRecv). It counts down undo_retrans (the retransmission was spurious) and asks RACK to
-    /// widen its reordering window (<c>tcp_dsack_seen</c>).
+    /// second block (TCPDSACKOfoRecv). It counts down undo_retrans (the retransmission was spurious) and, through
+    /// <c>tcp_dsack_seen</c>, asks RACK to widen its reordering window.
     /// </summary>
     private bool CheckDsack(ImmutableArray<SackBlock> sack, TcpSeq ack)
     {
@@ -125,11 +131,49 @@ public sealed partial class Tcb
         if (b0.Left < ack) _mib.Ext.Inc(TcpExtMib.TCPDSACKRecv);
         else if (sack.Length > 1 && b0.Left >= sack[1].Left && b0.Right <= sack[1].Right) _mib.Ext.Inc(TcpExtMib.TCPDSACKOfoRecv);
         else return false;
-        int mss = Math.Max(Mss, 1);
-        int dupSegs = Math.Max(1, ((b0.Right - b0.Left) + mss - 1) / mss);
-        _rackDsackSeen = true;
+        int dupSegs = DsackSeen(b0.Left, b0.Right);
+        if (dupSegs == 0) return false;
         if (_undoActive && _undoRetrans > 0 && b0.Right > _undoMarker) _undoRetrans = Math.Max(0, _undoRetrans - dupSegs);
         return true;
+    }
+
+    /// <summary>
+    /// <c>tcp_dsack_seen</c>: the duplicated segments of a D-SACK block, 0 for a dubious one (longer than the largest
+    /// window the peer offered, or more duplicates than this end ever retransmitted: tp->dsack_dups &gt; total_retrans).
+    /// RACK widens its window (rack.dsack_seen) only once reordering was seen and not for a D-SACK of a one-segment
+    /// loss probe (FLAG_DSACK_TLP: timer driven, not a RACK decision).
+    /// </summary>
+    private int DsackSeen(TcpSeq start, TcpSeq end)
+    {
+        int seqLen = end - start;
+        if (seqLen <= 0 || seqLen > MaxSndWnd) return 0;
+        int mss = Math.Max(Mss, 1);
+        int dupSegs = 1;
+        bool dsackTlp = false;
+        if (seqLen > mss) dupSegs = (seqLen + mss - 1) / mss;
+        else if (_tlpActive && _tlpHighSeq == end) dsackTlp = true;
+        _dsackDups += dupSegs;
+        if (_dsackDups > SegmentsRetransmitted) return 0;
+        _rackReo.OnDsack(_reordSeen, dsackTlp);
+        return dupSegs;
+    }
+
+    /// <summary>
+    /// <c>tcp_check_reno_reordering</c> after <c>tcp_limit_reno_sacked</c>, without SACK: more duplicate ACKs than
+    /// segments out beyond the holes (max(lost_out, 1)) can only be reordering (or duplication): the dup-ACK count is
+    /// capped and tp->reordering set to packets_out + <paramref name="addend"/> (at most tcp_max_reordering); TcpExt
+    /// TCPRenoReorder.
+    /// </summary>
+    private void CheckRenoReordering(int addend)
+    {
+        int packetsOut = _rtx.Count, lostOut = 0;
+        foreach (var t in _rtx) if (t.Lost) lostOut++;
+        int holes = Math.Min(Math.Max(lostOut, 1), packetsOut);
+        if (_renoSacked + holes <= packetsOut) return;
+        _renoSacked = packetsOut - holes;
+        _reordering = Math.Min(packetsOut + addend, Recovery.MaxReordering);
+        _reordSeen++;
+        _mib.Ext.Inc(TcpExtMib.TCPRenoReorder);
     }
 
     /// <summary><c>tcp_highest_sack_seq</c>: SND.UNA with nothing SACKed, else the end of the highest SACKed segment.</summary>
@@ -153,14 +197,26 @@ public sealed partial class Tcb
         _mib.Ext.Inc(ts ? TcpExtMib.TCPTSReorder : TcpExtMib.TCPSACKReorder);
     }
 
-    /// <summary><c>tcp_update_rtt_min</c>: the windowed minimum RTT (tcp_min_rtt_wlen 300 s).</summary>
+    /// <summary>
+    /// <c>tcp_update_rtt_min</c>: the windowed minimum RTT (tcp_min_rtt_wlen 300 s). Samples count in whole
+    /// microseconds as Linux's <c>tcp_stamp_us_delta</c>, and a 0 µs sample counts as one jiffy (1 ms at HZ=1000),
+    /// so a path faster than the clock does not leave RACK's reordering window (min_rtt/4 per step) at zero.
+    /// </summary>
     private void UpdateMinRtt(long rtt, long now)
     {
+        rtt = MinRttSample(rtt);
         if (_minRtt == 0 || rtt <= _minRtt || now - _minRttStamp > MinRttWindow)
         {
             _minRtt = rtt;
             _minRttStamp = now;
         }
+    }
+
+    /// <summary>The min-RTT filter's sample for an RTT of <paramref name="rtt"/> ticks: µs granularity, 0 µs → one jiffy (<c>rtt_us ? : jiffies_to_usecs(1)</c>).</summary>
+    public static long MinRttSample(long rtt)
+    {
+        long us = rtt / (TimeSpan.TicksPerMillisecond / 1000);
+        return us > 0 ? us * (TimeSpan.TicksPerMillisecond / 1000) : Jiffy;
     }
 
     /// <summary>
@@ -184,7 +240,7 @@ public sealed partial class Tcb
     private bool TryUndoDsack()
     {
         if (!_undoActive || _undoRetrans != 0) return false;
-        _rackReoWndPersist = Math.Min(RackRecoveryThresh, _rackReoWndPersist + 1);
+        _rackReo.OnDsackUndo();
         UndoCwndReduction(TcpExtMib.TCPDSACKUndo);
         return true;
     }
@@ -241,19 +297,9 @@ public sealed partial class Tcb
         }
     }
 
-    /// <summary>
-    /// <c>tcp_rack_reo_wnd</c>: 0 before any reordering was seen while in recovery or with tp->reordering packets
-    /// SACKed (the dup-ACK threshold); else min_rtt/4 per step (D-SACKs add steps), at most SRTT.
-    /// </summary>
+    /// <summary><c>tcp_rack_reo_wnd</c> (<see cref="RackReorderWindow.Window"/>).</summary>
     private long RackReoWindow()
-    {
-        if (_reordSeen == 0)
-        {
-            if (CaState >= TcpCaState.Recovery) return 0;
-            if (SackedOut() >= Reordering) return 0;
-        }
-        return Math.Min((_minRtt >> 2) * _rackReoWndSteps, Srtt);
-    }
+        => RackReorderWindow.Window(_reordSeen, CaState, _reordSeen == 0 ? SackedOut() : 0, Reordering, _minRtt, _rackReo.Steps, Srtt);
 
     /// <summary>
     /// <c>tcp_rack_detect_loss</c>: an un-SACKed segment sent before the most recently delivered one is lost once
@@ -319,19 +365,8 @@ public sealed partial class Tcb
         if (_rtoTimer == 0 || _xmitTimer != TcpXmitTimer.Retrans) RearmRto(now);
     }
 
-    /// <summary><c>tcp_rack_update_reo_wnd</c>: a D-SACK (at most once a round trip) adds a step; 16 recoveries without one reset it.</summary>
-    private void RackUpdateReoWnd(TcpSeq ack)
-    {
-        if (_rackDsackSeen && ack <= _rackLastAdjust) _rackDsackSeen = false; // not a round trip since the last step
-        if (_rackDsackSeen)
-        {
-            _rackReoWndSteps = Math.Min(0xFF, _rackReoWndSteps + 1);
-            _rackDsackSeen = false;
-            _rackLastAdjust = SndNxt;
-            _rackReoWndPersist = RackRecoveryThresh;
-        }
-        else if (_rackReoWndPersist == 0) _rackReoWndSteps = 1;
-    }
+    /// <summary><c>tcp_rack_update_reo_wnd</c> (<see cref="RackReorderWindow.Update"/>).</summary>
+    private void RackUpdateReoWnd(TcpSeq ack) => _rackReo.Update(ack, SndNxt);
 
     // ------------------------------------------------------------ timers: RTO / TLP / REO share one slot
 

@@ -24,7 +24,7 @@ public enum TcpExtMib
     TCPSpuriousRtxHostQueues,
     // Loss recovery (RACK-TLP, D-SACK, reordering).
     TCPLossProbeRecovery, TCPDSACKOldSent, TCPDSACKOfoSent, TCPDSACKOfoRecv, TCPDSACKUndo, TCPSACKReorder, TCPTSReorder,
-    TCPLostRetransmit, DelayedACKLost,
+    TCPLostRetransmit, DelayedACKLost, TCPRenoReorder,
 }
 
 /// <summary>

@@ -193,7 +193,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             case LingerExpired: AnswerLinger(); break;
             case CorkExpired:
             {
-                if (_tcb is null || !_cork) return;
+                // Still in the handshake: nothing can leave yet; the ceiling runs from ESTABLISHED (OnEvent Connected).
+                if (_tcb is null || !_cork || !CanSendData(_tcb)) return;
                 long now = Now;
                 _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
                 _tcb.SetCork(true, now);
@@ -452,6 +453,20 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         return false;
     }
 
+    private static bool CanSendData(Tcb t) => t.State is TcpState.Established or TcpState.CloseWait;
+
+    /// <summary>
+    /// TCP_CORK's 200 ms ceiling for data in the write queue. Linux gets it from the probe timer that
+    /// <c>tcp_push_pending_frames</c> arms (<c>tcp_check_probe_timer</c>, tcp_probe0_base at least TCP_RTO_MIN) when a
+    /// push on a connected socket leaves data unsent; <c>tcp_write_wakeup</c> then sends it. Data written before
+    /// ESTABLISHED cannot leave before the handshake completes, so its ceiling starts there, not at the write.
+    /// </summary>
+    private void ArmCorkCeiling()
+    {
+        if (!_cork || _tcb is not { } t || !CanSendData(t) || t.SendQueueBytes == 0 || Timers.IsTimerActive("cork")) return;
+        Timers.StartSingleTimer("cork", CorkExpired.Instance, CorkCeiling);
+    }
+
     private void OnEvent(TcpEvent e)
     {
         switch (e.Kind)
@@ -460,6 +475,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
                 if (_connectWaiter is { } w) { _connectWaiter = null; _connectReported = true; w.Caller.Tell(new SocketOk(w.Command)); }
                 _parentListener?.Tell(new TcpListener.ChildReady(_tuple), Self);
                 PumpSends();
+                ArmCorkCeiling(); // data corked during the handshake waits at most the ceiling from now
                 break;
             case TcpEventKind.Readable:
             case TcpEventKind.Eof:
@@ -512,7 +528,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
                 continue;
             }
             op.Offset += n;
-            if (_cork && n > 0 && !Timers.IsTimerActive("cork")) Timers.StartSingleTimer("cork", CorkExpired.Instance, CorkCeiling);
+            if (n > 0) ArmCorkCeiling();
             if (op.Offset == op.Command.Payload.Length || (dontWait && op.Offset > 0))
             {
                 _sends.Dequeue();

@@ -32,57 +32,38 @@ public sealed class TcpBulkServerActor : ReceiveActor
     }
 
     private readonly TcpBulkServerSettings _s;
-    private readonly IActorRef _host;
     private readonly OutputLines _out;
     private readonly Dictionary<IActorRef, Conn> _conns = new();
-    private IActorRef _listener = ActorRefs.Nobody;
-    private bool _ready;
+    private readonly TcpListenSequence _listen;
     private int _nextId = 5;
     private long _accepted, _read, _written, _errors;
 
     public TcpBulkServerActor(TcpBulkServerSettings s, IActorRef host, IActorRef? output)
     {
         _s = s;
-        _host = host;
         _out = new OutputLines(Context.System.EventStream, output, s.Host, "tcp-bulk-server");
-        Receive<SocketCreated>(c =>
-        {
-            _listener = c.Socket;
-            _listener.Tell(new Bind(_s.Address, _s.Port));
-        });
-        Receive<SocketOk>(ok =>
-        {
-            switch (ok.Command)
-            {
-                case Bind: _listener.Tell(new Listen(Backlog)); break;
-                case Listen:
-                    _ready = true;
-                    _out.Print($"Server listening on {_s.Port}", Self);
-                    _listener.Tell(new Accept());
-                    break;
-            }
-        });
+        _listen = new TcpListenSequence(host, new Bind(s.Address, s.Port), Backlog, "tcp-bulk-server");
+        Receive<SocketCreated>(_listen.OnCreated);
+        Receive<SocketOk>(ok => _listen.OnOk(ok, () => _out.Print($"Server listening on {_s.Port}", Self)));
         Receive<Accepted>(OnAccepted);
         Receive<StreamData>(OnData);
         Receive<Sent>(OnSent);
         Receive<TcpSocketInfo>(OnInfo);
         Receive<SocketFailed>(f =>
         {
-            if (f.Command is Bind or Listen or SocketCreate)
-                throw new InvalidOperationException($"tcp-bulk-server {Name}: {f.Command.GetType().Name} failed with {f.Error}");
-            if (f.Command is Accept) { _listener.Tell(new Accept()); return; }
+            if (_listen.OnFailed(f)) return;
             if (!_conns.TryGetValue(Sender, out var c) || f.Command is Shutdown) return;
             _errors++;
             _out.Print($"[{c.Id,3}] iperf3: error - {Strerror.Of(f.Error)}", Self);
             CloseConn(c);
         });
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-bulk-server", Name, _ready, _accepted, _read, _written, 0, _errors)));
+        Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-bulk-server", Name, _listen.Ready, _accepted, _read, _written, 0, _errors)));
     }
 
     private string Name => $"{_s.Address}:{_s.Port}";
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
-    protected override void PreStart() => _host.Tell(new SocketCreate(SockType.Stream));
+    protected override void PreStart() => _listen.Start();
 
     protected override void PostStop()
     {
@@ -91,7 +72,7 @@ public sealed class TcpBulkServerActor : ReceiveActor
 
     private void OnAccepted(Accepted a)
     {
-        _listener.Tell(new Accept());
+        _listen.AcceptNext();
         if (_conns.Count >= MaxConnections) { a.Socket.Tell(Close.Instance); return; }
         _accepted++;
         var c = new Conn(_nextId++, a.Socket) { StartTicks = Now };

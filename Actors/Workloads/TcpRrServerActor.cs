@@ -21,40 +21,23 @@ public sealed class TcpRrServerActor : ReceiveActor
     }
 
     private readonly TcpRrServerSettings _s;
-    private readonly IActorRef _host;
     private readonly OutputLines _out;
     private readonly Dictionary<IActorRef, Conn> _conns = new();
     private readonly ReadOnlyMemory<byte> _response;
-    private IActorRef _listener = ActorRefs.Nobody;
-    private bool _ready;
+    private readonly TcpListenSequence _listen;
     private long _accepted, _read, _written, _transactions, _errors;
 
     public TcpRrServerActor(TcpRrServerSettings s, IActorRef host, IActorRef? output)
     {
         _s = s;
-        _host = host;
         _out = new OutputLines(Context.System.EventStream, output, s.Host, "tcp-rr-server");
         _response = new byte[s.Response];
-        Receive<SocketCreated>(c =>
-        {
-            _listener = c.Socket;
-            _listener.Tell(new Bind(_s.Address, _s.Port));
-        });
-        Receive<SocketOk>(ok =>
-        {
-            switch (ok.Command)
-            {
-                case Bind: _listener.Tell(new Listen(Backlog)); break;
-                case Listen:
-                    _ready = true;
-                    _out.Print($"Starting netserver on port {_s.Port}", Self);
-                    _listener.Tell(new Accept());
-                    break;
-            }
-        });
+        _listen = new TcpListenSequence(host, new Bind(s.Address, s.Port), Backlog, "tcp-rr-server");
+        Receive<SocketCreated>(_listen.OnCreated);
+        Receive<SocketOk>(ok => _listen.OnOk(ok, () => _out.Print($"Starting netserver on port {_s.Port}", Self)));
         Receive<Accepted>(a =>
         {
-            _listener.Tell(new Accept());
+            _listen.AcceptNext();
             if (_conns.Count >= MaxConnections) { a.Socket.Tell(Close.Instance); return; }
             _accepted++;
             _conns[a.Socket] = new Conn(a.Socket);
@@ -82,18 +65,16 @@ public sealed class TcpRrServerActor : ReceiveActor
         Receive<Sent>(m => _written += m.Bytes);
         Receive<SocketFailed>(f =>
         {
-            if (f.Command is Bind or Listen or SocketCreate)
-                throw new InvalidOperationException($"tcp-rr-server {_s.Address}:{_s.Port}: {f.Command.GetType().Name} failed with {f.Error}");
-            if (f.Command is Accept) { _listener.Tell(new Accept()); return; }
+            if (_listen.OnFailed(f)) return;
             if (!_conns.Remove(Sender, out var c)) return;
             _errors++;
             c.Socket.Tell(Close.Instance);
         });
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-rr-server", $"{_s.Address}:{_s.Port}", _ready, _accepted,
+        Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-rr-server", $"{_s.Address}:{_s.Port}", _listen.Ready, _accepted,
             _read, _written, _transactions, _errors)));
     }
 
-    protected override void PreStart() => _host.Tell(new SocketCreate(SockType.Stream));
+    protected override void PreStart() => _listen.Start();
 
     public static Props Props(TcpRrServerSettings s, IActorRef host, IActorRef? output = null)
         => Akka.Actor.Props.Create(() => new TcpRrServerActor(s, host, output));

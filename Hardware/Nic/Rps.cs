@@ -1,4 +1,5 @@
 using System.Globalization;
+using ActorStack.Config;
 
 namespace ActorStack.Hardware.Nic;
 
@@ -29,21 +30,9 @@ public static class Rps
     public static int[] ParseCpuMask(string hexMask)
     {
         ArgumentNullException.ThrowIfNull(hexMask);
-        var s = hexMask.TrimEnd('\n');
-        var groups = s.Split(',');
-        var cpus = new List<int>();
-        for (int g = 0; g < groups.Length; g++)
-        {
-            var grp = groups[g];
-            if (grp.Length is 0 or > 8 ||
-                !uint.TryParse(grp, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint bits))
-                throw new FormatException($"invalid rps_cpus mask '{hexMask}': expected hex in comma-separated groups of up to 8 digits");
-            int baseCpu = (groups.Length - 1 - g) * 32;
-            for (int b = 0; b < 32; b++)
-                if ((bits >> b & 1) != 0) cpus.Add(baseCpu + b);
-        }
-        cpus.Sort();
-        return cpus.ToArray();
+        if (!CpuMaskFormat.TryParse(hexMask.TrimEnd('\n'), out var cpus))
+            throw new FormatException($"invalid rps_cpus mask '{hexMask}': expected hex in comma-separated groups of up to 8 digits");
+        return cpus;
     }
 
     /// <summary>Formats CPU indexes back into the sysfs mask form (32-bit groups, comma separated).</summary>

@@ -1,0 +1,64 @@
+using Akka.Actor;
+using ActorStack.Actors.Host;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+using ActorStack.Tests.LinkState;
+
+namespace ActorStack.Tests.TcpActors;
+
+/// <summary>TCP_CORK set before connect() on virtual time: the 200 ms ceiling of data written during a long handshake.</summary>
+public class TcpCorkHandshakeTests() : LinkStateKit("tcp-cork-handshake")
+{
+    [Fact]
+    public async Task Cork_DataWrittenDuringHandshake_LeavesCeilingAfterEstablished()
+    {
+        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
+        var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), "h1");
+        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var lo = Ipv4Address.Parse("127.0.0.1");
+        var l = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(lo, 7000), Wait));
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(0), Wait));
+        // A first connection fills the accept queue (backlog 0: one), so the second one's SYN is dropped
+        // (ListenOverflows) and retransmitted after the 1 s initial RTO: a handshake far longer than the ceiling.
+        var first = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        Assert.IsType<SocketOk>(await first.Ask<object>(new StreamConnect(lo, 7000), Wait));
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await l.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).RecvQueue), Wait);
+
+        var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(SockOpt.TcpCork, 1), Wait));
+        var connector = CreateTestProbe();
+        c.Tell(new StreamConnect(lo, 7000), connector.Ref);
+        var wrote = await c.Ask<object>(new SendTo(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, Flags: MsgFlags.DontWait), Wait);
+        Assert.Equal(10, Assert.IsType<Sent>(wrote).Bytes);
+        Assert.Equal("SYN-SENT", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+
+        AdvanceMs(300); // the ceiling would have passed here: the data cannot leave before ESTABLISHED
+        Assert.Equal("SYN-SENT", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+        await l.Ask<Accepted>(new Accept(), Wait); // the first connection leaves the accept queue
+
+        // The SYN's retransmission (initial RTO 1 s) completes the handshake.
+        int waited = 300;
+        while ((await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State != "ESTAB" && waited < 5000)
+        {
+            AdvanceMs(10);
+            waited += 10;
+        }
+        Assert.True(waited < 5000, $"handshake still open after {waited} ms");
+        await connector.ExpectMsgAsync<SocketOk>(Wait);
+        var second = await l.Ask<Accepted>(new Accept(), Wait);
+        var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        Assert.Equal(("ESTAB", 10, 0), (info.State, info.SendQueue, info.Unacked)); // corked: held
+
+        // ESTABLISHED was seen within the last 10 ms step: the ceiling counts 200 ms from there, not from the write.
+        AdvanceMs(185);
+        Assert.Equal(0, (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).Unacked);
+        AdvanceMs(25); // the ceiling pushes the corked bytes
+        var d = Assert.IsType<StreamData>(await second.Socket.Ask<object>(new StreamRecv(), Wait));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, d.Data.ToArray());
+        Assert.Equal(1, (await c.Ask<object>(new GetSocketOption(SockOpt.TcpCork), Wait)) is SocketOptionValue v ? v.Value : -1);
+        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(1, st.Mib("TcpExt")["ListenOverflows"]);
+    }
+}
