@@ -84,6 +84,9 @@ public sealed partial class Tcb
     // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
     // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
     private bool _anySacked;
+    // False: no segment in _rtx is marked Lost or Retrans, so PacketsInFlight is _rtx.Count without a walk (Linux keeps
+    // packets_out, lost_out and retrans_out as counters). Set wherever such a mark is made, cleared by a walk that finds none.
+    private bool _anyLostOrRetrans;
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
@@ -330,7 +333,7 @@ public sealed partial class Tcb
         foreach (var t in _rtx)
         {
             if (t.Len <= mss || t.Sacked) continue;
-            t.Lost = true;
+            t.Lost = true; _anyLostOrRetrans = true;
             t.Retrans = false;
             lost = true;
         }
@@ -1095,10 +1098,17 @@ public sealed partial class Tcb
     public int PacketsInFlight()
     {
         int n = 0;
-        foreach (var t in _rtx)
+        if (!_anySacked && !_anyLostOrRetrans) n = _rtx.Count; // no marks: packets_out (the walk was O(cwnd) per ACK)
+        else
         {
-            if (t.Retrans) n++;
-            if (!t.Sacked && !t.Lost) n++;
+            bool marked = false;
+            foreach (var t in _rtx)
+            {
+                if (t.Retrans) n++;
+                if (!t.Sacked && !t.Lost) n++;
+                marked |= t.Retrans | t.Lost;
+            }
+            _anyLostOrRetrans = marked;
         }
         if (!SackOk) n -= Math.Min(_renoSacked, n);
         return n;
@@ -1132,7 +1142,7 @@ public sealed partial class Tcb
                 if (ack > priorUna && !SackOk && _rtx.Count > 0)
                 {
                     // NewReno partial ACK (RFC 6582 3.2 step 4): the new head is lost too.
-                    _rtx[0].Lost = true;
+                    _rtx[0].Lost = true; _anyLostOrRetrans = true;
                     _rtx[0].Retrans = false;
                     _forceRetrans = true;
                 }
@@ -1168,7 +1178,7 @@ public sealed partial class Tcb
         if (recover)
         {
             EnterRecovery();
-            if (!SackOk || !RackOn) _rtx[0].Lost = true;
+            if (!SackOk || !RackOn) { _rtx[0].Lost = true; _anyLostOrRetrans = true; }
             if (SackOk && !RackOn) MarkLostSack();
         }
         else if (DupAcks > 0 || SackedOut() > 0) CaState = TcpCaState.Disorder;
@@ -1200,7 +1210,7 @@ public sealed partial class Tcb
         {
             var t = _rtx[i];
             if (t.Sacked) { above++; continue; }
-            if (above >= Reordering && !t.Lost) t.Lost = true;
+            if (above >= Reordering && !t.Lost) { t.Lost = true; _anyLostOrRetrans = true; }
         }
     }
 
@@ -1550,7 +1560,7 @@ public sealed partial class Tcb
     private void RetransmitSeg(TxSeg t, long now)
     {
         if (!t.Syn && t.Len > CurrentMss()) Fragment(t, CurrentMss());
-        t.Retrans = true;
+        t.Retrans = true; _anyLostOrRetrans = true;
         t.EverRetrans = true;
         t.SentAt = now;
         if (_undoActive) _undoRetrans = Math.Max(_undoRetrans, 0) + 1; // tp->undo_retrans
@@ -1912,7 +1922,7 @@ public sealed partial class Tcb
             foreach (var t in _rtx)
             {
                 t.Retrans = false;
-                if (!t.Sacked) t.Lost = true;
+                if (!t.Sacked) { t.Lost = true; _anyLostOrRetrans = true; }
             }
         }
         var head = _rtx[0];
