@@ -80,7 +80,7 @@ public sealed partial class Tcb
     private ICongestionControl _cc;
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
-    private readonly List<TxSeg> _rtx = new();
+    private readonly SegQueue<TxSeg> _rtx = new();
     // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
     // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
     private bool _anySacked;
