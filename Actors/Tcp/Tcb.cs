@@ -1800,10 +1800,20 @@ public sealed partial class Tcb
     {
         get
         {
+            // No array per call: the owner reads this after every message.
             long d = long.MaxValue;
-            foreach (var t in new[] { _rtoTimer, _probeTimer, _delackTimer, _keepaliveTimer, _timeWaitTimer, _finWait2Timer })
-                if (t != 0 && t < d) d = t;
+            Earliest(ref d, _rtoTimer);
+            Earliest(ref d, _probeTimer);
+            Earliest(ref d, _delackTimer);
+            Earliest(ref d, _keepaliveTimer);
+            Earliest(ref d, _timeWaitTimer);
+            Earliest(ref d, _finWait2Timer);
             return d;
+
+            static void Earliest(ref long d, long t)
+            {
+                if (t != 0 && t < d) d = t;
+            }
         }
     }
 
