@@ -242,6 +242,8 @@ public static class TcpBench
         Console.WriteLine("   t    transactions/s");
         long t0 = Interlocked.Read(ref Sink.Transactions), prev = t0;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(false);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
         for (int t = 1; t <= seconds; t++)
         {
@@ -254,6 +256,8 @@ public static class TcpBench
         long total = Interlocked.Read(ref Sink.Transactions) - t0;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
         Console.WriteLine($"result: {total / elapsed:N0} transactions/s ({cpu / Math.Max(1, total):F1} us of CPU per transaction)");
+        Console.WriteLine($"allocated {(GC.GetTotalAllocatedBytes(false) - alloc0) / (double)Math.Max(1, total):F0} bytes per transaction; " +
+                          $"GCs gen0 {GC.CollectionCount(0) - gc0[0]}, gen1 {GC.CollectionCount(1) - gc0[1]}, gen2 {GC.CollectionCount(2) - gc0[2]}");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         await sim.System.Terminate();
         return 0;

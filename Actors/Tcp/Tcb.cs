@@ -80,10 +80,13 @@ public sealed partial class Tcb
     private ICongestionControl _cc;
     private readonly CongestionState _cwnd = new();
     private readonly uint _tsOffset;
-    private readonly List<TxSeg> _rtx = new();
+    private readonly SegQueue<TxSeg> _rtx = new();
     // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
     // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
     private bool _anySacked;
+    // False: no segment in _rtx is marked Lost or Retrans, so PacketsInFlight is _rtx.Count without a walk (Linux keeps
+    // packets_out, lost_out and retrans_out as counters). Set wherever such a mark is made, cleared by a walk that finds none.
+    private bool _anyLostOrRetrans;
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
@@ -330,7 +333,7 @@ public sealed partial class Tcb
         foreach (var t in _rtx)
         {
             if (t.Len <= mss || t.Sacked) continue;
-            t.Lost = true;
+            t.Lost = true; _anyLostOrRetrans = true;
             t.Retrans = false;
             lost = true;
         }
@@ -1099,10 +1102,17 @@ public sealed partial class Tcb
     public int PacketsInFlight()
     {
         int n = 0;
-        foreach (var t in _rtx)
+        if (!_anySacked && !_anyLostOrRetrans) n = _rtx.Count; // no marks: packets_out (the walk was O(cwnd) per ACK)
+        else
         {
-            if (t.Retrans) n++;
-            if (!t.Sacked && !t.Lost) n++;
+            bool marked = false;
+            foreach (var t in _rtx)
+            {
+                if (t.Retrans) n++;
+                if (!t.Sacked && !t.Lost) n++;
+                marked |= t.Retrans | t.Lost;
+            }
+            _anyLostOrRetrans = marked;
         }
         if (!SackOk) n -= Math.Min(_renoSacked, n);
         return n;
@@ -1141,7 +1151,7 @@ public sealed partial class Tcb
                 if (ack > priorUna && !SackOk && _rtx.Count > 0)
                 {
                     // NewReno partial ACK (RFC 6582 3.2 step 4): the new head is lost too.
-                    _rtx[0].Lost = true;
+                    _rtx[0].Lost = true; _anyLostOrRetrans = true;
                     _rtx[0].Retrans = false;
                     _forceRetrans = true;
                 }
@@ -1177,7 +1187,7 @@ public sealed partial class Tcb
         if (recover)
         {
             EnterRecovery();
-            if (!SackOk || !RackOn) _rtx[0].Lost = true;
+            if (!SackOk || !RackOn) { _rtx[0].Lost = true; _anyLostOrRetrans = true; }
             if (SackOk && !RackOn) MarkLostSack();
         }
         else if (DupAcks > 0 || SackedOut() > 0) CaState = TcpCaState.Disorder;
@@ -1209,7 +1219,7 @@ public sealed partial class Tcb
         {
             var t = _rtx[i];
             if (t.Sacked) { above++; continue; }
-            if (above >= Reordering && !t.Lost) t.Lost = true;
+            if (above >= Reordering && !t.Lost) { t.Lost = true; _anyLostOrRetrans = true; }
         }
     }
 
@@ -1559,7 +1569,7 @@ public sealed partial class Tcb
     private void RetransmitSeg(TxSeg t, long now)
     {
         if (!t.Syn && t.Len > CurrentMss()) Fragment(t, CurrentMss());
-        t.Retrans = true;
+        t.Retrans = true; _anyLostOrRetrans = true;
         t.EverRetrans = true;
         t.SentAt = now;
         if (_undoActive) _undoRetrans = Math.Max(_undoRetrans, 0) + 1; // tp->undo_retrans
@@ -1799,10 +1809,20 @@ public sealed partial class Tcb
     {
         get
         {
+            // No array per call: the owner reads this after every message.
             long d = long.MaxValue;
-            foreach (var t in new[] { _rtoTimer, _probeTimer, _delackTimer, _keepaliveTimer, _timeWaitTimer, _finWait2Timer })
-                if (t != 0 && t < d) d = t;
+            Earliest(ref d, _rtoTimer);
+            Earliest(ref d, _probeTimer);
+            Earliest(ref d, _delackTimer);
+            Earliest(ref d, _keepaliveTimer);
+            Earliest(ref d, _timeWaitTimer);
+            Earliest(ref d, _finWait2Timer);
             return d;
+
+            static void Earliest(ref long d, long t)
+            {
+                if (t != 0 && t < d) d = t;
+            }
         }
     }
 
@@ -1921,7 +1941,7 @@ public sealed partial class Tcb
             foreach (var t in _rtx)
             {
                 t.Retrans = false;
-                if (!t.Sacked) t.Lost = true;
+                if (!t.Sacked) { t.Lost = true; _anyLostOrRetrans = true; }
             }
         }
         var head = _rtx[0];

@@ -331,7 +331,7 @@ public sealed partial class Tcb
             t.Retrans = false;
             _mib.Ext.Inc(TcpExtMib.TCPLostRetransmit);
         }
-        else t.Lost = true;
+        else { t.Lost = true; _anyLostOrRetrans = true; }
     }
 
     /// <summary>

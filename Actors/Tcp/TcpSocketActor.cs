@@ -403,12 +403,15 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             if (_userClosed && _sends.Count == 0 && _lingerWaiter is null) Context.Stop(Self);
             return;
         }
+        // sk_reset_timer only when the deadline moves earlier: a later one (every ACK pushes the RTO on) or none leaves
+        // the armed tick, and OnTick finds nothing due and arms the deadline then, as tcp_write_timer_handler and
+        // tcp_delack_timer_handler re-check icsk_timeout on expiry. Re-arming the scheduler's timer per segment cost
+        // an allocation and a cancel each (tcp-rr).
         long d = t.NextDeadline;
-        if (d != _armedDeadline)
+        if (d < _armedDeadline)
         {
             _armedDeadline = d;
-            if (d == long.MaxValue) Timers.Cancel("tcb");
-            else Timers.StartSingleTimer("tcb", Tick.Instance, TimeSpan.FromTicks(Math.Max(0, d - now)));
+            Timers.StartSingleTimer("tcb", Tick.Instance, TimeSpan.FromTicks(Math.Max(0, d - now)));
         }
     }
 

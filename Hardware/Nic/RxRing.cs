@@ -7,8 +7,11 @@ namespace ActorStack.Hardware.Nic;
 /// every one but the last is "non-EOP" (<c>igb_is_non_eop</c>).
 /// <para>
 /// Contract: a frame is written whole or not at all (no partial frames are ever visible), so
-/// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. Each frame
-/// costs exactly one allocation (its <c>byte[]</c>); descriptors only record their slice of it.
+/// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. Each descriptor owns
+/// its DMA buffer of <see cref="BufferSize"/> bytes, allocated on the descriptor's first use and reused for
+/// every later frame (as <c>igb_alloc_rx_buffers</c> posts pages that the page pool recycles): the frames
+/// waiting in a deep ring sit in buffers that live as long as the ring, not in fresh arrays the GC would
+/// promote while they wait. Each frame costs one allocation, made when the driver takes it.
 /// Not thread-safe: the owning driver actor is the only caller.
 /// </para>
 /// </summary>
@@ -21,9 +24,8 @@ public sealed class RxRing
 
     private struct Descriptor
     {
-        public byte[]? Buffer;      // the frame this descriptor holds a slice of
-        public int Offset;
-        public int Length;
+        public byte[]? Buffer;      // this descriptor's DMA buffer (BufferSize bytes), kept across frames
+        public int Length;          // bytes of the frame in it
         public bool Eop;            // E1000_RXD_STAT_EOP: last descriptor of the frame
         public long TstampTicks;    // set on the first descriptor of the frame
     }
@@ -62,21 +64,21 @@ public sealed class RxRing
     /// <summary>
     /// The device's DMA write of one received frame. Returns false, writing nothing, when fewer free
     /// descriptors remain than the frame needs: the hardware drops it and the caller counts
-    /// <c>rx_missed_errors</c> (<c>E1000_MPC</c>, drop reason FULL_RING). The frame is copied once.
+    /// <c>rx_missed_errors</c> (<c>E1000_MPC</c>, drop reason FULL_RING). The frame is copied once, into the
+    /// descriptors' buffers.
     /// </summary>
     public bool TryDmaWrite(ReadOnlySpan<byte> frame, long tstampTicks)
     {
         int needed = DescriptorsFor(frame.Length);
         if (needed > FreeDescriptors) return false;
 
-        var data = frame.ToArray();
         int offset = 0;
         for (int i = 0; i < needed; i++)
         {
             ref var d = ref _ring[_nextToUse];
-            int len = Math.Min(BufferSize, data.Length - offset);
-            d.Buffer = data;
-            d.Offset = offset;
+            int len = Math.Min(BufferSize, frame.Length - offset);
+            d.Buffer ??= GC.AllocateUninitializedArray<byte>(BufferSize); // only the first Length bytes are ever read
+            frame.Slice(offset, len).CopyTo(d.Buffer);
             d.Length = len;
             d.Eop = i == needed - 1;
             d.TstampTicks = i == 0 ? tstampTicks : 0;
@@ -93,8 +95,8 @@ public sealed class RxRing
     /// <summary>
     /// The driver side (<c>igb_clean_rx_irq</c>): takes the oldest complete frame, walking non-EOP
     /// descriptors up to the EOP one and freeing (replenishing, <c>igb_alloc_rx_buffers</c>) each.
-    /// Returns the array the frame was DMA-written into, without copying it again; the ring keeps no
-    /// reference to it afterwards. False when the ring holds no frame.
+    /// Returns the frame gathered from the descriptors' buffers into a new array (the skb the driver builds,
+    /// <c>igb_construct_skb</c>), which the ring keeps no reference to. False when the ring holds no frame.
     /// </summary>
     public bool TryTakeFrame(out byte[] frame, out long tstampTicks, out int descriptors)
     {
@@ -104,13 +106,24 @@ public sealed class RxRing
         if (_pendingFrames == 0) return false;
 
         tstampTicks = _ring[_nextToClean].TstampTicks;
-        frame = _ring[_nextToClean].Buffer!;
+        int length = 0;
+        for (int i = _nextToClean; ; i = i + 1 == _ring.Length ? 0 : i + 1)
+        {
+            length += _ring[i].Length;
+            if (_ring[i].Eop) break;
+        }
+        frame = GC.AllocateUninitializedArray<byte>(length); // every byte is copied below
+        int offset = 0;
         bool eop;
         do
         {
             ref var d = ref _ring[_nextToClean];
             eop = d.Eop;
-            d = default;
+            d.Buffer.AsSpan(0, d.Length).CopyTo(frame.AsSpan(offset));
+            offset += d.Length;
+            d.Length = 0;
+            d.Eop = false;
+            d.TstampTicks = 0;
             descriptors++;
             if (++_nextToClean == _ring.Length) _nextToClean = 0;
         } while (!eop); // igb_is_non_eop: keep fetching until the end of packet
