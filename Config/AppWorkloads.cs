@@ -3,15 +3,19 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Config;
 
 /// <summary>
-/// <c>ping -c COUNT -i INTERVAL -s SIZE -t TTL [-W TIMEOUT] DEST</c> from a host: ICMP echo requests from a raw
-/// ICMP socket, printed as iputils ping prints them (one line per reply or error, then the summary).
+/// <c>ping -c COUNT -i INTERVAL -s SIZE -t TTL [-W TIMEOUT] [-w DEADLINE] DEST</c> from a host: ICMP echo requests
+/// from a raw ICMP socket, printed as iputils ping prints them (one line per reply or error, then the summary).
 /// </summary>
 public sealed record PingSettings(string Host, Ipv4Address Destination, int Count = 4, TimeSpan Interval = default,
-    int Size = 56, int Ttl = 64, TimeSpan Timeout = default) : WorkloadSettings(Host)
+    int Size = 56, int Ttl = 64, TimeSpan Timeout = default, TimeSpan Deadline = default) : WorkloadSettings(Host)
 {
     public TimeSpan Interval { get; init; } = Interval == default ? TimeSpan.FromSeconds(1) : Interval;
-    /// <summary><c>-W</c>: how long to wait for the last reply.</summary>
+    /// <summary><c>-W</c>: how long to wait for the last reply when none has come yet (after some reply, ping waits
+    /// twice the longest round trip, at least one interval).</summary>
     public TimeSpan Timeout { get; init; } = Timeout == default ? TimeSpan.FromSeconds(2) : Timeout;
+    /// <summary><c>-w</c>: ping ends this long after it started, whatever was sent or received; with a count, it no
+    /// longer stops after the last probe but waits for COUNT answers until then. Zero: no deadline.</summary>
+    public TimeSpan Deadline { get; init; } = Deadline;
 }
 
 /// <summary>

@@ -219,13 +219,16 @@ public static partial class StackConfig
 
     private static PingSettings ReadPing(Reader r, Dictionary<string, object?> w, string wp, string host)
     {
-        r.KnownKeys(w, wp, ["type", "host", "dst", "count", "interval", "size", "ttl", "timeout"]);
+        r.KnownKeys(w, wp, ["type", "host", "dst", "count", "interval", "size", "ttl", "timeout", "deadline"]);
         return new PingSettings(host, r.Address(w, "dst", wp),
             Count: r.Int(w, "count", wp, 1, int.MaxValue, 4),
             Interval: r.DurationOr(w, "interval", wp, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
             Size: r.Int(w, "size", wp, 0, MaxPayload, 56),
             Ttl: r.Int(w, "ttl", wp, 1, 255, 64),
-            Timeout: r.DurationOr(w, "timeout", wp, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)));
+            Timeout: r.DurationOr(w, "timeout", wp, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
+            Deadline: w.ContainsKey("deadline")
+                ? r.DurationOr(w, "deadline", wp, TimeSpan.Zero, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1))
+                : TimeSpan.Zero);
     }
 
     private static TracerouteSettings ReadTraceroute(Reader r, Dictionary<string, object?> w, string wp, string host)

@@ -7,12 +7,12 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Workloads;
 
 /// <summary>
-/// iputils <c>ping -c COUNT -i INTERVAL -s SIZE -t TTL -W TIMEOUT DEST</c> on a host: a raw ICMP socket
+/// iputils <c>ping -c COUNT -i INTERVAL -s SIZE -t TTL -W TIMEOUT [-w DEADLINE] DEST</c> on a host: a raw ICMP socket
 /// (<c>socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)</c>) with <c>IP_TTL</c>; one echo request per interval
 /// (<c>pinger</c>), read with blocking reads of whole IP packets: our echo replies (matched by identifier) and ICMP
 /// errors quoting our requests (matched by the quoted identifier and sequence). Stops when every probe is answered
-/// (<c>main_loop</c>'s exit test) or when the linger time after the last probe runs out (<c>__schedule_exit</c>),
-/// then prints the summary (<c>finish</c>) and closes the socket. Times are the scheduler's.
+/// (<c>main_loop</c>'s exit test) or when the linger time after the last probe runs out (<c>__schedule_exit</c>);
+/// with a deadline (<c>-w</c>) there is no linger: it stops when every probe is answered or at the deadline. Then prints the summary (<c>finish</c>) and closes the socket. Times are the scheduler's.
 /// The identifier comes from a Random seeded with <c>seed</c> (iputils: <c>rand() &amp; 0xFFFF</c>).
 /// </summary>
 public sealed class PingActor : ReceiveActor, IWithTimers
@@ -27,6 +27,10 @@ public sealed class PingActor : ReceiveActor, IWithTimers
     private sealed record ExitTick
     {
         public static readonly ExitTick Instance = new();
+    }
+    private sealed record DeadlineTick
+    {
+        public static readonly DeadlineTick Instance = new();
     }
 
     private readonly PingSettings _s;
@@ -59,6 +63,7 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         Receive<Received>(OnReceived);
         Receive<ProbeTick>(_ => SendProbe());
         Receive<ExitTick>(_ => Finish());
+        Receive<DeadlineTick>(_ => Finish()); // iputils: the deadline's SIGALRM, then finish()
         Receive<GetWorkloadStatus>(_ => Sender.Tell(Status()));
     }
 
@@ -72,6 +77,7 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         _started = true;
         _out.Print(_stats.Header(), Self);
         _startTicks = Now;
+        if (_s.Deadline > TimeSpan.Zero) Timers.StartSingleTimer("deadline", DeadlineTick.Instance, _s.Deadline);
         _socket.Tell(new Recv(ReadBatch));
         SendProbe();
     }
@@ -86,7 +92,7 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         // The timer first, then the send: whoever sees the request can rely on the timer being set.
         if (_s.Count <= 0 || _stats.Transmitted < _s.Count)
             Timers.StartSingleTimer("probe", ProbeTick.Instance, _s.Interval);
-        else
+        else if (_s.Deadline <= TimeSpan.Zero) // with -w, main_loop waits for the answers until the deadline instead
             Timers.StartSingleTimer("exit", ExitTick.Instance, _stats.ExitWait(_s.Interval, _s.Timeout));
         _socket.Tell(new SendTo(IcmpEcho.BuildRequest(_ident, seq, _s.Size, now), _s.Destination));
     }
@@ -117,6 +123,7 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         long now = Now;
         foreach (var d in r.Datagrams) Parse(d, now);
         if (_s.Count > 0 && _stats.Transmitted >= _s.Count && _stats.AllAnswered(_s.Count)) Finish();
+        else if (_s.Deadline > TimeSpan.Zero && _stats.Errors > 0) Finish(); // main_loop: "if (deadline && nerrors) break"
     }
 
     /// <summary><c>ping4_parse_reply</c>: our echo replies and the errors that quote our echo requests; all else is not ours.</summary>

@@ -111,6 +111,68 @@ public class PingActorTests() : AppsHarness("ping")
         Assert.False((await ExpectMsgAsync<PingStatus>()).Received > 0);
     }
 
+    /// <summary>Two probes 200 ms apart; the first answered after 1 ms, the second not yet. Returns the second request.</summary>
+    private async Task<(TestProbe Socket, IActorRef Ping, byte[] Second)> FirstAnsweredSecondPending(TimeSpan deadline)
+    {
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2, Interval: TimeSpan.FromMilliseconds(200),
+            Deadline: deadline));
+        await ExpectMsgAsync<WorkloadOutput>();
+        var (_, _, first) = await Request(socket);
+        Advance(TimeSpan.FromMilliseconds(1));
+        socket.Send(ping, Got(Dst, ReplyTo(first, 64)));
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=1.00 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Advance(TimeSpan.FromMilliseconds(199));
+        var (_, _, second) = await Request(socket);
+        return (socket, ping, second);
+    }
+
+    [Fact]
+    public async Task Ping_LastReplyLaterThanLinger_NoDeadline_CountedLost()
+    {
+        // Once a reply came, iputils waits for the last one max(2 * tmax, interval) = 200 ms, not -W.
+        var (socket, ping, second) = await FirstAnsweredSecondPending(TimeSpan.Zero);
+        Advance(TimeSpan.FromMilliseconds(199));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("2 packets transmitted, 1 received, 50% packet loss, time 200ms", (await Lines(4))[2]);
+        Assert.Equal(1, (await ExpectMsgAsync<PingStatus>()).Received);
+        socket.Send(ping, Got(Dst, ReplyTo(second, 64))); // too late: ping has finished
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task Ping_LastReplyLate_WithDeadline_WaitsAndCountsIt()
+    {
+        // -c 2 -w 10: no linger; ping waits for both answers until the deadline.
+        var (socket, ping, second) = await FirstAnsweredSecondPending(TimeSpan.FromSeconds(10));
+        Advance(TimeSpan.FromSeconds(5));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        socket.Send(ping, Got(Dst, ReplyTo(second, 64)));
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=5000 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("2 packets transmitted, 2 received, 0% packet loss, time 200ms", (await Lines(4))[2]);
+        var done = await ExpectMsgAsync<PingStatus>();
+        Assert.Equal((2L, 2L), (done.Transmitted, done.Received));
+    }
+
+    [Fact]
+    public async Task Ping_NoAnswers_WithDeadline_EndsAtDeadlineNotLinger()
+    {
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
+            Timeout: TimeSpan.FromSeconds(2), Deadline: TimeSpan.FromSeconds(1)));
+        await ExpectMsgAsync<WorkloadOutput>();
+        await Request(socket);
+        Advance(TimeSpan.FromMilliseconds(200));
+        await Request(socket);
+        Advance(TimeSpan.FromMilliseconds(200));
+        await Request(socket);
+        Advance(TimeSpan.FromMilliseconds(599));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("3 packets transmitted, 0 received, 100% packet loss, time 400ms", (await Lines(3))[2]);
+        Assert.Equal(0, (await ExpectMsgAsync<PingStatus>()).Received);
+        await socket.ExpectMsgAsync<Close>(); // and no fourth probe before it: -c still bounds the sending
+    }
+
     [Fact]
     public async Task Ping_SendFails_PrintsSendmsgErrorAndCountsTransmitted()
     {

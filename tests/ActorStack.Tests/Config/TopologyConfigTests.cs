@@ -186,7 +186,7 @@ public class TopologyConfigTests
     public void Workloads_PingTracerouteEcho_ParsedIntoTheirRecords()
     {
         var s = Load(workloads: """
-            { type = ping, host = h1, dst = "10.0.2.5", count = 3, interval = 200ms, size = 100, ttl = 5, timeout = 1s }
+            { type = ping, host = h1, dst = "10.0.2.5", count = 3, interval = 200ms, size = 100, ttl = 5, timeout = 1s, deadline = 10s }
             { type = traceroute, host = h1, dst = "10.0.2.5", max-hops = 8, queries = 1, wait = 500ms, port = 40000 }
             { type = udp-echo-server, host = r1, bind = "0.0.0.0:7" }
             { type = udp-echo-client, host = h1, server = "10.0.1.1:7", count = 5, size = 32, interval = 10ms, timeout = 300ms }
@@ -195,24 +195,26 @@ public class TopologyConfigTests
         var dst = Ipv4Address.Parse("10.0.2.5");
         Assert.Equal<WorkloadSettings>(
         [
-            new PingSettings("h1", dst, 3, TimeSpan.FromMilliseconds(200), 100, 5, TimeSpan.FromSeconds(1)),
+            new PingSettings("h1", dst, 3, TimeSpan.FromMilliseconds(200), 100, 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10)),
             new TracerouteSettings("h1", dst, 8, 1, TimeSpan.FromMilliseconds(500), 40000),
             new UdpEchoServerSettings("r1", Ipv4Address.Any, 7),
             new UdpEchoClientSettings("h1", Ipv4Address.Parse("10.0.1.1"), 7, 5, 32, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(300)),
             new PingSettings("h1", dst),
         ], s.Workloads);
         var ping = (PingSettings)s.Workloads[4];
-        Assert.Equal((4, TimeSpan.FromSeconds(1), 56, 64, TimeSpan.FromSeconds(2)), (ping.Count, ping.Interval, ping.Size, ping.Ttl, ping.Timeout));
+        Assert.Equal((4, TimeSpan.FromSeconds(1), 56, 64, TimeSpan.FromSeconds(2), TimeSpan.Zero),
+            (ping.Count, ping.Interval, ping.Size, ping.Ttl, ping.Timeout, ping.Deadline));
         Assert.Empty(ScenarioCheck.Check(s, forRun: true));
     }
 
     [Theory]
     [InlineData("{ type = ping, host = h1, dst = \"10.0.2\" }", "actorstack.scenario.workloads[0].dst = \"10.0.2\": must be an IPv4 address")]
+    [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", deadline = 0s }", "actorstack.scenario.workloads[0].deadline = \"0s\": must be between 1ms and 86400s")]
     [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", count = 0 }", "actorstack.scenario.workloads[0].count = \"0\": must be between 1 and 2147483647")]
     [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", size = 65508 }", "actorstack.scenario.workloads[0].size = \"65508\": must be between 0 and 65507")]
     [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", ttl = 256 }", "actorstack.scenario.workloads[0].ttl = \"256\": must be between 1 and 255")]
     [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", interval = 0s }", "actorstack.scenario.workloads[0].interval = \"0s\": must be between 1ms and 3600s")]
-    [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", deadline = 5 }", "actorstack.scenario.workloads[0].deadline: unknown key (known: type, host, dst, count, interval, size, ttl, timeout)")]
+    [InlineData("{ type = ping, host = h1, dst = \"10.0.2.5\", flood = on }", "actorstack.scenario.workloads[0].flood: unknown key (known: type, host, dst, count, interval, size, ttl, timeout, deadline)")]
     [InlineData("{ type = ping, host = h9, dst = \"10.0.2.5\" }", "actorstack.scenario.workloads[0].host = \"h9\": unknown host")]
     [InlineData("{ type = traceroute, host = h1, dst = \"10.0.2.5\", max-hops = 0 }", "actorstack.scenario.workloads[0].max-hops = \"0\": must be between 1 and 255")]
     [InlineData("{ type = traceroute, host = h1, dst = \"10.0.2.5\", queries = 11 }", "actorstack.scenario.workloads[0].queries = \"11\": must be between 1 and 10")]
