@@ -8,8 +8,8 @@ namespace ActorStack.Hardware.Nic;
 /// <para>
 /// Contract: a frame is written whole or not at all (no partial frames are ever visible), so
 /// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. Each descriptor owns
-/// its DMA buffer of <see cref="BufferSize"/> bytes, allocated on the descriptor's first use and reused for
-/// every later frame (as <c>igb_alloc_rx_buffers</c> posts pages that the page pool recycles): the frames
+/// its DMA buffer of <see cref="BufferSize"/> bytes, allocated when the ring is made (as <c>igb_configure</c> fills
+/// the whole ring with <c>igb_alloc_rx_buffers</c> at open) and reused for every later frame: the frames
 /// waiting in a deep ring sit in buffers that live as long as the ring, not in fresh arrays the GC would
 /// promote while they wait. Each frame costs one allocation, made when the driver takes it.
 /// Not thread-safe: the owning driver actor is the only caller.
@@ -24,7 +24,7 @@ public sealed class RxRing
 
     private struct Descriptor
     {
-        public byte[]? Buffer;      // this descriptor's DMA buffer (BufferSize bytes), kept across frames
+        public byte[] Buffer;       // this descriptor's DMA buffer (BufferSize bytes), kept across frames
         public int Length;          // bytes of the frame in it
         public bool Eop;            // E1000_RXD_STAT_EOP: last descriptor of the frame
         public long TstampTicks;    // set on the first descriptor of the frame
@@ -42,6 +42,8 @@ public sealed class RxRing
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
         _ring = new Descriptor[descriptors];
         BufferSize = bufferSize;
+        for (int i = 0; i < _ring.Length; i++)
+            _ring[i].Buffer = GC.AllocateUninitializedArray<byte>(bufferSize); // only the first Length bytes are ever read
     }
 
     /// <summary>Number of descriptors (<c>ring->count</c>).</summary>
@@ -77,7 +79,6 @@ public sealed class RxRing
         {
             ref var d = ref _ring[_nextToUse];
             int len = Math.Min(BufferSize, frame.Length - offset);
-            d.Buffer ??= GC.AllocateUninitializedArray<byte>(BufferSize); // only the first Length bytes are ever read
             frame.Slice(offset, len).CopyTo(d.Buffer);
             d.Length = len;
             d.Eop = i == needed - 1;
@@ -139,7 +140,7 @@ public sealed class RxRing
     public int Reset()
     {
         int dropped = _pendingFrames;
-        Array.Clear(_ring);
+        for (int i = 0; i < _ring.Length; i++) _ring[i] = new Descriptor { Buffer = _ring[i].Buffer }; // the buffers stay posted
         _nextToUse = _nextToClean = _used = _pendingFrames = 0;
         return dropped;
     }

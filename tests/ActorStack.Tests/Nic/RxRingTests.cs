@@ -105,7 +105,7 @@ public class RxRingTests
     }
 
     [Fact]
-    public void RxRing_TakeFrame_ReturnsTheDmaBufferWithoutAnotherCopy()
+    public void RxRing_DmaWrite_CopiesTheFrame_SendersBufferNotShared()
     {
         var ring = new RxRing(4, 2048);
         var src = Frame(100, 1);
@@ -115,6 +115,20 @@ public class RxRingTests
         Assert.NotSame(src, got);
         Assert.Equal(100, got.Length);
         Assert.Equal((byte)(src[0] ^ 0xFF), got[0]);
+    }
+
+    [Fact]
+    public void RxRing_DescriptorBufferReused_FrameTakenEarlierKeepsItsBytes()
+    {
+        var ring = new RxRing(1, 2048); // one descriptor: every frame goes into the same DMA buffer
+        var a = Frame(300, 1);
+        var b = Frame(300, 2);
+        Assert.True(ring.TryDmaWrite(a, 0));
+        Assert.True(ring.TryTakeFrame(out var gotA, out _, out _));
+        Assert.True(ring.TryDmaWrite(b, 0));
+        Assert.True(ring.TryTakeFrame(out var gotB, out _, out _));
+        Assert.Equal(a, gotA); // the skb the driver built is its own array, not the recycled buffer
+        Assert.Equal(b, gotB);
     }
 
     [Fact]
