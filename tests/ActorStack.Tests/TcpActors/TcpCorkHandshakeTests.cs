@@ -1,35 +1,26 @@
 using Akka.Actor;
-using ActorStack.Actors.Host;
-using ActorStack.Config;
 using ActorStack.Messages;
-using ActorStack.Messages.Packets;
-using ActorStack.Tests.LinkState;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>TCP_CORK set before connect() on virtual time: the 200 ms ceiling of data written during a long handshake.</summary>
-public class TcpCorkHandshakeTests() : LinkStateKit("tcp-cork-handshake")
+public class TcpCorkHandshakeTests() : TcpHostKit("tcp-cork-handshake")
 {
     [Fact]
     public async Task Cork_DataWrittenDuringHandshake_LeavesCeilingAfterEstablished()
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
-        var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), "h1");
-        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        var lo = Ipv4Address.Parse("127.0.0.1");
-        var l = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(lo, 7000), Wait));
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(0), Wait));
+        var host = await StartHost();
+        var l = await LoopbackListener(host, 7000, backlog: 0);
         // A first connection fills the accept queue (backlog 0: one), so the second one's SYN is dropped
         // (ListenOverflows) and retransmitted after the 1 s initial RTO: a handshake far longer than the ceiling.
         var first = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await first.Ask<object>(new StreamConnect(lo, 7000), Wait));
+        Assert.IsType<SocketOk>(await first.Ask<object>(new StreamConnect(Lo, 7000), Wait));
         await AwaitAssertAsync(async () => Assert.Equal(1, (await l.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).RecvQueue), Wait);
 
         var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(SockOpt.TcpCork, 1), Wait));
         var connector = CreateTestProbe();
-        c.Tell(new StreamConnect(lo, 7000), connector.Ref);
+        c.Tell(new StreamConnect(Lo, 7000), connector.Ref);
         var wrote = await c.Ask<object>(new SendTo(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, Flags: MsgFlags.DontWait), Wait);
         Assert.Equal(10, Assert.IsType<Sent>(wrote).Bytes);
         Assert.Equal("SYN-SENT", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);

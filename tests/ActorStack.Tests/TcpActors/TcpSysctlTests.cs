@@ -4,12 +4,11 @@ using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
-using ActorStack.Tests.LinkState;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>The net.ipv4.tcp_* sysctls: read from a host's sysctl block and applied by its TCP actor.</summary>
-public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
+public class TcpSysctlTests() : TcpHostKit("tcp-sysctl")
 {
     private const string Template = """
         actorstack.scenario {
@@ -67,17 +66,11 @@ public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
     [Fact]
     public async Task Connect_TcpSynRetries1_FailsAfter3sInsteadOf127s_FromEphemeralRange()
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
         var sysctl = new SysctlSettings { Tcp = new TcpSysctl { SynRetries = 1 }, LocalPortLow = 50000, LocalPortHigh = 50000 };
-        var settings = new HostSettings("h1", 1, sysctl, [dev])
-        {
-            Neighbours = [new NeighbourSettings(Ipv4Address.Parse("10.0.0.9"), Mac(99), "eth0")],
-        };
-        var host = Sys.ActorOf(HostActor.Props(settings, seed: 7), "h1");
-        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var host = await StartHost(sysctl, silentPeer: true);
         var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         var caller = CreateTestProbe();
-        sock.Tell(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80), caller.Ref);
+        sock.Tell(new StreamConnect(SilentPeer, 80), caller.Ref);
         var info = await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
         Assert.Equal(50000, info.LocalPort); // ip_local_port_range of one port
         // 1 s for the SYN, one retransmission, then 2 s for its answer: 3 s (tcp_syn_retries 1).
@@ -92,28 +85,23 @@ public class TcpSysctlTests() : LinkStateKit("tcp-sysctl")
         Assert.Equal(1, st.Mib("Tcp")["RetransSegs"]);
         // The failed connection gave its port back (tcp_done → inet_put_port); while another holds it, a third connect has none.
         var sock2 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        var r2 = await sock2.Ask<object>(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80, NonBlocking: true), Wait);
+        var r2 = await sock2.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
         Assert.Equal(Errno.EINPROGRESS, Assert.IsType<SocketFailed>(r2).Error);
         Assert.Equal(50000, (await sock2.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).LocalPort);
         var sock3 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        var r3 = await sock3.Ask<object>(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80, NonBlocking: true), Wait);
+        var r3 = await sock3.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
         Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<SocketFailed>(r3).Error);
     }
 
     [Fact]
     public async Task Keepalive_SocketOptions_PeerSilent_EtimedoutAfterIdlePlusProbes()
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
-        var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), "h1");
-        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        var lo = Ipv4Address.Parse("127.0.0.1");
-        var l = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(lo, 7000), Wait));
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(4), Wait));
+        var host = await StartHost();
+        var l = await LoopbackListener(host, 7000, backlog: 4);
         var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         foreach (var (o, v) in new[] { (SockOpt.SoKeepalive, 1), (SockOpt.TcpKeepidle, 10), (SockOpt.TcpKeepintvl, 2), (SockOpt.TcpKeepcnt, 3) })
             Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(o, v), Wait));
-        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(lo, 7000), Wait));
+        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(Lo, 7000), Wait));
         await l.Ask<Accepted>(new Accept(), Wait);
         // The peer goes silent: everything to the listener's port is dropped.
         await host.Ask<object>(new NfAddRule(new NfRule(NfHook.LocalIn, NfVerdict.Drop, Protocol: IpProtocol.Tcp, DestinationPort: 7000)), Wait);

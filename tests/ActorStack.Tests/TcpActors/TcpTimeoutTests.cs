@@ -1,28 +1,19 @@
 using Akka.Actor;
-using ActorStack.Actors.Host;
-using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
-using ActorStack.Tests.LinkState;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>TCP socket timers on virtual time: the SYN retransmissions and the give-up after tcp_syn_retries.</summary>
-public class TcpTimeoutTests() : LinkStateKit("tcp-timeout")
+public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
 {
     [Fact]
     public async Task Connect_NoAnswer_SynRetriesExhausted_IsEtimedoutAfter127s()
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
-        var settings = new HostSettings("h1", 1, new SysctlSettings(), [dev])
-        {
-            Neighbours = [new NeighbourSettings(Ipv4Address.Parse("10.0.0.9"), Mac(99), "eth0")],
-        };
-        var host = Sys.ActorOf(HostActor.Props(settings, seed: 7), "h1");
-        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var host = await StartHost(silentPeer: true);
         var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         var caller = CreateTestProbe();
-        sock.Tell(new StreamConnect(Ipv4Address.Parse("10.0.0.9"), 80), caller.Ref);
+        sock.Tell(new StreamConnect(SilentPeer, 80), caller.Ref);
         await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
         // 1 + 2 + 4 + 8 + 16 + 32 s of retransmissions, then 64 s for the last answer: 127 s (tcp_syn_retries 6).
         for (int s = 1; s <= 126; s++)
