@@ -88,17 +88,24 @@ public class PingActorTests() : AppsHarness("ping")
         await socket.ExpectMsgAsync<Close>();
     }
 
-    [Fact]
-    public async Task Ping_NoAnswers_LingersTimeoutAfterLastProbe_AllLost()
+    /// <summary><c>ping -c 3 -i 0.2 -W 2 [-w deadline]</c>: the three requests sent, none answered; the clock at the third.</summary>
+    private async Task<TestProbe> ThreeUnansweredProbes(TimeSpan deadline)
     {
-        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
-            Timeout: TimeSpan.FromSeconds(2)));
+        var (_, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
+            Timeout: TimeSpan.FromSeconds(2), Deadline: deadline));
         await ExpectMsgAsync<WorkloadOutput>();
         await Request(socket);
         Advance(TimeSpan.FromMilliseconds(200));
         await Request(socket);
         Advance(TimeSpan.FromMilliseconds(200));
         await Request(socket);
+        return socket;
+    }
+
+    [Fact]
+    public async Task Ping_NoAnswers_LingersTimeoutAfterLastProbe_AllLost()
+    {
+        await ThreeUnansweredProbes(TimeSpan.Zero);
         Advance(TimeSpan.FromMilliseconds(1999));
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Advance(TimeSpan.FromMilliseconds(1));
@@ -157,14 +164,7 @@ public class PingActorTests() : AppsHarness("ping")
     [Fact]
     public async Task Ping_NoAnswers_WithDeadline_EndsAtDeadlineNotLinger()
     {
-        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
-            Timeout: TimeSpan.FromSeconds(2), Deadline: TimeSpan.FromSeconds(1)));
-        await ExpectMsgAsync<WorkloadOutput>();
-        await Request(socket);
-        Advance(TimeSpan.FromMilliseconds(200));
-        await Request(socket);
-        Advance(TimeSpan.FromMilliseconds(200));
-        await Request(socket);
+        var socket = await ThreeUnansweredProbes(TimeSpan.FromSeconds(1));
         Advance(TimeSpan.FromMilliseconds(599));
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Advance(TimeSpan.FromMilliseconds(1));
