@@ -519,7 +519,13 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         while (_sends.TryPeek(out var op))
         {
             bool dontWait = (op.Command.Flags & MsgFlags.DontWait) != 0;
-            if (t.State is TcpState.SynSent or TcpState.SynReceived && !dontWait) return; // sk_stream_wait_connect
+            if (t.State is TcpState.SynSent or TcpState.SynReceived)
+            {
+                if (!dontWait) return; // sk_stream_wait_connect: a blocking send waits for the handshake
+                _sends.Dequeue();      // ... and one that may not wait gets -EAGAIN
+                Fail(op, Errno.EAGAIN);
+                continue;
+            }
             var data = op.Command.Payload.Span[op.Offset..];
             var err = Errno.OK;
             int n = data.Length == 0 ? 0 : t.Send(data, now, out err);

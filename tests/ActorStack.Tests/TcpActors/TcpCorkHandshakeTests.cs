@@ -21,8 +21,9 @@ public class TcpCorkHandshakeTests() : TcpHostKit("tcp-cork-handshake")
         Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(SockOpt.TcpCork, 1), Wait));
         var connector = CreateTestProbe();
         c.Tell(new StreamConnect(Lo, 7000), connector.Ref);
-        var wrote = await c.Ask<object>(new SendTo(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, Flags: MsgFlags.DontWait), Wait);
-        Assert.Equal(10, Assert.IsType<Sent>(wrote).Bytes);
+        // A blocking write: it waits in sk_stream_wait_connect until ESTABLISHED (a non-blocking one would get EAGAIN).
+        var writer = CreateTestProbe();
+        c.Tell(new SendTo(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }), writer.Ref);
         Assert.Equal("SYN-SENT", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
 
         AdvanceMs(300); // the ceiling would have passed here: the data cannot leave before ESTABLISHED
@@ -38,6 +39,7 @@ public class TcpCorkHandshakeTests() : TcpHostKit("tcp-cork-handshake")
         }
         Assert.True(waited < 5000, $"handshake still open after {waited} ms");
         await connector.ExpectMsgAsync<SocketOk>(Wait);
+        Assert.Equal(10, (await writer.ExpectMsgAsync<Sent>(Wait)).Bytes);
         var second = await l.Ask<Accepted>(new Accept(), Wait);
         var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
         Assert.Equal(("ESTAB", 10, 0), (info.State, info.SendQueue, info.Unacked)); // corked: held

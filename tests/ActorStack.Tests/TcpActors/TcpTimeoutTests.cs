@@ -11,7 +11,7 @@ public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
     public async Task Connect_NoAnswer_SynRetriesExhausted_IsEtimedoutAfter127s()
     {
         var host = await StartHost(silentPeer: true);
-        var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        var sock = await StreamSocket(host);
         var caller = CreateTestProbe();
         sock.Tell(new StreamConnect(SilentPeer, 80), caller.Ref);
         await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
@@ -27,5 +27,31 @@ public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
         Assert.Equal(1, st.Mib("Tcp")["AttemptFails"]);
         Assert.Equal(6, st.Mib("Tcp")["RetransSegs"]);
         Assert.Equal(7, st.Mib("Tcp")["OutSegs"]);
+    }
+
+    [Fact]
+    public async Task Send_DuringHandshake_NonBlockingEagain_BlockingWaitsThenGetsTheConnectError()
+    {
+        var host = await StartHost(silentPeer: true);
+        var sock = await StreamSocket(host);
+        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<SocketFailed>(await sock.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait)).Error);
+
+        // tcp_sendmsg -> sk_stream_wait_connect: no time to wait is -EAGAIN, and nothing was queued.
+        var quick = new SendTo(new byte[100], Flags: MsgFlags.DontWait);
+        Assert.Equal(new SocketFailed(quick, Errno.EAGAIN), await sock.Ask<object>(quick, Wait));
+        Assert.Equal(0, (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).SendQueue);
+
+        // A blocking send waits in SYN-SENT; when the handshake gives up, it gets the socket's error.
+        var writer = CreateTestProbe();
+        var blocking = new SendTo(new byte[100]);
+        sock.Tell(blocking, writer.Ref);
+        for (int s = 1; s <= 126; s++) // a second at a time, each step seen by the socket before the next
+        {
+            Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+        }
+        await writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Errno.ETIMEDOUT, (await writer.ExpectMsgAsync<SocketFailed>(Wait)).Error);
     }
 }
