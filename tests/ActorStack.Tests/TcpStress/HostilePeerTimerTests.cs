@@ -73,6 +73,9 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         Assert.IsType<Sent>(await s.Ask<object>(new SendTo(new byte[1000]), Wait));
         var first = await HostSends();
         Assert.Equal(1000, first.Payload.Length);
+        // Each Advance below comes after the socket has finished the turn that sent the segment (an Ask it answers
+        // after that turn), so its RTO timer is armed on the clock before the clock moves.
+        await Info(s);
 
         // The peer is gone: nothing is ever ACKed. Retransmissions at 0.2, 0.6, 1.4 ... s (RTO doubling, capped at
         // 120 s), 15 of them (tcp_retries2); tcp_write_timeout gives up once tcp_model_timeout(15, TCP_RTO_MIN) =
@@ -88,6 +91,7 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
             var again = await HostSends();
             Assert.Equal(first.Seq, again.Seq);
             Assert.Equal(1000, again.Payload.Length);
+            await Info(s);
         }
         Assert.InRange(elapsed, TimeSpan.FromSeconds(804.6), TimeSpan.FromSeconds(804.61));
         Assert.Equal("ESTAB", (await Info(s)).State);
