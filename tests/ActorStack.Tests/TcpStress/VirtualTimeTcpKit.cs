@@ -6,6 +6,7 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Host;
 using ActorStack.Actors.Link;
+using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -64,21 +65,45 @@ public abstract class VirtualTimeTcpKit : TestKit
 
     protected sealed record Pair(IActorRef A, IActorRef B, IActorRef Wire);
 
-    protected async Task<Pair> TwoHosts(WireOptions wire, SysctlSettings sysctl)
+    /// <summary>
+    /// Starts a and b and joins them with the wire. By default each has the other as a static (permanent) neighbour;
+    /// <paramref name="staticNeighbours"/> false leaves the next hop to ARP. <paramref name="tcpA"/>/<paramref name="tcpB"/>
+    /// give a host <see cref="TcpSettings"/> that no sysctl carries (e.g. RtoInitial), as <see cref="TcpStressKit"/> does:
+    /// the namespace's TCP actor is replaced before the host handles any message.
+    /// </summary>
+    protected async Task<Pair> TwoHosts(WireOptions wire, SysctlSettings sysctl, bool staticNeighbours = true, TcpSettings? tcpA = null, TcpSettings? tcpB = null)
     {
         HostSettings H(string name, int mac, string addr, string peer, int peerMac) =>
             new(name, 1, sysctl, [new DeviceSettings("eth0", Mac(mac), Addresses: [Ipv4Prefix.TryParse(addr, out var p) ? p : default])])
             {
-                Neighbours = [new NeighbourSettings(Ip(peer), Mac(peerMac), "eth0")],
+                Neighbours = staticNeighbours ? [new NeighbourSettings(Ip(peer), Mac(peerMac), "eth0")] : [],
             };
-        var a = Sys.ActorOf(HostActor.Props(H("a", 1, "10.0.0.1/24", "10.0.0.2", 2), seed: 1), "a");
-        var b = Sys.ActorOf(HostActor.Props(H("b", 2, "10.0.0.2/24", "10.0.0.1", 1), seed: 1), "b");
+        Props Host(HostSettings h, TcpSettings? tcp)
+            => tcp is null ? HostActor.Props(h, seed: 1) : Props.CreateBy(new TunedTcpHostProducer(Sys, h, tcp));
+        var a = Sys.ActorOf(Host(H("a", 1, "10.0.0.1/24", "10.0.0.2", 2), tcpA), "a");
+        var b = Sys.ActorOf(Host(H("b", 2, "10.0.0.2/24", "10.0.0.1", 1), tcpB), "b");
         var da = (await a.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
         var db = (await b.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
         var w = Sys.ActorOf(WireActor.Props(da, db, wire), "wire");
         da.Tell(new AttachWire(w));
         db.Tell(new AttachWire(w));
         return new Pair(a, b, w);
+    }
+
+    /// <summary>A <see cref="HostActor"/> whose namespace's TCP actor is built with <paramref name="tcp"/> (a top-level actor).</summary>
+    private sealed class TunedTcpHostProducer(ActorSystem sys, HostSettings h, TcpSettings tcp) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(HostActor);
+
+        public ActorBase Produce()
+        {
+            var host = new HostActor(h, seed: 1, trace: false);
+            // Before the host's first message: Ipv4Actor and HostActor read ns.TcpActor on every use.
+            host.Namespace.TcpActor = sys.ActorOf(TcpActor.Props(host.Namespace, tcp), $"{h.Name}-tcp");
+            return host;
+        }
+
+        public void Release(ActorBase actor) { }
     }
 
     /// <summary>The longest clock jump <see cref="Drive"/> made (a long one is a wait for an RTO or a backed-off timer).</summary>
