@@ -95,6 +95,38 @@ public static class TcpBench
 
     private static double HeapMiB => GC.GetTotalMemory(false) / 1048576.0;
 
+    /// <summary>What <see cref="Measure"/> saw over its seconds: wall time, the counter's increase, process CPU,
+    /// bytes allocated and the GCs of each generation.</summary>
+    private sealed record Measured(double Elapsed, long Total, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2)
+    {
+        public string Gcs => $"GCs gen0 {Gen0}, gen1 {Gen1}, gen2 {Gen2}";
+    }
+
+    /// <summary>
+    /// The measuring loop of every mode: for <paramref name="seconds"/> seconds, once a second, prints
+    /// <paramref name="line"/>(second, the increase of <paramref name="counter"/> over that second); then the totals.
+    /// </summary>
+    private static async Task<Measured> Measure(int seconds, Func<long> counter, Func<int, long, string> line)
+    {
+        long c0 = counter(), prev = c0;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(false);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var sw = Stopwatch.StartNew();
+        for (int t = 1; t <= seconds; t++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long c = counter();
+            Console.WriteLine(line(t, c - prev));
+            prev = c;
+        }
+        double elapsed = sw.Elapsed.TotalSeconds;
+        long total = counter() - c0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        return new Measured(elapsed, total, cpu, GC.GetTotalAllocatedBytes(false) - alloc0,
+            GC.CollectionCount(0) - gc0[0], GC.CollectionCount(1) - gc0[1], GC.CollectionCount(2) - gc0[2]);
+    }
+
     private static async Task<string> Tcp(IActorRef host)
     {
         var s = await host.Ask<HostStats>(GetStats.Instance, T);
@@ -159,27 +191,14 @@ public static class TcpBench
         Console.WriteLine($"mode tcp-bulk, one connection, MTU 1500, offload (gro/gso/tso) {(noOffload ? "off" : "on")}, " +
                           $"{Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t   Gbit/s   heap-MiB");
-        long b0 = Interlocked.Read(ref Sink.Bytes), prev = b0;
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        long alloc0 = GC.GetTotalAllocatedBytes(false);
-        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-        var sw = Stopwatch.StartNew();
-        for (int t = 1; t <= seconds; t++)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            long b = Interlocked.Read(ref Sink.Bytes);
-            Console.WriteLine($"{t,4} {(b - prev) * 8 / 1e9,8:F3} {HeapMiB,10:F1}");
-            prev = b;
-        }
-        double elapsed = sw.Elapsed.TotalSeconds;
-        long total = Interlocked.Read(ref Sink.Bytes) - b0;
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var m = await Measure(seconds, () => Interlocked.Read(ref Sink.Bytes),
+            (t, bytes) => $"{t,4} {bytes * 8 / 1e9,8:F3} {HeapMiB,10:F1}");
+        double elapsed = m.Elapsed, cpu = m.Cpu.TotalSeconds;
+        long total = m.Total;
         var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, T);
         Console.WriteLine($"result: {total * 8 / 1e9 / elapsed:F3} Gbit/s payload (mean over {elapsed:F1} s), " +
                           $"{cpu / elapsed:F2} cores of process CPU, {cpu * 1e9 / Math.Max(1, total):F2} ns CPU per payload byte");
-        long alloc = GC.GetTotalAllocatedBytes(false) - alloc0;
-        Console.WriteLine($"allocated {alloc / (double)Math.Max(1, total):F2} bytes per payload byte; GCs gen0 {GC.CollectionCount(0) - gc0[0]}, " +
-                          $"gen1 {GC.CollectionCount(1) - gc0[1]}, gen2 {GC.CollectionCount(2) - gc0[2]}");
+        Console.WriteLine($"allocated {m.Allocated / (double)Math.Max(1, total):F2} bytes per payload byte; {m.Gcs}");
         Console.WriteLine($"sender socket: cwnd {info.Cwnd} mss {info.Mss} rtt {info.Rtt.TotalMilliseconds:F3} ms retrans {info.Retrans}");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         Console.WriteLine($"server: {await Tcp(sim.Server)}");
@@ -240,24 +259,10 @@ public static class TcpBench
         await Task.Delay(TimeSpan.FromSeconds(warmup));
         Console.WriteLine($"mode tcp-rr, {connections} connection(s), 1-byte request/response, {Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t    transactions/s");
-        long t0 = Interlocked.Read(ref Sink.Transactions), prev = t0;
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        long alloc0 = GC.GetTotalAllocatedBytes(false);
-        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-        var sw = Stopwatch.StartNew();
-        for (int t = 1; t <= seconds; t++)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            long n = Interlocked.Read(ref Sink.Transactions);
-            Console.WriteLine($"{t,4} {n - prev,17:N0}");
-            prev = n;
-        }
-        double elapsed = sw.Elapsed.TotalSeconds;
-        long total = Interlocked.Read(ref Sink.Transactions) - t0;
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
-        Console.WriteLine($"result: {total / elapsed:N0} transactions/s ({cpu / Math.Max(1, total):F1} us of CPU per transaction)");
-        Console.WriteLine($"allocated {(GC.GetTotalAllocatedBytes(false) - alloc0) / (double)Math.Max(1, total):F0} bytes per transaction; " +
-                          $"GCs gen0 {GC.CollectionCount(0) - gc0[0]}, gen1 {GC.CollectionCount(1) - gc0[1]}, gen2 {GC.CollectionCount(2) - gc0[2]}");
+        var m = await Measure(seconds, () => Interlocked.Read(ref Sink.Transactions), (t, n) => $"{t,4} {n,17:N0}");
+        long total = m.Total;
+        Console.WriteLine($"result: {total / m.Elapsed:N0} transactions/s ({m.Cpu.TotalMicroseconds / Math.Max(1, total):F1} us of CPU per transaction)");
+        Console.WriteLine($"allocated {m.Allocated / (double)Math.Max(1, total):F0} bytes per transaction; {m.Gcs}");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         await sim.System.Terminate();
         return 0;
@@ -325,17 +330,9 @@ public static class TcpBench
         await Task.Delay(TimeSpan.FromSeconds(Math.Min(warmup, 1)));
         Console.WriteLine($"mode tcp-conns, 16 connect loops, {Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t   connections/s   failed");
-        long d0 = Interlocked.Read(ref ConnLoop.Done), prev = d0;
-        var sw = Stopwatch.StartNew();
-        for (int t = 1; t <= seconds; t++)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            long n = Interlocked.Read(ref ConnLoop.Done);
-            Console.WriteLine($"{t,4} {n - prev,15:N0} {Interlocked.Read(ref ConnLoop.Failed),8:N0}");
-            prev = n;
-        }
-        double elapsed = sw.Elapsed.TotalSeconds;
-        Console.WriteLine($"result: {(Interlocked.Read(ref ConnLoop.Done) - d0) / elapsed:N0} connections/s (connect + accept + close)");
+        var m = await Measure(seconds, () => Interlocked.Read(ref ConnLoop.Done),
+            (t, n) => $"{t,4} {n,15:N0} {Interlocked.Read(ref ConnLoop.Failed),8:N0}");
+        Console.WriteLine($"result: {m.Total / m.Elapsed:N0} connections/s (connect + accept + close)");
         sim.System.Stop(loop);
         await sim.System.Terminate();
 
