@@ -11,6 +11,7 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Tap;
+using static ActorStack.Tests.Tap.TapSimKit;
 
 namespace ActorStack.Tests.Interop;
 
@@ -24,12 +25,6 @@ namespace ActorStack.Tests.Interop;
 public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-interop")
 {
     private const string TapName = "astap1";
-    private static readonly TimeSpan Io = TimeSpan.FromSeconds(15); // only a failing test waits this long
-    private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
-    private static readonly Ipv4Address SimIp = Ipv4Address.Parse("192.0.2.2");
-    private static readonly MacAddress SimMac = MacAddress.Parse("02:00:00:00:00:02");
-    private static readonly IPAddress KernelAddr = IPAddress.Parse("192.0.2.1");
-    private static readonly IPAddress SimAddr = IPAddress.Parse("192.0.2.2");
 
     private sealed record Sim(IActorRef Host, IActorRef Nic, IActorRef Link, MacAddress KernelMac);
 
@@ -166,23 +161,13 @@ public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-i
     /// <summary>The simulated host, its TAP link into <paramref name="ns"/>, the kernel side addressed and up.</summary>
     private async Task<Sim> Start(Netns ns)
     {
-        var dev = new DeviceSettings("eth0", SimMac, Addresses: [new Ipv4Prefix(SimIp, 24)]);
-        var host = Sys.ActorOf(HostActor.Props(new HostSettings("sim", 1, new SysctlSettings(), [dev]), seed: 1), "sim");
-        var nic = (await host.Ask<HostDevices>(GetHostDevices.Instance, Io)).Devices["eth0"];
+        var (host, nic) = await StartSimHost(this);
         var link = Sys.ActorOf(TapLinkActor.Props(nic, TapName, ns.Path, TapLinkSettings.Default), "tap");
-        var stats = await link.Ask<TapLinkActor.Stats>(TapLinkActor.GetStats.Instance, Io); // the device is open
-        nic.Tell(new AttachWire(link));
-        ns.Ip("addr", "add", $"{KernelIp}/24", "dev", TapName);
-        ns.Ip("link", "set", TapName, "up");
+        var stats = await BringUpTap(ns, TapName, link, nic, link);
         return new Sim(host, nic, link, stats.KernelMac);
     }
 
-    private async Task Stop(Sim sim)
-    {
-        Watch(sim.Link);
-        Sys.Stop(sim.Link);
-        await ExpectTerminatedAsync(sim.Link, Io);
-    }
+    private Task Stop(Sim sim) => StopLink(this, sim.Link);
 
     private Task<HostStats> Stats(Sim sim) => sim.Host.Ask<HostStats>(GetStats.Instance, Io);
 
@@ -197,23 +182,6 @@ public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-i
     {
         var r = await socket.Ask<object>(new Recv(1), Io);
         return Assert.Single(Assert.IsType<Received>(r).Datagrams);
-    }
-
-    private static byte[] Pattern(int n, int seed)
-    {
-        var b = new byte[n];
-        new Random(seed).NextBytes(b);
-        return b;
-    }
-
-    /// <summary>One line pair of the namespace's <c>/proc/net/snmp</c> (read from a thread inside it), by counter name.</summary>
-    private static Dictionary<string, long> KernelSnmp(Netns ns, string mib)
-    {
-        var lines = ns.Run(() => File.ReadAllLines("/proc/thread-self/net/snmp"));
-        var rows = lines.Where(l => l.StartsWith(mib + ":", StringComparison.Ordinal)).ToArray();
-        var names = rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
-        var values = rows[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
-        return names.Zip(values).ToDictionary(p => p.First, p => long.Parse(p.Second));
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> Exec(string file, params string[] args)

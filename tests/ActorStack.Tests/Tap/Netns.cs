@@ -111,7 +111,8 @@ public sealed class Netns : IDisposable
 
     public override string ToString() => $"netns {Name}";
 
-    private static (int Code, string Output, string Error) Exec(string file, params string[] args)
+    /// <summary>Runs a program to completion; returns exit code, standard output and standard error.</summary>
+    public static (int Code, string Output, string Error) Exec(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file)
         {

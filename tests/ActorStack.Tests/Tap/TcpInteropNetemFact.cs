@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ActorStack.Hardware.Tap;
 using ActorStack.Tests.Support;
 
@@ -53,19 +52,7 @@ public static class TcpInteropTc
     /// <summary>Runs <c>tc args…</c> inside <paramref name="ns"/>; returns its exit code and standard error.</summary>
     public static (int Code, string Error) Run(Netns ns, params string[] args)
     {
-        var (code, _, err) = Exec("ip", ["netns", "exec", ns.Name, "tc", .. args]);
+        var (code, _, err) = Netns.Exec("ip", ["netns", "exec", ns.Name, "tc", .. args]);
         return (code, err);
-    }
-
-    /// <summary>Runs a program to completion; returns exit code, standard output and standard error.</summary>
-    public static (int Code, string Output, string Error) Exec(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
-        var stderr = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, stderr.Result);
     }
 }

@@ -10,6 +10,7 @@ using ActorStack.Config;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using static ActorStack.Tests.Tap.TapSimKit;
 
 namespace ActorStack.Tests.Tap;
 
@@ -25,13 +26,7 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
 {
     private const string TapName = "astcp0";
     private const int Big = 16 << 20;
-    private static readonly TimeSpan Io = TimeSpan.FromSeconds(15);        // one socket call or reply, on failure only
     private static readonly TimeSpan Transfer = TimeSpan.FromSeconds(25);  // a whole transfer, on failure only
-    private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
-    private static readonly Ipv4Address SimIp = Ipv4Address.Parse("192.0.2.2");
-    private static readonly MacAddress SimMac = MacAddress.Parse("02:00:00:00:00:02");
-    private static readonly IPAddress KernelAddr = IPAddress.Parse("192.0.2.1");
-    private static readonly IPAddress SimAddr = IPAddress.Parse("192.0.2.2");
 
     private sealed record Sim(IActorRef Host, IActorRef Link, IActorRef? Wire);
 
@@ -103,7 +98,7 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
 
             // -o as well: iproute2 6.1's ss prints "ts" and "sack" only with -o or -e (the kernel reports them
             // in tcpi_options either way; -tin alone shows wscale but not them).
-            var (code, ss, err) = TcpInteropTc.Exec("ip", "netns", "exec", ns.Name, "ss", "-tino", "state", "established",
+            var (code, ss, err) = Netns.Exec("ip", "netns", "exec", ns.Name, "ss", "-tino", "state", "established",
                 "dst", $"{SimIp}:5003");
             Assert.True(code == 0, $"ss exit {code}: {err}");
             var m = Regex.Match(ss, @"(?m)^\s+(?<opts>.*\bwscale:(?<snd>\d+),(?<rcv>\d+).*)$");
@@ -257,9 +252,7 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
     /// </summary>
     private async Task<Sim> Start(Netns ns, NetemSettings? netem = null)
     {
-        var dev = new DeviceSettings("eth0", SimMac, Addresses: [new Ipv4Prefix(SimIp, 24)]);
-        var host = Sys.ActorOf(HostActor.Props(new HostSettings("sim", 1, new SysctlSettings(), [dev]), seed: 1), "sim");
-        var nic = (await host.Ask<HostDevices>(GetHostDevices.Instance, Io)).Devices["eth0"];
+        var (host, nic) = await StartSimHost(this);
         IActorRef link, cable;
         IActorRef? wire = null;
         if (netem is null)
@@ -279,19 +272,11 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
             await relay.Ask<TcpInteropRelay.Joined>(new TcpInteropRelay.Join(wire, link), Io);
             cable = wire;
         }
-        await link.Ask<TapLinkActor.Stats>(TapLinkActor.GetStats.Instance, Io); // the device is open
-        nic.Tell(new AttachWire(cable));
-        ns.Ip("addr", "add", $"{KernelIp}/24", "dev", TapName);
-        ns.Ip("link", "set", TapName, "up");
+        await BringUpTap(ns, TapName, link, nic, cable);
         return new Sim(host, link, wire);
     }
 
-    private async Task Stop(Sim sim)
-    {
-        Watch(sim.Link);
-        Sys.Stop(sim.Link);
-        await ExpectTerminatedAsync(sim.Link, Io);
-    }
+    private Task Stop(Sim sim) => StopLink(this, sim.Link);
 
     private static async Task<IActorRef> SimSocket(Sim sim)
         => (await sim.Host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Io)).Socket;
@@ -302,22 +287,5 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
         Assert.IsType<SocketOk>(await s.Ask<object>(new Bind(Ipv4Address.Any, port), Io));
         Assert.IsType<SocketOk>(await s.Ask<object>(new Listen(4), Io));
         return s;
-    }
-
-    private static byte[] Pattern(int n, int seed)
-    {
-        var b = new byte[n];
-        new Random(seed).NextBytes(b);
-        return b;
-    }
-
-    /// <summary>One line pair of the namespace's <c>/proc/net/snmp</c> (read from a thread inside it), by counter name.</summary>
-    private static Dictionary<string, long> KernelSnmp(Netns ns, string mib)
-    {
-        var lines = ns.Run(() => File.ReadAllLines("/proc/thread-self/net/snmp"));
-        var rows = lines.Where(l => l.StartsWith(mib + ":", StringComparison.Ordinal)).ToArray();
-        var names = rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
-        var values = rows[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
-        return names.Zip(values).ToDictionary(p => p.First, p => long.Parse(p.Second));
     }
 }
