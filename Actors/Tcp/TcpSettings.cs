@@ -6,56 +6,56 @@ namespace ActorStack.Actors.Tcp;
 public enum CongestionAlgorithm { Cubic, Reno }
 
 /// <summary>
-/// Per-namespace TCP tunables (net.ipv4.tcp_*), defaults as a current Linux kernel.
-/// Times are TimeSpans; the TCB converts them to ticks.
+/// Per-namespace TCP tunables (net.ipv4.tcp_*), defaults as a current Linux kernel: those that are sysctls take
+/// their default from <see cref="TcpSysctl.Default"/>. Times are TimeSpans; the TCB converts them to ticks.
 /// </summary>
 public sealed record TcpSettings
 {
     /// <summary>net.ipv4.tcp_rmem: min, default (the receive buffer a socket starts with), max.</summary>
-    public int RmemMin { get; init; } = 4096;
-    public int RmemDefault { get; init; } = 131072;
-    public int RmemMax { get; init; } = 6291456;
+    public int RmemMin { get; init; } = TcpSysctl.Default.RmemMin;
+    public int RmemDefault { get; init; } = TcpSysctl.Default.RmemDefault;
+    public int RmemMax { get; init; } = TcpSysctl.Default.RmemMax;
     /// <summary>net.ipv4.tcp_wmem: min, default (the send buffer), max.</summary>
-    public int WmemMin { get; init; } = 4096;
-    public int WmemDefault { get; init; } = 16384;
-    public int WmemMax { get; init; } = 4194304;
+    public int WmemMin { get; init; } = TcpSysctl.Default.WmemMin;
+    public int WmemDefault { get; init; } = TcpSysctl.Default.WmemDefault;
+    public int WmemMax { get; init; } = TcpSysctl.Default.WmemMax;
     /// <summary>net.ipv4.tcp_syn_retries.</summary>
-    public int SynRetries { get; init; } = 6;
+    public int SynRetries { get; init; } = TcpSysctl.Default.SynRetries;
     /// <summary>net.ipv4.tcp_synack_retries.</summary>
-    public int SynAckRetries { get; init; } = 5;
+    public int SynAckRetries { get; init; } = TcpSysctl.Default.SynAckRetries;
     /// <summary>net.ipv4.tcp_retries2: the boundary of <c>tcp_model_timeout</c> for an established connection.</summary>
-    public int Retries2 { get; init; } = 15;
+    public int Retries2 { get; init; } = TcpSysctl.Default.Retries2;
     /// <summary>TCP_TIMEOUT_INIT (RFC 6298 2.1).</summary>
     public TimeSpan RtoInitial { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>TCP_RTO_MIN (net.ipv4.tcp_rto_min_us in newer kernels).</summary>
-    public TimeSpan RtoMin { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan RtoMin { get; init; } = TimeSpan.FromTicks(TcpSysctl.Default.RtoMinUs * 10L);
     /// <summary>TCP_RTO_MAX.</summary>
     public TimeSpan RtoMax { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>TCP_TIMEWAIT_LEN.</summary>
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>net.ipv4.tcp_fin_timeout: how long an orphaned FIN_WAIT2 lives.</summary>
-    public TimeSpan FinTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan FinTimeout { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.FinTimeout);
     /// <summary>TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5).</summary>
     public TimeSpan DelayedAckMin { get; init; } = TimeSpan.FromMilliseconds(40);
     public TimeSpan DelayedAckMax { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>net.ipv4.tcp_keepalive_time / _intvl / _probes.</summary>
-    public TimeSpan KeepaliveTime { get; init; } = TimeSpan.FromSeconds(7200);
-    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(75);
-    public int KeepaliveProbes { get; init; } = 9;
+    public TimeSpan KeepaliveTime { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveTime);
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveIntvl);
+    public int KeepaliveProbes { get; init; } = TcpSysctl.Default.KeepaliveProbes;
     /// <summary>net.ipv4.tcp_timestamps / tcp_sack / tcp_window_scaling.</summary>
-    public bool Timestamps { get; init; } = true;
-    public bool Sack { get; init; } = true;
-    public bool WindowScaling { get; init; } = true;
+    public bool Timestamps { get; init; } = TcpSysctl.Default.Timestamps;
+    public bool Sack { get; init; } = TcpSysctl.Default.Sack;
+    public bool WindowScaling { get; init; } = TcpSysctl.Default.WindowScaling;
     /// <summary>net.ipv4.tcp_syncookies (1: send cookies when the SYN queue overflows).</summary>
-    public int SynCookies { get; init; } = 1;
+    public int SynCookies { get; init; } = TcpSysctl.Default.Syncookies;
     /// <summary>net.core.somaxconn: upper bound of a listen backlog.</summary>
-    public int SoMaxConn { get; init; } = 4096;
+    public int SoMaxConn { get; init; } = TcpSysctl.Default.SoMaxConn;
     /// <summary>net.ipv4.tcp_congestion_control.</summary>
     public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.Cubic;
     /// <summary>TCP_INIT_CWND (RFC 6928).</summary>
     public int InitialCwnd { get; init; } = 10;
     /// <summary>net.ipv4.tcp_reordering: the duplicate-ACK threshold (RFC 5681 DupThresh).</summary>
-    public int Reordering { get; init; } = 3;
+    public int Reordering { get; init; } = TcpSysctl.Default.Reordering;
     /// <summary>net.ipv4.tcp_invalid_ratelimit: minimum gap between out-of-window duplicate ACKs.</summary>
     public TimeSpan InvalidRateLimit { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>TCP_MAX_QUICKACKS: ACKs sent at once after the start (tcp_incr_quickack).</summary>
@@ -68,13 +68,13 @@ public sealed record TcpSettings
     public int MaxOfoSegments { get; init; } = 1024;
 
     /// <summary>net.ipv4.tcp_max_syn_backlog: bound of a listener's SYN queue.</summary>
-    public int MaxSynBacklog { get; init; } = 4096;
+    public int MaxSynBacklog { get; init; } = TcpSysctl.Default.MaxSynBacklog;
     /// <summary>net.ipv4.ip_local_port_range: the ephemeral ports of connect and autobind.</summary>
     public int LocalPortLow { get; init; } = 32768;
     public int LocalPortHigh { get; init; } = 60999;
 
     /// <summary>net.ipv4.tcp_limit_output_bytes: TCP small queues' bound on a connection's bytes in the host's queues.</summary>
-    public long LimitOutputBytes { get; init; } = 1048576;
+    public long LimitOutputBytes { get; init; } = TcpSysctl.Default.LimitOutputBytes;
     /// <summary>net.ipv4.tcp_recovery, tcp_early_retrans, tcp_dsack, tcp_max_reordering.</summary>
     public TcpRecoverySettings Recovery { get; init; } = TcpRecoverySettings.Default;
 
