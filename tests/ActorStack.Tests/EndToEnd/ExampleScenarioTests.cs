@@ -1,31 +1,17 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Simulation;
-using ActorStack.Config;
 using ActorStack.Messages;
 
 namespace ActorStack.Tests.EndToEnd;
 
 /// <summary>The README's routed example runs as documented: ping, traceroute and UDP echo across a switch and two routers.</summary>
-public class ExampleScenarioTests() : TestKit(StackConfig.AkkaConfig(), "example-routed")
+public class ExampleScenarioTests() : ExampleScenarioKit("example-routed")
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    private static string RepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ActorStack.sln"))) return Path.Combine(dir.FullName, relative);
-        throw new FileNotFoundException(relative);
-    }
-
     [Fact]
     public async Task RoutedExample_PingTracerouteAndEcho_AllAnswered()
     {
-        var settings = StackConfig.LoadFile(RepoFile("examples/routed.hocon"));
+        var settings = LoadExample("examples/routed.hocon");
         settings = settings with { Capture = settings.Capture with { Enabled = false } };
-        var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
-        await sim.Ask<SimulationStarted>(StartSimulation.Instance, Timeout);
-        var apps = (await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, Timeout)).Apps;
+        var apps = await StartExample(settings);
 
         await AwaitAssertAsync(async () =>
         {

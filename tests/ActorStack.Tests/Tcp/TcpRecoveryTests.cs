@@ -13,6 +13,8 @@ public class TcpRecoveryTests
 {
     private static bool IsData(TcpSegment s) => s.Payload.Length > 0;
 
+    private static TcpSettings NoTimestamps => new() { Timestamps = false };
+
     /// <summary>A connection with 10 bytes A→B delivered; returns B's last segment (what A's TS.Recent and window came from).</summary>
     private static (TcpPair P, TcpSegment LastFromB) Quiet()
     {
@@ -21,6 +23,36 @@ public class TcpRecoveryTests
         p.ToSendA = new byte[10];
         p.RunFor(TimeSpan.FromMilliseconds(100));
         return (p, p.SentBy(false).Last());
+    }
+
+    /// <summary>A pair whose A has <paramref name="bytes"/> seeded random bytes to send (not yet established).</summary>
+    private static TcpPair Bulk(int bytes, int seed, TcpSettings? both = null, int? sndBuf = 262144, int? rcvBufB = null)
+    {
+        var p = new TcpPair(both, both, sndBuf: sndBuf, rcvBufB: rcvBufB);
+        p.ToSendA = RandomBytes(bytes, seed);
+        return p;
+    }
+
+    /// <summary>True for A's data segments whose 1-based ordinal (counting only A's data segments) is listed.</summary>
+    private static Func<bool, TcpSegment, int, bool> NthDataFromA(params int[] ordinals)
+    {
+        int n = 0;
+        return (fromA, s, _) => fromA && IsData(s) && ordinals.Contains(++n);
+    }
+
+    /// <summary>Delays the listed A data segments (<see cref="NthDataFromA"/>) by 2 ms, behind the rest of their burst.</summary>
+    private static Func<bool, TcpSegment, int, long> LateFromA(params int[] ordinals)
+    {
+        var nth = NthDataFromA(ordinals);
+        return (fromA, s, i) => nth(fromA, s, i) ? Ms(2) : 0;
+    }
+
+    /// <summary>Establishes, runs for <paramref name="run"/> and asserts A's whole stream reached B intact.</summary>
+    private static void EstablishAndDeliver(TcpPair p, TimeSpan run)
+    {
+        p.Establish();
+        p.RunFor(run);
+        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
     }
 
     private static TcpSegment AckToA(TcpPair p, TcpSegment last, uint tsVal, ushort? window = null) => new()
@@ -70,20 +102,17 @@ public class TcpRecoveryTests
     [Fact]
     public void Dsack_DuplicatedSegment_ReportedBelowAckAndRecognised()
     {
-        var p = new TcpPair(sndBuf: 262144);
-        p.ToSendA = RandomBytes(50_000, 21);
-        int n = 0;
+        var p = Bulk(50_000, 21);
+        var fifth = NthDataFromA(5);
         TcpSegment? dup = null;
-        p.Duplicate = (fromA, s, _) =>
+        p.Duplicate = (fromA, s, i) =>
         {
-            if (!fromA || !IsData(s) || ++n != 5) return false;
+            if (!fifth(fromA, s, i)) return false;
             dup = s;
             return true;
         };
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(1));
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(1));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOldSent]);
         Assert.Equal(0, p.MibB[TcpExtMib.TCPDSACKOfoSent]);
         Assert.Equal(1, p.MibB[TcpExtMib.DelayedACKLost]);
@@ -101,15 +130,11 @@ public class TcpRecoveryTests
     [Fact]
     public void Dsack_DuplicateOfOutOfOrderSegment_ReportedInsideSecondBlock()
     {
-        var p = new TcpPair(sndBuf: 262144);
-        p.ToSendA = RandomBytes(100_000, 22);
-        int dropN = 0, dupN = 0;
-        p.Drop = (fromA, s, _) => fromA && IsData(s) && ++dropN == 20;
-        p.Duplicate = (fromA, s, _) => fromA && IsData(s) && ++dupN == 22;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(2));
+        var p = Bulk(100_000, 22);
+        p.Drop = NthDataFromA(20);
+        p.Duplicate = NthDataFromA(22);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(2));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOfoSent]);
         Assert.Equal(0, p.MibB[TcpExtMib.TCPDSACKOldSent]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKOfoRecv]);
@@ -125,12 +150,9 @@ public class TcpRecoveryTests
         var p = new TcpPair();
         var data = RandomBytes(20_000, 23);
         p.ToSendA = data[..5000]; // 4 segments: 3 x 1448 + 656; the last is lost
-        int n = 0;
-        p.Drop = (fromA, s, _) => fromA && IsData(s) && ++n == 4;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(1));
+        p.Drop = NthDataFromA(4);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(1));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
         Assert.Equal(0, p.MibA[TcpExtMib.TCPTimeouts]);
         Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
@@ -156,8 +178,7 @@ public class TcpRecoveryTests
     [Fact]
     public void Tlp_ProbeOfDelayedAck_EndsEpisodeWithoutReduction()
     {
-        var p = new TcpPair();
-        p.ToSendA = RandomBytes(1000, 24); // one segment
+        var p = Bulk(1000, 24, sndBuf: null); // one segment
         // The ACK of the only segment is delayed past the PTO: the probe duplicates it, the receiver D-SACKs the probe.
         bool first = true;
         p.Jitter = (fromA, s, _) =>
@@ -166,10 +187,8 @@ public class TcpRecoveryTests
             first = false;
             return Ms(400);
         };
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(2));
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(2));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(1, p.MibA[TcpExtMib.TCPLossProbes]);
         Assert.Equal(1, p.MibB[TcpExtMib.TCPDSACKOldSent]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
@@ -180,15 +199,11 @@ public class TcpRecoveryTests
     [Fact]
     public void Reordering_DegreeAboveThree_DetectedThenNoSpuriousFastRetransmit()
     {
-        var p = new TcpPair(sndBuf: 262144);
-        p.ToSendA = RandomBytes(600_000, 25);
-        int n = 0;
+        var p = Bulk(600_000, 25);
         // Two data segments each arrive 2 ms late, behind the rest of their burst (many segments: degree > 3).
-        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n is 40 or 200 ? Ms(2) : 0;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(3));
+        p.Jitter = LateFromA(40, 200);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(3));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         // The first late segment is taken for lost (nothing learned yet: dupthresh-like RACK), retransmitted once;
         // the ACK of the original (its timestamp predates the retransmission: tcp_packet_delayed) reveals the
         // reordering and undoes the cwnd reduction at once (tcp_try_undo_partial); the D-SACK for the retransmission
@@ -213,15 +228,11 @@ public class TcpRecoveryTests
     [Fact]
     public void Reordering_Degree_BoundedByTcpMaxReordering()
     {
-        var p = new TcpPair(sndBuf: 262144);
+        var p = Bulk(600_000, 25);
         p.A.Recovery = new TcpRecoverySettings { MaxReordering = 5 };
-        p.ToSendA = RandomBytes(600_000, 25);
-        int n = 0;
-        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n is 40 or 200 ? Ms(2) : 0;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(3));
+        p.Jitter = LateFromA(40, 200);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(3));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(5, p.A.Reordering);
     }
 
@@ -230,15 +241,10 @@ public class TcpRecoveryTests
     {
         // The receiver's buffer auto-tunes (no SO_RCVBUF), so the D-SACK for the one retransmission comes with the ACK
         // that ends recovery: tcp_try_undo_recovery undoes there (TCPFullUndo), or a later D-SACK does (TCPDSACKUndo).
-        var noTs = new TcpSettings { Timestamps = false };
-        var p = new TcpPair(noTs, noTs, sndBuf: 262144);
-        p.ToSendA = RandomBytes(300_000, 26);
-        int n = 0;
-        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n == 40 ? Ms(2) : 0;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(3));
+        var p = Bulk(300_000, 26, NoTimestamps);
+        p.Jitter = LateFromA(40);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(3));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(1, p.MibA[TcpMib.RetransSegs]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKRecv]);
         Assert.Equal(1, p.MibA[TcpExtMib.TCPDSACKUndo] + p.MibA[TcpExtMib.TCPFullUndo]);
@@ -248,15 +254,10 @@ public class TcpRecoveryTests
     [Fact]
     public void Dsack_SpuriousFastRetransmitWithoutTimestamps_UndoneByDsack()
     {
-        var noTs = new TcpSettings { Timestamps = false };
-        var p = new TcpPair(noTs, noTs, sndBuf: 262144, rcvBufB: 131072);
-        p.ToSendA = RandomBytes(300_000, 26);
-        int n = 0;
-        p.Jitter = (fromA, s, _) => fromA && IsData(s) && ++n == 40 ? Ms(2) : 0;
-        p.Establish();
-        p.RunFor(TimeSpan.FromSeconds(3));
+        var p = Bulk(300_000, 26, NoTimestamps, rcvBufB: 131072);
+        p.Jitter = LateFromA(40);
+        EstablishAndDeliver(p, TimeSpan.FromSeconds(3));
 
-        Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         // Without timestamps only the receiver's D-SACK for the retransmission shows it was spurious
         // (undo_retrans reaches 0: tcp_try_undo_dsack), and cwnd/ssthresh come back.
         Assert.Equal(1, p.MibA[TcpExtMib.TCPSackRecovery]);

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Tests.Transmit;
 
@@ -10,39 +9,10 @@ namespace ActorStack.Tests.TcpActors;
 /// SYN_SENT), and a fragmentation-needed lowers the MSS of a running transfer (tcp_v4_mtu_reduced).
 /// Topology: a (10.0.1.1) — r1 — (10.0.2.0/24, MTU <c>midMtu</c>) — r2 — b (10.0.3.1).
 /// </summary>
-public class TcpIcmpErrorTests() : NetHarness("tcp-icmp")
+public class TcpIcmpErrorTests() : TwoRouterKit("tcp-icmp")
 {
-    private static readonly SysctlSettings Router = new() { IpForward = true };
-
-    private sealed record Net(Started A, Started R1, Started R2, Started B);
-
-    private async Task<Net> Build(int midMtu = 1500)
-    {
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
-        });
-        var r1 = await Start(HostOf("r1", Router, Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24") with { Mtu = midMtu }) with
-        {
-            Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.2", 21, "eth1")],
-            Routes = [Route("10.0.3.0/24", via: "10.0.2.2"), Route("10.0.8.0/24", type: "unreachable")],
-        });
-        var r2 = await Start(HostOf("r2", Router, Dev("eth0", 21, "10.0.2.2/24") with { Mtu = midMtu }, Dev("eth1", 22, "10.0.3.254/24")) with
-        {
-            Neighbours = [Neigh("10.0.2.1", 12, "eth0"), Neigh("10.0.3.1", 3, "eth1")],
-            Routes = [Route("10.0.1.0/24", via: "10.0.2.1")],
-        });
-        var b = await Start(HostOf("b", null, Dev("eth0", 3, "10.0.3.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.3.254", 22, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.3.254")],
-        });
-        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
-        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
-        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
-        return new Net(a, r1, r2, b);
-    }
+    /// <summary>The two-router net, r1 with an unreachable route to 10.0.8.0/24 (its ICMP host unreachable).</summary>
+    private Task<Net> Build(int midMtu = 1500) => BuildTwoRouters(midMtu, [Route("10.0.8.0/24", type: "unreachable")]);
 
     private async Task<IActorRef> TcpSocket(IActorRef host)
         => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;

@@ -1,6 +1,4 @@
 using Akka.Actor;
-using ActorStack.Actors.Link;
-using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Tests.Transmit;
 
@@ -10,41 +8,8 @@ namespace ActorStack.Tests.TcpActors;
 /// Accepted sockets inherit the listener's options (<c>sk_clone_lock</c> / <c>tcp_create_openreq_child</c>), and
 /// TCP_CORK through setsockopt.
 /// </summary>
-public class TcpListenerInheritTests() : NetHarness("tcp-inherit")
+public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
 {
-    private async Task<(Started A, Started B)> TwoHosts(TimeSpan? delay = null)
-    {
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
-        var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
-        if (delay is null) Cable(a.Devices["eth0"], b.Devices["eth0"]);
-        else
-        {
-            var w = Sys.ActorOf(WireActor.Props(a.Devices["eth0"], b.Devices["eth0"], new WireOptions("slow", 1, delay.Value)));
-            a.Devices["eth0"].Tell(new AttachWire(w));
-            b.Devices["eth0"].Tell(new AttachWire(w));
-        }
-        return (a, b);
-    }
-
-    private async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
-
-    private async Task<int> Get(IActorRef s, SockOpt o) => Assert.IsType<SocketOptionValue>(await s.Ask<object>(new GetSocketOption(o), Timeout)).Value;
-
-    private Task<Errno> Set(IActorRef s, SockOpt o, int v) => Command(s, new SetSocketOption(o, v));
-
-    /// <summary>A listener on b:5001 configured by <paramref name="configure"/> before listen; a connects; returns both ends.</summary>
-    private async Task<(IActorRef Client, IActorRef Child)> Accepted(Started a, Started b, Func<IActorRef, Task>? configure = null)
-    {
-        var l = await TcpSocket(b.Host);
-        Assert.Equal(Errno.OK, await Command(l, new Bind(Ip("0.0.0.0"), 5001)));
-        if (configure is not null) await configure(l);
-        Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
-        var c = await TcpSocket(a.Host);
-        Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 5001)));
-        return (c, (await l.Ask<Accepted>(new Accept(), Timeout)).Socket);
-    }
-
     [Fact]
     public async Task Accept_ListenerOptionsSet_ChildInheritsThemAll()
     {

@@ -1,45 +1,12 @@
 using Akka.Actor;
-using ActorStack.Actors.Link;
-using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Tests.Transmit;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>setsockopt / getsockopt on TCP socket actors: TCP_NODELAY, keepalive, buffers, TCP_MAXSEG, TCP_CONGESTION, SO_LINGER.</summary>
-public class TcpSocketOptionTests() : NetHarness("tcp-opts")
+public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
 {
-    private async Task<(Started A, Started B)> TwoHosts(TimeSpan? delay = null)
-    {
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
-        var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
-        if (delay is null) Cable(a.Devices["eth0"], b.Devices["eth0"]);
-        else
-        {
-            var w = Sys.ActorOf(WireActor.Props(a.Devices["eth0"], b.Devices["eth0"], new WireOptions("slow", 1, delay.Value)));
-            a.Devices["eth0"].Tell(new AttachWire(w));
-            b.Devices["eth0"].Tell(new AttachWire(w));
-        }
-        return (a, b);
-    }
-
-    private async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
-
-    private async Task<(IActorRef Client, IActorRef Server)> Pair(Started a, Started b, IActorRef? client = null)
-    {
-        var l = await TcpSocket(b.Host);
-        Assert.Equal(Errno.OK, await Command(l, new Bind(Ip("0.0.0.0"), 5001)));
-        Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
-        var c = client ?? await TcpSocket(a.Host);
-        Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 5001)));
-        return (c, (await l.Ask<Accepted>(new Accept(), Timeout)).Socket);
-    }
-
-    private async Task<int> Get(IActorRef s, SockOpt o) => Assert.IsType<SocketOptionValue>(await s.Ask<object>(new GetSocketOption(o), Timeout)).Value;
-
-    private Task<Errno> Set(IActorRef s, SockOpt o, int v) => Command(s, new SetSocketOption(o, v));
-
     [Fact]
     public async Task SetGet_IntOptions_RoundTripWithLinuxRangesAndDoubling()
     {
@@ -80,7 +47,7 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
         var (a, b) = await TwoHosts();
         var c = await TcpSocket(a.Host);
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpMaxseg, 1000));
-        var (_, s) = await Pair(a, b, c);
+        var (_, s) = await Accepted(a, b, client: c);
         Assert.Equal(988, await Get(c, SockOpt.TcpMaxseg)); // 1000 - 12 bytes of timestamps
         Assert.Equal(988, (await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).Mss);
         Assert.Equal(Errno.EINVAL, await Set(c, SockOpt.TcpMaxseg, 1200)); // connected
@@ -94,7 +61,7 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
         Assert.Equal("cubic", Assert.IsType<CongestionControlValue>(await c.Ask<object>(GetCongestionControl.Instance, Timeout)).Name);
         Assert.Equal(Errno.OK, await Command(c, new SetCongestionControl("reno")));
         Assert.Equal(Errno.ENOENT, await Command(c, new SetCongestionControl("bbr")));
-        var (_, s) = await Pair(a, b, c);
+        var (_, s) = await Accepted(a, b, client: c);
         Assert.Equal("reno", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).CongestionControl);
         Assert.Equal("cubic", (await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).CongestionControl);
         Assert.Equal(Errno.OK, await Command(s, new SetCongestionControl("reno"))); // also on a running connection
@@ -105,7 +72,7 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
     public async Task SoLinger0_Close_SendsRst_PeerReadIsEconnreset()
     {
         var (a, b) = await TwoHosts();
-        var (c, s) = await Pair(a, b);
+        var (c, s) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Command(c, new SetLinger(true, 0)));
         Assert.Equal(new LingerValue(true, 0), await c.Ask<LingerValue>(GetLinger.Instance, Timeout));
         var blocked = s.Ask<object>(new StreamRecv(), Timeout);
@@ -121,7 +88,7 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
     public async Task SoLingerPositive_Close_AnsweredOnlyWhenAllDataAcked()
     {
         var (a, b) = await TwoHosts(TimeSpan.FromMilliseconds(100));
-        var (c, s) = await Pair(a, b);
+        var (c, s) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Command(c, new SetLinger(true, 10)));
         var data = Bytes(60_000, seed: 5);
         Assert.Equal(data.Length, Assert.IsType<Sent>(await c.Ask<object>(new SendTo(data), Timeout)).Bytes);
@@ -136,7 +103,7 @@ public class TcpSocketOptionTests() : NetHarness("tcp-opts")
     public async Task BulkBothWays_TwoMiB_NoOverwindowNoZeroWindowDropsNoBacklogDrops()
     {
         var (a, b) = await TwoHosts();
-        var (c, s) = await Pair(a, b);
+        var (c, s) = await Accepted(a, b);
         var up = Bytes(2 << 20, seed: 11);
         var down = Bytes(2 << 20, seed: 12);
         async Task SendAll(IActorRef sock, byte[] data)

@@ -9,25 +9,8 @@ using ActorStack.Tests.Transmit;
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>TCP sockets as actors between two hosts on one cable (permanent neighbours): the socket API end to end.</summary>
-public class TcpSocketTests() : NetHarness("tcp-sock")
+public class TcpSocketTests() : TcpTwoHostKit("tcp-sock")
 {
-    private async Task<(Started A, Started B)> TwoHosts(WireOptions? wire = null)
-    {
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
-        var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
-        if (wire is null) Cable(a.Devices["eth0"], b.Devices["eth0"]);
-        else
-        {
-            var w = Sys.ActorOf(WireActor.Props(a.Devices["eth0"], b.Devices["eth0"], wire));
-            a.Devices["eth0"].Tell(new AttachWire(w));
-            b.Devices["eth0"].Tell(new AttachWire(w));
-        }
-        return (a, b);
-    }
-
-    private async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
-
     private async Task<IActorRef> Listener(IActorRef host, ushort port, int backlog = 16)
     {
         var s = await TcpSocket(host);

@@ -1,32 +1,20 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Simulation;
 using ActorStack.Actors.Workloads;
-using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.EndToEnd;
 
 namespace ActorStack.Tests.TcpWorkloads;
 
 /// <summary>examples/tcp.hocon runs as documented: bulk and RR over a switch with 1% loss and a cable cut and restored mid-run.</summary>
-public class TcpExampleScenarioTests() : TestKit(StackConfig.AkkaConfig(), "example-tcp")
+public class TcpExampleScenarioTests() : ExampleScenarioKit("example-tcp")
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    private static string RepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ActorStack.sln"))) return Path.Combine(dir.FullName, relative);
-        throw new FileNotFoundException(relative);
-    }
-
     [Fact]
     public async Task TcpExample_BulkAndRrThroughLossAndCut_CompleteWithIntegrity()
     {
-        var settings = StackConfig.LoadFile(RepoFile("examples/tcp.hocon"));
+        var settings = LoadExample("examples/tcp.hocon");
         Sys.EventStream.Subscribe(TestActor, typeof(FaultScheduleEvent));
-        var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
-        await sim.Ask<SimulationStarted>(StartSimulation.Instance, Timeout);
-        var apps = (await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, Timeout)).Apps;
+        var apps = await StartExample(settings);
         Assert.Equal(4, apps.Length);
 
         TcpBulkClientStatus bulk = null!;

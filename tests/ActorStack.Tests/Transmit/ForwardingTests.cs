@@ -1,5 +1,4 @@
 using Akka.Actor;
-using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
@@ -9,45 +8,12 @@ namespace ActorStack.Tests.Transmit;
 /// ip_forward (S18) through routers: a (10.0.1.1) — r1 — (10.0.2.0/24) — r2 — b (10.0.3.1), static routes,
 /// permanent neighbours. b reads whole IP packets with a raw UDP socket to check TTL and checksums.
 /// </summary>
-public class ForwardingTests() : NetHarness("forwarding")
+public class ForwardingTests() : TwoRouterKit("forwarding")
 {
-    private static readonly SysctlSettings Router = new() { IpForward = true };
-
-    private sealed record Net(Started A, Started R1, Started R2, Started B);
-
-    private async Task<Net> Build(int midMtu = 1500, params NfRule[] r1Rules)
-    {
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
-        });
-        var r1 = await Start(HostOf("r1", Router, Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24") with { Mtu = midMtu }) with
-        {
-            Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.2", 21, "eth1")],
-            Routes = [Route("10.0.3.0/24", via: "10.0.2.2")],
-            Netfilter = [.. r1Rules],
-        });
-        var r2 = await Start(HostOf("r2", Router, Dev("eth0", 21, "10.0.2.2/24") with { Mtu = midMtu }, Dev("eth1", 22, "10.0.3.254/24")) with
-        {
-            Neighbours = [Neigh("10.0.2.1", 12, "eth0"), Neigh("10.0.3.1", 3, "eth1")],
-            Routes = [Route("10.0.1.0/24", via: "10.0.2.1")],
-        });
-        var b = await Start(HostOf("b", null, Dev("eth0", 3, "10.0.3.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.3.254", 22, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.3.254")],
-        });
-        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
-        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
-        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
-        return new Net(a, r1, r2, b);
-    }
-
     [Fact]
     public async Task TwoRouters_ForwardBothWays_TtlDecrementedTwice_ChecksumsValid()
     {
-        var n = await Build();
+        var n = await BuildTwoRouters();
         var raw = await Socket(n.B.Host, SockType.Raw, IpProtocol.Udp);
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 4000);
@@ -75,7 +41,7 @@ public class ForwardingTests() : NetHarness("forwarding")
     [Fact]
     public async Task TtlOne_IsNotForwarded_InHdrErrorsAtTheRouter()
     {
-        var n = await Build();
+        var n = await BuildTwoRouters();
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await Command(tx, new SetSocketOption(SockOpt.IpTtl, 1)));
@@ -92,7 +58,7 @@ public class ForwardingTests() : NetHarness("forwarding")
     [Fact]
     public async Task NoRoute_AtRouter_CountsInNoRoutes()
     {
-        var n = await Build();
+        var n = await BuildTwoRouters();
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.9.9", 9000)); // a's default route; r1 has none for it
         await Eventually(n.R1.Host, s =>
@@ -105,7 +71,7 @@ public class ForwardingTests() : NetHarness("forwarding")
     [Fact]
     public async Task SmallerMtuOnTheWay_RouterFragments_RefusesDf_AndTheSenderLearnsThePathMtu()
     {
-        var n = await Build(midMtu: 576);
+        var n = await BuildTwoRouters(midMtu: 576);
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
         // Without DF (IP_PMTUDISC_DONT) r1 cuts the datagram into fragments of its 576-byte link; b reassembles it.
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
@@ -146,7 +112,7 @@ public class ForwardingTests() : NetHarness("forwarding")
     public async Task ForwardHookRule_DropsMatchingTraffic_Only()
     {
         var rule = new NfRule(NfHook.Forward, NfVerdict.Drop, DestinationPort: 9001, Protocol: IpProtocol.Udp);
-        var n = await Build(1500, rule);
+        var n = await BuildTwoRouters(r1Rules: [rule]);
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
         var cut = await BoundSocket(n.B.Host, "0.0.0.0", 9001);
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
@@ -164,7 +130,7 @@ public class ForwardingTests() : NetHarness("forwarding")
     [Fact]
     public async Task RawHdrIncl_SendsTheApplicationsHeader_WithKernelFilledFields()
     {
-        var n = await Build();
+        var n = await BuildTwoRouters();
         var rx = await BoundSocket(n.B.Host, "0.0.0.0", 9000);
         var raw = await Socket(n.A.Host, SockType.Raw, IpProtocol.Raw); // IPPROTO_RAW: IP_HDRINCL
         // A UDP datagram written whole by the application, with id 0, source 0.0.0.0 and no checksum.
