@@ -9,15 +9,7 @@ namespace ActorStack.Tests.TcpActors;
 public class TcpRcvTests() : HostHarness("tcp-rcv")
 {
     private static byte[] Frame(TcpSegment seg, Action<byte[]>? corrupt = null)
-    {
-        int ipLen = Ipv4Header.MinLength + seg.Length;
-        var frame = new byte[EthernetHeader.Length + ipLen];
-        EthernetHeader.Write(frame, HostMac, PeerMac, EtherType.Ipv4);
-        seg.WriteTo(frame.AsSpan(EthernetHeader.Length + Ipv4Header.MinLength), PeerIp, HostIp);
-        Ipv4Header.Write(frame.AsSpan(EthernetHeader.Length), ipLen, 1, Ipv4Header.FlagDf, 64, IpProtocol.Tcp, PeerIp, HostIp);
-        corrupt?.Invoke(frame);
-        return frame;
-    }
+        => TcpStress.TcpStressKit.TcpFrame(seg, HostMac, PeerMac, PeerIp, HostIp, corrupt);
 
     private static TcpSegment Syn(ushort dport) => new()
     {

@@ -16,10 +16,10 @@ namespace ActorStack.Tests.TcpStress;
 /// so every sequence number is known and any segment (hostile ones too) can be sent. The peer offers only MSS 1460
 /// (no timestamps, SACK or window scaling), so the host's segments carry no options either.
 /// </summary>
-public abstract class TcpPeerKit(string name) : LinkStateKit(name)
+public abstract class TcpPeerKit(string name) : TcpActors.TcpHostKit(name)
 {
     protected static readonly Ipv4Address HostAddr = Ipv4Address.Parse("10.0.0.1");
-    protected static readonly Ipv4Address PeerAddr = Ipv4Address.Parse("10.0.0.9");
+    protected static readonly Ipv4Address PeerAddr = SilentPeer;
     protected const ushort PeerPort = 40000;
 
     protected IActorRef HostRef = ActorRefs.Nobody;
@@ -32,12 +32,7 @@ public abstract class TcpPeerKit(string name) : LinkStateKit(name)
 
     protected async Task StartPeerHost()
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
-        var settings = new HostSettings("h1", 1, new SysctlSettings(), [dev])
-        {
-            Neighbours = [new NeighbourSettings(PeerAddr, Mac(99), "eth0")],
-        };
-        HostRef = Sys.ActorOf(HostActor.Props(settings, seed: 7), "h1");
+        HostRef = await StartHost(silentPeer: true); // the peer is a permanent neighbour: no ARP on the probe wire
         var devs = await HostRef.Ask<HostDevices>(GetHostDevices.Instance, Wait);
         Nic = devs.Devices["eth0"];
         var h = new Host(HostRef, devs.Devices, null);
