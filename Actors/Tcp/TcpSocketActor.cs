@@ -441,7 +441,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     /// </summary>
     private bool SynStillInHostQueue(long now)
     {
-        if (_ns.Neighbours.ContainsKey(new NeighKey(_rt.Device.Ifindex, _rt.NextHop)))
+        // Loopback resolves no neighbour (IFF_NOARP): its SYN never waits on an arp_queue.
+        if (_rt.Device.IsLoopback || _ns.Neighbours.ContainsKey(new NeighKey(_rt.Device.Ifindex, _rt.NextHop)))
         {
             _synQueuedAt = -1;
             return false;
