@@ -102,9 +102,14 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
     protected Task<ArpStats> ArpStats() => Neigh.Ask<ArpStats>(GetArpStats.Instance, Timeout);
     protected Task<HostStats> HostStats() => Host.Ask<HostStats>(GetStats.Instance, Timeout);
 
-    /// <summary>Moves virtual time on, then waits until the neighbour actor has handled everything sent to it so far.</summary>
+    /// <summary>
+    /// Waits until the neighbour actor has finished what it was doing (a probe the test already saw on the wire may
+    /// come from a turn that arms its retransmit timer after sending), moves virtual time on, then waits until the
+    /// actor has handled what that released.
+    /// </summary>
     protected async Task Advance(TimeSpan by)
     {
+        await ArpStats();
         Clock.Advance(by);
         await ArpStats();
     }
