@@ -24,6 +24,10 @@ namespace ActorStack.Actors.Devices;
 /// FIFO (frames from the wire not yet DMA-written), bounded by <c>rx-fifo</c>;
 /// its overflow is <c>rx_fifo_errors</c>.
 ///
+/// Transmit: the qdisc, the TX descriptor ring and GSO/TSO posting are the plain <see cref="TxPath"/>; this actor
+/// hands it what the stack sends (<see cref="DevQueueXmit"/>) and the wire's completions, and carries out what it
+/// posted (frames to the wire, copies to the taps, freed buffers to their sockets, completions to pktgen).
+///
 /// Link state and supervision: the medium's carrier (<see cref="AttachWire"/>, <see cref="CarrierChanged"/>) is
 /// reported to the host's link watch as <c>netif_carrier_on/off</c>; the link watch answers with
 /// <see cref="DevActivateTx"/> / <see cref="DevDeactivateTx"/> (qdisc attached, or <c>noop_qdisc</c>: queued
@@ -69,31 +73,18 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private IActorRef _wire = ActorRefs.Nobody;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    /// <summary>A TX descriptor: the frame, and whom to tell when it is freed (pktgen, or the socket it is charged to).</summary>
-    private readonly record struct TxEntry(ReadOnlyMemory<byte> Frame, IActorRef? Owner, int Truesize, bool Pktgen);
-
-    private readonly PfifoFast<SkBuff> _qdisc;
-    // q->gso_skb: a packet dequeued whose frames the TX ring cannot take yet (dev_requeue_skb); still in the qdisc's backlog.
-    private SkBuff? _gsoSkb;
-    private readonly List<ReadOnlyMemory<byte>> _segs = new();
-    private readonly TxRing<TxEntry> _txRing;
-    private bool _txStopped;
-    // __QUEUE_STATE_DRV_XOFF for all queues (netif_tx_stop_all_queues): set from a reset until the link is up again.
-    private bool _xoff;
+    // The qdisc, the TX ring and GSO/TSO posting (dev_queue_xmit's half below the stack).
+    private readonly TxPath _tx;
     // The carrier as this driver last reported it (netif_carrier_ok from the driver's side).
     private bool _carrierOn;
     // A reset is waiting for the PHY (LinkUp timer armed).
     private bool _linkUpPending;
-    // txq->trans_start: the last time a descriptor was posted (txq_trans_update), on the scheduler's clock.
-    private long _transStartTicks;
     private bool _watchdogArmed;
-    // Device faults of this driver instance (a reset clears them): RX DMA stalled, TX DMA hung, interrupts to lose.
-    private bool _rxStalled, _txHung;
+    // Device faults of this driver instance (a reset clears them): RX DMA stalled, interrupts to lose (a hung TX DMA
+    // engine is the TX path's TxHung).
+    private bool _rxStalled;
     private int _irqsToLose;
-    // Descriptors at the tail of the TX ring that the hung DMA engine never sent.
-    private int _txUnsent;
     private readonly SkbFree _free = new();
-    private readonly Dictionary<IActorRef, int> _pktgenDone = new();
 
     public NicActor(NetNamespace ns, NetDevice dev)
     {
@@ -107,8 +98,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         _napiScheduled = new bool[s.RxQueues];
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
-        _qdisc = new PfifoFast<SkBuff>(s.TxQueueLen);
-        _txRing = new TxRing<TxEntry>(s.TxRing);
+        _tx = new TxPath(ns, dev, _free);
 
         if (ChargedMessageQueue.Of(Context) is { } fifo)
         {
@@ -184,7 +174,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     {
         _dev.TxNoop = false;
         ArmWatchdog();
-        if (!_xoff) QdiscRun();
+        QdiscRun();
         _free.Flush(Self);
     }
 
@@ -197,23 +187,8 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         _dev.TxNoop = true;
         _watchdogArmed = false;
         Timers.Cancel(WatchdogTimer);
-        PurgeQdisc(DropReason.QUEUE_PURGE);
+        _tx.Purge(DropReason.QUEUE_PURGE);
         _free.Flush(Self);
-    }
-
-    private void PurgeQdisc(DropReason reason)
-    {
-        var purged = _qdisc.Reset();
-        if (_gsoSkb is { } g)
-        {
-            purged.Insert(0, g);
-            _gsoSkb = null;
-        }
-        if (purged.Count == 0) return;
-        Interlocked.Add(ref _stats.QdiscBacklog, -purged.Count);
-        Interlocked.Add(ref _stats.TxDropped, purged.Count);
-        _ns.Drops.Add(reason, $"{_dev.Name}/qdisc", purged.Count);
-        foreach (var skb in purged) _free.Drop(skb);
     }
 
     /// <summary><c>__netdev_watchdog_up</c>: <c>mod_timer(&amp;dev-&gt;watchdog_timer, jiffies + watchdog_timeo)</c>.</summary>
@@ -234,8 +209,8 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     {
         if (!_watchdogArmed || Dead || _dev.TxNoop) return;
         var timeo = _ns.Supervision.WatchdogTimeo;
-        long stalled = NowTicks - _transStartTicks;
-        if (_carrierOn && _txStopped && stalled >= timeo.Ticks)
+        long stalled = NowTicks - _tx.TransStartTicks;
+        if (_carrierOn && _tx.Stopped && stalled >= timeo.Ticks)
         {
             Interlocked.Increment(ref _dev.TxTimeouts);
             throw new TxTimeoutException(_dev.Name, TimeSpan.FromTicks(stalled));
@@ -248,7 +223,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     {
         _linkUpPending = false;
         if (Dead) return;
-        _xoff = false;
+        _tx.Xoff = false;
         if (_dev.PhyLink) TellLinkWatch(true);
         if (!_dev.TxNoop) QdiscRun();
         _free.Flush(Self);
@@ -259,7 +234,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         switch (m.Kind)
         {
             case DriverFaultKind.RxRingStall: _rxStalled = true; break;
-            case DriverFaultKind.TxHang: _txHung = true; break;
+            case DriverFaultKind.TxHang: _tx.TxHung = true; break;
             case DriverFaultKind.IrqLoss: _irqsToLose++; break;
             default: _dev.Faults[m.Kind] = new ArmedFault(Math.Clamp(m.Probability, 0, 1), m.Once); break;
         }
@@ -295,26 +270,8 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             Interlocked.Add(ref _stats.RxDropped, n);
             _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, _ringSite[q], n);
         }
-        PurgeQdisc(DropReason.QUEUE_PURGE);
-        var entries = _txRing.Clear();
-        int sent = entries.Count - _txUnsent;
-        for (int i = 0; i < entries.Count; i++)
-        {
-            var e = entries[i];
-            if (i < sent)
-            {
-                if (e.Pktgen) _pktgenDone[e.Owner!] = _pktgenDone.GetValueOrDefault(e.Owner!) + 1;
-                else _free.Free(e.Owner, e.Truesize);
-                continue;
-            }
-            Interlocked.Increment(ref _stats.TxDropped);
-            _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, $"{_dev.Name}/tx");
-            if (e.Pktgen) e.Owner!.Tell(new TxCompleted(0, 1));
-            else _free.Drop(new SkBuff(e.Frame, _dev.Ifindex, 0, 0, 0, e.Truesize) { Owner = e.Owner });
-        }
-        foreach (var (owner, n) in _pktgenDone) owner.Tell(new TxCompleted(n, 0));
-        _pktgenDone.Clear();
-        _dev.StaleTxCompletions += sent;
+        _dev.StaleTxCompletions += _tx.Reset();
+        SendCompletions();
         _free.Flush(Self);
         base.PreRestart(reason, message);
     }
@@ -326,7 +283,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     /// </summary>
     protected override void PostRestart(Exception reason)
     {
-        _xoff = true;
+        _tx.Xoff = true;
         if (Dead)
             _log.Error("{0}: driver reset limit reached after \"{1}\": device stays down", _dev.Name, reason.Message);
         else
@@ -492,162 +449,42 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             _free.Flush(Self);
             throw new DriverFaultException(_dev.Name, "exception in ndo_start_xmit");
         }
-        foreach (var skb in m.Skbs)
-        {
-            if (_qdisc.Count == 0 && _gsoSkb is null && !_txStopped && !_xoff && _txRing.Free >= DescNeeded(skb))
-            {
-                Post(skb);
-                continue;
-            }
-            if (_qdisc.Enqueue(skb, skb.Priority))
-            {
-                Interlocked.Increment(ref _stats.QdiscBacklog);
-                continue;
-            }
-            // qdisc_drop: NET_XMIT_DROP to the sender (UDP counts SndbufErrors).
-            Interlocked.Increment(ref _stats.QdiscDrops);
-            _ns.Drops.Add(DropReason.QDISC_DROP, $"{_dev.Name}/qdisc");
-            _free.Drop(skb);
-        }
-        QdiscRun();
+        _tx.DevXmit(m.Skbs, NowTicks);
+        FlushTx();
         _free.Flush(Self);
     }
 
-    /// <summary><c>qdisc_restart</c> until the qdisc is empty or the ring is full (then <c>netif_tx_stop_queue</c>).</summary>
+    /// <summary><c>qdisc_run</c> (<see cref="TxPath.QdiscRun"/>), then the frames to the wire.</summary>
     private void QdiscRun()
     {
-        if (_xoff) return;                    // netif_tx_stop_all_queues: the qdisc keeps its packets
-        while (true)
-        {
-            SkBuff skb;
-            if (_gsoSkb is { } held)
-            {
-                if (_txRing.Free < DescNeeded(held)) break;
-                skb = held;
-                _gsoSkb = null;
-            }
-            else
-            {
-                if (_txRing.Full || !_qdisc.TryDequeue(out skb)) break;
-                if (_txRing.Free < DescNeeded(skb))
-                {
-                    _gsoSkb = skb;            // igb_maybe_stop_tx: not enough descriptors for all its frames
-                    break;
-                }
-            }
-            Interlocked.Decrement(ref _stats.QdiscBacklog);
-            Post(skb);
-        }
-        if ((_qdisc.Count > 0 || _gsoSkb is not null) && !_txStopped)
-        {
-            _txStopped = true;
-            Interlocked.Increment(ref _stats.TxQueueStopped);
-            Interlocked.Increment(ref _stats.QdiscRequeues); // dev_requeue_skb: the head waits for the ring
-        }
+        _tx.QdiscRun(NowTicks);
         FlushTx();
     }
 
-    private ImmutableArray<ReadOnlyMemory<byte>>.Builder? _txBatch;
-
-    /// <summary>TX descriptors a packet needs: one per frame it goes out as (a GSO packet: <c>gso_segs</c>), at most the ring.</summary>
-    private int DescNeeded(in SkBuff skb) => skb.GsoSize > 0 && skb.GsoSegs > 1 ? Math.Min(skb.GsoSegs, _txRing.Size) : 1;
-
     /// <summary>
-    /// <c>validate_xmit_skb</c> + <c>ndo_start_xmit</c>: a descriptor per frame; frames go to the wire in one message
-    /// per run. A GSO packet (more than one segment) is always cut to MSS-sized frames, by the NIC when the device has TSO
-    /// (taps see the packet as the stack sent it), else in software first (<c>skb_gso_segment</c>; taps see each
-    /// segment). The qdisc counts <c>gso_segs</c> packets and every segment's headers (<c>qdisc_pkt_len_init</c>).
-    /// The buffer's charge returns with its last frame's descriptor.
+    /// What the TX path posted: copies to the <c>ptype_all</c> taps (<c>dev_queue_xmit_nit</c>, each tap its own,
+    /// marked outgoing), then the frames to the wire in one message.
     /// </summary>
-    private void Post(in SkBuff skb)
-    {
-        if (skb.GsoSize > 0 && skb.GsoSegs > 1)
-        {
-            PostGso(skb);
-            return;
-        }
-        _txRing.TryPost(new TxEntry(skb.Data, skb.Owner, skb.Truesize, false));
-        Interlocked.Increment(ref _stats.QdiscPackets);
-        Interlocked.Add(ref _stats.QdiscBytes, skb.Length);
-        PostFrame(skb.Data);
-        Tap(skb);
-    }
-
-    private void PostFrame(ReadOnlyMemory<byte> frame)
-    {
-        _transStartTicks = NowTicks;          // txq_trans_update
-        if (_txHung) _txUnsent++;             // the hung DMA engine never fetches the descriptor
-        else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(frame);
-    }
-
-    private void PostGso(in SkBuff skb)
-    {
-        bool tso = _dev.Tso;
-        _segs.Clear();
-        int n = TcpSegmenter.Segment(skb.Data.Span, skb.GsoSize, _segs);
-        if (n == 0)
-        {
-            // Not a TCP/IPv4 packet the segmenter understands: validate_xmit_skb drops it (tx_dropped).
-            Interlocked.Increment(ref _stats.TxDropped);
-            _ns.Drops.Add(DropReason.SKB_GSO_SEG, $"{_dev.Name}/gso");
-            _free.Drop(skb);
-            return;
-        }
-        var off = _dev.Offload;
-        if (tso)
-        {
-            Interlocked.Increment(ref off.TsoPackets);
-            Interlocked.Add(ref off.TsoSegments, n);
-            Tap(skb);
-        }
-        else
-        {
-            Interlocked.Increment(ref off.GsoPackets);
-            Interlocked.Add(ref off.GsoSegments, n);
-        }
-        long bytes = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var f = _segs[i];
-            bytes += f.Length;
-            bool last = i == n - 1;
-            if (!_txRing.TryPost(new TxEntry(f, last ? skb.Owner : null, last ? skb.Truesize : 0, false)))
-            {
-                // More frames than the whole ring holds: the rest cannot be posted (NETDEV_TX_BUSY for ever).
-                int lost = n - i;
-                Interlocked.Add(ref _stats.TxDropped, lost);
-                _ns.Drops.Add(DropReason.FULL_RING, $"{_dev.Name}/tx", lost);
-                if (skb.Owner is not null) _free.Free(skb.Owner, skb.Truesize);
-                break;
-            }
-            PostFrame(f);
-            if (!tso) Tap(skb with { Data = f, GsoSize = 0, GsoSegs = 0 });
-        }
-        Interlocked.Add(ref _stats.QdiscPackets, n);
-        Interlocked.Add(ref _stats.QdiscBytes, bytes);
-        _segs.Clear();
-    }
-
-    /// <summary><c>dev_queue_xmit_nit</c>: <c>ptype_all</c> taps see every packet the stack sends, as a copy marked outgoing.</summary>
-    private void Tap(in SkBuff skb)
-    {
-        var taps = _ns.Ptypes.All;
-        if (taps.IsEmpty) return;
-        long now = Context.System.Scheduler.Now.UtcTicks;
-        foreach (var tap in taps)
-            if (tap.Device is null || tap.Device == _dev.Name)
-                tap.Handler.Tell(new SkbBatch([skb.CloneForTap() with { PktType = PacketKind.Outgoing, TstampTicks = now, Owner = null }]), Self);
-    }
-
     private void FlushTx()
     {
-        if (_txBatch is null || _txBatch.Count == 0) return;
-        long bytes = 0;
-        foreach (var f in _txBatch) bytes += f.Length;
-        Interlocked.Add(ref _stats.TxPackets, _txBatch.Count);
-        Interlocked.Add(ref _stats.TxBytes, bytes);
-        _wire.Tell(new WireFrames(_txBatch.ToImmutable()), Self);
-        _txBatch.Clear();
+        if (_tx.Taps.Count > 0)
+        {
+            long now = NowTicks;
+            var taps = _ns.Ptypes.All;
+            foreach (var skb in _tx.Taps)
+                foreach (var tap in taps)
+                    if (tap.Device is null || tap.Device == _dev.Name)
+                        tap.Handler.Tell(new SkbBatch([skb.CloneForTap() with { PktType = PacketKind.Outgoing, TstampTicks = now, Owner = null }]), Self);
+            _tx.Taps.Clear();
+        }
+        var frames = _tx.TakeWireFrames();
+        if (!frames.IsEmpty) _wire.Tell(new WireFrames(frames), Self);
+    }
+
+    private void SendCompletions()
+    {
+        foreach (var (owner, done) in _tx.Completions) owner.Tell(done);
+        _tx.Completions.Clear();
     }
 
     /// <summary>
@@ -666,19 +503,9 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             count -= stale;
         }
         if (count == 0 || Dead) return;
-        _txRing.Complete(count, e =>
-        {
-            if (e.Pktgen) _pktgenDone[e.Owner!] = _pktgenDone.GetValueOrDefault(e.Owner!) + 1;
-            else _free.Free(e.Owner, e.Truesize);
-        });
-        foreach (var (owner, n) in _pktgenDone) owner.Tell(new TxCompleted(n, 0));
-        _pktgenDone.Clear();
-        if (_txStopped && !_txRing.Full)
-        {
-            _txStopped = false;
-            Interlocked.Increment(ref _stats.TxRestartQueue);
-            if (!_dev.TxNoop) QdiscRun();
-        }
+        _tx.Complete(count, _dev.TxNoop, NowTicks);
+        SendCompletions();
+        FlushTx();
         _free.Flush(Self);
     }
 
@@ -689,7 +516,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     /// </summary>
     private void OnXmit(XmitFrames m)
     {
-        if (Dead || _dev.TxNoop || _xoff || Faulted(DriverFaultKind.Transmit))
+        if (Dead || _dev.TxNoop || _tx.Xoff || Faulted(DriverFaultKind.Transmit))
         {
             // pktgen_xmit sends only while the device runs with its carrier on (else NETDEV_TX_BUSY); a dead or
             // faulting driver takes nothing.
@@ -706,14 +533,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             Sender.Tell(new TxCompleted(0, m.Frames.Length));
             return;
         }
-        int busy = 0;
-        foreach (var f in m.Frames)
-        {
-            if (!_txRing.TryPost(new TxEntry(f, Sender, 0, true))) { busy++; continue; }
-            _transStartTicks = NowTicks;
-            if (_txHung) _txUnsent++;
-            else (_txBatch ??= ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>()).Add(f);
-        }
+        int busy = _tx.PktgenXmit(m.Frames, Sender, NowTicks);
         FlushTx();
         if (busy > 0) Sender.Tell(new TxCompleted(0, busy));
     }
