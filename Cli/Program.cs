@@ -2,13 +2,10 @@ using Akka.Actor;
 using ActorStack.Actors.Simulation;
 using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
-using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
 using Serilog;
 using Serilog.Events;
-
-return await Runner.Main(args);
 
 namespace ActorStack.Cli
 {
