@@ -2,13 +2,10 @@ using Akka.Actor;
 using ActorStack.Actors.Simulation;
 using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
-using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
 using Serilog;
 using Serilog.Events;
-
-return await Runner.Main(args);
 
 namespace ActorStack.Cli
 {
@@ -135,15 +132,29 @@ namespace ActorStack.Cli
             }
         }
 
+        /// <summary>The logger the CLI gives Akka: its log events go to Serilog (configured in <see cref="Run"/>).</summary>
+        public const string AkkaLoggers = "akka.loggers = [\"Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog\"]";
+
+        /// <summary>
+        /// The CLI's actor-system configuration: the user's file over the CLI's logger (<see cref="AkkaLoggers"/>;
+        /// the library's <c>stack.hocon</c> leaves <c>akka.loggers</c> to its host) over <c>stack.hocon</c>;
+        /// <c>--verbose</c> logs at DEBUG.
+        /// </summary>
+        public static Akka.Configuration.Config AkkaConfig(string? userText, bool verbose)
+        {
+            var config = Akka.Configuration.ConfigurationFactory.ParseString(AkkaLoggers).WithFallback(StackConfig.AkkaConfig());
+            if (!string.IsNullOrWhiteSpace(userText)) config = Akka.Configuration.ConfigurationFactory.ParseString(userText).WithFallback(config);
+            if (verbose) config = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = DEBUG").WithFallback(config);
+            return config;
+        }
+
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
         {
             Log.Logger = new LoggerConfiguration()
                 .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
                 .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
                 .CreateLogger();
-            var config = StackConfig.AkkaConfig(userText);
-            if (verbose) config = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = DEBUG").WithFallback(config);
-            using var system = ActorSystem.Create("actorstack", config);
+            using var system = ActorSystem.Create("actorstack", AkkaConfig(userText, verbose));
             try
             {
                 // What ping, traceroute and the UDP echo client print, as they print it.

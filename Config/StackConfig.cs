@@ -153,7 +153,7 @@ public static partial class StackConfig
                 ifindexBase++;
                 var mac = dm.TryGetValue("mac", out var mv) && mv is string ms
                     ? r.Mac(ms, $"{dp}.mac")
-                    : new MacAddress(0x02_00_00_00_00_00UL | (ulong)ifindexBase); // locally administered
+                    : new MacAddress(0x02_00_00_00_00_00UL | (uint)ifindexBase); // locally administered
                 if (mac.IsMulticast) r.Error($"{dp}.mac", mac, "must be a unicast address");
                 if (mac.Value != 0 && !macs.TryAdd(mac.Value, dp)) r.Error($"{dp}.mac", mac, $"already used by {macs[mac.Value]}");
                 var queues = r.Int(dm, "rx-queues", dp, 1, 64);

@@ -317,7 +317,7 @@ public static class TxBench
         public sealed record GetSent { public static readonly GetSent Instance = new(); }
 
         private IActorRef _socket = ActorRefs.Nobody;
-        private long _sent, _errors;
+        private long _sent;
 
         public StreamSender(IActorRef host, Ipv4Address dst, ushort port, int batch, int size, int sndbuf)
         {
@@ -337,7 +337,6 @@ public static class TxBench
             });
             Receive<SocketFailed>(f =>
             {
-                _errors++;
                 if (f.Command is SendMany) _socket.Tell(msg);
             });
             Receive<GetSent>(_ => Sender.Tell(_sent));

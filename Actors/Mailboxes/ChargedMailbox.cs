@@ -89,5 +89,5 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue
 
     /// <summary>The queue of the actor whose context this is, or null when it runs on another mailbox type.</summary>
     public static ChargedMessageQueue? Of(IActorContext context)
-        => (context as ActorCell)?.Mailbox.MessageQueue as ChargedMessageQueue;
+        => (context as ActorCell)?.Mailbox?.MessageQueue as ChargedMessageQueue;
 }

@@ -41,7 +41,7 @@ public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> S
 /// scenario cannot start (a workload this build cannot run, a TAP that cannot
 /// be opened, a switch port refused).
 /// </summary>
-public sealed class SimulationActor : ReceiveActor
+public sealed class SimulationActor : ReceiveActor, IWithTimers
 {
     private readonly StackSettings _s;
     private readonly Dictionary<string, IActorRef> _hosts = new();
@@ -59,6 +59,8 @@ public sealed class SimulationActor : ReceiveActor
     private bool _captureReady;
     private bool _failed;
     private bool _started;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public SimulationActor(StackSettings settings)
     {
@@ -254,9 +256,9 @@ public sealed class SimulationActor : ReceiveActor
             };
             if (props is not null) _apps[j] = Context.ActorOf(props, $"{ScenarioCheck.WorkloadType(w)}-{j}-{w.Host}");
         }
-        // The fault schedule's clock starts with the workloads.
+        // The fault schedule's clock starts with the workloads; its timers end with the simulation.
         for (int k = 0; k < _s.Schedule.Length; k++)
-            Context.System.Scheduler.ScheduleTellOnce(_s.Schedule[k].At, Self, new RunScheduledFault(k), Self);
+            Timers.StartSingleTimer(new RunScheduledFault(k), new RunScheduledFault(k), _s.Schedule[k].At);
         _requester.Tell(new SimulationStarted(_hosts.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _capture));
     }

@@ -27,7 +27,7 @@ public sealed class SwitchActor : ReceiveActor, IWithTimers
     private sealed class Port
     {
         public IActorRef? Wire;
-        public long RxFrames, TxFrames, TxDropped, RxFifoDropped;
+        public long RxFrames, TxFrames, TxDropped;
         public int InFlight;
         public List<ReadOnlyMemory<byte>>? Out;
     }

@@ -51,7 +51,6 @@ public sealed class TcpListener
     private readonly TcpSettings _cookieSynAck;
     private readonly IpOutput _out;
     private readonly IActorRef _tcp, _self;
-    private readonly TcpTuple _local;
     private readonly Random _rng;
     private readonly SynCookies _cookies;
     private readonly Dictionary<TcpTuple, Child> _children = new();
@@ -72,7 +71,6 @@ public sealed class TcpListener
         _out = output;
         _tcp = tcp;
         _self = self;
-        _local = local;
         _rng = new Random(seed);
         _cookies = new SynCookies(_rng.Next());
         Queue = new ListenQueue<Child>(settings, ns.Tcp, backlog);

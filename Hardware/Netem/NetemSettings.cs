@@ -93,9 +93,6 @@ public sealed record NetemSettings
     /// <summary>tc's <c>set_percent</c>: <c>rint(percent/100 * UINT32_MAX)</c>.</summary>
     public static uint Percent(double percent) => (uint)Math.Round(percent / 100.0 * uint.MaxValue, MidpointRounding.ToEven);
 
-    /// <summary>Percentage a scaled probability stands for (tc's print: <c>100 * per / UINT32_MAX</c>).</summary>
-    public static double ToPercent(uint scaled) => 100.0 * scaled / uint.MaxValue;
-
     /// <summary>
     /// The kernel-side checks of <c>netem_change</c>/<c>validate_slot</c>/<c>validate_time</c> and tc's
     /// cross-parameter checks (<c>netem_parse_opt</c>), with tc's / the kernel's messages.

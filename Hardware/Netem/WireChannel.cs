@@ -125,13 +125,6 @@ public sealed class WireChannel
         return true;
     }
 
-    /// <summary>Frames the sender put on the cable that the wire's input queue refused.</summary>
-    public void CountOverflow(int frames)
-    {
-        _offered += frames;
-        Drop(DropReason.SIM_WIRE_OVERFLOW, frames);
-    }
-
     /// <summary>
     /// One frame from the sender at <paramref name="nowNs"/>. Frames due at once (no delay anywhere) are added to
     /// <paramref name="deliver"/>; the rest wait for <see cref="Release"/> at <see cref="NextDeadlineNs"/>.

@@ -85,8 +85,6 @@ public sealed class PktgenGenerator
     public bool Done => _settings.Count != 0 && Sent >= _settings.Count;
     /// <summary>The seq_num the next frame will carry.</summary>
     public uint NextSeq => _seq;
-    /// <summary>The flow the most recent frame belonged to.</summary>
-    public int CurrentFlow => _currentFlow;
 
     /// <summary>The 5-tuple of flow <paramref name="index"/> (formula in the class summary).</summary>
     public PktgenFlow GetFlow(int index)

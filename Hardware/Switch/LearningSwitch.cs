@@ -90,7 +90,6 @@ public sealed class LearningSwitch
 
     public LearningSwitchSettings Settings { get; }
     public SwitchStats Stats { get; } = new();
-    public int PortCount => _up.Length;
     public int FdbCount => _fdb.Count;
 
     public LearningSwitch(int ports, LearningSwitchSettings? settings = null, IReadOnlyList<string>? portNames = null)

@@ -50,8 +50,6 @@ public sealed unsafe class TapDevice : IDisposable
     /// <summary>The kernel side's MAC address (the interface's <c>dev_addr</c> when opened).</summary>
     public MacAddress Mac { get; }
 
-    public bool IsDisposed => Volatile.Read(ref _closed) != 0;
-
     /// <summary>
     /// Whether this process can open TAP devices: Linux, <c>/dev/net/tun</c> present and openable,
     /// and <c>CAP_NET_ADMIN</c> (which <c>TUNSETIFF</c> needs to create a device). Creates nothing.

@@ -24,7 +24,7 @@ public class ExampleScenarioTests() : ExampleScenarioKit("example-routed")
             Assert.True(trace.Done);
             Assert.True(trace.Reached);
             Assert.Equal(["10.0.1.1", "10.0.2.2", "10.0.3.10"],
-                trace.Hops.Select(h => h.Probes.First(p => p.From is not null).From!.ToString()).ToArray());
+                trace.Hops.Select(h => h.Probes.First(p => p.From is not null).From!.Value.ToString()).ToArray());
             var echo = statuses.OfType<UdpEchoClientStatus>().Single();
             Assert.True(echo.Done);
             // Every request was answered; on a loaded machine the first (ARP on three links, cold code) may come

@@ -6,6 +6,7 @@ using ActorStack.Actors.Host;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using Xunit.Abstractions;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
@@ -21,7 +22,8 @@ public abstract class HostHarness : TestKit
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
     protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
 
-    protected HostHarness(string name) : base(StackConfig.AkkaConfig(), name) { }
+    /// <summary>With <paramref name="output"/>, the system's log events (TestKit's logger) reach xunit's test output.</summary>
+    protected HostHarness(string name, ITestOutputHelper? output = null) : base(StackConfig.AkkaConfig(), name, output) { }
 
     protected static Ipv4Prefix Prefix(string s) => Ipv4Prefix.TryParse(s, out var p) ? p : throw new FormatException(s);
 

@@ -153,8 +153,9 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
                 Clock.Advance(TimeSpan.FromMilliseconds(10));
                 await Stats(wire);
             }
+            // ReceiveWhile ends at the first message the filter maps to null: every w it yields is a WireFrames.
             await foreach (var w in b.ReceiveWhileAsync(TimeSpan.FromMilliseconds(200), o => o as WireFrames))
-                got.AddRange(w.Frames.Select(f => f.ToArray()));
+                got.AddRange(w!.Frames.Select(f => f.ToArray()));
             var s = (await Stats(wire)).AToBDetail!;
             AssertConserved(s);
             Assert.Equal(0, s.InFlight);
@@ -209,7 +210,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         Assert.Equal(fault == "cut" ? 70 : 60, s.Offered);
         long received = 0;
         await foreach (var w in b.ReceiveWhileAsync(TimeSpan.FromMilliseconds(100), o => o as WireFrames))
-            received += w.Count;
+            received += w!.Count;
         Assert.Equal(s.Delivered, received);
         switch (fault)
         {

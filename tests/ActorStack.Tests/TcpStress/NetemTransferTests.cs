@@ -11,7 +11,7 @@ namespace ActorStack.Tests.TcpStress;
 /// (SHA-256). Both hosts run with TcpSettings.RtoMin 20 ms (Linux: `ip route ... rto_min 20ms`; the
 /// net.ipv4.tcp_rto_min_us sysctl) so that the RTOs loss forces fit in the time a test may take.
 /// </summary>
-public class NetemTransferTests(Xunit.Abstractions.ITestOutputHelper output) : TcpStressKit("tcp-netem")
+public class NetemTransferTests(Xunit.Abstractions.ITestOutputHelper output) : TcpStressKit("tcp-netem", output)
 {
     private static readonly TcpSettings FastRto = new() { RtoMin = TimeSpan.FromMilliseconds(20) };
 
@@ -28,8 +28,8 @@ public class NetemTransferTests(Xunit.Abstractions.ITestOutputHelper output) : T
         var a = await Stats(p.A.Host);
         var b = await Stats(p.B.Host);
         var ci = await Info(c);
-        output.WriteLine($"sender ({netem}): {bytes} bytes, cwnd={ci.Cwnd} rto={ci.Rto} srtt={ci.Rtt} " + string.Join(" ", a.Mib("Tcp").Counters.Concat(a.Mib("TcpExt").Counters).Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}")));
-        output.WriteLine("receiver: " + string.Join(" ", b.Mib("Tcp").Counters.Concat(b.Mib("TcpExt").Counters).Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}")));
+        Output.WriteLine($"sender ({netem}): {bytes} bytes, cwnd={ci.Cwnd} rto={ci.Rto} srtt={ci.Rtt} " + string.Join(" ", a.Mib("Tcp").Counters.Concat(a.Mib("TcpExt").Counters).Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}")));
+        Output.WriteLine("receiver: " + string.Join(" ", b.Mib("Tcp").Counters.Concat(b.Mib("TcpExt").Counters).Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}")));
         return (Snmp(a, "RetransSegs"), a, b);
     }
 

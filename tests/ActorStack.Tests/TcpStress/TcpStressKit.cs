@@ -16,7 +16,7 @@ namespace ActorStack.Tests.TcpStress;
 /// <see cref="TcpSettings"/> (e.g. a lower RtoMin, Linux's per-route rto_min): until the host takes net.ipv4.tcp_*
 /// sysctls, the kit replaces the namespace's TCP actor by one built with those settings before any socket exists.
 /// </summary>
-public abstract class TcpStressKit(string name) : NetHarness(name)
+public abstract class TcpStressKit(string name, Xunit.Abstractions.ITestOutputHelper? output = null) : NetHarness(name, output)
 {
     protected sealed record Pair2(Started A, Started B, IActorRef Wire);
 

@@ -6,6 +6,7 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Ipv4Udp;
+using Xunit.Abstractions;
 
 namespace ActorStack.Tests.Transmit;
 
@@ -13,7 +14,7 @@ namespace ActorStack.Tests.Transmit;
 /// Builds small networks of whole hosts for transmit-path tests: hosts from settings, cables between their
 /// devices, and helpers to send and read. Neighbours are given as permanent entries unless a test wants ARP.
 /// </summary>
-public abstract class NetHarness(string name) : HostHarness(name)
+public abstract class NetHarness(string name, ITestOutputHelper? output = null) : HostHarness(name, output)
 {
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
     protected static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
