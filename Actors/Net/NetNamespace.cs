@@ -30,6 +30,9 @@ public sealed class NetNamespace
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
         Pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
+        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays).
+        var idents = new Random(SeedFor("ip_idents"));
+        for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = idents.Next();
 
         // fib_add_ifaddr for every address, then the static routes (ip route add), in order.
         foreach (var d in Devices)
@@ -101,27 +104,14 @@ public sealed class NetNamespace
     public Ipv4.Netfilter Netfilter { get; } = new();
 
     private readonly int[] _ipIdents = new int[2048];
-    private int _ipIdentsSeeded;
 
     /// <summary>
     /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
     /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
-    /// started from the run's seed.
+    /// seeded from the run's seed in the constructor (<c>ip_rt_init</c> fills them with random bytes at boot).
     /// </summary>
     public ushort NextIpId(Ipv4Address dst, byte protocol)
     {
-        if (Volatile.Read(ref _ipIdentsSeeded) == 0)
-        {
-            lock (_ipIdents)
-            {
-                if (_ipIdentsSeeded == 0)
-                {
-                    var rnd = new Random(SeedFor("ip_idents"));
-                    for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = rnd.Next();
-                    Volatile.Write(ref _ipIdentsSeeded, 1);
-                }
-            }
-        }
         uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
         return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
     }
