@@ -53,9 +53,11 @@ public sealed class HostActor : ReceiveActor
         _ns.SoftnetActors = Enumerable.Range(0, settings.Cpus)
             .Select(cpu => Context.ActorOf(SoftnetActor.Props(_ns, cpu), $"softnet-cpu{cpu}"))
             .ToImmutableArray();
-        foreach (var rule in settings.Netfilter) _ns.Netfilter.Add(rule);
+        var nf = Netfilter.Empty;
+        foreach (var rule in settings.Netfilter) nf = nf.Add(rule);
+        _ns.Netfilter = nf;
         _udp = Context.ActorOf(UdpActor.Props(_ns), "udp");
-        _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _ns.Netfilter, _udp), "ip");
+        _ip = Context.ActorOf(Ipv4Actor.Props(_ns, _udp), "ip");
         _ns.UdpActor = _udp;
         _ns.TcpActor = Context.ActorOf(TcpActor.Props(_ns, TcpSettings.From(settings.Sysctl)), "tcp");
         _ns.IpActor = _ip;
@@ -113,16 +115,21 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<NfAddRule>(m =>
         {
-            _ns.Netfilter.Add(m.Rule);
-            Sender.Tell(new NfRuleAdded(m.Rule, _ns.Netfilter.Rules.Length - 1));
+            // The host actor is the table's only writer: build the new table, publish it (xt_replace_table).
+            var table = _ns.Netfilter.Add(m.Rule);
+            _ns.Netfilter = table;
+            Sender.Tell(new NfRuleAdded(m.Rule, table.Rules.Length - 1));
         });
         Receive<SocketCreate>(OnSocketCreate);
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
         Receive<SetDeviceFeatures>(OnSetFeatures);
         Receive<GetDeviceFeatures>(m => Sender.Tell(_ns.Device(m.Ifindex) is { } d
             ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new DeviceFeaturesFailed(m.Ifindex, Errno.ENODEV)));
-        Receive<GetNfRules>(_ => Sender.Tell(new NfRules(_ns.Name,
-            _ns.Netfilter.Rules.Select((r, i) => new NfRuleCount(r, _ns.Netfilter.Hits(i))).ToImmutableArray())));
+        Receive<GetNfRules>(_ =>
+        {
+            var table = _ns.Netfilter;
+            Sender.Tell(new NfRules(_ns.Name, table.Rules.Select((r, i) => new NfRuleCount(r, table.Hits(i))).ToImmutableArray()));
+        });
         Receive<GetNeighbours>(m => _ns.NeighbourActor.Forward(m));
     }
 
@@ -134,7 +141,7 @@ public sealed class HostActor : ReceiveActor
 
     /// <summary>
     /// The supervisor's decision for a failed child, by <see cref="HostChildPolicy"/>. For a NIC driver: one more reset in the back-off window, or,
-    /// past <see cref="DriverSupervisionSettings.ResetLimit"/>, give up (the device stays down). Runs in the host
+    /// past <see cref="DeviceSupervisionSettings.ResetLimit"/>, give up (the device stays down). Runs in the host
     /// with the driver suspended, so writing its <see cref="NetDevice"/> here is safe.
     /// </summary>
     private Directive Decide(Exception ex)
@@ -248,8 +255,8 @@ public sealed class HostActor : ReceiveActor
         => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace, link));
 }
 
-/// <summary>A host's link-watch and driver-supervision tunables (Linux defaults); see <see cref="LinkWatchSettings"/> and <see cref="DriverSupervisionSettings"/>.</summary>
-public sealed record HostLinkSettings(LinkWatchSettings LinkWatch, DriverSupervisionSettings Supervision)
+/// <summary>A host's link-watch and driver-supervision tunables (Linux defaults); see <see cref="LinkWatchSettings"/> and <see cref="DeviceSupervisionSettings"/>.</summary>
+public sealed record HostLinkSettings(LinkWatchSettings LinkWatch, DeviceSupervisionSettings Supervision)
 {
-    public static readonly HostLinkSettings Default = new(LinkWatchSettings.Default, DriverSupervisionSettings.Default);
+    public static readonly HostLinkSettings Default = new(LinkWatchSettings.Default, DeviceSupervisionSettings.Default);
 }

@@ -28,10 +28,10 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     private readonly IpForward _forward;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public Ipv4Actor(NetNamespace ns, Netfilter netfilter, IActorRef udp)
+    public Ipv4Actor(NetNamespace ns, IActorRef udp)
     {
         _ns = ns;
-        _rcv = new IpRcv(ns, netfilter);
+        _rcv = new IpRcv(ns);
         _forward = new IpForward(ns);
         _udp = udp;
         _defrag = new IpDefrag(ns.Sysctl.Frag);
@@ -203,8 +203,8 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         return any;
     }
 
-    public static Props Props(NetNamespace ns, Netfilter netfilter, IActorRef udp)
-        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, netfilter, udp)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, IActorRef udp)
+        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, udp)).WithMailbox(ProtocolMailbox.Id);
 }
 
 /// <summary>

@@ -100,8 +100,12 @@ public sealed class NetNamespace
     public long FibGeneration => Volatile.Read(ref _fibGeneration);
     public void FibChanged() => Interlocked.Increment(ref _fibGeneration);
 
-    /// <summary>The host's netfilter rule tables (every hook point reads them).</summary>
-    public Ipv4.Netfilter Netfilter { get; } = new();
+    private Ipv4.Netfilter _netfilter = Ipv4.Netfilter.Empty;
+    /// <summary>
+    /// The host's netfilter rule table, read by every hook point without a lock; replaced whole (RCU publish) only
+    /// by its owner, the host actor (the configured rules at start, <see cref="NfAddRule"/>).
+    /// </summary>
+    public Ipv4.Netfilter Netfilter { get => Volatile.Read(ref _netfilter); set => Volatile.Write(ref _netfilter, value); }
 
     private readonly int[] _ipIdents = new int[2048];
 
@@ -137,7 +141,7 @@ public sealed class NetNamespace
     /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
     public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
     /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>
-    public Hardware.Link.DriverSupervisionSettings Supervision { get; set; } = Hardware.Link.DriverSupervisionSettings.Default;
+    public DeviceSupervisionSettings Supervision { get; set; } = DeviceSupervisionSettings.Default;
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
