@@ -7,6 +7,7 @@ using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Link;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Actors.Net;
+using ActorStack.Actors.Routing;
 using ActorStack.Actors.Sockets;
 using ActorStack.Actors.Softnet;
 using ActorStack.Actors.Tcp;
@@ -50,6 +51,7 @@ public sealed class HostActor : ReceiveActor
     {
         link ??= HostLinkSettings.Default;
         _ns = new NetNamespace(settings, seed) { Tracing = trace, Supervision = link.Supervision };
+        _ns.RoutingActor = Context.ActorOf(RoutingActor.Props(_ns), "routing");
         _ns.SoftnetActors = Enumerable.Range(0, settings.Cpus)
             .Select(cpu => Context.ActorOf(SoftnetActor.Props(_ns, cpu), $"softnet-cpu{cpu}"))
             .ToImmutableArray();

@@ -251,7 +251,7 @@ public sealed class IcmpActor : ReceiveActor
     private void UpdatePmtu(Ipv4Address dst, int mtu, long now)
     {
         if (_out.Route(dst, Ipv4Address.Any, 0, now, out var rt) != Errno.OK || rt.Device.IsLoopback) return;
-        _ns.Pmtu.Update(dst, mtu, rt.Device.Settings.Mtu, now);
+        _ns.RoutingActor.Tell(new PmtuUpdate(dst, mtu, rt.Device.Settings.Mtu, now), Self);   // the exceptions' owner
     }
 
     /// <summary><c>fib_compute_spec_dst</c>: the address a request was sent to, or for a broadcast the receiving device's address.</summary>

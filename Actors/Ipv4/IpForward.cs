@@ -36,8 +36,7 @@ public sealed class IpForward(NetNamespace ns)
             IcmpError(IcmpType.TimeExceeded, IcmpCode.ExcTtl, 0, pkt, skb.Ifindex);
             return;
         }
-        FibResult r;
-        lock (ns.FibLock) r = ns.Fib.Lookup(h.Destination);
+        var r = ns.Fib.Lookup(h.Destination);
         if (!r.Ok || r.Device is null || ns.Device(r.Device) is not { } dev)
         {
             // ip_error: what the route's error says.

@@ -99,8 +99,7 @@ public sealed class IpOutput(NetNamespace ns)
                 src.IsAny ? Ipv4Address.Loopback : src, ns.Loopback.Settings.Mtu);
             return Errno.OK;
         }
-        FibResult r;
-        lock (ns.FibLock) r = ns.Fib.Lookup(dst, oifDev?.Name);
+        var r = ns.Fib.Lookup(dst, oifDev?.Name);
         if (dst.IsLimitedBroadcast || dst.IsMulticast)
         {
             var dev = oifDev ?? (r.Ok && r.Device is { } n ? ns.Device(n) : null);

@@ -44,8 +44,6 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     private readonly Dictionary<int, NetDeviceState> _byIndex = new();
     private readonly List<IActorRef> _monitors = new();
     private readonly Dictionary<string, NetdevNotifierBlock> _external = new(StringComparer.Ordinal);
-    // Kernel routes fib_disable_ip flushed at NETDEV_DOWN, which fib_add_ifaddr installs again at NETDEV_UP.
-    private readonly Dictionary<string, List<FibRoute>> _flushedKernelRoutes = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long? _armedFor;
 
@@ -124,7 +122,8 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         else _lw.DevClose(st);
         Publish(st);
         Rearm(NowMs);
-        Sender.Tell(new LinkAdminSet(m.Device, m.Up, err));
+        // RTNL order: `ip link set` returns once the FIB has followed (fib_netdev_event ran before the reply).
+        _ns.RoutingActor.Tell(new AfterFibSync(Sender, new LinkAdminSet(m.Device, m.Up, err)), Self);
     }
 
     private void OnRunWork()
@@ -231,48 +230,24 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     }
 
     /// <summary>
-    /// <c>fib_netdev_event</c>. NETDEV_CHANGE: <c>fib_sync_up(dev, RTNH_F_LINKDOWN)</c> when the device is RUNNING
-    /// or LOWER_UP, else <c>fib_sync_down_dev(NETDEV_CHANGE)</c> — next hops through it flagged <c>linkdown</c>.
-    /// NETDEV_DOWN: <c>fib_disable_ip</c> — every route through the device whose next hop is not host-scoped
-    /// (all but its local-address routes) is flushed. NETDEV_UP: <c>fib_add_ifaddr</c> for its addresses puts the
-    /// kernel routes back (static routes stay gone, as in Linux). Then <c>rt_cache_flush</c>.
+    /// <c>fib_netdev_event</c>, told to the FIB's owner (the routing actor). NETDEV_CHANGE: <c>fib_sync_up(dev,
+    /// RTNH_F_LINKDOWN)</c> when the device is RUNNING or LOWER_UP, else <c>fib_sync_down_dev(NETDEV_CHANGE)</c> —
+    /// next hops through it flagged <c>linkdown</c>. NETDEV_DOWN: <c>fib_disable_ip</c>. NETDEV_UP:
+    /// <c>fib_add_ifaddr</c> puts the kernel routes back. What this actor announces afterwards (the
+    /// <c>ip link set</c> reply, <c>RTM_NEWLINK</c>) goes through the routing actor, so it arrives after the change.
     /// </summary>
     private NotifyResult FibNetdevEvent(NetdevEvent ev, NetDeviceState dev)
     {
-        switch (ev)
+        FibDevEvent? e = ev switch
         {
-            case NetdevEvent.NETDEV_CHANGE:
-                bool up = (dev.GetFlags() & (NetDeviceFlags.IFF_RUNNING | NetDeviceFlags.IFF_LOWER_UP)) != 0;
-                lock (_ns.FibLock) _ns.Fib.MarkLinkDown(dev.Name, !up);
-                _ns.FibChanged();
-                break;
-            case NetdevEvent.NETDEV_DOWN:
-                lock (_ns.FibLock) FibDisableIp(dev.Name);
-                _ns.FibChanged();
-                break;
-            case NetdevEvent.NETDEV_UP:
-                if (!_flushedKernelRoutes.Remove(dev.Name, out var routes)) break;
-                lock (_ns.FibLock)
-                    foreach (var r in routes)
-                        _ns.Fib.AddRoute(r.Prefix, r.Gateway, r.Device, r.Metric, r.Type, r.Protocol, r.Scope, r.PrefSrc, r.Table);
-                _ns.FibChanged();
-                break;
-        }
+            NetdevEvent.NETDEV_CHANGE => (dev.GetFlags() & (NetDeviceFlags.IFF_RUNNING | NetDeviceFlags.IFF_LOWER_UP)) != 0
+                ? FibDevEvent.CarrierUp : FibDevEvent.CarrierDown,
+            NetdevEvent.NETDEV_DOWN => FibDevEvent.Down,
+            NetdevEvent.NETDEV_UP => FibDevEvent.Up,
+            _ => null,
+        };
+        if (e is { } fe) _ns.RoutingActor.Tell(new FibNetdevEvent(dev.Name, fe), Self);
         return NotifyResult.NOTIFY_DONE;
-    }
-
-    private void FibDisableIp(string dev)
-    {
-        var kernel = new List<FibRoute>();
-        foreach (var table in new[] { RouteTable.Local, RouteTable.Main })
-        {
-            foreach (var r in _ns.Fib.Routes(table).Where(r => r.Device == dev && r.Scope != RouteScope.Host).ToList())
-            {
-                _ns.Fib.DeleteRoute(r.Prefix, r.Metric, r.Gateway, r.Device, table);
-                if (r.Protocol == RouteProtocol.Kernel) kernel.Add(r);
-            }
-        }
-        _flushedKernelRoutes[dev] = kernel;
     }
 
     // ---------------------------------------------------------------- ILinkWatchSink
@@ -303,7 +278,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         if (_monitors.Count == 0) return;
         var ev = new RtnlLinkEvent(_ns.Name, kind, l.IfIndex, l.Name, (l.Flags & NetDeviceFlags.IFF_UP) != 0, l.Carrier,
             l.OperState.ToString(), l.CarrierUpCount, l.CarrierDownCount, IpLinkFormatter.Format(l, i => _lw.GetByIndex(i)?.Name));
-        foreach (var m in _monitors) m.Tell(ev, Self);
+        foreach (var m in _monitors) _ns.RoutingActor.Tell(new AfterFibSync(m, ev), Self);   // after the FIB followed
     }
 
     public static Props Props(NetNamespace ns, LinkWatchSettings? settings = null)

@@ -139,8 +139,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
                 knownBefore = _table.Contains(pkt.SenderIp, dev.Name);
             }
             ArpResult<SkBuff> r;
-            lock (_ns.FibLock)
-                r = Arp.Process(payload, skb.PktType, dev.Name, dev.Mac, _ns.Fib, _table, now, _arp);
+            r = Arp.Process(payload, skb.PktType, dev.Name, dev.Mac, _ns.Fib, _table, now, _arp);
             Count(r, isReply, knownBefore);
             if (r.Reply is { } reply)
             {

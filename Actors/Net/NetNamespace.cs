@@ -29,22 +29,25 @@ public sealed class NetNamespace
         BacklogNapiScheduled = new int[settings.Cpus];
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
-        Pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
+        _pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
         // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays).
         var idents = new Random(SeedFor("ip_idents"));
         for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = idents.Next();
 
-        // fib_add_ifaddr for every address, then the static routes (ip route add), in order.
+        // fib_add_ifaddr for every address, then the static routes (ip route add), in order; published as the
+        // first table, from which the routing actor (the FIB's owner) takes its writer's copy.
+        var fib = new Routing.Fib();
         foreach (var d in Devices)
         {
-            Fib.RegisterDevice(d.Name);
-            foreach (var a in d.Settings.Addresses) Fib.AddAddress(d.Name, a, d.IsLoopback);
+            fib.RegisterDevice(d.Name);
+            foreach (var a in d.Settings.Addresses) fib.AddAddress(d.Name, a, d.IsLoopback);
         }
         foreach (var r in settings.Routes)
         {
-            var st = Fib.AddRoute(r.Destination, r.Via, r.Device, r.Metric, Routing.RouteTypes.Parse(r.Type), src: r.Source);
+            var st = fib.AddRoute(r.Destination, r.Via, r.Device, r.Metric, Routing.RouteTypes.Parse(r.Type), src: r.Source);
             if (!st.Ok) throw new InvalidOperationException($"host {settings.Name}: route '{r}': {st}");
         }
+        _fib = fib.ToTable();
         var neigh = ImmutableDictionary.CreateBuilder<NeighKey, NeighCacheEntry>();
         foreach (var n in settings.Neighbours)
             if (Device(n.Device) is { } nd) neigh[new NeighKey(nd.Ifindex, n.Address)] = new NeighCacheEntry(n.Mac, long.MaxValue);
@@ -89,16 +92,15 @@ public sealed class NetNamespace
     public NetDevice? Device(int ifindex) => ifindex >= 1 && ifindex - 1 < Devices.Length ? Devices[ifindex - 1] : null;
     public NetDevice Loopback => Devices[0];
 
+    private Routing.FibTable _fib;
     /// <summary>
-    /// The FIB (tables local and main). The host actor changes it (<c>ip route</c>); every actor of the host
-    /// reads it under <see cref="FibLock"/>, and <see cref="FibGeneration"/> moves on each change so that
-    /// cached routes (a connected socket's <c>sk_dst_cache</c>) are looked up again, as <c>rt_genid</c> does.
+    /// The FIB (tables local and main) as last published by its owner, the host's routing actor (RCU): every
+    /// actor of the host looks routes up in it without a lock or a message. <see cref="FibGeneration"/> moves on
+    /// each publication so that cached routes (a connected socket's <c>sk_dst_cache</c>) are looked up again, as
+    /// <c>rt_genid</c> does. Only the owner sets it (and tests of plain classes, standing in for it).
     /// </summary>
-    public Routing.Fib Fib { get; } = new();
-    public object FibLock { get; } = new();
-    private long _fibGeneration;
-    public long FibGeneration => Volatile.Read(ref _fibGeneration);
-    public void FibChanged() => Interlocked.Increment(ref _fibGeneration);
+    public Routing.FibTable Fib { get => Volatile.Read(ref _fib); set => Volatile.Write(ref _fib, value); }
+    public long FibGeneration => Fib.Generation;
 
     private Ipv4.Netfilter _netfilter = Ipv4.Netfilter.Empty;
     /// <summary>
@@ -120,8 +122,12 @@ public sealed class NetNamespace
         return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
     }
 
-    /// <summary>Path MTUs learned from ICMP fragmentation needed (<c>fib_nh_exception</c>s).</summary>
-    public PmtuCache Pmtu { get; }
+    private PmtuCache _pmtu;
+    /// <summary>
+    /// Path MTUs learned from ICMP fragmentation needed (<c>fib_nh_exception</c>s), as last published by their
+    /// owner, the routing actor; readers judge expiry against their own clock.
+    /// </summary>
+    public PmtuCache Pmtu { get => Volatile.Read(ref _pmtu); set => Volatile.Write(ref _pmtu, value); }
 
     private ImmutableDictionary<NeighKey, NeighCacheEntry> _neighbours;
     /// <summary>
@@ -138,6 +144,8 @@ public sealed class NetNamespace
     public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
     /// <summary>The TCP protocol handler (<c>tcp_v4_rcv</c>), which also creates the TCP sockets.</summary>
     public IActorRef TcpActor { get; set; } = ActorRefs.Nobody;
+    /// <summary>The owner of the FIB and the PMTU cache (<see cref="Routing.RoutingActor"/>).</summary>
+    public IActorRef RoutingActor { get; set; } = ActorRefs.Nobody;
     /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
     public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
     /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>

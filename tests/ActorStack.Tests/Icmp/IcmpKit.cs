@@ -32,6 +32,8 @@ public abstract class IcmpKit(string name)
     protected IActorRef Icmp = ActorRefs.Nobody;
     protected TestProbe Nic = null!;
     protected TestProbe Udp = null!;
+    /// <summary>The host's routing actor (the PMTU cache's owner), real.</summary>
+    protected IActorRef Routing = ActorRefs.Nobody;
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
@@ -51,9 +53,17 @@ public abstract class IcmpKit(string name)
         Ns.Device(2)!.Driver = Nic.Ref;
         Ns.Loopback.Driver = CreateTestProbe("lo").Ref;
         Ns.UdpActor = Udp.Ref;
+        Routing = Sys.ActorOf(Actors.Routing.RoutingActor.Props(Ns), "routing");
+        Ns.RoutingActor = Routing;
         Icmp = Sys.ActorOf(IcmpActor.Props(Ns, settings), "icmp");
         Ns.IcmpActor = Icmp;
     }
+
+    /// <summary>
+    /// Waits until the routing actor has handled everything told to it before this call (its mailbox is FIFO): a
+    /// learned path MTU the ICMP actor told it before a message the test has seen is published after this.
+    /// </summary>
+    protected async Task RoutingSynced() => await Routing.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(10));
 
     /// <summary>An IPv4 packet (20-byte header) around <paramref name="payload"/>.</summary>
     protected static byte[] Ip(Ipv4Address src, Ipv4Address dst, byte protocol, ReadOnlySpan<byte> payload,
