@@ -34,15 +34,16 @@ public sealed class IcmpActor : ReceiveActor
     private readonly IpOutput _out;
     private readonly ChargedMessageQueue? _queue;
 
-    public IcmpActor(NetNamespace ns, IcmpSettings? settings = null)
+    public IcmpActor(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
     {
         _ns = ns;
         _settings = settings ?? IcmpSettings.Default;
         _limiter = new IcmpRateLimiter(ns.Sysctl.Icmp,
             _settings.RandomGlobalConsume ? new Random(ns.SeedFor("icmp_global")) : null);
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _queue = ProtocolMailbox.Configure(Context, ns, "icmp");
 
+        Receive<HostRefs>(r => _out.Refs = r);
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpSendError>(OnSendError);
     }
@@ -241,9 +242,9 @@ public sealed class IcmpActor : ReceiveActor
         }
         if (learnPmtu) UpdatePmtu(quotedDst, (int)info, now);
         if (protocol == IpProtocol.Udp)
-            _ns.UdpActor.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self);
+            _out.Refs.Udp.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self);
         else if (protocol == IpProtocol.Tcp)
-            _ns.TcpActor.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self); // tcp_v4_err
+            _out.Refs.Tcp.Tell(new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray()), Self); // tcp_v4_err
         return null;
     }
 
@@ -251,7 +252,7 @@ public sealed class IcmpActor : ReceiveActor
     private void UpdatePmtu(Ipv4Address dst, int mtu, long now)
     {
         if (_out.Route(dst, Ipv4Address.Any, 0, now, out var rt) != Errno.OK || rt.Device.IsLoopback) return;
-        _ns.RoutingActor.Tell(new PmtuUpdate(dst, mtu, rt.Device.Settings.Mtu, now), Self);   // the exceptions' owner
+        _out.Refs.Routing.Tell(new PmtuUpdate(dst, mtu, rt.Device.Settings.Mtu, now), Self);   // the exceptions' owner
     }
 
     /// <summary><c>fib_compute_spec_dst</c>: the address a request was sent to, or for a broadcast the receiving device's address.</summary>
@@ -413,6 +414,6 @@ public sealed class IcmpActor : ReceiveActor
         _ => null,
     };
 
-    public static Props Props(NetNamespace ns, IcmpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new IcmpActor(ns, settings)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings)).WithMailbox(ProtocolMailbox.Id);
 }

@@ -46,36 +46,27 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     private readonly Dictionary<string, NetdevNotifierBlock> _external = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long? _armedFor;
+    private HostRefs _refs;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public LinkWatchActor(NetNamespace ns, LinkWatchSettings? settings = null)
+    public LinkWatchActor(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
     {
         _ns = ns;
+        _refs = refs;
         _lw = new LinkWatch(this, settings);
         // inet_init: arp_init registers arp_netdev_notifier before ip_fib_init registers fib_netdev_notifier.
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("arp", ArpNetdevEvent));
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("fib", FibNetdevEvent));
 
-        long now = NowMs;
-        foreach (var dev in ns.Devices)
+        // The devices are registered once the host has introduced the drivers (created after this actor).
+        Receive<HostRefs>(r =>
         {
-            var st = new NetDeviceState(dev.Name, dev.Ifindex,
-                dev.IsLoopback ? NetDeviceFlags.IFF_LOOPBACK : NetDeviceFlags.IFF_BROADCAST | NetDeviceFlags.IFF_MULTICAST,
-                dev.Settings.Mtu, dev.Settings.TxQueueLen, dev.Mac)
-            {
-                NoQueue = dev.IsLoopback,
-                HasTxTimeout = !dev.IsLoopback,
-                WatchdogTimeoMs = (int)ns.Supervision.WatchdogTimeo.TotalMilliseconds,
-            };
-            bool adminUp = dev.Up;                            // the configuration's state, before registration publishes
-            if (!dev.IsLoopback) _lw.CarrierOff(st, now);   // probe: no link seen yet
-            _lw.RegisterNetdevice(st);
-            _byIndex[dev.Ifindex] = st;
-            if (adminUp) _lw.DevOpen(st);
-            Publish(st);
-        }
-
+            _refs = r;
+            if (_byIndex.Count > 0) return;
+            RegisterDevices();
+            Rearm(NowMs);
+        });
         Receive<NetifCarrier>(OnCarrier);
         Receive<LinkSetAdmin>(OnSetAdmin);
         Receive<RunWork>(_ => OnRunWork());
@@ -93,6 +84,32 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     }
 
     protected override void PreStart() => Rearm(NowMs);
+
+    /// <summary>
+    /// <c>register_netdevice</c> for every device of the host: NICs with the carrier off until their PHY sees a link
+    /// (as <c>igb_probe</c> leaves them), <c>lo</c> untouched; then <c>dev_open</c> for the ones configured up.
+    /// </summary>
+    private void RegisterDevices()
+    {
+        long now = NowMs;
+        foreach (var dev in _ns.Devices)
+        {
+            var st = new NetDeviceState(dev.Name, dev.Ifindex,
+                dev.IsLoopback ? NetDeviceFlags.IFF_LOOPBACK : NetDeviceFlags.IFF_BROADCAST | NetDeviceFlags.IFF_MULTICAST,
+                dev.Settings.Mtu, dev.Settings.TxQueueLen, dev.Mac)
+            {
+                NoQueue = dev.IsLoopback,
+                HasTxTimeout = !dev.IsLoopback,
+                WatchdogTimeoMs = (int)_ns.Supervision.WatchdogTimeo.TotalMilliseconds,
+            };
+            bool adminUp = dev.Up;                            // the configuration's state, before registration publishes
+            if (!dev.IsLoopback) _lw.CarrierOff(st, now);   // probe: no link seen yet
+            _lw.RegisterNetdevice(st);
+            _byIndex[dev.Ifindex] = st;
+            if (adminUp) _lw.DevOpen(st);
+            Publish(st);
+        }
+    }
 
     private long NowMs => Context.System.Scheduler.Now.UtcTicks / TimeSpan.TicksPerMillisecond;
 
@@ -123,7 +140,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         Publish(st);
         Rearm(NowMs);
         // RTNL order: `ip link set` returns once the FIB has followed (fib_netdev_event ran before the reply).
-        _ns.RoutingActor.Tell(new AfterFibSync(Sender, new LinkAdminSet(m.Device, m.Up, err)), Self);
+        _refs.Routing.Tell(new AfterFibSync(Sender, new LinkAdminSet(m.Device, m.Up, err)), Self);
     }
 
     private void OnRunWork()
@@ -223,9 +240,9 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     {
         if (dev.NoQueue) return NotifyResult.NOTIFY_DONE;   // lo: IFF_NOARP, no neighbour entries
         if (ev == NetdevEvent.NETDEV_CHANGE && !dev.CarrierOk)
-            _ns.NeighbourActor.Tell(new NeighFlushDev(dev.Name, false), Self);
+            _refs.Neighbour.Tell(new NeighFlushDev(dev.Name, false), Self);
         else if (ev == NetdevEvent.NETDEV_DOWN)
-            _ns.NeighbourActor.Tell(new NeighFlushDev(dev.Name, true), Self);
+            _refs.Neighbour.Tell(new NeighFlushDev(dev.Name, true), Self);
         return NotifyResult.NOTIFY_DONE;
     }
 
@@ -246,7 +263,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
             NetdevEvent.NETDEV_UP => FibDevEvent.Up,
             _ => null,
         };
-        if (e is { } fe) _ns.RoutingActor.Tell(new FibNetdevEvent(dev.Name, fe), Self);
+        if (e is { } fe) _refs.Routing.Tell(new FibNetdevEvent(dev.Name, fe), Self);
         return NotifyResult.NOTIFY_DONE;
     }
 
@@ -266,7 +283,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     void ILinkWatchSink.WatchdogUp(NetDeviceState dev) => DriverOf(dev)?.Tell(NetdevWatchdogUp.Instance, Self);
 
     private IActorRef? DriverOf(NetDeviceState st)
-        => _ns.Device(st.IfIndex) is { IsLoopback: false } d && !d.Driver.IsNobody() ? d.Driver : null;
+        => _ns.Device(st.IfIndex) is { IsLoopback: false } d && !_refs.Driver(d.Ifindex).IsNobody() ? _refs.Driver(d.Ifindex) : null;
 
     private void Monitor(RtnlLinkKind kind, LinkSnapshot l)
     {
@@ -278,9 +295,9 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         if (_monitors.Count == 0) return;
         var ev = new RtnlLinkEvent(_ns.Name, kind, l.IfIndex, l.Name, (l.Flags & NetDeviceFlags.IFF_UP) != 0, l.Carrier,
             l.OperState.ToString(), l.CarrierUpCount, l.CarrierDownCount, IpLinkFormatter.Format(l, i => _lw.GetByIndex(i)?.Name));
-        foreach (var m in _monitors) _ns.RoutingActor.Tell(new AfterFibSync(m, ev), Self);   // after the FIB followed
+        foreach (var m in _monitors) _refs.Routing.Tell(new AfterFibSync(m, ev), Self);   // after the FIB followed
     }
 
-    public static Props Props(NetNamespace ns, LinkWatchSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, settings));
+    public static Props Props(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, refs, settings));
 }

@@ -13,15 +13,17 @@ namespace ActorStack.Actors.Net;
 /// Linux shares between CPUs: counters updated atomically (SNMP MIBs, device
 /// and softnet statistics, the drop monitor) and tables published RCU-style as
 /// immutable snapshots by the one actor that owns them (the host actor owns
-/// the packet-type lists and XDP programs). A host lives on one node; nothing
-/// here crosses a cluster boundary.
+/// the packet-type lists, XDP programs and netfilter table, the routing actor the FIB and PMTU cache). Actor
+/// references are not kept here: they reach each actor through its Props (<see cref="HostRefs"/>). A host lives
+/// on one node; nothing here crosses a cluster boundary.
 /// </summary>
 public sealed class NetNamespace
 {
-    public NetNamespace(HostSettings settings, int seed)
+    public NetNamespace(HostSettings settings, int seed, DeviceSupervisionSettings? supervision = null)
     {
         Settings = settings;
         Seed = seed;
+        Supervision = supervision ?? DeviceSupervisionSettings.Default;
         // ifindex 1 is lo (loopback_net_init registers it first), the NICs follow in configuration order.
         Devices = new[] { new NetDevice(1, LoopbackSettings) }
             .Concat(settings.Devices.Select((d, i) => new NetDevice(i + 2, d))).ToImmutableArray();
@@ -137,19 +139,8 @@ public sealed class NetNamespace
     /// </summary>
     public ImmutableDictionary<NeighKey, NeighCacheEntry> Neighbours { get => Volatile.Read(ref _neighbours); set => Volatile.Write(ref _neighbours, value); }
 
-    /// <summary>The host's protocol actors, set once the host has started them.</summary>
-    public IActorRef NeighbourActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef IcmpActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef IpActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
-    /// <summary>The TCP protocol handler (<c>tcp_v4_rcv</c>), which also creates the TCP sockets.</summary>
-    public IActorRef TcpActor { get; set; } = ActorRefs.Nobody;
-    /// <summary>The owner of the FIB and the PMTU cache (<see cref="Routing.RoutingActor"/>).</summary>
-    public IActorRef RoutingActor { get; set; } = ActorRefs.Nobody;
-    /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
-    public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
     /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>
-    public DeviceSupervisionSettings Supervision { get; set; } = DeviceSupervisionSettings.Default;
+    public DeviceSupervisionSettings Supervision { get; }
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
@@ -171,10 +162,6 @@ public sealed class NetNamespace
     private PtypeTable _ptypes = PtypeTable.Empty;
     /// <summary><c>ptype_all</c> and <c>ptype_base</c>, replaced whole on every change (RCU publish).</summary>
     public PtypeTable Ptypes { get => Volatile.Read(ref _ptypes); set => Volatile.Write(ref _ptypes, value); }
-
-    private ImmutableArray<IActorRef> _softnetActors = ImmutableArray<IActorRef>.Empty;
-    /// <summary>The softnet actors by CPU, set once the host has started them.</summary>
-    public ImmutableArray<IActorRef> SoftnetActors { get => _softnetActors; set => _softnetActors = value; }
 
     private volatile bool _tracing;
     public bool Tracing { get => _tracing; set => _tracing = value; }
@@ -213,9 +200,6 @@ public sealed class NetDevice(int ifindex, DeviceSettings settings)
     public MacAddress Mac => Settings.Mac;
     public DeviceCounters Stats { get; } = new();
     public long[] IrqCounts { get; } = new long[settings.RxQueues];
-
-    /// <summary>The device's driver actor (<c>netdev_ops</c>), set when the host starts it.</summary>
-    public Akka.Actor.IActorRef Driver { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
     private XdpProgram? _xdp;
     public XdpProgram? Xdp { get => Volatile.Read(ref _xdp); set => Volatile.Write(ref _xdp, value); }

@@ -72,7 +72,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     private byte _priority;
     private bool _hdrincl, _broadcast, _recverr, _udpCork;
 
-    public DatagramSocketActor(NetNamespace ns, SockType type, byte protocol, IActorRef udp, IActorRef ip)
+    public DatagramSocketActor(NetNamespace ns, HostRefs refs, SockType type, byte protocol, IActorRef udp, IActorRef ip)
     {
         _ns = ns;
         _type = type;
@@ -80,7 +80,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         _udp = udp;
         _ip = ip;
         _c = new SocketCounters(type, protocol) { RcvBuf = ns.Sysctl.RmemDefault, SndBuf = ns.Sysctl.WmemDefault };
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _self = Self;
         _hdrincl = type == SockType.Raw && protocol == IpProtocol.Raw; // IPPROTO_RAW implies IP_HDRINCL
         _pmtudisc = ns.Sysctl.IpNoPmtuDisc != 0 ? 0 : 1;                 // IP_PMTUDISC_WANT unless ip_no_pmtu_disc
@@ -624,6 +624,6 @@ public sealed class DatagramSocketActor : ReceiveActor
         _ns.Sockets.TryRemove(Self, out _);
     }
 
-    public static Props Props(NetNamespace ns, SockType type, byte protocol, IActorRef udp, IActorRef ip)
-        => Akka.Actor.Props.Create(() => new DatagramSocketActor(ns, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
+    public static Props Props(NetNamespace ns, HostRefs refs, SockType type, byte protocol, IActorRef udp, IActorRef ip)
+        => Akka.Actor.Props.Create(() => new DatagramSocketActor(ns, refs, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
 }

@@ -287,7 +287,7 @@ public class IcmpActorTests() : IcmpKit("icmp-actor")
         Assert.Equal(1, this[IcmpMib.InDestUnreachs]);
         Assert.Equal(0, this[IcmpMib.InErrors]);
 
-        var r = new IpOutput(Ns).Route(Remote, Ipv4Address.Any, 0, Clock.Now.UtcTicks, out var rt);
+        var r = new IpOutput(Ns, HostRefs.None).Route(Remote, Ipv4Address.Any, 0, Clock.Now.UtcTicks, out var rt);
         Assert.Equal(Errno.OK, r);
         Assert.Equal(1400, rt.Mtu);
     }

@@ -50,13 +50,10 @@ public abstract class IcmpKit(string name)
         Ns = new NetNamespace(Settings(sysctl, mtu), seed: 1);
         Nic = CreateTestProbe("nic");
         Udp = CreateTestProbe("udp");
-        Ns.Device(2)!.Driver = Nic.Ref;
-        Ns.Loopback.Driver = CreateTestProbe("lo").Ref;
-        Ns.UdpActor = Udp.Ref;
         Routing = Sys.ActorOf(Actors.Routing.RoutingActor.Props(Ns), "routing");
-        Ns.RoutingActor = Routing;
-        Icmp = Sys.ActorOf(IcmpActor.Props(Ns, settings), "icmp");
-        Ns.IcmpActor = Icmp;
+        var refs = HostRefs.None with { Routing = Routing, Udp = Udp.Ref, Drivers = [CreateTestProbe("lo").Ref, Nic.Ref] };
+        Icmp = Sys.ActorOf(IcmpActor.Props(Ns, refs, settings), "icmp");
+        Icmp.Tell(refs with { Icmp = Icmp });
     }
 
     /// <summary>

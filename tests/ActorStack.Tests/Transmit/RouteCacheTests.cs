@@ -30,7 +30,7 @@ public class RouteCacheTests
     public void Route_SameDestinationTwice_SameAnswer()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 0, out var a));
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 0, out var b));
         Assert.Equal(a, b);
@@ -43,7 +43,7 @@ public class RouteCacheTests
     public void Route_FibChangedAfterCaching_NewRouteUsed()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
         var fib = ns.Fib.ToBuilder();   // as the routing actor, the FIB's owner, changes and publishes it
         Assert.True(fib.AddRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.1.0"), 24), Gw2).Ok);
@@ -56,7 +56,7 @@ public class RouteCacheTests
     public void Route_RouteDeletedAfterCaching_Enetunreach()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
         var fib = ns.Fib.ToBuilder();
         Assert.True(fib.DeleteRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.0.0"), 16)).Ok);
@@ -68,7 +68,7 @@ public class RouteCacheTests
     public void Route_PmtuLearnedAfterCaching_LowerMtuUntilExpiry()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
         ns.Pmtu = ns.Pmtu.Update(Remote, 1400, 1500, nowTicks: 0, out _);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 1, out var rt));
@@ -82,7 +82,7 @@ public class RouteCacheTests
     public void Route_OtherSourceOrDestination_NotAnsweredFromCache()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Loopback, 0, 0, out var rt));
         Assert.Equal(Ipv4Address.Loopback, rt.Source);
