@@ -353,5 +353,5 @@ public sealed record PtypeTable(ImmutableArray<PacketTypeRegistration> All,
 /// <summary>A neighbour entry's key: device and next-hop address.</summary>
 public readonly record struct NeighKey(int Ifindex, Ipv4Address Address);
 
-/// <summary>A usable neighbour: its hardware address, valid until <paramref name="ValidUntilTicks"/> on the scheduler's clock (long.MaxValue: permanent).</summary>
+/// <summary>A usable neighbour: its hardware address, valid until <paramref name="ValidUntilTicks"/> on the scheduler's clock; long.MaxValue: permanent.</summary>
 public sealed record NeighCacheEntry(MacAddress Mac, long ValidUntilTicks);

@@ -170,7 +170,7 @@ public readonly record struct FibStatus(Errno Error, string? Message = null)
 /// Limited broadcast (255.255.255.255) and multicast are decided by the route callers
 /// (<c>ip_route_input_slow</c>, <c>ip_route_output_key_hash_rcu</c>), not by the FIB, as in Linux.
 /// This is the writer's copy (the kernel changes the FIB under RTNL): one owner changes it and publishes
-/// <see cref="ToTable"/>, an immutable <see cref="FibTable"/> that readers look up without a lock (RCU).
+/// <see cref="ToTable"/>, an immutable <see cref="FibTable"/> that readers look up without a lock, RCU-style.
 /// </summary>
 public sealed class Fib : IFibLookup
 {
