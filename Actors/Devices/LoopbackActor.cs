@@ -23,10 +23,12 @@ public sealed class LoopbackActor : ReceiveActor
     private readonly RssHasher _hash = new(1);
     private readonly SkbFree _free = new();
     private readonly ImmutableArray<SkBuff>.Builder[] _perCpu;
+    private readonly ImmutableArray<IActorRef> _softnet;   // created before the drivers
 
-    public LoopbackActor(NetNamespace ns)
+    public LoopbackActor(NetNamespace ns, HostRefs refs)
     {
         _ns = ns;
+        _softnet = refs.Softnet;
         _dev = ns.Loopback;
         _perCpu = Enumerable.Range(0, ns.Settings.Cpus).Select(_ => ImmutableArray.CreateBuilder<SkBuff>()).ToArray();
         Receive<DevQueueXmit>(OnXmit);
@@ -61,11 +63,11 @@ public sealed class LoopbackActor : ReceiveActor
         for (int cpu = 0; cpu < _perCpu.Length; cpu++)
         {
             if (_perCpu[cpu].Count == 0) continue;
-            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(_perCpu[cpu].ToImmutable(), cpu), Self);
+            _softnet[cpu].Tell(new BacklogEnqueue(_perCpu[cpu].ToImmutable(), cpu), Self);
             _perCpu[cpu].Clear();
         }
         _free.Flush(Self);
     }
 
-    public static Props Props(NetNamespace ns) => Akka.Actor.Props.Create(() => new LoopbackActor(ns));
+    public static Props Props(NetNamespace ns, HostRefs refs) => Akka.Actor.Props.Create(() => new LoopbackActor(ns, refs));
 }

@@ -85,10 +85,12 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private bool _rxStalled;
     private int _irqsToLose;
     private readonly SkbFree _free = new();
+    private readonly HostRefs _refs;   // created after the softnet actors and the link watch: all it needs
 
-    public NicActor(NetNamespace ns, NetDevice dev)
+    public NicActor(NetNamespace ns, NetDevice dev, HostRefs refs)
     {
         _ns = ns;
+        _refs = refs;
         _dev = dev;
         _stats = dev.Stats;
         var s = dev.Settings;
@@ -148,7 +150,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     private void TellLinkWatch(bool carrierOn)
     {
         _carrierOn = carrierOn;
-        _ns.LinkWatchActor.Tell(new NetifCarrier(_dev.Ifindex, carrierOn), Self);
+        _refs.LinkWatch.Tell(new NetifCarrier(_dev.Ifindex, carrierOn), Self);
     }
 
     /// <summary>The cable is plugged in: the PHY sees the link and the driver calls <c>netif_carrier_on</c>.</summary>
@@ -361,7 +363,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         _irqs[q].Mask();
         if (_napiScheduled[q]) return;
         _napiScheduled[q] = true;
-        _ns.SoftnetActors[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
+        _refs.Softnet[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
     }
 
     /// <summary><c>igb_poll</c> → <c>igb_clean_rx_irq</c>: up to weight frames off the ring into buffers.</summary>
@@ -538,6 +540,6 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         if (busy > 0) Sender.Tell(new TxCompleted(0, busy));
     }
 
-    public static Props Props(NetNamespace ns, NetDevice dev)
-        => Akka.Actor.Props.Create(() => new NicActor(ns, dev)).WithMailbox("actorstack-nic-mailbox");
+    public static Props Props(NetNamespace ns, NetDevice dev, HostRefs refs)
+        => Akka.Actor.Props.Create(() => new NicActor(ns, dev, refs)).WithMailbox("actorstack-nic-mailbox");
 }

@@ -9,7 +9,7 @@ public enum HostChildKind
     Driver,
     /// <summary><c>softnet-cpuN</c>: one CPU's <c>softnet_data</c> and NET_RX softirq.</summary>
     Softnet,
-    /// <summary><c>ip</c>, <c>udp</c>, <c>tcp</c>, <c>icmp</c>, <c>neigh</c>: the protocol handlers and their tables.</summary>
+    /// <summary><c>ip</c>, <c>udp</c>, <c>tcp</c>, <c>icmp</c>, <c>neigh</c>, <c>routing</c>: the protocol handlers and their tables.</summary>
     ProtocolHandler,
     /// <summary><c>linkwatch</c>: link state, the notifier chain and <c>ip monitor</c> subscribers.</summary>
     LinkWatch,
@@ -30,7 +30,7 @@ public enum HostChildKind
 /// <c>PreRestart</c>; <c>softnet_stat</c> lives in the namespace and survives.</item>
 /// <item><b>ProtocolHandler, LinkWatch → Resume</b>: their state is their tables (UDP bind table, TCP hash tables,
 /// reassembly queues,
-/// neighbour table, link state and subscribers), which a restart would lose silently, so it is kept; the one message
+/// neighbour table, FIB and PMTU cache, link state and subscribers), which a restart would lose silently, so it is kept; the one message
 /// being handled when the fault hit is lost and counted once as <c>NOT_SPECIFIED</c> at <c>&lt;child&gt;/fault</c>,
 /// with an error in the log.</item>
 /// <item><b>Socket → Stop</b>: a socket's state is its queue and binding; a stopped socket unbinds, fails its blocked
@@ -48,7 +48,7 @@ public static class HostChildPolicy
         _ when name.StartsWith("dev-", StringComparison.Ordinal) => HostChildKind.Driver,
         _ when name.StartsWith("softnet-", StringComparison.Ordinal) => HostChildKind.Softnet,
         _ when name.StartsWith("sock-", StringComparison.Ordinal) => HostChildKind.Socket,
-        "ip" or "udp" or "tcp" or "icmp" or "neigh" => HostChildKind.ProtocolHandler,
+        "ip" or "udp" or "tcp" or "icmp" or "neigh" or "routing" => HostChildKind.ProtocolHandler,
         "linkwatch" => HostChildKind.LinkWatch,
         _ => HostChildKind.Other,
     };

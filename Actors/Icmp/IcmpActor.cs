@@ -22,16 +22,17 @@ public sealed class IcmpActor : ReceiveActor
     private readonly IcmpDecisions _decisions = new();
     private readonly ChargedMessageQueue? _queue;
 
-    public IcmpActor(NetNamespace ns, IcmpSettings? settings = null)
+    public IcmpActor(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
     {
         _ns = ns;
         settings ??= IcmpSettings.Default;
         var limiter = new IcmpRateLimiter(ns.Sysctl.Icmp,
             settings.RandomGlobalConsume ? new Random(ns.SeedFor("icmp_global")) : null);
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _core = new IcmpCore(ns, settings, limiter, _out);
         _queue = ProtocolMailbox.Configure(Context, ns, "icmp");
 
+        Receive<HostRefs>(r => _out.Refs = r);
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpSendError>(OnSendError);
     }
@@ -63,11 +64,12 @@ public sealed class IcmpActor : ReceiveActor
     private void Apply(long now)
     {
         foreach (var t in _decisions.Transmits) _out.LocalOut(t.Skb, t.Route, now);
+        foreach (var u in _decisions.PmtuUpdates) _out.Refs.Routing.Tell(u, Self); // the FIB's owner keeps the exceptions
         foreach (var e in _decisions.Deliveries)
-            (e.Protocol == IpProtocol.Tcp ? _ns.TcpActor : _ns.UdpActor).Tell(e.Error, Self); // tcp_v4_err / udp_err
+            (e.Protocol == IpProtocol.Tcp ? _out.Refs.Tcp : _out.Refs.Udp).Tell(e.Error, Self); // tcp_v4_err / udp_err
         _decisions.Clear();
     }
 
-    public static Props Props(NetNamespace ns, IcmpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new IcmpActor(ns, settings)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings)).WithMailbox(ProtocolMailbox.Id);
 }

@@ -23,11 +23,14 @@ public sealed class IcmpDecisions
 {
     public List<IcmpTransmit> Transmits { get; } = new();
     public List<IcmpDelivery> Deliveries { get; } = new();
+    /// <summary>Path MTUs learned from fragmentation needed, for the FIB's owner (<c>__ip_rt_update_pmtu</c>).</summary>
+    public List<PmtuUpdate> PmtuUpdates { get; } = new();
 
     public void Clear()
     {
         Transmits.Clear();
         Deliveries.Clear();
+        PmtuUpdates.Clear();
     }
 }
 
@@ -39,7 +42,7 @@ public sealed class IcmpDecisions
 /// no DF (<c>IP_PMTUDISC_DONT</c>), no send-buffer owner. Counters go to the namespace's MIBs
 /// (/proc/net/snmp <c>Icmp:</c> in <see cref="NetNamespace.Icmp"/>, <c>IcmpMsg:</c> in
 /// <see cref="NetNamespace.IcmpInType"/> / <see cref="NetNamespace.IcmpOutType"/>); learned path MTUs to
-/// <see cref="NetNamespace.Pmtu"/>. Routes are looked up through <paramref name="output"/> (its dst cache).
+/// the routing actor as <see cref="IcmpDecisions.PmtuUpdates"/>. Routes are looked up through <paramref name="output"/> (its dst cache).
 /// </summary>
 public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLimiter limiter, IpOutput output)
 {
@@ -231,17 +234,17 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
             mib.Inc(IcmpMib.InErrors);
             return DropReason.PKT_TOO_SMALL;
         }
-        if (learnPmtu) UpdatePmtu(quotedDst, (int)info, now);
+        if (learnPmtu) UpdatePmtu(d, quotedDst, (int)info, now);
         if (protocol is IpProtocol.Udp or IpProtocol.Tcp) // udp_err / tcp_v4_err
             d.Deliveries.Add(new IcmpDelivery(protocol, new IcmpErrorReceived(msg.Type, msg.Code, info, h.Source, quoted.ToArray())));
         return null;
     }
 
     /// <summary><c>ipv4_update_pmtu</c>: the device MTU of the route toward <paramref name="dst"/> bounds what is learned.</summary>
-    private void UpdatePmtu(Ipv4Address dst, int mtu, long now)
+    private void UpdatePmtu(IcmpDecisions d, Ipv4Address dst, int mtu, long now)
     {
         if (output.Route(dst, Ipv4Address.Any, 0, now, out var rt) != Errno.OK || rt.Device.IsLoopback) return;
-        ns.Pmtu.Update(dst, mtu, rt.Device.Settings.Mtu, now);
+        d.PmtuUpdates.Add(new PmtuUpdate(dst, mtu, rt.Device.Settings.Mtu, now)); // the exceptions' owner applies it
     }
 
     /// <summary><c>fib_compute_spec_dst</c>: the address a request was sent to, or for a broadcast the receiving device's address.</summary>

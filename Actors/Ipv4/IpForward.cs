@@ -16,9 +16,12 @@ namespace ActorStack.Actors.Ipv4;
 /// decremented with an incremental checksum update (<c>ip_decrease_ttl</c>); the FORWARD hook;
 /// <c>ForwDatagrams</c>; then <c>ip_output</c>, which fragments a packet without DF.
 /// </summary>
-public sealed class IpForward(NetNamespace ns)
+public sealed class IpForward(NetNamespace ns, HostRefs refs)
 {
-    private readonly IpOutput _out = new(ns);
+    private readonly IpOutput _out = new(ns, refs);
+
+    /// <summary>The host's actors (ICMP for errors, the output path's); the owning actor keeps it current.</summary>
+    public HostRefs Refs { get => _out.Refs; set => _out.Refs = value; }
 
     public void Forward(in SkBuff skb, long nowTicks)
     {
@@ -36,8 +39,7 @@ public sealed class IpForward(NetNamespace ns)
             IcmpError(IcmpType.TimeExceeded, IcmpCode.ExcTtl, 0, pkt, skb.Ifindex);
             return;
         }
-        FibResult r;
-        lock (ns.FibLock) r = ns.Fib.Lookup(h.Destination);
+        var r = ns.Fib.Lookup(h.Destination);
         if (!r.Ok || r.Device is null || ns.Device(r.Device) is not { } dev)
         {
             // ip_error: what the route's error says.
@@ -109,7 +111,7 @@ public sealed class IpForward(NetNamespace ns)
     }
 
     private void IcmpError(byte type, byte code, uint info, ReadOnlySpan<byte> pkt, int ifindex)
-        => ns.IcmpActor.Tell(new IcmpSendError(type, code, info, pkt.ToArray(), ifindex));
+        => Refs.Icmp.Tell(new IcmpSendError(type, code, info, pkt.ToArray(), ifindex));
 
     public void Flush(IActorRef self) => _out.Flush(self);
 }

@@ -32,8 +32,11 @@ public readonly record struct OutputRoute(RouteType Type, NetDevice Device, Ipv4
 /// <see cref="Flush"/>, one message each, in order.
 /// A buffer's frame has <see cref="Headroom"/> bytes before the IP header for the link-layer header.
 /// </summary>
-public sealed class IpOutput(NetNamespace ns)
+public sealed class IpOutput(NetNamespace ns, HostRefs refs)
 {
+    /// <summary>The host's actors this path hands buffers to (ICMP, neighbour, drivers); its owner keeps it current.</summary>
+    public HostRefs Refs { get; set; } = refs;
+
     /// <summary><c>LL_RESERVED_SPACE</c> for Ethernet.</summary>
     public const int Headroom = EthernetHeader.Length;
 
@@ -99,8 +102,7 @@ public sealed class IpOutput(NetNamespace ns)
                 src.IsAny ? Ipv4Address.Loopback : src, ns.Loopback.Settings.Mtu);
             return Errno.OK;
         }
-        FibResult r;
-        lock (ns.FibLock) r = ns.Fib.Lookup(dst, oifDev?.Name);
+        var r = ns.Fib.Lookup(dst, oifDev?.Name);
         if (dst.IsLimitedBroadcast || dst.IsMulticast)
         {
             var dev = oifDev ?? (r.Ok && r.Device is { } n ? ns.Device(n) : null);
@@ -170,7 +172,7 @@ public sealed class IpOutput(NetNamespace ns)
         if (fr.Outcome != FragmentOutcome.Fragmented)
         {
             if (fr.Outcome == FragmentOutcome.Refused)
-                ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.FragNeeded, (uint)rt.Mtu, pkt.ToArray(), 0));
+                Refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.FragNeeded, (uint)rt.Mtu, pkt.ToArray(), 0));
             ns.Drops.Add(fr.Reason ?? DropReason.PKT_TOO_BIG, "ip/fragment");
             _free.Drop(skb);
             return fr.Error == Errno.OK ? Errno.EMSGSIZE : fr.Error;
@@ -230,13 +232,13 @@ public sealed class IpOutput(NetNamespace ns)
         foreach (var (ifindex, b) in _xmit)
             if (b.Count > 0)
             {
-                ns.Device(ifindex)!.Driver.Tell(new DevQueueXmit(b.ToImmutable()), self);
+                Refs.Driver(ifindex).Tell(new DevQueueXmit(b.ToImmutable()), self);
                 b.Clear();
             }
         foreach (var (key, b) in _unresolved)
             if (b.Count > 0)
             {
-                ns.NeighbourActor.Tell(new NeighOutput(key.Ifindex, key.Address, b.ToImmutable()), self);
+                Refs.Neighbour.Tell(new NeighOutput(key.Ifindex, key.Address, b.ToImmutable()), self);
                 b.Clear();
             }
         if (_unresolved.Count > 64) _unresolved.Clear();

@@ -13,7 +13,7 @@ public enum IpRcvVerdict { Drop, LocalDeliver, Forward }
 /// decision (local, broadcast, or not ours); LOCAL_IN runs after reassembly. Counters go
 /// to the namespace's MIBs; a drop's reason is returned.
 /// </summary>
-public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
+public sealed class IpRcv(NetNamespace ns)
 {
     /// <summary>
     /// Validates and routes <paramref name="skb"/>; on local delivery the buffer
@@ -56,7 +56,7 @@ public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
         skb = skb with { NetworkLength = len, TransportOffset = skb.NetworkOffset + h.HeaderLength };
         var packet = skb.Data.Span.Slice(skb.NetworkOffset, len);
 
-        if (netfilter.Run(NfHook.PreRouting, packet) == NfVerdict.Drop)
+        if (ns.Netfilter.Run(NfHook.PreRouting, packet) == NfVerdict.Drop)
         {
             reason = DropReason.NETFILTER_DROP;
             return IpRcvVerdict.Drop;
@@ -95,7 +95,7 @@ public sealed class IpRcv(NetNamespace ns, Netfilter netfilter)
     }
 
     /// <summary>The LOCAL_IN hook of <c>ip_local_deliver</c>, after reassembly.</summary>
-    public bool LocalIn(ReadOnlySpan<byte> packet) => netfilter.Run(NfHook.LocalIn, packet) == NfVerdict.Accept;
+    public bool LocalIn(ReadOnlySpan<byte> packet) => ns.Netfilter.Run(NfHook.LocalIn, packet) == NfVerdict.Accept;
 
     private IpRcvVerdict InHdrError(out DropReason reason)
     {

@@ -22,21 +22,25 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     private readonly NetNamespace _ns;
     private readonly IpRcv _rcv;
     private readonly IActorRef _udp;
+    private HostRefs _refs;
     private readonly List<RawRegister> _raw = new();
     private readonly ChargedMessageQueue? _queue;
     private readonly IpDefrag _defrag;
     private readonly IpForward _forward;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public Ipv4Actor(NetNamespace ns, Netfilter netfilter, IActorRef udp)
+    public Ipv4Actor(NetNamespace ns, HostRefs refs)
     {
         _ns = ns;
-        _rcv = new IpRcv(ns, netfilter);
-        _forward = new IpForward(ns);
+        _refs = refs;
+        _rcv = new IpRcv(ns);
+        _forward = new IpForward(ns, refs);
+        var udp = refs.Udp;
         _udp = udp;
         _defrag = new IpDefrag(ns.Sysctl.Frag);
         _queue = ProtocolMailbox.Configure(Context, ns, "ip");
 
+        Receive<HostRefs>(r => (_refs, _forward.Refs) = (r, r));
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<ExpireTick>(_ =>
         {
@@ -103,12 +107,12 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
                 _ns.Ip.Inc(IpMib.InUnknownProtos);
                 _ns.Drops.Add(DropReason.IP_NOPROTO, "ip");
                 if (skb.PktType == PacketKind.Host)
-                    _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.ProtUnreach, 0, pkt.ToArray(), skb.Ifindex), Self);
+                    _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.ProtUnreach, 0, pkt.ToArray(), skb.Ifindex), Self);
             }
         }
         if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
-        if (tcp is not null) _ns.TcpActor.Tell(new ProtocolDeliver(tcp.ToImmutable(), m.Cpu), Self);
-        if (icmp is not null) _ns.IcmpActor.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
+        if (tcp is not null) _refs.Tcp.Tell(new ProtocolDeliver(tcp.ToImmutable(), m.Cpu), Self);
+        if (icmp is not null) _refs.Icmp.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
         _forward.Flush(Self);
     }
 
@@ -158,7 +162,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             _ns.Drops.Add(DropReason.FRAG_REASM_TIMEOUT, "ip/defrag", q.FragmentsFreed);
             // ip_expire: ICMP time exceeded (fragment reassembly) to the sender, only if the first fragment came.
             if (q.FirstFragmentArrived && q.FirstFragment is { } first)
-                _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.TimeExceeded, IcmpCode.ExcFragTime, 0, first, 0), Self);
+                _refs.Icmp.Tell(new IcmpSendError(IcmpType.TimeExceeded, IcmpCode.ExcFragTime, 0, first, 0), Self);
         }
     }
 
@@ -203,8 +207,8 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         return any;
     }
 
-    public static Props Props(NetNamespace ns, Netfilter netfilter, IActorRef udp)
-        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, netfilter, udp)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs)
+        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, refs)).WithMailbox(ProtocolMailbox.Id);
 }
 
 /// <summary>

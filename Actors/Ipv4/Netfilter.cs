@@ -4,39 +4,44 @@ using ActorStack.Messages;
 namespace ActorStack.Actors.Ipv4;
 
 /// <summary>
-/// The rule tables of one host, immutable (replaced whole when a rule is added),
-/// with a packet counter per rule as <c>iptables -L -v</c> shows.
+/// The rule table of one host, immutable: <see cref="Add"/> (<c>iptables -A</c>) returns a new table, which the
+/// owner (the host actor) publishes whole in <see cref="Net.NetNamespace.Netfilter"/>, as <c>xt_replace_table</c>
+/// swaps a table's private data under RCU; every hook point reads the table in force without a lock, so a
+/// packet sees the old rules or the new ones, never a mix. The packet counter of each rule (<c>iptables -L -v</c>)
+/// is an atomic counter (like a MIB) shared by the tables that hold the rule, so hits counted through an older
+/// table while a rule is being added are not lost.
 /// </summary>
 public sealed class Netfilter
 {
-    private sealed record State(ImmutableArray<NfRule> Rules, long[] Hits);
-    private State _state = new(ImmutableArray<NfRule>.Empty, []);
-
-    public ImmutableArray<NfRule> Rules => Volatile.Read(ref _state).Rules;
-
-    /// <summary>Appends a rule (<c>iptables -A</c>); readers see the old table or the new one, never a mix.</summary>
-    public void Add(NfRule rule)
+    /// <summary>A rule's packet counter, incremented atomically by every actor that runs the hook.</summary>
+    private sealed class Counter
     {
-        lock (this)
-        {
-            var old = _state;
-            var hits = new long[old.Hits.Length + 1];
-            Array.Copy(old.Hits, hits, old.Hits.Length);
-            Volatile.Write(ref _state, new State(old.Rules.Add(rule), hits));
-        }
+        public long Packets;
     }
 
-    public long Hits(int index) => Volatile.Read(ref Volatile.Read(ref _state).Hits[index]);
+    private readonly ImmutableArray<Counter> _hits;
+
+    /// <summary>The empty table (every hook accepts).</summary>
+    public static readonly Netfilter Empty = new(ImmutableArray<NfRule>.Empty, ImmutableArray<Counter>.Empty);
+
+    private Netfilter(ImmutableArray<NfRule> rules, ImmutableArray<Counter> hits) => (Rules, _hits) = (rules, hits);
+
+    public ImmutableArray<NfRule> Rules { get; }
+
+    /// <summary>A table with <paramref name="rule"/> appended (<c>iptables -A</c>); this table is unchanged.</summary>
+    public Netfilter Add(NfRule rule) => new(Rules.Add(rule), _hits.Add(new Counter()));
+
+    /// <summary>Packets the rule at <paramref name="index"/> matched so far.</summary>
+    public long Hits(int index) => Volatile.Read(ref _hits[index].Packets);
 
     /// <summary><c>NF_HOOK</c>: the verdict for a packet (starting at its IP header) at a hook.</summary>
     public NfVerdict Run(NfHook hook, ReadOnlySpan<byte> ip)
     {
-        var st = Volatile.Read(ref _state);
-        var rules = st.Rules;
+        var rules = Rules;
         for (int i = 0; i < rules.Length; i++)
         {
             if (rules[i].Hook != hook || !rules[i].Matches(ip)) continue;
-            Interlocked.Increment(ref st.Hits[i]);
+            Interlocked.Increment(ref _hits[i].Packets);
             return rules[i].Verdict;
         }
         return NfVerdict.Accept;

@@ -44,40 +44,29 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     private readonly Dictionary<int, NetDeviceState> _byIndex = new();
     private readonly List<IActorRef> _monitors = new();
     private readonly Dictionary<string, NetdevNotifierBlock> _external = new(StringComparer.Ordinal);
-    // Kernel routes fib_disable_ip flushed at NETDEV_DOWN, which fib_add_ifaddr installs again at NETDEV_UP.
-    private readonly Dictionary<string, List<FibRoute>> _flushedKernelRoutes = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long? _armedFor;
+    private HostRefs _refs;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public LinkWatchActor(NetNamespace ns, LinkWatchSettings? settings = null)
+    public LinkWatchActor(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
     {
         _ns = ns;
+        _refs = refs;
         _lw = new LinkWatch(this, settings);
         // inet_init: arp_init registers arp_netdev_notifier before ip_fib_init registers fib_netdev_notifier.
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("arp", ArpNetdevEvent));
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("fib", FibNetdevEvent));
 
-        long now = NowMs;
-        foreach (var dev in ns.Devices)
+        // The devices are registered once the host has introduced the drivers (created after this actor).
+        Receive<HostRefs>(r =>
         {
-            var st = new NetDeviceState(dev.Name, dev.Ifindex,
-                dev.IsLoopback ? NetDeviceFlags.IFF_LOOPBACK : NetDeviceFlags.IFF_BROADCAST | NetDeviceFlags.IFF_MULTICAST,
-                dev.Settings.Mtu, dev.Settings.TxQueueLen, dev.Mac)
-            {
-                NoQueue = dev.IsLoopback,
-                HasTxTimeout = !dev.IsLoopback,
-                WatchdogTimeoMs = (int)ns.Supervision.WatchdogTimeo.TotalMilliseconds,
-            };
-            bool adminUp = dev.Up;                            // the configuration's state, before registration publishes
-            if (!dev.IsLoopback) _lw.CarrierOff(st, now);   // probe: no link seen yet
-            _lw.RegisterNetdevice(st);
-            _byIndex[dev.Ifindex] = st;
-            if (adminUp) _lw.DevOpen(st);
-            Publish(st);
-        }
-
+            _refs = r;
+            if (_byIndex.Count > 0) return;
+            RegisterDevices();
+            Rearm(NowMs);
+        });
         Receive<NetifCarrier>(OnCarrier);
         Receive<LinkSetAdmin>(OnSetAdmin);
         Receive<RunWork>(_ => OnRunWork());
@@ -95,6 +84,32 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     }
 
     protected override void PreStart() => Rearm(NowMs);
+
+    /// <summary>
+    /// <c>register_netdevice</c> for every device of the host: NICs with the carrier off until their PHY sees a link
+    /// (as <c>igb_probe</c> leaves them), <c>lo</c> untouched; then <c>dev_open</c> for the ones configured up.
+    /// </summary>
+    private void RegisterDevices()
+    {
+        long now = NowMs;
+        foreach (var dev in _ns.Devices)
+        {
+            var st = new NetDeviceState(dev.Name, dev.Ifindex,
+                dev.IsLoopback ? NetDeviceFlags.IFF_LOOPBACK : NetDeviceFlags.IFF_BROADCAST | NetDeviceFlags.IFF_MULTICAST,
+                dev.Settings.Mtu, dev.Settings.TxQueueLen, dev.Mac)
+            {
+                NoQueue = dev.IsLoopback,
+                HasTxTimeout = !dev.IsLoopback,
+                WatchdogTimeoMs = (int)_ns.Supervision.WatchdogTimeo.TotalMilliseconds,
+            };
+            bool adminUp = dev.Up;                            // the configuration's state, before registration publishes
+            if (!dev.IsLoopback) _lw.CarrierOff(st, now);   // probe: no link seen yet
+            _lw.RegisterNetdevice(st);
+            _byIndex[dev.Ifindex] = st;
+            if (adminUp) _lw.DevOpen(st);
+            Publish(st);
+        }
+    }
 
     private long NowMs => Context.System.Scheduler.Now.UtcTicks / TimeSpan.TicksPerMillisecond;
 
@@ -124,7 +139,8 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         else _lw.DevClose(st);
         Publish(st);
         Rearm(NowMs);
-        Sender.Tell(new LinkAdminSet(m.Device, m.Up, err));
+        // RTNL order: `ip link set` returns once the FIB has followed (fib_netdev_event ran before the reply).
+        _refs.Routing.Tell(new AfterFibSync(Sender, new LinkAdminSet(m.Device, m.Up, err)), Self);
     }
 
     private void OnRunWork()
@@ -224,55 +240,31 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     {
         if (dev.NoQueue) return NotifyResult.NOTIFY_DONE;   // lo: IFF_NOARP, no neighbour entries
         if (ev == NetdevEvent.NETDEV_CHANGE && !dev.CarrierOk)
-            _ns.NeighbourActor.Tell(new NeighFlushDev(dev.Name, false), Self);
+            _refs.Neighbour.Tell(new NeighFlushDev(dev.Name, false), Self);
         else if (ev == NetdevEvent.NETDEV_DOWN)
-            _ns.NeighbourActor.Tell(new NeighFlushDev(dev.Name, true), Self);
+            _refs.Neighbour.Tell(new NeighFlushDev(dev.Name, true), Self);
         return NotifyResult.NOTIFY_DONE;
     }
 
     /// <summary>
-    /// <c>fib_netdev_event</c>. NETDEV_CHANGE: <c>fib_sync_up(dev, RTNH_F_LINKDOWN)</c> when the device is RUNNING
-    /// or LOWER_UP, else <c>fib_sync_down_dev(NETDEV_CHANGE)</c> — next hops through it flagged <c>linkdown</c>.
-    /// NETDEV_DOWN: <c>fib_disable_ip</c> — every route through the device whose next hop is not host-scoped
-    /// (all but its local-address routes) is flushed. NETDEV_UP: <c>fib_add_ifaddr</c> for its addresses puts the
-    /// kernel routes back (static routes stay gone, as in Linux). Then <c>rt_cache_flush</c>.
+    /// <c>fib_netdev_event</c>, told to the FIB's owner (the routing actor). NETDEV_CHANGE: <c>fib_sync_up(dev,
+    /// RTNH_F_LINKDOWN)</c> when the device is RUNNING or LOWER_UP, else <c>fib_sync_down_dev(NETDEV_CHANGE)</c> —
+    /// next hops through it flagged <c>linkdown</c>. NETDEV_DOWN: <c>fib_disable_ip</c>. NETDEV_UP:
+    /// <c>fib_add_ifaddr</c> puts the kernel routes back. What this actor announces afterwards (the
+    /// <c>ip link set</c> reply, <c>RTM_NEWLINK</c>) goes through the routing actor, so it arrives after the change.
     /// </summary>
     private NotifyResult FibNetdevEvent(NetdevEvent ev, NetDeviceState dev)
     {
-        switch (ev)
+        FibDevEvent? e = ev switch
         {
-            case NetdevEvent.NETDEV_CHANGE:
-                bool up = (dev.GetFlags() & (NetDeviceFlags.IFF_RUNNING | NetDeviceFlags.IFF_LOWER_UP)) != 0;
-                lock (_ns.FibLock) _ns.Fib.MarkLinkDown(dev.Name, !up);
-                _ns.FibChanged();
-                break;
-            case NetdevEvent.NETDEV_DOWN:
-                lock (_ns.FibLock) FibDisableIp(dev.Name);
-                _ns.FibChanged();
-                break;
-            case NetdevEvent.NETDEV_UP:
-                if (!_flushedKernelRoutes.Remove(dev.Name, out var routes)) break;
-                lock (_ns.FibLock)
-                    foreach (var r in routes)
-                        _ns.Fib.AddRoute(r.Prefix, r.Gateway, r.Device, r.Metric, r.Type, r.Protocol, r.Scope, r.PrefSrc, r.Table);
-                _ns.FibChanged();
-                break;
-        }
+            NetdevEvent.NETDEV_CHANGE => (dev.GetFlags() & (NetDeviceFlags.IFF_RUNNING | NetDeviceFlags.IFF_LOWER_UP)) != 0
+                ? FibDevEvent.CarrierUp : FibDevEvent.CarrierDown,
+            NetdevEvent.NETDEV_DOWN => FibDevEvent.Down,
+            NetdevEvent.NETDEV_UP => FibDevEvent.Up,
+            _ => null,
+        };
+        if (e is { } fe) _refs.Routing.Tell(new FibNetdevEvent(dev.Name, fe), Self);
         return NotifyResult.NOTIFY_DONE;
-    }
-
-    private void FibDisableIp(string dev)
-    {
-        var kernel = new List<FibRoute>();
-        foreach (var table in new[] { RouteTable.Local, RouteTable.Main })
-        {
-            foreach (var r in _ns.Fib.Routes(table).Where(r => r.Device == dev && r.Scope != RouteScope.Host).ToList())
-            {
-                _ns.Fib.DeleteRoute(r.Prefix, r.Metric, r.Gateway, r.Device, table);
-                if (r.Protocol == RouteProtocol.Kernel) kernel.Add(r);
-            }
-        }
-        _flushedKernelRoutes[dev] = kernel;
     }
 
     // ---------------------------------------------------------------- ILinkWatchSink
@@ -291,7 +283,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     void ILinkWatchSink.WatchdogUp(NetDeviceState dev) => DriverOf(dev)?.Tell(NetdevWatchdogUp.Instance, Self);
 
     private IActorRef? DriverOf(NetDeviceState st)
-        => _ns.Device(st.IfIndex) is { IsLoopback: false } d && !d.Driver.IsNobody() ? d.Driver : null;
+        => _ns.Device(st.IfIndex) is { IsLoopback: false } d && !_refs.Driver(d.Ifindex).IsNobody() ? _refs.Driver(d.Ifindex) : null;
 
     private void Monitor(RtnlLinkKind kind, LinkSnapshot l)
     {
@@ -303,9 +295,9 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         if (_monitors.Count == 0) return;
         var ev = new RtnlLinkEvent(_ns.Name, kind, l.IfIndex, l.Name, (l.Flags & NetDeviceFlags.IFF_UP) != 0, l.Carrier,
             l.OperState.ToString(), l.CarrierUpCount, l.CarrierDownCount, IpLinkFormatter.Format(l, i => _lw.GetByIndex(i)?.Name));
-        foreach (var m in _monitors) m.Tell(ev, Self);
+        foreach (var m in _monitors) _refs.Routing.Tell(new AfterFibSync(m, ev), Self);   // after the FIB followed
     }
 
-    public static Props Props(NetNamespace ns, LinkWatchSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, settings));
+    public static Props Props(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, refs, settings));
 }

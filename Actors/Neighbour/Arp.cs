@@ -53,7 +53,7 @@ public static class Arp
     /// </list>
     /// </summary>
     public static ArpResult<T> Process<T>(ReadOnlySpan<byte> arpPayload, PacketKind pktType, string dev, MacAddress devMac,
-        Fib fib, NeighbourTable<T> neigh, long nowMs, ArpSettings? settings = null)
+        IFibLookup fib, NeighbourTable<T> neigh, long nowMs, ArpSettings? settings = null)
     {
         settings ??= ArpSettings.Default;
         var none = Array.Empty<NeighAction<T>>();
@@ -104,7 +104,7 @@ public static class Arp
     }
 
     // arp_is_garp: sender == target IP; a gratuitous reply also needs tha == sha; the address must be unicast for us.
-    private static bool IsGarp(Fib fib, ushort op, Ipv4Address sip, Ipv4Address tip, MacAddress sha, MacAddress tha, out int addrType)
+    private static bool IsGarp(IFibLookup fib, ushort op, Ipv4Address sip, Ipv4Address tip, MacAddress sha, MacAddress tha, out int addrType)
     {
         addrType = -1;
         bool garp = sip == tip;
@@ -119,7 +119,7 @@ public static class Arp
     }
 
     // inet_addr_type: the local table decides local/broadcast; anything else routable or not is unicast.
-    private static RouteType AddrType(Fib fib, Ipv4Address a)
+    private static RouteType AddrType(IFibLookup fib, Ipv4Address a)
     {
         if (a.IsAny || a.IsLimitedBroadcast) return RouteType.Broadcast;
         if (a.IsMulticast) return (RouteType)5; // RTN_MULTICAST
@@ -129,7 +129,7 @@ public static class Arp
 
     // inet_addr_type_dev_table(dev, tip) == RTN_LOCAL: the address is local (the local table has no per-device
     // split in ActorStack's single FIB, so any local address qualifies, as with the default l3mdev-less table).
-    private static bool IsLocalOn(Fib fib, Ipv4Address tip, string dev)
+    private static bool IsLocalOn(IFibLookup fib, Ipv4Address tip, string dev)
         => fib.Lookup(tip).Route is { Type: RouteType.Local, Table: RouteTable.Local };
 
     // ip_route_input_slow's martian-source checks that reject a request before it is answered.

@@ -75,12 +75,14 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     private readonly SkbFree _free = new();
     private readonly Dictionary<int, ImmutableArray<SkBuff>.Builder> _xmit = new();
     private long? _armedFor;
+    private HostRefs _refs;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public NeighbourActor(NetNamespace ns, ArpSettings? arp = null)
+    public NeighbourActor(NetNamespace ns, HostRefs refs, ArpSettings? arp = null)
     {
         _ns = ns;
+        _refs = refs;
         _arp = arp ?? ArpSettings.Default;
         _queue = ProtocolMailbox.Configure(Context, ns, Site);
         long now = NowMs;
@@ -90,6 +92,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
             if (ns.Device(n.Device) is { IsLoopback: false } dev)
                 _table.AddPermanent(n.Address, dev.Name, n.Mac, now);
 
+        Receive<HostRefs>(r => _refs = r);
         Receive<ProtocolDeliver>(OnArpRcv);
         Receive<NeighOutput>(OnNeighOutput);
         Receive<TimerTick>(_ => OnTimer());
@@ -139,8 +142,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
                 knownBefore = _table.Contains(pkt.SenderIp, dev.Name);
             }
             ArpResult<SkBuff> r;
-            lock (_ns.FibLock)
-                r = Arp.Process(payload, skb.PktType, dev.Name, dev.Mac, _ns.Fib, _table, now, _arp);
+            r = Arp.Process(payload, skb.PktType, dev.Name, dev.Mac, _ns.Fib, _table, now, _arp);
             Count(r, isReply, knownBefore);
             if (r.Reply is { } reply)
             {
@@ -240,7 +242,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
                 case NeighActionKind.Unreachable:
                     // arp_error_report: dst_link_failure → icmp_send(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH), then
                     // kfree_skb_reason(NEIGH_FAILED). The ICMP handler rate-limits.
-                    _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.HostUnreach, 0,
+                    _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.HostUnreach, 0,
                         IpOutput.IpPacket(a.Packet).ToArray(), 0), Self);
                     DropSkb(a.Packet, DropReason.NEIGH_FAILED);
                     break;
@@ -318,7 +320,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         foreach (var (ifindex, b) in _xmit)
         {
             if (b.Count == 0) continue;
-            _ns.Device(ifindex)!.Driver.Tell(new DevQueueXmit(b.ToImmutable()), Self);
+            _refs.Driver(ifindex).Tell(new DevQueueXmit(b.ToImmutable()), Self);
             b.Clear();
         }
         _free.Flush(Self);
@@ -389,6 +391,6 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         return new ArpStats(_mib.Snapshot(), cache, _table.ReachableTimeMs);
     }
 
-    public static Props Props(NetNamespace ns, ArpSettings? arp = null)
-        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, arp)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs, ArpSettings? arp = null)
+        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, refs, arp)).WithMailbox(ProtocolMailbox.Id);
 }

@@ -13,15 +13,17 @@ namespace ActorStack.Actors.Net;
 /// Linux shares between CPUs: counters updated atomically (SNMP MIBs, device
 /// and softnet statistics, the drop monitor) and tables published RCU-style as
 /// immutable snapshots by the one actor that owns them (the host actor owns
-/// the packet-type lists and XDP programs). A host lives on one node; nothing
-/// here crosses a cluster boundary.
+/// the packet-type lists, XDP programs and netfilter table, the routing actor the FIB and PMTU cache). Actor
+/// references are not kept here: they reach each actor through its Props (<see cref="HostRefs"/>). A host lives
+/// on one node; nothing here crosses a cluster boundary.
 /// </summary>
 public sealed class NetNamespace
 {
-    public NetNamespace(HostSettings settings, int seed)
+    public NetNamespace(HostSettings settings, int seed, DeviceSupervisionSettings? supervision = null)
     {
         Settings = settings;
         Seed = seed;
+        Supervision = supervision ?? DeviceSupervisionSettings.Default;
         // ifindex 1 is lo (loopback_net_init registers it first), the NICs follow in configuration order.
         Devices = new[] { new NetDevice(1, LoopbackSettings) }
             .Concat(settings.Devices.Select((d, i) => new NetDevice(i + 2, d))).ToImmutableArray();
@@ -29,19 +31,25 @@ public sealed class NetNamespace
         BacklogNapiScheduled = new int[settings.Cpus];
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
-        Pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
+        _pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
+        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays).
+        var idents = new Random(SeedFor("ip_idents"));
+        for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = idents.Next();
 
-        // fib_add_ifaddr for every address, then the static routes (ip route add), in order.
+        // fib_add_ifaddr for every address, then the static routes (ip route add), in order; published as the
+        // first table, from which the routing actor (the FIB's owner) takes its writer's copy.
+        var fib = new Routing.Fib();
         foreach (var d in Devices)
         {
-            Fib.RegisterDevice(d.Name);
-            foreach (var a in d.Settings.Addresses) Fib.AddAddress(d.Name, a, d.IsLoopback);
+            fib.RegisterDevice(d.Name);
+            foreach (var a in d.Settings.Addresses) fib.AddAddress(d.Name, a, d.IsLoopback);
         }
         foreach (var r in settings.Routes)
         {
-            var st = Fib.AddRoute(r.Destination, r.Via, r.Device, r.Metric, Routing.RouteTypes.Parse(r.Type), src: r.Source);
+            var st = fib.AddRoute(r.Destination, r.Via, r.Device, r.Metric, Routing.RouteTypes.Parse(r.Type), src: r.Source);
             if (!st.Ok) throw new InvalidOperationException($"host {settings.Name}: route '{r}': {st}");
         }
+        _fib = fib.ToTable();
         var neigh = ImmutableDictionary.CreateBuilder<NeighKey, NeighCacheEntry>();
         foreach (var n in settings.Neighbours)
             if (Device(n.Device) is { } nd) neigh[new NeighKey(nd.Ifindex, n.Address)] = new NeighCacheEntry(n.Mac, long.MaxValue);
@@ -86,48 +94,42 @@ public sealed class NetNamespace
     public NetDevice? Device(int ifindex) => ifindex >= 1 && ifindex - 1 < Devices.Length ? Devices[ifindex - 1] : null;
     public NetDevice Loopback => Devices[0];
 
+    private Routing.FibTable _fib;
     /// <summary>
-    /// The FIB (tables local and main). The host actor changes it (<c>ip route</c>); every actor of the host
-    /// reads it under <see cref="FibLock"/>, and <see cref="FibGeneration"/> moves on each change so that
-    /// cached routes (a connected socket's <c>sk_dst_cache</c>) are looked up again, as <c>rt_genid</c> does.
+    /// The FIB (tables local and main) as last published by its owner, the host's routing actor (RCU): every
+    /// actor of the host looks routes up in it without a lock or a message. <see cref="FibGeneration"/> moves on
+    /// each publication so that cached routes (a connected socket's <c>sk_dst_cache</c>) are looked up again, as
+    /// <c>rt_genid</c> does. Only the owner sets it (and tests of plain classes, standing in for it).
     /// </summary>
-    public Routing.Fib Fib { get; } = new();
-    public object FibLock { get; } = new();
-    private long _fibGeneration;
-    public long FibGeneration => Volatile.Read(ref _fibGeneration);
-    public void FibChanged() => Interlocked.Increment(ref _fibGeneration);
+    public Routing.FibTable Fib { get => Volatile.Read(ref _fib); set => Volatile.Write(ref _fib, value); }
+    public long FibGeneration => Fib.Generation;
 
-    /// <summary>The host's netfilter rule tables (every hook point reads them).</summary>
-    public Ipv4.Netfilter Netfilter { get; } = new();
+    private Ipv4.Netfilter _netfilter = Ipv4.Netfilter.Empty;
+    /// <summary>
+    /// The host's netfilter rule table, read by every hook point without a lock; replaced whole (RCU publish) only
+    /// by its owner, the host actor (the configured rules at start, <see cref="NfAddRule"/>).
+    /// </summary>
+    public Ipv4.Netfilter Netfilter { get => Volatile.Read(ref _netfilter); set => Volatile.Write(ref _netfilter, value); }
 
     private readonly int[] _ipIdents = new int[2048];
-    private int _ipIdentsSeeded;
 
     /// <summary>
     /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
     /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
-    /// started from the run's seed.
+    /// seeded from the run's seed in the constructor (<c>ip_rt_init</c> fills them with random bytes at boot).
     /// </summary>
     public ushort NextIpId(Ipv4Address dst, byte protocol)
     {
-        if (Volatile.Read(ref _ipIdentsSeeded) == 0)
-        {
-            lock (_ipIdents)
-            {
-                if (_ipIdentsSeeded == 0)
-                {
-                    var rnd = new Random(SeedFor("ip_idents"));
-                    for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = rnd.Next();
-                    Volatile.Write(ref _ipIdentsSeeded, 1);
-                }
-            }
-        }
         uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
         return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
     }
 
-    /// <summary>Path MTUs learned from ICMP fragmentation needed (<c>fib_nh_exception</c>s).</summary>
-    public PmtuCache Pmtu { get; }
+    private PmtuCache _pmtu;
+    /// <summary>
+    /// Path MTUs learned from ICMP fragmentation needed (<c>fib_nh_exception</c>s), as last published by their
+    /// owner, the routing actor; readers judge expiry against their own clock.
+    /// </summary>
+    public PmtuCache Pmtu { get => Volatile.Read(ref _pmtu); set => Volatile.Write(ref _pmtu, value); }
 
     private ImmutableDictionary<NeighKey, NeighCacheEntry> _neighbours;
     /// <summary>
@@ -137,17 +139,8 @@ public sealed class NetNamespace
     /// </summary>
     public ImmutableDictionary<NeighKey, NeighCacheEntry> Neighbours { get => Volatile.Read(ref _neighbours); set => Volatile.Write(ref _neighbours, value); }
 
-    /// <summary>The host's protocol actors, set once the host has started them.</summary>
-    public IActorRef NeighbourActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef IcmpActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef IpActor { get; set; } = ActorRefs.Nobody;
-    public IActorRef UdpActor { get; set; } = ActorRefs.Nobody;
-    /// <summary>The TCP protocol handler (<c>tcp_v4_rcv</c>), which also creates the TCP sockets.</summary>
-    public IActorRef TcpActor { get; set; } = ActorRefs.Nobody;
-    /// <summary>The host's link watch (carrier events, <c>ip link set</c>, the <c>ip monitor link</c> stream).</summary>
-    public IActorRef LinkWatchActor { get; set; } = ActorRefs.Nobody;
     /// <summary>NIC driver supervision tunables (reset back-off, TX watchdog, link-up delay after a reset).</summary>
-    public Hardware.Link.DriverSupervisionSettings Supervision { get; set; } = Hardware.Link.DriverSupervisionSettings.Default;
+    public DeviceSupervisionSettings Supervision { get; }
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
@@ -169,10 +162,6 @@ public sealed class NetNamespace
     private PtypeTable _ptypes = PtypeTable.Empty;
     /// <summary><c>ptype_all</c> and <c>ptype_base</c>, replaced whole on every change (RCU publish).</summary>
     public PtypeTable Ptypes { get => Volatile.Read(ref _ptypes); set => Volatile.Write(ref _ptypes, value); }
-
-    private ImmutableArray<IActorRef> _softnetActors = ImmutableArray<IActorRef>.Empty;
-    /// <summary>The softnet actors by CPU, set once the host has started them.</summary>
-    public ImmutableArray<IActorRef> SoftnetActors { get => _softnetActors; set => _softnetActors = value; }
 
     private volatile bool _tracing;
     public bool Tracing { get => _tracing; set => _tracing = value; }
@@ -211,9 +200,6 @@ public sealed class NetDevice(int ifindex, DeviceSettings settings)
     public MacAddress Mac => Settings.Mac;
     public DeviceCounters Stats { get; } = new();
     public long[] IrqCounts { get; } = new long[settings.RxQueues];
-
-    /// <summary>The device's driver actor (<c>netdev_ops</c>), set when the host starts it.</summary>
-    public Akka.Actor.IActorRef Driver { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
     private XdpProgram? _xdp;
     public XdpProgram? Xdp { get => Volatile.Read(ref _xdp); set => Volatile.Write(ref _xdp, value); }
@@ -367,5 +353,5 @@ public sealed record PtypeTable(ImmutableArray<PacketTypeRegistration> All,
 /// <summary>A neighbour entry's key: device and next-hop address.</summary>
 public readonly record struct NeighKey(int Ifindex, Ipv4Address Address);
 
-/// <summary>A usable neighbour: its hardware address, valid until <paramref name="ValidUntilTicks"/> on the scheduler's clock (long.MaxValue: permanent).</summary>
+/// <summary>A usable neighbour: its hardware address, valid until <paramref name="ValidUntilTicks"/> on the scheduler's clock; long.MaxValue: permanent.</summary>
 public sealed record NeighCacheEntry(MacAddress Mac, long ValidUntilTicks);

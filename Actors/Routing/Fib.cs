@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -41,7 +42,8 @@ public enum RouteTable
 
 /// <summary>
 /// One FIB alias with its single next hop (<c>struct fib_alias</c> + <c>struct fib_info</c> + <c>struct fib_nh</c>).
-/// Immutable except for the next hop's <c>RTNH_F_LINKDOWN</c> flag, which follows the device's carrier.
+/// Immutable: a change of the next hop's <c>RTNH_F_LINKDOWN</c> flag (the device's carrier) replaces the alias
+/// with a copy, so a published <see cref="FibTable"/> never changes under its readers.
 /// </summary>
 public sealed class FibRoute
 {
@@ -59,8 +61,15 @@ public sealed class FibRoute
     public Ipv4Address? PrefSrc { get; init; }
     public RouteTable Table { get; init; } = RouteTable.Main;
     /// <summary><c>RTNH_F_LINKDOWN</c>: the device has no carrier (set by <c>fib_sync_down_dev(NETDEV_CHANGE)</c>).</summary>
-    public bool LinkDown { get; internal set; }
+    public bool LinkDown { get; init; }
     internal long Seq { get; init; }
+
+    /// <summary>This alias with <see cref="LinkDown"/> set to <paramref name="down"/>.</summary>
+    internal FibRoute WithLinkDown(bool down) => down == LinkDown ? this : new()
+    {
+        Network = Network, PrefixLength = PrefixLength, Type = Type, Gateway = Gateway, Device = Device, Metric = Metric,
+        Scope = Scope, Protocol = Protocol, PrefSrc = PrefSrc, Table = Table, Seq = Seq, LinkDown = down,
+    };
 
     public Ipv4Prefix Prefix => new(Network, PrefixLength);
 
@@ -160,28 +169,47 @@ public readonly record struct FibStatus(Errno Error, string? Message = null)
 /// Routes through a carrier-down device stay usable (<c>ignore_routes_with_linkdown = 0</c>) but are flagged.
 /// Limited broadcast (255.255.255.255) and multicast are decided by the route callers
 /// (<c>ip_route_input_slow</c>, <c>ip_route_output_key_hash_rcu</c>), not by the FIB, as in Linux.
+/// This is the writer's copy (the kernel changes the FIB under RTNL): one owner changes it and publishes
+/// <see cref="ToTable"/>, an immutable <see cref="FibTable"/> that readers look up without a lock, RCU-style.
 /// </summary>
-public sealed class Fib
+public sealed class Fib : IFibLookup
 {
-    private sealed class Table
-    {
-        // Routes per prefix length, keyed by network; each list is in alias order (metric, then insertion).
-        public readonly Dictionary<uint, List<FibRoute>>?[] ByLength = new Dictionary<uint, List<FibRoute>>?[33];
-        public ulong LengthsPresent;
-        public int Count;
-    }
-
-    private readonly Table _local = new();
-    private readonly Table _main = new();
+    private readonly FibTables.Table _local;
+    private readonly FibTables.Table _main;
     private readonly Dictionary<string, List<Ipv4Prefix>> _addresses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
     private readonly HashSet<string> _linkDown = new(StringComparer.Ordinal);
     private long _seq;
+    private long _generation;
 
     /// <summary>Upper bound on routes per table; an insert beyond it fails with <c>ENOBUFS</c>.</summary>
     public int MaxRoutesPerTable { get; }
 
-    public Fib(int maxRoutesPerTable = 1 << 20) => MaxRoutesPerTable = maxRoutesPerTable;
+    public Fib(int maxRoutesPerTable = 1 << 20)
+    {
+        MaxRoutesPerTable = maxRoutesPerTable;
+        (_local, _main) = (new(), new());
+    }
+
+    /// <summary>A writer's copy of a published table (<see cref="FibTable.ToBuilder"/>).</summary>
+    internal Fib(FibTable t)
+    {
+        MaxRoutesPerTable = t.MaxRoutesPerTable;
+        (_local, _main) = (t.LocalTable.Clone(), t.MainTable.Clone());
+        foreach (var (dev, list) in t.Addresses) _addresses[dev] = [.. list];
+        _devices.UnionWith(t.Devices);
+        _linkDown.UnionWith(t.LinkDownDevices);
+        (_seq, _generation) = (t.Seq, t.Generation);
+    }
+
+    /// <summary>
+    /// An immutable copy of the FIB as it is now, one generation later than the last one taken (<c>rt_genid</c>
+    /// moves: cached routes are looked up again).
+    /// </summary>
+    public FibTable ToTable() => new(_local.Clone(), _main.Clone(),
+        _addresses.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
+        _devices.ToImmutableHashSet(StringComparer.Ordinal), _linkDown.ToImmutableHashSet(StringComparer.Ordinal),
+        _seq, ++_generation, MaxRoutesPerTable);
 
     public int RouteCount(RouteTable table) => Get(table).Count;
 
@@ -334,8 +362,34 @@ public sealed class Fib
     public void MarkLinkDown(string dev, bool down)
     {
         if (down) _linkDown.Add(dev); else _linkDown.Remove(dev);
-        foreach (var r in All(_local).Concat(All(_main)))
-            if (r.Device == dev && r.Scope != RouteScope.Host) r.LinkDown = down;
+        foreach (var t in new[] { _local, _main })
+            t.ReplaceWhere(r => r.Device == dev && r.Scope != RouteScope.Host && r.LinkDown != down, r => r.WithLinkDown(down));
+    }
+
+    /// <summary>
+    /// <c>fib_disable_ip</c> at NETDEV_DOWN: every route through <paramref name="dev"/> whose next hop is not
+    /// host-scoped (all but its local-address routes) is flushed. Returns the kernel routes among them, which
+    /// <c>fib_add_ifaddr</c> installs again at NETDEV_UP (static routes stay gone, as in Linux).
+    /// </summary>
+    public IReadOnlyList<FibRoute> DisableIp(string dev)
+    {
+        var kernel = new List<FibRoute>();
+        foreach (var table in new[] { RouteTable.Local, RouteTable.Main })
+        {
+            foreach (var r in Routes(table).Where(r => r.Device == dev && r.Scope != RouteScope.Host).ToList())
+            {
+                DeleteRoute(r.Prefix, r.Metric, r.Gateway, r.Device, table);
+                if (r.Protocol == RouteProtocol.Kernel) kernel.Add(r);
+            }
+        }
+        return kernel;
+    }
+
+    /// <summary>Puts back routes <see cref="DisableIp"/> flushed (<c>fib_add_ifaddr</c> at NETDEV_UP).</summary>
+    public void Restore(IEnumerable<FibRoute> routes)
+    {
+        foreach (var r in routes)
+            AddRoute(r.Prefix, r.Gateway, r.Device, r.Metric, r.Type, r.Protocol, r.Scope, r.PrefSrc, r.Table);
     }
 
     /// <summary>
@@ -345,18 +399,184 @@ public sealed class Fib
     public FibResult Lookup(Ipv4Address dst, string? oif = null, RouteScope scope = RouteScope.Universe)
         => LookupCore(dst, oif, scope);
 
-    private FibResult LookupCore(Ipv4Address dst, string? oif, RouteScope scope)
+    private FibResult LookupCore(Ipv4Address dst, string? oif, RouteScope scope) => FibTables.Lookup(_local, _main, dst, oif, scope);
+
+    private static FibResult LookupIn(FibTables.Table t, Ipv4Address dst, string? oif, RouteScope scope) => FibTables.LookupIn(t, dst, oif, scope);
+
+    /// <summary>Routes of a table in the order the kernel dumps them (trie key order; longer prefix first; metric).</summary>
+    public IReadOnlyList<FibRoute> Routes(RouteTable table = RouteTable.Main) => Get(table).Dump();
+
+    /// <summary>Exactly <c>ip route</c> (table main): one line per route, each ending in a newline.</summary>
+    public string Format() => FormatTable("main");
+
+    /// <summary><c>ip route show table NAME</c> for "main" or "local".</summary>
+    public string FormatTable(string table) => FibTables.Format(_local, _main, table);
+
+    private FibRoute Kernel(RouteType type, Ipv4Address dst, int len, string dev, Ipv4Address src, RouteTable table, RouteScope scope)
+        => new()
+        {
+            Network = dst, PrefixLength = len, Type = type, Device = dev, Scope = scope, Protocol = RouteProtocol.Kernel,
+            PrefSrc = src, Table = table, Seq = ++_seq, LinkDown = scope != RouteScope.Host && _linkDown.Contains(dev),
+        };
+
+    private FibTables.Table Get(RouteTable t) => t == RouteTable.Local ? _local : _main;
+
+    private static List<FibRoute>? Aliases(FibTables.Table t, uint network, int len) => t.Aliases(network, len);
+
+    private void Insert(FibRoute r) => Get(r.Table).Insert(r);
+
+    private static void Remove(FibTables.Table t, FibRoute r) => t.Remove(r);
+
+    private void RemoveWhere(Func<FibRoute, bool> pred)
     {
-        var r = LookupIn(_local, dst, oif, scope);
+        foreach (var t in new[] { _local, _main })
+            foreach (var r in t.All().Where(pred).ToList())
+                t.Remove(r);
+    }
+}
+
+/// <summary>The lookup every reader of a FIB needs: the writer's <see cref="Fib"/> and a published <see cref="FibTable"/>.</summary>
+public interface IFibLookup
+{
+    /// <summary><c>fib_lookup</c> with the default rules (table local, then main).</summary>
+    FibResult Lookup(Ipv4Address dst, string? oif = null, RouteScope scope = RouteScope.Universe);
+}
+
+/// <summary>
+/// One published FIB (the tables as RCU readers see them): immutable, looked up by every actor of a host without
+/// a lock or a message, replaced whole by the routing actor on every change. <see cref="Generation"/> moves with
+/// each publication (<c>rt_genid</c>), so a socket's cached route (<c>sk_dst_cache</c>) knows to look again.
+/// </summary>
+public sealed class FibTable : IFibLookup
+{
+    internal FibTable(FibTables.Table local, FibTables.Table main, ImmutableDictionary<string, ImmutableArray<Ipv4Prefix>> addresses,
+        ImmutableHashSet<string> devices, ImmutableHashSet<string> linkDown, long seq, long generation, int maxRoutesPerTable)
+        => (LocalTable, MainTable, Addresses, Devices, LinkDownDevices, Seq, Generation, MaxRoutesPerTable) =
+            (local, main, addresses, devices, linkDown, seq, generation, maxRoutesPerTable);
+
+    /// <summary>An empty FIB at generation 0.</summary>
+    public static readonly FibTable Empty = new Fib().ToTable();
+
+    internal FibTables.Table LocalTable { get; }
+    internal FibTables.Table MainTable { get; }
+    internal ImmutableDictionary<string, ImmutableArray<Ipv4Prefix>> Addresses { get; }
+    internal ImmutableHashSet<string> Devices { get; }
+    internal ImmutableHashSet<string> LinkDownDevices { get; }
+    internal long Seq { get; }
+    internal int MaxRoutesPerTable { get; }
+
+    /// <summary>How many tables were published before this one by the same writer (<c>rt_genid</c>).</summary>
+    public long Generation { get; }
+
+    /// <summary>A writer's copy with the same routes, addresses and generation, for the owner to change.</summary>
+    public Fib ToBuilder() => new(this);
+
+    public FibResult Lookup(Ipv4Address dst, string? oif = null, RouteScope scope = RouteScope.Universe)
+        => FibTables.Lookup(LocalTable, MainTable, dst, oif, scope);
+
+    public int RouteCount(RouteTable table) => (table == RouteTable.Local ? LocalTable : MainTable).Count;
+
+    public IReadOnlyList<Ipv4Prefix> AddressesOf(string dev)
+        => Addresses.TryGetValue(dev, out var l) ? l : ImmutableArray<Ipv4Prefix>.Empty;
+
+    /// <summary>Routes of a table in the order the kernel dumps them.</summary>
+    public IReadOnlyList<FibRoute> Routes(RouteTable table = RouteTable.Main) => (table == RouteTable.Local ? LocalTable : MainTable).Dump();
+
+    /// <summary>Exactly <c>ip route</c> (table main).</summary>
+    public string Format() => FormatTable("main");
+
+    /// <summary><c>ip route show table NAME</c> for "main" or "local".</summary>
+    public string FormatTable(string table) => FibTables.Format(LocalTable, MainTable, table);
+}
+
+/// <summary>The tables' storage and the read side shared by <see cref="Fib"/> and <see cref="FibTable"/>.</summary>
+internal static class FibTables
+{
+    /// <summary>One routing table: routes per prefix length, keyed by network; each list in alias order (metric, then insertion).</summary>
+    internal sealed class Table
+    {
+        public readonly Dictionary<uint, List<FibRoute>>?[] ByLength = new Dictionary<uint, List<FibRoute>>?[33];
+        public ulong LengthsPresent;
+        public int Count;
+
+        /// <summary>A deep copy of the index (the routes themselves are immutable and shared).</summary>
+        public Table Clone()
+        {
+            var c = new Table { LengthsPresent = LengthsPresent, Count = Count };
+            for (int len = 0; len <= 32; len++)
+                if (ByLength[len] is { } d)
+                {
+                    var copy = new Dictionary<uint, List<FibRoute>>(d.Count);
+                    foreach (var (net, list) in d) copy[net] = new List<FibRoute>(list);
+                    c.ByLength[len] = copy;
+                }
+            return c;
+        }
+
+        public List<FibRoute>? Aliases(uint network, int len)
+            => ByLength[len] is { } d && d.TryGetValue(network, out var l) ? l : null;
+
+        public void Insert(FibRoute r)
+        {
+            var d = ByLength[r.PrefixLength] ??= new Dictionary<uint, List<FibRoute>>();
+            if (!d.TryGetValue(r.Network.Value, out var list)) d[r.Network.Value] = list = new List<FibRoute>(1);
+            int i = 0;
+            while (i < list.Count && list[i].Metric <= r.Metric) i++;
+            list.Insert(i, r);
+            LengthsPresent |= 1UL << r.PrefixLength;
+            Count++;
+        }
+
+        public void Remove(FibRoute r)
+        {
+            var d = ByLength[r.PrefixLength]!;
+            var list = d[r.Network.Value];
+            list.Remove(r);
+            Count--;
+            if (list.Count == 0)
+            {
+                d.Remove(r.Network.Value);
+                if (d.Count == 0) LengthsPresent &= ~(1UL << r.PrefixLength);
+            }
+        }
+
+        /// <summary>Replaces, in place in their alias lists, the routes matching <paramref name="pred"/>.</summary>
+        public void ReplaceWhere(Func<FibRoute, bool> pred, Func<FibRoute, FibRoute> with)
+        {
+            foreach (var d in ByLength)
+                if (d is not null)
+                    foreach (var list in d.Values)
+                        for (int i = 0; i < list.Count; i++)
+                            if (pred(list[i])) list[i] = with(list[i]);
+        }
+
+        public IEnumerable<FibRoute> All()
+        {
+            foreach (var d in ByLength)
+                if (d is not null)
+                    foreach (var list in d.Values)
+                        foreach (var r in list)
+                            yield return r;
+        }
+
+        /// <summary>The routes in the order the kernel dumps them (trie key order; longer prefix first; metric).</summary>
+        public IReadOnlyList<FibRoute> Dump()
+            => All().OrderBy(r => r.Network.Value).ThenByDescending(r => r.PrefixLength)
+                .ThenBy(r => r.Metric).ThenBy(r => r.Seq).ToList();
+    }
+
+    public static FibResult Lookup(Table local, Table main, Ipv4Address dst, string? oif, RouteScope scope)
+    {
+        var r = LookupIn(local, dst, oif, scope);
         if (r.Route is not null) return r;
-        r = LookupIn(_main, dst, oif, scope);
+        r = LookupIn(main, dst, oif, scope);
         if (r.Route is not null) return r;
         return new FibResult(Errno.ENETUNREACH, null, dst);
     }
 
     // fib_table_lookup: longest prefix first, aliases in order; an error route ends the search with its error;
     // a prefix whose aliases are all unusable (scope, oif) backtracks to shorter prefixes. No match: Route null.
-    private static FibResult LookupIn(Table t, Ipv4Address dst, string? oif, RouteScope scope)
+    public static FibResult LookupIn(Table t, Ipv4Address dst, string? oif, RouteScope scope)
     {
         ulong present = t.LengthsPresent;
         for (int len = 32; len >= 0; len--)
@@ -375,80 +595,19 @@ public sealed class Fib
         return new FibResult(Errno.ENETUNREACH, null, dst);
     }
 
-    /// <summary>Routes of a table in the order the kernel dumps them (trie key order; longer prefix first; metric).</summary>
-    public IReadOnlyList<FibRoute> Routes(RouteTable table = RouteTable.Main)
-        => All(Get(table)).OrderBy(r => r.Network.Value).ThenByDescending(r => r.PrefixLength)
-            .ThenBy(r => r.Metric).ThenBy(r => r.Seq).ToList();
-
-    /// <summary>Exactly <c>ip route</c> (table main): one line per route, each ending in a newline.</summary>
-    public string Format() => FormatTable("main");
-
-    /// <summary><c>ip route show table NAME</c> for "main" or "local".</summary>
-    public string FormatTable(string table)
+    /// <summary><c>ip route show table NAME</c> for "main" or "local": one line per route, each ending in a newline.</summary>
+    public static string Format(Table local, Table main, string table)
     {
         var t = table switch
         {
-            "main" => RouteTable.Main,
-            "local" => RouteTable.Local,
-            _ => (RouteTable)(-1),
+            "main" => main,
+            "local" => local,
+            _ => null,
         };
-        if ((int)t == -1) return "";
+        if (t is null) return "";
         var sb = new StringBuilder();
-        foreach (var r in Routes(t)) sb.Append(r.Format()).Append('\n');
+        foreach (var r in t.Dump()) sb.Append(r.Format()).Append('\n');
         return sb.ToString();
-    }
-
-    private FibRoute Kernel(RouteType type, Ipv4Address dst, int len, string dev, Ipv4Address src, RouteTable table, RouteScope scope)
-        => new()
-        {
-            Network = dst, PrefixLength = len, Type = type, Device = dev, Scope = scope, Protocol = RouteProtocol.Kernel,
-            PrefSrc = src, Table = table, Seq = ++_seq, LinkDown = scope != RouteScope.Host && _linkDown.Contains(dev),
-        };
-
-    private Table Get(RouteTable t) => t == RouteTable.Local ? _local : _main;
-
-    private static List<FibRoute>? Aliases(Table t, uint network, int len)
-        => t.ByLength[len] is { } d && d.TryGetValue(network, out var l) ? l : null;
-
-    private void Insert(FibRoute r)
-    {
-        var t = Get(r.Table);
-        var d = t.ByLength[r.PrefixLength] ??= new Dictionary<uint, List<FibRoute>>();
-        if (!d.TryGetValue(r.Network.Value, out var list)) d[r.Network.Value] = list = new List<FibRoute>(1);
-        int i = 0;
-        while (i < list.Count && list[i].Metric <= r.Metric) i++;
-        list.Insert(i, r);
-        t.LengthsPresent |= 1UL << r.PrefixLength;
-        t.Count++;
-    }
-
-    private static void Remove(Table t, FibRoute r)
-    {
-        var d = t.ByLength[r.PrefixLength]!;
-        var list = d[r.Network.Value];
-        list.Remove(r);
-        t.Count--;
-        if (list.Count == 0)
-        {
-            d.Remove(r.Network.Value);
-            if (d.Count == 0) t.LengthsPresent &= ~(1UL << r.PrefixLength);
-        }
-    }
-
-    private void RemoveWhere(Func<FibRoute, bool> pred)
-    {
-        foreach (var t in new[] { _local, _main })
-            foreach (var r in All(t).Where(pred).ToList())
-                Remove(t, r);
-    }
-
-    private static IEnumerable<FibRoute> All(Table t)
-    {
-        foreach (var d in t.ByLength)
-            if (d is not null)
-                foreach (var list in d.Values)
-                    foreach (var r in list)
-                        yield return r;
     }
 }
 

@@ -327,10 +327,9 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     /// <summary>The hosts' link-watch and driver-supervision tunables from <c>device-defaults</c>.</summary>
     public static HostLinkSettings LinkSettings(StackSettings s)
     {
-        var v = s.Supervision;
         return HostLinkSettings.Default with
         {
-            Supervision = new DriverSupervisionSettings(v.ResetLimit, v.ResetWindow, v.WatchdogTimeo, v.LinkUpDelay),
+            Supervision = s.Supervision,
         };
     }
 

@@ -64,7 +64,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     private readonly Queue<SendOp> _sends = new();
     private bool _autobinding;
 
-    public DatagramSocketActor(NetNamespace ns, SockType type, byte protocol, IActorRef udp, IActorRef ip)
+    public DatagramSocketActor(NetNamespace ns, HostRefs refs, SockType type, byte protocol, IActorRef udp, IActorRef ip)
     {
         _ns = ns;
         _type = type;
@@ -72,7 +72,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         _udp = udp;
         _ip = ip;
         _c = new SocketCounters(type, protocol) { RcvBuf = ns.Sysctl.RmemDefault, SndBuf = ns.Sysctl.WmemDefault };
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _sk = new DatagramSock(ns, type, protocol, _c, _out, Self);
         _site = type == SockType.Dgram ? "udp/sock" : "raw/sock";
         _queue = ChargedMessageQueue.Of(Context);
@@ -366,6 +366,6 @@ public sealed class DatagramSocketActor : ReceiveActor
         _ns.Sockets.TryRemove(Self, out _);
     }
 
-    public static Props Props(NetNamespace ns, SockType type, byte protocol, IActorRef udp, IActorRef ip)
-        => Akka.Actor.Props.Create(() => new DatagramSocketActor(ns, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
+    public static Props Props(NetNamespace ns, HostRefs refs, SockType type, byte protocol, IActorRef udp, IActorRef ip)
+        => Akka.Actor.Props.Create(() => new DatagramSocketActor(ns, refs, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
 }

@@ -58,10 +58,12 @@ public sealed class SoftnetActor : ReceiveActor
     private PtypeTable _table = PtypeTable.Empty;
     private readonly Action<SkBuff> _backlogReceive;
     private readonly Func<ImmutableArray<SkBuff>, bool> _backlogReceiveWhole;
+    private HostRefs _refs;
 
-    public SoftnetActor(NetNamespace ns, int cpu)
+    public SoftnetActor(NetNamespace ns, int cpu, HostRefs refs)
     {
         _ns = ns;
+        _refs = refs;
         _cpu = cpu;
         _sd = ns.Softnet[cpu];
         _rx = new NetRxAction(ns.Sysctl.NetdevBudget, ns.Sysctl.NetdevBudgetUsecs, ns.Sysctl.DevWeight);
@@ -86,6 +88,7 @@ public sealed class SoftnetActor : ReceiveActor
             _sd.Backlog = _backlog;
         }
 
+        Receive<HostRefs>(r => _refs = r);
         Receive<NapiSchedule>(OnNapiSchedule);
         Receive<NetRxSoftirq>(_ => OnSoftirq());
         Receive<NapiPollResult>(OnPollResult);
@@ -288,7 +291,7 @@ public sealed class SoftnetActor : ReceiveActor
                     eth[6..12].CopyTo(eth);
                     tmp.CopyTo(eth[6..12]);
                 }
-                outDev.Driver.Tell(new XmitFrames(ImmutableArray.Create<ReadOnlyMemory<byte>>(frame)), ActorRefs.NoSender);
+                _refs.Driver(outDev.Ifindex).Tell(new XmitFrames(ImmutableArray.Create<ReadOnlyMemory<byte>>(frame)), ActorRefs.NoSender);
                 return false;
             }
             default: // XDP_DROP, XDP_ABORTED
@@ -311,8 +314,15 @@ public sealed class SoftnetActor : ReceiveActor
             if (list.Count == 0) continue;
             // The whole poll steered to one CPU goes on as it is, without a copy.
             var items = list.Count == polled.Length ? polled : list.ToImmutableArray();
-            _ns.SoftnetActors[cpu].Tell(new BacklogEnqueue(items, _cpu), Self);
             list.Clear();
+            if (Peer(cpu).IsNobody())
+            {
+                // A restarted instance before the host re-introduced its peers: the steered buffers are lost, counted.
+                Interlocked.Add(ref _ns.Softnet[cpu].Dropped, items.Length);
+                _ns.Drops.Add(DropReason.CPU_BACKLOG, $"cpu{cpu}", items.Length);
+                continue;
+            }
+            Peer(cpu).Tell(new BacklogEnqueue(items, _cpu), Self);
             if (cpu != _cpu && BacklogNapiState.TestAndSet(_backlogSched, cpu))
             {
                 _ipiOwed[cpu] = true;
@@ -320,6 +330,9 @@ public sealed class SoftnetActor : ReceiveActor
             }
         }
     }
+
+    /// <summary>The softnet actor of <paramref name="cpu"/> (Nobody while a restarted instance waits for its peers).</summary>
+    private IActorRef Peer(int cpu) => cpu < _refs.Softnet.Length ? _refs.Softnet[cpu] : cpu == _cpu ? Self : ActorRefs.Nobody;
 
     /// <summary><c>net_rps_send_ipi</c>: one IPI to each CPU on <c>rps_ipi_list</c>.</summary>
     private void SendRpsIpis()
@@ -330,7 +343,7 @@ public sealed class SoftnetActor : ReceiveActor
         {
             if (!_ipiOwed[cpu]) continue;
             _ipiOwed[cpu] = false;
-            _ns.SoftnetActors[cpu].Tell(RpsIpi.Instance, Self);
+            Peer(cpu).Tell(RpsIpi.Instance, Self);
         }
     }
 
@@ -374,6 +387,6 @@ public sealed class SoftnetActor : ReceiveActor
         if (_log.IsDebugEnabled) _log.Debug($"trace {point}: host={_ns.Name} dev={dev} cpu={_cpu} len={skb.Length} hash={skb.Hash:x8} ret={result}");
     }
 
-    public static Props Props(NetNamespace ns, int cpu)
-        => Akka.Actor.Props.Create(() => new SoftnetActor(ns, cpu)).WithMailbox("actorstack-backlog-mailbox");
+    public static Props Props(NetNamespace ns, int cpu, HostRefs refs)
+        => Akka.Actor.Props.Create(() => new SoftnetActor(ns, cpu, refs)).WithMailbox("actorstack-backlog-mailbox");
 }

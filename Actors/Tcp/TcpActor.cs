@@ -59,14 +59,15 @@ public sealed class TcpActor : ReceiveActor
     private readonly TcpBacklog<IActorRef> _backlog = new();
     private int _nextSocket;
 
-    public TcpActor(NetNamespace ns, TcpSettings settings)
+    public TcpActor(NetNamespace ns, HostRefs refs, TcpSettings settings)
     {
         _ns = ns;
         _mib = ns.Tcp;
         _table = new TcpTable(new Random(ns.SeedFor("tcp_port")), settings.LocalPortLow, settings.LocalPortHigh);
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _seeds = new Random(ns.SeedFor("tcp_isn"));
         _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
+        Receive<HostRefs>(r => _out.Refs = r);
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpErrorReceived>(OnIcmpError);
         Receive<TcpBacklogProcessed>(m => _backlog.Processed(Sender, m.Bytes));
@@ -79,12 +80,12 @@ public sealed class TcpActor : ReceiveActor
         });
         Receive<SocketCreate>(_ =>
         {
-            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, settings, _table, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
+            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, _out.Refs, settings, _table, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
             Sender.Tell(new SocketCreated(sock));
         });
         Receive<TcpSpawnChild>(m =>
         {
-            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, settings, _table, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
+            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, _out.Refs, settings, _table, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
                 $"tcp-{++_nextSocket}");
             if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
             else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
@@ -194,8 +195,8 @@ public sealed class TcpActor : ReceiveActor
         if (_batch.Count > 64) _batch.Clear();
     }
 
-    public static Props Props(NetNamespace ns, TcpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new TcpActor(ns, settings ?? TcpSettings.Default)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings? settings = null)
+        => Akka.Actor.Props.Create(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default)).WithMailbox(ProtocolMailbox.Id);
 }
 
 /// <summary>Builds and sends the IPv4 packet carrying one TCP segment (<c>ip_queue_xmit</c> with DF set, as TCP always does).</summary>

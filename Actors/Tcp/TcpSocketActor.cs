@@ -82,7 +82,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public TcpSocketActor(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
+    public TcpSocketActor(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
         IActorRef? listener)
     {
         _ns = ns;
@@ -90,7 +90,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         _table = table;
         _tcp = tcp;
         _rng = new Random(seed);
-        _out = new IpOutput(ns);
+        _out = new IpOutput(ns, refs);
         _c = new SocketCounters(SockType.Stream, IpProtocol.Tcp) { RcvBuf = settings.RmemDefault, SndBuf = settings.WmemDefault };
         ns.Sockets[Self] = _c;
         if (child is not null)
@@ -858,10 +858,10 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         _ns.Sockets.TryRemove(Self, out _);
     }
 
-    public static Props Props(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, null, default, null));
+    public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed)
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, table, tcp, seed, null, default, null));
 
-    public static Props ChildProps(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
+    public static Props ChildProps(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
         IActorRef listener)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, tcb, tuple, listener));
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, table, tcp, seed, tcb, tuple, listener));
 }

@@ -18,20 +18,23 @@ namespace ActorStack.Actors.Udp;
 public sealed class UdpActor : ReceiveActor
 {
     private readonly NetNamespace _ns;
+    private HostRefs _refs;
     private readonly UdpTable _table;
     private readonly ChargedMessageQueue? _queue;
     private readonly Dictionary<IActorRef, (ImmutableArray<Datagram>.Builder D, ImmutableArray<int>.Builder T)> _out = new();
     private readonly IpOutput _route;
 
-    public UdpActor(NetNamespace ns)
+    public UdpActor(NetNamespace ns, HostRefs refs)
     {
+        _refs = refs;
         _ns = ns;
-        _route = new IpOutput(ns);
+        _route = new IpOutput(ns, refs);
         _table = new UdpTable(new Random(ns.SeedFor("udp_port")),
             a => ns.IsLocalAddress(a) || a.IsLimitedBroadcast,
             SourceFor);
         _queue = ProtocolMailbox.Configure(Context, ns, "udp");
 
+        Receive<HostRefs>(r => (_refs, _route.Refs) = (r, r));
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<UdpBind>(b => Reply(b.Socket, _table.Bind(b.Socket, b.Address, b.Port, out var r), r));
         Receive<UdpConnect>(c => Reply(c.Socket, _table.Connect(c.Socket, c.Address, c.Port, out var r), r));
@@ -103,7 +106,7 @@ public sealed class UdpActor : ReceiveActor
                 mib.Inc(UdpMib.NoPorts);
                 _ns.Drops.Add(DropReason.NO_SOCKET, "udp");
                 if (skb.PktType == PacketKind.Host)
-                    _ns.IcmpActor.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.PortUnreach, 0, ip.ToArray(), skb.Ifindex), Self);
+                    _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.PortUnreach, 0, ip.ToArray(), skb.Ifindex), Self);
                 continue;
             }
             Queue(sock.Socket, dgram, skb.Truesize);
@@ -136,6 +139,6 @@ public sealed class UdpActor : ReceiveActor
         q.T.Add(truesize);
     }
 
-    public static Props Props(NetNamespace ns)
-        => Akka.Actor.Props.Create(() => new UdpActor(ns)).WithMailbox(ProtocolMailbox.Id);
+    public static Props Props(NetNamespace ns, HostRefs refs)
+        => Akka.Actor.Props.Create(() => new UdpActor(ns, refs)).WithMailbox(ProtocolMailbox.Id);
 }

@@ -34,7 +34,7 @@ public class FaultsConfigTests
     {
         var s = Load();
         Assert.Equal(new DeviceSupervisionSettings(5, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)), s.Supervision);
-        Assert.Equal(DriverSupervisionSettings.Default, SimulationActor.LinkSettings(s).Supervision);
+        Assert.Equal(DeviceSupervisionSettings.Default, SimulationActor.LinkSettings(s).Supervision);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class FaultsConfigTests
         var s = Load("device-defaults { reset-limit = 2, reset-window = 10s, watchdog-timeo = 500ms, link-up-delay = 0s }");
         Assert.Equal(new DeviceSupervisionSettings(2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500), TimeSpan.Zero), s.Supervision);
         var link = SimulationActor.LinkSettings(s);
-        Assert.Equal(new DriverSupervisionSettings(2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500), TimeSpan.Zero), link.Supervision);
+        Assert.Equal(new DeviceSupervisionSettings(2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500), TimeSpan.Zero), link.Supervision);
         Assert.Equal(LinkWatchSettings.Default, link.LinkWatch);
         Assert.Empty(link.Supervision.Validate());
     }

@@ -282,11 +282,12 @@ public class IcmpActorTests() : IcmpKit("icmp-actor")
         Assert.Equal(PeerIp, e.From);
         Assert.Equal(20 + 8 + 20, e.Offending.Length);
         Assert.Equal(Remote, Ipv4Address.Read(e.Offending.Span[16..]));
+        await RoutingSynced();
         Assert.Equal(1400, Ns.Pmtu.Get(Remote, Clock.Now.UtcTicks));
         Assert.Equal(1, this[IcmpMib.InDestUnreachs]);
         Assert.Equal(0, this[IcmpMib.InErrors]);
 
-        var r = new IpOutput(Ns).Route(Remote, Ipv4Address.Any, 0, Clock.Now.UtcTicks, out var rt);
+        var r = new IpOutput(Ns, HostRefs.None).Route(Remote, Ipv4Address.Any, 0, Clock.Now.UtcTicks, out var rt);
         Assert.Equal(Errno.OK, r);
         Assert.Equal(1400, rt.Mtu);
     }
@@ -301,6 +302,7 @@ public class IcmpActorTests() : IcmpKit("icmp-actor")
         Start();
         Deliver(ErrorFromRouter(IcmpType.DestUnreach, IcmpCode.FragNeeded, (uint)mtu));
         await Udp.ExpectMsgAsync<IcmpErrorReceived>(Wait);
+        await RoutingSynced();
         Assert.Equal(learned, Ns.Pmtu.Get(Remote, Clock.Now.UtcTicks));
     }
 
@@ -310,6 +312,7 @@ public class IcmpActorTests() : IcmpKit("icmp-actor")
         Start();
         Deliver(ErrorFromRouter(IcmpType.DestUnreach, IcmpCode.FragNeeded, 1000));
         await Udp.ExpectMsgAsync<IcmpErrorReceived>(Wait);
+        await RoutingSynced();
         Clock.Advance(TimeSpan.FromSeconds(599));
         Assert.Equal(1000, Ns.Pmtu.Get(Remote, Clock.Now.UtcTicks));
         Clock.Advance(TimeSpan.FromSeconds(1));

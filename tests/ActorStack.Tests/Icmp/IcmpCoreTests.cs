@@ -35,7 +35,7 @@ public sealed class IcmpCoreTests
             Neighbours = [new NeighbourSettings(PeerIp, PeerMac, "eth0")],
         };
         _ns = new NetNamespace(settings, seed: 1);
-        _core = new IcmpCore(_ns, IcmpSettings.Default, new IcmpRateLimiter(_ns.Sysctl.Icmp), new IpOutput(_ns));
+        _core = new IcmpCore(_ns, IcmpSettings.Default, new IcmpRateLimiter(_ns.Sysctl.Icmp), new IpOutput(_ns, HostRefs.None));
     }
 
     private long this[IcmpMib c] => _ns.Icmp[c];
@@ -151,7 +151,9 @@ public sealed class IcmpCoreTests
         var sent = Udp(HostIp, Remote, payload: 20);
         Assert.Null(_core.IcmpRcv(Skb(ErrorAbout(IcmpType.DestUnreach, IcmpCode.FragNeeded, 1400, sent)), T0, _d));
         Assert.Equal(1400u, Assert.Single(_d.Deliveries).Error.Info);
-        Assert.Equal(1400, _ns.Pmtu.Get(Remote, T0));
+        // __ip_rt_update_pmtu is the FIB owner's: the core asks for it, bounded by the route's device MTU.
+        Assert.Equal(new PmtuUpdate(Remote, 1400, 1500, T0), Assert.Single(_d.PmtuUpdates));
+        Assert.Null(_ns.Pmtu.Get(Remote, T0));
     }
 
     [Fact]

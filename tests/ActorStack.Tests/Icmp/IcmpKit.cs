@@ -32,6 +32,8 @@ public abstract class IcmpKit(string name)
     protected IActorRef Icmp = ActorRefs.Nobody;
     protected TestProbe Nic = null!;
     protected TestProbe Udp = null!;
+    /// <summary>The host's routing actor (the PMTU cache's owner), real.</summary>
+    protected IActorRef Routing = ActorRefs.Nobody;
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
@@ -48,12 +50,17 @@ public abstract class IcmpKit(string name)
         Ns = new NetNamespace(Settings(sysctl, mtu), seed: 1);
         Nic = CreateTestProbe("nic");
         Udp = CreateTestProbe("udp");
-        Ns.Device(2)!.Driver = Nic.Ref;
-        Ns.Loopback.Driver = CreateTestProbe("lo").Ref;
-        Ns.UdpActor = Udp.Ref;
-        Icmp = Sys.ActorOf(IcmpActor.Props(Ns, settings), "icmp");
-        Ns.IcmpActor = Icmp;
+        Routing = Sys.ActorOf(Actors.Routing.RoutingActor.Props(Ns), "routing");
+        var refs = HostRefs.None with { Routing = Routing, Udp = Udp.Ref, Drivers = [CreateTestProbe("lo").Ref, Nic.Ref] };
+        Icmp = Sys.ActorOf(IcmpActor.Props(Ns, refs, settings), "icmp");
+        Icmp.Tell(refs with { Icmp = Icmp });
     }
+
+    /// <summary>
+    /// Waits until the routing actor has handled everything told to it before this call (its mailbox is FIFO): a
+    /// learned path MTU the ICMP actor told it before a message the test has seen is published after this.
+    /// </summary>
+    protected async Task RoutingSynced() => await Routing.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(10));
 
     /// <summary>An IPv4 packet (20-byte header) around <paramref name="payload"/>.</summary>
     protected static byte[] Ip(Ipv4Address src, Ipv4Address dst, byte protocol, ReadOnlySpan<byte> payload,

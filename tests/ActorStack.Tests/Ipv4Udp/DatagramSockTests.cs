@@ -49,12 +49,11 @@ public sealed class DatagramSockTests
                 new NeighbourSettings(OtherIp, MacAddress.Parse("02:00:00:00:00:03"), "eth0")],
         };
         _ns = new NetNamespace(settings, seed: 1);
-        _ns.Device(2)!.Driver = _nic;
         _c = new SocketCounters(SockType.Dgram, IpProtocol.Udp)
         {
             RcvBuf = _ns.Sysctl.RmemDefault, SndBuf = _ns.Sysctl.WmemDefault, LocalAddress = Ipv4Address.Any, LocalPort = 4000,
         };
-        _out = new IpOutput(_ns);
+        _out = new IpOutput(_ns, HostRefs.None with { Drivers = [new RecordingRef("lo"), _nic] });
         _sk = new DatagramSock(_ns, SockType.Dgram, IpProtocol.Udp, _c, _out, _owner);
     }
 

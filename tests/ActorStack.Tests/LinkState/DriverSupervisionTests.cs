@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Host;
+using ActorStack.Config;
 using ActorStack.Hardware.Link;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -67,7 +68,7 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
     {
         var link = HostLinkSettings.Default with
         {
-            Supervision = DriverSupervisionSettings.Default with { ResetLimit = 2, ResetWindow = TimeSpan.FromSeconds(60) },
+            Supervision = DeviceSupervisionSettings.Default with { ResetLimit = 2, ResetWindow = TimeSpan.FromSeconds(60) },
         };
         var h = await StartHost(link: link);
         var mon = await Monitor(h);

@@ -25,7 +25,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
 
     private static FibRoute Connected(Host h)
     {
-        lock (h.Ns!.FibLock) return h.Ns.Fib.Routes().Single(r => r.Prefix == new Ipv4Prefix(Ipv4Address.Parse("10.0.0.0"), 24));
+        return h.Ns!.Fib.Routes().Single(r => r.Prefix == new Ipv4Prefix(Ipv4Address.Parse("10.0.0.0"), 24));
     }
 
     [Fact]
@@ -64,8 +64,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));
         await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
         Assert.Equal(Errno.ENETUNREACH, await SendTo(sock, "10.0.0.9"));
-        lock (h.Ns!.FibLock)
-            Assert.Contains(h.Ns.Fib.Routes(RouteTable.Local), r => r.Type == RouteType.Local && r.Device == "eth0");   // local address kept
+        Assert.Contains(h.Ns!.Fib.Routes(RouteTable.Local), r => r.Type == RouteType.Local && r.Device == "eth0");   // local address kept
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.1"));   // own address, via lo
         await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
         Assert.False(Connected(h).LinkDown);

@@ -47,12 +47,12 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
         Host = host;
         Ns = host.UnderlyingActor.Namespace;
         Icmp = CreateTestProbe("icmp");
-        Ns.IcmpActor = Icmp.Ref;
         Wire = CreateTestProbe("wire");
         var devices = await Host.Ask<HostDevices>(GetHostDevices.Instance, Timeout);
         Nic = devices.Devices["eth0"];
         Nic.Tell(new AttachWire(Wire.Ref));
-        Neigh = Ns.NeighbourActor;
+        Neigh = host.UnderlyingActor.Refs.Neighbour;
+        Neigh.Tell(host.UnderlyingActor.Refs with { Icmp = Icmp.Ref });   // the neighbour actor's ICMP is the probe
         await Neigh.Ask<ArpStats>(GetArpStats.Instance, Timeout); // started
     }
 

@@ -29,8 +29,8 @@ public class SoftnetNapiTests() : TestKit(ConfigurationFactory
         var ns = new NetNamespace(new HostSettings(name, 1, sysctl, [dev]), seed: 1);
         var ip = CreateTestProbe();
         ns.Ptypes = PtypeTable.Empty.Add(new PacketTypeRegistration(EtherType.Ipv4, ip.Ref));
-        var cpu0 = Sys.ActorOf(SoftnetActor.Props(ns, 0), $"{name}-cpu0");
-        ns.SoftnetActors = [cpu0];
+        var cpu0 = Sys.ActorOf(SoftnetActor.Props(ns, 0, HostRefs.None), $"{name}-cpu0");
+        cpu0.Tell(HostRefs.None with { Softnet = [cpu0] });   // as the host introduces the softnet actors to each other
         return (ns, cpu0, CreateTestProbe(), ip);
     }
 

@@ -58,7 +58,7 @@ public class TcpBacklogDropTests() : NetHarness("tcp-backlog")
                 PktType = PacketKind.Host, Protocol = EtherType.Ipv4,
             };
         }).ToImmutableArray();
-        ns.TcpActor.Tell(new ProtocolDeliver(skbs, 0));
+        ha.UnderlyingActor.Refs.Tcp.Tell(new ProtocolDeliver(skbs, 0));
 
         await Eventually(a.Host, st =>
         {

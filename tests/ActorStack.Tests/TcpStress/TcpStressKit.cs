@@ -23,11 +23,8 @@ public abstract class TcpStressKit(string name, Xunit.Abstractions.ITestOutputHe
     protected async Task<Started> StartTcpHost(HostSettings h, TcpSettings? tcp)
     {
         if (tcp is null) return await Start(h);
-        var tr = ActorOfAsTestActorRef<HostActor>(HostActor.Props(h, seed: 1), h.Name);
+        var tr = ActorOfAsTestActorRef<HostActor>(HostActor.Props(h, seed: 1, tcp: tcp), h.Name);
         var devs = await tr.Ask<HostDevices>(GetHostDevices.Instance, Timeout);
-        var ns = tr.UnderlyingActor.Namespace;
-        // Before any frame or socket: Ipv4Actor and HostActor read ns.TcpActor on every use.
-        ns.TcpActor = Sys.ActorOf(TcpActor.Props(ns, tcp), $"{h.Name}-tcp");
         return new Started(tr, devs.Devices);
     }
 

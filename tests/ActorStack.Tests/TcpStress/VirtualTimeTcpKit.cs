@@ -79,7 +79,7 @@ public abstract class VirtualTimeTcpKit : TestKit
                 Neighbours = staticNeighbours ? [new NeighbourSettings(Ip(peer), Mac(peerMac), "eth0")] : [],
             };
         Props Host(HostSettings h, TcpSettings? tcp)
-            => tcp is null ? HostActor.Props(h, seed: 1) : Props.CreateBy(new TunedTcpHostProducer(Sys, h, tcp));
+            => HostActor.Props(h, seed: 1, tcp: tcp);
         var a = Sys.ActorOf(Host(H("a", 1, "10.0.0.1/24", "10.0.0.2", 2), tcpA), "a");
         var b = Sys.ActorOf(Host(H("b", 2, "10.0.0.2/24", "10.0.0.1", 1), tcpB), "b");
         var da = (await a.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
@@ -88,22 +88,6 @@ public abstract class VirtualTimeTcpKit : TestKit
         da.Tell(new AttachWire(w));
         db.Tell(new AttachWire(w));
         return new Pair(a, b, w);
-    }
-
-    /// <summary>A <see cref="HostActor"/> whose namespace's TCP actor is built with <paramref name="tcp"/> (a top-level actor).</summary>
-    private sealed class TunedTcpHostProducer(ActorSystem sys, HostSettings h, TcpSettings tcp) : IIndirectActorProducer
-    {
-        public Type ActorType => typeof(HostActor);
-
-        public ActorBase Produce()
-        {
-            var host = new HostActor(h, seed: 1, trace: false);
-            // Before the host's first message: Ipv4Actor and HostActor read ns.TcpActor on every use.
-            host.Namespace.TcpActor = sys.ActorOf(TcpActor.Props(host.Namespace, tcp), $"{h.Name}-tcp");
-            return host;
-        }
-
-        public void Release(ActorBase actor) { }
     }
 
     /// <summary>The longest clock jump <see cref="Drive"/> made (a long one is a wait for an RTO or a backed-off timer).</summary>

@@ -10,8 +10,8 @@ namespace ActorStack.Tests.Transmit;
 
 /// <summary>
 /// <see cref="IpOutput.Route"/> keeps its last FIB answer (the socket's <c>sk_dst_cache</c>) while the FIB's
-/// generation stands; a route change (<see cref="NetNamespace.FibChanged"/>) and a learned path MTU are seen
-/// on the very next call.
+/// generation stands; a route change (a new <see cref="NetNamespace.Fib"/> published) and a learned path MTU
+/// (a new <see cref="NetNamespace.Pmtu"/> published) are seen on the very next call.
 /// </summary>
 public class RouteCacheTests
 {
@@ -30,7 +30,7 @@ public class RouteCacheTests
     public void Route_SameDestinationTwice_SameAnswer()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 0, out var a));
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 0, out var b));
         Assert.Equal(a, b);
@@ -43,13 +43,11 @@ public class RouteCacheTests
     public void Route_FibChangedAfterCaching_NewRouteUsed()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
-        lock (ns.FibLock)
-        {
-            Assert.True(ns.Fib.AddRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.1.0"), 24), Gw2).Ok);
-            ns.FibChanged();
-        }
+        var fib = ns.Fib.ToBuilder();   // as the routing actor, the FIB's owner, changes and publishes it
+        Assert.True(fib.AddRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.1.0"), 24), Gw2).Ok);
+        ns.Fib = fib.ToTable();
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 0, out var rt));
         Assert.Equal(Gw2, rt.NextHop);
     }
@@ -58,13 +56,11 @@ public class RouteCacheTests
     public void Route_RouteDeletedAfterCaching_Enetunreach()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
-        lock (ns.FibLock)
-        {
-            Assert.True(ns.Fib.DeleteRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.0.0"), 16)).Ok);
-            ns.FibChanged();
-        }
+        var fib = ns.Fib.ToBuilder();
+        Assert.True(fib.DeleteRoute(new Ipv4Prefix(Ipv4Address.Parse("192.168.0.0"), 16)).Ok);
+        ns.Fib = fib.ToTable();
         Assert.Equal(Errno.ENETUNREACH, output.Route(Remote, Ipv4Address.Any, 0, 0, out _));
     }
 
@@ -72,9 +68,9 @@ public class RouteCacheTests
     public void Route_PmtuLearnedAfterCaching_LowerMtuUntilExpiry()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
-        ns.Pmtu.Update(Remote, 1400, 1500, nowTicks: 0);
+        ns.Pmtu = ns.Pmtu.Update(Remote, 1400, 1500, nowTicks: 0, out _);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Any, 0, 1, out var rt));
         Assert.Equal(1400, rt.Mtu);
         long expired = ns.Sysctl.MtuExpires.Ticks;
@@ -86,7 +82,7 @@ public class RouteCacheTests
     public void Route_OtherSourceOrDestination_NotAnsweredFromCache()
     {
         var ns = Ns();
-        var output = new IpOutput(ns);
+        var output = new IpOutput(ns, HostRefs.None);
         output.Route(Remote, Ipv4Address.Any, 0, 0, out _);
         Assert.Equal(Errno.OK, output.Route(Remote, Ipv4Address.Loopback, 0, 0, out var rt));
         Assert.Equal(Ipv4Address.Loopback, rt.Source);
