@@ -168,7 +168,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         Assert.Equal(o1, o2);
         Assert.Equal(8, s1.DroppedBy(DropReason.SIM_FAULT_RULE));
         Assert.True(s1.DroppedBy(DropReason.SIM_NETEM_LOSS) > 0);
-        Assert.True(s1.DroppedBy(DropReason.SIM_NETEM_LIMIT) > 0);
+        Assert.True(s1.DroppedBy(DropReason.QDISC_DROP) > 0);
     }
 
     /// <summary>Conservation through the actor under each fault type (netem, rules, cut), with frames in flight at the end.</summary>
