@@ -163,7 +163,13 @@ namespace ActorStack.Cli
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-                var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+                var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+                if (reply is CommandFailed refused)
+                {
+                    Console.Error.WriteLine($"actorstack: run failed: {refused.Message}");
+                    return 1;
+                }
+                var started = (SimulationStarted)reply;
                 var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
                 Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
                                   $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");

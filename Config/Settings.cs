@@ -16,7 +16,7 @@ public sealed record SysctlSettings(
 {
     /// <summary><c>net.core.wmem_max</c>: cap for <c>SO_SNDBUF</c>.</summary>
     public int WmemMax { get; init; } = 212992;
-    /// <summary><c>net.ipv4.ip_forward</c>: route packets not addressed to this host (S18).</summary>
+    /// <summary><c>net.ipv4.ip_forward</c>: route packets not addressed to this host (<c>ip_forward</c>).</summary>
     public bool IpForward { get; init; }
     /// <summary><c>net.ipv4.ip_local_port_range</c>: ephemeral ports.</summary>
     public int LocalPortLow { get; init; } = 32768;
@@ -41,7 +41,7 @@ public sealed record SysctlSettings(
     public TcpSysctl Tcp { get; init; } = TcpSysctl.Default;
 }
 
-/// <summary>A <c>struct net_device</c>'s configuration (S27) plus the NIC's hardware geometry.</summary>
+/// <summary>A <c>struct net_device</c>'s configuration plus the NIC's hardware geometry.</summary>
 public sealed record DeviceSettings(
     string Name,
     MacAddress Mac,
@@ -73,7 +73,7 @@ public sealed record DeviceSettings(
     public int IrqCpuOf(int queue, int cpus) => IrqCpus.Length > queue ? IrqCpus[queue] : queue % cpus;
 }
 
-/// <summary>One host: a network namespace (S28) with its CPUs and devices.</summary>
+/// <summary>One host: a network namespace (<c>struct net</c>) with its CPUs and devices.</summary>
 public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, ImmutableArray<DeviceSettings> Devices)
 {
     /// <summary>Static routes (<c>ip route add</c>), installed after the devices' connected routes.</summary>

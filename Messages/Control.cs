@@ -5,7 +5,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Messages;
 
 /// <summary>
-/// A <c>struct packet_type</c> registration (S13, S14). <see cref="EtherType"/>
+/// A <c>struct packet_type</c> registration (<c>dev_add_pack</c>, read by <c>__netif_receive_skb_core</c>). <see cref="EtherType"/>
 /// <c>ETH_P_ALL</c> (3) puts the handler on <c>ptype_all</c>: it receives a
 /// read-only copy of every frame. Any other value puts it on <c>ptype_base</c>:
 /// it receives the frames of that EtherType. <see cref="Device"/> null = any device.
@@ -62,7 +62,7 @@ public sealed record XdpRule(XdpAction Action, ushort? EtherType = null, byte? I
 public sealed record SetXdp(string Device, XdpProgram? Program);
 public sealed record XdpChanged(string Device, string? Program);
 
-/// <summary>Turns the S29 trace points on or off for one host.</summary>
+/// <summary>Turns the receive trace points (<c>trace_netif_receive_skb_entry/exit</c>, <c>trace_napi_gro_receive_entry/exit</c>) on or off for one host.</summary>
 public sealed record SetTracing(bool Enabled);
 public sealed record TracingSet(bool Enabled);
 

@@ -13,6 +13,7 @@ public enum Errno
     ENOMEM = 12,
     EACCES = 13,
     EFAULT = 14,
+    EBUSY = 16,
     EEXIST = 17,
     ENODEV = 19,
     EINVAL = 22,

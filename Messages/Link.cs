@@ -69,7 +69,7 @@ public sealed record WireStats(long AToB, long BToA, long DroppedAToB, long Drop
 /// <param name="Corrupted">Frames with one bit flipped (netem <c>corrupt</c> or a fault rule).</param>
 /// <param name="Reordered">Frames netem sent ahead of the delay.</param>
 /// <param name="EcnMarked">Loss events netem turned into a CE mark.</param>
-/// <param name="Drops">Frames not delivered, by reason (SIM_WIRE_OVERFLOW, SIM_NETEM_LOSS, SIM_NETEM_LIMIT,
+/// <param name="Drops">Frames not delivered, by reason (SIM_WIRE_OVERFLOW, SIM_NETEM_LOSS, QDISC_DROP (netem over its limit),
 /// SIM_LINK_DOWN, SIM_FAULT_RULE); reasons with no drop are absent.</param>
 public sealed record WireDirectionStats(long Offered, long Delivered, long InFlight, long Duplicated, long Corrupted,
     long Reordered, long EcnMarked, ImmutableSortedDictionary<DropReason, long> Drops)

@@ -4,13 +4,13 @@ using Akka.Actor;
 namespace ActorStack.Messages;
 
 /// <summary>
-/// <c>napi_schedule</c> (S8): the IRQ handler puts a NAPI context on the CPU's
+/// <c>napi_schedule</c>: the IRQ handler puts a NAPI context on the CPU's
 /// <c>poll_list</c> and raises NET_RX_SOFTIRQ. <paramref name="Driver"/> is the
 /// NIC actor that owns the ring, <paramref name="Queue"/> its RX queue.
 /// </summary>
 public sealed record NapiSchedule(IActorRef Driver, int Queue);
 
-/// <summary>The softirq calls the driver's <c>poll</c> with <paramref name="Weight"/> (S9, S10).</summary>
+/// <summary>The softirq calls the driver's <c>poll</c> with <paramref name="Weight"/> (<c>net_rx_action</c> → <c>napi_poll</c>, e.g. <c>igb_poll</c>).</summary>
 public sealed record NapiPoll(int Queue, int Weight, int Cpu);
 
 /// <summary>
@@ -24,7 +24,7 @@ public sealed record NapiPollResult(int Queue, ImmutableArray<SkBuff> Skbs, int 
 }
 
 /// <summary>
-/// <c>enqueue_to_backlog</c> (S12): buffers RPS steered to a CPU's
+/// <c>enqueue_to_backlog</c>: buffers RPS steered to a CPU's
 /// <c>input_pkt_queue</c>. The softnet actor's mailbox is that queue (bounded
 /// by <c>netdev_max_backlog</c>, drop-tail, counted in <c>dropped</c>). The IPI
 /// that wakes the target is a separate message, sent once per <c>net_rx_action</c>
@@ -42,7 +42,7 @@ public sealed record BacklogEnqueue(ImmutableArray<SkBuff> Items, int FromCpu) :
 
 /// <summary>
 /// Buffers handed by <c>__netif_receive_skb_core</c> on CPU <paramref name="Cpu"/>
-/// to a protocol handler actor (<c>ptype_base</c>, S13b: one message per run of
+/// to a protocol handler actor (<c>ptype_base</c>; as <c>ip_list_rcv</c> takes a list: one message per run of
 /// buffers for the same handler). The handler's mailbox is bounded: when it is
 /// full the CPU's softirq could not keep up, counted as that CPU's backlog drop.
 /// </summary>

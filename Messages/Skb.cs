@@ -6,7 +6,7 @@ namespace ActorStack.Messages;
 public enum PacketKind : byte { Host = 0, Broadcast = 1, Multicast = 2, OtherHost = 3, Outgoing = 4, Loopback = 5 }
 
 /// <summary>
-/// A socket buffer (S26). The bytes are never written after the buffer is
+/// A socket buffer (<c>struct sk_buff</c>). The bytes are never written after the buffer is
 /// handed on: whoever holds the <see cref="SkBuff"/> value owns it, and a tap
 /// receives its own copy (<see cref="CloneForTap"/>), so a slow tap never sees
 /// a buffer that someone else changes.
@@ -44,13 +44,13 @@ public readonly record struct SkBuff(ReadOnlyMemory<byte> Data, int Ifindex, int
     /// <summary><c>SKB_TRUESIZE</c>: data rounded to 64 bytes plus the 576 bytes of <c>sk_buff</c> and <c>skb_shared_info</c>.</summary>
     public static int TruesizeFor(int dataLength) => ((dataLength + 63) & ~63) + 576;
 
-    /// <summary>A private read-only copy for a <c>ptype_all</c> tap (the refcounted clone of S26).</summary>
+    /// <summary>A private read-only copy for a <c>ptype_all</c> tap (<c>skb_clone</c>: a refcounted, shared, read-only copy).</summary>
     public SkBuff CloneForTap() => this with { Data = Data.ToArray() };
 }
 
 /// <summary>
 /// A NAPI poll's worth of buffers moved between actors in one message, as
-/// <c>netif_receive_skb_list</c> does (S13b). Order is the arrival order.
+/// <c>netif_receive_skb_list</c> does. Order is the arrival order.
 /// </summary>
 public sealed record SkbBatch(ImmutableArray<SkBuff> Items) : IChargedMessage
 {

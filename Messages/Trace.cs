@@ -1,6 +1,6 @@
 namespace ActorStack.Messages;
 
-/// <summary>The S29 trace points, published on the actor system's event stream when tracing is on.</summary>
+/// <summary>The receive tracepoints (<c>trace_netif_receive_skb_*</c>, <c>trace_napi_gro_receive_*</c>), published on the actor system's event stream when tracing is on.</summary>
 public enum TracePoint { NetifReceiveSkbEntry, NetifReceiveSkbExit, NapiGroReceiveEntry, NapiGroReceiveExit }
 
 /// <summary>

@@ -4,7 +4,7 @@ using ActorStack.Messages.Packets;
 
 namespace ActorStack.Messages;
 
-// The transmit path between the actors of one host (S22, S23). Buffers carry
+// The transmit path between the actors of one host (<c>ip_queue_xmit</c> / <c>ip_append_data</c> → <c>ip_finish_output2</c> → <c>neigh_output</c> → <c>dev_queue_xmit</c>). Buffers carry
 // whole Ethernet frames: the IP layer builds the packet at offset 14 (the
 // headroom LL_RESERVED_SPACE gives) and the neighbour layer fills the
 // Ethernet header in before the buffer reaches the device.

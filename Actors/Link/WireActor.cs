@@ -14,7 +14,7 @@ namespace ActorStack.Actors.Link;
 /// TX completion (<see cref="WireTxDone"/>) is immediate on acceptance: netem and the delays are on the medium.
 /// The mailbox is bounded (a cable carries only so much): a sender faster than the far end can take loses
 /// frames here, counted per direction (SIM_WIRE_OVERFLOW).
-/// Runtime API: <see cref="SetNetem"/> → <see cref="NetemSet"/>; <see cref="SetFaultRules"/> →
+/// Runtime API: <see cref="SetNetem"/> → <see cref="NetemSet"/> (or <see cref="CommandFailed"/>); <see cref="SetFaultRules"/> →
 /// <see cref="FaultRulesSet"/>; <see cref="CutCable"/> / <see cref="RestoreCable"/> → <see cref="CableState"/>,
 /// and on a change both ends get <see cref="CarrierChanged"/>. <see cref="GetWireStats"/> → <see cref="WireStats"/>
 /// with per-direction detail (drops by reason, in flight).
@@ -160,7 +160,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     {
         if (m.Settings is { } s && !s.TryValidate(out var error))
         {
-            Sender.Tell(new NetemSet(m.Direction, m.Settings, error));
+            Sender.Tell(new CommandFailed(m, Errno.EINVAL, error));
             return;
         }
         Channel(m.Direction).SetNetem(m.Settings, NowNs);

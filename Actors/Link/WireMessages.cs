@@ -8,15 +8,13 @@ namespace ActorStack.Actors.Link;
 /// <summary>
 /// <c>tc qdisc replace … netem OPTIONS</c> on one direction of a <see cref="WireActor"/>: <paramref name="Settings"/>
 /// (from <see cref="NetemParser.TryParse"/>), or null to remove netem. Frames already held keep their send times.
-/// Answered by <see cref="NetemSet"/>.
+/// Answered by <see cref="NetemSet"/>, or by <see cref="CommandFailed"/> (EINVAL, with tc's message as the detail) for
+/// settings netem refuses.
 /// </summary>
 public sealed record SetNetem(WireDirection Direction, NetemSettings? Settings);
 
-/// <summary>The reply to <see cref="SetNetem"/>: <paramref name="Error"/> is null when the settings were installed, else why not (tc's message).</summary>
-public sealed record NetemSet(WireDirection Direction, NetemSettings? Settings, string? Error = null)
-{
-    public bool Ok => Error is null;
-}
+/// <summary>The reply to <see cref="SetNetem"/>: the settings are installed (null: netem removed).</summary>
+public sealed record NetemSet(WireDirection Direction, NetemSettings? Settings);
 
 /// <summary>Replaces a <see cref="WireActor"/>'s conditional fault rules (empty removes them); answered by <see cref="FaultRulesSet"/>.</summary>
 public sealed record SetFaultRules(ImmutableArray<FaultRule> Rules)

@@ -37,9 +37,11 @@ public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> S
 /// receiving applications (sinks, UDP echo servers), and — when every socket is
 /// bound — the packet generators and the clients (ping, traceroute, UDP echo).
 /// The clients' output lines go to the event stream (<see cref="WorkloadOutput"/>). Answers <see cref="StartSimulation"/> with everything a caller
-/// needs to watch the run, or with a <see cref="Status.Failure"/> when the
-/// scenario cannot start (a workload this build cannot run, a TAP that cannot
-/// be opened, a switch port refused).
+/// needs to watch the run, or with a <see cref="CommandFailed"/> naming
+/// <see cref="StartSimulation"/> when the scenario cannot start (EINVAL: the
+/// settings do not check, e.g. a workload this build cannot run; a TAP that
+/// cannot be opened, with the open's errno; a switch port refused, with the
+/// switch's errno).
 /// </summary>
 public sealed class SimulationActor : ReceiveActor, IWithTimers
 {
@@ -72,7 +74,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             var unavailable = ScenarioCheck.Check(_s, forRun: true);
             if (unavailable.Count > 0)
             {
-                Fail(new StackConfigException(unavailable));
+                Fail(Errno.EINVAL, new StackConfigException(unavailable).Message);
                 return;
             }
             foreach (var sw in _s.Switches)
@@ -116,17 +118,17 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             MaybeStartGenerators();
         });
         Receive<SwitchPortAttached>(_ => { });
-        Receive<SwitchCommandFailed>(f => Fail(new InvalidOperationException($"switch {f.Switch}: {f.Command}: {f.Reason}")));
+        Receive<CommandFailed>(OnCommandFailed);
         Receive<RunScheduledFault>(m => RunScheduled(_s.Schedule[m.Position]));
         Receive<CableState>(m => Publish(Sender, m.Changed ? (m.Cut ? "cable cut: carrier off at both ends" : "cable restored: carrier on at both ends")
             : (m.Cut ? "cable already cut" : "cable not cut")));
-        Receive<NetemSet>(m => Publish(Sender, m.Ok
-            ? $"netem {StackConfig.DirectionName(m.Direction)}: {(m.Settings is null ? "off" : m.Settings.ToString())}"
-            : $"netem {StackConfig.DirectionName(m.Direction)} refused: {m.Error}"));
+        Receive<NetemSet>(m => Publish(Sender,
+            $"netem {StackConfig.DirectionName(m.Direction)}: {(m.Settings is null ? "off" : m.Settings.ToString())}"));
         Receive<FaultRulesSet>(m => Publish(Sender, $"{m.Count} fault rule(s) active"));
         Receive<DriverFaultInjected>(m => Publish(Sender, m.Kind is { } k ? $"{m.Device}: {StackConfig.DriverFaultKindName(k)} armed"
             : _lastCommand.GetValueOrDefault(Origin(Sender)) is CrashDriver ? $"{m.Device}: driver crashed, supervisor resets the device" : $"{m.Device}: faults cleared"));
         Receive<LinkAdminSet>(m => Publish(Sender, m.Error == Errno.OK ? $"{m.Device} {(m.Up ? "up" : "down")}" : $"{m.Device}: {m.Error}"));
+        // Hosts still refuse some commands with Status.Failure (until they answer CommandFailed too).
         Receive<Status.Failure>(m => Publish(Sender, $"refused: {m.Cause.Message}"));
         Receive<LinkMonitorSubscribed>(m =>
         {
@@ -153,17 +155,36 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     {
         if (e is ActorInitializationException { InnerException: TapOpenException tap })
         {
-            Fail(new InvalidOperationException($"TAP link: {tap.Message}"));
+            Fail(Enum.IsDefined((Errno)tap.Errno) ? (Errno)tap.Errno : Errno.ENODEV, $"TAP link: {tap.Message}");
             return Directive.Stop;
         }
         return Akka.Actor.SupervisorStrategy.DefaultDecider.Decide(e);
     });
 
-    private void Fail(Exception e)
+    private void Fail(Errno error, string detail)
     {
         if (_failed) return;
         _failed = true;
-        _requester.Tell(new Status.Failure(e));
+        _requester.Tell(new CommandFailed(StartSimulation.Instance, error, detail));
+    }
+
+    // A switch refusing a port fails the start; a refused scheduled action (a wire's netem, a host's command) is
+    // published after the action's own line, as its success would be.
+    private void OnCommandFailed(CommandFailed f)
+    {
+        switch (f.Command)
+        {
+            case AttachSwitchPort:
+                string sw = _switches.FirstOrDefault(kv => kv.Value.Equals(Sender)).Key ?? Sender.Path.Name;
+                Fail(f.Error, $"switch {sw}: {f.Command}: {f.Message}");
+                break;
+            case SetNetem n:
+                Publish(Sender, $"netem {StackConfig.DirectionName(n.Direction)} refused: {f.Message}");
+                break;
+            default:
+                Publish(Sender, $"refused: {f.Message}");
+                break;
+        }
     }
 
     private IActorRef EndRef(string hostOrSwitch, string device, int? switchPort)

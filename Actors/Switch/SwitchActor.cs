@@ -87,13 +87,13 @@ public sealed class SwitchActor : ReceiveActor, IWithTimers
     {
         if (m.Port < 1 || m.Port > _ports.Length)
         {
-            Sender.Tell(new SwitchCommandFailed(_settings.Name, m, $"no port {m.Port} (ports 1-{_ports.Length})"));
+            Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"no port {m.Port} (ports 1-{_ports.Length})"));
             return;
         }
         var port = _ports[m.Port - 1];
         if (port.Wire is not null || _portOf.ContainsKey(m.Wire))
         {
-            Sender.Tell(new SwitchCommandFailed(_settings.Name, m, $"port{m.Port} or that wire is already plugged in"));
+            Sender.Tell(new CommandFailed(m, Errno.EBUSY, $"port{m.Port} or that wire is already plugged in"));
             return;
         }
         port.Wire = m.Wire;

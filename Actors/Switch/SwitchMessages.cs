@@ -6,11 +6,12 @@ namespace ActorStack.Actors.Switch;
 /// <summary>
 /// Plugs a wire into switch port <paramref name="Port"/> (1-based, "port3" is 3): the switch is the wire's end, frames
 /// from <paramref name="Wire"/> enter on that port, and frames out of that port go to it. The port comes up
-/// (carrier) with it. Answered by <see cref="SwitchPortAttached"/>, or by <see cref="SwitchCommandFailed"/>.
+/// (carrier) with it. Answered by <see cref="SwitchPortAttached"/>, or by <see cref="Messages.CommandFailed"/>:
+/// ENODEV for a port the switch does not have, EBUSY when the port or the wire is already plugged in
+/// (<c>netdev_master_upper_dev_link</c> refuses a device that already has a master).
 /// </summary>
 public sealed record AttachSwitchPort(int Port, IActorRef Wire);
 public sealed record SwitchPortAttached(string Switch, int Port);
-public sealed record SwitchCommandFailed(string Switch, object Command, string Reason);
 
 /// <summary><c>bridge fdb show br NAME</c>; answered by <see cref="SwitchFdb"/>.</summary>
 public sealed record GetSwitchFdb

@@ -46,7 +46,7 @@ public static class IcmpEcho
 }
 
 /// <summary>
-/// An ICMP message as a raw ICMP socket reads it: the whole IP packet (S21 <c>raw_recvmsg</c>). After
+/// An ICMP message as a raw ICMP socket reads it: the whole IP packet (<c>raw_recvmsg</c>). After
 /// <see cref="TryParse"/> succeeds no getter fails. <see cref="Rest"/> is the second 32-bit word of the ICMP header
 /// (echo id and sequence; the next-hop MTU in its low 16 bits for fragmentation needed).
 /// </summary>

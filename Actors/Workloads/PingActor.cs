@@ -58,7 +58,9 @@ public sealed class PingActor : ReceiveActor, IWithTimers
             _socket.Tell(new SetSocketOption(SockOpt.IpTtl, s.Ttl));
         });
         Receive<SocketOk>(ok => { if (ok.Command is SetSocketOption && !_started) Start(); });
-        Receive<SocketFailed>(OnFailed);
+        Receive<CommandFailed>(OnFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(_ => { });
         Receive<Received>(OnReceived);
         Receive<ProbeTick>(_ => SendProbe());
@@ -97,7 +99,7 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         _socket.Tell(new SendTo(IcmpEcho.BuildRequest(_ident, seq, _s.Size, now), _s.Destination));
     }
 
-    private void OnFailed(SocketFailed f)
+    private void OnFailed(CommandFailed f)
     {
         switch (f.Command)
         {

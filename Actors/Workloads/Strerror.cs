@@ -13,6 +13,7 @@ public static class Strerror
         Errno.EAGAIN => "Resource temporarily unavailable",
         Errno.ENOMEM => "Cannot allocate memory",
         Errno.EACCES => "Permission denied",
+        Errno.EBUSY => "Device or resource busy",
         Errno.EINVAL => "Invalid argument",
         Errno.EMSGSIZE => "Message too long",
         Errno.EDESTADDRREQ => "Destination address required",

@@ -95,7 +95,9 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
                     break;
             }
         });
-        Receive<SocketFailed>(OnFailed);
+        Receive<CommandFailed>(OnFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(OnSent);
         Receive<StreamData>(OnData);
         Receive<TcpSocketInfo>(OnInfo);
@@ -256,7 +258,7 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
         st.Hash.AppendData(payload);
     }
 
-    private void OnFailed(SocketFailed f)
+    private void OnFailed(CommandFailed f)
     {
         if (!_bySocket.TryGetValue(Sender, out var st) || st.Done) return;
         if (f.Command is SetCongestionControl or SetSocketOption)

@@ -49,14 +49,17 @@ public sealed class TcpBulkServerActor : ReceiveActor
         Receive<StreamData>(OnData);
         Receive<Sent>(OnSent);
         Receive<TcpSocketInfo>(OnInfo);
-        Receive<SocketFailed>(f =>
+        Action<CommandFailed> onFailed = f =>
         {
             if (_listen.OnFailed(f)) return;
             if (!_conns.TryGetValue(Sender, out var c) || f.Command is Shutdown) return;
             _errors++;
             _out.Print($"[{c.Id,3}] iperf3: error - {Strerror.Of(f.Error)}", Self);
             CloseConn(c);
-        });
+        };
+        Receive<CommandFailed>(onFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-bulk-server", Name, _listen.Ready, _accepted, _read, _written, 0, _errors)));
     }
 

@@ -45,7 +45,7 @@ internal sealed class TcpListenSequence(IActorRef host, Bind bind, int backlog, 
     /// A failure of the listener's own commands: socket/bind/listen end the server, an accept is retried. Returns
     /// false for a failure of another socket's command (a connection's: the caller handles it).
     /// </summary>
-    public bool OnFailed(SocketFailed f)
+    public bool OnFailed(CommandFailed f)
     {
         if (f.Command is Bind or Listen or SocketCreate)
             throw new InvalidOperationException($"{workload} {bind.Address}:{bind.Port}: {f.Command.GetType().Name} failed with {f.Error}");

@@ -58,7 +58,7 @@ public sealed class TcpRrClientActor : ReceiveActor, IWithTimers
         });
         Receive<StreamData>(OnData);
         Receive<Sent>(_ => { });
-        Receive<SocketFailed>(f =>
+        Action<CommandFailed> onFailed = f =>
         {
             if (!_conns.TryGetValue(Sender, out var c) || c.Done) return;
             _errors++;
@@ -66,7 +66,10 @@ public sealed class TcpRrClientActor : ReceiveActor, IWithTimers
             if (f.Command is StreamConnect) _out.Print($"netperf: connect to {_s.Server}:{_s.Port}: {Strerror.Of(f.Error)}", Self);
             EndConn(c);
             if (!_running) MaybeStart();
-        });
+        };
+        Receive<CommandFailed>(onFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<EndTick>(_ =>
         {
             _stopping = true;

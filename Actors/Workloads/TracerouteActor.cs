@@ -45,7 +45,9 @@ public sealed class TracerouteActor : ReceiveActor, IWithTimers
             _localPort = i.LocalPort;
             MaybeStart();
         });
-        Receive<SocketFailed>(OnFailed);
+        Receive<CommandFailed>(OnFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(_ => { });
         Receive<Received>(OnReceived);
         Receive<WaitExpired>(w =>
@@ -109,7 +111,7 @@ public sealed class TracerouteActor : ReceiveActor, IWithTimers
         _udp.Tell(new SendTo(_data, _s.Destination, _run.DestinationPort));
     }
 
-    private void OnFailed(SocketFailed f)
+    private void OnFailed(CommandFailed f)
     {
         if (f.Command is Recv or Close) return;
         // A probe that cannot be sent ends the trace, as traceroute's error("send") does.

@@ -56,7 +56,9 @@ public sealed class UdpEchoClientActor : ReceiveActor, IWithTimers
         });
         Receive<SocketOk>(ok => { if (ok.Command is Connect && !_started) Start(); });
         Receive<Sent>(_ => { });
-        Receive<SocketFailed>(OnFailed);
+        Receive<CommandFailed>(OnFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Received>(OnReceived);
         Receive<SendTick>(_ =>
         {
@@ -125,7 +127,7 @@ public sealed class UdpEchoClientActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnFailed(SocketFailed f)
+    private void OnFailed(CommandFailed f)
     {
         if (f.Command is not SendTo st) return; // a failed read: the socket is closing
         _sendErrors++;

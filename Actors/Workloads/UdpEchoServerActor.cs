@@ -39,7 +39,7 @@ public sealed class UdpEchoServerActor : ReceiveActor
         Receive<Received>(OnReceived);
         Receive<Sent>(_ => SendDone(_inFlight));
         Receive<SentMany>(m => SendDone(m.Count));
-        Receive<SocketFailed>(f =>
+        Action<CommandFailed> onFailed = f =>
         {
             switch (f.Command)
             {
@@ -48,7 +48,10 @@ public sealed class UdpEchoServerActor : ReceiveActor
                     throw new InvalidOperationException($"udp-echo-server {Name}: {f.Command.GetType().Name} failed with {f.Error}");
                 // A failed read (the socket closed) ends the loop.
             }
-        });
+        };
+        Receive<CommandFailed>(onFailed);
+        // Sockets still answer SocketFailed until they answer CommandFailed too.
+        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new UdpEchoServerStatus(_s.Host, Name, _datagrams, _bytes, _echoed, _sendErrors, _ready)));
     }
 

@@ -4,7 +4,7 @@ namespace ActorStack.Hardware.Link;
 
 /// <summary>
 /// The link-watch machinery of one network namespace (one simulated host),
-/// S1–S6: <c>netif_carrier_on/off</c>, <c>linkwatch_fire_event</c>,
+/// <c>netif_carrier_on/off</c>, <c>linkwatch_fire_event</c>,
 /// <c>linkwatch_schedule_work</c>, <c>__linkwatch_run_queue</c>,
 /// <c>linkwatch_do_dev</c>, <c>netdev_state_change</c>
 /// (net/sched/sch_generic.c, net/core/link_watch.c, net/core/dev.c), plus the
@@ -89,7 +89,7 @@ public sealed class LinkWatch
     // time_after(a, b): a is later than b.
     private static bool TimeAfter(long a, long b) => b - a < 0;
 
-    // ---------------------------------------------------------------- S1: carrier
+    // ---------------------------------------------------------------- netif_carrier_on/off
 
     /// <summary>
     /// <c>netif_carrier_on</c> (net/sched/sch_generic.c). Acts only on a real
@@ -186,7 +186,7 @@ public sealed class LinkWatch
         }
     }
 
-    // ---------------------------------------------------------------- S2: fire event
+    // ---------------------------------------------------------------- linkwatch_fire_event
 
     /// <summary>
     /// <c>linkwatch_urgent_event</c>: only a running device; a stacked device
@@ -238,7 +238,7 @@ public sealed class LinkWatch
         _lweventlist.Add(dev);
     }
 
-    // ---------------------------------------------------------------- S3: schedule
+    // ---------------------------------------------------------------- linkwatch_schedule_work
 
     /// <summary>
     /// <c>linkwatch_schedule_work</c>. Non-urgent: delay until
@@ -293,7 +293,7 @@ public sealed class LinkWatch
     /// <summary><c>linkwatch_run_queue</c>: a full run now, as RTNL users call it (<c>__linkwatch_run_queue(0)</c>).</summary>
     public void LinkwatchRunQueue(long nowMs) => RunQueue(false, nowMs);
 
-    // ---------------------------------------------------------------- S4: run queue
+    // ---------------------------------------------------------------- __linkwatch_run_queue
 
     /// <summary>
     /// <c>__linkwatch_run_queue(urgent_only)</c>. A full run starts a new
@@ -341,7 +341,7 @@ public sealed class LinkWatch
         if (_lweventlist.Count > 0) ScheduleWork(false, nowMs);
     }
 
-    // ---------------------------------------------------------------- S5: do_dev
+    // ---------------------------------------------------------------- linkwatch_do_dev
 
     /// <summary>
     /// <c>linkwatch_do_dev</c> as the seed quotes it: PENDING cleared first (new
@@ -453,7 +453,7 @@ public sealed class LinkWatch
         _sink.WatchdogUp(dev);
     }
 
-    // ---------------------------------------------------------------- S6: state change
+    // ---------------------------------------------------------------- netdev_state_change
 
     /// <summary>
     /// <c>netdev_state_change</c>: only while IFF_UP, NETDEV_CHANGE to the

@@ -78,7 +78,7 @@ public enum TxQdiscState
 }
 
 /// <summary>
-/// The link-state part of one <c>struct net_device</c> (S1, S5, S27): the
+/// The link-state part of one <c>struct net_device</c> (as <c>netif_carrier_on/off</c> and <c>linkwatch_do_dev</c> see it): the
 /// <c>dev-&gt;state</c> bits, <c>dev-&gt;flags</c>, <c>reg_state</c>,
 /// <c>operstate</c>, the carrier counters and the qdisc / watchdog state that
 /// <c>dev_activate</c> / <c>dev_deactivate</c> change.

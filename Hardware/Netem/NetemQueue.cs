@@ -1,26 +1,15 @@
 using System.Buffers.Binary;
+using ActorStack.Messages;
 
 namespace ActorStack.Hardware.Netem;
 
 /// <summary>
-/// Why netem freed a frame. The lead maps these onto <c>ActorStack.Messages.DropReason</c>:
-/// <see cref="Loss"/> → <c>SIM_NETEM_LOSS</c> (a loss-model drop; Linux frees it with
-/// <c>__qdisc_drop</c>, counted in qdisc drops), <see cref="Limit"/> → <c>SIM_NETEM_LIMIT</c>
-/// (the queue held <c>limit</c> packets; Linux's <c>qdisc_drop_all</c>, i.e. QDISC_DROP semantics).
-/// </summary>
-public enum NetemDropCause
-{
-    None,
-    Loss,
-    Limit,
-}
-
-/// <summary>
 /// The outcome of one <see cref="NetemQueue.Enqueue"/>: how many frames entered the queue (0, 1, or 2
-/// when a duplicate was made), what happened to the caller's frame, and which impairments touched it
-/// or its duplicate.
+/// when a duplicate was made), why the caller's frame was freed (null when it was not:
+/// <see cref="DropReason.SIM_NETEM_LOSS"/> for a loss-model drop, <see cref="DropReason.QDISC_DROP"/>
+/// when the queue held <c>limit</c> packets), and which impairments touched it or its duplicate.
 /// </summary>
-public readonly record struct NetemVerdict(int Queued, NetemDropCause Drop, int Drops, bool Duplicated, bool Corrupted,
+public readonly record struct NetemVerdict(int Queued, DropReason? Drop, int Drops, bool Duplicated, bool Corrupted,
     bool EcnMarked, bool Reordered)
 {
     public bool IsDropped => Queued == 0;
@@ -69,7 +58,7 @@ public sealed class NetemQueue
     private int _slotPacketsLeft, _slotBytesLeft;
     private readonly int _slotMaxPackets, _slotMaxBytes;
 
-    private readonly long[] _drops = new long[3];
+    private long _lossDrops, _limitDrops;
 
     /// <param name="settings">Validated settings (see <see cref="NetemSettings.TryValidate"/>).</param>
     /// <param name="rng">The only source of randomness; seed it from <see cref="NetemSettings.Seed"/> or the scenario seed.</param>
@@ -112,8 +101,8 @@ public sealed class NetemQueue
     /// <summary>Frames released by <see cref="TryDequeue"/> (qdisc bstats packets).</summary>
     public long Sent { get; private set; }
     public long SentBytes { get; private set; }
-    /// <summary>All drops (<see cref="NetemDropCause.Loss"/> + <see cref="NetemDropCause.Limit"/>).</summary>
-    public long Dropped => _drops[1] + _drops[2];
+    /// <summary>All drops (<see cref="DropReason.SIM_NETEM_LOSS"/> + <see cref="DropReason.QDISC_DROP"/>).</summary>
+    public long Dropped => _lossDrops + _limitDrops;
     /// <summary>Duplicates re-enqueued (each then meets loss, corrupt and the limit on its own).</summary>
     public long Duplicated { get; private set; }
     public long Corrupted { get; private set; }
@@ -125,7 +114,17 @@ public sealed class NetemQueue
     public int Backlog => _tfifo.Count + _head.Count;
     public long BacklogBytes { get; private set; }
 
-    public long DroppedBy(NetemDropCause cause) => cause == NetemDropCause.None ? 0 : _drops[(int)cause];
+    /// <summary>
+    /// Drops for one reason: <see cref="DropReason.SIM_NETEM_LOSS"/> (a loss model; Linux frees these with
+    /// <c>__qdisc_drop</c>) or <see cref="DropReason.QDISC_DROP"/> (over <c>limit</c>: <c>qdisc_drop_all</c>);
+    /// 0 for any other reason.
+    /// </summary>
+    public long DroppedBy(DropReason reason) => reason switch
+    {
+        DropReason.SIM_NETEM_LOSS => _lossDrops,
+        DropReason.QDISC_DROP => _limitDrops,
+        _ => 0,
+    };
 
     /// <summary>
     /// When the next frame can leave (<c>qdisc_watchdog_schedule_ns(max(time_to_send, slot_next))</c>);
@@ -169,8 +168,8 @@ public sealed class NetemQueue
         }
         if (count == 0)
         {
-            _drops[(int)NetemDropCause.Loss]++;
-            return new NetemVerdict(0, NetemDropCause.Loss, 1, false, false, ecnMarked, false);
+            _lossDrops++;
+            return new NetemVerdict(0, DropReason.SIM_NETEM_LOSS, 1, false, false, ecnMarked, false);
         }
 
         // The clone is taken before corruption, so it carries any CE mark but not the flipped bit.
@@ -188,8 +187,8 @@ public sealed class NetemQueue
         if (Backlog >= _s.Limit)
         {
             // qdisc_drop_all: the frame is counted; the unsent clone is freed uncounted, as in Linux.
-            _drops[(int)NetemDropCause.Limit]++;
-            return new NetemVerdict(0, NetemDropCause.Limit, 1, false, corrupted, ecnMarked, false);
+            _limitDrops++;
+            return new NetemVerdict(0, DropReason.QDISC_DROP, 1, false, corrupted, ecnMarked, false);
         }
 
         int queued = 0, drops = 0;
@@ -240,7 +239,7 @@ public sealed class NetemQueue
             reordered = true;
         }
         queued++;
-        return new NetemVerdict(queued, NetemDropCause.None, drops, duplicated, corrupted, ecnMarked, reordered);
+        return new NetemVerdict(queued, null, drops, duplicated, corrupted, ecnMarked, reordered);
     }
 
     /// <summary>

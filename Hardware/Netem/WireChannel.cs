@@ -97,8 +97,8 @@ public sealed class WireChannel
             _netemCorruptBase += old.Corrupted;
             _netemReorderBase += old.Reordered;
             _netemEcnBase += old.EcnMarked;
-            _netemLossBase += old.DroppedBy(NetemDropCause.Loss);
-            _netemLimitBase += old.DroppedBy(NetemDropCause.Limit);
+            _netemLossBase += old.DroppedBy(DropReason.SIM_NETEM_LOSS);
+            _netemLimitBase += old.DroppedBy(DropReason.QDISC_DROP);
         }
         _netem = next;
     }
@@ -216,8 +216,8 @@ public sealed class WireChannel
     {
         var drops = new SortedDictionary<DropReason, long>(_drops);
         void Add(DropReason r, long n) { if (n > 0) drops[r] = drops.GetValueOrDefault(r) + n; }
-        Add(DropReason.SIM_NETEM_LOSS, _netemLossBase + (_netem?.DroppedBy(NetemDropCause.Loss) ?? 0));
-        Add(DropReason.SIM_NETEM_LIMIT, _netemLimitBase + (_netem?.DroppedBy(NetemDropCause.Limit) ?? 0));
+        Add(DropReason.SIM_NETEM_LOSS, _netemLossBase + (_netem?.DroppedBy(DropReason.SIM_NETEM_LOSS) ?? 0));
+        Add(DropReason.QDISC_DROP, _netemLimitBase + (_netem?.DroppedBy(DropReason.QDISC_DROP) ?? 0));
         return new WireDirectionStats(_offered, _delivered, InFlight,
             _faultDuplicated + _netemDupBase + (_netem?.Duplicated ?? 0),
             _faultCorrupted + _netemCorruptBase + (_netem?.Corrupted ?? 0),

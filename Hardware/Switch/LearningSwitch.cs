@@ -26,27 +26,13 @@ public enum SwitchVerdict
     Drop,
 }
 
-/// <summary>The ports a frame leaves on. <see cref="OutPorts"/> is shared and must not be modified.</summary>
-public readonly record struct SwitchDecision(SwitchVerdict Verdict, int[] OutPorts, SwitchDropReason Reason = SwitchDropReason.None)
+/// <summary>
+/// The ports a frame leaves on. <see cref="OutPorts"/> is shared and must not be modified. <see cref="Reason"/> is
+/// why a <see cref="SwitchVerdict.Drop"/> was dropped, null otherwise.
+/// </summary>
+public readonly record struct SwitchDecision(SwitchVerdict Verdict, int[] OutPorts, DropReason? Reason = null)
 {
     public override string ToString() => Verdict == SwitchVerdict.Drop ? $"Drop {Reason}" : $"{Verdict} [{string.Join(",", OutPorts)}]";
-}
-
-public enum SwitchDropReason
-{
-    None,
-    /// <summary>Shorter than an Ethernet header (<c>PKT_TOO_SMALL</c>).</summary>
-    TooShort,
-    /// <summary>Source address multicast or zero (<c>br_handle_frame</c>: <c>!is_valid_ether_addr(h_source)</c>).</summary>
-    InvalidSource,
-    /// <summary>The destination was learned on the port the frame came in on: it is already on that segment.</summary>
-    SamePort,
-    /// <summary>IEEE 802.1D link-local group 01:80:c2:00:00:0X: never forwarded by a bridge.</summary>
-    LinkLocal,
-    /// <summary>The ingress port is down (disabled).</summary>
-    PortDown,
-    /// <summary>The destination's port is down.</summary>
-    DestinationPortDown,
 }
 
 /// <summary>Counters of a switch.</summary>
@@ -138,23 +124,25 @@ public sealed class LearningSwitch
     public SwitchDecision Forward(int inPort, ReadOnlySpan<byte> frame, long nowMs)
     {
         Stats.RxFrames++;
-        if ((uint)inPort >= (uint)_up.Length || !_up[inPort]) return Drop(SwitchDropReason.PortDown);
+        if ((uint)inPort >= (uint)_up.Length || !_up[inPort]) return Drop(DropReason.BRIDGE_INGRESS_STP_STATE);
         if (!EthernetHeader.TryRead(frame, out var eth))
         {
             Stats.DroppedInvalid++;
-            return Drop(SwitchDropReason.TooShort);
+            return Drop(DropReason.PKT_TOO_SMALL);
         }
         var src = eth.Source;
         var dst = eth.Destination;
         if (src.IsMulticast || src.Value == 0)
         {
             Stats.DroppedInvalid++;
-            return Drop(SwitchDropReason.InvalidSource);
+            return Drop(DropReason.MAC_INVALID_SOURCE);
         }
 
         Learn(src, inPort, nowMs);
 
-        if ((dst.Value & ~0xFUL) == 0x0180C2000000UL) return Drop(SwitchDropReason.LinkLocal);
+        // IEEE 802.1D link-local groups 01:80:c2:00:00:0X are never forwarded; :01 is MAC Control (pause).
+        if ((dst.Value & ~0xFUL) == 0x0180C2000000UL)
+            return Drop(dst.Value == 0x0180C2000001UL ? DropReason.MAC_IEEE_MAC_CONTROL : DropReason.SIM_BRIDGE_LINK_LOCAL);
         if (dst.IsMulticast) return Flood(inPort);
         if (_fdb.TryGetValue(dst.Value, out var e) && !Expired(e, nowMs))
         {
@@ -162,9 +150,9 @@ public sealed class LearningSwitch
             if (e.Port == inPort)
             {
                 Stats.DroppedSamePort++;
-                return Drop(SwitchDropReason.SamePort);
+                return Drop(DropReason.SIM_BRIDGE_SAME_PORT);
             }
-            if (!_up[e.Port]) return Drop(SwitchDropReason.DestinationPortDown);
+            if (!_up[e.Port]) return Drop(DropReason.SIM_BRIDGE_EGRESS_PORT_DOWN);
             Stats.Forwarded++;
             return new SwitchDecision(SwitchVerdict.Forward, _single[e.Port]);
         }
@@ -177,7 +165,7 @@ public sealed class LearningSwitch
         return new SwitchDecision(SwitchVerdict.Flood, _flood[inPort]);
     }
 
-    private SwitchDecision Drop(SwitchDropReason reason)
+    private SwitchDecision Drop(DropReason reason)
     {
         Stats.Dropped++;
         return new SwitchDecision(SwitchVerdict.Drop, None, reason);

@@ -186,6 +186,18 @@ public class PingActorTests() : AppsHarness("ping")
     }
 
     [Fact]
+    public async Task Ping_SendAnsweredByCommandFailed_SameOutputAsSocketFailed()
+    {
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 1, Timeout: TimeSpan.FromSeconds(1)));
+        await ExpectMsgAsync<WorkloadOutput>();
+        var send = await socket.ExpectMsgAsync<SendTo>();
+        socket.Reply(new CommandFailed(send, Errno.ENETUNREACH));
+        Assert.Equal("ping: sendmsg: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("1 packets transmitted, 0 received, 100% packet loss, time 0ms", (await Lines(3))[2]);
+    }
+
+    [Fact]
     public async Task Ping_TwoHosts_RepliesFromPeer_WholeStack()
     {
         // b's kernel does not answer (icmp_echo_ignore_all); a user-space responder on a raw socket does.

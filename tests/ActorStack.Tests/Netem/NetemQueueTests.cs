@@ -1,4 +1,5 @@
 using ActorStack.Hardware.Netem;
+using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Netem;
@@ -53,10 +54,10 @@ public class NetemQueueTests
         var q = Queue($"loss random {percent}%");
         const int n = 100_000;
         RunIdle(q, n, Udp());
-        double rate = (double)q.DroppedBy(NetemDropCause.Loss) / n;
+        double rate = (double)q.DroppedBy(DropReason.SIM_NETEM_LOSS) / n;
         Assert.InRange(rate, percent / 100 - tolerance, percent / 100 + tolerance);
         Assert.Equal(n, q.Sent + q.Dropped);
-        Assert.Equal(0, q.DroppedBy(NetemDropCause.Limit));
+        Assert.Equal(0, q.DroppedBy(DropReason.QDISC_DROP));
     }
 
     private static (double Rate, double LossAfterLoss) LossPattern(string spec, int n)
@@ -351,7 +352,7 @@ public class NetemQueueTests
             while (q.TryDequeue(now, out var o)) outSeq.Add((now, Convert.ToHexString(o.Span)));
         }
         Assert.Equal(q.Received + q.Duplicated, q.Sent + q.Dropped + q.Backlog);
-        Assert.True(q.DroppedBy(NetemDropCause.Limit) > 0 && q.DroppedBy(NetemDropCause.Loss) > 0);
+        Assert.True(q.DroppedBy(DropReason.QDISC_DROP) > 0 && q.DroppedBy(DropReason.SIM_NETEM_LOSS) > 0);
         return outSeq;
     }
 
@@ -371,8 +372,8 @@ public class NetemQueueTests
         var verdicts = Enumerable.Range(0, 15).Select(_ => q.Enqueue(new byte[100], 0)).ToList();
         Assert.Equal(10, q.Backlog);
         Assert.Equal(1000, q.BacklogBytes);
-        Assert.Equal(5, q.DroppedBy(NetemDropCause.Limit));
-        Assert.All(verdicts.Skip(10), v => Assert.Equal(NetemDropCause.Limit, v.Drop));
+        Assert.Equal(5, q.DroppedBy(DropReason.QDISC_DROP));
+        Assert.All(verdicts.Skip(10), v => Assert.Equal(DropReason.QDISC_DROP, v.Drop));
         Assert.All(verdicts.Take(10), v => Assert.Equal(1, v.Queued));
         Assert.Equal(10, q.Reset());
         Assert.Equal(0, q.Backlog);
@@ -415,9 +416,9 @@ public class NetemQueueTests
         Assert.True(ip.ChecksumValid);
 
         var notEct = q.Enqueue(Udp(), 0);
-        Assert.Equal(NetemDropCause.Loss, notEct.Drop);
+        Assert.Equal(DropReason.SIM_NETEM_LOSS, notEct.Drop);
         Assert.Equal(2, q.EcnMarked);
-        Assert.Equal(1, q.DroppedBy(NetemDropCause.Loss));
+        Assert.Equal(1, q.DroppedBy(DropReason.SIM_NETEM_LOSS));
     }
 
     [Fact]

@@ -103,8 +103,12 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     {
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
         var bad = NetemSettings.Default with { Reorder = NetemSettings.Percent(10) };
-        wire.Tell(new SetNetem(WireDirection.AToB, bad), TestActor);
-        Assert.Equal("reordering not possible without specifying some delay", (await ExpectMsgAsync<NetemSet>()).Error);
+        var refused = new SetNetem(WireDirection.AToB, bad);
+        wire.Tell(refused, TestActor);
+        var f = await ExpectMsgAsync<CommandFailed>();
+        Assert.Equal("reordering not possible without specifying some delay", f.Detail);
+        Assert.Equal(Errno.EINVAL, f.Error);
+        Assert.Same(refused, f.Command);
 
         var lossAll = Netem("loss 100%");
         wire.Tell(new SetNetem(WireDirection.AToB, lossAll), TestActor);
@@ -114,7 +118,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         Assert.Equal(5, (await Stats(wire)).AToBDetail!.DroppedBy(DropReason.SIM_NETEM_LOSS));
 
         wire.Tell(new SetNetem(WireDirection.AToB, null), TestActor);
-        Assert.True((await ExpectMsgAsync<NetemSet>()).Ok);
+        Assert.Equal(new NetemSet(WireDirection.AToB, null), await ExpectMsgAsync<NetemSet>());
         await Send(wire, a, Frames(2));
         Assert.Equal(2, (await b.ExpectMsgAsync<WireFrames>()).Count);
         var s = (await Stats(wire)).AToBDetail!;
@@ -169,7 +173,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         Assert.Equal(o1, o2);
         Assert.Equal(8, s1.DroppedBy(DropReason.SIM_FAULT_RULE));
         Assert.True(s1.DroppedBy(DropReason.SIM_NETEM_LOSS) > 0);
-        Assert.True(s1.DroppedBy(DropReason.SIM_NETEM_LIMIT) > 0);
+        Assert.True(s1.DroppedBy(DropReason.QDISC_DROP) > 0);
     }
 
     /// <summary>Conservation through the actor under each fault type (netem, rules, cut), with frames in flight at the end.</summary>

@@ -1,4 +1,5 @@
 using ActorStack.Hardware.Switch;
+using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Switch;
@@ -50,7 +51,7 @@ public class LearningSwitchTests
         sw.Forward(0, Frame(MacAddress.Broadcast, A), 0);
         var d = sw.Forward(0, Frame(A, D), 1);
         Assert.Equal(SwitchVerdict.Drop, d.Verdict);
-        Assert.Equal(SwitchDropReason.SamePort, d.Reason);
+        Assert.Equal(DropReason.SIM_BRIDGE_SAME_PORT, d.Reason);
         Assert.Empty(d.OutPorts);
         Assert.Equal(1, sw.Stats.DroppedSamePort);
     }
@@ -105,13 +106,24 @@ public class LearningSwitchTests
     public void Forward_InvalidFrames_DroppedNeverThrow()
     {
         var sw = new LearningSwitch(2);
-        Assert.Equal(SwitchDropReason.TooShort, sw.Forward(0, new byte[13], 0).Reason);
-        Assert.Equal(SwitchDropReason.InvalidSource, sw.Forward(0, Frame(B, MacAddress.Broadcast), 0).Reason);
-        Assert.Equal(SwitchDropReason.InvalidSource, sw.Forward(0, Frame(B, MacAddress.Zero), 0).Reason);
-        Assert.Equal(SwitchDropReason.LinkLocal, sw.Forward(0, Frame(MacAddress.Parse("01:80:c2:00:00:00"), A), 0).Reason);
-        Assert.Equal(SwitchDropReason.PortDown, sw.Forward(7, Frame(B, A), 0).Reason);
+        Assert.Equal(DropReason.PKT_TOO_SMALL, sw.Forward(0, new byte[13], 0).Reason);
+        Assert.Equal(DropReason.MAC_INVALID_SOURCE, sw.Forward(0, Frame(B, MacAddress.Broadcast), 0).Reason);
+        Assert.Equal(DropReason.MAC_INVALID_SOURCE, sw.Forward(0, Frame(B, MacAddress.Zero), 0).Reason);
+        Assert.Equal(DropReason.SIM_BRIDGE_LINK_LOCAL, sw.Forward(0, Frame(MacAddress.Parse("01:80:c2:00:00:00"), A), 0).Reason);
+        Assert.Equal(DropReason.BRIDGE_INGRESS_STP_STATE, sw.Forward(7, Frame(B, A), 0).Reason);
         Assert.Equal(3, sw.Stats.DroppedInvalid);
         Assert.Equal(5, sw.Stats.Dropped);
+    }
+
+    [Fact]
+    public void Forward_PauseFrame_DroppedAsMacControl_OtherLinkLocalNotForwarded()
+    {
+        var sw = new LearningSwitch(2);
+        Assert.Equal(DropReason.MAC_IEEE_MAC_CONTROL, sw.Forward(0, Frame(MacAddress.Parse("01:80:c2:00:00:01"), A), 0).Reason);
+        Assert.Equal(DropReason.SIM_BRIDGE_LINK_LOCAL, sw.Forward(0, Frame(MacAddress.Parse("01:80:c2:00:00:0e"), A), 0).Reason);
+        Assert.Null(sw.Forward(0, Frame(B, A), 0).Reason);
+        Assert.Equal(2, sw.Stats.Dropped);
+        Assert.Equal(0, sw.Stats.DroppedInvalid);
     }
 
     [Fact]

@@ -140,10 +140,16 @@ public class SwitchActorTests() : TestKit(Akka.Configuration.ConfigurationFactor
     public async Task AttachSwitchPort_PortOutOfRangeOrTaken_Fails()
     {
         var (sw, w) = await Build(ports: 2, attached: 1);
-        sw.Tell(new AttachSwitchPort(3, CreateTestProbe().Ref), TestActor);
-        Assert.Equal("no port 3 (ports 1-2)", (await ExpectMsgAsync<SwitchCommandFailed>()).Reason);
+        var outOfRange = new AttachSwitchPort(3, CreateTestProbe().Ref);
+        sw.Tell(outOfRange, TestActor);
+        var f1 = await ExpectMsgAsync<CommandFailed>();
+        Assert.Equal("no port 3 (ports 1-2)", f1.Detail);
+        Assert.Equal(Errno.ENODEV, f1.Error);
+        Assert.Same(outOfRange, f1.Command);
         sw.Tell(new AttachSwitchPort(1, CreateTestProbe().Ref), TestActor);
-        Assert.Equal("port1 or that wire is already plugged in", (await ExpectMsgAsync<SwitchCommandFailed>()).Reason);
+        var f2 = await ExpectMsgAsync<CommandFailed>();
+        Assert.Equal("port1 or that wire is already plugged in", f2.Detail);
+        Assert.Equal(Errno.EBUSY, f2.Error);
     }
 
     [Fact]

@@ -35,6 +35,21 @@ public class SwitchScenarioTests() : TestKit(StackConfig.AkkaConfig(), "switch-s
         """;
 
     [Fact]
+    public async Task StartSimulation_SwitchRefusesPort_AnsweredByCommandFailedWithTheSwitchErrno()
+    {
+        var loaded = StackConfig.Load(Text);
+        // A port the switch does not have (past the configuration's check): the switch refuses it with ENODEV.
+        var settings = loaded with { Wires = [loaded.Wires[0] with { SwitchPortB = 9 }, loaded.Wires[1]] };
+        Sys.ActorOf(SimulationActor.Props(settings), "sim-refused").Tell(StartSimulation.Instance, TestActor);
+        // The start does not wait for the switches' answers: the refusal may come before or after SimulationStarted.
+        var f = (CommandFailed)await FishForMessageAsync(m => m is CommandFailed, Ask);
+        Assert.Same(StartSimulation.Instance, f.Command);
+        Assert.Equal(Errno.ENODEV, f.Error);
+        Assert.StartsWith("switch sw1: AttachSwitchPort", f.Detail);
+        Assert.EndsWith("no port 9 (ports 1-4)", f.Detail);
+    }
+
+    [Fact]
     public async Task Pktgen_ThroughSwitch_EveryFrameDeliveredOrCountedOnce()
     {
         var settings = StackConfig.Load(Text);
