@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using ActorStack.Messages;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Actors.Neighbour;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>Why an ARP packet was rejected by <see cref="ArpPacket.TryRead"/> (the checks of <c>arp_rcv</c> / <c>arp_process</c>).</summary>
 public enum ArpParseError

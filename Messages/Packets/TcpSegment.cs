@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Text;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Actors.Tcp;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>One SACK block (RFC 2018): the bytes [Left, Right) were received.</summary>
 public readonly record struct SackBlock(TcpSeq Left, TcpSeq Right)
