@@ -21,8 +21,14 @@ public static class EtherType
 /// </summary>
 public readonly ref struct EthernetHeader
 {
+    /// <summary><c>ETH_HLEN</c>.</summary>
     public const int Length = 14;
-    public const int MinFrame = 60; // without FCS
+    /// <summary><c>ETH_ZLEN</c>: the shortest frame on the wire, without FCS.</summary>
+    public const int MinFrame = 60;
+    /// <summary><c>ETH_DATA_LEN</c>: the default MTU.</summary>
+    public const int DataLength = 1500;
+    /// <summary><c>ETH_ALEN</c>.</summary>
+    public const int AddressLength = 6;
     private readonly ReadOnlySpan<byte> _b;
     private EthernetHeader(ReadOnlySpan<byte> b) => _b = b;
 
@@ -33,13 +39,24 @@ public readonly ref struct EthernetHeader
     }
 
     public MacAddress Destination => MacAddress.Read(_b);
-    public MacAddress Source => MacAddress.Read(_b[6..]);
+    public MacAddress Source => MacAddress.Read(_b[AddressLength..]);
     public ushort EtherType => BinaryPrimitives.ReadUInt16BigEndian(_b[12..]);
+    /// <summary>What follows the header (the network header, <c>skb_network_header</c> of an untagged frame).</summary>
+    public ReadOnlySpan<byte> Payload => _b[Length..];
+
+    /// <summary>Swaps destination and source MAC in place (what an <c>XDP_TX</c> program does before bouncing a frame).</summary>
+    public static void SwapAddresses(Span<byte> frame)
+    {
+        Span<byte> tmp = stackalloc byte[AddressLength];
+        frame[..AddressLength].CopyTo(tmp);
+        frame.Slice(AddressLength, AddressLength).CopyTo(frame);
+        tmp.CopyTo(frame[AddressLength..]);
+    }
 
     public static void Write(Span<byte> b, MacAddress dst, MacAddress src, ushort etherType)
     {
         dst.Write(b);
-        src.Write(b[6..]);
+        src.Write(b[AddressLength..]);
         BinaryPrimitives.WriteUInt16BigEndian(b[12..], etherType);
     }
 }

@@ -19,6 +19,8 @@ public readonly ref struct UdpHeader
     public ushort DestinationPort => BinaryPrimitives.ReadUInt16BigEndian(_b[2..]);
     public int DatagramLength => BinaryPrimitives.ReadUInt16BigEndian(_b[4..]);
     public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(_b[6..]);
+    /// <summary>What follows the header, to the end of the buffer (not cut to <see cref="DatagramLength"/>).</summary>
+    public ReadOnlySpan<byte> Payload => _b[Length..];
 
     /// <summary>
     /// Verifies the checksum over pseudo header and <paramref name="datagram"/> (exactly the UDP length).
