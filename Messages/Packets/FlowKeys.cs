@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Hardware.Nic;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>
 /// The fields a flow hash is computed over (Linux <c>struct flow_keys</c>, IPv4 only). Ports are zero
