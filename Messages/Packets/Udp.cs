@@ -6,6 +6,8 @@ namespace ActorStack.Messages.Packets;
 public readonly ref struct UdpHeader
 {
     public const int Length = 8;
+    /// <summary>Source and destination port: the first 4 bytes of a UDP or TCP header.</summary>
+    public const int PortsLength = 4;
     private readonly ReadOnlySpan<byte> _b;
     private UdpHeader(ReadOnlySpan<byte> b) => _b = b;
 
@@ -13,6 +15,19 @@ public readonly ref struct UdpHeader
     {
         h = segment.Length >= Length ? new UdpHeader(segment) : default;
         return segment.Length >= Length;
+    }
+
+    /// <summary>
+    /// The two ports that start a UDP and a TCP header alike (<c>__skb_flow_get_ports</c>): false when fewer than
+    /// 4 bytes are present.
+    /// </summary>
+    public static bool TryReadPorts(ReadOnlySpan<byte> transport, out ushort sourcePort, out ushort destinationPort)
+    {
+        sourcePort = destinationPort = 0;
+        if (transport.Length < PortsLength) return false;
+        sourcePort = BinaryPrimitives.ReadUInt16BigEndian(transport);
+        destinationPort = BinaryPrimitives.ReadUInt16BigEndian(transport[2..]);
+        return true;
     }
 
     public ushort SourcePort => BinaryPrimitives.ReadUInt16BigEndian(_b);
