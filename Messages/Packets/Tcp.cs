@@ -68,6 +68,10 @@ public readonly ref struct TcpHeader
     public static bool ChecksumValid(ReadOnlySpan<byte> segment, uint src, uint dst)
         => Packets.Checksum.Fold(Packets.Checksum.Partial(segment, Packets.Checksum.PseudoHeader(src, dst, IpProtocol.Tcp, segment.Length))) == 0;
 
+    /// <summary>TSval of the timestamp option at <paramref name="timestampOffset"/> (from <see cref="FindTimestamp"/>) in <paramref name="options"/>.</summary>
+    public static uint ReadTsVal(ReadOnlySpan<byte> options, int timestampOffset)
+        => BinaryPrimitives.ReadUInt32BigEndian(options[(timestampOffset + 2)..]);
+
     /// <summary>Offset within <see cref="Options"/> of a well-formed timestamp option (kind 8, length 10), or -1.</summary>
     public static int FindTimestamp(ReadOnlySpan<byte> options)
     {
