@@ -29,10 +29,12 @@ public enum XdpAction { Aborted = 0, Drop = 1, Pass = 2, Tx = 3, Redirect = 4 }
 /// </summary>
 public sealed record XdpProgram(string Name, ImmutableArray<XdpRule> Rules, XdpAction Default = XdpAction.Pass)
 {
+    /// <summary>Runs the program on a frame, dissected once (<see cref="FlowKeys.Dissect"/>) for all its rules.</summary>
     public XdpAction Run(ReadOnlySpan<byte> frame, out string? redirectDevice)
     {
+        var keys = FlowKeys.Dissect(frame, FlowDissectorFlags.Parse1stFrag);
         foreach (var r in Rules)
-            if (r.Matches(frame)) { redirectDevice = r.RedirectDevice; return r.Action; }
+            if (r.Matches(keys)) { redirectDevice = r.RedirectDevice; return r.Action; }
         redirectDevice = null;
         return Default;
     }
@@ -42,18 +44,21 @@ public sealed record XdpProgram(string Name, ImmutableArray<XdpRule> Rules, XdpA
 public sealed record XdpRule(XdpAction Action, ushort? EtherType = null, byte? IpProtocol = null, ushort? DestinationPort = null,
     string? RedirectDevice = null)
 {
-    public bool Matches(ReadOnlySpan<byte> frame)
+    public bool Matches(ReadOnlySpan<byte> frame) => Matches(FlowKeys.Dissect(frame, FlowDissectorFlags.Parse1stFrag));
+
+    /// <summary>
+    /// The match over a dissected frame: the EtherType of any frame with an Ethernet header; the protocol of a
+    /// well-formed IPv4 packet; the destination port of a TCP/UDP header that is present (a fragment other than
+    /// the first has none).
+    /// </summary>
+    public bool Matches(in FlowKeys k)
     {
-        if (!EthernetHeader.TryRead(frame, out var eth)) return false;
-        if (EtherType is { } et && eth.EtherType != et) return false;
+        if (!k.HasEthernet) return false;
+        if (EtherType is { } et && k.EtherType != et) return false;
         if (IpProtocol is null && DestinationPort is null) return true;
-        if (eth.EtherType != Packets.EtherType.Ipv4 || !Ipv4Header.TryRead(frame[EthernetHeader.Length..], out var ip)) return false;
-        if (IpProtocol is { } p && ip.Protocol != p) return false;
-        if (DestinationPort is { } port)
-        {
-            var l4 = frame[(EthernetHeader.Length + ip.HeaderLength)..];
-            if (l4.Length < 4 || (l4[2] << 8 | l4[3]) != port) return false;
-        }
+        if (!k.IsIpv4) return false;
+        if (IpProtocol is { } p && k.Protocol != p) return false;
+        if (DestinationPort is { } port && (!k.HasPorts || k.DstPort != port)) return false;
         return true;
     }
 }

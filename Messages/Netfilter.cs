@@ -16,18 +16,24 @@ public enum NfVerdict { Accept, Drop }
 public sealed record NfRule(NfHook Hook, NfVerdict Verdict, Ipv4Prefix? Source = null, Ipv4Prefix? Destination = null,
     byte? Protocol = null, ushort? SourcePort = null, ushort? DestinationPort = null)
 {
-    public bool Matches(ReadOnlySpan<byte> ip)
+    /// <summary>Dissects <paramref name="ip"/> (an IPv4 packet from its header on) and matches it.</summary>
+    public bool Matches(ReadOnlySpan<byte> ip) => Matches(FlowKeys.DissectIpv4(ip, FlowDissectorFlags.Parse1stFrag));
+
+    /// <summary>
+    /// The match over a packet dissected once with <see cref="FlowDissectorFlags.Parse1stFrag"/>: addresses and
+    /// protocol from the IPv4 header; ports only from a TCP/UDP header that is present, which a fragment other than
+    /// the first never has (xt_tcpudp's <c>if (par-&gt;fragoff != 0) return false</c>).
+    /// </summary>
+    public bool Matches(in FlowKeys k)
     {
-        if (!Ipv4Header.TryRead(ip, out var h)) return false;
-        if (Source is { } s && !s.Contains(h.Source)) return false;
-        if (Destination is { } d && !d.Contains(h.Destination)) return false;
-        if (Protocol is { } p && h.Protocol != p) return false;
+        if (!k.IsIpv4) return false;
+        if (Source is { } s && !s.Contains(k.Src)) return false;
+        if (Destination is { } d && !d.Contains(k.Dst)) return false;
+        if (Protocol is { } p && k.Protocol != p) return false;
         if (SourcePort is null && DestinationPort is null) return true;
-        if (h.Protocol is not (IpProtocol.Udp or IpProtocol.Tcp) || h.IsFragment && h.FragmentOffset != 0) return false;
-        var l4 = ip[Math.Min(h.HeaderLength, ip.Length)..];
-        if (l4.Length < 4) return false;
-        if (SourcePort is { } sp && (l4[0] << 8 | l4[1]) != sp) return false;
-        if (DestinationPort is { } dp && (l4[2] << 8 | l4[3]) != dp) return false;
+        if (!k.HasPorts) return false;
+        if (SourcePort is { } sp && k.SrcPort != sp) return false;
+        if (DestinationPort is { } dp && k.DstPort != dp) return false;
         return true;
     }
 }

@@ -314,31 +314,3 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
         Ipv4Header.Write(ip, totalLength, id, df ? Ipv4Header.FlagDf : (ushort)0, ttl, protocol, src, dst, tos);
     }
 }
-
-/// <summary>ICMP types and codes (RFC 792, include/uapi/linux/icmp.h).</summary>
-public static class IcmpType
-{
-    public const byte EchoReply = 0;
-    public const byte DestUnreach = 3;
-    public const byte SourceQuench = 4;
-    public const byte Redirect = 5;
-    public const byte Echo = 8;
-    public const byte TimeExceeded = 11;
-    public const byte ParameterProb = 12;
-}
-
-public static class IcmpCode
-{
-    public const byte NetUnreach = 0;
-    public const byte HostUnreach = 1;
-    public const byte ProtUnreach = 2;
-    public const byte PortUnreach = 3;
-    public const byte FragNeeded = 4;
-    public const byte NetProhibited = 9;
-    public const byte HostProhibited = 10;
-    public const byte PktFiltered = 13;
-    /// <summary>Time exceeded: TTL expired in transit.</summary>
-    public const byte ExcTtl = 0;
-    /// <summary>Time exceeded: fragment reassembly time exceeded.</summary>
-    public const byte ExcFragTime = 1;
-}

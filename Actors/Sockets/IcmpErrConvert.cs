@@ -1,5 +1,6 @@
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Sockets;
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using ActorStack.Actors.Net;
@@ -45,7 +44,8 @@ public sealed class Gro
     /// <summary><c>GRO_HASH_BUCKETS</c> (8) × <c>MAX_GRO_SKBS</c> (8).</summary>
     public const int MaxHeld = 64;
 
-    private const int EthLen = 14, IpLen = 20;
+    /// <summary>Where the TCP header starts in a frame GRO holds: after Ethernet and an IPv4 header without options.</summary>
+    private const int TcpAt = EthernetHeader.Length + Ipv4Header.MinLength;
     private const TcpFlags FlushFlags = TcpFlags.Urg | TcpFlags.Psh | TcpFlags.Rst | TcpFlags.Syn | TcpFlags.Fin;
 
     private sealed class Flow
@@ -89,30 +89,28 @@ public sealed class Gro
 
     private GroResult ReceiveCore(in SkBuff skb)
     {
-        var frame = skb.Data.Span;
         // inet_gro_receive: IPv4 without options, not a fragment, valid header checksum, TCP, no link padding.
-        if (skb.Protocol != EtherType.Ipv4 || skb.NetworkOffset != EthLen || frame.Length < EthLen + IpLen + 20) return Normal(skb);
-        var ip = frame[EthLen..];
-        if (ip[0] != 0x45 || ip[9] != IpProtocol.Tcp) return Normal(skb);
-        int totLen = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
-        if (totLen != ip.Length) return Normal(skb);
-        ushort fragOff = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
-        if ((fragOff & 0x3FFF) != 0) return Normal(skb); // MF or an offset
-        if (Checksum.Compute(ip[..IpLen]) != 0) return Normal(skb);
-        var tcp = ip[IpLen..totLen];
-        int doff = (tcp[12] >> 4) * 4;
-        if (doff < 20 || doff > tcp.Length) return Normal(skb);
-        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
-        uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+        if (skb.Protocol != EtherType.Ipv4 || skb.NetworkOffset != EthernetHeader.Length
+            || !Ipv4Header.TryRead(skb.Data.Span[EthernetHeader.Length..], out var ip)) return Normal(skb);
+        if (!ip.HasNoOptions || ip.Protocol != IpProtocol.Tcp) return Normal(skb);
+        if (ip.TotalLength != skb.Data.Length - EthernetHeader.Length) return Normal(skb);
+        if (ip.IsFragment) return Normal(skb); // MF or an offset
+        if (!ip.ChecksumValid) return Normal(skb);
+        var tcp = ip.Payload;
+        if (!TcpHeader.TryRead(tcp, out var th) || !th.DataOffsetValid) return Normal(skb);
+        uint src = ip.SourceValue;
+        uint dst = ip.DestinationValue;
         // tcp4_gro_receive: skb_gro_checksum_validate; a bad one is left to tcp_v4_rcv to count.
-        if (Checksum.Fold(Checksum.Partial(tcp, Checksum.PseudoHeader(src, dst, IpProtocol.Tcp, tcp.Length))) != 0) return Normal(skb);
+        if (!TcpHeader.ChecksumValid(tcp, src, dst)) return Normal(skb);
 
-        uint ports = BinaryPrimitives.ReadUInt32BigEndian(tcp);
-        uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
-        uint ack = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]);
-        var flags = (TcpFlags)tcp[13];
+        uint ports = th.Ports;
+        uint seq = th.Seq.Value;
+        uint ack = th.Ack.Value;
+        var flags = th.Flags;
+        int doff = th.HeaderLength;
         int len = tcp.Length - doff;
-        int tsOff = FindTimestamp(tcp[20..doff]);
+        var opts = th.Options;
+        int tsOff = TcpHeader.FindTimestamp(opts);
 
         Flow? p = null;
         for (int i = 0; i < _flows.Count; i++)
@@ -125,21 +123,21 @@ public sealed class Gro
         if (p is not null)
         {
             // tcp_gro_receive's flush conditions, then skb_gro_receive's size limit.
-            var th2 = p.Head.Data.Span.Slice(EthLen + IpLen, p.Doff);
+            TcpHeader.TryRead(p.Head.Data.Span[TcpAt..], out var th2); // the head passed these checks when held
             uint tsVal = p.LastTsVal;
             bool flush = (flags & TcpFlags.Cwr) != 0
-                || ((flags ^ (TcpFlags)th2[13]) & ~(TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh)) != 0
+                || ((flags ^ th2.Flags) & ~(TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh)) != 0
                 || ack != p.Ack
                 || doff != p.Doff
-                || !SameOptions(tcp[20..doff], th2[20..doff], tsOff, p.TsOffset, p.LastTsVal, out tsVal)
-                || ip[8] != p.Ttl || ip[1] != p.Tos || ((fragOff & 0x4000) != 0) != p.Df
-                || (!p.Df && BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) != (ushort)(p.Id + p.Count))
+                || !SameOptions(opts, th2.Options, tsOff, p.TsOffset, p.LastTsVal, out tsVal)
+                || ip.Ttl != p.Ttl || ip.Tos != p.Tos || ip.DontFragment != p.Df
+                || (!p.Df && ip.Id != (ushort)(p.Id + p.Count))
                 || (uint)(len - 1) >= (uint)p.GsoSize
                 || seq != p.NextSeq
                 || p.IpLength + len >= GroLegacyMaxSize;
             if (!flush)
             {
-                p.Frags.Add(skb.Data.Slice(EthLen + IpLen + doff, len));
+                p.Frags.Add(skb.Data.Slice(TcpAt + doff, len));
                 p.Count++;
                 p.NextSeq = seq + (uint)len;
                 p.IpLength += len;
@@ -154,7 +152,7 @@ public sealed class Gro
         }
         // out_check_final with no packet to merge into (mss = 1): pure ACKs and flagged segments go up now.
         if (len < mss || (flags & FlushFlags) != 0) return Normal(skb);
-        Hold(skb, src, dst, ports, seq + (uint)len, ack, flags, doff, tsOff, ip, len);
+        Hold(skb, src, dst, ports, seq + (uint)len, ack, flags, doff, tsOff, ip, opts, len);
         return GroResult.Held;
     }
 
@@ -165,7 +163,7 @@ public sealed class Gro
     }
 
     private void Hold(in SkBuff skb, uint src, uint dst, uint ports, uint nextSeq, uint ack, TcpFlags flags, int doff, int tsOff,
-        ReadOnlySpan<byte> ip, int len)
+        Ipv4Header ip, ReadOnlySpan<byte> tcpOptions, int len)
     {
         if (_active >= MaxHeld) CompleteOldest();
         Flow? f = null;
@@ -178,12 +176,12 @@ public sealed class Gro
         f.Src = src; f.Dst = dst; f.Ports = ports;
         f.NextSeq = nextSeq; f.Ack = ack; f.Flags = flags;
         f.Doff = doff; f.TsOffset = tsOff;
-        f.LastTsVal = tsOff >= 0 ? BinaryPrimitives.ReadUInt32BigEndian(ip[(IpLen + 20 + tsOff + 2)..]) : 0;
-        f.Ttl = ip[8]; f.Tos = ip[1];
-        f.Df = (ip[6] & 0x40) != 0;
-        f.Id = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        f.LastTsVal = tsOff >= 0 ? TcpHeader.ReadTsVal(tcpOptions, tsOff) : 0;
+        f.Ttl = ip.Ttl; f.Tos = ip.Tos;
+        f.Df = ip.DontFragment;
+        f.Id = ip.Id;
         f.GsoSize = len; f.Count = 1;
-        f.IpLength = ip.Length;
+        f.IpLength = ip.TotalLength;
         f.Truesize = skb.Truesize;
         f.Frags.Clear();
         f.Slot = _outCount;
@@ -232,7 +230,7 @@ public sealed class Gro
     private SkBuff Build(Flow f)
     {
         if (f.Count == 1) return f.Head with { ChecksumUnnecessary = true, GsoSize = 0, GsoSegs = 0 };
-        var frame = GC.AllocateUninitializedArray<byte>(EthLen + f.IpLength);
+        var frame = GC.AllocateUninitializedArray<byte>(EthernetHeader.Length + f.IpLength);
         f.Head.Data.Span[..f.Head.Data.Length].CopyTo(frame);
         int o = f.Head.Data.Length;
         foreach (var frag in f.Frags)
@@ -240,14 +238,12 @@ public sealed class Gro
             frag.Span.CopyTo(frame.AsSpan(o));
             o += frag.Length;
         }
-        var ip = frame.AsSpan(EthLen);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)f.IpLength);
-        ip[10] = 0; ip[11] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..IpLen]));
-        var tcp = ip[IpLen..];
-        tcp[13] = (byte)f.Flags;
-        int tcpLen = f.IpLength - IpLen;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], (ushort)~Checksum.Fold(Checksum.PseudoHeader(f.Src, f.Dst, IpProtocol.Tcp, tcpLen)));
+        var ip = new Ipv4HeaderWriter(frame.AsSpan(EthernetHeader.Length, Ipv4Header.MinLength));
+        ip.TotalLength = f.IpLength;
+        ip.FillChecksum();
+        var tcp = new TcpHeaderWriter(frame.AsSpan(TcpAt));
+        tcp.Flags = f.Flags;
+        tcp.SetPseudoHeaderChecksum(f.Src, f.Dst, f.IpLength - Ipv4Header.MinLength);
         return f.Head with
         {
             Data = frame,
@@ -297,24 +293,6 @@ public sealed class Gro
         return ImmutableCollectionsMarshal.AsImmutableArray(items);
     }
 
-    /// <summary>Offset of a well-formed timestamp option (kind 8, length 10) within the option bytes, or -1.</summary>
-    private static int FindTimestamp(ReadOnlySpan<byte> opts)
-    {
-        int i = 0;
-        while (i < opts.Length)
-        {
-            byte kind = opts[i];
-            if (kind == 0) return -1;
-            if (kind == 1) { i++; continue; }
-            if (i + 1 >= opts.Length) return -1;
-            int len = opts[i + 1];
-            if (len < 2 || i + len > opts.Length) return -1;
-            if (kind == 8 && len == 10) return i;
-            i += len;
-        }
-        return -1;
-    }
-
     /// <summary>
     /// The options of a segment against the held packet's: byte-identical except the timestamp value,
     /// which may not go backwards (RFC 7323 order, as PAWS sees it). <paramref name="tsVal"/>: the new value.
@@ -324,9 +302,9 @@ public sealed class Gro
         tsVal = lastTsVal;
         if (tsA != tsB) return false;
         if (tsA < 0) return a.SequenceEqual(b);
-        int v = tsA + 2;
+        int v = tsA + 2; // TSval, after kind and length
         if (!a[..v].SequenceEqual(b[..v]) || !a[(v + 4)..].SequenceEqual(b[(v + 4)..])) return false;
-        tsVal = BinaryPrimitives.ReadUInt32BigEndian(a[v..]);
+        tsVal = TcpHeader.ReadTsVal(a, tsA);
         return (int)(tsVal - lastTsVal) >= 0;
     }
 }

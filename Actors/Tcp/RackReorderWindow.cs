@@ -1,3 +1,5 @@
+using ActorStack.Messages.Packets;
+
 namespace ActorStack.Actors.Tcp;
 
 /// <summary>

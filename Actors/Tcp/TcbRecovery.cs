@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Tcp;
 

@@ -1,5 +1,6 @@
 using ActorStack.Actors.Net;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Tcp;
 

@@ -15,7 +15,7 @@ namespace ActorStack.Actors.Workloads;
 /// </summary>
 public static class IcmpEcho
 {
-    public const int HeaderLength = Icmp.IcmpPacket.HeaderLength;
+    public const int HeaderLength = IcmpPacket.HeaderLength;
     public const int TimestampLength = 8;
 
     /// <summary>Builds a whole ICMP echo message (header and <paramref name="dataLength"/> data bytes).</summary>
@@ -32,7 +32,7 @@ public static class IcmpEcho
         var m = new byte[HeaderLength + dataLength];
         for (int i = 0; i < dataLength; i++) m[HeaderLength + i] = (byte)i;
         if (dataLength >= TimestampLength) BinaryPrimitives.WriteInt64BigEndian(m.AsSpan(HeaderLength), sendTicks);
-        Icmp.IcmpPacket.WriteHeader(m, type, 0, (uint)id << 16 | sequence); // type, code, id/sequence, checksum
+        IcmpPacket.WriteHeader(m, type, 0, (uint)id << 16 | sequence); // type, code, id/sequence, checksum
         return m;
     }
 

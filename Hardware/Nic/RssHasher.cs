@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Collections.Immutable;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Hardware.Nic;
 
@@ -13,13 +15,17 @@ public sealed class RssHasher
 {
     /// <summary>Indirection table size (<c>IGB_RETA_SIZE</c>).</summary>
     public const int IndirectionSize = 128;
+    /// <summary>Hash input of the IPv4 type: source and destination address.</summary>
+    private const int AddressesLength = 2 * Ipv4Address.Length;
+    /// <summary>Hash input of the IPv4-TCP/UDP types: the addresses and both ports.</summary>
+    private const int InputLength = AddressesLength + UdpHeader.PortsLength;
 
     private readonly byte[] _key;
     private readonly int[] _indirection;
     // The Toeplitz hash is linear over XOR: the hash of the 12 input bytes is the XOR of the hashes of each byte alone
     // at its position. _table[p * 256 + v] = Toeplitz.Hash(key, v at byte p, zeros elsewhere): one lookup per byte
     // instead of 8 key-window shifts per byte (as drivers' software RSS does with a cached key).
-    private readonly uint[] _table = new uint[12 * 256];
+    private readonly uint[] _table = new uint[InputLength * 256];
 
     /// <param name="queues">RX queue count, at least 1.</param>
     /// <param name="key">The RSS key (<c>ethtool -X hkey</c>); empty (the default) means <see cref="Toeplitz.DefaultKey"/>.
@@ -34,8 +40,8 @@ public sealed class RssHasher
         _indirection = new int[IndirectionSize];
         for (int i = 0; i < IndirectionSize; i++) _indirection[i] = i % queues; // ethtool_rxfh_indir_default
         Indirection = ImmutableArray.Create(_indirection);
-        Span<byte> one = stackalloc byte[12];
-        for (int p = 0; p < 12; p++)
+        Span<byte> one = stackalloc byte[InputLength];
+        for (int p = 0; p < InputLength; p++)
             for (int v = 0; v < 256; v++)
             {
                 one.Clear();
@@ -56,15 +62,16 @@ public sealed class RssHasher
     public uint Hash(ReadOnlySpan<byte> frame)
     {
         if (!FlowKeys.TryExtract(frame, out var k, out bool hasPorts)) return 0;
-        Span<byte> input = stackalloc byte[12];
+        // The hash input in the order of the Microsoft RSS specification: source, destination address, then ports.
+        Span<byte> input = stackalloc byte[InputLength];
         k.Src.Write(input);
-        k.Dst.Write(input[4..]);
-        int n = 8;
+        k.Dst.Write(input[Ipv4Address.Length..]);
+        int n = AddressesLength;
         if (hasPorts)
         {
-            input[8] = (byte)(k.SrcPort >> 8); input[9] = (byte)k.SrcPort;
-            input[10] = (byte)(k.DstPort >> 8); input[11] = (byte)k.DstPort;
-            n = 12;
+            BinaryPrimitives.WriteUInt16BigEndian(input[AddressesLength..], k.SrcPort);
+            BinaryPrimitives.WriteUInt16BigEndian(input[(AddressesLength + 2)..], k.DstPort);
+            n = InputLength;
         }
         uint h = 0;
         for (int p = 0; p < n; p++) h ^= _table[p * 256 + input[p]];

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Hardware.Nic;
@@ -13,7 +12,7 @@ namespace ActorStack.Hardware.Nic;
 /// </summary>
 public static class TcpSegmenter
 {
-    private const int EthLen = 14;
+    private const int EthLen = EthernetHeader.Length;
 
     /// <summary>
     /// The network length of each segment a super-packet turns into (IP header + TCP header + <paramref name="gsoSize"/>),
@@ -21,32 +20,37 @@ public static class TcpSegmenter
     /// </summary>
     public static int SegmentNetworkLength(ReadOnlySpan<byte> ipPacket, int gsoSize)
     {
-        if (ipPacket.Length < 20 || ipPacket[0] >> 4 != 4 || ipPacket[9] != IpProtocol.Tcp) return int.MaxValue;
-        int ihl = (ipPacket[0] & 0xF) * 4;
-        if (ipPacket.Length < ihl + 20) return int.MaxValue;
-        return ihl + (ipPacket[ihl + 12] >> 4) * 4 + gsoSize;
+        if (!Ipv4Header.TryRead(ipPacket, out var ip) || ip.Version != 4 || ip.Protocol != IpProtocol.Tcp) return int.MaxValue;
+        int ihl = ip.HeaderLength;
+        if (ipPacket.Length < ihl + TcpHeader.MinLength || !TcpHeader.TryRead(ipPacket[ihl..], out var th)) return int.MaxValue;
+        return ihl + th.HeaderLength + gsoSize;
     }
 
     /// <summary>Segments the frame will be cut into (<c>gso_segs</c>): payload / gso_size rounded up; 0 if it is not cuttable.</summary>
     public static int Count(ReadOnlySpan<byte> frame, int gsoSize)
     {
-        if (!TryHeaders(frame, gsoSize, out _, out int hdr)) return 0;
+        if (!TryHeaders(frame, gsoSize, out _, out _, out int hdr)) return 0;
         int payload = frame.Length - hdr;
         return payload <= 0 ? 1 : (payload + gsoSize - 1) / gsoSize;
     }
 
-    private static bool TryHeaders(ReadOnlySpan<byte> frame, int gsoSize, out int ihl, out int hdr)
+    /// <summary>
+    /// <c>inet_gso_segment</c> / <c>tcp_gso_segment</c>'s checks: a well-formed IPv4 header carrying TCP with a sane
+    /// data offset, and a total length that is exactly the rest of the frame. <paramref name="hdr"/>: Ethernet + IP + TCP header bytes.
+    /// </summary>
+    private static bool TryHeaders(ReadOnlySpan<byte> frame, int gsoSize, out Ipv4Header ip, out TcpHeader th, out int hdr)
     {
-        ihl = hdr = 0;
-        if (gsoSize <= 0 || frame.Length < EthLen + 40) return false;
-        var ip = frame[EthLen..];
-        if (ip[0] >> 4 != 4 || ip[9] != IpProtocol.Tcp) return false;
-        ihl = (ip[0] & 0xF) * 4;
-        if (ihl < 20 || ip.Length < ihl + 20) return false;
-        int doff = (ip[ihl + 12] >> 4) * 4;
-        if (doff < 20 || ip.Length < ihl + doff) return false;
-        if (BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) != ip.Length) return false;
-        hdr = EthLen + ihl + doff;
+        th = default;
+        hdr = 0;
+        if (gsoSize <= 0 || frame.Length < EthLen + Ipv4Header.MinLength + TcpHeader.MinLength
+            || !Ipv4Header.TryReadWellFormed(frame[EthLen..], out ip) || ip.Protocol != IpProtocol.Tcp)
+        {
+            ip = default;
+            return false;
+        }
+        if (!TcpHeader.TryRead(ip.Payload, out th) || !th.DataOffsetValid) return false;
+        if (ip.TotalLength != frame.Length - EthLen) return false;
+        hdr = EthLen + ip.HeaderLength + th.HeaderLength;
         return true;
     }
 
@@ -57,15 +61,15 @@ public static class TcpSegmenter
     /// </summary>
     public static int Segment(ReadOnlySpan<byte> frame, int gsoSize, List<ReadOnlyMemory<byte>> output)
     {
-        if (!TryHeaders(frame, gsoSize, out int ihl, out int hdr)) return 0;
+        if (!TryHeaders(frame, gsoSize, out var ip0, out var th0, out int hdr)) return 0;
+        int ihl = ip0.HeaderLength;
         int payload = frame.Length - hdr;
         int n = payload <= 0 ? 1 : (payload + gsoSize - 1) / gsoSize;
-        var ip0 = frame[EthLen..];
-        ushort id0 = BinaryPrimitives.ReadUInt16BigEndian(ip0[4..]);
-        uint seq0 = BinaryPrimitives.ReadUInt32BigEndian(ip0[(ihl + 4)..]);
-        byte flags0 = ip0[ihl + 13];
-        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip0[12..]);
-        uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip0[16..]);
+        ushort id0 = ip0.Id;
+        var seq0 = th0.Seq;
+        var flags0 = th0.Flags;
+        uint src = ip0.SourceValue;
+        uint dst = ip0.DestinationValue;
         int off = hdr;
         // All frames in one array (every byte written below), so large sends cost one allocation, not one per segment.
         var block = GC.AllocateUninitializedArray<byte>(n * hdr + Math.Max(payload, 0));
@@ -76,21 +80,18 @@ public static class TcpSegmenter
             var f = block.AsSpan(at, hdr + len);
             frame[..hdr].CopyTo(f);
             frame.Slice(off, len).CopyTo(f[hdr..]);
-            var ip = f[EthLen..];
-            int ipLen = ihl + (hdr - EthLen - ihl) + len;
-            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)ipLen);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(id0 + i));
-            ip[10] = 0; ip[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..ihl]));
-            var tcp = ip[ihl..ipLen];
-            BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], seq0 + (uint)(off - hdr));
-            byte flags = flags0;
-            if (i > 0) flags &= unchecked((byte)~(byte)TcpFlags.Cwr);
-            if (i < n - 1) flags &= unchecked((byte)~(byte)(TcpFlags.Psh | TcpFlags.Fin));
-            tcp[13] = flags;
-            tcp[16] = 0; tcp[17] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(tcp[16..],
-                Checksum.Fold(Checksum.Partial(tcp, Checksum.PseudoHeader(src, dst, IpProtocol.Tcp, tcp.Length))));
+            int ipLen = hdr - EthLen + len;
+            var ip = new Ipv4HeaderWriter(f[EthLen..]);
+            ip.TotalLength = ipLen;
+            ip.Id = (ushort)(id0 + i);
+            ip.FillChecksum();
+            var tcp = new TcpHeaderWriter(f.Slice(EthLen + ihl, ipLen - ihl));
+            tcp.Seq = seq0 + (off - hdr);
+            var flags = flags0;
+            if (i > 0) flags &= ~TcpFlags.Cwr;
+            if (i < n - 1) flags &= ~(TcpFlags.Psh | TcpFlags.Fin);
+            tcp.Flags = flags;
+            tcp.FillChecksum(src, dst);
             output.Add(block.AsMemory(at, hdr + len));
             at += hdr + len;
             off += len;

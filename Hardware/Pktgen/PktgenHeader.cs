@@ -15,15 +15,16 @@ public static class PktgenHeader
 {
     public const uint Magic = 0xbe9be955;
     public const int Length = 16;
+    private const int SeqAt = 4, SecAt = 8, UsecAt = 12;
 
     /// <summary>Writes the header; <paramref name="utcTicks"/> 0 (or any time before 1970) writes no timestamp.</summary>
     public static void Write(Span<byte> udpPayload, uint seq, long utcTicks)
     {
         var (sec, usec) = ToTimeval(utcTicks);
         BinaryPrimitives.WriteUInt32BigEndian(udpPayload, Magic);
-        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[4..], seq);
-        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[8..], sec);
-        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[12..], usec);
+        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[SeqAt..], seq);
+        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[SecAt..], sec);
+        BinaryPrimitives.WriteUInt32BigEndian(udpPayload[UsecAt..], usec);
     }
 
     /// <summary>
@@ -35,9 +36,9 @@ public static class PktgenHeader
         seq = 0;
         utcTicks = 0;
         if (udpPayload.Length < Length || BinaryPrimitives.ReadUInt32BigEndian(udpPayload) != Magic) return false;
-        seq = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[4..]);
-        uint sec = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[8..]);
-        uint usec = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[12..]);
+        seq = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[SeqAt..]);
+        uint sec = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[SecAt..]);
+        uint usec = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[UsecAt..]);
         if (sec != 0 || usec != 0)
             utcTicks = DateTime.UnixEpoch.Ticks + sec * TimeSpan.TicksPerSecond + usec * TimeSpan.TicksPerMicrosecond;
         return true;

@@ -5,6 +5,8 @@ namespace ActorStack.Messages.Packets;
 /// <summary>An IPv4 address in host byte order (so comparisons and masks read naturally).</summary>
 public readonly record struct Ipv4Address(uint Value) : IComparable<Ipv4Address>
 {
+    /// <summary>Bytes on the wire.</summary>
+    public const int Length = 4;
     public static readonly Ipv4Address Any = new(0);
     public static readonly Ipv4Address Broadcast = new(0xFFFFFFFF);
     public static readonly Ipv4Address Loopback = new(0x7F000001);

@@ -1,5 +1,4 @@
 using ActorStack.Config;
-using System.Buffers.Binary;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
@@ -156,8 +155,8 @@ public sealed class IpDefrag
             }
         }
 
-        var key = new FragKey(Ipv4Address.Read(p[12..]), Ipv4Address.Read(p[16..]),
-            BinaryPrimitives.ReadUInt16BigEndian(p[4..]), p[9]);
+        Ipv4Header.TryRead(p, out var iph); // TryParse checked the header
+        var key = new FragKey(iph.Source, iph.Destination, iph.Id, iph.Protocol);
         if (!_queues.TryGetValue(key, out var q))
         {
             // inet_frag_create: the timer starts with the queue and is never pushed back.
@@ -240,7 +239,8 @@ public sealed class IpDefrag
 
         q.FragCount++;
         q.Meat += end - offset;
-        q.Ecn |= 1 << (hdr[1] & 3); // ip4_frag_ecn
+        Ipv4Header.TryRead(hdr, out var iph);
+        q.Ecn |= 1 << iph.Ecn; // ip4_frag_ecn
         q.Truesize += ts;
         _mem += ts;
         if (offset == 0)
@@ -328,12 +328,12 @@ public sealed class IpDefrag
             foreach (var f in run.Frags)
                 f.Data.Span.CopyTo(buf.AsSpan(ihl + f.Offset));
 
-        BinaryPrimitives.WriteUInt16BigEndian(buf.AsSpan(2), (ushort)len);
-        buf[1] |= (byte)ecn;
+        var ip = new Ipv4HeaderWriter(buf.AsSpan(0, ihl));
+        ip.TotalLength = len;
+        ip.OrEcn(ecn);
         // DF only if the largest fragment had it (IPSKB_FRAG_PMTU), so a forward refragments no larger.
-        BinaryPrimitives.WriteUInt16BigEndian(buf.AsSpan(6), q.MaxDfSize == q.MaxSize ? Ipv4Header.FlagDf : (ushort)0);
-        buf[10] = 0; buf[11] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(buf.AsSpan(10), Checksum.Compute(buf.AsSpan(0, ihl)));
+        ip.FlagsAndOffset = q.MaxDfSize == q.MaxSize ? Ipv4Header.FlagDf : (ushort)0;
+        ip.FillChecksum();
         _reasmOks++;
         return new DefragResult(DefragStatus.Complete, buf, null, DefragCause.None, 0, 0, 0);
     }
@@ -367,13 +367,14 @@ public sealed class IpDefrag
     private static DefragResult Drop(DropReason reason, DefragCause cause, int freed, int evictedQueues = 0, int evictedFrags = 0)
         => new(DefragStatus.Dropped, null, reason, cause, freed, evictedQueues, evictedFrags);
 
+    /// <summary><c>ip_rcv_core</c>'s structural checks again: version 4, IHL ≥ 5, IHL ≤ total length ≤ the bytes present.</summary>
     private static bool TryParse(ReadOnlySpan<byte> p, out int ihl, out int totalLength, out ushort fragOff)
     {
         ihl = 0; totalLength = 0; fragOff = 0;
-        if (p.Length < Ipv4Header.MinLength || p[0] >> 4 != 4) return false;
-        ihl = (p[0] & 0x0F) * 4;
-        totalLength = BinaryPrimitives.ReadUInt16BigEndian(p[2..]);
-        fragOff = BinaryPrimitives.ReadUInt16BigEndian(p[6..]);
+        if (!Ipv4Header.TryRead(p, out var h) || h.Version != 4) return false;
+        ihl = h.HeaderLength;
+        totalLength = h.TotalLength;
+        fragOff = h.FlagsAndOffset;
         return ihl >= Ipv4Header.MinLength && totalLength >= ihl && totalLength <= p.Length;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
@@ -48,10 +47,6 @@ public sealed record FragmentResult(
 /// </summary>
 public static class IpFragmenter
 {
-    private const byte IPOPT_END = 0;
-    private const byte IPOPT_NOOP = 1;
-    private const byte IPOPT_COPIED = 0x80;
-
     /// <summary>
     /// Follows <c>ip_fragment</c> then <c>ip_do_fragment</c>.
     /// </summary>
@@ -70,7 +65,8 @@ public static class IpFragmenter
             return Fail(mtu, DropReason.IP_INHDR);
 
         var packet = ipPacket[..totalLength];
-        ushort fragOff = BinaryPrimitives.ReadUInt16BigEndian(packet[6..]);
+        Ipv4Header.TryRead(packet, out var iph); // TryValidate checked the header
+        ushort fragOff = iph.FlagsAndOffset;
 
         // ip_finish_output: only a packet larger than the MTU (or than frag_max_size) goes to ip_fragment.
         if (totalLength <= mtu && (fragMaxSize <= 0 || totalLength <= fragMaxSize))
@@ -97,7 +93,7 @@ public static class IpFragmenter
         bool notLastFrag = (fragOff & Ipv4Header.FlagMf) != 0;
         bool optionsFixed = offset != 0; // ip_frag_ipcb upgrades options only when fragmenting THE first fragment
 
-        Span<byte> header = stackalloc byte[60];
+        Span<byte> header = stackalloc byte[Ipv4Header.MaxLength];
         packet[..hlen].CopyTo(header);
         header = header[..hlen];
 
@@ -118,10 +114,10 @@ public static class IpFragmenter
             ushort off = (ushort)(offset >> 3);
             if (keepDf) off |= Ipv4Header.FlagDf;
             if (left > 0 || notLastFrag) off |= Ipv4Header.FlagMf;
-            BinaryPrimitives.WriteUInt16BigEndian(frag[6..], off);
-            BinaryPrimitives.WriteUInt16BigEndian(frag[2..], (ushort)(hlen + len));
-            frag[10] = 0; frag[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(frag[10..], Checksum.Compute(frag[..hlen]));
+            var ip = new Ipv4HeaderWriter(frag[..hlen]);
+            ip.FlagsAndOffset = off;
+            ip.TotalLength = hlen + len;
+            ip.FillChecksum();
             ptr += len;
             offset += len;
             fragments.Add(buf);
@@ -142,21 +138,11 @@ public static class IpFragmenter
     /// </summary>
     public static void OptionsFragment(Span<byte> header)
     {
-        int p = Ipv4Header.MinLength;
-        int l = header.Length - Ipv4Header.MinLength;
-        while (l > 0)
-        {
-            byte type = header[p];
-            if (type == IPOPT_END) return;
-            if (type == IPOPT_NOOP) { l--; p++; continue; }
-            if (l < 2) return;
-            int optlen = header[p + 1];
-            if (optlen < 2 || optlen > l) return;
-            if ((type & IPOPT_COPIED) == 0)
-                header.Slice(p, optlen).Fill(IPOPT_NOOP);
-            l -= optlen;
-            p += optlen;
-        }
+        var options = header[Ipv4Header.MinLength..];
+        var reader = new Ipv4OptionReader(options);
+        while (reader.TryNext(out byte type, out int offset, out int length))
+            if (type != Ipv4OptionType.Noop && !Ipv4OptionType.IsCopied(type))
+                options.Slice(offset, length).Fill(Ipv4OptionType.Noop);
     }
 
     private static FragmentResult Fail(int mtu, DropReason reason)
@@ -165,9 +151,9 @@ public static class IpFragmenter
     private static bool TryValidate(ReadOnlySpan<byte> p, out int hlen, out int totalLength)
     {
         hlen = 0; totalLength = 0;
-        if (p.Length < Ipv4Header.MinLength || p[0] >> 4 != 4) return false;
-        hlen = (p[0] & 0x0F) * 4;
-        totalLength = BinaryPrimitives.ReadUInt16BigEndian(p[2..]);
+        if (!Ipv4Header.TryRead(p, out var h) || h.Version != 4) return false;
+        hlen = h.HeaderLength;
+        totalLength = h.TotalLength;
         return hlen >= Ipv4Header.MinLength && totalLength >= hlen && totalLength <= p.Length;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using ActorStack.Actors.Workloads;
 using ActorStack.Messages.Packets;
+using IcmpMessage = ActorStack.Actors.Workloads.IcmpMessage;
 
 namespace ActorStack.Tests.Apps;
 

@@ -1,4 +1,5 @@
 using ActorStack.Actors.Tcp;
+using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Tcp.TcpPair;
 
 namespace ActorStack.Tests.Tcp;

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using ActorStack.Messages;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Actors.Neighbour;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>Why an ARP packet was rejected by <see cref="ArpPacket.TryRead"/> (the checks of <c>arp_rcv</c> / <c>arp_process</c>).</summary>
 public enum ArpParseError
@@ -29,7 +27,10 @@ public enum ArpParseError
 /// </summary>
 public readonly ref struct ArpPacket
 {
+    /// <summary>An Ethernet/IPv4 ARP packet: the 8 fixed bytes and two hardware and protocol address pairs.</summary>
     public const int Length = 28;
+    /// <summary><c>sizeof(struct arphdr)</c>: hardware/protocol type, address lengths and opcode.</summary>
+    public const int FixedLength = 8;
     public const ushort HardwareEthernet = 1;
     /// <summary><c>ARPHRD_IEEE802</c>: Linux's Ethernet devices accept it as well as 1.</summary>
     public const ushort HardwareIeee802 = 6;
@@ -43,14 +44,25 @@ public readonly ref struct ArpPacket
     public static bool TryRead(ReadOnlySpan<byte> payload, out ArpPacket p, out ArpParseError error)
     {
         p = default;
-        if (payload.Length < 8) { error = ArpParseError.TooShort; return false; }
-        if (payload[4] != 6 || payload[5] != 4) { error = ArpParseError.BadAddressLength; return false; }
+        if (!TryReadAddresses(payload, out var v, out error)) return false;
+        if (v.HardwareType is not (HardwareEthernet or HardwareIeee802)) { error = ArpParseError.BadHardwareType; return false; }
+        if (v.ProtocolType != EtherType.Ipv4) { error = ArpParseError.BadProtocolType; return false; }
+        if (v.Operation is not (OpRequest or OpReply)) { error = ArpParseError.BadOpcode; return false; }
+        p = v;
+        return true;
+    }
+
+    /// <summary>
+    /// The length checks alone (<c>arp_rcv</c>'s <c>arp_hdr_len</c> pull and <c>ar_hln</c> / <c>ar_pln</c>): 28 bytes
+    /// with 6-byte hardware and 4-byte protocol addresses, so every getter is safe; hardware type, protocol type and
+    /// opcode are not checked (a fault rule or a capture may look at any ARP packet).
+    /// </summary>
+    public static bool TryReadAddresses(ReadOnlySpan<byte> payload, out ArpPacket p, out ArpParseError error)
+    {
+        p = default;
+        if (payload.Length < FixedLength) { error = ArpParseError.TooShort; return false; }
+        if (payload[4] != EthernetHeader.AddressLength || payload[5] != Ipv4Address.Length) { error = ArpParseError.BadAddressLength; return false; }
         if (payload.Length < Length) { error = ArpParseError.TooShort; return false; }
-        ushort htype = BinaryPrimitives.ReadUInt16BigEndian(payload);
-        if (htype is not (HardwareEthernet or HardwareIeee802)) { error = ArpParseError.BadHardwareType; return false; }
-        if (BinaryPrimitives.ReadUInt16BigEndian(payload[2..]) != EtherType.Ipv4) { error = ArpParseError.BadProtocolType; return false; }
-        ushort op = BinaryPrimitives.ReadUInt16BigEndian(payload[6..]);
-        if (op is not (OpRequest or OpReply)) { error = ArpParseError.BadOpcode; return false; }
         p = new ArpPacket(payload);
         error = ArpParseError.None;
         return true;

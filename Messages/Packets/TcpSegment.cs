@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Text;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Actors.Tcp;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>One SACK block (RFC 2018): the bytes [Left, Right) were received.</summary>
 public readonly record struct SackBlock(TcpSeq Left, TcpSeq Right)
@@ -15,6 +14,8 @@ public readonly record struct SackBlock(TcpSeq Left, TcpSeq Right)
 public static class TcpOptionKind
 {
     public const byte Eol = 0, Nop = 1, Mss = 2, WindowScale = 3, SackPermitted = 4, Sack = 5, Timestamp = 8;
+    /// <summary><c>TCPOLEN_TIMESTAMP</c>: kind, length, TSval, TSecr.</summary>
+    public const int TimestampLength = 10;
 }
 
 /// <summary>
@@ -188,8 +189,8 @@ public enum TcpParseError
 /// </summary>
 public sealed record TcpSegment
 {
-    public const int MinHeaderLength = 20;
-    public const int MaxHeaderLength = 60;
+    public const int MinHeaderLength = TcpHeader.MinLength;
+    public const int MaxHeaderLength = TcpHeader.MaxLength;
 
     public ushort SourcePort { get; init; }
     public ushort DestinationPort { get; init; }
@@ -221,27 +222,23 @@ public sealed record TcpSegment
         out TcpSegment? seg, bool verifyChecksum = true)
     {
         seg = null;
-        if (b.Length < MinHeaderLength) return TcpParseError.TooShort;
-        int doff = (b[12] >> 4) * 4;
+        if (!TcpHeader.TryRead(b, out var th)) return TcpParseError.TooShort;
+        int doff = th.HeaderLength;
         if (doff < MinHeaderLength) return TcpParseError.BadDataOffset;
         if (doff > b.Length) return TcpParseError.HeaderTruncated;
-        if (verifyChecksum)
-        {
-            uint sum = Checksum.PseudoHeader(src.Value, dst.Value, IpProtocol.Tcp, b.Length);
-            if (Checksum.Fold(Checksum.Partial(b, sum)) != 0) return TcpParseError.BadChecksum;
-        }
-        var flags = (TcpFlags)b[13];
-        if (!TcpOptions.TryParse(b[MinHeaderLength..doff], (flags & TcpFlags.Syn) != 0, out var opts))
+        if (verifyChecksum && !TcpHeader.ChecksumValid(b, src.Value, dst.Value)) return TcpParseError.BadChecksum;
+        var flags = th.Flags;
+        if (!TcpOptions.TryParse(th.Options, (flags & TcpFlags.Syn) != 0, out var opts))
             return TcpParseError.BadOptions;
         seg = new TcpSegment
         {
-            SourcePort = BinaryPrimitives.ReadUInt16BigEndian(b),
-            DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(b[2..]),
-            Seq = new TcpSeq(BinaryPrimitives.ReadUInt32BigEndian(b[4..])),
-            Ack = new TcpSeq(BinaryPrimitives.ReadUInt32BigEndian(b[8..])),
+            SourcePort = th.SourcePort,
+            DestinationPort = th.DestinationPort,
+            Seq = th.Seq,
+            Ack = th.Ack,
             Flags = flags,
-            Window = BinaryPrimitives.ReadUInt16BigEndian(b[14..]),
-            UrgentPointer = BinaryPrimitives.ReadUInt16BigEndian(b[18..]),
+            Window = th.Window,
+            UrgentPointer = th.UrgentPointer,
             Options = opts,
             Payload = backing.Slice(doff, b.Length - doff),
         };

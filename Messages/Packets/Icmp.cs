@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using ActorStack.Actors.Ipv4;
-using ActorStack.Messages.Packets;
 
-namespace ActorStack.Actors.Icmp;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>What <see cref="IcmpPacket.TryParse"/> found.</summary>
 public enum IcmpParseStatus
@@ -36,6 +34,72 @@ public readonly record struct IcmpMessage(byte Type, byte Code, ushort Checksum,
 }
 
 /// <summary>
+/// ICMP header view (RFC 792), 8 bytes. After <see cref="TryRead"/> succeeds no getter can fail.
+/// <code>
+/// | type (1) | code (1) | checksum (2) |
+/// | rest of header (4) |
+/// </code>
+/// </summary>
+public readonly ref struct IcmpHeader
+{
+    public const int Length = IcmpPacket.HeaderLength;
+    private readonly ReadOnlySpan<byte> _b;
+    private IcmpHeader(ReadOnlySpan<byte> b) => _b = b;
+
+    public static bool TryRead(ReadOnlySpan<byte> message, out IcmpHeader h)
+    {
+        h = message.Length >= Length ? new IcmpHeader(message) : default;
+        return message.Length >= Length;
+    }
+
+    public byte Type => _b[0];
+    public byte Code => _b[1];
+    public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(_b[2..]);
+    /// <summary>The second word (<c>icmph-&gt;un</c>).</summary>
+    public uint RestOfHeader => BinaryPrimitives.ReadUInt32BigEndian(_b[4..]);
+    /// <summary>Echo / timestamp identifier (<c>un.echo.id</c>).</summary>
+    public ushort Id => BinaryPrimitives.ReadUInt16BigEndian(_b[4..]);
+    /// <summary>Echo / timestamp sequence (<c>un.echo.sequence</c>).</summary>
+    public ushort Sequence => BinaryPrimitives.ReadUInt16BigEndian(_b[6..]);
+    /// <summary>What follows the header: echo data, or the quoted datagram of an error.</summary>
+    public ReadOnlySpan<byte> Data => _b[Length..];
+    /// <summary>The parsed value of the header.</summary>
+    public IcmpMessage ToMessage() => new(Type, Code, Checksum, RestOfHeader);
+}
+
+/// <summary>
+/// The datagram an ICMP error quotes (RFC 792: its IP header and the first 8 bytes of its payload), checked
+/// as <see cref="IcmpPacket.CheckQuoted"/> does; after <see cref="TryRead"/> no getter can fail. The
+/// transport words are those of TCP and UDP alike: ports, then TCP's sequence number (UDP's length and checksum).
+/// </summary>
+public readonly ref struct IcmpQuote
+{
+    private readonly ReadOnlySpan<byte> _b;
+    private readonly int _ihl;
+    private IcmpQuote(ReadOnlySpan<byte> b, int ihl) { _b = b; _ihl = ihl; }
+
+    /// <summary>True when <see cref="IcmpPacket.CheckQuoted"/> gives <see cref="QuoteStatus.Ok"/>.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> quoted, out IcmpQuote q)
+    {
+        q = default;
+        if (IcmpPacket.CheckQuoted(quoted) != QuoteStatus.Ok) return false;
+        q = new IcmpQuote(quoted, (quoted[0] & 0x0F) * 4);
+        return true;
+    }
+
+    /// <summary>The quoted IP header (IHL checked to be at least 5 and present).</summary>
+    public Ipv4Header Ip { get { Ipv4Header.TryRead(_b, out var h); return h; } }
+    /// <summary>The quoted header's length (IHL × 4).</summary>
+    public int IpHeaderLength => _ihl;
+    /// <summary>The 8 quoted bytes of the transport header (and whatever more was quoted).</summary>
+    public ReadOnlySpan<byte> Transport => _b[_ihl..];
+    public ushort SourcePort => BinaryPrimitives.ReadUInt16BigEndian(_b[_ihl..]);
+    public ushort DestinationPort => BinaryPrimitives.ReadUInt16BigEndian(_b[(_ihl + 2)..]);
+    /// <summary>The quoted TCP sequence number (bytes 4–7 of the transport header).</summary>
+    public TcpSeq TcpSeq => new(BinaryPrimitives.ReadUInt32BigEndian(_b[(_ihl + 4)..]));
+}
+
+/// <summary>
 /// ICMP wire format without actors: parsing and validation as <c>icmp_rcv</c> does it, and the builders of
 /// the messages this host sends (<c>icmp_echo</c>'s reply, <c>icmp_send</c>'s errors with Linux's quoting rule).
 /// Nothing here throws on input a peer controls; builders write into a span the caller sized with the
@@ -44,6 +108,8 @@ public readonly record struct IcmpMessage(byte Type, byte Code, ushort Checksum,
 public static class IcmpPacket
 {
     public const int HeaderLength = 8;
+    /// <summary>RFC 792: an error quotes the IP header and the first 64 bits of the datagram's data.</summary>
+    public const int QuotedTransportLength = 8;
     /// <summary><c>NR_ICMP_TYPES</c>: the highest type Linux knows.</summary>
     public const byte NrIcmpTypes = 18;
     /// <summary><c>NR_ICMP_UNREACH</c>: the highest destination-unreachable code.</summary>
@@ -82,9 +148,8 @@ public static class IcmpPacket
     {
         msg = default;
         if (Checksum.Compute(icmp) != 0) return IcmpParseStatus.BadChecksum;
-        if (icmp.Length < HeaderLength) return IcmpParseStatus.Truncated;
-        msg = new IcmpMessage(icmp[0], icmp[1], BinaryPrimitives.ReadUInt16BigEndian(icmp[2..]),
-            BinaryPrimitives.ReadUInt32BigEndian(icmp[4..]));
+        if (!IcmpHeader.TryRead(icmp, out var h)) return IcmpParseStatus.Truncated;
+        msg = h.ToMessage();
         return IcmpParseStatus.Ok;
     }
 
@@ -178,10 +243,9 @@ public static class IcmpPacket
     /// </summary>
     public static QuoteStatus CheckQuoted(ReadOnlySpan<byte> quoted)
     {
-        if (quoted.Length < Ipv4Header.MinLength) return QuoteStatus.Truncated;
-        int ihl = quoted[0] & 0x0F;
-        if (ihl < 5) return QuoteStatus.BadHeader;
-        if (quoted.Length < ihl * 4 + 8) return QuoteStatus.ShortPayload;
+        if (!Ipv4Header.TryRead(quoted, out var ip)) return QuoteStatus.Truncated;
+        if (ip.Ihl < 5) return QuoteStatus.BadHeader;
+        if (quoted.Length < ip.HeaderLength + QuotedTransportLength) return QuoteStatus.ShortPayload;
         return QuoteStatus.Ok;
     }
 }
@@ -196,4 +260,32 @@ public enum QuoteStatus
     BadHeader,
     /// <summary>The IP header without 8 bytes of its payload (<c>icmp_socket_deliver</c>'s <c>pskb_may_pull</c>).</summary>
     ShortPayload,
+}
+
+/// <summary>ICMP types and codes (RFC 792, include/uapi/linux/icmp.h).</summary>
+public static class IcmpType
+{
+    public const byte EchoReply = 0;
+    public const byte DestUnreach = 3;
+    public const byte SourceQuench = 4;
+    public const byte Redirect = 5;
+    public const byte Echo = 8;
+    public const byte TimeExceeded = 11;
+    public const byte ParameterProb = 12;
+}
+
+public static class IcmpCode
+{
+    public const byte NetUnreach = 0;
+    public const byte HostUnreach = 1;
+    public const byte ProtUnreach = 2;
+    public const byte PortUnreach = 3;
+    public const byte FragNeeded = 4;
+    public const byte NetProhibited = 9;
+    public const byte HostProhibited = 10;
+    public const byte PktFiltered = 13;
+    /// <summary>Time exceeded: TTL expired in transit.</summary>
+    public const byte ExcTtl = 0;
+    /// <summary>Time exceeded: fragment reassembly time exceeded.</summary>
+    public const byte ExcFragTime = 1;
 }

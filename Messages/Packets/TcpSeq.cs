@@ -1,4 +1,4 @@
-namespace ActorStack.Actors.Tcp;
+namespace ActorStack.Messages.Packets;
 
 /// <summary>
 /// A 32-bit TCP sequence number with wrap-safe comparison (RFC 9293 section 3.4,
