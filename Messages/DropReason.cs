@@ -80,6 +80,11 @@ public enum DropReason
     SIM_LINK_DOWN,
     /// <summary>A conditional fault rule on a wire dropped the frame (a fault no netem offers: matched on parsed headers).</summary>
     SIM_FAULT_RULE,
+    /// <summary>
+    /// <c>SKB_NOT_DROPPED_YET</c>: not a drop. What a receive step such as <c>tcp_validate_incoming</c> /
+    /// <c>tcp_data_queue</c> returns when the segment was accepted.
+    /// </summary>
+    NOT_DROPPED_YET,
 }
 
 /// <summary>Where a drop happened: host, then the device / CPU / layer inside it.</summary>

@@ -10,18 +10,18 @@ public sealed partial class Tcb
     // ---------------------------------------------------------------- ACK processing
 
     /// <summary><c>tcp_ack</c>: RFC 5961 5.2 ACK validation, window update, SACK, RTT, congestion control, loss detection.</summary>
-    private TcpDropReason ProcessAck(TcpSegment seg, long now)
+    private DropReason ProcessAck(TcpSegment seg, long now)
     {
         var ack = seg.Ack;
-        if (ack > SndNxt) return TcpDropReason.TCP_ACK_UNSENT_DATA;
+        if (ack > SndNxt) return DropReason.TCP_ACK_UNSENT_DATA;
         if (ack < SndUna)
         {
             if (ack < SndUna - MaxSndWnd)
             {
                 SendChallengeAck(now);
-                return TcpDropReason.TCP_TOO_OLD_ACK;
+                return DropReason.TCP_TOO_OLD_ACK;
             }
-            return TcpDropReason.TCP_OLD_ACK; // ignore the ACK, still take the data
+            return DropReason.TCP_OLD_ACK; // ignore the ACK, still take the data
         }
 
         var priorUna = SndUna;
@@ -85,7 +85,7 @@ public sealed partial class Tcb
 
         if (ack > priorUna) SndBufExpand();
         if (_sndBuf.Free > 0 && ack > priorUna) Events.Add(new TcpEvent(TcpEventKind.Writable));
-        return TcpDropReason.None;
+        return DropReason.NOT_DROPPED_YET;
     }
 
     private bool IsCwndLimited(int priorOut) => priorOut >= _cwnd.Cwnd || (_cwnd.InSlowStart && priorOut * 2 >= _cwnd.Cwnd);

@@ -105,12 +105,12 @@ public sealed partial class Tcb
 
     /// <summary>
     /// A segment for this connection arrived (already checksum-validated and demultiplexed):
-    /// <c>tcp_rcv_state_process</c> / <c>tcp_rcv_established</c>. Returns why it was dropped, or None.
+    /// <c>tcp_rcv_state_process</c> / <c>tcp_rcv_established</c>. Returns why it was dropped (<c>SKB_DROP_REASON_*</c>), or <see cref="DropReason.NOT_DROPPED_YET"/>.
     /// Counts Tcp: InSegs.
     /// </summary>
-    public TcpDropReason SegmentArrived(TcpSegment seg, long now) => SegmentArrived(seg, now, countIn: true);
+    public DropReason SegmentArrived(TcpSegment seg, long now) => SegmentArrived(seg, now, countIn: true);
 
-    private TcpDropReason SegmentArrived(TcpSegment seg, long now, bool countIn)
+    private DropReason SegmentArrived(TcpSegment seg, long now, bool countIn)
     {
         if (countIn) _mib.Tcp.Inc(TcpMib.InSegs);
         var r = Process(seg, now);
@@ -118,15 +118,15 @@ public sealed partial class Tcb
         return r;
     }
 
-    private TcpDropReason Process(TcpSegment seg, long now)
+    private DropReason Process(TcpSegment seg, long now)
     {
         switch (State)
         {
             case TcpState.Closed:
                 if (!seg.Rst) SendResetFor(seg, now);
-                return TcpDropReason.TCP_CLOSE;
+                return DropReason.TCP_CLOSE;
             case TcpState.Listen:
-                return TcpDropReason.TCP_CLOSE; // LISTEN is the listener's (ListenQueue) job
+                return DropReason.TCP_CLOSE; // LISTEN is the listener's (ListenQueue) job
             case TcpState.SynSent:
                 return SynSentProcess(seg, now);
         }
@@ -138,7 +138,7 @@ public sealed partial class Tcb
         {
             _mib.Ext.Inc(TcpExtMib.PAWSEstabRejected);
             SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedPAWS);
-            return TcpDropReason.TCP_RFC7323_PAWS;
+            return DropReason.TCP_RFC7323_PAWS;
         }
 
         // Step 1: sequence acceptability (tcp_sequence).
@@ -151,8 +151,8 @@ public sealed partial class Tcb
                 if (seg.Payload.Length > 0 && !seg.Syn && seg.Seq < RcvNxt) SendDupAck(seg, now);
                 else SendDupAckRateLimited(now, TcpExtMib.TCPACKSkippedSeq);
             }
-            return seg.EndSeq <= _rcvWup ? TcpDropReason.TCP_OLD_DATA :
-                seg.Seq > RcvNxt + ReceiveWindow() ? TcpDropReason.TCP_OVERWINDOW : TcpDropReason.TCP_INVALID_SEQUENCE;
+            return seg.EndSeq <= _rcvWup ? DropReason.TCP_OLD_DATA :
+                seg.Seq > RcvNxt + ReceiveWindow() ? DropReason.TCP_OVERWINDOW : DropReason.TCP_INVALID_SEQUENCE;
         }
 
         // Step 2: RST (RFC 5961 3.2): exact match resets, in-window otherwise gets a challenge ACK.
@@ -161,10 +161,10 @@ public sealed partial class Tcb
             if (seg.Seq == RcvNxt || (State == TcpState.SynReceived && seg.Seq == Irs + 1))
             {
                 HandleReset(now);
-                return TcpDropReason.TCP_RESET;
+                return DropReason.TCP_RESET;
             }
             SendChallengeAck(now);
-            return TcpDropReason.TCP_RESET;
+            return DropReason.TCP_RESET;
         }
 
         // RFC 7323 4.3: remember the timestamp of an in-order segment (tcp_replace_ts_recent).
@@ -176,7 +176,7 @@ public sealed partial class Tcb
             if (State == TcpState.SynReceived && seg.Seq == Irs && !seg.HasAck)
             {
                 Emit(SynSegment(ack: true, now), now);
-                return TcpDropReason.None;
+                return DropReason.NOT_DROPPED_YET;
             }
             // tcp_validate_incoming: in a simultaneous open the peer's SYN-ACK completes our SYN_RECEIVED.
             bool simOpen = State == TcpState.SynReceived && _active && seg.HasAck && seg.Seq + 1 == RcvNxt
@@ -185,20 +185,20 @@ public sealed partial class Tcb
             {
                 _mib.Ext.Inc(TcpExtMib.TCPSYNChallenge);
                 SendChallengeAck(now);
-                return TcpDropReason.TCP_INVALID_SYN;
+                return DropReason.TCP_INVALID_SYN;
             }
             seg = seg with { Seq = seg.Seq + 1, Flags = seg.Flags & ~TcpFlags.Syn };
         }
 
         // Step 5: no ACK bit: drop.
-        if (!seg.HasAck) return TcpDropReason.TCP_FLAGS;
+        if (!seg.HasAck) return DropReason.TCP_FLAGS;
 
         if (State == TcpState.SynReceived)
         {
             if (!(seg.Ack > SndUna && seg.Ack <= SndNxt))
             {
                 SendResetFor(seg, now);
-                return TcpDropReason.TCP_INVALID_ACK_SEQUENCE;
+                return DropReason.TCP_INVALID_ACK_SEQUENCE;
             }
             EnterEstablished(now);
             SndWnd = seg.Window << SndWscale;
@@ -208,8 +208,8 @@ public sealed partial class Tcb
         }
 
         var ackResult = ProcessAck(seg, now);
-        if (ackResult is TcpDropReason.TCP_TOO_OLD_ACK or TcpDropReason.TCP_ACK_UNSENT_DATA) return ackResult;
-        if (State == TcpState.Closed) return TcpDropReason.None;
+        if (ackResult is DropReason.TCP_TOO_OLD_ACK or DropReason.TCP_ACK_UNSENT_DATA) return ackResult;
+        if (State == TcpState.Closed) return DropReason.NOT_DROPPED_YET;
 
         // State transitions on our FIN being ACKed.
         bool finAcked = _finSent && SndUna == SndNxt;
@@ -221,17 +221,17 @@ public sealed partial class Tcb
                 break;
             case TcpState.Closing when finAcked:
                 EnterTimeWait(now);
-                return TcpDropReason.None;
+                return DropReason.NOT_DROPPED_YET;
             case TcpState.LastAck when finAcked:
                 Done(now);
-                return TcpDropReason.None;
+                return DropReason.NOT_DROPPED_YET;
             case TcpState.TimeWait:
                 if (seg.Fin)
                 {
                     SendAck(now);
                     _timeWaitTimer = now + _s.TimeWait.Ticks; // RFC 9293: restart the 2 MSL timeout
                 }
-                return TcpDropReason.None;
+                return DropReason.NOT_DROPPED_YET;
         }
 
         // Step 7: segment text.
@@ -241,9 +241,9 @@ public sealed partial class Tcb
             if (State is TcpState.CloseWait or TcpState.Closing or TcpState.LastAck)
             {
                 // The peer already sent its FIN: anything more is a duplicate (ACK it).
-                if (seg.EndSeq > RcvNxt) return TcpDropReason.TCP_CLOSE;
+                if (seg.EndSeq > RcvNxt) return DropReason.TCP_CLOSE;
                 SendAck(now);
-                return TcpDropReason.TCP_OLD_DATA;
+                return DropReason.TCP_OLD_DATA;
             }
             if (_userClosed && len > 0 && seg.Seq + len > RcvNxt)
             {
@@ -251,14 +251,14 @@ public sealed partial class Tcb
                 _mib.Ext.Inc(TcpExtMib.TCPAbortOnData);
                 SendReset(SndNxt, now);
                 Abort(Errno.ECONNRESET, now, sendRst: false);
-                return TcpDropReason.TCP_ABORT_ON_DATA;
+                return DropReason.TCP_ABORT_ON_DATA;
             }
             return DataQueue(seg, now);
         }
-        return TcpDropReason.None;
+        return DropReason.NOT_DROPPED_YET;
     }
 
-    private TcpDropReason SynSentProcess(TcpSegment seg, long now)
+    private DropReason SynSentProcess(TcpSegment seg, long now)
     {
         // RFC 9293 3.10.7.3.
         bool ackOk = false;
@@ -267,18 +267,18 @@ public sealed partial class Tcb
             if (seg.Ack <= Iss || seg.Ack > SndNxt)
             {
                 if (!seg.Rst) SendReset(seg.Ack, now);
-                return TcpDropReason.TCP_INVALID_ACK_SEQUENCE;
+                return DropReason.TCP_INVALID_ACK_SEQUENCE;
             }
             ackOk = true;
         }
         if (seg.Rst)
         {
-            if (!ackOk) return TcpDropReason.TCP_RESET;
+            if (!ackOk) return DropReason.TCP_RESET;
             Fail(Errno.ECONNREFUSED, now);
-            return TcpDropReason.TCP_RESET;
+            return DropReason.TCP_RESET;
         }
-        if (!seg.Syn) return TcpDropReason.TCP_FLAGS;
-        if (seg.Fin) return TcpDropReason.TCP_FLAGS;
+        if (!seg.Syn) return DropReason.TCP_FLAGS;
+        if (seg.Fin) return DropReason.TCP_FLAGS;
         _lastRecv = now;
         Irs = seg.Seq;
         RcvNxt = _rcvWup = seg.Seq + 1;
@@ -293,7 +293,7 @@ public sealed partial class Tcb
             CleanRtxQueue(seg, now, out _);
             EnterEstablished(now);
             SendAck(now);
-            return TcpDropReason.None;
+            return DropReason.NOT_DROPPED_YET;
         }
         // Simultaneous open (RFC 9293 3.5 figure 8): SYN_SENT → SYN_RECEIVED, answer with SYN-ACK.
         SetState(TcpState.SynReceived);
@@ -302,7 +302,7 @@ public sealed partial class Tcb
         _sndWl1 = seg.Seq;
         _sndWl2 = Iss;
         Emit(SynSegment(ack: true, now), now);
-        return TcpDropReason.None;
+        return DropReason.NOT_DROPPED_YET;
     }
 
     /// <summary>
@@ -357,7 +357,7 @@ public sealed partial class Tcb
     // ---------------------------------------------------------------- receive data
 
     /// <summary><c>tcp_data_queue</c>: in-order data to the receive queue, out-of-order into the OFO queue, FIN processing, ACK scheduling.</summary>
-    private TcpDropReason DataQueue(TcpSegment seg, long now)
+    private DropReason DataQueue(TcpSegment seg, long now)
     {
         var payload = seg.Payload.Span;
         var seq = seg.Seq;
@@ -377,7 +377,7 @@ public sealed partial class Tcb
         {
             _mib.Ext.Inc(TcpExtMib.TCPZeroWindowDrop);
             SendAck(now);
-            return TcpDropReason.TCP_ZEROWINDOW;
+            return DropReason.TCP_ZEROWINDOW;
         }
         if (seq <= RcvNxt)
         {
@@ -388,7 +388,7 @@ public sealed partial class Tcb
                 _mib.Ext.Inc(TcpExtMib.DelayedACKLost);
                 DsackSet(seq, seq + seg.Payload.Length);
                 SendAck(now);
-                return TcpDropReason.TCP_OLD_DATA;
+                return DropReason.TCP_OLD_DATA;
             }
             var fresh = payload[skip..];
             if (skip > 0) DsackSet(seq, RcvNxt); // partial packet, seq < rcv_nxt < end_seq
@@ -396,7 +396,7 @@ public sealed partial class Tcb
             {
                 _mib.Ext.Inc(TcpExtMib.TCPRcvQDrop);
                 SendAck(now);
-                return TcpDropReason.SOCKET_RCVBUFF;
+                return DropReason.SOCKET_RCVBUFF;
             }
             _rcvBuf.Append(fresh);
             RcvNxt += fresh.Length;
@@ -406,7 +406,7 @@ public sealed partial class Tcb
             else OfoDrain(now);
             if (fresh.Length > 0) Events.Add(new TcpEvent(TcpEventKind.Readable));
             DataReceivedAckPolicy(fresh.Length, hadOfo, now);
-            return TcpDropReason.None;
+            return DropReason.NOT_DROPPED_YET;
         }
 
         // Out of order (tcp_data_queue_ofo).
@@ -414,7 +414,7 @@ public sealed partial class Tcb
         {
             _mib.Ext.Inc(TcpExtMib.TCPOFODrop);
             SendAck(now);
-            return TcpDropReason.TCP_OFO_DROP;
+            return DropReason.TCP_OFO_DROP;
         }
         _mib.Ext.Inc(TcpExtMib.TCPOFOQueue);
         var ns = new OfoSeg { Seq = seq, Data = payload.ToArray(), Fin = fin };
@@ -427,12 +427,12 @@ public sealed partial class Tcb
                 _mib.Ext.Inc(TcpExtMib.TCPOFOMerge);
                 DsackSet(seq, ns.End);
                 SendAck(now);
-                return TcpDropReason.TCP_OFOMERGE;
+                return DropReason.TCP_OFOMERGE;
             }
         _ofo.Insert(pos, ns);
         _lastSackSeq = seq;
         SendAck(now); // out-of-order data is ACKed at once, with SACK blocks (tcp_data_queue_ofo → quick ACK)
-        return TcpDropReason.None;
+        return DropReason.NOT_DROPPED_YET;
     }
 
     private int OfoBytes()

@@ -34,14 +34,6 @@ public enum TcpIcmpVerdict { Ignored, FragNeeded, HardError, SoftError }
 
 public readonly record struct TcpEvent(TcpEventKind Kind, Errno Error = Errno.OK);
 
-/// <summary>Why a segment handed to <see cref="Tcb.SegmentArrived"/> was dropped (Linux SKB_DROP_REASON_* names).</summary>
-public enum TcpDropReason
-{
-    None, TCP_FLAGS, TCP_ZEROWINDOW, TCP_OLD_DATA, TCP_OVERWINDOW, TCP_OFOMERGE, TCP_RFC7323_PAWS, TCP_INVALID_SEQUENCE,
-    TCP_RESET, TCP_INVALID_SYN, TCP_CLOSE, TCP_OLD_ACK, TCP_TOO_OLD_ACK, TCP_ACK_UNSENT_DATA, TCP_OFO_DROP, SOCKET_RCVBUFF,
-    TCP_INVALID_ACK_SEQUENCE, TCP_ABORT_ON_DATA,
-}
-
 /// <summary>
 /// One TCP connection's control block: the RFC 9293 state machine with the behaviour Linux
 /// adds (RFC 5961 challenge ACKs, RFC 7323 window scaling/timestamps/PAWS, RFC 2018 SACK,

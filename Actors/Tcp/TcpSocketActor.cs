@@ -336,7 +336,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         foreach (var s in m.Segments)
         {
             var r = _tcb.SegmentArrived(s.Seg, now);
-            if (r != TcpDropReason.None && Enum.TryParse<DropReason>(r.ToString(), out var dr)) _ns.Drops.Add(dr, "tcp/sock");
+            if (r != DropReason.NOT_DROPPED_YET) _ns.Drops.Add(r, "tcp/sock");
         }
         Drain();
     }
