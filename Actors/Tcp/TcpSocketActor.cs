@@ -19,14 +19,13 @@ namespace ActorStack.Actors.Tcp;
 /// After <see cref="Close"/> the connection lives on, orphaned, until its TCB reaches CLOSED (FIN handshake,
 /// TIME_WAIT), then leaves the tables and stops.
 /// </summary>
-public sealed class TcpSocketActor : UntypedActor, IWithTimers
+public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
     /// <summary>Blocked callers one socket holds at most per kind (threads blocked in recv/send/accept).</summary>
     public const int MaxWaiting = 1024;
 
     private readonly NetNamespace _ns;
     private readonly TcpSettings _s;
-    private readonly TcpTable _table;
     private readonly IActorRef _tcp;
     private readonly Random _rng;
     private readonly IpOutput _out;
@@ -35,8 +34,11 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     private TcpListener? _listener;
     private IActorRef? _parentListener;
     private TcpTuple _tuple;
-    private bool _bound, _hashed, _userClosed, _rdShutdown, _connectReported;
+    private bool _bound, _hashed, _listenHashed, _userClosed, _rdShutdown, _connectReported;
     private (object Command, IActorRef Caller)? _connectWaiter;
+    // A bind, listen or connect waiting for the TCP actor's TcpBindResult; every other message is stashed meanwhile,
+    // so the socket's calls are still handled one at a time, in order.
+    private (object Command, IActorRef Caller, int Backlog, bool NonBlocking, OutputRoute Route)? _tableWait;
     private readonly Queue<(StreamRecv Req, object Command, IActorRef Caller)> _readers = new();
     private readonly Queue<SendOp> _sends = new();
     private long _armedDeadline = long.MaxValue;
@@ -81,13 +83,13 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     public static readonly TimeSpan CorkCeiling = TimeSpan.FromMilliseconds(200);
 
     public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
 
-    public TcpSocketActor(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
+    public TcpSocketActor(NetNamespace ns, TcpSettings settings, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
         IActorRef? listener)
     {
         _ns = ns;
         _s = settings;
-        _table = table;
         _tcp = tcp;
         _rng = new Random(seed);
         _out = new IpOutput(ns);
@@ -119,6 +121,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     // thousands of them should not each carry ~30 delegates (bench tcp-conns measures the memory per socket).
     protected override void OnReceive(object message)
     {
+        if (_tableWait is not null)
+        {
+            if (message is TcpBindResult r) OnTableResult(r);
+            else Stash.Stash();
+            return;
+        }
         switch (message)
         {
             case TcpDeliver m: OnDeliver(m); break;
@@ -226,13 +234,35 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     {
         if (_bound) { Sender.Tell(new SocketFailed(b, Errno.EINVAL)); return; }
         if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new SocketFailed(b, Errno.EADDRNOTAVAIL)); return; }
-        ushort port = b.Port;
-        var err = _table.Bind(Self, b.Address, ref port);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(b, err)); return; }
-        _bound = true;
-        _tuple = new TcpTuple(b.Address, port, Ipv4Address.Any, 0);
-        Publish();
-        Sender.Tell(new SocketOk(b));
+        _tableWait = (b, Sender, 0, false, default);
+        _tcp.Tell(new TcpBind(Self, b.Address, b.Port), Self);
+    }
+
+    /// <summary>The TCP actor answered the bind, listen or connect waiting in <see cref="_tableWait"/>.</summary>
+    private void OnTableResult(TcpBindResult r)
+    {
+        var w = _tableWait!.Value;
+        _tableWait = null;
+        switch (w.Command)
+        {
+            case Bind b:
+                if (r.Error == Errno.OK)
+                {
+                    _bound = true;
+                    _tuple = new TcpTuple(b.Address, r.LocalPort, Ipv4Address.Any, 0);
+                    Publish();
+                    w.Caller.Tell(new SocketOk(b));
+                }
+                else w.Caller.Tell(new SocketFailed(b, r.Error));
+                break;
+            case Listen l:
+                ListenHashed(l, w.Caller, r);
+                break;
+            default:
+                ConnectHashed(w.Command, w.Caller, w.NonBlocking, w.Route, r);
+                break;
+        }
+        Stash.UnstashAll();
     }
 
     /// <summary><c>inet_listen</c>: autobinds an unbound socket (<c>inet_autobind</c>), then enters the listening hash.</summary>
@@ -240,19 +270,23 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     {
         if (_tcb is not null) { Sender.Tell(new SocketFailed(l, Errno.EINVAL)); return; }
         if (_listener is not null) { _listener.Queue.Listen(l.Backlog); Sender.Tell(new SocketOk(l)); return; }
-        if (!_bound)
+        // An unbound socket asks with port 0: the TCP actor autobinds it (inet_autobind) before inet_hash.
+        _tableWait = (l, Sender, l.Backlog, false, default);
+        _tcp.Tell(new TcpListen(Self, _bound ? _tuple.LocalAddress : Ipv4Address.Any, _bound ? _tuple.LocalPort : (ushort)0), Self);
+    }
+
+    private void ListenHashed(Listen l, IActorRef caller, TcpBindResult r)
+    {
+        if (!_bound && r.LocalPort != 0)
         {
-            ushort port = 0;
-            var e = _table.Bind(Self, Ipv4Address.Any, ref port);
-            if (e != Errno.OK) { Sender.Tell(new SocketFailed(l, e)); return; }
             _bound = true;
-            _tuple = new TcpTuple(Ipv4Address.Any, port, Ipv4Address.Any, 0);
+            _tuple = new TcpTuple(Ipv4Address.Any, r.LocalPort, Ipv4Address.Any, 0);
         }
-        var err = _table.Listen(Self, _tuple.LocalAddress, _tuple.LocalPort);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(l, err)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(l, r.Error)); return; }
+        _listenHashed = true;
         _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next()) { Options = Options() };
         Publish();
-        Sender.Tell(new SocketOk(l));
+        caller.Tell(new SocketOk(l));
     }
 
     private void OnAccept(Accept a)
@@ -293,28 +327,33 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             return;
         }
         var local = _tuple.LocalAddress.IsAny ? rt.Source : _tuple.LocalAddress;
-        ushort lport = _tuple.LocalPort;
-        if (!_bound)
+        // inet_hash_connect in the TCP actor (an unbound socket gets its ephemeral port there); the SYN leaves after the answer.
+        _tableWait = (cmd, Sender, 0, nonBlocking, rt);
+        _tcp.Tell(new TcpConnect(Self, local, _bound ? _tuple.LocalPort : (ushort)0, addr, port), Self);
+    }
+
+    /// <summary><c>tcp_v4_connect</c> after <c>inet_hash_connect</c>: the TCB, its MSS from the route, the SYN.</summary>
+    private void ConnectHashed(object cmd, IActorRef caller, bool nonBlocking, OutputRoute rt, TcpBindResult r)
+    {
+        if (!_bound && r.LocalPort != 0)
         {
-            err = _table.Bind(Self, Ipv4Address.Any, ref lport);
-            if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, Errno.EADDRNOTAVAIL)); return; }
             _bound = true;
+            _tuple = new TcpTuple(_tuple.LocalAddress, r.LocalPort, Ipv4Address.Any, 0);
         }
-        var tuple = new TcpTuple(local, lport, addr, port);
-        err = _table.AddConnection(Self, tuple);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, err)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(cmd, r.Error)); return; }
         _hashed = true;
-        _tuple = tuple;
+        _tuple = new TcpTuple(r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort);
         _rt = rt;
         _haveRoute = true;
+        long now = Now;
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
-        _tcb = Options().NewTcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
+        _tcb = Options().NewTcb(_s, _ns.Tcp, r.LocalPort, r.RemotePort, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
         _tcb.AliasSendQueue = true; // Drain serializes the outbox at once
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
-        if (nonBlocking) Sender.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
-        else _connectWaiter = (cmd, Sender);
+        if (nonBlocking) caller.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
+        else _connectWaiter = (cmd, caller);
         Drain();
     }
 
@@ -616,6 +655,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     private void OnClose()
     {
         _userClosed = true;
+        // A socket without a connection leaves the tables before close() returns, so its port is free at once.
+        if (_listener is not null || _tcb is null) Unhash();
         bool lingerWait = _lingerOn && _lingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
         if (lingerWait)
         {
@@ -667,9 +708,9 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
 
     private void Unhash()
     {
-        if (!_bound && !_hashed && _listener is null) return;
-        _table.Remove(Self);
-        _bound = _hashed = false;
+        if (!_bound && !_hashed && !_listenHashed) return;
+        _tcp.Tell(new TcpUnbind(Self), Self);
+        _bound = _hashed = _listenHashed = false;
     }
 
     // ---------------------------------------------------------------- options and info
@@ -854,14 +895,15 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _listener?.Stop();
-        _table.Remove(Self);
+        if (_tableWait is { } tw) tw.Caller.Tell(new SocketFailed(tw.Command, Errno.EBADF));
+        Unhash(); // the TCP actor also drops a stopped child's entries when its Terminated arrives
         _ns.Sockets.TryRemove(Self, out _);
     }
 
-    public static Props Props(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, null, default, null));
+    public static Props Props(NetNamespace ns, TcpSettings settings, IActorRef tcp, int seed)
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, tcp, seed, null, default, null));
 
-    public static Props ChildProps(NetNamespace ns, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
+    public static Props ChildProps(NetNamespace ns, TcpSettings settings, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
         IActorRef listener)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, table, tcp, seed, tcb, tuple, listener));
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, settings, tcp, seed, tcb, tuple, listener));
 }
