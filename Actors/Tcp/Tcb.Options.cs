@@ -21,16 +21,16 @@ public sealed partial class Tcb
     /// Payload bytes per full segment (<c>mss_cache</c>, <c>tcp_sync_mss</c>): the peer's MSS clamped to what the
     /// path MTU leaves after the IP and TCP headers, less the timestamp option; at least TCP_MIN_SND_MSS (48).
     /// </summary>
-    public int Mss => Math.Max(Math.Min(Math.Min(PeerMss, UserMss > 0 ? UserMss : int.MaxValue), PathMtu > 0 ? PathMtu - 40 : int.MaxValue)
-        - (TsOk ? 12 : 0), MinSndMss);
+    public int Mss => Math.Max(Math.Min(Math.Min(PeerMss, UserMss > 0 ? UserMss : int.MaxValue), PathMtu > 0 ? PathMtu - TcpConstants.IPV4_TCP_HEADER_LEN : int.MaxValue)
+        - (TsOk ? TcpConstants.TCPOLEN_TSTAMP_ALIGNED : 0), MinSndMss);
     /// <summary><c>TCP_MAXSEG</c> (<c>rx_opt.user_mss</c>): clamps the MSS announced and used; 0 = none.</summary>
     public int UserMss { get; set; }
     /// <summary>The path MTU the MSS follows (<c>icsk_pmtu_cookie</c>); 0 until the owner calls <see cref="SyncMss"/>.</summary>
     public int PathMtu { get; private set; }
     /// <summary>TCP_MIN_SND_MSS: the smallest MSS a path MTU can force.</summary>
-    public const int MinSndMss = 48;
+    public const int MinSndMss = TcpConstants.TCP_MIN_SND_MSS;
     /// <summary>The MSS announced in SYNs (<c>tcp_advertise_mss</c>): the route MTU less 40 when known, at most tcp default.</summary>
-    private int AdvMss => Math.Min(PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - 40), MinSndMss) : _s.DefaultMss,
+    private int AdvMss => Math.Min(PathMtu > 0 ? Math.Max(Math.Min(_s.DefaultMss, PathMtu - TcpConstants.IPV4_TCP_HEADER_LEN), MinSndMss) : _s.DefaultMss,
         UserMss > 0 ? UserMss : int.MaxValue);
 
     public bool NoDelay { get; set; }
@@ -48,7 +48,7 @@ public sealed partial class Tcb
     /// </summary>
     public int SyncMss(int pmtu)
     {
-        if (pmtu >= 68) PathMtu = pmtu;
+        if (pmtu >= TcpConstants.IPV4_MIN_MTU) PathMtu = pmtu;
         return Mss;
     }
 
@@ -60,7 +60,7 @@ public sealed partial class Tcb
     {
         int mss = Mss;
         int blocks = SackBlockCount();
-        if (blocks > 0) mss -= 4 + 8 * blocks; // NOP NOP SACK len + 8 per block (tcp_established_options)
+        if (blocks > 0) mss -= TcpConstants.TCPOLEN_SACK_BASE_ALIGNED + TcpConstants.TCPOLEN_SACK_PERBLOCK * blocks; // NOP NOP SACK len + 8 per block (tcp_established_options)
         return Math.Max(mss, MinSndMss);
     }
 
@@ -71,7 +71,7 @@ public sealed partial class Tcb
     /// </summary>
     public bool MtuReduced(int mtu, long now)
     {
-        if (mtu < 68 || (PathMtu > 0 && mtu >= PathMtu)) return false;
+        if (mtu < TcpConstants.IPV4_MIN_MTU || (PathMtu > 0 && mtu >= PathMtu)) return false;
         SyncMss(mtu);
         if (State is TcpState.Closed or TcpState.Listen or TcpState.TimeWait) return true;
         int mss = Mss;

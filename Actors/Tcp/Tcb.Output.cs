@@ -64,7 +64,7 @@ public sealed partial class Tcb
     {
         if (_sndBufLocked) return;
         int nrSegs = Math.Max(_s.InitialCwnd, Math.Max(_cwnd.Cwnd, Reordering + 1));
-        long sndmem = Math.Min(2L * nrSegs * Math.Max(Mss, 536), _s.WmemMax);
+        long sndmem = Math.Min(2L * nrSegs * Math.Max(Mss, TcpConstants.TCP_MSS_DEFAULT), _s.WmemMax);
         if (_sndBuf.Limit >= sndmem) return;
         if (PacketsInFlight() >= _cwnd.Cwnd) return;
         _sndBuf.Limit = (int)sndmem;
@@ -380,7 +380,7 @@ public sealed partial class Tcb
             free = free >> RcvWscale << RcvWscale;
             if (free < full / 16 || free < Mss) return 0;
         }
-        return Math.Min(free, 65535 << RcvWscale);
+        return Math.Min(free, TcpConstants.TCP_MAX_UNSCALED_WINDOW << RcvWscale);
     }
 
     /// <summary>
@@ -404,7 +404,7 @@ public sealed partial class Tcb
         if (RcvWnd > 0 && nw == 0) _mib.Ext.Inc(TcpExtMib.TCPToZeroWindowAdv);
         if (RcvWnd == 0 && nw > 0) _mib.Ext.Inc(TcpExtMib.TCPFromZeroWindowAdv);
         if (nw == 0) _mib.Ext.Inc(TcpExtMib.TCPWantZeroWindowAdv);
-        ushort field = (ushort)Math.Min(nw >> RcvWscale, 65535);
+        ushort field = (ushort)Math.Min(nw >> RcvWscale, TcpConstants.TCP_MAX_UNSCALED_WINDOW);
         RcvWnd = field << RcvWscale;
         _rcvWup = RcvNxt;
         return field;

@@ -32,7 +32,7 @@ public sealed partial class Tcb
     public TcpRecoverySettings Recovery { get; set; } = TcpRecoverySettings.Default;
 
     /// <summary>TCP_TIMEOUT_MIN (2 jiffies): slack added to RACK's reordering timer and to a multi-packet PTO.</summary>
-    private static readonly long TimeoutMin = TimeSpan.FromMilliseconds(2).Ticks;
+    private static readonly long TimeoutMin = TcpConstants.TCP_TIMEOUT_MIN.Ticks;
     /// <summary>tcp_min_rtt_wlen: the window of the min-RTT filter (300 s).</summary>
     private static readonly long MinRttWindow = TimeSpan.FromSeconds(300).Ticks;
     /// <summary>One jiffy at HZ=1000 (<c>jiffies_to_usecs(1)</c>): what the min-RTT filter takes for a 0 µs sample.</summary>

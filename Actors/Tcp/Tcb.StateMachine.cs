@@ -190,7 +190,7 @@ public sealed partial class Tcb
             TsVal = TsNow(now),
             TsEcr = ack ? _tsRecent : 0,
         };
-        int win = Math.Min(RcvSpaceFree, 65535); // the window in a SYN is never scaled
+        int win = Math.Min(RcvSpaceFree, TcpConstants.TCP_MAX_UNSCALED_WINDOW); // the window in a SYN is never scaled
         RcvWnd = win;
         return new TcpSegment
         {

@@ -16,7 +16,7 @@ public sealed partial class Tcb
 
     // ------------------------------------------------------------ timers: RTO / TLP / REO share one slot
 
-    private long RtoNow => Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+    private long RtoNow => Math.Min(Rto << Math.Min(_backoff, TcpConstants.TCP_MAX_BACKOFF_SHIFT), _s.RtoMax.Ticks);
 
     /// <summary><c>tcp_rto_delta_us</c>: how far in the future the RTO of the head segment lies.</summary>
     private long RtoDelta(long now) => _rtx.Count == 0 ? RtoNow : _rtx[0].SentAt + RtoNow - now;
@@ -115,11 +115,11 @@ public sealed partial class Tcb
 
     private void ArmRto(long now)
     {
-        _rtoTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+        _rtoTimer = now + Math.Min(Rto << Math.Min(_backoff, TcpConstants.TCP_MAX_BACKOFF_SHIFT), _s.RtoMax.Ticks);
         _xmitTimer = TcpXmitTimer.Retrans;
     }
 
-    private void ArmProbe(long now) => _probeTimer = now + Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
+    private void ArmProbe(long now) => _probeTimer = now + Math.Min(Rto << Math.Min(_backoff, TcpConstants.TCP_MAX_BACKOFF_SHIFT), _s.RtoMax.Ticks);
 
     /// <summary>
     /// <c>tcp_model_timeout</c>: the time <paramref name="boundary"/> exponential backoffs from

@@ -99,7 +99,7 @@ public sealed partial class Tcb
         Rto = settings.RtoInitial.Ticks;
         PeerMss = settings.PeerMssDefault;
         // tcp_select_initial_window: the shift that lets the largest buffer (tcp_rmem[2]) be advertised.
-        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvSpace)) - 15, 0, 14) : 0;
+        RcvWscale = settings.WindowScaling ? Math.Clamp(Log2(Math.Max(settings.RmemMax, _rcvSpace)) - 15, 0, TcpConstants.TCP_MAX_WSCALE) : 0;
         // The queue may hold more than the buffer the window is offered from: tcp_select_window keeps a right edge by
         // rounding it up to the scale on every ACK, so with full-sized segments the edge creeps past the buffer by up to
         // one scale unit per segment (under 9%); data up to that edge must still fit, as Linux overcommits rmem.

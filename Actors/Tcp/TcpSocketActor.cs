@@ -54,8 +54,6 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private (object Command, IActorRef Caller)? _lingerWaiter;
     private long _synQueuedAt = -1;
 
-    /// <summary>MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (seconds) and MAX_TCP_KEEPCNT; TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG.</summary>
-    private const int MaxKeepIdle = 32767, MaxKeepIntvl = 32767, MaxKeepCnt = 127, MinUserMss = 88, MaxUserMss = 32767;
 
     private sealed class SendOp(SendTo command, IActorRef caller)
     {
@@ -391,7 +389,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         long now = Now;
         if (_tcb.IcmpError(m.Type, m.Code, m.Seq, now) == TcpIcmpVerdict.FragNeeded)
         {
-            int mtu = m.Info is >= 68 and <= 65535 ? (int)m.Info : 0;
+            int mtu = m.Info is >= TcpConstants.IPV4_MIN_MTU and <= ushort.MaxValue ? (int)m.Info : 0;
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out var rt) == Errno.OK)
             {
                 _rt = rt;
@@ -758,7 +756,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 if (!_cork) Timers.Cancel("cork");
                 return Errno.OK;
             case SockOpt.TcpKeepidle:
-                if (v is < 1 or > MaxKeepIdle) return Errno.EINVAL;
+                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPIDLE) return Errno.EINVAL;
                 _keepIdle = TimeSpan.FromSeconds(v);
                 if (_tcb is not null)
                 {
@@ -767,18 +765,18 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 }
                 return Errno.OK;
             case SockOpt.TcpKeepintvl:
-                if (v is < 1 or > MaxKeepIntvl) return Errno.EINVAL;
+                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPINTVL) return Errno.EINVAL;
                 _keepIntvl = TimeSpan.FromSeconds(v);
                 if (_tcb is not null) _tcb.KeepaliveInterval = _keepIntvl;
                 return Errno.OK;
             case SockOpt.TcpKeepcnt:
-                if (v is < 1 or > MaxKeepCnt) return Errno.EINVAL;
+                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPCNT) return Errno.EINVAL;
                 _keepCnt = v;
                 if (_tcb is not null) _tcb.KeepaliveProbes = v;
                 return Errno.OK;
             case SockOpt.TcpMaxseg:
                 // do_tcp_setsockopt: TCP_MIN_MSS..MAX_TCP_WINDOW; it only shapes the handshake, so before connect/listen.
-                if (v is < MinUserMss or > MaxUserMss) return Errno.EINVAL;
+                if (v is < TcpConstants.TCP_MIN_MSS or > TcpConstants.MAX_TCP_WINDOW) return Errno.EINVAL;
                 if (_tcb is not null && _tcb.State != TcpState.Closed) return Errno.EINVAL;
                 _userMss = v;
                 return Errno.OK;
