@@ -44,13 +44,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private long _armedDeadline = long.MaxValue;
     private OutputRoute _rt;
     private bool _haveRoute;
-    private int? _sndBuf, _rcvBuf;
-    // Socket options kept by the socket and handed to the TCB it creates (sock_setsockopt / do_tcp_setsockopt).
-    private bool _noDelay, _keepAlive, _lingerOn, _cork;
-    private int _lingerSeconds, _userMss;
-    private TimeSpan? _keepIdle, _keepIntvl;
-    private int? _keepCnt;
-    private CongestionAlgorithm? _congestion;
+    // The socket calls' checks and the options kept by the socket and handed to the TCB it creates.
+    private readonly TcpSock _sock;
     private (object Command, IActorRef Caller)? _lingerWaiter;
     private long _synQueuedAt = -1;
 
@@ -90,6 +85,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _s = settings;
         _tcp = tcp;
         _rng = new Random(seed);
+        _sock = new TcpSock(settings);
         _out = new IpOutput(ns);
         _c = new SocketCounters(SockType.Stream, IpProtocol.Tcp) { RcvBuf = settings.RmemDefault, SndBuf = settings.WmemDefault };
         ns.Sockets[Self] = _c;
@@ -102,13 +98,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             _parentListener = listener;
             if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
             // The options the listener gave the child's TCB (TcpSocketOptions.NewTcb), as getsockopt reads them.
-            _noDelay = child.NoDelay;
-            _cork = child.Cork;
-            _keepAlive = child.KeepAlive;
-            _keepIdle = child.KeepaliveTime;
-            _keepIntvl = child.KeepaliveInterval;
-            _keepCnt = child.KeepaliveProbes;
-            _userMss = child.UserMss;
+            _sock.InheritFrom(child);
             _c.SndBuf = child.SendBufferLimit;
             _c.RcvBuf = child.ReceiveBufferLimit;
             Publish();
@@ -140,7 +130,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             case TcpListener.ChildReady m: _listener?.OnChildReady(m, Sender); break;
             case TcpListener.ChildGone m: _listener?.OnChildGone(m, Sender); break;
             case TcpListener.AcceptedByUser m:
-                (_lingerOn, _lingerSeconds) = (m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
+                _sock.InheritLinger(m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
                 if (_parentListener is not null) Context.Unwatch(_parentListener);
                 _parentListener = null;
                 break;
@@ -170,37 +160,34 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 break;
             case SetReceiveBuffer m:
             {
-                var err = SetRcvBuf(m.Bytes);
+                var err = _sock.SetRcvBuf(m.Bytes, _tcb, _ns.Sysctl.RmemMax);
+                if (err == Errno.OK) Volatile.Write(ref _c.RcvBuf, _sock.RcvBuf!.Value);
                 OptionsChanged();
                 Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
                 break;
             }
             case SetLinger m:
-                if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-                _lingerOn = m.OnOff;
-                _lingerSeconds = m.Seconds;
+                if (_sock.SetLinger(m.OnOff, m.Seconds) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(m, le)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
-            case GetLinger: Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)); break;
+            case GetLinger: Sender.Tell(new LingerValue(_sock.LingerOn, _sock.LingerSeconds)); break;
             case SetCongestionControl m:
             {
-                CongestionAlgorithm? a = m.Name switch { "cubic" => CongestionAlgorithm.Cubic, "reno" => CongestionAlgorithm.Reno, _ => null };
-                if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
-                _congestion = a;
-                _tcb?.SetCongestionControl(a.Value);
+                var ce = _sock.SetCongestion(m.Name, _tcb);
+                if (ce != Errno.OK) { Sender.Tell(new SocketFailed(m, ce)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
             }
             case GetCongestionControl:
-                Sender.Tell(new CongestionControlValue(_tcb?.CongestionName ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant()));
+                Sender.Tell(new CongestionControlValue(_sock.CongestionName(_tcb)));
                 break;
             case LingerExpired: AnswerLinger(); break;
             case CorkExpired:
             {
                 // Still in the handshake: nothing can leave yet; the ceiling runs from ESTABLISHED (OnEvent Connected).
-                if (_tcb is null || !_cork || !CanSendData(_tcb)) return;
+                if (_tcb is null || !_sock.Cork || !CanSendData(_tcb)) return;
                 long now = Now;
                 _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
                 _tcb.SetCork(true, now);
@@ -230,8 +217,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void OnBind(Bind b)
     {
-        if (_bound) { Sender.Tell(new SocketFailed(b, Errno.EINVAL)); return; }
-        if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new SocketFailed(b, Errno.EADDRNOTAVAIL)); return; }
+        var check = TcpSock.InetBind(_bound, b.Address, !b.Address.IsAny && _ns.IsLocalAddress(b.Address));
+        if (check != Errno.OK) { Sender.Tell(new SocketFailed(b, check)); return; }
         _tableWait = (b, Sender, 0, false, default);
         _tcp.Tell(new TcpBind(Self, b.Address, b.Port), Self);
     }
@@ -266,7 +253,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     /// <summary><c>inet_listen</c>: autobinds an unbound socket (<c>inet_autobind</c>), then enters the listening hash.</summary>
     private void OnListen(Listen l)
     {
-        if (_tcb is not null) { Sender.Tell(new SocketFailed(l, Errno.EINVAL)); return; }
+        if (TcpSock.InetListen(_tcb) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(l, le)); return; }
         if (_listener is not null) { _listener.Queue.Listen(l.Backlog); Sender.Tell(new SocketOk(l)); return; }
         // An unbound socket asks with port 0: the TCP actor autobinds it (inet_autobind) before inet_hash.
         _tableWait = (l, Sender, l.Backlog, false, default);
@@ -296,26 +283,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     /// <summary><c>inet_stream_connect</c> → <c>tcp_v4_connect</c>: route, source address, ephemeral port, hash, SYN.</summary>
     private void OnConnect(object cmd, Ipv4Address addr, ushort port, bool nonBlocking)
     {
-        if (_listener is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EINVAL)); return; }
-        if (_tcb is not null)
+        switch (TcpSock.InetStreamConnect(_listener is not null, _tcb, port, nonBlocking, _connectWaiter is not null, ref _connectReported,
+                    out var ce))
         {
-            if (_tcb.State is TcpState.SynSent or TcpState.SynReceived)
-            {
-                if (nonBlocking) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
-                if (_connectWaiter is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
-                _connectWaiter = (cmd, Sender);
-                return;
-            }
-            if (_tcb.State == TcpState.Closed && _tcb.Error != Errno.OK && !_connectReported)
-            {
-                _connectReported = true;
-                Sender.Tell(new SocketFailed(cmd, _tcb.Error));
-                return;
-            }
-            Sender.Tell(new SocketFailed(cmd, Errno.EISCONN));
-            return;
+            case TcpConnectDecision.Fail: Sender.Tell(new SocketFailed(cmd, ce)); return;
+            case TcpConnectDecision.WaitForHandshake: _connectWaiter = (cmd, Sender); return;
         }
-        if (port == 0) { Sender.Tell(new SocketFailed(cmd, Errno.ECONNREFUSED)); return; }
         long now = Now;
         var err = _out.Route(addr, _tuple.LocalAddress, 0, now, out var rt);
         if (err != Errno.OK)
@@ -504,7 +477,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     /// </summary>
     private void ArmCorkCeiling()
     {
-        if (!_cork || _tcb is not { } t || !CanSendData(t) || t.SendQueueBytes == 0 || Timers.IsTimerActive("cork")) return;
+        if (!_sock.Cork || _tcb is not { } t || !CanSendData(t) || t.SendQueueBytes == 0 || Timers.IsTimerActive("cork")) return;
         Timers.StartSingleTimer("cork", CorkExpired.Instance, CorkCeiling);
     }
 
@@ -637,8 +610,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void OnShutdown(Shutdown m)
     {
-        if (m.How is < 0 or > 2) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-        if (_tcb is null || _tcb.State is TcpState.Closed or TcpState.SynSent) { Sender.Tell(new SocketFailed(m, Errno.ENOTCONN)); return; }
+        if (TcpSock.InetShutdown(m.How, _tcb) is var se && se != Errno.OK) { Sender.Tell(new SocketFailed(m, se)); return; }
         if (m.How is Shutdown.Rd or Shutdown.RdWr)
         {
             _rdShutdown = true;
@@ -655,12 +627,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _userClosed = true;
         // A socket without a connection leaves the tables before close() returns, so its port is free at once.
         if (_listener is not null || _tcb is null) Unhash();
-        bool lingerWait = _lingerOn && _lingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
+        bool lingerWait = _sock.LingerOn && _sock.LingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
         if (lingerWait)
         {
             // SO_LINGER > 0: close returns when all data is acknowledged or the linger time passed (sk_stream_wait_close).
             _lingerWaiter = (Close.Instance, Sender);
-            Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_lingerSeconds));
+            Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_sock.LingerSeconds));
         }
         else Sender.Tell(new SocketOk(Close.Instance));
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
@@ -682,7 +654,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             return;
         }
         _parentListener = null;
-        if (_lingerOn && _lingerSeconds == 0) _tcb.CloseAbortive(Now);
+        if (_sock.LingerOn && _sock.LingerSeconds == 0) _tcb.CloseAbortive(Now);
         else _tcb.Close(Now);
         Drain();
     }
@@ -722,106 +694,37 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         Drain();
     }
 
-    /// <summary><c>sock_setsockopt</c> / <c>do_tcp_setsockopt</c> for the options a TCP socket has.</summary>
+    /// <summary>
+    /// <see cref="TcpSock.SetOption"/>, then what the actor itself holds: the published buffer sizes, the senders a larger
+    /// SO_SNDBUF lets go on, the cork ceiling a cleared TCP_CORK no longer needs.
+    /// </summary>
     private Errno SetOption(SockOpt opt, int v)
     {
-        long now = Now;
+        var err = _sock.SetOption(opt, v, _tcb, Now, _ns.Sysctl.WmemMax, _ns.Sysctl.RmemMax);
+        if (err != Errno.OK) return err;
         switch (opt)
         {
             case SockOpt.SoSndbuf:
-                // SO_SNDBUF: doubled, capped at net.core.wmem_max (sk_sndbuf), also on a live connection.
-                if (v < 0) return Errno.EINVAL;
-                _sndBuf = Math.Max(Math.Min(v, _ns.Sysctl.WmemMax) * 2, _s.WmemMin);
-                Volatile.Write(ref _c.SndBuf, _sndBuf.Value);
-                if (_tcb is not null)
-                {
-                    _tcb.SetSendBuffer(_sndBuf.Value);
-                    PumpSends();
-                }
-                return Errno.OK;
+                Volatile.Write(ref _c.SndBuf, _sock.SndBuf!.Value);
+                if (_tcb is not null) PumpSends();
+                break;
             case SockOpt.SoRcvbuf:
-                return SetRcvBuf(v);
-            case SockOpt.SoKeepalive:
-                _keepAlive = v != 0;
-                _tcb?.SetKeepAlive(_keepAlive, now);
-                return Errno.OK;
-            case SockOpt.TcpNodelay:
-                _noDelay = v != 0;
-                _tcb?.SetNoDelay(_noDelay, now);
-                return Errno.OK;
-            case SockOpt.TcpCork:
-                // do_tcp_setsockopt TCP_CORK: clearing it pushes what was held (tcp_push_pending_frames).
-                _cork = v != 0;
-                _tcb?.SetCork(_cork, now);
-                if (!_cork) Timers.Cancel("cork");
-                return Errno.OK;
-            case SockOpt.TcpKeepidle:
-                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPIDLE) return Errno.EINVAL;
-                _keepIdle = TimeSpan.FromSeconds(v);
-                if (_tcb is not null)
-                {
-                    _tcb.KeepaliveTime = _keepIdle;
-                    if (_keepAlive) _tcb.SetKeepAlive(true, now); // keepalive_time_when: re-armed from now
-                }
-                return Errno.OK;
-            case SockOpt.TcpKeepintvl:
-                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPINTVL) return Errno.EINVAL;
-                _keepIntvl = TimeSpan.FromSeconds(v);
-                if (_tcb is not null) _tcb.KeepaliveInterval = _keepIntvl;
-                return Errno.OK;
-            case SockOpt.TcpKeepcnt:
-                if (v is < 1 or > TcpConstants.MAX_TCP_KEEPCNT) return Errno.EINVAL;
-                _keepCnt = v;
-                if (_tcb is not null) _tcb.KeepaliveProbes = v;
-                return Errno.OK;
-            case SockOpt.TcpMaxseg:
-                // do_tcp_setsockopt: TCP_MIN_MSS..MAX_TCP_WINDOW; it only shapes the handshake, so before connect/listen.
-                if (v is < TcpConstants.TCP_MIN_MSS or > TcpConstants.MAX_TCP_WINDOW) return Errno.EINVAL;
-                if (_tcb is not null && _tcb.State != TcpState.Closed) return Errno.EINVAL;
-                _userMss = v;
-                return Errno.OK;
-            default:
-                return Errno.ENOPROTOOPT;
+                Volatile.Write(ref _c.RcvBuf, _sock.RcvBuf!.Value);
+                break;
+            case SockOpt.TcpCork when !_sock.Cork:
+                Timers.Cancel("cork");
+                break;
         }
-    }
-
-    /// <summary>SO_RCVBUF: doubled, capped at net.core.rmem_max; the window scale is chosen at the SYN, so only before it.</summary>
-    private Errno SetRcvBuf(int v)
-    {
-        if (v < 0 || _tcb is not null) return Errno.EINVAL;
-        _rcvBuf = Math.Max(Math.Min(v, _ns.Sysctl.RmemMax) * 2, _s.RmemMin);
-        Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
         return Errno.OK;
     }
 
-    /// <summary><c>sock_getsockopt</c> / <c>do_tcp_getsockopt</c>.</summary>
     private void OnGetOption(GetSocketOption o)
     {
-        int? v = o.Option switch
-        {
-            SockOpt.SoSndbuf => _tcb?.SendBufferLimit ?? _sndBuf ?? _s.WmemDefault,
-            SockOpt.SoRcvbuf => _tcb?.ReceiveBufferLimit ?? _rcvBuf ?? _s.RmemDefault,
-            SockOpt.SoKeepalive => _keepAlive ? 1 : 0,
-            SockOpt.TcpNodelay => _noDelay ? 1 : 0,
-            SockOpt.TcpCork => _cork ? 1 : 0,
-            SockOpt.TcpKeepidle => (int)(_keepIdle ?? _s.KeepaliveTime).TotalSeconds,
-            SockOpt.TcpKeepintvl => (int)(_keepIntvl ?? _s.KeepaliveInterval).TotalSeconds,
-            SockOpt.TcpKeepcnt => _keepCnt ?? _s.KeepaliveProbes,
-            // TCP_MAXSEG: mss_cache (TCP_MSS_DEFAULT before a connection); the user's value while CLOSE/LISTEN.
-            SockOpt.TcpMaxseg => _tcb is { State: not (TcpState.Closed or TcpState.Listen) } t ? t.Mss
-                : _userMss > 0 ? _userMss : _s.PeerMssDefault,
-            _ => null,
-        };
+        int? v = _sock.GetOption(o.Option, _tcb);
         Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new SocketFailed(o, Errno.ENOPROTOOPT));
     }
 
-    /// <summary>The options a connection created from this socket starts with (and a listener's children inherit).</summary>
-    private TcpSocketOptions Options() => new()
-    {
-        SndBuf = _sndBuf, RcvBuf = _rcvBuf, NoDelay = _noDelay, Cork = _cork, KeepAlive = _keepAlive, KeepIdle = _keepIdle,
-        KeepIntvl = _keepIntvl, KeepCnt = _keepCnt, Congestion = _congestion, UserMss = _userMss, LingerOn = _lingerOn,
-        LingerSeconds = _lingerSeconds,
-    };
+    private TcpSocketOptions Options() => _sock.Options();
 
     private void OptionsChanged()
     {
