@@ -616,7 +616,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             _rdShutdown = true;
             ServeReaders();
         }
-        if (m.How is Shutdown.Wr or Shutdown.RdWr) _tcb.Shutdown(Now);
+        if (m.How is Shutdown.Wr or Shutdown.RdWr) _tcb!.Shutdown(Now); // InetShutdown passed: there is a connection
         Sender.Tell(new SocketOk(m));
         Drain();
     }
