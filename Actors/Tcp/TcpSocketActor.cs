@@ -16,6 +16,10 @@ namespace ActorStack.Actors.Tcp;
 /// each it sends the TCB's outbox through <see cref="IpOutput"/> and answers the calls its events complete
 /// (<c>sk_state_change</c>, <c>sk_data_ready</c>, <c>sk_write_space</c>, <c>sk_error_report</c>).
 /// A listener (<see cref="TcpListener"/>) keeps the SYN and accept queues.
+/// The checks and options of the socket calls are in <see cref="TcpSock"/>. The hash tables and the ephemeral ports belong
+/// to the TCP actor: bind, listen and connect ask it (<see cref="TcpBind"/>, <see cref="TcpListen"/>, <see cref="TcpConnect"/>)
+/// and the socket stashes every other message until its <see cref="TcpBindResult"/> arrives; leaving the tables is a
+/// <see cref="TcpUnbind"/>.
 /// After <see cref="Close"/> the connection lives on, orphaned, until its TCB reaches CLOSED (FIN handshake,
 /// TIME_WAIT), then leaves the tables and stops.
 /// </summary>
