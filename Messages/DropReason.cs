@@ -115,6 +115,12 @@ public enum DropReason
     /// learned on it, so a learned destination is normally on a port that is up.
     /// </summary>
     SIM_BRIDGE_EGRESS_PORT_DOWN,
+
+    /// <summary>
+    /// <c>SKB_NOT_DROPPED_YET</c>: not a drop. What a receive step such as <c>tcp_validate_incoming</c> /
+    /// <c>tcp_data_queue</c> returns when the segment was accepted.
+    /// </summary>
+    NOT_DROPPED_YET,
 }
 
 /// <summary>Where a drop happened: host, then the device / CPU / layer inside it.</summary>

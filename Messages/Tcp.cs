@@ -100,3 +100,37 @@ public sealed record GetCongestionControl
 }
 
 public sealed record CongestionControlValue(string Name);
+
+// Socket actor → TCP actor: the TCP hash tables (inet_hashinfo) and the ephemeral ports belong to the TCP actor
+// alone, so a socket binds, listens and connects by message, as a UDP socket does with UdpBind / UdpConnect.
+
+/// <summary>
+/// <c>inet_bind</c> → <c>inet_csk_get_port</c> for a TCP socket (port 0: an ephemeral port from the TCP actor's seeded
+/// generator); answered to <paramref name="Socket"/> by <see cref="TcpBindResult"/> (EADDRINUSE on a conflict or when no
+/// ephemeral port is left).
+/// </summary>
+public sealed record TcpBind(IActorRef Socket, Ipv4Address Address, ushort Port);
+
+/// <summary>
+/// <c>inet_listen</c>'s table half: <c>inet_autobind</c> when <paramref name="Port"/> is 0, then <c>inet_hash</c> into the
+/// listening hash; answered by <see cref="TcpBindResult"/> with the port (EADDRINUSE when another socket listens there).
+/// </summary>
+public sealed record TcpListen(IActorRef Socket, Ipv4Address Address, ushort Port);
+
+/// <summary>
+/// <c>inet_hash_connect</c> for <c>tcp_v4_connect</c>: an unbound socket (<paramref name="LocalPort"/> 0) takes an
+/// ephemeral port, then the 4-tuple enters the established hash (<c>__inet_check_established</c>). Answered by
+/// <see cref="TcpBindResult"/> with the 4-tuple (EADDRNOTAVAIL when no port is left or the 4-tuple is taken). The socket
+/// sends its SYN only after the answer, so the SYN-ACK always finds it hashed.
+/// </summary>
+public sealed record TcpConnect(IActorRef Socket, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort);
+
+/// <summary>
+/// The TCP actor's answer to <see cref="TcpBind"/>, <see cref="TcpListen"/> and <see cref="TcpConnect"/>: the socket's
+/// addresses as hashed. A non-zero <paramref name="LocalPort"/> with an error means the socket was bound (autobind)
+/// although the listen or connect hash failed.
+/// </summary>
+public sealed record TcpBindResult(Errno Error, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort);
+
+/// <summary><c>inet_unhash</c> + <c>inet_put_port</c>: a socket leaves every TCP hash (no answer; later requests see it gone).</summary>
+public sealed record TcpUnbind(IActorRef Socket);

@@ -42,10 +42,14 @@ public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
 /// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
 /// (<see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, Ipv4Address, Ipv4Address, out TcpSegment?, bool)"/>:
 /// length, data offset, checksum, options; counted InErrs / InCsumErrors with a drop reason), looks up
-/// the socket (established 4-tuple, then listener) in the shared <see cref="TcpTable"/>, and hands each
+/// the socket (established 4-tuple, then listener) in its <see cref="TcpTable"/>, and hands each
 /// socket its segments, one message per socket per batch. A segment for no socket is answered with a
 /// RST (<c>tcp_v4_send_reset</c>, OutRsts). Creates the TCP socket actors (its children), so a
-/// listener's connections outlive the listener as Linux's accepted sockets do.
+/// listener's connections outlive the listener as Linux's accepted sockets do. The only owner of the
+/// tables and of ephemeral port allocation (from a <see cref="Random"/> seeded from the namespace): sockets
+/// bind, listen, connect and unhash by message (<see cref="TcpBind"/>, <see cref="TcpListen"/>,
+/// <see cref="TcpConnect"/>, <see cref="TcpUnbind"/>; answered by <see cref="TcpBindResult"/>), and a stopped
+/// socket leaves the tables when its <see cref="Terminated"/> arrives.
 /// </summary>
 public sealed class TcpActor : ReceiveActor
 {
@@ -71,7 +75,29 @@ public sealed class TcpActor : ReceiveActor
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpErrorReceived>(OnIcmpError);
         Receive<TcpBacklogProcessed>(m => _backlog.Processed(Sender, m.Bytes));
-        Receive<Terminated>(t => _backlog.Remove(t.ActorRef));
+        Receive<Terminated>(t =>
+        {
+            _backlog.Remove(t.ActorRef);
+            _table.Remove(t.ActorRef); // a socket that stopped (or failed) without its TcpUnbind
+        });
+        Receive<TcpBind>(m =>
+        {
+            ushort port = m.Port;
+            var err = _table.Bind(m.Socket, m.Address, ref port);
+            m.Socket.Tell(new TcpBindResult(err, m.Address, err == Errno.OK ? port : (ushort)0, Ipv4Address.Any, 0), Self);
+        });
+        Receive<TcpListen>(m =>
+        {
+            ushort port = m.Port;
+            var err = _table.Listen(m.Socket, m.Address, ref port);
+            m.Socket.Tell(new TcpBindResult(err, m.Address, port, Ipv4Address.Any, 0), Self);
+        });
+        Receive<TcpConnect>(m =>
+        {
+            var err = _table.Connect(m.Socket, m.LocalAddress, m.LocalPort, m.RemoteAddress, m.RemotePort, out var t);
+            m.Socket.Tell(new TcpBindResult(err, t.LocalAddress, t.LocalPort, t.RemoteAddress, t.RemotePort), Self);
+        });
+        Receive<TcpUnbind>(m => _table.Remove(m.Socket));
         Receive<TcpRedeliver>(m =>
         {
             foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
@@ -80,19 +106,20 @@ public sealed class TcpActor : ReceiveActor
         });
         Receive<SocketCreate>(_ =>
         {
-            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, _out.Refs, settings, _table, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
+            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, _out.Refs, settings, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
+            Context.Watch(sock);
             Sender.Tell(new SocketCreated(sock));
         });
         Receive<TcpSpawnChild>(m =>
         {
-            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, _out.Refs, settings, _table, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
+            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, _out.Refs, settings, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
                 $"tcp-{++_nextSocket}");
+            Context.Watch(child);
+            // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
             if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
             else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
         });
     }
-
-    public TcpTable Table => _table;
 
     private void OnDeliver(ProtocolDeliver m)
     {

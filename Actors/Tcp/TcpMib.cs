@@ -43,8 +43,8 @@ public sealed class TcpCounters
         Ext = ext ?? new Mib<TcpExtMib>("TcpExt");
         // Constants /proc/net/snmp prints: RtoAlgorithm 1 (other: Van Jacobson), RtoMin/RtoMax in ms, MaxConn -1.
         Tcp.Set(TcpMib.RtoAlgorithm, 1);
-        Tcp.Set(TcpMib.RtoMin, 200);
-        Tcp.Set(TcpMib.RtoMax, 120000);
+        Tcp.Set(TcpMib.RtoMin, (long)TcpConstants.TCP_RTO_MIN.TotalMilliseconds);
+        Tcp.Set(TcpMib.RtoMax, (long)TcpConstants.TCP_RTO_MAX.TotalMilliseconds);
         Tcp.Set(TcpMib.MaxConn, -1);
     }
 

@@ -26,18 +26,18 @@ public sealed record TcpSettings
     /// <summary>net.ipv4.tcp_retries2: the boundary of <c>tcp_model_timeout</c> for an established connection.</summary>
     public int Retries2 { get; init; } = TcpSysctl.Default.Retries2;
     /// <summary>TCP_TIMEOUT_INIT (RFC 6298 2.1).</summary>
-    public TimeSpan RtoInitial { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RtoInitial { get; init; } = TcpConstants.TCP_TIMEOUT_INIT;
     /// <summary>TCP_RTO_MIN (net.ipv4.tcp_rto_min_us in newer kernels).</summary>
     public TimeSpan RtoMin { get; init; } = TimeSpan.FromTicks(TcpSysctl.Default.RtoMinUs * 10L);
     /// <summary>TCP_RTO_MAX.</summary>
-    public TimeSpan RtoMax { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan RtoMax { get; init; } = TcpConstants.TCP_RTO_MAX;
     /// <summary>TCP_TIMEWAIT_LEN.</summary>
-    public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan TimeWait { get; init; } = TcpConstants.TCP_TIMEWAIT_LEN;
     /// <summary>net.ipv4.tcp_fin_timeout: how long an orphaned FIN_WAIT2 lives.</summary>
     public TimeSpan FinTimeout { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.FinTimeout);
     /// <summary>TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5).</summary>
-    public TimeSpan DelayedAckMin { get; init; } = TimeSpan.FromMilliseconds(40);
-    public TimeSpan DelayedAckMax { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan DelayedAckMin { get; init; } = TcpConstants.TCP_DELACK_MIN;
+    public TimeSpan DelayedAckMax { get; init; } = TcpConstants.TCP_DELACK_MAX;
     /// <summary>net.ipv4.tcp_keepalive_time / _intvl / _probes.</summary>
     public TimeSpan KeepaliveTime { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveTime);
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveIntvl);
@@ -53,25 +53,25 @@ public sealed record TcpSettings
     /// <summary>net.ipv4.tcp_congestion_control.</summary>
     public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.Cubic;
     /// <summary>TCP_INIT_CWND (RFC 6928).</summary>
-    public int InitialCwnd { get; init; } = 10;
+    public int InitialCwnd { get; init; } = TcpConstants.TCP_INIT_CWND;
     /// <summary>net.ipv4.tcp_reordering: the duplicate-ACK threshold (RFC 5681 DupThresh).</summary>
     public int Reordering { get; init; } = TcpSysctl.Default.Reordering;
     /// <summary>net.ipv4.tcp_invalid_ratelimit: minimum gap between out-of-window duplicate ACKs.</summary>
     public TimeSpan InvalidRateLimit { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>TCP_MAX_QUICKACKS: ACKs sent at once after the start (tcp_incr_quickack).</summary>
-    public int MaxQuickAcks { get; init; } = 16;
+    public int MaxQuickAcks { get; init; } = TcpConstants.TCP_MAX_QUICKACKS;
     /// <summary>The MSS a connection announces and assumes without information (route MTU 1500 - 40).</summary>
-    public int DefaultMss { get; init; } = 1460;
+    public int DefaultMss { get; init; } = TcpConstants.ETH_DATA_LEN - TcpConstants.IPV4_TCP_HEADER_LEN;
     /// <summary>TCP_MSS_DEFAULT (RFC 9293: 536) used when the peer sends no MSS option.</summary>
-    public int PeerMssDefault { get; init; } = 536;
+    public int PeerMssDefault { get; init; } = TcpConstants.TCP_MSS_DEFAULT;
     /// <summary>Bound on out-of-order segments held per connection (Linux bounds it by rcvbuf; this by count too).</summary>
     public int MaxOfoSegments { get; init; } = 1024;
 
     /// <summary>net.ipv4.tcp_max_syn_backlog: bound of a listener's SYN queue.</summary>
     public int MaxSynBacklog { get; init; } = TcpSysctl.Default.MaxSynBacklog;
     /// <summary>net.ipv4.ip_local_port_range: the ephemeral ports of connect and autobind.</summary>
-    public int LocalPortLow { get; init; } = 32768;
-    public int LocalPortHigh { get; init; } = 60999;
+    public int LocalPortLow { get; init; } = TcpTable.EphemeralLow;
+    public int LocalPortHigh { get; init; } = TcpTable.EphemeralHigh;
 
     /// <summary>net.ipv4.tcp_limit_output_bytes: TCP small queues' bound on a connection's bytes in the host's queues.</summary>
     public long LimitOutputBytes { get; init; } = TcpSysctl.Default.LimitOutputBytes;

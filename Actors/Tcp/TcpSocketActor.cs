@@ -16,17 +16,20 @@ namespace ActorStack.Actors.Tcp;
 /// each it sends the TCB's outbox through <see cref="IpOutput"/> and answers the calls its events complete
 /// (<c>sk_state_change</c>, <c>sk_data_ready</c>, <c>sk_write_space</c>, <c>sk_error_report</c>).
 /// A listener (<see cref="TcpListener"/>) keeps the SYN and accept queues.
+/// The checks and options of the socket calls are in <see cref="TcpSock"/>. The hash tables and the ephemeral ports belong
+/// to the TCP actor: bind, listen and connect ask it (<see cref="TcpBind"/>, <see cref="TcpListen"/>, <see cref="TcpConnect"/>)
+/// and the socket stashes every other message until its <see cref="TcpBindResult"/> arrives; leaving the tables is a
+/// <see cref="TcpUnbind"/>.
 /// After <see cref="Close"/> the connection lives on, orphaned, until its TCB reaches CLOSED (FIN handshake,
 /// TIME_WAIT), then leaves the tables and stops.
 /// </summary>
-public sealed class TcpSocketActor : UntypedActor, IWithTimers
+public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
     /// <summary>Blocked callers one socket holds at most per kind (threads blocked in recv/send/accept).</summary>
     public const int MaxWaiting = 1024;
 
     private readonly NetNamespace _ns;
     private readonly TcpSettings _s;
-    private readonly TcpTable _table;
     private readonly IActorRef _tcp;
     private readonly Random _rng;
     private readonly IpOutput _out;
@@ -35,25 +38,21 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     private TcpListener? _listener;
     private IActorRef? _parentListener;
     private TcpTuple _tuple;
-    private bool _bound, _hashed, _userClosed, _rdShutdown, _connectReported;
+    private bool _bound, _hashed, _listenHashed, _userClosed, _rdShutdown, _connectReported;
     private (object Command, IActorRef Caller)? _connectWaiter;
+    // A bind, listen or connect waiting for the TCP actor's TcpBindResult; every other message is stashed meanwhile,
+    // so the socket's calls are still handled one at a time, in order.
+    private (object Command, IActorRef Caller, int Backlog, bool NonBlocking, OutputRoute Route)? _tableWait;
     private readonly Queue<(StreamRecv Req, object Command, IActorRef Caller)> _readers = new();
     private readonly Queue<SendOp> _sends = new();
     private long _armedDeadline = long.MaxValue;
     private OutputRoute _rt;
     private bool _haveRoute;
-    private int? _sndBuf, _rcvBuf;
-    // Socket options kept by the socket and handed to the TCB it creates (sock_setsockopt / do_tcp_setsockopt).
-    private bool _noDelay, _keepAlive, _lingerOn, _cork;
-    private int _lingerSeconds, _userMss;
-    private TimeSpan? _keepIdle, _keepIntvl;
-    private int? _keepCnt;
-    private CongestionAlgorithm? _congestion;
+    // The socket calls' checks and the options kept by the socket and handed to the TCB it creates.
+    private readonly TcpSock _sock;
     private (object Command, IActorRef Caller)? _lingerWaiter;
     private long _synQueuedAt = -1;
 
-    /// <summary>MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL (seconds) and MAX_TCP_KEEPCNT; TCP_MIN_MSS and MAX_TCP_WINDOW bound TCP_MAXSEG.</summary>
-    private const int MaxKeepIdle = 32767, MaxKeepIntvl = 32767, MaxKeepCnt = 127, MinUserMss = 88, MaxUserMss = 32767;
 
     private sealed class SendOp(SendTo command, IActorRef caller)
     {
@@ -81,15 +80,16 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     public static readonly TimeSpan CorkCeiling = TimeSpan.FromMilliseconds(200);
 
     public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
 
-    public TcpSocketActor(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
+    public TcpSocketActor(NetNamespace ns, HostRefs refs, TcpSettings settings, IActorRef tcp, int seed, Tcb? child, TcpTuple tuple,
         IActorRef? listener)
     {
         _ns = ns;
         _s = settings;
-        _table = table;
         _tcp = tcp;
         _rng = new Random(seed);
+        _sock = new TcpSock(settings);
         _out = new IpOutput(ns, refs);
         _c = new SocketCounters(SockType.Stream, IpProtocol.Tcp) { RcvBuf = settings.RmemDefault, SndBuf = settings.WmemDefault };
         ns.Sockets[Self] = _c;
@@ -102,13 +102,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             _parentListener = listener;
             if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
             // The options the listener gave the child's TCB (TcpSocketOptions.NewTcb), as getsockopt reads them.
-            _noDelay = child.NoDelay;
-            _cork = child.Cork;
-            _keepAlive = child.KeepAlive;
-            _keepIdle = child.KeepaliveTime;
-            _keepIntvl = child.KeepaliveInterval;
-            _keepCnt = child.KeepaliveProbes;
-            _userMss = child.UserMss;
+            _sock.InheritFrom(child);
             _c.SndBuf = child.SendBufferLimit;
             _c.RcvBuf = child.ReceiveBufferLimit;
             Publish();
@@ -119,6 +113,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     // thousands of them should not each carry ~30 delegates (bench tcp-conns measures the memory per socket).
     protected override void OnReceive(object message)
     {
+        if (_tableWait is not null)
+        {
+            if (message is TcpBindResult r) OnTableResult(r);
+            else Stash.Stash();
+            return;
+        }
         switch (message)
         {
             case TcpDeliver m: OnDeliver(m); break;
@@ -134,7 +134,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             case TcpListener.ChildReady m: _listener?.OnChildReady(m, Sender); break;
             case TcpListener.ChildGone m: _listener?.OnChildGone(m, Sender); break;
             case TcpListener.AcceptedByUser m:
-                (_lingerOn, _lingerSeconds) = (m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
+                _sock.InheritLinger(m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
                 if (_parentListener is not null) Context.Unwatch(_parentListener);
                 _parentListener = null;
                 break;
@@ -164,37 +164,34 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
                 break;
             case SetReceiveBuffer m:
             {
-                var err = SetRcvBuf(m.Bytes);
+                var err = _sock.SetRcvBuf(m.Bytes, _tcb, _ns.Sysctl.RmemMax);
+                if (err == Errno.OK) Volatile.Write(ref _c.RcvBuf, _sock.RcvBuf!.Value);
                 OptionsChanged();
                 Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
                 break;
             }
             case SetLinger m:
-                if (m.Seconds < 0) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-                _lingerOn = m.OnOff;
-                _lingerSeconds = m.Seconds;
+                if (_sock.SetLinger(m.OnOff, m.Seconds) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(m, le)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
-            case GetLinger: Sender.Tell(new LingerValue(_lingerOn, _lingerSeconds)); break;
+            case GetLinger: Sender.Tell(new LingerValue(_sock.LingerOn, _sock.LingerSeconds)); break;
             case SetCongestionControl m:
             {
-                CongestionAlgorithm? a = m.Name switch { "cubic" => CongestionAlgorithm.Cubic, "reno" => CongestionAlgorithm.Reno, _ => null };
-                if (a is null) { Sender.Tell(new SocketFailed(m, Errno.ENOENT)); return; }
-                _congestion = a;
-                _tcb?.SetCongestionControl(a.Value);
+                var ce = _sock.SetCongestion(m.Name, _tcb);
+                if (ce != Errno.OK) { Sender.Tell(new SocketFailed(m, ce)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
             }
             case GetCongestionControl:
-                Sender.Tell(new CongestionControlValue(_tcb?.CongestionName ?? (_congestion ?? _s.CongestionControl).ToString().ToLowerInvariant()));
+                Sender.Tell(new CongestionControlValue(_sock.CongestionName(_tcb)));
                 break;
             case LingerExpired: AnswerLinger(); break;
             case CorkExpired:
             {
                 // Still in the handshake: nothing can leave yet; the ceiling runs from ESTABLISHED (OnEvent Connected).
-                if (_tcb is null || !_cork || !CanSendData(_tcb)) return;
+                if (_tcb is null || !_sock.Cork || !CanSendData(_tcb)) return;
                 long now = Now;
                 _tcb.SetCork(false, now); // the ceiling passed: what is corked goes, later writes are held again
                 _tcb.SetCork(true, now);
@@ -224,35 +221,61 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
 
     private void OnBind(Bind b)
     {
-        if (_bound) { Sender.Tell(new SocketFailed(b, Errno.EINVAL)); return; }
-        if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new SocketFailed(b, Errno.EADDRNOTAVAIL)); return; }
-        ushort port = b.Port;
-        var err = _table.Bind(Self, b.Address, ref port);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(b, err)); return; }
-        _bound = true;
-        _tuple = new TcpTuple(b.Address, port, Ipv4Address.Any, 0);
-        Publish();
-        Sender.Tell(new SocketOk(b));
+        var check = TcpSock.InetBind(_bound, b.Address, !b.Address.IsAny && _ns.IsLocalAddress(b.Address));
+        if (check != Errno.OK) { Sender.Tell(new SocketFailed(b, check)); return; }
+        _tableWait = (b, Sender, 0, false, default);
+        _tcp.Tell(new TcpBind(Self, b.Address, b.Port), Self);
+    }
+
+    /// <summary>The TCP actor answered the bind, listen or connect waiting in <see cref="_tableWait"/>.</summary>
+    private void OnTableResult(TcpBindResult r)
+    {
+        var w = _tableWait!.Value;
+        _tableWait = null;
+        switch (w.Command)
+        {
+            case Bind b:
+                if (r.Error == Errno.OK)
+                {
+                    _bound = true;
+                    _tuple = new TcpTuple(b.Address, r.LocalPort, Ipv4Address.Any, 0);
+                    Publish();
+                    w.Caller.Tell(new SocketOk(b));
+                }
+                else w.Caller.Tell(new SocketFailed(b, r.Error));
+                break;
+            case Listen l:
+                ListenHashed(l, w.Caller, r);
+                break;
+            default:
+                ConnectHashed(w.Command, w.Caller, w.NonBlocking, w.Route, r);
+                break;
+        }
+        Stash.UnstashAll();
     }
 
     /// <summary><c>inet_listen</c>: autobinds an unbound socket (<c>inet_autobind</c>), then enters the listening hash.</summary>
     private void OnListen(Listen l)
     {
-        if (_tcb is not null) { Sender.Tell(new SocketFailed(l, Errno.EINVAL)); return; }
+        if (TcpSock.InetListen(_tcb) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(l, le)); return; }
         if (_listener is not null) { _listener.Queue.Listen(l.Backlog); Sender.Tell(new SocketOk(l)); return; }
-        if (!_bound)
+        // An unbound socket asks with port 0: the TCP actor autobinds it (inet_autobind) before inet_hash.
+        _tableWait = (l, Sender, l.Backlog, false, default);
+        _tcp.Tell(new TcpListen(Self, _bound ? _tuple.LocalAddress : Ipv4Address.Any, _bound ? _tuple.LocalPort : (ushort)0), Self);
+    }
+
+    private void ListenHashed(Listen l, IActorRef caller, TcpBindResult r)
+    {
+        if (!_bound && r.LocalPort != 0)
         {
-            ushort port = 0;
-            var e = _table.Bind(Self, Ipv4Address.Any, ref port);
-            if (e != Errno.OK) { Sender.Tell(new SocketFailed(l, e)); return; }
             _bound = true;
-            _tuple = new TcpTuple(Ipv4Address.Any, port, Ipv4Address.Any, 0);
+            _tuple = new TcpTuple(Ipv4Address.Any, r.LocalPort, Ipv4Address.Any, 0);
         }
-        var err = _table.Listen(Self, _tuple.LocalAddress, _tuple.LocalPort);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(l, err)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(l, r.Error)); return; }
+        _listenHashed = true;
         _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next()) { Options = Options() };
         Publish();
-        Sender.Tell(new SocketOk(l));
+        caller.Tell(new SocketOk(l));
     }
 
     private void OnAccept(Accept a)
@@ -264,26 +287,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     /// <summary><c>inet_stream_connect</c> → <c>tcp_v4_connect</c>: route, source address, ephemeral port, hash, SYN.</summary>
     private void OnConnect(object cmd, Ipv4Address addr, ushort port, bool nonBlocking)
     {
-        if (_listener is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EINVAL)); return; }
-        if (_tcb is not null)
+        switch (TcpSock.InetStreamConnect(_listener is not null, _tcb, port, nonBlocking, _connectWaiter is not null, ref _connectReported,
+                    out var ce))
         {
-            if (_tcb.State is TcpState.SynSent or TcpState.SynReceived)
-            {
-                if (nonBlocking) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
-                if (_connectWaiter is not null) { Sender.Tell(new SocketFailed(cmd, Errno.EALREADY)); return; }
-                _connectWaiter = (cmd, Sender);
-                return;
-            }
-            if (_tcb.State == TcpState.Closed && _tcb.Error != Errno.OK && !_connectReported)
-            {
-                _connectReported = true;
-                Sender.Tell(new SocketFailed(cmd, _tcb.Error));
-                return;
-            }
-            Sender.Tell(new SocketFailed(cmd, Errno.EISCONN));
-            return;
+            case TcpConnectDecision.Fail: Sender.Tell(new SocketFailed(cmd, ce)); return;
+            case TcpConnectDecision.WaitForHandshake: _connectWaiter = (cmd, Sender); return;
         }
-        if (port == 0) { Sender.Tell(new SocketFailed(cmd, Errno.ECONNREFUSED)); return; }
         long now = Now;
         var err = _out.Route(addr, _tuple.LocalAddress, 0, now, out var rt);
         if (err != Errno.OK)
@@ -293,28 +302,33 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             return;
         }
         var local = _tuple.LocalAddress.IsAny ? rt.Source : _tuple.LocalAddress;
-        ushort lport = _tuple.LocalPort;
-        if (!_bound)
+        // inet_hash_connect in the TCP actor (an unbound socket gets its ephemeral port there); the SYN leaves after the answer.
+        _tableWait = (cmd, Sender, 0, nonBlocking, rt);
+        _tcp.Tell(new TcpConnect(Self, local, _bound ? _tuple.LocalPort : (ushort)0, addr, port), Self);
+    }
+
+    /// <summary><c>tcp_v4_connect</c> after <c>inet_hash_connect</c>: the TCB, its MSS from the route, the SYN.</summary>
+    private void ConnectHashed(object cmd, IActorRef caller, bool nonBlocking, OutputRoute rt, TcpBindResult r)
+    {
+        if (!_bound && r.LocalPort != 0)
         {
-            err = _table.Bind(Self, Ipv4Address.Any, ref lport);
-            if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, Errno.EADDRNOTAVAIL)); return; }
             _bound = true;
+            _tuple = new TcpTuple(_tuple.LocalAddress, r.LocalPort, Ipv4Address.Any, 0);
         }
-        var tuple = new TcpTuple(local, lport, addr, port);
-        err = _table.AddConnection(Self, tuple);
-        if (err != Errno.OK) { Sender.Tell(new SocketFailed(cmd, err)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(cmd, r.Error)); return; }
         _hashed = true;
-        _tuple = tuple;
+        _tuple = new TcpTuple(r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort);
         _rt = rt;
         _haveRoute = true;
+        long now = Now;
         // secure_tcp_seq / tcp_ts_off: seeded per socket.
-        _tcb = Options().NewTcb(_s, _ns.Tcp, lport, port, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
+        _tcb = Options().NewTcb(_s, _ns.Tcp, r.LocalPort, r.RemotePort, (uint)_rng.NextInt64(0, 1L << 32), (uint)_rng.NextInt64(0, 1L << 32));
         _tcb.AliasSendQueue = true; // Drain serializes the outbox at once
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
-        if (nonBlocking) Sender.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
-        else _connectWaiter = (cmd, Sender);
+        if (nonBlocking) caller.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
+        else _connectWaiter = (cmd, caller);
         Drain();
     }
 
@@ -336,7 +350,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         foreach (var s in m.Segments)
         {
             var r = _tcb.SegmentArrived(s.Seg, now);
-            if (r != TcpDropReason.None && Enum.TryParse<DropReason>(r.ToString(), out var dr)) _ns.Drops.Add(dr, "tcp/sock");
+            if (r != DropReason.NOT_DROPPED_YET) _ns.Drops.Add(r, "tcp/sock");
         }
         Drain();
     }
@@ -352,7 +366,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         long now = Now;
         if (_tcb.IcmpError(m.Type, m.Code, m.Seq, now) == TcpIcmpVerdict.FragNeeded)
         {
-            int mtu = m.Info is >= 68 and <= 65535 ? (int)m.Info : 0;
+            int mtu = m.Info is >= TcpConstants.IPV4_MIN_MTU and <= ushort.MaxValue ? (int)m.Info : 0;
             if (_out.Route(_tuple.RemoteAddress, _tuple.LocalAddress, 0, now, out var rt) == Errno.OK)
             {
                 _rt = rt;
@@ -467,7 +481,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     /// </summary>
     private void ArmCorkCeiling()
     {
-        if (!_cork || _tcb is not { } t || !CanSendData(t) || t.SendQueueBytes == 0 || Timers.IsTimerActive("cork")) return;
+        if (!_sock.Cork || _tcb is not { } t || !CanSendData(t) || t.SendQueueBytes == 0 || Timers.IsTimerActive("cork")) return;
         Timers.StartSingleTimer("cork", CorkExpired.Instance, CorkCeiling);
     }
 
@@ -600,14 +614,13 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
 
     private void OnShutdown(Shutdown m)
     {
-        if (m.How is < 0 or > 2) { Sender.Tell(new SocketFailed(m, Errno.EINVAL)); return; }
-        if (_tcb is null || _tcb.State is TcpState.Closed or TcpState.SynSent) { Sender.Tell(new SocketFailed(m, Errno.ENOTCONN)); return; }
+        if (TcpSock.InetShutdown(m.How, _tcb) is var se && se != Errno.OK) { Sender.Tell(new SocketFailed(m, se)); return; }
         if (m.How is Shutdown.Rd or Shutdown.RdWr)
         {
             _rdShutdown = true;
             ServeReaders();
         }
-        if (m.How is Shutdown.Wr or Shutdown.RdWr) _tcb.Shutdown(Now);
+        if (m.How is Shutdown.Wr or Shutdown.RdWr) _tcb!.Shutdown(Now); // InetShutdown passed: there is a connection
         Sender.Tell(new SocketOk(m));
         Drain();
     }
@@ -616,12 +629,14 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
     private void OnClose()
     {
         _userClosed = true;
-        bool lingerWait = _lingerOn && _lingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
+        // A socket without a connection leaves the tables before close() returns, so its port is free at once.
+        if (_listener is not null || _tcb is null) Unhash();
+        bool lingerWait = _sock.LingerOn && _sock.LingerSeconds > 0 && _tcb is not null && _listener is null && _lingerWaiter is null;
         if (lingerWait)
         {
             // SO_LINGER > 0: close returns when all data is acknowledged or the linger time passed (sk_stream_wait_close).
             _lingerWaiter = (Close.Instance, Sender);
-            Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_lingerSeconds));
+            Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_sock.LingerSeconds));
         }
         else Sender.Tell(new SocketOk(Close.Instance));
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
@@ -643,7 +658,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
             return;
         }
         _parentListener = null;
-        if (_lingerOn && _lingerSeconds == 0) _tcb.CloseAbortive(Now);
+        if (_sock.LingerOn && _sock.LingerSeconds == 0) _tcb.CloseAbortive(Now);
         else _tcb.Close(Now);
         Drain();
     }
@@ -667,9 +682,9 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
 
     private void Unhash()
     {
-        if (!_bound && !_hashed && _listener is null) return;
-        _table.Remove(Self);
-        _bound = _hashed = false;
+        if (!_bound && !_hashed && !_listenHashed) return;
+        _tcp.Tell(new TcpUnbind(Self), Self);
+        _bound = _hashed = _listenHashed = false;
     }
 
     // ---------------------------------------------------------------- options and info
@@ -683,106 +698,37 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         Drain();
     }
 
-    /// <summary><c>sock_setsockopt</c> / <c>do_tcp_setsockopt</c> for the options a TCP socket has.</summary>
+    /// <summary>
+    /// <see cref="TcpSock.SetOption"/>, then what the actor itself holds: the published buffer sizes, the senders a larger
+    /// SO_SNDBUF lets go on, the cork ceiling a cleared TCP_CORK no longer needs.
+    /// </summary>
     private Errno SetOption(SockOpt opt, int v)
     {
-        long now = Now;
+        var err = _sock.SetOption(opt, v, _tcb, Now, _ns.Sysctl.WmemMax, _ns.Sysctl.RmemMax);
+        if (err != Errno.OK) return err;
         switch (opt)
         {
             case SockOpt.SoSndbuf:
-                // SO_SNDBUF: doubled, capped at net.core.wmem_max (sk_sndbuf), also on a live connection.
-                if (v < 0) return Errno.EINVAL;
-                _sndBuf = Math.Max(Math.Min(v, _ns.Sysctl.WmemMax) * 2, _s.WmemMin);
-                Volatile.Write(ref _c.SndBuf, _sndBuf.Value);
-                if (_tcb is not null)
-                {
-                    _tcb.SetSendBuffer(_sndBuf.Value);
-                    PumpSends();
-                }
-                return Errno.OK;
+                Volatile.Write(ref _c.SndBuf, _sock.SndBuf!.Value);
+                if (_tcb is not null) PumpSends();
+                break;
             case SockOpt.SoRcvbuf:
-                return SetRcvBuf(v);
-            case SockOpt.SoKeepalive:
-                _keepAlive = v != 0;
-                _tcb?.SetKeepAlive(_keepAlive, now);
-                return Errno.OK;
-            case SockOpt.TcpNodelay:
-                _noDelay = v != 0;
-                _tcb?.SetNoDelay(_noDelay, now);
-                return Errno.OK;
-            case SockOpt.TcpCork:
-                // do_tcp_setsockopt TCP_CORK: clearing it pushes what was held (tcp_push_pending_frames).
-                _cork = v != 0;
-                _tcb?.SetCork(_cork, now);
-                if (!_cork) Timers.Cancel("cork");
-                return Errno.OK;
-            case SockOpt.TcpKeepidle:
-                if (v is < 1 or > MaxKeepIdle) return Errno.EINVAL;
-                _keepIdle = TimeSpan.FromSeconds(v);
-                if (_tcb is not null)
-                {
-                    _tcb.KeepaliveTime = _keepIdle;
-                    if (_keepAlive) _tcb.SetKeepAlive(true, now); // keepalive_time_when: re-armed from now
-                }
-                return Errno.OK;
-            case SockOpt.TcpKeepintvl:
-                if (v is < 1 or > MaxKeepIntvl) return Errno.EINVAL;
-                _keepIntvl = TimeSpan.FromSeconds(v);
-                if (_tcb is not null) _tcb.KeepaliveInterval = _keepIntvl;
-                return Errno.OK;
-            case SockOpt.TcpKeepcnt:
-                if (v is < 1 or > MaxKeepCnt) return Errno.EINVAL;
-                _keepCnt = v;
-                if (_tcb is not null) _tcb.KeepaliveProbes = v;
-                return Errno.OK;
-            case SockOpt.TcpMaxseg:
-                // do_tcp_setsockopt: TCP_MIN_MSS..MAX_TCP_WINDOW; it only shapes the handshake, so before connect/listen.
-                if (v is < MinUserMss or > MaxUserMss) return Errno.EINVAL;
-                if (_tcb is not null && _tcb.State != TcpState.Closed) return Errno.EINVAL;
-                _userMss = v;
-                return Errno.OK;
-            default:
-                return Errno.ENOPROTOOPT;
+                Volatile.Write(ref _c.RcvBuf, _sock.RcvBuf!.Value);
+                break;
+            case SockOpt.TcpCork when !_sock.Cork:
+                Timers.Cancel("cork");
+                break;
         }
-    }
-
-    /// <summary>SO_RCVBUF: doubled, capped at net.core.rmem_max; the window scale is chosen at the SYN, so only before it.</summary>
-    private Errno SetRcvBuf(int v)
-    {
-        if (v < 0 || _tcb is not null) return Errno.EINVAL;
-        _rcvBuf = Math.Max(Math.Min(v, _ns.Sysctl.RmemMax) * 2, _s.RmemMin);
-        Volatile.Write(ref _c.RcvBuf, _rcvBuf.Value);
         return Errno.OK;
     }
 
-    /// <summary><c>sock_getsockopt</c> / <c>do_tcp_getsockopt</c>.</summary>
     private void OnGetOption(GetSocketOption o)
     {
-        int? v = o.Option switch
-        {
-            SockOpt.SoSndbuf => _tcb?.SendBufferLimit ?? _sndBuf ?? _s.WmemDefault,
-            SockOpt.SoRcvbuf => _tcb?.ReceiveBufferLimit ?? _rcvBuf ?? _s.RmemDefault,
-            SockOpt.SoKeepalive => _keepAlive ? 1 : 0,
-            SockOpt.TcpNodelay => _noDelay ? 1 : 0,
-            SockOpt.TcpCork => _cork ? 1 : 0,
-            SockOpt.TcpKeepidle => (int)(_keepIdle ?? _s.KeepaliveTime).TotalSeconds,
-            SockOpt.TcpKeepintvl => (int)(_keepIntvl ?? _s.KeepaliveInterval).TotalSeconds,
-            SockOpt.TcpKeepcnt => _keepCnt ?? _s.KeepaliveProbes,
-            // TCP_MAXSEG: mss_cache (TCP_MSS_DEFAULT before a connection); the user's value while CLOSE/LISTEN.
-            SockOpt.TcpMaxseg => _tcb is { State: not (TcpState.Closed or TcpState.Listen) } t ? t.Mss
-                : _userMss > 0 ? _userMss : _s.PeerMssDefault,
-            _ => null,
-        };
+        int? v = _sock.GetOption(o.Option, _tcb);
         Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new SocketFailed(o, Errno.ENOPROTOOPT));
     }
 
-    /// <summary>The options a connection created from this socket starts with (and a listener's children inherit).</summary>
-    private TcpSocketOptions Options() => new()
-    {
-        SndBuf = _sndBuf, RcvBuf = _rcvBuf, NoDelay = _noDelay, Cork = _cork, KeepAlive = _keepAlive, KeepIdle = _keepIdle,
-        KeepIntvl = _keepIntvl, KeepCnt = _keepCnt, Congestion = _congestion, UserMss = _userMss, LingerOn = _lingerOn,
-        LingerSeconds = _lingerSeconds,
-    };
+    private TcpSocketOptions Options() => _sock.Options();
 
     private void OptionsChanged()
     {
@@ -854,14 +800,15 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers
         foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _listener?.Stop();
-        _table.Remove(Self);
+        if (_tableWait is { } tw) tw.Caller.Tell(new SocketFailed(tw.Command, Errno.EBADF));
+        Unhash(); // the TCP actor also drops a stopped child's entries when its Terminated arrives
         _ns.Sockets.TryRemove(Self, out _);
     }
 
-    public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, table, tcp, seed, null, default, null));
+    public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings settings, IActorRef tcp, int seed)
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, tcp, seed, null, default, null));
 
-    public static Props ChildProps(NetNamespace ns, HostRefs refs, TcpSettings settings, TcpTable table, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
+    public static Props ChildProps(NetNamespace ns, HostRefs refs, TcpSettings settings, IActorRef tcp, int seed, Tcb tcb, TcpTuple tuple,
         IActorRef listener)
-        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, table, tcp, seed, tcb, tuple, listener));
+        => Akka.Actor.Props.Create(() => new TcpSocketActor(ns, refs, settings, tcp, seed, tcb, tuple, listener));
 }

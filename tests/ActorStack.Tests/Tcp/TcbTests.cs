@@ -285,7 +285,7 @@ public class TcbTests
         {
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt + 1000, Flags = TcpFlags.Rst,
         });
-        Assert.Equal(TcpDropReason.TCP_RESET, r);
+        Assert.Equal(DropReason.TCP_RESET, r);
         Assert.Equal(TcpState.Established, p.B.State);
         Assert.Equal(1, p.MibB[TcpExtMib.TCPChallengeACK]);
         var ack = p.Trace[before].Seg;
@@ -302,7 +302,7 @@ public class TcbTests
         {
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt + 10_000_000, Flags = TcpFlags.Rst,
         });
-        Assert.Equal(TcpDropReason.TCP_OVERWINDOW, r);
+        Assert.Equal(DropReason.TCP_OVERWINDOW, r);
         Assert.Equal(TcpState.Established, p.B.State);
         Assert.Equal(0, p.MibB[TcpExtMib.TCPChallengeACK]);
     }
@@ -316,7 +316,7 @@ public class TcbTests
         {
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt, Flags = TcpFlags.Rst,
         });
-        Assert.Equal(TcpDropReason.TCP_RESET, r);
+        Assert.Equal(DropReason.TCP_RESET, r);
         Assert.Equal(TcpState.Closed, p.B.State);
         Assert.Equal(Errno.ECONNRESET, p.B.Error);
         Assert.Contains(new TcpEvent(TcpEventKind.Error, Errno.ECONNRESET), p.EventsB);
@@ -333,7 +333,7 @@ public class TcbTests
         {
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt + 5, Flags = TcpFlags.Syn,
         });
-        Assert.Equal(TcpDropReason.TCP_INVALID_SYN, r);
+        Assert.Equal(DropReason.TCP_INVALID_SYN, r);
         Assert.Equal(TcpState.Established, p.B.State);
         Assert.Equal(1, p.MibB[TcpExtMib.TCPChallengeACK]);
         Assert.Equal(1, p.MibB[TcpExtMib.TCPSYNChallenge]);
@@ -348,7 +348,7 @@ public class TcbTests
         {
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt, Payload = new byte[10],
         });
-        Assert.Equal(TcpDropReason.TCP_FLAGS, r);
+        Assert.Equal(DropReason.TCP_FLAGS, r);
         Assert.Equal(0, p.B.ReadableBytes);
     }
 
@@ -362,7 +362,7 @@ public class TcbTests
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt, Ack = p.B.SndUna - 1_000_000, Flags = TcpFlags.Ack,
             Payload = new byte[10],
         });
-        Assert.Equal(TcpDropReason.TCP_TOO_OLD_ACK, r);
+        Assert.Equal(DropReason.TCP_TOO_OLD_ACK, r);
         Assert.Equal(1, p.MibB[TcpExtMib.TCPChallengeACK]);
         Assert.Equal(0, p.B.ReadableBytes);
     }
@@ -477,7 +477,7 @@ public class TcbTests
             SourcePort = PortA, DestinationPort = PortB, Seq = p.B.RcvNxt, Ack = p.B.SndNxt, Flags = TcpFlags.Ack,
             Payload = new byte[10], Options = new TcpOptions { HasTimestamp = true, TsVal = 999, TsEcr = 0 },
         });
-        Assert.Equal(TcpDropReason.TCP_RFC7323_PAWS, r);
+        Assert.Equal(DropReason.TCP_RFC7323_PAWS, r);
         Assert.Equal(1, p.MibB[TcpExtMib.PAWSEstabRejected]);
         Assert.Equal(10, p.ReadB.Length);
     }

@@ -1,4 +1,5 @@
 using ActorStack.Actors.Tcp;
+using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Tcp;
@@ -81,8 +82,8 @@ public sealed class TcpMssWindowTests
         Assert.Equal(p.ToSendB.Length, (int)p.ReadA.Length);
         Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(p.ToSendB, p.ReadA.ToArray());
-        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsA);
-        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsB);
+        Assert.DoesNotContain(DropReason.TCP_OVERWINDOW, p.DropReasonsA);
+        Assert.DoesNotContain(DropReason.TCP_OVERWINDOW, p.DropReasonsB);
         Assert.Empty(p.DropReasonsA);
         Assert.Empty(p.DropReasonsB);
         Assert.Equal(0, p.MibA[TcpExtMib.TCPToZeroWindowAdv]);
@@ -114,8 +115,8 @@ public sealed class TcpMssWindowTests
         }
         Assert.Equal(p.ToSendA, p.ReadB.ToArray());
         Assert.Equal(p.ToSendB, p.ReadA.ToArray());
-        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsA);
-        Assert.DoesNotContain(TcpDropReason.TCP_OVERWINDOW, p.DropReasonsB);
+        Assert.DoesNotContain(DropReason.TCP_OVERWINDOW, p.DropReasonsA);
+        Assert.DoesNotContain(DropReason.TCP_OVERWINDOW, p.DropReasonsB);
         AssertNeverShrinks(p, fromA: true, p.A.RcvWscale);
         AssertNeverShrinks(p, fromA: false, p.B.RcvWscale);
     }
@@ -155,7 +156,7 @@ public sealed class TcpMssWindowTests
             SourcePort = TcpPair.PortB, DestinationPort = TcpPair.PortA, Seq = p.A.RcvNxt - 2000, Ack = ackNew,
             Flags = ActorStack.Messages.Packets.TcpFlags.Ack, Window = 10, Payload = new byte[2000],
         });
-        Assert.Equal(TcpDropReason.TCP_OLD_DATA, r);
+        Assert.Equal(DropReason.TCP_OLD_DATA, r);
         Assert.Equal(ackNew, p.A.SndUna);
         Assert.Equal(10 << p.A.SndWscale, p.A.SndWnd);
     }

@@ -91,7 +91,7 @@ public sealed class TcpPair
     public void RunFor(TimeSpan t) => RunUntil(Now + t.Ticks);
 
     /// <summary>Delivers a hand-made segment to A or B now (bypassing loss), returning the drop reason.</summary>
-    public TcpDropReason Inject(bool toB, TcpSegment seg)
+    public DropReason Inject(bool toB, TcpSegment seg)
     {
         var r = (toB ? B : A).SegmentArrived(Reparse(seg, toB ? IpA : IpB, toB ? IpB : IpA), Now);
         Flush();
@@ -118,11 +118,11 @@ public sealed class TcpPair
             return;
         }
         var r = t.SegmentArrived(seg!, Now);
-        if (r != TcpDropReason.None) (toB ? DropReasonsB : DropReasonsA).Add(r);
+        if (r != DropReason.NOT_DROPPED_YET) (toB ? DropReasonsB : DropReasonsA).Add(r);
     }
 
     /// <summary>Why segments delivered over the wire to A / B were dropped (non-None results of SegmentArrived).</summary>
-    public readonly List<TcpDropReason> DropReasonsA = new(), DropReasonsB = new();
+    public readonly List<DropReason> DropReasonsA = new(), DropReasonsB = new();
 
     public void Flush()
     {

@@ -66,7 +66,7 @@ public class TcpRecoveryTests
     {
         var (p, last) = Quiet();
         var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 20));
-        Assert.Equal(TcpDropReason.None, r);
+        Assert.Equal(DropReason.NOT_DROPPED_YET, r);
         Assert.Equal(0, p.MibA[TcpExtMib.PAWSEstabRejected]);
     }
 
@@ -75,7 +75,7 @@ public class TcpRecoveryTests
     {
         var (p, last) = Quiet();
         var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 20, (ushort)(last.Window + 100)));
-        Assert.Equal(TcpDropReason.TCP_RFC7323_PAWS, r);
+        Assert.Equal(DropReason.TCP_RFC7323_PAWS, r);
         Assert.Equal(1, p.MibA[TcpExtMib.PAWSEstabRejected]);
     }
 
@@ -85,7 +85,7 @@ public class TcpRecoveryTests
         var (p, last) = Quiet();
         // tcp_disordered_ack's replay window is one RTO (≈ 210 ms here) of timestamp ticks.
         var r = p.Inject(toB: false, AckToA(p, last, last.Options.TsVal - 5000));
-        Assert.Equal(TcpDropReason.TCP_RFC7323_PAWS, r);
+        Assert.Equal(DropReason.TCP_RFC7323_PAWS, r);
         Assert.Equal(1, p.MibA[TcpExtMib.PAWSEstabRejected]);
     }
 
@@ -95,7 +95,7 @@ public class TcpRecoveryTests
         var (p, last) = Quiet();
         // TCP_PAWS_WINDOW 1: a data segment whose TSval is one tick older than TS.Recent is still accepted.
         var seg = AckToA(p, last, last.Options.TsVal - 1, (ushort)(last.Window + 100)) with { Payload = new byte[5] };
-        Assert.Equal(TcpDropReason.None, p.Inject(toB: false, seg));
+        Assert.Equal(DropReason.NOT_DROPPED_YET, p.Inject(toB: false, seg));
         Assert.Equal(5, p.ReadA.Length);
     }
 

@@ -60,4 +60,72 @@ public class TcpTableTests : TestKit
         Assert.Equal(spec, t.Lookup(Peer, 4000, Local, 80));
         Assert.Null(t.Lookup(Peer, 4000, Local, 81));
     }
+
+    [Fact]
+    public void Bind_EphemeralRangeExhausted_IsEaddrinuse_ConnectIsEaddrnotavail_UntilAPortIsFreed()
+    {
+        var t = new TcpTable(new Random(1), 40000, 40002); // ip_local_port_range 40000 40002: three ports
+        IActorRef[] owners = [CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref];
+        var byOwner = new ushort[owners.Length];
+        for (int i = 0; i < owners.Length; i++) Assert.Equal(Errno.OK, t.Bind(owners[i], Ipv4Address.Any, ref byOwner[i]));
+        var got = byOwner.OrderBy(p => p).ToList();
+        Assert.Equal([40000, 40001, 40002], got);
+        var late = CreateTestProbe().Ref;
+        ushort none = 0;
+        Assert.Equal(Errno.EADDRINUSE, t.Bind(late, Ipv4Address.Any, ref none));
+        Assert.Equal(0, none);
+        Assert.Equal(Errno.EADDRNOTAVAIL, t.Connect(late, Local, 0, Peer, 80, out _));
+        Assert.Equal(0, t.EstablishedCount);
+        t.Remove(owners[1]);
+        Assert.Equal(Errno.OK, t.Connect(late, Local, 0, Peer, 80, out var tuple));
+        Assert.Equal(new TcpTuple(Local, byOwner[1], Peer, 80), tuple); // the only port free again
+        Assert.Equal(1, t.EstablishedCount);
+    }
+
+    [Fact]
+    public void Bind_SameSeed_SamePortsInTheSameOrder()
+    {
+        ushort[] Ports(int seed)
+        {
+            var t = new TcpTable(new Random(seed));
+            var r = new ushort[5];
+            for (int i = 0; i < r.Length; i++) Assert.Equal(Errno.OK, t.Bind(CreateTestProbe().Ref, Ipv4Address.Any, ref r[i]));
+            return r;
+        }
+        Assert.Equal(Ports(42), Ports(42));
+        Assert.NotEqual(Ports(42), Ports(43));
+    }
+
+    [Fact]
+    public void Connect_Autobinds_HashesTheTuple_ATakenTupleIsEaddrnotavail_AndTheSocketStaysBound()
+    {
+        var t = new TcpTable(new Random(1));
+        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref;
+        Assert.Equal(Errno.OK, t.Connect(a, Local, 0, Peer, 80, out var ta));
+        Assert.InRange(ta.LocalPort, TcpTable.EphemeralLow, TcpTable.EphemeralHigh);
+        Assert.Equal(new TcpTuple(Local, ta.LocalPort, Peer, 80), ta);
+        Assert.Equal(a, t.Lookup(Peer, 80, Local, ta.LocalPort));
+        // __inet_check_established: b bound to the same port on another address cannot take a's 4-tuple.
+        ushort same = ta.LocalPort;
+        Assert.Equal(Errno.EADDRINUSE, t.Bind(b, Ipv4Address.Any, ref same)); // a holds the port on the wildcard
+        Assert.Equal(Errno.EADDRNOTAVAIL, t.Connect(b, Local, ta.LocalPort, Peer, 80, out _));
+        Assert.Equal(1, t.EstablishedCount);
+        t.Remove(a);
+        Assert.Null(t.Lookup(Peer, 80, Local, ta.LocalPort));
+        Assert.Equal(0, t.EstablishedCount);
+    }
+
+    [Fact]
+    public void Listen_PortZero_Autobinds_ThenAnotherListenerThereIsEaddrinuse()
+    {
+        var t = new TcpTable(new Random(1));
+        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref;
+        ushort port = 0;
+        Assert.Equal(Errno.OK, t.Listen(a, Ipv4Address.Any, ref port));
+        Assert.InRange(port, TcpTable.EphemeralLow, TcpTable.EphemeralHigh);
+        Assert.Equal(a, t.Lookup(Peer, 5000, Local, port));
+        ushort again = port;
+        Assert.Equal(Errno.EADDRINUSE, t.Listen(b, Ipv4Address.Any, ref again));
+        Assert.Equal(a, t.Lookup(Peer, 5000, Local, port));
+    }
 }

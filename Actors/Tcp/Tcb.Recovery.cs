@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Tcp;
@@ -23,19 +24,48 @@ public sealed record TcpRecoverySettings
 /// <summary>Linux's <c>icsk_pending</c>: which job the retransmission timer slot holds.</summary>
 internal enum TcpXmitTimer { Retrans, ReoTimeout, LossProbe }
 
+// Retransmission and loss recovery: SACK scoreboard (tcp_sacktag_write_queue), tcp_fastretrans_alert, RACK-TLP
+// (tcp_recovery.c), D-SACK, undo, tcp_enter_recovery and tcp_retransmit_timer; the congestion window state.
 public sealed partial class Tcb
 {
     /// <summary>The loss-recovery tunables (set by the owner before the connection opens).</summary>
     public TcpRecoverySettings Recovery { get; set; } = TcpRecoverySettings.Default;
 
     /// <summary>TCP_TIMEOUT_MIN (2 jiffies): slack added to RACK's reordering timer and to a multi-packet PTO.</summary>
-    private static readonly long TimeoutMin = TimeSpan.FromMilliseconds(2).Ticks;
+    private static readonly long TimeoutMin = TcpConstants.TCP_TIMEOUT_MIN.Ticks;
     /// <summary>tcp_min_rtt_wlen: the window of the min-RTT filter (300 s).</summary>
     private static readonly long MinRttWindow = TimeSpan.FromSeconds(300).Ticks;
     /// <summary>One jiffy at HZ=1000 (<c>jiffies_to_usecs(1)</c>): what the min-RTT filter takes for a 0 µs sample.</summary>
     public static readonly long Jiffy = TimeSpan.TicksPerMillisecond;
 
-    private TcpXmitTimer _xmitTimer;
+    private ICongestionControl _cc;
+    private readonly CongestionState _cwnd = new();
+    // False: no segment in _rtx is marked Sacked, so the per-ACK scoreboard walks (SackedOut, SackedAbove) are skipped.
+    // Set wherever a mark is made (TagSacked; Fragment copies a mark), cleared when SackedOut counts none.
+    private bool _anySacked;
+    // False: no segment in _rtx is marked Lost or Retrans, so PacketsInFlight is _rtx.Count without a walk (Linux keeps
+    // packets_out, lost_out and retrans_out as counters). Set wherever such a mark is made, cleared by a walk that finds none.
+    private bool _anyLostOrRetrans;
+    public TcpCaState CaState { get; private set; }
+    private TcpSeq _highSeq;     // recovery point
+    // RTT / RTO (RFC 6298), in ticks.
+    public long Srtt { get; private set; }
+    public long RttVar { get; private set; }
+    public long Rto { get; private set; }
+    private int _backoff;
+    public int Retransmits { get; private set; }
+    private long _retransStamp;
+    private int _renoSacked; // dup ACKs standing in for SACKed packets without SACK (tcp_add_reno_sack)
+    public int DupAcks { get; private set; }
+
+    public long SegmentsRetransmitted { get; private set; }
+    public long FastRetransmits { get; private set; }
+    public long Timeouts { get; private set; }
+    public long ZeroWindowProbes { get; private set; }
+    public string CongestionName => _cc.Name;
+    public int Cwnd => _cwnd.Cwnd;
+    public int SsThresh => _cwnd.SsThresh;
+    public int PacketsOut => _rtx.Count;
     private int _reordering = -1;          // tp->reordering; -1 until first used (taken from tcp_reordering)
     private int _reordSeen;                // tp->reord_seen
     private TcpSeq _highestSack;           // end of the highest SACKed segment (tcp_highest_sack_seq)
@@ -369,32 +399,6 @@ public sealed partial class Tcb
     /// <summary><c>tcp_rack_update_reo_wnd</c> (<see cref="RackReorderWindow.Update"/>).</summary>
     private void RackUpdateReoWnd(TcpSeq ack) => _rackReo.Update(ack, SndNxt);
 
-    // ------------------------------------------------------------ timers: RTO / TLP / REO share one slot
-
-    private long RtoNow => Math.Min(Rto << Math.Min(_backoff, 20), _s.RtoMax.Ticks);
-
-    /// <summary><c>tcp_rto_delta_us</c>: how far in the future the RTO of the head segment lies.</summary>
-    private long RtoDelta(long now) => _rtx.Count == 0 ? RtoNow : _rtx[0].SentAt + RtoNow - now;
-
-    /// <summary>
-    /// <c>tcp_rearm_rto</c>: no RTO with nothing outstanding; a full RTO from now, or — replacing a pending TLP or REO
-    /// timer — what is left of the head segment's RTO.
-    /// </summary>
-    private void RearmRto(long now)
-    {
-        if (_rtx.Count == 0) { _rtoTimer = 0; _xmitTimer = TcpXmitTimer.Retrans; return; }
-        long rto = RtoNow;
-        if (_rtoTimer != 0 && _xmitTimer is TcpXmitTimer.ReoTimeout or TcpXmitTimer.LossProbe) rto = Math.Max(RtoDelta(now), 1);
-        _rtoTimer = now + rto;
-        _xmitTimer = TcpXmitTimer.Retrans;
-    }
-
-    /// <summary><c>tcp_set_xmit_timer</c>: a loss probe if one may be scheduled, else the RTO.</summary>
-    private void SetXmitTimer(long now)
-    {
-        if (!ScheduleLossProbe(now, advancingRto: true)) RearmRto(now);
-    }
-
     /// <summary>
     /// <c>tcp_schedule_loss_probe</c>: on a SACK connection in Open with data outstanding, the PTO is 2·SRTT plus
     /// tcp_rto_min with one segment out (the peer may delay its ACK) or TCP_TIMEOUT_MIN with more; TCP_TIMEOUT_INIT
@@ -493,5 +497,225 @@ public sealed partial class Tcb
         _cwnd.CwndCnt = 0;
         _tlpActive = false;
         _forceRetrans = true; // RFC 6675 4.3 / RFC 6582: the first retransmission goes out whatever the pipe
+    }
+    /// <summary><c>tcp_sacktag_write_queue</c>: marks fully SACKed segments; D-SACK blocks (below the ACK) are counted only.</summary>
+    private bool TagSacked(ImmutableArray<SackBlock> blocks, TcpSeq ack, bool dsack, TcpSeq priorFack, long now)
+    {
+        bool any = false;
+        var reord = SndNxt;
+        for (int k = dsack ? 1 : 0; k < blocks.Length; k++)
+        {
+            var b = blocks[k];
+            if (b.Right <= b.Left || b.Left < ack) continue;
+            if (b.Right > SndNxt) continue; // RFC 2018: blocks beyond what was sent are invalid
+            foreach (var t in _rtx)
+            {
+                if (t.Sacked) continue;
+                if (t.Seq >= b.Left && t.End <= b.Right)
+                {
+                    t.Sacked = true;
+                    _anySacked = true;
+                    any = true;
+                    // tcp_sacktag_one: a never-retransmitted segment SACKed below the highest SACK was reordered.
+                    if (!t.EverRetrans && t.Seq < priorFack && t.Seq < reord) reord = t.Seq;
+                    if (!HighestSackValid || t.End > _highestSack) _highestSack = t.End;
+                    RackAdvance(t, now);
+                }
+            }
+        }
+        if (reord < priorFack && CaState != TcpCaState.Loss) CheckSackReordering(reord, Fack(), ts: false);
+        return any;
+    }
+
+    private int SackedOut()
+    {
+        if (!SackOk) return _renoSacked;
+        if (!_anySacked) return 0;
+        int n = 0;
+        foreach (var t in _rtx) if (t.Sacked) n++;
+        if (n == 0) _anySacked = false;
+        return n;
+    }
+
+    /// <summary><c>tcp_packets_in_flight</c>: packets_out - (sacked_out + lost_out) + retrans_out (RFC 6675 "pipe").</summary>
+    public int PacketsInFlight()
+    {
+        int n = 0;
+        if (!_anySacked && !_anyLostOrRetrans) n = _rtx.Count; // no marks: packets_out (the walk was O(cwnd) per ACK)
+        else
+        {
+            bool marked = false;
+            foreach (var t in _rtx)
+            {
+                if (t.Retrans) n++;
+                if (!t.Sacked && !t.Lost) n++;
+                marked |= t.Retrans | t.Lost;
+            }
+            _anyLostOrRetrans = marked;
+        }
+        if (!SackOk) n -= Math.Min(_renoSacked, n);
+        return n;
+    }
+
+    /// <summary>
+    /// <c>tcp_fastretrans_alert</c> for a dubious ACK: leaves Recovery/Loss when the recovery point is ACKed; with SACK,
+    /// losses are marked by RACK (<c>tcp_identify_packet_loss</c>, tcp_recovery 1) and recovery starts once something
+    /// is lost (<c>tcp_time_to_recover</c>); without SACK on tp->reordering duplicate ACKs and NewReno partial ACKs
+    /// (RFC 6582). D-SACKs proving every retransmission spurious undo the reduction. Returns whether RACK armed its
+    /// reordering timer (the caller then leaves the retransmission timer alone).
+    /// </summary>
+    private bool FastRetransAlert(TcpSeq ack, TcpSeq priorUna, int ackedPkts, long now)
+    {
+        switch (CaState)
+        {
+            case TcpCaState.Recovery:
+                if (ack >= _highSeq)
+                {
+                    // Full ACK: leave recovery with cwnd = ssthresh (RFC 6582 3.2 step 3, tcp_end_cwnd_reduction),
+                    // unless the reduction was undone — or every retransmission was D-SACKed by now
+                    // (tcp_try_undo_recovery with tcp_may_undo: undo_retrans 0 → TCPFullUndo).
+                    // A recovery that was not undone counts down the D-SACK-widened reordering window
+                    // (tcp_try_undo_recovery: reo_wnd_persist--).
+                    if (_undoActive && _undoRetrans == 0) UndoCwndReduction(TcpExtMib.TCPFullUndo);
+                    else
+                    {
+                        if (_undoActive) _cwnd.Cwnd = _cwnd.SsThresh;
+                        _rackReo.OnRecoveryNotUndone();
+                    }
+                    CaState = TcpCaState.Open;
+                    DupAcks = 0;
+                    _renoSacked = 0;
+                    return false;
+                }
+                if (ack > priorUna && !SackOk && _rtx.Count > 0)
+                {
+                    // NewReno partial ACK (RFC 6582 3.2 step 4): the new head is lost too.
+                    _rtx[0].Lost = true; _anyLostOrRetrans = true;
+                    _rtx[0].Retrans = false;
+                    _forceRetrans = true;
+                }
+                if (SackOk)
+                {
+                    TryUndoDsack();
+                    return MarkLost(now);
+                }
+                return false;
+            case TcpCaState.Loss:
+                if (ack >= _highSeq)
+                {
+                    CaState = TcpCaState.Open;
+                    DupAcks = 0;
+                    _renoSacked = 0;
+                    return false;
+                }
+                return SackOk && MarkLost(now);
+        }
+
+        // Open/Disorder: tcp_try_undo_dsack even when nothing is outstanding any more (a late D-SACK).
+        if (SackOk) TryUndoDsack();
+        if (_rtx.Count == 0) { CaState = TcpCaState.Open; return false; }
+        bool reoArmed = false, recover;
+        if (SackOk)
+        {
+            reoArmed = MarkLost(now);
+            recover = false;
+            foreach (var t in _rtx) if (t.Lost) { recover = true; break; } // tp->lost_out
+            if (!RackOn && !recover) recover = SackedAbove(_rtx[0]) >= Reordering;
+        }
+        else recover = DupAcks >= Reordering;
+        if (recover)
+        {
+            EnterRecovery();
+            if (!SackOk || !RackOn) { _rtx[0].Lost = true; _anyLostOrRetrans = true; }
+            if (SackOk && !RackOn) MarkLostSack();
+        }
+        else if (DupAcks > 0 || SackedOut() > 0) CaState = TcpCaState.Disorder;
+        else CaState = TcpCaState.Open;
+        return reoArmed;
+    }
+
+    /// <summary><c>tcp_identify_packet_loss</c> with SACK: RACK (tcp_recovery 1), else the RFC 6675 dup-threshold rule.</summary>
+    private bool MarkLost(long now)
+    {
+        if (RackOn) return RackMarkLost(now);
+        MarkLostSack();
+        return false;
+    }
+
+    private int SackedAbove(TxSeg seg)
+    {
+        if (!_anySacked) return 0;
+        int n = 0;
+        foreach (var t in _rtx) if (t.Sacked && t.Seq > seg.Seq) n++;
+        return n;
+    }
+
+    /// <summary>RFC 6675 IsLost: an un-SACKed segment with DupThresh SACKed segments above it is lost (<c>tcp_mark_head_lost</c>).</summary>
+    private void MarkLostSack()
+    {
+        int above = 0;
+        for (int i = _rtx.Count - 1; i >= 0; i--)
+        {
+            var t = _rtx[i];
+            if (t.Sacked) { above++; continue; }
+            if (above >= Reordering && !t.Lost) { t.Lost = true; _anyLostOrRetrans = true; }
+        }
+    }
+
+    /// <summary>
+    /// <c>tcp_retransmit_timer</c>: give up after tcp_syn_retries (SYN states) or the tcp_retries2 time
+    /// (<c>tcp_write_timeout</c>); else enter Loss (<c>tcp_enter_loss</c>: ssthresh, cwnd 1, all
+    /// outstanding marked lost), retransmit the head and back off the RTO.
+    /// </summary>
+    private void RetransmitTimer(long now)
+    {
+        if (_rtx.Count == 0) return;
+        if (State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            int limit = State == TcpState.SynSent ? _s.SynRetries : _s.SynAckRetries;
+            if (Retransmits >= limit)
+            {
+                Fail(TimeoutError, now);
+                return;
+            }
+        }
+        else if (Retransmits > 0 && now - _retransStamp >= ModelTimeout(_s.Retries2, _s.RtoMin.Ticks))
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPAbortOnTimeout);
+            Abort(TimeoutError, now, sendRst: false);
+            return;
+        }
+
+        _mib.Ext.Inc(TcpExtMib.TCPTimeouts);
+        Timeouts++;
+        if (State is not (TcpState.SynSent or TcpState.SynReceived))
+        {
+            if (CaState is TcpCaState.Open or TcpCaState.Disorder || SndUna == _highSeq || (CaState == TcpCaState.Loss && Retransmits == 0))
+            {
+                InitUndo(); // tcp_enter_loss: prior_cwnd / prior_ssthresh, tcp_init_undo
+                _cwnd.SsThresh = _cc.SsThresh(_cwnd);
+            }
+            // tcp_enter_loss: a connection that learned reordering falls back to tcp_reordering when it had enough SACKed.
+            if (CaState <= TcpCaState.Disorder && SackedOut() >= Reordering) _reordering = Math.Min(Reordering, _s.Reordering);
+            _tlpActive = false;
+            _cwnd.Cwnd = 1;
+            _cwnd.CwndCnt = 0;
+            _cc.OnLoss(_cwnd);
+            CaState = TcpCaState.Loss;
+            _highSeq = SndNxt;
+            DupAcks = 0;
+            _renoSacked = 0;
+            foreach (var t in _rtx)
+            {
+                t.Retrans = false;
+                if (!t.Sacked) { t.Lost = true; _anyLostOrRetrans = true; }
+            }
+        }
+        var head = _rtx[0];
+        if (_retransStamp == 0) _retransStamp = head.SentAt;
+        RetransmitSeg(head, now);
+        Retransmits++;
+        _backoff++;
+        ArmRto(now);
     }
 }
