@@ -6,16 +6,12 @@ namespace ActorStack.Messages;
 
 public enum SockType { Stream = 1, Dgram = 2, Raw = 3 }
 
-/// <summary><c>socket(AF_INET, type, protocol)</c>, sent to a host; answered by <see cref="SocketCreated"/> or <see cref="SocketFailed"/>.</summary>
+/// <summary><c>socket(AF_INET, type, protocol)</c>, sent to a host; answered by <see cref="SocketCreated"/> or <see cref="CommandFailed"/>.</summary>
 public sealed record SocketCreate(SockType Type, byte Protocol = 0);
 public sealed record SocketCreated(IActorRef Socket);
 
-/// <summary>Every socket command is answered by <see cref="SocketOk"/> or <see cref="SocketFailed"/> unless it says otherwise.</summary>
+/// <summary>Every socket command is answered by <see cref="SocketOk"/> or <see cref="CommandFailed"/> unless it says otherwise.</summary>
 public sealed record SocketOk(object Command);
-public sealed record SocketFailed(object Command, Errno Error)
-{
-    public override string ToString() => $"SocketFailed({Command.GetType().Name}, {Error})";
-}
 
 /// <summary><c>bind</c>: port 0 picks an ephemeral port (32768–60999, <c>ip_local_port_range</c>).</summary>
 public sealed record Bind(Ipv4Address Address, ushort Port);
@@ -86,7 +82,7 @@ public enum MsgFlags
 /// <see cref="MsgFlags.More"/> or <c>UDP_CORK</c> the data is appended to the pending
 /// datagram and sent when the cork is released. For a raw socket with
 /// <c>IP_HDRINCL</c> the payload is the whole IP packet. Answered by <see cref="Sent"/>
-/// or <see cref="SocketFailed"/> (EMSGSIZE, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EAGAIN, ...).
+/// or <see cref="CommandFailed"/> (EMSGSIZE, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EAGAIN, ...).
 /// A blocking send with the send buffer full waits until buffers are freed.
 /// </summary>
 public sealed record SendTo(ReadOnlyMemory<byte> Payload, Ipv4Address? Address = null, ushort Port = 0, MsgFlags Flags = MsgFlags.None)
@@ -95,7 +91,7 @@ public sealed record SendTo(ReadOnlyMemory<byte> Payload, Ipv4Address? Address =
 }
 public sealed record Sent(int Bytes);
 
-/// <summary><c>sendmmsg</c>: sends in order until one fails; answered by <see cref="SentMany"/> (how many went), or <see cref="SocketFailed"/> when the first fails.</summary>
+/// <summary><c>sendmmsg</c>: sends in order until one fails; answered by <see cref="SentMany"/> (how many went), or <see cref="CommandFailed"/> when the first fails.</summary>
 public sealed record SendMany(ImmutableArray<SendTo> Messages)
 {
     public override string ToString() => $"SendMany({Messages.Length})";
@@ -143,8 +139,8 @@ public enum SockOpt
     TcpCork,
 }
 
-/// <summary><c>setsockopt</c>: answered by <see cref="SocketOk"/> or <see cref="SocketFailed"/>.</summary>
+/// <summary><c>setsockopt</c>: answered by <see cref="SocketOk"/> or <see cref="CommandFailed"/>.</summary>
 public sealed record SetSocketOption(SockOpt Option, int Value);
-/// <summary><c>getsockopt</c>: answered by <see cref="SocketOptionValue"/> or <see cref="SocketFailed"/>.</summary>
+/// <summary><c>getsockopt</c>: answered by <see cref="SocketOptionValue"/> or <see cref="CommandFailed"/>.</summary>
 public sealed record GetSocketOption(SockOpt Option);
 public sealed record SocketOptionValue(SockOpt Option, int Value);

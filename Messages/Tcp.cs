@@ -5,7 +5,7 @@ namespace ActorStack.Messages;
 
 /// <summary>
 /// <c>connect</c> on a stream socket (<c>inet_stream_connect</c>): a blocking connect is answered by
-/// <see cref="SocketOk"/> when the handshake completes, or <see cref="SocketFailed"/> (ECONNREFUSED on a
+/// <see cref="SocketOk"/> when the handshake completes, or <see cref="CommandFailed"/> (ECONNREFUSED on a
 /// RST, ETIMEDOUT after tcp_syn_retries, ENETUNREACH, EADDRNOTAVAIL). A non-blocking one fails at once
 /// with <see cref="Errno.EINPROGRESS"/>; a later <see cref="StreamConnect"/> reports EALREADY while in
 /// progress (non-blocking), waits for completion (blocking), EISCONN once connected, or the failure.
@@ -27,7 +27,7 @@ public sealed record Accepted(IActorRef Socket, Ipv4Address Peer, ushort Port);
 /// <summary>
 /// <c>recv</c> on a stream socket (<c>tcp_recvmsg</c>): up to <paramref name="MaxBytes"/> bytes. A blocking
 /// read waits for data; a non-blocking one fails with EAGAIN; <paramref name="Peek"/> (<c>MSG_PEEK</c>)
-/// leaves the data queued. Answered by <see cref="StreamData"/> (empty = end of stream) or <see cref="SocketFailed"/>
+/// leaves the data queued. Answered by <see cref="StreamData"/> (empty = end of stream) or <see cref="CommandFailed"/>
 /// (ECONNRESET, ETIMEDOUT, ENOTCONN, EAGAIN).
 /// </summary>
 public sealed record StreamRecv(int MaxBytes = 65536, bool NonBlocking = false, bool Peek = false);

@@ -147,7 +147,7 @@ public static class TcpBench
             var block = new byte[128 * 1024];
             new Random(1).NextBytes(block);
             Receive<Sent>(_ => socket.Tell(new SendTo(block)));
-            Receive<SocketFailed>(f => Console.Error.WriteLine($"bulk source: {f}"));
+            Receive<CommandFailed>(f => Console.Error.WriteLine($"bulk source: {f}"));
             socket.Tell(new SendTo(block));
             socket.Tell(new SendTo(block));
         }
@@ -166,7 +166,7 @@ public static class TcpBench
                 Interlocked.Add(ref Bytes, d.Data.Length);
                 socket.Tell(new StreamRecv(256 * 1024));
             });
-            Receive<SocketFailed>(f => Console.Error.WriteLine($"bulk sink: {f}"));
+            Receive<CommandFailed>(f => Console.Error.WriteLine($"bulk sink: {f}"));
             socket.Tell(new StreamRecv(256 * 1024));
         }
     }
@@ -222,7 +222,7 @@ public static class TcpBench
                 socket.Tell(new StreamRecv(64));
             });
             Receive<Sent>(_ => { });
-            Receive<SocketFailed>(f => Console.Error.WriteLine($"rr client: {f}"));
+            Receive<CommandFailed>(f => Console.Error.WriteLine($"rr client: {f}"));
             socket.Tell(new SendTo(req));
             socket.Tell(new StreamRecv(64));
         }
@@ -241,7 +241,7 @@ public static class TcpBench
                 socket.Tell(new StreamRecv(64));
             });
             Receive<Sent>(_ => { });
-            Receive<SocketFailed>(f => Console.Error.WriteLine($"rr server: {f}"));
+            Receive<CommandFailed>(f => Console.Error.WriteLine($"rr server: {f}"));
             socket.Tell(new StreamRecv(64));
         }
     }
@@ -285,7 +285,7 @@ public static class TcpBench
                 Sender.Tell(Close.Instance);
                 host.Tell(new SocketCreate(SockType.Stream));
             });
-            Receive<SocketFailed>(f =>
+            Receive<CommandFailed>(f =>
             {
                 if (f.Command is not StreamConnect) return;
                 Interlocked.Increment(ref Failed);
@@ -310,7 +310,7 @@ public static class TcpBench
                 listener.Tell(new Accept());
             });
             Receive<SocketOk>(_ => { });
-            Receive<SocketFailed>(_ => listener.Tell(new Accept()));
+            Receive<CommandFailed>(_ => listener.Tell(new Accept()));
             listener.Tell(new Accept());
         }
     }

@@ -182,7 +182,7 @@ public static class TxBench
             });
             Receive<Sent>(_ => { });
             Receive<SentMany>(_ => { });
-            Receive<SocketFailed>(f =>
+            Receive<CommandFailed>(f =>
             {
                 _errors++;
                 if (f.Command is Recv) _socket.Tell(new Recv(64));
@@ -335,7 +335,7 @@ public static class TxBench
                 _sent += m.Count;
                 _socket.Tell(msg);
             });
-            Receive<SocketFailed>(f =>
+            Receive<CommandFailed>(f =>
             {
                 if (f.Command is SendMany) _socket.Tell(msg);
             });
@@ -425,7 +425,7 @@ public static class TxBench
         {
             Receive<SocketCreated>(c => { _socket = c.Socket; SendBatch(dst, count); });
             Receive<SentMany>(m => { _sent += m.Count; SendBatch(dst, count); });
-            Receive<SocketFailed>(f => { if (f.Command is SendMany) SendBatch(dst, count); });
+            Receive<CommandFailed>(f => { if (f.Command is SendMany) SendBatch(dst, count); });
             Receive<GetSent>(_ => Sender.Tell(_sent));
             host.Tell(new SocketCreate(SockType.Raw, IpProtocol.Raw));
         }

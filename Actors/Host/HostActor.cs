@@ -225,19 +225,19 @@ public sealed class HostActor : ReceiveActor
         if (m.Type == SockType.Stream)
         {
             // inet_create for SOCK_STREAM: only IPPROTO_TCP (0 picks it); the TCP actor creates and owns the socket.
-            if (m.Protocol is not (0 or IpProtocol.Tcp)) Sender.Tell(new SocketFailed(m, Errno.EPROTONOSUPPORT));
+            if (m.Protocol is not (0 or IpProtocol.Tcp)) Sender.Tell(new CommandFailed(m, Errno.EPROTONOSUPPORT));
             else _refs.Tcp.Forward(m);
             return;
         }
         byte proto = m.Type == SockType.Dgram ? IpProtocol.Udp : m.Protocol;
         if (m.Type == SockType.Dgram && m.Protocol is not (0 or IpProtocol.Udp))
         {
-            Sender.Tell(new SocketFailed(m, Errno.EPROTONOSUPPORT));
+            Sender.Tell(new CommandFailed(m, Errno.EPROTONOSUPPORT));
             return;
         }
         if (m.Type == SockType.Raw && m.Protocol == 0)
         {
-            Sender.Tell(new SocketFailed(m, Errno.EPROTONOSUPPORT));
+            Sender.Tell(new CommandFailed(m, Errno.EPROTONOSUPPORT));
             return;
         }
         var sock = Context.ActorOf(DatagramSocketActor.Props(_ns, _refs, m.Type, proto, _udp, _ip), $"sock-{++_nextSocket}");

@@ -141,10 +141,10 @@ public sealed class DatagramSocketActor : ReceiveActor
 
     private void OnRecv(Recv r)
     {
-        if (r.MaxDatagrams < 1) { Sender.Tell(new SocketFailed(r, Errno.EINVAL)); return; }
-        if (_sk.TakeError() is { } err) { Sender.Tell(new SocketFailed(r, err)); return; }
+        if (r.MaxDatagrams < 1) { Sender.Tell(new CommandFailed(r, Errno.EINVAL)); return; }
+        if (_sk.TakeError() is { } err) { Sender.Tell(new CommandFailed(r, err)); return; }
         if (_rx.Count > 0) { Sender.Tell(Take(r.MaxDatagrams)); return; }
-        if (r.NonBlocking || _readers.Count >= MaxWaitingReaders) { Sender.Tell(new SocketFailed(r, Errno.EAGAIN)); return; }
+        if (r.NonBlocking || _readers.Count >= MaxWaitingReaders) { Sender.Tell(new CommandFailed(r, Errno.EAGAIN)); return; }
         _readers.Enqueue((Sender, r));
     }
 
@@ -171,10 +171,10 @@ public sealed class DatagramSocketActor : ReceiveActor
 
     private void OnBind(Bind b)
     {
-        if (_pending is not null) { Sender.Tell(new SocketFailed(b, Errno.EAGAIN)); return; }
+        if (_pending is not null) { Sender.Tell(new CommandFailed(b, Errno.EAGAIN)); return; }
         if (_type == SockType.Raw)
         {
-            if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new SocketFailed(b, Errno.EADDRNOTAVAIL)); return; }
+            if (!b.Address.IsAny && !_ns.IsLocalAddress(b.Address)) { Sender.Tell(new CommandFailed(b, Errno.EADDRNOTAVAIL)); return; }
             _c.LocalAddress = b.Address;
             RegisterRaw();
             Sender.Tell(new SocketOk(b));
@@ -186,7 +186,7 @@ public sealed class DatagramSocketActor : ReceiveActor
 
     private void OnConnect(Connect c)
     {
-        if (_pending is not null) { Sender.Tell(new SocketFailed(c, Errno.EAGAIN)); return; }
+        if (_pending is not null) { Sender.Tell(new CommandFailed(c, Errno.EAGAIN)); return; }
         if (_type == SockType.Raw)
         {
             _c.RemoteAddress = c.Address;
@@ -219,7 +219,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         }
         if (_pending is not { } p) return;
         _pending = null;
-        if (r.Error != Errno.OK) { p.Caller.Tell(new SocketFailed(p.Command, r.Error)); return; }
+        if (r.Error != Errno.OK) { p.Caller.Tell(new CommandFailed(p.Command, r.Error)); return; }
         _c.LocalAddress = r.LocalAddress;
         _c.LocalPort = r.LocalPort;
         _c.RemoteAddress = r.RemoteAddress;
@@ -230,7 +230,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     /// <summary><c>SO_RCVBUF</c> (<see cref="DatagramSock.SetRcvBuf"/>): the mailbox's limit follows it.</summary>
     private void OnSetRcvBuf(SetReceiveBuffer s)
     {
-        if (_sk.SetRcvBuf(s.Bytes, out int rcvbuf) is var err and not Errno.OK) { Sender.Tell(new SocketFailed(s, err)); return; }
+        if (_sk.SetRcvBuf(s.Bytes, out int rcvbuf) is var err and not Errno.OK) { Sender.Tell(new CommandFailed(s, err)); return; }
         if (_queue is not null) _queue.Limit = rcvbuf;
         Sender.Tell(new SocketOk(s));
     }
@@ -274,7 +274,7 @@ public sealed class DatagramSocketActor : ReceiveActor
                 if (err != Errno.OK)
                 {
                     _sends.Dequeue();
-                    _replies.Add((op.Caller, op.Next == 0 ? new SocketFailed(op.Command, err) : new SentMany(op.Next)));
+                    _replies.Add((op.Caller, op.Next == 0 ? new CommandFailed(op.Command, err) : new SentMany(op.Next)));
                     op = null;
                     break;
                 }
@@ -295,7 +295,7 @@ public sealed class DatagramSocketActor : ReceiveActor
 
     private readonly List<(IActorRef Caller, object Reply)> _replies = new();
 
-    private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new SocketFailed(op.Command, err));
+    private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new CommandFailed(op.Command, err));
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
@@ -313,7 +313,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         if (_readers.Count > 0 && _sk.TakeError() is { } pending)
         {
             var (reader, req) = _readers.Dequeue();
-            reader.Tell(new SocketFailed(req, pending));
+            reader.Tell(new CommandFailed(req, pending));
         }
     }
 
@@ -321,14 +321,14 @@ public sealed class DatagramSocketActor : ReceiveActor
     {
         var err = _sk.SetSockOpt(o.Option, o.Value, Now, out bool sent);
         if (sent) _out.Flush(Self);
-        Sender.Tell(err == Errno.OK ? new SocketOk(o) : new SocketFailed(o, err));
+        Sender.Tell(err == Errno.OK ? new SocketOk(o) : new CommandFailed(o, err));
         if (err == Errno.OK && o.Option == SockOpt.SoSndbuf && _sends.Count > 0) PumpSends();
     }
 
     private void OnGetOption(GetSocketOption o)
     {
         var err = _sk.GetSockOpt(o.Option, Now, out int v);
-        Sender.Tell(err == Errno.OK ? new SocketOptionValue(o.Option, v) : new SocketFailed(o, err));
+        Sender.Tell(err == Errno.OK ? new SocketOptionValue(o.Option, v) : new CommandFailed(o, err));
     }
 
     protected override void PostStop()
@@ -361,7 +361,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         }
         _queue?.Uncharge(charge);
         if (n > 0) _ns.Drops.Add(DropReason.SOCKET_CLOSE, _site, n);
-        foreach (var (reader, req) in _readers) reader.Tell(new SocketFailed(req, Errno.EBADF));
+        foreach (var (reader, req) in _readers) reader.Tell(new CommandFailed(req, Errno.EBADF));
         _readers.Clear();
         _ns.Sockets.TryRemove(Self, out _);
     }

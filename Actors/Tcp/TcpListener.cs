@@ -211,8 +211,8 @@ public sealed class TcpListener
     {
         if (_waiters.Count > 0 || !TryAccept(caller))
         {
-            if (a.NonBlocking) { caller.Tell(new SocketFailed(a, Errno.EAGAIN)); return; }
-            if (_waiters.Count >= TcpSocketActor.MaxWaiting) { caller.Tell(new SocketFailed(a, Errno.ENOBUFS)); return; }
+            if (a.NonBlocking) { caller.Tell(new CommandFailed(a, Errno.EAGAIN)); return; }
+            if (_waiters.Count >= TcpSocketActor.MaxWaiting) { caller.Tell(new CommandFailed(a, Errno.ENOBUFS)); return; }
             _waiters.Enqueue((a, caller));
         }
     }
@@ -245,7 +245,7 @@ public sealed class TcpListener
     {
         foreach (var c in _children.Values) c.Ref?.Tell(AbortChild.Instance, _self);
         _children.Clear();
-        foreach (var (req, caller) in _waiters) caller.Tell(new SocketFailed(req, Errno.EBADF));
+        foreach (var (req, caller) in _waiters) caller.Tell(new CommandFailed(req, Errno.EBADF));
         _waiters.Clear();
     }
 }

@@ -167,11 +167,11 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 var err = _sock.SetRcvBuf(m.Bytes, _tcb, _ns.Sysctl.RmemMax);
                 if (err == Errno.OK) Volatile.Write(ref _c.RcvBuf, _sock.RcvBuf!.Value);
                 OptionsChanged();
-                Sender.Tell(err == Errno.OK ? new SocketOk(m) : new SocketFailed(m, err));
+                Sender.Tell(err == Errno.OK ? new SocketOk(m) : new CommandFailed(m, err));
                 break;
             }
             case SetLinger m:
-                if (_sock.SetLinger(m.OnOff, m.Seconds) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(m, le)); return; }
+                if (_sock.SetLinger(m.OnOff, m.Seconds) is var le && le != Errno.OK) { Sender.Tell(new CommandFailed(m, le)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
@@ -179,7 +179,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             case SetCongestionControl m:
             {
                 var ce = _sock.SetCongestion(m.Name, _tcb);
-                if (ce != Errno.OK) { Sender.Tell(new SocketFailed(m, ce)); return; }
+                if (ce != Errno.OK) { Sender.Tell(new CommandFailed(m, ce)); return; }
                 OptionsChanged();
                 Sender.Tell(new SocketOk(m));
                 break;
@@ -222,7 +222,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void OnBind(Bind b)
     {
         var check = TcpSock.InetBind(_bound, b.Address, !b.Address.IsAny && _ns.IsLocalAddress(b.Address));
-        if (check != Errno.OK) { Sender.Tell(new SocketFailed(b, check)); return; }
+        if (check != Errno.OK) { Sender.Tell(new CommandFailed(b, check)); return; }
         _tableWait = (b, Sender, 0, false, default);
         _tcp.Tell(new TcpBind(Self, b.Address, b.Port), Self);
     }
@@ -242,7 +242,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                     Publish();
                     w.Caller.Tell(new SocketOk(b));
                 }
-                else w.Caller.Tell(new SocketFailed(b, r.Error));
+                else w.Caller.Tell(new CommandFailed(b, r.Error));
                 break;
             case Listen l:
                 ListenHashed(l, w.Caller, r);
@@ -257,7 +257,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     /// <summary><c>inet_listen</c>: autobinds an unbound socket (<c>inet_autobind</c>), then enters the listening hash.</summary>
     private void OnListen(Listen l)
     {
-        if (TcpSock.InetListen(_tcb) is var le && le != Errno.OK) { Sender.Tell(new SocketFailed(l, le)); return; }
+        if (TcpSock.InetListen(_tcb) is var le && le != Errno.OK) { Sender.Tell(new CommandFailed(l, le)); return; }
         if (_listener is not null) { _listener.Queue.Listen(l.Backlog); Sender.Tell(new SocketOk(l)); return; }
         // An unbound socket asks with port 0: the TCP actor autobinds it (inet_autobind) before inet_hash.
         _tableWait = (l, Sender, l.Backlog, false, default);
@@ -271,7 +271,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             _bound = true;
             _tuple = new TcpTuple(Ipv4Address.Any, r.LocalPort, Ipv4Address.Any, 0);
         }
-        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(l, r.Error)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new CommandFailed(l, r.Error)); return; }
         _listenHashed = true;
         _listener = new TcpListener(_ns, _s, _out, _tcp, Self, _tuple, l.Backlog, _rng.Next()) { Options = Options() };
         Publish();
@@ -280,7 +280,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void OnAccept(Accept a)
     {
-        if (_listener is null) { Sender.Tell(new SocketFailed(a, Errno.EINVAL)); return; }
+        if (_listener is null) { Sender.Tell(new CommandFailed(a, Errno.EINVAL)); return; }
         _listener.Accept(a, Sender);
     }
 
@@ -290,7 +290,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         switch (TcpSock.InetStreamConnect(_listener is not null, _tcb, port, nonBlocking, _connectWaiter is not null, ref _connectReported,
                     out var ce))
         {
-            case TcpConnectDecision.Fail: Sender.Tell(new SocketFailed(cmd, ce)); return;
+            case TcpConnectDecision.Fail: Sender.Tell(new CommandFailed(cmd, ce)); return;
             case TcpConnectDecision.WaitForHandshake: _connectWaiter = (cmd, Sender); return;
         }
         long now = Now;
@@ -298,7 +298,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         if (err != Errno.OK)
         {
             if (err == Errno.ENETUNREACH) _ns.Ip.Inc(IpMib.OutNoRoutes);
-            Sender.Tell(new SocketFailed(cmd, err));
+            Sender.Tell(new CommandFailed(cmd, err));
             return;
         }
         var local = _tuple.LocalAddress.IsAny ? rt.Source : _tuple.LocalAddress;
@@ -315,7 +315,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             _bound = true;
             _tuple = new TcpTuple(_tuple.LocalAddress, r.LocalPort, Ipv4Address.Any, 0);
         }
-        if (r.Error != Errno.OK) { caller.Tell(new SocketFailed(cmd, r.Error)); return; }
+        if (r.Error != Errno.OK) { caller.Tell(new CommandFailed(cmd, r.Error)); return; }
         _hashed = true;
         _tuple = new TcpTuple(r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort);
         _rt = rt;
@@ -327,7 +327,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _tcb.SyncMss(rt.Mtu);
         _tcb.Connect(now);
         Publish();
-        if (nonBlocking) caller.Tell(new SocketFailed(cmd, Errno.EINPROGRESS));
+        if (nonBlocking) caller.Tell(new CommandFailed(cmd, Errno.EINPROGRESS));
         else _connectWaiter = (cmd, caller);
         Drain();
     }
@@ -503,12 +503,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 PumpSends();
                 break;
             case TcpEventKind.Error:
-                if (_connectWaiter is { } cw) { _connectWaiter = null; _connectReported = true; cw.Caller.Tell(new SocketFailed(cw.Command, e.Error)); }
+                if (_connectWaiter is { } cw) { _connectWaiter = null; _connectReported = true; cw.Caller.Tell(new CommandFailed(cw.Command, e.Error)); }
                 ServeReaders();
                 PumpSends();
                 break;
             case TcpEventKind.Closed:
-                if (_connectWaiter is { } c2) { _connectWaiter = null; c2.Caller.Tell(new SocketFailed(c2.Command, _tcb!.Error != Errno.OK ? _tcb.Error : Errno.ECONNREFUSED)); }
+                if (_connectWaiter is { } c2) { _connectWaiter = null; c2.Caller.Tell(new CommandFailed(c2.Command, _tcb!.Error != Errno.OK ? _tcb.Error : Errno.ECONNREFUSED)); }
                 _parentListener?.Tell(new TcpListener.ChildGone(_tuple), Self);
                 ServeReaders();
                 PumpSends();
@@ -569,16 +569,16 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
     }
 
-    private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new SocketFailed(op.Command, err));
+    private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new CommandFailed(op.Command, err));
 
     private void OnRecv(StreamRecv r, object cmd, IActorRef caller)
     {
-        if (r.MaxBytes < 1) { caller.Tell(new SocketFailed(cmd, Errno.EINVAL)); return; }
-        if (_tcb is null) { caller.Tell(new SocketFailed(cmd, Errno.ENOTCONN)); return; }
+        if (r.MaxBytes < 1) { caller.Tell(new CommandFailed(cmd, Errno.EINVAL)); return; }
+        if (_tcb is null) { caller.Tell(new CommandFailed(cmd, Errno.ENOTCONN)); return; }
         if (_readers.Count > 0 || !TryRead(r, cmd, caller))
         {
-            if (r.NonBlocking) { caller.Tell(new SocketFailed(cmd, Errno.EAGAIN)); return; }
-            if (_readers.Count >= MaxWaiting) { caller.Tell(new SocketFailed(cmd, Errno.ENOBUFS)); return; }
+            if (r.NonBlocking) { caller.Tell(new CommandFailed(cmd, Errno.EAGAIN)); return; }
+            if (_readers.Count >= MaxWaiting) { caller.Tell(new CommandFailed(cmd, Errno.ENOBUFS)); return; }
             _readers.Enqueue((r, cmd, caller));
         }
         Drain();
@@ -605,8 +605,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
         int z = t.Receive([], Now, r.Peek, out var err);
         if (z == 0 && err == Errno.OK) { caller.Tell(new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
-        if (z < 0) { caller.Tell(new SocketFailed(cmd, err)); return true; }
-        if (t.State == TcpState.Closed) { caller.Tell(new SocketFailed(cmd, Errno.ENOTCONN)); return true; }
+        if (z < 0) { caller.Tell(new CommandFailed(cmd, err)); return true; }
+        if (t.State == TcpState.Closed) { caller.Tell(new CommandFailed(cmd, Errno.ENOTCONN)); return true; }
         return false;
     }
 
@@ -614,7 +614,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void OnShutdown(Shutdown m)
     {
-        if (TcpSock.InetShutdown(m.How, _tcb) is var se && se != Errno.OK) { Sender.Tell(new SocketFailed(m, se)); return; }
+        if (TcpSock.InetShutdown(m.How, _tcb) is var se && se != Errno.OK) { Sender.Tell(new CommandFailed(m, se)); return; }
         if (m.How is Shutdown.Rd or Shutdown.RdWr)
         {
             _rdShutdown = true;
@@ -639,11 +639,11 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             Timers.StartSingleTimer("linger", LingerExpired.Instance, TimeSpan.FromSeconds(_sock.LingerSeconds));
         }
         else Sender.Tell(new SocketOk(Close.Instance));
-        foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
+        foreach (var (_, cmd, caller) in _readers) caller.Tell(new CommandFailed(cmd, Errno.EBADF));
         _readers.Clear();
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _sends.Clear();
-        if (_connectWaiter is { } w) { _connectWaiter = null; w.Caller.Tell(new SocketFailed(w.Command, Errno.EBADF)); }
+        if (_connectWaiter is { } w) { _connectWaiter = null; w.Caller.Tell(new CommandFailed(w.Command, Errno.EBADF)); }
         if (_listener is not null)
         {
             _listener.Stop();
@@ -692,7 +692,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void OnSetOption(SetSocketOption o)
     {
         var err = SetOption(o.Option, o.Value);
-        Sender.Tell(err == Errno.OK ? new SocketOk(o) : new SocketFailed(o, err));
+        Sender.Tell(err == Errno.OK ? new SocketOk(o) : new CommandFailed(o, err));
         if (err != Errno.OK) return;
         OptionsChanged();
         Drain();
@@ -725,7 +725,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void OnGetOption(GetSocketOption o)
     {
         int? v = _sock.GetOption(o.Option, _tcb);
-        Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new SocketFailed(o, Errno.ENOPROTOOPT));
+        Sender.Tell(v is { } val ? new SocketOptionValue(o.Option, val) : new CommandFailed(o, Errno.ENOPROTOOPT));
     }
 
     private TcpSocketOptions Options() => _sock.Options();
@@ -797,10 +797,10 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     protected override void PostStop()
     {
         if (_lingerWaiter is { } lw) lw.Caller.Tell(new SocketOk(lw.Command));
-        foreach (var (_, cmd, caller) in _readers) caller.Tell(new SocketFailed(cmd, Errno.EBADF));
+        foreach (var (_, cmd, caller) in _readers) caller.Tell(new CommandFailed(cmd, Errno.EBADF));
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _listener?.Stop();
-        if (_tableWait is { } tw) tw.Caller.Tell(new SocketFailed(tw.Command, Errno.EBADF));
+        if (_tableWait is { } tw) tw.Caller.Tell(new CommandFailed(tw.Command, Errno.EBADF));
         Unhash(); // the TCP actor also drops a stopped child's entries when its Terminated arrives
         _ns.Sockets.TryRemove(Self, out _);
     }

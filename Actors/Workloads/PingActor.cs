@@ -59,8 +59,6 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         });
         Receive<SocketOk>(ok => { if (ok.Command is SetSocketOption && !_started) Start(); });
         Receive<CommandFailed>(OnFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(_ => { });
         Receive<Received>(OnReceived);
         Receive<ProbeTick>(_ => SendProbe());

@@ -96,8 +96,6 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
             }
         });
         Receive<CommandFailed>(OnFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(OnSent);
         Receive<StreamData>(OnData);
         Receive<TcpSocketInfo>(OnInfo);

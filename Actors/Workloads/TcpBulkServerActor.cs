@@ -58,8 +58,6 @@ public sealed class TcpBulkServerActor : ReceiveActor
             CloseConn(c);
         };
         Receive<CommandFailed>(onFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-bulk-server", Name, _listen.Ready, _accepted, _read, _written, 0, _errors)));
     }
 

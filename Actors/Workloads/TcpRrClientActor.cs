@@ -68,8 +68,6 @@ public sealed class TcpRrClientActor : ReceiveActor, IWithTimers
             if (!_running) MaybeStart();
         };
         Receive<CommandFailed>(onFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<EndTick>(_ =>
         {
             _stopping = true;

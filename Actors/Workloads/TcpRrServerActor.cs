@@ -71,8 +71,6 @@ public sealed class TcpRrServerActor : ReceiveActor
             c.Socket.Tell(Close.Instance);
         };
         Receive<CommandFailed>(onFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new TcpServerStatus(_s.Host, "tcp-rr-server", $"{_s.Address}:{_s.Port}", _listen.Ready, _accepted,
             _read, _written, _transactions, _errors)));
     }

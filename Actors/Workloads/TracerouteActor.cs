@@ -46,8 +46,6 @@ public sealed class TracerouteActor : ReceiveActor, IWithTimers
             MaybeStart();
         });
         Receive<CommandFailed>(OnFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Sent>(_ => { });
         Receive<Received>(OnReceived);
         Receive<WaitExpired>(w =>

@@ -57,8 +57,6 @@ public sealed class UdpEchoClientActor : ReceiveActor, IWithTimers
         Receive<SocketOk>(ok => { if (ok.Command is Connect && !_started) Start(); });
         Receive<Sent>(_ => { });
         Receive<CommandFailed>(OnFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => OnFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Received>(OnReceived);
         Receive<SendTick>(_ =>
         {

@@ -50,8 +50,6 @@ public sealed class UdpEchoServerActor : ReceiveActor
             }
         };
         Receive<CommandFailed>(onFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new UdpEchoServerStatus(_s.Host, Name, _datagrams, _bytes, _echoed, _sendErrors, _ready)));
     }
 

@@ -39,8 +39,6 @@ public sealed class UdpSinkActor : ReceiveActor
         });
         Action<CommandFailed> onFailed = f => throw new InvalidOperationException($"udp-sink {Name}: {f.Command.GetType().Name} failed with {f.Error}");
         Receive<CommandFailed>(onFailed);
-        // Sockets still answer SocketFailed until they answer CommandFailed too.
-        Receive<SocketFailed>(f => onFailed(new CommandFailed(f.Command, f.Error)));
         Receive<Received>(OnReceived);
         Receive<GetWorkloadStatus>(_ => Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _outOfOrder, _lastSeq.Count, _ready)));
     }

@@ -122,7 +122,7 @@ public sealed class RawEchoResponder : ReceiveActor
             }
         });
         Receive<Sent>(_ => { });
-        Receive<SocketFailed>(_ => { });
+        Receive<CommandFailed>(_ => { });
     }
 
     protected override void PreStart() => _raw.Tell(new Recv(16));

@@ -106,7 +106,7 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
         var opt = await udp.ExpectMsgAsync<SetSocketOption>();
         udp.Reply(new SocketOk(opt));
         var send = await udp.ExpectMsgAsync<SendTo>();
-        udp.Reply(new SocketFailed(send, Errno.ENETUNREACH));
+        udp.Reply(new CommandFailed(send, Errno.ENETUNREACH));
         Assert.Equal("traceroute: send: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
         Assert.True((await ExpectMsgAsync<TracerouteStatus>()).Done);
     }

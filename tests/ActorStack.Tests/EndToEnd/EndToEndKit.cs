@@ -90,7 +90,7 @@ public abstract class EndToEndKit(string name) : TestKit(
         => await socket.Ask<object>(command, Wait) switch
         {
             SocketOk or Sent => Errno.OK,
-            SocketFailed f => f.Error,
+            CommandFailed f => f.Error,
             var r => throw new InvalidOperationException($"unexpected answer {r}"),
         };
 
@@ -109,7 +109,7 @@ public abstract class EndToEndKit(string name) : TestKit(
         => await socket.Ask<object>(new Recv(1, nonBlocking), Wait) switch
         {
             Received r => (Assert.Single(r.Datagrams), Errno.OK),
-            SocketFailed f => (null, f.Error),
+            CommandFailed f => (null, f.Error),
             var r => throw new InvalidOperationException($"unexpected answer {r}"),
         };
 

@@ -100,7 +100,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         Assert.Equal(Errno.OK, await SendTo(s, [1, 2, 3], "10.9.9.9", 9000));
 
         // __udp4_lib_err: time exceeded is EHOSTUNREACH, a soft error, reported because of IP_RECVERR.
-        Assert.Equal(Errno.EHOSTUNREACH, Assert.IsType<SocketFailed>(await woken).Error);
+        Assert.Equal(Errno.EHOSTUNREACH, Assert.IsType<CommandFailed>(await woken).Error);
         // TTL 64 from a: r1 sees 64, 62, ..., 2 and forwards all 32 (and r2's ICMP error back to a: 33);
         // r2 sees 63, 61, ..., 3 and forwards 31, then 1: dropped (IP_INHDR) with time exceeded from 10.0.2.2.
         var sr1 = await Stats(r1);
@@ -142,7 +142,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         Assert.Equal("10.0.1.77 dev eth0 FAILED\n", await Neigh(a));
 
         // arp_error_report: ICMP host unreachable for each queued datagram, to a itself.
-        Assert.Equal(Errno.EHOSTUNREACH, Assert.IsType<SocketFailed>(await woken).Error);
+        Assert.Equal(Errno.EHOSTUNREACH, Assert.IsType<CommandFailed>(await woken).Error);
         await Eventually(a, s =>
         {
             Assert.Equal(3, Mib(s, "Icmp", "InDestUnreachs"));
@@ -189,7 +189,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         Assert.Equal(Errno.OK, await SendTo(s, [1]));
 
         // A blocked reader wakes with the error; it is consumed, so the next send goes out.
-        Assert.Equal(Errno.ECONNREFUSED, Assert.IsType<SocketFailed>(await woken).Error);
+        Assert.Equal(Errno.ECONNREFUSED, Assert.IsType<CommandFailed>(await woken).Error);
         Assert.Equal(Errno.OK, await SendTo(s, [2]));
         await Eventually(a, st => Assert.Equal(2, Mib(st, "Icmp", "InDestUnreachs")));
         await AwaitAssertAsync(async () =>

@@ -67,7 +67,7 @@ public abstract class HostHarness : TestKit
         return r switch
         {
             SocketOk => Errno.OK,
-            SocketFailed f => f.Error,
+            CommandFailed f => f.Error,
             _ => throw new InvalidOperationException($"unexpected answer {r}"),
         };
     }
@@ -95,7 +95,7 @@ public abstract class HostHarness : TestKit
     protected async Task<Errno> RecvNonBlocking(IActorRef socket)
     {
         var r = await socket.Ask<object>(new Recv(1, NonBlocking: true), Timeout);
-        return r is SocketFailed f ? f.Error : Errno.OK;
+        return r is CommandFailed f ? f.Error : Errno.OK;
     }
 
     protected Task<HostStats> Stats(IActorRef host) => host.Ask<HostStats>(GetStats.Instance, Timeout);

@@ -19,7 +19,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         => await sock.Ask<object>(new SendTo(new byte[] { 1, 2, 3 }, Ipv4Address.Parse(dst), 9), Wait) switch
         {
             Sent => Errno.OK,
-            SocketFailed f => f.Error,
+            CommandFailed f => f.Error,
             var r => throw new InvalidOperationException($"unexpected {r}"),
         };
 

@@ -25,7 +25,7 @@ public class TcpIcmpErrorTests() : TwoRouterKit("tcp-icmp")
         var n = await Build();
         var c = await TcpSocket(n.A.Host);
         var r = await c.Ask<object>(new StreamConnect(Ip(dst), 80), Timeout);
-        Assert.Equal(expected, Assert.IsType<SocketFailed>(r).Error);
+        Assert.Equal(expected, Assert.IsType<CommandFailed>(r).Error);
         Assert.Equal("UNCONN", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).State);
         var st = await Stats(n.A.Host);
         Assert.Equal(1, Mib(st, "Tcp", "AttemptFails"));

@@ -68,7 +68,7 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         var (c, child) = await Accepted(a, b, async l => Assert.Equal(Errno.OK, await Command(l, new SetLinger(true, 0))));
         var blocked = c.Ask<object>(new StreamRecv(), Timeout);
         Assert.Equal(Errno.OK, await Command(child, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
         Assert.Equal(1, Mib(await Stats(b.Host), "Tcp", "OutRsts"));
     }
 

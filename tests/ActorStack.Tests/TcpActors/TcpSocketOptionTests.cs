@@ -77,7 +77,7 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
         Assert.Equal(new LingerValue(true, 0), await c.Ask<LingerValue>(GetLinger.Instance, Timeout));
         var blocked = s.Ask<object>(new StreamRecv(), Timeout);
         Assert.Equal(Errno.OK, await Command(c, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
         var st = await Stats(a.Host);
         Assert.Equal(1, Mib(st, "Tcp", "OutRsts"));
         Assert.Equal(1, Mib(st, "TcpExt", "TCPAbortOnData")); // Linux's counter for a zero-linger close

@@ -131,7 +131,7 @@ public class TcpSocketTests() : TcpTwoHostKit("tcp-sock")
         var (a, b) = await TwoHosts();
         var (c, s) = await Pair(a, b);
         var r = await s.Ask<object>(new StreamRecv(NonBlocking: true), Timeout);
-        Assert.Equal(Errno.EAGAIN, Assert.IsType<SocketFailed>(r).Error);
+        Assert.Equal(Errno.EAGAIN, Assert.IsType<CommandFailed>(r).Error);
         await SendAll(c, [1, 2, 3]);
         var peek = Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(Peek: true), Timeout));
         Assert.Equal(new byte[] { 1, 2, 3 }, peek.Data.ToArray());
@@ -254,7 +254,7 @@ public class TcpSocketTests() : TcpTwoHostKit("tcp-sock")
             Timeout, TimeSpan.FromMilliseconds(10));
         var blocked = c.Ask<object>(new StreamRecv(), Timeout);
         Assert.Equal(Errno.OK, await Command(s, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
         await Eventually(b.Host, st =>
         {
             Assert.Equal(1, Mib(st, "TcpExt", "TCPAbortOnClose"));
@@ -291,7 +291,7 @@ public class TcpSocketTests() : TcpTwoHostKit("tcp-sock")
             Timeout, TimeSpan.FromMilliseconds(10));
         var blocked = c.Ask<object>(new StreamRecv(), Timeout);
         Assert.Equal(Errno.OK, await Command(l, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<SocketFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
         // The port is free again: a new listener can take it.
         await Listener(b.Host, 7001);
     }

@@ -52,7 +52,7 @@ public class TcpSynHostQueueTests() : VirtualTimeTcpKit("tcp-syn-hostq")
                 run.AcceptedAt = Context.System.Scheduler.Now;
                 run.Accept();
             });
-            Receive<SocketFailed>(m => run.Failure ??= $"server: {m.Command} failed with {m.Error}");
+            Receive<CommandFailed>(m => run.Failure ??= $"server: {m.Command} failed with {m.Error}");
             host.Tell(new SocketCreate(SockType.Stream));
         }
     }
@@ -69,7 +69,7 @@ public class TcpSynHostQueueTests() : VirtualTimeTcpKit("tcp-syn-hostq")
                 m.Socket.Tell(new StreamConnect(Ipv4Address.Parse("10.0.0.2"), 5001));
             });
             Receive<SocketOk>(m => { if (m.Command is StreamConnect) run.ConnectedAt = Context.System.Scheduler.Now; });
-            Receive<SocketFailed>(m => run.Failure ??= $"client: {m.Command} failed with {m.Error}");
+            Receive<CommandFailed>(m => run.Failure ??= $"client: {m.Command} failed with {m.Error}");
         }
     }
 

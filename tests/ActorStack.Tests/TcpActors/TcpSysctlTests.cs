@@ -80,17 +80,17 @@ public class TcpSysctlTests() : TcpHostKit("tcp-sysctl")
             Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<CommandFailed>(Wait)).Error);
         var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
         Assert.Equal(1, st.Mib("Tcp")["RetransSegs"]);
         // The failed connection gave its port back (tcp_done → inet_put_port); while another holds it, a third connect has none.
         var sock2 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         var r2 = await sock2.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
-        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<SocketFailed>(r2).Error);
+        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<CommandFailed>(r2).Error);
         Assert.Equal(50000, (await sock2.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).LocalPort);
         var sock3 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
         var r3 = await sock3.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
-        Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<SocketFailed>(r3).Error);
+        Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<CommandFailed>(r3).Error);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public class TcpSysctlTests() : TcpHostKit("tcp-sysctl")
             Assert.Equal("ESTAB", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
         var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
         Assert.Equal(3, st.Mib("TcpExt")["TCPKeepAlive"]);
     }

@@ -22,7 +22,7 @@ public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
             Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<CommandFailed>(Wait)).Error);
         var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
         Assert.Equal(1, st.Mib("Tcp")["AttemptFails"]);
         Assert.Equal(6, st.Mib("Tcp")["RetransSegs"]);
@@ -34,11 +34,11 @@ public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
     {
         var host = await StartHost(silentPeer: true);
         var sock = await StreamSocket(host);
-        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<SocketFailed>(await sock.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait)).Error);
+        Assert.Equal(Errno.EINPROGRESS, Assert.IsType<CommandFailed>(await sock.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait)).Error);
 
         // tcp_sendmsg -> sk_stream_wait_connect: no time to wait is -EAGAIN, and nothing was queued.
         var quick = new SendTo(new byte[100], Flags: MsgFlags.DontWait);
-        Assert.Equal(new SocketFailed(quick, Errno.EAGAIN), await sock.Ask<object>(quick, Wait));
+        Assert.Equal(new CommandFailed(quick, Errno.EAGAIN), await sock.Ask<object>(quick, Wait));
         Assert.Equal(0, (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).SendQueue);
 
         // A blocking send waits in SYN-SENT; when the handshake gives up, it gets the socket's error.
@@ -52,6 +52,6 @@ public class TcpTimeoutTests() : TcpHostKit("tcp-timeout")
         }
         await writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await writer.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await writer.ExpectMsgAsync<CommandFailed>(Wait)).Error);
     }
 }

@@ -153,7 +153,7 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         var reader = CreateTestProbe();
         s.Tell(new StreamRecv(), reader.Ref);
         PeerSends(PeerSeg(TcpFlags.Rst, 6003));
-        Assert.Equal(Errno.ECONNRESET, (await reader.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ECONNRESET, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
         await Eventually(st2 =>
         {
             Assert.Equal(2, Ext(st2, "TCPChallengeACK"));

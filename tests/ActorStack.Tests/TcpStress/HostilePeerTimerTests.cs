@@ -98,7 +98,7 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         Advance(TimeSpan.FromSeconds(120) - TimeSpan.FromMilliseconds(1));
         await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
         Advance(TimeSpan.FromMilliseconds(11)); // 924.6 s (and the few ticks the RTT sample added)
-        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<SocketFailed>(Wait)).Error);
+        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
         await HostSilent(); // no RST: the peer is unreachable anyway (tcp_write_err)
         var st = await HostStats();
         Assert.Equal(15, Snmp(st, "RetransSegs"));

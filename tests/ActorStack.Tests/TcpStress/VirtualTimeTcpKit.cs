@@ -216,7 +216,7 @@ public abstract class VirtualTimeTcpKit : TestKit
                 if (run.Got == run.Received.Length) run.Finish();
                 else Recv();
             });
-            Receive<SocketFailed>(m => run.Finish($"server: {m.Command} failed with {m.Error}"));
+            Receive<CommandFailed>(m => run.Finish($"server: {m.Command} failed with {m.Error}"));
             host.Tell(new SocketCreate(SockType.Stream));
         }
     }
@@ -247,7 +247,7 @@ public abstract class VirtualTimeTcpKit : TestKit
                 off += pending;
                 Next();
             });
-            Receive<SocketFailed>(m => run.Finish($"client: {m.Command} failed with {m.Error}"));
+            Receive<CommandFailed>(m => run.Finish($"client: {m.Command} failed with {m.Error}"));
         }
     }
 

@@ -55,7 +55,7 @@ public abstract class NetHarness(string name, ITestOutputHelper? output = null) 
         => await Send(socket, payload, dst, port, flags) switch
         {
             Sent => Errno.OK,
-            SocketFailed f => f.Error,
+            CommandFailed f => f.Error,
             var r => throw new InvalidOperationException($"unexpected answer {r}"),
         };
 
