@@ -63,7 +63,7 @@ public sealed record XdpRule(XdpAction Action, ushort? EtherType = null, byte? I
     }
 }
 
-/// <summary>Attach (or with null, detach) a generic XDP program to a device; answered by <see cref="XdpChanged"/>.</summary>
+/// <summary>Attach (or with null, detach) a generic XDP program to a device; answered by <see cref="XdpChanged"/>, or <see cref="CommandFailed"/> (ENODEV) for an unknown device.</summary>
 public sealed record SetXdp(string Device, XdpProgram? Program);
 public sealed record XdpChanged(string Device, string? Program);
 

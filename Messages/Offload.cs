@@ -3,18 +3,15 @@ namespace ActorStack.Messages;
 /// <summary>
 /// <c>ethtool -K DEV gro on|off gso on|off tso on|off</c> (<c>netdev->features</c>): changes the given
 /// features of the device with <paramref name="Ifindex"/>, leaves the null ones. Sent to the host actor;
-/// answered with the resulting <see cref="DeviceFeatures"/>, or <see cref="DeviceFeaturesFailed"/> for an unknown device.
+/// answered with the resulting <see cref="DeviceFeatures"/>, or <see cref="CommandFailed"/> (ENODEV) for an unknown device.
 /// </summary>
 public sealed record SetDeviceFeatures(int Ifindex, bool? Gro = null, bool? Gso = null, bool? Tso = null);
 
-/// <summary><c>ethtool -k DEV</c>: answered with <see cref="DeviceFeatures"/> or <see cref="DeviceFeaturesFailed"/>.</summary>
+/// <summary><c>ethtool -k DEV</c>: answered with <see cref="DeviceFeatures"/> or <see cref="CommandFailed"/> (ENODEV).</summary>
 public sealed record GetDeviceFeatures(int Ifindex);
 
 /// <summary>The offload features of a device: <c>generic-receive-offload</c>, <c>generic-segmentation-offload</c>, <c>tcp-segmentation-offload</c>.</summary>
 public sealed record DeviceFeatures(int Ifindex, string Name, bool Gro, bool Gso, bool Tso);
-
-/// <summary>A feature request named a device the host does not have (<c>ENODEV</c>).</summary>
-public sealed record DeviceFeaturesFailed(int Ifindex, Errno Error);
 
 /// <summary>
 /// A device's offload features and counters. The GRO counts are the <c>napi_skb_finish</c> results

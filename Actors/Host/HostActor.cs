@@ -131,7 +131,7 @@ public sealed class HostActor : ReceiveActor
         });
         Receive<SetXdp>(m =>
         {
-            if (_ns.Device(m.Device) is not { } dev) { Sender.Tell(new Status.Failure(new ArgumentException($"no device {m.Device}"))); return; }
+            if (_ns.Device(m.Device) is not { } dev) { Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"no device {m.Device}")); return; }
             dev.Xdp = m.Program;
             Sender.Tell(new XdpChanged(m.Device, m.Program?.Name));
         });
@@ -151,7 +151,7 @@ public sealed class HostActor : ReceiveActor
         Receive<GetStats>(_ => Sender.Tell(Snapshot()));
         Receive<SetDeviceFeatures>(OnSetFeatures);
         Receive<GetDeviceFeatures>(m => Sender.Tell(_ns.Device(m.Ifindex) is { } d
-            ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new DeviceFeaturesFailed(m.Ifindex, Errno.ENODEV)));
+            ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new CommandFailed(m, Errno.ENODEV)));
         Receive<GetNfRules>(_ =>
         {
             var table = _ns.Netfilter;
@@ -163,7 +163,7 @@ public sealed class HostActor : ReceiveActor
     private void ToDriver(string device, object m)
     {
         if (_ns.Device(device) is { IsLoopback: false } dev) _refs.Driver(dev.Ifindex).Forward(m);
-        else Sender.Tell(new Status.Failure(new ArgumentException($"host {_ns.Name}: no NIC {device}")));
+        else Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"host {_ns.Name}: no NIC {device}"));
     }
 
     /// <summary>
@@ -256,7 +256,7 @@ public sealed class HostActor : ReceiveActor
     {
         if (_ns.Device(m.Ifindex) is not { } d)
         {
-            Sender.Tell(new DeviceFeaturesFailed(m.Ifindex, Errno.ENODEV));
+            Sender.Tell(new CommandFailed(m, Errno.ENODEV));
             return;
         }
         if (m.Gro is bool gro) d.Gro = gro;

@@ -161,6 +161,8 @@ public sealed class DriverSupervisionTests() : LinkStateKit("driver-supervision"
         Assert.Equal(4, Dropped(s2, DropReason.DEV_READY, "eth0/tx"));
         var l1 = await Link(h1);
         Assert.Equal((0L, true, "UP"), (l1.DriverResets, l1.Carrier, l1.OperState));
-        await Assert.ThrowsAsync<ArgumentException>(() => h1.Ref.Ask<object>(new CrashDriver("h1", "eth7"), Wait));
+        var crash = new CrashDriver("h1", "eth7");
+        var refused = Assert.IsType<CommandFailed>(await h1.Ref.Ask<object>(crash, Wait));
+        Assert.Equal((crash, Errno.ENODEV), (refused.Command, refused.Error));
     }
 }

@@ -132,6 +132,14 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
     }
 
     [Fact]
+    public async Task Xdp_UnknownDevice_AnsweredByCommandFailedWithEnodev()
+    {
+        var (host, _) = await StartHost("xdp-nodev", 1, Eth0());
+        var set = new SetXdp("eth7", new XdpProgram("drop", [new XdpRule(XdpAction.Drop)]));
+        Assert.Equal(new CommandFailed(set, Errno.ENODEV, "no device eth7"), await host.Ask<CommandFailed>(set, AskTimeout));
+    }
+
+    [Fact]
     public async Task Xdp_DropRuleForPort9999_DropsThoseAndPassesOthers()
     {
         var (host, nic) = await StartHost("xdp", 1, Eth0());
