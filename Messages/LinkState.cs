@@ -7,8 +7,8 @@ namespace ActorStack.Messages;
 /// <summary>
 /// A fault-schedule action (<c>crash driver h2/eth0</c>): the host's driver for <paramref name="Device"/>
 /// throws at once, and its supervisor resets the device. Sent to the host actor (the simulation resolves
-/// <paramref name="Host"/>); answered by <see cref="DriverFaultInjected"/>, or by a <see cref="Status.Failure"/>
-/// naming an unknown device.
+/// <paramref name="Host"/>); answered by <see cref="DriverFaultInjected"/>, or by a <see cref="CommandFailed"/>
+/// (ENODEV) naming an unknown device.
 /// </summary>
 public sealed record CrashDriver(string Host, string Device);
 
@@ -43,20 +43,25 @@ public sealed record ClearDriverFaults(string Device);
 
 public sealed record DriverFaultInjected(string Device, DriverFaultKind? Kind);
 
-/// <summary><c>ip link set dev X up|down</c>: administrative state, independent of the carrier. Answered by <see cref="LinkAdminSet"/>.</summary>
+/// <summary>
+/// <c>ip link set dev X up|down</c>: administrative state, independent of the carrier. Answered by <see cref="LinkAdminSet"/>,
+/// or <see cref="CommandFailed"/> with ENODEV (unknown or not present device: <c>dev_open</c>'s refusal).
+/// </summary>
 public sealed record LinkSetAdmin(string Device, bool Up);
 
-/// <summary>The outcome of <see cref="LinkSetAdmin"/>: OK, or ENODEV (unknown or not present device).</summary>
-public sealed record LinkAdminSet(string Device, bool Up, Errno Error);
+/// <summary><see cref="LinkSetAdmin"/> done: the device's administrative state is now <paramref name="Up"/>.</summary>
+public sealed record LinkAdminSet(string Device, bool Up);
 
 /// <summary>
 /// Subscribes <paramref name="Subscriber"/> to the host's RTNLGRP_LINK stream (<c>ip monitor link</c>): every
 /// RTM_NEWLINK / RTM_DELLINK from then on arrives as an <see cref="RtnlLinkEvent"/>. Answered by
-/// <see cref="LinkMonitorSubscribed"/>. Bounded: at most 64 subscribers per host (ENOBUFS beyond).
+/// <see cref="LinkMonitorSubscribed"/>. Bounded: at most 64 subscribers per host (<see cref="CommandFailed"/> with ENOBUFS beyond).
 /// </summary>
 public sealed record SubscribeLinkMonitor(IActorRef Subscriber);
+/// <summary>Leaves the stream; answered by <see cref="LinkMonitorSubscribed"/>, or <see cref="CommandFailed"/> with ENOENT for one not subscribed.</summary>
 public sealed record UnsubscribeLinkMonitor(IActorRef Subscriber);
-public sealed record LinkMonitorSubscribed(IActorRef Subscriber, bool Subscribed, Errno Error = Errno.OK);
+/// <summary>The subscription's state after <see cref="SubscribeLinkMonitor"/> (true) or <see cref="UnsubscribeLinkMonitor"/> (false).</summary>
+public sealed record LinkMonitorSubscribed(IActorRef Subscriber, bool Subscribed);
 
 /// <summary>An rtnetlink link message kind.</summary>
 public enum RtnlLinkKind { RTM_NEWLINK = 16, RTM_DELLINK = 17 }
@@ -75,12 +80,17 @@ public sealed record RtnlLinkEvent(string Host, RtnlLinkKind Kind, int Ifindex, 
 /// <c>register_netdevice_notifier</c> from outside the host: a notifier block named <paramref name="Name"/>
 /// whose callback sends <see cref="NetdevNotification"/> to <paramref name="Subscriber"/>. Higher
 /// <paramref name="Priority"/> runs first; equal priorities in registration order. On registration the existing
-/// devices are replayed (NETDEV_REGISTER, NETDEV_UP) as Linux does. Answered by <see cref="NetdevNotifierChanged"/>.
+/// devices are replayed (NETDEV_REGISTER, NETDEV_UP) as Linux does. Answered by <see cref="NetdevNotifierChanged"/>, or
+/// <see cref="CommandFailed"/> with EEXIST (the name is taken) or ENOBUFS (the chain is full).
 /// </summary>
 public sealed record RegisterNetdevNotifier(string Name, IActorRef Subscriber, int Priority = 0);
-/// <summary><c>unregister_netdevice_notifier</c>: replays NETDEV_GOING_DOWN / NETDEV_DOWN / NETDEV_UNREGISTER to the leaving block.</summary>
+/// <summary>
+/// <c>unregister_netdevice_notifier</c>: replays NETDEV_GOING_DOWN / NETDEV_DOWN / NETDEV_UNREGISTER to the leaving block.
+/// Answered by <see cref="NetdevNotifierChanged"/>, or <see cref="CommandFailed"/> with ENOENT for an unknown name.
+/// </summary>
 public sealed record UnregisterNetdevNotifier(string Name);
-public sealed record NetdevNotifierChanged(string Name, bool Registered, Errno Error = Errno.OK);
+/// <summary>The block's state after <see cref="RegisterNetdevNotifier"/> (true) or <see cref="UnregisterNetdevNotifier"/> (false).</summary>
+public sealed record NetdevNotifierChanged(string Name, bool Registered);
 
 /// <summary>
 /// A netdevice notifier call as one subscriber saw it. As in Linux the event carries the device, not up or

@@ -75,7 +75,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         {
             bool removed = _monitors.Remove(m.Subscriber);
             if (removed) Context.Unwatch(m.Subscriber);
-            Sender.Tell(new LinkMonitorSubscribed(m.Subscriber, false, removed ? Errno.OK : Errno.ENOENT));
+            Sender.Tell(removed ? new LinkMonitorSubscribed(m.Subscriber, false) : new CommandFailed(m, Errno.ENOENT));
         });
         Receive<Terminated>(t => _monitors.Remove(t.ActorRef));
         Receive<RegisterNetdevNotifier>(OnRegisterNotifier);
@@ -131,7 +131,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         var st = _lw.GetByName(m.Device);
         if (st is null)
         {
-            Sender.Tell(new LinkAdminSet(m.Device, m.Up, Errno.ENODEV));
+            Sender.Tell(new CommandFailed(m, Errno.ENODEV));
             return;
         }
         var err = Errno.OK;
@@ -140,7 +140,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         Publish(st);
         Rearm(NowMs);
         // RTNL order: `ip link set` returns once the FIB has followed (fib_netdev_event ran before the reply).
-        _refs.Routing.Tell(new AfterFibSync(Sender, new LinkAdminSet(m.Device, m.Up, err)), Self);
+        _refs.Routing.Tell(new AfterFibSync(Sender, err == Errno.OK ? new LinkAdminSet(m.Device, m.Up) : new CommandFailed(m, err)), Self);
     }
 
     private void OnRunWork()
@@ -185,7 +185,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     private void OnSubscribe(SubscribeLinkMonitor m)
     {
         if (_monitors.Contains(m.Subscriber)) { Sender.Tell(new LinkMonitorSubscribed(m.Subscriber, true)); return; }
-        if (_monitors.Count >= MaxMonitors) { Sender.Tell(new LinkMonitorSubscribed(m.Subscriber, false, Errno.ENOBUFS)); return; }
+        if (_monitors.Count >= MaxMonitors) { Sender.Tell(new CommandFailed(m, Errno.ENOBUFS)); return; }
         _monitors.Add(m.Subscriber);
         Context.Watch(m.Subscriber);
         Sender.Tell(new LinkMonitorSubscribed(m.Subscriber, true));
@@ -193,7 +193,7 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
 
     private void OnRegisterNotifier(RegisterNetdevNotifier m)
     {
-        if (_external.ContainsKey(m.Name)) { Sender.Tell(new NetdevNotifierChanged(m.Name, false, Errno.EEXIST)); return; }
+        if (_external.ContainsKey(m.Name)) { Sender.Tell(new CommandFailed(m, Errno.EEXIST)); return; }
         var sub = m.Subscriber;
         var name = m.Name;
         var nb = new NetdevNotifierBlock(name, (ev, d) =>
@@ -201,14 +201,14 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
             sub.Tell(new NetdevNotification(name, ev.ToString(), d.IfIndex, d.Name, d.IsUp, d.CarrierOk, d.ReportedOperState.ToString()));
             return NotifyResult.NOTIFY_DONE;
         }, m.Priority);
-        if (!_lw.RegisterNetdeviceNotifier(nb)) { Sender.Tell(new NetdevNotifierChanged(m.Name, false, Errno.ENOBUFS)); return; }
+        if (!_lw.RegisterNetdeviceNotifier(nb)) { Sender.Tell(new CommandFailed(m, Errno.ENOBUFS)); return; }
         _external[m.Name] = nb;
         Sender.Tell(new NetdevNotifierChanged(m.Name, true));
     }
 
     private void OnUnregisterNotifier(UnregisterNetdevNotifier m)
     {
-        if (!_external.Remove(m.Name, out var nb)) { Sender.Tell(new NetdevNotifierChanged(m.Name, false, Errno.ENOENT)); return; }
+        if (!_external.Remove(m.Name, out var nb)) { Sender.Tell(new CommandFailed(m, Errno.ENOENT)); return; }
         _lw.UnregisterNetdeviceNotifier(nb);
         Sender.Tell(new NetdevNotifierChanged(m.Name, false));
     }

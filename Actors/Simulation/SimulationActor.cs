@@ -127,13 +127,8 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Receive<FaultRulesSet>(m => Publish(Sender, $"{m.Count} fault rule(s) active"));
         Receive<DriverFaultInjected>(m => Publish(Sender, m.Kind is { } k ? $"{m.Device}: {StackConfig.DriverFaultKindName(k)} armed"
             : _lastCommand.GetValueOrDefault(Origin(Sender)) is CrashDriver ? $"{m.Device}: driver crashed, supervisor resets the device" : $"{m.Device}: faults cleared"));
-        Receive<LinkAdminSet>(m => Publish(Sender, m.Error == Errno.OK ? $"{m.Device} {(m.Up ? "up" : "down")}" : $"{m.Device}: {m.Error}"));
-        // Hosts still refuse some commands with Status.Failure (until they answer CommandFailed too).
-        Receive<Status.Failure>(m => Publish(Sender, $"refused: {m.Cause.Message}"));
-        Receive<LinkMonitorSubscribed>(m =>
-        {
-            if (!m.Subscribed) Context.GetLogger().Warning("ip monitor link refused by {0}: {1}", Sender.Path.Name, m.Error);
-        });
+        Receive<LinkAdminSet>(m => Publish(Sender, $"{m.Device} {(m.Up ? "up" : "down")}"));
+        Receive<LinkMonitorSubscribed>(_ => { });
         Receive<RtnlLinkEvent>(m => Context.System.EventStream.Publish(m));
         Receive<GetSimulationTopology>(_ => Sender.Tell(new SimulationTopology(_switches.ToImmutableDictionary(), _wires.ToImmutableArray(),
             _apps.OfType<IActorRef>().ToImmutableArray())));
@@ -180,6 +175,12 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 break;
             case SetNetem n:
                 Publish(Sender, $"netem {StackConfig.DirectionName(n.Direction)} refused: {f.Message}");
+                break;
+            case LinkSetAdmin l:
+                Publish(Sender, $"{l.Device}: {f.Message}");
+                break;
+            case SubscribeLinkMonitor:
+                Context.GetLogger().Warning("ip monitor link refused by {0}: {1}", Sender.Path.Name, f.Error);
                 break;
             default:
                 Publish(Sender, $"refused: {f.Message}");

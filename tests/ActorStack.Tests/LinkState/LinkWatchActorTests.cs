@@ -113,7 +113,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         Assert.Equal("NETDEV_CHANGE", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
 
         var set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
-        Assert.Equal(Errno.OK, set.Error);
+        Assert.Equal(new LinkAdminSet("eth0", false), set);
         var down = await ExpectLinkAsync(mon, "eth0", "DOWN", true);        // dev_close: RTM_NEWLINK without IFF_UP
         Assert.False(down.AdminUp);
         Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [(await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event]);
@@ -126,12 +126,15 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         await nb.ExpectNoMsgAsync(TimeSpan.Zero);
 
         set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
-        Assert.Equal(Errno.OK, set.Error);
+        Assert.Equal(new LinkAdminSet("eth0", true), set);
         var up = await ExpectLinkAsync(mon, "eth0", "DOWN", false);          // up, but no carrier: NO-CARRIER, state DOWN
         Assert.True(up.AdminUp);
         Assert.Contains("NO-CARRIER", up.Line);
         Assert.Equal("NETDEV_UP", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
-        Assert.Equal(Errno.ENODEV, (await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth9", true), Wait)).Error);
+        var noDev = new LinkSetAdmin("eth9", true);
+        Assert.Equal(new CommandFailed(noDev, Errno.ENODEV), await h.Ref.Ask<CommandFailed>(noDev, Wait));
+        await mon.ExpectNoMsgAsync(Quiet);                                  // nothing changed: no RTM_NEWLINK
+        await nb.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
     [Fact]
@@ -146,7 +149,9 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
             Assert.True(r.Registered);
         }
         await ReceiveManyAsync(nb, 12, Wait);   // each block's replay: REGISTER and UP for lo and eth0
-        Assert.Equal(Errno.EEXIST, (await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("mid", nb.Ref), Wait)).Error);
+        var again = new RegisterNetdevNotifier("mid", nb.Ref);
+        Assert.Equal(new CommandFailed(again, Errno.EEXIST), await h.Ref.Ask<CommandFailed>(again, Wait));
+        await nb.ExpectNoMsgAsync(TimeSpan.Zero);                           // nothing changed: no second replay
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
@@ -165,5 +170,21 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         Assert.Equal(["high", "low"], new[] { (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier });
         await nb.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task UnknownMonitorOrNotifier_Leaving_AnsweredByCommandFailedWithEnoent()
+    {
+        var h = await StartHost();
+        var mon = await Monitor(h);
+        var stranger = new UnsubscribeLinkMonitor(CreateTestProbe().Ref);
+        Assert.Equal(new CommandFailed(stranger, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(stranger, Wait));
+        var nobody = new UnregisterNetdevNotifier("nobody");
+        Assert.Equal(new CommandFailed(nobody, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(nobody, Wait));
+
+        // The real subscriber is still subscribed, and leaves once.
+        Assert.Equal(new LinkMonitorSubscribed(mon.Ref, false), await h.Ref.Ask<LinkMonitorSubscribed>(new UnsubscribeLinkMonitor(mon.Ref), Wait));
+        var again = new UnsubscribeLinkMonitor(mon.Ref);
+        Assert.Equal(new CommandFailed(again, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(again, Wait));
     }
 }
