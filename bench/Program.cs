@@ -55,7 +55,14 @@ akka.loglevel = WARNING
 var settings = StackConfig.Load(scenario, "bench");
 using var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+// The simulation answers SimulationStarted, or CommandFailed when it cannot build the scenario (as the CLI reports it).
+var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+if (reply is CommandFailed refused)
+{
+    Console.Error.WriteLine($"bench: run failed: {refused.Message}");
+    return 1;
+}
+var started = (SimulationStarted)reply;
 var receiver = started.Hosts["receiver"];
 
 async Task<(long Sent, long Read)> Sample()

@@ -60,14 +60,22 @@ public static class TcpBench
 
     private sealed record Sim(ActorSystem System, IActorRef Client, IActorRef Server);
 
-    private static async Task<Sim> Start()
+    /// <summary>Builds and starts the scenario; null (after printing why, as the CLI does) when the simulation answers <see cref="CommandFailed"/>.</summary>
+    private static async Task<Sim?> Start()
     {
         // ACTORSTACK_BENCH_HOCON: extra configuration appended to the scenario (e.g. dispatcher settings to compare).
         var hocon = Scenario + "\n" + (Environment.GetEnvironmentVariable("ACTORSTACK_BENCH_HOCON") ?? "");
         var settings = StackConfig.Load(hocon, "bench");
         var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(hocon));
         var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+        var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+        if (reply is CommandFailed refused)
+        {
+            Console.Error.WriteLine($"bench: run failed: {refused.Message}");
+            await system.Terminate();
+            return null;
+        }
+        var started = (SimulationStarted)reply;
         return new Sim(system, started.Hosts["client"], started.Hosts["server"]);
     }
 
@@ -173,7 +181,7 @@ public static class TcpBench
 
     private static async Task<int> Bulk(int seconds, int warmup, bool noOffload, int sndbuf)
     {
-        var sim = await Start();
+        if (await Start() is not { } sim) return 1;
         if (noOffload)
         {
             // ethtool -K eth0 gro off gso off tso off on both hosts (eth0 is ifindex 2; lo is 1).
@@ -248,7 +256,7 @@ public static class TcpBench
 
     private static async Task<int> Rr(int seconds, int warmup, int connections)
     {
-        var sim = await Start();
+        if (await Start() is not { } sim) return 1;
         var l = await Listener(sim.Server, 5202, 4096);
         for (int i = 0; i < connections; i++)
         {
@@ -323,7 +331,7 @@ public static class TcpBench
 
     private static async Task<int> Conns(int seconds, int warmup, int idle)
     {
-        var sim = await Start();
+        if (await Start() is not { } sim) return 1;
         var l = await Listener(sim.Server, 5203, 4096);
         sim.System.ActorOf(Props.Create(() => new Acceptor(l, false)), "acceptor");
         var loop = sim.System.ActorOf(Props.Create(() => new ConnLoop(sim.Client, 16)), "loop");
@@ -337,7 +345,7 @@ public static class TcpBench
         await sim.System.Terminate();
 
         // Managed memory per established idle connection: a fresh pair of hosts, N connections opened one after another.
-        var sim2 = await Start();
+        if (await Start() is not { } sim2) return 1;
         var l2 = await Listener(sim2.Server, 5204, 4096);
         var warm = await Connect(sim2, l2, 5204); // JIT and first-use allocations before the baseline
         await Task.Delay(500);

@@ -90,12 +90,20 @@ public static class TxBench
 
     private sealed record Sim(ActorSystem System, IActorRef Client, IActorRef Server, SimulationStarted Started, SimulationTopology Topology);
 
-    private static async Task<Sim> Start(string scenario)
+    /// <summary>Builds and starts the scenario; null (after printing why, as the CLI does) when the simulation answers <see cref="CommandFailed"/>.</summary>
+    private static async Task<Sim?> Start(string scenario)
     {
         var settings = StackConfig.Load(scenario, "bench");
         var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
         var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+        var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+        if (reply is CommandFailed refused)
+        {
+            Console.Error.WriteLine($"bench: run failed: {refused.Message}");
+            await system.Terminate();
+            return null;
+        }
+        var started = (SimulationStarted)reply;
         var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
         return new Sim(system, started.Hosts["client"], started.Hosts["server"], started, topo);
     }
@@ -116,7 +124,7 @@ public static class TxBench
     private static async Task<int> UdpRtt(Options o)
     {
         var scenario = Scenario(o.Switch, 1, """{ type = udp-echo-server, host = server, bind = "0.0.0.0:7" }""");
-        var sim = await Start(scenario);
+        if (await Start(scenario) is not { } sim) return 1;
         var client = sim.System.ActorOf(Props.Create(() => new RttClient(sim.Client, ServerIp, 7, o.InFlight, Math.Max(8, o.Size))), "rtt-client");
         await Task.Delay(TimeSpan.FromSeconds(o.Warmup)); // warm-up: JIT, tiered compilation, ARP
         client.Tell(RttClient.Reset.Instance);
@@ -242,7 +250,7 @@ public static class TxBench
     {
         var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 256, rcvbuf = 4194304 }}"));
-        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks, o.SendOnly));
+        if (await Start(Scenario(o.Switch, o.Cpus, sinks, o.SendOnly)) is not { } sim) return 1;
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
         var res = await Measure($"udp-stream{(o.SendOnly ? " send-only (no cable)" : "")}, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams, " +
@@ -350,7 +358,7 @@ public static class TxBench
     {
         var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 64, rcvbuf = 4194304 }}"));
-        var sim = await Start(Scenario(o.Switch, o.Cpus, sinks));
+        if (await Start(Scenario(o.Switch, o.Cpus, sinks)) is not { } sim) return 1;
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
         var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, o.Warmup, sim, senders);
