@@ -2,15 +2,16 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Actors.Capture;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
-using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
-using ActorStack.Hardware.Link;
 using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Actors.Simulation;
 

@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

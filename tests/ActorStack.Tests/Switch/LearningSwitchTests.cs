@@ -1,6 +1,6 @@
-using ActorStack.Hardware.Switch;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
 
 namespace ActorStack.Tests.Switch;
 

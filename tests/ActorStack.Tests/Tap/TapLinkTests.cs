@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Config;
 using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Tap;
 

@@ -1,11 +1,12 @@
 using System.Net;
 using Akka.Actor;
 using Akka.TestKit;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Tap;
 
