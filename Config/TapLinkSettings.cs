@@ -6,7 +6,7 @@ namespace ActorStack.Config;
 /// <param name="RxBufferSize">
 /// The longest frame taken from the kernel, in bytes: the TUN driver's largest MTU
 /// (<c>MAX_MTU</c> 65535) plus an Ethernet header and a VLAN tag. A longer frame is dropped and
-/// counted (<see cref="TapLinkActor.Stats.RxOversize"/>).
+/// counted (<see cref="TapLinkStats.RxOversize"/>).
 /// </param>
 /// <param name="RxBatch">At most this many frames from the kernel go to the NIC in one <c>WireFrames</c>.</param>
 /// <param name="TxQueueLen">

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ActorStack.Messages.Packets;
+using System.Collections.Immutable;
 
 namespace ActorStack.Messages;
 
@@ -134,3 +135,31 @@ public sealed record TcpBindResult(Errno Error, Ipv4Address LocalAddress, ushort
 
 /// <summary><c>inet_unhash</c> + <c>inet_put_port</c>: a socket leaves every TCP hash (no answer; later requests see it gone).</summary>
 public sealed record TcpUnbind(IActorRef Socket);
+
+/// <summary>A connection's 4-tuple as the local side sees it.</summary>
+public readonly record struct TcpTuple(Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort)
+{
+    public override string ToString() => $"{LocalAddress}:{LocalPort}-{RemoteAddress}:{RemotePort}";
+}
+
+/// <summary>A validated segment with the addresses it came with (the pseudo header).</summary>
+public readonly record struct TcpSegIn(TcpSegment Seg, Ipv4Address Source, Ipv4Address Destination);
+
+/// <summary>Segments for one socket from one receive batch (<c>tcp_v4_do_rcv</c> per socket).</summary>
+public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
+{
+    public override string ToString() => $"TcpDeliver({Segments.Length})";
+}
+
+/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
+public sealed record TcpBacklogProcessed(int Bytes);
+
+/// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
+public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
+
+/// <summary>
+/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
+/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
+/// the next-hop MTU of a fragmentation-needed.
+/// </summary>
+public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);

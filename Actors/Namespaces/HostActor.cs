@@ -106,7 +106,7 @@ public sealed class HostActor : ReceiveActor
 
         Receive<LinkSetAdmin>(m => _refs.LinkWatch.Forward(m));
         // ss -t: the TCP socket actors (each answers GetSocketInfo with its TcpSocketInfo).
-        Receive<Workloads.GetTcpSockets>(_ => Sender.Tell(new Workloads.TcpSocketList(
+        Receive<GetTcpSockets>(_ => Sender.Tell(new TcpSocketList(
             [.. _ns.Sockets.Where(kv => kv.Value.Type == SockType.Stream).Select(kv => kv.Key)])));
         Receive<SubscribeLinkMonitor>(m => _refs.LinkWatch.Forward(m));
         Receive<UnsubscribeLinkMonitor>(m => _refs.LinkWatch.Forward(m));
@@ -287,10 +287,4 @@ public sealed class HostActor : ReceiveActor
     /// <param name="tcp">The TCP tunables; by default those of the host's sysctls (<see cref="TcpSettings.From"/>).</param>
     public static Props Props(HostSettings settings, int seed, bool trace = false, HostLinkSettings? link = null, TcpSettings? tcp = null)
         => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace, link, tcp));
-}
-
-/// <summary>A host's link-watch and driver-supervision tunables (Linux defaults); see <see cref="LinkWatchSettings"/> and <see cref="DeviceSupervisionSettings"/>.</summary>
-public sealed record HostLinkSettings(LinkWatchSettings LinkWatch, DeviceSupervisionSettings Supervision)
-{
-    public static readonly HostLinkSettings Default = new(LinkWatchSettings.Default, DeviceSupervisionSettings.Default);
 }

@@ -7,6 +7,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Neighbour;
 

@@ -15,22 +15,6 @@ using ActorStack.Actors.Wire;
 
 namespace ActorStack.Actors.Simulation;
 
-/// <summary>Asks a simulation for its switches and links (after <see cref="SimulationStarted"/>); answered by <see cref="SimulationTopology"/>.</summary>
-public sealed record GetSimulationTopology
-{
-    public static readonly GetSimulationTopology Instance = new();
-}
-
-/// <summary>
-/// The switches by name, the links in the order of <c>scenario.wires</c> (a <see cref="WireActor"/> per cable,
-/// a <see cref="TapLinkActor"/> per TAP end; both answer <see cref="GetWireStats"/>), and the application workloads
-/// (ping, traceroute, UDP echo server and client) in the order of <c>scenario.workloads</c>; each answers
-/// <see cref="GetWorkloadStatus"/> with its status record (<see cref="PingStatus"/>, <see cref="TracerouteStatus"/>,
-/// <see cref="UdpEchoServerStatus"/>, <see cref="UdpEchoClientStatus"/>).
-/// </summary>
-public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> Switches, ImmutableArray<IActorRef> Links,
-    ImmutableArray<IActorRef> Apps);
-
 /// <summary>
 /// Builds a scenario from validated settings, step by step and by messages
 /// only: switches and hosts, then (once every host named its drivers) the wires

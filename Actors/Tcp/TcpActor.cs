@@ -11,34 +11,12 @@ using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 
-/// <summary>A validated segment with the addresses it came with (the pseudo header).</summary>
-public readonly record struct TcpSegIn(TcpSegment Seg, Ipv4Address Source, Ipv4Address Destination);
-
-/// <summary>Segments for one socket from one receive batch (<c>tcp_v4_do_rcv</c> per socket).</summary>
-public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
-{
-    public override string ToString() => $"TcpDeliver({Segments.Length})";
-}
-
-/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
-public sealed record TcpBacklogProcessed(int Bytes);
-
-/// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
-public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
-
 /// <summary>
 /// A listener's request to create the socket actor of a new connection (<c>inet_csk_clone_lock</c>):
 /// the TCB (now owned by the child, never touched again by the listener) and its 4-tuple.
 /// The TCP actor enters the child in the established hash before any later segment is looked up.
 /// </summary>
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
-
-/// <summary>
-/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
-/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
-/// the next-hop MTU of a fragmentation-needed.
-/// </summary>
-public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
 
 /// <summary>
 /// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment

@@ -21,8 +21,8 @@ namespace ActorStack.Actors.Wire;
 /// NIC's bounded input FIFO takes them or counts <c>rx_fifo_errors</c>.
 /// <para>
 /// Every frame sent here is completed exactly once: written, failed (counted in
-/// <see cref="Stats.TxErrors"/>), or dropped by this actor's bounded queue (<c>tx_queue_len</c>,
-/// counted in <see cref="Stats.TxDropped"/>) — each answered by <see cref="WireTxDone"/> to its sender.
+/// <see cref="TapLinkStats.TxErrors"/>), or dropped by this actor's bounded queue (<c>tx_queue_len</c>,
+/// counted in <see cref="TapLinkStats.TxDropped"/>) — each answered by <see cref="WireTxDone"/> to its sender.
 /// Frames from anyone are accepted, so a generator may inject too.
 /// </para>
 /// <para>
@@ -30,25 +30,11 @@ namespace ActorStack.Actors.Wire;
 /// actor with a <see cref="TapOpenException"/> carrying the errno. <c>PostStop</c> disposes the device,
 /// which wakes and ends the reader thread; a device the open created goes away with it.
 /// <see cref="GetWireStats"/> is answered with <see cref="WireStats"/>: A→B is sim→kernel, B→A kernel→sim,
-/// the drops are the failed or dropped frames each way; <see cref="GetStats"/> with the full <see cref="Stats"/>.
+/// the drops are the failed or dropped frames each way; <see cref="GetTapLinkStats"/> with the full <see cref="TapLinkStats"/>.
 /// </para>
 /// </summary>
 public sealed class TapLinkActor : ReceiveActor
 {
-    /// <summary>Asks for the link's counters; answered by <see cref="Stats"/>.</summary>
-    public sealed record GetStats
-    {
-        public static readonly GetStats Instance = new();
-    }
-
-    /// <summary>
-    /// The TAP link's device, the kernel's MAC address on it, and its counters. Tx is sim→kernel (frames the NIC transmitted, written to the TAP), Rx is
-    /// kernel→sim. <see cref="RxOversize"/>: frames longer than the read buffer, dropped.
-    /// <see cref="RxErrors"/>: failed reads (the reader stops after one; <see cref="LastErrno"/> says why).
-    /// </summary>
-    public sealed record Stats(string Device, MacAddress KernelMac, long TxPackets, long TxBytes, long TxErrors, long TxDropped,
-        long RxPackets, long RxBytes, long RxOversize, long RxErrors, int LastErrno, bool ReaderRunning);
-
     private readonly IActorRef _nic;
     private readonly TapLinkSettings _settings;
     private readonly TapDevice _tap;
@@ -89,7 +75,7 @@ public sealed class TapLinkActor : ReceiveActor
         Receive<GetWireStats>(_ => Sender.Tell(new WireStats(_txPackets, Interlocked.Read(ref _rxPackets),
             _txErrors + Interlocked.Read(ref _txDropped),
             Interlocked.Read(ref _rxOversize) + Interlocked.Read(ref _rxErrors))));
-        Receive<GetStats>(_ => Sender.Tell(Snapshot()));
+        Receive<GetTapLinkStats>(_ => Sender.Tell(Snapshot()));
     }
 
     protected override void PreStart()
@@ -184,7 +170,7 @@ public sealed class TapLinkActor : ReceiveActor
         _log.Warning("TAP {0}: read failed with errno {1}; no more frames from the kernel", _tap.Name, -n);
     }
 
-    private Stats Snapshot() => new(_tap.Name, _tap.Mac, _txPackets, _txBytes, _txErrors, Interlocked.Read(ref _txDropped),
+    private TapLinkStats Snapshot() => new(_tap.Name, _tap.Mac, _txPackets, _txBytes, _txErrors, Interlocked.Read(ref _txDropped),
         Interlocked.Read(ref _rxPackets), Interlocked.Read(ref _rxBytes), Interlocked.Read(ref _rxOversize),
         Interlocked.Read(ref _rxErrors), Volatile.Read(ref _lastErrno), _readerRunning);
 

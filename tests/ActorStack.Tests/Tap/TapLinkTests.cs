@@ -289,10 +289,10 @@ public sealed class TapLinkTests() : TestKit(StackConfig.AkkaConfig(), "tap")
         return link;
     }
 
-    private async Task<TapLinkActor.Stats> AskStats(IActorRef link)
+    private async Task<TapLinkStats> AskStats(IActorRef link)
     {
-        link.Tell(TapLinkActor.GetStats.Instance, TestActor);
-        return await ExpectMsgAsync<TapLinkActor.Stats>(KernelIo);
+        link.Tell(GetTapLinkStats.Instance, TestActor);
+        return await ExpectMsgAsync<TapLinkStats>(KernelIo);
     }
 
     private async Task Stop(IActorRef link)

@@ -1,9 +1,6 @@
 using System.Collections.Immutable;
-using ActorStack.Config;
-using ActorStack.Hardware.Netem;
-using ActorStack.Messages;
 
-namespace ActorStack.Actors.Wire;
+namespace ActorStack.Messages;
 
 /// <summary>
 /// <c>tc qdisc replace … netem OPTIONS</c> on one direction of a <see cref="WireActor"/>: <paramref name="Settings"/>

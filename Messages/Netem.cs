@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ActorStack.Hardware.Netem;
+namespace ActorStack.Messages;
 
 /// <summary>Delay distribution tables shipped with iproute2 (<c>/usr/lib/tc/*.dist</c>).</summary>
 public enum NetemDistribution
@@ -198,7 +198,7 @@ public sealed record NetemSettings
 }
 
 /// <summary>iproute2's printers: <c>print_time</c>, <c>print_time64</c>, <c>print_rate</c>, netem's percent.</summary>
-internal static class TcFormat
+public static class TcFormat
 {
     /// <summary>tick_in_usec on a kernel whose psched clock is 64 ns per tick (/proc/net/psched 000003e8 00000040).</summary>
     public const double TickInUsec = 1000.0 / 64.0;
