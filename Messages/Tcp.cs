@@ -163,3 +163,29 @@ public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 /// the next-hop MTU of a fragmentation-needed.
 /// </summary>
 public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
+
+// The listener and its not-yet-accepted children (TcpListener), between TCP socket actors of one host.
+
+/// <summary>TCP actor → listener (sent as the child): the child's actor exists and is hashed.</summary>
+public sealed record TcpChildSpawned(TcpTuple Tuple);
+
+/// <summary>Child → listener: the handshake completed (<c>inet_csk_complete_hashdance</c>).</summary>
+public sealed record TcpChildReady(TcpTuple Tuple);
+
+/// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
+public sealed record TcpChildGone(TcpTuple Tuple);
+
+/// <summary>
+/// Listener → child: <c>accept</c> returned it; the user owns it now. It carries the listener's SO_LINGER, which
+/// <c>sk_clone_lock</c> copies (SOCK_LINGER, sk_lingertime) and which only matters once the user can close it.
+/// </summary>
+public sealed record TcpAcceptedByUser(bool LingerOn = false, int LingerSeconds = 0)
+{
+    public static readonly TcpAcceptedByUser Instance = new();
+}
+
+/// <summary>Listener → child: the listener closed before the child was accepted (<c>inet_csk_listen_stop</c>: RST).</summary>
+public sealed record TcpAbortChild
+{
+    public static readonly TcpAbortChild Instance = new();
+}

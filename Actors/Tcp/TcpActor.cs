@@ -15,6 +15,8 @@ namespace ActorStack.Actors.Tcp;
 /// A listener's request to create the socket actor of a new connection (<c>inet_csk_clone_lock</c>):
 /// the TCB (now owned by the child, never touched again by the listener) and its 4-tuple.
 /// The TCP actor enters the child in the established hash before any later segment is looked up.
+/// The one message that stays beside its actor rather than in Messages/: it hands over a live <see cref="Tcb"/>
+/// (a buffer with one owner at a time) between two actors of the same host, so it never crosses a node.
 /// </summary>
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
 
@@ -97,7 +99,7 @@ public sealed class TcpActor : ReceiveActor
             Context.Watch(child);
             // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
             if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
-            else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
+            else m.Listener.Tell(new TcpChildSpawned(m.Tuple), child);
         });
     }
 
