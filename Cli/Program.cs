@@ -1,11 +1,11 @@
 using Akka.Actor;
 using ActorStack.Actors.Simulation;
-using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
 using ActorStack.Messages;
 using Serilog;
 using Serilog.Events;
+using ActorStack.Actors.Bridge;
 
 namespace ActorStack.Cli
 {

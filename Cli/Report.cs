@@ -64,7 +64,7 @@ public static class Report
     }
 
     /// <summary>A switch's counters, then one line per port (frames in, out, dropped at its egress queue or input FIFO).</summary>
-    public static string Switch(ActorStack.Actors.Switch.SwitchStatsSnapshot s)
+    public static string Switch(ActorStack.Messages.SwitchStatsSnapshot s)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"  rx {s.RxFrames} forwarded {s.Forwarded} flooded {s.Flooded} dropped {s.Dropped} (invalid {s.DroppedInvalid}, same port {s.DroppedSamePort})" +

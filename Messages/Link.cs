@@ -1,3 +1,4 @@
+using ActorStack.Messages.Packets;
 using System.Collections.Immutable;
 using Akka.Actor;
 
@@ -109,3 +110,17 @@ public sealed record CableState(bool Cut, bool Changed);
 /// what the PHY reports before the driver calls <c>netif_carrier_on</c> / <c>netif_carrier_off</c>.
 /// </summary>
 public sealed record CarrierChanged(bool Up);
+
+/// <summary>Asks for the link's counters; answered by <see cref="TapLinkStats"/>.</summary>
+public sealed record GetTapLinkStats
+{
+    public static readonly GetTapLinkStats Instance = new();
+}
+
+/// <summary>
+/// The TAP link's device, the kernel's MAC address on it, and its counters. Tx is sim→kernel (frames the NIC transmitted, written to the TAP), Rx is
+/// kernel→sim. <see cref="RxOversize"/>: frames longer than the read buffer, dropped.
+/// <see cref="RxErrors"/>: failed reads (the reader stops after one; <see cref="LastErrno"/> says why).
+/// </summary>
+public sealed record TapLinkStats(string Device, MacAddress KernelMac, long TxPackets, long TxBytes, long TxErrors, long TxDropped,
+    long RxPackets, long RxBytes, long RxOversize, long RxErrors, int LastErrno, bool ReaderRunning);

@@ -144,3 +144,13 @@ public sealed record SetSocketOption(SockOpt Option, int Value);
 /// <summary><c>getsockopt</c>: answered by <see cref="SocketOptionValue"/> or <see cref="CommandFailed"/>.</summary>
 public sealed record GetSocketOption(SockOpt Option);
 public sealed record SocketOptionValue(SockOpt Option, int Value);
+
+/// <summary>
+/// Fault injection for a socket actor: it throws <see cref="SocketFaultException"/> at once, and the host's
+/// supervision policy stops it (see <c>HostChildPolicy</c>): its queued datagrams are freed with
+/// <c>SOCKET_CLOSE</c>. No answer.
+/// </summary>
+public sealed record CrashSocket
+{
+    public static readonly CrashSocket Instance = new();
+}

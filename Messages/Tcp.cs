@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ActorStack.Messages.Packets;
+using System.Collections.Immutable;
 
 namespace ActorStack.Messages;
 
@@ -134,3 +135,57 @@ public sealed record TcpBindResult(Errno Error, Ipv4Address LocalAddress, ushort
 
 /// <summary><c>inet_unhash</c> + <c>inet_put_port</c>: a socket leaves every TCP hash (no answer; later requests see it gone).</summary>
 public sealed record TcpUnbind(IActorRef Socket);
+
+/// <summary>A connection's 4-tuple as the local side sees it.</summary>
+public readonly record struct TcpTuple(Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort)
+{
+    public override string ToString() => $"{LocalAddress}:{LocalPort}-{RemoteAddress}:{RemotePort}";
+}
+
+/// <summary>A validated segment with the addresses it came with (the pseudo header).</summary>
+public readonly record struct TcpSegIn(TcpSegment Seg, Ipv4Address Source, Ipv4Address Destination);
+
+/// <summary>Segments for one socket from one receive batch (<c>tcp_v4_do_rcv</c> per socket).</summary>
+public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
+{
+    public override string ToString() => $"TcpDeliver({Segments.Length})";
+}
+
+/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
+public sealed record TcpBacklogProcessed(int Bytes);
+
+/// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
+public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
+
+/// <summary>
+/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
+/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
+/// the next-hop MTU of a fragmentation-needed.
+/// </summary>
+public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
+
+// The listener and its not-yet-accepted children (TcpListener), between TCP socket actors of one host.
+
+/// <summary>TCP actor → listener (sent as the child): the child's actor exists and is hashed.</summary>
+public sealed record TcpChildSpawned(TcpTuple Tuple);
+
+/// <summary>Child → listener: the handshake completed (<c>inet_csk_complete_hashdance</c>).</summary>
+public sealed record TcpChildReady(TcpTuple Tuple);
+
+/// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
+public sealed record TcpChildGone(TcpTuple Tuple);
+
+/// <summary>
+/// Listener → child: <c>accept</c> returned it; the user owns it now. It carries the listener's SO_LINGER, which
+/// <c>sk_clone_lock</c> copies (SOCK_LINGER, sk_lingertime) and which only matters once the user can close it.
+/// </summary>
+public sealed record TcpAcceptedByUser(bool LingerOn = false, int LingerSeconds = 0)
+{
+    public static readonly TcpAcceptedByUser Instance = new();
+}
+
+/// <summary>Listener → child: the listener closed before the child was accepted (<c>inet_csk_listen_stop</c>: RST).</summary>
+public sealed record TcpAbortChild
+{
+    public static readonly TcpAbortChild Instance = new();
+}

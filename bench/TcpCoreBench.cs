@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Bench;
 

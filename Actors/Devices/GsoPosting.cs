@@ -1,6 +1,9 @@
-using ActorStack.Actors.Net;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Actors.Devices;
 

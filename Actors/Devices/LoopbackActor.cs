@@ -1,10 +1,13 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Actors.Devices;
 

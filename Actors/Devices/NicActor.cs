@@ -1,13 +1,18 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
+using ActorStack.Actors.Wire;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Devices;
 

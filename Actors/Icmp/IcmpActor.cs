@@ -1,9 +1,11 @@
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Icmp;
 

@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Icmp;
 

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using Akka.Actor;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Routing;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Ipv4;
 
@@ -75,7 +75,7 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
         int mtu = dev.Settings.Mtu;
         if (ns.Pmtu.Get(h.Destination, nowTicks) is { } pmtu && pmtu < mtu) mtu = pmtu;
         // ip_exceeds_mtu: a GRO packet is measured by its segments (skb_gso_validate_network_len).
-        bool gsoFits = skb.GsoSize > 0 && Hardware.Nic.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= mtu;
+        bool gsoFits = skb.GsoSize > 0 && ActorStack.Actors.Devices.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= mtu;
         if (pkt.Length > mtu && h.DontFragment && !gsoFits)
         {
             ns.Ip.Inc(IpMib.FragFails);
@@ -96,7 +96,7 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
         ns.Ip.Inc(IpMib.ForwDatagrams);
         var source = r.PrefSrc ?? ns.SelectSource(dev, r.NextHop);
         var rt = new OutputRoute(RouteType.Unicast, dev, r.NextHop, source, mtu);
-        var fwd = IpOutput.NewSkb(frame, null, Hardware.Nic.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks, GsoSize = skb.GsoSize, GsoSegs = skb.GsoSegs };
+        var fwd = IpOutput.NewSkb(frame, null, ActorStack.Actors.Sched.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks, GsoSize = skb.GsoSize, GsoSegs = skb.GsoSegs };
         _out.Output(fwd, rt, nowTicks);
     }
 

@@ -3,11 +3,11 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4.Frag;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Routing;
 using ActorStack.Actors.Sockets;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Ipv4;
 
@@ -160,7 +160,7 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
         _outOctets += pkt.Length;
         if (rt.IsBroadcast) ns.IpExt.Inc(IpExtMib.OutBcastPkts);
         // ip_finish_output_gso: a GSO packet whose segments each fit the MTU is cut later, not fragmented.
-        if (pkt.Length <= rt.Mtu || (skb.GsoSize > 0 && Hardware.Nic.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= rt.Mtu))
+        if (pkt.Length <= rt.Mtu || (skb.GsoSize > 0 && ActorStack.Actors.Devices.TcpSegmenter.SegmentNetworkLength(pkt, skb.GsoSize) <= rt.Mtu))
         {
             FinishOutput2(skb, rt, nowTicks);
             return Errno.OK;

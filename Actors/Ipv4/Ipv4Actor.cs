@@ -3,9 +3,10 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4.Frag;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Actors.Ipv4;
 

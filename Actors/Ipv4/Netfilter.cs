@@ -5,7 +5,7 @@ namespace ActorStack.Actors.Ipv4;
 
 /// <summary>
 /// The rule table of one host, immutable: <see cref="Add"/> (<c>iptables -A</c>) returns a new table, which the
-/// owner (the host actor) publishes whole in <see cref="Net.NetNamespace.Netfilter"/>, as <c>xt_replace_table</c>
+/// owner (the host actor) publishes whole in <see cref="ActorStack.Actors.Namespaces.NetNamespace.Netfilter"/>, as <c>xt_replace_table</c>
 /// swaps a table's private data under RCU; every hook point reads the table in force without a lock, so a
 /// packet sees the old rules or the new ones, never a mix. The packet counter of each rule (<c>iptables -L -v</c>)
 /// is an atomic counter (like a MIB) shared by the tables that hold the rule, so hits counted through an older

@@ -2,10 +2,12 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Neighbour;
 
@@ -100,7 +102,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         Receive<SendGratuitousArp>(OnSendGratuitousArp);
         Receive<GetArpStats>(_ => Sender.Tell(Stats()));
         // The link watch's arp notifier: neigh_carrier_down (NETDEV_CHANGE, no carrier) / neigh_ifdown (NETDEV_DOWN).
-        Receive<Link.NeighFlushDev>(m =>
+        Receive<ActorStack.Messages.NeighFlushDev>(m =>
         {
             long now = NowMs;
             Carry(_table.Flush(m.Device, m.IncludePermanent), now);

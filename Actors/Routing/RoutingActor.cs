@@ -1,6 +1,6 @@
 using Akka.Actor;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Routing;
 

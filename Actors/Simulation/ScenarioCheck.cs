@@ -1,6 +1,6 @@
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Simulation;
 

@@ -2,33 +2,18 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Actors.Capture;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
-using ActorStack.Actors.Switch;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
-using ActorStack.Hardware.Link;
 using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Actors.Simulation;
-
-/// <summary>Asks a simulation for its switches and links (after <see cref="SimulationStarted"/>); answered by <see cref="SimulationTopology"/>.</summary>
-public sealed record GetSimulationTopology
-{
-    public static readonly GetSimulationTopology Instance = new();
-}
-
-/// <summary>
-/// The switches by name, the links in the order of <c>scenario.wires</c> (a <see cref="WireActor"/> per cable,
-/// a <see cref="TapLinkActor"/> per TAP end; both answer <see cref="GetWireStats"/>), and the application workloads
-/// (ping, traceroute, UDP echo server and client) in the order of <c>scenario.workloads</c>; each answers
-/// <see cref="GetWorkloadStatus"/> with its status record (<see cref="PingStatus"/>, <see cref="TracerouteStatus"/>,
-/// <see cref="UdpEchoServerStatus"/>, <see cref="UdpEchoClientStatus"/>).
-/// </summary>
-public sealed record SimulationTopology(ImmutableDictionary<string, IActorRef> Switches, ImmutableArray<IActorRef> Links,
-    ImmutableArray<IActorRef> Apps);
 
 /// <summary>
 /// Builds a scenario from validated settings, step by step and by messages

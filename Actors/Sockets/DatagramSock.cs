@@ -1,8 +1,9 @@
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Actors.Sockets;
 
@@ -288,7 +289,7 @@ public sealed class DatagramSock
                 return Errno.OK;
             case SockOpt.IpTos:
                 _tos = v & 0xFF;
-                _priority = Hardware.Nic.PfifoFast<object>.Tos2Priority((byte)_tos); // sk_priority = rt_tos2priority(tos)
+                _priority = ActorStack.Actors.Sched.PfifoFast<object>.Tos2Priority((byte)_tos); // sk_priority = rt_tos2priority(tos)
                 return Errno.OK;
             case SockOpt.IpHdrIncl:
                 if (_type != SockType.Raw) return Errno.ENOPROTOOPT;

@@ -2,9 +2,10 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Actors.Sockets;
 

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Actors.Softnet;
 

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Akka.Actor;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Actors.Softnet;
 

@@ -2,10 +2,13 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Actors.Sched;
 
 namespace ActorStack.Actors.Softnet;
 

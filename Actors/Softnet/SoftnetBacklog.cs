@@ -99,7 +99,7 @@ public sealed class SoftnetBacklog
 /// </summary>
 internal static class BacklogNapiState
 {
-    public static int[] For(Net.NetNamespace ns) => ns.BacklogNapiScheduled;
+    public static int[] For(ActorStack.Actors.Namespaces.NetNamespace ns) => ns.BacklogNapiScheduled;
 
     /// <summary><c>__test_and_set_bit(NAPI_STATE_SCHED)</c>: true when this caller set it.</summary>
     public static bool TestAndSet(int[] states, int cpu)

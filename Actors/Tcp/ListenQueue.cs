@@ -1,3 +1,4 @@
+using ActorStack.Config;
 namespace ActorStack.Actors.Tcp;
 
 /// <summary>What a listener does with an arriving SYN (<c>tcp_conn_request</c>).</summary>

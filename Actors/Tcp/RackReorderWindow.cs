@@ -1,4 +1,5 @@
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

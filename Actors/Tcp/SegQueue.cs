@@ -1,3 +1,4 @@
+using ActorStack.Config;
 namespace ActorStack.Actors.Tcp;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

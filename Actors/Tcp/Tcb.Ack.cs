@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

@@ -2,41 +2,23 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
-
-/// <summary>A validated segment with the addresses it came with (the pseudo header).</summary>
-public readonly record struct TcpSegIn(TcpSegment Seg, Ipv4Address Source, Ipv4Address Destination);
-
-/// <summary>Segments for one socket from one receive batch (<c>tcp_v4_do_rcv</c> per socket).</summary>
-public sealed record TcpDeliver(ImmutableArray<TcpSegIn> Segments)
-{
-    public override string ToString() => $"TcpDeliver({Segments.Length})";
-}
-
-/// <summary>A socket processed a <see cref="TcpDeliver"/> of <paramref name="Bytes"/> bytes: its backlog is freed by that much.</summary>
-public sealed record TcpBacklogProcessed(int Bytes);
-
-/// <summary>A listener hands back segments it got for a child not yet in the established hash: looked up again.</summary>
-public sealed record TcpRedeliver(ImmutableArray<TcpSegIn> Segments);
 
 /// <summary>
 /// A listener's request to create the socket actor of a new connection (<c>inet_csk_clone_lock</c>):
 /// the TCB (now owned by the child, never touched again by the listener) and its 4-tuple.
 /// The TCP actor enters the child in the established hash before any later segment is looked up.
+/// The one message that stays beside its actor rather than in Messages/: it hands over a live <see cref="Tcb"/>
+/// (a buffer with one owner at a time) between two actors of the same host, so it never crosses a node.
 /// </summary>
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
-
-/// <summary>
-/// An ICMP error about a segment this connection sent (<c>tcp_v4_err</c>), passed by the TCP actor to the socket
-/// found by the quoted 4-tuple: <paramref name="Seq"/> is the quoted segment's sequence number, <paramref name="Info"/>
-/// the next-hop MTU of a fragmentation-needed.
-/// </summary>
-public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
 
 /// <summary>
 /// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
@@ -117,7 +99,7 @@ public sealed class TcpActor : ReceiveActor
             Context.Watch(child);
             // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
             if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
-            else m.Listener.Tell(new TcpListener.ChildSpawned(m.Tuple), child);
+            else m.Listener.Tell(new TcpChildSpawned(m.Tuple), child);
         });
     }
 

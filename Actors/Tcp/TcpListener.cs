@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 
@@ -11,33 +13,13 @@ namespace ActorStack.Actors.Tcp;
 /// in LISTEN, <c>tcp_conn_request</c>, <c>cookie_v4_check</c>, <c>inet_csk_accept</c>). A SYN the
 /// <see cref="ListenQueue{T}"/> accepts gets a TCB in SYN_RECEIVED that is handed at once to a new child
 /// socket actor (<see cref="TcpSpawnChild"/>; the child sends the SYN-ACK and completes the handshake on its
-/// own); the child reports <see cref="ChildReady"/> when ESTABLISHED and joins the accept queue. With the SYN
+/// own); the child reports <see cref="TcpChildReady"/> when ESTABLISHED and joins the accept queue. With the SYN
 /// queue full a SYN is answered with a SYN cookie and no state (tcp_syncookies 1); the third segment that
 /// carries a valid cookie creates the child directly. Segments for a child the TCP actor has not hashed yet
 /// go back to it (<see cref="TcpRedeliver"/>). Single-threaded: runs inside its socket actor.
 /// </summary>
 public sealed class TcpListener
 {
-    /// <summary>TCP actor → listener (sent as the child): the child's actor exists and is hashed.</summary>
-    public sealed record ChildSpawned(TcpTuple Tuple);
-    /// <summary>Child → listener: the handshake completed (<c>inet_csk_complete_hashdance</c>).</summary>
-    public sealed record ChildReady(TcpTuple Tuple);
-    /// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
-    public sealed record ChildGone(TcpTuple Tuple);
-    /// <summary>
-    /// Listener → child: <c>accept</c> returned it; the user owns it now. It carries the listener's SO_LINGER, which
-    /// <c>sk_clone_lock</c> copies (SOCK_LINGER, sk_lingertime) and which only matters once the user can close it.
-    /// </summary>
-    public sealed record AcceptedByUser(bool LingerOn = false, int LingerSeconds = 0)
-    {
-        public static readonly AcceptedByUser Instance = new();
-    }
-    /// <summary>Listener → child: the listener closed before the child was accepted (<c>inet_csk_listen_stop</c>: RST).</summary>
-    public sealed record AbortChild
-    {
-        public static readonly AbortChild Instance = new();
-    }
-
     /// <summary>A connection of this listener not yet accepted (<c>request_sock</c> / child socket).</summary>
     public sealed class Child(TcpTuple tuple)
     {
@@ -127,7 +109,7 @@ public sealed class TcpListener
     /// <summary>
     /// The child's TCB (<c>tcp_create_openreq_child</c> over <c>sk_clone_lock</c>): it inherits the listener's
     /// SO_SNDBUF/SO_RCVBUF (and so the window and window scale they imply), TCP_NODELAY, TCP_CORK, SO_KEEPALIVE and the
-    /// keepalive times, TCP_CONGESTION and TCP_MAXSEG; SO_LINGER follows with <see cref="AcceptedByUser"/>.
+    /// keepalive times, TCP_CONGESTION and TCP_MAXSEG; SO_LINGER follows with <see cref="TcpAcceptedByUser"/>.
     /// </summary>
     private Tcb NewTcb(TcpTuple t, uint iss)
         => Options.NewTcb(_s, _ns.Tcp, t.LocalPort, t.RemotePort, iss, (uint)_rng.NextInt64(0, 1L << 32));
@@ -175,13 +157,13 @@ public sealed class TcpListener
         _ns.Tcp.Tcp.Inc(TcpMib.OutRsts);
     }
 
-    public void OnChildSpawned(ChildSpawned m, IActorRef child)
+    public void OnChildSpawned(TcpChildSpawned m, IActorRef child)
     {
         if (_children.TryGetValue(m.Tuple, out var c)) c.Ref = child;
-        else child.Tell(AbortChild.Instance, _self); // the listener closed in between
+        else child.Tell(TcpAbortChild.Instance, _self); // the listener closed in between
     }
 
-    public void OnChildReady(ChildReady m, IActorRef child)
+    public void OnChildReady(TcpChildReady m, IActorRef child)
     {
         if (!_children.TryGetValue(m.Tuple, out var c) || c.Queued) return;
         c.Ref = child;
@@ -194,17 +176,17 @@ public sealed class TcpListener
         {
             // A cookie child with the accept queue full is dropped (the ACK is ignored; the peer retransmits).
             _children.Remove(m.Tuple);
-            child.Tell(AbortChild.Instance, _self);
+            child.Tell(TcpAbortChild.Instance, _self);
         }
         ServeWaiters();
     }
 
-    public void OnChildGone(ChildGone m, IActorRef child)
+    public void OnChildGone(TcpChildGone m, IActorRef child)
     {
         if (!_children.TryGetValue(m.Tuple, out var c) || c.Queued) return; // an accepted-queue child stays for accept (reads fail)
         _children.Remove(m.Tuple);
         Queue.RemoveFromSynQueue(c);
-        child.Tell(AbortChild.Instance, _self);
+        child.Tell(TcpAbortChild.Instance, _self);
     }
 
     public void Accept(Accept a, IActorRef caller)
@@ -228,7 +210,7 @@ public sealed class TcpListener
         var c = Queue.Accept();
         if (c is null) return false;
         _children.Remove(c.Tuple);
-        c.Ref!.Tell(Options.LingerOn ? new AcceptedByUser(true, Options.LingerSeconds) : AcceptedByUser.Instance, _self);
+        c.Ref!.Tell(Options.LingerOn ? new TcpAcceptedByUser(true, Options.LingerSeconds) : TcpAcceptedByUser.Instance, _self);
         caller.Tell(new Accepted(c.Ref, c.Tuple.RemoteAddress, c.Tuple.RemotePort));
         foreach (var o in _children.Values)
         {
@@ -243,7 +225,7 @@ public sealed class TcpListener
     /// <summary><c>inet_csk_listen_stop</c>: children nobody accepted are reset; blocked accepts fail.</summary>
     public void Stop()
     {
-        foreach (var c in _children.Values) c.Ref?.Tell(AbortChild.Instance, _self);
+        foreach (var c in _children.Values) c.Ref?.Tell(TcpAbortChild.Instance, _self);
         _children.Clear();
         foreach (var (req, caller) in _waiters) caller.Tell(new CommandFailed(req, Errno.EBADF));
         _waiters.Clear();

@@ -1,6 +1,8 @@
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

@@ -1,5 +1,6 @@
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 

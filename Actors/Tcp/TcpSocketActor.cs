@@ -1,8 +1,10 @@
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
 
@@ -127,19 +129,19 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             case Bind m: OnBind(m); break;
             case Listen m: OnListen(m); break;
             case Accept m: OnAccept(m); break;
-            case TcpListener.ChildSpawned m:
+            case TcpChildSpawned m:
                 if (_listener is not null) _listener.OnChildSpawned(m, Sender);
-                else Sender.Tell(TcpListener.AbortChild.Instance, Self);
+                else Sender.Tell(TcpAbortChild.Instance, Self);
                 break;
-            case TcpListener.ChildReady m: _listener?.OnChildReady(m, Sender); break;
-            case TcpListener.ChildGone m: _listener?.OnChildGone(m, Sender); break;
-            case TcpListener.AcceptedByUser m:
+            case TcpChildReady m: _listener?.OnChildReady(m, Sender); break;
+            case TcpChildGone m: _listener?.OnChildGone(m, Sender); break;
+            case TcpAcceptedByUser m:
                 _sock.InheritLinger(m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
                 if (_parentListener is not null) Context.Unwatch(_parentListener);
                 _parentListener = null;
                 break;
             case Terminated t: if (t.ActorRef.Equals(_parentListener)) AbortAndStop(); break;
-            case TcpListener.AbortChild: if (_parentListener is not null) AbortAndStop(); break;
+            case TcpAbortChild: if (_parentListener is not null) AbortAndStop(); break;
             case StreamConnect m: OnConnect(m, m.Address, m.Port, m.NonBlocking); break;
             case Connect m: OnConnect(m, m.Address, m.Port, nonBlocking: false); break;
             case SendTo m:
@@ -491,7 +493,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         {
             case TcpEventKind.Connected:
                 if (_connectWaiter is { } w) { _connectWaiter = null; _connectReported = true; w.Caller.Tell(new SocketOk(w.Command)); }
-                _parentListener?.Tell(new TcpListener.ChildReady(_tuple), Self);
+                _parentListener?.Tell(new TcpChildReady(_tuple), Self);
                 PumpSends();
                 ArmCorkCeiling(); // data corked during the handshake waits at most the ceiling from now
                 break;
@@ -509,7 +511,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 break;
             case TcpEventKind.Closed:
                 if (_connectWaiter is { } c2) { _connectWaiter = null; c2.Caller.Tell(new CommandFailed(c2.Command, _tcb!.Error != Errno.OK ? _tcb.Error : Errno.ECONNREFUSED)); }
-                _parentListener?.Tell(new TcpListener.ChildGone(_tuple), Self);
+                _parentListener?.Tell(new TcpChildGone(_tuple), Self);
                 ServeReaders();
                 PumpSends();
                 break;

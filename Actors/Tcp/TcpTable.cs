@@ -1,14 +1,9 @@
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Actors.Tcp;
-
-/// <summary>A connection's 4-tuple as the local side sees it.</summary>
-public readonly record struct TcpTuple(Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort)
-{
-    public override string ToString() => $"{LocalAddress}:{LocalPort}-{RemoteAddress}:{RemotePort}";
-}
 
 /// <summary>
 /// The TCP socket tables of one namespace (<c>struct inet_hashinfo</c>): the bind hash (ports in use,

@@ -3,6 +3,7 @@ using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Hardware.Pktgen;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Workloads;
 

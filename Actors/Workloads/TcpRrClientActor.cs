@@ -151,7 +151,7 @@ public sealed class TcpRrClientActor : ReceiveActor, IWithTimers
         _out.Print("", Self);
         // The socket sizes are the tcp_wmem / tcp_rmem defaults (netperf prints the local send and remote receive buffer).
         _out.Print(string.Create(CultureInfo.InvariantCulture,
-            $"{Tcp.TcpSettings.Default.WmemDefault,-6} {Tcp.TcpSettings.Default.RmemDefault,-6} {_s.Request,-8} {_s.Response,-7} {secs,-8:F2} {st.PerSecond:F2}"), Self);
+            $"{ActorStack.Config.TcpSettings.Default.WmemDefault,-6} {ActorStack.Config.TcpSettings.Default.RmemDefault,-6} {_s.Request,-8} {_s.Response,-7} {secs,-8:F2} {st.PerSecond:F2}"), Self);
         _out.Print(string.Create(CultureInfo.InvariantCulture,
             $"{_completed} transactions on {_s.Connections} connection(s), latency us min/avg/p50/p99/max = " +
             $"{Us(st.LatencyMinTicks)}/{Us(st.LatencyAvgTicks)}/{Us(st.LatencyP50Ticks)}/{Us(st.LatencyP99Ticks)}/{Us(st.LatencyMaxTicks)}") +

@@ -144,29 +144,6 @@ public sealed class LatencySamples(int seed)
     }
 }
 
-/// <summary>A TCP server workload's status: ready once listening; connections accepted, payload bytes read and sent, transactions answered.</summary>
-public sealed record TcpServerStatus(string Host, string Workload, string Bind, bool Ready, long Accepted, long BytesRead, long BytesSent,
-    long Transactions, long Errors);
-
-/// <summary>
-/// A bulk client's status: per test totals (payload bytes the client sent or read, what the receiver reported, the sending
-/// sockets' retransmissions), whether every stream's SHA-256 matched on both ends, errors, done once the summary is printed.
-/// </summary>
-public sealed record TcpBulkClientStatus(string Host, Ipv4Address Server, ushort Port, int Streams, long BytesSent, long BytesReceived,
-    long Retransmits, bool ChecksumsMatch, int Errors, bool Done);
-
-/// <summary>An RR client's status: transactions completed, their rate over the test time and latency in scheduler ticks.</summary>
-public sealed record TcpRrClientStatus(string Host, Ipv4Address Server, ushort Port, int Connections, long Transactions, double PerSecond,
-    long LatencyMinTicks, double LatencyAvgTicks, long LatencyP50Ticks, long LatencyP99Ticks, long LatencyMaxTicks, int Errors, bool Done);
-
-/// <summary>Asks a host for its TCP socket actors (for <c>ss -t</c>); answered by <see cref="TcpSocketList"/>.</summary>
-public sealed record GetTcpSockets
-{
-    public static readonly GetTcpSockets Instance = new();
-}
-
-public sealed record TcpSocketList(ImmutableArray<IActorRef> Sockets);
-
 /// <summary><c>ss -tanmi</c>: every TCP socket of a host, with its memory line (from the host's socket snapshot) and <c>-i</c> line.</summary>
 public static class SsTcp
 {

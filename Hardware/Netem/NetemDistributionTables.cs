@@ -1,3 +1,4 @@
+using ActorStack.Messages;
 namespace ActorStack.Hardware.Netem;
 
 /// <summary>

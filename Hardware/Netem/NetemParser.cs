@@ -1,4 +1,5 @@
 using System.Globalization;
+using ActorStack.Messages;
 
 namespace ActorStack.Hardware.Netem;
 

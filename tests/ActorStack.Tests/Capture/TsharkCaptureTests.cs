@@ -4,6 +4,7 @@ using ActorStack.Hardware.Capture;
 using ActorStack.Hardware.Pktgen;
 using ActorStack.Config;
 using ActorStack.Tests.Support;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Capture;
 

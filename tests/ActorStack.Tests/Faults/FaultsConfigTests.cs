@@ -1,7 +1,8 @@
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
-using ActorStack.Hardware.Link;
 using ActorStack.Messages;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
 
 namespace ActorStack.Tests.Faults;
 

@@ -2,10 +2,11 @@ using System.Buffers.Binary;
 using Akka.Actor;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Icmp;
 

@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.Icmp;
 

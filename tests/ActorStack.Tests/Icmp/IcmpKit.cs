@@ -5,10 +5,11 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Icmp;
 

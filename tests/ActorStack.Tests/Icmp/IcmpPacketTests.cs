@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Icmp;
 

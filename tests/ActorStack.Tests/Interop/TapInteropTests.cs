@@ -4,14 +4,15 @@ using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Tap;
 using static ActorStack.Tests.Tap.TapSimKit;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Interop;
 

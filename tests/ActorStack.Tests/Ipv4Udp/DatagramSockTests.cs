@@ -1,11 +1,12 @@
 using Akka.Actor;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Ipv4Udp;
 

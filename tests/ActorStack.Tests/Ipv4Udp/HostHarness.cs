@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using Xunit.Abstractions;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.Ipv4Udp;
 

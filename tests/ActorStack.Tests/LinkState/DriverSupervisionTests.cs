@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
-using ActorStack.Hardware.Link;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.LinkState;
 

@@ -2,11 +2,12 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
-using ActorStack.Hardware.Link;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.LinkState;
 
@@ -27,7 +28,7 @@ public abstract class LinkStateKit(string name) : TestKit(
 
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
 
-    protected sealed record Host(IActorRef Ref, ImmutableDictionary<string, IActorRef> Nics, Actors.Net.NetNamespace? Ns);
+    protected sealed record Host(IActorRef Ref, ImmutableDictionary<string, IActorRef> Nics, ActorStack.Actors.Namespaces.NetNamespace? Ns);
 
     /// <summary>A host with eth0..eth(N-1), 10.0.i.1/24 each. <paramref name="withNamespace"/>: a TestActorRef, to read its FIB.</summary>
     protected async Task<Host> StartHost(string hostName = "h1", int devices = 1, HostLinkSettings? link = null, bool withNamespace = false)

@@ -1,4 +1,6 @@
-using ActorStack.Hardware.Link;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 

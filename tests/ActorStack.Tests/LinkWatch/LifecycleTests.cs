@@ -1,5 +1,7 @@
-using ActorStack.Hardware.Link;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
@@ -47,11 +49,11 @@ public class LifecycleTests
         var eth1 = h.Registered("eth1", 3);
         h.Lw.DeviceDetach(eth1);
         h.Sink.Take();
-        Assert.Equal(ActorStack.Hardware.Link.LinkWatch.ENODEV, h.Lw.DevOpen(eth1));
+        Assert.Equal(ActorStack.Actors.LinkWatch.LinkWatch.ENODEV, h.Lw.DevOpen(eth1));
         Assert.False(eth1.IsUp);
         Assert.Empty(h.Sink.Log);
 
-        Assert.Equal(ActorStack.Hardware.Link.LinkWatch.ENODEV, h.Lw.DevOpen(new NetDeviceState("eth9", 9)));
+        Assert.Equal(ActorStack.Actors.LinkWatch.LinkWatch.ENODEV, h.Lw.DevOpen(new NetDeviceState("eth9", 9)));
     }
 
     [Fact]
@@ -59,8 +61,8 @@ public class LifecycleTests
     {
         var h = new LinkWatchHarness();
         h.Registered("eth0", 2);
-        Assert.Equal(ActorStack.Hardware.Link.LinkWatch.EEXIST, h.Lw.RegisterNetdevice(new NetDeviceState("eth1", 2)));
-        Assert.Equal(ActorStack.Hardware.Link.LinkWatch.EEXIST, h.Lw.RegisterNetdevice(new NetDeviceState("eth0", 3)));
+        Assert.Equal(ActorStack.Actors.LinkWatch.LinkWatch.EEXIST, h.Lw.RegisterNetdevice(new NetDeviceState("eth1", 2)));
+        Assert.Equal(ActorStack.Actors.LinkWatch.LinkWatch.EEXIST, h.Lw.RegisterNetdevice(new NetDeviceState("eth0", 3)));
         Assert.Single(h.Lw.Devices);
     }
 

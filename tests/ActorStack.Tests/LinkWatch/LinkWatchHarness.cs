@@ -1,8 +1,10 @@
-using ActorStack.Hardware.Link;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-using Engine = ActorStack.Hardware.Link.LinkWatch;
+using Engine = ActorStack.Actors.LinkWatch.LinkWatch;
 
 /// <summary>Records every sink call as one line, in order; notifier blocks in tests append to the same log.</summary>
 internal sealed class RecordingSink : ILinkWatchSink

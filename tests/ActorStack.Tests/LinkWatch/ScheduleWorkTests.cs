@@ -1,4 +1,6 @@
-using ActorStack.Hardware.Link;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
@@ -151,5 +153,5 @@ public class ScheduleWorkTests
         Assert.Equal(1_000, h.Lw.NextEventMs);
     }
 
-    private static bool LinkWatchUrgent(NetDeviceState dev) => ActorStack.Hardware.Link.LinkWatch.IsUrgentEvent(dev);
+    private static bool LinkWatchUrgent(NetDeviceState dev) => ActorStack.Actors.LinkWatch.LinkWatch.IsUrgentEvent(dev);
 }

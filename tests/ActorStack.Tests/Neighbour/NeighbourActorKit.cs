@@ -3,13 +3,13 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Neighbour;
-using ActorStack.Actors.Net;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Neighbour;
 

@@ -1,4 +1,5 @@
 using ActorStack.Hardware.Netem;
+using ActorStack.Messages;
 
 namespace ActorStack.Tests.Netem;
 

@@ -2,10 +2,11 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Netem;
 

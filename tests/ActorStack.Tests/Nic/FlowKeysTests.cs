@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Nic;
 

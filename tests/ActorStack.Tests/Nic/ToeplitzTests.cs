@@ -1,5 +1,8 @@
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Nic;
 

@@ -1,12 +1,13 @@
 using System.Collections.Immutable;
 using ActorStack.Actors.Devices;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Sockets;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Ipv4Udp;
 using ActorStack.Tests.Offload;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Nic;
 

@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Offload.OffloadFrames;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Offload;
 
@@ -152,7 +153,7 @@ public class GroTests
         var frames = new List<ReadOnlyMemory<byte>>();
         var super = Frame(77, data, TcpFlags.Ack | TcpFlags.Psh);
         // The segmenter works on the frame as sent: a pseudo-header checksum is fine, it recomputes.
-        Assert.Equal(7, ActorStack.Hardware.Nic.TcpSegmenter.Segment(super, 1448, frames));
+        Assert.Equal(7, ActorStack.Actors.Devices.TcpSegmenter.Segment(super, 1448, frames));
         foreach (var f in frames) Rx(f.ToArray());
         var up = Assert.Single(_gro.Flush(_c));
         Assert.Equal(7, up.GsoSegs);

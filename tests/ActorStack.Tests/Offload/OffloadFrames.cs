@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Offload;
 

@@ -2,6 +2,9 @@ using System.Buffers.Binary;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Offload.OffloadFrames;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Offload;
 

@@ -1,5 +1,6 @@
 using ActorStack.Hardware.Pktgen;
 using ActorStack.Config;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Pktgen;
 

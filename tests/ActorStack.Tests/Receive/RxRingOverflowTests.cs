@@ -1,4 +1,7 @@
 using ActorStack.Hardware.Nic;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Receive;
 

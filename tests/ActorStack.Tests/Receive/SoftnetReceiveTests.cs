@@ -5,6 +5,9 @@ using ActorStack.Hardware.Nic;
 using ActorStack.Hardware.Pktgen;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Devices;
+using ActorStack.Actors.Sched;
+using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Receive;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.Routing;
 

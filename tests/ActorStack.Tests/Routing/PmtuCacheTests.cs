@@ -1,5 +1,6 @@
-using ActorStack.Actors.Net;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
 
 namespace ActorStack.Tests.Routing;
 

@@ -1,10 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.Routing;
 

@@ -1,6 +1,7 @@
-using ActorStack.Hardware.Switch;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Switch;
 

@@ -2,10 +2,10 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Switch;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
 
 namespace ActorStack.Tests.Switch;
 

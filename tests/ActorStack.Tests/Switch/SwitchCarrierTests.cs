@@ -1,10 +1,10 @@
 using Akka.Actor;
 using System.Collections.Immutable;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Switch;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Bridge;
 
 namespace ActorStack.Tests.Switch;
 

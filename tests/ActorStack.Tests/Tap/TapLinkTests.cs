@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Config;
 using ActorStack.Hardware.Tap;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Tap;
 
@@ -288,10 +289,10 @@ public sealed class TapLinkTests() : TestKit(StackConfig.AkkaConfig(), "tap")
         return link;
     }
 
-    private async Task<TapLinkActor.Stats> AskStats(IActorRef link)
+    private async Task<TapLinkStats> AskStats(IActorRef link)
     {
-        link.Tell(TapLinkActor.GetStats.Instance, TestActor);
-        return await ExpectMsgAsync<TapLinkActor.Stats>(KernelIo);
+        link.Tell(GetTapLinkStats.Instance, TestActor);
+        return await ExpectMsgAsync<TapLinkStats>(KernelIo);
     }
 
     private async Task Stop(IActorRef link)

@@ -1,11 +1,12 @@
 using System.Net;
 using Akka.Actor;
 using Akka.TestKit;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Tap;
 
@@ -38,9 +39,9 @@ public static class TapSimKit
     /// Waits until <paramref name="link"/> has opened its TAP, attaches <paramref name="cable"/> to the NIC, then
     /// addresses the kernel side (<see cref="KernelIp"/>/24 on <paramref name="tapName"/>) and brings it up.
     /// </summary>
-    public static async Task<TapLinkActor.Stats> BringUpTap(Netns ns, string tapName, IActorRef link, IActorRef nic, IActorRef cable)
+    public static async Task<TapLinkStats> BringUpTap(Netns ns, string tapName, IActorRef link, IActorRef nic, IActorRef cable)
     {
-        var stats = await link.Ask<TapLinkActor.Stats>(TapLinkActor.GetStats.Instance, Io); // the device is open
+        var stats = await link.Ask<TapLinkStats>(GetTapLinkStats.Instance, Io); // the device is open
         nic.Tell(new AttachWire(cable));
         ns.Ip("addr", "add", $"{KernelIp}/24", "dev", tapName);
         ns.Ip("link", "set", tapName, "up");

@@ -4,8 +4,8 @@ using ActorStack.Messages;
 namespace ActorStack.Tests.Tap;
 
 /// <summary>
-/// Joins a <see cref="ActorStack.Actors.Link.WireActor"/> (its B end) to a
-/// <see cref="ActorStack.Actors.Link.TapLinkActor"/> (whose "NIC" this relay is), so the simulation's netem
+/// Joins a <see cref="ActorStack.Actors.Wire.WireActor"/> (its B end) to a
+/// <see cref="ActorStack.Actors.Wire.TapLinkActor"/> (whose "NIC" this relay is), so the simulation's netem
 /// sits on its side of the TAP: NIC ⇄ wire (netem both ways) ⇄ relay ⇄ TAP ⇄ kernel. Frames from the TAP
 /// go on the wire as from its B end; frames off the wire are written to the TAP. The TAP's
 /// <see cref="WireTxDone"/> are absorbed: the wire completes the NIC's frames itself on acceptance.

@@ -4,13 +4,14 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Tap.TapSimKit;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Tap;
 

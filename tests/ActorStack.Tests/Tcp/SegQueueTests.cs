@@ -1,5 +1,6 @@
 using ActorStack.Actors.Tcp;
 using Xunit;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

@@ -1,6 +1,7 @@
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages.Packets;
 using static ActorStack.Tests.Tcp.TcpPair;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

@@ -2,6 +2,7 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using static ActorStack.Tests.Tcp.TcpPair;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

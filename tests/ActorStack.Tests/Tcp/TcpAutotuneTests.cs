@@ -1,5 +1,6 @@
 using ActorStack.Actors.Tcp;
 using static ActorStack.Tests.Tcp.TcpPair;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

@@ -1,4 +1,5 @@
 using ActorStack.Actors.Tcp;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

@@ -1,5 +1,6 @@
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.Tcp;
 

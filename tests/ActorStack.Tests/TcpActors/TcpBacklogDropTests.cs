@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Transmit;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Routing;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,5 +1,6 @@
 using ActorStack.Actors.Tcp;
 using ActorStack.Tests.Tcp;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.LinkState;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
-using ActorStack.Actors.Host;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -2,6 +2,7 @@ using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Ipv4Udp;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 

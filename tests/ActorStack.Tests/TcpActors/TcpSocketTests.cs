@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Tests.Transmit;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,10 +1,11 @@
 using Akka.Actor;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.TcpStress;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
-using ActorStack.Actors.Host;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 

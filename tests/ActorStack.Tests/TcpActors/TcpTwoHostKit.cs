@@ -1,8 +1,10 @@
 using Akka.Actor;
-using ActorStack.Actors.Link;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Tests.Transmit;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 

@@ -1,8 +1,10 @@
 using ActorStack.Messages;
 using System.Security.Cryptography;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Tcp;
 using ActorStack.Hardware.Netem;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpStress;
 

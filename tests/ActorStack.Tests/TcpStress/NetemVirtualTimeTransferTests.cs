@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.TcpStress;
 

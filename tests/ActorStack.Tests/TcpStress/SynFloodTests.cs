@@ -2,6 +2,7 @@ using Akka.Actor;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpStress;
 

@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using ActorStack.Actors.Host;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.LinkState;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.TcpStress;
 

@@ -1,12 +1,13 @@
 using Akka.Actor;
 using Akka.TestKit;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Transmit;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.TcpStress;
 

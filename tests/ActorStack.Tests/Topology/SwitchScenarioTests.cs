@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Simulation;
-using ActorStack.Actors.Switch;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Actors.Bridge;
 
 namespace ActorStack.Tests.Topology;
 

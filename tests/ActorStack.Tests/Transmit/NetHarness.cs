@@ -1,12 +1,13 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Host;
-using ActorStack.Actors.Link;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Ipv4Udp;
 using Xunit.Abstractions;
+using ActorStack.Actors.LinkWatch;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Transmit;
 

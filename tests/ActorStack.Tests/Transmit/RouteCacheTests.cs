@@ -1,10 +1,10 @@
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Net;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using Xunit;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Tests.Transmit;
 

@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Namespaces;
+
+/// <summary>Ip: counters of /proc/net/snmp, in Linux's order.</summary>
+public enum IpMib
+{
+    Forwarding, DefaultTTL, InReceives, InHdrErrors, InAddrErrors, ForwDatagrams, InUnknownProtos, InDiscards, InDelivers,
+    OutRequests, OutDiscards, OutNoRoutes, ReasmTimeout, ReasmReqds, ReasmOKs, ReasmFails, FragOKs, FragFails, FragCreates,
+    OutTransmits,
+}
+
+/// <summary>IpExt: counters of /proc/net/netstat (the ones ActorStack models).</summary>
+public enum IpExtMib
+{
+    InNoRoutes, InTruncatedPkts, InMcastPkts, OutMcastPkts, InBcastPkts, OutBcastPkts, InOctets, OutOctets, InCsumErrors,
+    ReasmOverlaps,
+}
+
+/// <summary>Icmp: counters of /proc/net/snmp, in Linux's order (<c>icmp_put</c>).</summary>
+public enum IcmpMib
+{
+    InMsgs, InErrors, InCsumErrors, InDestUnreachs, InTimeExcds, InParmProbs, InSrcQuenchs, InRedirects, InEchos, InEchoReps,
+    InTimestamps, InTimestampReps, InAddrMasks, InAddrMaskReps,
+    OutMsgs, OutErrors, OutRateLimitGlobal, OutRateLimitHost, OutDestUnreachs, OutTimeExcds, OutParmProbs, OutSrcQuenchs,
+    OutRedirects, OutEchos, OutEchoReps, OutTimestamps, OutTimestampReps, OutAddrMasks, OutAddrMaskReps,
+}
+
+/// <summary>Udp: counters of /proc/net/snmp, in Linux's order.</summary>
+public enum UdpMib
+{
+    InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti, MemErrors,
+}
+
+/// <summary>
+/// One SNMP MIB of a network namespace: counters updated atomically by the
+/// actors of that host (as Linux's per-CPU MIB arrays are updated by every CPU)
+/// and read at any moment by a snapshot.
+/// </summary>
+public sealed class Mib<T> where T : struct, Enum
+{
+    private static readonly string[] Names = Enum.GetNames<T>();
+    private readonly long[] _values = new long[Names.Length];
+    public string Name { get; }
+
+    public Mib(string name) => Name = name;
+
+    public void Inc(T field) => Interlocked.Increment(ref _values[Unsafe.As<T, int>(ref field)]);
+    public void Add(T field, long n)
+    {
+        if (n != 0) Interlocked.Add(ref _values[Unsafe.As<T, int>(ref field)], n);
+    }
+    public void Set(T field, long v) => Volatile.Write(ref _values[Unsafe.As<T, int>(ref field)], v);
+    public long this[T field] => Volatile.Read(ref _values[Unsafe.As<T, int>(ref field)]);
+
+    public MibSnapshot Snapshot()
+        => new(Name, Names.Select((n, i) => KeyValuePair.Create(n, Volatile.Read(ref _values[i]))).ToImmutableArray());
+}
+
+/// <summary>
+/// The drop monitor of one host: packets freed without delivery, by
+/// <see cref="DropReason"/> and place (the kernel's <c>kfree_skb</c> tracepoint
+/// as dropwatch aggregates it). A caller keeps the counter it got for its site.
+/// </summary>
+public sealed class DropMonitor
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DropSite, StrongBox<long>> _sites = new();
+
+    public StrongBox<long> Counter(DropReason reason, string location)
+        => _sites.GetOrAdd(new DropSite(reason, location), _ => new StrongBox<long>());
+
+    public void Add(DropReason reason, string location, long n = 1)
+    {
+        if (n != 0) Interlocked.Add(ref Counter(reason, location).Value, n);
+    }
+
+    public ImmutableArray<DropCount> Snapshot()
+        => _sites.Select(kv => new DropCount(kv.Key, Volatile.Read(ref kv.Value.Value)))
+            .Where(d => d.Packets > 0)
+            .OrderBy(d => d.Site.Reason.ToString(), StringComparer.Ordinal).ThenBy(d => d.Site.Location, StringComparer.Ordinal)
+            .ToImmutableArray();
+}
+
+public static class CounterExtensions
+{
+    public static void Add(this StrongBox<long> box, long n) => Interlocked.Add(ref box.Value, n);
+}

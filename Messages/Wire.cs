@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+
+namespace ActorStack.Messages;
+
+/// <summary>
+/// <c>tc qdisc replace … netem OPTIONS</c> on one direction of a <see cref="WireActor"/>: <paramref name="Settings"/>
+/// (from <see cref="NetemParser.TryParse"/>), or null to remove netem. Frames already held keep their send times.
+/// Answered by <see cref="NetemSet"/>, or by <see cref="CommandFailed"/> (EINVAL, with tc's message as the detail) for
+/// settings netem refuses.
+/// </summary>
+public sealed record SetNetem(WireDirection Direction, NetemSettings? Settings);
+
+/// <summary>The reply to <see cref="SetNetem"/>: the settings are installed (null: netem removed).</summary>
+public sealed record NetemSet(WireDirection Direction, NetemSettings? Settings);
+
+/// <summary>Replaces a <see cref="WireActor"/>'s conditional fault rules (empty removes them); answered by <see cref="FaultRulesSet"/>.</summary>
+public sealed record SetFaultRules(ImmutableArray<FaultRule> Rules)
+{
+    public override string ToString() => $"SetFaultRules({Rules.Length} rules)";
+}
+
+/// <summary>The reply to <see cref="SetFaultRules"/>: how many rules the wire now applies.</summary>
+public sealed record FaultRulesSet(int Count);
+
+/// <summary>
+/// How a <see cref="WireActor"/> is built: <paramref name="Name"/> ("h1/eth0-h2/eth0") and the run's
+/// <paramref name="Seed"/> seed its random draws; <paramref name="Delay"/> is the propagation delay; netem per
+/// direction (null = none) and the conditional fault rules.
+/// </summary>
+public sealed record WireOptions(string Name, int Seed, TimeSpan Delay)
+{
+    public NetemSettings? NetemAToB { get; init; }
+    public NetemSettings? NetemBToA { get; init; }
+    public ImmutableArray<FaultRule> Faults { get; init; } = ImmutableArray<FaultRule>.Empty;
+}
