@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -107,19 +106,17 @@ public static class DatagramBuilder
     {
         frame = [];
         dst = default;
-        if (packet.Length < Ipv4Header.MinLength) return Errno.EINVAL;
-        int ihl = (packet[0] & 0x0F) * 4;
-        if (ihl < Ipv4Header.MinLength || ihl > packet.Length) return Errno.EINVAL;
+        if (!Ipv4Header.TryRead(packet, out var h)) return Errno.EINVAL;
+        if (h.Ihl < Ipv4Header.MinLength / 4 || h.HeaderLength > packet.Length) return Errno.EINVAL;
         frame = IpOutput.NewFrame(packet.Length);
         var ip = frame.AsSpan(IpOutput.Headroom);
         packet.CopyTo(ip);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)packet.Length);
-        dst = Ipv4Address.Read(ip[16..]);
-        if (Ipv4Address.Read(ip[12..]).IsAny) routeSource.Write(ip[12..]);
-        if (BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) == 0)
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], output.NextId(dst, ip[9]));
-        ip[10] = 0; ip[11] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..ihl]));
+        var w = new Ipv4HeaderWriter(ip[..h.HeaderLength]);
+        w.TotalLength = packet.Length;
+        dst = h.Destination;
+        if (h.Source.IsAny) w.Source = routeSource;
+        if (h.Id == 0) w.Id = output.NextId(dst, h.Protocol);
+        w.FillChecksum();
         return Errno.OK;
     }
 }

@@ -283,14 +283,7 @@ public sealed class SoftnetActor : ReceiveActor
                 }
                 // XDP_TX reflects the frame: the program swaps the MAC addresses, as xdp_tx programs do.
                 var frame = skb.Data.ToArray();
-                if (act == XdpAction.Tx)
-                {
-                    var eth = frame.AsSpan();
-                    Span<byte> tmp = stackalloc byte[6];
-                    eth[..6].CopyTo(tmp);
-                    eth[6..12].CopyTo(eth);
-                    tmp.CopyTo(eth[6..12]);
-                }
+                if (act == XdpAction.Tx) EthernetHeader.SwapAddresses(frame);
                 _refs.Driver(outDev.Ifindex).Tell(new XmitFrames(ImmutableArray.Create<ReadOnlyMemory<byte>>(frame)), ActorRefs.NoSender);
                 return false;
             }

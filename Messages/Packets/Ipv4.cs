@@ -147,6 +147,22 @@ public readonly ref struct Ipv4HeaderWriter
     public byte Ttl { set => _b[8] = value; }
     public Ipv4Address Source { set => value.Write(_b[12..]); }
     public Ipv4Address Destination { set => value.Write(_b[16..]); }
+    /// <summary>
+    /// <c>IP_ECN_set_ce</c>: an ECT(0)/ECT(1) packet becomes CE and the checksum is adjusted with the kernel's
+    /// arithmetic (<c>csum16_add(check, htons(0xFFFB) + htons(ecn))</c>); a CE packet is left as it is and counts as
+    /// marked. False for Not-ECT (nothing written).
+    /// </summary>
+    public bool SetCe()
+    {
+        uint ecn = (uint)(_b[1] + 1) & Ipv4Header.EcnMask; // Not-ECT → 01, ECT(1) → 10, ECT(0) → 11, CE → 00
+        if ((ecn & 2) == 0) return ecn == 0;
+        uint sum = BinaryPrimitives.ReadUInt16BigEndian(_b[10..]) + ((0xFFFBu + ecn) & 0xFFFF);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        BinaryPrimitives.WriteUInt16BigEndian(_b[10..], (ushort)sum);
+        _b[1] |= Ipv4Header.EcnMask;
+        return true;
+    }
+
     /// <summary>ORs ECN bits into the TOS byte (<c>ip_frag_reasm</c> with <c>ip_frag_ecn_table</c>).</summary>
     public void OrEcn(int ecn) => _b[1] |= (byte)(ecn & Ipv4Header.EcnMask);
 
