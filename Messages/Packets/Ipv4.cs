@@ -39,6 +39,8 @@ public readonly ref struct Ipv4Header
     public const ushort FlagDf = 0x4000;
     public const ushort FlagMf = 0x2000;
     public const ushort OffsetMask = 0x1FFF;
+    /// <summary>The fragment offset counts 8-byte units: every fragment but the last carries a multiple of 8 bytes.</summary>
+    public const int FragmentUnit = 8;
     /// <summary>The ECN bits of the TOS byte (<c>INET_ECN_MASK</c>, RFC 3168).</summary>
     public const byte EcnMask = 0x03;
     private const int TotalLengthAt = 2, IdAt = 4, FlagsAt = 6, TtlAt = 8, ProtocolAt = 9, ChecksumAt = 10, SourceAt = 12,
@@ -81,7 +83,7 @@ public readonly ref struct Ipv4Header
     public bool DontFragment => (FlagsAndOffset & FlagDf) != 0;
     public bool MoreFragments => (FlagsAndOffset & FlagMf) != 0;
     /// <summary>The fragment offset in bytes.</summary>
-    public int FragmentOffset => (FlagsAndOffset & OffsetMask) * 8;
+    public int FragmentOffset => (FlagsAndOffset & OffsetMask) * FragmentUnit;
     /// <summary><c>ip_is_fragment</c>: MF set or a non-zero offset.</summary>
     public bool IsFragment => (FlagsAndOffset & (FlagMf | OffsetMask)) != 0;
     public byte Ttl => _b[TtlAt];
