@@ -20,7 +20,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Host;
 
 /// <summary>
-/// One simulated host: a network namespace (S28) and the supervisor of its
+/// One simulated host: a network namespace (<c>struct net</c>) and the supervisor of its
 /// actors — a softnet actor per CPU, a driver actor per NIC, the IPv4 and UDP
 /// protocol handlers, and the sockets applications open. It registers the
 /// protocol handlers at start as <c>inet_init</c> does, owns the packet-type

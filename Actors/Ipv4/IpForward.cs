@@ -7,7 +7,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Ipv4;
 
 /// <summary>
-/// <c>ip_forward</c> (S18) without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
+/// <c>ip_forward</c> without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
 /// this host's MAC; TTL ≤ 1 → ICMP time exceeded (<c>InHdrErrors</c>); the input route
 /// (<c>ip_route_input_slow</c>: no route → ICMP net unreachable and <c>InNoRoutes</c>; an unreachable /
 /// prohibit route → ICMP host unreachable / administratively filtered; blackhole → silent drop); DF against

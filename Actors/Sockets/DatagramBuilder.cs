@@ -5,7 +5,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Sockets;
 
 /// <summary>
-/// The pending datagram of a corked UDP socket (<c>ip_append_data</c> onto <c>sk_write_queue</c>, S22):
+/// The pending datagram of a corked UDP socket (<c>ip_append_data</c> onto <c>sk_write_queue</c>):
 /// data from several sends appended in order, sent as one datagram by <c>udp_push_pending_frames</c>
 /// when the cork is released (a send without <c>MSG_MORE</c> while <c>UDP_CORK</c> is off, or
 /// <c>UDP_CORK</c> set to 0). The destination is the first send's; later sends' addresses are ignored, as Linux does.

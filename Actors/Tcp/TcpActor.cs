@@ -39,7 +39,7 @@ public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
 public sealed record TcpIcmpError(byte Type, byte Code, uint Info, TcpSeq Seq);
 
 /// <summary>
-/// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
+/// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>): validates each segment
 /// (<see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, Ipv4Address, Ipv4Address, out TcpSegment?, bool)"/>:
 /// length, data offset, checksum, options; counted InErrs / InCsumErrors with a drop reason), looks up
 /// the socket (established 4-tuple, then listener) in its <see cref="TcpTable"/>, and hands each

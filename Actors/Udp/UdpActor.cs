@@ -9,8 +9,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Udp;
 
 /// <summary>
-/// The UDP protocol handler of one host (<c>udp_rcv</c> → <c>__udp4_lib_rcv</c>,
-/// S19): length and checksum checks with Linux's counters, the socket lookup,
+/// The UDP protocol handler of one host (<c>udp_rcv</c> → <c>__udp4_lib_rcv</c>): length and checksum checks with Linux's counters, the socket lookup,
 /// and the hand-off to each socket's receive queue, one message per socket per
 /// batch. Owns the UDP socket table; sockets bind and connect through it.
 /// </summary>

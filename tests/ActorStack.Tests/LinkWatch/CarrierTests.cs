@@ -2,7 +2,7 @@ using ActorStack.Hardware.Link;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S1: netif_carrier_on / netif_carrier_off.</summary>
+/// <summary>netif_carrier_on / netif_carrier_off.</summary>
 public class CarrierTests
 {
     [Fact]

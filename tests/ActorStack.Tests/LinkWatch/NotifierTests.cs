@@ -2,7 +2,7 @@ using ActorStack.Hardware.Link;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S6: netdev_state_change and the netdevice notifier chain.</summary>
+/// <summary>netdev_state_change and the netdevice notifier chain.</summary>
 public class NotifierTests
 {
     private static NetdevNotifierBlock Block(string name, int priority, List<string> log,
