@@ -267,9 +267,8 @@ public sealed class HostActor : ReceiveActor
 
     private HostStats Snapshot() => new(
         _ns.Name,
-        Context.System.Scheduler.Now.UtcTicks,
         _ns.Devices.Select(d => new DeviceStats(d.Name, d.Ifindex, d.Mac, d.Settings.Mtu, d.Up, d.OperState, d.Settings.RxQueues,
-            d.Settings.RxRing, d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)
+            d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)
             {
                 Qdisc = d.IsLoopback ? null : d.Stats.QdiscSnapshot(),
                 TxQueueLen = d.Settings.TxQueueLen,
