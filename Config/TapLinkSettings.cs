@@ -1,3 +1,5 @@
+using ActorStack.Messages.Packets;
+
 namespace ActorStack.Config;
 
 /// <summary>
@@ -15,14 +17,14 @@ namespace ActorStack.Config;
 /// </param>
 public sealed record TapLinkSettings(int RxBufferSize = TapLinkSettings.DefaultRxBufferSize, int RxBatch = 64, int TxQueueLen = 1000)
 {
-    public const int DefaultRxBufferSize = 65535 + 14 + 4;
+    public const int DefaultRxBufferSize = Ipv4Header.MaxTotalLength + EthernetHeader.Length + EthernetHeader.VlanTagLength;
 
     public static readonly TapLinkSettings Default = new();
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value the link cannot run with.</summary>
     public TapLinkSettings Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(RxBufferSize, 14, nameof(RxBufferSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RxBufferSize, EthernetHeader.Length, nameof(RxBufferSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(RxBatch, 1, nameof(RxBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(TxQueueLen, 1, nameof(TxQueueLen));
         return this;

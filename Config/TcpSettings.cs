@@ -35,9 +35,8 @@ public sealed record TcpSettings
     public TimeSpan TimeWait { get; init; } = TcpConstants.TCP_TIMEWAIT_LEN;
     /// <summary>net.ipv4.tcp_fin_timeout: how long an orphaned FIN_WAIT2 lives.</summary>
     public TimeSpan FinTimeout { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.FinTimeout);
-    /// <summary>TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5).</summary>
+    /// <summary>TCP_DELACK_MIN (HZ/25).</summary>
     public TimeSpan DelayedAckMin { get; init; } = TcpConstants.TCP_DELACK_MIN;
-    public TimeSpan DelayedAckMax { get; init; } = TcpConstants.TCP_DELACK_MAX;
     /// <summary>net.ipv4.tcp_keepalive_time / _intvl / _probes.</summary>
     public TimeSpan KeepaliveTime { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveTime);
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(TcpSysctl.Default.KeepaliveIntvl);

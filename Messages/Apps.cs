@@ -50,7 +50,7 @@ public sealed record UdpEchoServerStatus(string Host, string Bind, long Datagram
 /// <see cref="Late"/> answers that came after their request was counted lost. RTTs in scheduler ticks (100 ns).
 /// </summary>
 public sealed record UdpEchoClientStatus(string Host, Ipv4Address Server, ushort Port, long Sent, long Answered, long Lost,
-    long Late, long Mismatched, long SendErrors, Errno LastError, long RttMinTicks, long RttAvgTicks, long RttMaxTicks,
+    long Late, long Mismatched, long SendErrors, long RttMinTicks, long RttAvgTicks, long RttMaxTicks,
     long RttMedianTicks, bool Done)
 {
     public override string ToString() =>

@@ -2,7 +2,7 @@ namespace ActorStack.Messages;
 
 /// <summary>
 /// Driver → the host's link watch: <c>netif_carrier_on</c> (<paramref name="On"/>) or <c>netif_carrier_off</c>
-/// for device <paramref name="Ifindex"/>. The link watch acts only on a real change (S1).
+/// for device <paramref name="Ifindex"/>. The link watch acts only on a real change (<c>netif_carrier_on/off</c>).
 /// </summary>
 public sealed record NetifCarrier(int Ifindex, bool On);
 

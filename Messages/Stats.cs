@@ -17,7 +17,7 @@ public sealed record LinkCounters(
     long CarrierUpCount, long CarrierDownCount);
 
 public sealed record DeviceStats(string Name, int Ifindex, MacAddress Mac, int Mtu, bool Up, string OperState,
-    int RxQueues, int RxRingSize, ImmutableArray<long> IrqsPerQueue, LinkCounters Counters, string? XdpProgram)
+    int RxQueues, ImmutableArray<long> IrqsPerQueue, LinkCounters Counters, string? XdpProgram)
 {
     /// <summary>The device's root qdisc (<c>tc -s qdisc show dev DEV</c>).</summary>
     public QdiscStats? Qdisc { get; init; }
@@ -49,7 +49,7 @@ public sealed record MibSnapshot(string Name, ImmutableArray<KeyValuePair<string
 
 public sealed record DropCount(DropSite Site, long Packets);
 
-public sealed record HostStats(string Host, long TakenAtTicks, ImmutableArray<DeviceStats> Devices, ImmutableArray<SoftnetStat> Softnet,
+public sealed record HostStats(string Host, ImmutableArray<DeviceStats> Devices, ImmutableArray<SoftnetStat> Softnet,
     ImmutableArray<MibSnapshot> Snmp, ImmutableArray<DropCount> Drops, ImmutableArray<SocketInfo> Sockets)
 {
     public MibSnapshot Mib(string name) => Snmp.First(m => m.Name == name);

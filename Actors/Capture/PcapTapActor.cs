@@ -6,7 +6,7 @@ using ActorStack.Messages;
 namespace ActorStack.Actors.Capture;
 
 /// <summary>
-/// A <c>ptype_all</c> tap (the tcpdump capture point, S13) that writes every
+/// A <c>ptype_all</c> tap (the tcpdump capture point of <c>__netif_receive_skb_core</c>) that writes every
 /// frame it is given to a pcap file with the frame's RX timestamp from the
 /// simulation clock. Its mailbox is bounded like a packet socket's receive
 /// buffer: a tap that falls behind drops copies (counted), never the stack's data.

@@ -17,7 +17,7 @@ using ActorStack.Config;
 namespace ActorStack.Actors.Devices;
 
 /// <summary>
-/// A NIC and its driver (igb-like), S8 and S10. The hardware half DMA-writes
+/// A NIC and its driver (igb-like): the hard IRQ with <c>napi_schedule</c> and the driver's poll (<c>igb_poll</c>). The hardware half DMA-writes
 /// frames from the wire into a bounded RX descriptor ring per queue (RSS picks
 /// the queue) and raises the queue's IRQ if it is unmasked; the driver half
 /// handles the IRQ (mask, <c>napi_schedule</c> on the IRQ's CPU) and answers

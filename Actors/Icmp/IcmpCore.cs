@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -140,7 +139,8 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
     {
         if (ns.Sysctl.IcmpEchoIgnoreAll) return;
         var saddr = SpecDst(skb, h, bcast);
-        if (!ReplyRoute(IcmpType.EchoReply, request[1], h.Source, saddr, now, out var rt)) return;
+        IcmpHeader.TryRead(request, out var rq); // icmp_rcv pulled the 8-byte header
+        if (!ReplyRoute(IcmpType.EchoReply, rq.Code, h.Source, saddr, now, out var rt)) return;
         var frame = IpOutput.NewFrame(Ipv4Header.MinLength + request.Length);
         IcmpPacket.WriteEchoReply(request, frame.AsSpan(IpOutput.Headroom + Ipv4Header.MinLength));
         Push(frame, rt, h.Source, h.Tos, IcmpType.EchoReply, d);
@@ -153,20 +153,17 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
     private DropReason? IcmpTimestamp(in SkBuff skb, in Ipv4Header h, in IcmpMessage msg, ReadOnlySpan<byte> data, bool bcast,
         long now, IcmpDecisions d)
     {
-        if (data.Length < 4)
+        if (data.Length < Messages.Packets.IcmpTimestamp.StampLength)
         {
             ns.Icmp.Inc(IcmpMib.InErrors);
             return DropReason.PKT_TOO_SMALL;
         }
         var saddr = SpecDst(skb, h, bcast);
         if (!ReplyRoute(IcmpPacket.TypeTimestampReply, 0, h.Source, saddr, now, out var rt)) return null;
-        var frame = IpOutput.NewFrame(Ipv4Header.MinLength + IcmpPacket.HeaderLength + 12);
+        var frame = IpOutput.NewFrame(Ipv4Header.MinLength + Messages.Packets.IcmpTimestamp.Length);
         var m = frame.AsSpan(IpOutput.Headroom + Ipv4Header.MinLength);
         uint ms = (uint)(now % TimeSpan.TicksPerDay / TimeSpan.TicksPerMillisecond); // inet_current_timestamp
-        data[..4].CopyTo(m[8..]);
-        BinaryPrimitives.WriteUInt32BigEndian(m[12..], ms);
-        BinaryPrimitives.WriteUInt32BigEndian(m[16..], ms);
-        IcmpPacket.WriteHeader(m, IcmpPacket.TypeTimestampReply, 0, msg.RestOfHeader);
+        Messages.Packets.IcmpTimestamp.WriteReply(m, msg.RestOfHeader, Messages.Packets.IcmpTimestamp.ReadOriginate(data), ms, ms);
         Push(frame, rt, h.Source, h.Tos, IcmpPacket.TypeTimestampReply, d);
         return null;
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Akka.Actor;
 using ActorStack.Actors.Routing;
 using ActorStack.Messages;
@@ -8,7 +7,7 @@ using ActorStack.Actors.Namespaces;
 namespace ActorStack.Actors.Ipv4;
 
 /// <summary>
-/// <c>ip_forward</c> (S18) without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
+/// <c>ip_forward</c> without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
 /// this host's MAC; TTL ≤ 1 → ICMP time exceeded (<c>InHdrErrors</c>); the input route
 /// (<c>ip_route_input_slow</c>: no route → ICMP net unreachable and <c>InNoRoutes</c>; an unreachable /
 /// prohibit route → ICMP host unreachable / administratively filtered; blackhole → silent drop); DF against
@@ -87,7 +86,7 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
         var frame = IpOutput.NewFrame(pkt.Length);
         var ip = frame.AsSpan(IpOutput.Headroom);
         pkt.CopyTo(ip);
-        DecreaseTtl(ip);
+        new Ipv4HeaderWriter(ip).DecrementTtl();
         if (ns.Netfilter.Run(NfHook.Forward, ip) == NfVerdict.Drop)
         {
             ns.Drops.Add(DropReason.NETFILTER_DROP, "ip/forward");
@@ -98,16 +97,6 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
         var rt = new OutputRoute(RouteType.Unicast, dev, r.NextHop, source, mtu);
         var fwd = IpOutput.NewSkb(frame, null, ActorStack.Actors.Sched.PfifoFast<object>.Tos2Priority(h.Tos)) with { TstampTicks = skb.TstampTicks, GsoSize = skb.GsoSize, GsoSegs = skb.GsoSegs };
         _out.Output(fwd, rt, nowTicks);
-    }
-
-    /// <summary><c>ip_decrease_ttl</c>: TTL − 1 and the header checksum adjusted for the changed word.</summary>
-    public static void DecreaseTtl(Span<byte> ip)
-    {
-        ushort oldWord = BinaryPrimitives.ReadUInt16BigEndian(ip[8..]);
-        ip[8]--;
-        ushort newWord = BinaryPrimitives.ReadUInt16BigEndian(ip[8..]);
-        ushort sum = BinaryPrimitives.ReadUInt16BigEndian(ip[10..]);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.IncrementalUpdate(sum, oldWord, newWord));
     }
 
     private void IcmpError(byte type, byte code, uint info, ReadOnlySpan<byte> pkt, int ifindex)

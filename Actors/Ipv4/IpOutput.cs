@@ -22,7 +22,7 @@ public readonly record struct OutputRoute(RouteType Type, NetDevice Device, Ipv4
 }
 
 /// <summary>
-/// The IPv4 output path without actors (S22, S23), used by every actor of a host that sends: sockets
+/// The IPv4 output path without actors (<c>ip_queue_xmit</c> / <c>ip_append_data</c> down to <c>neigh_output</c> and <c>dev_queue_xmit</c>), used by every actor of a host that sends: sockets
 /// (process context), the IPv4 handler (forwarding) and ICMP. <c>ip_route_output</c> picks the route;
 /// <c>ip_local_out</c> (LOCAL_OUT) → <c>dst_output</c> → <c>ip_output</c> (POST_ROUTING) →
 /// <c>ip_finish_output</c> (fragmentation against the route's MTU) → <c>ip_finish_output2</c> →

@@ -9,7 +9,7 @@ namespace ActorStack.Actors.Ipv4;
 public enum IpRcvVerdict { Drop, LocalDeliver, Forward }
 
 /// <summary>
-/// IPv4 receive without actors (S15–S17): <c>ip_rcv_core</c>'s validation in
+/// IPv4 receive without actors (<c>ip_rcv</c> → <c>ip_rcv_finish</c> → <c>ip_local_deliver</c>): <c>ip_rcv_core</c>'s validation in
 /// Linux's order and with its counters, the PRE_ROUTING hook, the input route
 /// decision (local, broadcast, or not ours); LOCAL_IN runs after reassembly. Counters go
 /// to the namespace's MIBs; a drop's reason is returned.

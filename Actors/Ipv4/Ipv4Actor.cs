@@ -13,7 +13,7 @@ namespace ActorStack.Actors.Ipv4;
 /// <summary>
 /// The IPv4 protocol handler (<c>ip_packet_type</c> in <c>ptype_base</c>) of one
 /// host: <c>ip_rcv</c> → <c>ip_rcv_finish</c> → <c>ip_local_deliver</c> →
-/// <c>ip_protocol_deliver_rcu</c> (S15–S17). Raw sockets of the protocol get a
+/// <c>ip_protocol_deliver_rcu</c>. Raw sockets of the protocol get a
 /// copy; UDP goes to the UDP handler; a protocol nobody handles is counted in
 /// <c>InUnknownProtos</c>. Owns the raw socket table. Its mailbox is bounded:
 /// a full one means the delivering CPU's softirq fell behind (its <c>dropped</c>).
@@ -124,7 +124,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// <c>ip_defrag</c> (S25): false while the datagram is incomplete or when the
+    /// <c>ip_defrag</c>: false while the datagram is incomplete or when the
     /// fragment was dropped; true with <paramref name="skb"/> replaced by the whole datagram.
     /// </summary>
     private bool Defrag(ref SkBuff skb)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Ipv4;
 
@@ -34,13 +35,21 @@ public sealed class Netfilter
     /// <summary>Packets the rule at <paramref name="index"/> matched so far.</summary>
     public long Hits(int index) => Volatile.Read(ref _hits[index].Packets);
 
-    /// <summary><c>NF_HOOK</c>: the verdict for a packet (starting at its IP header) at a hook.</summary>
+    /// <summary>
+    /// <c>NF_HOOK</c>: the verdict for a packet (starting at its IP header) at a hook. The packet is dissected once
+    /// (<c>__skb_flow_dissect</c>, first fragments' ports included, as <c>ipt_do_table</c> matches them), when the
+    /// first rule of the hook is reached; every rule then matches on those keys.
+    /// </summary>
     public NfVerdict Run(NfHook hook, ReadOnlySpan<byte> ip)
     {
         var rules = Rules;
+        FlowKeys keys = default;
+        bool dissected = false;
         for (int i = 0; i < rules.Length; i++)
         {
-            if (rules[i].Hook != hook || !rules[i].Matches(ip)) continue;
+            if (rules[i].Hook != hook) continue;
+            if (!dissected) { keys = FlowKeys.DissectIpv4(ip, FlowDissectorFlags.Parse1stFrag); dissected = true; }
+            if (!rules[i].Matches(in keys)) continue;
             Interlocked.Increment(ref _hits[i].Packets);
             return rules[i].Verdict;
         }

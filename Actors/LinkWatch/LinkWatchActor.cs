@@ -10,7 +10,7 @@ using ActorStack.Config;
 namespace ActorStack.Actors.LinkWatch;
 
 /// <summary>
-/// The link watch of one host (S1–S6): the actor around the plain <see cref="LinkWatch"/> engine, which does all
+/// The link watch of one host (<c>netif_carrier_on/off</c> through <c>linkwatch_do_dev</c> and <c>netdev_state_change</c>): the actor around the plain <see cref="LinkWatch"/> engine, which does all
 /// the kernel logic. It registers the host's devices at start (NICs with the carrier off until their PHY sees a
 /// link, as <c>igb_probe</c> leaves them; <c>lo</c> untouched, so operstate UNKNOWN), opens the ones that are up,
 /// and then turns messages into engine calls:

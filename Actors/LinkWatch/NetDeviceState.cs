@@ -42,7 +42,6 @@ public enum IfLinkMode : byte
 [Flags]
 public enum NetDeviceFlags : uint
 {
-    None = 0,
     IFF_UP = 0x1,
     IFF_BROADCAST = 0x2,
     IFF_DEBUG = 0x4,

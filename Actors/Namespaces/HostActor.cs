@@ -19,7 +19,7 @@ using ActorStack.Actors.Wire;
 namespace ActorStack.Actors.Namespaces;
 
 /// <summary>
-/// One simulated host: a network namespace (S28) and the supervisor of its
+/// One simulated host: a network namespace (<c>struct net</c>) and the supervisor of its
 /// actors — a softnet actor per CPU, a driver actor per NIC, the IPv4 and UDP
 /// protocol handlers, and the sockets applications open. It registers the
 /// protocol handlers at start as <c>inet_init</c> does, owns the packet-type
@@ -266,9 +266,8 @@ public sealed class HostActor : ReceiveActor
 
     private HostStats Snapshot() => new(
         _ns.Name,
-        Context.System.Scheduler.Now.UtcTicks,
         _ns.Devices.Select(d => new DeviceStats(d.Name, d.Ifindex, d.Mac, d.Settings.Mtu, d.Up, d.OperState, d.Settings.RxQueues,
-            d.Settings.RxRing, d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)
+            d.IrqCounts.Select(c => Volatile.Read(ref c)).ToImmutableArray(), d.Stats.Snapshot(), d.Xdp?.Name)
             {
                 Qdisc = d.IsLoopback ? null : d.Stats.QdiscSnapshot(),
                 TxQueueLen = d.Settings.TxQueueLen,

@@ -9,7 +9,7 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Actors.Namespaces;
 
 /// <summary>
-/// One host's <c>struct net</c> (S28): what every actor of that host shares.
+/// One host's <c>struct net</c>: what every actor of that host shares.
 /// Data moves between actors only in messages; what is shared here is what
 /// Linux shares between CPUs: counters updated atomically (SNMP MIBs, device
 /// and softnet statistics, the drop monitor) and tables published RCU-style as
@@ -192,7 +192,7 @@ public sealed class NetNamespace
     }
 }
 
-/// <summary>A <c>struct net_device</c> (S27): identity and the counters <c>ip -s link</c> shows.</summary>
+/// <summary>A <c>struct net_device</c>: identity and the counters <c>ip -s link</c> shows.</summary>
 public sealed class NetDevice(int ifindex, DeviceSettings settings)
 {
     public int Ifindex { get; } = ifindex;
@@ -292,7 +292,7 @@ public sealed class OffloadCounters
         Volatile.Read(ref TsoPackets), Volatile.Read(ref TsoSegments), Volatile.Read(ref GsoPackets), Volatile.Read(ref GsoSegments));
 }
 
-/// <summary><c>struct softnet_data</c>'s counters (S7), updated by the CPU's softnet actor.</summary>
+/// <summary><c>struct softnet_data</c>'s counters, updated by the CPU's softnet actor.</summary>
 public sealed class SoftnetData(int cpu)
 {
     public int Cpu { get; } = cpu;
@@ -329,7 +329,7 @@ public sealed class SocketCounters(SockType type, byte protocol)
 }
 
 /// <summary>
-/// The packet-type lists (S13): <c>ptype_all</c> taps and <c>ptype_base</c>
+/// The packet-type lists of <c>__netif_receive_skb_core</c>: <c>ptype_all</c> taps and <c>ptype_base</c>
 /// handlers by EtherType, immutable; <c>dev_add_pack</c> publishes a new table.
 /// </summary>
 public sealed record PtypeTable(ImmutableArray<PacketTypeRegistration> All,

@@ -388,7 +388,6 @@ public sealed class NeighbourTable<T>
     /// <summary>Whether an entry exists (<c>__neigh_lookup(..., creat = 0)</c>).</summary>
     public bool Contains(Ipv4Address ip, string dev) => _entries.ContainsKey((ip, dev));
 
-    internal long UpdatedOf(Ipv4Address ip, string dev) => _entries[(ip, dev)].Updated;
 
     /// <summary>
     /// Updates an existing entry from a received ARP packet, or creates one when <paramref name="create"/> (arp_accept);

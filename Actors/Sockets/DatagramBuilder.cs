@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -6,7 +5,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Actors.Sockets;
 
 /// <summary>
-/// The pending datagram of a corked UDP socket (<c>ip_append_data</c> onto <c>sk_write_queue</c>, S22):
+/// The pending datagram of a corked UDP socket (<c>ip_append_data</c> onto <c>sk_write_queue</c>):
 /// data from several sends appended in order, sent as one datagram by <c>udp_push_pending_frames</c>
 /// when the cork is released (a send without <c>MSG_MORE</c> while <c>UDP_CORK</c> is off, or
 /// <c>UDP_CORK</c> set to 0). The destination is the first send's; later sends' addresses are ignored, as Linux does.
@@ -107,19 +106,17 @@ public static class DatagramBuilder
     {
         frame = [];
         dst = default;
-        if (packet.Length < Ipv4Header.MinLength) return Errno.EINVAL;
-        int ihl = (packet[0] & 0x0F) * 4;
-        if (ihl < Ipv4Header.MinLength || ihl > packet.Length) return Errno.EINVAL;
+        if (!Ipv4Header.TryRead(packet, out var h)) return Errno.EINVAL;
+        if (h.Ihl < Ipv4Header.MinLength / 4 || h.HeaderLength > packet.Length) return Errno.EINVAL;
         frame = IpOutput.NewFrame(packet.Length);
         var ip = frame.AsSpan(IpOutput.Headroom);
         packet.CopyTo(ip);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)packet.Length);
-        dst = Ipv4Address.Read(ip[16..]);
-        if (Ipv4Address.Read(ip[12..]).IsAny) routeSource.Write(ip[12..]);
-        if (BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) == 0)
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], output.NextId(dst, ip[9]));
-        ip[10] = 0; ip[11] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..ihl]));
+        var w = new Ipv4HeaderWriter(ip[..h.HeaderLength]);
+        w.TotalLength = packet.Length;
+        dst = h.Destination;
+        if (h.Source.IsAny) w.Source = routeSource;
+        if (h.Id == 0) w.Id = output.NextId(dst, h.Protocol);
+        w.FillChecksum();
         return Errno.OK;
     }
 }

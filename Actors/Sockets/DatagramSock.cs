@@ -186,7 +186,7 @@ public sealed class DatagramSock
         var dst = m.Address ?? (Connected ? _c.RemoteAddress : (Ipv4Address?)null);
         if (_hdrincl && dst is null && Ipv4Header.TryRead(m.Payload.Span, out var uh)) dst = uh.Destination;
         if (dst is not { } d) return Errno.EDESTADDRREQ;
-        if (m.Payload.Length > 65535 - (_hdrincl ? 0 : Ipv4Header.MinLength)) return Errno.EMSGSIZE;
+        if (m.Payload.Length > Ipv4Header.MaxTotalLength - (_hdrincl ? 0 : Ipv4Header.MinLength)) return Errno.EMSGSIZE;
         if (Full) { wouldBlock = true; return Errno.OK; }
         var err = Route(d, now, out var rt);
         if (err != Errno.OK) return err;

@@ -10,7 +10,7 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Actors.Sockets;
 
 /// <summary>
-/// A datagram socket (UDP, or raw IPv4) as an actor (S19, S21). Its mailbox
+/// A datagram socket (UDP, or raw IPv4) as an actor (<c>udp_queue_rcv_skb</c>, <c>skb_recv_datagram</c>). Its mailbox
 /// is the receive queue: datagrams are charged by truesize against
 /// <c>sk_rcvbuf</c> when the protocol handler queues them and stay charged
 /// until the application reads them, so a full queue drops at the sender
@@ -18,7 +18,7 @@ namespace ActorStack.Actors.Sockets;
 /// <c>__udp_enqueue_schedule_skb</c> does. Reads follow <c>recvmmsg</c>:
 /// blocking reads wait for data (<c>sk_data_ready</c> answers them),
 /// non-blocking ones fail with EAGAIN.
-/// Sending (S22): <c>sendto</c>/<c>send</c> build a datagram (<c>ip_append_data</c>,
+/// Sending: <c>sendto</c>/<c>send</c> build a datagram (<c>ip_append_data</c>,
 /// corked with <c>MSG_MORE</c>/<c>UDP_CORK</c>), charge it to the send buffer
 /// (<c>sk_wmem_alloc</c> against <c>sk_sndbuf</c>: a full buffer blocks the sender or
 /// fails with EAGAIN) and hand it to the IPv4 output path in this actor, as a

@@ -21,7 +21,7 @@ public enum GroResult
 }
 
 /// <summary>
-/// Generic receive offload for TCP over IPv4 (S11) in one NAPI context, per poll, without actors:
+/// Generic receive offload for TCP over IPv4 (<c>napi_gro_receive</c>) in one NAPI context, per poll, without actors:
 /// <c>dev_gro_receive</c> → <c>inet_gro_receive</c> → <c>tcp4_gro_receive</c> / <c>tcp_gro_receive</c>
 /// decide per buffer; <c>napi_gro_complete</c> → <c>inet_gro_complete</c> / <c>tcp_gro_complete</c>
 /// build the merged packet. Rules as Linux's: same flow (addresses, ports), no IP options, not a fragment,

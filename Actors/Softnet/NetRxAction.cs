@@ -6,7 +6,7 @@ namespace ActorStack.Actors.Softnet;
 public readonly record struct NapiRef(IActorRef Driver, int Queue);
 
 /// <summary>
-/// <c>net_rx_action</c>'s bookkeeping for one CPU (S9), without actors: the
+/// <c>net_rx_action</c>'s bookkeeping for one CPU, without actors: the
 /// <c>poll_list</c>, the budget (<c>netdev_budget</c>) and time limit
 /// (<c>netdev_budget_usecs</c>) of a softirq run, the weight per poll, and the
 /// <c>time_squeeze</c> decision. A driver's poll is asynchronous (a message to

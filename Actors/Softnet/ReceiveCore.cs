@@ -8,10 +8,10 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Actors.Softnet;
 
 /// <summary>
-/// <c>__netif_receive_skb_core</c> (S13) without actors: every <c>ptype_all</c>
+/// <c>__netif_receive_skb_core</c> without actors: every <c>ptype_all</c>
 /// tap gets its own read-only copy, then every <c>ptype_base</c> handler of the
 /// frame's EtherType. Deliveries are gathered per handler and handed out once
-/// per batch (S13b), keeping per-handler order. As in Linux, the last tap is
+/// per batch (<c>netif_receive_skb_list_internal</c> → <c>ip_list_rcv</c>), keeping per-handler order. As in Linux, the last tap is
 /// <c>pt_prev</c>: a frame no protocol handler wants is consumed by it rather
 /// than counted as dropped; with no tap it is <c>rx_dropped</c> with
 /// <c>UNHANDLED_PROTO</c>. Each handler's run is gathered in a buffer kept from

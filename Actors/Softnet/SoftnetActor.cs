@@ -13,7 +13,7 @@ using ActorStack.Actors.Sched;
 namespace ActorStack.Actors.Softnet;
 
 /// <summary>
-/// One simulated CPU's <c>softnet_data</c> and NET_RX softirq (S7, S9, S12, S13).
+/// One simulated CPU's <c>softnet_data</c> and NET_RX softirq (<c>net_rx_action</c>, <c>netif_receive_skb_internal</c>, <c>__netif_receive_skb_core</c>).
 /// NET_RX_SOFTIRQ is a message this actor sends itself, so a run that runs out
 /// of budget lets other messages in before it continues. The mailbox is the
 /// CPU's backlog (<c>input_pkt_queue</c>): RPS enqueues to it with
@@ -239,7 +239,7 @@ public sealed class SoftnetActor : ReceiveActor
     }
 
     /// <summary>
-    /// <c>napi_gro_receive</c> → <c>netif_receive_skb_internal</c> (S11, S12) on a device with GRO
+    /// <c>napi_gro_receive</c> → <c>netif_receive_skb_internal</c> on a device with GRO
     /// off: every buffer is GRO_NORMAL; generic XDP; RPS to a CPU's backlog or
     /// straight into <c>__netif_receive_skb</c> on this CPU.
     /// </summary>
@@ -286,14 +286,7 @@ public sealed class SoftnetActor : ReceiveActor
                 }
                 // XDP_TX reflects the frame: the program swaps the MAC addresses, as xdp_tx programs do.
                 var frame = skb.Data.ToArray();
-                if (act == XdpAction.Tx)
-                {
-                    var eth = frame.AsSpan();
-                    Span<byte> tmp = stackalloc byte[6];
-                    eth[..6].CopyTo(tmp);
-                    eth[6..12].CopyTo(eth);
-                    tmp.CopyTo(eth[6..12]);
-                }
+                if (act == XdpAction.Tx) EthernetHeader.SwapAddresses(frame);
                 _refs.Driver(outDev.Ifindex).Tell(new XmitFrames(ImmutableArray.Create<ReadOnlyMemory<byte>>(frame)), ActorRefs.NoSender);
                 return false;
             }

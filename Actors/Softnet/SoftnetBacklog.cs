@@ -4,7 +4,7 @@ using ActorStack.Messages;
 namespace ActorStack.Actors.Softnet;
 
 /// <summary>
-/// One CPU's backlog NAPI (<c>softnet_data.backlog</c>, S7) without actors: the
+/// One CPU's backlog NAPI (<c>softnet_data.backlog</c>) without actors: the
 /// part of <c>input_pkt_queue</c> the softnet actor has taken out of its mailbox,
 /// and <c>process_queue</c>. Buffers stay charged to the mailbox (counted against
 /// <c>netdev_max_backlog</c>) while they are in <c>input_pkt_queue</c>;

@@ -17,7 +17,7 @@ namespace ActorStack.Actors.Tcp;
 public sealed class SynCookies
 {
     /// <summary><c>msstab</c>: the MSS values a cookie can encode (2 bits).</summary>
-    public static readonly ushort[] MssTable = [536, 1300, 1440, 1460];
+    public static readonly ushort[] MssTable = [TcpConstants.TCP_MSS_DEFAULT, 1300, 1440, 1460];
     public const int CookieBits = 24;
     public const uint CookieMask = (1u << CookieBits) - 1;
     /// <summary>MAX_SYNCOOKIE_AGE in minutes.</summary>

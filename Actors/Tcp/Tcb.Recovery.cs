@@ -85,10 +85,6 @@ public sealed partial class Tcb
     public long RackReoWnd => RackReoWindow();
     /// <summary>The windowed minimum RTT in ticks (<c>tcp_min_rtt</c>), 0 before a sample.</summary>
     public long MinRtt => _minRtt;
-    /// <summary><c>tp->rack.reo_wnd_steps</c>: multiples of min_rtt/4 in RACK's reordering window (1..255).</summary>
-    public int RackReoWndSteps => _rackReo.Steps;
-    /// <summary><c>tp->rack.reo_wnd_persist</c>: recoveries the widened window still lasts.</summary>
-    public int RackReoWndPersist => _rackReo.Persist;
 
     // ------------------------------------------------------------ receiver: D-SACK
 

@@ -21,7 +21,7 @@ namespace ActorStack.Actors.Tcp;
 public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
 
 /// <summary>
-/// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>, S20): validates each segment
+/// The TCP protocol handler of one host (<c>tcp_v4_rcv</c>): validates each segment
 /// (<see cref="TcpSegment.TryParse(ReadOnlyMemory{byte}, Ipv4Address, Ipv4Address, out TcpSegment?, bool)"/>:
 /// length, data offset, checksum, options; counted InErrs / InCsumErrors with a drop reason), looks up
 /// the socket (established 4-tuple, then listener) in its <see cref="TcpTable"/>, and hands each
@@ -109,8 +109,9 @@ public sealed class TcpActor : ReceiveActor
         foreach (var skb in m.Items)
         {
             var ip = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
-            var src = Ipv4Address.Read(ip[12..]);
-            var dst = Ipv4Address.Read(ip[16..]);
+            Ipv4Header.TryRead(ip, out var iph); // ip_rcv_core checked the header before delivery
+            var src = iph.Source;
+            var dst = iph.Destination;
             var bytes = skb.Data.Slice(skb.TransportOffset, skb.NetworkOffset + skb.NetworkLength - skb.TransportOffset);
             // A buffer GRO verified (CHECKSUM_UNNECESSARY) is not checked again (skb_csum_unnecessary).
             var err = TcpSegment.TryParse(bytes, src, dst, out var seg, verifyChecksum: !skb.ChecksumUnnecessary);
@@ -139,16 +140,14 @@ public sealed class TcpActor : ReceiveActor
     /// </summary>
     private void OnIcmpError(IcmpErrorReceived m)
     {
-        var q = m.Offending.Span;
-        if (q.Length < Ipv4Header.MinLength) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
-        int ihl = (q[0] & 0x0F) * 4;
-        if (ihl < Ipv4Header.MinLength || q.Length < ihl + 8) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
-        var src = Ipv4Address.Read(q[12..]);
-        var dst = Ipv4Address.Read(q[16..]);
-        var th = q[ihl..];
-        ushort sport = (ushort)(th[0] << 8 | th[1]);
-        ushort dport = (ushort)(th[2] << 8 | th[3]);
-        var seq = new TcpSeq((uint)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]));
+        // The quoted IP header (IHL ≥ 5, all of it present) and 8 bytes of the TCP header, else InErrors.
+        if (!IcmpQuote.TryRead(m.Offending.Span, out var q)) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
+        var qip = q.Ip;
+        var src = qip.Source;
+        var dst = qip.Destination;
+        ushort sport = q.SourcePort;
+        ushort dport = q.DestinationPort;
+        var seq = q.TcpSeq;
         // The offending segment went from us (src:sport) to the peer (dst:dport): look it up as the peer's reply would be.
         var sock = _table.Lookup(dst, dport, src, sport);
         if (sock is null) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
@@ -333,8 +332,7 @@ public static class TcpXmit
             p.CopyTo(tcp[o..]);
             o += p.Length;
         }
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..],
-            (ushort)~Checksum.Fold(Checksum.PseudoHeader(src.Value, dst.Value, IpProtocol.Tcp, tcpLen)));
+        new TcpHeaderWriter(tcp).SetPseudoHeaderChecksum(src.Value, dst.Value, tcpLen);
         output.WriteHeader(ip, ipLen, df: true, (byte)ns.Sysctl.IpDefaultTtl, IpProtocol.Tcp, src, dst);
         var skb = IpOutput.NewSkb(frame, owner) with { GsoSize = first.Payload.Length, GsoSegs = to - from };
         truesize = owner is null ? 0 : skb.Truesize;

@@ -9,7 +9,7 @@ using ActorStack.Config;
 namespace ActorStack.Actors.Tcp;
 
 /// <summary>
-/// A TCP socket as an actor (S21, S22). Created unconnected by <c>socket(AF_INET, SOCK_STREAM)</c>; it becomes
+/// A TCP socket as an actor (<c>tcp_recvmsg</c>, <c>tcp_sendmsg</c> → <c>ip_queue_xmit</c>). Created unconnected by <c>socket(AF_INET, SOCK_STREAM)</c>; it becomes
 /// a connection with <see cref="StreamConnect"/> / <see cref="Connect"/> (or is created as the child of a
 /// listener), or a listener with <see cref="Listen"/>.
 /// A connection owns one <see cref="Tcb"/> and drives it: segments from the TCP actor

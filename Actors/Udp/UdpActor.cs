@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Buffers.Binary;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Mailboxes;
@@ -11,8 +10,7 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Actors.Udp;
 
 /// <summary>
-/// The UDP protocol handler of one host (<c>udp_rcv</c> → <c>__udp4_lib_rcv</c>,
-/// S19): length and checksum checks with Linux's counters, the socket lookup,
+/// The UDP protocol handler of one host (<c>udp_rcv</c> → <c>__udp4_lib_rcv</c>): length and checksum checks with Linux's counters, the socket lookup,
 /// and the hand-off to each socket's receive queue, one message per socket per
 /// batch. Owns the UDP socket table; sockets bind and connect through it.
 /// </summary>
@@ -74,19 +72,19 @@ public sealed class UdpActor : ReceiveActor
         {
             var ip = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
             var seg = skb.Data.Span.Slice(skb.TransportOffset, skb.NetworkOffset + skb.NetworkLength - skb.TransportOffset);
-            if (seg.Length < UdpHeader.Length) { Drop(DropReason.PKT_TOO_SMALL); continue; }
-            int ulen = BinaryPrimitives.ReadUInt16BigEndian(seg[4..]);
+            if (!UdpHeader.TryRead(seg, out var uh)) { Drop(DropReason.PKT_TOO_SMALL); continue; }
+            int ulen = uh.DatagramLength;
             if (ulen > seg.Length || ulen < UdpHeader.Length) { Drop(DropReason.PKT_TOO_SMALL); continue; }
             seg = seg[..ulen];
-            var src = Ipv4Address.Read(ip[12..]);
-            var dst = Ipv4Address.Read(ip[16..]);
+            Ipv4Header.TryRead(ip, out var iph); // ip_rcv_core checked the header before delivery
+            var src = iph.Source;
+            var dst = iph.Destination;
             if (!UdpHeader.ChecksumValid(seg, src, dst))
             {
                 mib.Inc(UdpMib.InCsumErrors);
                 Drop(DropReason.UDP_CSUM);
                 continue;
             }
-            UdpHeader.TryRead(seg, out var uh);
             var payload = skb.Data.Slice(skb.TransportOffset + UdpHeader.Length, ulen - UdpHeader.Length);
             var dgram = new Datagram(src, uh.SourcePort, payload, skb.TstampTicks);
             if (skb.PktType == PacketKind.Broadcast)

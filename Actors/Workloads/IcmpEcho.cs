@@ -88,7 +88,8 @@ public readonly record struct IcmpMessage(Ipv4Address Source, Ipv4Address Destin
         int total = Math.Min(ip.TotalLength, p.Length);
         if (ip.Protocol != IpProtocol.Icmp || ip.IsFragment || total < hlen + IcmpEcho.HeaderLength) return false;
         var icmp = p[hlen..total];
-        m = new IcmpMessage(ip.Source, ip.Destination, ip.Ttl, icmp[0], icmp[1], BinaryPrimitives.ReadUInt32BigEndian(icmp[4..]),
+        IcmpHeader.TryRead(icmp, out var ih); // at least the 8-byte header, checked above
+        m = new IcmpMessage(ip.Source, ip.Destination, ip.Ttl, ih.Type, ih.Code, ih.RestOfHeader,
             ipPacket[(hlen + IcmpEcho.HeaderLength)..total], Checksum.Compute(icmp) == 0);
         return true;
     }
@@ -108,11 +109,11 @@ public readonly record struct IcmpMessage(Ipv4Address Source, Ipv4Address Destin
         q = default;
         if (!IsError) return false;
         var b = Body.Span;
-        if (!Ipv4Header.TryRead(b, out var ip) || ip.Ihl < 5 || b.Length < ip.HeaderLength + 8) return false;
-        var l4 = b[ip.HeaderLength..];
+        // The quoted IP header (IHL ≥ 5, present) and the 8 transport bytes after it, read as UDP's four words.
+        if (!IcmpQuote.TryRead(b, out var quote) || !UdpHeader.TryRead(quote.Transport, out var l4)) return false;
+        var ip = quote.Ip;
         q = new QuotedHeader(ip.Source, ip.Destination, ip.Protocol,
-            BinaryPrimitives.ReadUInt16BigEndian(l4), BinaryPrimitives.ReadUInt16BigEndian(l4[2..]),
-            BinaryPrimitives.ReadUInt16BigEndian(l4[4..]), BinaryPrimitives.ReadUInt16BigEndian(l4[6..]));
+            l4.SourcePort, l4.DestinationPort, (ushort)l4.DatagramLength, l4.Checksum);
         return true;
     }
 }

@@ -178,7 +178,7 @@ public sealed class UdpEchoClientActor : ReceiveActor, IWithTimers
     private static string Ms(long ticks) => (ticks / (double)TimeSpan.TicksPerMillisecond).ToString("F3", CultureInfo.InvariantCulture);
 
     private UdpEchoClientStatus Status() => new(_s.Host, _s.Server, _s.Port, _sent, _answered, _lost, _late, _mismatched,
-        _sendErrors, _lastError, _rtt.Min, _rtt.Mean, _rtt.Max, _rtt.Median(), _done);
+        _sendErrors, _rtt.Min, _rtt.Mean, _rtt.Max, _rtt.Median(), _done);
 
     public static Props Props(UdpEchoClientSettings s, IActorRef host, IActorRef? output = null)
         => Akka.Actor.Props.Create(() => new UdpEchoClientActor(s, host, output));

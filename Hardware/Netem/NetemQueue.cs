@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Hardware.Netem;
 
@@ -446,34 +446,33 @@ public sealed class NetemQueue
     /// adjusted as <c>IP_ECN_set_ce</c> does; IPv6 as <c>IP6_ECN_set_ce</c>; an already-CE packet counts as
     /// marked; Not-ECT or non-IP returns false (the caller drops). Marks a copy, never the caller's buffer.
     /// </summary>
+    /// <summary><c>sizeof(struct ipv6hdr)</c>.</summary>
+    private const int Ipv6FixedHeaderLength = 40;
+    /// <summary>The ECN bits' place in the second byte of an IPv6 header (traffic class bits 1–0 after the version nibble).</summary>
+    private const int Ipv6EcnShift = 4;
+
     private static bool TrySetCe(ref ReadOnlyMemory<byte> frame)
     {
-        var f = frame.Span;
-        if (f.Length < 14) return false;
-        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f[12..]);
-        if (etherType == 0x0800)
+        if (!EthernetHeader.TryRead(frame.Span, out var eth)) return false;
+        if (eth.EtherType == EtherType.Ipv4)
         {
-            if (f.Length < 14 + 20 || f[14] >> 4 != 4) return false;
-            byte tos = f[15];
-            uint ecn = (uint)(tos + 1) & 3;
-            if ((ecn & 2) == 0) return ecn == 0; // Not-ECT → 01: false; CE → 00: already marked
+            if (!Ipv4Header.TryRead(eth.Payload, out var ip) || ip.Version != 4) return false;
+            if (ip.Ecn == 0) return false;                          // Not-ECT
+            if (ip.Ecn == Ipv4Header.EcnMask) return true;          // CE: already marked
             var copy = frame.ToArray();
-            ushort check = BinaryPrimitives.ReadUInt16BigEndian(copy.AsSpan(24));
-            uint add = (0xFFFBu + ecn) & 0xFFFF;
-            uint sum = check + add;
-            sum = (sum & 0xFFFF) + (sum >> 16);
-            BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(24), (ushort)sum);
-            copy[15] = (byte)(tos | 3);
+            new Ipv4HeaderWriter(copy.AsSpan(EthernetHeader.Length)).SetCe();
             frame = copy;
             return true;
         }
-        if (etherType == 0x86DD)
+        if (eth.EtherType == EtherType.Ipv6)
         {
-            if (f.Length < 14 + 40 || f[14] >> 4 != 6) return false;
-            int ecn = (f[15] >> 4) & 3;
+            // IP6_ECN_set_ce: the ECN bits are the low two of the traffic class, which straddles the first two bytes.
+            var ip6 = eth.Payload;
+            if (ip6.Length < Ipv6FixedHeaderLength || ip6[0] >> 4 != 6) return false;
+            int ecn = (ip6[1] >> Ipv6EcnShift) & Ipv4Header.EcnMask;
             if (ecn == 0) return false;
             var copy = frame.ToArray();
-            copy[15] |= 0x30;
+            copy[EthernetHeader.Length + 1] |= Ipv4Header.EcnMask << Ipv6EcnShift;
             frame = copy;
             return true;
         }

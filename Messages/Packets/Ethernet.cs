@@ -29,6 +29,8 @@ public readonly ref struct EthernetHeader
     public const int DataLength = 1500;
     /// <summary><c>ETH_ALEN</c>.</summary>
     public const int AddressLength = 6;
+    /// <summary><c>VLAN_HLEN</c>: the 802.1Q tag (TPID and TCI) inserted after the source address.</summary>
+    public const int VlanTagLength = 4;
     private readonly ReadOnlySpan<byte> _b;
     private EthernetHeader(ReadOnlySpan<byte> b) => _b = b;
 

@@ -100,6 +100,62 @@ public readonly ref struct IcmpQuote
 }
 
 /// <summary>
+/// ICMP timestamp and timestamp reply (RFC 792, "Timestamp or Timestamp Reply Message"): the 8-byte header with
+/// identifier and sequence in its second word, then three 32-bit timestamps in milliseconds since midnight UT.
+/// After <see cref="TryRead"/> no getter can fail.
+/// <code>
+/// | type 13/14 (1) | code 0 (1) | checksum (2) |
+/// | identifier (2) | sequence number (2)       |
+/// | originate timestamp (4)                    |
+/// | receive timestamp (4)                      |
+/// | transmit timestamp (4)                     |
+/// </code>
+/// </summary>
+public readonly ref struct IcmpTimestamp
+{
+    /// <summary>One timestamp (<c>__be32</c>).</summary>
+    public const int StampLength = 4;
+    /// <summary>The whole message: header and the three timestamps (what <c>icmp_timestamp</c> replies with).</summary>
+    public const int Length = IcmpPacket.HeaderLength + 3 * StampLength;
+    private const int OriginateAt = IcmpPacket.HeaderLength, ReceiveAt = OriginateAt + StampLength,
+        TransmitAt = ReceiveAt + StampLength;
+
+    private readonly ReadOnlySpan<byte> _b;
+    private IcmpTimestamp(ReadOnlySpan<byte> b) => _b = b;
+
+    /// <summary>A view over <paramref name="message"/> (the ICMP message from its header on); false when shorter than <see cref="Length"/>.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> message, out IcmpTimestamp t)
+    {
+        t = message.Length >= Length ? new IcmpTimestamp(message) : default;
+        return message.Length >= Length;
+    }
+
+    public uint Originate => BinaryPrimitives.ReadUInt32BigEndian(_b[OriginateAt..]);
+    public uint Receive => BinaryPrimitives.ReadUInt32BigEndian(_b[ReceiveAt..]);
+    public uint Transmit => BinaryPrimitives.ReadUInt32BigEndian(_b[TransmitAt..]);
+
+    /// <summary>
+    /// The originate timestamp of a request from <paramref name="data"/> (what follows the ICMP header), as
+    /// <c>icmp_timestamp</c> copies it (<c>skb_copy_bits(skb, 0, &amp;times[0], 4)</c>); the caller checked that
+    /// <see cref="StampLength"/> bytes are there.
+    /// </summary>
+    public static uint ReadOriginate(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt32BigEndian(data);
+
+    /// <summary>
+    /// Writes a timestamp reply into the first <see cref="Length"/> bytes of <paramref name="message"/>: the
+    /// request's identifier and sequence (<paramref name="restOfHeader"/>), the three timestamps, the checksum.
+    /// </summary>
+    public static void WriteReply(Span<byte> message, uint restOfHeader, uint originate, uint receive, uint transmit)
+    {
+        var m = message[..Length];
+        BinaryPrimitives.WriteUInt32BigEndian(m[OriginateAt..], originate);
+        BinaryPrimitives.WriteUInt32BigEndian(m[ReceiveAt..], receive);
+        BinaryPrimitives.WriteUInt32BigEndian(m[TransmitAt..], transmit);
+        IcmpPacket.WriteHeader(m, IcmpPacket.TypeTimestampReply, 0, restOfHeader);
+    }
+}
+
+/// <summary>
 /// ICMP wire format without actors: parsing and validation as <c>icmp_rcv</c> does it, and the builders of
 /// the messages this host sends (<c>icmp_echo</c>'s reply, <c>icmp_send</c>'s errors with Linux's quoting rule).
 /// Nothing here throws on input a peer controls; builders write into a span the caller sized with the

@@ -39,6 +39,8 @@ public readonly ref struct Ipv4Header
     public const ushort FlagDf = 0x4000;
     public const ushort FlagMf = 0x2000;
     public const ushort OffsetMask = 0x1FFF;
+    /// <summary>The fragment offset counts 8-byte units: every fragment but the last carries a multiple of 8 bytes.</summary>
+    public const int FragmentUnit = 8;
     /// <summary>The ECN bits of the TOS byte (<c>INET_ECN_MASK</c>, RFC 3168).</summary>
     public const byte EcnMask = 0x03;
     private const int TotalLengthAt = 2, IdAt = 4, FlagsAt = 6, TtlAt = 8, ProtocolAt = 9, ChecksumAt = 10, SourceAt = 12,
@@ -81,7 +83,7 @@ public readonly ref struct Ipv4Header
     public bool DontFragment => (FlagsAndOffset & FlagDf) != 0;
     public bool MoreFragments => (FlagsAndOffset & FlagMf) != 0;
     /// <summary>The fragment offset in bytes.</summary>
-    public int FragmentOffset => (FlagsAndOffset & OffsetMask) * 8;
+    public int FragmentOffset => (FlagsAndOffset & OffsetMask) * FragmentUnit;
     /// <summary><c>ip_is_fragment</c>: MF set or a non-zero offset.</summary>
     public bool IsFragment => (FlagsAndOffset & (FlagMf | OffsetMask)) != 0;
     public byte Ttl => _b[TtlAt];
@@ -147,6 +149,22 @@ public readonly ref struct Ipv4HeaderWriter
     public byte Ttl { set => _b[8] = value; }
     public Ipv4Address Source { set => value.Write(_b[12..]); }
     public Ipv4Address Destination { set => value.Write(_b[16..]); }
+    /// <summary>
+    /// <c>IP_ECN_set_ce</c>: an ECT(0)/ECT(1) packet becomes CE and the checksum is adjusted with the kernel's
+    /// arithmetic (<c>csum16_add(check, htons(0xFFFB) + htons(ecn))</c>); a CE packet is left as it is and counts as
+    /// marked. False for Not-ECT (nothing written).
+    /// </summary>
+    public bool SetCe()
+    {
+        uint ecn = (uint)(_b[1] + 1) & Ipv4Header.EcnMask; // Not-ECT → 01, ECT(1) → 10, ECT(0) → 11, CE → 00
+        if ((ecn & 2) == 0) return ecn == 0;
+        uint sum = BinaryPrimitives.ReadUInt16BigEndian(_b[10..]) + ((0xFFFBu + ecn) & 0xFFFF);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        BinaryPrimitives.WriteUInt16BigEndian(_b[10..], (ushort)sum);
+        _b[1] |= Ipv4Header.EcnMask;
+        return true;
+    }
+
     /// <summary>ORs ECN bits into the TOS byte (<c>ip_frag_reasm</c> with <c>ip_frag_ecn_table</c>).</summary>
     public void OrEcn(int ecn) => _b[1] |= (byte)(ecn & Ipv4Header.EcnMask);
 

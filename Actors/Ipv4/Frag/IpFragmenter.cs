@@ -83,7 +83,7 @@ public static class IpFragmenter
         // ip_do_fragment: mtu = min(mtu, frag_max_size), then the data space per fragment.
         int fragMtu = fragMaxSize > 0 && fragMaxSize < mtu ? fragMaxSize : mtu;
         int space = fragMtu - hlen;
-        if (space < 8)
+        if (space < Ipv4Header.FragmentUnit)
             return Fail(mtu, DropReason.PKT_TOO_BIG); // Linux never sees this: IPv4 MTUs are at least 68.
 
         // ip_frag_init
@@ -103,7 +103,7 @@ public static class IpFragmenter
             // ip_frag_next
             int len = left;
             if (len > space) len = space;
-            if (len < left) len &= ~7;
+            if (len < left) len &= ~(Ipv4Header.FragmentUnit - 1);
 
             var buf = new byte[headroom + hlen + len];
             var frag = buf.AsSpan(headroom);

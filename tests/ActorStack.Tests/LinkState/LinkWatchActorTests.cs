@@ -4,7 +4,7 @@ using ActorStack.Messages;
 
 namespace ActorStack.Tests.LinkState;
 
-/// <summary>S1–S6 through a whole host: the driver reports carrier changes, the link watch runs on the scheduler's clock.</summary>
+/// <summary>The link watch (netif_carrier_on/off to netdev_state_change) through a whole host: the driver reports carrier changes, the link watch runs on the scheduler's clock.</summary>
 public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
 {
     [Fact]
@@ -16,10 +16,10 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         h.Nics["eth0"].Tell(new AttachWire(wire.Ref));
         // Carrier on while the qdisc is still noop is urgent: handled without the clock moving.
         var e = await ExpectLinkAsync(mon, "eth0", "UP", true);
-        // The probe's carrier off came before register_netdevice: not counted (S1).
+        // The probe's carrier off came before register_netdevice: not counted (netif_carrier_off before registration).
         Assert.Equal((1L, 0L), (e.CarrierUpCount, e.CarrierDownCount));
         Assert.Contains("state UP", e.Line);
-        // S1: netif_carrier_on on a carrier that is already on changes nothing.
+        // netif_carrier_on on a carrier that is already on changes nothing.
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         AdvanceMs(1000);

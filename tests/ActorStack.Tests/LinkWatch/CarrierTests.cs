@@ -4,7 +4,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S1: netif_carrier_on / netif_carrier_off.</summary>
+/// <summary>netif_carrier_on / netif_carrier_off.</summary>
 public class CarrierTests
 {
     [Fact]

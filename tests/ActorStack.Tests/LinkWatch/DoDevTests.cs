@@ -4,7 +4,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S5: linkwatch_do_dev, rfc2863_policy, dev_activate / dev_deactivate.</summary>
+/// <summary>linkwatch_do_dev, rfc2863_policy, dev_activate / dev_deactivate.</summary>
 public class DoDevTests
 {
     [Fact]

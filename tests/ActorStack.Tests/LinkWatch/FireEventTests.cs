@@ -4,7 +4,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S2: linkwatch_fire_event, one pending event per device.</summary>
+/// <summary>linkwatch_fire_event, one pending event per device.</summary>
 public class FireEventTests
 {
     [Fact]

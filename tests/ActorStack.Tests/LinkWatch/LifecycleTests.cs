@@ -5,7 +5,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>Device registration, bring-up, unregistration and the ip link view across S1–S6.</summary>
+/// <summary>Device registration, bring-up, unregistration and the ip link view across the link watch (netif_carrier_on/off to netdev_state_change).</summary>
 public class LifecycleTests
 {
     [Fact]

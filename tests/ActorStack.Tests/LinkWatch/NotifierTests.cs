@@ -4,7 +4,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S6: netdev_state_change and the netdevice notifier chain.</summary>
+/// <summary>netdev_state_change and the netdevice notifier chain.</summary>
 public class NotifierTests
 {
     private static NetdevNotifierBlock Block(string name, int priority, List<string> log,

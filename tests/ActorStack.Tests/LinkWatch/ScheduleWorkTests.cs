@@ -4,7 +4,7 @@ using ActorStack.Config;
 
 namespace ActorStack.Tests.LinkWatch;
 
-/// <summary>S3: linkwatch_schedule_work (rate limit, urgent override); S4: __linkwatch_run_queue(urgent_only).</summary>
+/// <summary>linkwatch_schedule_work (rate limit, urgent override); __linkwatch_run_queue(urgent_only).</summary>
 public class ScheduleWorkTests
 {
     [Fact]

@@ -79,6 +79,22 @@ public class WireViewTests
         Assert.True(h.ChecksumValid);
     }
 
+    [Theory]
+    [InlineData(0, false, 0)] // Not-ECT: not marked, nothing written
+    [InlineData(1, true, 3)]  // ECT(1) → CE
+    [InlineData(2, true, 3)]  // ECT(0) → CE
+    [InlineData(3, true, 3)]  // CE stays CE
+    public void Ipv4HeaderWriter_SetCe_MarksEctAndKeepsTheChecksumValid(int ecn, bool marked, int ecnAfter)
+    {
+        var ip = new byte[Ipv4Header.MinLength];
+        Ipv4Header.Write(ip, 20, 7, 0, 64, IpProtocol.Tcp, A, B, tos: (byte)(0x10 | ecn));
+        Assert.Equal(marked, new Ipv4HeaderWriter(ip).SetCe());
+        Assert.True(Ipv4Header.TryRead(ip, out var h));
+        Assert.Equal(ecnAfter, h.Ecn);
+        Assert.Equal((byte)(0x10 | ecnAfter), h.Tos);
+        Assert.True(h.ChecksumValid);
+    }
+
     [Fact]
     public void Ipv4Header_Options_AndWellFormed()
     {
@@ -128,6 +144,26 @@ public class WireViewTests
         Assert.Equal((ushort)2222, q.DestinationPort);
         Assert.Equal(new TcpSeq(0x01020304), q.TcpSeq);
         Assert.False(IcmpQuote.TryRead(h.Data[..(Ipv4Header.MinLength + TcpHeader.QuotedLength - 1)], out _));
+    }
+
+    [Fact]
+    public void IcmpTimestamp_WriteReply_ReadsBackWithValidChecksum()
+    {
+        var m = new byte[IcmpTimestamp.Length + 3];
+        IcmpTimestamp.WriteReply(m, 0x00070009, originate: 0x11223344, receive: 1000, transmit: 2000);
+        Assert.True(IcmpHeader.TryRead(m.AsSpan(0, IcmpTimestamp.Length), out var h));
+        Assert.Equal(IcmpPacket.TypeTimestampReply, h.Type);
+        Assert.Equal((byte)0, h.Code);
+        Assert.Equal((ushort)7, h.Id);
+        Assert.Equal((ushort)9, h.Sequence);
+        Assert.Equal(0, Checksum.Compute(m.AsSpan(0, IcmpTimestamp.Length)));
+        Assert.Equal(0x11223344u, IcmpTimestamp.ReadOriginate(h.Data));
+        Assert.True(IcmpTimestamp.TryRead(m, out var t));
+        Assert.Equal(0x11223344u, t.Originate);
+        Assert.Equal(1000u, t.Receive);
+        Assert.Equal(2000u, t.Transmit);
+        Assert.Equal(new byte[3], m[IcmpTimestamp.Length..]); // nothing written past the message
+        Assert.False(IcmpTimestamp.TryRead(m.AsSpan(0, IcmpTimestamp.Length - 1), out _));
     }
 
     [Fact]

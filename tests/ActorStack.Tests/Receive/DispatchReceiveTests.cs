@@ -6,7 +6,7 @@ using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>netif_receive_skb dispatch (S13, S14, S29): taps, dev_add_pack / dev_remove_pack, trace points, generic XDP.</summary>
+/// <summary>netif_receive_skb dispatch (__netif_receive_skb_core, dev_add_pack, trace_netif_receive_skb): taps, dev_add_pack / dev_remove_pack, trace points, generic XDP.</summary>
 public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
 {
     private const ushort LocalExperimental = 0x88B5;

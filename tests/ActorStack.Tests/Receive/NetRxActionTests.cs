@@ -3,7 +3,7 @@ using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>net_rx_action's bookkeeping (S9) without actors: poll_list, budget, time limit, time_squeeze.</summary>
+/// <summary>net_rx_action's bookkeeping without actors: poll_list, budget, time limit, time_squeeze.</summary>
 public class NetRxActionTests
 {
     private static readonly NapiRef A = new(ActorRefs.Nobody, 0);

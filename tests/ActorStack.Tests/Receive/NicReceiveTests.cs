@@ -5,7 +5,7 @@ using ActorStack.Messages;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>The NIC and its driver on a running host (S8, S10): IRQ coalescing under NAPI, ring overflow, jumbo frames.</summary>
+/// <summary>The NIC and its driver on a running host (hard IRQ → napi_schedule, igb_poll): IRQ coalescing under NAPI, ring overflow, jumbo frames.</summary>
 public class NicReceiveTests() : ReceiveHostKit("nic-rx")
 {
     [Fact]

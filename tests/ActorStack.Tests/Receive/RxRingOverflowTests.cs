@@ -5,7 +5,7 @@ using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>The RX descriptor ring's overflow (S10): a full ring refuses the frame whole.</summary>
+/// <summary>The RX descriptor ring's overflow (igb_clean_rx_irq, rx_missed_errors): a full ring refuses the frame whole.</summary>
 public class RxRingOverflowTests
 {
     [Fact]

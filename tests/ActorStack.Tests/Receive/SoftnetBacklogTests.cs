@@ -4,7 +4,7 @@ using ActorStack.Messages;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>process_backlog without actors (S7): input_pkt_queue, process_queue, quota, splice, completion.</summary>
+/// <summary>process_backlog without actors (softnet_data): input_pkt_queue, process_queue, quota, splice, completion.</summary>
 public class SoftnetBacklogTests
 {
     private static ImmutableArray<SkBuff> Batch(int first, int count)

@@ -13,7 +13,7 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Tests.Receive;
 
 /// <summary>
-/// One softnet CPU driven by hand (S7, S9): a TestProbe plays the driver's NAPI and the
+/// One softnet CPU driven by hand (softnet_data, net_rx_action): a TestProbe plays the driver's NAPI and the
 /// IPv4 handler, and the TestScheduler is the clock, so net_rx_action's budget and time
 /// limit are exact. RPS steers everything to this CPU's own backlog, which shares the
 /// poll_list and the budget with the driver.

@@ -11,7 +11,7 @@ using ActorStack.Actors.Softnet;
 
 namespace ActorStack.Tests.Receive;
 
-/// <summary>The softnet CPUs on a running host (S7, S12): backlog overflow and RPS steering.</summary>
+/// <summary>The softnet CPUs on a running host (enqueue_to_backlog, netif_receive_skb_internal): backlog overflow and RPS steering.</summary>
 public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
 {
     [Fact]

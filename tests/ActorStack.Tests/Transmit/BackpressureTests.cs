@@ -5,7 +5,7 @@ using ActorStack.Messages;
 namespace ActorStack.Tests.Transmit;
 
 /// <summary>
-/// The qdisc and the TX ring under back-pressure (S23): a wire end that does not complete transmissions
+/// The qdisc and the TX ring under back-pressure (dev_queue_xmit): a wire end that does not complete transmissions
 /// stands in for a slow link, so the ring fills, the queue stops, the qdisc fills and drops; completions
 /// wake the queue. And the socket's send buffer: EAGAIN when full, a blocked send goes on when buffers are freed.
 /// </summary>

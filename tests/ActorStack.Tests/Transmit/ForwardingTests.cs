@@ -5,7 +5,7 @@ using ActorStack.Messages.Packets;
 namespace ActorStack.Tests.Transmit;
 
 /// <summary>
-/// ip_forward (S18) through routers: a (10.0.1.1) — r1 — (10.0.2.0/24) — r2 — b (10.0.3.1), static routes,
+/// ip_forward through routers: a (10.0.1.1) — r1 — (10.0.2.0/24) — r2 — b (10.0.3.1), static routes,
 /// permanent neighbours. b reads whole IP packets with a raw UDP socket to check TTL and checksums.
 /// </summary>
 public class ForwardingTests() : TwoRouterKit("forwarding")

@@ -5,7 +5,7 @@ using ActorStack.Messages.Packets;
 
 namespace ActorStack.Tests.Transmit;
 
-/// <summary>UDP sending (S22): sendto/send, corking, local errors, loopback; two hosts on one cable.</summary>
+/// <summary>UDP sending (udp_sendmsg, ip_append_data): sendto/send, corking, local errors, loopback; two hosts on one cable.</summary>
 public class UdpSendTests() : NetHarness("udp-send")
 {
     private async Task<(Started A, Started B)> TwoHosts(SysctlSettings? sysctl = null, int mtu = 1500)
