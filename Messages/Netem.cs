@@ -41,14 +41,16 @@ public readonly record struct NetemSlot(long MinDelayNs, long MaxDelayNs, int Ma
 
 /// <summary>
 /// Every tc-netem parameter with the Linux default, in the kernel's own representation
-/// (<c>struct netem_sched_data</c>): probabilities and correlations are u32 scaled so that
+/// (<c>struct netem_sched_data</c>): the options <c>tc qdisc … netem</c> sends the kernel (<c>struct tc_netem_qopt</c>
+/// and its <c>TCA_NETEM_*</c> attributes), so it lives with the messages that carry it (<c>SetNetem</c>, the
+/// wire's options) rather than with the tunables in Config. Probabilities and correlations are u32 scaled so that
 /// <see cref="uint.MaxValue"/> is 100% (tc's <c>set_percent</c>), times are ns, the rate is bytes/s.
-/// Build one with <see cref="NetemParser.TryParse"/> or with <c>with</c> on <see cref="Default"/>
+/// Build one with <c>NetemParser.TryParse</c> (Hardware/Netem) or with <c>with</c> on <see cref="Default"/>
 /// and <see cref="Percent"/>.
 /// </summary>
-public sealed record NetemSettings
+public sealed record NetemQopt
 {
-    public static readonly NetemSettings Default = new();
+    public static readonly NetemQopt Default = new();
 
     /// <summary><c>limit</c>: packets held (sch->limit); tc default 1000.</summary>
     public uint Limit { get; init; } = 1000;

@@ -8,10 +8,10 @@ namespace ActorStack.Messages;
 /// Answered by <see cref="NetemSet"/>, or by <see cref="CommandFailed"/> (EINVAL, with tc's message as the detail) for
 /// settings netem refuses.
 /// </summary>
-public sealed record SetNetem(WireDirection Direction, NetemSettings? Settings);
+public sealed record SetNetem(WireDirection Direction, NetemQopt? Settings);
 
 /// <summary>The reply to <see cref="SetNetem"/>: the settings are installed (null: netem removed).</summary>
-public sealed record NetemSet(WireDirection Direction, NetemSettings? Settings);
+public sealed record NetemSet(WireDirection Direction, NetemQopt? Settings);
 
 /// <summary>Replaces a <see cref="WireActor"/>'s conditional fault rules (empty removes them); answered by <see cref="FaultRulesSet"/>.</summary>
 public sealed record SetFaultRules(ImmutableArray<FaultRule> Rules)
@@ -29,7 +29,7 @@ public sealed record FaultRulesSet(int Count);
 /// </summary>
 public sealed record WireOptions(string Name, int Seed, TimeSpan Delay)
 {
-    public NetemSettings? NetemAToB { get; init; }
-    public NetemSettings? NetemBToA { get; init; }
+    public NetemQopt? NetemAToB { get; init; }
+    public NetemQopt? NetemBToA { get; init; }
     public ImmutableArray<FaultRule> Faults { get; init; } = ImmutableArray<FaultRule>.Empty;
 }

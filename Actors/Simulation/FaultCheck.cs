@@ -24,14 +24,14 @@ public static class FaultCheck
     }
 
     /// <summary>The wire's netem settings for one direction, parsed (the scenario was checked before the run).</summary>
-    public static NetemSettings? Settings(WireSettings w, WireDirection d)
+    public static NetemQopt? Settings(WireSettings w, WireDirection d)
     {
         var spec = d == WireDirection.AToB ? w.NetemAToB : w.NetemBToA;
         return Parse(spec);
     }
 
     /// <summary>Parses checked options; null for none or empty.</summary>
-    public static NetemSettings? Parse(string? spec)
+    public static NetemQopt? Parse(string? spec)
         => string.IsNullOrWhiteSpace(spec) ? null : NetemParser.TryParse(spec, out var s, out _) ? s : null;
 
     private static void CheckSpec(string? spec, string key, ICollection<string> errors)

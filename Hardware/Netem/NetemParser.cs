@@ -32,10 +32,10 @@ public static class NetemParser
         "[ slot MIN_DELAY [MAX_DELAY] [packets MAX_PACKETS] [bytes MAX_BYTES]] " +
         "[ slot distribution {uniform|normal|pareto|paretonormal|custom} DELAY JITTER [packets MAX_PACKETS] [bytes MAX_BYTES]]";
 
-    /// <summary>Parses <paramref name="spec"/>; never throws. On failure <paramref name="settings"/> is <see cref="NetemSettings.Default"/>.</summary>
-    public static bool TryParse(string? spec, out NetemSettings settings, out string error)
+    /// <summary>Parses <paramref name="spec"/>; never throws. On failure <paramref name="settings"/> is <see cref="NetemQopt.Default"/>.</summary>
+    public static bool TryParse(string? spec, out NetemQopt settings, out string error)
     {
-        settings = NetemSettings.Default;
+        settings = NetemQopt.Default;
         var argv = (spec ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         var p = new State(argv);
         if (!p.Run(out error))
@@ -119,7 +119,7 @@ public static class NetemParser
             return true;
         }
 
-        public NetemSettings Build() => new()
+        public NetemQopt Build() => new()
         {
             Limit = _limit,
             // PSCHED_TICKS2NS; jitter capped to INT_MAX as netem_change does.

@@ -38,7 +38,7 @@ public sealed class NetemQueue
         public uint Rho;
     }
 
-    private readonly NetemSettings _s;
+    private readonly NetemQopt _s;
     private readonly Random _rng;
     private readonly short[]? _delayDist;
     private readonly short[]? _slotDist;
@@ -60,12 +60,12 @@ public sealed class NetemQueue
 
     private long _lossDrops, _limitDrops;
 
-    /// <param name="settings">Validated settings (see <see cref="NetemSettings.TryValidate"/>).</param>
-    /// <param name="rng">The only source of randomness; seed it from <see cref="NetemSettings.Seed"/> or the scenario seed.</param>
+    /// <param name="settings">Validated settings (see <see cref="NetemQopt.TryValidate"/>).</param>
+    /// <param name="rng">The only source of randomness; seed it from <see cref="NetemQopt.Seed"/> or the scenario seed.</param>
     /// <param name="configuredAtNs">When the qdisc was configured: the first slot boundary (<c>get_slot</c> uses ktime_get_ns()).</param>
-    /// <exception cref="ArgumentException">The settings fail <see cref="NetemSettings.TryValidate"/>: a configuration
+    /// <exception cref="ArgumentException">The settings fail <see cref="NetemQopt.TryValidate"/>: a configuration
     /// error, rejected before the run starts.</exception>
-    public NetemQueue(NetemSettings settings, Random rng, long configuredAtNs = 0)
+    public NetemQueue(NetemQopt settings, Random rng, long configuredAtNs = 0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(rng);
@@ -94,7 +94,7 @@ public sealed class NetemQueue
         }
     }
 
-    public NetemSettings Settings => _s;
+    public NetemQopt Settings => _s;
 
     /// <summary>Frames offered to <see cref="Enqueue"/>.</summary>
     public long Received { get; private set; }

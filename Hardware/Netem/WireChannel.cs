@@ -61,7 +61,7 @@ public sealed class WireChannel
 
     /// <param name="seed">This direction's seed (<see cref="WireSeed.For"/> of the run seed, the wire and the direction).</param>
     /// <param name="propagationNs">The cable's propagation delay.</param>
-    public WireChannel(int seed, long propagationNs, NetemSettings? netem = null, ImmutableArray<FaultRule> faults = default, long nowNs = 0)
+    public WireChannel(int seed, long propagationNs, NetemQopt? netem = null, ImmutableArray<FaultRule> faults = default, long nowNs = 0)
     {
         _seed = seed;
         _propagationNs = Math.Max(0, propagationNs);
@@ -71,15 +71,15 @@ public sealed class WireChannel
     }
 
     public bool IsCut { get; private set; }
-    public NetemSettings? Netem => _netem?.Settings;
+    public NetemQopt? Netem => _netem?.Settings;
     public FaultMatcher Faults => _faults;
 
     /// <summary>
     /// Installs netem settings (validated; null removes netem), as <c>tc qdisc change</c>: frames already held keep
     /// their send times (they move on to the propagation stage when due), new frames meet the new settings.
     /// </summary>
-    /// <exception cref="ArgumentException">The settings fail <see cref="NetemSettings.TryValidate"/>.</exception>
-    public void SetNetem(NetemSettings? settings, long nowNs)
+    /// <exception cref="ArgumentException">The settings fail <see cref="NetemQopt.TryValidate"/>.</exception>
+    public void SetNetem(NetemQopt? settings, long nowNs)
     {
         NetemQueue? next = null;
         if (settings is not null)

@@ -84,7 +84,7 @@ public class NetemParserTests
     {
         Assert.False(NetemParser.TryParse(spec, out var s, out var error));
         Assert.Equal(expected, error);
-        Assert.Same(NetemSettings.Default, s);
+        Assert.Same(NetemQopt.Default, s);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public class NetemParserTests
     {
         Assert.True(NetemParser.TryParse("loss gemodel 1% 10% 70% 0.1%", out var s, out _));
         Assert.Equal(NetemLossModel.GilbertElliott, s.LossModel);
-        Assert.Equal(uint.MaxValue - NetemSettings.Percent(70), s.GilbertElliott.H);
-        Assert.Equal(NetemSettings.Percent(0.1), s.GilbertElliott.K1);
+        Assert.Equal(uint.MaxValue - NetemQopt.Percent(70), s.GilbertElliott.H);
+        Assert.Equal(NetemQopt.Percent(0.1), s.GilbertElliott.K1);
     }
 }

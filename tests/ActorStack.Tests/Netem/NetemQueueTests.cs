@@ -8,7 +8,7 @@ public class NetemQueueTests
 {
     private const long Ms = 1_000_000;
 
-    private static NetemSettings Parse(string spec)
+    private static NetemQopt Parse(string spec)
     {
         Assert.True(NetemParser.TryParse(spec, out var s, out var error), error);
         return s;
@@ -440,7 +440,7 @@ public class NetemQueueTests
     [Fact]
     public void NetemQueue_InvalidSettings_RejectedAtConstruction()
     {
-        var bad = NetemSettings.Default with { Slot = new NetemSlot(2 * Ms, 1 * Ms) };
+        var bad = NetemQopt.Default with { Slot = new NetemSlot(2 * Ms, 1 * Ms) };
         var ex = Assert.Throws<ArgumentException>(() => new NetemQueue(bad, new Random(1)));
         Assert.StartsWith("netem: slot min delay greater than max delay", ex.Message);
     }

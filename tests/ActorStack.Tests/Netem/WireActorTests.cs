@@ -17,7 +17,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
 {
     private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
-    private static NetemSettings Netem(string spec)
+    private static NetemQopt Netem(string spec)
     {
         Assert.True(NetemParser.TryParse(spec, out var s, out var error), error);
         return s;
@@ -103,7 +103,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     public async Task SetNetem_InvalidRefusedWithTcMessage_ValidInstalledAndClearable()
     {
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
-        var bad = NetemSettings.Default with { Reorder = NetemSettings.Percent(10) };
+        var bad = NetemQopt.Default with { Reorder = NetemQopt.Percent(10) };
         var refused = new SetNetem(WireDirection.AToB, bad);
         wire.Tell(refused, TestActor);
         var f = await ExpectMsgAsync<CommandFailed>();

@@ -58,7 +58,7 @@ public class WireChannelTests
 {
     private const long Ms = 1_000_000;
 
-    private static NetemSettings Netem(string spec)
+    private static NetemQopt Netem(string spec)
     {
         Assert.True(NetemParser.TryParse(spec, out var s, out var error), error);
         return s;

@@ -251,7 +251,7 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
     /// <paramref name="netem"/> the NIC's cable is a <see cref="WireActor"/> applying it both ways, whose far end is
     /// the TAP (through a <see cref="TcpInteropRelay"/>): NIC ⇄ wire ⇄ relay ⇄ TAP.
     /// </summary>
-    private async Task<Sim> Start(Netns ns, NetemSettings? netem = null)
+    private async Task<Sim> Start(Netns ns, NetemQopt? netem = null)
     {
         var (host, nic) = await StartSimHost(this);
         IActorRef link, cable;
