@@ -24,7 +24,8 @@ public enum GroResult
 /// Generic receive offload for TCP over IPv4 (<c>napi_gro_receive</c>) in one NAPI context, per poll, without actors:
 /// <c>dev_gro_receive</c> → <c>inet_gro_receive</c> → <c>tcp4_gro_receive</c> / <c>tcp_gro_receive</c>
 /// decide per buffer; <c>napi_gro_complete</c> → <c>inet_gro_complete</c> / <c>tcp_gro_complete</c>
-/// build the merged packet. Rules as Linux's: same flow (addresses, ports), no IP options, not a fragment,
+/// build the merged packet. The flow (addresses, protocol, ports) comes from the flow dissector (<see cref="FlowKeys"/>).
+/// Rules as Linux's: same flow (addresses, ports), no IP options, not a fragment,
 /// valid IP and TCP checksums, next sequence number, same ACK number, same flags except CWR/FIN/PSH (CWR
 /// flushes), same options except that the timestamp value may grow, segment not longer than the first
 /// (the <c>gso_size</c>), total under <c>GRO_LEGACY_MAX_SIZE</c>. A segment shorter than the first, or with
@@ -90,24 +91,28 @@ public sealed class Gro
 
     private GroResult ReceiveCore(in SkBuff skb)
     {
-        // inet_gro_receive: IPv4 without options, not a fragment, valid header checksum, TCP, no link padding.
-        if (skb.Protocol != EtherType.Ipv4 || skb.NetworkOffset != EthernetHeader.Length
-            || !Ipv4Header.TryRead(skb.Data.Span[EthernetHeader.Length..], out var ip)) return Normal(skb);
-        if (!ip.HasNoOptions || ip.Protocol != IpProtocol.Tcp) return Normal(skb);
-        if (ip.TotalLength != skb.Data.Length - EthernetHeader.Length) return Normal(skb);
-        if (ip.IsFragment) return Normal(skb); // MF or an offset
+        // The flow the packet belongs to, from the one flow dissector (flow_keys): IPv4, not a fragment, TCP with
+        // its header (addresses, ports, sequence number, flags). Anything else is not for GRO.
+        if (skb.Protocol != EtherType.Ipv4 || skb.NetworkOffset != EthernetHeader.Length) return Normal(skb);
+        var frame = skb.Data.Span;
+        var keys = FlowKeys.Dissect(frame);
+        if (!keys.IsIpv4 || keys.IsFragment || keys.Protocol != IpProtocol.Tcp || !keys.HasTcpHeader) return Normal(skb);
+        // inet_gro_receive's own checks: no IP options, valid header checksum, no link padding.
+        Ipv4Header.TryRead(frame[EthernetHeader.Length..], out var ip); // the dissector found it well formed
+        if (!ip.HasNoOptions) return Normal(skb);
+        if (ip.TotalLength != frame.Length - EthernetHeader.Length) return Normal(skb);
         if (!ip.ChecksumValid) return Normal(skb);
         var tcp = ip.Payload;
         if (!TcpHeader.TryRead(tcp, out var th) || !th.DataOffsetValid) return Normal(skb);
-        uint src = ip.SourceValue;
-        uint dst = ip.DestinationValue;
+        uint src = keys.Src.Value;
+        uint dst = keys.Dst.Value;
         // tcp4_gro_receive: skb_gro_checksum_validate; a bad one is left to tcp_v4_rcv to count.
         if (!TcpHeader.ChecksumValid(tcp, src, dst)) return Normal(skb);
 
-        uint ports = th.Ports;
-        uint seq = th.Seq.Value;
+        uint ports = (uint)keys.SrcPort << 16 | keys.DstPort;
+        uint seq = keys.TcpSeq;
         uint ack = th.Ack.Value;
-        var flags = th.Flags;
+        var flags = keys.TcpFlags;
         int doff = th.HeaderLength;
         int len = tcp.Length - doff;
         var opts = th.Options;
