@@ -3,6 +3,7 @@ using Akka.Actor;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Bench;
 
 // ActorStack benchmarks. Wall-clock time is fine here: this measures the stack from outside.
 //   dotnet run -c Release --project bench -- rx [--seconds N] [--ratep PPS (default 1100000, 0 = max)] [--alloc-profile]
@@ -52,17 +53,10 @@ actorstack.sysctl.net.core.rmem_max = 4194304
 actorstack.sysctl.net.core.netdev_max_backlog = 10000
 akka.loglevel = WARNING
 """;
-var settings = StackConfig.Load(scenario, "bench");
-using var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
-var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
 // The simulation answers SimulationStarted, or CommandFailed when it cannot build the scenario (as the CLI reports it).
-var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
-if (reply is CommandFailed refused)
-{
-    Console.Error.WriteLine($"bench: run failed: {refused.Message}");
-    return 1;
-}
-var started = (SimulationStarted)reply;
+if (await BenchSim.Start(scenario) is not { } bench) return 1;
+using var system = bench.System;
+var started = bench.Started;
 var receiver = started.Hosts["receiver"];
 
 async Task<(long Sent, long Read)> Sample()

@@ -65,18 +65,8 @@ public static class TcpBench
     {
         // ACTORSTACK_BENCH_HOCON: extra configuration appended to the scenario (e.g. dispatcher settings to compare).
         var hocon = Scenario + "\n" + (Environment.GetEnvironmentVariable("ACTORSTACK_BENCH_HOCON") ?? "");
-        var settings = StackConfig.Load(hocon, "bench");
-        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(hocon));
-        var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-        var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
-        if (reply is CommandFailed refused)
-        {
-            Console.Error.WriteLine($"bench: run failed: {refused.Message}");
-            await system.Terminate();
-            return null;
-        }
-        var started = (SimulationStarted)reply;
-        return new Sim(system, started.Hosts["client"], started.Hosts["server"]);
+        if (await BenchSim.Start(hocon) is not { } b) return null;
+        return new Sim(b.System, b.Started.Hosts["client"], b.Started.Hosts["server"]);
     }
 
     private static readonly TimeSpan T = TimeSpan.FromSeconds(30);

@@ -93,17 +93,8 @@ public static class TxBench
     /// <summary>Builds and starts the scenario; null (after printing why, as the CLI does) when the simulation answers <see cref="CommandFailed"/>.</summary>
     private static async Task<Sim?> Start(string scenario)
     {
-        var settings = StackConfig.Load(scenario, "bench");
-        var system = ActorSystem.Create("bench", StackConfig.AkkaConfig(scenario));
-        var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-        var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
-        if (reply is CommandFailed refused)
-        {
-            Console.Error.WriteLine($"bench: run failed: {refused.Message}");
-            await system.Terminate();
-            return null;
-        }
-        var started = (SimulationStarted)reply;
+        if (await BenchSim.Start(scenario) is not { } bs) return null;
+        var (system, sim, started) = (bs.System, bs.Simulation, bs.Started);
         var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
         return new Sim(system, started.Hosts["client"], started.Hosts["server"], started, topo);
     }
