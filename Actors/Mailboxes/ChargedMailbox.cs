@@ -25,10 +25,10 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
     public ChargedMailbox(Settings settings, Akka.Configuration.Config config) : base(settings, config)
         => _capacity = config.GetLong("capacity", 1000);
 
-    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new ChargedMessageQueue(_capacity);
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new ChargedMessageQueue(_capacity) { Owner = owner };
 }
 
-public sealed class ChargedMessageQueue(long limit) : IMessageQueue
+public sealed class ChargedMessageQueue(long limit) : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
 {
     private readonly ConcurrentQueue<Envelope> _queue = new();
     private long _charge;
@@ -45,6 +45,12 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue
     /// <summary>Current charge: packets or bytes admitted and not yet released.</summary>
     public long Charge => Volatile.Read(ref _charge);
     public long DroppedItems => Volatile.Read(ref _droppedItems);
+
+    /// <summary>The actor whose queue this is (for the simulation engine's event digest); null when built by hand.</summary>
+    public IActorRef? Owner { get; init; }
+    private string? _ownerPath;
+    string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner?.Path.ToString() ?? "-";
+    object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage => _queue.TryPeek(out var e) ? e.Message : null;
 
     public bool HasMessages => !_queue.IsEmpty;
     public int Count => _queue.Count;

@@ -1,0 +1,376 @@
+using Akka.Actor;
+using Akka.Dispatch;
+using Akka.Event;
+
+namespace ActorStack.Actors.Engine;
+
+/// <summary>What an executed event was, as the event digest records it.</summary>
+public enum SimEventKind : byte
+{
+    /// <summary>An actor's mailbox run (one dispatcher turn: up to <c>throughput</c> messages).</summary>
+    MailboxRun = 1,
+    /// <summary>Another runnable a dispatcher was given (a task continuation, a dispatcher-scheduled action).</summary>
+    Task = 2,
+    /// <summary>A scheduled Tell (<c>ScheduleTellOnce</c>/<c>ScheduleTellRepeatedly</c>, actor timers).</summary>
+    TimerTell = 3,
+    /// <summary>A scheduled action or runnable.</summary>
+    TimerAction = 4,
+}
+
+/// <summary>
+/// The deterministic discrete-event engine under an actor system: a virtual clock (ns) and one <see cref="EventQueue{T}"/>
+/// of timers (<see cref="VirtualTimeScheduler"/>) and mailbox runs (<see cref="EngineExecutorConfigurator"/>) ordered by
+/// (virtual time, sequence number). Events run one at a time on the thread that calls <see cref="RunUntilIdle"/>,
+/// <see cref="RunUntil(TimeSpan)"/>, <see cref="RunFor"/> or <see cref="Step"/>; the clock moves only when nothing is
+/// runnable at the current instant. A Tell from outside (a test, the CLI) while the engine is paused queues the
+/// receiver's mailbox run with the next sequence number, so it is ordered after every event already queued at that
+/// instant.
+/// <para>
+/// While the system boots (guardians, loggers, TestKit's test actor) nobody drives the engine yet, and Akka waits
+/// for those actors on the booting thread. So the engine starts <see cref="Inline"/>: an event queued from outside a
+/// run is drained (only what is due now, the clock does not move) on the thread that queued it, as Akka's
+/// CallingThreadDispatcher does. The first <c>Run*</c>/<see cref="Step"/> (or <see cref="Pause"/>) ends that; from
+/// then on nothing runs until a <c>Run*</c>. <see cref="ReleaseControl"/> returns to inline mode (for shutdown).
+/// </para>
+/// </summary>
+public sealed class SimEngine
+{
+    /// <summary>Default simulated epoch (<c>actorstack.run.epoch</c>): what the clock reads at virtual time 0.</summary>
+    public static readonly DateTimeOffset DefaultEpoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private const ulong FnvOffset = 0xcbf29ce484222325UL;
+    private const ulong FnvPrime = 0x100000001b3UL;
+
+    private readonly object _gate = new();
+    private readonly object _runLock = new();
+    private readonly EventQueue<SimEvent> _queue = new();
+    private readonly ILoggingAdapter? _log;
+    private long _nowNs;
+    private int _cancelledQueued;
+    private ulong _digest = FnvOffset;
+    private long _executed;
+    private volatile bool _inline = true;
+    private int _runner; // managed thread id running events, 0 when none
+
+    public SimEngine(DateTimeOffset epoch, ILoggingAdapter? log = null)
+    {
+        Epoch = epoch;
+        _log = log;
+    }
+
+    /// <summary>The engine under <paramref name="system"/> (its scheduler must be <see cref="VirtualTimeScheduler"/>).</summary>
+    public static SimEngine For(ActorSystem system)
+        => (system.Scheduler as VirtualTimeScheduler)?.Engine
+           ?? throw new InvalidOperationException(
+               $"actor system {system.Name} does not run on the simulation engine (akka.scheduler.implementation is {system.Scheduler.GetType().FullName}); use SimEngine.Hocon");
+
+    /// <summary>
+    /// The HOCON that puts an actor system on the engine: the scheduler, the default and internal dispatchers, and the
+    /// loggers on a thread-pool dispatcher of their own (they are outside the simulation).
+    /// </summary>
+    public const string Hocon = """
+        akka.scheduler.implementation = "ActorStack.Actors.Engine.VirtualTimeScheduler, ActorStack.Actors"
+        akka.actor.default-dispatcher {
+          executor = "ActorStack.Actors.Engine.EngineExecutorConfigurator, ActorStack.Actors"
+          throughput = 30
+          throughput-deadline-time = 0ms
+        }
+        akka.actor.internal-dispatcher {
+          executor = "ActorStack.Actors.Engine.EngineExecutorConfigurator, ActorStack.Actors"
+          throughput = 5
+          throughput-deadline-time = 0ms
+        }
+        akka.actor.default-mailbox.mailbox-type = "ActorStack.Actors.Engine.EngineMailbox, ActorStack.Actors"
+        akka.loggers-dispatcher = "actorstack-engine-loggers-dispatcher"
+        actorstack-engine-loggers-dispatcher {
+          type = Dispatcher
+          executor = "thread-pool-executor"
+          throughput = 100
+        }
+        """;
+
+    /// <summary>Wall-clock instant of virtual time 0.</summary>
+    public DateTimeOffset Epoch { get; }
+
+    /// <summary>Virtual time since the start, in nanoseconds.</summary>
+    public long NowNs
+    {
+        get { lock (_gate) return _nowNs; }
+    }
+
+    /// <summary>Virtual time since the start (100 ns resolution; <see cref="NowNs"/> has the ns).</summary>
+    public TimeSpan Now => FromNs(NowNs);
+
+    /// <summary><see cref="Epoch"/> + <see cref="Now"/>.</summary>
+    public DateTimeOffset UtcNow => Epoch + Now;
+
+    /// <summary>True while events queued from outside a run are drained by the queuing thread (boot, shutdown).</summary>
+    public bool Inline => _inline;
+
+    /// <summary>Events executed so far (cancelled timers are not executed).</summary>
+    public long Executed => Interlocked.Read(ref _executed);
+
+    /// <summary>FNV-1a 64 over every executed event's (virtual time ns, kind, target actor path, message type).</summary>
+    public ulong Digest
+    {
+        get { lock (_gate) return _digest; }
+    }
+
+    /// <summary>Queued events that will run (cancelled timers excluded) and the earliest one's due time.</summary>
+    public (int Count, TimeSpan? NextDue) Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                SkipCancelledHead();
+                return (_queue.Count - _cancelledQueued,
+                    _queue.TryPeek(out _, out long t, out _) ? FromNs(t) : null);
+            }
+        }
+    }
+
+    public static long ToNs(TimeSpan t) => checked(t.Ticks * 100);
+    public static TimeSpan FromNs(long ns) => TimeSpan.FromTicks(ns / 100);
+
+    /// <summary>Ends inline mode: from now on events run only inside Run*/Step.</summary>
+    public void Pause() => _inline = false;
+
+    /// <summary>Back to inline mode (events queued from outside are drained by the queuing thread), e.g. before terminating the system.</summary>
+    public void ReleaseControl()
+    {
+        _inline = true;
+        DrainInline();
+    }
+
+    /// <summary>Runs every event due at the current instant (and those they cause at it); the clock does not move.</summary>
+    public int RunUntilIdle() => RunUntilNs(long.MinValue, moveClock: false);
+
+    /// <summary>Runs events in (time, seq) order up to and including <paramref name="t"/> (since the start); afterwards <see cref="Now"/> == t.</summary>
+    public int RunUntil(TimeSpan t) => RunUntilNs(ToNs(t));
+
+    /// <summary><see cref="RunUntil(TimeSpan)"/> at <see cref="Now"/> + <paramref name="d"/>.</summary>
+    public int RunFor(TimeSpan d) => RunUntilNs(NowNs + ToNs(d));
+
+    /// <summary>Runs events due at or before <paramref name="tNs"/>; the clock ends at tNs (never past it). Returns events executed.</summary>
+    public int RunUntilNs(long tNs) => RunUntilNs(tNs, moveClock: true);
+
+    /// <summary>Runs the next event (moving the clock to it if it is later); false when nothing is queued.</summary>
+    public bool Step()
+    {
+        EnterRun();
+        try
+        {
+            return RunOne(long.MaxValue);
+        }
+        finally { ExitRun(); }
+    }
+
+    private int RunUntilNs(long tNs, bool moveClock)
+    {
+        EnterRun();
+        try
+        {
+            if (!moveClock) tNs = NowNs;
+            else if (tNs < NowNs) throw new ArgumentOutOfRangeException(nameof(tNs), $"{tNs} ns is before now ({NowNs} ns): the clock does not go back");
+            int n = 0;
+            while (RunOne(tNs)) n++;
+            lock (_gate) if (_nowNs < tNs) _nowNs = tNs;
+            return n;
+        }
+        finally { ExitRun(); }
+    }
+
+    private void EnterRun()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        if (Volatile.Read(ref _runner) == me)
+            throw new InvalidOperationException("SimEngine.Run*/Step called from inside an event (an actor or a timer action)");
+        _inline = false;
+        Monitor.Enter(_runLock);
+        Volatile.Write(ref _runner, me);
+    }
+
+    private void ExitRun()
+    {
+        Volatile.Write(ref _runner, 0);
+        Monitor.Exit(_runLock);
+    }
+
+    /// <summary>Dequeues and executes the earliest event if it is due at or before <paramref name="limitNs"/>.</summary>
+    private bool RunOne(long limitNs)
+    {
+        SimEvent ev;
+        long t;
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (!_queue.TryPeek(out ev, out t, out _) || t > limitNs) return false;
+                _queue.TryDequeue(out _, out _, out _);
+                ev.InQueue = false;
+                if (!ev.Cancelled) break;
+                _cancelledQueued--;
+            }
+            if (t > _nowNs) _nowNs = t;
+        }
+        Execute(ev, t);
+        return true;
+    }
+
+    private void Execute(SimEvent ev, long t)
+    {
+        Interlocked.Increment(ref _executed);
+        var (kind, target, message) = ev.Describe();
+        lock (_gate) _digest = Mix(_digest, t, kind, target, message);
+        try
+        {
+            ev.Run(this, t);
+        }
+        catch (Exception e)
+        {
+            _log?.Error(e, "SimEngine: {0} event for {1} at {2} ns threw", kind, target, t);
+        }
+    }
+
+    /// <summary>One step of the event digest (FNV-1a 64); public so the digest's definition is testable.</summary>
+    public static ulong Mix(ulong h, long timeNs, SimEventKind kind, string target, string message)
+    {
+        for (int i = 0; i < 8; i++) h = (h ^ (byte)(timeNs >> (8 * i))) * FnvPrime;
+        h = (h ^ (byte)kind) * FnvPrime;
+        h = MixString(h, target);
+        return MixString(h, message);
+    }
+
+    private static ulong MixString(ulong h, string s)
+    {
+        foreach (char c in s)
+        {
+            h = (h ^ (byte)c) * FnvPrime;
+            h = (h ^ (byte)(c >> 8)) * FnvPrime;
+        }
+        return (h ^ 0xff) * FnvPrime; // separator: ("ab","c") and ("a","bc") differ
+    }
+
+    private void SkipCancelledHead()
+    {
+        while (_queue.TryPeek(out var ev, out _, out _) && ev.Cancelled)
+        {
+            _queue.TryDequeue(out _, out _, out _);
+            ev.InQueue = false;
+            _cancelledQueued--;
+        }
+    }
+
+    /// <summary>Queues a mailbox run (or another dispatcher runnable) at the current instant.</summary>
+    internal void EnqueueRun(IRunnable run) => Enqueue(new RunEvent(run), delay: 0);
+
+    /// <summary>Queues <paramref name="ev"/> at now + <paramref name="delay"/> ns; drains inline when in inline mode and not on the running thread.</summary>
+    internal void Enqueue(SimEvent ev, long delay)
+    {
+        lock (_gate)
+        {
+            if (ev.Cancelled) return;
+            _queue.Enqueue(checked(_nowNs + Math.Max(0, delay)), ev);
+            ev.InQueue = true;
+        }
+        if (_inline && Volatile.Read(ref _runner) != Environment.CurrentManagedThreadId) DrainInline();
+    }
+
+    /// <summary>Requeues a repeating timer <paramref name="interval"/> ns after the instant it fired.</summary>
+    internal void Requeue(SimEvent ev, long firedAt, long interval)
+    {
+        lock (_gate)
+        {
+            if (ev.Cancelled) return;
+            _queue.Enqueue(checked(firedAt + interval), ev);
+            ev.InQueue = true;
+        }
+    }
+
+    /// <summary>A timer's cancelable fired: the event stays in the heap (lazy deletion) until due or compacted.</summary>
+    internal void Cancelled(SimEvent ev)
+    {
+        lock (_gate)
+        {
+            if (ev.Cancelled) return;
+            ev.Cancelled = true;
+            if (!ev.InQueue) return;
+            _cancelledQueued++;
+            // Bound the heap by the live timers: compact once cancelled ones are the majority.
+            if (_cancelledQueued > 64 && _cancelledQueued * 2 > _queue.Count)
+            {
+                _queue.RemoveWhere(static e =>
+                {
+                    if (!e.Cancelled) return false;
+                    e.InQueue = false;
+                    return true;
+                });
+                _cancelledQueued = 0;
+            }
+        }
+    }
+
+    private void DrainInline()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        while (_inline && HasDueNow())
+        {
+            if (!Monitor.TryEnter(_runLock)) return; // the thread inside will see our event (it rechecks after leaving)
+            try
+            {
+                if (Volatile.Read(ref _runner) != 0) return; // re-entered on the running thread
+                Volatile.Write(ref _runner, me);
+                try
+                {
+                    long now = NowNs;
+                    while (_inline && RunOne(now)) { }
+                }
+                finally { Volatile.Write(ref _runner, 0); }
+            }
+            finally { Monitor.Exit(_runLock); }
+        }
+    }
+
+    private bool HasDueNow()
+    {
+        lock (_gate)
+        {
+            SkipCancelledHead();
+            return _queue.TryPeek(out _, out long t, out _) && t <= _nowNs;
+        }
+    }
+
+    internal abstract class SimEvent
+    {
+        public bool Cancelled; // guarded by the engine's _gate
+        public bool InQueue;
+        public abstract (SimEventKind Kind, string Target, string Message) Describe();
+        public abstract void Run(SimEngine engine, long firedAt);
+    }
+
+    private sealed class RunEvent(IRunnable run) : SimEvent
+    {
+        public override (SimEventKind, string, string) Describe()
+        {
+            if (run is Mailbox mb)
+            {
+                if (mb.MessageQueue is IEngineVisibleQueue q)
+                    return (SimEventKind.MailboxRun, q.OwnerPath, q.HeadMessage is { } m ? TypeName(m) : "-");
+                return (SimEventKind.MailboxRun, mb.MessageQueue.GetType().FullName ?? "?", "?");
+            }
+            return (SimEventKind.Task, run.GetType().FullName ?? "?", "-");
+        }
+
+        public override void Run(SimEngine engine, long firedAt) => run.Run();
+    }
+
+    internal static string TypeName(object o) => o.GetType().FullName ?? o.GetType().Name;
+
+    internal static string PathOf(object? o) => o switch
+    {
+        IActorRef r => r.Path.ToString(),
+        null => "-",
+        _ => TypeName(o),
+    };
+}

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Event;
+
+namespace ActorStack.Actors.Engine;
+
+/// <summary>
+/// Akka scheduler on the <see cref="SimEngine"/>'s virtual clock
+/// (<c>akka.scheduler.implementation = "ActorStack.Actors.Engine.VirtualTimeScheduler, ActorStack.Actors"</c>).
+/// A timer is an engine event at (now + delay); a repeating one re-arms as a new event at (fire time + interval);
+/// cancelling its <see cref="ICancelable"/> removes it. <c>Now</c> is <c>actorstack.run.epoch</c> (default
+/// 2026-01-01T00:00:00Z) + virtual time, and both monotonic clocks are virtual time. Creates the system's engine.
+/// </summary>
+public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvider
+{
+    public VirtualTimeScheduler(Akka.Configuration.Config config, ILoggingAdapter log) : base(config, log)
+    {
+        var epoch = SimEngine.DefaultEpoch;
+        var text = config.GetString("actorstack.run.epoch", null);
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal, out epoch))
+                throw new ConfigurationException($"actorstack.run.epoch: \"{text}\" is not a date-time (e.g. 2026-01-01T00:00:00Z)");
+        }
+        Engine = new SimEngine(epoch.ToUniversalTime(), log);
+    }
+
+    public SimEngine Engine { get; }
+
+    protected override DateTimeOffset TimeNow => Engine.UtcNow;
+    public override TimeSpan MonotonicClock => Engine.Now;
+    public override TimeSpan HighResMonotonicClock => Engine.Now;
+
+    protected override void InternalScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable)
+        => Arm(new Timer(receiver, message, sender, null, null, 0, cancelable), delay);
+
+    protected override void InternalScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable)
+        => Arm(new Timer(receiver, message, sender, null, null, SimEngine.ToNs(interval), cancelable), initialDelay);
+
+    protected override void InternalScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable)
+        => Arm(new Timer(null, null, null, action, null, 0, cancelable), delay);
+
+    protected override void InternalScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable)
+        => Arm(new Timer(null, null, null, null, action, 0, cancelable), delay);
+
+    protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable)
+        => Arm(new Timer(null, null, null, action, null, SimEngine.ToNs(interval), cancelable), initialDelay);
+
+    protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable)
+        => Arm(new Timer(null, null, null, null, action, SimEngine.ToNs(interval), cancelable), initialDelay);
+
+    private void Arm(Timer t, TimeSpan delay)
+    {
+        if (t.Cancelable is { } c)
+        {
+            if (c.IsCancellationRequested) return;
+            t.Registration = c.Token.Register(static s => { var (e, tm) = ((SimEngine, Timer))s!; e.Cancelled(tm); }, (Engine, t));
+        }
+        Engine.Enqueue(t, SimEngine.ToNs(delay));
+    }
+
+    private sealed class Timer(ICanTell? receiver, object? message, IActorRef? sender, Action? action, IRunnable? runnable, long intervalNs, ICancelable? cancelable)
+        : SimEngine.SimEvent
+    {
+        public ICancelable? Cancelable => cancelable;
+        public CancellationTokenRegistration Registration;
+
+        public override (SimEventKind, string, string) Describe() => receiver is not null
+            ? (SimEventKind.TimerTell, SimEngine.PathOf(receiver), message is null ? "-" : SimEngine.TypeName(message))
+            : (SimEventKind.TimerAction, action is not null ? $"{action.Method.DeclaringType?.FullName}.{action.Method.Name}" : SimEngine.PathOf(runnable), "-");
+
+        public override void Run(SimEngine engine, long firedAt)
+        {
+            if (cancelable is { IsCancellationRequested: true }) return;
+            if (intervalNs > 0) engine.Requeue(this, firedAt, intervalNs);
+            else Registration.Dispose();
+            if (receiver is not null) receiver.Tell(message, sender ?? ActorRefs.NoSender);
+            else if (action is not null) action();
+            else runnable!.Run();
+        }
+    }
+}
