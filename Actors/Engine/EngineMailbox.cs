@@ -11,7 +11,7 @@ namespace ActorStack.Actors.Engine;
 /// </summary>
 public interface IEngineVisibleQueue
 {
-    /// <summary>The owner actor's path (computed once).</summary>
+    /// <summary>The owner actor's path as the digest names it (<see cref="SimEngine.DigestPath"/>), computed once.</summary>
     string OwnerPath { get; }
 
     /// <summary>The message at the head of the queue, or null when it is empty.</summary>
@@ -33,7 +33,7 @@ public sealed class EngineMessageQueue(IActorRef? owner) : IMessageQueue, IUnbou
     private readonly ConcurrentQueue<Envelope> _queue = new();
     private string? _path;
 
-    public string OwnerPath => _path ??= owner?.Path.ToString() ?? "-";
+    public string OwnerPath => _path ??= owner is null ? "-" : SimEngine.DigestPath(owner.Path);
     public object? HeadMessage => _queue.TryPeek(out var e) ? e.Message : null;
 
     public bool HasMessages => !_queue.IsEmpty;

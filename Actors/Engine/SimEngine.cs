@@ -17,6 +17,9 @@ public enum SimEventKind : byte
     TimerAction = 4,
 }
 
+/// <summary>One executed event as the digest hashes it.</summary>
+public readonly record struct SimEventRecord(long TimeNs, SimEventKind Kind, string Target, string Message);
+
 /// <summary>
 /// The deterministic discrete-event engine under an actor system: a virtual clock (ns) and one <see cref="EventQueue{T}"/>
 /// of timers (<see cref="VirtualTimeScheduler"/>) and mailbox runs (<see cref="EngineExecutorConfigurator"/>) ordered by
@@ -115,6 +118,12 @@ public sealed class SimEngine
     {
         get { lock (_gate) return _digest; }
     }
+
+    /// <summary>
+    /// Called on the running thread with every executed event, as the digest sees it (e.g. to find the first event
+    /// where two runs differ). Set it before running; null (the default) costs nothing.
+    /// </summary>
+    public Action<SimEventRecord>? Trace { get; set; }
 
     /// <summary>Queued events that will run (cancelled timers excluded) and the earliest one's due time.</summary>
     public (int Count, TimeSpan? NextDue) Pending
@@ -223,6 +232,7 @@ public sealed class SimEngine
         Interlocked.Increment(ref _executed);
         var (kind, target, message) = ev.Describe();
         lock (_gate) _digest = Mix(_digest, t, kind, target, message);
+        Trace?.Invoke(new SimEventRecord(t, kind, target, message));
         try
         {
             ev.Run(this, t);
@@ -367,9 +377,31 @@ public sealed class SimEngine
 
     internal static string TypeName(object o) => o.GetType().FullName ?? o.GetType().Name;
 
+    /// <summary>
+    /// An actor's path as the digest names it: without the address (runs in systems of other names compare), and under
+    /// <c>/system</c> with digits folded to <c>#</c>, because Akka numbers some of its own actors from process-wide
+    /// counters (<c>EventStreamUnsubscriber-2</c> in the second system of a process, TestKit's <c>testActor3</c>).
+    /// </summary>
+    public static string DigestPath(ActorPath path)
+    {
+        var s = path.ToStringWithoutAddress();
+        return s.StartsWith("/system/", StringComparison.Ordinal) ? FoldDigits(s) : s;
+    }
+
+    private static string FoldDigits(string s)
+    {
+        var b = new System.Text.StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (!char.IsAsciiDigit(s[i])) b.Append(s[i]);
+            else if (i == 0 || !char.IsAsciiDigit(s[i - 1])) b.Append('#');
+        }
+        return b.ToString();
+    }
+
     internal static string PathOf(object? o) => o switch
     {
-        IActorRef r => r.Path.ToString(),
+        IActorRef r => DigestPath(r.Path),
         null => "-",
         _ => TypeName(o),
     };

@@ -49,7 +49,7 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue, ActorStack.
     /// <summary>The actor whose queue this is (for the simulation engine's event digest); null when built by hand.</summary>
     public IActorRef? Owner { get; init; }
     private string? _ownerPath;
-    string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner?.Path.ToString() ?? "-";
+    string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner is null ? "-" : ActorStack.Actors.Engine.SimEngine.DigestPath(Owner.Path);
     object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage => _queue.TryPeek(out var e) ? e.Message : null;
 
     public bool HasMessages => !_queue.IsEmpty;
