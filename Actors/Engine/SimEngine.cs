@@ -44,8 +44,11 @@ public sealed class SimEngine
     private const ulong FnvOffset = 0xcbf29ce484222325UL;
     private const ulong FnvPrime = 0x100000001b3UL;
 
-    private readonly object _gate = new();
-    private readonly object _runLock = new();
+    // The engine is the dispatcher itself, not an actor: Tells from outside (a test, the CLI, Akka's own threads)
+    // reach its queue from any thread, so the queue and clock are guarded here (System.Threading.Lock scopes),
+    // and _runLock admits one thread at a time into the run loop.
+    private readonly Lock _gate = new();
+    private readonly Lock _runLock = new();
     private readonly EventQueue<SimEvent> _queue = new();
     private readonly ILoggingAdapter? _log;
     private long _nowNs;
@@ -98,7 +101,7 @@ public sealed class SimEngine
     /// <summary>Virtual time since the start, in nanoseconds.</summary>
     public long NowNs
     {
-        get { lock (_gate) return _nowNs; }
+        get { using (_gate.EnterScope()) return _nowNs; }
     }
 
     /// <summary>Virtual time since the start (100 ns resolution; <see cref="NowNs"/> has the ns).</summary>
@@ -116,7 +119,7 @@ public sealed class SimEngine
     /// <summary>FNV-1a 64 over every executed event's (virtual time ns, kind, target actor path, message type).</summary>
     public ulong Digest
     {
-        get { lock (_gate) return _digest; }
+        get { using (_gate.EnterScope()) return _digest; }
     }
 
     /// <summary>
@@ -130,7 +133,7 @@ public sealed class SimEngine
     {
         get
         {
-            lock (_gate)
+            using (_gate.EnterScope())
             {
                 SkipCancelledHead();
                 return (_queue.Count - _cancelledQueued,
@@ -184,7 +187,7 @@ public sealed class SimEngine
             else if (tNs < NowNs) throw new ArgumentOutOfRangeException(nameof(tNs), $"{tNs} ns is before now ({NowNs} ns): the clock does not go back");
             int n = 0;
             while (RunOne(tNs)) n++;
-            lock (_gate) if (_nowNs < tNs) _nowNs = tNs;
+            using (_gate.EnterScope()) if (_nowNs < tNs) _nowNs = tNs;
             return n;
         }
         finally { ExitRun(); }
@@ -196,14 +199,14 @@ public sealed class SimEngine
         if (Volatile.Read(ref _runner) == me)
             throw new InvalidOperationException("SimEngine.Run*/Step called from inside an event (an actor or a timer action)");
         _inline = false;
-        Monitor.Enter(_runLock);
+        _runLock.Enter();
         Volatile.Write(ref _runner, me);
     }
 
     private void ExitRun()
     {
         Volatile.Write(ref _runner, 0);
-        Monitor.Exit(_runLock);
+        _runLock.Exit();
     }
 
     /// <summary>Dequeues and executes the earliest event if it is due at or before <paramref name="limitNs"/>.</summary>
@@ -211,7 +214,7 @@ public sealed class SimEngine
     {
         SimEvent ev;
         long t;
-        lock (_gate)
+        using (_gate.EnterScope())
         {
             while (true)
             {
@@ -231,7 +234,7 @@ public sealed class SimEngine
     {
         Interlocked.Increment(ref _executed);
         var (kind, target, message) = ev.Describe();
-        lock (_gate) _digest = Mix(_digest, t, kind, target, message);
+        using (_gate.EnterScope()) _digest = Mix(_digest, t, kind, target, message);
         Trace?.Invoke(new SimEventRecord(t, kind, target, message));
         try
         {
@@ -278,7 +281,7 @@ public sealed class SimEngine
     /// <summary>Queues <paramref name="ev"/> at now + <paramref name="delay"/> ns; drains inline when in inline mode and not on the running thread.</summary>
     internal void Enqueue(SimEvent ev, long delay)
     {
-        lock (_gate)
+        using (_gate.EnterScope())
         {
             if (ev.Cancelled) return;
             _queue.Enqueue(checked(_nowNs + Math.Max(0, delay)), ev);
@@ -290,7 +293,7 @@ public sealed class SimEngine
     /// <summary>Requeues a repeating timer <paramref name="interval"/> ns after the instant it fired.</summary>
     internal void Requeue(SimEvent ev, long firedAt, long interval)
     {
-        lock (_gate)
+        using (_gate.EnterScope())
         {
             if (ev.Cancelled) return;
             _queue.Enqueue(checked(firedAt + interval), ev);
@@ -301,7 +304,7 @@ public sealed class SimEngine
     /// <summary>A timer's cancelable fired: the event stays in the heap (lazy deletion) until due or compacted.</summary>
     internal void Cancelled(SimEvent ev)
     {
-        lock (_gate)
+        using (_gate.EnterScope())
         {
             if (ev.Cancelled) return;
             ev.Cancelled = true;
@@ -326,7 +329,7 @@ public sealed class SimEngine
         int me = Environment.CurrentManagedThreadId;
         while (_inline && HasDueNow())
         {
-            if (!Monitor.TryEnter(_runLock)) return; // the thread inside will see our event (it rechecks after leaving)
+            if (!_runLock.TryEnter()) return; // the thread inside will see our event (it rechecks after leaving)
             try
             {
                 if (Volatile.Read(ref _runner) != 0) return; // re-entered on the running thread
@@ -338,13 +341,13 @@ public sealed class SimEngine
                 }
                 finally { Volatile.Write(ref _runner, 0); }
             }
-            finally { Monitor.Exit(_runLock); }
+            finally { _runLock.Exit(); }
         }
     }
 
     private bool HasDueNow()
     {
-        lock (_gate)
+        using (_gate.EnterScope())
         {
             SkipCancelledHead();
             return _queue.TryPeek(out _, out long t, out _) && t <= _nowNs;
