@@ -128,6 +128,12 @@ public sealed class SimEngine
     /// </summary>
     public Action<SimEventRecord>? Trace { get; set; }
 
+    /// <summary>Size of the event heap, cancelled timers not dropped yet included (kept under twice the live events plus 64).</summary>
+    public int QueueLength
+    {
+        get { using (_gate.EnterScope()) return _queue.Count; }
+    }
+
     /// <summary>Queued events that will run (cancelled timers excluded) and the earliest one's due time.</summary>
     public (int Count, TimeSpan? NextDue) Pending
     {
