@@ -65,10 +65,26 @@ public sealed class SimEngine
     }
 
     /// <summary>The engine under <paramref name="system"/> (its scheduler must be <see cref="VirtualTimeScheduler"/>).</summary>
+    /// <remarks>
+    /// The first call also hooks the system's coordinated shutdown: its first phase returns the engine to inline mode
+    /// (<see cref="ReleaseControl"/>), so <c>Terminate()</c> on a paused engine finishes instead of waiting forever
+    /// for guardians nobody runs.
+    /// </remarks>
     public static SimEngine For(ActorSystem system)
-        => (system.Scheduler as VirtualTimeScheduler)?.Engine
+    {
+        var engine = (system.Scheduler as VirtualTimeScheduler)?.Engine
            ?? throw new InvalidOperationException(
                $"actor system {system.Name} does not run on the simulation engine (akka.scheduler.implementation is {system.Scheduler.GetType().FullName}); use SimEngine.Hocon");
+        if (Interlocked.Exchange(ref engine._shutdownHooked, 1) == 0)
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "actorstack-engine-release", () =>
+            {
+                engine.ReleaseControl();
+                return Task.FromResult(Akka.Done.Instance);
+            });
+        return engine;
+    }
+
+    private int _shutdownHooked;
 
     /// <summary>
     /// The HOCON that puts an actor system on the engine: the scheduler, the default and internal dispatchers, and the

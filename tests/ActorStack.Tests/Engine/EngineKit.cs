@@ -23,7 +23,7 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
 
     protected override void Dispose(bool disposing)
     {
-        Engine.ReleaseControl(); // termination runs inline on whoever queues it
+        Engine.ReleaseControl(); // termination runs inline on whoever queues it (coordinated shutdown would do it too)
         base.Dispose(disposing);
     }
 
