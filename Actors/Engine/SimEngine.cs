@@ -130,13 +130,10 @@ public sealed class SimEngine
     public bool Inline => _inline;
 
     /// <summary>Events executed so far (cancelled timers are not executed).</summary>
-    public long Executed => Interlocked.Read(ref _executed);
+    public long Executed => Volatile.Read(ref _executed);
 
     /// <summary>FNV-1a 64 over every executed event's (virtual time ns, kind, target actor path, message type).</summary>
-    public ulong Digest
-    {
-        get { using (_gate.EnterScope()) return _digest; }
-    }
+    public ulong Digest => Volatile.Read(ref _digest);
 
     /// <summary>
     /// Called on the running thread with every executed event, as the digest sees it (e.g. to find the first event
@@ -254,9 +251,10 @@ public sealed class SimEngine
 
     private void Execute(SimEvent ev, long t)
     {
-        Interlocked.Increment(ref _executed);
+        // Only the thread holding _runLock writes these two; readers elsewhere use Volatile.Read.
         var (kind, target, message) = ev.Describe();
-        using (_gate.EnterScope()) _digest = Mix(_digest, t, kind, target, message);
+        Volatile.Write(ref _executed, _executed + 1);
+        Volatile.Write(ref _digest, Mix(_digest, t, kind, target, message));
         Trace?.Invoke(new SimEventRecord(t, kind, target, message));
         try
         {
