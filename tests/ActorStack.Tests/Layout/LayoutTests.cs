@@ -118,8 +118,12 @@ public sealed class LayoutTests
     public void No_actor_code_takes_a_lock()
     {
         var actors = Path.Combine(RepoRoot(), "Actors");
-        var hits = LockSites(actors).ToList();
-        Assert.True(hits.Count == 0, "lock ( in Actors/:\n" + string.Join("\n", hits));
+        // The one exemption: the simulation engine (Actors/Engine) is the dispatcher and scheduler under the actors,
+        // not an actor. Tells from any thread (a test, the CLI, Akka's own threads) reach its event queue, so it
+        // guards that queue itself, as Akka's own dispatchers do; no actor state is behind it.
+        var hits = LockSites(actors).Where(h => !h.StartsWith("Engine" + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
+        Assert.True(hits.Count == 0, "locks in Actors/:\n" + string.Join("\n", hits));
+        Assert.NotEmpty(LockSites(Path.Combine(actors, "Engine"))); // the search sees the engine's Lock scopes
     }
 
     /// <summary>
@@ -182,9 +186,10 @@ public sealed class LayoutTests
         }
     }
 
-    private static readonly Regex LockStatement = new(@"\block\s*\(", RegexOptions.Compiled);
+    /// <summary>A lock statement, a <see cref="System.Threading.Lock"/> (its scopes or Enter), or a Monitor.</summary>
+    private static readonly Regex LockStatement = new(@"\block\s*\(|\bnew\s+Lock\s*\(|\.EnterScope\s*\(|\bMonitor\.(Enter|TryEnter)\b", RegexOptions.Compiled);
 
-    /// <summary>"file:line" of each <c>lock (</c> statement in the .cs files under <paramref name="root"/> (bin/obj skipped).</summary>
+    /// <summary>"file:line" of each lock (see <see cref="LockStatement"/>) in the .cs files under <paramref name="root"/> (bin/obj skipped).</summary>
     internal static IEnumerable<string> LockSites(string root)
     {
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
