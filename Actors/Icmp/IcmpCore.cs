@@ -365,7 +365,14 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
         if (InCounter(type) is { } c) ns.Icmp.Inc(c);
     }
 
-    private void CountOut(byte type)
+    private void CountOut(byte type) => IcmpOutCount(ns, type);
+
+    /// <summary>
+    /// <c>icmp_out_count</c>: one ICMP message of <paramref name="type"/> leaves this host (<c>Icmp: OutMsgs</c>, the
+    /// type's <c>Out*</c> column, <c>IcmpMsg: OutTypeN</c>). Called for the messages ICMP builds and, as
+    /// <c>__ip_make_skb</c> / <c>raw_send_hdrinc</c> do, for those a raw ICMP socket sends.
+    /// </summary>
+    public static void IcmpOutCount(NetNamespace ns, byte type)
     {
         Interlocked.Increment(ref ns.IcmpOutType[type]);
         ns.Icmp.Inc(IcmpMib.OutMsgs);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -197,6 +198,11 @@ public sealed class DatagramSock
             if (m.Payload.Length > rt.Mtu) return Errno.EMSGSIZE;
             err = DatagramBuilder.HdrIncl(_out, m.Payload.Span, rt.Source, out frame, out _);
             if (err != Errno.OK) return err;
+            // raw_send_hdrinc: an ICMP message the user built whole is counted like any other (icmp_out_count).
+            var hp = m.Payload.Span;
+            if (Ipv4Header.TryRead(hp, out var hh) && hh.Protocol == IpProtocol.Icmp && hp.Length >= hh.HeaderLength
+                && IcmpHeader.TryRead(hp[hh.HeaderLength..], out var ih))
+                IcmpCore.IcmpOutCount(_ns, ih.Type);
         }
         else
         {
@@ -204,6 +210,8 @@ public sealed class DatagramSock
             if (_pmtudisc >= 2 && ipLen > rt.Mtu) return Errno.EMSGSIZE;
             bool df = _pmtudisc >= 2 || (_pmtudisc == 1 && ipLen <= rt.Mtu);
             frame = DatagramBuilder.Raw(_out, rt.Source, d, _protocol, m.Payload.Span, Ttl(rt), (byte)_tos, df);
+            // __ip_make_skb: an ICMP socket's message counts under the type raw_probe_proto_opt read from it.
+            if (_protocol == IpProtocol.Icmp && IcmpHeader.TryRead(m.Payload.Span, out var ih)) IcmpCore.IcmpOutCount(_ns, ih.Type);
         }
         err = Transmit(frame, rt, now);
         if (err != Errno.OK) return err;

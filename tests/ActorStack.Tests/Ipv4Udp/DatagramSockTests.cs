@@ -292,4 +292,31 @@ public sealed class DatagramSockTests
         Assert.Equal(0, _ns.Udp[UdpMib.OutDatagrams]);
         Assert.Equal(1L, c.DatagramsSent);
     }
+
+    [Fact]
+    public void RawIcmpSocket_EchoRequest_CountsIcmpOutEchos()
+    {
+        // __ip_make_skb → icmp_out_count: an ICMP socket's message is an ICMP message this host sent (ping's OutEchos).
+        var c = new SocketCounters(SockType.Raw, IpProtocol.Icmp) { SndBuf = _ns.Sysctl.WmemDefault };
+        _sk = new DatagramSock(_ns, SockType.Raw, IpProtocol.Icmp, c, _out, _owner);
+        Assert.Equal(Errno.OK, _sk.SendMsg(new SendTo(IcmpPacket.EchoRequest(7, 1, new byte[8]), PeerIp), Now, out _));
+        Assert.Single(Sent());
+        Assert.Equal((1L, 1L, 0L), (_ns.Icmp[IcmpMib.OutMsgs], _ns.Icmp[IcmpMib.OutEchos], _ns.Icmp[IcmpMib.OutEchoReps]));
+        Assert.Equal(1L, _ns.IcmpOutType[IcmpType.Echo]);
+
+        // A header-included one counts too (raw_send_hdrinc), a non-ICMP one does not.
+        var hdr = new SocketCounters(SockType.Raw, IpProtocol.Raw) { SndBuf = _ns.Sysctl.WmemDefault };
+        _sk = new DatagramSock(_ns, SockType.Raw, IpProtocol.Raw, hdr, _out, _owner);
+        var reply = IcmpPacket.EchoRequest(7, 2, new byte[8]);
+        reply[0] = IcmpType.EchoReply;
+        var pkt = new byte[Ipv4Header.MinLength + reply.Length];
+        reply.CopyTo(pkt, Ipv4Header.MinLength);
+        Ipv4Header.Write(pkt, pkt.Length, 0, 0, 64, IpProtocol.Icmp, Ipv4Address.Any, PeerIp);
+        Assert.Equal(Errno.OK, _sk.SendMsg(new SendTo(pkt), Now, out _));
+        var other = new byte[28];
+        Ipv4Header.Write(other, 28, 0, 0, 64, 253, Ipv4Address.Any, PeerIp);
+        Assert.Equal(Errno.OK, _sk.SendMsg(new SendTo(other), Now, out _));
+        Assert.Equal(2, Sent().Count);
+        Assert.Equal((2L, 1L, 1L), (_ns.Icmp[IcmpMib.OutMsgs], _ns.Icmp[IcmpMib.OutEchos], _ns.Icmp[IcmpMib.OutEchoReps]));
+    }
 }
