@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using Akka.Actor;
+using ActorStack.Actors.Engine;
+using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Wire;
+using ActorStack.Actors.Workloads;
+using ActorStack.Config;
+using ActorStack.Messages;
+using ActorStack.Messages.Packets;
+
+namespace ActorStack.Bench;
+
+/// <summary>
+/// Issue 13's speed of the simulation engine (<see cref="SimEngine"/>), one thread running virtual time, measured with
+/// the wall clock from outside:
+///   sim-speed [--seconds N]                     a 5-actor forwarding ring (1 and 64 messages in flight), then two
+///                                               hosts + a wire + ping on the real stack (events/s, simulated:wall)
+///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W]
+///                                               N hosts in N/2 pairs, a wire per pair, each pair pinging once a second
+///                                               for S simulated seconds: simulated:wall, events, memory at start and end
+/// </summary>
+public static class SimSpeedBench
+{
+    public static int Run(string mode, string[] args)
+    {
+        int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--seconds": seconds = int.Parse(Next()); break;
+                case "--hosts": hosts = int.Parse(Next()); break;
+                case "--sim-seconds": simSeconds = int.Parse(Next()); break;
+                case "--max-wall": maxWall = int.Parse(Next()); break;
+                default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+            }
+        }
+        if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1)
+        {
+            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS]");
+            return 2;
+        }
+        Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall);
+    }
+
+    /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
+    private static (ActorSystem System, SimEngine Engine) EngineSystem(string name)
+    {
+        var system = ActorSystem.Create(name, StackConfig.AkkaConfig("akka.loglevel = WARNING\n" + SimEngine.Hocon));
+        var engine = SimEngine.For(system);
+        engine.Pause();
+        return (system, engine);
+    }
+
+    private static void Shutdown(ActorSystem system, SimEngine engine)
+    {
+        engine.ReleaseControl();
+        system.Terminate().Wait(TimeSpan.FromSeconds(30));
+    }
+
+    // ------------------------------------------------------------------ sim-speed: the forwarding ring
+
+    /// <summary>How many hops the ring may still make in this batch, and how many deliveries it made (one thread: plain fields).</summary>
+    private sealed class Budget
+    {
+        public long Remaining;
+        public long Delivered;
+    }
+
+    private sealed record SetNext(IActorRef Next);
+
+    private sealed record Token
+    {
+        public static readonly Token Instance = new();
+    }
+
+    /// <summary>A plain actor that forwards what it gets to the next one in the ring while the batch's budget lasts.</summary>
+    private sealed class Forwarder(Budget budget) : UntypedActor
+    {
+        private IActorRef _next = ActorRefs.Nobody;
+
+        protected override void OnReceive(object message)
+        {
+            if (message is SetNext s) { _next = s.Next; return; }
+            budget.Delivered++;
+            if (budget.Remaining > 0)
+            {
+                budget.Remaining--;
+                _next.Forward(message);
+            }
+        }
+    }
+
+    private static int Speed(int seconds)
+    {
+        var (system, engine) = EngineSystem("simspeed");
+        var budget = new Budget();
+        var ring = Enumerable.Range(0, 5).Select(i => system.ActorOf(Props.Create(() => new Forwarder(budget)), $"f{i}")).ToArray();
+        for (int i = 0; i < ring.Length; i++) ring[i].Tell(new SetNext(ring[(i + 1) % ring.Length]));
+        engine.RunUntilIdle();
+
+        // Batches of 1,000,000 hops: tell the tokens in, RunUntilIdle (the clock never moves: every Tell is at the
+        // current instant), until the wall time is up. Wall time, deliveries and executed events are measured around it.
+        (double Deliveries, double Events, double PerEvent) Measure(int inFlight, double wallSeconds)
+        {
+            long d0 = budget.Delivered, e0 = engine.Executed;
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalSeconds < wallSeconds)
+            {
+                budget.Remaining = 1_000_000;
+                for (int i = 0; i < inFlight; i++) ring[i % ring.Length].Tell(Token.Instance);
+                engine.RunUntilIdle();
+            }
+            double s = sw.Elapsed.TotalSeconds;
+            long d = budget.Delivered - d0, e = engine.Executed - e0;
+            return (d / s, e / s, d / (double)Math.Max(1, e));
+        }
+
+        Measure(1, 1);  // warm-up: JIT and tiered compilation
+        Measure(64, 1);
+        Console.WriteLine($"5-actor forwarding ring on the engine (default dispatcher throughput 30), {seconds} s per figure:");
+        Console.WriteLine("  in flight     deliveries/s       events/s  deliveries/event");
+        foreach (int inFlight in new[] { 1, 64 })
+        {
+            var (d, e, per) = Measure(inFlight, seconds);
+            Console.WriteLine($"  {inFlight,9} {d,16:N0} {e,14:N0} {per,17:F2}");
+        }
+        if (engine.NowNs != 0) Console.WriteLine($"  (virtual clock moved to {engine.NowNs} ns: it should not have)");
+        Shutdown(system, engine);
+
+        PingPair(seconds);
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ hosts on the engine
+
+    private static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
+
+    private static HostSettings Host(string name, int mac, Ipv4Address addr, Ipv4Address peer, int peerMac) =>
+        new(name, 1, new SysctlSettings(), [new DeviceSettings("eth0", Mac(mac), Addresses: [new Ipv4Prefix(addr, 24)])])
+        {
+            Neighbours = [new NeighbourSettings(peer, Mac(peerMac), "eth0")],
+        };
+
+    /// <summary>Ask on a paused engine: the replies arrive only while the engine runs (Akka's Ask timeout is wall time).</summary>
+    private static T[] AskAll<T>(SimEngine engine, IEnumerable<IActorRef> targets, object message)
+    {
+        var tasks = targets.Select(t => t.Ask<T>(message, TimeSpan.FromSeconds(60))).ToArray();
+        engine.RunUntilIdle();
+        for (int i = 0; i < 10 && !tasks.All(t => t.IsCompleted); i++) engine.RunFor(TimeSpan.FromMilliseconds(1));
+        return Task.WhenAll(tasks).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Pairs of hosts ("h0"/"h1" on 10.p.q.1/24 and .2), each pair cabled by its own <see cref="WireActor"/> with a
+    /// 250 µs delay and the peer in the neighbour table; the first host of each pair pings the second.
+    /// </summary>
+    private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval)
+    {
+        var hosts = new IActorRef[pairs * 2];
+        for (int p = 0; p < pairs; p++)
+        {
+            var a = new Ipv4Address((10u << 24) | ((uint)p << 8) | 1);
+            var b = new Ipv4Address((10u << 24) | ((uint)p << 8) | 2);
+            hosts[2 * p] = system.ActorOf(HostActor.Props(Host($"h{2 * p}", 2 * p + 1, a, b, 2 * p + 2), seed: p + 1), $"h{2 * p}");
+            hosts[2 * p + 1] = system.ActorOf(HostActor.Props(Host($"h{2 * p + 1}", 2 * p + 2, b, a, 2 * p + 1), seed: p + 1), $"h{2 * p + 1}");
+        }
+        var devices = AskAll<HostDevices>(engine, hosts, GetHostDevices.Instance);
+        for (int p = 0; p < pairs; p++)
+        {
+            var da = devices[2 * p].Devices["eth0"];
+            var db = devices[2 * p + 1].Devices["eth0"];
+            var w = system.ActorOf(WireActor.Props(da, db, new WireOptions($"w{p}", p + 1, TimeSpan.FromMicroseconds(250))), $"w{p}");
+            da.Tell(new AttachWire(w));
+            db.Tell(new AttachWire(w));
+        }
+        engine.RunUntilIdle();
+        var pings = new IActorRef[pairs];
+        for (int p = 0; p < pairs; p++)
+        {
+            var dst = new Ipv4Address((10u << 24) | ((uint)p << 8) | 2);
+            pings[p] = system.ActorOf(PingActor.Props(new PingSettings($"h{2 * p}", dst, Count: int.MaxValue, Interval: interval),
+                hosts[2 * p], ActorRefs.Nobody, seed: p + 7), $"ping{p}");
+        }
+        engine.RunUntilIdle();
+        return (hosts, pings);
+    }
+
+    /// <summary>sim-speed's second figure: the real stack, two hosts and a wire, a ping every millisecond.</summary>
+    private static void PingPair(int seconds)
+    {
+        var (system, engine) = EngineSystem("simping");
+        var (_, pings) = Pairs(system, engine, 1, TimeSpan.FromMilliseconds(1));
+        engine.RunFor(TimeSpan.FromSeconds(1)); // warm-up
+        long e0 = engine.Executed, t0 = engine.NowNs;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds) engine.RunFor(TimeSpan.FromMilliseconds(100));
+        double wall = sw.Elapsed.TotalSeconds, sim = (engine.NowNs - t0) / 1e9;
+        long events = engine.Executed - e0;
+        var st = AskAll<PingStatus>(engine, pings, GetWorkloadStatus.Instance)[0];
+        Console.WriteLine("two hosts + a 250 µs wire + ping -i 0.001 on the engine (the real stack), " +
+                          $"{wall:F1} s wall for {sim:F1} s simulated:");
+        Console.WriteLine($"  {events / wall:N0} events/s, simulated:wall {sim / wall:F2}:1, {events / (sim * 1000):F1} events per probe, " +
+                          $"{st.Transmitted:N0} probes, {st.Received:N0} replies, rtt {st.RttMinUs}/{st.RttAvgUs}/{st.RttMaxUs} µs");
+        Shutdown(system, engine);
+    }
+
+    // ------------------------------------------------------------------ sim-idle
+
+    private static int Idle(int hosts, int simSeconds, int maxWall)
+    {
+        int pairs = hosts / 2;
+        var build = Stopwatch.StartNew();
+        var (system, engine) = EngineSystem("simidle");
+        var (_, pings) = Pairs(system, engine, pairs, TimeSpan.FromSeconds(1));
+        Console.WriteLine($"{hosts} hosts in {pairs} pairs, a wire each, one ping a second per pair; built in {build.Elapsed.TotalSeconds:F1} s wall");
+        var (ws0, heap0) = Memory();
+        Console.WriteLine($"start: working set {ws0:F1} MiB, GC heap after a full collection {heap0:F1} MiB, {engine.QueueLength} events queued");
+        Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s   ws-MiB  heap-MiB  queued   (heap: after a full collection, not timed)");
+        long e0 = engine.Executed, t0 = engine.NowNs;
+        var sw = Stopwatch.StartNew();
+        int step = Math.Max(1, simSeconds / 10);
+        int done = 0;
+        bool cut = false;
+        while (done < simSeconds)
+        {
+            int chunk = Math.Min(step, simSeconds - done);
+            engine.RunFor(TimeSpan.FromSeconds(chunk));
+            done += chunk;
+            double w = sw.Elapsed.TotalSeconds;
+            long ev = engine.Executed - e0;
+            sw.Stop(); // the full collection below is not the engine's time
+            var (ws, heap) = Memory();
+            sw.Start();
+            Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7}");
+            if (w > maxWall && done < simSeconds)
+            {
+                Console.WriteLine($"  stopped: more than --max-wall {maxWall} s of wall time");
+                cut = true;
+                break;
+            }
+        }
+        double wall = sw.Elapsed.TotalSeconds, sim = (engine.NowNs - t0) / 1e9;
+        long events = engine.Executed - e0;
+        var (ws1, heap1) = Memory();
+        var st = AskAll<PingStatus>(engine, pings, GetWorkloadStatus.Instance);
+        long tx = st.Sum(s => s.Transmitted), rx = st.Sum(s => s.Received);
+        Console.WriteLine($"end:   working set {ws1:F1} MiB, GC heap after a full collection {heap1:F1} MiB, {engine.QueueLength} events queued");
+        Console.WriteLine($"result: {sim:F0} s simulated in {wall:F1} s wall, simulated:wall {sim / wall:F1}:1{(cut ? " (cut short)" : "")}, " +
+                          $"{events:N0} events ({events / wall:N0}/s, {events / Math.Max(1.0, tx):F1} per probe), " +
+                          $"{tx:N0} probes, {rx:N0} replies, working set {ws0:F1} -> {ws1:F1} MiB, GC heap {heap0:F1} -> {heap1:F1} MiB");
+        Shutdown(system, engine);
+        return 0;
+    }
+
+    private static (double WorkingSetMiB, double HeapMiB) Memory()
+    {
+        double heap = GC.GetTotalMemory(forceFullCollection: true) / 1048576.0;
+        return (Process.GetCurrentProcess().WorkingSet64 / 1048576.0, heap);
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+}
