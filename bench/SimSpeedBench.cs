@@ -103,9 +103,10 @@ public static class SimSpeedBench
 
         // Batches of 1,000,000 hops: tell the tokens in, RunUntilIdle (the clock never moves: every Tell is at the
         // current instant), until the wall time is up. Wall time, deliveries and executed events are measured around it.
-        (double Deliveries, double Events, double PerEvent) Measure(int inFlight, double wallSeconds)
+        (double Deliveries, double Events, double PerEvent, double Cores) Measure(int inFlight, double wallSeconds)
         {
             long d0 = budget.Delivered, e0 = engine.Executed;
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed.TotalSeconds < wallSeconds)
             {
@@ -114,18 +115,19 @@ public static class SimSpeedBench
                 engine.RunUntilIdle();
             }
             double s = sw.Elapsed.TotalSeconds;
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             long d = budget.Delivered - d0, e = engine.Executed - e0;
-            return (d / s, e / s, d / (double)Math.Max(1, e));
+            return (d / s, e / s, d / (double)Math.Max(1, e), cpu / s);
         }
 
         Measure(1, 1);  // warm-up: JIT and tiered compilation
         Measure(64, 1);
         Console.WriteLine($"5-actor forwarding ring on the engine (default dispatcher throughput 30), {seconds} s per figure:");
-        Console.WriteLine("  in flight     deliveries/s       events/s  deliveries/event");
+        Console.WriteLine("  in flight     deliveries/s       events/s  deliveries/event  process-cores");
         foreach (int inFlight in new[] { 1, 64 })
         {
-            var (d, e, per) = Measure(inFlight, seconds);
-            Console.WriteLine($"  {inFlight,9} {d,16:N0} {e,14:N0} {per,17:F2}");
+            var (d, e, per, cores) = Measure(inFlight, seconds);
+            Console.WriteLine($"  {inFlight,9} {d,16:N0} {e,14:N0} {per,17:F2} {cores,14:F2}");
         }
         if (engine.NowNs != 0) Console.WriteLine($"  (virtual clock moved to {engine.NowNs} ns: it should not have)");
         Shutdown(system, engine);
@@ -195,15 +197,18 @@ public static class SimSpeedBench
         var (_, pings) = Pairs(system, engine, 1, TimeSpan.FromMilliseconds(1));
         engine.RunFor(TimeSpan.FromSeconds(1)); // warm-up
         long e0 = engine.Executed, t0 = engine.NowNs;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed.TotalSeconds < seconds) engine.RunFor(TimeSpan.FromMilliseconds(100));
         double wall = sw.Elapsed.TotalSeconds, sim = (engine.NowNs - t0) / 1e9;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         long events = engine.Executed - e0;
         var st = AskAll<PingStatus>(engine, pings, GetWorkloadStatus.Instance)[0];
         Console.WriteLine("two hosts + a 250 µs wire + ping -i 0.001 on the engine (the real stack), " +
                           $"{wall:F1} s wall for {sim:F1} s simulated:");
         Console.WriteLine($"  {events / wall:N0} events/s, simulated:wall {sim / wall:F2}:1, {events / (sim * 1000):F1} events per probe, " +
                           $"{st.Transmitted:N0} probes, {st.Received:N0} replies, rtt {st.RttMinUs}/{st.RttAvgUs}/{st.RttMaxUs} µs");
+        Console.WriteLine($"  process CPU {cpu / wall:F2} cores: {events / cpu:N0} events per CPU second, simulated:CPU {sim / cpu:F2}:1");
         Shutdown(system, engine);
     }
 
@@ -218,12 +223,18 @@ public static class SimSpeedBench
         Console.WriteLine($"{hosts} hosts in {pairs} pairs, a wire each, one ping a second per pair; built in {build.Elapsed.TotalSeconds:F1} s wall");
         var (ws0, heap0) = Memory();
         Console.WriteLine($"start: working set {ws0:F1} MiB, GC heap after a full collection {heap0:F1} MiB, {engine.QueueLength} events queued");
-        Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s   ws-MiB  heap-MiB  queued   (heap: after a full collection, not timed)");
+        Console.WriteLine("cumulative since the start (sim:wall, events/s) and over the last row (row sim:wall, row events/s); heap: after a full collection, not timed");
+        Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s  row-s:w   row-events/s   ws-MiB  heap-MiB  queued");
         long e0 = engine.Executed, t0 = engine.NowNs;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
         int step = Math.Max(1, simSeconds / 10);
         int done = 0;
         bool cut = false;
+        int rows = 0;
+        double prevWall = 0;
+        long prevEvents = 0;
         while (done < simSeconds)
         {
             int chunk = Math.Min(step, simSeconds - done);
@@ -231,10 +242,14 @@ public static class SimSpeedBench
             done += chunk;
             double w = sw.Elapsed.TotalSeconds;
             long ev = engine.Executed - e0;
+            rows++;
             sw.Stop(); // the full collection below is not the engine's time
             var (ws, heap) = Memory();
             sw.Start();
-            Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7}");
+            double dw = Math.Max(1e-9, w - prevWall);
+            Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {chunk / dw,9:F1}:1 {(ev - prevEvents) / dw,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7}");
+            prevWall = w;
+            prevEvents = ev;
             if (w > maxWall && done < simSeconds)
             {
                 Console.WriteLine($"  stopped: more than --max-wall {maxWall} s of wall time");
@@ -243,7 +258,10 @@ public static class SimSpeedBench
             }
         }
         double wall = sw.Elapsed.TotalSeconds, sim = (engine.NowNs - t0) / 1e9;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         long events = engine.Executed - e0;
+        // Each row's full collection counts once in every generation (GC.CollectionCount counts a gen2 collection in all three).
+        int[] gcs = [GC.CollectionCount(0) - gc0[0] - rows, GC.CollectionCount(1) - gc0[1] - rows, GC.CollectionCount(2) - gc0[2] - rows];
         var (ws1, heap1) = Memory();
         var st = AskAll<PingStatus>(engine, pings, GetWorkloadStatus.Instance);
         long tx = st.Sum(s => s.Transmitted), rx = st.Sum(s => s.Received);
@@ -251,6 +269,9 @@ public static class SimSpeedBench
         Console.WriteLine($"result: {sim:F0} s simulated in {wall:F1} s wall, simulated:wall {sim / wall:F1}:1{(cut ? " (cut short)" : "")}, " +
                           $"{events:N0} events ({events / wall:N0}/s, {events / Math.Max(1.0, tx):F1} per probe), " +
                           $"{tx:N0} probes, {rx:N0} replies, working set {ws0:F1} -> {ws1:F1} MiB, GC heap {heap0:F1} -> {heap1:F1} MiB");
+        Console.WriteLine($"cpu: {cpu:F1} s process CPU ({cpu / wall:F2} cores; includes the full collections between rows), " +
+                          $"simulated:CPU {sim / cpu:F1}:1, {events / cpu:N0} events per CPU second; " +
+                          $"GC.CollectionCount during the run (without the rows' full collections) gen0 {gcs[0]}, gen1 {gcs[1]}, gen2 {gcs[2]}");
         Shutdown(system, engine);
         return 0;
     }
