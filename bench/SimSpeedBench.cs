@@ -17,7 +17,8 @@ namespace ActorStack.Bench;
 ///                                               hosts + a wire + ping on the real stack (events/s, simulated:wall)
 ///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W]
 ///                                               N hosts in N/2 pairs, a wire per pair, each pair pinging once a second
-///                                               for S simulated seconds: simulated:wall, events, memory at start and end
+///                                               for S simulated seconds: simulated:wall, events, memory at start and end;
+///                                               stops after the first of its ten rows past W wall seconds (default 240)
 /// </summary>
 public static class SimSpeedBench
 {
