@@ -1,5 +1,4 @@
 using ActorStack.Actors.Engine;
-using ActorStack.Config;
 
 namespace ActorStack.Cli;
 
@@ -22,7 +21,7 @@ public static class Determinism
     /// before the simulation starts and one called when the report is printed, before shutdown) twice; writes the first run's report and the verdict to <paramref name="o"/>.
     /// 0 identical, 1 different (or a run failed).
     /// </summary>
-    public static async Task<int> Check(StackSettings settings, TextWriter o, TextWriter err,
+    public static async Task<int> Check(TextWriter o, TextWriter err,
         Func<TextWriter, Action<SimEngine>, Action<SimEngine>, Task<int>> run)
     {
         var first = new Recorder(null);

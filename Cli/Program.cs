@@ -102,7 +102,7 @@ namespace ActorStack.Cli
             if (command == "run" && clockKind == ClockKind.Virtual && settings.Wires.FirstOrDefault(w => w.Tap is not null) is { } tapWire)
             {
                 // A TAP link's other end is the kernel, on wall time: the engine cannot order its frames.
-                err.WriteLine($"actorstack: wire {tapWire} (wires[{settings.Wires.IndexOf(tapWire)}].tap = \"{tapWire.Tap}\") is a TAP link to the kernel, " +
+                err.WriteLine($"actorstack: wire {tapWire} (actorstack.scenario.wires[{settings.Wires.IndexOf(tapWire)}].tap = \"{tapWire.Tap}\") is a TAP link to the kernel, " +
                               "which runs on wall time: it needs --clock real");
                 return 2;
             }
@@ -117,7 +117,7 @@ namespace ActorStack.Cli
                 o.WriteLine(Describe(settings));
                 return 0;
             }
-            if (checkDeterminism) return await Determinism.Check(settings, o, err, (output, onEngine, onReported) => Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, output, err, onEngine, onReported));
+            if (checkDeterminism) return await Determinism.Check(o, err, (output, onEngine, onReported) => Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, output, err, onEngine, onReported));
             return await Run(settings, userText, verbose, quiet, clockKind, o, err);
         }
 
