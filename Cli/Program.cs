@@ -190,8 +190,11 @@ namespace ActorStack.Cli
                 .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
                 .CreateLogger();
             var akkaConfig = AkkaConfig(userText, verbose);
-            if (clockKind == ClockKind.Virtual) akkaConfig = Akka.Configuration.ConfigurationFactory.ParseString(SimEngine.Hocon).WithFallback(akkaConfig);
-            using var system = ActorSystem.Create("actorstack", akkaConfig);
+            // Virtual: no CLR exit hook (it would hand the engine back to inline mode from another thread); Ctrl-C just ends it.
+            if (clockKind == ClockKind.Virtual)
+                akkaConfig = Akka.Configuration.ConfigurationFactory.ParseString(SimEngine.Hocon + "\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(akkaConfig);
+            var system = ActorSystem.Create("actorstack", akkaConfig);
+            bool stuck = false;
             SimEngine? engine = null;
             RunClock clock = new RealClock();
             var wallStart = DateTime.UtcNow;
@@ -319,6 +322,13 @@ namespace ActorStack.Cli
                 }
                 return 0;
             }
+            catch (SimulationStuckException e)
+            {
+                // Shutting down would drain the same endless instant inline: leave the paused system to the process's end.
+                err.WriteLine($"actorstack: run failed: {e.Message}");
+                stuck = true;
+                return 1;
+            }
             catch (Exception e)
             {
                 err.WriteLine($"actorstack: run failed: {e.Message}");
@@ -326,8 +336,11 @@ namespace ActorStack.Cli
             }
             finally
             {
-                engine?.ReleaseControl(); // shutdown runs inline on whoever queues it
-                await system.Terminate();
+                if (!stuck)
+                {
+                    engine?.ReleaseControl(); // shutdown runs inline on whoever queues it
+                    await system.Terminate();
+                }
                 await Log.CloseAndFlushAsync();
             }
         }

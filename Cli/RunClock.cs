@@ -44,24 +44,42 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system) : RunCloc
     public SimEngine Engine => engine;
     public override DateTime UtcNow => engine.UtcNow.UtcDateTime;
 
+    /// <summary>
+    /// Events run at one simulated instant before the run is declared stuck: nothing in the scenario costs simulated
+    /// time on that path (e.g. a TCP transfer over wires without delay, before line rate and CPU cost exist), so the
+    /// clock would never move and the CLI would never return.
+    /// </summary>
+    public const long MaxEventsPerInstant = 5_000_000;
+
     public override Task Wait(TimeSpan d)
     {
-        engine.RunFor(d);
+        long target = engine.NowNs + SimEngine.ToNs(d);
+        StepWhile(() => true, target);
+        engine.RunUntilNs(target); // nothing left before target: the clock moves to it
         return Task.CompletedTask;
+    }
+
+    /// <summary>Runs events one at a time, in the engine's order, while <paramref name="go"/> and the next is due by <paramref name="limitNs"/>.</summary>
+    private void StepWhile(Func<bool> go, long limitNs)
+    {
+        long at = engine.NowNs, sameInstant = 0;
+        while (go() && engine.Pending.NextDue is { } next && SimEngine.ToNs(next) <= limitNs)
+        {
+            engine.Step();
+            if (engine.NowNs != at) { at = engine.NowNs; sameInstant = 0; }
+            else if (++sameInstant > MaxEventsPerInstant)
+                throw new SimulationStuckException(
+                    $"the simulation does not advance: more than {MaxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
+                    "(nothing on that path costs simulated time: a wire without delay?)");
+        }
     }
 
     public override Task<T> Ask<T>(IActorRef target, object message, TimeSpan timeout)
     {
         var box = new ReplyBox(((ExtendedActorSystem)system).Provider);
         target.Tell(message, box);
-        engine.RunUntilIdle();
-        long deadline = engine.NowNs + SimEngine.ToNs(timeout);
-        while (box.Reply is null)
-        {
-            var next = engine.Pending.NextDue;
-            if (next is null || SimEngine.ToNs(next.Value) > deadline) break;
-            engine.Step();
-        }
+        StepWhile(() => true, engine.NowNs);                    // everything due now (RunUntilIdle, bounded)
+        StepWhile(() => box.Reply is null, engine.NowNs + SimEngine.ToNs(timeout));
         return box.Reply switch
         {
             null => Task.FromException<T>(new AskTimeoutException($"{target.Path} did not answer {message.GetType().Name} within {timeout.TotalSeconds:0.###}s simulated time")),
@@ -93,3 +111,6 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system) : RunCloc
         protected override void TellInternal(object message, IActorRef sender) => Interlocked.CompareExchange(ref _reply, message, null);
     }
 }
+
+/// <summary>A virtual run whose clock cannot move (<see cref="VirtualClock.MaxEventsPerInstant"/>).</summary>
+public sealed class SimulationStuckException(string message) : Exception(message);
