@@ -39,7 +39,7 @@ public sealed class RealClock : RunClock
 /// tells with a reply box as sender (not an actor, so nothing is queued for it), runs what is due now and, if the
 /// reply needs simulated time, the next events one at a time until it is there or <c>timeout</c> simulated time passed.
 /// </summary>
-public sealed class VirtualClock(SimEngine engine, ActorSystem system) : RunClock
+public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxEventsPerInstant = VirtualClock.MaxEventsPerInstant) : RunClock
 {
     public SimEngine Engine => engine;
     public override DateTime UtcNow => engine.UtcNow.UtcDateTime;
@@ -67,9 +67,9 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system) : RunCloc
         {
             engine.Step();
             if (engine.NowNs != at) { at = engine.NowNs; sameInstant = 0; }
-            else if (++sameInstant > MaxEventsPerInstant)
+            else if (++sameInstant > maxEventsPerInstant)
                 throw new SimulationStuckException(
-                    $"the simulation does not advance: more than {MaxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
+                    $"the simulation does not advance: more than {maxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
                     "(nothing on that path costs simulated time: a wire without delay?)");
         }
     }
