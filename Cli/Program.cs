@@ -342,6 +342,7 @@ namespace ActorStack.Cli
                     await system.Terminate();
                 }
                 await Log.CloseAndFlushAsync();
+                if (!stuck) system.Dispose();
             }
         }
     }
