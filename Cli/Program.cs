@@ -6,6 +6,7 @@ using ActorStack.Messages;
 using Serilog;
 using Serilog.Events;
 using ActorStack.Actors.Bridge;
+using ActorStack.Actors.Engine;
 
 namespace ActorStack.Cli
 {
@@ -15,28 +16,38 @@ namespace ActorStack.Cli
     /// wires and each host's routes. Exit codes: 0 ok, 1 run failed, 2 bad usage or configuration
     /// (nothing started).
     /// </summary>
+    /// <summary>What <c>run</c> waits on: the wall clock or the simulation engine's virtual clock.</summary>
+    public enum ClockKind { Real, Virtual }
+
     public static class Runner
     {
         private const string Usage = """
-            usage: actorstack run   [--config FILE] [--verbose] [--quiet]
+            usage: actorstack run   [--config FILE] [--verbose] [--quiet] [--clock real|virtual] [--check-determinism]
                    actorstack check [--config FILE]
                    actorstack topology [--config FILE]
               run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
                         drops, sockets, switches and wires
+                        --clock virtual: on the simulation engine, progress, max-duration and settle in simulated time
+                        --check-determinism: runs it twice on the virtual clock, prints "identical" and the event digest
+                        or the first event where the runs differ
               check     validates the configuration and prints the scenario
               topology  prints hosts (CPUs, devices, forwarding, ip route), switches and wires
             """;
 
-        public static async Task<int> Main(string[] args)
+        public static Task<int> Main(string[] args) => Execute(args, Console.Out, Console.Error);
+
+        /// <summary><see cref="Main"/> writing to <paramref name="o"/> and <paramref name="err"/> (the tests capture them).</summary>
+        public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err)
         {
             if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
             {
-                Console.WriteLine(Usage);
+                o.WriteLine(Usage);
                 return args.Length == 0 ? 2 : 0;
             }
             string command = args[0];
             string? configPath = null;
-            bool verbose = false, quiet = false;
+            bool verbose = false, quiet = false, checkDeterminism = false;
+            ClockKind? clock = null;
             for (int i = 1; i < args.Length; i++)
             {
                 switch (args[i])
@@ -44,16 +55,31 @@ namespace ActorStack.Cli
                     case "--config" when i + 1 < args.Length: configPath = args[++i]; break;
                     case "--verbose" or "-v": verbose = true; break;
                     case "--quiet" or "-q": quiet = true; break;
+                    case "--clock" when i + 1 < args.Length && args[i + 1] is "real" or "virtual":
+                        clock = args[++i] == "real" ? ClockKind.Real : ClockKind.Virtual; break;
+                    case "--check-determinism": checkDeterminism = true; break;
                     default:
-                        Console.Error.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
+                        err.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
                         return 2;
                 }
             }
             if (command is not ("run" or "check" or "topology"))
             {
-                Console.Error.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
+                err.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
                 return 2;
             }
+            if ((clock is not null || checkDeterminism) && command != "run")
+            {
+                err.WriteLine($"actorstack: --clock and --check-determinism are options of run\n{Usage}");
+                return 2;
+            }
+            if (checkDeterminism && clock == ClockKind.Real)
+            {
+                err.WriteLine("actorstack: --check-determinism needs the virtual clock (the real clock is not reproducible)");
+                return 2;
+            }
+            // The real clock stays the default for now; --check-determinism implies the virtual one.
+            var clockKind = clock ?? (checkDeterminism ? ClockKind.Virtual : ClockKind.Real);
 
             StackSettings settings;
             string? userText = null;
@@ -70,21 +96,29 @@ namespace ActorStack.Cli
             }
             catch (StackConfigException e)
             {
-                Console.Error.WriteLine($"actorstack: {e.Message}");
+                err.WriteLine($"actorstack: {e.Message}");
+                return 2;
+            }
+            if (command == "run" && clockKind == ClockKind.Virtual && settings.Wires.FirstOrDefault(w => w.Tap is not null) is { } tapWire)
+            {
+                // A TAP link's other end is the kernel, on wall time: the engine cannot order its frames.
+                err.WriteLine($"actorstack: wire {tapWire} (actorstack.scenario.wires[{settings.Wires.IndexOf(tapWire)}].tap = \"{tapWire.Tap}\") is a TAP link to the kernel, " +
+                              "which runs on wall time: it needs --clock real");
                 return 2;
             }
 
             if (command == "topology")
             {
-                Console.Write(Topology.Format(settings));
+                o.Write(Topology.Format(settings));
                 return 0;
             }
             if (command == "check")
             {
-                Console.WriteLine(Describe(settings));
+                o.WriteLine(Describe(settings));
                 return 0;
             }
-            return await Run(settings, userText, verbose, quiet);
+            if (checkDeterminism) return await Determinism.Check(o, err, (output, onEngine, onReported) => Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, output, err, onEngine, onReported));
+            return await Run(settings, userText, verbose, quiet, clockKind, o, err);
         }
 
         private static string Describe(StackSettings s)
@@ -124,11 +158,11 @@ namespace ActorStack.Cli
         /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
         private sealed class OutputPrinter : ReceiveActor
         {
-            public OutputPrinter()
+            public OutputPrinter(TextWriter o)
             {
-                Receive<WorkloadOutput>(m => Console.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
-                Receive<FaultScheduleEvent>(m => Console.WriteLine(m.ToString()));
-                Receive<RtnlLinkEvent>(m => Console.WriteLine(MonitorLine(m)));
+                Receive<WorkloadOutput>(m => o.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
+                Receive<FaultScheduleEvent>(m => o.WriteLine(m.ToString()));
+                Receive<RtnlLinkEvent>(m => o.WriteLine(MonitorLine(m)));
             }
         }
 
@@ -148,132 +182,167 @@ namespace ActorStack.Cli
             return config;
         }
 
-        private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet)
+        private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet, ClockKind clockKind,
+            TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null)
         {
             Log.Logger = new LoggerConfiguration()
                 .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
                 .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
                 .CreateLogger();
-            using var system = ActorSystem.Create("actorstack", AkkaConfig(userText, verbose));
+            var akkaConfig = AkkaConfig(userText, verbose);
+            // Virtual: no CLR exit hook (it would hand the engine back to inline mode from another thread); Ctrl-C just ends it.
+            if (clockKind == ClockKind.Virtual)
+                akkaConfig = Akka.Configuration.ConfigurationFactory.ParseString(SimEngine.Hocon + "\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(akkaConfig);
+            var system = ActorSystem.Create("actorstack", akkaConfig);
+            bool stuck = false;
+            SimEngine? engine = null;
+            RunClock clock = new RealClock();
+            var wallStart = DateTime.UtcNow;
             try
             {
+                if (clockKind == ClockKind.Virtual)
+                {
+                    engine = SimEngine.For(system);
+                    onEngine?.Invoke(engine);
+                    clock = new VirtualClock(engine, system);
+                }
                 // What ping, traceroute and the UDP echo client print, as they print it.
-                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter()), "output");
+                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter(o)), "output");
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
-                var reply = await sim.Ask<object>(StartSimulation.Instance, TimeSpan.FromSeconds(30));
+                engine?.Pause(); // booted (inline); from here the simulation runs only when the CLI drives it
+                var reply = await clock.Ask<object>(sim, StartSimulation.Instance, TimeSpan.FromSeconds(30));
                 if (reply is CommandFailed refused)
                 {
-                    Console.Error.WriteLine($"actorstack: run failed: {refused.Message}");
+                    err.WriteLine($"actorstack: run failed: {refused.Message}");
                     return 1;
                 }
                 var started = (SimulationStarted)reply;
-                var topo = await sim.Ask<SimulationTopology>(GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
-                Console.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
+                var topo = await clock.Ask<SimulationTopology>(sim, GetSimulationTopology.Instance, TimeSpan.FromSeconds(10));
+                o.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
                                   $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
-                var t0 = DateTime.UtcNow;
+                var t0 = clock.UtcNow;
                 long lastRead = -1;
-                var quietSince = DateTime.UtcNow;
+                var quietSince = clock.UtcNow;
                 while (true)
                 {
-                    await Task.Delay(settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1));
-                    var gens = await Task.WhenAll(started.Pktgens.Select(p => p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                    var sinks = await Task.WhenAll(started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    await clock.Wait(settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1));
+                    var gens = await Task.WhenAll(started.Pktgens.Select(p => clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                     long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
-                    var elapsed = DateTime.UtcNow - t0;
+                    var elapsed = clock.UtcNow - t0;
                     if (!quiet)
-                        Console.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
-                    if (read != lastRead) { lastRead = read; quietSince = DateTime.UtcNow; }
-                    var apps = await Task.WhenAll(topo.Apps.Select(a => a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                        o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
+                    if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
+                    var apps = await Task.WhenAll(topo.Apps.Select(a => clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                     bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
-                    if (gensDone && DateTime.UtcNow - quietSince >= settings.Run.Settle) break;
+                    if (gensDone && clock.UtcNow - quietSince >= settings.Run.Settle) break;
                     if (elapsed >= settings.Run.MaxDuration)
                     {
-                        Console.WriteLine("actorstack: max-duration reached");
+                        o.WriteLine("actorstack: max-duration reached");
                         break;
                     }
                 }
 
                 foreach (var (name, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
                 {
-                    var stats = await host.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"\n===== host {name} =====");
-                    Console.WriteLine("--- ip -s -s link");
-                    Console.Write(Report.IpSLink(stats));
-                    Console.WriteLine("--- tc -s qdisc");
-                    Console.Write(Report.TcQdisc(stats));
-                    Console.WriteLine("--- ip route");
-                    Console.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
-                    var nf = await host.Ask<NfRules>(GetNfRules.Instance, TimeSpan.FromSeconds(10));
+                    var stats = await clock.Ask<HostStats>(host, GetStats.Instance, TimeSpan.FromSeconds(10));
+                    o.WriteLine($"\n===== host {name} =====");
+                    o.WriteLine("--- ip -s -s link");
+                    o.Write(Report.IpSLink(stats));
+                    o.WriteLine("--- tc -s qdisc");
+                    o.Write(Report.TcQdisc(stats));
+                    o.WriteLine("--- ip route");
+                    o.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
+                    var nf = await clock.Ask<NfRules>(host, GetNfRules.Instance, TimeSpan.FromSeconds(10));
                     if (!nf.Rules.IsEmpty)
                     {
-                        Console.WriteLine("--- iptables -v (packets matched per rule)");
-                        foreach (var r in nf.Rules) Console.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
+                        o.WriteLine("--- iptables -v (packets matched per rule)");
+                        foreach (var r in nf.Rules) o.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
                     }
-                    Console.WriteLine("--- ip neigh");
-                    Console.Write((await host.Ask<NeighbourList>(GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
-                    Console.WriteLine("--- /proc/net/softnet_stat");
-                    Console.Write(Report.SoftnetStat(stats));
-                    Console.WriteLine("--- /proc/net/snmp");
-                    Console.Write(Report.Snmp(stats));
-                    Console.WriteLine("--- drops (dropwatch)");
-                    Console.Write(Report.Drops(stats));
-                    Console.WriteLine("--- ss -uanm");
-                    Console.Write(Report.Sockets(stats));
-                    Console.WriteLine("--- ss -tanmi");
-                    Console.Write(SsTcp.Format(await SsQuery.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
+                    o.WriteLine("--- ip neigh");
+                    o.Write((await clock.Ask<NeighbourList>(host, GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
+                    o.WriteLine("--- /proc/net/softnet_stat");
+                    o.Write(Report.SoftnetStat(stats));
+                    o.WriteLine("--- /proc/net/snmp");
+                    o.Write(Report.Snmp(stats));
+                    o.WriteLine("--- drops (dropwatch)");
+                    o.Write(Report.Drops(stats));
+                    o.WriteLine("--- ss -uanm");
+                    o.Write(Report.Sockets(stats));
+                    o.WriteLine("--- ss -tanmi");
+                    o.Write(SsTcp.Format(await clock.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
                 }
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {
-                    var st = await sw.Ask<SwitchStatsSnapshot>(GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
-                    var fdb = await sw.Ask<SwitchFdb>(GetSwitchFdb.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"\n===== switch {name} =====");
-                    Console.Write(Report.Switch(st));
-                    Console.WriteLine("--- bridge fdb show");
-                    Console.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
+                    var st = await clock.Ask<SwitchStatsSnapshot>(sw, GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
+                    var fdb = await clock.Ask<SwitchFdb>(sw, GetSwitchFdb.Instance, TimeSpan.FromSeconds(10));
+                    o.WriteLine($"\n===== switch {name} =====");
+                    o.Write(Report.Switch(st));
+                    o.WriteLine("--- bridge fdb show");
+                    o.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
                 }
-                Console.WriteLine("\n===== wires =====");
+                o.WriteLine("\n===== wires =====");
                 for (int i = 0; i < started.Wires.Length; i++)
                 {
-                    var w = await started.Wires[i].Ask<WireStats>(GetWireStats.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
+                    var w = await clock.Ask<WireStats>(started.Wires[i], GetWireStats.Instance, TimeSpan.FromSeconds(10));
+                    o.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
                     foreach (var (dir, d) in new[] { ("a->b", w.AToBDetail), ("b->a", w.BToADetail) })
                         if (d is not null && (d.Dropped > 0 || d.Duplicated > 0 || d.Corrupted > 0 || d.Reordered > 0 || d.InFlight > 0))
-                            Console.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
+                            o.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
                                               $"corrupted {d.Corrupted} reordered {d.Reordered} ecn {d.EcnMarked}" +
                                               string.Concat(d.Drops.Select(x => $" {x.Key} {x.Value}")));
                 }
-                Console.WriteLine("\n===== applications =====");
+                o.WriteLine("\n===== applications =====");
                 foreach (var s in started.Sinks)
                 {
-                    var st = await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
+                    var st = await clock.Ask<SinkStatus>(s, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
+                    o.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
                 }
                 foreach (var a in topo.Apps)
-                    Console.WriteLine(Report.App(await a.Ask<object>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    o.WriteLine(Report.App(await clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                 foreach (var p in started.Pktgens)
                 {
-                    var st = await p.Ask<PktgenStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    Console.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
+                    var st = await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
+                    o.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
                 }
                 if (started.Capture is { } cap)
                 {
-                    var f = await cap.Ask<CaptureFlushed>(FlushCapture.Instance, TimeSpan.FromSeconds(30));
-                    Console.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
+                    var f = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
+                    o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
+                }
+                if (engine is not null)
+                {
+                    var wall = DateTime.UtcNow - wallStart;
+                    o.WriteLine($"\nclock: virtual, {engine.Now.TotalSeconds:F3}s simulated in {wall.TotalSeconds:F3}s wall " +
+                                $"(simulated:wall {(wall.TotalSeconds > 0 ? engine.Now.TotalSeconds / wall.TotalSeconds : 0):F2}:1), {engine.Executed} events, digest {engine.Digest:x16}");
+                    onReported?.Invoke(engine); // the run ends here; shutdown is not part of it
                 }
                 return 0;
             }
+            catch (SimulationStuckException e)
+            {
+                // Shutting down would drain the same endless instant inline: leave the paused system to the process's end.
+                err.WriteLine($"actorstack: run failed: {e.Message}");
+                stuck = true;
+                return 1;
+            }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"actorstack: run failed: {e.Message}");
+                err.WriteLine($"actorstack: run failed: {e.Message}");
                 return 1;
             }
             finally
             {
-                await system.Terminate();
+                if (!stuck)
+                {
+                    engine?.ReleaseControl(); // shutdown runs inline on whoever queues it
+                    await system.Terminate();
+                }
                 await Log.CloseAndFlushAsync();
+                if (!stuck) system.Dispose();
             }
         }
     }

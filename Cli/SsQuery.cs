@@ -20,6 +20,10 @@ public static class SsQuery
             try { return await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, timeout); }
             catch (AskTimeoutException) { return null; }
         }));
-        return [.. infos.OfType<TcpSocketInfo>().OrderBy(i => i.State == "LISTEN" ? 0 : 1).ThenBy(i => i.LocalPort).ThenBy(i => i.RemotePort)];
+        return Order(infos.OfType<TcpSocketInfo>());
     }
+
+    /// <summary>The order <c>ss</c> lists them in here: listeners first, then by local and remote port.</summary>
+    public static ImmutableArray<TcpSocketInfo> Order(IEnumerable<TcpSocketInfo> infos)
+        => [.. infos.OrderBy(i => i.State == "LISTEN" ? 0 : 1).ThenBy(i => i.LocalPort).ThenBy(i => i.RemotePort)];
 }

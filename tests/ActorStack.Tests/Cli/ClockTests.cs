@@ -1,0 +1,207 @@
+using System.Text.RegularExpressions;
+using ActorStack.Actors.Engine;
+using ActorStack.Cli;
+
+namespace ActorStack.Tests.Cli;
+
+/// <summary>
+/// <c>run --clock virtual</c> and <c>run --check-determinism</c> (issue 13's CLI part): the CLI drives the simulation
+/// engine, so the default main job's report, its event digest and its pcap are the same every run.
+/// </summary>
+public sealed partial class ClockTests
+{
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ActorStack.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new FileNotFoundException(relative);
+    }
+
+    private static async Task<(int Rc, string Out, string Err)> Cli(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int rc = await Runner.Execute(args, o, e);
+        return (rc, o.ToString(), e.ToString());
+    }
+
+    /// <summary>The default main job (stack.hocon) as a user file, its pcap written to <paramref name="pcap"/> instead of the working directory.</summary>
+    private static string MainJobWithCapture(string pcap)
+    {
+        var text = File.ReadAllText(RepoFile("stack.hocon"));
+        Assert.Contains("file = \"actorstack.pcap\"", text);
+        var file = Path.Combine(Path.GetTempPath(), $"actorstack-clock-{Guid.NewGuid():N}.hocon");
+        File.WriteAllText(file, text.Replace("file = \"actorstack.pcap\"", $"file = \"{pcap}\""));
+        return file;
+    }
+
+    private static string[] Headers(string report)
+        => [.. report.Split('\n').Where(l => l.StartsWith("=====", StringComparison.Ordinal) || l.StartsWith("--- ", StringComparison.Ordinal))];
+
+    [GeneratedRegex(@"check-determinism: identical, digest ([0-9a-f]{16}), (\d+) events")]
+    private static partial Regex Identical();
+
+    [Fact]
+    public async Task Virtual_MainJob_RunsToCompletion_SameReportAsRealClock_ByteIdenticalPcap()
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-clock-");
+        string[] configs = [MainJobWithCapture(Path.Combine(dir.FullName, "v1.pcap")), MainJobWithCapture(Path.Combine(dir.FullName, "v2.pcap")),
+                            MainJobWithCapture(Path.Combine(dir.FullName, "real.pcap"))];
+        try
+        {
+            var v1 = await Cli("run", "--clock", "virtual", "--config", configs[0]);
+            var v2 = await Cli("run", "--clock", "virtual", "--config", configs[1]);
+            var real = await Cli("run", "--config", configs[2]);
+            Assert.Equal(0, v1.Rc);
+            Assert.Equal(0, v2.Rc);
+            Assert.Equal(0, real.Rc);
+
+            // Progress in simulated time: pktgen sends 50,000/s, so exactly 50,001 by 1 s (the first at 0) and all at 2 s.
+            Assert.Contains("[   1.0s] sent      50001  read      50001  (     50001 datagrams/s)", v1.Out);
+            Assert.Contains("[   2.0s] sent     100000  read     100000  (     50000 datagrams/s)", v1.Out);
+            Assert.Contains("pktgen sender/eth0: sent 100000 of 100000 frames, 0 dropped at transmit", v1.Out);
+            Assert.Contains("capture: 100000 frames written to", v1.Out);
+            Assert.Matches(@"\nclock: virtual, 3\.000s simulated in \d+\.\d{3}s wall \(simulated:wall \d+\.\d\d:1\), \d+ events, digest [0-9a-f]{16}\n", v1.Out);
+            Assert.DoesNotContain("clock: virtual", real.Out);
+            Assert.DoesNotContain("max-duration reached", v1.Out);
+
+            // The same report structure as on the real clock, and the same report every virtual run.
+            Assert.NotEmpty(Headers(v1.Out));
+            Assert.Equal(Headers(real.Out), Headers(v1.Out));
+            static string NoWall(string s) => Regex.Replace(s, @"in \d+\.\d{3}s wall \(simulated:wall \d+\.\d\d:1\)", "").Replace(".pcap", "").Replace("v2", "v1");
+            Assert.Equal(NoWall(v1.Out), NoWall(v2.Out));
+
+            // The capture's timestamps are simulated time from actorstack.run.epoch (2026-01-01T00:00:00Z): byte-identical files.
+            var p1 = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "v1.pcap"));
+            var p2 = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "v2.pcap"));
+            Assert.True(p1.Length > 24 + 16);
+            Assert.Equal(p1, p2);
+            uint firstSec = BitConverter.ToUInt32(p1, 24);
+            Assert.Equal((uint)SimEngine.DefaultEpoch.ToUnixTimeSeconds(), firstSec);
+        }
+        finally
+        {
+            foreach (var c in configs) File.Delete(c);
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("examples/routed.hocon")]
+    public async Task CheckDeterminism_Identical_SameDigestEveryInvocation(string? example)
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-clock-");
+        string config = example is null ? MainJobWithCapture(Path.Combine(dir.FullName, "d.pcap")) : RepoFile(example);
+        try
+        {
+            var a = await Cli("run", "--clock", "virtual", "--check-determinism", "--config", config);
+            var b = await Cli("run", "--check-determinism", "--config", config); // implies the virtual clock
+            Assert.Equal(0, a.Rc);
+            Assert.Equal(0, b.Rc);
+            var ma = Identical().Match(a.Out);
+            var mb = Identical().Match(b.Out);
+            Assert.True(ma.Success, a.Out[^Math.Min(a.Out.Length, 600)..]);
+            Assert.True(mb.Success, b.Out[^Math.Min(b.Out.Length, 600)..]);
+            Assert.Equal(ma.Groups[1].Value, mb.Groups[1].Value);
+            Assert.Equal(ma.Groups[2].Value, mb.Groups[2].Value);
+            Assert.True(long.Parse(ma.Groups[2].Value) > 1000);
+            // The digest it names is the one the run's report prints.
+            Assert.Contains($"events, digest {ma.Groups[1].Value}\n", a.Out);
+        }
+        finally
+        {
+            if (example is null) File.Delete(config);
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Virtual_TapWire_RefusedBeforeStart_NamingTheWire()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"actorstack-clock-tap-{Guid.NewGuid():N}.hocon");
+        await File.WriteAllTextAsync(file, """
+            actorstack.scenario {
+              hosts {
+                h1 { devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.9.0.1/24"] } } }
+                h2 { devices { eth0 { mac = "02:00:00:00:00:02", addresses = ["10.8.0.1/24"] }
+                  eth1 { mac = "02:00:00:00:00:03", addresses = ["10.9.0.2/24"] } } }
+              }
+              wires = [ { a = "h1/eth0", b = "h2/eth1" }, { a = "h2/eth0", tap = "astap9" } ]
+            }
+            """);
+        try
+        {
+            var r = await Cli("run", "--clock", "virtual", "--config", file);
+            Assert.Equal(2, r.Rc);
+            Assert.Equal("", r.Out); // nothing started
+            Assert.Equal("actorstack: wire h2/eth0 <-> tap/astap9 (actorstack.scenario.wires[1].tap = \"astap9\") is a TAP link to the kernel, which runs on wall time: it needs --clock real\n",
+                r.Err.Replace("\r\n", "\n"));
+            var d = await Cli("run", "--check-determinism", "--config", file);
+            Assert.Equal(2, d.Rc);
+            Assert.Contains("wire h2/eth0 <-> tap/astap9", d.Err);
+            // check and topology do not run it: no clock involved.
+            Assert.Equal(0, (await Cli("check", "--config", file)).Rc);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task BadClockArguments_Return2()
+    {
+        Assert.Equal(2, (await Cli("run", "--clock", "wall")).Rc);
+        Assert.Equal(2, (await Cli("run", "--clock")).Rc);
+        var r = await Cli("run", "--clock", "real", "--check-determinism");
+        Assert.Equal(2, r.Rc);
+        Assert.Contains("--check-determinism needs the virtual clock", r.Err);
+        Assert.Equal(2, (await Cli("check", "--clock", "virtual")).Rc);
+    }
+
+    [Fact]
+    public async Task CheckDeterminism_NamesTheFirstEventWhereTheRunsDiffer()
+    {
+        // Two fake runs whose third event differs: the verdict names it (time, kind, actor, message type), exit 1.
+        int runNo = 0;
+        var o = new StringWriter();
+        int rc = await Determinism.Check(o, new StringWriter(), async (output, onEngine, onReported) =>
+        {
+            runNo++;
+            var engine = new SimEngine(SimEngine.DefaultEpoch);
+            onEngine(engine);
+            engine.Trace!(new SimEventRecord(0, SimEventKind.MailboxRun, "/user/sim", "StartSimulation"));
+            engine.Trace!(new SimEventRecord(1_000, SimEventKind.TimerTell, "/user/sim/h1", "Tick"));
+            engine.Trace!(runNo == 1
+                ? new SimEventRecord(2_500_000_001, SimEventKind.MailboxRun, "/user/sim/h1/eth0", "SkbBatch")
+                : new SimEventRecord(2_500_000_001, SimEventKind.MailboxRun, "/user/sim/h2/eth0", "SkbBatch"));
+            engine.Trace!(new SimEventRecord(2_500_000_002, SimEventKind.MailboxRun, "/user/sim", "GetStats"));
+            output.WriteLine("report");
+            onReported(engine);
+            await Task.Yield();
+            return 0;
+        });
+        Assert.Equal(1, rc);
+        Assert.Equal("report\nactorstack: check-determinism: runs differ at event 3: run 1: 2.500000001s MailboxRun /user/sim/h1/eth0 (SkbBatch); " +
+                     "run 2: 2.500000001s MailboxRun /user/sim/h2/eth0 (SkbBatch)\n", o.ToString().Replace("\r\n", "\n"));
+
+        // A second run that stops early differs where it ended.
+        runNo = 0;
+        o = new StringWriter();
+        rc = await Determinism.Check(o, new StringWriter(), async (output, onEngine, onReported) =>
+        {
+            runNo++;
+            var engine = new SimEngine(SimEngine.DefaultEpoch);
+            onEngine(engine);
+            engine.Trace!(new SimEventRecord(0, SimEventKind.MailboxRun, "/user/sim", "StartSimulation"));
+            if (runNo == 1) engine.Trace!(new SimEventRecord(7, SimEventKind.Task, "/user/sim", "Done"));
+            onReported(engine);
+            await Task.Yield();
+            return 0;
+        });
+        Assert.Equal(1, rc);
+        Assert.Equal("actorstack: check-determinism: runs differ at event 2: run 2 had ended after 1 events; run 1: 0.000000007s Task /user/sim (Done)\n",
+            o.ToString().Replace("\r\n", "\n"));
+    }
+}
