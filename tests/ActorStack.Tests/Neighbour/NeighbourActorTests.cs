@@ -97,7 +97,10 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
         NeighOut(skbs);
 
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
-        await Advance(Retrans);
+        // The second probe exactly retrans_time_ms (1000) after the first: not 1 µs before.
+        await Advance(TimeSpan.FromMilliseconds(1000) - TimeSpan.FromMicroseconds(1));
+        await ExpectNoFrame();
+        await Advance(TimeSpan.FromMicroseconds(1));
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
         await Advance(Retrans);
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
