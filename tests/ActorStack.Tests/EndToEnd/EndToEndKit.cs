@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Engine;
+using ActorStack.Tests.Engine;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -12,18 +13,35 @@ using ActorStack.Actors.Wire;
 namespace ActorStack.Tests.EndToEnd;
 
 /// <summary>
-/// Whole simulated networks on virtual time (Akka.TestKit's TestScheduler): hosts from settings, cables without
-/// delay, real ARP (no permanent neighbours unless a test gives some). The clock moves only when a test calls
-/// <see cref="Advance"/>, so neighbour, ICMP and reassembly timers fire exactly when told.
+/// Whole simulated networks on the simulation engine: hosts from settings, cables without delay, real ARP (no
+/// permanent neighbours unless a test gives some). The clock moves only when a test calls <see cref="Advance"/>,
+/// so neighbour, ICMP and reassembly timers fire exactly when told. Questions run the engine (<see cref="AskRun{T}"/>):
+/// an Ask completes only when the engine runs what it caused.
 /// The routed network is a (10.0.1.1) — r1 (10.0.1.254 | 10.0.2.1) — r2 (10.0.2.2 | 10.0.3.254) — b (10.0.3.1).
 /// </summary>
-public abstract class EndToEndKit(string name) : TestKit(
-    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+public abstract class EndToEndKit(string name) : EngineKit(name)
 {
     protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
     protected static readonly SysctlSettings Router = new() { IpForward = true };
 
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+    /// <summary>The engine's clock as the tests use it: <see cref="EngineClock.Now"/> (the scheduler's) and <see cref="EngineClock.Advance"/>.</summary>
+    protected EngineClock Clock => new(Engine, Sys.Scheduler);
+
+    protected readonly record struct EngineClock(SimEngine Engine, IScheduler Scheduler)
+    {
+        public DateTimeOffset Now => Scheduler.Now;
+
+        /// <summary>Runs every timer and message due up to now + <paramref name="by"/>.</summary>
+        public void Advance(TimeSpan by) => Engine.RunFor(by);
+    }
+
+    /// <summary>An Ask on the engine: asks, runs what is due now (the answer included), then takes the answer.</summary>
+    protected async Task<T> AskRun<T>(IActorRef actor, object message)
+    {
+        var answer = actor.Ask<T>(message, Wait);
+        Engine.RunUntilIdle();
+        return await answer;
+    }
 
     protected static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
@@ -41,7 +59,7 @@ public abstract class EndToEndKit(string name) : TestKit(
     protected async Task<Node> Start(HostSettings h, int seed = 1)
     {
         var host = Sys.ActorOf(HostActor.Props(h, seed), h.Name);
-        var devs = await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var devs = await AskRun<HostDevices>(host, GetHostDevices.Instance);
         return new Node(h.Name, host, devs.Devices);
     }
 
@@ -81,14 +99,14 @@ public abstract class EndToEndKit(string name) : TestKit(
 
     protected async Task<IActorRef> Socket(IActorRef host, SockType type = SockType.Dgram, byte protocol = 0)
     {
-        var created = await host.Ask<SocketCreated>(new SocketCreate(type, protocol), Wait);
-        await created.Socket.Ask<SocketInfo>(GetSocketInfo.Instance, Wait); // started: PreStart registered it
+        var created = await AskRun<SocketCreated>(host, new SocketCreate(type, protocol));
+        await AskRun<SocketInfo>(created.Socket, GetSocketInfo.Instance); // started: PreStart registered it
         return created.Socket;
     }
 
     /// <summary>Sends a socket command; returns the Errno (OK for SocketOk / Sent).</summary>
     protected async Task<Errno> Command(IActorRef socket, object command)
-        => await socket.Ask<object>(command, Wait) switch
+        => await AskRun<object>(socket, command) switch
         {
             SocketOk or Sent => Errno.OK,
             CommandFailed f => f.Error,
@@ -107,14 +125,14 @@ public abstract class EndToEndKit(string name) : TestKit(
 
     /// <summary>One blocking read: the datagram, or the error it ended with.</summary>
     protected async Task<(Datagram? D, Errno Error)> RecvOne(IActorRef socket, bool nonBlocking = false)
-        => await socket.Ask<object>(new Recv(1, nonBlocking), Wait) switch
+        => await AskRun<object>(socket, new Recv(1, nonBlocking)) switch
         {
             Received r => (Assert.Single(r.Datagrams), Errno.OK),
             CommandFailed f => (null, f.Error),
             var r => throw new InvalidOperationException($"unexpected answer {r}"),
         };
 
-    protected Task<HostStats> Stats(Node n) => n.Host.Ask<HostStats>(GetStats.Instance, Wait);
+    protected Task<HostStats> Stats(Node n) => AskRun<HostStats>(n.Host, GetStats.Instance);
 
     protected static long Mib(HostStats s, string mib, string counter) => s.Mib(mib)[counter];
 
@@ -123,18 +141,19 @@ public abstract class EndToEndKit(string name) : TestKit(
         => AwaitAssertAsync(async () => check(await Stats(n)), Wait, TimeSpan.FromMilliseconds(10));
 
     /// <summary><c>ip neigh</c> of a host; answered by its neighbour actor after everything sent to it before.</summary>
-    protected async Task<string> Neigh(Node n) => (await n.Host.Ask<NeighbourList>(GetNeighbours.Instance, Wait)).Text;
+    protected async Task<string> Neigh(Node n) => (await AskRun<NeighbourList>(n.Host, GetNeighbours.Instance)).Text;
 
     /// <summary>Moves virtual time on, then waits until <paramref name="n"/>'s neighbour actor handled its timers.</summary>
     protected async Task Advance(TimeSpan by, Node? n = null)
     {
-        Clock.Advance(by);
+        Engine.RunFor(by);
         if (n is not null) await Neigh(n);
     }
 
     /// <summary>The next <paramref name="count"/> output lines a workload told <paramref name="output"/>.</summary>
-    protected static async Task<List<string>> Lines(TestProbe output, int count)
+    protected async Task<List<string>> Lines(TestProbe output, int count)
     {
+        Engine.RunUntilIdle();
         var lines = new List<string>();
         for (int i = 0; i < count; i++) lines.Add((await output.ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
         return lines;
@@ -147,6 +166,7 @@ public abstract class EndToEndKit(string name) : TestKit(
     /// </summary>
     protected async Task<List<string>> LinesOrDump(TestProbe output, int count, params Node[] hosts)
     {
+        Engine.RunUntilIdle();
         var lines = new List<string>();
         for (int i = 0; i < count; i++)
         {
@@ -173,7 +193,7 @@ public abstract class EndToEndKit(string name) : TestKit(
     protected async Task<string> Dump(Node n)
     {
         HostStats s;
-        try { s = await n.Host.Ask<HostStats>(GetStats.Instance, TimeSpan.FromSeconds(5)); }
+        try { s = await AskRun<HostStats>(n.Host, GetStats.Instance); }
         catch (Exception e) when (e is not OutOfMemoryException) { return $"== {n.Name}: no stats ({e.GetType().Name})\n"; }
         var sb = new System.Text.StringBuilder($"== {n.Name}\n");
         foreach (var d in s.Devices)

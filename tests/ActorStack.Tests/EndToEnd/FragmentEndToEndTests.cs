@@ -69,7 +69,7 @@ public class FragmentEndToEndTests() : EndToEndKit("e2e-frag")
         var got = new List<Datagram>();
         while (got.Count < Sizes.Length)
         {
-            var r = Assert.IsType<Received>(await echo.Ask<object>(new Recv(Sizes.Length - got.Count), Wait));
+            var r = Assert.IsType<Received>(await AskRun<object>(echo, new Recv(Sizes.Length - got.Count)));
             got.AddRange(r.Datagrams);
         }
         foreach (var d in got)

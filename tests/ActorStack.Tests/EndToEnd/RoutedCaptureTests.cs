@@ -24,12 +24,13 @@ public class RoutedCaptureTests() : EndToEndKit("e2e-capture")
         try
         {
             var tap = Sys.ActorOf(PcapTapActor.Props(file, 65535), "pcap");
-            await n.R1.Host.Ask<PackChanged>(new DevAddPack(new PacketTypeRegistration(EtherType.All, tap, "eth0")), Wait);
-            var output = CreateTestProbe();
+            await AskRun<PackChanged>(n.R1.Host, new DevAddPack(new PacketTypeRegistration(EtherType.All, tap, "eth0")));
+            var output = Probe();
             Sys.ActorOf(PingActor.Props(new PingSettings("a", Ip("10.0.3.1"), Count: 1), n.A.Host, output.Ref));
+            Engine.RunUntilIdle(); // cables without delay, no timer on the path: the one echo and its reply at this instant
             var st = await output.FishForMessageAsync<PingStatus>(_ => true, Wait);
             Assert.Equal((1L, 1L), (st.Transmitted, st.Received));
-            var flushed = await tap.Ask<CaptureFlushed>(FlushCapture.Instance, Wait);
+            var flushed = await AskRun<CaptureFlushed>(tap, FlushCapture.Instance);
             Assert.Equal(0, flushed.Dropped);
 
             var lines = await Tshark(file, "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=,",

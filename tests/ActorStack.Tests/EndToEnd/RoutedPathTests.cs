@@ -17,7 +17,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
     public async Task Traceroute_ThroughTwoRouters_ThreeHopsEndingAtPortUnreachable()
     {
         var n = await BuildRouted();
-        var output = CreateTestProbe();
+        var output = Probe();
         var trace = Sys.ActorOf(TracerouteActor.Props(new TracerouteSettings("a", Ip("10.0.3.1")), n.A.Host, output.Ref));
 
         // No timer on this path (the clock never moves): every probe and answer goes through at once.
@@ -55,7 +55,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
     public async Task Ping_TtlOneThroughRouter_PrintsTimeToLiveExceededFromRouter()
     {
         var n = await BuildRouted();
-        var output = CreateTestProbe();
+        var output = Probe();
         Sys.ActorOf(PingActor.Props(new PingSettings("a", Ip("10.0.3.1"), Count: 1, Ttl: 1), n.A.Host, output.Ref));
 
         Assert.Equal(
@@ -149,10 +149,10 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
             Assert.Equal(3, s.DropsOf(DropReason.NEIGH_FAILED));
         });
         await AwaitAssertAsync(async () =>
-            Assert.Equal(Errno.EHOSTUNREACH, (await sender.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).PendingError), Wait);
+            Assert.Equal(Errno.EHOSTUNREACH, (await AskRun<SocketInfo>(sender, GetSocketInfo.Instance)).PendingError), Wait);
         Assert.Equal(Errno.EHOSTUNREACH, await SendTo(sender, [4], "10.0.1.77", 9000));
         // Host unreachable is not a hard error for UDP: without IP_RECVERR nothing is reported.
-        Assert.Equal(Errno.OK, (await plain.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).PendingError);
+        Assert.Equal(Errno.OK, (await AskRun<SocketInfo>(plain, GetSocketInfo.Instance)).PendingError);
         Assert.Equal(Errno.EAGAIN, (await RecvOne(plain, nonBlocking: true)).Error);
         Assert.Equal(Errno.OK, await SendTo(plain, [5], "10.0.1.77", 9000));
         Assert.Equal(3, Mib(await Stats(a), "Icmp", "OutDestUnreachs"));
@@ -168,7 +168,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         for (int i = 0; i < 3; i++) await Advance(TimeSpan.FromSeconds(1), a);
         Assert.Equal("10.0.1.77 dev eth0 FAILED\n", await Neigh(a));
         await Eventually(a, s => Assert.Equal(1, Mib(s, "Icmp", "InDestUnreachs")));
-        Assert.Equal(0, (await plain.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).SendQueueBytes);
+        Assert.Equal(0, (await AskRun<SocketInfo>(plain, GetSocketInfo.Instance)).SendQueueBytes);
 
         // neigh_resolve_output queued the buffer and returned 0; its later kfree_skb(NEIGH_FAILED) reaches the
         // socket only as sock_wfree: udp_send_skb saw no -ENOBUFS, so UDP counted it sent and no SndbufErrors.
@@ -193,7 +193,7 @@ public class RoutedPathTests() : EndToEndKit("e2e-routed")
         Assert.Equal(Errno.OK, await SendTo(s, [2]));
         await Eventually(a, st => Assert.Equal(2, Mib(st, "Icmp", "InDestUnreachs")));
         await AwaitAssertAsync(async () =>
-            Assert.Equal(Errno.ECONNREFUSED, (await s.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).PendingError), Wait);
+            Assert.Equal(Errno.ECONNREFUSED, (await AskRun<SocketInfo>(s, GetSocketInfo.Instance)).PendingError), Wait);
         Assert.Equal(Errno.ECONNREFUSED, await SendTo(s, [3]));   // reported instead of sending
         Assert.Equal(Errno.OK, await SendTo(s, [4]));
         await Eventually(c, st =>

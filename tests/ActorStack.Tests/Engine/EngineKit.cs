@@ -43,5 +43,12 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
         return await probe.ExpectMsgAsync<T>(TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>Tells <paramref name="message"/> to <paramref name="target"/> from <paramref name="sender"/> and runs what is due now.</summary>
+    protected void TellNow(IActorRef target, object message, IActorRef sender)
+    {
+        target.Tell(message, sender);
+        Engine.RunUntilIdle();
+    }
+
     protected static TimeSpan Us(double us) => TimeSpan.FromTicks((long)Math.Round(us * 10));
 }

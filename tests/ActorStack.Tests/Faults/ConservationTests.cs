@@ -79,9 +79,9 @@ public class ConservationTests() : ConservationKit("conservation")
             schedule: """{ at = 0ms, action = fault, device = "sender/eth0", kind = tx-hang }"""), Run, async sim =>
         {
             var host = sim.Hosts["sender"];
-            var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Dgram, 0), Wait)).Socket;
+            var sock = (await Query<SocketCreated>(host, new SocketCreate(SockType.Dgram, 0))).Socket;
             for (int i = 0; i < 150; i++)
-                Assert.IsType<Sent>(await sock.Ask<object>(new SendTo(new byte[] { (byte)i }, Ipv4Address.Parse("10.0.0.2"), 9000), Wait));
+                Assert.IsType<Sent>(await Query<object>(sock, new SendTo(new byte[] { (byte)i }, Ipv4Address.Parse("10.0.0.2"), 9000)));
         });
         // Nothing left the hung ring; the watchdog's reset freed the 64 descriptors and the 86 packets behind them.
         Assert.Equal(150, b.Sent);

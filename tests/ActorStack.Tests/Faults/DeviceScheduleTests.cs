@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Simulation;
 using ActorStack.Cli;
 using ActorStack.Config;
@@ -10,14 +10,12 @@ namespace ActorStack.Tests.Faults;
 
 /// <summary>
 /// The fault schedule's device actions run by the SimulationActor on virtual time, with every host's
-/// <c>ip monitor link</c> stream republished on the event stream (what the CLI prints).
+/// <c>ip monitor link</c> stream republished on the event stream (what the CLI prints). On the simulation engine:
+/// each step of the clock runs to completion before the test reads what was printed, so each action's instant is exact.
 /// </summary>
-public class DeviceScheduleTests() : TestKit(
-    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), "device-schedule")
+public class DeviceScheduleTests() : EngineKit("device-schedule")
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(150);
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     private const string Scenario = """
         actorstack {
@@ -40,12 +38,13 @@ public class DeviceScheduleTests() : TestKit(
         }
         """;
 
+    /// <summary>What the test actor got so far (the engine has run: nothing more comes without the clock moving).</summary>
     private async Task<List<string>> DrainAsync()
     {
         var lines = new List<string>();
         while (true)
         {
-            var m = await ReceiveOneAsync(Quiet);
+            var m = await ReceiveOneAsync(TimeSpan.Zero);
             if (m is null) return lines;
             lines.Add(m switch
             {
@@ -63,22 +62,33 @@ public class DeviceScheduleTests() : TestKit(
         Sys.EventStream.Subscribe(TestActor, typeof(FaultScheduleEvent));
         Sys.EventStream.Subscribe(TestActor, typeof(RtnlLinkEvent));
         var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
-        sim.Tell(StartSimulation.Instance);
+        TellNow(sim, StartSimulation.Instance, TestActor);
         await ExpectMsgAsync<SimulationStarted>(Wait);
+        var t0 = Engine.NowNs; // the schedule's origin: the start of the workloads
         var boot = await DrainAsync();
-        Clock.Advance(TimeSpan.FromSeconds(1));
+        Engine.RunFor(TimeSpan.FromSeconds(1));
         boot.AddRange(await DrainAsync());
         // Attaching the cable turns each NIC's carrier on (urgent: its qdisc is still noop).
         Assert.Contains("[h1] ip monitor: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP", boot.Select(Cut));
         Assert.Contains("[h2] ip monitor: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP", boot.Select(Cut));
 
-        Clock.Advance(TimeSpan.FromSeconds(1));   // t = 2 s: crash
+        const long S = 1_000_000_000;
+        // Each action at its instant, not 1 ns before.
+        Engine.RunUntilNs(t0 + 2 * S - 1);
+        Assert.Empty(await DrainAsync());
+        Engine.RunUntilNs(t0 + 2 * S);   // t = 2 s: crash
         var crash = await DrainAsync();
-        Clock.Advance(TimeSpan.FromMilliseconds(100));   // link-up-delay from device-defaults
+        Engine.RunUntilNs(t0 + 2 * S + 100_000_000 - 1);
+        Assert.Empty(await DrainAsync());
+        Engine.RunUntilNs(t0 + 2 * S + 100_000_000);   // link-up-delay from device-defaults
         var up = await DrainAsync();
-        Clock.Advance(TimeSpan.FromSeconds(2));   // t = 4 s: link-down
+        Engine.RunUntilNs(t0 + 4 * S - 1);
+        Assert.Empty(await DrainAsync());
+        Engine.RunUntilNs(t0 + 4 * S);   // t = 4 s: link-down
         var down = await DrainAsync();
-        Clock.Advance(TimeSpan.FromSeconds(1));   // t = 5 s: link-up
+        Engine.RunUntilNs(t0 + 5 * S - 1);
+        Assert.Empty(await DrainAsync());
+        Engine.RunUntilNs(t0 + 5 * S);   // t = 5 s: link-up
         var admin = await DrainAsync();
         Lines(["[fault +2s] crash driver h2/eth0", "[fault +2s]   h2: eth0: driver crashed, supervisor resets the device",
             "[h2] ip monitor: 2: eth0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc pfifo_fast state DOWN"], crash);

@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Actors.Engine;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Config;
@@ -14,13 +15,13 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Tests.Icmp;
 
 /// <summary>
-/// A TestKit on virtual time (TestScheduler) around one ICMP actor of a bare namespace "h": eth0
+/// A TestKit on the simulation engine around one ICMP actor of a bare namespace "h": eth0
 /// 02:00:00:00:00:02 with 10.0.0.2/24, a permanent neighbour 10.0.0.1 (02:00:00:00:00:01), 192.168.0.0/16 via
 /// 10.0.0.1. eth0's driver and the UDP handler are probes. Buffers are handed to the actor as Ipv4Actor hands
-/// them after local delivery.
+/// them after local delivery. What the test tells the actors runs when it looks (<see cref="NextFrame"/>,
+/// <see cref="RoutingSynced"/>, <see cref="Deliver(int, byte[][])"/>); the clock moves only in <see cref="EngineClock.Advance"/>.
 /// </summary>
-public abstract class IcmpKit(string name)
-    : TestKit(StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+public abstract class IcmpKit(string name) : EngineKit(name)
 {
     protected static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:00:02");
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
@@ -36,7 +37,16 @@ public abstract class IcmpKit(string name)
     /// <summary>The host's routing actor (the PMTU cache's owner), real.</summary>
     protected IActorRef Routing = ActorRefs.Nobody;
 
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+    /// <summary>The engine's clock as the tests use it: <see cref="EngineClock.Now"/> (the scheduler's) and <see cref="EngineClock.Advance"/>.</summary>
+    protected EngineClock Clock => new(Engine, Sys.Scheduler);
+
+    protected readonly record struct EngineClock(SimEngine Engine, IScheduler Scheduler)
+    {
+        public DateTimeOffset Now => Scheduler.Now;
+
+        /// <summary>Runs every timer and message due up to now + <paramref name="by"/>.</summary>
+        public void Advance(TimeSpan by) => Engine.RunFor(by);
+    }
 
     protected static HostSettings Settings(SysctlSettings? sysctl = null, int mtu = 1500)
         => new("h", 1, sysctl ?? new SysctlSettings(),
@@ -49,19 +59,23 @@ public abstract class IcmpKit(string name)
     protected void Start(SysctlSettings? sysctl = null, IcmpSettings? settings = null, int mtu = 1500)
     {
         Ns = new NetNamespace(Settings(sysctl, mtu), seed: 1);
-        Nic = CreateTestProbe("nic");
-        Udp = CreateTestProbe("udp");
+        Nic = Probe();
+        Udp = Probe();
         Routing = Sys.ActorOf(Actors.Routing.RoutingActor.Props(Ns), "routing");
-        var refs = HostRefs.None with { Routing = Routing, Udp = Udp.Ref, Drivers = [CreateTestProbe("lo").Ref, Nic.Ref] };
+        var refs = HostRefs.None with { Routing = Routing, Udp = Udp.Ref, Drivers = [Probe().Ref, Nic.Ref] };
         Icmp = Sys.ActorOf(IcmpActor.Props(Ns, refs, settings), "icmp");
         Icmp.Tell(refs with { Icmp = Icmp });
     }
 
     /// <summary>
-    /// Waits until the routing actor has handled everything told to it before this call (its mailbox is FIFO): a
-    /// learned path MTU the ICMP actor told it before a message the test has seen is published after this.
+    /// Runs everything due now, so the routing actor has handled everything told to it: a learned path MTU the ICMP
+    /// actor told it before a message the test has seen is published after this.
     /// </summary>
-    protected async Task RoutingSynced() => await Routing.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(10));
+    protected Task RoutingSynced()
+    {
+        Engine.RunUntilIdle();
+        return Task.CompletedTask;
+    }
 
     /// <summary>An IPv4 packet (20-byte header) around <paramref name="payload"/>.</summary>
     protected static byte[] Ip(Ipv4Address src, Ipv4Address dst, byte protocol, ReadOnlySpan<byte> payload,
@@ -97,7 +111,7 @@ public abstract class IcmpKit(string name)
                 PktType = PacketKind.Host, Protocol = EtherType.Ipv4,
             };
         }).ToImmutableArray();
-        Icmp.Tell(new ProtocolDeliver(skbs, 0));
+        TellNow(Icmp, new ProtocolDeliver(skbs, 0), TestActor);
     }
 
     protected void Deliver(params byte[][] packets) => Deliver(2, packets);
@@ -109,6 +123,7 @@ public abstract class IcmpKit(string name)
     /// <summary>The next frame eth0's driver is asked to send (one <see cref="DevQueueXmit"/> of one buffer).</summary>
     protected async Task<byte[]> NextFrame()
     {
+        Engine.RunUntilIdle();
         var x = await Nic.ExpectMsgAsync<DevQueueXmit>(Wait);
         var skb = Assert.Single(x.Skbs);
         return skb.Data.ToArray();

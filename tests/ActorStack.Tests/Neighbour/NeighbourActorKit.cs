@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Neighbour;
 using ActorStack.Config;
@@ -14,29 +13,28 @@ using ActorStack.Actors.Routing;
 namespace ActorStack.Tests.Neighbour;
 
 /// <summary>
-/// One host ("h", eth0 02:00:00:00:00:02, 10.0.0.2/24) on virtual time (TestScheduler) whose eth0 wire end is
+/// One host ("h", eth0 02:00:00:00:00:02, 10.0.0.2/24) on the simulation engine whose eth0 wire end is
 /// a probe: frames the host sends arrive at <see cref="Wire"/> (and are acknowledged with <see cref="WireTxDone"/>),
 /// frames from the peer (10.0.0.1, 02:00:00:00:00:01) are injected into the NIC. ICMP errors go to <see cref="Icmp"/>.
+/// Every message the kit sends runs to completion before the test looks; the clock moves only in <see cref="Advance"/>.
 /// </summary>
-public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
+public abstract class NeighbourActorKit(string name) : EngineKit(name)
 {
-    private static readonly Akka.Configuration.Config KitConfig = ConfigurationFactory
-        .ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
-        .WithFallback(StackConfig.AkkaConfig());
-
     protected static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:00:02");
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
     protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+    protected IScheduler Clock => Sys.Scheduler;
     protected NetNamespace Ns = null!;
     protected IActorRef Host = null!;
     protected IActorRef Nic = null!;
     protected IActorRef Neigh = null!;
     protected TestProbe Wire = null!;
     protected TestProbe Icmp = null!;
+    /// <summary>The sender of the kit's questions (GetNeighbours, GetArpStats, GetStats, …).</summary>
+    protected TestProbe Asker = null!;
     private readonly Queue<byte[]> _frames = new();
 
     protected async Task Start(SysctlSettings? sysctl = null, params NeighbourSettings[] neighbours)
@@ -46,36 +44,40 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
         var host = ActorOfAsTestActorRef<HostActor>(HostActor.Props(settings, seed: 1), "h");
         Host = host;
         Ns = host.UnderlyingActor.Namespace;
-        Icmp = CreateTestProbe("icmp");
-        Wire = CreateTestProbe("wire");
-        var devices = await Host.Ask<HostDevices>(GetHostDevices.Instance, Timeout);
+        Icmp = Probe();
+        Wire = Probe();
+        Asker = Probe();
+        var devices = await AskNow<HostDevices>(Asker, Host, GetHostDevices.Instance);
         Nic = devices.Devices["eth0"];
         Nic.Tell(new AttachWire(Wire.Ref));
         Neigh = host.UnderlyingActor.Refs.Neighbour;
         Neigh.Tell(host.UnderlyingActor.Refs with { Icmp = Icmp.Ref });   // the neighbour actor's ICMP is the probe
-        await Neigh.Ask<ArpStats>(GetArpStats.Instance, Timeout); // started
+        await ArpStats(); // started
     }
 
     /// <summary>The next frame the host put on the wire (TX completion acknowledged).</summary>
     protected async Task<byte[]> NextFrame()
     {
+        Engine.RunUntilIdle();
         while (_frames.Count == 0)
         {
             var m = await Wire.ExpectMsgAsync<WireFrames>(Timeout);
-            Nic.Tell(new WireTxDone(m.Frames.Length), Wire.Ref);
+            TellNow(Nic, new WireTxDone(m.Frames.Length), Wire.Ref);
             foreach (var f in m.Frames) _frames.Enqueue(f.ToArray());
         }
         return _frames.Dequeue();
     }
 
-    protected async Task ExpectNoFrame(int ms = 200)
+    /// <summary>Nothing more on the wire once everything due now has run (the clock does not move).</summary>
+    protected async Task ExpectNoFrame()
     {
+        Engine.RunUntilIdle();
         Assert.Empty(_frames);
-        await Wire.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(ms));
+        await Wire.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
     protected void Inject(params byte[][] frames)
-        => Nic.Tell(new WireFrames(frames.Select(f => (ReadOnlyMemory<byte>)f).ToImmutableArray()), Wire.Ref);
+        => TellNow(Nic, new WireFrames(frames.Select(f => (ReadOnlyMemory<byte>)f).ToImmutableArray()), Wire.Ref);
 
     /// <summary>A UDP packet from the host to <paramref name="dst"/> as IpOutput hands it on (frame with headroom, no link header yet).</summary>
     protected static SkBuff Packet(byte tag, IActorRef? owner = null, int payload = 4, Ipv4Address? dst = null)
@@ -89,7 +91,7 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
     protected void NeighOut(params SkBuff[] skbs) => NeighOut(PeerIp, skbs);
 
     protected void NeighOut(Ipv4Address nextHop, params SkBuff[] skbs)
-        => Neigh.Tell(new NeighOutput(2, nextHop, [.. skbs]));
+        => TellNow(Neigh, new NeighOutput(2, nextHop, [.. skbs]), TestActor);
 
     /// <summary>An ARP packet inside an Ethernet frame.</summary>
     protected static byte[] ArpFrame(ushort op, MacAddress sha, Ipv4Address sip, MacAddress tha, Ipv4Address tip,
@@ -98,20 +100,15 @@ public abstract class NeighbourActorKit(string name) : TestKit(KitConfig, name)
 
     protected static byte[] ReplyFromPeer() => ArpFrame(ArpPacket.OpReply, PeerMac, PeerIp, HostMac, HostIp);
 
-    protected Task<NeighbourList> Neighbours() => Host.Ask<NeighbourList>(GetNeighbours.Instance, Timeout);
-    protected Task<ArpStats> ArpStats() => Neigh.Ask<ArpStats>(GetArpStats.Instance, Timeout);
-    protected Task<HostStats> HostStats() => Host.Ask<HostStats>(GetStats.Instance, Timeout);
+    protected Task<NeighbourList> Neighbours() => AskNow<NeighbourList>(Asker, Host, GetNeighbours.Instance);
+    protected Task<ArpStats> ArpStats() => AskNow<ArpStats>(Asker, Neigh, GetArpStats.Instance);
+    protected Task<HostStats> HostStats() => AskNow<HostStats>(Asker, Host, GetStats.Instance);
 
-    /// <summary>
-    /// Waits until the neighbour actor has finished what it was doing (a probe the test already saw on the wire may
-    /// come from a turn that arms its retransmit timer after sending), moves virtual time on, then waits until the
-    /// actor has handled what that released.
-    /// </summary>
-    protected async Task Advance(TimeSpan by)
+    /// <summary>Moves virtual time on by <paramref name="by"/>, running every timer and message due up to then.</summary>
+    protected Task Advance(TimeSpan by)
     {
-        await ArpStats();
-        Clock.Advance(by);
-        await ArpStats();
+        Engine.RunFor(by);
+        return Task.CompletedTask;
     }
 
     protected static void AssertArpRequest(byte[] frame, MacAddress ethDst, Ipv4Address target, MacAddress tha)

@@ -92,12 +92,15 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     public async Task NeighOutput_NoReply_ThreeBroadcastProbesThenFailedWithHostUnreachable()
     {
         await Start();
-        var owner = CreateTestProbe("socket");
+        var owner = Probe();
         var skbs = new[] { Packet(1, owner.Ref), Packet(2, owner.Ref), Packet(3, owner.Ref) };
         NeighOut(skbs);
 
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
-        await Advance(Retrans);
+        // The second probe exactly retrans_time_ms (1000) after the first: not 1 µs before.
+        await Advance(TimeSpan.FromMilliseconds(1000) - TimeSpan.FromMicroseconds(1));
+        await ExpectNoFrame();
+        await Advance(TimeSpan.FromMicroseconds(1));
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
         await Advance(Retrans);
         AssertArpRequest(await NextFrame(), MacAddress.Broadcast, PeerIp, MacAddress.Zero);
@@ -179,7 +182,7 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     {
         // Each packet is a 1014-byte frame: truesize 1024 + 576 = 1600; three fit in 4800 bytes.
         await Start(new SysctlSettings { Neigh = NeighParms.Default with { UnresQlenBytes = 4800 } });
-        var owner = CreateTestProbe("socket");
+        var owner = Probe();
         var skbs = Enumerable.Range(1, 5).Select(i => Packet((byte)i, owner.Ref, payload: 972)).ToArray();
         Assert.Equal(1600, SkBuff.TruesizeFor(skbs[0].Length));
         NeighOut(skbs);
@@ -282,10 +285,10 @@ public class NeighbourActorTests() : NeighbourActorKit("neigh-actor")
     public async Task SendGratuitousArp_DeviceWithOneAddress_OneAnnouncement()
     {
         await Start();
-        var sent = await Neigh.Ask<GratuitousArpSent>(new SendGratuitousArp("eth0"), Timeout);
+        var sent = await AskNow<GratuitousArpSent>(Asker, Neigh, new SendGratuitousArp("eth0"));
         Assert.Equal(new GratuitousArpSent("eth0", 1), sent);
         Assert.Equal(ArpPacket.Gratuitous(HostMac, HostIp), await NextFrame());
-        Assert.Equal(new GratuitousArpSent("lo", 0), await Neigh.Ask<GratuitousArpSent>(new SendGratuitousArp("lo"), Timeout));
+        Assert.Equal(new GratuitousArpSent("lo", 0), await AskNow<GratuitousArpSent>(Asker, Neigh, new SendGratuitousArp("lo")));
         Assert.Equal(1, (await ArpStats())["OutGratuitous"]);
     }
 }

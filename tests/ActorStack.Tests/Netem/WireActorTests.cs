@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
-using ActorStack.Config;
+using ActorStack.Actors.Engine;
+using ActorStack.Tests.Engine;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
 using ActorStack.Actors.LinkWatch;
@@ -10,13 +10,12 @@ using ActorStack.Actors.Wire;
 
 namespace ActorStack.Tests.Netem;
 
-/// <summary>The wire actor between two TestProbe ends, on virtual time (the TestScheduler).</summary>
-public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
-    .ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
-    .WithFallback(StackConfig.AkkaConfig()), "wire")
+/// <summary>
+/// The wire actor between two TestProbe ends, on the simulation engine: each Tell runs to completion before the test
+/// looks, and the clock moves only in <see cref="SimEngine.RunUntil"/>, so a delay is pinned on both sides of its instant.
+/// </summary>
+public class WireActorTests() : EngineKit("wire")
 {
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-
     private static NetemQopt Netem(string spec)
     {
         Assert.True(NetemParser.TryParse(spec, out var s, out var error), error);
@@ -25,8 +24,8 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
 
     private (IActorRef Wire, TestProbe A, TestProbe B) Build(WireOptions options)
     {
-        var a = CreateTestProbe();
-        var b = CreateTestProbe();
+        var a = Probe();
+        var b = Probe();
         return (Sys.ActorOf(WireActor.Props(a.Ref, b.Ref, options)), a, b);
     }
 
@@ -35,14 +34,14 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
 
     private async Task<WireStats> Stats(IActorRef wire)
     {
-        wire.Tell(GetWireStats.Instance, TestActor);
+        TellNow(wire, GetWireStats.Instance, TestActor);
         return await ExpectMsgAsync<WireStats>();
     }
 
     /// <summary>Sends from an end and waits until the wire handled it (its stats answer comes after).</summary>
     private async Task Send(IActorRef wire, TestProbe from, WireFrames frames)
     {
-        wire.Tell(frames, from.Ref);
+        TellNow(wire, frames, from.Ref);
         Assert.Equal(frames.Count, (await from.ExpectMsgAsync<WireTxDone>()).Count);
         await Stats(wire);
     }
@@ -54,12 +53,13 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     public async Task WireFrames_NetemDelay_ReleasedByTheSchedulerNotBefore()
     {
         var (wire, a, b) = Build(new WireOptions("h1/eth0-h2/eth0", 1, TimeSpan.Zero) { NetemAToB = Netem("delay 100ms") });
+        var sent = Engine.NowNs;
         await Send(wire, a, Frames(3));
-        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
         Assert.Equal(3, (await Stats(wire)).AToBDetail!.InFlight);
-        Clock.Advance(TimeSpan.FromMilliseconds(90));
-        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
-        Clock.Advance(TimeSpan.FromMilliseconds(10));
+        Engine.RunUntilNs(sent + 100_000_000 - 1); // 1 ns before the delay ends: still on the wire
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
+        Engine.RunUntilNs(sent + 100_000_000);     // exactly 100 ms after the send
         Assert.Equal(3, (await b.ExpectMsgAsync<WireFrames>()).Count);
         var s = await Stats(wire);
         Assert.Equal(new WireStats(3, 0, 0, 0), s with { AToBDetail = null, BToADetail = null });
@@ -74,27 +74,30 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     {
         var (wire, a, b) = Build(new WireOptions("h1/eth0-h2/eth0", 1, TimeSpan.FromMilliseconds(30)));
         await Send(wire, a, Frames(4)); // propagating for 30 ms
-        wire.Tell(CutCable.Instance, TestActor);
+        TellNow(wire, CutCable.Instance, TestActor);
         Assert.Equal(new CableState(true, true), await ExpectMsgAsync<CableState>());
         Assert.Equal(new CarrierChanged(false), await a.ExpectMsgAsync<CarrierChanged>());
         Assert.Equal(new CarrierChanged(false), await b.ExpectMsgAsync<CarrierChanged>());
-        wire.Tell(CutCable.Instance, TestActor);
+        TellNow(wire, CutCable.Instance, TestActor);
         Assert.Equal(new CableState(true, false), await ExpectMsgAsync<CableState>());
         await Send(wire, b, Frames(2)); // the sender's TX completion still comes at once
-        Clock.Advance(TimeSpan.FromMilliseconds(50));
-        await a.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
-        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(10));
+        Engine.RunFor(TimeSpan.FromMilliseconds(50));
+        await a.ExpectNoMsgAsync(TimeSpan.Zero);
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
         var s = await Stats(wire);
         Assert.Equal(4, s.AToBDetail!.DroppedBy(DropReason.SIM_LINK_DOWN));
         Assert.Equal(2, s.BToADetail!.DroppedBy(DropReason.SIM_LINK_DOWN));
         Assert.Equal(new WireStats(0, 0, 4, 2), s with { AToBDetail = null, BToADetail = null });
 
-        wire.Tell(RestoreCable.Instance, TestActor);
+        TellNow(wire, RestoreCable.Instance, TestActor);
         Assert.Equal(new CableState(false, true), await ExpectMsgAsync<CableState>());
         Assert.Equal(new CarrierChanged(true), await a.ExpectMsgAsync<CarrierChanged>());
         Assert.Equal(new CarrierChanged(true), await b.ExpectMsgAsync<CarrierChanged>());
+        var sent = Engine.NowNs;
         await Send(wire, a, Frames(1));
-        Clock.Advance(TimeSpan.FromMilliseconds(30));
+        Engine.RunUntilNs(sent + 30_000_000 - 1); // propagating: 1 ns before the 30 ms delay ends
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
+        Engine.RunUntilNs(sent + 30_000_000);
         Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
         AssertConserved((await Stats(wire)).AToBDetail!);
     }
@@ -105,20 +108,20 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
         var bad = NetemQopt.Default with { Reorder = NetemQopt.Percent(10) };
         var refused = new SetNetem(WireDirection.AToB, bad);
-        wire.Tell(refused, TestActor);
+        TellNow(wire, refused, TestActor);
         var f = await ExpectMsgAsync<CommandFailed>();
         Assert.Equal("reordering not possible without specifying some delay", f.Detail);
         Assert.Equal(Errno.EINVAL, f.Error);
         Assert.Same(refused, f.Command);
 
         var lossAll = Netem("loss 100%");
-        wire.Tell(new SetNetem(WireDirection.AToB, lossAll), TestActor);
+        TellNow(wire, new SetNetem(WireDirection.AToB, lossAll), TestActor);
         Assert.Equal(new NetemSet(WireDirection.AToB, lossAll), await ExpectMsgAsync<NetemSet>());
         await Send(wire, a, Frames(5));
-        await b.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
         Assert.Equal(5, (await Stats(wire)).AToBDetail!.DroppedBy(DropReason.SIM_NETEM_LOSS));
 
-        wire.Tell(new SetNetem(WireDirection.AToB, null), TestActor);
+        TellNow(wire, new SetNetem(WireDirection.AToB, null), TestActor);
         Assert.Equal(new NetemSet(WireDirection.AToB, null), await ExpectMsgAsync<NetemSet>());
         await Send(wire, a, Frames(2));
         Assert.Equal(2, (await b.ExpectMsgAsync<WireFrames>()).Count);
@@ -132,7 +135,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
     {
         var (wire, a, b) = Build(new WireOptions("w", 1, TimeSpan.Zero));
         var rule = new FaultRule(new FaultMatch { Proto = FaultProto.Udp, Dport = 53 }, FaultAction.Drop) { Direction = WireDirection.AToB, Nth = 2 };
-        wire.Tell(new SetFaultRules([rule]), TestActor);
+        TellNow(wire, new SetFaultRules([rule]), TestActor);
         Assert.Equal(new FaultRulesSet(1), await ExpectMsgAsync<FaultRulesSet>());
         await Send(wire, a, Frames(4, i => FaultFrames.Udp(dport: (ushort)(i < 3 ? 53 : 80), payload: 18 + i)));
         Assert.Equal([60, 62, 63], (await b.ExpectMsgAsync<WireFrames>()).Frames.Select(f => f.Length));
@@ -155,7 +158,7 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
             var got = new List<byte[]>();
             for (int t = 0; t < 6; t++)
             {
-                Clock.Advance(TimeSpan.FromMilliseconds(10));
+                Engine.RunFor(TimeSpan.FromMilliseconds(10));
                 await Stats(wire);
             }
             // ReceiveWhile ends at the first message the filter maps to null: every w it yields is a WireFrames.
@@ -202,13 +205,13 @@ public class WireActorTests() : TestKit(Akka.Configuration.ConfigurationFactory
         await Send(wire, a, Frames(60));
         if (fault == "cut")
         {
-            wire.Tell(CutCable.Instance, TestActor);
+            TellNow(wire, CutCable.Instance, TestActor);
             await ExpectMsgAsync<CableState>();
             await a.ExpectMsgAsync<CarrierChanged>();
             await b.ExpectMsgAsync<CarrierChanged>();
             await Send(wire, a, Frames(10));
         }
-        Clock.Advance(TimeSpan.FromMilliseconds(20));
+        Engine.RunFor(TimeSpan.FromMilliseconds(20));
         await Stats(wire);
         var s = (await Stats(wire)).AToBDetail!;
         AssertConserved(s);

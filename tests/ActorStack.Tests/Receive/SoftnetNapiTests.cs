@@ -1,8 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Softnet;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -14,13 +13,12 @@ namespace ActorStack.Tests.Receive;
 
 /// <summary>
 /// One softnet CPU driven by hand (softnet_data, net_rx_action): a TestProbe plays the driver's NAPI and the
-/// IPv4 handler, and the TestScheduler is the clock, so net_rx_action's budget and time
+/// IPv4 handler, and the simulation engine is the clock, so net_rx_action's budget and time
 /// limit are exact. RPS steers everything to this CPU's own backlog, which shares the
-/// poll_list and the budget with the driver.
+/// poll_list and the budget with the driver. Each message to the CPU runs to completion (<see cref="Reply"/>) before
+/// the test looks.
 /// </summary>
-public class SoftnetNapiTests() : TestKit(ConfigurationFactory
-    .ParseString("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
-    .WithFallback(StackConfig.AkkaConfig()), "softnet-napi")
+public class SoftnetNapiTests() : EngineKit("softnet-napi")
 {
     private static readonly MacAddress Mac = MacAddress.Parse("02:00:00:00:00:02");
 
@@ -28,11 +26,19 @@ public class SoftnetNapiTests() : TestKit(ConfigurationFactory
     {
         var dev = new DeviceSettings("eth0", Mac, RpsCpus: [0]);
         var ns = new NetNamespace(new HostSettings(name, 1, sysctl, [dev]), seed: 1);
-        var ip = CreateTestProbe();
+        var ip = Probe();
         ns.Ptypes = PtypeTable.Empty.Add(new PacketTypeRegistration(EtherType.Ipv4, ip.Ref));
         var cpu0 = Sys.ActorOf(SoftnetActor.Props(ns, 0, HostRefs.None), $"{name}-cpu0");
         cpu0.Tell(HostRefs.None with { Softnet = [cpu0] });   // as the host introduces the softnet actors to each other
-        return (ns, cpu0, CreateTestProbe(), ip);
+        Engine.RunUntilIdle();
+        return (ns, cpu0, Probe(), ip);
+    }
+
+    /// <summary>The driver's answer to the CPU's last poll, run to completion.</summary>
+    private void Reply(TestProbe driver, NapiPollResult result)
+    {
+        driver.Reply(result);
+        Engine.RunUntilIdle();
     }
 
     private static NapiPollResult Result(int work, bool completed, int first = 0)
@@ -45,47 +51,47 @@ public class SoftnetNapiTests() : TestKit(ConfigurationFactory
     public async Task NetRxAction_BacklogPolledInsideBudget_SqueezesWhenDriverAndBacklogUse300()
     {
         var (ns, cpu0, driver, ip) = Start("budget", new SysctlSettings());
-        cpu0.Tell(new NapiSchedule(driver.Ref, 0));
+        TellNow(cpu0, new NapiSchedule(driver.Ref, 0), TestActor);
 
         await driver.ExpectMsgAsync<NapiPoll>(p => p.Weight == 64);
-        driver.Reply(Result(64, completed: false));            // budget left 236; the backlog gets these 64
+        Reply(driver, Result(64, completed: false));            // budget left 236; the backlog gets these 64
         await driver.ExpectMsgAsync<NapiPoll>();
         // Driver 64 + backlog 64 = 128 used.
-        driver.Reply(Result(64, completed: false, first: 64));  // 192, then the backlog's 64 more: 256
+        Reply(driver, Result(64, completed: false, first: 64));  // 192, then the backlog's 64 more: 256
         await driver.ExpectMsgAsync<NapiPoll>();
-        driver.Reply(Result(64, completed: false, first: 128)); // 320 after the backlog's poll: squeezed
+        Reply(driver, Result(64, completed: false, first: 128)); // 320 after the backlog's poll: squeezed
         // The re-raised softirq starts a new run with the driver at the head.
         await driver.ExpectMsgAsync<NapiPoll>();
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
-        driver.Reply(Result(0, completed: true));
+        Reply(driver, Result(0, completed: true));
 
         long delivered = 0;
         while (delivered < 192) delivered += (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length;
-        await AwaitAssertAsync(() => Assert.Equal(192, Volatile.Read(ref ns.Softnet[0].Processed)));
+        Assert.Equal(192, Volatile.Read(ref ns.Softnet[0].Processed));
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
         Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].ReceivedRps)); // its own backlog: no IPI
         Assert.Equal(0, ns.Softnet[0].Snapshot().BacklogLen);
-        await driver.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // the completed driver is not polled again
+        await driver.ExpectNoMsgAsync(TimeSpan.Zero); // the completed driver is not polled again
+        Assert.Equal(0, Engine.Pending.Count);        // nor is anything else left to run: no timer armed
     }
 
     [Fact]
     public async Task NetRxAction_SchedulerClockPassesTimeLimit_CountsTimeSqueezeWithBudgetLeft()
     {
         var (ns, cpu0, driver, _) = Start("time", new SysctlSettings(NetdevBudgetUsecs: 2000));
-        var scheduler = (TestScheduler)Sys.Scheduler;
-        cpu0.Tell(new NapiSchedule(driver.Ref, 0));
+        TellNow(cpu0, new NapiSchedule(driver.Ref, 0), TestActor);
 
         await driver.ExpectMsgAsync<NapiPoll>();
-        scheduler.Advance(TimeSpan.FromMicroseconds(1999));
-        driver.Reply(Result(1, completed: false));   // 1999 µs into the run: go on
+        Engine.RunFor(TimeSpan.FromMicroseconds(1999));
+        Reply(driver, Result(1, completed: false));   // 1999 µs into the run: go on
         await driver.ExpectMsgAsync<NapiPoll>();     // same run: the backlog is listed behind the driver
         Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
-        scheduler.Advance(TimeSpan.FromMicroseconds(1));
-        driver.Reply(Result(1, completed: false, first: 1)); // 2000 µs: time_after_eq, 2 of 300 used
+        Engine.RunFor(TimeSpan.FromMicroseconds(1));
+        Reply(driver, Result(1, completed: false, first: 1)); // 2000 µs: time_after_eq, 2 of 300 used
         await driver.ExpectMsgAsync<NapiPoll>();     // the re-raised softirq's new run
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
-        driver.Reply(Result(0, completed: true));
-        await AwaitAssertAsync(() => Assert.Equal(2, Volatile.Read(ref ns.Softnet[0].Processed)));
+        Reply(driver, Result(0, completed: true));
+        Assert.Equal(2, Volatile.Read(ref ns.Softnet[0].Processed));
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
     }
 }

@@ -1,9 +1,6 @@
-using System.Collections;
 using System.Collections.Immutable;
-using System.Reflection;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Tcp;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -11,55 +8,29 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Wire;
+using ActorStack.Actors.Engine;
+using ActorStack.Tests.Engine;
 
 namespace ActorStack.Tests.TcpStress;
 
 /// <summary>
-/// Two whole hosts a (10.0.0.1) and b (10.0.0.2) on one <see cref="WireActor"/> on virtual time (TestScheduler), run
-/// as a discrete-event simulation: <see cref="Drive"/> lets every actor finish what it has (<see cref="Quiescence"/>
-/// counts the default dispatcher's mailbox runs), then moves the clock exactly to the next scheduled timer. Delays are
-/// exact (no 10 ms scheduler tick) and waiting for an RTO costs no wall time. The applications at both ends are
-/// actors too (<see cref="BulkClient"/>, <see cref="BulkServer"/>), so "nothing left to do" covers them: a test task
-/// awaiting an Ask would run outside the counted dispatcher.
+/// Two whole hosts a (10.0.0.1) and b (10.0.0.2) on one <see cref="WireActor"/> on the product's simulation engine
+/// (<see cref="EngineKit"/>), run as a discrete-event simulation: <see cref="Drive"/> lets every actor finish what it
+/// has at the current instant (<see cref="SimEngine.RunUntilIdle"/>), then moves the clock exactly to the next queued
+/// event. Delays are exact (no 10 ms scheduler tick) and waiting for an RTO costs no wall time. The applications at
+/// both ends are actors too (<see cref="BulkClient"/>, <see cref="BulkServer"/>); the test reads their results between
+/// engine runs, on the engine's own thread. Questions to the hosts are tell + run (<see cref="EngineKit.AskNow{T}"/>):
+/// an Ask would complete only when the engine runs.
 /// </summary>
-public abstract class VirtualTimeTcpKit : TestKit
+public abstract class VirtualTimeTcpKit : EngineKit
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // only a failing Ask waits this long
-    private static int _systems;
+    /// <summary>The sender of the kit's questions (GetStats, GetSocketInfo, GetHostDevices).</summary>
+    protected readonly TestProbe Asker;
 
-    private static readonly FieldInfo ScheduledWork = typeof(TestScheduler)
-        .GetField("_scheduledWork", BindingFlags.NonPublic | BindingFlags.Instance)
-        ?? throw new InvalidOperationException("TestScheduler._scheduledWork not found (Akka.TestKit changed)");
-
-    private readonly string _qid;
-    protected readonly Quiescence Quiet;
-
-    protected VirtualTimeTcpKit(string name) : this(name, $"{name}-{Interlocked.Increment(ref _systems)}") { }
-
-    private VirtualTimeTcpKit(string name, string qid) : base(StackConfig.AkkaConfig($$"""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.actor.default-dispatcher {
-          executor = "ActorStack.Tests.TcpStress.QuiescentExecutorConfigurator, ActorStack.Tests"
-          actorstack-quiescence-id = "{{qid}}"
-        }
-        # The guardians run here: a top-level actor starts only when /user has handled its Supervise.
-        akka.actor.internal-dispatcher {
-          executor = "ActorStack.Tests.TcpStress.QuiescentExecutorConfigurator, ActorStack.Tests"
-          actorstack-quiescence-id = "{{qid}}"
-        }
-        """), name)
+    protected VirtualTimeTcpKit(string name) : base(name)
     {
-        _qid = qid;
-        Quiet = Quiescence.For(qid);
+        Asker = Probe();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        Quiescence.Forget(_qid);
-    }
-
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     protected static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
@@ -83,8 +54,8 @@ public abstract class VirtualTimeTcpKit : TestKit
             => HostActor.Props(h, seed: 1, tcp: tcp);
         var a = Sys.ActorOf(Host(H("a", 1, "10.0.0.1/24", "10.0.0.2", 2), tcpA), "a");
         var b = Sys.ActorOf(Host(H("b", 2, "10.0.0.2/24", "10.0.0.1", 1), tcpB), "b");
-        var da = (await a.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
-        var db = (await b.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
+        var da = (await AskNow<HostDevices>(Asker, a, GetHostDevices.Instance)).Devices["eth0"];
+        var db = (await AskNow<HostDevices>(Asker, b, GetHostDevices.Instance)).Devices["eth0"];
         var w = Sys.ActorOf(WireActor.Props(da, db, wire), "wire");
         da.Tell(new AttachWire(w));
         db.Tell(new AttachWire(w));
@@ -95,57 +66,28 @@ public abstract class VirtualTimeTcpKit : TestKit
     protected TimeSpan LongestJump { get; private set; }
 
     /// <summary>
-    /// Runs the system until <paramref name="done"/>: settle (every actor idle, timers due now delivered), then jump
-    /// the clock to the next scheduled timer. Fails if nothing is scheduled while not done (a stall) or beyond
-    /// <paramref name="maxVirtual"/>. Returns the clock jumps made and the virtual time that passed.
+    /// Runs the engine until <paramref name="done"/>: run everything due at the current instant, then move the clock
+    /// to the next queued event (a timer; cancelled ones are not counted). Fails if nothing is queued while not done (a
+    /// stall) or beyond <paramref name="maxVirtual"/>. Returns the clock jumps made and the virtual time that passed.
     /// </summary>
-    protected async Task<(int Jumps, TimeSpan Elapsed)> Drive(Func<bool> done, TimeSpan maxVirtual)
+    protected Task<(int Jumps, TimeSpan Elapsed)> Drive(Func<bool> done, TimeSpan maxVirtual)
     {
-        var start = Clock.Now;
+        var start = Engine.Now;
         int jumps = 0;
         while (true)
         {
-            await Settle();
-            if (done()) return (jumps, Clock.Now - start);
-            long next = NextDue() ?? throw new Xunit.Sdk.XunitException($"stalled at +{Clock.Now - start}: no timer pending, not done");
-            var when = new DateTimeOffset(next, TimeSpan.Zero);
+            Engine.RunUntilIdle();
+            if (done()) return Task.FromResult((jumps, Engine.Now - start));
+            var when = Engine.Pending.NextDue ?? throw new Xunit.Sdk.XunitException($"stalled at +{Engine.Now - start}: no event pending, not done");
             if (when - start > maxVirtual) throw new Xunit.Sdk.XunitException($"not done after {maxVirtual} of virtual time");
-            if (when - Clock.Now > LongestJump) LongestJump = when - Clock.Now;
-            Quiet.Hold();
-            try { Clock.AdvanceTo(when); }
-            finally { Quiet.Release(); }
+            if (when - Engine.Now > LongestJump) LongestJump = when - Engine.Now;
+            Engine.RunUntil(when);
             jumps++;
         }
     }
 
-    /// <summary>Waits until no actor has work, delivering the timers due at the current instant (zero delays) too.</summary>
-    private async Task Settle()
-    {
-        for (int i = 0; ; i++)
-        {
-            await Quiet.WhenIdle();
-            Quiet.Hold();
-            try { Clock.Advance(TimeSpan.Zero); }
-            finally { Quiet.Release(); }
-            if (Quiet.Busy == 0) return;
-            if (i > 100_000) throw new Xunit.Sdk.XunitException("timers due now keep re-arming at the same instant");
-        }
-    }
-
-    /// <summary>The earliest due time (UTC ticks) among the TestScheduler's buckets (cancelled timers included).</summary>
-    private long? NextDue()
-    {
-        long? min = null;
-        foreach (var k in ((IDictionary)ScheduledWork.GetValue(Clock)!).Keys)
-        {
-            long t = (long)k;
-            if (min is null || t < min) min = t;
-        }
-        return min;
-    }
-
-    protected async Task<HostStats> Stats(IActorRef host) => await host.Ask<HostStats>(GetStats.Instance, Wait);
-    protected async Task<TcpSocketInfo> Info(IActorRef s) => await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+    protected Task<HostStats> Stats(IActorRef host) => AskNow<HostStats>(Asker, host, GetStats.Instance);
+    protected Task<TcpSocketInfo> Info(IActorRef s) => AskNow<TcpSocketInfo>(Asker, s, GetSocketInfo.Instance);
     protected static long Ext(HostStats s, string counter) => s.Mib("TcpExt")[counter];
     protected static long Snmp(HostStats s, string counter) => s.Mib("Tcp")[counter];
 
@@ -167,13 +109,12 @@ public abstract class VirtualTimeTcpKit : TestKit
         public IActorRef Client = ActorRefs.Nobody;
         public IActorRef Server = ActorRefs.Nobody;
         public string? Failure;
-        private volatile bool _done;
-        public bool Done => _done;
+        public bool Done { get; private set; }
 
         public void Finish(string? failure = null)
         {
             Failure ??= failure;
-            _done = true;
+            Done = true;
         }
     }
 
