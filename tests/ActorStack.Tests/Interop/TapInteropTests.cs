@@ -41,22 +41,32 @@ public sealed class TapInteropTests() : TestKit(StackConfig.AkkaConfig(), "tap-i
             // machine a reply 1 ms late turns into "3 transmitted, 2 received" with exit 0.
             var (code, stdout, stderr) = await Exec("ip", "netns", "exec", ns.Name, "ping", "-n", "-c", "3", "-w", "30", "-i", "0.2", SimIp.ToString());
 
-            Assert.True(code == 0, $"ping exit {code}: {stderr}\n{stdout}");
-            // -c 3 with -w: ping sends a probe every 200 ms until the third reply is in. A reply slower than the
-            // interval on a loaded machine (the first one crosses ARP both ways) lets it send one probe more, whose
-            // answer may come after ping has ended: 3 received of 3 or 4 sent, every one of seq 1-3 answered.
-            var summary = Regex.Match(stdout, @"(\d+) packets transmitted, (\d+) received");
-            Assert.True(summary.Success, stdout);
-            int sent = int.Parse(summary.Groups[1].Value);
-            Assert.Equal(3, int.Parse(summary.Groups[2].Value));
-            Assert.InRange(sent, 3, 4);
-            for (int seq = 1; seq <= 3; seq++)
-                Assert.Matches(new Regex($@"(?m)^64 bytes from 192\.0\.2\.2: icmp_seq={seq} ttl=64 time=[\d.]+ ms$"), stdout);
             var s = await Stats(sim);
-            Assert.InRange(s.Mib("Icmp")["InEchos"], 3, sent);
-            Assert.Equal(s.Mib("Icmp")["InEchos"], s.Mib("Icmp")["OutEchoReps"]); // every echo the host took, it answered
-            // The kernel asked for the simulated host's MAC address, which it now has.
-            Assert.Contains($"{SimIp} dev {TapName} lladdr {SimMac}", ns.Ip("neigh", "show"));
+            try
+            {
+                Assert.True(code == 0, $"ping exit {code}: {stderr}\n{stdout}");
+                // -c 3 with -w: ping sends a probe every 200 ms until the third reply is in. A reply slower than the
+                // interval on a loaded machine (the first one crosses ARP both ways) lets it send one probe more, whose
+                // answer may come after ping has ended: 3 received of 3 or 4 sent, every one of seq 1-3 answered.
+                var summary = Regex.Match(stdout, @"(\d+) packets transmitted, (\d+) received");
+                Assert.True(summary.Success, stdout);
+                int sent = int.Parse(summary.Groups[1].Value);
+                Assert.Equal(3, int.Parse(summary.Groups[2].Value));
+                Assert.InRange(sent, 3, 4);
+                for (int seq = 1; seq <= 3; seq++)
+                    Assert.Matches(new Regex($@"(?m)^64 bytes from 192\.0\.2\.2: icmp_seq={seq} ttl=64 time=[\d.]+ ms$"), stdout);
+                Assert.InRange(s.Mib("Icmp")["InEchos"], 3, sent);
+                Assert.Equal(s.Mib("Icmp")["InEchos"], s.Mib("Icmp")["OutEchoReps"]); // every echo the host took, it answered
+                // The kernel asked for the simulated host's MAC address, which it now has.
+                Assert.Contains($"{SimIp} dev {TapName} lladdr {SimMac}", ns.Ip("neigh", "show"));
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                // Kept for diagnosing a failure: what ping printed, what the kernel learned, what the host counted.
+                throw new Xunit.Sdk.XunitException($"{e.Message}\n--- ping exit {code}\n{stdout}\n{stderr}\n--- kernel neigh\n" +
+                    $"{ns.Ip("neigh", "show")}\n--- sim snmp: {string.Join(", ", s.Snmp.Select(m => m.ToString()))}\n" +
+                    $"--- sim drops: {string.Join(", ", s.Drops)}");
+            }
         }
         finally
         {
