@@ -7,7 +7,8 @@ namespace ActorStack.Actors.Engine;
 /// </summary>
 public sealed class EventQueue<T>
 {
-    private readonly PriorityQueue<T, (long Time, long Seq)> _heap = new(TimeThenSeq.Instance);
+    // A value tuple compares element by element: time first, then sequence.
+    private readonly PriorityQueue<T, (long Time, long Seq)> _heap = new();
     private long _seq;
 
     public int Count => _heap.Count;
@@ -59,16 +60,5 @@ public sealed class EventQueue<T>
         _heap.Clear();
         _heap.EnqueueRange(keep);
         return removed;
-    }
-
-    private sealed class TimeThenSeq : IComparer<(long Time, long Seq)>
-    {
-        public static readonly TimeThenSeq Instance = new();
-
-        public int Compare((long Time, long Seq) x, (long Time, long Seq) y)
-        {
-            int c = x.Time.CompareTo(y.Time);
-            return c != 0 ? c : x.Seq.CompareTo(y.Seq);
-        }
     }
 }
