@@ -26,13 +26,15 @@ internal static class ConfigTree
 
     private static object? Convert(HoconValue? v)
     {
-        if (v is null || v.IsEmpty) return null;
+        if (v is null) return null;
+        // An empty object ("sysctl { }") stays an object: as null it would replace the defaults it merges over.
         if (v.IsObject())
         {
             var d = new Dictionary<string, object?>();
             foreach (var (k, child) in v.GetObject().Items) d[k] = Convert(child);
             return d;
         }
+        if (v.IsEmpty) return null;
         if (v.IsArray()) return v.GetArray().Select(Convert).ToList();
         return v.GetString();
     }

@@ -82,6 +82,8 @@ public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, 
     public ImmutableArray<NeighbourSettings> Neighbours { get; init; } = ImmutableArray<NeighbourSettings>.Empty;
     /// <summary>Netfilter rules, in chain order per hook.</summary>
     public ImmutableArray<ActorStack.Messages.NfRule> Netfilter { get; init; } = ImmutableArray<ActorStack.Messages.NfRule>.Empty;
+    /// <summary>Simulated CPU cost per packet and stage (<c>host-defaults.cpu-cost</c>, <c>hosts.NAME.cpu-cost</c>); charged on the virtual clock.</summary>
+    public CpuCostSettings CpuCost { get; init; } = CpuCostSettings.Zero;
 }
 
 /// <summary>

@@ -125,7 +125,7 @@ public static partial class StackConfig
             var hp = $"{sp}.hosts.{name}";
             if (!IsName(name)) r.Error(hp, name, "a host name must be letters, digits, '-' or '_'");
             if (value is not Dictionary<string, object?> h) { r.Error(hp, value, "must be an object"); continue; }
-            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices", "routes", "neighbours", "netfilter"]);
+            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices", "routes", "neighbours", "netfilter", "cpu-cost"]);
             var hm = ConfigTree.Merge(hostDefaults, h);
             int cpus = r.Int(hm, "cpus", hp, 1, 64);
             var sysctlTree = globalSysctl;
@@ -185,9 +185,26 @@ public static partial class StackConfig
                 Routes = ReadRoutes(r, h, hp, devs),
                 Neighbours = ReadNeighbours(r, h, hp, devs),
                 Netfilter = ReadNetfilter(r, h, hp),
+                CpuCost = ReadCpuCost(r, hm, h.ContainsKey("cpu-cost") ? hp : $"{Root}.host-defaults",
+                    (Dictionary<string, object?>)((Dictionary<string, object?>)defRoot["host-defaults"]!)["cpu-cost"]!),
             });
         }
         return result.ToImmutable();
+    }
+
+    /// <summary><c>cpu-cost { napi-poll = 60ns, … }</c>: each key a non-negative time (ns, us or ms), unknown keys refused.</summary>
+    private static CpuCostSettings ReadCpuCost(Reader r, Dictionary<string, object?> hm, string path, Dictionary<string, object?> shape)
+    {
+        var p = $"{path}.cpu-cost";
+        if (!hm.TryGetValue("cpu-cost", out var cv) || cv is not Dictionary<string, object?> c)
+        {
+            r.Error(p, cv, "must be an object");
+            return CpuCostSettings.Zero;
+        }
+        r.KnownLeaves(c, p, shape);
+        var v = new long[CpuCostSettings.Keys.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = r.Nanoseconds(c, CpuCostSettings.Keys[i], p, max: 1_000_000_000);
+        return CpuCostSettings.FromArray(v);
     }
 
     private static SysctlSettings ReadSysctl(Reader r, Dictionary<string, object?> t, string p) => new(
@@ -569,6 +586,35 @@ public static partial class StackConfig
             if (v is string s && TryDuration(s, out var t)) return t;
             Error($"{path}.{key}", v, "must be a duration such as 500ms, 2s or 1m");
             return TimeSpan.Zero;
+        }
+
+        /// <summary>A time in whole nanoseconds ("60ns", "1.5us", "2ms"; TimeSpan's 100 ns ticks would round costs away).</summary>
+        public long Nanoseconds(Dictionary<string, object?> d, string key, string path, long max)
+        {
+            var v = Leaf(d, key);
+            if (v is string s && TryNanoseconds(s, out long ns) && ns <= max) return ns;
+            Error($"{path}.{key}", v, $"must be a time such as 60ns, 1.5us or 2ms (at most {max} ns)");
+            return 0;
+        }
+
+        public static bool TryNanoseconds(string s, out long ns)
+        {
+            ns = 0;
+            s = s.Trim();
+            int i = 0;
+            while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '.')) i++;
+            if (i == 0 || !double.TryParse(s[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0) return false;
+            double per = s[i..].Trim() switch
+            {
+                "ns" or "nanosecond" or "nanoseconds" => 1,
+                "us" or "µs" or "microsecond" or "microseconds" => 1e3,
+                "ms" or "millisecond" or "milliseconds" => 1e6,
+                "s" or "second" or "seconds" => 1e9,
+                _ => -1,
+            };
+            if (per < 0 || n * per > long.MaxValue / 2) return false;
+            ns = (long)Math.Round(n * per);
+            return true;
         }
 
         public static bool TryDuration(string s, out TimeSpan t)

@@ -87,6 +87,12 @@ public sealed class SimEngine
     private int _shutdownHooked;
 
     /// <summary>
+    /// True when <paramref name="system"/> runs on the engine (virtual time). The models of what costs time when nothing
+    /// does (NIC line rate, CPU cost per packet) apply only there: on the real clock the machine's own CPU is the cost.
+    /// </summary>
+    public static bool IsVirtual(ActorSystem system) => system.Scheduler is VirtualTimeScheduler;
+
+    /// <summary>
     /// The HOCON that puts an actor system on the engine: the scheduler, the default and internal dispatchers, and the
     /// loggers on a thread-pool dispatcher of their own (they are outside the simulation).
     /// </summary>
