@@ -22,22 +22,50 @@ namespace ActorStack.Cli
     public static class Runner
     {
         private const string Usage = """
-            usage: actorstack run   [--config FILE] [--verbose] [--quiet] [--clock real|virtual] [--check-determinism]
+            usage: actorstack run   [--config FILE] [--verbose] [--quiet] [--clock virtual|real] [--duration D]
+                                    [--trace-from T] [--check-determinism]
                    actorstack check [--config FILE]
                    actorstack topology [--config FILE]
               run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
                         drops, sockets, switches and wires
-                        --clock virtual: on the simulation engine, progress, max-duration and settle in simulated time
+                        --clock virtual (the default): on the simulation engine, the same run every time; progress,
+                          --duration, max-duration and settle are simulated time. --clock real: on the wall clock (the
+                          default for a scenario with a TAP wire, whose other end is the kernel)
+                        --duration D: end the run after D (e.g. 60s, 500ms); a run with only servers runs until then
+                          or Ctrl-C
+                        --trace-from T: trace points on from simulated instant T (virtual clock), the run before T
+                          unchanged
                         --check-determinism: runs it twice on the virtual clock, prints "identical" and the event digest
-                        or the first event where the runs differ
+                          or the first event where the runs differ
               check     validates the configuration and prints the scenario
               topology  prints hosts (CPUs, devices, forwarding, ip route), switches and wires
             """;
 
-        public static Task<int> Main(string[] args) => Execute(args, Console.Out, Console.Error);
+        /// <summary>
+        /// The process's entry: Ctrl-C (<see cref="Console.CancelKeyPress"/>) stops a run, which then prints its report as
+        /// usual; a second Ctrl-C ends the process.
+        /// </summary>
+        public static async Task<int> Main(string[] args)
+        {
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            {
+                if (interrupt.IsCancellationRequested) return; // the second one ends the process
+                e.Cancel = true;
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCtrlC;
+            try { return await Execute(args, Console.Out, Console.Error, interrupt.Token); }
+            finally { Console.CancelKeyPress -= onCtrlC; }
+        }
 
-        /// <summary><see cref="Main"/> writing to <paramref name="o"/> and <paramref name="err"/> (the tests capture them).</summary>
-        public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err)
+        /// <summary>
+        /// <see cref="Main"/> writing to <paramref name="o"/> and <paramref name="err"/> (the tests capture them);
+        /// <paramref name="interrupt"/> is Ctrl-C; <paramref name="onEngine"/> sees the simulation engine of a virtual run
+        /// before the simulation starts (e.g. to record <see cref="SimEngine.Trace"/>).
+        /// </summary>
+        public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err, CancellationToken interrupt = default,
+            Action<SimEngine>? onEngine = null)
         {
             if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
             {
@@ -48,6 +76,7 @@ namespace ActorStack.Cli
             string? configPath = null;
             bool verbose = false, quiet = false, checkDeterminism = false;
             ClockKind? clock = null;
+            TimeSpan? duration = null, traceFrom = null;
             for (int i = 1; i < args.Length; i++)
             {
                 switch (args[i])
@@ -58,6 +87,17 @@ namespace ActorStack.Cli
                     case "--clock" when i + 1 < args.Length && args[i + 1] is "real" or "virtual":
                         clock = args[++i] == "real" ? ClockKind.Real : ClockKind.Virtual; break;
                     case "--check-determinism": checkDeterminism = true; break;
+                    case "--duration" or "--trace-from" when i + 1 < args.Length:
+                        {
+                            string option = args[i];
+                            if (ParseDuration(args[++i], allowZero: option == "--trace-from") is not { } d)
+                            {
+                                err.WriteLine($"actorstack: {option} {args[i]}: not a duration (e.g. 60s, 2.5s, 500ms, 2m)\n{Usage}");
+                                return 2;
+                            }
+                            if (option == "--duration") duration = d; else traceFrom = d;
+                            break;
+                        }
                     default:
                         err.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
                         return 2;
@@ -68,9 +108,9 @@ namespace ActorStack.Cli
                 err.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
                 return 2;
             }
-            if ((clock is not null || checkDeterminism) && command != "run")
+            if ((clock is not null || checkDeterminism || duration is not null || traceFrom is not null) && command != "run")
             {
-                err.WriteLine($"actorstack: --clock and --check-determinism are options of run\n{Usage}");
+                err.WriteLine($"actorstack: --clock, --duration, --trace-from and --check-determinism are options of run\n{Usage}");
                 return 2;
             }
             if (checkDeterminism && clock == ClockKind.Real)
@@ -78,8 +118,11 @@ namespace ActorStack.Cli
                 err.WriteLine("actorstack: --check-determinism needs the virtual clock (the real clock is not reproducible)");
                 return 2;
             }
-            // The real clock stays the default for now; --check-determinism implies the virtual one.
-            var clockKind = clock ?? (checkDeterminism ? ClockKind.Virtual : ClockKind.Real);
+            if (traceFrom is not null && clock == ClockKind.Real)
+            {
+                err.WriteLine("actorstack: --trace-from needs the virtual clock (on the real clock no instant comes twice: a rerun is another run)");
+                return 2;
+            }
 
             StackSettings settings;
             string? userText = null;
@@ -99,12 +142,21 @@ namespace ActorStack.Cli
                 err.WriteLine($"actorstack: {e.Message}");
                 return 2;
             }
-            if (command == "run" && clockKind == ClockKind.Virtual && settings.Wires.FirstOrDefault(w => w.Tap is not null) is { } tapWire)
+            // Virtual time is the default; a TAP link's other end is the kernel, on wall time: the engine cannot order its
+            // frames, so such a scenario runs on the real clock, and asking for the virtual one (or what needs it) is refused.
+            var clockKind = clock ?? ClockKind.Virtual;
+            if (command == "run" && settings.Wires.FirstOrDefault(w => w.Tap is not null) is { } tapWire)
             {
-                // A TAP link's other end is the kernel, on wall time: the engine cannot order its frames.
-                err.WriteLine($"actorstack: wire {tapWire} (actorstack.scenario.wires[{settings.Wires.IndexOf(tapWire)}].tap = \"{tapWire.Tap}\") is a TAP link to the kernel, " +
-                              "which runs on wall time: it needs --clock real");
-                return 2;
+                string wire = $"wire {tapWire} (actorstack.scenario.wires[{settings.Wires.IndexOf(tapWire)}].tap = \"{tapWire.Tap}\") is a TAP link to the kernel, which runs on wall time";
+                string? needsVirtual = clock == ClockKind.Virtual ? null : checkDeterminism ? "--check-determinism" : traceFrom is not null ? "--trace-from" : null;
+                if (clock == ClockKind.Virtual || needsVirtual is not null)
+                {
+                    err.WriteLine(needsVirtual is null ? $"actorstack: {wire}: it needs --clock real"
+                                                       : $"actorstack: {wire}: it runs on the real clock, and {needsVirtual} needs the virtual clock");
+                    return 2;
+                }
+                if (clock is null) o.WriteLine($"actorstack: {wire}: running on the real clock");
+                clockKind = ClockKind.Real;
             }
 
             if (command == "topology")
@@ -117,9 +169,44 @@ namespace ActorStack.Cli
                 o.WriteLine(Describe(settings));
                 return 0;
             }
-            if (checkDeterminism) return await Determinism.Check(o, err, (output, onEngine, onReported) => Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, output, err, onEngine, onReported));
-            return await Run(settings, userText, verbose, quiet, clockKind, o, err);
+            if (checkDeterminism)
+                return await Determinism.Check(o, err, (output, hook, onReported) =>
+                    Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, hook, onReported));
+            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, onEngine);
         }
+
+        /// <summary>
+        /// A duration as the options take it: a number with <c>ns</c>, <c>us</c>, <c>ms</c>, <c>s</c>, <c>m</c> or <c>h</c>
+        /// (a bare number is seconds); null when it is none, negative, or zero unless <paramref name="allowZero"/>.
+        /// </summary>
+        public static TimeSpan? ParseDuration(string text, bool allowZero = false)
+        {
+            var t = text.Trim();
+            int end = t.Length;
+            while (end > 0 && char.IsLetter(t[end - 1])) end--;
+            double unitNs = t[end..] switch
+            {
+                "ns" => 1, "us" or "µs" => 1e3, "ms" => 1e6, "" or "s" => 1e9, "m" or "min" => 60e9, "h" => 3600e9,
+                _ => double.NaN,
+            };
+            if (double.IsNaN(unitNs) || !double.TryParse(t[..end], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)
+                || double.IsNaN(v) || v < 0 || (v == 0 && !allowZero) || v * unitNs > TimeSpan.MaxValue.Ticks * 100.0)
+                return null;
+            return TimeSpan.FromTicks((long)Math.Round(v * unitNs / 100));
+        }
+
+        /// <summary>
+        /// A workload that ends by itself: a client, or pktgen with a <c>count</c>. A scenario without one (only servers,
+        /// sinks, pktgen with <c>count = 0</c>, or nothing: hosts serving a TAP peer) runs until <c>--duration</c> or Ctrl-C.
+        /// </summary>
+        public static bool EndsByItself(WorkloadSettings w) => w switch
+        {
+            PktgenWorkload p => p.Pktgen.Count > 0,
+            PingSettings or TracerouteSettings or UdpEchoClientSettings or TcpBulkClientSettings or TcpRrClientSettings => true,
+            _ => false,
+        };
+
+        private static string Seconds(TimeSpan t) => $"{t.TotalSeconds.ToString("0.0########", System.Globalization.CultureInfo.InvariantCulture)}s";
 
         private static string Describe(StackSettings s)
         {
@@ -155,16 +242,39 @@ namespace ActorStack.Cli
         public static string MonitorLine(RtnlLinkEvent m)
             => $"[{m.Host}] ip monitor: {(m.Kind == RtnlLinkKind.RTM_DELLINK ? "Deleted " : "")}{m.Line}";
 
-        /// <summary>Prints application output lines (<see cref="WorkloadOutput"/>) as they come.</summary>
+        /// <summary>
+        /// Prints application output lines (<see cref="WorkloadOutput"/>), fault schedule and link events as they come, and
+        /// trace points (<see cref="TraceEvent"/>, published while tracing is on) as <c>perf script</c> prints
+        /// <c>net:netif_receive_skb</c>-style events: time since <paramref name="epochTicks"/>, host, CPU, point, fields.
+        /// </summary>
         private sealed class OutputPrinter : ReceiveActor
         {
-            public OutputPrinter(TextWriter o)
+            public OutputPrinter(TextWriter o, long epochTicks)
             {
                 Receive<WorkloadOutput>(m => o.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
                 Receive<FaultScheduleEvent>(m => o.WriteLine(m.ToString()));
                 Receive<RtnlLinkEvent>(m => o.WriteLine(MonitorLine(m)));
+                Receive<TraceEvent>(m => o.WriteLine(TraceLine(m, epochTicks)));
             }
         }
+
+        /// <summary>One trace point as the CLI prints it, e.g. <c>[h2 cpu1] 2.500040000: net:netif_receive_skb_entry: dev=eth0 len=98 hash=0x1f2e3d4c</c>.</summary>
+        public static string TraceLine(TraceEvent m, long epochTicks)
+        {
+            long t = m.TstampTicks - epochTicks;
+            string point = m.Point switch
+            {
+                TracePoint.NetifReceiveSkbEntry => "netif_receive_skb_entry",
+                TracePoint.NetifReceiveSkbExit => "netif_receive_skb_exit",
+                TracePoint.NapiGroReceiveEntry => "napi_gro_receive_entry",
+                _ => "napi_gro_receive_exit",
+            };
+            return $"[{m.Host} cpu{m.Cpu}] {t / TimeSpan.TicksPerSecond}.{t % TimeSpan.TicksPerSecond * 100:D9}: net:{point}: dev={m.Device} len={m.Length} hash=0x{m.Hash:x8}" +
+                   (m.Result >= 0 ? $" ret={m.Result}" : "");
+        }
+
+        /// <summary>What bounds a run besides its workloads: <c>--duration</c>, the <c>--trace-from</c> instant, Ctrl-C.</summary>
+        private sealed record RunLimits(TimeSpan? Duration, TimeSpan? TraceFrom, CancellationToken Interrupt);
 
         /// <summary>The logger the CLI gives Akka: its log events go to Serilog (configured in <see cref="Run"/>).</summary>
         public const string AkkaLoggers = "akka.loggers = [\"Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog\"]";
@@ -183,7 +293,7 @@ namespace ActorStack.Cli
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet, ClockKind clockKind,
-            TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null)
+            RunLimits limits, TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null)
         {
             Log.Logger = new LoggerConfiguration()
                 .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
@@ -206,11 +316,13 @@ namespace ActorStack.Cli
                     onEngine?.Invoke(engine);
                     clock = new VirtualClock(engine, system);
                 }
-                // What ping, traceroute and the UDP echo client print, as they print it.
-                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter(o)), "output");
+                // What ping, traceroute and the UDP echo client print, as they print it; trace points while tracing is on.
+                long epochTicks = engine?.Epoch.UtcTicks ?? wallStart.Ticks;
+                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter(o, epochTicks)), "output");
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
+                system.EventStream.Subscribe(printer, typeof(TraceEvent));
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 engine?.Pause(); // booted (inline); from here the simulation runs only when the CLI drives it
                 var reply = await clock.Ask<object>(sim, StartSimulation.Instance, TimeSpan.FromSeconds(30));
@@ -224,24 +336,64 @@ namespace ActorStack.Cli
                 o.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
                                   $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
                 var t0 = clock.UtcNow;
+                var interval = settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1);
+                // Only servers: nothing ends by itself, so the run ends at --duration or Ctrl-C (not at max-duration).
+                bool serversOnly = !settings.Workloads.Any(EndsByItself);
+                if (serversOnly)
+                    o.WriteLine(limits.Duration is { } forD
+                        ? $"actorstack: no workload ends by itself (only servers): running for {Seconds(forD)} (--duration) or until Ctrl-C"
+                        : "actorstack: no workload ends by itself (only servers): running until Ctrl-C (--duration D bounds it)");
+                // --trace-from is a simulated instant since virtual 0 (t0 is there unless starting took simulated time).
+                bool tracing = limits.TraceFrom is null;
+                var traceAt = (limits.TraceFrom ?? TimeSpan.Zero) - (engine is null ? TimeSpan.Zero : t0 - engine.Epoch.UtcDateTime);
+                var nextProgress = interval;
                 long lastRead = -1;
                 var quietSince = clock.UtcNow;
                 while (true)
                 {
-                    await clock.Wait(settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1));
-                    var gens = await Task.WhenAll(started.Pktgens.Select(p => clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                    var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                    long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
+                    // The next stop: a progress line, the trace instant or the end of --duration, whichever comes first.
                     var elapsed = clock.UtcNow - t0;
-                    if (!quiet)
-                        o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
-                    if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
-                    var apps = await Task.WhenAll(topo.Apps.Select(a => clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                    bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
-                    if (gensDone && clock.UtcNow - quietSince >= settings.Run.Settle) break;
-                    if (elapsed >= settings.Run.MaxDuration)
+                    var stop = nextProgress;
+                    if (!tracing && traceAt < stop) stop = traceAt;
+                    if (limits.Duration is { } end && end < stop) stop = end;
+                    if (stop > elapsed) await clock.Wait(stop - elapsed, limits.Interrupt);
+                    elapsed = clock.UtcNow - t0;
+                    if (limits.Interrupt.IsCancellationRequested)
                     {
-                        o.WriteLine("actorstack: max-duration reached");
+                        o.WriteLine($"actorstack: interrupted (Ctrl-C) at {Seconds(elapsed)}");
+                        break;
+                    }
+                    if (elapsed >= nextProgress)
+                    {
+                        while (nextProgress <= elapsed) nextProgress += interval;
+                        var gens = await Task.WhenAll(started.Pktgens.Select(p => clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                        var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                        long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
+                        elapsed = clock.UtcNow - t0;
+                        if (!quiet)
+                            o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
+                        if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
+                        var apps = await Task.WhenAll(topo.Apps.Select(a => clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                        bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
+                        if (!serversOnly && gensDone && clock.UtcNow - quietSince >= settings.Run.Settle) break;
+                        if (!serversOnly && elapsed >= settings.Run.MaxDuration)
+                        {
+                            o.WriteLine("actorstack: max-duration reached");
+                            break;
+                        }
+                    }
+                    if (!tracing && elapsed >= traceAt)
+                    {
+                        // After everything queued at this instant (the CLI's tells are outside events): the run up to here
+                        // is the run without --trace-from.
+                        foreach (var (_, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
+                            await clock.Ask<TracingSet>(host, new SetTracing(true), TimeSpan.FromSeconds(10));
+                        tracing = true;
+                        o.WriteLine($"actorstack: trace points on at {Seconds(engine?.Now ?? elapsed)} (--trace-from)");
+                    }
+                    if (limits.Duration is { } d && elapsed >= d)
+                    {
+                        o.WriteLine($"actorstack: --duration {Seconds(d)} reached");
                         break;
                     }
                 }
@@ -320,6 +472,7 @@ namespace ActorStack.Cli
                                 $"(simulated:wall {(wall.TotalSeconds > 0 ? engine.Now.TotalSeconds / wall.TotalSeconds : 0):F2}:1), {engine.Executed} events, digest {engine.Digest:x16}");
                     onReported?.Invoke(engine); // the run ends here; shutdown is not part of it
                 }
+                else o.WriteLine($"\nclock: real, {(DateTime.UtcNow - wallStart).TotalSeconds:F3}s wall");
                 return 0;
             }
             catch (SimulationStuckException e)

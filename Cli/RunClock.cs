@@ -16,8 +16,8 @@ public abstract class RunClock
     /// <summary>Now on this clock (wall or simulated, UTC).</summary>
     public abstract DateTime UtcNow { get; }
 
-    /// <summary>Lets <paramref name="d"/> pass on this clock.</summary>
-    public abstract Task Wait(TimeSpan d);
+    /// <summary>Lets <paramref name="d"/> pass on this clock, or less if <paramref name="interrupt"/> fires (Ctrl-C).</summary>
+    public abstract Task Wait(TimeSpan d, CancellationToken interrupt = default);
 
     /// <summary>Asks <paramref name="target"/>; <paramref name="timeout"/> is on this clock.</summary>
     public abstract Task<T> Ask<T>(IActorRef target, object message, TimeSpan timeout);
@@ -30,7 +30,11 @@ public abstract class RunClock
 public sealed class RealClock : RunClock
 {
     public override DateTime UtcNow => DateTime.UtcNow;
-    public override Task Wait(TimeSpan d) => Task.Delay(d);
+    public override async Task Wait(TimeSpan d, CancellationToken interrupt = default)
+    {
+        try { await Task.Delay(d, interrupt); }
+        catch (OperationCanceledException) { } // Ctrl-C: the run ends and reports
+    }
     public override Task<T> Ask<T>(IActorRef target, object message, TimeSpan timeout) => target.Ask<T>(message, timeout);
 }
 
@@ -51,11 +55,15 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
     /// </summary>
     public const long MaxEventsPerInstant = 5_000_000;
 
-    public override Task Wait(TimeSpan d)
+    /// <summary>
+    /// Runs the simulation for <paramref name="d"/> of simulated time: the events due by then in order, then the clock
+    /// jumps to the end (nothing queued: no wall time passes). Ctrl-C stops it between two events.
+    /// </summary>
+    public override Task Wait(TimeSpan d, CancellationToken interrupt = default)
     {
         long target = engine.NowNs + SimEngine.ToNs(d);
-        StepWhile(() => true, target);
-        engine.RunUntilNs(target); // nothing left before target: the clock moves to it
+        StepWhile(() => !interrupt.IsCancellationRequested, target);
+        if (!interrupt.IsCancellationRequested) engine.RunUntilNs(target); // nothing left before target: the clock moves to it
         return Task.CompletedTask;
     }
 

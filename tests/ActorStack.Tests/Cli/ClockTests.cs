@@ -17,7 +17,9 @@ public sealed partial class ClockTests
         throw new FileNotFoundException(relative);
     }
 
-    private static async Task<(int Rc, string Out, string Err)> Cli(params string[] args)
+    internal static string RepoPath(string relative) => RepoFile(relative);
+
+    internal static async Task<(int Rc, string Out, string Err)> Cli(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
@@ -25,13 +27,22 @@ public sealed partial class ClockTests
         return (rc, o.ToString(), e.ToString());
     }
 
-    /// <summary>The default main job (stack.hocon) as a user file, its pcap written to <paramref name="pcap"/> instead of the working directory.</summary>
-    private static string MainJobWithCapture(string pcap)
+    /// <summary>
+    /// The default main job (stack.hocon) as a user file, its pcap written to <paramref name="pcap"/> instead of the working
+    /// directory; <paramref name="count"/> overrides pktgen's <c>count</c> (100,000) to keep a test short.
+    /// </summary>
+    internal static string MainJobWithCapture(string pcap, int? count = null)
     {
         var text = File.ReadAllText(RepoFile("stack.hocon"));
         Assert.Contains("file = \"actorstack.pcap\"", text);
+        text = text.Replace("file = \"actorstack.pcap\"", $"file = \"{pcap}\"");
+        if (count is { } n)
+        {
+            Assert.Contains("count = 100000,", text);
+            text = text.Replace("count = 100000,", $"count = {n},");
+        }
         var file = Path.Combine(Path.GetTempPath(), $"actorstack-clock-{Guid.NewGuid():N}.hocon");
-        File.WriteAllText(file, text.Replace("file = \"actorstack.pcap\"", $"file = \"{pcap}\""));
+        File.WriteAllText(file, text);
         return file;
     }
 
@@ -50,8 +61,8 @@ public sealed partial class ClockTests
         try
         {
             var v1 = await Cli("run", "--clock", "virtual", "--config", configs[0]);
-            var v2 = await Cli("run", "--clock", "virtual", "--config", configs[1]);
-            var real = await Cli("run", "--config", configs[2]);
+            var v2 = await Cli("run", "--config", configs[1]); // virtual is the default
+            var real = await Cli("run", "--clock", "real", "--config", configs[2]);
             Assert.Equal(0, v1.Rc);
             Assert.Equal(0, v2.Rc);
             Assert.Equal(0, real.Rc);
@@ -63,6 +74,16 @@ public sealed partial class ClockTests
             Assert.Contains("capture: 100000 frames written to", v1.Out);
             Assert.Matches(@"\nclock: virtual, 3\.000s simulated in \d+\.\d{3}s wall \(simulated:wall \d+\.\d\d:1\), \d+ events, digest [0-9a-f]{16}\n", v1.Out);
             Assert.DoesNotContain("clock: virtual", real.Out);
+            Assert.Matches(@"\nclock: real, \d+\.\d{3}s wall\n", real.Out);
+            Assert.Contains("[   2.0s] sent     100000  read     100000", v2.Out);
+            // The ratio it prints is simulated over wall time (both as printed, to their rounding).
+            var m = Regex.Match(v1.Out, @"clock: virtual, (\d+\.\d{3})s simulated in (\d+\.\d{3})s wall \(simulated:wall (\d+\.\d\d):1\)");
+            double sim = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double wall = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double ratio = double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(3.0, sim);
+            Assert.True(wall > 0);
+            Assert.InRange(ratio, sim / (wall + 0.0005) - 0.005, sim / Math.Max(wall - 0.0005, 1e-6) + 0.005);
             Assert.DoesNotContain("max-duration reached", v1.Out);
 
             // The same report structure as on the real clock, and the same report every virtual run.
@@ -92,7 +113,7 @@ public sealed partial class ClockTests
     public async Task CheckDeterminism_Identical_SameDigestEveryInvocation(string? example)
     {
         var dir = Directory.CreateTempSubdirectory("actorstack-clock-");
-        string config = example is null ? MainJobWithCapture(Path.Combine(dir.FullName, "d.pcap")) : RepoFile(example);
+        string config = example is null ? MainJobWithCapture(Path.Combine(dir.FullName, "d.pcap"), count: 20_000) : RepoFile(example);
         try
         {
             var a = await Cli("run", "--clock", "virtual", "--check-determinism", "--config", config);
@@ -139,7 +160,13 @@ public sealed partial class ClockTests
                 r.Err.Replace("\r\n", "\n"));
             var d = await Cli("run", "--check-determinism", "--config", file);
             Assert.Equal(2, d.Rc);
-            Assert.Contains("wire h2/eth0 <-> tap/astap9", d.Err);
+            Assert.Equal("", d.Out);
+            Assert.Equal("actorstack: wire h2/eth0 <-> tap/astap9 (actorstack.scenario.wires[1].tap = \"astap9\") is a TAP link to the kernel, which runs on wall time: " +
+                         "it runs on the real clock, and --check-determinism needs the virtual clock\n", d.Err.Replace("\r\n", "\n"));
+            var t = await Cli("run", "--trace-from", "1s", "--config", file);
+            Assert.Equal(2, t.Rc);
+            Assert.Equal("", t.Out);
+            Assert.EndsWith("it runs on the real clock, and --trace-from needs the virtual clock\n", t.Err.Replace("\r\n", "\n"));
             // check and topology do not run it: no clock involved.
             Assert.Equal(0, (await Cli("check", "--config", file)).Rc);
         }
@@ -158,6 +185,35 @@ public sealed partial class ClockTests
         Assert.Equal(2, r.Rc);
         Assert.Contains("--check-determinism needs the virtual clock", r.Err);
         Assert.Equal(2, (await Cli("check", "--clock", "virtual")).Rc);
+        var tr = await Cli("run", "--clock", "real", "--trace-from", "2.5s");
+        Assert.Equal(2, tr.Rc);
+        Assert.Contains("--trace-from needs the virtual clock", tr.Err);
+        foreach (var bad in new[] { "0s", "-1s", "5 parsecs", "x", "1e400s" })
+        {
+            var r2 = await Cli("run", "--duration", bad);
+            Assert.Equal(2, r2.Rc);
+            Assert.Contains($"--duration {bad}: not a duration", r2.Err);
+        }
+        Assert.Equal(2, (await Cli("run", "--trace-from", "-2s")).Rc);
+        Assert.Equal(2, (await Cli("run", "--duration")).Rc);
+        Assert.Equal(2, (await Cli("topology", "--duration", "1s")).Rc);
+    }
+
+    [Theory]
+    [InlineData("60s", 600_000_000L)]
+    [InlineData("2.5s", 25_000_000L)]
+    [InlineData("2.5", 25_000_000L)]
+    [InlineData("500ms", 5_000_000L)]
+    [InlineData("250us", 2_500L)]
+    [InlineData("2m", 1_200_000_000L)]
+    [InlineData("1h", 36_000_000_000L)]
+    [InlineData("100ns", 1L)]
+    public void ParseDuration_Units(string text, long ticks)
+    {
+        Assert.Equal(TimeSpan.FromTicks(ticks), Runner.ParseDuration(text));
+        Assert.Null(Runner.ParseDuration("0s"));
+        Assert.Equal(TimeSpan.Zero, Runner.ParseDuration("0s", allowZero: true));
+        Assert.Null(Runner.ParseDuration("3 furlongs"));
     }
 
     [Fact]
