@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using ActorStack.Actors.Engine;
 using ActorStack.Config;
 using ActorStack.Hardware.Pktgen;
 using ActorStack.Messages;
@@ -12,11 +11,9 @@ namespace ActorStack.Actors.Workloads;
 /// Linux pktgen bound to one device: builds real Ethernet/IPv4/UDP frames and
 /// hands them straight to the driver (<c>ndo_start_xmit</c>), bypassing the
 /// stack. At most a TX ring's worth of frames is outstanding; TX completions
-/// return the credit. With <c>ratep</c> frame k is due <c>k · delay</c> after the
-/// start (<c>delay</c> = NSEC_PER_SEC / ratep, pktgen's <c>next_tx</c>); without it,
-/// as fast as completions allow. On the real clock the frames due are sent on each
-/// 10 ms tick of Akka's scheduler (its resolution); on the simulation engine the next
-/// tick is exactly when the next frame is due, as <c>spin()</c> waits for <c>next_tx</c>.
+/// return the credit. With <c>ratep</c> the frames due are sent on each timer
+/// tick of the scheduler (its clock gives the elapsed time); without it,
+/// as fast as completions allow.
 /// </summary>
 public sealed class PktgenActor : ReceiveActor, IWithTimers
 {
@@ -33,7 +30,6 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
     private int _inFlight;
     private long _sent, _txDropped;
     private long _startTicks;
-    private bool _virtual;
     public ITimerScheduler Timers { get; set; } = null!;
 
     public PktgenActor(PktgenWorkload w, IActorRef nic, int txRing)
@@ -59,17 +55,15 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _startTicks = Context.System.Scheduler.Now.UtcTicks;
-        _virtual = SimEngine.IsVirtual(Context.System);
-        if (_w.Pktgen.RatePps > 0 && !_virtual) Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(10));
+        if (_w.Pktgen.RatePps > 0) Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(10));
         Self.Tell(Tick.Instance);
     }
 
     private void Pump()
     {
         long now = Context.System.Scheduler.Now.UtcTicks;
-        // Frames 0..floor(elapsed · ratep) are due (exact: a frame due at this tick is never lost to rounding).
         long due = _w.Pktgen.RatePps > 0
-            ? (long)((Int128)(now - _startTicks) * _w.Pktgen.RatePps / TimeSpan.TicksPerSecond) + 1 - _sent
+            ? (long)((now - _startTicks) / (double)TimeSpan.TicksPerSecond * _w.Pktgen.RatePps) + 1 - _sent
             : long.MaxValue;
         if (_w.Pktgen.Count > 0) due = Math.Min(due, _w.Pktgen.Count - _sent);
         while (due > 0 && _inFlight < _window)
@@ -91,13 +85,6 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
             due -= n;
         }
         if (Done) Timers.Cancel("tick");
-        else if (_virtual && _w.Pktgen.RatePps > 0 && due == 0 && !Timers.IsTimerActive("tick"))
-        {
-            // All due frames are out: wake when frame _sent is due (strictly later than now). While the TX ring is
-            // full (due > 0) the next TxCompleted pumps instead.
-            long next = _startTicks + (long)(((Int128)_sent * TimeSpan.TicksPerSecond + _w.Pktgen.RatePps - 1) / _w.Pktgen.RatePps);
-            Timers.StartSingleTimer("tick", Tick.Instance, TimeSpan.FromTicks(next - now));
-        }
     }
 
     public static Props Props(PktgenWorkload w, IActorRef nic, int txRing)
