@@ -37,7 +37,7 @@ public static class Topology
             for (int i = 0; i < h.Devices.Length; i++)
             {
                 var d = h.Devices[i];
-                var line = new StringBuilder($"  {i + 2}: {d.Name}: mtu {d.Mtu} link/ether {d.Mac} qlen {d.TxQueueLen}");
+                var line = new StringBuilder($"  {i + 2}: {d.Name}: mtu {d.Mtu} link/ether {d.Mac} qlen {d.TxQueueLen} speed {d.Speed}Mb/s");
                 foreach (var a in d.Addresses) line.Append(" inet ").Append(a);
                 line.Append(peerOf.TryGetValue($"{h.Name}/{d.Name}", out var peer) ? $" <-> {peer}" : " (no carrier: not cabled)");
                 sb.AppendLine(line.ToString());
@@ -59,7 +59,7 @@ public static class Topology
 
         foreach (var sw in s.Switches)
         {
-            sb.AppendLine($"switch {sw.Name}: {sw.Ports} ports, ageing_time {sw.AgeingTime.TotalSeconds:0.###}s, fdb_max_learned {sw.FdbMaxLearned}, txqueuelen {sw.TxQueueLen}");
+            sb.AppendLine($"switch {sw.Name}: {sw.Ports} ports, ageing_time {sw.AgeingTime.TotalSeconds:0.###}s, fdb_max_learned {sw.FdbMaxLearned}, txqueuelen {sw.TxQueueLen}, speed {sw.Speed}Mb/s");
             for (int p = 1; p <= sw.Ports; p++)
                 if (peerOf.TryGetValue($"{sw.Name}/port{p}", out var peer)) sb.AppendLine($"  port{p} <-> {peer}");
             int free = Enumerable.Range(1, sw.Ports).Count(p => !peerOf.ContainsKey($"{sw.Name}/port{p}"));
@@ -69,10 +69,17 @@ public static class Topology
         foreach (var w in s.Wires)
         {
             var b = w.Tap is { } tap ? $"TAP {tap}" : $"{w.HostB}/{w.DeviceB}";
-            sb.AppendLine($"wire {w.HostA}/{w.DeviceA} <-> {b}, delay {w.Delay.TotalMilliseconds:0.###}ms");
+            // The speed both ends settle on (autonegotiation: the lower); a TAP's other end is the real kernel.
+            var speed = w.Tap is null ? $", speed {Math.Min(EndSpeed(s, w.HostA, w.DeviceA, w.SwitchPortA), EndSpeed(s, w.HostB, w.DeviceB, w.SwitchPortB))}Mb/s" : "";
+            sb.AppendLine($"wire {w.HostA}/{w.DeviceA} <-> {b}, delay {w.Delay.TotalMilliseconds:0.###}ms{speed}");
         }
         return sb.ToString();
     }
+
+    private static int EndSpeed(StackSettings s, string hostOrSwitch, string device, int? switchPort)
+        => switchPort is null
+            ? s.Host(hostOrSwitch).Devices.First(d => d.Name == device).Speed
+            : s.Switches.First(x => x.Name == hostOrSwitch).Speed;
 
     /// <summary>One rule as <c>iptables -S</c> prints it.</summary>
     public static string IptablesRule(NfRule r)

@@ -65,6 +65,11 @@ public sealed record DeviceSettings(
     public bool Gso { get; init; } = true;
     /// <summary><c>ethtool -K DEV tso on</c> (NETIF_F_TSO): the NIC cuts TCP super-packets to MSS in hardware. On by default.</summary>
     public bool Tso { get; init; } = true;
+    /// <summary>
+    /// Line rate in Mbit/s (<c>ethtool DEV</c>: "Speed: 10000Mb/s"; a 10G NIC by default): the TX ring drains onto the
+    /// wire at this rate, preamble, FCS and inter-frame gap counted. A wire runs at the lower of its two ends' speeds.
+    /// </summary>
+    public int Speed { get; init; } = 10_000;
 
     /// <summary>Largest frame the device accepts: MTU plus the Ethernet header (and a VLAN tag, as most drivers allow).</summary>
     public int MaxFrame => Mtu + 14 + 4;
@@ -135,6 +140,8 @@ public sealed record SwitchSettings(string Name, int Ports, TimeSpan AgeingTime 
     int TxQueueLen = 1000)
 {
     public TimeSpan AgeingTime { get; init; } = AgeingTime == default ? TimeSpan.FromSeconds(300) : AgeingTime;
+    /// <summary>Line rate of every port, Mbit/s (default 10000): a port's egress queue drains at it (or at the lower speed of the device cabled to it).</summary>
+    public int Speed { get; init; } = 10_000;
 }
 
 public abstract record WorkloadSettings(string Host);

@@ -106,7 +106,7 @@ public static partial class StackConfig
     }
 
     private static readonly string[] DeviceKeys =
-        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso"];
+        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso", "speed"];
 
     private static ImmutableArray<HostSettings> ReadHosts(Reader r, Dictionary<string, object?> sc, string sp,
         Dictionary<string, object?> globalSysctl, Dictionary<string, object?> deviceDefaults, Dictionary<string, object?> hostDefaults,
@@ -176,6 +176,8 @@ public static partial class StackConfig
                     Gro = !dm.ContainsKey("gro") || r.Bool(dm, "gro", dp),
                     Gso = !dm.ContainsKey("gso") || r.Bool(dm, "gso", dp),
                     Tso = !dm.ContainsKey("tso") || r.Bool(dm, "tso", dp),
+                    // ethtool -s DEV speed N: 10BASE-T up to 400GBASE.
+                    Speed = r.Int(dm, "speed", dp, 10, 400_000, 10_000),
                 };
                 devices.Add(dev);
             }

@@ -25,10 +25,15 @@ public sealed record FaultRulesSet(int Count);
 /// <summary>
 /// How a <see cref="WireActor"/> is built: <paramref name="Name"/> ("h1/eth0-h2/eth0") and the run's
 /// <paramref name="Seed"/> seed its random draws; <paramref name="Delay"/> is the propagation delay; netem per
-/// direction (null = none) and the conditional fault rules.
+/// direction (null = none) and the conditional fault rules. <see cref="SpeedA"/> / <see cref="SpeedB"/> are the two ends'
+/// <c>speed</c> (Mbit/s, as <c>ethtool</c> shows it); the link runs at the lower (autonegotiation).
 /// </summary>
 public sealed record WireOptions(string Name, int Seed, TimeSpan Delay)
 {
+    /// <summary>End a's <c>speed</c>, Mbit/s (a device's or a switch's; default 10000, a 10G NIC).</summary>
+    public int SpeedA { get; init; } = 10_000;
+    /// <summary>End b's <c>speed</c>, Mbit/s.</summary>
+    public int SpeedB { get; init; } = 10_000;
     public NetemQopt? NetemAToB { get; init; }
     public NetemQopt? NetemBToA { get; init; }
     public ImmutableArray<FaultRule> Faults { get; init; } = ImmutableArray<FaultRule>.Empty;

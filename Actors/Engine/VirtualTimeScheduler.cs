@@ -51,14 +51,24 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable)
         => Arm(new Timer(null, null, null, null, action, SimEngine.ToNs(interval), cancelable), initialDelay);
 
-    private void Arm(Timer t, TimeSpan delay)
+    /// <summary>
+    /// A Tell <paramref name="delayNs"/> ns of virtual time from now, exactly (the <see cref="TimeSpan"/> API has 100 ns
+    /// ticks): for models whose times are not multiples of 100 ns, e.g. a frame's wire time at its line rate. Cancelling
+    /// <paramref name="cancelable"/> removes it, as for every other timer.
+    /// </summary>
+    public void ScheduleTellOnceNs(long delayNs, ICanTell receiver, object message, IActorRef sender, ICancelable? cancelable = null)
+        => ArmNs(new Timer(receiver, message, sender, null, null, 0, cancelable), delayNs);
+
+    private void Arm(Timer t, TimeSpan delay) => ArmNs(t, SimEngine.ToNs(delay));
+
+    private void ArmNs(Timer t, long delayNs)
     {
         if (t.Cancelable is { } c)
         {
             if (c.IsCancellationRequested) return;
             t.Registration = c.Token.Register(static s => { var (e, tm) = ((SimEngine, Timer))s!; e.Cancelled(tm); }, (Engine, t));
         }
-        Engine.Enqueue(t, SimEngine.ToNs(delay));
+        Engine.Enqueue(t, delayNs);
     }
 
     private sealed class Timer(ICanTell? receiver, object? message, IActorRef? sender, Action? action, IRunnable? runnable, long intervalNs, ICancelable? cancelable)

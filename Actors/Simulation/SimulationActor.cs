@@ -176,6 +176,12 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private IActorRef EndRef(string hostOrSwitch, string device, int? switchPort)
         => switchPort is null ? _devices[hostOrSwitch].Devices[device] : _switches[hostOrSwitch];
 
+    // The speed (Mbit/s) of a wire's end: the device's, or the switch's for all its ports.
+    private int EndSpeed(string hostOrSwitch, string device, int? switchPort)
+        => switchPort is null
+            ? _s.Host(hostOrSwitch).Devices.First(d => d.Name == device).Speed
+            : _s.Switches.First(x => x.Name == hostOrSwitch).Speed;
+
     // Plugs one end into the link: a NIC transmits onto it (AttachWire), a switch port gets it (AttachSwitchPort).
     private void Plug(IActorRef end, int? switchPort, IActorRef link)
     {
@@ -200,6 +206,8 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 var b = EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
                 var options = new WireOptions(w.Name, _s.Seed, w.Delay)
                 {
+                    SpeedA = EndSpeed(w.HostA, w.DeviceA, w.SwitchPortA),
+                    SpeedB = EndSpeed(w.HostB, w.DeviceB, w.SwitchPortB),
                     NetemAToB = FaultCheck.Settings(w, WireDirection.AToB),
                     NetemBToA = FaultCheck.Settings(w, WireDirection.BToA),
                     Faults = [.. _s.Faults.Where(f => f.Wire == i).Select(f => f.Rule)],

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
@@ -7,11 +8,20 @@ namespace ActorStack.Actors.Wire;
 
 /// <summary>
 /// A full-duplex cable between two NICs (or switch ports), addressed only by their actor references, so each
-/// end may live on another cluster node. Each direction is a <see cref="WireChannel"/>: cut state, conditional
-/// fault rules, netem (sch_netem's per-packet order) and the propagation delay; frames leave when their time
-/// comes on the scheduler (one timer per direction, at the channel's next deadline; with the scheduler's 10 ms
-/// tick every frame due by a tick leaves in that tick, in order).
-/// TX completion (<see cref="WireTxDone"/>) is immediate on acceptance: netem and the delays are on the medium.
+/// end may live on another cluster node. Each direction first serialises frames at the link's line rate
+/// (<see cref="LineSerializer{T}"/>: the lower of the two ends' <c>speed</c>, as autonegotiation settles it), then is
+/// a <see cref="WireChannel"/>: cut state, conditional fault rules, netem (sch_netem's per-packet order) and the
+/// propagation delay.
+/// TX completion (<see cref="WireTxDone"/> to the sender, which frees its descriptors, <c>igb_clean_tx_irq</c>) comes
+/// when a frame's last bit has left: a sender offering more than the line rate fills its TX ring, then its qdisc
+/// (or a switch port its egress queue). At that instant the frame enters the channel, and reaches the far end after
+/// netem and the propagation delay.
+/// Timers: one per direction, at the earlier of the next completion and the channel's next deadline. On the virtual
+/// clock it is exact to the ns (<see cref="VirtualTimeScheduler.ScheduleTellOnceNs"/>). On the real clock Akka's
+/// scheduler ticks every <c>akka.scheduler.tick-duration</c> (10 ms), so every frame whose completion is due within
+/// one tick of now completes at once and enters the channel now, and the timer is set one tick before the next
+/// completion: the average rate holds (busy-until still advances by each frame's wire time) without 10 ms stalls;
+/// every channel frame due by a tick leaves in that tick, in order.
 /// The mailbox is bounded (a cable carries only so much): a sender faster than the far end can take loses
 /// frames here, counted per direction (SIM_WIRE_OVERFLOW).
 /// Runtime API: <see cref="SetNetem"/> → <see cref="NetemSet"/> (or <see cref="CommandFailed"/>); <see cref="SetFaultRules"/> →
@@ -32,8 +42,16 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private readonly WireChannel _aToB;
     private readonly WireChannel _bToA;
     private readonly long _epochTicks;
+    private readonly LineSerializer<ReadOnlyMemory<byte>>[] _line;
+    // The engine's scheduler on the virtual clock (exact ns timers), null on the real clock.
+    private readonly VirtualTimeScheduler? _virtual;
+    private readonly long _startNs;
+    // Real clock: completions due within one scheduler tick are taken at once.
+    private readonly long _slackNs;
     private readonly long?[] _armed = new long?[2];
+    private readonly ICancelable?[] _timer = new ICancelable?[2];
     private readonly List<ReadOnlyMemory<byte>> _out = new();
+    private readonly List<(ReadOnlyMemory<byte> Frame, long FinishNs)> _done = new();
     private long _overflowAToB, _overflowBToA;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -43,6 +61,13 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         _a = a;
         _b = b;
         _epochTicks = Context.System.Scheduler.Now.UtcTicks;
+        _virtual = Context.System.Scheduler as VirtualTimeScheduler;
+        _startNs = _virtual?.Engine.NowNs ?? 0;
+        _slackNs = _virtual is not null ? 0
+            : SimEngine.ToNs(Context.System.Settings.Config.GetTimeSpan("akka.scheduler.tick-duration", TimeSpan.FromMilliseconds(10)));
+        // Autonegotiation: both ends run at the highest speed they share, the lower of the two.
+        int speed = LineRate.Negotiate(options.SpeedA, options.SpeedB);
+        _line = [new(speed), new(speed)];
         long prop = options.Delay.Ticks * 100;
         _aToB = new WireChannel(WireSeed.For(options.Seed, options.Name, "a-to-b"), prop, options.NetemAToB,
             options.Faults) { Direction = WireDirection.AToB };
@@ -68,7 +93,6 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             if (Sender.Equals(_a)) dir = WireDirection.AToB;
             else if (Sender.Equals(_b)) dir = WireDirection.BToA;
             else return; // not one of our ends
-            Sender.Tell(new WireTxDone(m.Count), Self); // serialised onto the cable: TX completion at the sender
             OnFrames(dir, m);
         });
         Receive<Release>(r => Run(r.Direction));
@@ -99,31 +123,58 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     /// <summary>The original cable: no netem, no faults, seed 0.</summary>
     public WireActor(IActorRef a, IActorRef b, TimeSpan delay) : this(a, b, new WireOptions("wire", 0, delay)) { }
 
-    private long NowNs => (Context.System.Scheduler.Now.UtcTicks - _epochTicks) * 100;
+    private long NowNs => _virtual is { } v ? v.Engine.NowNs - _startNs : (Context.System.Scheduler.Now.UtcTicks - _epochTicks) * 100;
+
+    /// <summary>The link's speed after autonegotiation, Mbit/s.</summary>
+    public int SpeedMbps => _line[0].SpeedMbps;
 
     private WireChannel Channel(WireDirection d) => d == WireDirection.AToB ? _aToB : _bToA;
     private IActorRef FarEnd(WireDirection d) => d == WireDirection.AToB ? _b : _a;
+    private IActorRef NearEnd(WireDirection d) => d == WireDirection.AToB ? _a : _b;
 
+    /// <summary>The sender's MAC starts each frame when the medium is free; it completes when its last bit has left.</summary>
     private void OnFrames(WireDirection dir, WireFrames m)
     {
+        long now = NowNs;
+        var line = _line[(int)dir];
+        foreach (var f in m.Frames) line.Enqueue(f, f.Length, now);
+        Complete(dir, now);
+        Arm(dir);
+    }
+
+    /// <summary>
+    /// The frames whose last bit has left (on the real clock: within one tick of now): TX completion to the sender
+    /// (<see cref="WireTxDone"/>), then each enters the channel at its own completion instant.
+    /// </summary>
+    private void Complete(WireDirection dir, long now)
+    {
+        int n = _line[(int)dir].TakeDone(now + _slackNs, _done);
+        if (n == 0) return;
+        NearEnd(dir).Tell(new WireTxDone(n), Self);
         var ch = Channel(dir);
         if (ch.IsPassThrough)
         {
-            // Nothing on the medium and nothing in flight: the batch goes on as it came.
-            ch.PassThrough(m.Count);
-            FarEnd(dir).Tell(m, Self);
-            return;
+            // Nothing on the medium and nothing in flight: the frames go on at once, in one batch.
+            ch.PassThrough(n);
+            var frames = new ReadOnlyMemory<byte>[n];
+            for (int i = 0; i < n; i++) frames[i] = _done[i].Frame;
+            FarEnd(dir).Tell(new WireFrames([.. frames]), Self);
         }
-        long now = NowNs;
-        foreach (var f in m.Frames) ch.Offer(f, now, _out);
-        Flush(dir);
-        Arm(dir);
+        else
+        {
+            // Real clock: a frame completed early (within the tick) enters the channel now, not in the future.
+            foreach (var (f, finish) in _done) ch.Offer(f, Math.Min(finish, now), _out);
+            Flush(dir);
+        }
+        _done.Clear();
     }
 
     private void Run(WireDirection dir)
     {
         _armed[(int)dir] = null;
-        Channel(dir).Release(NowNs, _out);
+        long now = NowNs;
+        Complete(dir, now);
+        Channel(dir).Release(now, _out);
         Flush(dir);
         Arm(dir);
     }
@@ -135,7 +186,10 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         _out.Clear();
     }
 
-    /// <summary>One timer per direction, at the channel's next deadline (qdisc_watchdog_schedule_ns).</summary>
+    /// <summary>
+    /// One timer per direction, at the earlier of the next TX completion (on the real clock one tick before it) and
+    /// the channel's next deadline (qdisc_watchdog_schedule_ns).
+    /// </summary>
     private void Arm(WireDirection dir)
     {
         var ch = Channel(dir);
@@ -147,13 +201,31 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             Flush(dir);
         }
         var next = ch.NextDeadlineNs;
+        if (_line[(int)dir].NextFinishNs is { } finish && (next is null || finish - _slackNs < next)) next = finish - _slackNs;
         int i = (int)dir;
         if (next == _armed[i]) return;
         _armed[i] = next;
         var key = dir == WireDirection.AToB ? Release.AToB : Release.BToA;
+        if (_virtual is { } v)
+        {
+            // Exact to the ns on the engine: a frame's wire time is rarely a multiple of the TimeSpan's 100 ns.
+            _timer[i]?.Cancel();
+            _timer[i] = null;
+            if (next is not { } at) return;
+            var c = new Cancelable(Context.System.Scheduler);
+            _timer[i] = c;
+            v.ScheduleTellOnceNs(Math.Max(0, at - now), Self, key, Self, c);
+            return;
+        }
         if (next is not { } d) { Timers.Cancel(key); return; }
         long ticks = Math.Max(1, (d - now + 99) / 100);
         Timers.StartSingleTimer(key, key, TimeSpan.FromTicks(ticks));
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var t in _timer) t?.Cancel();
+        base.PostStop();
     }
 
     private void OnSetNetem(SetNetem m)
@@ -177,14 +249,18 @@ public sealed class WireActor : ReceiveActor, IWithTimers
 
     private WireStats Stats()
     {
-        var ab = WithOverflow(_aToB.Stats(), Interlocked.Read(ref _overflowAToB));
-        var ba = WithOverflow(_bToA.Stats(), Interlocked.Read(ref _overflowBToA));
+        var ab = WithOverflow(OnLine(_aToB.Stats(), _line[0].Count), Interlocked.Read(ref _overflowAToB));
+        var ba = WithOverflow(OnLine(_bToA.Stats(), _line[1].Count), Interlocked.Read(ref _overflowBToA));
         return new WireStats(ab.Offered - ab.Dropped, ba.Offered - ba.Dropped, ab.Dropped, ba.Dropped)
         {
             AToBDetail = ab,
             BToADetail = ba,
         };
     }
+
+    /// <summary>Frames still being serialised were accepted from the sender and are in flight.</summary>
+    private static WireDirectionStats OnLine(WireDirectionStats s, int serialising)
+        => serialising == 0 ? s : s with { Offered = s.Offered + serialising, InFlight = s.InFlight + serialising };
 
     private static WireDirectionStats WithOverflow(WireDirectionStats s, long overflow)
     {

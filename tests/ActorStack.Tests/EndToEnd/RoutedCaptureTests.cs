@@ -27,7 +27,7 @@ public class RoutedCaptureTests() : EndToEndKit("e2e-capture")
             await AskRun<PackChanged>(n.R1.Host, new DevAddPack(new PacketTypeRegistration(EtherType.All, tap, "eth0")));
             var output = Probe();
             Sys.ActorOf(PingActor.Props(new PingSettings("a", Ip("10.0.3.1"), Count: 1), n.A.Host, output.Ref));
-            Engine.RunUntilIdle(); // cables without delay, no timer on the path: the one echo and its reply at this instant
+            Settle(); // cables without delay, no timer on the path: the one echo and its reply, each frame its wire time
             var st = await output.FishForMessageAsync<PingStatus>(_ => true, Wait);
             Assert.Equal((1L, 1L), (st.Transmitted, st.Received));
             var flushed = await AskRun<CaptureFlushed>(tap, FlushCapture.Instance);

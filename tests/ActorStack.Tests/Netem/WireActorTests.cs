@@ -38,11 +38,21 @@ public class WireActorTests() : EngineKit("wire")
         return await ExpectMsgAsync<WireStats>();
     }
 
-    /// <summary>Sends from an end and waits until the wire handled it (its stats answer comes after).</summary>
+    /// <summary>
+    /// Sends from an end and runs the engine, event by event, until the sender has every frame's TX completion (each
+    /// comes when the frame's last bit has left: a minimum frame is 67.2 ns at 10 Gbit/s, so three back to back
+    /// complete 68, 135 and 202 ns after the send); then waits until the wire handled it (its stats answer comes after).
+    /// </summary>
     private async Task Send(IActorRef wire, TestProbe from, WireFrames frames)
     {
         TellNow(wire, frames, from.Ref);
-        Assert.Equal(frames.Count, (await from.ExpectMsgAsync<WireTxDone>()).Count);
+        int done = 0;
+        while (done < frames.Count)
+        {
+            while (done < frames.Count && from.HasMessages) done += (await from.ExpectMsgAsync<WireTxDone>()).Count;
+            if (done < frames.Count) Assert.True(Engine.Step(), "a TX completion never came");
+        }
+        Assert.Equal(frames.Count, done);
         await Stats(wire);
     }
 
@@ -54,19 +64,24 @@ public class WireActorTests() : EngineKit("wire")
     {
         var (wire, a, b) = Build(new WireOptions("h1/eth0-h2/eth0", 1, TimeSpan.Zero) { NetemAToB = Netem("delay 100ms") });
         var sent = Engine.NowNs;
-        await Send(wire, a, Frames(3));
+        await Send(wire, a, Frames(3));            // last bits leave at sent + 68, 135, 202 ns
         await b.ExpectNoMsgAsync(TimeSpan.Zero);
         Assert.Equal(3, (await Stats(wire)).AToBDetail!.InFlight);
-        Engine.RunUntilNs(sent + 100_000_000 - 1); // 1 ns before the delay ends: still on the wire
+        Engine.RunUntilNs(sent + 68 + 100_000_000 - 1); // 1 ns before the first frame's delay ends: still on the wire
         await b.ExpectNoMsgAsync(TimeSpan.Zero);
-        Engine.RunUntilNs(sent + 100_000_000);     // exactly 100 ms after the send
-        Assert.Equal(3, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        Engine.RunUntilNs(sent + 68 + 100_000_000);     // exactly 100 ms after its last bit left
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        await b.ExpectNoMsgAsync(TimeSpan.Zero);
+        Engine.RunUntilNs(sent + 202 + 100_000_000);
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
         var s = await Stats(wire);
         Assert.Equal(new WireStats(3, 0, 0, 0), s with { AToBDetail = null, BToADetail = null });
         Assert.Equal(3, s.AToBDetail!.Delivered);
-        // The other direction has no netem: straight through.
+        // The other direction has no netem: each frame straight through once its last bit has left.
         await Send(wire, b, Frames(2));
-        Assert.Equal(2, (await a.ExpectMsgAsync<WireFrames>()).Count);
+        Assert.Equal(1, (await a.ExpectMsgAsync<WireFrames>()).Count);
+        Assert.Equal(1, (await a.ExpectMsgAsync<WireFrames>()).Count);
     }
 
     [Fact]
@@ -80,7 +95,7 @@ public class WireActorTests() : EngineKit("wire")
         Assert.Equal(new CarrierChanged(false), await b.ExpectMsgAsync<CarrierChanged>());
         TellNow(wire, CutCable.Instance, TestActor);
         Assert.Equal(new CableState(true, false), await ExpectMsgAsync<CableState>());
-        await Send(wire, b, Frames(2)); // the sender's TX completion still comes at once
+        await Send(wire, b, Frames(2)); // the sender's TX completion still comes after the frames' wire time
         Engine.RunFor(TimeSpan.FromMilliseconds(50));
         await a.ExpectNoMsgAsync(TimeSpan.Zero);
         await b.ExpectNoMsgAsync(TimeSpan.Zero);
@@ -95,9 +110,9 @@ public class WireActorTests() : EngineKit("wire")
         Assert.Equal(new CarrierChanged(true), await b.ExpectMsgAsync<CarrierChanged>());
         var sent = Engine.NowNs;
         await Send(wire, a, Frames(1));
-        Engine.RunUntilNs(sent + 30_000_000 - 1); // propagating: 1 ns before the 30 ms delay ends
+        Engine.RunUntilNs(sent + 68 + 30_000_000 - 1); // propagating: 1 ns before the 30 ms delay after its 68 ns on the line ends
         await b.ExpectNoMsgAsync(TimeSpan.Zero);
-        Engine.RunUntilNs(sent + 30_000_000);
+        Engine.RunUntilNs(sent + 68 + 30_000_000);
         Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
         AssertConserved((await Stats(wire)).AToBDetail!);
     }
@@ -124,7 +139,8 @@ public class WireActorTests() : EngineKit("wire")
         TellNow(wire, new SetNetem(WireDirection.AToB, null), TestActor);
         Assert.Equal(new NetemSet(WireDirection.AToB, null), await ExpectMsgAsync<NetemSet>());
         await Send(wire, a, Frames(2));
-        Assert.Equal(2, (await b.ExpectMsgAsync<WireFrames>()).Count);
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);   // one per completion, 67.2 ns apart
+        Assert.Equal(1, (await b.ExpectMsgAsync<WireFrames>()).Count);
         var s = (await Stats(wire)).AToBDetail!;
         Assert.Equal(5, s.DroppedBy(DropReason.SIM_NETEM_LOSS)); // counts survive the change
         AssertConserved(s);
@@ -138,7 +154,9 @@ public class WireActorTests() : EngineKit("wire")
         TellNow(wire, new SetFaultRules([rule]), TestActor);
         Assert.Equal(new FaultRulesSet(1), await ExpectMsgAsync<FaultRulesSet>());
         await Send(wire, a, Frames(4, i => FaultFrames.Udp(dport: (ushort)(i < 3 ? 53 : 80), payload: 18 + i)));
-        Assert.Equal([60, 62, 63], (await b.ExpectMsgAsync<WireFrames>()).Frames.Select(f => f.Length));
+        var got = new List<int>();
+        for (int i = 0; i < 3; i++) got.AddRange((await b.ExpectMsgAsync<WireFrames>()).Frames.Select(f => f.Length)); // one per completion
+        Assert.Equal([60, 62, 63], got);
         Assert.Equal(1, (await Stats(wire)).AToBDetail!.DroppedBy(DropReason.SIM_FAULT_RULE));
     }
 
