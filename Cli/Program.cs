@@ -25,6 +25,12 @@ namespace ActorStack.Cli
             usage: actorstack run   [--config FILE] [--verbose] [--quiet] [--clock real|virtual] [--check-determinism]
                    actorstack check [--config FILE]
                    actorstack topology [--config FILE]
+                   actorstack sweep --config FILE --seeds A..B [--vary KEY=V1,V2,..] [--set KEY=VALUE].. [--metric NAME]..
+                                    [--parallel N] --out DIR [--force] [--plot]
+                   actorstack plot DIR
+              run, check, topology also take --seed N and --set KEY=VALUE (repeatable; any key of the configuration,
+                        actorstack. optional, array elements by index: scenario.wires[0].delay=5ms)
+              run --out DIR [--force] [--plot]: summary.json, events.jsonl, timeseries.csv, config.hocon and the capture in DIR
               run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
                         drops, sockets, switches and wires
                         --clock virtual: on the simulation engine, progress, max-duration and settle in simulated time
@@ -45,9 +51,14 @@ namespace ActorStack.Cli
                 return args.Length == 0 ? 2 : 0;
             }
             string command = args[0];
+            if (command == "sweep") return await Sweep.Execute(args[1..], o, err);
+            if (command == "plot") return Plots.Execute(args[1..], o, err);
             string? configPath = null;
             bool verbose = false, quiet = false, checkDeterminism = false;
             ClockKind? clock = null;
+            var overrides = new List<ConfigOverride>();
+            string? outDir = null;
+            bool force = false, plot = false;
             for (int i = 1; i < args.Length; i++)
             {
                 switch (args[i])
@@ -58,6 +69,11 @@ namespace ActorStack.Cli
                     case "--clock" when i + 1 < args.Length && args[i + 1] is "real" or "virtual":
                         clock = args[++i] == "real" ? ClockKind.Real : ClockKind.Virtual; break;
                     case "--check-determinism": checkDeterminism = true; break;
+                    case "--seed" when i + 1 < args.Length: overrides.Add(new ConfigOverride("seed", args[++i])); break;
+                    case "--set" when i + 1 < args.Length && ConfigOverride.Parse(args[i + 1]) is { } set: overrides.Add(set); i++; break;
+                    case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
+                    case "--force": force = true; break;
+                    case "--plot": plot = true; break;
                     default:
                         err.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
                         return 2;
@@ -78,6 +94,11 @@ namespace ActorStack.Cli
                 err.WriteLine("actorstack: --check-determinism needs the virtual clock (the real clock is not reproducible)");
                 return 2;
             }
+            if ((outDir is not null || force || plot) && (command != "run" || checkDeterminism || (plot && outDir is null)))
+            {
+                err.WriteLine($"actorstack: --out, --force and --plot are options of run (--plot needs --out), not with --check-determinism\n{Usage}");
+                return 2;
+            }
             // The real clock stays the default for now; --check-determinism implies the virtual one.
             var clockKind = clock ?? (checkDeterminism ? ClockKind.Virtual : ClockKind.Real);
 
@@ -87,10 +108,10 @@ namespace ActorStack.Cli
             {
                 if (configPath is not null)
                 {
-                    settings = StackConfig.LoadFile(configPath);
-                    userText = File.ReadAllText(configPath);
+                    userText = ConfigText.PrepareFile(configPath); // includes, ${?VAR}, balanced braces
+                    settings = StackConfig.Load(userText, configPath, overrides);
                 }
-                else settings = StackConfig.Load();
+                else settings = StackConfig.Load(null, "config", overrides);
                 // Routes the FIB refuses; for check and run also workloads this build cannot start.
                 ScenarioCheck.Validate(settings, forRun: command != "topology");
             }
@@ -118,7 +139,10 @@ namespace ActorStack.Cli
                 return 0;
             }
             if (checkDeterminism) return await Determinism.Check(o, err, (output, onEngine, onReported) => Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, output, err, onEngine, onReported));
-            return await Run(settings, userText, verbose, quiet, clockKind, o, err);
+            ExperimentRecorder? exp = null;
+            if (outDir is not null && (exp = ExperimentRecorder.Create(outDir, force, err, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), plot)) is null)
+                return 2;
+            return await Run(settings, userText, verbose, quiet, clockKind, o, err, exp: exp);
         }
 
         private static string Describe(StackSettings s)
@@ -183,7 +207,7 @@ namespace ActorStack.Cli
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet, ClockKind clockKind,
-            TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null)
+            TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null, ExperimentRecorder? exp = null)
         {
             Log.Logger = new LoggerConfiguration()
                 .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
@@ -211,6 +235,7 @@ namespace ActorStack.Cli
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
+                exp?.Attach(system, () => clock.UtcNow);
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 engine?.Pause(); // booted (inline); from here the simulation runs only when the CLI drives it
                 var reply = await clock.Ask<object>(sim, StartSimulation.Instance, TimeSpan.FromSeconds(30));
@@ -224,6 +249,7 @@ namespace ActorStack.Cli
                 o.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
                                   $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
                 var t0 = clock.UtcNow;
+                exp?.Start(t0);
                 long lastRead = -1;
                 var quietSince = clock.UtcNow;
                 while (true)
@@ -233,6 +259,7 @@ namespace ActorStack.Cli
                     var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                     long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
                     var elapsed = clock.UtcNow - t0;
+                    if (exp is not null) await exp.Tick(clock, started, elapsed);
                     if (!quiet)
                         o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
                     if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
@@ -308,9 +335,10 @@ namespace ActorStack.Cli
                     var st = await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
                     o.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
                 }
+                CaptureFlushed? flushed = null;
                 if (started.Capture is { } cap)
                 {
-                    var f = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
+                    var f = flushed = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
                     o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
                 }
                 if (engine is not null)
@@ -319,6 +347,15 @@ namespace ActorStack.Cli
                     o.WriteLine($"\nclock: virtual, {engine.Now.TotalSeconds:F3}s simulated in {wall.TotalSeconds:F3}s wall " +
                                 $"(simulated:wall {(wall.TotalSeconds > 0 ? engine.Now.TotalSeconds / wall.TotalSeconds : 0):F2}:1), {engine.Executed} events, digest {engine.Digest:x16}");
                     onReported?.Invoke(engine); // the run ends here; shutdown is not part of it
+                }
+                if (exp is not null)
+                {
+                    var wall = DateTime.UtcNow - wallStart;
+                    await exp.Finish(clock, settings, started, topo, clockKind == ClockKind.Virtual ? "virtual" : "real", engine,
+                        engine?.Now ?? wall, wall, flushed);
+                    o.WriteLine($"experiment: {exp.OutputDirectory}: {ExperimentRecorder.Summary}, {ExperimentRecorder.Events}, {ExperimentRecorder.TimeSeries}, {ExperimentRecorder.ConfigFile}" +
+                                (flushed is null ? "" : $", {Path.GetFileName(flushed.File)}"));
+                    if (exp.Plot) o.WriteLine(Plots.Draw(exp.OutputDirectory));
                 }
                 return 0;
             }
@@ -341,6 +378,7 @@ namespace ActorStack.Cli
                     engine?.ReleaseControl(); // shutdown runs inline on whoever queues it
                     await system.Terminate();
                 }
+                exp?.Abandon();
                 await Log.CloseAndFlushAsync();
                 if (!stuck) system.Dispose();
             }
