@@ -26,6 +26,12 @@ namespace ActorStack.Cli
                                     [--trace-from T] [--check-determinism]
                    actorstack check [--config FILE]
                    actorstack topology [--config FILE]
+                   actorstack sweep --config FILE --seeds A..B [--vary KEY=V1,V2,..] [--set KEY=VALUE].. [--metric NAME]..
+                                    [--parallel N] --out DIR [--force] [--plot]
+                   actorstack plot DIR
+              run, check, topology also take --seed N and --set KEY=VALUE (repeatable; any key of the configuration,
+                        actorstack. optional, array elements by index: scenario.wires[0].delay=5ms)
+              run --out DIR [--force] [--plot]: summary.json, events.jsonl, timeseries.csv, config.hocon and the capture in DIR
               run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
                         drops, sockets, switches and wires
                         --clock virtual (the default): on the simulation engine, the same run every time; progress,
@@ -73,10 +79,15 @@ namespace ActorStack.Cli
                 return args.Length == 0 ? 2 : 0;
             }
             string command = args[0];
+            if (command == "sweep") return await Sweep.Execute(args[1..], o, err);
+            if (command == "plot") return Plots.Execute(args[1..], o, err);
             string? configPath = null;
             bool verbose = false, quiet = false, checkDeterminism = false;
             ClockKind? clock = null;
             TimeSpan? duration = null, traceFrom = null;
+            var overrides = new List<ConfigOverride>();
+            string? outDir = null;
+            bool force = false, plot = false;
             for (int i = 1; i < args.Length; i++)
             {
                 switch (args[i])
@@ -98,6 +109,11 @@ namespace ActorStack.Cli
                             if (option == "--duration") duration = d; else traceFrom = d;
                             break;
                         }
+                    case "--seed" when i + 1 < args.Length: overrides.Add(new ConfigOverride("seed", args[++i])); break;
+                    case "--set" when i + 1 < args.Length && ConfigOverride.Parse(args[i + 1]) is { } set: overrides.Add(set); i++; break;
+                    case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
+                    case "--force": force = true; break;
+                    case "--plot": plot = true; break;
                     default:
                         err.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
                         return 2;
@@ -123,6 +139,11 @@ namespace ActorStack.Cli
                 err.WriteLine("actorstack: --trace-from needs the virtual clock (on the real clock no instant comes twice: a rerun is another run)");
                 return 2;
             }
+            if ((outDir is not null || force || plot) && (command != "run" || checkDeterminism || (plot && outDir is null)))
+            {
+                err.WriteLine($"actorstack: --out, --force and --plot are options of run (--plot needs --out), not with --check-determinism\n{Usage}");
+                return 2;
+            }
 
             StackSettings settings;
             string? userText = null;
@@ -130,10 +151,10 @@ namespace ActorStack.Cli
             {
                 if (configPath is not null)
                 {
-                    settings = StackConfig.LoadFile(configPath);
-                    userText = File.ReadAllText(configPath);
+                    userText = ConfigText.PrepareFile(configPath); // includes, ${?VAR}, balanced braces
+                    settings = StackConfig.Load(userText, configPath, overrides);
                 }
-                else settings = StackConfig.Load();
+                else settings = StackConfig.Load(null, "config", overrides);
                 // Routes the FIB refuses; for check and run also workloads this build cannot start.
                 ScenarioCheck.Validate(settings, forRun: command != "topology");
             }
@@ -172,7 +193,10 @@ namespace ActorStack.Cli
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, hook, onReported));
-            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, onEngine);
+            ExperimentRecorder? exp = null;
+            if (outDir is not null && (exp = ExperimentRecorder.Create(outDir, force, err, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), plot)) is null)
+                return 2;
+            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, onEngine, exp: exp);
         }
 
         /// <summary>
@@ -293,7 +317,7 @@ namespace ActorStack.Cli
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet, ClockKind clockKind,
-            RunLimits limits, TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null)
+            RunLimits limits, TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null, ExperimentRecorder? exp = null)
         {
             Log.Logger = new LoggerConfiguration()
                 .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
@@ -323,6 +347,7 @@ namespace ActorStack.Cli
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
                 system.EventStream.Subscribe(printer, typeof(TraceEvent));
+                exp?.Attach(system, () => clock.UtcNow);
                 var sim = system.ActorOf(SimulationActor.Props(settings), "sim");
                 engine?.Pause(); // booted (inline); from here the simulation runs only when the CLI drives it
                 var reply = await clock.Ask<object>(sim, StartSimulation.Instance, TimeSpan.FromSeconds(30));
@@ -347,6 +372,7 @@ namespace ActorStack.Cli
                 bool tracing = limits.TraceFrom is null;
                 var traceAt = (limits.TraceFrom ?? TimeSpan.Zero) - (engine is null ? TimeSpan.Zero : t0 - engine.Epoch.UtcDateTime);
                 var nextProgress = interval;
+                exp?.Start(t0);
                 long lastRead = -1;
                 var quietSince = clock.UtcNow;
                 while (true)
@@ -370,6 +396,7 @@ namespace ActorStack.Cli
                         var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                         long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
                         elapsed = clock.UtcNow - t0;
+                        if (exp is not null) await exp.Tick(clock, started, elapsed);
                         if (!quiet)
                             o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
                         if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
@@ -460,9 +487,10 @@ namespace ActorStack.Cli
                     var st = await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
                     o.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
                 }
+                CaptureFlushed? flushed = null;
                 if (started.Capture is { } cap)
                 {
-                    var f = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
+                    var f = flushed = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
                     o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
                 }
                 if (engine is not null)
@@ -473,6 +501,15 @@ namespace ActorStack.Cli
                     onReported?.Invoke(engine); // the run ends here; shutdown is not part of it
                 }
                 else o.WriteLine($"\nclock: real, {(DateTime.UtcNow - wallStart).TotalSeconds:F3}s wall");
+                if (exp is not null)
+                {
+                    var wall = DateTime.UtcNow - wallStart;
+                    await exp.Finish(clock, settings, started, topo, clockKind == ClockKind.Virtual ? "virtual" : "real", engine,
+                        engine?.Now ?? wall, wall, flushed);
+                    o.WriteLine($"experiment: {exp.OutputDirectory}: {ExperimentRecorder.Summary}, {ExperimentRecorder.Events}, {ExperimentRecorder.TimeSeries}, {ExperimentRecorder.ConfigFile}" +
+                                (flushed is null ? "" : $", {Path.GetFileName(flushed.File)}"));
+                    if (exp.Plot) o.WriteLine(Plots.Draw(exp.OutputDirectory));
+                }
                 return 0;
             }
             catch (SimulationStuckException e)
@@ -494,6 +531,7 @@ namespace ActorStack.Cli
                     engine?.ReleaseControl(); // shutdown runs inline on whoever queues it
                     await system.Terminate();
                 }
+                exp?.Abandon();
                 await Log.CloseAndFlushAsync();
                 if (!stuck) system.Dispose();
             }

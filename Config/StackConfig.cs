@@ -36,17 +36,24 @@ public static partial class StackConfig
             : Akka.Configuration.ConfigurationFactory.ParseString(userText).WithFallback(defaults);
     }
 
-    public static StackSettings LoadFile(string path)
-    {
-        if (!File.Exists(path)) throw new StackConfigException([$"--config {path}: no such file"]);
-        return Load(File.ReadAllText(path), path);
-    }
+    /// <summary>The file at <paramref name="path"/> (includes relative to its directory, see <see cref="ConfigText"/>), then <paramref name="overrides"/>.</summary>
+    public static StackSettings LoadFile(string path, IReadOnlyList<ConfigOverride>? overrides = null)
+        => Load(ConfigText.PrepareFile(path), path, overrides);
 
-    public static StackSettings Load(string? userText = null, string origin = "config")
+    public static StackSettings Load(string? userText = null, string origin = "config") => Load(userText, origin, null);
+
+    /// <summary><paramref name="userText"/> over <c>stack.hocon</c>, then <paramref name="overrides"/> (<c>--set</c>, <c>--seed</c>) over both.</summary>
+    public static StackSettings Load(string? userText, string origin, IReadOnlyList<ConfigOverride>? overrides)
+        => Load(userText, origin, overrides, out _);
+
+    /// <summary>As <see cref="Load(string?, string, IReadOnlyList{ConfigOverride}?)"/>; <paramref name="effective"/> is the merged tree under <c>actorstack</c>.</summary>
+    internal static StackSettings Load(string? userText, string origin, IReadOnlyList<ConfigOverride>? overrides,
+        out Dictionary<string, object?> effective)
     {
         var defaults = ConfigTree.Parse(DefaultText, "stack.hocon");
-        var user = string.IsNullOrWhiteSpace(userText) ? new Dictionary<string, object?>() : ConfigTree.Parse(userText, origin);
+        var user = string.IsNullOrWhiteSpace(userText) ? new Dictionary<string, object?>() : ConfigTree.Parse(ConfigText.Prepare(userText, origin), origin);
         var r = new Reader();
+        if (overrides is { Count: > 0 }) ApplyOverrides(r, user, (Dictionary<string, object?>)defaults[Root]!, overrides);
 
         var defRoot = (Dictionary<string, object?>)defaults[Root]!;
         var userRoot = user.TryGetValue(Root, out var ur) ? ur as Dictionary<string, object?> : null;
@@ -98,7 +105,8 @@ public static partial class StackConfig
         var faults = ReadFaults(r, sc, sp, wires);
         var schedule = ReadSchedule(r, sc, sp, wires, hosts);
 
-        if (r.Errors.Count > 0) throw new StackConfigException(r.Errors);
+        effective = new Dictionary<string, object?>(merged) { ["scenario"] = scenario };
+        if (r.Errors.Count > 0) throw new StackConfigException(OverrideErrors(r.Errors, overrides));
         return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace)
         {
             Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision,
