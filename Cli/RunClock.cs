@@ -71,7 +71,7 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
     private void StepWhile(Func<bool> go, long limitNs)
     {
         long at = engine.NowNs, sameInstant = 0;
-        while (go() && engine.Pending.NextDue is { } next && SimEngine.ToNs(next) <= limitNs)
+        while (go() && engine.NextDueNs is { } next && next <= limitNs)
         {
             engine.Step();
             if (engine.NowNs != at) { at = engine.NowNs; sameInstant = 0; }

@@ -70,6 +70,12 @@ public sealed record DeviceSettings(
     /// wire at this rate, preamble, FCS and inter-frame gap counted. A wire runs at the lower of its two ends' speeds.
     /// </summary>
     public int Speed { get; init; } = 10_000;
+    /// <summary>
+    /// TX interrupt coalescing (<c>ethtool -C DEV tx-usecs N</c>; igb's default 3): the completion interrupt for frames
+    /// the wire has taken fires at most this many µs after the first of them finished, freeing all that finished by then
+    /// (0: one interrupt per frame). Frames a wire without netem passes straight through reach the far end with that batch.
+    /// </summary>
+    public int TxUsecs { get; init; } = 3;
 
     /// <summary>Largest frame the device accepts: MTU plus the Ethernet header (and a VLAN tag, as most drivers allow).</summary>
     public int MaxFrame => Mtu + 14 + 4;

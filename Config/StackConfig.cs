@@ -114,7 +114,7 @@ public static partial class StackConfig
     }
 
     private static readonly string[] DeviceKeys =
-        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso", "speed"];
+        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso", "speed", "tx-usecs"];
 
     private static ImmutableArray<HostSettings> ReadHosts(Reader r, Dictionary<string, object?> sc, string sp,
         Dictionary<string, object?> globalSysctl, Dictionary<string, object?> deviceDefaults, Dictionary<string, object?> hostDefaults,
@@ -186,6 +186,8 @@ public static partial class StackConfig
                     Tso = !dm.ContainsKey("tso") || r.Bool(dm, "tso", dp),
                     // ethtool -s DEV speed N: 10BASE-T up to 400GBASE.
                     Speed = r.Int(dm, "speed", dp, 10, 400_000, 10_000),
+                    // ethtool -C DEV tx-usecs N
+                    TxUsecs = r.Int(dm, "tx-usecs", dp, 0, 10_000, 3),
                 };
                 devices.Add(dev);
             }

@@ -34,6 +34,14 @@ public sealed record WireOptions(string Name, int Seed, TimeSpan Delay)
     public int SpeedA { get; init; } = 10_000;
     /// <summary>End b's <c>speed</c>, Mbit/s.</summary>
     public int SpeedB { get; init; } = 10_000;
+    /// <summary>
+    /// End a's TX interrupt coalescing (<c>ethtool -C DEV tx-usecs</c>), µs: its completions come at most this long after
+    /// the first finished frame, in one batch. 0 here (one completion per frame); a scenario passes its devices' value
+    /// (<c>device-defaults.tx-usecs</c>, 3).
+    /// </summary>
+    public int TxUsecsA { get; init; }
+    /// <summary>End b's <c>tx-usecs</c>.</summary>
+    public int TxUsecsB { get; init; }
     public NetemQopt? NetemAToB { get; init; }
     public NetemQopt? NetemBToA { get; init; }
     public ImmutableArray<FaultRule> Faults { get; init; } = ImmutableArray<FaultRule>.Empty;

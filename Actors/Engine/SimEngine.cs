@@ -167,6 +167,19 @@ public sealed class SimEngine
         }
     }
 
+    /// <summary>The earliest queued event's due time in ns (cancelled timers skipped), or null when nothing is queued.</summary>
+    public long? NextDueNs
+    {
+        get
+        {
+            using (_gate.EnterScope())
+            {
+                SkipCancelledHead();
+                return _queue.TryPeek(out _, out long t, out _) ? t : null;
+            }
+        }
+    }
+
     public static long ToNs(TimeSpan t) => checked(t.Ticks * 100);
     public static TimeSpan FromNs(long ns) => TimeSpan.FromTicks(ns / 100);
 

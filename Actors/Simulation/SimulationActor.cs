@@ -182,6 +182,10 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             ? _s.Host(hostOrSwitch).Devices.First(d => d.Name == device).Speed
             : _s.Switches.First(x => x.Name == hostOrSwitch).Speed;
 
+    // TX interrupt coalescing (µs) of a wire's end: the device's tx-usecs; a switch port completes as a default NIC does.
+    private int EndTxUsecs(string hostOrSwitch, string device, int? switchPort)
+        => switchPort is null ? _s.Host(hostOrSwitch).Devices.First(d => d.Name == device).TxUsecs : 3;
+
     // Plugs one end into the link: a NIC transmits onto it (AttachWire), a switch port gets it (AttachSwitchPort).
     private void Plug(IActorRef end, int? switchPort, IActorRef link)
     {
@@ -208,6 +212,8 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 {
                     SpeedA = EndSpeed(w.HostA, w.DeviceA, w.SwitchPortA),
                     SpeedB = EndSpeed(w.HostB, w.DeviceB, w.SwitchPortB),
+                    TxUsecsA = EndTxUsecs(w.HostA, w.DeviceA, w.SwitchPortA),
+                    TxUsecsB = EndTxUsecs(w.HostB, w.DeviceB, w.SwitchPortB),
                     NetemAToB = FaultCheck.Settings(w, WireDirection.AToB),
                     NetemBToA = FaultCheck.Settings(w, WireDirection.BToA),
                     Faults = [.. _s.Faults.Where(f => f.Wire == i).Select(f => f.Rule)],

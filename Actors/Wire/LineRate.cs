@@ -55,6 +55,7 @@ public sealed class LineSerializer<T>
     private readonly Queue<(T Item, long FinishNs)> _q = new();
     // The instant the medium is free again, in ps since time 0.
     private long _busyUntilPs;
+    private long _lastFinishNs;
 
     public LineSerializer(int speedMbps)
     {
@@ -75,6 +76,14 @@ public sealed class LineSerializer<T>
     /// <summary>The completion time of the oldest frame still on the medium; null when none is.</summary>
     public long? NextFinishNs => _q.TryPeek(out var e) ? e.FinishNs : null;
 
+    /// <summary>
+    /// When the TX completion interrupt fires with <paramref name="coalesceNs"/> of interrupt coalescing
+    /// (<c>ethtool -C tx-usecs</c>): that long after the first queued frame finishes, or when the last queued one does
+    /// if that is sooner (the ring went idle); null when nothing is queued.
+    /// </summary>
+    public long? CompletionDueNs(long coalesceNs)
+        => _q.TryPeek(out var e) ? Math.Min(e.FinishNs + coalesceNs, _lastFinishNs) : null;
+
     /// <summary>Puts a frame of <paramref name="bytes"/> on the medium at <paramref name="nowNs"/>; returns when its last bit leaves (ns, rounded up).</summary>
     public long Enqueue(T item, int bytes, long nowNs)
     {
@@ -82,6 +91,7 @@ public sealed class LineSerializer<T>
         _busyUntilPs = start + LineRate.WireTimePs(bytes, SpeedMbps);
         long finish = (_busyUntilPs + 999) / 1000;
         _q.Enqueue((item, finish));
+        _lastFinishNs = finish;
         return finish;
     }
 

@@ -48,6 +48,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private readonly long _startNs;
     // Real clock: completions due within one scheduler tick are taken at once.
     private readonly long _slackNs;
+    private readonly long[] _coalesceNs; // per direction: the sending end's tx-usecs
     private readonly long?[] _armed = new long?[2];
     private readonly ICancelable?[] _timer = new ICancelable?[2];
     private readonly List<ReadOnlyMemory<byte>> _out = new();
@@ -68,6 +69,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         // Autonegotiation: both ends run at the highest speed they share, the lower of the two.
         int speed = LineRate.Negotiate(options.SpeedA, options.SpeedB);
         _line = [new(speed), new(speed)];
+        _coalesceNs = [options.TxUsecsA * 1000L, options.TxUsecsB * 1000L];
         long prop = options.Delay.Ticks * 100;
         _aToB = new WireChannel(WireSeed.For(options.Seed, options.Name, "a-to-b"), prop, options.NetemAToB,
             options.Faults) { Direction = WireDirection.AToB };
@@ -201,7 +203,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             Flush(dir);
         }
         var next = ch.NextDeadlineNs;
-        if (_line[(int)dir].NextFinishNs is { } finish && (next is null || finish - _slackNs < next)) next = finish - _slackNs;
+        if (_line[(int)dir].CompletionDueNs(_coalesceNs[(int)dir]) is { } finish && (next is null || finish - _slackNs < next)) next = finish - _slackNs;
         int i = (int)dir;
         if (next == _armed[i]) return;
         _armed[i] = next;

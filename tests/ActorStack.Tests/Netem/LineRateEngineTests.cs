@@ -65,6 +65,33 @@ public class LineRateEngineTests() : EngineKit("engine-line-rate")
     }
 
     [Fact]
+    public void TxUsecs_CoalescesCompletions_FirstFinishPlusTheWindow_OrTheLastFrameIfSooner()
+    {
+        var (a, aLog) = NewEnd("a");
+        var (b, bLog) = NewEnd("b");
+        // tx-usecs 3 at a: the interrupt fires 3 µs after the first frame finishes (1231 + 3000 = 4231 ns), freeing the
+        // three finished by then (3692 ≤ 4231 < 4922); the last two finish by 6152, sooner than 4922 + 3000.
+        var w = Sys.ActorOf(WireActor.Props(a, b, new WireOptions("w", 1, TimeSpan.FromMicroseconds(1)) { TxUsecsA = 3 }), "w");
+        long t0 = Engine.NowNs;
+        TellNow(w, Frames(5, 1514, 2, 1), a);
+        Engine.RunFor(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(new[] { (t0 + 4231, "txdone", 3), (t0 + 6152, "txdone", 2) }, aLog);
+        // A frame enters the medium (propagation delay) when its completion batch is taken: one whose arrival
+        // (finish + 1 µs) has passed by then arrives with the batch, the others at their own instant — as if the far
+        // end's RX interrupt were coalesced up to the same window.
+        Assert.Equal(new[] { (t0 + 4231, "rx", 2), (t0 + 3692 + 1000, "rx", 1), (t0 + 6152, "rx", 1), (t0 + 6152 + 1000, "rx", 1) }, bLog);
+
+        // One frame: its own finish (the ring went idle before the window ended).
+        var (c, cLog) = NewEnd("c");
+        var (d, _) = NewEnd("d");
+        var w2 = Sys.ActorOf(WireActor.Props(c, d, new WireOptions("w2", 1, TimeSpan.Zero) { TxUsecsA = 3 }), "w2");
+        long t1 = Engine.NowNs;
+        TellNow(w2, Frames(1, 1514, 2, 1), c);
+        Engine.RunFor(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(new[] { (t1 + 1231, "txdone", 1) }, cLog);
+    }
+
+    [Fact]
     public void MinimumFrames_At10G_AndTheOtherDirection_IsIndependent()
     {
         var (a, aLog) = NewEnd("a");
