@@ -51,6 +51,14 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable)
         => Arm(new Timer(null, null, null, null, action, SimEngine.ToNs(interval), cancelable), initialDelay);
 
+    /// <summary>
+    /// A one-shot Tell <paramref name="delayNs"/> nanoseconds from now, at the engine's full resolution (Akka's
+    /// <c>ScheduleTellOnce</c> takes a <see cref="TimeSpan"/>, 100 ns). Not cancelable: for a model's own busy time
+    /// (a CPU working through its per-packet costs).
+    /// </summary>
+    public void ScheduleTellOnceNs(long delayNs, ICanTell receiver, object message, IActorRef sender)
+        => Engine.Enqueue(new Timer(receiver, message, sender, null, null, 0, null), delayNs);
+
     private void Arm(Timer t, TimeSpan delay)
     {
         if (t.Cancelable is { } c)
