@@ -170,6 +170,7 @@ public sealed class SoftnetActor : ReceiveActor
     private void OnSoftirq()
     {
         if (_rx.Running) return;
+        Interlocked.Increment(ref _sd.NetRxSoftirqs);
         var next = _rx.StartSoftirq(NowNs, out var step);
         Advance(next, step);
     }
@@ -198,10 +199,12 @@ public sealed class SoftnetActor : ReceiveActor
                     return;
                 case NetRxStep.Restart:
                     SendRpsIpis();
+                    Interlocked.Increment(ref _sd.NetRxSoftirqs);
                     next = _rx.Restart(NowNs, out step);
                     continue;
                 case NetRxStep.Ksoftirqd:
                     SendRpsIpis();
+                    Interlocked.Increment(ref _sd.KsoftirqdWakeups);
                     Self.Tell(NetRxSoftirq.Instance);
                     return;
                 default:
