@@ -225,4 +225,38 @@ public class SoftnetNapiTests() : EngineKit("softnet-napi")
         Assert.Equal(2, Volatile.Read(ref ns.Softnet[0].Processed));
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
     }
+
+    /// <summary>
+    /// Overload on the virtual clock: netif_rx-style enqueues of 10 packets to the CPU's backlog every
+    /// <paramref name="intervalNs"/>, 1000 times, on a CPU whose <c>__netif_receive_skb_core</c> costs 1 µs per packet
+    /// (capacity 1,000,000 packets/s), <c>netdev_max_backlog</c> 100, <c>netdev_budget_usecs</c> 50. At capacity the CPU
+    /// keeps up: no drop, each poll takes the 10 packets there in 10 µs, no squeeze. 11 % over it, the backlog fills,
+    /// the overflow is counted in <c>dropped</c> (CPU_BACKLOG), and every full poll (64 µs) passes the run's 50 µs:
+    /// the CPU processes one packet per µs for the 8.991 ms of offer (8,991) plus what the backlog holds at the end
+    /// (130), 9,121 in 143 squeezed full polls (9,121 / 64 = 142.5); the other 879 overflowed the backlog.
+    /// </summary>
+    [Theory]
+    [InlineData(10_000, 0, 0, 10_000)]
+    [InlineData(9_000, 879, 143, 9_121)]
+    public async Task Backlog_OfferedOverCpuCapacity_DroppedAndTimeSqueezeExact(long intervalNs, long dropped, long squeezes, long processed)
+    {
+        var cost = CpuCostSettings.Zero with { NetifReceiveNs = 1_000 };
+        var sysctl = new SysctlSettings(NetdevMaxBacklog: 100, NetdevBudgetUsecs: 50);
+        var (ns, cpu0, _, _, ip) = StartTwo($"overload{intervalNs}", sysctl, cost);
+        var items = Result(10, completed: false).Skbs;
+        long t0 = Engine.NowNs;
+        for (int i = 0; i < 1000; i++)
+        {
+            Engine.RunUntilNs(t0 + i * intervalNs);
+            cpu0.Tell(new BacklogEnqueue(items, 0), ActorRefs.NoSender);
+        }
+        Engine.RunUntilNs(t0 + 20_000_000); // everything admitted is processed by then
+        var sd = ns.Softnet[0];
+        Assert.Equal((dropped, squeezes, processed),
+            (Volatile.Read(ref sd.Dropped), Volatile.Read(ref sd.TimeSqueeze), Volatile.Read(ref sd.Processed)));
+        Assert.Equal(10_000, dropped + processed);
+        Assert.Equal(dropped, ns.Drops.Snapshot().Where(d => d.Site.Reason == DropReason.CPU_BACKLOG).Sum(d => d.Packets));
+        Assert.Equal(0, sd.Snapshot().BacklogLen);
+        await ip.ExpectMsgAsync<ProtocolDeliver>();
+    }
 }
