@@ -81,8 +81,6 @@ public enum DropReason
     /// as a QDISC_DROP). netem's queue overflowing its <c>limit</c> is <see cref="QDISC_DROP"/> itself.
     /// </summary>
     SIM_NETEM_LOSS,
-    /// <summary>A protocol handler actor's input queue was full (a queue Linux does not have: it runs ip_rcv in the softirq).</summary>
-    SIM_PROTO_QUEUE,
     /// <summary>A driver reset freed the buffer (rings reinitialised), or the driver is down for good.</summary>
     SIM_DRIVER_RESET,
     /// <summary>A wire's input queue was full.</summary>

@@ -43,17 +43,25 @@ public sealed record BacklogEnqueue(ImmutableArray<SkBuff> Items, int FromCpu) :
 /// <summary>
 /// Buffers handed by <c>__netif_receive_skb_core</c> on CPU <paramref name="Cpu"/>
 /// to a protocol handler actor (<c>ptype_base</c>; as <c>ip_list_rcv</c> takes a list: one message per run of
-/// buffers for the same handler). The handler's mailbox is bounded: when it is
-/// full the CPU's softirq could not keep up, counted as that CPU's backlog drop.
+/// buffers for the same handler), or by one protocol handler to the next (<c>ip_protocol_deliver_rcu</c>).
+/// It runs inside CPU <paramref name="Cpu"/>'s softirq: the host's handlers answer the softnet actor of that CPU
+/// with <see cref="ProtocolBatchDone"/>, and <c>net_rx_action</c> goes on only when every batch of the poll is done.
+/// There is no queue in between that could drop: the handler's mailbox holds at most the poll's batches.
 /// </summary>
-public sealed record ProtocolDeliver(ImmutableArray<SkBuff> Items, int Cpu) : IChargedMessage
+public sealed record ProtocolDeliver(ImmutableArray<SkBuff> Items, int Cpu)
 {
-    public int Count => Items.Length;
-    public long ChargeOf(int index) => 1;
-    public IChargedMessage Take(int n) => this with { Items = Items.Slice(0, n) };
-    public IChargedMessage Skip(int n) => this with { Items = Items.Slice(n, Items.Length - n) };
     public override string ToString() => $"ProtocolDeliver({Items.Length} skbs from cpu{Cpu})";
 }
+
+/// <summary>
+/// A protocol handler finished one <see cref="ProtocolDeliver"/> batch of CPU <paramref name="Cpu"/>'s softirq,
+/// told to that CPU's softnet actor: what it cost the CPU (<paramref name="CostNs"/>, ns of simulated CPU time; 0
+/// on the real clock) and how many <see cref="ProtocolDeliver"/> batches it handed on to other handlers for the
+/// same softirq work (<paramref name="Spawned"/>, e.g. IP to UDP, TCP and ICMP). The softnet keeps the count of
+/// batches outstanding (+<paramref name="Spawned"/> − 1 per done) and continues <c>net_rx_action</c> at 0.
+/// A handler tells it before handing on the spawned batches, so it never reaches 0 early.
+/// </summary>
+public sealed record ProtocolBatchDone(int Cpu, long CostNs, int Spawned);
 
 /// <summary>
 /// Datagrams queued on a socket's receive queue (<c>sk_receive_queue</c>); the

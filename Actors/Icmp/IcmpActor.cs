@@ -1,6 +1,6 @@
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Mailboxes;
+using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
@@ -22,7 +22,7 @@ public sealed class IcmpActor : ReceiveActor
     private readonly IcmpCore _core;
     private readonly IpOutput _out;
     private readonly IcmpDecisions _decisions = new();
-    private readonly ChargedMessageQueue? _queue;
+    private readonly CpuCostSettings _cost;
 
     public IcmpActor(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
     {
@@ -32,7 +32,7 @@ public sealed class IcmpActor : ReceiveActor
             settings.RandomGlobalConsume ? new Random(ns.SeedFor("icmp_global")) : null);
         _out = new IpOutput(ns, refs);
         _core = new IcmpCore(ns, settings, limiter, _out);
-        _queue = ProtocolMailbox.Configure(Context, ns, "icmp");
+        _cost = SoftirqWork.Costs(Context.System, ns);
 
         Receive<HostRefs>(r => _out.Refs = r);
         Receive<ProtocolDeliver>(OnDeliver);
@@ -41,15 +41,27 @@ public sealed class IcmpActor : ReceiveActor
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
+    /// <summary>
+    /// <c>icmp_rcv</c> for a batch inside the delivering CPU's softirq, answered to its softnet actor with the cost:
+    /// <c>icmp-rcv</c> per message and <c>output</c> per reply or error sent.
+    /// </summary>
     private void OnDeliver(ProtocolDeliver m)
     {
-        _queue?.Uncharge(m.Count);
         long now = NowTicks;
-        foreach (var skb in m.Items)
+        int sent = 0;
+        try
         {
-            if (_core.IcmpRcv(skb, now, _decisions) is { } reason)
-                _ns.Drops.Add(reason, "icmp");
-            Apply(now);
+            foreach (var skb in m.Items)
+            {
+                if (_core.IcmpRcv(skb, now, _decisions) is { } reason)
+                    _ns.Drops.Add(reason, "icmp");
+                sent += _decisions.Transmits.Count;
+                Apply(now);
+            }
+        }
+        finally
+        {
+            SoftirqWork.Done(_out.Refs, m.Cpu, _cost.IcmpRcvNs * m.Items.Length + _cost.OutputNs * sent, 0, Self);
         }
         _out.Flush(Self);
     }
@@ -73,5 +85,5 @@ public sealed class IcmpActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings)).WithMailbox(ProtocolMailbox.Id);
+        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings));
 }

@@ -2,7 +2,7 @@ using ActorStack.Config;
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4.Frag;
-using ActorStack.Actors.Mailboxes;
+using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
@@ -15,8 +15,10 @@ namespace ActorStack.Actors.Ipv4;
 /// host: <c>ip_rcv</c> → <c>ip_rcv_finish</c> → <c>ip_local_deliver</c> →
 /// <c>ip_protocol_deliver_rcu</c>. Raw sockets of the protocol get a
 /// copy; UDP goes to the UDP handler; a protocol nobody handles is counted in
-/// <c>InUnknownProtos</c>. Owns the raw socket table. Its mailbox is bounded:
-/// a full one means the delivering CPU's softirq fell behind (its <c>dropped</c>).
+/// <c>InUnknownProtos</c>. Owns the raw socket table. Runs inside the delivering CPU's softirq: each batch is
+/// answered to that CPU's softnet actor (<see cref="ProtocolBatchDone"/>) with its cost (<c>ip-rcv</c> per packet,
+/// <c>ip-forward</c> + <c>output</c> per forwarded packet, <c>sock-enqueue</c> per raw socket copy) and the batches
+/// handed on to UDP, TCP and ICMP, which answer for themselves.
 /// </summary>
 public sealed class Ipv4Actor : ReceiveActor, IWithTimers
 {
@@ -25,8 +27,9 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     private readonly IActorRef _udp;
     private HostRefs _refs;
     private readonly List<RawRegister> _raw = new();
-    private readonly ChargedMessageQueue? _queue;
+    private int _rawCopies; // raw socket copies queued by the batch in hand
     private readonly IpDefrag _defrag;
+    private readonly CpuCostSettings _cost;
     private readonly IpForward _forward;
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -39,7 +42,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         var udp = refs.Udp;
         _udp = udp;
         _defrag = new IpDefrag(ns.Sysctl.Frag);
-        _queue = ProtocolMailbox.Configure(Context, ns, "ip");
+        _cost = SoftirqWork.Costs(Context.System, ns);
 
         Receive<HostRefs>(r => (_refs, _forward.Refs) = (r, r));
         Receive<ProtocolDeliver>(OnDeliver);
@@ -55,7 +58,22 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
 
     private void OnDeliver(ProtocolDeliver m)
     {
-        _queue?.Uncharge(m.Count);
+        bool reported = false;
+        try
+        {
+            Deliver(m, ref reported);
+        }
+        catch
+        {
+            if (!reported) SoftirqWork.Done(_refs, m.Cpu, 0, 0, Self); // the fault loses this batch; the softirq goes on
+            throw;
+        }
+    }
+
+    private void Deliver(ProtocolDeliver m, ref bool reported)
+    {
+        long forwarded = 0;
+        _rawCopies = 0;
         ImmutableArray<SkBuff>.Builder? udp = null;
         ImmutableArray<SkBuff>.Builder? icmp = null;
         ImmutableArray<SkBuff>.Builder? tcp = null;
@@ -72,6 +90,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             if (verdict == IpRcvVerdict.Forward)
             {
                 _forward.Forward(skb, now);
+                forwarded++;
                 continue;
             }
             if (IsFragment(skb) && !Defrag(ref skb)) continue;
@@ -111,6 +130,12 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
                     _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.ProtUnreach, 0, pkt.ToArray(), skb.Ifindex), Self);
             }
         }
+        // ip_rcv per packet, ip_forward + the output path per forwarded one, the raw sockets' queueing.
+        long cost = _cost.IpRcvNs * m.Items.Length + (_cost.IpForwardNs + _cost.OutputNs) * forwarded
+                    + _cost.SockEnqueueNs * _rawCopies;
+        int spawned = (udp is null ? 0 : 1) + (tcp is null ? 0 : 1) + (icmp is null ? 0 : 1);
+        SoftirqWork.Done(_refs, m.Cpu, cost, spawned, Self);
+        reported = true;
         if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
         if (tcp is not null) _refs.Tcp.Tell(new ProtocolDeliver(tcp.ToImmutable(), m.Cpu), Self);
         if (icmp is not null) _refs.Icmp.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
@@ -204,36 +229,11 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             r.Socket.Tell(new SocketDeliver(ImmutableArray.Create(new Datagram(src, 0, copy, skb.TstampTicks)),
                 ImmutableArray.Create(SkBuff.TruesizeFor(copy.Length))), Self);
             any = true;
+            _rawCopies++;
         }
         return any;
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, refs)).WithMailbox(ProtocolMailbox.Id);
-}
-
-/// <summary>
-/// The bounded mailbox of a protocol handler actor. In Linux the protocol code
-/// runs inside the CPU's softirq, so there is no queue between the backlog and
-/// <c>ip_rcv</c>; here there is a mailbox, bounded at <c>netdev_max_backlog</c>
-/// per CPU. What it cannot take is the simulation's own drop (<c>SIM_PROTO_QUEUE</c>
-/// at <c>cpuN/ip</c> or <c>cpuN/udp</c>), kept apart from <c>softnet_stat</c>'s <c>dropped</c>.
-/// </summary>
-public static class ProtocolMailbox
-{
-    public const string Id = "actorstack-backlog-mailbox";
-
-    public static ChargedMessageQueue? Configure(IActorContext context, NetNamespace ns, string layer)
-    {
-        var q = ChargedMessageQueue.Of(context);
-        if (q is null) return null;
-        q.Limit = (long)ns.Sysctl.NetdevMaxBacklog * ns.Settings.Cpus;
-        var sites = ns.Softnet.Select(sd => ns.Drops.Counter(DropReason.SIM_PROTO_QUEUE, $"cpu{sd.Cpu}/{layer}")).ToArray();
-        q.OnDrop = (dropped, _) =>
-        {
-            int cpu = dropped is ProtocolDeliver pd ? Math.Clamp(pd.Cpu, 0, sites.Length - 1) : 0;
-            sites[cpu].Add(dropped.Count);
-        };
-        return q;
-    }
+        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, refs));
 }

@@ -297,6 +297,8 @@ public sealed class SoftnetData(int cpu)
 {
     public int Cpu { get; } = cpu;
     public long Processed, Dropped, TimeSqueeze, ReceivedRps, FlowLimitCount;
+    /// <summary><c>net_rx_action</c> runs on this CPU (<c>/proc/softirqs</c> NET_RX) and <c>wakeup_softirqd</c> calls past the restart limit.</summary>
+    public long NetRxSoftirqs, KsoftirqdWakeups;
     /// <summary>The backlog queue, readable for <c>input_qlen</c>; set by the softnet actor when it starts.</summary>
     public Mailboxes.ChargedMessageQueue? Backlog { get; set; }
     public int ProcessQlen;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Mailboxes;
+using ActorStack.Actors.Softnet;
 using ActorStack.Actors.Sockets;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -73,7 +73,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     private readonly ArpSettings _arp;
     private readonly NeighbourTable<SkBuff> _table;
     private readonly Mib<ArpMib> _mib = new("Arp");
-    private readonly ChargedMessageQueue? _queue;
+    private readonly long _outputNs; // cpu-cost output, per ARP reply sent from the softirq (arp_rcv itself has no cost key)
     private readonly SkbFree _free = new();
     private readonly Dictionary<int, ImmutableArray<SkBuff>.Builder> _xmit = new();
     private long? _armedFor;
@@ -86,7 +86,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         _ns = ns;
         _refs = refs;
         _arp = arp ?? ArpSettings.Default;
-        _queue = ProtocolMailbox.Configure(Context, ns, Site);
+        _outputNs = SoftirqWork.Costs(Context.System, ns).OutputNs;
         long now = NowMs;
         _table = new NeighbourTable<SkBuff>(ns.Sysctl.Neigh, QueueTruesize, new Random(ns.SeedFor("neigh_rand_reach_time")), now);
         // ip neigh add ... nud permanent from the host's configuration (the namespace seeded the snapshot already).
@@ -122,10 +122,25 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     // carries no socket charge (Truesize 0), so the charge is computed from the frame, never taken from the buffer.
     private static int QueueTruesize(SkBuff skb) => SkBuff.TruesizeFor(skb.Length);
 
-    /// <summary><c>arp_rcv</c> → <c>arp_process</c> for each ARP frame; the network header is the ARP payload.</summary>
+    /// <summary>
+    /// <c>arp_rcv</c> → <c>arp_process</c> for each ARP frame; the network header is the ARP payload. Runs inside the
+    /// delivering CPU's softirq: answered to its softnet actor (<see cref="ProtocolBatchDone"/>) with the replies' output cost.
+    /// </summary>
     private void OnArpRcv(ProtocolDeliver m)
     {
-        _queue?.Uncharge(m.Count);
+        int replies = 0;
+        try
+        {
+            ArpRcv(m, ref replies);
+        }
+        finally
+        {
+            SoftirqWork.Done(_refs, m.Cpu, _outputNs * replies, 0, Self);
+        }
+    }
+
+    private void ArpRcv(ProtocolDeliver m, ref int replies)
+    {
         long now = NowMs;
         foreach (var skb in m.Items)
         {
@@ -150,6 +165,7 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
             {
                 Xmit(dev.Ifindex, ArpSkb(reply, dev.Ifindex));
                 _mib.Inc(ArpMib.OutReplies);
+                replies++;
             }
             Carry(r.Actions, now);
         }
@@ -394,5 +410,5 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, ArpSettings? arp = null)
-        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, refs, arp)).WithMailbox(ProtocolMailbox.Id);
+        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, refs, arp));
 }

@@ -103,15 +103,24 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
     /// Hands everything gathered since the last flush to its handler, in order: taps get
     /// <see cref="SkbBatch"/>, protocol handlers <see cref="ProtocolDeliver"/>. A handler that
     /// got nothing since the last flush is forgotten, so one removed by <c>dev_remove_pack</c>
-    /// does not stay referenced.
+    /// does not stay referenced. Returns how many <see cref="ProtocolDeliver"/> batches went to handlers
+    /// for which <paramref name="inSoftirq"/> is true: the host's own, which run inside this CPU's softirq and
+    /// answer with <see cref="ProtocolBatchDone"/>. Others (a program's <c>dev_add_pack</c>, as <c>packet_rcv</c>
+    /// queues to its socket) and taps are not waited for.
     /// </summary>
-    public void Flush(IActorRef self)
+    public int Flush(IActorRef self, Func<IActorRef, bool>? inSoftirq = null)
     {
         Seal();
-        foreach (var (handler, message) in _out) handler.Tell(message, self);
+        int waited = 0;
+        foreach (var (handler, message) in _out)
+        {
+            handler.Tell(message, self);
+            if (inSoftirq is not null && message is ProtocolDeliver && inSoftirq(handler)) waited++;
+        }
         _out.Clear();
         _pending.RemoveAll(static r => !r.Used);
         foreach (var run in _pending) run.Used = false;
+        return waited;
     }
 
     /// <summary>Turns each gathered run into its message (one exact-size array), queued behind what is already out.</summary>

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
+using ActorStack.Config;
 using ActorStack.Hardware.Nic;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -24,6 +26,15 @@ namespace ActorStack.Actors.Softnet;
 /// limit. A CPU that enqueues to another CPU's idle backlog owes it an IPI, sent
 /// when its <c>net_rx_action</c> run ends (<c>net_rps_send_ipi</c>); the target
 /// counts <c>received_rps</c> when the IPI arrives (<c>rps_trigger_softirq</c>).
+/// <para>
+/// The protocol handlers run inside the softirq: a poll's batches go to the host's handler actors
+/// (<see cref="ProtocolDeliver"/>) and the run goes on only when each has answered <see cref="ProtocolBatchDone"/>
+/// (the handlers' own hand-offs included). On the virtual clock every stage costs the CPU simulated time
+/// (<c>cpu-cost</c>: <c>napi-poll</c>, <c>gro</c>, <c>netif-receive</c> here, the handlers' stages there): the next
+/// step of <c>net_rx_action</c> runs when the poll's work is paid for, and budget, <c>netdev_budget_usecs</c>,
+/// <c>time_squeeze</c> and the restart limit are judged on that clock. Meanwhile NAPIs are scheduled and the backlog
+/// fills (bounded by <c>netdev_max_backlog</c>, overflow in <c>dropped</c>) as on a busy CPU.
+/// </para>
 /// </summary>
 public sealed class SoftnetActor : ReceiveActor
 {
@@ -37,6 +48,12 @@ public sealed class SoftnetActor : ReceiveActor
     private sealed record RpsIpi
     {
         public static readonly RpsIpi Instance = new();
+    }
+
+    /// <summary>The CPU has paid for the current poll's work (the end of its simulated busy time).</summary>
+    private sealed record CpuIdle
+    {
+        public static readonly CpuIdle Instance = new();
     }
 
     /// <summary>The queue number that marks this CPU's backlog NAPI on its own <c>poll_list</c>.</summary>
@@ -62,6 +79,19 @@ public sealed class SoftnetActor : ReceiveActor
     private readonly Action<SkBuff> _backlogReceive;
     private readonly Func<ImmutableArray<SkBuff>, bool> _backlogReceiveWhole;
     private HostRefs _refs;
+    private readonly CpuCostSettings _cost;
+    private readonly VirtualTimeScheduler? _virtual;
+    private readonly Func<IActorRef, bool> _inSoftirq;
+
+    // The poll in hand: its NAPI and result, the handler batches still out, what it cost and when it began.
+    private NapiRef _polling;
+    private int _pollWork;
+    private bool _pollCompleted;
+    private bool _stepOpen;       // a poll's work is under way (handlers or busy time); PollDone not yet called
+    private int _outstanding;     // ProtocolDeliver batches of this poll not yet done
+    private long _stepCostNs;
+    private long _stepStartNs;
+    private bool _busy;           // waiting for CpuIdle
 
     public SoftnetActor(NetNamespace ns, int cpu, HostRefs refs)
     {
@@ -77,6 +107,10 @@ public sealed class SoftnetActor : ReceiveActor
         _ipiOwed = new bool[ns.Settings.Cpus];
         _backlogReceive = skb => NetifReceiveSkb(skb, _table);
         _backlogReceiveWhole = BacklogReceiveWhole;
+        _virtual = Context.System.Scheduler as VirtualTimeScheduler;
+        _cost = SoftirqWork.Costs(Context.System, ns);
+        _inSoftirq = h => ReferenceEquals(h, _refs.Ip) || ReferenceEquals(h, _refs.Neighbour)
+                          || h.Equals(_refs.Ip) || h.Equals(_refs.Neighbour);
         _backlog = ChargedMessageQueue.Of(Context);
         if (_backlog is not null)
         {
@@ -97,9 +131,14 @@ public sealed class SoftnetActor : ReceiveActor
         Receive<NapiPollResult>(OnPollResult);
         Receive<BacklogEnqueue>(OnBacklog);
         Receive<RpsIpi>(_ => OnRpsIpi());
+        Receive<ProtocolBatchDone>(OnBatchDone);
+        Receive<CpuIdle>(_ => OnCpuIdle());
     }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
+
+    /// <summary>The scheduler's clock in nanoseconds (the engine's own on the virtual clock).</summary>
+    private long NowNs => _virtual is not null ? _virtual.Engine.NowNs : Context.System.Scheduler.MonotonicClock.Ticks * 100;
 
     /// <summary>
     /// The backlog state dies with this instance: its buffers count as dropped, those still in
@@ -127,37 +166,115 @@ public sealed class SoftnetActor : ReceiveActor
         if (_rx.Schedule(napi)) Self.Tell(NetRxSoftirq.Instance);
     }
 
-    private void OnSoftirq() => Continue(_rx.StartRun(Now), reRaise: false);
+    /// <summary>NET_RX_SOFTIRQ runs: <c>handle_softirqs</c> from <c>irq_exit</c> or ksoftirqd.</summary>
+    private void OnSoftirq()
+    {
+        if (_rx.Running) return;
+        Interlocked.Increment(ref _sd.NetRxSoftirqs);
+        var next = _rx.StartSoftirq(NowNs, out var step);
+        Advance(next, step);
+    }
 
     /// <summary>
-    /// <c>net_rx_action</c>'s loop from <paramref name="next"/> on: the backlog is polled
-    /// here and now; a driver's poll is a message, and the run goes on when its result
-    /// comes back. When the run ends, the IPIs it owes go out (<c>net_rps_action_and_irq_enable</c>)
-    /// and, with work left, the softirq is raised again.
+    /// <c>net_rx_action</c>'s loop from <paramref name="next"/> on: the backlog is polled here and now, a driver's
+    /// poll is a message whose result comes back; either way the loop goes on when the poll's work is done
+    /// (<see cref="FinishStep"/>). When a run ends, the IPIs it owes go out (<c>net_rps_action_and_irq_enable</c>);
+    /// with work left <c>handle_softirqs</c> restarts at once or, past its limit, wakes ksoftirqd: the softirq
+    /// message to this actor runs after whatever is already in its mailbox.
     /// </summary>
-    private void Continue(NapiRef? next, bool reRaise)
+    private void Advance(NapiRef? next, NetRxStep step)
     {
-        while (next is { } n)
+        while (true)
         {
-            if (n == _backlogNapi)
+            switch (step)
             {
-                next = PollBacklog(out reRaise);
-                continue;
+                case NetRxStep.Poll when next is { } n:
+                    if (n == _backlogNapi)
+                    {
+                        if (!PollBacklog()) return; // its work is still being done
+                        next = FinishPoll(out step);
+                        continue;
+                    }
+                    n.Driver.Tell(new NapiPoll(n.Queue, _rx.Weight, _cpu), Self);
+                    return;
+                case NetRxStep.Restart:
+                    SendRpsIpis();
+                    Interlocked.Increment(ref _sd.NetRxSoftirqs);
+                    next = _rx.Restart(NowNs, out step);
+                    continue;
+                case NetRxStep.Ksoftirqd:
+                    SendRpsIpis();
+                    Interlocked.Increment(ref _sd.KsoftirqdWakeups);
+                    Self.Tell(NetRxSoftirq.Instance);
+                    return;
+                default:
+                    SendRpsIpis();
+                    return;
             }
-            n.Driver.Tell(new NapiPoll(n.Queue, _rx.Weight, _cpu), Self);
-            return;
         }
-        SendRpsIpis();
-        if (reRaise) Self.Tell(NetRxSoftirq.Instance);
+    }
+
+    /// <summary>
+    /// The poll in hand has handed its batches out: its work is done when every handler answered; then, on the
+    /// virtual clock, the CPU is busy for the poll's cost. True when the loop may go on at once.
+    /// </summary>
+    private bool BeginStep(NapiRef napi, int work, bool completed, long costNs, int batches)
+    {
+        _polling = napi;
+        _pollWork = work;
+        _pollCompleted = completed;
+        _stepOpen = true;
+        _stepCostNs = costNs;
+        _stepStartNs = NowNs;
+        _outstanding = batches;
+        return _outstanding == 0 && !StartBusy();
+    }
+
+    /// <summary>Arms the end of the poll's busy time; false when it cost nothing (the loop goes on at once).</summary>
+    private bool StartBusy()
+    {
+        if (_stepCostNs <= 0 || _virtual is null) return false;
+        _busy = true;
+        _virtual.ScheduleTellOnceNs(Math.Max(0, _stepStartNs + _stepCostNs - NowNs), Self, CpuIdle.Instance, Self);
+        return true;
+    }
+
+    /// <summary>A handler finished a batch of this CPU's softirq work: its cost, and the batches it handed on.</summary>
+    private void OnBatchDone(ProtocolBatchDone d)
+    {
+        if (!_stepOpen || _outstanding <= 0) return; // a batch sent outside a softirq (a test, a restarted instance)
+        _stepCostNs += d.CostNs;
+        _outstanding += d.Spawned - 1;
+        if (_outstanding > 0 || StartBusy()) return;
+        Advance(FinishPoll(out var step), step);
+    }
+
+    private void OnCpuIdle()
+    {
+        if (!_busy) return;
+        _busy = false;
+        Advance(FinishPoll(out var step), step);
+    }
+
+    /// <summary><c>napi_poll</c> returned: <c>net_rx_action</c> judges budget and time after the poll's work.</summary>
+    private NapiRef? FinishPoll(out NetRxStep step)
+    {
+        _stepOpen = false;
+        var next = _rx.PollDone(_polling, _pollWork, _pollCompleted, NowNs, out step, out var squeezed);
+        if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
+        return next;
     }
 
     private void OnPollResult(NapiPollResult r)
     {
         var napi = new NapiRef(Sender, r.Queue);
+        bool expected = !_stepOpen && _rx.InFlight == napi; // else a poll an earlier instance sent (a restart)
         var table = _ns.Ptypes;
         var dev = r.Skbs.IsDefaultOrEmpty ? null : _ns.Device(r.Skbs[0].Ifindex);
+        long cost = _cost.NapiPollNs * r.Skbs.Length;
         if (dev is { Gro: true, IsLoopback: false })
         {
+            cost += _cost.GroNs * r.Skbs.Length;
             // dev_gro_receive per buffer, then napi_gro_flush at the end of the poll hands the result up in order.
             bool trace = _ns.Tracing;
             foreach (var skb in r.Skbs)
@@ -181,19 +298,28 @@ public sealed class SoftnetActor : ReceiveActor
             foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
             FlushRps(r.Skbs);
         }
-        FlushCore();
-
-        var next = _rx.PollDone(napi, r.WorkDone, r.Completed, Now, out var reRaise, out var squeezed);
-        if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
-        Continue(next, reRaise);
+        cost += _cost.NetifReceiveNs * _processed;
+        if (!expected)
+        {
+            // Its buffers go up all the same (nothing is lost), outside any run; a NAPI that wants more is listed.
+            if (_processed > 0) Interlocked.Add(ref _sd.Processed, _processed);
+            _processed = 0;
+            _core.Flush(Self);
+            if (!r.Completed) Schedule(napi);
+            return;
+        }
+        if (r.Completed) _rx.Complete(napi); // napi_complete_done happened in the driver: it may be scheduled again now
+        int batches = FlushCore();
+        if (BeginStep(napi, r.WorkDone, r.Completed, cost, batches)) Advance(FinishPoll(out var step), step);
     }
 
     /// <summary>
     /// <c>napi_poll</c> of the backlog NAPI: <c>process_backlog</c> with quota <c>dev_weight</c>.
     /// IPIs waiting are sent first, as <c>process_backlog</c> does. The buffers spliced from
     /// <c>input_pkt_queue</c> release their charge on the mailbox (<c>netdev_max_backlog</c>).
+    /// True when its work is done at once (nothing waited for, nothing to pay on the virtual clock).
     /// </summary>
-    private NapiRef? PollBacklog(out bool reRaise)
+    private bool PollBacklog()
     {
         SendRpsIpis();
         _table = _ns.Ptypes;
@@ -206,11 +332,11 @@ public sealed class SoftnetActor : ReceiveActor
             // still in the mailbox: OnBacklog schedules the backlog again when it arrives.
             _backlogListed = false;
             BacklogNapiState.Clear(_backlogSched, _cpu);
+            _rx.Complete(_backlogNapi);
         }
-        FlushCore(); // after the state change: whoever sees this poll's buffers sees the backlog idle
-        var next = _rx.PollDone(_backlogNapi, work, completed, Now, out reRaise, out var squeezed);
-        if (squeezed) Interlocked.Increment(ref _sd.TimeSqueeze);
-        return next;
+        long cost = _cost.NetifReceiveNs * _processed;
+        int batches = FlushCore(); // after the state change: whoever sees this poll's buffers sees the backlog idle
+        return BeginStep(_backlogNapi, work, completed, cost, batches);
     }
 
     /// <summary>
@@ -364,15 +490,18 @@ public sealed class SoftnetActor : ReceiveActor
         if (trace) Trace(TracePoint.NetifReceiveSkbExit, skb, ok ? 0 : 1);
     }
 
-    /// <summary>Ends a poll's <c>__netif_receive_skb</c> work: softnet_stat's <c>processed</c>, then each handler's batch.</summary>
-    private void FlushCore()
+    /// <summary>
+    /// Ends a poll's <c>__netif_receive_skb</c> work: softnet_stat's <c>processed</c>, then each handler's batch.
+    /// Returns the batches that run inside this softirq (to the host's handlers) and must be waited for.
+    /// </summary>
+    private int FlushCore()
     {
         if (_processed > 0)
         {
             Interlocked.Add(ref _sd.Processed, _processed);
             _processed = 0;
         }
-        _core.Flush(Self);
+        return _core.Flush(Self, _inSoftirq);
     }
 
     private void Trace(TracePoint point, in SkBuff skb, int result)

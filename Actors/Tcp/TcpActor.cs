@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Softnet;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -39,7 +38,8 @@ public sealed class TcpActor : ReceiveActor
     private readonly TcpCounters _mib;
     private readonly TcpTable _table;
     private readonly IpOutput _out;
-    private readonly ChargedMessageQueue? _queue;
+    private readonly CpuCostSettings _cost;
+    private int _queued, _resets; // segments handed to sockets, RSTs sent, by the batch in hand
     private readonly Random _seeds;
     private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
     private readonly TcpBacklog<IActorRef> _backlog = new();
@@ -52,7 +52,7 @@ public sealed class TcpActor : ReceiveActor
         _table = new TcpTable(new Random(ns.SeedFor("tcp_port")), settings.LocalPortLow, settings.LocalPortHigh);
         _out = new IpOutput(ns, refs);
         _seeds = new Random(ns.SeedFor("tcp_isn"));
-        _queue = ProtocolMailbox.Configure(Context, ns, "tcp");
+        _cost = SoftirqWork.Costs(Context.System, ns);
         Receive<HostRefs>(r => _out.Refs = r);
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<IcmpErrorReceived>(OnIcmpError);
@@ -103,9 +103,29 @@ public sealed class TcpActor : ReceiveActor
         });
     }
 
+    /// <summary>
+    /// <c>tcp_v4_rcv</c> for a batch inside the delivering CPU's softirq, answered to its softnet actor with the cost:
+    /// <c>tcp-rcv</c> per segment, <c>sock-enqueue</c> per segment handed to a socket (its backlog, the socket
+    /// actor's mailbox, not waited for) and <c>output</c> per RST sent.
+    /// </summary>
     private void OnDeliver(ProtocolDeliver m)
     {
-        _queue?.Uncharge(m.Count);
+        _queued = _resets = 0;
+        try
+        {
+            Deliver(m);
+        }
+        finally
+        {
+            SoftirqWork.Done(_out.Refs, m.Cpu,
+                _cost.TcpRcvNs * m.Items.Length + _cost.SockEnqueueNs * _queued + _cost.OutputNs * _resets, 0, Self);
+        }
+        FlushBatch();
+        _out.Flush(Self);
+    }
+
+    private void Deliver(ProtocolDeliver m)
+    {
         foreach (var skb in m.Items)
         {
             var ip = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
@@ -130,8 +150,6 @@ public sealed class TcpActor : ReceiveActor
             if (skb.GsoSegs > 1) _mib.Tcp.Add(TcpMib.InSegs, skb.GsoSegs - 1);
             Dispatch(new TcpSegIn(seg!, src, dst), skb.PktType);
         }
-        FlushBatch();
-        _out.Flush(Self);
     }
 
     /// <summary>
@@ -176,6 +194,7 @@ public sealed class TcpActor : ReceiveActor
         if (isNew) Context.Watch(sock);
         if (!_batch.TryGetValue(sock, out var b)) _batch[sock] = b = ImmutableArray.CreateBuilder<TcpSegIn>();
         b.Add(s);
+        _queued++;
     }
 
     /// <summary><c>tcp_v4_rcv</c> no_tcp_socket: counted in InSegs, then <c>tcp_v4_send_reset</c> unless it was a RST.</summary>
@@ -189,6 +208,7 @@ public sealed class TcpActor : ReceiveActor
         {
             _mib.Tcp.Inc(TcpMib.OutSegs);
             _mib.Tcp.Inc(TcpMib.OutRsts);
+            _resets++;
         }
     }
 
@@ -204,7 +224,7 @@ public sealed class TcpActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default)).WithMailbox(ProtocolMailbox.Id);
+        => Akka.Actor.Props.Create(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default));
 }
 
 /// <summary>Builds and sends the IPv4 packet carrying one TCP segment (<c>ip_queue_xmit</c> with DF set, as TCP always does).</summary>

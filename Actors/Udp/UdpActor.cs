@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Ipv4;
-using ActorStack.Actors.Mailboxes;
+using ActorStack.Actors.Softnet;
+using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
@@ -12,14 +13,17 @@ namespace ActorStack.Actors.Udp;
 /// <summary>
 /// The UDP protocol handler of one host (<c>udp_rcv</c> → <c>__udp4_lib_rcv</c>): length and checksum checks with Linux's counters, the socket lookup,
 /// and the hand-off to each socket's receive queue, one message per socket per
-/// batch. Owns the UDP socket table; sockets bind and connect through it.
+/// batch. Owns the UDP socket table; sockets bind and connect through it. Runs inside the delivering CPU's softirq:
+/// each batch is answered to that CPU's softnet actor (<see cref="ProtocolBatchDone"/>) with its cost
+/// (<c>udp-rcv</c> per datagram, <c>sock-enqueue</c> per datagram queued to a socket). The sockets' mailboxes are
+/// their receive queues (bounded by <c>sk_rcvbuf</c>), not waited for.
 /// </summary>
 public sealed class UdpActor : ReceiveActor
 {
     private readonly NetNamespace _ns;
     private HostRefs _refs;
     private readonly UdpTable _table;
-    private readonly ChargedMessageQueue? _queue;
+    private readonly CpuCostSettings _cost;
     private readonly Dictionary<IActorRef, (ImmutableArray<Datagram>.Builder D, ImmutableArray<int>.Builder T)> _out = new();
     private readonly IpOutput _route;
 
@@ -31,7 +35,7 @@ public sealed class UdpActor : ReceiveActor
         _table = new UdpTable(new Random(ns.SeedFor("udp_port")),
             a => ns.IsLocalAddress(a) || a.IsLimitedBroadcast,
             SourceFor);
-        _queue = ProtocolMailbox.Configure(Context, ns, "udp");
+        _cost = SoftirqWork.Costs(Context.System, ns);
 
         Receive<HostRefs>(r => (_refs, _route.Refs) = (r, r));
         Receive<ProtocolDeliver>(OnDeliver);
@@ -66,8 +70,22 @@ public sealed class UdpActor : ReceiveActor
 
     private void OnDeliver(ProtocolDeliver m)
     {
-        _queue?.Uncharge(m.Count);
+        bool reported = false;
+        try
+        {
+            Deliver(m, ref reported);
+        }
+        catch
+        {
+            if (!reported) SoftirqWork.Done(_refs, m.Cpu, 0, 0, Self); // the fault loses this batch; the softirq goes on
+            throw;
+        }
+    }
+
+    private void Deliver(ProtocolDeliver m, ref bool reported)
+    {
         var mib = _ns.Udp;
+        _queued = 0;
         foreach (var skb in m.Items)
         {
             var ip = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
@@ -110,6 +128,9 @@ public sealed class UdpActor : ReceiveActor
             }
             Queue(sock.Socket, dgram, skb.Truesize);
         }
+        // __udp4_lib_rcv per datagram, __udp_enqueue_schedule_skb + sk_data_ready per datagram queued.
+        SoftirqWork.Done(_refs, m.Cpu, _cost.UdpRcvNs * m.Items.Length + _cost.SockEnqueueNs * _queued, 0, Self);
+        reported = true;
         foreach (var (socket, (d, t)) in _out)
         {
             if (d.Count == 0) continue;
@@ -136,8 +157,11 @@ public sealed class UdpActor : ReceiveActor
             _out[socket] = q = (ImmutableArray.CreateBuilder<Datagram>(), ImmutableArray.CreateBuilder<int>());
         q.D.Add(d);
         q.T.Add(truesize);
+        _queued++;
     }
 
+    private int _queued; // datagrams queued to sockets by the batch in hand
+
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new UdpActor(ns, refs)).WithMailbox(ProtocolMailbox.Id);
+        => Akka.Actor.Props.Create(() => new UdpActor(ns, refs));
 }

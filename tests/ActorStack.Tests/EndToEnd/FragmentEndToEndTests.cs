@@ -23,8 +23,7 @@ public class FragmentEndToEndTests() : EndToEndKit("e2e-frag")
     /// defaults lose fragments depending on thread timing:
     /// <c>ip link set eth0 txqueuelen 4096</c> (1000-packet qdisc plus 256-descriptor TX ring),
     /// <c>ethtool -G eth0 rx 4096</c> (a whole TX ring lands at once on a 256-descriptor RX ring: FULL_RING), and
-    /// <c>net.core.netdev_max_backlog</c> = 4096, which also bounds the IP actor's input queue (SIM_PROTO_QUEUE, a
-    /// queue Linux does not have: it runs ip_rcv and ip_defrag inside the softirq).
+    /// <c>net.core.netdev_max_backlog</c> = 4096.
     /// </summary>
     private async Task<(Node A, Node B)> TwoHosts(int mtu)
     {

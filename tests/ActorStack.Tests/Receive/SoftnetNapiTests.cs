@@ -47,28 +47,158 @@ public class SoftnetNapiTests() : EngineKit("softnet-napi")
                 Ipv4Address.Parse("10.0.0.2"), 5000, 9000, [(byte)i], (ushort)i), 2, 0, 7, 0, 640) { Protocol = EtherType.Ipv4 })
             .ToImmutableArray(), work, completed);
 
+    private (NetNamespace Ns, IActorRef Cpu0, TestProbe D1, TestProbe D2, TestProbe Ip) StartTwo(string name, SysctlSettings sysctl,
+        CpuCostSettings? cost = null, bool waitForIp = false)
+    {
+        var dev = new DeviceSettings("eth0", Mac);
+        var ns = new NetNamespace(new HostSettings(name, 1, sysctl, [dev]) { CpuCost = cost ?? CpuCostSettings.Zero }, seed: 1);
+        var ip = Probe();
+        ns.Ptypes = PtypeTable.Empty.Add(new PacketTypeRegistration(EtherType.Ipv4, ip.Ref));
+        var cpu0 = Sys.ActorOf(SoftnetActor.Props(ns, 0, HostRefs.None), $"{name}-cpu0");
+        // With waitForIp the probe is the host's IPv4 handler: it runs inside the softirq and must answer ProtocolBatchDone.
+        cpu0.Tell(HostRefs.None with { Softnet = [cpu0], Ip = waitForIp ? ip.Ref : ActorRefs.Nobody });
+        Engine.RunUntilIdle();
+        return (ns, cpu0, Probe(), Probe(), ip);
+    }
+
+    /// <summary>Both NAPIs listed before the softirq runs (two interrupts before the first irq_exit).</summary>
+    private void ScheduleBoth(IActorRef cpu0, TestProbe d1, TestProbe d2)
+    {
+        cpu0.Tell(new NapiSchedule(d1.Ref, 0), TestActor);
+        cpu0.Tell(new NapiSchedule(d2.Ref, 0), TestActor);
+        Engine.RunUntilIdle();
+    }
+
     [Fact]
-    public async Task NetRxAction_BacklogPolledInsideBudget_SqueezesWhenDriverAndBacklogUse300()
+    public async Task NetRxAction_TwoNapisAtFullWeight_AlternateOncePerRun_NoSqueeze_TenRunsThenKsoftirqd()
+    {
+        var (ns, cpu0, d1, d2, _) = StartTwo("alternate", new SysctlSettings());
+        ScheduleBoth(cpu0, d1, d2);
+        for (int run = 1; run <= 12; run++)
+        {
+            await d1.ExpectMsgAsync<NapiPoll>();
+            await d2.ExpectNoMsgAsync(TimeSpan.Zero);
+            Reply(d1, Result(64, completed: false));
+            await d2.ExpectMsgAsync<NapiPoll>();
+            await d1.ExpectNoMsgAsync(TimeSpan.Zero);  // polled at most once per run: repoll, not A,B,A in one run
+            Reply(d2, Result(64, completed: false));
+            // 128 of 300 used in each run: re-raised without time_squeeze; the 10th run of a softirq wakes ksoftirqd.
+            Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+            Assert.Equal(run + 1, Volatile.Read(ref ns.Softnet[0].NetRxSoftirqs));
+            Assert.Equal(run >= 10 ? 1 : 0, Volatile.Read(ref ns.Softnet[0].KsoftirqdWakeups));
+        }
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Reply(d1, Result(0, completed: true));
+        await d2.ExpectMsgAsync<NapiPoll>();
+        Reply(d2, Result(0, completed: true));
+        Assert.Equal(24 * 64, Volatile.Read(ref ns.Softnet[0].Processed));
+        Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+        Assert.Equal(0, Engine.Pending.Count);
+    }
+
+    [Theory]
+    [InlineData(128, 3)] // 64 + 64 = 128 ≥ budget: each run ends squeezed, exactly once
+    [InlineData(129, 0)] // one more: never
+    public async Task NetRxAction_BudgetExhaustedEveryRun_ExactlyOneSqueezePerRun(int budget, int squeezes)
+    {
+        var (ns, cpu0, d1, d2, _) = StartTwo($"budget{budget}", new SysctlSettings(NetdevBudget: budget));
+        ScheduleBoth(cpu0, d1, d2);
+        for (int run = 0; run < 3; run++)
+        {
+            await d1.ExpectMsgAsync<NapiPoll>();
+            Reply(d1, Result(64, completed: false));
+            await d2.ExpectMsgAsync<NapiPoll>();
+            Reply(d2, Result(64, completed: false));
+        }
+        Assert.Equal(squeezes, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+    }
+
+    [Fact]
+    public async Task NetRxAction_PollsCostSimulatedTime_RestartWindowOf2msEndsBeforeTenRuns()
+    {
+        // napi-poll 5 µs per packet: each full poll keeps the CPU busy 320 µs; the softirq's 7th run ends at
+        // 2240 µs ≥ MAX_SOFTIRQ_TIME, so ksoftirqd takes over after 7 runs, not 10; no run reaches its own 2 ms.
+        var cost = CpuCostSettings.Zero with { NapiPollNs = 5_000 };
+        var (ns, cpu0, d1, _, _) = StartTwo("restart-time", new SysctlSettings(), cost);
+        long t0 = Engine.NowNs;
+        TellNow(cpu0, new NapiSchedule(d1.Ref, 0), TestActor);
+        for (int poll = 1; poll <= 8; poll++)
+        {
+            await d1.ExpectMsgAsync<NapiPoll>();
+            Assert.Equal(t0 + (poll - 1) * 320_000L, Engine.NowNs); // the next poll waits for the previous one's cost
+            d1.Reply(Result(64, completed: false));
+            Engine.RunUntilNs(Engine.NowNs + 320_000 - 1);
+            await d1.ExpectNoMsgAsync(TimeSpan.Zero);              // 1 ns before the CPU is free: nothing
+            Engine.RunUntilNs(Engine.NowNs + 1);
+            Assert.Equal(poll >= 7 ? 1 : 0, Volatile.Read(ref ns.Softnet[0].KsoftirqdWakeups));
+        }
+        Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+    }
+
+    [Fact]
+    public async Task ProtocolHandlers_RunInsideTheSoftirq_TheirCostDelaysTheNextPollExactly()
+    {
+        // napi-poll 60 + netif-receive 40 per packet on the softnet; the IPv4 handler reports 1000 ns and hands one
+        // batch on (as to UDP), which reports 345 ns: 5 × 100 + 1000 + 345 = 1845 ns before the next NAPI is polled.
+        var cost = CpuCostSettings.Zero with { NapiPollNs = 60, NetifReceiveNs = 40 };
+        var (_, cpu0, d1, d2, ip) = StartTwo("handler-cost", new SysctlSettings(), cost, waitForIp: true);
+        ScheduleBoth(cpu0, d1, d2);
+        await d1.ExpectMsgAsync<NapiPoll>();
+        long t0 = Engine.NowNs;
+        Reply(d1, Result(5, completed: true));
+        var batch = await ip.ExpectMsgAsync<ProtocolDeliver>();
+        Assert.Equal((5, 0), (batch.Items.Length, batch.Cpu));
+
+        Engine.RunUntilNs(t0 + 10_000);
+        await d2.ExpectNoMsgAsync(TimeSpan.Zero); // the softirq waits for its handlers, however long
+        long t1 = Engine.NowNs;
+        TellNow(cpu0, new ProtocolBatchDone(0, 1_000, 1), ip.Ref);
+        Engine.RunUntilNs(t1 + 5_000);
+        await d2.ExpectNoMsgAsync(TimeSpan.Zero); // one batch still out
+        long t2 = Engine.NowNs;
+        TellNow(cpu0, new ProtocolBatchDone(0, 345, 0), ip.Ref);
+        // The work began at t0; it is paid for at t0 + 1845 (already past): the next poll goes out now.
+        await d2.ExpectMsgAsync<NapiPoll>();
+        Assert.Equal(t2, Engine.NowNs);
+        Reply(d2, Result(0, completed: true));
+    }
+
+    [Fact]
+    public async Task ProtocolHandlers_AnswerAtOnce_NextPollAtExactlyTheSumOfTheCosts()
+    {
+        var cost = CpuCostSettings.Zero with { NapiPollNs = 60, NetifReceiveNs = 40 };
+        var (_, cpu0, d1, d2, ip) = StartTwo("handler-cost-now", new SysctlSettings(), cost, waitForIp: true);
+        ScheduleBoth(cpu0, d1, d2);
+        await d1.ExpectMsgAsync<NapiPoll>();
+        long t0 = Engine.NowNs;
+        Reply(d1, Result(5, completed: true));
+        await ip.ExpectMsgAsync<ProtocolDeliver>();
+        TellNow(cpu0, new ProtocolBatchDone(0, 1_000, 1), ip.Ref);
+        TellNow(cpu0, new ProtocolBatchDone(0, 345, 0), ip.Ref);
+        Engine.RunUntilNs(t0 + 1_844);
+        await d2.ExpectNoMsgAsync(TimeSpan.Zero);
+        Engine.RunUntilNs(t0 + 1_845);
+        await d2.ExpectMsgAsync<NapiPoll>();
+        Assert.Equal(t0 + 1_845, Engine.NowNs);
+    }
+
+    [Fact]
+    public async Task NetRxAction_BacklogPolledInsideBudget_OncePerRun()
     {
         var (ns, cpu0, driver, ip) = Start("budget", new SysctlSettings());
         TellNow(cpu0, new NapiSchedule(driver.Ref, 0), TestActor);
 
         await driver.ExpectMsgAsync<NapiPoll>(p => p.Weight == 64);
-        Reply(driver, Result(64, completed: false));            // budget left 236; the backlog gets these 64
-        await driver.ExpectMsgAsync<NapiPoll>();
-        // Driver 64 + backlog 64 = 128 used.
-        Reply(driver, Result(64, completed: false, first: 64));  // 192, then the backlog's 64 more: 256
-        await driver.ExpectMsgAsync<NapiPoll>();
-        Reply(driver, Result(64, completed: false, first: 128)); // 320 after the backlog's poll: squeezed
-        // The re-raised softirq starts a new run with the driver at the head.
-        await driver.ExpectMsgAsync<NapiPoll>();
-        Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+        Reply(driver, Result(64, completed: false));            // 64 to the own backlog; the run ends (repoll)
+        await driver.ExpectMsgAsync<NapiPoll>();                // run 2: the driver (the backlog was listed after)
+        Reply(driver, Result(64, completed: false, first: 64));
+        await driver.ExpectMsgAsync<NapiPoll>();                // run 3: backlog (64), then the driver
         Reply(driver, Result(0, completed: true));
 
         long delivered = 0;
-        while (delivered < 192) delivered += (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length;
-        Assert.Equal(192, Volatile.Read(ref ns.Softnet[0].Processed));
-        Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+        while (delivered < 128) delivered += (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length;
+        Assert.Equal(128, Volatile.Read(ref ns.Softnet[0].Processed));
+        Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
         Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].ReceivedRps)); // its own backlog: no IPI
         Assert.Equal(0, ns.Softnet[0].Snapshot().BacklogLen);
         await driver.ExpectNoMsgAsync(TimeSpan.Zero); // the completed driver is not polled again
@@ -78,20 +208,55 @@ public class SoftnetNapiTests() : EngineKit("softnet-napi")
     [Fact]
     public async Task NetRxAction_SchedulerClockPassesTimeLimit_CountsTimeSqueezeWithBudgetLeft()
     {
-        var (ns, cpu0, driver, _) = Start("time", new SysctlSettings(NetdevBudgetUsecs: 2000));
-        TellNow(cpu0, new NapiSchedule(driver.Ref, 0), TestActor);
+        var (ns, cpu0, d1, d2, _) = StartTwo("time", new SysctlSettings(NetdevBudgetUsecs: 2000));
+        ScheduleBoth(cpu0, d1, d2);
 
-        await driver.ExpectMsgAsync<NapiPoll>();
-        Engine.RunFor(TimeSpan.FromMicroseconds(1999));
-        Reply(driver, Result(1, completed: false));   // 1999 µs into the run: go on
-        await driver.ExpectMsgAsync<NapiPoll>();     // same run: the backlog is listed behind the driver
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Engine.RunUntilNs(Engine.NowNs + 1_999_999);
+        Reply(d1, Result(1, completed: true));      // 1 ns before the limit: go on
+        await d2.ExpectMsgAsync<NapiPoll>();
         Assert.Equal(0, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
-        Engine.RunFor(TimeSpan.FromMicroseconds(1));
-        Reply(driver, Result(1, completed: false, first: 1)); // 2000 µs: time_after_eq, 2 of 300 used
-        await driver.ExpectMsgAsync<NapiPoll>();     // the re-raised softirq's new run
+        Engine.RunUntilNs(Engine.NowNs + 1);
+        Reply(d2, Result(1, completed: false));      // 2000 µs: time_after_eq, 2 of 300 used
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
-        Reply(driver, Result(0, completed: true));
+        await d2.ExpectMsgAsync<NapiPoll>();         // 2 ms is MAX_SOFTIRQ_TIME too: ksoftirqd's run
+        Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].KsoftirqdWakeups));
+        Reply(d2, Result(0, completed: true));
         Assert.Equal(2, Volatile.Read(ref ns.Softnet[0].Processed));
         Assert.Equal(1, Volatile.Read(ref ns.Softnet[0].TimeSqueeze));
+    }
+
+    /// <summary>
+    /// Overload on the virtual clock: netif_rx-style enqueues of 10 packets to the CPU's backlog every
+    /// <paramref name="intervalNs"/>, 1000 times, on a CPU whose <c>__netif_receive_skb_core</c> costs 1 µs per packet
+    /// (capacity 1,000,000 packets/s), <c>netdev_max_backlog</c> 100, <c>netdev_budget_usecs</c> 50. At capacity the CPU
+    /// keeps up: no drop, each poll takes the 10 packets there in 10 µs, no squeeze. 11 % over it, the backlog fills,
+    /// the overflow is counted in <c>dropped</c> (CPU_BACKLOG), and every full poll (64 µs) passes the run's 50 µs:
+    /// the CPU processes one packet per µs for the 8.991 ms of offer (8,991) plus what the backlog holds at the end
+    /// (130), 9,121 in 143 squeezed full polls (9,121 / 64 = 142.5); the other 879 overflowed the backlog.
+    /// </summary>
+    [Theory]
+    [InlineData(10_000, 0, 0, 10_000)]
+    [InlineData(9_000, 879, 143, 9_121)]
+    public async Task Backlog_OfferedOverCpuCapacity_DroppedAndTimeSqueezeExact(long intervalNs, long dropped, long squeezes, long processed)
+    {
+        var cost = CpuCostSettings.Zero with { NetifReceiveNs = 1_000 };
+        var sysctl = new SysctlSettings(NetdevMaxBacklog: 100, NetdevBudgetUsecs: 50);
+        var (ns, cpu0, _, _, ip) = StartTwo($"overload{intervalNs}", sysctl, cost);
+        var items = Result(10, completed: false).Skbs;
+        long t0 = Engine.NowNs;
+        for (int i = 0; i < 1000; i++)
+        {
+            Engine.RunUntilNs(t0 + i * intervalNs);
+            cpu0.Tell(new BacklogEnqueue(items, 0), ActorRefs.NoSender);
+        }
+        Engine.RunUntilNs(t0 + 20_000_000); // everything admitted is processed by then
+        var sd = ns.Softnet[0];
+        Assert.Equal((dropped, squeezes, processed),
+            (Volatile.Read(ref sd.Dropped), Volatile.Read(ref sd.TimeSqueeze), Volatile.Read(ref sd.Processed)));
+        Assert.Equal(10_000, dropped + processed);
+        Assert.Equal(dropped, ns.Drops.Snapshot().Where(d => d.Site.Reason == DropReason.CPU_BACKLOG).Sum(d => d.Packets));
+        Assert.Equal(0, sd.Snapshot().BacklogLen);
+        await ip.ExpectMsgAsync<ProtocolDeliver>();
     }
 }

@@ -65,10 +65,10 @@ public class NetemVirtualTimeTransferTests(Xunit.Abstractions.ITestOutputHelper 
         var (a, b, elapsed) = await Transfer("delay 1ms reorder 25% 50%", 16 << 20, seed: 12);
         Assert.True(Ext(b, "TCPOFOQueue") > 0, "reordered segments are held in the out-of-order queue");
         // The seeded run, exactly (wire seed 12).
-        Assert.Equal(TimeSpan.FromMilliseconds(89), elapsed);
-        Assert.Equal(771L, Ext(b, "TCPOFOQueue"));
-        Assert.Equal((1053L, 1053L, 4L, 544L), (Snmp(a, "RetransSegs"), Ext(a, "TCPFastRetrans"), Ext(a, "TCPSackRecovery"), Ext(a, "TCPSACKReorder")));
-        Assert.Equal(1053L, b.DropsOf(DropReason.FULL_RING)); // one retransmission per RX ring drop, no spurious one
+        Assert.Equal(TimeSpan.FromMilliseconds(88), elapsed);
+        Assert.Equal(773L, Ext(b, "TCPOFOQueue"));
+        Assert.Equal((1095L, 1095L, 4L, 525L), (Snmp(a, "RetransSegs"), Ext(a, "TCPFastRetrans"), Ext(a, "TCPSackRecovery"), Ext(a, "TCPSACKReorder")));
+        Assert.Equal(1095L, b.DropsOf(DropReason.FULL_RING)); // one retransmission per RX ring drop, no spurious one
         Assert.Equal(0L, Ext(a, "TCPDSACKRecv"));
     }
 
@@ -85,11 +85,12 @@ public class NetemVirtualTimeTransferTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.True(Ext(a, "TCPDSACKRecv") < 150, $"TCPDSACKRecv {Ext(a, "TCPDSACKRecv")}");
         Assert.True(Ext(a, "TCPSackRecovery") < 30, $"TCPSackRecovery {Ext(a, "TCPSackRecovery")}");
         Assert.True(Ext(b, "TCPOFOQueue") > 0);
-        // The seeded run, exactly (wire seed 12): 1,394 RX ring drops, 1,588 retransmissions, 32 of them D-SACKed as
-        // spurious (the receiver had the data: TCPDSACKOldSent).
-        Assert.Equal(TimeSpan.FromMilliseconds(65), elapsed);
-        Assert.Equal((759L, 32L, 5L, 1588L, 432L), (Ext(a, "TCPSACKReorder"), Ext(a, "TCPDSACKRecv"), Ext(a, "TCPSackRecovery"),
+        // The seeded run, exactly (wire seed 12): 1,247 RX ring drops, 1,284 retransmissions, 8 of them D-SACKed as
+        // spurious (the receiver had the data: TCPDSACKOldSent 14). (net_rx_action polling each NAPI once per run and the
+        // protocol handlers inside the softirq moved these from 1,394 / 1,588 / 32.)
+        Assert.Equal(TimeSpan.FromMilliseconds(63), elapsed);
+        Assert.Equal((776L, 8L, 5L, 1284L, 341L), (Ext(a, "TCPSACKReorder"), Ext(a, "TCPDSACKRecv"), Ext(a, "TCPSackRecovery"),
             Snmp(a, "RetransSegs"), Ext(a, "TCPLostRetransmit")));
-        Assert.Equal((1598L, 32L, 1394L), (Ext(b, "TCPOFOQueue"), Ext(b, "TCPDSACKOldSent"), b.DropsOf(DropReason.FULL_RING)));
+        Assert.Equal((1549L, 14L, 1247L), (Ext(b, "TCPOFOQueue"), Ext(b, "TCPDSACKOldSent"), b.DropsOf(DropReason.FULL_RING)));
     }
 }
