@@ -314,6 +314,19 @@ public sealed class SimEngine
         }
     }
 
+    /// <summary>
+    /// Tells <paramref name="message"/> to <paramref name="receiver"/> exactly <paramref name="delayNs"/> ns from now (the
+    /// scheduler's <see cref="TimeSpan"/> delays have 100 ns ticks): the CPU-cost model's answers at busy-until.
+    /// </summary>
+    public void TellAfterNs(long delayNs, ICanTell receiver, object message, IActorRef? sender) =>
+        Enqueue(new TellEvent(receiver, message, sender), delayNs);
+
+    private sealed class TellEvent(ICanTell receiver, object message, IActorRef? sender) : SimEvent
+    {
+        public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));
+        public override void Run(SimEngine engine, long firedAt) => receiver.Tell(message, sender ?? ActorRefs.NoSender);
+    }
+
     /// <summary>Queues a mailbox run (or another dispatcher runnable) at the current instant.</summary>
     internal void EnqueueRun(IRunnable run) => Enqueue(new RunEvent(run), delay: 0);
 

@@ -198,6 +198,7 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
     private void FinishOutput2(SkBuff skb, in OutputRoute rt, long nowTicks)
     {
         _outTransmits++;
+        Transmits++;
         var dev = rt.Device;
         skb = skb with { Ifindex = dev.Ifindex };
         if (dev.IsLoopback)
@@ -248,6 +249,10 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
     // OutRequests, OutOctets and OutTransmits of the packets handled since the last Flush: added to the host's
     // MIBs once per Flush (one atomic add per counter per message, not per packet, as Linux's per-CPU MIBs fold).
     private long _outRequests, _outOctets, _outTransmits;
+
+    /// <summary>Packets through <c>ip_finish_output2</c> since this instance was made (fragments each): what the caller's
+    /// context paid the output path for (the CPU-cost model charges <c>output</c> per packet a process sends).</summary>
+    public long Transmits { get; private set; }
 
     private void PublishCounters()
     {

@@ -30,6 +30,9 @@ namespace ActorStack.Actors.Sockets;
 /// Supervision: a socket's state is its queue; a failure stops the socket
 /// (the host's policy for sockets, <c>HostChildPolicy</c>), and <see cref="PostStop"/> accounts every datagram it
 /// still held — on its receive queue or still in its mailbox — as dropped (<c>SOCKET_CLOSE</c>), never silently.
+/// On the virtual clock the application's calls cost simulated time (<see cref="AppTask"/>): a <c>recvmsg</c> is
+/// answered <c>recvmsg</c> + copy ns after it starts, a <c>sendmsg</c> <c>sendmsg</c> + copy + <c>output</c> per packet,
+/// and a call that arrives while the task is busy waits for it.
 /// </summary>
 public sealed class DatagramSocketActor : ReceiveActor
 {
@@ -47,6 +50,7 @@ public sealed class DatagramSocketActor : ReceiveActor
     private readonly Queue<(IActorRef Reader, Recv Request)> _readers = new();
     private (object Command, IActorRef Caller)? _pending;
     private readonly string _site;
+    private readonly AppTask _app;
 
     /// <summary>Send calls one socket holds at most while they wait (threads blocked in <c>sendmsg</c>, or the autobind).</summary>
     public const int MaxWaitingSends = 1024;
@@ -58,6 +62,8 @@ public sealed class DatagramSocketActor : ReceiveActor
         public IActorRef Caller { get; } = caller;
         public ImmutableArray<SendTo> Items { get; } = items;
         public int Next, Bytes;
+        /// <summary>What the call has cost so far (sendmsg and copy per datagram, output per packet).</summary>
+        public long CostNs;
     }
 
     private readonly IpOutput _out;
@@ -75,6 +81,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         _c = new SocketCounters(type, protocol) { RcvBuf = ns.Sysctl.RmemDefault, SndBuf = ns.Sysctl.WmemDefault };
         _out = new IpOutput(ns, refs);
         _sk = new DatagramSock(ns, type, protocol, _c, _out, Self);
+        _app = new AppTask(Context.System, Self, ns.Settings.CpuCost);
         _site = type == SockType.Dgram ? "udp/sock" : "raw/sock";
         _queue = ChargedMessageQueue.Of(Context);
         if (_queue is not null)
@@ -99,17 +106,18 @@ public sealed class DatagramSocketActor : ReceiveActor
         ns.Sockets[Self] = _c;
 
         Receive<SocketDeliver>(OnDeliver);
-        Receive<Recv>(OnRecv);
+        Receive<Recv>(r => { if (!_app.Defer(r, Sender)) OnRecv(r); });
         Receive<Bind>(OnBind);
         Receive<Connect>(OnConnect);
         Receive<UdpBindResult>(OnBindResult);
         Receive<SetReceiveBuffer>(OnSetRcvBuf);
         Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
         Receive<CrashSocket>(_ => throw new SocketFaultException($"{_site}: injected socket fault"));
-        Receive<SendTo>(m => Submit(new SendOp(m, Sender, [m])));
+        Receive<SendTo>(m => { if (!_app.Defer(m, Sender)) Submit(new SendOp(m, Sender, [m])); });
         Receive<SendMany>(m =>
         {
-            if (m.Messages.IsEmpty) { Sender.Tell(new SentMany(0)); return; }
+            if (_app.Defer(m, Sender)) return;
+            if (m.Messages.IsEmpty) { _app.Answer(Sender, new SentMany(0), _app.Cpu.SendCost(1, 0, 0)); return; }
             Submit(new SendOp(m, Sender, m.Messages));
         });
         Receive<WmemFree>(OnWmemFree);
@@ -136,25 +144,36 @@ public sealed class DatagramSocketActor : ReceiveActor
         while (_rx.Count > 0 && _readers.Count > 0)
         {
             var (reader, req) = _readers.Dequeue();
-            reader.Tell(Take(req.MaxDatagrams));
+            Serve(reader, req.MaxDatagrams);
         }
     }
 
+    /// <summary>A read that finds data: taken now (the charge leaves <c>sk_rmem_alloc</c> at dequeue, as
+    /// <c>__skb_recv_udp</c> releases it), answered when the call's <c>recvmsg</c> and copy have run.</summary>
+    private void Serve(IActorRef reader, int max)
+    {
+        var r = Take(max, out long bytes);
+        _app.Answer(reader, r, _app.Cpu.RecvCost(r.Datagrams.Length, bytes));
+    }
+
+    private void FailRecv(IActorRef reader, Recv r, Errno err) => _app.Answer(reader, new CommandFailed(r, err), _app.Cpu.RecvCost(0, 0));
+
     private void OnRecv(Recv r)
     {
-        if (r.MaxDatagrams < 1) { Sender.Tell(new CommandFailed(r, Errno.EINVAL)); return; }
-        if (_sk.TakeError() is { } err) { Sender.Tell(new CommandFailed(r, err)); return; }
-        if (_rx.Count > 0) { Sender.Tell(Take(r.MaxDatagrams)); return; }
-        if (r.NonBlocking || _readers.Count >= MaxWaitingReaders) { Sender.Tell(new CommandFailed(r, Errno.EAGAIN)); return; }
+        if (r.MaxDatagrams < 1) { FailRecv(Sender, r, Errno.EINVAL); return; }
+        if (_sk.TakeError() is { } err) { FailRecv(Sender, r, err); return; }
+        if (_rx.Count > 0) { Serve(Sender, r.MaxDatagrams); return; }
+        if (r.NonBlocking || _readers.Count >= MaxWaitingReaders) { FailRecv(Sender, r, Errno.EAGAIN); return; }
         _readers.Enqueue((Sender, r));
     }
 
     /// <summary><c>skb_recv_datagram</c> + copy-out: each read takes one buffer and releases its charge.</summary>
-    private Received Take(int max)
+    private Received Take(int max, out long bytes)
     {
         int n = Math.Min(max, _rx.Count);
         var b = ImmutableArray.CreateBuilder<Datagram>(n);
-        long charge = 0, bytes = 0;
+        long charge = 0;
+        bytes = 0;
         for (int i = 0; i < n; i++)
         {
             var (d, truesize) = _rx.Dequeue();
@@ -213,7 +232,7 @@ public sealed class DatagramSocketActor : ReceiveActor
             }
             else
             {
-                foreach (var op in _sends) Fail(op, r.Error);
+                foreach (var op in _sends) FailSend(op, r.Error);
                 _sends.Clear();
             }
             return;
@@ -241,8 +260,8 @@ public sealed class DatagramSocketActor : ReceiveActor
     private void Submit(SendOp op)
     {
         bool dontWait = (op.Items[0].Flags & MsgFlags.DontWait) != 0;
-        if (_sends.Count > 0 && dontWait && !_autobinding) { Fail(op, Errno.EAGAIN); return; }
-        if (_sends.Count >= MaxWaitingSends) { Fail(op, Errno.ENOBUFS); return; }
+        if (_sends.Count > 0 && dontWait && !_autobinding) { FailSend(op, Errno.EAGAIN); return; }
+        if (_sends.Count >= MaxWaitingSends) { FailSend(op, Errno.ENOBUFS); return; }
         _sends.Enqueue(op);
         PumpSends();
     }
@@ -266,7 +285,11 @@ public sealed class DatagramSocketActor : ReceiveActor
             while (op.Next < op.Items.Length)
             {
                 var item = op.Items[op.Next];
+                long tx = _out.Transmits;
                 var err = _sk.SendMsg(item, now, out bool wouldBlock);
+                // udp_sendmsg ran (copy included) and ip_output → dev_queue_xmit for each packet it sent; a sender
+                // that must wait for sk_sndbuf sleeps in sock_alloc_send_pskb and is charged when it goes on.
+                if (!wouldBlock) op.CostNs += _app.Cpu.SendCost(1, item.Payload.Length, _out.Transmits - tx);
                 if (wouldBlock)
                 {
                     if ((item.Flags & MsgFlags.DontWait) == 0) { blocked = true; break; }
@@ -275,7 +298,8 @@ public sealed class DatagramSocketActor : ReceiveActor
                 if (err != Errno.OK)
                 {
                     _sends.Dequeue();
-                    _replies.Add((op.Caller, op.Next == 0 ? new CommandFailed(op.Command, err) : new SentMany(op.Next)));
+                    _replies.Add((op.Caller, op.Next == 0 ? new CommandFailed(op.Command, err) : new SentMany(op.Next),
+                        Math.Max(op.CostNs, _app.Cpu.SendCost(1, 0, 0))));
                     op = null;
                     break;
                 }
@@ -285,18 +309,23 @@ public sealed class DatagramSocketActor : ReceiveActor
             if (blocked) break;
             if (op is null) continue;
             _sends.Dequeue();
-            _replies.Add((op.Caller, op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes)));
+            _replies.Add((op.Caller, op.Command is SendMany ? new SentMany(op.Next) : new Sent(op.Bytes), op.CostNs));
         }
         _sk.PublishSendCounters();
         _out.Flush(Self);
         // The calls return after their datagrams were handed on and counted, as sendmsg returns after ip_send_skb.
-        foreach (var (caller, reply) in _replies) caller.Tell(reply);
+        // On the virtual clock each answer comes when its call's cost has run (AppTask), in order.
+        foreach (var (caller, reply, cost) in _replies) _app.Answer(caller, reply, cost);
         _replies.Clear();
     }
 
-    private readonly List<(IActorRef Caller, object Reply)> _replies = new();
+    private readonly List<(IActorRef Caller, object Reply, long CostNs)> _replies = new();
 
     private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new CommandFailed(op.Command, err));
+
+    /// <summary>A send call that fails before it sent anything still ran <c>sendmsg</c> (at least one).</summary>
+    private void FailSend(SendOp op, Errno err) =>
+        _app.Answer(op.Caller, new CommandFailed(op.Command, err), Math.Max(op.CostNs, _app.Cpu.SendCost(1, 0, 0)));
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
 
@@ -314,7 +343,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         if (_readers.Count > 0 && _sk.TakeError() is { } pending)
         {
             var (reader, req) = _readers.Dequeue();
-            reader.Tell(new CommandFailed(req, pending));
+            FailRecv(reader, req, pending);
         }
     }
 

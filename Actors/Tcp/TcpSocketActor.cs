@@ -1,4 +1,5 @@
 using Akka.Actor;
+using ActorStack.Actors.Sockets;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -54,6 +55,11 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly TcpSock _sock;
     private (object Command, IActorRef Caller)? _lingerWaiter;
     private long _synQueuedAt = -1;
+    // The application's CPU time on the virtual clock (AppTask): send answers wait for their call's cost; the packets a
+    // write sends while its SendTo is handled are charged to it (-1: no write call in progress).
+    private readonly AppTask _app;
+    private readonly List<(IActorRef Caller, object Reply, long Bytes)> _sendAnswers = new();
+    private long _sendCallTx = -1;
 
 
     private sealed class SendOp(SendTo command, IActorRef caller)
@@ -93,6 +99,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _rng = new Random(seed);
         _sock = new TcpSock(settings);
         _out = new IpOutput(ns, refs);
+        _app = new AppTask(Context.System, Self, ns.Settings.CpuCost);
         _c = new SocketCounters(SockType.Stream, IpProtocol.Tcp) { RcvBuf = settings.RmemDefault, SndBuf = settings.WmemDefault };
         ns.Sockets[Self] = _c;
         if (child is not null)
@@ -145,13 +152,17 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             case StreamConnect m: OnConnect(m, m.Address, m.Port, m.NonBlocking); break;
             case Connect m: OnConnect(m, m.Address, m.Port, nonBlocking: false); break;
             case SendTo m:
+                if (_app.Defer(m, Sender)) break; // the application is still in its previous call
+                _sendCallTx = _out.Transmits;
                 _sends.Enqueue(new SendOp(m, Sender));
-                if (_sends.Count > MaxWaiting) Fail(_sends.Dequeue(), Errno.ENOBUFS);
+                if (_sends.Count > MaxWaiting) AnswerSend(_sends.Dequeue(), Errno.ENOBUFS);
                 PumpSends();
                 Drain();
+                FlushSendAnswers();
+                _sendCallTx = -1;
                 break;
-            case StreamRecv m: OnRecv(m, m, Sender); break;
-            case Recv m: OnRecv(new StreamRecv(65536, m.NonBlocking), m, Sender); break;
+            case StreamRecv m: if (!_app.Defer(m, Sender)) OnRecv(m, m, Sender); break;
+            case Recv m: if (!_app.Defer(m, Sender)) OnRecv(new StreamRecv(65536, m.NonBlocking), m, Sender); break;
             case Shutdown m: OnShutdown(m); break;
             case Close: OnClose(); break;
             case SetSocketOption m: OnSetOption(m); break;
@@ -410,6 +421,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
         _out.Flush(Self);
         Publish();
+        FlushSendAnswers();
         if (_lingerWaiter is not null && t.CloseCompleted) AnswerLinger();
         if (t.State == TcpState.Closed)
         {
@@ -529,7 +541,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     {
         if (_tcb is not { } t)
         {
-            while (_sends.TryDequeue(out var op)) Fail(op, Errno.EPIPE);
+            while (_sends.TryDequeue(out var op)) AnswerSend(op, Errno.EPIPE);
             return;
         }
         long now = Now;
@@ -540,7 +552,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             {
                 if (!dontWait) return; // sk_stream_wait_connect: a blocking send waits for the handshake
                 _sends.Dequeue();      // ... and one that may not wait gets -EAGAIN
-                Fail(op, Errno.EAGAIN);
+                AnswerSend(op, Errno.EAGAIN);
                 continue;
             }
             var data = op.Command.Payload.Span[op.Offset..];
@@ -549,8 +561,8 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             if (n < 0)
             {
                 _sends.Dequeue();
-                if (op.Offset > 0) op.Caller.Tell(new Sent(op.Offset));
-                else Fail(op, err);
+                if (op.Offset > 0) AnswerSend(op, new Sent(op.Offset));
+                else AnswerSend(op, err);
                 continue;
             }
             op.Offset += n;
@@ -558,13 +570,13 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             if (op.Offset == op.Command.Payload.Length || (dontWait && op.Offset > 0))
             {
                 _sends.Dequeue();
-                op.Caller.Tell(new Sent(op.Offset));
+                AnswerSend(op, new Sent(op.Offset));
                 continue;
             }
             if (dontWait)
             {
                 _sends.Dequeue();
-                Fail(op, Errno.EAGAIN);
+                AnswerSend(op, Errno.EAGAIN);
                 continue;
             }
             return; // blocked until Writable
@@ -573,17 +585,54 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private static void Fail(SendOp op, Errno err) => op.Caller.Tell(new CommandFailed(op.Command, err));
 
+    private void AnswerSend(SendOp op, Errno err) => AnswerSend(op, new CommandFailed(op.Command, err));
+
+    /// <summary>A send call's answer, told by <see cref="FlushSendAnswers"/> once its packets are out.</summary>
+    private void AnswerSend(SendOp op, object reply) => _sendAnswers.Add((op.Caller, reply, op.Offset));
+
+    /// <summary>
+    /// <c>tcp_sendmsg</c>'s cost on the virtual clock: <c>sendmsg</c> per write, the copy of the bytes it took, and
+    /// <c>output</c> per packet sent while the write was handled (<c>tcp_push</c> in process context; what ACKs clock out
+    /// later is the softirq's). The answers go in order (AppTask).
+    /// </summary>
+    private void FlushSendAnswers()
+    {
+        if (_sendAnswers.Count == 0) return;
+        long packets = 0;
+        if (_sendCallTx >= 0)
+        {
+            packets = _out.Transmits - _sendCallTx;
+            _sendCallTx = _out.Transmits;
+        }
+        foreach (var (caller, reply, bytes) in _sendAnswers)
+        {
+            _app.Answer(caller, reply, _app.Cpu.SendCost(1, bytes, packets));
+            packets = 0;
+        }
+        _sendAnswers.Clear();
+    }
+
     private void OnRecv(StreamRecv r, object cmd, IActorRef caller)
     {
-        if (r.MaxBytes < 1) { caller.Tell(new CommandFailed(cmd, Errno.EINVAL)); return; }
-        if (_tcb is null) { caller.Tell(new CommandFailed(cmd, Errno.ENOTCONN)); return; }
+        if (r.MaxBytes < 1) { AnswerRecv(caller, new CommandFailed(cmd, Errno.EINVAL)); return; }
+        if (_tcb is null) { AnswerRecv(caller, new CommandFailed(cmd, Errno.ENOTCONN)); return; }
         if (_readers.Count > 0 || !TryRead(r, cmd, caller))
         {
-            if (r.NonBlocking) { caller.Tell(new CommandFailed(cmd, Errno.EAGAIN)); return; }
-            if (_readers.Count >= MaxWaiting) { caller.Tell(new CommandFailed(cmd, Errno.ENOBUFS)); return; }
+            if (r.NonBlocking) { AnswerRecv(caller, new CommandFailed(cmd, Errno.EAGAIN)); return; }
+            if (_readers.Count >= MaxWaiting) { AnswerRecv(caller, new CommandFailed(cmd, Errno.ENOBUFS)); return; }
             _readers.Enqueue((r, cmd, caller));
         }
         Drain();
+    }
+
+    /// <summary>
+    /// <c>tcp_recvmsg</c>'s cost on the virtual clock: <c>recvmsg</c> per segment taken (the bytes over the MSS, rounded
+    /// up: the queue keeps bytes, not skbs) plus the copy; a call that took nothing costs one <c>recvmsg</c>.
+    /// </summary>
+    private void AnswerRecv(IActorRef caller, object reply, int bytes = 0)
+    {
+        int mss = Math.Max(1, _tcb?.Mss ?? 1);
+        _app.Answer(caller, reply, _app.Cpu.RecvCost((bytes + mss - 1) / mss, bytes));
     }
 
     private void ServeReaders()
@@ -595,20 +644,20 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private bool TryRead(StreamRecv r, object cmd, IActorRef caller)
     {
         var t = _tcb!;
-        if (_rdShutdown && t.ReadableBytes == 0) { caller.Tell(new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
+        if (_rdShutdown && t.ReadableBytes == 0) { AnswerRecv(caller, new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
         int avail = t.ReadableBytes;
         if (avail > 0)
         {
             var buf = GC.AllocateUninitializedArray<byte>(Math.Min(avail, r.MaxBytes)); // Receive fills all of it
             int n = t.Receive(buf, Now, r.Peek, out _);
             Interlocked.Add(ref _c.BytesRead, n);
-            caller.Tell(new StreamData(buf.AsMemory(0, n)));
+            AnswerRecv(caller, new StreamData(buf.AsMemory(0, n)), n);
             return true;
         }
         int z = t.Receive([], Now, r.Peek, out var err);
-        if (z == 0 && err == Errno.OK) { caller.Tell(new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
-        if (z < 0) { caller.Tell(new CommandFailed(cmd, err)); return true; }
-        if (t.State == TcpState.Closed) { caller.Tell(new CommandFailed(cmd, Errno.ENOTCONN)); return true; }
+        if (z == 0 && err == Errno.OK) { AnswerRecv(caller, new StreamData(ReadOnlyMemory<byte>.Empty)); return true; }
+        if (z < 0) { AnswerRecv(caller, new CommandFailed(cmd, err)); return true; }
+        if (t.State == TcpState.Closed) { AnswerRecv(caller, new CommandFailed(cmd, Errno.ENOTCONN)); return true; }
         return false;
     }
 
