@@ -91,11 +91,14 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>
-    /// Ask on the engine from a temporary sender (Akka's Ask, no timeout timer): runs the engine until the answer is
-    /// there (moving the clock only if the answer needs time, e.g. a connect's handshake over a wire with delay).
+    /// Ask on the engine from a temporary sender (Akka's Ask, no timeout timer): first runs everything due now (what
+    /// the test told before, e.g. injected frames, has gone all the way through the stack), then asks and runs the
+    /// engine until the answer is there (moving the clock only if the answer needs time, e.g. a connect's handshake
+    /// over a wire with delay).
     /// </summary>
     protected async Task<T> Ask<T>(IActorRef target, object message, TimeSpan? within = null)
     {
+        Engine.RunUntilIdle();
         var answer = target.Ask<object>(message);
         RunUntil(() => answer.IsCompleted, within, $"answer of {target.Path.Name} to {message.GetType().Name}");
         var r = await answer;
