@@ -11,6 +11,9 @@ public static class Timeouts
     /// <summary>Longest wall-clock wait for one expected message, answer or condition.</summary>
     public static readonly TimeSpan Wall = TimeSpan.FromSeconds(15);
 
+    /// <summary>Longest wall-clock wait for a whole real-time run to finish (a scenario on the real clock, a transfer with the kernel).</summary>
+    public static readonly TimeSpan WallRun = TimeSpan.FromSeconds(60);
+
     /// <summary>Longest stretch of simulated time a kit runs the engine while it waits for one expected event.</summary>
     public static readonly TimeSpan Simulated = TimeSpan.FromSeconds(120);
 }

@@ -5,13 +5,14 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Bridge;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Switch;
 
 /// <summary>A cut cable takes its bridge port down: the port's addresses are forgotten and nothing is flooded to it until the carrier returns.</summary>
 public class SwitchCarrierTests() : TestKit(StackConfig.AkkaConfig(), "switch-carrier")
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Timeout = Timeouts.Wall;
     private static readonly MacAddress A = MacAddress.Parse("02:00:00:00:00:0a");
     private static readonly MacAddress B = MacAddress.Parse("02:00:00:00:00:0b");
 
