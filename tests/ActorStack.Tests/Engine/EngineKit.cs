@@ -62,15 +62,11 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
     protected TimeSpan RunUntil(Func<bool> done, TimeSpan? within = null, string? what = null)
     {
         var start = Engine.Now;
-        var limit = within ?? Timeouts.Simulated;
         while (true)
         {
             Engine.RunUntilIdle();
             if (done()) return Engine.Now - start;
-            var when = Engine.Pending.NextDue
-                ?? throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: stalled at +{Engine.Now - start}, nothing queued");
-            if (when - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
-            Engine.RunUntil(when);
+            NextInstant(start, within, what);
         }
     }
 
@@ -78,16 +74,22 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
     protected async Task<TimeSpan> RunUntilAsync(Func<Task<bool>> done, TimeSpan? within = null, string? what = null)
     {
         var start = Engine.Now;
-        var limit = within ?? Timeouts.Simulated;
         while (true)
         {
             Engine.RunUntilIdle();
             if (await done()) return Engine.Now - start;
-            var when = Engine.Pending.NextDue
-                ?? throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: stalled at +{Engine.Now - start}, nothing queued");
-            if (when - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
-            Engine.RunUntil(when);
+            NextInstant(start, within, what);
         }
+    }
+
+    /// <summary>Moves the clock to the next queued event and runs what is due then; fails on a stall or past the limit.</summary>
+    private void NextInstant(TimeSpan start, TimeSpan? within, string? what)
+    {
+        var limit = within ?? Timeouts.Simulated;
+        var when = Engine.Pending.NextDue
+            ?? throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: stalled at +{Engine.Now - start}, nothing queued");
+        if (when - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
+        Engine.RunUntil(when);
     }
 
     /// <summary>
@@ -117,17 +119,10 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
         finally { Engine.Pause(); }
     }
 
-    /// <summary>The next message to <paramref name="probe"/> (the test actor if null) once everything due now has run; it must be there at this instant.</summary>
+    /// <summary>The next message to <paramref name="probe"/> (the test actor if null) once everything due now has run: it must be there at this instant (nothing runs later unless the test runs the engine).</summary>
     protected async Task<T> Expect<T>(TestProbe? probe = null)
     {
         Engine.RunUntilIdle();
-        return probe is null ? await ExpectMsgAsync<T>(Timeouts.Wall) : await probe.ExpectMsgAsync<T>(Timeouts.Wall);
-    }
-
-    /// <summary>The next message to <paramref name="probe"/> (the test actor if null), running the engine (and its clock) until one arrives.</summary>
-    protected async Task<T> ExpectSoon<T>(TestProbe? probe = null, TimeSpan? within = null)
-    {
-        RunUntil(() => probe?.HasMessages ?? HasMessages, within, $"a {typeof(T).Name} to {(probe ?? (object)TestActor)}");
         return probe is null ? await ExpectMsgAsync<T>(Timeouts.Wall) : await probe.ExpectMsgAsync<T>(Timeouts.Wall);
     }
 
