@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -12,18 +12,15 @@ using ActorStack.Actors.Wire;
 namespace ActorStack.Tests.Apps;
 
 /// <summary>
-/// A TestKit on virtual time (Akka.TestKit's TestScheduler): the scheduler's clock moves only when a test calls
-/// <see cref="Advance"/>, so RTTs and run times are exact. The stack itself needs no timers for these tests (cables
-/// without delay), so whole hosts run on it unchanged.
+/// A TestKit on the product's simulation engine (<see cref="EngineKit"/>): nothing runs until the test runs the engine,
+/// and the clock moves only when it does (<see cref="Advance"/>, or while <see cref="EngineKit.RunUntil"/> waits for a
+/// condition), so RTTs, intervals and run times are exact. Questions to actors are Ask + run (<see cref="EngineKit.Ask{T}"/>);
+/// what the test actor or a probe expects is there once everything due now has run (<see cref="EngineKit.Expect{T}"/>).
 /// </summary>
-public abstract class AppsHarness(string name) : TestKit(
-    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+public abstract class AppsHarness(string name) : EngineKit(name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
-
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-    protected void Advance(TimeSpan t) => Clock.Advance(t);
-    protected static TimeSpan Us(long us) => TimeSpan.FromTicks(us * 10);
+    /// <summary>Runs every timer and message due up to now + <paramref name="t"/>.</summary>
+    protected void Advance(TimeSpan t) => Engine.RunFor(t);
 
     protected static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
@@ -31,8 +28,12 @@ public abstract class AppsHarness(string name) : TestKit(
     protected static DeviceSettings Dev(string name, int mac, string address)
         => new(name, Mac(mac), Addresses: [Ipv4Prefix.TryParse(address, out var p) ? p : throw new FormatException(address)]);
 
-    /// <summary>Two hosts on one cable: a (10.0.0.1, eth0 mac 1) and b (10.0.0.2, eth0 mac 2), permanent neighbours.</summary>
-    protected async Task<(IActorRef A, IActorRef B)> TwoHosts(SysctlSettings? bSysctl = null)
+    /// <summary>
+    /// Two hosts on one cable: a (10.0.0.1, eth0 mac 1) and b (10.0.0.2, eth0 mac 2), permanent neighbours. The cable
+    /// has no delay unless <paramref name="delay"/> says (a workload that runs for a time needs one: on a cable that
+    /// costs no time it would do its whole work at one instant).
+    /// </summary>
+    protected async Task<(IActorRef A, IActorRef B)> TwoHosts(SysctlSettings? bSysctl = null, TimeSpan? delay = null)
     {
         var a = new HostSettings("a", 1, new SysctlSettings(), [Dev("eth0", 1, "10.0.0.1/24")])
         {
@@ -44,9 +45,9 @@ public abstract class AppsHarness(string name) : TestKit(
         };
         var ha = Sys.ActorOf(HostActor.Props(a, seed: 1), "a");
         var hb = Sys.ActorOf(HostActor.Props(b, seed: 2), "b");
-        var da = await ha.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        var db = await hb.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        var wire = Sys.ActorOf(WireActor.Props(da.Devices["eth0"], db.Devices["eth0"], TimeSpan.Zero));
+        var da = await Ask<HostDevices>(ha, GetHostDevices.Instance);
+        var db = await Ask<HostDevices>(hb, GetHostDevices.Instance);
+        var wire = Sys.ActorOf(WireActor.Props(da.Devices["eth0"], db.Devices["eth0"], delay ?? TimeSpan.Zero));
         da.Devices["eth0"].Tell(new AttachWire(wire));
         db.Devices["eth0"].Tell(new AttachWire(wire));
         return (ha, hb);
@@ -54,16 +55,16 @@ public abstract class AppsHarness(string name) : TestKit(
 
     protected async Task<IActorRef> Socket(IActorRef host, SockType type, byte protocol = 0)
     {
-        var created = await host.Ask<SocketCreated>(new SocketCreate(type, protocol), Wait);
-        await created.Socket.Ask<SocketInfo>(GetSocketInfo.Instance, Wait); // started: PreStart registered it
+        var created = await Ask<SocketCreated>(host, new SocketCreate(type, protocol));
+        await Ask<SocketInfo>(created.Socket, GetSocketInfo.Instance); // started: PreStart registered it
         return created.Socket;
     }
 
-    /// <summary>The next <paramref name="n"/> output lines told to the test actor.</summary>
+    /// <summary>The next <paramref name="n"/> output lines told to the test actor, all there once everything due now has run.</summary>
     protected async Task<List<string>> Lines(int n)
     {
         var lines = new List<string>();
-        for (int i = 0; i < n; i++) lines.Add((await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        for (int i = 0; i < n; i++) lines.Add((await Expect<WorkloadOutput>()).Line);
         return lines;
     }
 

@@ -17,23 +17,23 @@ public class PingActorTests() : AppsHarness("ping")
     /// <summary>Starts a ping against probes standing in for the host and its raw socket; returns them past the setup.</summary>
     private async Task<(IActorRef Ping, TestProbe Socket)> StartWithProbes(PingSettings s)
     {
-        var host = CreateTestProbe();
-        var socket = CreateTestProbe();
+        var host = Probe();
+        var socket = Probe();
         var ping = Sys.ActorOf(PingActor.Props(s, host.Ref, TestActor, seed: 7));
-        var create = await host.ExpectMsgAsync<SocketCreate>();
+        var create = await Expect<SocketCreate>(host);
         Assert.Equal((SockType.Raw, IpProtocol.Icmp), (create.Type, create.Protocol));
         host.Reply(new SocketCreated(socket.Ref));
-        var ttl = await socket.ExpectMsgAsync<SetSocketOption>();
+        var ttl = await Expect<SetSocketOption>(socket);
         Assert.Equal((SockOpt.IpTtl, s.Ttl), (ttl.Option, ttl.Value));
         socket.Reply(new SocketOk(ttl));
-        await socket.ExpectMsgAsync<Recv>();
+        await Expect<Recv>(socket);
         socket.IgnoreMessages(m => m is Recv); // the next blocking read after each batch
         return (ping, socket);
     }
 
-    private static async Task<(ushort Id, ushort Seq, byte[] Icmp)> Request(TestProbe socket)
+    private async Task<(ushort Id, ushort Seq, byte[] Icmp)> Request(TestProbe socket)
     {
-        var send = await socket.ExpectMsgAsync<SendTo>();
+        var send = await Expect<SendTo>(socket);
         Assert.Equal(Dst, send.Address);
         var icmp = send.Payload.ToArray();
         Assert.Equal(8, icmp[0]);
@@ -53,7 +53,7 @@ public class PingActorTests() : AppsHarness("ping")
     public async Task Ping_TimeExceededThenReply_IputilsLinesAndSummary()
     {
         var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2));
-        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await Expect<WorkloadOutput>()).Line);
 
         var (id, seq, icmp) = await Request(socket);
         Assert.Equal(1, seq);
@@ -64,7 +64,7 @@ public class PingActorTests() : AppsHarness("ping")
         socket.Send(ping, Got(Router, IcmpError(Router, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Udp, new byte[8], ttl: 1))));
         // Ours: time exceeded quoting the echo request.
         socket.Send(ping, Got(Router, IcmpError(Router, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Icmp, icmp, ttl: 1))));
-        Assert.Equal("From 10.0.1.1 icmp_seq=1 Time to live exceeded", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("From 10.0.1.1 icmp_seq=1 Time to live exceeded", (await Expect<WorkloadOutput>()).Line);
 
         Advance(TimeSpan.FromSeconds(1));
         var (id2, seq2, icmp2) = await Request(socket);
@@ -80,12 +80,12 @@ public class PingActorTests() : AppsHarness("ping")
             "2 packets transmitted, 1 received, +1 errors, 50% packet loss, time 1000ms",
             "rtt min/avg/max/mdev = 1.234/1.234/1.234/0.000 ms",
         ], await Lines(5));
-        var done = await ExpectMsgAsync<PingStatus>();
+        var done = await Expect<PingStatus>();
         Assert.True(done.Done);
         Assert.Equal((2L, 1L, 1L), (done.Transmitted, done.Received, done.Errors));
         Assert.Equal(1234, done.RttMaxUs);
         Assert.Equal(7, done.Lines.Length); // header, two answers, four summary lines
-        await socket.ExpectMsgAsync<Close>();
+        await Expect<Close>(socket);
     }
 
     /// <summary><c>ping -c 3 -i 0.2 -W 2 [-w deadline]</c>: the three requests sent, none answered; the clock at the third.</summary>
@@ -93,7 +93,7 @@ public class PingActorTests() : AppsHarness("ping")
     {
         var (_, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 3, Interval: TimeSpan.FromMilliseconds(200),
             Timeout: TimeSpan.FromSeconds(2), Deadline: deadline));
-        await ExpectMsgAsync<WorkloadOutput>();
+        await Expect<WorkloadOutput>();
         await Request(socket);
         Advance(TimeSpan.FromMilliseconds(200));
         await Request(socket);
@@ -107,7 +107,7 @@ public class PingActorTests() : AppsHarness("ping")
     {
         await ThreeUnansweredProbes(TimeSpan.Zero);
         Advance(TimeSpan.FromMilliseconds(1999));
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow();
         Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(
         [
@@ -115,7 +115,7 @@ public class PingActorTests() : AppsHarness("ping")
             "--- 10.0.0.2 ping statistics ---",
             "3 packets transmitted, 0 received, 100% packet loss, time 400ms",
         ], await Lines(3));
-        Assert.False((await ExpectMsgAsync<PingStatus>()).Received > 0);
+        Assert.Equal(0, (await Expect<PingStatus>()).Received);
     }
 
     /// <summary>Two probes 200 ms apart; the first answered after 1 ms, the second not yet. Returns the second request.</summary>
@@ -123,11 +123,11 @@ public class PingActorTests() : AppsHarness("ping")
     {
         var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2, Interval: TimeSpan.FromMilliseconds(200),
             Deadline: deadline));
-        await ExpectMsgAsync<WorkloadOutput>();
+        await Expect<WorkloadOutput>();
         var (_, _, first) = await Request(socket);
         Advance(TimeSpan.FromMilliseconds(1));
         socket.Send(ping, Got(Dst, ReplyTo(first, 64)));
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=1.00 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=1.00 ms", (await Expect<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromMilliseconds(199));
         var (_, _, second) = await Request(socket);
         return (socket, ping, second);
@@ -139,12 +139,12 @@ public class PingActorTests() : AppsHarness("ping")
         // Once a reply came, iputils waits for the last one max(2 * tmax, interval) = 200 ms, not -W.
         var (socket, ping, second) = await FirstAnsweredSecondPending(TimeSpan.Zero);
         Advance(TimeSpan.FromMilliseconds(199));
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow();
         Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("2 packets transmitted, 1 received, 50% packet loss, time 200ms", (await Lines(4))[2]);
-        Assert.Equal(1, (await ExpectMsgAsync<PingStatus>()).Received);
+        Assert.Equal(1, (await Expect<PingStatus>()).Received);
         socket.Send(ping, Got(Dst, ReplyTo(second, 64))); // too late: ping has finished
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow();
     }
 
     [Fact]
@@ -153,11 +153,11 @@ public class PingActorTests() : AppsHarness("ping")
         // -c 2 -w 10: no linger; ping waits for both answers until the deadline.
         var (socket, ping, second) = await FirstAnsweredSecondPending(TimeSpan.FromSeconds(10));
         Advance(TimeSpan.FromSeconds(5));
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow();
         socket.Send(ping, Got(Dst, ReplyTo(second, 64)));
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=5000 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=5000 ms", (await Expect<WorkloadOutput>()).Line);
         Assert.Equal("2 packets transmitted, 2 received, 0% packet loss, time 200ms", (await Lines(4))[2]);
-        var done = await ExpectMsgAsync<PingStatus>();
+        var done = await Expect<PingStatus>();
         Assert.Equal((2L, 2L), (done.Transmitted, done.Received));
     }
 
@@ -166,21 +166,21 @@ public class PingActorTests() : AppsHarness("ping")
     {
         var socket = await ThreeUnansweredProbes(TimeSpan.FromSeconds(1));
         Advance(TimeSpan.FromMilliseconds(599));
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow();
         Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("3 packets transmitted, 0 received, 100% packet loss, time 400ms", (await Lines(3))[2]);
-        Assert.Equal(0, (await ExpectMsgAsync<PingStatus>()).Received);
-        await socket.ExpectMsgAsync<Close>(); // and no fourth probe before it: -c still bounds the sending
+        Assert.Equal(0, (await Expect<PingStatus>()).Received);
+        await Expect<Close>(socket); // and no fourth probe before it: -c still bounds the sending
     }
 
     [Fact]
     public async Task Ping_SendFails_PrintsSendmsgErrorAndCountsTransmitted()
     {
         var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 1, Timeout: TimeSpan.FromSeconds(1)));
-        await ExpectMsgAsync<WorkloadOutput>();
-        var send = await socket.ExpectMsgAsync<SendTo>();
+        await Expect<WorkloadOutput>();
+        var send = await Expect<SendTo>(socket);
         socket.Reply(new CommandFailed(send, Errno.ENETUNREACH));
-        Assert.Equal("ping: sendmsg: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("ping: sendmsg: Network is unreachable", (await Expect<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
         Assert.Equal("1 packets transmitted, 0 received, 100% packet loss, time 0ms", (await Lines(3))[2]);
     }
@@ -194,10 +194,10 @@ public class PingActorTests() : AppsHarness("ping")
         Sys.ActorOf(Props.Create(() => new RawEchoResponder(raw)));
 
         var ping = Sys.ActorOf(PingActor.Props(new PingSettings("a", Dst, Count: 3), a, TestActor));
-        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await Expect<WorkloadOutput>()).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", (await Expect<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", (await ExpectMsgAsync<WorkloadOutput>(Wait)).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", (await Expect<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(
         [
@@ -207,7 +207,7 @@ public class PingActorTests() : AppsHarness("ping")
             "3 packets transmitted, 3 received, 0% packet loss, time 2000ms",
             "rtt min/avg/max/mdev = 0.000/0.000/0.000/0.000 ms",
         ], await Lines(5));
-        var st = await ping.Ask<PingStatus>(GetWorkloadStatus.Instance, Wait);
+        var st = await Ask<PingStatus>(ping, GetWorkloadStatus.Instance);
         Assert.True(st.Done);
         Assert.Equal(3, st.Received);
     }

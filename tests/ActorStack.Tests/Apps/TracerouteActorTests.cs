@@ -17,32 +17,32 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
 
     private async Task<(IActorRef Tr, TestProbe Udp, TestProbe Raw)> Start(TracerouteSettings s)
     {
-        var host = CreateTestProbe();
-        var udp = CreateTestProbe();
-        var raw = CreateTestProbe();
+        var host = Probe();
+        var udp = Probe();
+        var raw = Probe();
         var tr = Sys.ActorOf(TracerouteActor.Props(s, host.Ref, TestActor));
-        Assert.Equal(SockType.Dgram, (await host.ExpectMsgAsync<SocketCreate>()).Type);
+        Assert.Equal(SockType.Dgram, (await Expect<SocketCreate>(host)).Type);
         host.Reply(new SocketCreated(udp.Ref));
-        var bind = await udp.ExpectMsgAsync<Bind>();
+        var bind = await Expect<Bind>(udp);
         Assert.Equal((Ipv4Address.Any, (ushort)0), (bind.Address, bind.Port));
         udp.Reply(new SocketOk(bind));
-        await udp.ExpectMsgAsync<GetSocketInfo>();
+        await Expect<GetSocketInfo>(udp);
         udp.Reply(new SocketInfo(SockType.Dgram, 0, Ipv4Address.Any, LocalPort, Ipv4Address.Any, 0, 0, 0, 0, 0, 0, 0));
-        var create = await host.ExpectMsgAsync<SocketCreate>();
+        var create = await Expect<SocketCreate>(host);
         Assert.Equal((SockType.Raw, IpProtocol.Icmp), (create.Type, create.Protocol));
         host.Reply(new SocketCreated(raw.Ref));
-        await raw.ExpectMsgAsync<Recv>();
+        await Expect<Recv>(raw);
         raw.IgnoreMessages(m => m is Recv);
         return (tr, udp, raw);
     }
 
     /// <summary>Expects the TTL then the probe; answers the TTL; returns the probe's UDP packet as the peer sees it.</summary>
-    private static async Task<byte[]> Probe(TestProbe udp, int ttl, ushort port)
+    private async Task<byte[]> UdpProbe(TestProbe udp, int ttl, ushort port)
     {
-        var opt = await udp.ExpectMsgAsync<SetSocketOption>();
+        var opt = await Expect<SetSocketOption>(udp);
         Assert.Equal((SockOpt.IpTtl, ttl), (opt.Option, opt.Value));
         udp.Reply(new SocketOk(opt));
-        var send = await udp.ExpectMsgAsync<SendTo>();
+        var send = await Expect<SendTo>(udp);
         Assert.Equal((Dst, port, 32), (send.Address!.Value, send.Port, send.Payload.Length));
         var dgram = new byte[8 + send.Payload.Length];
         dgram[0] = LocalPort >> 8; dgram[1] = LocalPort & 0xFF;
@@ -55,45 +55,45 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
     public async Task Traceroute_RouterThenTimeoutThenDestination_TracerouteLines()
     {
         var (tr, udp, raw) = await Start(new TracerouteSettings("a", Dst, Queries: 2));
-        Assert.Equal("traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal("traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets", (await Expect<WorkloadOutput>()).Line);
 
-        var p = await Probe(udp, 1, 33434);
+        var p = await UdpProbe(udp, 1, 33434);
         Advance(Us(215));
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, p)));
-        p = await Probe(udp, 1, 33435);
+        p = await UdpProbe(udp, 1, 33435);
         // A late answer to the first probe is not taken for the second.
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Udp, [0x9C, 0x40, 0x82, 0x9A, 0, 40, 0, 0]))));
         Advance(Us(190));
         raw.Send(tr, Got(R1, IcmpError(R1, Self, 11, 0, p)));
-        Assert.Equal(" 1  10.0.1.1 (10.0.1.1)  0.215 ms  0.190 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal(" 1  10.0.1.1 (10.0.1.1)  0.215 ms  0.190 ms", (await Expect<WorkloadOutput>()).Line);
 
-        await Probe(udp, 2, 33436);
+        await UdpProbe(udp, 2, 33436);
         Advance(TimeSpan.FromSeconds(5)); // -w 5: the probe is a star
-        p = await Probe(udp, 2, 33437);
+        p = await UdpProbe(udp, 2, 33437);
         Advance(Us(1500));
         raw.Send(tr, Got(Dst, IcmpError(Dst, Self, 3, 3, p)));
-        Assert.Equal(" 2  * 10.0.2.2 (10.0.2.2)  1.500 ms", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        Assert.Equal(" 2  * 10.0.2.2 (10.0.2.2)  1.500 ms", (await Expect<WorkloadOutput>()).Line);
 
-        var st = await ExpectMsgAsync<TracerouteStatus>();
+        var st = await Expect<TracerouteStatus>();
         Assert.True(st.Done);
         Assert.True(st.Reached);
         Assert.Equal(2, st.Hops.Length);
-        await udp.ExpectMsgAsync<Close>();
-        await raw.ExpectMsgAsync<Close>();
+        await Expect<Close>(udp);
+        await Expect<Close>(raw);
     }
 
     [Fact]
     public async Task Traceroute_MaxHopsWithoutAnswers_StarsThenDone()
     {
         var (tr, udp, _) = await Start(new TracerouteSettings("a", Dst, MaxHops: 2, Queries: 1, Wait: TimeSpan.FromSeconds(1)));
-        await ExpectMsgAsync<WorkloadOutput>();
-        await Probe(udp, 1, 33434);
+        await Expect<WorkloadOutput>();
+        await UdpProbe(udp, 1, 33434);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(" 1  *", (await ExpectMsgAsync<WorkloadOutput>()).Line);
-        await Probe(udp, 2, 33435);
+        Assert.Equal(" 1  *", (await Expect<WorkloadOutput>()).Line);
+        await UdpProbe(udp, 2, 33435);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(" 2  *", (await ExpectMsgAsync<WorkloadOutput>()).Line);
-        var st = await ExpectMsgAsync<TracerouteStatus>();
+        Assert.Equal(" 2  *", (await Expect<WorkloadOutput>()).Line);
+        var st = await Expect<TracerouteStatus>();
         Assert.True(st.Done);
         Assert.False(st.Reached);
     }
@@ -102,12 +102,12 @@ public class TracerouteActorTests() : AppsHarness("traceroute")
     public async Task Traceroute_SendFails_PrintsErrorAndStops()
     {
         var (tr, udp, _) = await Start(new TracerouteSettings("a", Dst));
-        await ExpectMsgAsync<WorkloadOutput>();
-        var opt = await udp.ExpectMsgAsync<SetSocketOption>();
+        await Expect<WorkloadOutput>();
+        var opt = await Expect<SetSocketOption>(udp);
         udp.Reply(new SocketOk(opt));
-        var send = await udp.ExpectMsgAsync<SendTo>();
+        var send = await Expect<SendTo>(udp);
         udp.Reply(new CommandFailed(send, Errno.ENETUNREACH));
-        Assert.Equal("traceroute: send: Network is unreachable", (await ExpectMsgAsync<WorkloadOutput>()).Line);
-        Assert.True((await ExpectMsgAsync<TracerouteStatus>()).Done);
+        Assert.Equal("traceroute: send: Network is unreachable", (await Expect<WorkloadOutput>()).Line);
+        Assert.True((await Expect<TracerouteStatus>()).Done);
     }
 }

@@ -9,6 +9,7 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Wire;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.EndToEnd;
 
@@ -21,7 +22,7 @@ namespace ActorStack.Tests.EndToEnd;
 /// </summary>
 public abstract class EndToEndKit(string name) : EngineKit(name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
+    protected static readonly TimeSpan Wait = Timeouts.Wall;
     protected static readonly SysctlSettings Router = new() { IpForward = true };
 
     /// <summary>The engine's clock as the tests use it: <see cref="EngineClock.Now"/> (the scheduler's) and <see cref="EngineClock.Advance"/>.</summary>

@@ -4,6 +4,7 @@ using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.EndToEnd;
 
@@ -13,7 +14,7 @@ namespace ActorStack.Tests.EndToEnd;
 /// </summary>
 public abstract class ExampleScenarioKit(string name) : TestKit(StackConfig.AkkaConfig(), name)
 {
-    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    protected static readonly TimeSpan Timeout = Timeouts.WallRun;
 
     /// <summary>The settings of <paramref name="relative"/>, a path from the repository root (where ActorStack.sln is).</summary>
     protected static StackSettings LoadExample(string relative) => StackConfig.LoadFile(RepoFile(relative));

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using ActorStack.Actors.Engine;
 using ActorStack.Config;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Engine;
 
@@ -51,4 +52,85 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
     }
 
     protected static TimeSpan Us(double us) => TimeSpan.FromTicks((long)Math.Round(us * 10));
+
+    /// <summary>
+    /// Waiting on the engine: runs everything due at the current instant, and while <paramref name="done"/> does not
+    /// hold moves the clock to the next queued event and runs it. Fails if nothing is queued while not done (a stall)
+    /// or when the next event lies beyond <paramref name="within"/> of simulated time (default <see cref="Timeouts.Simulated"/>).
+    /// Returns the simulated time that passed.
+    /// </summary>
+    protected TimeSpan RunUntil(Func<bool> done, TimeSpan? within = null, string? what = null)
+    {
+        var start = Engine.Now;
+        while (true)
+        {
+            Engine.RunUntilIdle();
+            if (done()) return Engine.Now - start;
+            NextInstant(start, within, what);
+        }
+    }
+
+    /// <summary><see cref="RunUntil(Func{bool}, TimeSpan?, string?)"/> for a condition that asks the actors (it may run the engine itself).</summary>
+    protected async Task<TimeSpan> RunUntilAsync(Func<Task<bool>> done, TimeSpan? within = null, string? what = null)
+    {
+        var start = Engine.Now;
+        while (true)
+        {
+            Engine.RunUntilIdle();
+            if (await done()) return Engine.Now - start;
+            NextInstant(start, within, what);
+        }
+    }
+
+    /// <summary>Moves the clock to the next queued event and runs what is due then; fails on a stall or past the limit.</summary>
+    private void NextInstant(TimeSpan start, TimeSpan? within, string? what)
+    {
+        var limit = within ?? Timeouts.Simulated;
+        var when = Engine.Pending.NextDue
+            ?? throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: stalled at +{Engine.Now - start}, nothing queued");
+        if (when - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
+        Engine.RunUntil(when);
+    }
+
+    /// <summary>
+    /// Ask on the engine from a temporary sender (Akka's Ask, no timeout timer): first runs everything due now (what
+    /// the test told before, e.g. injected frames, has gone all the way through the stack), then asks and runs the
+    /// engine until the answer is there (moving the clock only if the answer needs time, e.g. a connect's handshake
+    /// over a wire with delay).
+    /// </summary>
+    protected async Task<T> Ask<T>(IActorRef target, object message, TimeSpan? within = null)
+    {
+        Engine.RunUntilIdle();
+        var answer = target.Ask<object>(message);
+        RunUntil(() => answer.IsCompleted, within, $"answer of {target.Path.Name} to {message.GetType().Name}");
+        var r = await answer;
+        return r is T t ? t : throw new Xunit.Sdk.XunitException($"{target.Path.Name} answered {message.GetType().Name} with {r}, expected {typeof(T).Name}");
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="query"/>: code outside the engine that asks actors with Akka's Ask and awaits the answers
+    /// on the thread pool (e.g. the CLI's SsQuery). The engine is in inline mode meanwhile, so each Tell runs what it
+    /// queued at the current instant on the telling thread; the clock does not move.
+    /// </summary>
+    protected async Task<T> Outside<T>(Func<Task<T>> query)
+    {
+        Engine.ReleaseControl();
+        try { return await query(); }
+        finally { Engine.Pause(); }
+    }
+
+    /// <summary>The next message to <paramref name="probe"/> (the test actor if null) once everything due now has run: it must be there at this instant (nothing runs later unless the test runs the engine).</summary>
+    protected async Task<T> Expect<T>(TestProbe? probe = null)
+    {
+        Engine.RunUntilIdle();
+        return probe is null ? await ExpectMsgAsync<T>(Timeouts.Wall) : await probe.ExpectMsgAsync<T>(Timeouts.Wall);
+    }
+
+    /// <summary>Nothing for <paramref name="probe"/> (the test actor if null) once everything due now has run; the clock does not move.</summary>
+    protected async Task ExpectNothingNow(TestProbe? probe = null)
+    {
+        Engine.RunUntilIdle();
+        if (probe is null) await ExpectNoMsgAsync(TimeSpan.Zero);
+        else await probe.ExpectNoMsgAsync(TimeSpan.Zero);
+    }
 }

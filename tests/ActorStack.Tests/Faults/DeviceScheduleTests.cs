@@ -5,6 +5,7 @@ using ActorStack.Actors.Simulation;
 using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Faults;
 
@@ -15,7 +16,7 @@ namespace ActorStack.Tests.Faults;
 /// </summary>
 public class DeviceScheduleTests() : EngineKit("device-schedule")
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Wait = Timeouts.Wall;
 
     private const string Scenario = """
         actorstack {

@@ -6,13 +6,14 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Faults;
 
 /// <summary>The host's per-child supervision policy, and a failing socket's queued data accounted as SOCKET_CLOSE.</summary>
 public class SupervisionPolicyTests() : TestKit(StackConfig.AkkaConfig(), "supervision-policy")
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Wait = Timeouts.Wall;
     private static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:00:02");
     private static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
 

@@ -7,6 +7,7 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Icmp;
 
@@ -17,7 +18,7 @@ public class IcmpHostTests() : TestKit(StackConfig.AkkaConfig(), "icmp-host")
     private static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     private static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     private static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Wait = Timeouts.Wall;
 
     [Fact]
     public async Task HostIcmpActor_EchoRequest_ReplyFramesOnTheWire()

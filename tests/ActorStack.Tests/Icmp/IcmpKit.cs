@@ -11,6 +11,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Icmp;
 
@@ -28,7 +29,7 @@ public abstract class IcmpKit(string name) : EngineKit(name)
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
     protected static readonly Ipv4Address Remote = Ipv4Address.Parse("192.168.1.1");
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(3);
+    protected static readonly TimeSpan Wait = Timeouts.Wall;
 
     protected NetNamespace Ns = null!;
     protected IActorRef Icmp = ActorRefs.Nobody;

@@ -7,6 +7,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using Xunit.Abstractions;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
@@ -20,7 +21,7 @@ public abstract class HostHarness : TestKit
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
+    protected static readonly TimeSpan Timeout = Timeouts.Wall;
 
     /// <summary>With <paramref name="output"/>, the system's log events (TestKit's logger) reach xunit's test output.</summary>
     protected HostHarness(string name, ITestOutputHelper? output = null) : base(StackConfig.AkkaConfig(), name, output) { }

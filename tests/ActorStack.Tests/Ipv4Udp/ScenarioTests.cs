@@ -11,7 +11,7 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// <summary>Whole scenarios run by the SimulationActor: conservation of frames, and a capture read back by tshark.</summary>
 public class ScenarioTests() : TestKit(StackConfig.AkkaConfig(), "scenario")
 {
-    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Ask = Timeouts.Wall;
 
     private static string ScenarioText(long count, int backlog, string capture = "") => $$"""
         actorstack {

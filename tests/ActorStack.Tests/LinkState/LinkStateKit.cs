@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
+using ActorStack.Tests.Support;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -12,19 +13,15 @@ using ActorStack.Actors.Namespaces;
 namespace ActorStack.Tests.LinkState;
 
 /// <summary>
-/// Whole hosts on virtual time (TestScheduler: the link watch's rate limit, the TX watchdog and the link-up delay
-/// move only with <see cref="Advance"/>). A NIC's "wire" is a probe, so a test sees every frame the NIC put on the
-/// medium and decides when TX completions come back.
+/// Whole hosts on the product's simulation engine (<see cref="EngineKit"/>: the link watch's rate limit, the TX watchdog
+/// and the link-up delay move only with <see cref="Advance"/>; what the test tells runs when it looks). A NIC's "wire"
+/// is a probe, so a test sees every frame the NIC put on the medium and decides when TX completions come back.
 /// </summary>
-public abstract class LinkStateKit(string name) : TestKit(
-    StackConfig.AkkaConfig("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""), name)
+public abstract class LinkStateKit(string name) : EngineKit(name)
 {
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: only a failing test waits this long, and a loaded 2-core machine is slow
-    protected static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(150);
-
-    protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-    protected void Advance(TimeSpan t) => Clock.Advance(t);
-    protected void AdvanceMs(int ms) => Clock.Advance(TimeSpan.FromMilliseconds(ms));
+    /// <summary>Runs every timer and message due up to now + <paramref name="t"/>.</summary>
+    protected void Advance(TimeSpan t) => Engine.RunFor(t);
+    protected void AdvanceMs(int ms) => Engine.RunFor(TimeSpan.FromMilliseconds(ms));
 
     protected static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
 
@@ -41,47 +38,52 @@ public abstract class LinkStateKit(string name) : TestKit(
         if (withNamespace)
         {
             var tr = ActorOfAsTestActorRef<HostActor>(props, hostName);
-            var dn = await tr.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+            var dn = await Ask<HostDevices>(tr, GetHostDevices.Instance);
             return new Host(tr, dn.Devices, tr.UnderlyingActor.Namespace);
         }
         var host = Sys.ActorOf(props, hostName);
-        var d = await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var d = await Ask<HostDevices>(host, GetHostDevices.Instance);
         return new Host(host, d.Devices, null);
     }
 
     /// <summary>Subscribes a fresh probe to the host's <c>ip monitor link</c> stream.</summary>
     protected async Task<TestProbe> Monitor(Host h, TestProbe? probe = null)
     {
-        probe ??= CreateTestProbe();
-        var r = await h.Ref.Ask<LinkMonitorSubscribed>(new SubscribeLinkMonitor(probe.Ref), Wait);
+        probe ??= Probe();
+        var r = await Ask<LinkMonitorSubscribed>(h.Ref, new SubscribeLinkMonitor(probe.Ref));
         Assert.True(r.Subscribed);
         return probe;
     }
 
     protected async Task<LinkStateInfo> Link(Host h, string dev = "eth0")
-        => (await h.Ref.Ask<LinkList>(GetLinks.Instance, Wait)).Links.Single(l => l.Device == dev);
+        => (await Ask<LinkList>(h.Ref, GetLinks.Instance)).Links.Single(l => l.Device == dev);
 
-    /// <summary>Waits until the link watch has taken in what the driver told it (driver → link watch is asynchronous).</summary>
-    protected Task Until(Host h, Func<LinkStateInfo, bool> cond, string dev = "eth0")
-        => AwaitConditionAsync(async () => cond(await Link(h, dev)), Wait, TimeSpan.FromMilliseconds(10));
+    /// <summary>Asserts <paramref name="cond"/> on the link once everything due now has run (the link watch has taken in what the driver told it; the clock does not move).</summary>
+    protected async Task LinkNow(Host h, Func<LinkStateInfo, bool> cond, string dev = "eth0")
+    {
+        Engine.RunUntilIdle();
+        var l = await Link(h, dev);
+        Assert.True(cond(l), $"{dev} at +{Engine.Now}: {l}");
+    }
 
     /// <summary>Cables eth-N to a probe standing in for the wire; carrier on is urgent, so it is handled at once.</summary>
     protected async Task<TestProbe> AttachProbeWire(Host h, string dev = "eth0")
     {
-        var wire = CreateTestProbe();
+        var wire = Probe();
         h.Nics[dev].Tell(new AttachWire(wire.Ref));
-        await Until(h, l => l.Carrier && l.OperState == "UP", dev);
+        await LinkNow(h, l => l.Carrier && l.OperState == "UP", dev);
         return wire;
     }
 
-    protected static async Task<RtnlLinkEvent> ExpectLinkAsync(TestProbe p, string dev, string operstate, bool carrier)
+    /// <summary>The next RTM_NEWLINK on <paramref name="p"/>, there once everything due now has run.</summary>
+    protected async Task<RtnlLinkEvent> ExpectLinkAsync(TestProbe p, string dev, string operstate, bool carrier)
     {
-        var e = await p.ExpectMsgAsync<RtnlLinkEvent>(Wait);
+        var e = await Expect<RtnlLinkEvent>(p);
         Assert.Equal((dev, operstate, carrier), (e.Device, e.OperState, e.Carrier));
         return e;
     }
 
-    protected async Task<HostStats> Stats(Host h) => await h.Ref.Ask<HostStats>(GetStats.Instance, Wait);
+    protected Task<HostStats> Stats(Host h) => Ask<HostStats>(h.Ref, GetStats.Instance);
 
     protected static long Dropped(HostStats s, DropReason reason, string location)
         => s.Drops.Where(d => d.Site == new DropSite(reason, location)).Sum(d => d.Packets);
@@ -100,31 +102,33 @@ public abstract class LinkStateKit(string name) : TestKit(
             };
         }).ToImmutableArray();
 
-    /// <summary>Frames the wire probe got from the NIC, until it stays quiet.</summary>
-    protected static async Task<int> FramesOnWireAsync(TestProbe wire)
+    /// <summary>Frames the wire probe got from the NIC once everything due now has run (the clock does not move).</summary>
+    protected async Task<int> FramesOnWireAsync(TestProbe wire)
     {
+        Engine.RunUntilIdle();
         int n = 0;
         while (true)
         {
-            var (ok, env) = await wire.TryReceiveOneAsync(Quiet);
+            var (ok, env) = await wire.TryReceiveOneAsync(TimeSpan.Zero);
             if (!ok) return n;
             if (env.Message is WireFrames w) n += w.Count;
         }
     }
 
-    /// <summary>The next <paramref name="n"/> netdev notifications on <paramref name="p"/>, each within <see cref="Wait"/>.</summary>
-    protected static async Task<NetdevNotification[]> NotificationsAsync(TestProbe p, int n)
+    /// <summary>The next <paramref name="n"/> netdev notifications on <paramref name="p"/>, all there once everything due now has run.</summary>
+    protected async Task<NetdevNotification[]> NotificationsAsync(TestProbe p, int n)
     {
         var got = new NetdevNotification[n];
-        for (int i = 0; i < n; i++) got[i] = await p.ExpectMsgAsync<NetdevNotification>(Wait);
+        for (int i = 0; i < n; i++) got[i] = await Expect<NetdevNotification>(p);
         return got;
     }
 
-    /// <summary>Receives <paramref name="n"/> messages of any kind on <paramref name="p"/> within <paramref name="max"/> (ReceiveN).</summary>
-    protected static async Task<List<object>> ReceiveManyAsync(TestProbe p, int n, TimeSpan max)
+    /// <summary>Receives <paramref name="n"/> messages of any kind on <paramref name="p"/>, all there once everything due now has run (ReceiveN).</summary>
+    protected async Task<List<object>> ReceiveManyAsync(TestProbe p, int n)
     {
+        Engine.RunUntilIdle();
         var got = new List<object>(n);
-        await foreach (var m in p.ReceiveNAsync(n, max)) got.Add(m);
+        await foreach (var m in p.ReceiveNAsync(n, Timeouts.Wall)) got.Add(m);
         return got;
     }
 }

@@ -12,7 +12,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
     {
         var h = await StartHost();
         var mon = await Monitor(h);
-        var wire = CreateTestProbe();
+        var wire = Probe();
         h.Nics["eth0"].Tell(new AttachWire(wire.Ref));
         // Carrier on while the qdisc is still noop is urgent: handled without the clock moving.
         var e = await ExpectLinkAsync(mon, "eth0", "UP", true);
@@ -23,7 +23,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         h.Nics["eth0"].Tell(new CarrierChanged(true));
         AdvanceMs(1000);
-        await mon.ExpectNoMsgAsync(Quiet);
+        await ExpectNothingNow(mon);
         var l = await Link(h);
         Assert.Equal((1L, 0L), (l.CarrierUpCount, l.CarrierDownCount));
     }
@@ -36,12 +36,12 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         await AttachProbeWire(h);
         await ExpectLinkAsync(mon, "eth0", "UP", true);
         for (int i = 0; i < 10; i++) h.Nics["eth0"].Tell(new CarrierChanged(i % 2 == 1));   // off, on, ..., on
-        await Until(h, l => l.CarrierDownCount == 5);
-        await mon.ExpectNoMsgAsync(Quiet);                          // PENDING: one queued event, the work waits for the second
+        await LinkNow(h, l => l.CarrierDownCount == 5);
+        await ExpectNothingNow(mon);                          // PENDING: one queued event, the work waits for the second
         AdvanceMs(1000);
         var e = await ExpectLinkAsync(mon, "eth0", "UP", true);
         Assert.Equal((6L, 5L), (e.CarrierUpCount, e.CarrierDownCount));
-        await mon.ExpectNoMsgAsync(Quiet);
+        await ExpectNothingNow(mon);
     }
 
     [Fact]
@@ -52,9 +52,9 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         await AttachProbeWire(h);
         await ExpectLinkAsync(mon, "eth0", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        await Until(h, l => !l.Carrier);
+        await LinkNow(h, l => !l.Carrier);
         AdvanceMs(999);
-        await mon.ExpectNoMsgAsync(Quiet);
+        await ExpectNothingNow(mon);
         Assert.Equal("UP", (await Link(h)).OperState);   // operstate moves only when linkwatch_do_dev runs
         AdvanceMs(1);
         await ExpectLinkAsync(mon, "eth0", "DOWN", false);
@@ -69,7 +69,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         await AttachProbeWire(h);
         await ExpectLinkAsync(mon, "eth0", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        await Until(h, l => !l.Carrier);
+        await LinkNow(h, l => !l.Carrier);
         AdvanceMs(1000);
         await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         // Inside the new rate-limit second: carrier up with the qdisc on noop is urgent and runs at once.
@@ -87,14 +87,14 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         await ExpectLinkAsync(mon, "eth0", "UP", true);
         await ExpectLinkAsync(mon, "eth1", "UP", true);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        await Until(h, l => !l.Carrier, "eth0");
+        await LinkNow(h, l => !l.Carrier, "eth0");
         AdvanceMs(1000);
         await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         h.Nics["eth1"].Tell(new CarrierChanged(false));          // not urgent: waits for the second
-        await Until(h, l => !l.Carrier, "eth1");
+        await LinkNow(h, l => !l.Carrier, "eth1");
         h.Nics["eth0"].Tell(new CarrierChanged(true));           // urgent: an urgent-only run now
         await ExpectLinkAsync(mon, "eth0", "UP", true);
-        await mon.ExpectNoMsgAsync(Quiet);                                  // eth1 went back on the list
+        await ExpectNothingNow(mon);                                  // eth1 went back on the list
         AdvanceMs(1000);
         await ExpectLinkAsync(mon, "eth1", "DOWN", false);
     }
@@ -104,37 +104,37 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
     {
         var h = await StartHost();
         var mon = await Monitor(h);
-        var nb = CreateTestProbe();
-        await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier("user", nb.Ref), Wait);
+        var nb = Probe();
+        await Ask<NetdevNotifierChanged>(h.Ref, new RegisterNetdevNotifier("user", nb.Ref));
         Assert.Equal(["NETDEV_REGISTER", "NETDEV_UP", "NETDEV_REGISTER", "NETDEV_UP"],
             (await NotificationsAsync(nb, 4)).Select(n => n.Event).ToArray());   // replay: lo, eth0
         await AttachProbeWire(h);
         await ExpectLinkAsync(mon, "eth0", "UP", true);
-        Assert.Equal("NETDEV_CHANGE", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
+        Assert.Equal("NETDEV_CHANGE", (await Expect<NetdevNotification>(nb)).Event);
 
-        var set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
+        var set = await Ask<LinkAdminSet>(h.Ref, new LinkSetAdmin("eth0", false));
         Assert.Equal(new LinkAdminSet("eth0", false), set);
         var down = await ExpectLinkAsync(mon, "eth0", "DOWN", true);        // dev_close: RTM_NEWLINK without IFF_UP
         Assert.False(down.AdminUp);
-        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [(await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event]);
+        Assert.Equal(["NETDEV_GOING_DOWN", "NETDEV_DOWN"], [(await Expect<NetdevNotification>(nb)).Event, (await Expect<NetdevNotification>(nb)).Event]);
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
-        await Until(h, l => l.CarrierDownCount == 1);
+        await LinkNow(h, l => l.CarrierDownCount == 1);
         AdvanceMs(1000);
-        await mon.ExpectNoMsgAsync(Quiet);                                  // linkwatch_do_dev ran, but IFF_UP is clear
-        await nb.ExpectNoMsgAsync(TimeSpan.Zero);
+        await ExpectNothingNow(mon);                                  // linkwatch_do_dev ran, but IFF_UP is clear
+        await ExpectNothingNow(nb);
 
-        set = await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
+        set = await Ask<LinkAdminSet>(h.Ref, new LinkSetAdmin("eth0", true));
         Assert.Equal(new LinkAdminSet("eth0", true), set);
         var up = await ExpectLinkAsync(mon, "eth0", "DOWN", false);          // up, but no carrier: NO-CARRIER, state DOWN
         Assert.True(up.AdminUp);
         Assert.Contains("NO-CARRIER", up.Line);
-        Assert.Equal("NETDEV_UP", (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Event);
+        Assert.Equal("NETDEV_UP", (await Expect<NetdevNotification>(nb)).Event);
         var noDev = new LinkSetAdmin("eth9", true);
-        Assert.Equal(new CommandFailed(noDev, Errno.ENODEV), await h.Ref.Ask<CommandFailed>(noDev, Wait));
-        await mon.ExpectNoMsgAsync(Quiet);                                  // nothing changed: no RTM_NEWLINK
-        await nb.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(new CommandFailed(noDev, Errno.ENODEV), await Ask<CommandFailed>(h.Ref, noDev));
+        await ExpectNothingNow(mon);                                  // nothing changed: no RTM_NEWLINK
+        await ExpectNothingNow(nb);
     }
 
     [Fact]
@@ -142,16 +142,16 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
     {
         var h = await StartHost();
         await AttachProbeWire(h);
-        var nb = CreateTestProbe();
+        var nb = Probe();
         foreach (var (name, prio) in new[] { ("low", 0), ("high", 10), ("mid", 5) })
         {
-            var r = await h.Ref.Ask<NetdevNotifierChanged>(new RegisterNetdevNotifier(name, nb.Ref, prio), Wait);
+            var r = await Ask<NetdevNotifierChanged>(h.Ref, new RegisterNetdevNotifier(name, nb.Ref, prio));
             Assert.True(r.Registered);
         }
-        await ReceiveManyAsync(nb, 12, Wait);   // each block's replay: REGISTER and UP for lo and eth0
+        await ReceiveManyAsync(nb, 12);   // each block's replay: REGISTER and UP for lo and eth0
         var again = new RegisterNetdevNotifier("mid", nb.Ref);
-        Assert.Equal(new CommandFailed(again, Errno.EEXIST), await h.Ref.Ask<CommandFailed>(again, Wait));
-        await nb.ExpectNoMsgAsync(TimeSpan.Zero);                           // nothing changed: no second replay
+        Assert.Equal(new CommandFailed(again, Errno.EEXIST), await Ask<CommandFailed>(h.Ref, again));
+        await ExpectNothingNow(nb);                           // nothing changed: no second replay
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(false));
@@ -159,7 +159,7 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
         Assert.Equal(["high", "mid", "low"], seen.Select(n => n.Notifier).ToArray());
         Assert.All(seen, n => Assert.Equal(("NETDEV_CHANGE", "eth0", false, "DOWN"), (n.Event, n.Device, n.Carrier, n.OperState)));
 
-        var u = await h.Ref.Ask<NetdevNotifierChanged>(new UnregisterNetdevNotifier("mid"), Wait);
+        var u = await Ask<NetdevNotifierChanged>(h.Ref, new UnregisterNetdevNotifier("mid"));
         Assert.False(u.Registered);
         // The leaving block hears GOING_DOWN, DOWN, UNREGISTER for each up device (lo, eth0).
         var bye = await NotificationsAsync(nb, 6);
@@ -168,8 +168,8 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
 
         AdvanceMs(1000);
         h.Nics["eth0"].Tell(new CarrierChanged(true));
-        Assert.Equal(["high", "low"], new[] { (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier, (await nb.ExpectMsgAsync<NetdevNotification>(Wait)).Notifier });
-        await nb.ExpectNoMsgAsync(Quiet);
+        Assert.Equal(["high", "low"], new[] { (await Expect<NetdevNotification>(nb)).Notifier, (await Expect<NetdevNotification>(nb)).Notifier });
+        await ExpectNothingNow(nb);
     }
 
     [Fact]
@@ -177,14 +177,14 @@ public sealed class LinkWatchActorTests() : LinkStateKit("linkwatch-actor")
     {
         var h = await StartHost();
         var mon = await Monitor(h);
-        var stranger = new UnsubscribeLinkMonitor(CreateTestProbe().Ref);
-        Assert.Equal(new CommandFailed(stranger, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(stranger, Wait));
+        var stranger = new UnsubscribeLinkMonitor(Probe().Ref);
+        Assert.Equal(new CommandFailed(stranger, Errno.ENOENT), await Ask<CommandFailed>(h.Ref, stranger));
         var nobody = new UnregisterNetdevNotifier("nobody");
-        Assert.Equal(new CommandFailed(nobody, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(nobody, Wait));
+        Assert.Equal(new CommandFailed(nobody, Errno.ENOENT), await Ask<CommandFailed>(h.Ref, nobody));
 
         // The real subscriber is still subscribed, and leaves once.
-        Assert.Equal(new LinkMonitorSubscribed(mon.Ref, false), await h.Ref.Ask<LinkMonitorSubscribed>(new UnsubscribeLinkMonitor(mon.Ref), Wait));
+        Assert.Equal(new LinkMonitorSubscribed(mon.Ref, false), await Ask<LinkMonitorSubscribed>(h.Ref, new UnsubscribeLinkMonitor(mon.Ref)));
         var again = new UnsubscribeLinkMonitor(mon.Ref);
-        Assert.Equal(new CommandFailed(again, Errno.ENOENT), await h.Ref.Ask<CommandFailed>(again, Wait));
+        Assert.Equal(new CommandFailed(again, Errno.ENOENT), await Ask<CommandFailed>(h.Ref, again));
     }
 }

@@ -10,13 +10,13 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
 {
     private async Task<IActorRef> UdpSocket(Host h)
     {
-        var created = await h.Ref.Ask<SocketCreated>(new SocketCreate(SockType.Dgram, 0), Wait);
-        await created.Socket.Ask<SocketInfo>(GetSocketInfo.Instance, Wait);
+        var created = await Ask<SocketCreated>(h.Ref, new SocketCreate(SockType.Dgram, 0));
+        await Ask<SocketInfo>(created.Socket, GetSocketInfo.Instance);
         return created.Socket;
     }
 
-    private static async Task<Errno> SendTo(IActorRef sock, string dst)
-        => await sock.Ask<object>(new SendTo(new byte[] { 1, 2, 3 }, Ipv4Address.Parse(dst), 9), Wait) switch
+    private async Task<Errno> SendTo(IActorRef sock, string dst)
+        => await Ask<object>(sock, new SendTo(new byte[] { 1, 2, 3 }, Ipv4Address.Parse(dst), 9)) switch
         {
             Sent => Errno.OK,
             CommandFailed f => f.Error,
@@ -37,7 +37,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         await ExpectLinkAsync(mon, "eth0", "UP", true);
         var sock = await UdpSocket(h);
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));   // unresolved: an INCOMPLETE entry holds the datagram
-        await AwaitConditionAsync(async () => (await h.Ref.Ask<NeighbourList>(new GetNeighbours("eth0"), Wait)).Entries.Length == 1, Wait);
+        Assert.Single((await Ask<NeighbourList>(h.Ref, new GetNeighbours("eth0"))).Entries);
         Assert.False(Connected(h).LinkDown);
 
         AdvanceMs(1000);
@@ -45,7 +45,7 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         await ExpectLinkAsync(mon, "eth0", "DOWN", false);
         Assert.True(Connected(h).LinkDown);
         Assert.Contains("linkdown", Connected(h).Format());
-        await AwaitConditionAsync(async () => (await h.Ref.Ask<NeighbourList>(new GetNeighbours("eth0"), Wait)).Entries.IsEmpty, Wait);
+        Assert.Empty((await Ask<NeighbourList>(h.Ref, new GetNeighbours("eth0"))).Entries);
         Assert.Equal(1, Dropped(await Stats(h), DropReason.QUEUE_PURGE, "neigh"));
         // The route stays usable (ignore_routes_with_linkdown = 0): the send succeeds, noop_qdisc drops the ARP request.
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));
@@ -62,11 +62,11 @@ public sealed class StackSubscriberTests() : LinkStateKit("stack-subscribers")
         await AttachProbeWire(h);
         var sock = await UdpSocket(h);
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));
-        await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", false), Wait);
+        await Ask<LinkAdminSet>(h.Ref, new LinkSetAdmin("eth0", false));
         Assert.Equal(Errno.ENETUNREACH, await SendTo(sock, "10.0.0.9"));
         Assert.Contains(h.Ns!.Fib.Routes(RouteTable.Local), r => r.Type == RouteType.Local && r.Device == "eth0");   // local address kept
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.1"));   // own address, via lo
-        await h.Ref.Ask<LinkAdminSet>(new LinkSetAdmin("eth0", true), Wait);
+        await Ask<LinkAdminSet>(h.Ref, new LinkSetAdmin("eth0", true));
         Assert.False(Connected(h).LinkDown);
         Assert.Equal(Errno.OK, await SendTo(sock, "10.0.0.9"));
     }

@@ -9,6 +9,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Neighbour;
 
@@ -24,7 +25,7 @@ public abstract class NeighbourActorKit(string name) : EngineKit(name)
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    protected static readonly TimeSpan Timeout = Timeouts.Wall;
 
     protected IScheduler Clock => Sys.Scheduler;
     protected NetNamespace Ns = null!;

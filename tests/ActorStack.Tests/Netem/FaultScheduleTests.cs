@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Netem;
 
@@ -32,9 +33,9 @@ public class FaultScheduleTests() : TestKit(StackConfig.AkkaConfig(), "schedule"
         var settings = StackConfig.Load(Scenario);
         Sys.EventStream.Subscribe(TestActor, typeof(FaultScheduleEvent));
         var sim = Sys.ActorOf(SimulationActor.Props(settings), "sim");
-        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, TimeSpan.FromSeconds(10));
+        var started = await sim.Ask<SimulationStarted>(StartSimulation.Instance, Timeouts.Wall);
         var lines = new List<string>();
-        for (int i = 0; i < 6; i++) lines.Add((await ExpectMsgAsync<FaultScheduleEvent>(TimeSpan.FromSeconds(5))).ToString());
+        for (int i = 0; i < 6; i++) lines.Add((await ExpectMsgAsync<FaultScheduleEvent>(Timeouts.Wall)).ToString());
         string[] expected = [
             "[fault +0.02s] cut wire h1/eth0-h2/eth0",
             "[fault +0.02s]   h1/eth0-h2/eth0: cable cut: carrier off at both ends",
@@ -46,7 +47,7 @@ public class FaultScheduleTests() : TestKit(StackConfig.AkkaConfig(), "schedule"
         // Actions run in time order; a wire's answer may come after the next action on a busy machine.
         Assert.Equal(expected.Where(l => !l.Contains("  ")), lines.Where(l => !l.Contains("  ")));
         Assert.Equal(expected.Order(), lines.Order());
-        var st = await started.Wires.Single().Ask<WireStats>(GetWireStats.Instance, TimeSpan.FromSeconds(5));
+        var st = await started.Wires.Single().Ask<WireStats>(GetWireStats.Instance, Timeouts.Wall);
         AssertConserved(st.AToBDetail!);
         AssertConserved(st.BToADetail!);
     }

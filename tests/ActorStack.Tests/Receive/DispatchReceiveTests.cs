@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Receive;
 
@@ -67,7 +68,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
 
         Assert.False((await host.Ask<PackChanged>(new DevRemovePack(reg), AskTimeout)).Added);
         nic.Tell(Wire(RawFrame(LocalExperimental, 2)));
-        await AwaitAssertAsync(async () => Assert.Equal(2, (await Stats(host)).Softnet[0].Processed), TimeSpan.FromSeconds(3));
+        await AwaitAssertAsync(async () => Assert.Equal(2, (await Stats(host)).Softnet[0].Processed), Timeouts.Wall);
         var st = await Stats(host);
         Assert.Equal(1, st.Device("eth0").Counters.RxDropped);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
@@ -93,7 +94,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
 
         await host.Ask<PackChanged>(new DevRemovePack(reg), AskTimeout);
         nic.Tell(Wire(RawFrame(LocalExperimental, 8)));
-        await AwaitAssertAsync(async () => Assert.Equal(1, (await Stats(host)).Device("eth0").Counters.RxDropped), TimeSpan.FromSeconds(3));
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await Stats(host)).Device("eth0").Counters.RxDropped), Timeouts.Wall);
         st = await Stats(host);
         Assert.Equal(2, st.Softnet[0].Processed);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
@@ -151,7 +152,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
 
         var got = await ReadExactly(sock, 4);
         Assert.Equal(new byte[] { 1, 3, 5, 7 }, got.Select(d => d.Payload.Span[0]).ToArray());
-        await AwaitAssertAsync(async () => Assert.Equal(4, (await Stats(host)).DropsOf(DropReason.XDP)), TimeSpan.FromSeconds(3));
+        await AwaitAssertAsync(async () => Assert.Equal(4, (await Stats(host)).DropsOf(DropReason.XDP)), Timeouts.Wall);
         var st = await Stats(host);
         Assert.Equal("eth0/xdp", st.Drops.Single(d => d.Site.Reason == DropReason.XDP).Site.Location);
         Assert.Equal(0, st.Mib("Udp")["NoPorts"]);   // the dropped ones never reached UDP

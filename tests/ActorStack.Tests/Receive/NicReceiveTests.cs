@@ -2,6 +2,7 @@ using Akka.Actor;
 using System.Collections.Immutable;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Receive;
 
@@ -46,7 +47,7 @@ public class NicReceiveTests() : ReceiveHostKit("nic-rx")
         {
             var s = await Stats(host);
             Assert.Equal(64, s.Mib("Udp")["NoPorts"]); // the delivered ones reach UDP: port 7 is closed
-        }, TimeSpan.FromSeconds(3));
+        }, Timeouts.Wall);
         var st = await Stats(host);
         var c = st.Device("eth0").Counters;
         Assert.Equal(64, c.RxPackets);

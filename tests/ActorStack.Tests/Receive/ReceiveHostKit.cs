@@ -5,6 +5,7 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Receive;
 
@@ -18,7 +19,7 @@ public abstract class ReceiveHostKit(string systemName) : TestKit(StackConfig.Ak
     protected static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     protected static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     protected static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    protected static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
+    protected static readonly TimeSpan AskTimeout = Timeouts.Wall;
 
     protected static DeviceSettings Eth0(int rxRing = 256, int mtu = 1500, ImmutableArray<int> rpsCpus = default)
         => new("eth0", HostMac, Mtu: mtu, RxRing: rxRing, RpsCpus: rpsCpus, Addresses: [new Ipv4Prefix(HostIp, 24)]);

@@ -8,6 +8,7 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.Devices;
 using ActorStack.Actors.Sched;
 using ActorStack.Actors.Softnet;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Receive;
 
@@ -30,7 +31,7 @@ public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
         {
             var s = await Stats(host);
             Assert.Equal(frames, s.Softnet[1].Processed + s.Softnet[1].Dropped);
-        }, TimeSpan.FromSeconds(3));
+        }, Timeouts.Wall);
 
         var st = await Stats(host);
         var cpu1 = st.Softnet[1];

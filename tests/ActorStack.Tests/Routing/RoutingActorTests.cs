@@ -5,13 +5,14 @@ using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Routing;
 
 /// <summary>The routing actor: the one writer of a host's FIB and PMTU cache, publishing immutable snapshots.</summary>
 public sealed class RoutingActorTests() : TestKit(StackConfig.AkkaConfig(""), "routing-actor")
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Wait = Timeouts.Wall;
     private static readonly Ipv4Address Remote = Ipv4Address.Parse("192.168.1.1");
 
     private static NetNamespace Ns() => new(new HostSettings("h", 1, new SysctlSettings(),

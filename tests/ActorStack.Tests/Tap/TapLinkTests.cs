@@ -11,6 +11,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Wire;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Tap;
 
@@ -24,7 +25,7 @@ namespace ActorStack.Tests.Tap;
 public sealed class TapLinkTests() : TestKit(StackConfig.AkkaConfig(), "tap")
 {
     private const string TapName = "astap0";
-    private static readonly TimeSpan KernelIo = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan KernelIo = Timeouts.Wall;
     private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
     private static readonly Ipv4Address SimIp = Ipv4Address.Parse("192.0.2.2");
     private static readonly MacAddress SimMac = MacAddress.Parse("02:00:00:00:00:02");

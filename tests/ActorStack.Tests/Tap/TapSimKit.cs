@@ -7,6 +7,7 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Wire;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Tap;
 
@@ -19,7 +20,7 @@ namespace ActorStack.Tests.Tap;
 public static class TapSimKit
 {
     /// <summary>One kernel or actor call; only a failing test waits this long.</summary>
-    public static readonly TimeSpan Io = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Io = Timeouts.Wall;
     public static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
     public static readonly Ipv4Address SimIp = Ipv4Address.Parse("192.0.2.2");
     public static readonly MacAddress SimMac = MacAddress.Parse("02:00:00:00:00:02");

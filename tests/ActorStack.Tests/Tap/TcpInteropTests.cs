@@ -12,6 +12,7 @@ using static ActorStack.Tests.Tap.TapSimKit;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Wire;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Tap;
 
@@ -27,7 +28,7 @@ public sealed class TcpInteropTests() : TestKit(StackConfig.AkkaConfig(), "tcp-i
 {
     private const string TapName = "astcp0";
     private const int Big = 16 << 20;
-    private static readonly TimeSpan Transfer = TimeSpan.FromSeconds(25);  // a whole transfer, on failure only
+    private static readonly TimeSpan Transfer = Timeouts.WallRun;  // a whole transfer, on failure only
 
     private sealed record Sim(IActorRef Host, IActorRef Link, IActorRef? Wire);
 

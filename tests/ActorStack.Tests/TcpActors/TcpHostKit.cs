@@ -8,7 +8,7 @@ using ActorStack.Actors.Namespaces;
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>
-/// One host "h1" on virtual time (LinkStateKit's TestScheduler): eth0 10.0.0.1/24 with no cable, loopback, and
+/// One host "h1" on the simulation engine (LinkStateKit): eth0 10.0.0.1/24 with no cable, loopback, and
 /// optionally 10.0.0.9 as a permanent neighbour that never answers (a connect to it waits for its SYN-ACK for ever).
 /// </summary>
 public abstract class TcpHostKit(string name) : LinkStateKit(name)
@@ -24,19 +24,19 @@ public abstract class TcpHostKit(string name) : LinkStateKit(name)
             Neighbours = silentPeer ? [new NeighbourSettings(SilentPeer, Mac(99), "eth0")] : [],
         };
         var host = Sys.ActorOf(HostActor.Props(settings, seed: 7), "h1");
-        await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        await Ask<HostDevices>(host, GetHostDevices.Instance);
         return host;
     }
 
     protected async Task<IActorRef> StreamSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        => (await Ask<SocketCreated>(host, new SocketCreate(SockType.Stream))).Socket;
 
     /// <summary>A stream socket bound to 127.0.0.1:<paramref name="port"/> and listening with <paramref name="backlog"/>.</summary>
     protected async Task<IActorRef> LoopbackListener(IActorRef host, ushort port, int backlog)
     {
         var l = await StreamSocket(host);
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(Lo, port), Wait));
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(backlog), Wait));
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Bind(Lo, port)));
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Listen(backlog)));
         return l;
     }
 }

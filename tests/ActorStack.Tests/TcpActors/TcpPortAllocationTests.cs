@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Support;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -10,9 +12,14 @@ namespace ActorStack.Tests.TcpActors;
 /// The TCP actor owns the hash tables and the ephemeral ports (<c>inet_hash_connect</c>): a seed fixes the ports,
 /// whatever the threads do. Sockets connecting at the same time ask the TCP actor one message each, and its seeded
 /// generator hands out the same ports in every run.
+/// Real time on purpose: the test is about the real dispatcher's thread pool, where the socket actors run in any order
+/// (on the simulation engine the order is fixed, and the question would not arise).
 /// </summary>
-public class TcpPortAllocationTests() : TcpHostKit("tcp-port-alloc")
+public class TcpPortAllocationTests() : TestKit(StackConfig.AkkaConfig(), "tcp-port-alloc")
 {
+    private static readonly TimeSpan Wait = Timeouts.Wall;
+    private static readonly Ipv4Address Lo = Ipv4Address.Parse("127.0.0.1");
+
     private const int Sockets = 8;
 
     /// <summary>The ports a host "h1" with seed 7 hands to its first <see cref="Sockets"/> ephemeral binds (pinned).</summary>
@@ -30,10 +37,12 @@ public class TcpPortAllocationTests() : TcpHostKit("tcp-port-alloc")
     /// <summary>One host (namespace "h1", seed 7) under actor name <paramref name="actorName"/>; N connects fired together.</summary>
     private async Task<ushort[]> ConnectAllAtOnce(string actorName)
     {
-        var dev = new DeviceSettings("eth0", Mac(10), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
+        var dev = new DeviceSettings("eth0", new MacAddress(0x02_00_00_00_00_0AUL), Addresses: [Ipv4Prefix.TryParse("10.0.0.1/24", out var p) ? p : default]);
         var host = Sys.ActorOf(HostActor.Props(new HostSettings("h1", 1, new SysctlSettings(), [dev]), seed: 7), actorName);
         await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        await LoopbackListener(host, 80, Sockets * 2);
+        var l = await StreamSocket(host);
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(Lo, 80), Wait));
+        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(Sockets * 2), Wait));
         var socks = new IActorRef[Sockets];
         for (int i = 0; i < Sockets; i++) socks[i] = await StreamSocket(host);
         // Every connect is in flight before any answer: the socket actors run on the dispatcher's threads in any order.
@@ -51,4 +60,7 @@ public class TcpPortAllocationTests() : TcpHostKit("tcp-port-alloc")
         await host.GracefulStop(Wait);
         return ports;
     }
+
+    private async Task<IActorRef> StreamSocket(IActorRef host)
+        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
 }

@@ -68,28 +68,28 @@ public class TcpSysctlTests() : TcpHostKit("tcp-sysctl")
     {
         var sysctl = new SysctlSettings { Tcp = new TcpSysctl { SynRetries = 1 }, LocalPortLow = 50000, LocalPortHigh = 50000 };
         var host = await StartHost(sysctl, silentPeer: true);
-        var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        var caller = CreateTestProbe();
+        var sock = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Stream))).Socket;
+        var caller = Probe();
         sock.Tell(new StreamConnect(SilentPeer, 80), caller.Ref);
-        var info = await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        var info = await Ask<TcpSocketInfo>(sock, GetSocketInfo.Instance);
         Assert.Equal(50000, info.LocalPort); // ip_local_port_range of one port
         // 1 s for the SYN, one retransmission, then 2 s for its answer: 3 s (tcp_syn_retries 1).
         for (int sec = 1; sec <= 2; sec++)
         {
             Advance(TimeSpan.FromSeconds(1));
-            Assert.Equal("SYN-SENT", (await sock.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+            Assert.Equal("SYN-SENT", (await Ask<TcpSocketInfo>(sock, GetSocketInfo.Instance)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await caller.ExpectMsgAsync<CommandFailed>(Wait)).Error);
-        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(Errno.ETIMEDOUT, (await Expect<CommandFailed>(caller)).Error);
+        var st = await Ask<HostStats>(host, GetStats.Instance);
         Assert.Equal(1, st.Mib("Tcp")["RetransSegs"]);
         // The failed connection gave its port back (tcp_done → inet_put_port); while another holds it, a third connect has none.
-        var sock2 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        var r2 = await sock2.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
+        var sock2 = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Stream))).Socket;
+        var r2 = await Ask<object>(sock2, new StreamConnect(SilentPeer, 80, NonBlocking: true));
         Assert.Equal(Errno.EINPROGRESS, Assert.IsType<CommandFailed>(r2).Error);
-        Assert.Equal(50000, (await sock2.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).LocalPort);
-        var sock3 = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        var r3 = await sock3.Ask<object>(new StreamConnect(SilentPeer, 80, NonBlocking: true), Wait);
+        Assert.Equal(50000, (await Ask<TcpSocketInfo>(sock2, GetSocketInfo.Instance)).LocalPort);
+        var sock3 = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Stream))).Socket;
+        var r3 = await Ask<object>(sock3, new StreamConnect(SilentPeer, 80, NonBlocking: true));
         Assert.Equal(Errno.EADDRNOTAVAIL, Assert.IsType<CommandFailed>(r3).Error);
     }
 
@@ -98,25 +98,25 @@ public class TcpSysctlTests() : TcpHostKit("tcp-sysctl")
     {
         var host = await StartHost();
         var l = await LoopbackListener(host, 7000, backlog: 4);
-        var c = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
+        var c = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Stream))).Socket;
         foreach (var (o, v) in new[] { (SockOpt.SoKeepalive, 1), (SockOpt.TcpKeepidle, 10), (SockOpt.TcpKeepintvl, 2), (SockOpt.TcpKeepcnt, 3) })
-            Assert.IsType<SocketOk>(await c.Ask<object>(new SetSocketOption(o, v), Wait));
-        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(Lo, 7000), Wait));
-        await l.Ask<Accepted>(new Accept(), Wait);
+            Assert.IsType<SocketOk>(await Ask<object>(c, new SetSocketOption(o, v)));
+        Assert.IsType<SocketOk>(await Ask<object>(c, new StreamConnect(Lo, 7000)));
+        await Ask<Accepted>(l, new Accept());
         // The peer goes silent: everything to the listener's port is dropped.
-        await host.Ask<object>(new NfAddRule(new NfRule(NfHook.LocalIn, NfVerdict.Drop, Protocol: IpProtocol.Tcp, DestinationPort: 7000)), Wait);
-        var reader = CreateTestProbe();
+        await Ask<object>(host, new NfAddRule(new NfRule(NfHook.LocalIn, NfVerdict.Drop, Protocol: IpProtocol.Tcp, DestinationPort: 7000)));
+        var reader = Probe();
         c.Tell(new StreamRecv(), reader.Ref);
-        await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+        await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance);
         // Idle 10 s, then probes at 10, 12, 14 s unanswered: dropped at 16 s (TCP_KEEPIDLE + TCP_KEEPCNT × TCP_KEEPINTVL).
         for (int sec = 1; sec <= 15; sec++)
         {
             Advance(TimeSpan.FromSeconds(1));
-            Assert.Equal("ESTAB", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait)).State);
+            Assert.Equal("ESTAB", (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).State);
         }
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
-        var st = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        Assert.Equal(Errno.ETIMEDOUT, (await Expect<CommandFailed>(reader)).Error);
+        var st = await Ask<HostStats>(host, GetStats.Instance);
         Assert.Equal(3, st.Mib("TcpExt")["TCPKeepAlive"]);
     }
 }

@@ -24,7 +24,7 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
 
         // Bad checksum: csum_error, InCsumErrors + InErrs, no answer.
         PeerSends(PeerSeg(TcpFlags.Ack | TcpFlags.Psh, 6000, data: Junk), f => f[TcpOff + 16] ^= 0x5A);
-        await Eventually(st =>
+        await StatsNow(st =>
         {
             Assert.Equal(1, Snmp(st, "InCsumErrors"));
             Assert.Equal(1, Snmp(st, "InErrs"));
@@ -32,14 +32,14 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         });
         // Data offset below 5 words: bad_packet, InErrs, PKT_TOO_SMALL.
         PeerSends(PeerSeg(TcpFlags.Ack | TcpFlags.Psh, 6000, data: Junk), f => f[TcpOff + 12] = 4 << 4);
-        await Eventually(st =>
+        await StatsNow(st =>
         {
             Assert.Equal(2, Snmp(st, "InErrs"));
             Assert.Equal(1, st.DropsOf(DropReason.PKT_TOO_SMALL));
         });
         // Data offset beyond the segment (60 bytes of header claimed in 24): pskb_may_pull fails, discard_it (no InErrs).
         PeerSends(PeerSeg(TcpFlags.Ack | TcpFlags.Psh, 6000, data: Junk), f => f[TcpOff + 12] = 15 << 4);
-        await Eventually(st =>
+        await StatsNow(st =>
         {
             Assert.Equal(before.TotalDrops + 3, st.TotalDrops);
             Assert.Equal(2, Snmp(st, "InErrs"));
@@ -59,7 +59,7 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         PeerSends(PeerSeg(TcpFlags.Syn | TcpFlags.Fin, 6001) with { SourcePort = 40001, Options = new TcpOptions { Mss = 1460 } });
         // No flags at all on the connection: tcp_validate_incoming step 5 (no ACK) discards it.
         PeerSends(PeerSeg(0, 6001, data: Junk));
-        await Eventually(st => Assert.Equal(2, st.DropsOf(DropReason.TCP_FLAGS)));
+        await StatsNow(st => Assert.Equal(2, st.DropsOf(DropReason.TCP_FLAGS)));
         await HostSilent();
         var st = await HostStats();
         Assert.Equal(1, Snmp(st, "PassiveOpens"));
@@ -79,14 +79,14 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         PeerSends(PeerSeg(TcpFlags.Ack, 6002, seq: PeerNxt + 10_000_000, data: Junk));
         Assert.Equal((PeerNxt, HostNxt), await AckOf(await HostSends()));
         PeerSends(PeerSeg(TcpFlags.Ack, 6002, seq: PeerNxt + 10_000_000, data: Junk));
-        await Eventually(st => Assert.Equal(2, st.DropsOf(DropReason.TCP_OVERWINDOW)));
+        await StatsNow(st => Assert.Equal(2, st.DropsOf(DropReason.TCP_OVERWINDOW)));
         await HostSilent();
         // Out-of-window pure ACKs: one duplicate ACK per tcp_invalid_ratelimit (500 ms), the rest TCPACKSkippedSeq.
         Advance(TimeSpan.FromSeconds(1));
         PeerSends(PeerSeg(TcpFlags.Ack, 6002, seq: PeerNxt + 10_000_000));
         PeerSends(PeerSeg(TcpFlags.Ack, 6002, seq: PeerNxt + 10_000_000));
         Assert.Equal((PeerNxt, HostNxt), await AckOf(await HostSends()));
-        await Eventually(st =>
+        await StatsNow(st =>
         {
             Assert.Equal(4, st.DropsOf(DropReason.TCP_OVERWINDOW));
             Assert.Equal(2, Ext(st, "TCPACKSkippedSeq"));
@@ -124,10 +124,10 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         var hello = "hello"u8.ToArray();
         PeerSends(PeerSeg(TcpFlags.Ack | TcpFlags.Psh, 6002, data: hello));
         PeerNxt += hello.Length;
-        var d = Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(), Wait));
+        var d = Assert.IsType<StreamData>(await Ask<object>(s, new StreamRecv()));
         Assert.Equal(hello, d.Data.ToArray());
         Assert.Equal((PeerNxt, HostNxt), await AckOf(await HostSends()));
-        Assert.IsType<Sent>(await s.Ask<object>(new SendTo("world"u8.ToArray()), Wait));
+        Assert.IsType<Sent>(await Ask<object>(s, new SendTo("world"u8.ToArray())));
         var w = await HostSends();
         Assert.Equal(HostNxt, w.Seq);
         Assert.Equal("world"u8.ToArray(), w.Payload.ToArray());
@@ -141,7 +141,7 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         // A RST flood in the window: tcp_send_challenge_ack is limited per socket (tcp_invalid_ratelimit 500 ms).
         for (int i = 0; i < 10; i++) PeerSends(PeerSeg(TcpFlags.Rst, 6003, seq: PeerNxt + 100 + i));
         Assert.Equal((PeerNxt, HostNxt), await AckOf(await HostSends()));
-        await Eventually(st => Assert.Equal(10, st.DropsOf(DropReason.TCP_RESET)));
+        await StatsNow(st => Assert.Equal(10, st.DropsOf(DropReason.TCP_RESET)));
         await HostSilent();
         var st = await HostStats();
         Assert.Equal(1, Ext(st, "TCPChallengeACK"));
@@ -151,11 +151,11 @@ public class BadInputTests() : TcpPeerKit("tcp-badin")
         PeerSends(PeerSeg(TcpFlags.Rst, 6003, seq: PeerNxt + 7));
         Assert.Equal((PeerNxt, HostNxt), await AckOf(await HostSends()));
         Assert.Equal("ESTAB", (await Info(s)).State);
-        var reader = CreateTestProbe();
+        var reader = Probe();
         s.Tell(new StreamRecv(), reader.Ref);
         PeerSends(PeerSeg(TcpFlags.Rst, 6003));
-        Assert.Equal(Errno.ECONNRESET, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
-        await Eventually(st2 =>
+        Assert.Equal(Errno.ECONNRESET, (await Expect<CommandFailed>(reader)).Error);
+        await StatsNow(st2 =>
         {
             Assert.Equal(2, Ext(st2, "TCPChallengeACK"));
             Assert.Equal(1, Snmp(st2, "EstabResets"));

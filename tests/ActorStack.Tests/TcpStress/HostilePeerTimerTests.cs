@@ -18,7 +18,7 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         await StartPeerHost();
         var s = await PeerConnects(5000, window: 0);
         var rto = (await Info(s)).Rto;
-        var caller = CreateTestProbe();
+        var caller = Probe();
         var data = new byte[1 << 20];
         s.Tell(new SendTo(data), caller.Ref); // blocks: the send buffer fills, nothing may leave
         await HostSilent(); // a zero window: no data segment
@@ -46,8 +46,8 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         var info = await Info(s);
         Assert.Equal("ESTAB", info.State);
         // Memory stays bounded: the send buffer holds what sk_sndbuf allows and the send is still blocked.
-        Assert.InRange(info.SendQueue, 1, 16384 * 2);
-        await caller.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(29_200, info.SendQueue);
+        await ExpectNothingNow(caller);
         var st = await HostStats();
         Assert.Equal(probes, Ext(st, "TCPWinProbe"));
         Assert.Equal(0, Ext(st, "TCPAbortOnTimeout"));
@@ -58,7 +58,7 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         PeerSends(PeerSeg(TcpFlags.Ack, 5000, window: 65535));
         var seg = await HostSends();
         Assert.Equal(HostNxt, seg.Seq);
-        Assert.True(seg.Payload.Length > 0);
+        Assert.Equal(1460, seg.Payload.Length); // one full segment (the peer's MSS)
     }
 
     [Fact]
@@ -67,11 +67,11 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
         await StartPeerHost();
         var s = await PeerConnects(5001);
         var rto = (await Info(s)).Rto;
-        // RTT ~0 on virtual time: RTO = TCP_RTO_MIN (plus the one-tick RTT sample).
-        Assert.InRange(rto, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200.01));
-        var reader = CreateTestProbe();
+        // RTT 0 on virtual time: RTO = TCP_RTO_MIN plus the one-tick (100 ns) RTT sample.
+        Assert.Equal(TimeSpan.FromMilliseconds(200) + TimeSpan.FromTicks(1), rto);
+        var reader = Probe();
         s.Tell(new StreamRecv(), reader.Ref);
-        Assert.IsType<Sent>(await s.Ask<object>(new SendTo(new byte[1000]), Wait));
+        Assert.IsType<Sent>(await Ask<object>(s, new SendTo(new byte[1000])));
         var first = await HostSends();
         Assert.Equal(1000, first.Payload.Length);
         // Each Advance below comes after the socket has finished the turn that sent the segment (an Ask it answers
@@ -94,12 +94,12 @@ public class HostilePeerTimerTests() : TcpPeerKit("tcp-hostile")
             Assert.Equal(1000, again.Payload.Length);
             await Info(s);
         }
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(804.6), TimeSpan.FromSeconds(804.61));
+        Assert.Equal(TimeSpan.FromTicks(1023 * rto.Ticks) + TimeSpan.FromSeconds(600), elapsed); // (2^10 - 1) RTOs, then 5 x 120 s
         Assert.Equal("ESTAB", (await Info(s)).State);
         Advance(TimeSpan.FromSeconds(120) - TimeSpan.FromMilliseconds(1));
-        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
-        Advance(TimeSpan.FromMilliseconds(11)); // 924.6 s (and the few ticks the RTT sample added)
-        Assert.Equal(Errno.ETIMEDOUT, (await reader.ExpectMsgAsync<CommandFailed>(Wait)).Error);
+        await ExpectNothingNow(reader);
+        Advance(TimeSpan.FromMilliseconds(1)); // 924.6 s
+        Assert.Equal(Errno.ETIMEDOUT, (await Expect<CommandFailed>(reader)).Error);
         await HostSilent(); // no RST: the peer is unreachable anyway (tcp_write_err)
         var st = await HostStats();
         Assert.Equal(15, Snmp(st, "RetransSegs"));

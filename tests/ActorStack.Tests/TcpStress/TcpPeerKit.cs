@@ -33,7 +33,7 @@ public abstract class TcpPeerKit(string name) : TcpActors.TcpHostKit(name)
     protected async Task StartPeerHost()
     {
         HostRef = await StartHost(silentPeer: true); // the peer is a permanent neighbour: no ARP on the probe wire
-        var devs = await HostRef.Ask<HostDevices>(GetHostDevices.Instance, Wait);
+        var devs = await Ask<HostDevices>(HostRef, GetHostDevices.Instance);
         Nic = devs.Devices["eth0"];
         var h = new Host(HostRef, devs.Devices, null);
         Wire = await AttachProbeWire(h);
@@ -50,22 +50,23 @@ public abstract class TcpPeerKit(string name) : TcpActors.TcpHostKit(name)
             Flags = flags, Window = window, Payload = data ?? ReadOnlyMemory<byte>.Empty,
         };
 
-    /// <summary>The next TCP segment the host put on the wire (within <see cref="Wait"/>).</summary>
+    /// <summary>The next TCP segment the host put on the wire, there once everything due now has run.</summary>
     protected async Task<TcpSegment> HostSends()
     {
         while (_seen.Count == 0)
         {
-            var w = await Wire.ExpectMsgAsync<WireFrames>(Wait);
+            var w = await Expect<WireFrames>(Wire);
             Take(w);
         }
         return _seen.Dequeue();
     }
 
-    /// <summary>Asserts the host sends nothing for a short real-time while.</summary>
+    /// <summary>Asserts the host sends nothing once everything due now has run (the clock does not move).</summary>
     protected async Task HostSilent()
     {
         Assert.Empty(_seen);
-        var (ok, env) = await Wire.TryReceiveOneAsync(Quiet);
+        Engine.RunUntilIdle();
+        var (ok, env) = await Wire.TryReceiveOneAsync(TimeSpan.Zero);
         if (ok && env.Message is WireFrames w)
         {
             Take(w);
@@ -95,9 +96,9 @@ public abstract class TcpPeerKit(string name) : TcpActors.TcpHostKit(name)
     /// </summary>
     protected async Task<IActorRef> PeerConnects(ushort port, ushort window = 65535)
     {
-        var l = (await HostRef.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(Ipv4Address.Any, port), Wait));
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(8), Wait));
+        var l = (await Ask<SocketCreated>(HostRef, new SocketCreate(SockType.Stream))).Socket;
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Bind(Ipv4Address.Any, port)));
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Listen(8)));
         PeerNxt = new TcpSeq(1_000_000);
         PeerSends(PeerSeg(TcpFlags.Syn, port) with { Options = new TcpOptions { Mss = 1460 } });
         PeerNxt += 1;
@@ -106,18 +107,17 @@ public abstract class TcpPeerKit(string name) : TcpActors.TcpHostKit(name)
         Assert.Equal(PeerNxt, synAck.Ack);
         HostNxt = synAck.Seq + 1;
         PeerSends(PeerSeg(TcpFlags.Ack, port, window: window));
-        var acc = await l.Ask<Accepted>(new Accept(), Wait);
+        var acc = await Ask<Accepted>(l, new Accept());
         return acc.Socket;
     }
 
-    protected async Task<HostStats> HostStats() => await HostRef.Ask<HostStats>(GetStats.Instance, Wait);
+    protected async Task<HostStats> HostStats() => await Ask<HostStats>(HostRef, GetStats.Instance);
 
-    protected async Task<TcpSocketInfo> Info(IActorRef s) => await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Wait);
+    protected async Task<TcpSocketInfo> Info(IActorRef s) => await Ask<TcpSocketInfo>(s, GetSocketInfo.Instance);
 
     protected static long Snmp(HostStats s, string c) => s.Mib("Tcp")[c];
     protected static long Ext(HostStats s, string c) => s.Mib("TcpExt")[c];
 
-    /// <summary>Waits until the host's counters satisfy <paramref name="check"/> (the receive path is asynchronous).</summary>
-    protected Task Eventually(Action<HostStats> check)
-        => AwaitAssertAsync(async () => check(await HostStats()), Wait, TimeSpan.FromMilliseconds(10));
+    /// <summary>Checks the host's counters once everything due now has run (the clock does not move).</summary>
+    protected async Task StatsNow(Action<HostStats> check) => check(await HostStats());
 }

@@ -5,6 +5,8 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Tests.Apps;
 
+using ActorStack.Tests.Support;
+
 namespace ActorStack.Tests.TcpWorkloads;
 
 /// <summary>The <c>ss -tanmi</c> listing: its format, and the host's TCP sockets collected from a live pair.</summary>
@@ -35,16 +37,16 @@ public class SsTcpTests() : AppsHarness("ss-tcp")
     public async Task Collect_LivePair_ListsListenerAndBothEnds()
     {
         var (a, b) = await TwoHosts();
-        var l = (await b.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Bind(Ip("0.0.0.0"), 6000), Wait));
-        Assert.IsType<SocketOk>(await l.Ask<object>(new Listen(8), Wait));
-        var c = (await a.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Wait)).Socket;
-        Assert.IsType<SocketOk>(await c.Ask<object>(new StreamConnect(Ip("10.0.0.2"), 6000), Wait));
-        await l.Ask<Accepted>(new Accept(), Wait);
+        var l = (await Ask<SocketCreated>(b, new SocketCreate(SockType.Stream))).Socket;
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Bind(Ip("0.0.0.0"), 6000)));
+        Assert.IsType<SocketOk>(await Ask<object>(l, new Listen(8)));
+        var c = (await Ask<SocketCreated>(a, new SocketCreate(SockType.Stream))).Socket;
+        Assert.IsType<SocketOk>(await Ask<object>(c, new StreamConnect(Ip("10.0.0.2"), 6000)));
+        await Ask<Accepted>(l, new Accept());
 
-        var onB = await ActorStack.Cli.SsQuery.CollectTcp(b, Wait);
+        var onB = await Outside(() => ActorStack.Cli.SsQuery.CollectTcp(b, Timeouts.Wall));
         Assert.Equal(["LISTEN:6000", "ESTAB:6000"], onB.Select(i => $"{i.State}:{i.LocalPort}").ToArray());
-        var onA = Assert.Single(await ActorStack.Cli.SsQuery.CollectTcp(a, Wait));
+        var onA = Assert.Single(await Outside(() => ActorStack.Cli.SsQuery.CollectTcp(a, Timeouts.Wall)));
         Assert.Equal(("ESTAB", 6000, 1L), (onA.State, (int)onA.RemotePort, onA.BytesAcked));
         var text = SsTcp.Format([onA]);
         Assert.Contains($"10.0.0.1:{onA.LocalPort}", text);

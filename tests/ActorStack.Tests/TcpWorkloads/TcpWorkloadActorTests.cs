@@ -16,20 +16,13 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
     private async Task<IActorRef> Ready(Props props)
     {
         var server = Sys.ActorOf(props);
-        await AwaitAssertAsync(async () => Assert.True((await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait)).Ready),
-            Wait, TimeSpan.FromMilliseconds(20));
+        await RunUntilAsync(async () => (await Ask<TcpServerStatus>(server, GetWorkloadStatus.Instance)).Ready, what: "server ready");
         return server;
     }
 
-    /// <summary>Moves the clock in small steps until <paramref name="client"/> is done (timers: delayed ACKs, intervals, the end of the test).</summary>
-    private async Task RunUntilDone<T>(IActorRef client, Func<T, bool> done, TimeSpan step)
-    {
-        await AwaitAssertAsync(async () =>
-        {
-            Advance(step);
-            Assert.True(done(await client.Ask<T>(GetWorkloadStatus.Instance, Wait)));
-        }, Wait, TimeSpan.FromMilliseconds(5));
-    }
+    /// <summary>Runs the engine (event by event, the clock moving to each) until <paramref name="client"/> is done (timers: delayed ACKs, intervals, the end of the test).</summary>
+    private async Task<TimeSpan> RunUntilDone<T>(IActorRef client, Func<T, bool> done)
+        => await RunUntilAsync(async () => done(await Ask<T>(client, GetWorkloadStatus.Instance)), what: $"{client.Path.Name} done");
 
     /// <summary>The output lines told to the test actor up to the final status.</summary>
     private async Task<(List<string> Lines, T Status)> OutputUntil<T>()
@@ -37,7 +30,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var lines = new List<string>();
         while (true)
         {
-            var m = await ExpectMsgAsync<object>(Wait);
+            var m = await Expect<object>();
             if (m is WorkloadOutput o) lines.Add(o.Line);
             else if (m is T st) return (lines, st);
         }
@@ -49,7 +42,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var (a, b) = await TwoHosts();
         var server = await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
         var client = Sys.ActorOf(TcpBulkClientActor.Props(new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 1 << 20), a, TestActor));
-        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
+        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done);
         var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
 
         Assert.Equal((1, 1L << 20, 1L << 20, true, 0), (st.Streams, st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
@@ -64,31 +57,28 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         Assert.Matches(@"^\[  5\]   0\.00-\d+\.\d\d +sec  1\.00 MBytes +\d+(\.\d+)? [KMG]?bits/sec                  receiver$", lines[sep + 3]);
         Assert.Matches(@"^\[  5\] sha256 sent [0-9a-f]{64} received [0-9a-f]{64}: match$", lines[sep + 4]);
         Assert.Equal("iperf Done.", lines[^1]);
-        var ss = await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait);
+        var ss = await Ask<TcpServerStatus>(server, GetWorkloadStatus.Instance);
         Assert.Equal((1L, 1L << 20, 0L), (ss.Accepted, ss.BytesRead, ss.Errors));
     }
 
     [Fact]
     public async Task BulkClient_TimeMode_IntervalLinesPerSecond_SenderTotalEqualsReceiver()
     {
-        var (a, b) = await TwoHosts();
+        // Time-based: on a cable that costs no time the client would send for ever at one instant; 5 ms each way and a
+        // 200 ms test with 100 ms intervals keep the window's growth, and so the run's events, small.
+        var (a, b) = await TwoHosts(delay: TimeSpan.FromMilliseconds(5));
         await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
         var client = Sys.ActorOf(TcpBulkClientActor.Props(
-            new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Time: TimeSpan.FromSeconds(2), Interval: TimeSpan.FromSeconds(1)), a, TestActor));
-        await AwaitAssertAsync(async () => Assert.True((await client.Ask<TcpBulkClientStatus>(GetWorkloadStatus.Instance, Wait)).BytesSent > 0),
-            Wait, TimeSpan.FromMilliseconds(5));
-        Advance(TimeSpan.FromSeconds(1));
-        await AwaitAssertAsync(async () => Assert.True((await client.Ask<TcpBulkClientStatus>(GetWorkloadStatus.Instance, Wait)).BytesSent > 300_000),
-            Wait, TimeSpan.FromMilliseconds(5));
-        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(100));
+            new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Time: TimeSpan.FromMilliseconds(200), Interval: TimeSpan.FromMilliseconds(100)), a, TestActor));
+        var took = await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done);
         var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
 
-        Assert.True(st.BytesSent > 300_000, $"{st.BytesSent}");
+        Assert.Equal((6_815_744L, TimeSpan.FromMilliseconds(270)), (st.BytesSent, took)); // 200 ms of sending after the handshake, then the close
         Assert.Equal(st.BytesSent, st.BytesReceived);
         Assert.True(st.ChecksumsMatch);
         var intervals = lines.Where(l => SenderInterval().IsMatch(l)).ToList();
-        Assert.StartsWith("[  5]   0.00-1.00   sec", intervals[0]);
-        Assert.StartsWith("[  5]   1.00-2.00   sec", intervals[1]);
+        Assert.StartsWith("[  5]   0.00-0.10   sec  3.00 MBytes", intervals[0]);
+        Assert.StartsWith("[  5]   0.10-0.20   sec  3.25 MBytes", intervals[1]);
     }
 
     [Fact]
@@ -98,13 +88,12 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var server = await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
         var client = Sys.ActorOf(TcpBulkClientActor.Props(
             new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 300_000, Reverse: true), a, TestActor));
-        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
+        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done);
         var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
         Assert.Equal((0L, 300_000L, true, 0), (st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
         Assert.Equal(IperfFormat.IntervalHeaderReceiver, lines[3]);
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^\[  5\] sha256 received [0-9a-f]{64}$"));
-        await AwaitAssertAsync(async () => Assert.Equal(300_000, (await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait)).BytesSent),
-            Wait, TimeSpan.FromMilliseconds(10));
+        Assert.Equal(300_000, (await Ask<TcpServerStatus>(server, GetWorkloadStatus.Instance)).BytesSent);
     }
 
     [Fact]
@@ -114,7 +103,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var server = await Ready(TcpBulkServerActor.Props(new TcpBulkServerSettings("b", Ip("0.0.0.0"), 5201), b));
         var client = Sys.ActorOf(TcpBulkClientActor.Props(
             new TcpBulkClientSettings("a", Ip("10.0.0.2"), 5201, Bytes: 200_000, Parallel: 2), a, TestActor));
-        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
+        await RunUntilDone<TcpBulkClientStatus>(client, s => s.Done);
         var (lines, st) = await OutputUntil<TcpBulkClientStatus>();
         Assert.Equal((2, 400_000L, 400_000L, true, 0), (st.Streams, st.BytesSent, st.BytesReceived, st.ChecksumsMatch, st.Errors));
         Assert.Single(lines, l => l.StartsWith("[  5] local 10.0.0.1 port "));
@@ -122,7 +111,7 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         Assert.Single(lines, l => Regex.IsMatch(l, @"^\[SUM\]   0\.00-\d+\.\d\d +sec   391 KBytes .* sender$"));
         Assert.Single(lines, l => Regex.IsMatch(l, @"^\[SUM\]   0\.00-\d+\.\d\d +sec   391 KBytes .* receiver$"));
         Assert.Equal(2, lines.Count(l => l.EndsWith(": match")));
-        var ss = await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait);
+        var ss = await Ask<TcpServerStatus>(server, GetWorkloadStatus.Instance);
         Assert.Equal((2L, 400_000L), (ss.Accepted, ss.BytesRead));
     }
 
@@ -142,28 +131,27 @@ public partial class TcpWorkloadActorTests() : AppsHarness("tcp-workloads")
         var (a, b) = await TwoHosts();
         var server = await Ready(TcpRrServerActor.Props(new TcpRrServerSettings("b", Ip("0.0.0.0"), 5202), b));
         var client = Sys.ActorOf(TcpRrClientActor.Props(new TcpRrClientSettings("a", Ip("10.0.0.2"), 5202, Count: 200, Connections: 2), a, TestActor));
-        await RunUntilDone<TcpRrClientStatus>(client, s => s.Done, TimeSpan.FromMilliseconds(50));
+        await RunUntilDone<TcpRrClientStatus>(client, s => s.Done);
         var (lines, st) = await OutputUntil<TcpRrClientStatus>();
         Assert.Equal((200L, 0, 2), (st.Transactions, st.Errors, st.Connections));
         Assert.Equal("bytes  Bytes  bytes    bytes   secs.    per sec", lines[4]);
         Assert.StartsWith("200 transactions on 2 connection(s), latency us min/avg/p50/p99/max = ", lines[^1]);
-        var ss = await server.Ask<TcpServerStatus>(GetWorkloadStatus.Instance, Wait);
+        var ss = await Ask<TcpServerStatus>(server, GetWorkloadStatus.Instance);
         Assert.Equal((2L, 200L, 200L), (ss.Accepted, ss.Transactions, ss.BytesRead));
     }
 
     [Fact]
     public async Task RrClient_TimeMode_StopsAtTheTimer()
     {
-        var (a, b) = await TwoHosts();
+        var (a, b) = await TwoHosts(delay: TimeSpan.FromMilliseconds(1)); // time-based, as above: one transaction per 2 ms round trip
         await Ready(TcpRrServerActor.Props(new TcpRrServerSettings("b", Ip("0.0.0.0"), 5202, Request: 10, Response: 100), b));
         var client = Sys.ActorOf(TcpRrClientActor.Props(new TcpRrClientSettings("a", Ip("10.0.0.2"), 5202, Request: 10, Response: 100,
             Time: TimeSpan.FromSeconds(1)), a, TestActor));
-        await AwaitAssertAsync(async () => Assert.True((await client.Ask<TcpRrClientStatus>(GetWorkloadStatus.Instance, Wait)).Transactions > 10),
-            Wait, TimeSpan.FromMilliseconds(5));
-        Advance(TimeSpan.FromSeconds(1));
+        var took = await RunUntilDone<TcpRrClientStatus>(client, s => s.Done);
         var (_, st) = await OutputUntil<TcpRrClientStatus>();
         Assert.True(st.Done);
-        Assert.True(st.Transactions > 10);
+        // 500 round trips of 2 ms in the one second; done 2 ms later, when the last one's answer is in.
+        Assert.Equal((500L, TimeSpan.FromMilliseconds(1002)), (st.Transactions, took));
         Assert.Equal(st.Transactions, st.PerSecond, 3); // one virtual second
     }
 }

@@ -4,13 +4,14 @@ using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Actors.Bridge;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Topology;
 
 /// <summary>A whole scenario through a switch: pktgen on one host, sockets on another, every frame accounted for.</summary>
 public class SwitchScenarioTests() : TestKit(StackConfig.AkkaConfig(), "switch-scenario")
 {
-    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Ask = Timeouts.Wall;
 
     private const string Text = """
         actorstack {
