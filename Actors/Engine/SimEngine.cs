@@ -153,7 +153,10 @@ public sealed class SimEngine
         get { using (_gate.EnterScope()) return _queue.Count; }
     }
 
-    /// <summary>Queued events that will run (cancelled timers excluded) and the earliest one's due time.</summary>
+    /// <summary>
+    /// Queued events that will run (cancelled timers excluded) and the earliest one's due time, rounded up to the 100 ns
+    /// tick (so <c>RunUntil(NextDue)</c> reaches it; <see cref="NextDueNs"/> has the ns).
+    /// </summary>
     public (int Count, TimeSpan? NextDue) Pending
     {
         get
@@ -162,7 +165,7 @@ public sealed class SimEngine
             {
                 SkipCancelledHead();
                 return (_queue.Count - _cancelledQueued,
-                    _queue.TryPeek(out _, out long t, out _) ? FromNs(t) : null);
+                    _queue.TryPeek(out _, out long t, out _) ? TimeSpan.FromTicks((t + 99) / 100) : null);
             }
         }
     }

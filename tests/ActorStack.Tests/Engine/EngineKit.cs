@@ -86,10 +86,11 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
     private void NextInstant(TimeSpan start, TimeSpan? within, string? what)
     {
         var limit = within ?? Timeouts.Simulated;
-        var when = Engine.Pending.NextDue
+        // In ns: an event between two 100 ns ticks (a frame's wire time, a CPU cost) must be reached, not rounded off.
+        long whenNs = Engine.NextDueNs
             ?? throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: stalled at +{Engine.Now - start}, nothing queued");
-        if (when - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
-        Engine.RunUntil(when);
+        if (SimEngine.FromNs(whenNs) - start > limit) throw new Xunit.Sdk.XunitException($"{what ?? "condition"}: not met within {limit} of simulated time");
+        Engine.RunUntilNs(whenNs);
     }
 
     /// <summary>

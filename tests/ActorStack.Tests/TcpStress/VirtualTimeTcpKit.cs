@@ -78,10 +78,11 @@ public abstract class VirtualTimeTcpKit : EngineKit
         {
             Engine.RunUntilIdle();
             if (done()) return Task.FromResult((jumps, Engine.Now - start));
-            var when = Engine.Pending.NextDue ?? throw new Xunit.Sdk.XunitException($"stalled at +{Engine.Now - start}: no event pending, not done");
+            long whenNs = Engine.NextDueNs ?? throw new Xunit.Sdk.XunitException($"stalled at +{Engine.Now - start}: no event pending, not done");
+            var when = SimEngine.FromNs(whenNs);
             if (when - start > maxVirtual) throw new Xunit.Sdk.XunitException($"not done after {maxVirtual} of virtual time");
             if (when - Engine.Now > LongestJump) LongestJump = when - Engine.Now;
-            Engine.RunUntil(when);
+            Engine.RunUntilNs(whenNs); // in ns: an event between two 100 ns ticks must be reached
             jumps++;
         }
     }
