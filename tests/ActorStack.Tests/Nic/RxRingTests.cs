@@ -135,6 +135,54 @@ public class RxRingTests
     }
 
     [Fact]
+    public void RxRing_OneFrameAtATime_PostsOneBufferAcrossManyWraps()
+    {
+        var ring = new RxRing(256, 2048);
+        Assert.Equal(0, ring.PostedBuffers); // nothing posted at open: buffers come on demand
+        for (int i = 0; i < 1000; i++) // four times round the ring
+        {
+            var f = Frame(98, i);
+            Assert.True(ring.TryDmaWrite(f, i));
+            Assert.Equal(1, ring.PostedBuffers);
+            Assert.True(ring.TryTakeFrame(out var got, out long ts, out int descs));
+            Assert.Equal(f, got);
+            Assert.Equal(i, ts);
+            Assert.Equal(1, descs);
+        }
+        Assert.Equal(1, ring.PostedBuffers);
+        Assert.Equal(1000, ring.FramesWrittenTotal);
+    }
+
+    [Fact]
+    public void RxRing_PostedBuffers_FollowTheHighWaterMark_NeverPastTheRing()
+    {
+        var ring = new RxRing(16, 2048);
+        for (int i = 0; i < 3; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(3, ring.PostedBuffers);
+        Assert.True(ring.TryDmaWrite(Frame(9000, 3), 3)); // five descriptors
+        Assert.Equal(8, ring.PostedBuffers);
+        while (ring.TryTakeFrame(out _, out _, out _)) { }
+        Assert.Equal(8, ring.PostedBuffers); // recycled, not freed
+        Assert.Equal(0, ring.UsedDescriptors);
+        for (int i = 0; i < 8; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(8, ring.PostedBuffers); // reused, none allocated
+        for (int i = 8; i < 16; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(16, ring.PostedBuffers);
+        Assert.False(ring.TryDmaWrite(Frame(64, 16), 16)); // full: rx_missed, no buffer for it
+        Assert.Equal(16, ring.PostedBuffers);
+        Assert.Equal(16, ring.Reset());
+        Assert.Equal(16, ring.PostedBuffers); // a reset keeps the ring's buffers
+        for (int i = 0; i < 16; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(16, ring.PostedBuffers);
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.True(ring.TryTakeFrame(out var got, out long ts, out _));
+            Assert.Equal(Frame(64, i), got);
+            Assert.Equal(i, ts);
+        }
+    }
+
+    [Fact]
     public void RxRing_Reset_DropsAllFramesAndReturnsCount()
     {
         var ring = new RxRing(32, 2048);
