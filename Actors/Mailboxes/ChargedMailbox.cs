@@ -31,8 +31,8 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
 
 /// <param name="limit">The charge limit.</param>
 /// <param name="onEngine">
-/// The owner runs on the simulation engine: the envelopes wait in a <see cref="Queue{T}"/> under a monitor (one thread
-/// runs the actors, so the lock is nearly always uncontended) instead of a <see cref="ConcurrentQueue{T}"/>. The engine
+/// The owner runs on the simulation engine: the envelopes wait in the engine's
+/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeQueue"/> instead of a <see cref="ConcurrentQueue{T}"/>. The engine
 /// reads the head of every queue it runs (<see cref="ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage"/>, for
 /// its digest), and a ConcurrentQueue segment that has been peeked is never reused (the peek preserves it for
 /// observation): each 32 messages would cost a new 1 KiB segment, and an idle queue keeps one.
@@ -40,7 +40,7 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
 public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
 {
     private readonly ConcurrentQueue<Envelope>? _queue = onEngine ? null : new();
-    private readonly Queue<Envelope>? _locked = onEngine ? new() : null;
+    private readonly ActorStack.Actors.Engine.EngineEnvelopeQueue? _engine = onEngine ? new() : null;
     private long _charge;
     private long _limit = limit;
     private long _droppedItems;
@@ -64,8 +64,8 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
     {
         get
         {
-            if (_locked is null) return _queue!.TryPeek(out var e) ? e.Message : null;
-            lock (_locked) return _locked.TryPeek(out var l) ? l.Message : null;
+            if (_engine is null) return _queue!.TryPeek(out var e) ? e.Message : null;
+            return _engine.HeadMessage;
         }
     }
 
@@ -73,8 +73,8 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
     {
         get
         {
-            if (_locked is null) return !_queue!.IsEmpty;
-            lock (_locked) return _locked.Count > 0;
+            if (_engine is null) return !_queue!.IsEmpty;
+            return _engine.Count > 0;
         }
     }
 
@@ -82,8 +82,8 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
     {
         get
         {
-            if (_locked is null) return _queue!.Count;
-            lock (_locked) return _locked.Count;
+            if (_engine is null) return _queue!.Count;
+            return _engine.Count;
         }
     }
 
@@ -112,14 +112,14 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
                 envelope = new Envelope(m.Take(admitted), envelope.Sender);
             }
         }
-        if (_locked is null) _queue!.Enqueue(envelope);
-        else lock (_locked) _locked.Enqueue(envelope);
+        if (_engine is null) _queue!.Enqueue(envelope);
+        else _engine.Enqueue(envelope);
     }
 
     public bool TryDequeue(out Envelope envelope)
     {
-        if (_locked is null) return _queue!.TryDequeue(out envelope);
-        lock (_locked) return _locked.TryDequeue(out envelope);
+        if (_engine is null) return _queue!.TryDequeue(out envelope);
+        return _engine.TryDequeue(out envelope);
     }
 
     /// <summary>Releases charge the owner has consumed (the reader freed the buffers, the backlog was spliced).</summary>
