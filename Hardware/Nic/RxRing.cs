@@ -14,7 +14,8 @@ namespace ActorStack.Hardware.Nic;
 /// allocated only when the stack is empty. So a ring holds as many buffers as it ever had frames waiting at once
 /// (<see cref="PostedBuffers"/>, at most <see cref="Size"/>): an idle NIC that sees one frame at a time costs one
 /// 2 KiB buffer instead of the whole ring, and a deep ring's waiting frames still sit in buffers that live as long as
-/// the ring, not in fresh arrays the GC would promote while they wait. Which descriptors are free, and so
+/// the ring, not in fresh arrays the GC would promote while they wait. The descriptors themselves are stored the same
+/// way: only those in use, in a store that grows with the high-water mark up to <see cref="Size"/>. Which descriptors are free, and so
 /// <c>rx_missed_errors</c> (FULL_RING), do not depend on the buffers. Each frame costs one allocation, made when the
 /// driver takes it. Not thread-safe: the owning driver actor is the only caller.
 /// </para>
@@ -34,7 +35,11 @@ public sealed class RxRing
         public long TstampTicks;    // set on the first descriptor of the frame
     }
 
-    private readonly Descriptor[] _ring;
+    // The descriptors in use, a circular window [_nextToClean, _nextToUse) of a store that grows on demand up to
+    // _size (the ring's descriptor count): which descriptors are free is counted, not stored, so the store only has to
+    // hold those in use, and an idle ring's is a few entries instead of _size.
+    private Descriptor[] _ring = [];
+    private readonly int _size;
     private int _nextToUse;         // hardware writes here
     private int _nextToClean;       // driver cleans from here
     private int _used;
@@ -46,16 +51,16 @@ public sealed class RxRing
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(descriptors, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
-        _ring = new Descriptor[descriptors];
+        _size = descriptors;
         BufferSize = bufferSize;
     }
 
     /// <summary>Number of descriptors (<c>ring->count</c>).</summary>
-    public int Size => _ring.Length;
+    public int Size => _size;
     /// <summary>Bytes one descriptor buffer holds (<c>igb_rx_bufsz</c>).</summary>
     public int BufferSize { get; }
     /// <summary>Descriptors the hardware may still write (<c>igb_desc_unused</c>).</summary>
-    public int FreeDescriptors => _ring.Length - _used;
+    public int FreeDescriptors => _size - _used;
     public int UsedDescriptors => _used;
     /// <summary>Complete frames waiting for the driver's poll.</summary>
     public int PendingFrames => _pendingFrames;
@@ -79,6 +84,7 @@ public sealed class RxRing
     {
         int needed = DescriptorsFor(frame.Length);
         if (needed > FreeDescriptors) return false;
+        if (_used + needed > _ring.Length) Grow(_used + needed);
 
         int offset = 0;
         for (int i = 0; i < needed; i++)
@@ -161,10 +167,20 @@ public sealed class RxRing
         return dropped;
     }
 
+    /// <summary>Makes the descriptor store hold at least <paramref name="min"/> (at most <see cref="Size"/>), the window kept in order from 0.</summary>
+    private void Grow(int min)
+    {
+        var store = new Descriptor[Math.Min(_size, Math.Max(min, Math.Max(4, 2 * _ring.Length)))];
+        for (int i = 0, j = _nextToClean; i < _used; i++, j = j + 1 == _ring.Length ? 0 : j + 1) store[i] = _ring[j];
+        _ring = store;
+        _nextToClean = 0;
+        _nextToUse = _used == store.Length ? 0 : _used;
+    }
+
     private void Recycle(byte[] buffer)
     {
         if (_recycledCount == _recycled.Length)
-            Array.Resize(ref _recycled, Math.Min(_ring.Length, Math.Max(4, 2 * _recycled.Length)));
+            Array.Resize(ref _recycled, Math.Min(_size, Math.Max(4, 2 * _recycled.Length)));
         _recycled[_recycledCount++] = buffer;
     }
 
