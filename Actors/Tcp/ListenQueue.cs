@@ -16,8 +16,8 @@ public enum SynDecision
 /// A listening socket's two queues (<c>struct request_sock_queue</c>): the SYN queue of embryonic
 /// children and the accept queue of established ones, both bounded by
 /// <c>sk_max_ack_backlog</c> = min(backlog, somaxconn). As in Linux the accept queue is full only
-/// when it holds more than the backlog (<c>sk_acceptq_is_full</c>), and the SYN queue when it holds
-/// the backlog (<c>inet_csk_reqsk_queue_is_full</c>). Overflows count ListenOverflows / ListenDrops.
+/// when it holds more than the backlog (<c>sk_acceptq_is_full</c>), and the SYN queue likewise when it holds
+/// more than the backlog (<c>inet_csk_reqsk_queue_is_full</c>). Overflows count ListenOverflows / ListenDrops.
 /// </summary>
 public sealed class ListenQueue<TChild> where TChild : class
 {
@@ -42,20 +42,30 @@ public sealed class ListenQueue<TChild> where TChild : class
 
     private bool AcceptQueueFull => _acceptQueue.Count > MaxAckBacklog;
 
+    /// <summary>
+    /// <c>inet_csk_reqsk_queue_is_full</c>: <c>reqsk_queue_len &gt; sk_max_ack_backlog</c> (Linux 6.x), so with
+    /// listen(128) the 129th request is still kept and the 130th is the first to get a cookie.
+    /// </summary>
+    public bool SynQueueFull => _synQueue.Count > MaxAckBacklog;
+
     /// <summary><c>tcp_conn_request</c>: decides on a SYN before any state is created.</summary>
     public SynDecision OnSyn()
     {
         bool wantCookie = false;
-        if (_synQueue.Count >= MaxAckBacklog)
+        // (syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) → tcp_syn_flood_action, which counts
+        // TCPReqQFullDoCookies when tcp_syncookies is set (also for mode 2 with room left) and TCPReqQFullDrop
+        // otherwise; the drop then goes through tcp_listendrop (ListenDrops).
+        if (_s.SynCookies == 2 || SynQueueFull)
         {
             if (_s.SynCookies == 0)
             {
+                _mib.Ext.Inc(TcpExtMib.TCPReqQFullDrop);
                 _mib.Ext.Inc(TcpExtMib.ListenDrops);
                 return SynDecision.Drop;
             }
+            _mib.Ext.Inc(TcpExtMib.TCPReqQFullDoCookies);
             wantCookie = true;
         }
-        if (_s.SynCookies == 2) wantCookie = true;
         if (AcceptQueueFull)
         {
             _mib.Ext.Inc(TcpExtMib.ListenOverflows);
