@@ -180,7 +180,23 @@ public sealed class NetNamespace
         return false;
     }
 
-    /// <summary>RTN_BROADCAST on input: the limited broadcast or a directed broadcast of the receiving device's subnets.</summary>
+    /// <summary>
+    /// RTN_BROADCAST from the local table (<c>fib_add_ifaddr</c> puts every address's subnet broadcast there, whatever the
+    /// device a packet arrives on): the limited broadcast or a directed broadcast of any device's subnets. The input route
+    /// (<c>ip_route_input_slow</c> → <c>brd_input</c>) and a route's RTCF_BROADCAST use this.
+    /// </summary>
+    public bool IsLocalBroadcast(Ipv4Address a)
+    {
+        if (a.IsLimitedBroadcast) return true;
+        foreach (var d in Devices)
+            if (IsBroadcastAddress(a, d.Ifindex)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The limited broadcast or a directed broadcast of one device's subnets (<c>inet_addr_type_dev_table</c> with that
+    /// device: a broadcast route of another device's subnet is not RTN_BROADCAST there).
+    /// </summary>
     public bool IsBroadcastAddress(Ipv4Address a, int ifindex)
     {
         if (a.IsLimitedBroadcast) return true;
