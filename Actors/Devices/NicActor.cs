@@ -333,6 +333,16 @@ public sealed class NicActor : ReceiveActor, IWithTimers
                 _ns.Drops.Add(DropReason.SIM_NIC_LENGTH, _dev.Name);
                 continue;
             }
+            // The MAC's receive address filter (igb's RAR entries, virtio-net's receive_filter): not promiscuous, so a
+            // unicast frame for another station (a switch flooding an unknown destination) is discarded before DMA.
+            // Linux sees nothing of it (no rx_packets, no rx_otherhost_dropped: that is counted only for frames that
+            // reach ip_rcv_core as PACKET_OTHERHOST, from a promiscuous or veth-like device); the drop monitor has it.
+            var dstMac = MacAddress.Read(frame);
+            if (!dstMac.IsMulticast && dstMac != _dev.Mac)
+            {
+                _ns.Drops.Add(DropReason.OTHERHOST, $"{_dev.Name}/rx_filter");
+                continue;
+            }
             int q = _rings.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
             if (_rxStalled || !_rings[q].TryDmaWrite(frame, now))
             {
