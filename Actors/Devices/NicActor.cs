@@ -354,6 +354,18 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// <c>igb_build_skb</c> / <c>igb_add_rx_frag</c>: the skb is built around the descriptor's buffer
+    /// (<c>napi_build_skb</c> with frag size = the buffer: <c>SKB_TRUESIZE(size − shinfo)</c> = buffer +
+    /// <c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> = buffer + 256), and every further descriptor adds its whole buffer.
+    /// A 64-byte datagram on 2 KiB buffers is charged 2,304 bytes, so 93 of them fit a 212,992-byte <c>sk_rcvbuf</c>.
+    /// </summary>
+    public static int RxTruesize(int frameLength, int bufferSize)
+        => Math.Max(1, (frameLength + bufferSize - 1) / bufferSize) * bufferSize + SkbStructAligned;
+
+    /// <summary><c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> on x86-64 (232 bytes rounded to the 64-byte cache line).</summary>
+    public const int SkbStructAligned = 256;
+
     private void RaiseIrq(int q)
     {
         if (_irqPending[q]) return;           // the line is already asserted
@@ -408,7 +420,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
                 : PacketKind.OtherHost;
             if (kind is PacketKind.Multicast or PacketKind.Broadcast) mcast++;
             uint hash = _rss.Hash(frame);
-            skbs.Add(new SkBuff(frame, _dev.Ifindex, q, hash, tstamp, SkBuff.TruesizeFor(frame.Length))
+            skbs.Add(new SkBuff(frame, _dev.Ifindex, q, hash, tstamp, RxTruesize(frame.Length, ring.BufferSize))
             {
                 Protocol = eth.EtherType,
                 PktType = kind,
