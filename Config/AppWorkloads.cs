@@ -16,6 +16,9 @@ public sealed record PingSettings(string Host, Ipv4Address Destination, int Coun
     /// <summary><c>-w</c>: ping ends this long after it started, whatever was sent or received; with a count, it no
     /// longer stops after the last probe but waits for COUNT answers until then. Zero: no deadline.</summary>
     public TimeSpan Deadline { get; init; } = Deadline;
+    /// <summary><c>-q</c>: quiet output, only the header and the summary are printed (and kept for the status), no
+    /// line per reply or error; the statistics are the same. A long-running ping then keeps no growing output.</summary>
+    public bool Quiet { get; init; }
 }
 
 /// <summary>

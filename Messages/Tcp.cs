@@ -175,6 +175,16 @@ public sealed record TcpChildReady(TcpTuple Tuple);
 /// <summary>Child → listener: the child closed (reset, timeout) before it was accepted.</summary>
 public sealed record TcpChildGone(TcpTuple Tuple);
 
+/// <summary>Child in SYN_RECEIVED → listener: its SYN-ACK timer fired (<c>reqsk_timer_handler</c> runs on the listener's queue).</summary>
+public sealed record TcpSynAckTimeout(TcpTuple Tuple);
+
+/// <summary>Listener → child: resend the SYN-ACK (<c>tcp_rtx_synack</c>) or expire (<c>syn_ack_recalc</c> said so).</summary>
+public sealed record TcpSynAckVerdict(bool Resending)
+{
+    public static readonly TcpSynAckVerdict Resend = new(true);
+    public static readonly TcpSynAckVerdict Expire = new(false);
+}
+
 /// <summary>
 /// Listener → child: <c>accept</c> returned it; the user owns it now. It carries the listener's SO_LINGER, which
 /// <c>sk_clone_lock</c> copies (SOCK_LINGER, sk_lingertime) and which only matters once the user can close it.

@@ -25,6 +25,7 @@ public static class SimSpeedBench
     public static int Run(string mode, string[] args)
     {
         int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240;
+        bool events = false, allocProfile = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -34,6 +35,8 @@ public static class SimSpeedBench
                 case "--hosts": hosts = int.Parse(Next()); break;
                 case "--sim-seconds": simSeconds = int.Parse(Next()); break;
                 case "--max-wall": maxWall = int.Parse(Next()); break;
+                case "--events": events = true; break;
+                case "--alloc-profile": allocProfile = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -43,7 +46,7 @@ public static class SimSpeedBench
             return 2;
         }
         Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall);
+        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile);
     }
 
     /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
@@ -160,7 +163,7 @@ public static class SimSpeedBench
     /// Pairs of hosts ("h0"/"h1" on 10.p.q.1/24 and .2), each pair cabled by its own <see cref="WireActor"/> with a
     /// 250 µs delay and the peer in the neighbour table; the first host of each pair pings the second.
     /// </summary>
-    private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval)
+    private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval, bool quiet = false)
     {
         var hosts = new IActorRef[pairs * 2];
         for (int p = 0; p < pairs; p++)
@@ -184,7 +187,7 @@ public static class SimSpeedBench
         for (int p = 0; p < pairs; p++)
         {
             var dst = new Ipv4Address((10u << 24) | ((uint)p << 8) | 2);
-            pings[p] = system.ActorOf(PingActor.Props(new PingSettings($"h{2 * p}", dst, Count: int.MaxValue, Interval: interval),
+            pings[p] = system.ActorOf(PingActor.Props(new PingSettings($"h{2 * p}", dst, Count: int.MaxValue, Interval: interval) { Quiet = quiet },
                 hosts[2 * p], ActorRefs.Nobody, seed: p + 7), $"ping{p}");
         }
         engine.RunUntilIdle();
@@ -215,15 +218,29 @@ public static class SimSpeedBench
 
     // ------------------------------------------------------------------ sim-idle
 
-    private static int Idle(int hosts, int simSeconds, int maxWall)
+    private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile)
     {
         int pairs = hosts / 2;
         var build = Stopwatch.StartNew();
         var (system, engine) = EngineSystem("simidle");
-        var (_, pings) = Pairs(system, engine, pairs, TimeSpan.FromSeconds(1));
+        var (_, heapEmpty) = Memory();
+        // ping -q: a line per reply would be kept (up to OutputLines.MaxLines per ping), and memory would grow with them.
+        var (_, pings) = Pairs(system, engine, pairs, TimeSpan.FromSeconds(1), quiet: true);
+        // --events: what the engine runs, by (kind, actor path with digits folded, message type), per probe.
+        var histogram = new Dictionary<(SimEventKind, string, string), long>();
+        if (eventsByKind)
+            engine.Trace = r =>
+            {
+                var key = (r.Kind, System.Text.RegularExpressions.Regex.Replace(r.Target, "[0-9]+", "#"), r.Message);
+                histogram[key] = histogram.GetValueOrDefault(key) + 1;
+            };
+        using var alloc = allocProfile ? new AllocProfile() : null;
+        alloc?.Start();
         Console.WriteLine($"{hosts} hosts in {pairs} pairs, a wire each, one ping a second per pair; built in {build.Elapsed.TotalSeconds:F1} s wall");
         var (ws0, heap0) = Memory();
         Console.WriteLine($"start: working set {ws0:F1} MiB, GC heap after a full collection {heap0:F1} MiB, {engine.QueueLength} events queued");
+        Console.WriteLine($"managed memory of the hosts (their wires and pings included): {(heap0 - heapEmpty) * 1048576.0 / hosts / 1024:F1} KiB per host " +
+                          $"(heap {heapEmpty:F1} MiB before building them)");
         Console.WriteLine("cumulative since the start (sim:wall, events/s) and over the last row (row sim:wall, row events/s); heap: after a full collection, not timed");
         Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s  row-s:w   row-events/s   ws-MiB  heap-MiB  queued");
         long e0 = engine.Executed, t0 = engine.NowNs;
@@ -274,9 +291,21 @@ public static class SimSpeedBench
         Console.WriteLine($"result: {sim:F0} s simulated in {wall:F1} s wall, simulated:wall {sim / wall:F1}:1{(cut ? " (cut short)" : "")}, " +
                           $"{events:N0} events ({events / wall:N0}/s, {events / Math.Max(1.0, tx):F1} per probe), " +
                           $"{tx:N0} probes, {rx:N0} replies, working set {ws0:F1} -> {ws1:F1} MiB, GC heap {heap0:F1} -> {heap1:F1} MiB");
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        Console.WriteLine($"memory: {(heap1 - heapEmpty) * 1048576.0 / hosts / 1024:F1} KiB managed per host at the end (start {(heap0 - heapEmpty) * 1048576.0 / hosts / 1024:F1}); " +
+                          $"last GC: heap {info.HeapSizeBytes / 1048576.0:F1} MiB, committed {info.TotalCommittedBytes / 1048576.0:F1} MiB, fragmented {info.FragmentedBytes / 1048576.0:F1} MiB, " +
+                          $"{GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated since the process started");
         Console.WriteLine($"cpu: {cpu:F1} s process CPU ({cpu / wall:F2} cores; the rows' full collections not included), " +
                           $"simulated:CPU {sim / cpu:F1}:1, {events / cpu:N0} events per CPU second; " +
                           $"GC.CollectionCount during the run (without the rows' full collections) gen0 {gcs[0]}, gen1 {gcs[1]}, gen2 {gcs[2]}");
+        if (eventsByKind)
+        {
+            engine.Trace = null;
+            Console.WriteLine("events per probe by (kind, actor, message):");
+            foreach (var ((k, t, m), n) in histogram.OrderByDescending(kv => kv.Value).Take(40))
+                Console.WriteLine($"  {n / Math.Max(1.0, tx),7:F2}  {k,-10} {t,-40} {m}");
+        }
+        alloc?.Print();
         Shutdown(system, engine);
         return 0;
     }

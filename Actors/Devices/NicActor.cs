@@ -333,6 +333,16 @@ public sealed class NicActor : ReceiveActor, IWithTimers
                 _ns.Drops.Add(DropReason.SIM_NIC_LENGTH, _dev.Name);
                 continue;
             }
+            // The MAC's receive address filter (igb's RAR entries, virtio-net's receive_filter): not promiscuous, so a
+            // unicast frame for another station (a switch flooding an unknown destination) is discarded before DMA.
+            // Linux sees nothing of it (no rx_packets, no rx_otherhost_dropped: that is counted only for frames that
+            // reach ip_rcv_core as PACKET_OTHERHOST, from a promiscuous or veth-like device); the drop monitor has it.
+            var dstMac = MacAddress.Read(frame);
+            if (!dstMac.IsMulticast && dstMac != _dev.Mac)
+            {
+                _ns.Drops.Add(DropReason.OTHERHOST, $"{_dev.Name}/rx_filter");
+                continue;
+            }
             int q = _rings.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
             if (_rxStalled || !_rings[q].TryDmaWrite(frame, now))
             {
@@ -343,6 +353,18 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             RaiseIrq(q);
         }
     }
+
+    /// <summary>
+    /// <c>igb_build_skb</c> / <c>igb_add_rx_frag</c>: the skb is built around the descriptor's buffer
+    /// (<c>napi_build_skb</c> with frag size = the buffer: <c>SKB_TRUESIZE(size − shinfo)</c> = buffer +
+    /// <c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> = buffer + 256), and every further descriptor adds its whole buffer.
+    /// A 64-byte datagram on 2 KiB buffers is charged 2,304 bytes, so 93 of them fit a 212,992-byte <c>sk_rcvbuf</c>.
+    /// </summary>
+    public static int RxTruesize(int frameLength, int bufferSize)
+        => Math.Max(1, (frameLength + bufferSize - 1) / bufferSize) * bufferSize + SkbStructAligned;
+
+    /// <summary><c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> on x86-64 (232 bytes rounded to the 64-byte cache line).</summary>
+    public const int SkbStructAligned = 256;
 
     private void RaiseIrq(int q)
     {
@@ -398,7 +420,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
                 : PacketKind.OtherHost;
             if (kind is PacketKind.Multicast or PacketKind.Broadcast) mcast++;
             uint hash = _rss.Hash(frame);
-            skbs.Add(new SkBuff(frame, _dev.Ifindex, q, hash, tstamp, SkBuff.TruesizeFor(frame.Length))
+            skbs.Add(new SkBuff(frame, _dev.Ifindex, q, hash, tstamp, RxTruesize(frame.Length, ring.BufferSize))
             {
                 Protocol = eth.EtherType,
                 PktType = kind,

@@ -97,7 +97,7 @@ public sealed class TxPath
             }
             Interlocked.Increment(ref _stats.QdiscDrops);
             _ns.Drops.Add(DropReason.QDISC_DROP, $"{_dev.Name}/qdisc");
-            _free.Drop(skb);
+            _free.XmitDrop(skb); // NET_XMIT_DROP to the sender
         }
         QdiscRun(now);
     }

@@ -43,13 +43,16 @@ public sealed class SimEngine
 
     private const ulong FnvOffset = 0xcbf29ce484222325UL;
     private const ulong FnvPrime = 0x100000001b3UL;
+    private const ulong FnvPrime2 = unchecked(FnvPrime * FnvPrime); // two FNV steps, the second over a zero byte
 
     // The engine is the dispatcher itself, not an actor: Tells from outside (a test, the CLI, Akka's own threads)
     // reach its queue from any thread, so the queue and clock are guarded here (System.Threading.Lock scopes),
     // and _runLock admits one thread at a time into the run loop.
     private readonly Lock _gate = new();
     private readonly Lock _runLock = new();
-    private readonly EventQueue<SimEvent> _queue = new();
+    // Items: a SimEvent (a timer), or the IRunnable a dispatcher was given (a mailbox run), queued as it is so a
+    // mailbox run costs no allocation.
+    private readonly EventQueue<object> _queue = new();
     private readonly ILoggingAdapter? _log;
     private long _nowNs;
     private int _cancelledQueued;
@@ -121,10 +124,8 @@ public sealed class SimEngine
     public DateTimeOffset Epoch { get; }
 
     /// <summary>Virtual time since the start, in nanoseconds.</summary>
-    public long NowNs
-    {
-        get { using (_gate.EnterScope()) return _nowNs; }
-    }
+    /// <remarks>Written under the lock by the running thread only; a 64-bit read needs no lock (actors read it per event).</remarks>
+    public long NowNs => Volatile.Read(ref _nowNs);
 
     /// <summary>Virtual time since the start (100 ns resolution; <see cref="NowNs"/> has the ns).</summary>
     public TimeSpan Now => FromNs(NowNs);
@@ -253,34 +254,37 @@ public sealed class SimEngine
     /// <summary>Dequeues and executes the earliest event if it is due at or before <paramref name="limitNs"/>.</summary>
     private bool RunOne(long limitNs)
     {
-        SimEvent ev;
+        object item;
         long t;
         using (_gate.EnterScope())
         {
             while (true)
             {
-                if (!_queue.TryPeek(out ev, out t, out _) || t > limitNs) return false;
+                if (!_queue.TryPeek(out item, out t, out _) || t > limitNs) return false;
                 _queue.TryDequeue(out _, out _, out _);
+                if (item is not SimEvent ev) break;
                 ev.InQueue = false;
                 if (!ev.Cancelled) break;
                 _cancelledQueued--;
             }
-            if (t > _nowNs) _nowNs = t;
+            if (t > _nowNs) Volatile.Write(ref _nowNs, t);
         }
-        Execute(ev, t);
+        Execute(item, t);
         return true;
     }
 
-    private void Execute(SimEvent ev, long t)
+    private void Execute(object item, long t)
     {
         // Only the thread holding _runLock writes these two; readers elsewhere use Volatile.Read.
-        var (kind, target, message) = ev.Describe();
+        var ev = item as SimEvent;
+        var (kind, target, message) = ev is not null ? ev.Describe() : DescribeRun((IRunnable)item);
         Volatile.Write(ref _executed, _executed + 1);
         Volatile.Write(ref _digest, Mix(_digest, t, kind, target, message));
         Trace?.Invoke(new SimEventRecord(t, kind, target, message));
         try
         {
-            ev.Run(this, t);
+            if (ev is not null) ev.Run(this, t);
+            else ((IRunnable)item).Run();
         }
         catch (Exception e)
         {
@@ -301,15 +305,21 @@ public sealed class SimEngine
     {
         foreach (char c in s)
         {
-            h = (h ^ (byte)c) * FnvPrime;
-            h = (h ^ (byte)(c >> 8)) * FnvPrime;
+            // A char is two bytes, low then high. For c < 256 (actor paths, type names) the high byte is 0, and
+            // ((h ^ c) * P ^ 0) * P is (h ^ c) * P²: the same value with one multiplication.
+            if (c < 256) h = (h ^ c) * FnvPrime2;
+            else
+            {
+                h = (h ^ (byte)c) * FnvPrime;
+                h = (h ^ (byte)(c >> 8)) * FnvPrime;
+            }
         }
         return (h ^ 0xff) * FnvPrime; // separator: ("ab","c") and ("a","bc") differ
     }
 
     private void SkipCancelledHead()
     {
-        while (_queue.TryPeek(out var ev, out _, out _) && ev.Cancelled)
+        while (_queue.TryPeek(out var item, out _, out _) && item is SimEvent { Cancelled: true } ev)
         {
             _queue.TryDequeue(out _, out _, out _);
             ev.InQueue = false;
@@ -331,7 +341,11 @@ public sealed class SimEngine
     }
 
     /// <summary>Queues a mailbox run (or another dispatcher runnable) at the current instant.</summary>
-    internal void EnqueueRun(IRunnable run) => Enqueue(new RunEvent(run), delay: 0);
+    internal void EnqueueRun(IRunnable run)
+    {
+        using (_gate.EnterScope()) _queue.Enqueue(_nowNs, run);
+        if (_inline && Volatile.Read(ref _runner) != Environment.CurrentManagedThreadId) DrainInline();
+    }
 
     /// <summary>Queues <paramref name="ev"/> at now + <paramref name="delay"/> ns; drains inline when in inline mode and not on the running thread.</summary>
     internal void Enqueue(SimEvent ev, long delay)
@@ -370,8 +384,8 @@ public sealed class SimEngine
             {
                 _queue.RemoveWhere(static e =>
                 {
-                    if (!e.Cancelled) return false;
-                    e.InQueue = false;
+                    if (e is not SimEvent { Cancelled: true } ev) return false;
+                    ev.InQueue = false;
                     return true;
                 });
                 _cancelledQueued = 0;
@@ -417,20 +431,16 @@ public sealed class SimEngine
         public abstract void Run(SimEngine engine, long firedAt);
     }
 
-    private sealed class RunEvent(IRunnable run) : SimEvent
+    /// <summary>A dispatcher runnable as the digest names it: a mailbox run is (owner's path, type of the head message).</summary>
+    private static (SimEventKind, string, string) DescribeRun(IRunnable run)
     {
-        public override (SimEventKind, string, string) Describe()
+        if (run is Mailbox mb)
         {
-            if (run is Mailbox mb)
-            {
-                if (mb.MessageQueue is IEngineVisibleQueue q)
-                    return (SimEventKind.MailboxRun, q.OwnerPath, q.HeadMessage is { } m ? TypeName(m) : "-");
-                return (SimEventKind.MailboxRun, mb.MessageQueue.GetType().FullName ?? "?", "?");
-            }
-            return (SimEventKind.Task, run.GetType().FullName ?? "?", "-");
+            if (mb.MessageQueue is IEngineVisibleQueue q)
+                return (SimEventKind.MailboxRun, q.OwnerPath, q.HeadMessage is { } m ? TypeName(m) : "-");
+            return (SimEventKind.MailboxRun, mb.MessageQueue.GetType().FullName ?? "?", "?");
         }
-
-        public override void Run(SimEngine engine, long firedAt) => run.Run();
+        return (SimEventKind.Task, run.GetType().FullName ?? "?", "-");
     }
 
     internal static string TypeName(object o) => o.GetType().FullName ?? o.GetType().Name;
@@ -459,6 +469,8 @@ public sealed class SimEngine
 
     internal static string PathOf(object? o) => o switch
     {
+        // An actor on an engine mailbox: its queue has the path computed once (the same DigestPath of the same actor).
+        ActorRefWithCell { Underlying: ActorCell { Mailbox.MessageQueue: IEngineVisibleQueue { OwnerPath: var p } } } when p != "-" => p,
         IActorRef r => DigestPath(r.Path),
         null => "-",
         _ => TypeName(o),

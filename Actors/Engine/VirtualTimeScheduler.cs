@@ -34,22 +34,22 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
     public override TimeSpan HighResMonotonicClock => Engine.Now;
 
     protected override void InternalScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable)
-        => Arm(new Timer(receiver, message, sender, null, null, 0, cancelable), delay);
+        => Arm(new Timer(Engine, receiver, message, sender, null, null, 0, cancelable), delay);
 
     protected override void InternalScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable)
-        => Arm(new Timer(receiver, message, sender, null, null, SimEngine.ToNs(interval), cancelable), initialDelay);
+        => Arm(new Timer(Engine, receiver, message, sender, null, null, SimEngine.ToNs(interval), cancelable), initialDelay);
 
     protected override void InternalScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable)
-        => Arm(new Timer(null, null, null, action, null, 0, cancelable), delay);
+        => Arm(new Timer(Engine, null, null, null, action, null, 0, cancelable), delay);
 
     protected override void InternalScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable)
-        => Arm(new Timer(null, null, null, null, action, 0, cancelable), delay);
+        => Arm(new Timer(Engine, null, null, null, null, action, 0, cancelable), delay);
 
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable)
-        => Arm(new Timer(null, null, null, action, null, SimEngine.ToNs(interval), cancelable), initialDelay);
+        => Arm(new Timer(Engine, null, null, null, action, null, SimEngine.ToNs(interval), cancelable), initialDelay);
 
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable)
-        => Arm(new Timer(null, null, null, null, action, SimEngine.ToNs(interval), cancelable), initialDelay);
+        => Arm(new Timer(Engine, null, null, null, null, action, SimEngine.ToNs(interval), cancelable), initialDelay);
 
     /// <summary>
     /// A Tell <paramref name="delayNs"/> ns of virtual time from now, exactly (the <see cref="TimeSpan"/> API has 100 ns
@@ -57,7 +57,7 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
     /// <paramref name="cancelable"/> removes it, as for every other timer.
     /// </summary>
     public void ScheduleTellOnceNs(long delayNs, ICanTell receiver, object message, IActorRef sender, ICancelable? cancelable = null)
-        => ArmNs(new Timer(receiver, message, sender, null, null, 0, cancelable), delayNs);
+        => ArmNs(new Timer(Engine, receiver, message, sender, null, null, 0, cancelable), delayNs);
 
     private void Arm(Timer t, TimeSpan delay) => ArmNs(t, SimEngine.ToNs(delay));
 
@@ -66,14 +66,16 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
         if (t.Cancelable is { } c)
         {
             if (c.IsCancellationRequested) return;
-            t.Registration = c.Token.Register(static s => { var (e, tm) = ((SimEngine, Timer))s!; e.Cancelled(tm); }, (Engine, t));
+            // The timer as the callback's state (no closure, no boxed tuple): one allocation less per armed timer.
+            t.Registration = c.Token.Register(static s => { var tm = (Timer)s!; tm.Engine.Cancelled(tm); }, t);
         }
         Engine.Enqueue(t, delayNs);
     }
 
-    private sealed class Timer(ICanTell? receiver, object? message, IActorRef? sender, Action? action, IRunnable? runnable, long intervalNs, ICancelable? cancelable)
+    private sealed class Timer(SimEngine owner, ICanTell? receiver, object? message, IActorRef? sender, Action? action, IRunnable? runnable, long intervalNs, ICancelable? cancelable)
         : SimEngine.SimEvent
     {
+        public SimEngine Engine => owner;
         public ICancelable? Cancelable => cancelable;
         public CancellationTokenRegistration Registration;
 

@@ -92,7 +92,7 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
 
         // RTCF_BROADCAST | RTCF_MULTICAST: only echo / timestamp / address requests may be sent to a broadcast,
         // and echo and timestamp only when icmp_echo_ignore_broadcasts is off (RFC 1122 3.2.2.6, 3.2.2.8).
-        bool bcast = h.Destination.IsMulticast || ns.IsBroadcastAddress(h.Destination, skb.Ifindex);
+        bool bcast = h.Destination.IsMulticast || ns.IsLocalBroadcast(h.Destination);
         if (bcast)
         {
             bool echoLike = msg.Type is IcmpType.Echo or IcmpPacket.TypeTimestamp;
@@ -284,7 +284,7 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
         if (!Ipv4Header.TryRead(off, out var h) || h.Ihl < 5) return;
         var src = h.Source;
         var dst = h.Destination;
-        if (dst.IsMulticast || ns.IsBroadcastAddress(dst, m.InIfindex)) return;
+        if (dst.IsMulticast || ns.IsLocalBroadcast(dst)) return; // the route's RTCF_BROADCAST
         if (h.FragmentOffset != 0) return;
         if (IcmpPacket.IsError(m.Type) && h.Protocol == IpProtocol.Icmp)
         {

@@ -8,9 +8,9 @@ namespace ActorStack.Actors.Ipv4;
 
 /// <summary>
 /// <c>ip_forward</c> without actors, for a host with <c>net.ipv4.ip_forward = 1</c>: only packets sent to
-/// this host's MAC; TTL ≤ 1 → ICMP time exceeded (<c>InHdrErrors</c>); the input route
-/// (<c>ip_route_input_slow</c>: no route → ICMP net unreachable and <c>InNoRoutes</c>; an unreachable /
-/// prohibit route → ICMP host unreachable / administratively filtered; blackhole → silent drop); DF against
+/// this host's MAC; the input route first (<c>ip_route_input_slow</c>: no route → ICMP net unreachable and
+/// <c>InNoRoutes</c> whatever the TTL; an unreachable / prohibit route → ICMP host unreachable / administratively
+/// filtered; blackhole → silent drop); then TTL ≤ 1 → ICMP time exceeded (<c>InHdrErrors</c>); DF against
 /// the out MTU (<c>ip_exceeds_mtu</c>: ICMP fragmentation needed with the MTU, <c>FragFails</c>); the TTL
 /// decremented with an incremental checksum update (<c>ip_decrease_ttl</c>); the FORWARD hook;
 /// <c>ForwDatagrams</c>; then <c>ip_output</c>, which fragments a packet without DF.
@@ -31,13 +31,6 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
             return;
         }
         Ipv4Header.TryRead(pkt, out var h);
-        if (h.Ttl <= 1)
-        {
-            ns.Ip.Inc(IpMib.InHdrErrors);
-            ns.Drops.Add(DropReason.IP_INHDR, "ip/forward");
-            IcmpError(IcmpType.TimeExceeded, IcmpCode.ExcTtl, 0, pkt, skb.Ifindex);
-            return;
-        }
         var r = ns.Fib.Lookup(h.Destination);
         if (!r.Ok || r.Device is null || ns.Device(r.Device) is not { } dev)
         {
@@ -69,6 +62,15 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
             // A directed broadcast of another subnet is not forwarded (bc_forwarding = 0).
             ns.Ip.Inc(IpMib.InAddrErrors);
             ns.Drops.Add(DropReason.IP_INADDRERRORS, "ip/forward");
+            return;
+        }
+        // ip_forward, reached only through the input route (ip_rcv_finish → ip_route_input_noref → dst.input): TTL ≤ 1
+        // → ICMP time exceeded, before the MTU check. A packet without a route never gets here: ip_error answered it.
+        if (h.Ttl <= 1)
+        {
+            ns.Ip.Inc(IpMib.InHdrErrors);
+            ns.Drops.Add(DropReason.IP_INHDR, "ip/forward");
+            IcmpError(IcmpType.TimeExceeded, IcmpCode.ExcTtl, 0, pkt, skb.Ifindex);
             return;
         }
         int mtu = dev.Settings.Mtu;

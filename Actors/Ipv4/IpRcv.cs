@@ -71,7 +71,7 @@ public sealed class IpRcv(NetNamespace ns)
             reason = DropReason.IP_INVALID_SOURCE;
             return IpRcvVerdict.Drop;
         }
-        if (ns.IsBroadcastAddress(dst, skb.Ifindex))
+        if (ns.IsLocalBroadcast(dst)) // RTN_BROADCAST from the local table, also another device's subnet: brd_input
         {
             ns.IpExt.Inc(IpExtMib.InBcastPkts);
             skb = skb with { PktType = PacketKind.Broadcast };

@@ -25,12 +25,22 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
     public ChargedMailbox(Settings settings, Akka.Configuration.Config config) : base(settings, config)
         => _capacity = config.GetLong("capacity", 1000);
 
-    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new ChargedMessageQueue(_capacity) { Owner = owner };
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system)
+        => new ChargedMessageQueue(_capacity, ActorStack.Actors.Engine.SimEngine.IsVirtual(system)) { Owner = owner };
 }
 
-public sealed class ChargedMessageQueue(long limit) : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
+/// <param name="limit">The charge limit.</param>
+/// <param name="onEngine">
+/// The owner runs on the simulation engine: the envelopes wait in the engine's
+/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeQueue"/> instead of a <see cref="ConcurrentQueue{T}"/>. The engine
+/// reads the head of every queue it runs (<see cref="ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage"/>, for
+/// its digest), and a ConcurrentQueue segment that has been peeked is never reused (the peek preserves it for
+/// observation): each 32 messages would cost a new 1 KiB segment, and an idle queue keeps one.
+/// </param>
+public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
 {
-    private readonly ConcurrentQueue<Envelope> _queue = new();
+    private readonly ConcurrentQueue<Envelope>? _queue = onEngine ? null : new();
+    private readonly ActorStack.Actors.Engine.EngineEnvelopeQueue? _engine = onEngine ? new() : null;
     private long _charge;
     private long _limit = limit;
     private long _droppedItems;
@@ -50,10 +60,32 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue, ActorStack.
     public IActorRef? Owner { get; init; }
     private string? _ownerPath;
     string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner is null ? "-" : ActorStack.Actors.Engine.SimEngine.DigestPath(Owner.Path);
-    object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage => _queue.TryPeek(out var e) ? e.Message : null;
+    object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage
+    {
+        get
+        {
+            if (_engine is null) return _queue!.TryPeek(out var e) ? e.Message : null;
+            return _engine.HeadMessage;
+        }
+    }
 
-    public bool HasMessages => !_queue.IsEmpty;
-    public int Count => _queue.Count;
+    public bool HasMessages
+    {
+        get
+        {
+            if (_engine is null) return !_queue!.IsEmpty;
+            return _engine.Count > 0;
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            if (_engine is null) return _queue!.Count;
+            return _engine.Count;
+        }
+    }
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
@@ -80,10 +112,15 @@ public sealed class ChargedMessageQueue(long limit) : IMessageQueue, ActorStack.
                 envelope = new Envelope(m.Take(admitted), envelope.Sender);
             }
         }
-        _queue.Enqueue(envelope);
+        if (_engine is null) _queue!.Enqueue(envelope);
+        else _engine.Enqueue(envelope);
     }
 
-    public bool TryDequeue(out Envelope envelope) => _queue.TryDequeue(out envelope);
+    public bool TryDequeue(out Envelope envelope)
+    {
+        if (_engine is null) return _queue!.TryDequeue(out envelope);
+        return _engine.TryDequeue(out envelope);
+    }
 
     /// <summary>Releases charge the owner has consumed (the reader freed the buffers, the backlog was spliced).</summary>
     public void Uncharge(long units) => Interlocked.Add(ref _charge, -units);

@@ -180,7 +180,23 @@ public sealed class NetNamespace
         return false;
     }
 
-    /// <summary>RTN_BROADCAST on input: the limited broadcast or a directed broadcast of the receiving device's subnets.</summary>
+    /// <summary>
+    /// RTN_BROADCAST from the local table (<c>fib_add_ifaddr</c> puts every address's subnet broadcast there, whatever the
+    /// device a packet arrives on): the limited broadcast or a directed broadcast of any device's subnets. The input route
+    /// (<c>ip_route_input_slow</c> → <c>brd_input</c>) and a route's RTCF_BROADCAST use this.
+    /// </summary>
+    public bool IsLocalBroadcast(Ipv4Address a)
+    {
+        if (a.IsLimitedBroadcast) return true;
+        foreach (var d in Devices)
+            if (IsBroadcastAddress(a, d.Ifindex)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The limited broadcast or a directed broadcast of one device's subnets (<c>inet_addr_type_dev_table</c> with that
+    /// device: a broadcast route of another device's subnet is not RTN_BROADCAST there).
+    /// </summary>
     public bool IsBroadcastAddress(Ipv4Address a, int ifindex)
     {
         if (a.IsLimitedBroadcast) return true;
@@ -340,9 +356,22 @@ public sealed record PtypeTable(ImmutableArray<PacketTypeRegistration> All,
     public static readonly PtypeTable Empty = new(ImmutableArray<PacketTypeRegistration>.Empty,
         ImmutableDictionary<ushort, ImmutableArray<PacketTypeRegistration>>.Empty);
 
+    /// <summary>
+    /// <c>dev_add_pack</c>: <c>list_add_rcu(&amp;pt-&gt;list, head)</c>, so the newest registration is seen first. A
+    /// device's own registrations live on its list (<c>dev-&gt;ptype_all</c> / <c>ptype_specific</c>), which
+    /// <c>__netif_receive_skb_core</c> walks after the global one: they are kept behind the global ones here.
+    /// </summary>
     public PtypeTable Add(PacketTypeRegistration r) => r.EtherType == EtherType.All
-        ? this with { All = All.Add(r) }
-        : this with { Base = Base.SetItem(r.EtherType, (Base.TryGetValue(r.EtherType, out var l) ? l : ImmutableArray<PacketTypeRegistration>.Empty).Add(r)) };
+        ? this with { All = AddAtHead(All, r) }
+        : this with { Base = Base.SetItem(r.EtherType, AddAtHead(Base.TryGetValue(r.EtherType, out var l) ? l : ImmutableArray<PacketTypeRegistration>.Empty, r)) };
+
+    private static ImmutableArray<PacketTypeRegistration> AddAtHead(ImmutableArray<PacketTypeRegistration> list, PacketTypeRegistration r)
+    {
+        if (r.Device is null) return list.Insert(0, r);
+        int globals = 0;
+        while (globals < list.Length && list[globals].Device is null) globals++;
+        return list.Insert(globals, r);
+    }
 
     public PtypeTable Remove(PacketTypeRegistration r)
     {

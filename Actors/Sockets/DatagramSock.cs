@@ -242,18 +242,23 @@ public sealed class DatagramSock
 
     /// <summary>
     /// <c>sock_wfree</c>: <paramref name="truesize"/> bytes of sent buffers were freed, <paramref name="dropped"/> of
-    /// them by the device (<c>NET_XMIT_DROP</c>: <c>-ENOBUFS</c>, reported only with <c>IP_RECVERR</c>, otherwise
-    /// counted in <c>SndbufErrors</c>).
+    /// them by a full qdisc (<c>NET_XMIT_DROP</c>). <c>ip_send_skb</c> makes that <c>-ENOBUFS</c> and counts Ip
+    /// OutDiscards; <c>udp_send_skb</c> then counts SndbufErrors (or, with <c>IP_RECVERR</c>, reports <c>ENOBUFS</c>)
+    /// and not OutDatagrams. The device's verdict arrives after the send returned here, so the OutDatagrams counted
+    /// then are taken back and the error is reported on the socket's next call.
     /// </summary>
     public void WmemFree(long truesize, int dropped)
     {
         _wmemAlloc -= truesize;
         Volatile.Write(ref _c.WmemAlloc, _wmemAlloc);
-        if (dropped > 0 && _type == SockType.Dgram)
-        {
-            if (_recverr) SetError(Errno.ENOBUFS);
-            else _ns.Udp.Add(UdpMib.SndbufErrors, dropped);
-        }
+        if (dropped <= 0) return;
+        _ns.Ip.Add(IpMib.OutDiscards, dropped);
+        if (_type != SockType.Dgram) return;
+        _udpOut -= dropped;
+        _ns.Udp.Add(UdpMib.OutDatagrams, _udpOut);
+        _udpOut = 0;
+        if (_recverr) SetError(Errno.ENOBUFS);
+        else _ns.Udp.Add(UdpMib.SndbufErrors, dropped);
     }
 
     /// <summary><c>ip_flush_pending_frames</c> at close.</summary>

@@ -17,8 +17,19 @@ public sealed class SkbFree
     public void Free(IActorRef? owner, int truesize) => Add(owner, truesize, dropped: false);
     public void Free(in SkBuff skb) => Add(skb.Owner, skb.Truesize, dropped: false);
 
-    /// <summary>The buffer was dropped on the way (qdisc full, carrier off, no neighbour).</summary>
-    public void Drop(in SkBuff skb) => Add(skb.Owner, skb.Truesize, dropped: true);
+    /// <summary>
+    /// The buffer was dropped on the way (carrier off, noop qdisc, a dead driver, a purge, a refused fragment, netfilter):
+    /// its charge returns, but the sender saw no <c>NET_XMIT_DROP</c> (noop_enqueue returns NET_XMIT_CN; the others
+    /// came after the send returned, or returned their own errno at once).
+    /// </summary>
+    public void Drop(in SkBuff skb) => Add(skb.Owner, skb.Truesize, dropped: false);
+
+    /// <summary>
+    /// <c>qdisc_drop</c> at enqueue: <c>dev_queue_xmit</c> returns <c>NET_XMIT_DROP</c>, which <c>ip_send_skb</c> turns into
+    /// <c>-ENOBUFS</c> (Ip OutDiscards) and <c>udp_send_skb</c> into SndbufErrors instead of OutDatagrams
+    /// (<see cref="WmemFree.Dropped"/>).
+    /// </summary>
+    public void XmitDrop(in SkBuff skb) => Add(skb.Owner, skb.Truesize, dropped: true);
 
     private void Add(IActorRef? owner, int truesize, bool dropped)
     {

@@ -27,7 +27,7 @@ public enum GroResult
 /// build the merged packet. The flow (addresses, protocol, ports) comes from the flow dissector (<see cref="FlowKeys"/>).
 /// Rules as Linux's: same flow (addresses, ports), no IP options, not a fragment,
 /// valid IP and TCP checksums, next sequence number, same ACK number, same flags except CWR/FIN/PSH (CWR
-/// flushes), same options except that the timestamp value may grow, segment not longer than the first
+/// flushes), byte-identical TCP options (a timestamp that moved flushes), segment not longer than the first
 /// (the <c>gso_size</c>), total under <c>GRO_LEGACY_MAX_SIZE</c>. A segment shorter than the first, or with
 /// PSH/FIN (merged) or URG/RST/SYN, ends its packet; a pure ACK is never held. The merged packet keeps the
 /// first segment's headers with the IP total length and header checksum fixed up, PSH/FIN of any
@@ -58,8 +58,7 @@ public sealed class Gro
         public uint Ports;         // source << 16 | destination
         public uint NextSeq, Ack;
         public TcpFlags Flags;     // the head's flags, with PSH/FIN of merged segments
-        public int Doff, TsOffset; // TCP header length; timestamp option offset in it (-1: none)
-        public uint LastTsVal;
+        public int Doff; // TCP header length
         public byte Ttl, Tos;
         public bool Df;
         public ushort Id;
@@ -116,7 +115,6 @@ public sealed class Gro
         int doff = th.HeaderLength;
         int len = tcp.Length - doff;
         var opts = th.Options;
-        int tsOff = TcpHeader.FindTimestamp(opts);
 
         Flow? p = null;
         for (int i = 0; i < _flows.Count; i++)
@@ -130,12 +128,11 @@ public sealed class Gro
         {
             // tcp_gro_receive's flush conditions, then skb_gro_receive's size limit.
             TcpHeader.TryRead(p.Head.Data.Span[TcpAt..], out var th2); // the head passed these checks when held
-            uint tsVal = p.LastTsVal;
             bool flush = (flags & TcpFlags.Cwr) != 0
                 || ((flags ^ th2.Flags) & ~(TcpFlags.Cwr | TcpFlags.Fin | TcpFlags.Psh)) != 0
                 || ack != p.Ack
                 || doff != p.Doff
-                || !SameOptions(opts, th2.Options, tsOff, p.TsOffset, p.LastTsVal, out tsVal)
+                || !opts.SequenceEqual(th2.Options) // tcp_gro_receive compares every option word, the timestamp too
                 || ip.Ttl != p.Ttl || ip.Tos != p.Tos || ip.DontFragment != p.Df
                 || (!p.Df && ip.Id != (ushort)(p.Id + p.Count))
                 || (uint)(len - 1) >= (uint)p.GsoSize
@@ -148,7 +145,6 @@ public sealed class Gro
                 p.NextSeq = seq + (uint)len;
                 p.IpLength += len;
                 p.Truesize += skb.Truesize;
-                p.LastTsVal = tsVal;
                 p.Flags |= flags & (TcpFlags.Fin | TcpFlags.Psh);
                 // out_check_final: a short last segment or PSH/FIN ends the packet now.
                 if (len < p.GsoSize || (flags & FlushFlags) != 0) Complete(p);
@@ -158,7 +154,7 @@ public sealed class Gro
         }
         // out_check_final with no packet to merge into (mss = 1): pure ACKs and flagged segments go up now.
         if (len < mss || (flags & FlushFlags) != 0) return Normal(skb);
-        Hold(skb, src, dst, ports, seq + (uint)len, ack, flags, doff, tsOff, ip, opts, len);
+        Hold(skb, src, dst, ports, seq + (uint)len, ack, flags, doff, ip, len);
         return GroResult.Held;
     }
 
@@ -168,8 +164,8 @@ public sealed class Gro
         return GroResult.Normal;
     }
 
-    private void Hold(in SkBuff skb, uint src, uint dst, uint ports, uint nextSeq, uint ack, TcpFlags flags, int doff, int tsOff,
-        Ipv4Header ip, ReadOnlySpan<byte> tcpOptions, int len)
+    private void Hold(in SkBuff skb, uint src, uint dst, uint ports, uint nextSeq, uint ack, TcpFlags flags, int doff,
+        Ipv4Header ip, int len)
     {
         if (_active >= MaxHeld) CompleteOldest();
         Flow? f = null;
@@ -181,8 +177,7 @@ public sealed class Gro
         f.Head = skb;
         f.Src = src; f.Dst = dst; f.Ports = ports;
         f.NextSeq = nextSeq; f.Ack = ack; f.Flags = flags;
-        f.Doff = doff; f.TsOffset = tsOff;
-        f.LastTsVal = tsOff >= 0 ? TcpHeader.ReadTsVal(tcpOptions, tsOff) : 0;
+        f.Doff = doff;
         f.Ttl = ip.Ttl; f.Tos = ip.Tos;
         f.Df = ip.DontFragment;
         f.Id = ip.Id;
@@ -297,20 +292,5 @@ public sealed class Gro
         _out.AsSpan(0, _outCount).Clear();
         _outCount = 0;
         return ImmutableCollectionsMarshal.AsImmutableArray(items);
-    }
-
-    /// <summary>
-    /// The options of a segment against the held packet's: byte-identical except the timestamp value,
-    /// which may not go backwards (RFC 7323 order, as PAWS sees it). <paramref name="tsVal"/>: the new value.
-    /// </summary>
-    private static bool SameOptions(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int tsA, int tsB, uint lastTsVal, out uint tsVal)
-    {
-        tsVal = lastTsVal;
-        if (tsA != tsB) return false;
-        if (tsA < 0) return a.SequenceEqual(b);
-        int v = tsA + 2; // TSval, after kind and length
-        if (!a[..v].SequenceEqual(b[..v]) || !a[(v + 4)..].SequenceEqual(b[(v + 4)..])) return false;
-        tsVal = TcpHeader.ReadTsVal(a, tsA);
-        return (int)(tsVal - lastTsVal) >= 0;
     }
 }

@@ -16,18 +16,23 @@ public enum SynDecision
 /// A listening socket's two queues (<c>struct request_sock_queue</c>): the SYN queue of embryonic
 /// children and the accept queue of established ones, both bounded by
 /// <c>sk_max_ack_backlog</c> = min(backlog, somaxconn). As in Linux the accept queue is full only
-/// when it holds more than the backlog (<c>sk_acceptq_is_full</c>), and the SYN queue when it holds
-/// the backlog (<c>inet_csk_reqsk_queue_is_full</c>). Overflows count ListenOverflows / ListenDrops.
+/// when it holds more than the backlog (<c>sk_acceptq_is_full</c>), and the SYN queue likewise when it holds
+/// more than the backlog (<c>inet_csk_reqsk_queue_is_full</c>). Overflows count ListenOverflows / ListenDrops.
 /// </summary>
 public sealed class ListenQueue<TChild> where TChild : class
 {
     private readonly TcpSettings _s;
     private readonly TcpCounters _mib;
-    private readonly HashSet<TChild> _synQueue = new(ReferenceEqualityComparer.Instance);
+    // The SYN queue with each request's num_timeout (SYN-ACK timeouts so far); _young counts those with none yet
+    // (request_sock_queue.young: reqsk_queue_added / the first timeout / reqsk_queue_removed).
+    private readonly Dictionary<TChild, int> _synQueue = new(ReferenceEqualityComparer.Instance);
+    private int _young;
     private readonly Queue<TChild> _acceptQueue = new();
 
     public int MaxAckBacklog { get; private set; }
     public int SynQueueLength => _synQueue.Count;
+    /// <summary><c>reqsk_queue_len_young</c>: requests whose SYN-ACK has not timed out yet.</summary>
+    public int SynQueueYoung => _young;
     public int AcceptQueueLength => _acceptQueue.Count;
 
     public ListenQueue(TcpSettings settings, TcpCounters mib, int backlog)
@@ -42,20 +47,30 @@ public sealed class ListenQueue<TChild> where TChild : class
 
     private bool AcceptQueueFull => _acceptQueue.Count > MaxAckBacklog;
 
+    /// <summary>
+    /// <c>inet_csk_reqsk_queue_is_full</c>: <c>reqsk_queue_len &gt; sk_max_ack_backlog</c> (Linux 6.x), so with
+    /// listen(128) the 129th request is still kept and the 130th is the first to get a cookie.
+    /// </summary>
+    public bool SynQueueFull => _synQueue.Count > MaxAckBacklog;
+
     /// <summary><c>tcp_conn_request</c>: decides on a SYN before any state is created.</summary>
     public SynDecision OnSyn()
     {
         bool wantCookie = false;
-        if (_synQueue.Count >= MaxAckBacklog)
+        // (syncookies == 2 || inet_csk_reqsk_queue_is_full(sk)) → tcp_syn_flood_action, which counts
+        // TCPReqQFullDoCookies when tcp_syncookies is set (also for mode 2 with room left) and TCPReqQFullDrop
+        // otherwise; the drop then goes through tcp_listendrop (ListenDrops).
+        if (_s.SynCookies == 2 || SynQueueFull)
         {
             if (_s.SynCookies == 0)
             {
+                _mib.Ext.Inc(TcpExtMib.TCPReqQFullDrop);
                 _mib.Ext.Inc(TcpExtMib.ListenDrops);
                 return SynDecision.Drop;
             }
+            _mib.Ext.Inc(TcpExtMib.TCPReqQFullDoCookies);
             wantCookie = true;
         }
-        if (_s.SynCookies == 2) wantCookie = true;
         if (AcceptQueueFull)
         {
             _mib.Ext.Inc(TcpExtMib.ListenOverflows);
@@ -79,10 +94,53 @@ public sealed class ListenQueue<TChild> where TChild : class
         return SynDecision.Accept;
     }
 
-    public void AddToSynQueue(TChild child) => _synQueue.Add(child);
+    /// <summary><c>reqsk_queue_added</c>: qlen and young both grow.</summary>
+    public void AddToSynQueue(TChild child)
+    {
+        if (_synQueue.TryAdd(child, 0)) _young++;
+    }
 
-    /// <summary>The child timed out or was reset before completing (<c>inet_csk_reqsk_queue_drop</c>).</summary>
-    public bool RemoveFromSynQueue(TChild child) => _synQueue.Remove(child);
+    public bool InSynQueue(TChild child) => _synQueue.ContainsKey(child);
+
+    /// <summary>The child timed out or was reset before completing (<c>inet_csk_reqsk_queue_drop</c> → <c>reqsk_queue_removed</c>).</summary>
+    public bool RemoveFromSynQueue(TChild child)
+    {
+        if (!_synQueue.Remove(child, out int numTimeout)) return false;
+        if (numTimeout == 0) _young--;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>reqsk_timer_handler</c> for one request whose SYN-ACK timed out: true to resend it (num_timeout grows; the
+    /// first timeout makes the request old), false when it expires (removed here, as <c>inet_csk_reqsk_queue_drop</c>).
+    /// The retry limit is tcp_synack_retries, lowered while the queue is more than half full (qlen·2 &gt;
+    /// max(8, backlog)) and the old requests are not outnumbered by twice the young: each halving of the young share
+    /// takes one retry off, down to 2 ("we reserve half of room for young embrions; and abort old ones without pity").
+    /// With listen(128) and 3,000 unanswered SYNs this gives Linux's waves of 129, 129, then 64 SYN-ACKs.
+    /// </summary>
+    public bool SynAckTimer(TChild child)
+    {
+        if (!_synQueue.TryGetValue(child, out int numTimeout)) return false;
+        int maxRetries = _s.SynAckRetries, qlen = _synQueue.Count;
+        if (qlen << 1 > Math.Max(8, MaxAckBacklog))
+        {
+            int young = _young << 1;
+            while (maxRetries > 2)
+            {
+                if (qlen < young) break;
+                maxRetries--;
+                young <<= 1;
+            }
+        }
+        if (numTimeout >= maxRetries) // syn_ack_recalc without TCP_DEFER_ACCEPT: expire
+        {
+            RemoveFromSynQueue(child);
+            return false;
+        }
+        _synQueue[child] = numTimeout + 1;
+        if (numTimeout == 0) _young--;
+        return true;
+    }
 
     /// <summary>
     /// The child's handshake completed (<c>inet_csk_complete_hashdance</c>): moves it to the accept
@@ -97,7 +155,7 @@ public sealed class ListenQueue<TChild> where TChild : class
             _mib.Ext.Inc(TcpExtMib.ListenDrops);
             return false;
         }
-        _synQueue.Remove(child);
+        RemoveFromSynQueue(child);
         _acceptQueue.Enqueue(child);
         return true;
     }

@@ -650,10 +650,44 @@ public sealed partial class Tcb
     private void RetransmitTimer(long now)
     {
         if (_rtx.Count == 0) return;
+        if (State == TcpState.SynReceived && SynAckTimerByListener)
+        {
+            // reqsk_timer_handler runs on the listener (its retry limit depends on the SYN queue): ask it.
+            Events.Add(new TcpEvent(TcpEventKind.SynAckTimeout));
+            return;
+        }
+        RetransmitTimerCore(now, checkLimit: true);
+    }
+
+    /// <summary>
+    /// A request sock's SYN-ACK is retransmitted by its listener's timer (<c>reqsk_timer_handler</c>); the child only
+    /// reports <see cref="TcpEventKind.SynAckTimeout"/> and waits for <see cref="SynAckVerdict"/>.
+    /// </summary>
+    public bool SynAckTimerByListener { get; set; }
+
+    /// <summary>
+    /// The listener's answer to <see cref="TcpEventKind.SynAckTimeout"/>: <c>syn_ack_recalc</c> said expire
+    /// (<c>inet_csk_reqsk_queue_drop</c>: the request goes, no RST) or resend (<c>tcp_rtx_synack</c>, backed-off timer).
+    /// Ignored when the handshake completed in between.
+    /// </summary>
+    public void SynAckVerdict(bool resend, long now)
+    {
+        if (State != TcpState.SynReceived || _rtx.Count == 0) return;
+        if (!resend)
+        {
+            _mib.Ext.Inc(TcpExtMib.TCPTimeouts); // tcp_syn_ack_timeout runs before syn_ack_recalc's verdict
+            Fail(TimeoutError, now);
+            return;
+        }
+        RetransmitTimerCore(now, checkLimit: false);
+    }
+
+    private void RetransmitTimerCore(long now, bool checkLimit)
+    {
         if (State is TcpState.SynSent or TcpState.SynReceived)
         {
             int limit = State == TcpState.SynSent ? _s.SynRetries : _s.SynAckRetries;
-            if (Retransmits >= limit)
+            if (checkLimit && Retransmits >= limit)
             {
                 Fail(TimeoutError, now);
                 return;

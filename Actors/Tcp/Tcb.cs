@@ -28,6 +28,11 @@ public enum TcpEventKind
     Error,
     /// <summary>The TCB reached CLOSED and can be freed.</summary>
     Closed,
+    /// <summary>
+    /// A listener's child in SYN_RECEIVED whose SYN-ACK timer fired (<c>reqsk_timer_handler</c>): the listener decides
+    /// whether it is resent or the request expires (<see cref="Tcb.SynAckVerdict"/>), since that depends on its queue.
+    /// </summary>
+    SynAckTimeout,
 }
 
 /// <summary>What <see cref="Tcb.IcmpError"/> made of an ICMP error.</summary>

@@ -167,8 +167,7 @@ public sealed class TcpListener
     {
         if (!_children.TryGetValue(m.Tuple, out var c) || c.Queued) return;
         c.Ref = child;
-        bool fromSynQueue = Queue.RemoveFromSynQueue(c);
-        if (fromSynQueue) Queue.AddToSynQueue(c);
+        bool fromSynQueue = Queue.InSynQueue(c);
         bool ok = fromSynQueue ? Queue.ChildEstablished(c) : Queue.CookieEstablished(c);
         if (ok) c.Queued = true;
         else if (fromSynQueue) c.Overflowed = true; // tcp_abort_on_overflow 0: waits in the SYN queue for room
@@ -179,6 +178,13 @@ public sealed class TcpListener
             child.Tell(TcpAbortChild.Instance, _self);
         }
         ServeWaiters();
+    }
+
+    /// <summary><c>reqsk_timer_handler</c>: a child's SYN-ACK timed out; the SYN queue decides resend or expiry.</summary>
+    public void OnSynAckTimeout(TcpSynAckTimeout m, IActorRef child)
+    {
+        bool resend = _children.TryGetValue(m.Tuple, out var c) && Queue.SynAckTimer(c);
+        child.Tell(resend ? TcpSynAckVerdict.Resend : TcpSynAckVerdict.Expire, _self);
     }
 
     public void OnChildGone(TcpChildGone m, IActorRef child)

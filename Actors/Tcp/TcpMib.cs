@@ -28,6 +28,8 @@ public enum TcpExtMib
     // Loss recovery (RACK-TLP, D-SACK, reordering).
     TCPLossProbeRecovery, TCPDSACKOldSent, TCPDSACKOfoSent, TCPDSACKOfoRecv, TCPDSACKUndo, TCPSACKReorder, TCPTSReorder,
     TCPLostRetransmit, DelayedACKLost, TCPRenoReorder,
+    // tcp_syn_flood_action: the SYN queue was full (or tcp_syncookies 2) — a cookie sent, or the SYN dropped without cookies.
+    TCPReqQFullDoCookies, TCPReqQFullDrop,
 }
 
 /// <summary>

@@ -109,6 +109,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             _tuple = tuple;
             _bound = _hashed = true;
             _parentListener = listener;
+            child.SynAckTimerByListener = listener is not null; // reqsk_timer_handler: the listener decides on SYN-ACK timeouts
             if (listener is not null) Context.Watch(listener); // inet_csk_listen_stop also covers a listener that failed
             // The options the listener gave the child's TCB (TcpSocketOptions.NewTcb), as getsockopt reads them.
             _sock.InheritFrom(child);
@@ -142,6 +143,14 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 break;
             case TcpChildReady m: _listener?.OnChildReady(m, Sender); break;
             case TcpChildGone m: _listener?.OnChildGone(m, Sender); break;
+            case TcpSynAckTimeout m:
+                if (_listener is not null) _listener.OnSynAckTimeout(m, Sender);
+                else Sender.Tell(TcpSynAckVerdict.Expire, Self);
+                break;
+            case TcpSynAckVerdict m:
+                _tcb?.SynAckVerdict(m.Resending, Now);
+                Drain();
+                break;
             case TcpAcceptedByUser m:
                 _sock.InheritLinger(m.LingerOn, m.LingerSeconds); // SOCK_LINGER / sk_lingertime cloned from the listener
                 if (_parentListener is not null) Context.Unwatch(_parentListener);
@@ -520,6 +529,10 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 if (_connectWaiter is { } cw) { _connectWaiter = null; _connectReported = true; cw.Caller.Tell(new CommandFailed(cw.Command, e.Error)); }
                 ServeReaders();
                 PumpSends();
+                break;
+            case TcpEventKind.SynAckTimeout:
+                if (_parentListener is not null) _parentListener.Tell(new TcpSynAckTimeout(_tuple), Self);
+                else _tcb!.SynAckVerdict(_tcb.Retransmits < _s.SynAckRetries, Now); // no listener any more: tcp_synack_retries
                 break;
             case TcpEventKind.Closed:
                 if (_connectWaiter is { } c2) { _connectWaiter = null; c2.Caller.Tell(new CommandFailed(c2.Command, _tcb!.Error != Errno.OK ? _tcb.Error : Errno.ECONNREFUSED)); }

@@ -135,13 +135,15 @@ public sealed class PingActor : ReceiveActor, IWithTimers
             if (m.EchoId != _ident || !IcmpEcho.PatternIntact(m.Body.Span)) return;
             long recv = d.TstampTicks > 0 ? d.TstampTicks : now; // SO_TIMESTAMP, else the time of the read
             long tripUs = m.TryGetTimestamp(out var sent) ? (recv - sent) / 10 : 0;
-            _out.Print(_stats.OnReply(m.Source, m.EchoSequence, m.Length, m.Ttl, tripUs, !m.ChecksumValid), Self);
+            var line = _stats.OnReply(m.Source, m.EchoSequence, m.Length, m.Ttl, tripUs, !m.ChecksumValid);
+            if (!_s.Quiet) _out.Print(line, Self); // -q: options & F_QUIET, no line per reply
             return;
         }
         if (m.Type is IcmpType.Redirect or IcmpType.SourceQuench) return;
         if (!m.TryGetQuoted(out var q) || q.Protocol != IpProtocol.Icmp || q.IcmpType != IcmpType.Echo
             || q.Destination != _s.Destination || q.EchoId != _ident) return;
-        _out.Print(_stats.OnError(m.Source, q.EchoSequence, m.Type, m.Code, m.ErrorInfo), Self);
+        var error = _stats.OnError(m.Source, q.EchoSequence, m.Type, m.Code, m.ErrorInfo);
+        if (!_s.Quiet) _out.Print(error, Self);
     }
 
     /// <summary><c>finish</c>: the summary, then the socket is closed and the subscriber gets the final status.</summary>

@@ -7,12 +7,17 @@ namespace ActorStack.Hardware.Nic;
 /// every one but the last is "non-EOP" (<c>igb_is_non_eop</c>).
 /// <para>
 /// Contract: a frame is written whole or not at all (no partial frames are ever visible), so
-/// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. Each descriptor owns
-/// its DMA buffer of <see cref="BufferSize"/> bytes, allocated when the ring is made (as <c>igb_configure</c> fills
-/// the whole ring with <c>igb_alloc_rx_buffers</c> at open) and reused for every later frame: the frames
-/// waiting in a deep ring sit in buffers that live as long as the ring, not in fresh arrays the GC would
-/// promote while they wait. Each frame costs one allocation, made when the driver takes it.
-/// Not thread-safe: the owning driver actor is the only caller.
+/// <see cref="TryTakeFrame"/> always finds an EOP descriptor after a run of non-EOP ones. A descriptor holds a DMA
+/// buffer of <see cref="BufferSize"/> bytes while a frame is in it. Buffers are posted on demand from the ring's own
+/// recycle stack (as igb reuses its half-pages, <c>igb_can_reuse_rx_page</c>, and a page pool recycles pages
+/// to the queue that freed them): the driver's take pushes the buffer back, the next DMA write pops it, and a buffer is
+/// allocated only when the stack is empty. So a ring holds as many buffers as it ever had frames waiting at once
+/// (<see cref="PostedBuffers"/>, at most <see cref="Size"/>): an idle NIC that sees one frame at a time costs one
+/// 2 KiB buffer instead of the whole ring, and a deep ring's waiting frames still sit in buffers that live as long as
+/// the ring, not in fresh arrays the GC would promote while they wait. The descriptors themselves are stored the same
+/// way: only those in use, in a store that grows with the high-water mark up to <see cref="Size"/>. Which descriptors are free, and so
+/// <c>rx_missed_errors</c> (FULL_RING), do not depend on the buffers. Each frame costs one allocation, made when the
+/// driver takes it. Not thread-safe: the owning driver actor is the only caller.
 /// </para>
 /// </summary>
 public sealed class RxRing
@@ -24,34 +29,38 @@ public sealed class RxRing
 
     private struct Descriptor
     {
-        public byte[] Buffer;       // this descriptor's DMA buffer (BufferSize bytes), kept across frames
+        public byte[]? Buffer;      // the DMA buffer (BufferSize bytes) while a frame is in this descriptor, else null
         public int Length;          // bytes of the frame in it
         public bool Eop;            // E1000_RXD_STAT_EOP: last descriptor of the frame
         public long TstampTicks;    // set on the first descriptor of the frame
     }
 
-    private readonly Descriptor[] _ring;
+    // The descriptors in use, a circular window [_nextToClean, _nextToUse) of a store that grows on demand up to
+    // _size (the ring's descriptor count): which descriptors are free is counted, not stored, so the store only has to
+    // hold those in use, and an idle ring's is a few entries instead of _size.
+    private Descriptor[] _ring = [];
+    private readonly int _size;
     private int _nextToUse;         // hardware writes here
     private int _nextToClean;       // driver cleans from here
     private int _used;
     private int _pendingFrames;
+    private byte[][] _recycled = [];  // buffers taken back by the driver, ready to post again (a stack)
+    private int _recycledCount;
 
     public RxRing(int descriptors = DefaultDescriptors, int bufferSize = DefaultBufferSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(descriptors, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
-        _ring = new Descriptor[descriptors];
+        _size = descriptors;
         BufferSize = bufferSize;
-        for (int i = 0; i < _ring.Length; i++)
-            _ring[i].Buffer = GC.AllocateUninitializedArray<byte>(bufferSize); // only the first Length bytes are ever read
     }
 
     /// <summary>Number of descriptors (<c>ring->count</c>).</summary>
-    public int Size => _ring.Length;
+    public int Size => _size;
     /// <summary>Bytes one descriptor buffer holds (<c>igb_rx_bufsz</c>).</summary>
     public int BufferSize { get; }
     /// <summary>Descriptors the hardware may still write (<c>igb_desc_unused</c>).</summary>
-    public int FreeDescriptors => _ring.Length - _used;
+    public int FreeDescriptors => _size - _used;
     public int UsedDescriptors => _used;
     /// <summary>Complete frames waiting for the driver's poll.</summary>
     public int PendingFrames => _pendingFrames;
@@ -59,6 +68,8 @@ public sealed class RxRing
     public long DescriptorsUsedTotal { get; private set; }
     /// <summary>Frames ever accepted by <see cref="TryDmaWrite"/>.</summary>
     public long FramesWrittenTotal { get; private set; }
+    /// <summary>DMA buffers the ring owns: in descriptors with a frame plus recycled ones (its high-water mark of used descriptors).</summary>
+    public int PostedBuffers => _used + _recycledCount;
 
     /// <summary>Descriptors a frame of <paramref name="length"/> bytes needs: ceil(length / BufferSize), at least 1.</summary>
     public int DescriptorsFor(int length) => length <= BufferSize ? 1 : (int)(((long)length + BufferSize - 1) / BufferSize);
@@ -73,12 +84,16 @@ public sealed class RxRing
     {
         int needed = DescriptorsFor(frame.Length);
         if (needed > FreeDescriptors) return false;
+        if (_used + needed > _ring.Length) Grow(_used + needed);
 
         int offset = 0;
         for (int i = 0; i < needed; i++)
         {
             ref var d = ref _ring[_nextToUse];
             int len = Math.Min(BufferSize, frame.Length - offset);
+            d.Buffer = _recycledCount > 0
+                ? _recycled[--_recycledCount]
+                : GC.AllocateUninitializedArray<byte>(BufferSize); // only the first Length bytes are ever read
             frame.Slice(offset, len).CopyTo(d.Buffer);
             d.Length = len;
             d.Eop = i == needed - 1;
@@ -120,7 +135,10 @@ public sealed class RxRing
         {
             ref var d = ref _ring[_nextToClean];
             eop = d.Eop;
-            d.Buffer.AsSpan(0, d.Length).CopyTo(frame.AsSpan(offset));
+            var buffer = d.Buffer!; // a descriptor with a frame always holds its buffer
+            buffer.AsSpan(0, d.Length).CopyTo(frame.AsSpan(offset));
+            Recycle(buffer); // igb_reuse_rx_page: back to the ring for the next DMA write
+            d.Buffer = null;
             offset += d.Length;
             d.Length = 0;
             d.Eop = false;
@@ -140,9 +158,30 @@ public sealed class RxRing
     public int Reset()
     {
         int dropped = _pendingFrames;
-        for (int i = 0; i < _ring.Length; i++) _ring[i] = new Descriptor { Buffer = _ring[i].Buffer }; // the buffers stay posted
+        for (int i = 0; i < _ring.Length; i++)
+        {
+            if (_ring[i].Buffer is { } b) Recycle(b); // the buffers stay the ring's
+            _ring[i] = default;
+        }
         _nextToUse = _nextToClean = _used = _pendingFrames = 0;
         return dropped;
+    }
+
+    /// <summary>Makes the descriptor store hold at least <paramref name="min"/> (at most <see cref="Size"/>), the window kept in order from 0.</summary>
+    private void Grow(int min)
+    {
+        var store = new Descriptor[Math.Min(_size, Math.Max(min, Math.Max(4, 2 * _ring.Length)))];
+        for (int i = 0, j = _nextToClean; i < _used; i++, j = j + 1 == _ring.Length ? 0 : j + 1) store[i] = _ring[j];
+        _ring = store;
+        _nextToClean = 0;
+        _nextToUse = _used == store.Length ? 0 : _used;
+    }
+
+    private void Recycle(byte[] buffer)
+    {
+        if (_recycledCount == _recycled.Length)
+            Array.Resize(ref _recycled, Math.Min(_size, Math.Max(4, 2 * _recycled.Length)));
+        _recycled[_recycledCount++] = buffer;
     }
 
     public override string ToString() => $"RxRing(size={Size}, buf={BufferSize}, used={_used}, frames={_pendingFrames})";

@@ -50,6 +50,34 @@ public class PingActorTests() : AppsHarness("ping")
     }
 
     [Fact]
+    public async Task Ping_Quiet_HeaderAndSummaryOnly_SameStatistics()
+    {
+        // ping -q: the same exchange as Ping_TimeExceededThenReply_IputilsLinesAndSummary, no line per error or reply.
+        var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2) { Quiet = true });
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectMsgAsync<WorkloadOutput>()).Line);
+        var (_, _, icmp) = await Request(socket);
+        socket.Send(ping, Got(Router, IcmpError(Router, Self, 11, 0, IpPacket(Self, Dst, IpProtocol.Icmp, icmp, ttl: 1))));
+        Advance(TimeSpan.FromSeconds(1));
+        var (_, seq2, icmp2) = await Request(socket);
+        Assert.Equal(2, seq2);
+        Advance(Us(1234));
+        socket.Send(ping, Got(Dst, ReplyTo(icmp2, 63)));
+        Assert.Equal(
+        [
+            "",
+            "--- 10.0.0.2 ping statistics ---",
+            "2 packets transmitted, 1 received, +1 errors, 50% packet loss, time 1000ms",
+            "rtt min/avg/max/mdev = 1.234/1.234/1.234/0.000 ms",
+        ], await Lines(4));
+        var done = await ExpectMsgAsync<PingStatus>();
+        Assert.True(done.Done);
+        Assert.Equal((2L, 1L, 1L), (done.Transmitted, done.Received, done.Errors));
+        Assert.Equal(1234, done.RttMaxUs);
+        Assert.Equal(5, done.Lines.Length); // header and the four summary lines
+        await socket.ExpectMsgAsync<Close>();
+    }
+
+    [Fact]
     public async Task Ping_TimeExceededThenReply_IputilsLinesAndSummary()
     {
         var (ping, socket) = await StartWithProbes(new PingSettings("a", Dst, Count: 2));

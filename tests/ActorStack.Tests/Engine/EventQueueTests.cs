@@ -56,6 +56,46 @@ public class EventQueueTests
     }
 
     [Fact]
+    public void LaneAndHeap_InterleavedEnqueueDequeue_MatchASortedReference()
+    {
+        // The engine's pattern (most items at the instant just dequeued, some later, some earlier for a generic
+        // caller) with dequeues in between: the order is exactly (time, seq), as a sorted list gives it.
+        var rnd = new Random(13);
+        var q = new EventQueue<string>();
+        var reference = new SortedSet<(long Time, long Seq, string Item)>();
+        long now = 0;
+        int dequeued = 0;
+        for (int step = 0; step < 20_000; step++)
+        {
+            int r = rnd.Next(10);
+            if (r < 5 || reference.Count == 0)
+            {
+                long t = r switch { 0 => now + rnd.Next(1, 1000), 1 => Math.Max(0, now - rnd.Next(0, 50)), _ => now };
+                string item = $"i{step}";
+                long seq = q.Enqueue(t, item);
+                reference.Add((t, seq, item));
+            }
+            else
+            {
+                var expect = reference.Min;
+                reference.Remove(expect);
+                Assert.True(q.TryPeek(out var p, out long pt, out long ps));
+                Assert.Equal(expect, (pt, ps, p));
+                Assert.True(q.TryDequeue(out var got, out long t, out long seq));
+                Assert.Equal(expect, (t, seq, got));
+                now = t;
+                dequeued++;
+            }
+            Assert.Equal(reference.Count, q.Count);
+        }
+        Assert.True(dequeued > 5_000, $"{dequeued} dequeued");
+        int removed = q.RemoveWhere(s => s.EndsWith('7'));
+        Assert.Equal(reference.RemoveWhere(e => e.Item.EndsWith('7')), removed);
+        Assert.True(removed > 0);
+        Assert.Equal(reference.Select(e => (e.Item, e.Time, e.Seq)).ToList(), Drain(q));
+    }
+
+    [Fact]
     public void DigestMixSeparatesFieldsAndOrder()
     {
         ulong h0 = 0xcbf29ce484222325UL;

@@ -240,13 +240,20 @@ public sealed class DatagramSockTests
     public void WmemFreeDropped_SndbufErrorsOrWithIpRecverrTheNextCallFails()
     {
         Send(10, PeerIp);
+        Send(10, PeerIp);
+        _sk.PublishSendCounters();
+        Assert.Equal(2, _ns.Udp[UdpMib.OutDatagrams]);
         _sk.WmemFree(_sk.WmemAlloc, 1);
+        // udp_send_skb: NET_XMIT_DROP → -ENOBUFS from ip_send_skb (Ip OutDiscards): SndbufErrors, not OutDatagrams.
         Assert.Equal(1, _ns.Udp[UdpMib.SndbufErrors]);
+        Assert.Equal(1, _ns.Udp[UdpMib.OutDatagrams]);
+        Assert.Equal(1, _ns.Ip[IpMib.OutDiscards]);
         Assert.Null(_sk.TakeError());
 
         _sk.SetSockOpt(SockOpt.IpRecvErr, 1, Now, out _);
         _sk.WmemFree(0, 1);
         Assert.Equal(1, _ns.Udp[UdpMib.SndbufErrors]);
+        Assert.Equal((0L, 2L), (_ns.Udp[UdpMib.OutDatagrams], _ns.Ip[IpMib.OutDiscards]));
         Assert.Equal((int)Errno.ENOBUFS, _c.PendingError);
         Assert.Equal(Errno.ENOBUFS, Send(10, PeerIp)); // reported once, then cleared
         Assert.Equal(Errno.OK, Send(10, PeerIp));

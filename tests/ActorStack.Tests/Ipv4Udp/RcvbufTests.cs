@@ -18,11 +18,12 @@ public class RcvbufTests() : HostHarness("rcvbuf")
 
         const int n = 10;
         var frames = Enumerable.Range(0, n).Select(i => Udp(7000, [(byte)i])).ToArray();
-        int truesize = SkBuff.TruesizeFor(frames[0].Length);
-        Assert.Equal(640, truesize);
+        // igb_build_skb: the 2 KiB RX buffer + SKB_DATA_ALIGN(sizeof(struct sk_buff)) (NicActor.RxTruesize).
+        int truesize = ActorStack.Actors.Devices.NicActor.RxTruesize(frames[0].Length, 2048);
+        Assert.Equal(2304, truesize);
         int fit = 0;
         for (long charge = 0; fit < n && charge <= info.RcvBuf; fit++) charge += truesize;
-        Assert.Equal(4, fit); // 0, 640, 1280, 1920 <= 2304 are admitted; 2560 is not
+        Assert.Equal(2, fit); // 0, 2304 <= 2304 are admitted; 4608 is not
         int dropped = n - fit;
 
         Inject(nic, frames);

@@ -135,6 +135,91 @@ public class RxRingTests
     }
 
     [Fact]
+    public void RxRing_OneFrameAtATime_PostsOneBufferAcrossManyWraps()
+    {
+        var ring = new RxRing(256, 2048);
+        Assert.Equal(0, ring.PostedBuffers); // nothing posted at open: buffers come on demand
+        for (int i = 0; i < 1000; i++) // four times round the ring
+        {
+            var f = Frame(98, i);
+            Assert.True(ring.TryDmaWrite(f, i));
+            Assert.Equal(1, ring.PostedBuffers);
+            Assert.True(ring.TryTakeFrame(out var got, out long ts, out int descs));
+            Assert.Equal(f, got);
+            Assert.Equal(i, ts);
+            Assert.Equal(1, descs);
+        }
+        Assert.Equal(1, ring.PostedBuffers);
+        Assert.Equal(1000, ring.FramesWrittenTotal);
+    }
+
+    [Fact]
+    public void RxRing_PostedBuffers_FollowTheHighWaterMark_NeverPastTheRing()
+    {
+        var ring = new RxRing(16, 2048);
+        for (int i = 0; i < 3; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(3, ring.PostedBuffers);
+        Assert.True(ring.TryDmaWrite(Frame(9000, 3), 3)); // five descriptors
+        Assert.Equal(8, ring.PostedBuffers);
+        while (ring.TryTakeFrame(out _, out _, out _)) { }
+        Assert.Equal(8, ring.PostedBuffers); // recycled, not freed
+        Assert.Equal(0, ring.UsedDescriptors);
+        for (int i = 0; i < 8; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(8, ring.PostedBuffers); // reused, none allocated
+        for (int i = 8; i < 16; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(16, ring.PostedBuffers);
+        Assert.False(ring.TryDmaWrite(Frame(64, 16), 16)); // full: rx_missed, no buffer for it
+        Assert.Equal(16, ring.PostedBuffers);
+        Assert.Equal(16, ring.Reset());
+        Assert.Equal(16, ring.PostedBuffers); // a reset keeps the ring's buffers
+        for (int i = 0; i < 16; i++) Assert.True(ring.TryDmaWrite(Frame(64, i), i));
+        Assert.Equal(16, ring.PostedBuffers);
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.True(ring.TryTakeFrame(out var got, out long ts, out _));
+            Assert.Equal(Frame(64, i), got);
+            Assert.Equal(i, ts);
+        }
+    }
+
+    [Fact]
+    public void RxRing_DescriptorStoreGrowsWhileWrapped_FramesComeOutInOrder()
+    {
+        // The descriptor store grows on demand (4, 8, ... up to the ring's size); grow it while the in-use window
+        // wraps round the smaller store, with multi-descriptor frames across the seam.
+        var ring = new RxRing(64, 2048);
+        var expected = new Queue<(byte[] Frame, long Ts, int Descs)>();
+        void Write(int len, int seed)
+        {
+            var f = Frame(len, seed);
+            Assert.True(ring.TryDmaWrite(f, seed));
+            expected.Enqueue((f, seed, ring.DescriptorsFor(len)));
+        }
+        void Take()
+        {
+            var (f, ts, descs) = expected.Dequeue();
+            Assert.True(ring.TryTakeFrame(out var got, out long gotTs, out int gotDescs));
+            Assert.Equal(f, got);
+            Assert.Equal((ts, descs), (gotTs, gotDescs));
+        }
+        for (int i = 0; i < 3; i++) Write(64, i);
+        Take();
+        Take();                      // window at 2..3 of a 4-entry store
+        Write(5000, 10);             // 3 descriptors: wraps, then the store must grow to hold 4
+        Write(9000, 11);             // 5 more: grows again, window still wrapped
+        Write(100, 12);
+        Assert.Equal(1 + 3 + 5 + 1, ring.UsedDescriptors);
+        Take();
+        Write(2049, 13);
+        for (int i = 0; i < 40; i++) Write(64 + i, 20 + i);
+        Assert.Equal(64 - (3 + 5 + 1 + 2 + 40), ring.FreeDescriptors);
+        Assert.False(ring.TryDmaWrite(Frame(9000 * 3, 99), 99)); // 14 descriptors > 13 free: refused whole
+        while (expected.Count > 0) Take();
+        Assert.False(ring.TryTakeFrame(out _, out _, out _));
+        Assert.Equal(64, ring.FreeDescriptors);
+    }
+
+    [Fact]
     public void RxRing_Reset_DropsAllFramesAndReturnsCount()
     {
         var ring = new RxRing(32, 2048);

@@ -130,12 +130,15 @@ public class GroTests
     }
 
     [Fact]
-    public void Gro_TimestampGoingBackwards_NotMerged_ForwardIsMerged()
+    public void Gro_TimestampChanged_NotMerged_SameIsMerged()
     {
+        // tcp_gro_receive: every option word must be identical, the timestamp included (growing or not).
         Rx(Frame(1000, Payload(1000, 1), tsVal: 100));
-        Assert.Equal(GroResult.Merged, Rx(Frame(2000, Payload(1000, 2), tsVal: 101)));
-        Assert.Equal(GroResult.Held, Rx(Frame(3000, Payload(1000, 3), tsVal: 99)));
-        Assert.Equal([2, 0], _gro.Flush(_c).Select(s => s.GsoSegs).ToArray());
+        Assert.Equal(GroResult.Merged, Rx(Frame(2000, Payload(1000, 2), tsVal: 100)));
+        Assert.Equal(GroResult.Held, Rx(Frame(3000, Payload(1000, 3), tsVal: 101)));
+        Assert.Equal(GroResult.Held, Rx(Frame(4000, Payload(1000, 4), tsVal: 99)));
+        Assert.Equal(GroResult.Merged, Rx(Frame(5000, Payload(1000, 5), tsVal: 99)));
+        Assert.Equal([2, 0, 2], _gro.Flush(_c).Select(s => s.GsoSegs).ToArray());
     }
 
     [Fact]

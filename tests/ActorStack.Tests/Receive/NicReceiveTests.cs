@@ -12,7 +12,7 @@ public class NicReceiveTests() : ReceiveHostKit("nic-rx")
     [Fact]
     public async Task Irq_BurstOf200WhileNapiPolls_OneIrqAllDelivered()
     {
-        var (host, nic) = await StartHost("irq-burst", 1, Eth0());
+        var (host, nic) = await StartHost("irq-burst", 1, Eth0(), new SysctlSettings(RmemDefault: 1 << 20)); // 200 × 2,304 bytes (RX truesize) unread
         var sock = await OpenUdp(host, 9000);
         nic.Tell(Wire(Enumerable.Range(0, 200).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)i))));
         var got = await ReadExactly(sock, 200);

@@ -60,7 +60,7 @@ public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
     public async Task Rps_16FlowsOnTwoCpus_EachFlowOnOneCpuAndInOrder()
     {
         const int flows = 16, perFlow = 20, total = flows * perFlow;
-        var (host, nic) = await StartHost("rps", 2, Eth0(rxRing: 512, rpsCpus: [0, 1])); // rps_cpus = 3
+        var (host, nic) = await StartHost("rps", 2, Eth0(rxRing: 512, rpsCpus: [0, 1]), new SysctlSettings(RmemDefault: 1 << 20)); // 2,304 bytes a datagram (RX truesize) // rps_cpus = 3
         var sock = await OpenUdp(host, 9000);
         var gen = new PktgenGenerator(new PktgenSettings
         {
@@ -113,7 +113,7 @@ public class ReceivedRpsTests() : ReceiveHostKit("received-rps")
     {
         // A long time limit keeps each burst in one net_rx_action run on cpu0 (4 polls: 64+64+64+8),
         // so cpu1's backlog is scheduled once per burst: one IPI, however many BacklogEnqueue batches.
-        var (host, nic) = await StartHost("ipi", 2, Eth0(rpsCpus: [1]), new SysctlSettings(NetdevBudgetUsecs: 1_000_000));
+        var (host, nic) = await StartHost("ipi", 2, Eth0(rpsCpus: [1]), new SysctlSettings(NetdevBudgetUsecs: 1_000_000, RmemDefault: 1 << 20));
         var sock = await OpenUdp(host, 9000);
 
         nic.Tell(Wire(Enumerable.Range(0, 200).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)i))));

@@ -69,12 +69,12 @@ public sealed class TcpCorkSynBacklogTests
     {
         var mib = new TcpCounters();
         var q = new ListenQueue<object>(new TcpSettings { SynCookies = 1, MaxSynBacklog = 8 }, mib, backlog: 16);
-        for (int i = 0; i < 16; i++)
+        for (int i = 0; i < 17; i++) // inet_csk_reqsk_queue_is_full: qlen > backlog, so backlog + 1 are kept
         {
             Assert.Equal(SynDecision.Accept, q.OnSyn());
             q.AddToSynQueue(new object());
         }
-        Assert.Equal(SynDecision.SendCookie, q.OnSyn()); // inet_csk_reqsk_queue_is_full: cookies, not a drop
+        Assert.Equal(SynDecision.SendCookie, q.OnSyn()); // cookies, not a drop
         Assert.Equal((0L, 1L), (mib[TcpExtMib.ListenDrops], mib[TcpExtMib.SyncookiesSent]));
     }
 }
