@@ -60,11 +60,11 @@ public abstract class AppsHarness(string name) : EngineKit(name)
         return created.Socket;
     }
 
-    /// <summary>The next <paramref name="n"/> output lines told to the test actor, all there once everything due now has run.</summary>
+    /// <summary>The next <paramref name="n"/> output lines told to the test actor, each once it is there (wire time and CPU cost pass).</summary>
     protected async Task<List<string>> Lines(int n)
     {
         var lines = new List<string>();
-        for (int i = 0; i < n; i++) lines.Add((await Expect<WorkloadOutput>()).Line);
+        for (int i = 0; i < n; i++) lines.Add((await ExpectSoon<WorkloadOutput>()).Line);
         return lines;
     }
 

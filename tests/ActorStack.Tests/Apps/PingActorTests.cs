@@ -222,10 +222,10 @@ public class PingActorTests() : AppsHarness("ping")
         Sys.ActorOf(Props.Create(() => new RawEchoResponder(raw)));
 
         var ping = Sys.ActorOf(PingActor.Props(new PingSettings("a", Dst, Count: 3), a, TestActor));
-        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await Expect<WorkloadOutput>()).Line);
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", (await Expect<WorkloadOutput>()).Line);
+        Assert.Equal("PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.", (await ExpectSoon<WorkloadOutput>()).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.000 ms", (await ExpectSoon<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", (await Expect<WorkloadOutput>()).Line);
+        Assert.Equal("64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=0.000 ms", (await ExpectSoon<WorkloadOutput>()).Line);
         Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(
         [

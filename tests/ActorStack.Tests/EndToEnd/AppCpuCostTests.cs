@@ -186,7 +186,7 @@ public class AppCpuCostTests() : EndToEndKit("app-cpu-cost")
         var (a, b) = await Pair(CpuCostSettings.Zero, AppOnly);
         var tx = await Socket(a.Host);
         var rx = await BoundSocket(b.Host, "10.1.0.2", 9000);
-        Assert.IsType<SocketOk>(await AskRun<object>(rx, new SetReceiveBuffer(4096)));
+        Assert.IsType<SocketOk>(await AskRun<object>(rx, new SetReceiveBuffer(12672)));
         // Warm ARP and learn the truesize one 64 B datagram charges to sk_rmem_alloc.
         Assert.Equal(Errno.OK, await Command(tx, new SendTo(new byte[64], Ip("10.1.0.2"), 9000)));
         var info = await AskRun<SocketInfo>(rx, GetSocketInfo.Instance);
@@ -205,7 +205,7 @@ public class AppCpuCostTests() : EndToEndKit("app-cpu-cost")
         }
         Engine.RunUntilNs(Engine.NowNs + 10_000_000);
 
-        Assert.Equal((8192, 12), (info.RcvBuf, capacity)); // SO_RCVBUF 4096 doubled (sk_rcvbuf 8192); 12 datagrams fit
+        Assert.Equal((25344, 12), (info.RcvBuf, capacity)); // SO_RCVBUF 12672 doubled; 12 datagrams of truesize 2304 fit
         int expected = ExpectedDrops(n, period, Recvmsg + 64, capacity);
         Assert.Equal(expected, drops);
         var after = await AskRun<SocketInfo>(rx, GetSocketInfo.Instance);

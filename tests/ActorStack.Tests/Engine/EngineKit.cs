@@ -127,6 +127,17 @@ public abstract class EngineKit : Akka.TestKit.Xunit2.TestKit
         return probe is null ? await ExpectMsgAsync<T>(Timeouts.Wall) : await probe.ExpectMsgAsync<T>(Timeouts.Wall);
     }
 
+    /// <summary>
+    /// The next message to <paramref name="probe"/> (the test actor if null), running the engine until one is there
+    /// (at most <paramref name="within"/> of simulated time, 1 s by default): for answers that take wire time at the
+    /// line rate and CPU cost per packet.
+    /// </summary>
+    protected async Task<T> ExpectSoon<T>(TestProbe? probe = null, TimeSpan? within = null)
+    {
+        RunUntil(() => probe is null ? HasMessages : probe.HasMessages, within ?? TimeSpan.FromSeconds(1), $"a {typeof(T).Name}");
+        return await Expect<T>(probe);
+    }
+
     /// <summary>Nothing for <paramref name="probe"/> (the test actor if null) once everything due now has run; the clock does not move.</summary>
     protected async Task ExpectNothingNow(TestProbe? probe = null)
     {
