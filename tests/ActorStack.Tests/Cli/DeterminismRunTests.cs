@@ -118,7 +118,7 @@ public sealed class DeterminismRunTests
     public Task Routed_SameSeedIdentical_OtherSeedDiffers()
         => SameSeedIdentical_OtherSeedDiffers("routed", "udp-echo-client h3 -> 10.0.3.10:7: sent 20");
 
-    [Fact(Skip = "needs NIC line rate (branch linerate)")]
+    [Fact]
     public Task Tcp_SameSeedIdentical_OtherSeedDiffers()
         => SameSeedIdentical_OtherSeedDiffers("tcp", "tcp-bulk-client");
 }
