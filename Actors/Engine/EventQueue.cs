@@ -48,27 +48,12 @@ public sealed class EventQueue<T>
         return !heap || (_laneTime, _lane.Peek().Seq).CompareTo(hk) < 0;
     }
 
-    public bool TryPeek(out T item, out long timeNs, out long seq)
-    {
-        bool lane = LaneFirst(out bool any);
-        if (!any)
-        {
-            item = default!;
-            timeNs = seq = 0;
-            return false;
-        }
-        if (lane)
-        {
-            (item, seq) = _lane.Peek();
-            timeNs = _laneTime;
-            return true;
-        }
-        _heap.TryPeek(out item!, out var key);
-        (timeNs, seq) = key;
-        return true;
-    }
+    public bool TryPeek(out T item, out long timeNs, out long seq) => Take(remove: false, out item, out timeNs, out seq);
 
-    public bool TryDequeue(out T item, out long timeNs, out long seq)
+    public bool TryDequeue(out T item, out long timeNs, out long seq) => Take(remove: true, out item, out timeNs, out seq);
+
+    /// <summary>The earliest item, from the lane or the heap, dequeued when <paramref name="remove"/>.</summary>
+    private bool Take(bool remove, out T item, out long timeNs, out long seq)
     {
         bool lane = LaneFirst(out bool any);
         if (!any)
@@ -79,14 +64,16 @@ public sealed class EventQueue<T>
         }
         if (lane)
         {
-            (item, seq) = _lane.Dequeue();
+            (item, seq) = remove ? _lane.Dequeue() : _lane.Peek();
             timeNs = _laneTime;
             return true;
         }
-        _heap.TryDequeue(out item!, out var key);
+        (long Time, long Seq) key;
+        if (remove) _heap.TryDequeue(out item!, out key);
+        else _heap.TryPeek(out item!, out key);
         (timeNs, seq) = key;
         // The clock is at timeNs now: what is queued for it from here on goes to the lane (which holds one instant).
-        if (_lane.Count == 0) _laneTime = timeNs;
+        if (remove && _lane.Count == 0) _laneTime = timeNs;
         return true;
     }
 

@@ -56,19 +56,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         Receive<RawUnregister>(r => _raw.RemoveAll(x => x.Socket.Equals(r.Socket)));
     }
 
-    private void OnDeliver(ProtocolDeliver m)
-    {
-        bool reported = false;
-        try
-        {
-            Deliver(m, ref reported);
-        }
-        catch
-        {
-            if (!reported) SoftirqWork.Done(_refs, m.Cpu, 0, 0, Self); // the fault loses this batch; the softirq goes on
-            throw;
-        }
-    }
+    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
 
     private void Deliver(ProtocolDeliver m, ref bool reported)
     {

@@ -22,6 +22,27 @@ public static class SoftirqWork
     /// <paramref name="costNs"/>, with <paramref name="spawned"/> batches handed on to other handlers. Call it before
     /// handing them on. A batch from no softnet (a CPU the host does not have) is answered to no one.
     /// </summary>
+    /// <summary>A handler's work on one batch; it sets <paramref name="reported"/> once it has told the softnet it is done.</summary>
+    public delegate void BatchHandler(ProtocolDeliver batch, ref bool reported);
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> on <paramref name="batch"/>; if it throws before reporting, the batch is reported
+    /// done at no cost first (the fault loses the batch, the softirq goes on) and the exception goes to the supervisor.
+    /// </summary>
+    public static void Handle(HostRefs refs, ProtocolDeliver batch, IActorRef self, BatchHandler handler)
+    {
+        bool reported = false;
+        try
+        {
+            handler(batch, ref reported);
+        }
+        catch
+        {
+            if (!reported) Done(refs, batch.Cpu, 0, 0, self);
+            throw;
+        }
+    }
+
     public static void Done(HostRefs refs, int cpu, long costNs, int spawned, IActorRef self)
     {
         if ((uint)cpu < (uint)refs.Softnet.Length) refs.Softnet[cpu].Tell(new ProtocolBatchDone(cpu, costNs, spawned), self);

@@ -68,19 +68,7 @@ public sealed class UdpActor : ReceiveActor
             ? new UdpBindResult(err, Ipv4Address.Any, 0, Ipv4Address.Any, 0)
             : new UdpBindResult(err, b.LocalAddress, b.LocalPort, b.RemoteAddress, b.RemotePort));
 
-    private void OnDeliver(ProtocolDeliver m)
-    {
-        bool reported = false;
-        try
-        {
-            Deliver(m, ref reported);
-        }
-        catch
-        {
-            if (!reported) SoftirqWork.Done(_refs, m.Cpu, 0, 0, Self); // the fault loses this batch; the softirq goes on
-            throw;
-        }
-    }
+    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
 
     private void Deliver(ProtocolDeliver m, ref bool reported)
     {
