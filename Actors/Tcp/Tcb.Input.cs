@@ -12,6 +12,43 @@ public sealed partial class Tcb
     private readonly List<OfoSeg> _ofo = new();
     private readonly ByteRing _rcvBuf;
     private int _rcvSpace;          // the receive buffer (SO_RCVBUF / tcp_rmem[1]) windows are offered from
+    private int _rcvSsthresh = int.MaxValue; // tp->rcv_ssthresh: the window offered, grown by tcp_grow_window (set by the SYN)
+
+    /// <summary><c>TCP_DEFAULT_SCALING_RATIO</c> (50 %): a new socket's <c>scaling_ratio</c> out of 1 &lt;&lt; <c>TCP_RMEM_TO_WIN_SCALE</c>.</summary>
+    private const int TcpDefaultScalingRatio = 1 << (TcpRmemToWinScale - 1);
+    private const int TcpRmemToWinScale = 8;
+
+    /// <summary>
+    /// <c>tcp_select_initial_window</c> for the SYN or the SYN-ACK: <c>tcp_full_space</c> (the buffer through
+    /// <c>tcp_win_from_space</c> at the default <c>scaling_ratio</c>) rounded down to the MSS (less the aligned
+    /// timestamp option on a SYN-ACK that has it, as <c>tcp_openreq_init_rwin</c> passes it; a SYN's
+    /// <c>ts_recent_stamp</c> is 0), at most 65535 unscaled. With tcp_rmem[1] 131072 and MSS 1460: 64240 in the SYN,
+    /// 65160 in the SYN-ACK (measured on 6.18). <c>rcv_ssthresh</c> starts there.
+    /// </summary>
+    private int InitialWindow(bool synAck)
+    {
+        int mss = AdvMss - (synAck && TsOk ? TcpConstants.TCPOLEN_TSTAMP_ALIGNED : 0);
+        int space = (int)((long)_rcvSpace * TcpDefaultScalingRatio >> TcpRmemToWinScale);
+        if (space > mss) space = space / mss * mss;
+        int win = Math.Min(Math.Min(space, RcvSpaceFree), TcpConstants.TCP_MAX_UNSCALED_WINDOW);
+        _rcvSsthresh = win;
+        return win;
+    }
+
+    /// <summary>
+    /// <c>tcp_grow_window</c> for in-sequence data of at least 128 bytes (<c>tcp_event_data_recv</c>): <c>rcv_ssthresh</c>
+    /// grows by max(2·advmss, 2·len), at most to the free space. The receive buffer here holds payload, so its free
+    /// space stands for <c>tcp_space</c> at the ratio the data measured (Linux's <c>scaling_ratio</c> follows
+    /// len/truesize); the "Check #2" test (the data fits its truesize) always passes.
+    /// </summary>
+    private void GrowWindow(int len)
+    {
+        if (len < 128) return;
+        int room = RcvSpaceFree - OfoBytes() - _rcvSsthresh;
+        if (room <= 0) return;
+        int incr = Math.Max(2 * AdvMss, 2 * len);
+        _rcvSsthresh += Math.Min(room, incr);
+    }
     private int RcvSpaceFree => Math.Max(0, _rcvSpace - _rcvBuf.Count);
 
     // Receive sequence variables.
@@ -401,6 +438,7 @@ public sealed partial class Tcb
             }
             _rcvBuf.Append(fresh);
             RcvNxt += fresh.Length;
+            GrowWindow(fresh.Length);
             RcvRttMeasure(seg, now);
             bool hadOfo = _ofo.Count > 0;
             if (fin) ReceiveFin(now);

@@ -370,7 +370,9 @@ public sealed partial class Tcb
 
     /// <summary>
     /// <c>__tcp_select_window</c>: free receive buffer space, 0 below min(mss, buffer/16) when the buffer
-    /// is more than half full (receiver SWS avoidance), rounded to the window scale.
+    /// is more than half full (receiver SWS avoidance), at most <c>rcv_ssthresh</c>; with a window scale the
+    /// result is rounded up to it (<c>ALIGN(window, 1 &lt;&lt; rcv_wscale)</c>, "so that it won't get scaled away"):
+    /// the handshake's ACK offers ALIGN(64240, 128) = 64256 (field 502), as Linux 6.18 does.
     /// </summary>
     private int SelectWindowRaw()
     {
@@ -380,6 +382,11 @@ public sealed partial class Tcb
         {
             free = free >> RcvWscale << RcvWscale;
             if (free < full / 16 || free < Mss) return 0;
+        }
+        if (free > _rcvSsthresh)
+        {
+            free = _rcvSsthresh;
+            if (RcvWscale > 0) free = (free + (1 << RcvWscale) - 1) >> RcvWscale << RcvWscale;
         }
         return Math.Min(free, TcpConstants.TCP_MAX_UNSCALED_WINDOW << RcvWscale);
     }

@@ -153,6 +153,7 @@ public sealed partial class Tcb
         if (!WscaleOk) RcvWscale = 0;
         TsOk = tsOk && ack.Options.HasTimestamp && _s.Timestamps;
         if (TsOk) _tsRecent = ack.Options.TsVal;
+        InitialWindow(synAck: true); // cookie_v4_check → tcp_select_initial_window: rcv_wnd and rcv_ssthresh as the SYN-ACK's
         // tcp_create_openreq_child: snd_wnd from the ACK and snd_wl1 = rcv_isn, so the window update test passes
         // whatever the peer's ISN (SND.WL1 left at 0 refused every window for ISNs "before" 0: a zero window for ever).
         SndWnd = ack.Window << SndWscale;
@@ -191,7 +192,7 @@ public sealed partial class Tcb
             TsVal = TsNow(now),
             TsEcr = ack ? _tsRecent : 0,
         };
-        int win = Math.Min(RcvSpaceFree, TcpConstants.TCP_MAX_UNSCALED_WINDOW); // the window in a SYN is never scaled
+        int win = InitialWindow(ack); // the window in a SYN is never scaled
         RcvWnd = win;
         return new TcpSegment
         {

@@ -178,6 +178,36 @@ public class GroTests
         Assert.Equal((1L, 1L), (_c.GroFlushed, _c.GroCoalesced));
     }
 
+    /// <summary>
+    /// The hold limit (<c>GRO_HASH_BUCKETS</c> × <c>MAX_GRO_SKBS</c> = 64 packets): 64 flows are all held at once and
+    /// every one takes its second segment (64 merges); the 65th flow flushes the oldest (<c>gro_flush_oldest</c>),
+    /// whose next segment starts a new packet. With a limit of 63 or 8 the merges would be fewer.
+    /// </summary>
+    [Fact]
+    public void Gro_HoldLimit_64FlowsHeldAndMerged_The65thFlushesTheOldest()
+    {
+        Assert.Equal(64, Gro.MaxHeld);
+        for (int f = 0; f < 64; f++) Assert.Equal(GroResult.Held, Rx(Frame(1000, Payload(1000, f), sport: (ushort)(1 + f))));
+        Assert.Equal(64, _gro.Held);
+        int merged = 0;
+        for (int f = 0; f < 64; f++)
+            if (Rx(Frame(2000, Payload(1000, 100 + f), sport: (ushort)(1 + f))) == GroResult.Merged) merged++;
+        Assert.Equal(64, merged);
+        Assert.Equal(64, _gro.Held);
+
+        Assert.Equal(GroResult.Held, Rx(Frame(1000, Payload(1000, 64), sport: 65))); // one over: flow 1 goes
+        Assert.Equal(64, _gro.Held);
+        Assert.Equal(GroResult.Held, Rx(Frame(3000, Payload(1000, 200), sport: 1))); // a new packet; flow 2 goes
+        Assert.Equal(GroResult.Merged, Rx(Frame(3000, Payload(1000, 201), sport: 3))); // flow 3 still held
+        Assert.Equal(64, _gro.Held);
+
+        var up = _gro.Flush(_c);
+        Assert.Equal(66, up.Length);
+        Assert.Equal(2, up[0].GsoSegs);  // flow 1's first packet, completed at the limit
+        Assert.Single(up, s => s.GsoSegs == 3); // flow 3's three segments
+        Assert.Equal((66L, 65L, 66L), (_c.GroHeld, _c.GroMerged, _c.GroFlushed));
+    }
+
     [Fact]
     public void Gro_ReadyWhileHeld_IsEmpty()
     {

@@ -227,6 +227,37 @@ public class SoftnetNapiTests() : EngineKit("softnet-napi")
     }
 
     /// <summary>
+    /// <c>enqueue_to_backlog</c>'s bound exactly: a buffer is admitted while <c>qlen &lt;= netdev_max_backlog</c>, so
+    /// with the limit at 10 the 11th single-buffer enqueue still goes in and the 12th is dropped (CPU_BACKLOG), both
+    /// offered before the softirq runs; a batch is cut at the same place.
+    /// </summary>
+    [Theory]
+    [InlineData(11, 1, 0)]
+    [InlineData(12, 1, 1)]
+    [InlineData(11, 11, 0)]
+    [InlineData(12, 12, 1)]
+    [InlineData(30, 30, 19)]
+    public async Task Backlog_MaxBacklog10_AdmitsExactly11(int offered, int perEnqueue, long dropped)
+    {
+        var (ns, cpu0, _, _, ip) = StartTwo($"bound{offered}-{perEnqueue}", new SysctlSettings(NetdevMaxBacklog: 10));
+        var items = Result(offered, completed: false).Skbs;
+        for (int i = 0; i < offered; i += perEnqueue)
+            cpu0.Tell(new BacklogEnqueue(items.Slice(i, Math.Min(perEnqueue, offered - i)), 0), ActorRefs.NoSender);
+        Engine.RunUntilIdle();
+        var sd = ns.Softnet[0];
+        Assert.Equal((dropped, offered - dropped), (Volatile.Read(ref sd.Dropped), Volatile.Read(ref sd.Processed)));
+        Assert.Equal(dropped, ns.Drops.Snapshot().Where(d => d.Site == new DropSite(DropReason.CPU_BACKLOG, "cpu0")).Sum(d => d.Packets));
+        long delivered = 0;
+        while (delivered < offered - dropped) delivered += (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length;
+        Assert.Equal(offered - dropped, delivered);
+
+        // Once drained, the backlog admits 11 again.
+        for (int i = 0; i < 12; i++) cpu0.Tell(new BacklogEnqueue(items.Slice(0, 1), 0), ActorRefs.NoSender);
+        Engine.RunUntilIdle();
+        Assert.Equal(dropped + 1, Volatile.Read(ref sd.Dropped));
+    }
+
+    /// <summary>
     /// Overload on the virtual clock: netif_rx-style enqueues of 10 packets to the CPU's backlog every
     /// <paramref name="intervalNs"/>, 1000 times, on a CPU whose <c>__netif_receive_skb_core</c> costs 1 µs per packet
     /// (capacity 1,000,000 packets/s), <c>netdev_max_backlog</c> 100, <c>netdev_budget_usecs</c> 50. At capacity the CPU

@@ -24,8 +24,10 @@ public class TcbTests
         Assert.Equal((ushort)1460, syn.Options.Mss);
         Assert.Equal((byte)7, syn.Options.WindowScale);
         Assert.True(syn.Options.SackPermitted && syn.Options.HasTimestamp);
-        Assert.Equal(65535, syn.Window);
+        Assert.Equal(64240, syn.Window); // tcp_select_initial_window: rounddown(131072 / 2, 1460)
         var synAck = p.Trace[1].Seg;
+        Assert.Equal(65160, synAck.Window); // rounddown(131072 / 2, 1460 - 12)
+        Assert.Equal((byte)7, synAck.Options.WindowScale);
         Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
         Assert.Equal(syn.Seq + 1, synAck.Ack);
         Assert.Equal(syn.Options.TsVal, synAck.Options.TsEcr);
@@ -46,6 +48,54 @@ public class TcbTests
         // The RTT of the handshake (2 x 5 ms) was measured: RTO = srtt + max(4 rttvar, 200 ms).
         Assert.Equal(Ms(10), p.A.Srtt);
         Assert.Equal(Ms(210), p.A.Rto);
+    }
+
+    /// <summary>
+    /// The windows a Linux 6.18 pair advertises with tcp_rmem 4096 131072 6291456 and MSS 1460, captured on a veth
+    /// pair: SYN 64240 (wscale 7), SYN-ACK 65160 (wscale 7), the client's handshake ACK 502 (ALIGN(64240, 128) = 64256:
+    /// <c>rcv_ssthresh</c> caps the free space), the server's first data segment 510 (ALIGN(65160, 128)), and the
+    /// client's ACK of those 1000 bytes 525 (<c>tcp_grow_window</c>: 64240 + 2·1460 = 67160, aligned 67200).
+    /// </summary>
+    [Fact]
+    public void Window_HandshakeAndFirstAcks_AsLinux618()
+    {
+        var p = new TcpPair();
+        p.ToSendB = RandomBytes(1000, 7);
+        p.AutoReadA = false;
+        p.Establish();
+        p.RunFor(TimeSpan.FromMilliseconds(100));
+
+        var t = p.Trace.Select(x => (x.FromA, x.Seg.Flags, x.Seg.Window, x.Seg.Payload.Length, x.Seg.Options.WindowScale)).ToArray();
+        Assert.Equal((true, TcpFlags.Syn, (ushort)64240, 0, (byte?)7), t[0]);
+        Assert.Equal((false, TcpFlags.Syn | TcpFlags.Ack, (ushort)65160, 0, (byte?)7), t[1]);
+        Assert.Equal((true, TcpFlags.Ack, (ushort)502, 0, (byte?)null), t[2]);
+        var data = p.Trace.First(x => !x.FromA && x.Seg.Payload.Length > 0).Seg;
+        Assert.Equal((ushort)510, data.Window);
+        var ack = p.Trace.First(x => x.FromA && x.Seg.Ack == data.Seq + 1000).Seg;
+        Assert.Equal((ushort)525, ack.Window);
+        Assert.Equal(7, p.A.RcvWscale);
+    }
+
+    /// <summary>
+    /// Without window scaling (both sides off) the SYN and SYN-ACK offer the same 64240 and 65160, and later windows are
+    /// rcv_ssthresh unrounded (__tcp_select_window's no-scale branch keeps rcv_wnd within an MSS of the free space), at most 65535.
+    /// </summary>
+    [Fact]
+    public void Window_NoScaling_SynAck65160_LaterWindowsUnscaled()
+    {
+        var noWs = TcpSettings.Default with { WindowScaling = false };
+        var p = new TcpPair(noWs, noWs);
+        p.ToSendB = RandomBytes(1000, 8);
+        p.AutoReadA = false;
+        p.Establish();
+        p.RunFor(TimeSpan.FromMilliseconds(100));
+        Assert.Equal((ushort)64240, p.Trace[0].Seg.Window);
+        Assert.Null(p.Trace[0].Seg.Options.WindowScale);
+        Assert.Equal((ushort)65160, p.Trace[1].Seg.Window);
+        Assert.Equal((ushort)64240, p.Trace[2].Seg.Window);
+        var data = p.Trace.First(x => !x.FromA && x.Seg.Payload.Length > 0).Seg;
+        Assert.Equal((ushort)65160, data.Window);
+        Assert.Equal((ushort)65535, p.Trace.First(x => x.FromA && x.Seg.Ack == data.Seq + 1000).Seg.Window); // 67160, unscaled at most 65535
     }
 
     [Fact]
