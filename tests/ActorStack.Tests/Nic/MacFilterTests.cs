@@ -27,11 +27,7 @@ public class MacFilterTests() : EngineKit("nic-mac-filter")
     [Fact]
     public async Task FloodedUnicastForAnotherMac_DiscardedByTheNic_OwnBroadcastMulticastPass()
     {
-        var asker = Probe();
-        var settings = new HostSettings("h", 1, new SysctlSettings(),
-            [new DeviceSettings("eth0", Mac(2), Addresses: [Ipv4Prefix.TryParse("10.0.0.2/24", out var p) ? p : default])]);
-        var host = Sys.ActorOf(HostActor.Props(settings, seed: 1), "h");
-        var nic = (await AskNow<HostDevices>(asker, host, GetHostDevices.Instance)).Devices["eth0"];
+        var (host, nic, asker) = await OneNicHost(); // eth0 is Mac(2)
         nic.Tell(new WireFrames([Frame(Mac(3)), Frame(Mac(3)), Frame(Mac(2)), Frame(MacAddress.Broadcast), Frame(new MacAddress(0x01_00_5e_00_00_01UL))]), Akka.Actor.ActorRefs.NoSender);
         Engine.RunUntilIdle();
         var st = await AskNow<HostStats>(asker, host, GetStats.Instance);

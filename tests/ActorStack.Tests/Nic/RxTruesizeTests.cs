@@ -28,14 +28,10 @@ public class RxTruesizeTests() : EngineKit("nic-rx-truesize")
     [Fact]
     public async Task SmallDatagrams_93FitTheDefaultRcvbuf_The94thIsRcvbufError()
     {
-        var asker = Probe();
-        var settings = new HostSettings("h", 1, new SysctlSettings(),
-            [new DeviceSettings("eth0", Mac(2), Addresses: [Ipv4Prefix.TryParse("10.0.0.2/24", out var p) ? p : default])]);
-        var host = Sys.ActorOf(HostActor.Props(settings, seed: 1), "h");
+        var (host, nic, asker) = await OneNicHost(); // eth0 is Mac(2)
         var sock = (await AskNow<SocketCreated>(asker, host, new SocketCreate(SockType.Dgram))).Socket;
         await AskNow<SocketOk>(asker, sock, new Bind(Ipv4Address.Any, 7000));
         Assert.Equal(212992, (await AskNow<SocketInfo>(asker, sock, GetSocketInfo.Instance)).RcvBuf);
-        var nic = (await AskNow<HostDevices>(asker, host, GetHostDevices.Instance)).Devices["eth0"];
         var payload = new byte[64];
         var frames = Enumerable.Range(0, 200).Select(i => (ReadOnlyMemory<byte>)FrameBuilder.Udp(Mac(2), Mac(1),
             Ipv4Address.Parse("10.0.0.1"), Ipv4Address.Parse("10.0.0.2"), 5000, 7000, payload, id: (ushort)i)).ToArray();
