@@ -57,7 +57,10 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
     /// <paramref name="cancelable"/> removes it, as for every other timer.
     /// </summary>
     public void ScheduleTellOnceNs(long delayNs, ICanTell receiver, object message, IActorRef sender, ICancelable? cancelable = null)
-        => ArmNs(new Timer(Engine, receiver, message, sender, null, null, 0, cancelable), delayNs);
+    {
+        if (cancelable is null) Engine.TellAfterNs(delayNs, receiver, message, sender); // nothing to cancel: the engine's plain tell
+        else ArmNs(new Timer(Engine, receiver, message, sender, null, null, 0, cancelable), delayNs);
+    }
 
     private void Arm(Timer t, TimeSpan delay) => ArmNs(t, SimEngine.ToNs(delay));
 
