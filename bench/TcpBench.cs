@@ -141,30 +141,61 @@ public static class TcpBench
 
     // ------------------------------------------------------------------ tcp-bulk
 
-    /// <summary>Keeps two 128 KiB writes outstanding on a socket, for ever.</summary>
+    /// <summary>
+    /// Keeps two 128 KiB writes of a seeded pattern (Random(1)) outstanding on a socket until told to
+    /// <see cref="Stop"/>; counts the bytes each send() returned.
+    /// </summary>
     private sealed class Source : ReceiveActor
     {
+        public sealed record Stop { public static readonly Stop Instance = new(); }
+
+        public static long SentBytes, ShortSends;
+        public static byte[] Pattern() { var b = new byte[128 * 1024]; new Random(1).NextBytes(b); return b; }
+
         public Source(IActorRef socket)
         {
-            var block = new byte[128 * 1024];
-            new Random(1).NextBytes(block);
-            Receive<Sent>(_ => socket.Tell(new SendTo(block)));
+            var block = Pattern();
+            bool stopped = false;
+            Receive<Sent>(s =>
+            {
+                Interlocked.Add(ref SentBytes, s.Bytes);
+                // A short write would shift the pattern the sink expects: counted, it makes the check fail.
+                if (s.Bytes != block.Length) Interlocked.Increment(ref ShortSends);
+                if (!stopped) socket.Tell(new SendTo(block));
+            });
+            Receive<Stop>(_ => stopped = true);
             Receive<CommandFailed>(f => Console.Error.WriteLine($"bulk source: {f}"));
             socket.Tell(new SendTo(block));
             socket.Tell(new SendTo(block));
         }
     }
 
-    /// <summary>Reads a socket as fast as it can, counting the bytes (read by the benchmark's loop).</summary>
+    /// <summary>
+    /// Reads a socket as fast as it can, counting the bytes (read by the benchmark's loop) and comparing
+    /// each chunk with the source's pattern at the stream offset it belongs to.
+    /// </summary>
     private sealed class Sink : ReceiveActor
     {
         public static long Bytes;
         public static long Transactions;
+        public static long MismatchedChunks;
 
         public Sink(IActorRef socket)
         {
+            var pattern = Source.Pattern();
+            long offset = 0;
             Receive<StreamData>(d =>
             {
+                var data = d.Data.Span;
+                bool ok = true;
+                while (data.Length > 0)
+                {
+                    int at = (int)(offset % pattern.Length), n = Math.Min(data.Length, pattern.Length - at);
+                    ok &= data[..n].SequenceEqual(pattern.AsSpan(at, n));
+                    data = data[n..];
+                    offset += n;
+                }
+                if (!ok) Interlocked.Increment(ref MismatchedChunks);
                 Interlocked.Add(ref Bytes, d.Data.Length);
                 socket.Tell(new StreamRecv(256 * 1024));
             });
@@ -188,7 +219,7 @@ public static class TcpBench
         if (sndbuf > 0 && await c.Ask<object>(new SetSocketOption(SockOpt.SoSndbuf, sndbuf), T) is not SocketOk)
             throw new InvalidOperationException("SO_SNDBUF");
         sim.System.ActorOf(Props.Create(() => new Sink(s)), "sink");
-        sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
+        var source = sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
         await Task.Delay(TimeSpan.FromSeconds(warmup));
         Console.WriteLine($"mode tcp-bulk, one connection, MTU 1500, offload (gro/gso/tso) {(noOffload ? "off" : "on")}, " +
                           $"{Environment.ProcessorCount} cores, {seconds}s");
@@ -202,6 +233,20 @@ public static class TcpBench
                           $"{cpu / elapsed:F2} cores of process CPU, {cpu * 1e9 / Math.Max(1, total):F2} ns CPU per payload byte");
         Console.WriteLine($"allocated {m.Allocated / (double)Math.Max(1, total):F2} bytes per payload byte; {m.Gcs}");
         Console.WriteLine($"sender socket: cwnd {info.Cwnd} mss {info.Mss} rtt {info.Rtt.TotalMilliseconds:F3} ms retrans {info.Retrans}");
+        // End of the stream: stop writing, let the receiver drain, then bytes read must equal the bytes send() took,
+        // and every chunk must match the seeded pattern at its offset.
+        source.Tell(Source.Stop.Instance);
+        var drain = Stopwatch.StartNew();
+        long sentBytes = 0, readBytes = 0;
+        for (long prevSent = -1; drain.Elapsed < TimeSpan.FromSeconds(20); prevSent = sentBytes)
+        {
+            await Task.Delay(200);
+            (sentBytes, readBytes) = (Interlocked.Read(ref Source.SentBytes), Interlocked.Read(ref Sink.Bytes));
+            if (sentBytes == prevSent && readBytes == sentBytes) break;
+        }
+        Console.WriteLine($"payload check: {readBytes:N0} bytes read of {sentBytes:N0} sent ({(readBytes == sentBytes ? "equal" : "DIFFERENT")}), " +
+                          $"{Interlocked.Read(ref Sink.MismatchedChunks):N0} chunks differing from the seeded pattern (must be 0), " +
+                          $"{Interlocked.Read(ref Source.ShortSends):N0} short sends");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         Console.WriteLine($"server: {await Tcp(sim.Server)}");
         await sim.System.Terminate();
