@@ -11,7 +11,7 @@ namespace ActorStack.Bench;
 /// The TCP benchmarks (issue 6), two simulated hosts on one cable (MTU 1500) in one process, wall clock:
 ///   tcp-bulk  [--seconds N] [--no-offload]      one connection, payload Gbit/s per second and the mean
 ///   tcp-rr    [--seconds N] [--connections N]   1-byte request/response transactions per second
-///   tcp-conns [--seconds N] [--idle N]          connect+accept+close per second; managed memory per idle connection
+///   tcp-conns [--seconds N] [--idle N]          connects, accepts and closes per second; managed memory per idle connection
 /// and for all: [--warmup N] (seconds before measuring, default 2).
 /// </summary>
 public static class TcpBench
@@ -113,15 +113,17 @@ public static class TcpBench
         long alloc0 = GC.GetTotalAllocatedBytes(false);
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
+        double elapsed = 0;
         for (int t = 1; t <= seconds; t++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             long c = counter();
+            double now = sw.Elapsed.TotalSeconds; // after the sample: the window holds every unit counted
             Console.WriteLine(line(t, c - prev));
             prev = c;
+            elapsed = now;
         }
-        double elapsed = sw.Elapsed.TotalSeconds;
-        long total = counter() - c0;
+        long total = prev - c0;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         return new Measured(elapsed, total, cpu, GC.GetTotalAllocatedBytes(false) - alloc0,
             GC.CollectionCount(0) - gc0[0], GC.CollectionCount(1) - gc0[1], GC.CollectionCount(2) - gc0[2]);
@@ -139,30 +141,61 @@ public static class TcpBench
 
     // ------------------------------------------------------------------ tcp-bulk
 
-    /// <summary>Keeps two 128 KiB writes outstanding on a socket, for ever.</summary>
+    /// <summary>
+    /// Keeps two 128 KiB writes of a seeded pattern (Random(1)) outstanding on a socket until told to
+    /// <see cref="Stop"/>; counts the bytes each send() returned.
+    /// </summary>
     private sealed class Source : ReceiveActor
     {
+        public sealed record Stop { public static readonly Stop Instance = new(); }
+
+        public static long SentBytes, ShortSends;
+        public static byte[] Pattern() { var b = new byte[128 * 1024]; new Random(1).NextBytes(b); return b; }
+
         public Source(IActorRef socket)
         {
-            var block = new byte[128 * 1024];
-            new Random(1).NextBytes(block);
-            Receive<Sent>(_ => socket.Tell(new SendTo(block)));
+            var block = Pattern();
+            bool stopped = false;
+            Receive<Sent>(s =>
+            {
+                Interlocked.Add(ref SentBytes, s.Bytes);
+                // A short write would shift the pattern the sink expects: counted, it makes the check fail.
+                if (s.Bytes != block.Length) Interlocked.Increment(ref ShortSends);
+                if (!stopped) socket.Tell(new SendTo(block));
+            });
+            Receive<Stop>(_ => stopped = true);
             Receive<CommandFailed>(f => Console.Error.WriteLine($"bulk source: {f}"));
             socket.Tell(new SendTo(block));
             socket.Tell(new SendTo(block));
         }
     }
 
-    /// <summary>Reads a socket as fast as it can, counting the bytes (read by the benchmark's loop).</summary>
+    /// <summary>
+    /// Reads a socket as fast as it can, counting the bytes (read by the benchmark's loop) and comparing
+    /// each chunk with the source's pattern at the stream offset it belongs to.
+    /// </summary>
     private sealed class Sink : ReceiveActor
     {
         public static long Bytes;
         public static long Transactions;
+        public static long MismatchedChunks;
 
         public Sink(IActorRef socket)
         {
+            var pattern = Source.Pattern();
+            long offset = 0;
             Receive<StreamData>(d =>
             {
+                var data = d.Data.Span;
+                bool ok = true;
+                while (data.Length > 0)
+                {
+                    int at = (int)(offset % pattern.Length), n = Math.Min(data.Length, pattern.Length - at);
+                    ok &= data[..n].SequenceEqual(pattern.AsSpan(at, n));
+                    data = data[n..];
+                    offset += n;
+                }
+                if (!ok) Interlocked.Increment(ref MismatchedChunks);
                 Interlocked.Add(ref Bytes, d.Data.Length);
                 socket.Tell(new StreamRecv(256 * 1024));
             });
@@ -186,7 +219,7 @@ public static class TcpBench
         if (sndbuf > 0 && await c.Ask<object>(new SetSocketOption(SockOpt.SoSndbuf, sndbuf), T) is not SocketOk)
             throw new InvalidOperationException("SO_SNDBUF");
         sim.System.ActorOf(Props.Create(() => new Sink(s)), "sink");
-        sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
+        var source = sim.System.ActorOf(Props.Create(() => new Source(c)), "source");
         await Task.Delay(TimeSpan.FromSeconds(warmup));
         Console.WriteLine($"mode tcp-bulk, one connection, MTU 1500, offload (gro/gso/tso) {(noOffload ? "off" : "on")}, " +
                           $"{Environment.ProcessorCount} cores, {seconds}s");
@@ -200,6 +233,20 @@ public static class TcpBench
                           $"{cpu / elapsed:F2} cores of process CPU, {cpu * 1e9 / Math.Max(1, total):F2} ns CPU per payload byte");
         Console.WriteLine($"allocated {m.Allocated / (double)Math.Max(1, total):F2} bytes per payload byte; {m.Gcs}");
         Console.WriteLine($"sender socket: cwnd {info.Cwnd} mss {info.Mss} rtt {info.Rtt.TotalMilliseconds:F3} ms retrans {info.Retrans}");
+        // End of the stream: stop writing, let the receiver drain, then bytes read must equal the bytes send() took,
+        // and every chunk must match the seeded pattern at its offset.
+        source.Tell(Source.Stop.Instance);
+        var drain = Stopwatch.StartNew();
+        long sentBytes = 0, readBytes = 0;
+        for (long prevSent = -1; drain.Elapsed < TimeSpan.FromSeconds(20); prevSent = sentBytes)
+        {
+            await Task.Delay(200);
+            (sentBytes, readBytes) = (Interlocked.Read(ref Source.SentBytes), Interlocked.Read(ref Sink.Bytes));
+            if (sentBytes == prevSent && readBytes == sentBytes) break;
+        }
+        Console.WriteLine($"payload check: {readBytes:N0} bytes read of {sentBytes:N0} sent ({(readBytes == sentBytes ? "equal" : "DIFFERENT")}), " +
+                          $"{Interlocked.Read(ref Sink.MismatchedChunks):N0} chunks differing from the seeded pattern (must be 0), " +
+                          $"{Interlocked.Read(ref Source.ShortSends):N0} short sends");
         Console.WriteLine($"client: {await Tcp(sim.Client)}");
         Console.WriteLine($"server: {await Tcp(sim.Server)}");
         await sim.System.Terminate();
@@ -273,13 +320,14 @@ public static class TcpBench
     /// <summary>Connects, and on success closes and connects again: <c>inFlight</c> loops at once.</summary>
     private sealed class ConnLoop : ReceiveActor
     {
-        public static long Done, Failed;
+        public static long Done, Failed, Closed;
 
         public ConnLoop(IActorRef host, int inFlight)
         {
             Receive<SocketCreated>(c => c.Socket.Tell(new StreamConnect(ServerIp, 5203)));
             Receive<SocketOk>(ok =>
             {
+                if (ok.Command is Close) Interlocked.Increment(ref Closed); // tcp_close returned on the client socket
                 if (ok.Command is not StreamConnect) return;
                 Interlocked.Increment(ref Done);
                 Sender.Tell(Close.Instance);
@@ -299,7 +347,7 @@ public static class TcpBench
     /// <summary>Accepts for ever; closes each accepted connection at once (unless <paramref name="keep"/>).</summary>
     private sealed class Acceptor : ReceiveActor
     {
-        public static long Accepted;
+        public static long Accepted, Closed;
 
         public Acceptor(IActorRef listener, bool keep)
         {
@@ -309,7 +357,7 @@ public static class TcpBench
                 if (!keep) a.Socket.Tell(Close.Instance);
                 listener.Tell(new Accept());
             });
-            Receive<SocketOk>(_ => { });
+            Receive<SocketOk>(ok => { if (ok.Command is Close) Interlocked.Increment(ref Closed); }); // tcp_close on the accepted socket
             Receive<CommandFailed>(_ => listener.Tell(new Accept()));
             listener.Tell(new Accept());
         }
@@ -329,10 +377,23 @@ public static class TcpBench
         var loop = sim.System.ActorOf(Props.Create(() => new ConnLoop(sim.Client, 16)), "loop");
         await Task.Delay(TimeSpan.FromSeconds(Math.Min(warmup, 1)));
         Console.WriteLine($"mode tcp-conns, 16 connect loops, {Environment.ProcessorCount} cores, {seconds}s");
-        Console.WriteLine("   t   connections/s   failed");
-        var m = await Measure(seconds, () => Interlocked.Read(ref ConnLoop.Done),
-            (t, n) => $"{t,4} {n,15:N0} {Interlocked.Read(ref ConnLoop.Failed),8:N0}");
-        Console.WriteLine($"result: {m.Total / m.Elapsed:N0} connections/s (connect + accept + close)");
+        // Per second: connect() returned SocketOk on the client, accept() returned on the server, and close()
+        // returned on the client's and on the accepted sockets (counted separately).
+        Console.WriteLine("   t      connects/s     accepts/s   client-closes/s  server-closes/s   failed");
+        long a0 = Interlocked.Read(ref Acceptor.Accepted), cc0 = Interlocked.Read(ref ConnLoop.Closed), sc0 = Interlocked.Read(ref Acceptor.Closed);
+        var (pa, pcc, psc) = (a0, cc0, sc0);
+        var m = await Measure(seconds, () => Interlocked.Read(ref ConnLoop.Done), (t, n) =>
+        {
+            long a = Interlocked.Read(ref Acceptor.Accepted), cc = Interlocked.Read(ref ConnLoop.Closed), sc = Interlocked.Read(ref Acceptor.Closed);
+            var row = $"{t,4} {n,15:N0} {a - pa,13:N0} {cc - pcc,17:N0} {sc - psc,16:N0} {Interlocked.Read(ref ConnLoop.Failed),8:N0}";
+            (pa, pcc, psc) = (a, cc, sc);
+            return row;
+        });
+        // The last row's counters were read with the last sample: the totals cover the same window.
+        double accepts = (pa - a0) / m.Elapsed, clientCloses = (pcc - cc0) / m.Elapsed, serverCloses = (psc - sc0) / m.Elapsed;
+        Console.WriteLine($"result: {m.Total / m.Elapsed:N0} connects/s, {accepts:N0} accepts/s, {clientCloses:N0} client closes/s, " +
+                          $"{serverCloses:N0} server closes/s over {m.Elapsed:F2} s; complete connections (connect, accept and both " +
+                          $"closes): {Math.Min(Math.Min(m.Total / m.Elapsed, accepts), Math.Min(clientCloses, serverCloses)):N0}/s");
         sim.System.Stop(loop);
         await sim.System.Terminate();
 

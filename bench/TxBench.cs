@@ -248,46 +248,57 @@ public static class TxBench
                                 $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
                           $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
+        await PrintPayloadCheck(sim, senders.Length, res);
         await PrintCounters(sim);
         Profile?.Print();
         await sim.System.Terminate();
         return 0;
     }
 
-    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram);
+    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram, long OutOfOrder);
 
-    private static async Task<(long Sent, long Read, long Bytes)> Sample(Sim sim, IActorRef[] senders)
+    private static async Task<(long Sent, long Read, long Bytes, long OutOfOrder)> Sample(Sim sim, IActorRef[] senders)
     {
         var s = await Task.WhenAll(senders.Select(p => p.Ask<long>(StreamSender.GetSent.Instance, TimeSpan.FromSeconds(10))));
         var r = await Task.WhenAll(sim.Started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-        return (s.Sum(), r.Sum(x => x.Datagrams), r.Sum(x => x.Bytes));
+        return (s.Sum(), r.Sum(x => x.Datagrams), r.Sum(x => x.Bytes), r.Sum(x => x.OutOfOrder));
+    }
+
+    /// <summary>The sinks' check of the senders' sequence numbers over the whole run: out of order or duplicated, flows seen.</summary>
+    private static async Task PrintPayloadCheck(Sim sim, int senders, Rates res)
+    {
+        var r = await Task.WhenAll(sim.Started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+        Console.WriteLine($"payload check: {res.OutOfOrder:N0} datagrams out of order or duplicated in the window (must be 0), " +
+                          $"{r.Sum(x => x.OutOfOrder):N0} in the whole run, " +
+                          $"{r.Sum(x => x.Flows)} of {senders} senders' sequence numbers seen, {r.Sum(x => x.Datagrams):N0} datagrams read in all");
     }
 
     /// <summary>2 s warm-up, then one line per second and the rates over the whole measured time.</summary>
     private static async Task<Rates> Measure(string title, int seconds, int warmup, Sim sim, IActorRef[] senders)
     {
         await Task.Delay(TimeSpan.FromSeconds(warmup));
-        var (sent0, read0, bytes0) = await Sample(sim, senders);
+        var (sent0, read0, bytes0, ooo0) = await Sample(sim, senders);
         Profile?.Start();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         Console.WriteLine($"mode {title}, {Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t  datagrams-recv/s      sent/s    MB/s-recv   rss-MiB  gc-heap-MiB");
-        var (ps, pr, pb) = (sent0, read0, bytes0);
+        var (ps, pr, pb, po) = (sent0, read0, bytes0, ooo0);
+        double elapsed = 0;
         for (int t = 1; t <= seconds; t++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
-            var (s, r, b) = await Sample(sim, senders);
+            var (s, r, b, oo) = await Sample(sim, senders);
+            elapsed = sw.Elapsed.TotalSeconds; // after the sample: the window holds every datagram counted
             Console.WriteLine($"{t,4} {r - pr,17:N0} {s - ps,11:N0} {(b - pb) / 1e6,12:F1} {RssMiB,9:F1} {HeapMiB,12:F1}");
-            (ps, pr, pb) = (s, r, b);
+            (ps, pr, pb, po) = (s, r, b, oo);
         }
-        double elapsed = sw.Elapsed.TotalSeconds;
-        var (sent1, read1, bytes1) = await Sample(sim, senders);
+        var (sent1, read1, bytes1) = (ps, pr, pb);
         long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         return new Rates((read1 - read0) / elapsed, (sent1 - sent0) / elapsed, (bytes1 - bytes0) / elapsed,
-            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0));
+            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0), po - ooo0);
     }
 
     private static async Task PrintCounters(Sim sim)
@@ -320,23 +331,37 @@ public static class TxBench
 
         public StreamSender(IActorRef host, Ipv4Address dst, ushort port, int batch, int size, int sndbuf)
         {
-            var payload = new byte[size]; // never written: every datagram shares it
-            var msg = new SendMany(Enumerable.Repeat(new SendTo(payload), batch).ToImmutableArray());
+            // Every datagram carries pktgen's header (struct pktgen_hdr: magic, seq_num) with its own sequence
+            // number; the udp-sink checks that they arrive in order per flow (SinkStatus.OutOfOrder). One block
+            // per batch, one slice per datagram, never written after the send.
+            uint seq = 0;
+            SendMany Next()
+            {
+                var block = new byte[batch * size];
+                var b = ImmutableArray.CreateBuilder<SendTo>(batch);
+                for (int i = 0; i < batch; i++)
+                {
+                    var payload = block.AsMemory(i * size, size);
+                    if (size >= PktgenHeader.Length) PktgenHeader.Write(payload.Span, seq++, 0);
+                    b.Add(new SendTo(payload));
+                }
+                return new SendMany(b.MoveToImmutable());
+            }
             Receive<SocketCreated>(c =>
             {
                 _socket = c.Socket;
                 if (sndbuf > 0) _socket.Tell(new SetSocketOption(SockOpt.SoSndbuf, sndbuf));
                 _socket.Tell(new Connect(dst, port));
             });
-            Receive<SocketOk>(ok => { if (ok.Command is Connect) _socket.Tell(msg); });
+            Receive<SocketOk>(ok => { if (ok.Command is Connect) _socket.Tell(Next()); });
             Receive<SentMany>(m =>
             {
                 _sent += m.Count;
-                _socket.Tell(msg);
+                _socket.Tell(Next());
             });
             Receive<CommandFailed>(f =>
             {
-                if (f.Command is SendMany) _socket.Tell(msg);
+                if (f.Command is SendMany) _socket.Tell(Next());
             });
             Receive<GetSent>(_ => Sender.Tell(_sent));
             host.Tell(new SocketCreate(SockType.Dgram));
@@ -355,6 +380,7 @@ public static class TxBench
         var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s ({res.ReadBytes / 1e6:F1} MB/s of payload), {res.Sent:N0} sent/s, " +
                           $"{res.AllocPerDatagram:F0} bytes allocated per datagram sent");
+        await PrintPayloadCheck(sim, senders.Length, res);
         await PrintCounters(sim);
         foreach (var s in senders) s.Tell(PoisonPill.Instance);
         await Task.Delay(500);
