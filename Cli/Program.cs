@@ -245,7 +245,12 @@ namespace ActorStack.Cli
                 foreach (var r in h.Netfilter) lines.Add($"  iptables {Topology.IptablesRule(r)}");
             }
             foreach (var sw in s.Switches) lines.Add($"switch {sw.Name}: {sw.Ports} ports, ageing_time {sw.AgeingTime.TotalSeconds:0.###}s");
-            foreach (var w in s.Wires) lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
+            foreach (var w in s.Wires)
+            {
+                lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
+                lines.AddRange(Topology.WireFaults(s, w).Select(f => "  " + f));
+            }
+            lines.AddRange(Topology.ScheduleLines(s));
             foreach (var w in s.Workloads) lines.Add($"workload {w}");
             if (s.Capture.Enabled) lines.Add($"capture {s.Capture.Host}/{s.Capture.Device} -> {s.Capture.File}");
             return string.Join(Environment.NewLine, lines);

@@ -76,4 +76,71 @@ public sealed class FaultOutputTests
         Assert.Equal("[+0.000s h1] ip monitor: Deleted 2: eth0: x", Runner.MonitorLine(e with { Kind = ActorStack.Messages.RtnlLinkKind.RTM_DELLINK }, TimeSpan.Zero));
         Assert.Equal("[h1] ip monitor: 2: eth0: x", Runner.MonitorLine(e));
     }
+
+    [Fact]
+    public async Task CheckAndTopology_ShowNetemFaultRulesAndSchedule_OfTcpExample()
+    {
+        var config = ClockTests.RepoPath("examples/tcp.hocon");
+        string[] plan =
+        [
+            "  netem-a-to-b \"loss 1%\" (h1/eth0 -> sw1/port1)",
+            "schedule:",
+            "  at 2s: cut wire h2/eth0-sw1/port2",
+            "  at 2.5s: restore wire h2/eth0-sw1/port2",
+            "  at 3.5s: crash driver h2/eth0",
+        ];
+        var check = await ClockTests.Cli("check", "--config", config);
+        Assert.Equal(0, check.Rc);
+        var c = check.Out.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        int w = c.IndexOf("wire h1/eth0 <-> sw1/port1 delay 0ms");
+        Assert.True(w >= 0, check.Out);
+        Assert.Equal(plan[0], c[w + 1]);
+        Assert.Equal("wire h2/eth0 <-> sw1/port2 delay 0ms", c[w + 2]); // no netem, no rules on the other wire
+        Assert.Equal(plan[1..], c.Skip(w + 3).Take(4));
+
+        var topo = await ClockTests.Cli("topology", "--config", config);
+        Assert.Equal(0, topo.Rc);
+        var t = topo.Out.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+        Assert.Equal(["wire h1/eth0 <-> sw1/port1, delay 0ms, speed 1000Mb/s", plan[0], "wire h2/eth0 <-> sw1/port2, delay 0ms, speed 1000Mb/s", .. plan[1..]],
+            t.Skip(t.Count - 7));
+    }
+
+    [Fact]
+    public async Task Topology_ShowsConditionalRulesAndScheduledRules_InConfigWords()
+    {
+        var file = Write("""
+            actorstack.scenario {
+              hosts {
+                h1 { devices { eth0 { addresses = ["10.0.0.1/24"] } } }
+                h2 { devices { eth0 { addresses = ["10.0.0.2/24"] } } }
+              }
+              wires = [ { a = "h1/eth0", b = "h2/eth0", netem-b-to-a = "delay 10ms" } ]
+              faults = [
+                { wire = "h1/eth0", direction = a-to-b, match = { proto = tcp, tcp-flags = "syn,ack", dport = 80 }, nth = 3, action = drop }
+                { wire = "h2/eth0", match = { proto = arp, arp-op = reply }, action = delay, delay = 2s }
+              ]
+              schedule = [
+                { at = 1s, action = netem, wire = "h1/eth0", direction = a-to-b, netem = "loss 20%" }
+                { at = 1500ms, action = faults, wire = "h1/eth0", rules = [ { match = { proto = udp, dst = "10.0.0.2" }, every = 100, action = corrupt } ] }
+              ]
+            }
+            """);
+        try
+        {
+            var (rc, o, e) = await ClockTests.Cli("topology", "--config", file);
+            Assert.True(rc == 0, e);
+            var t = o.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+            Assert.Equal([
+                "wire h1/eth0 <-> h2/eth0, delay 0ms, speed 10000Mb/s",
+                "  netem-b-to-a \"delay 10ms\" (h2/eth0 -> h1/eth0)",
+                "  fault direction a-to-b match { proto = tcp, dport = 80, tcp-flags = \"fin,syn,rst,ack syn,ack\" } nth 3 action drop",
+                "  fault match { proto = arp, arp-op = reply } action delay delay 2s",
+                "schedule:",
+                "  at 1s: netem loss 20% on h1/eth0-h2/eth0 a-to-b",
+                "  at 1.5s: faults on h1/eth0-h2/eth0: 1 rule(s)",
+                "    fault match { proto = udp, dst = \"10.0.0.2/32\" } every 100 action corrupt",
+            ], t.Skip(t.Count - 8));
+        }
+        finally { File.Delete(file); }
+    }
 }
