@@ -245,7 +245,12 @@ namespace ActorStack.Cli
                 foreach (var r in h.Netfilter) lines.Add($"  iptables {Topology.IptablesRule(r)}");
             }
             foreach (var sw in s.Switches) lines.Add($"switch {sw.Name}: {sw.Ports} ports, ageing_time {sw.AgeingTime.TotalSeconds:0.###}s");
-            foreach (var w in s.Wires) lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
+            foreach (var w in s.Wires)
+            {
+                lines.Add($"wire {w} delay {w.Delay.TotalMilliseconds}ms");
+                lines.AddRange(Topology.WireFaults(s, w).Select(f => "  " + f));
+            }
+            lines.AddRange(Topology.ScheduleLines(s));
             foreach (var w in s.Workloads) lines.Add($"workload {w}");
             if (s.Capture.Enabled) lines.Add($"capture {s.Capture.Host}/{s.Capture.Device} -> {s.Capture.File}");
             return string.Join(Environment.NewLine, lines);
@@ -262,22 +267,33 @@ namespace ActorStack.Cli
             _ => true,
         };
 
-        /// <summary>An <c>ip monitor link</c> event as the CLI prints it: <c>[host] ip monitor: &lt;ip -o link line&gt;</c>.</summary>
+        /// <summary>An <c>ip monitor link</c> event without its time: <c>[host] ip monitor: &lt;ip -o link line&gt;</c> (events.jsonl has <c>t</c>).</summary>
         public static string MonitorLine(RtnlLinkEvent m)
             => $"[{m.Host}] ip monitor: {(m.Kind == RtnlLinkKind.RTM_DELLINK ? "Deleted " : "")}{m.Line}";
+
+        /// <summary>
+        /// An <c>ip monitor link</c> event as the CLI prints it, with the simulated time since the start of the workloads (the
+        /// fault schedule's origin; boot events are negative): <c>[+2.000s h1] ip monitor: &lt;ip -o link line&gt;</c>.
+        /// </summary>
+        public static string MonitorLine(RtnlLinkEvent m, TimeSpan sinceStart)
+            => $"[{sinceStart.TotalSeconds.ToString("+0.000;-0.000", System.Globalization.CultureInfo.InvariantCulture)}s {m.Host}] ip monitor: " +
+               $"{(m.Kind == RtnlLinkKind.RTM_DELLINK ? "Deleted " : "")}{m.Line}";
 
         /// <summary>
         /// Prints application output lines (<see cref="WorkloadOutput"/>), fault schedule and link events as they come, and
         /// trace points (<see cref="TraceEvent"/>, published while tracing is on) as <c>perf script</c> prints
         /// <c>net:netif_receive_skb</c>-style events: time since <paramref name="epochTicks"/>, host, CPU, point, fields.
+        /// Link events carry the scheduler's time (simulated on the engine) since <paramref name="originTicks"/>: the start of
+        /// the workloads once the CLI knows it, the run's epoch before.
         /// </summary>
         private sealed class OutputPrinter : ReceiveActor
         {
-            public OutputPrinter(TextWriter o, long epochTicks)
+            public OutputPrinter(TextWriter o, long epochTicks, System.Runtime.CompilerServices.StrongBox<long> originTicks)
             {
                 Receive<WorkloadOutput>(m => o.WriteLine($"[{m.Host} {m.Workload}] {m.Line}"));
                 Receive<FaultScheduleEvent>(m => o.WriteLine(m.ToString()));
-                Receive<RtnlLinkEvent>(m => o.WriteLine(MonitorLine(m)));
+                Receive<RtnlLinkEvent>(m => o.WriteLine(MonitorLine(m,
+                    TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - Volatile.Read(ref originTicks.Value)))));
                 Receive<TraceEvent>(m => o.WriteLine(TraceLine(m, epochTicks)));
             }
         }
@@ -342,7 +358,8 @@ namespace ActorStack.Cli
                 }
                 // What ping, traceroute and the UDP echo client print, as they print it; trace points while tracing is on.
                 long epochTicks = engine?.Epoch.UtcTicks ?? wallStart.Ticks;
-                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter(o, epochTicks)), "output");
+                var originTicks = new System.Runtime.CompilerServices.StrongBox<long>(epochTicks);
+                var printer = system.ActorOf(Akka.Actor.Props.Create(() => new OutputPrinter(o, epochTicks, originTicks)), "output");
                 system.EventStream.Subscribe(printer, typeof(WorkloadOutput));
                 system.EventStream.Subscribe(printer, typeof(FaultScheduleEvent));
                 system.EventStream.Subscribe(printer, typeof(RtnlLinkEvent));
@@ -361,6 +378,7 @@ namespace ActorStack.Cli
                 o.WriteLine($"actorstack: {settings.Hosts.Length} host(s), {topo.Switches.Count} switch(es), {started.Wires.Length} wire(s), " +
                                   $"{started.Pktgens.Length} pktgen(s), {started.Sinks.Length} socket reader(s), {topo.Apps.Length} application(s)");
                 var t0 = clock.UtcNow;
+                Volatile.Write(ref originTicks.Value, t0.Ticks); // the fault schedule's origin: ip monitor lines are timed from here
                 var interval = settings.Run.ProgressInterval > TimeSpan.Zero ? settings.Run.ProgressInterval : TimeSpan.FromSeconds(1);
                 // Only servers: nothing ends by itself, so the run ends at --duration or Ctrl-C (not at max-duration).
                 bool serversOnly = !settings.Workloads.Any(EndsByItself);

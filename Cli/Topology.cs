@@ -72,8 +72,73 @@ public static class Topology
             // The speed both ends settle on (autonegotiation: the lower); a TAP's other end is the real kernel.
             var speed = w.Tap is null ? $", speed {Math.Min(EndSpeed(s, w.HostA, w.DeviceA, w.SwitchPortA), EndSpeed(s, w.HostB, w.DeviceB, w.SwitchPortB))}Mb/s" : "";
             sb.AppendLine($"wire {w.HostA}/{w.DeviceA} <-> {b}, delay {w.Delay.TotalMilliseconds:0.###}ms{speed}");
+            foreach (var line in WireFaults(s, w)) sb.Append("  ").AppendLine(line);
         }
+        foreach (var line in ScheduleLines(s)) sb.AppendLine(line);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// A wire's fault plan as the config writes it: netem per direction (<c>netem-a-to-b</c>, tc-netem's options) and the
+    /// conditional fault rules of <c>scenario.faults</c> on it (<see cref="FaultRuleText"/>).
+    /// </summary>
+    public static IEnumerable<string> WireFaults(StackSettings s, WireSettings w)
+    {
+        int index = s.Wires.IndexOf(w);
+        if (w.NetemAToB is { Length: > 0 } ab) yield return $"netem-a-to-b \"{ab}\" ({w.HostA}/{w.DeviceA} -> {w.HostB}/{w.DeviceB})";
+        if (w.NetemBToA is { Length: > 0 } ba) yield return $"netem-b-to-a \"{ba}\" ({w.HostB}/{w.DeviceB} -> {w.HostA}/{w.DeviceA})";
+        foreach (var f in s.Faults)
+            if (f.Wire == index) yield return $"fault {FaultRuleText(f.Rule)}";
+    }
+
+    /// <summary>
+    /// The fault schedule (<c>scenario.schedule</c>) in time order: <c>schedule:</c>, then one line per action with its
+    /// <c>at</c> and the line the run prints for it (<see cref="ScheduledFault.Describe"/>); a <c>faults</c> action lists its rules.
+    /// </summary>
+    public static IEnumerable<string> ScheduleLines(StackSettings s)
+    {
+        if (s.Schedule.Length == 0) yield break;
+        yield return "schedule:";
+        foreach (var e in s.Schedule)
+        {
+            yield return $"  at {e.At.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture)}s: {e.Describe()}";
+            if (e is SetWireFaultsFault sf)
+                foreach (var r in sf.Rules) yield return $"    fault {FaultRuleText(r)}";
+        }
+    }
+
+    /// <summary>
+    /// A conditional fault rule in the words of <c>scenario.faults</c>:
+    /// <c>direction a-to-b match { proto = tcp, tcp-flags = "fin,syn,rst,ack syn,ack" } nth 3 action drop</c>
+    /// (tcp-flags as iptables' "MASK COMP"; no direction = both).
+    /// </summary>
+    public static string FaultRuleText(FaultRule r)
+    {
+        var m = r.Match;
+        var keys = new List<string> { $"proto = {m.Proto.ToString().ToLowerInvariant()}" };
+        if (m.Src is { } src) keys.Add($"src = \"{src}\"");
+        if (m.Dst is { } dst) keys.Add($"dst = \"{dst}\"");
+        if (m.Sport is { } sp) keys.Add($"sport = {sp}");
+        if (m.Dport is { } dp) keys.Add($"dport = {dp}");
+        if (m.TcpFlagsMask != TcpFlags.None) keys.Add($"tcp-flags = \"{Flags(m.TcpFlagsMask)} {Flags(m.TcpFlags)}\"");
+        if (m.TcpSeqFirst is { } first) keys.Add(m.TcpSeqLast is { } last && last != first ? $"tcp-seq = \"{first}-{last}\"" : $"tcp-seq = {first}");
+        if (m.ArpOp is { } op) keys.Add($"arp-op = {(op == 1 ? "request" : op == 2 ? "reply" : op.ToString())}");
+        if (m.IcmpType is { } it) keys.Add($"icmp-type = {it}");
+        var sb = new StringBuilder();
+        if (r.Direction is { } d) sb.Append($"direction {StackConfig.DirectionName(d)} ");
+        sb.Append($"match {{ {string.Join(", ", keys)} }}");
+        if (r.Nth > 0) sb.Append($" nth {r.Nth}");
+        else if (r.Every > 1) sb.Append($" every {r.Every}");
+        sb.Append($" action {r.Action.ToString().ToLowerInvariant()}");
+        if (r.Action == FaultAction.Delay) sb.Append($" delay {r.Delay.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture)}s");
+        return sb.ToString();
+    }
+
+    private static string Flags(TcpFlags f)
+    {
+        if (f == TcpFlags.None) return "none";
+        var names = Enum.GetValues<TcpFlags>().Where(x => x != TcpFlags.None && (f & x) == x).Select(x => x.ToString().ToLowerInvariant());
+        return string.Join(',', names);
     }
 
     private static int EndSpeed(StackSettings s, string hostOrSwitch, string device, int? switchPort)

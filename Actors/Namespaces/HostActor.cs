@@ -281,7 +281,23 @@ public sealed class HostActor : ReceiveActor
     // Akka's own retry limit stays above the drivers' policy (which counts on the scheduler's clock), so that the
     // policy, not Akka, decides when a device gives up; other children keep the limit of 10 restarts a minute.
     protected override SupervisorStrategy SupervisorStrategy()
-        => new OneForOneStrategy(Math.Max(10, _ns.Supervision.ResetLimit + 2), TimeSpan.FromMinutes(1), Decide);
+        => new HostSupervisorStrategy(Math.Max(10, _ns.Supervision.ResetLimit + 2), TimeSpan.FromMinutes(1), Decide);
+
+    /// <summary>
+    /// The host's <see cref="OneForOneStrategy"/>, except that an injected driver fault (<see cref="DriverFaultException"/>:
+    /// the schedule's <c>crash</c> and <c>fault</c> actions) is not logged again by Akka with its stack trace: the decider
+    /// already logged it as one line with the decision (<see cref="DecideDriver"/>), as the kernel logs a reset. Other
+    /// failures (a bug in a socket or a protocol handler) keep Akka's log with the stack trace.
+    /// </summary>
+    private sealed class HostSupervisorStrategy(int maxNrOfRetries, TimeSpan withinTimeRange, Func<Exception, Directive> decider)
+        : OneForOneStrategy(maxNrOfRetries, withinTimeRange, decider)
+    {
+        protected override void LogFailure(IActorContext context, IActorRef child, Exception cause, Directive directive)
+        {
+            if (cause is DriverFaultException) return;
+            base.LogFailure(context, child, cause, directive);
+        }
+    }
 
     /// <param name="tcp">The TCP tunables; by default those of the host's sysctls (<see cref="TcpSettings.From"/>).</param>
     public static Props Props(HostSettings settings, int seed, bool trace = false, HostLinkSettings? link = null, TcpSettings? tcp = null)
