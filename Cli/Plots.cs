@@ -13,19 +13,14 @@ public static class Plots
 {
     public const int Width = 900, Height = 500;
 
-    public static int Execute(string[] args, TextWriter o, TextWriter err)
+    public static int Execute(string dir, TextWriter o, TextWriter err)
     {
-        if (args.Length != 1 || args[0].StartsWith('-'))
+        if (!Directory.Exists(dir))
         {
-            err.WriteLine("usage: actorstack plot DIR   (a directory written by run --out or sweep --out)");
+            err.WriteLine($"actorstack: plot {dir}: no such directory");
             return 2;
         }
-        if (!Directory.Exists(args[0]))
-        {
-            err.WriteLine($"actorstack: plot {args[0]}: no such directory");
-            return 2;
-        }
-        var line = Draw(args[0]);
+        var line = Draw(dir);
         o.WriteLine(line);
         return line.StartsWith("plots: none", StringComparison.Ordinal) ? 1 : 0;
     }

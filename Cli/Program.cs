@@ -21,32 +21,6 @@ namespace ActorStack.Cli
 
     public static class Runner
     {
-        private const string Usage = """
-            usage: actorstack run   [--config FILE] [--verbose] [--quiet] [--clock virtual|real] [--duration D]
-                                    [--trace-from T] [--check-determinism]
-                   actorstack check [--config FILE]
-                   actorstack topology [--config FILE]
-                   actorstack sweep --config FILE --seeds A..B [--vary KEY=V1,V2,..] [--set KEY=VALUE].. [--metric NAME]..
-                                    [--parallel N] --out DIR [--force] [--plot]
-                   actorstack plot DIR
-              run, check, topology also take --seed N and --set KEY=VALUE (repeatable; any key of the configuration,
-                        actorstack. optional, array elements by index: scenario.wires[0].delay=5ms)
-              run --out DIR [--force] [--plot]: summary.json, events.jsonl, timeseries.csv, config.hocon and the capture in DIR
-              run       runs the scenario and prints ip -s link, tc -s qdisc, ip route, softnet_stat, SNMP counters,
-                        drops, sockets, switches and wires
-                        --clock virtual (the default): on the simulation engine, the same run every time; progress,
-                          --duration, max-duration and settle are simulated time. --clock real: on the wall clock (the
-                          default for a scenario with a TAP wire, whose other end is the kernel)
-                        --duration D: end the run after D (e.g. 60s, 500ms); a run with only servers runs until then
-                          or Ctrl-C
-                        --trace-from T: trace points on from simulated instant T (virtual clock), the run before T
-                          unchanged
-                        --check-determinism: runs it twice on the virtual clock, prints "identical" and the event digest
-                          or the first event where the runs differ
-              check     validates the configuration and prints the scenario
-              topology  prints hosts (CPUs, devices, forwarding, ip route), switches and wires
-            """;
-
         /// <summary>
         /// The process's entry: Ctrl-C (<see cref="Console.CancelKeyPress"/>) stops a run, which then prints its report as
         /// usual; a second Ctrl-C ends the process.
@@ -73,62 +47,33 @@ namespace ActorStack.Cli
         public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err, CancellationToken interrupt = default,
             Action<SimEngine>? onEngine = null)
         {
-            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-            {
-                o.WriteLine(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            string command = args[0];
-            if (command == "sweep") return await Sweep.Execute(args[1..], o, err);
-            if (command == "plot") return Plots.Execute(args[1..], o, err);
-            string? configPath = null;
-            bool verbose = false, quiet = false, checkDeterminism = false;
-            ClockKind? clock = null;
-            TimeSpan? duration = null, traceFrom = null;
-            var overrides = new List<ConfigOverride>();
-            string? outDir = null;
-            bool force = false, plot = false;
-            for (int i = 1; i < args.Length; i++)
-            {
-                switch (args[i])
-                {
-                    case "--config" when i + 1 < args.Length: configPath = args[++i]; break;
-                    case "--verbose" or "-v": verbose = true; break;
-                    case "--quiet" or "-q": quiet = true; break;
-                    case "--clock" when i + 1 < args.Length && args[i + 1] is "real" or "virtual":
-                        clock = args[++i] == "real" ? ClockKind.Real : ClockKind.Virtual; break;
-                    case "--check-determinism": checkDeterminism = true; break;
-                    case "--duration" or "--trace-from" when i + 1 < args.Length:
-                        {
-                            string option = args[i];
-                            if (ParseDuration(args[++i], allowZero: option == "--trace-from") is not { } d)
-                            {
-                                err.WriteLine($"actorstack: {option} {args[i]}: not a duration (e.g. 60s, 2.5s, 500ms, 2m)\n{Usage}");
-                                return 2;
-                            }
-                            if (option == "--duration") duration = d; else traceFrom = d;
-                            break;
-                        }
-                    case "--seed" when i + 1 < args.Length: overrides.Add(new ConfigOverride("seed", args[++i])); break;
-                    case "--set" when i + 1 < args.Length && ConfigOverride.Parse(args[i + 1]) is { } set: overrides.Add(set); i++; break;
-                    case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
-                    case "--force": force = true; break;
-                    case "--plot": plot = true; break;
-                    default:
-                        err.WriteLine($"actorstack: unknown argument '{args[i]}'\n{Usage}");
-                        return 2;
-                }
-            }
-            if (command is not ("run" or "check" or "topology"))
-            {
-                err.WriteLine($"actorstack: unknown command '{command}'\n{Usage}");
-                return 2;
-            }
-            if ((clock is not null || checkDeterminism || duration is not null || traceFrom is not null) && command != "run")
-            {
-                err.WriteLine($"actorstack: --clock, --duration, --trace-from and --check-determinism are options of run\n{Usage}");
-                return 2;
-            }
+            var cl = new CommandLine();
+            var (parse, parseRc) = cl.Parse(args, o, err);
+            if (parse is null) return parseRc;
+            var command = parse.CommandResult.Command;
+            if (command == cl.Sweep)
+                return await Sweep.Execute(new SweepArgs(parse.GetValue(cl.SweepConfig)!, parse.GetValue(cl.Seeds)!, parse.GetValue(cl.Vary),
+                    parse.GetValue(cl.SweepSet) ?? [], [.. (parse.GetValue(cl.Metric) ?? []).SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries))],
+                    parse.GetValue(cl.Parallel), parse.GetValue(cl.SweepOut)!, parse.GetValue(cl.SweepForce), parse.GetValue(cl.SweepPlot)), o, err);
+            if (command == cl.Plot) return Plots.Execute(parse.GetValue(cl.PlotDir)!, o, err);
+            var opts = RunArgs.From(cl, parse);
+            return await Execute(command.Name, opts, o, err, interrupt, onEngine);
+        }
+
+        /// <summary>
+        /// <c>run</c>, <c>check</c> or <c>topology</c> with their parsed options: the checks between options, the
+        /// configuration, then the command.
+        /// </summary>
+        private static async Task<int> Execute(string command, RunArgs a, TextWriter o, TextWriter err, CancellationToken interrupt,
+            Action<SimEngine>? onEngine)
+        {
+            string? configPath = a.Config;
+            bool verbose = a.Verbose, quiet = a.Quiet, checkDeterminism = a.CheckDeterminism;
+            ClockKind? clock = a.Clock;
+            TimeSpan? duration = a.Duration, traceFrom = a.TraceFrom;
+            var overrides = a.Overrides;
+            string? outDir = a.Out;
+            bool force = a.Force, plot = a.Plot;
             if (checkDeterminism && clock == ClockKind.Real)
             {
                 err.WriteLine("actorstack: --check-determinism needs the virtual clock (the real clock is not reproducible)");
@@ -139,9 +84,9 @@ namespace ActorStack.Cli
                 err.WriteLine("actorstack: --trace-from needs the virtual clock (on the real clock no instant comes twice: a rerun is another run)");
                 return 2;
             }
-            if ((outDir is not null || force || plot) && (command != "run" || checkDeterminism || (plot && outDir is null)))
+            if ((outDir is not null || force || plot) && (checkDeterminism || (plot && outDir is null)))
             {
-                err.WriteLine($"actorstack: --out, --force and --plot are options of run (--plot needs --out), not with --check-determinism\n{Usage}");
+                err.WriteLine("actorstack: --plot needs --out, and --out, --force and --plot do not go with --check-determinism (see 'actorstack run --help')");
                 return 2;
             }
 
@@ -190,13 +135,16 @@ namespace ActorStack.Cli
                 o.WriteLine(Describe(settings));
                 return 0;
             }
+            // The report: every host's tables, or above SummaryAboveHosts hosts (unless --report full) the aggregate.
+            var view = new RunView(a.Report ?? (settings.Hosts.Length > CommandLine.SummaryAboveHosts ? ReportKind.Summary : ReportKind.Full), a.LogFormat,
+                Live: !quiet && ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null or "" or "false");
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
-                    Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, hook, onReported));
+                    Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
             ExperimentRecorder? exp = null;
             if (outDir is not null && (exp = ExperimentRecorder.Create(outDir, force, err, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), plot)) is null)
                 return 2;
-            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, onEngine, exp: exp);
+            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, view, onEngine, exp: exp);
         }
 
         /// <summary>
@@ -313,11 +261,46 @@ namespace ActorStack.Cli
                    (m.Result >= 0 ? $" ret={m.Result}" : "");
         }
 
+        /// <summary>The options of <c>run</c>, <c>check</c> and <c>topology</c> as parsed (those of run only are unset for the others).</summary>
+        private sealed record RunArgs(string? Config, bool Verbose, bool Quiet, ClockKind? Clock, TimeSpan? Duration, TimeSpan? TraceFrom,
+            bool CheckDeterminism, List<ConfigOverride> Overrides, string? Out, bool Force, bool Plot, ReportKind? Report, LogFormat LogFormat)
+        {
+            public static RunArgs From(CommandLine cl, System.CommandLine.ParseResult p)
+            {
+                var cmd = p.CommandResult.Command;
+                T? Get<T>(string name) => p.GetValue<T>(cmd.Options.First(x => x.Name == name) is System.CommandLine.Option<T> opt ? opt : throw new InvalidOperationException(name));
+                var overrides = new List<ConfigOverride>();
+                if (Get<string?>("--seed") is { } seed) overrides.Add(new ConfigOverride("seed", seed));
+                overrides.AddRange(Get<ConfigOverride[]>("--set") ?? []);
+                if (cmd != cl.Run)
+                    return new RunArgs(Get<string?>("--config"), false, false, null, null, null, false, overrides, null, false, false, null, LogFormat.Text);
+                // --schedule, --schedule-seed, --pct-depth: the engine's keys, as --set would give them.
+                if (p.GetValue(cl.Schedule) is { } schedule) overrides.Add(new ConfigOverride("run.schedule", schedule));
+                if (p.GetValue(cl.ScheduleSeed) is { } scheduleSeed) overrides.Add(new ConfigOverride("run.schedule-seed", scheduleSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                if (p.GetValue(cl.PctDepth) is { } depth) overrides.Add(new ConfigOverride("run.pct-depth", depth.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return new RunArgs(p.GetValue(cl.Config), p.GetValue(cl.Verbose), p.GetValue(cl.Quiet),
+                    p.GetValue(cl.Clock) switch { "real" => ClockKind.Real, "virtual" => ClockKind.Virtual, _ => null },
+                    p.GetValue(cl.Duration), p.GetValue(cl.TraceFrom), p.GetValue(cl.CheckDeterminism), overrides,
+                    p.GetValue(cl.Out), p.GetValue(cl.Force), p.GetValue(cl.PlotOpt),
+                    p.GetValue(cl.ReportOpt) switch { "full" => ReportKind.Full, "summary" => ReportKind.Summary, _ => null },
+                    p.GetValue(cl.LogFormatOpt) == "compact" ? LogFormat.Compact : LogFormat.Text);
+            }
+        }
+
+        /// <summary>
+        /// How the run shows itself: the report's kind, the log's format, and whether progress is a live bar (an interactive
+        /// terminal, not CI) or plain lines.
+        /// </summary>
+        private sealed record RunView(ReportKind Report, LogFormat LogFormat, bool Live);
+
         /// <summary>What bounds a run besides its workloads: <c>--duration</c>, the <c>--trace-from</c> instant, Ctrl-C.</summary>
         private sealed record RunLimits(TimeSpan? Duration, TimeSpan? TraceFrom, CancellationToken Interrupt);
 
-        /// <summary>The logger the CLI gives Akka: its log events go to Serilog (configured in <see cref="Run"/>).</summary>
-        public const string AkkaLoggers = "akka.loggers = [\"Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog\"]";
+        /// <summary>
+        /// The logger the CLI gives Akka: its log events go to Serilog with the actors' structured properties
+        /// (<see cref="StackLogger"/>, configured in <see cref="Run"/>).
+        /// </summary>
+        public const string AkkaLoggers = "akka.loggers = [\"" + StackLog.LoggerType + "\"]";
 
         /// <summary>
         /// The CLI's actor-system configuration: the user's file over the CLI's logger (<see cref="AkkaLoggers"/>;
@@ -333,13 +316,13 @@ namespace ActorStack.Cli
         }
 
         private static async Task<int> Run(StackSettings settings, string? userText, bool verbose, bool quiet, ClockKind clockKind,
-            RunLimits limits, TextWriter o, TextWriter err, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null, ExperimentRecorder? exp = null)
+            RunLimits limits, TextWriter o, TextWriter err, RunView view, Action<SimEngine>? onEngine = null, Action<SimEngine>? onReported = null,
+            ExperimentRecorder? exp = null)
         {
-            Log.Logger = new LoggerConfiguration()
-                .MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information)
-                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
-                .CreateLogger();
-            var akkaConfig = AkkaConfig(userText, verbose);
+            var (logId, logger) = StackLog.Create(verbose, view.LogFormat, exp?.OutputDirectory);
+            Log.Logger = logger; // what is not an actor's (and an actor system without the CLI's logger) logs here too
+            var akkaConfig = Akka.Configuration.ConfigurationFactory.ParseString(StackLog.Hocon(logId, settings.Hosts.Select(h => h.Name)))
+                .WithFallback(AkkaConfig(userText, verbose));
             // Virtual: no CLR exit hook (it would hand the engine back to inline mode from another thread); Ctrl-C just ends it.
             if (clockKind == ClockKind.Virtual)
                 akkaConfig = Akka.Configuration.ConfigurationFactory.ParseString(SimEngine.Hocon + "\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(akkaConfig);
@@ -550,7 +533,9 @@ namespace ActorStack.Cli
                     await system.Terminate();
                 }
                 exp?.Abandon();
-                await Log.CloseAndFlushAsync();
+                if (ReferenceEquals(Log.Logger, logger)) Log.Logger = Serilog.Core.Logger.None;
+                StackLog.Release(logId); // flushes the log file
+
                 if (!stuck) system.Dispose();
             }
         }

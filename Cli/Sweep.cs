@@ -12,6 +12,10 @@ namespace ActorStack.Cli;
 /// and, per setting, mean, sample standard deviation and the 95 % interval of the mean (Student t). A run that fails
 /// (a bad value of the swept key, a crash) is a row marked failed with its error; the sweep goes on.
 /// </summary>
+/// <summary><c>sweep</c>'s options as parsed (<see cref="CommandLine.Sweep"/>).</summary>
+public sealed record SweepArgs(string Config, List<int> Seeds, ConfigOverride? Vary, ConfigOverride[] Sets, List<string> Metrics, int Parallel,
+    string Out, bool Force, bool Plot);
+
 public static class Sweep
 {
     public const string CsvFile = "sweep.csv", MdFile = "sweep.md";
@@ -21,51 +25,23 @@ public static class Sweep
     /// <summary>The metrics when none is chosen (see <see cref="Metric"/> for all).</summary>
     public static readonly string[] DefaultMetrics = ["drops", "udp_datagrams", "tcp_bytes", "tcp_retransmits", "ping_received"];
 
-    private const string UsageText = """
-        usage: actorstack sweep --config FILE --seeds A..B|S1,S2,.. [--vary KEY=V1,V2,..] [--set KEY=VALUE].. [--metric NAME]..
-                                [--parallel N] --out DIR [--force] [--plot]
-          metrics: drops, drops.REASON, udp_datagrams, tcp_bytes, tcp_retransmits, ping_received, ping_rtt_avg_ms,
-                   simulated_s, events, snmp.MIB.COUNTER (summed over hosts)
-        """;
-
     public sealed record RunResult(string Setting, int Seed, bool Ok, string Error, double[] Values);
 
-    public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err)
+    public static async Task<int> Execute(SweepArgs a, TextWriter o, TextWriter err)
     {
-        string? config = null, outDir = null, vary = null;
-        List<int>? seeds = null;
-        var sets = new List<ConfigOverride>();
-        var metrics = new List<string>();
-        int parallel = 1;
-        bool force = false, plot = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string? Next() => i + 1 < args.Length ? args[++i] : null;
-            switch (args[i])
-            {
-                case "--config": config = Next(); break;
-                case "--out": outDir = Next(); break;
-                case "--seeds": seeds = ParseSeeds(Next()); if (seeds is null) return Bad(err, "--seeds takes A..B or a list S1,S2,.."); break;
-                case "--vary": vary = Next(); break;
-                case "--set": if (ConfigOverride.Parse(Next() ?? "") is { } s) sets.Add(s); else return Bad(err, "--set takes KEY=VALUE"); break;
-                case "--metric": if (Next() is { } m) metrics.AddRange(m.Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
-                case "--parallel": if (!int.TryParse(Next(), out parallel) || parallel < 1) return Bad(err, "--parallel takes a positive number"); break;
-                case "--force": force = true; break;
-                case "--plot": plot = true; break;
-                case "-h" or "--help": o.WriteLine(UsageText); return 0;
-                default: return Bad(err, $"unknown argument '{args[i]}'");
-            }
-        }
-        if (config is null || seeds is null || outDir is null) return Bad(err, "--config, --seeds and --out are required");
+        string config = a.Config, outDir = a.Out;
+        List<int> seeds = a.Seeds;
+        var sets = a.Sets;
+        var metrics = new List<string>(a.Metrics);
+        int parallel = a.Parallel;
+        bool force = a.Force, plot = a.Plot;
         if (metrics.Count == 0) metrics.AddRange(DefaultMetrics);
         if (metrics.FirstOrDefault(m => !IsMetric(m)) is { } badMetric) return Bad(err, $"unknown metric '{badMetric}'");
 
         // The settings: one per value of the swept key (or the file as it is).
         var settings = new List<(string Name, ConfigOverride? Over)>();
-        if (vary is not null)
+        if (a.Vary is { } kv)
         {
-            var kv = ConfigOverride.Parse(vary);
-            if (kv is null || kv.Value.Length == 0) return Bad(err, "--vary takes KEY=V1,V2,..");
             foreach (var v in kv.Value.Split(',')) settings.Add(($"{kv.Key}={v}", new ConfigOverride(kv.Key, v)));
         }
         else settings.Add(("", null));
@@ -131,7 +107,7 @@ public static class Sweep
 
     private static int Bad(TextWriter err, string message)
     {
-        err.WriteLine($"actorstack: sweep: {message}\n{UsageText}");
+        err.WriteLine($"actorstack: sweep: {message} (see 'actorstack sweep --help')");
         return 2;
     }
 
