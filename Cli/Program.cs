@@ -376,55 +376,63 @@ namespace ActorStack.Cli
                 exp?.Start(t0);
                 long lastRead = -1;
                 var quietSince = clock.UtcNow;
-                while (true)
+                // The run's end for the progress bar: --duration, else max-duration (a run of only servers has none).
+                TimeSpan? maxProgress = limits.Duration ?? (serversOnly ? null : settings.Run.MaxDuration);
+                ProgressSample? previous = null;
+                await ProgressView.Around(view.Live, o, quiet, async progress =>
                 {
-                    // The next stop: a progress line, the trace instant or the end of --duration, whichever comes first.
-                    var elapsed = clock.UtcNow - t0;
-                    var stop = nextProgress;
-                    if (!tracing && traceAt < stop) stop = traceAt;
-                    if (limits.Duration is { } end && end < stop) stop = end;
-                    if (stop > elapsed) await clock.Wait(stop - elapsed, limits.Interrupt);
-                    elapsed = clock.UtcNow - t0;
-                    if (limits.Interrupt.IsCancellationRequested)
+                    while (true)
                     {
-                        o.WriteLine($"actorstack: interrupted (Ctrl-C) at {Seconds(elapsed)}");
-                        break;
-                    }
-                    if (elapsed >= nextProgress)
-                    {
-                        while (nextProgress <= elapsed) nextProgress += interval;
-                        var gens = await Task.WhenAll(started.Pktgens.Select(p => clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                        var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                        long sent = gens.Sum(g => g.Sent), read = sinks.Sum(s => s.Datagrams);
+                        // The next stop: a progress line, the trace instant or the end of --duration, whichever comes first.
+                        var elapsed = clock.UtcNow - t0;
+                        var stop = nextProgress;
+                        if (!tracing && traceAt < stop) stop = traceAt;
+                        if (limits.Duration is { } end && end < stop) stop = end;
+                        if (stop > elapsed) await clock.Wait(stop - elapsed, limits.Interrupt);
                         elapsed = clock.UtcNow - t0;
-                        if (exp is not null) await exp.Tick(clock, started, elapsed);
-                        if (!quiet)
-                            o.WriteLine($"[{elapsed.TotalSeconds,6:F1}s] sent {sent,10}  read {read,10}  ({(elapsed.TotalSeconds > 0 ? read / elapsed.TotalSeconds : 0),10:F0} datagrams/s)");
-                        if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
-                        var apps = await Task.WhenAll(topo.Apps.Select(a => clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                        bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
-                        if (!serversOnly && gensDone && clock.UtcNow - quietSince >= settings.Run.Settle) break;
-                        if (!serversOnly && elapsed >= settings.Run.MaxDuration)
+                        if (limits.Interrupt.IsCancellationRequested)
                         {
-                            o.WriteLine("actorstack: max-duration reached");
+                            o.WriteLine($"actorstack: interrupted (Ctrl-C) at {Seconds(elapsed)}");
+                            break;
+                        }
+                        if (elapsed >= nextProgress)
+                        {
+                            while (nextProgress <= elapsed) nextProgress += interval;
+                            var gens = await Task.WhenAll(started.Pktgens.Select(p => clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                            var sinks = await Task.WhenAll(started.Sinks.Select(p => clock.Ask<SinkStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                            long read = sinks.Sum(s => s.Datagrams);
+                            elapsed = clock.UtcNow - t0;
+                            if (exp is not null) await exp.Tick(clock, started, elapsed);
+                            var apps = await Task.WhenAll(topo.Apps.Select(a => clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                            var sample = ProgressSample.From(elapsed, maxProgress, gens, sinks, apps, engine?.Executed);
+                            progress.Show(sample, previous);
+                            previous = sample;
+                            if (read != lastRead) { lastRead = read; quietSince = clock.UtcNow; }
+                            bool gensDone = gens.All(g => g.Done) && apps.All(AppDone);
+                            if (!serversOnly && gensDone && clock.UtcNow - quietSince >= settings.Run.Settle) break;
+                            if (!serversOnly && elapsed >= settings.Run.MaxDuration)
+                            {
+                                o.WriteLine("actorstack: max-duration reached");
+                                break;
+                            }
+                        }
+                        if (!tracing && elapsed >= traceAt)
+                        {
+                            // After everything queued at this instant (the CLI's tells are outside events): the run up to here
+                            // is the run without --trace-from.
+                            foreach (var (_, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
+                                await clock.Ask<TracingSet>(host, new SetTracing(true), TimeSpan.FromSeconds(10));
+                            tracing = true;
+                            o.WriteLine($"actorstack: trace points on at {Seconds(engine?.Now ?? elapsed)} (--trace-from)");
+                        }
+                        if (limits.Duration is { } d && elapsed >= d)
+                        {
+                            o.WriteLine($"actorstack: --duration {Seconds(d)} reached");
                             break;
                         }
                     }
-                    if (!tracing && elapsed >= traceAt)
-                    {
-                        // After everything queued at this instant (the CLI's tells are outside events): the run up to here
-                        // is the run without --trace-from.
-                        foreach (var (_, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
-                            await clock.Ask<TracingSet>(host, new SetTracing(true), TimeSpan.FromSeconds(10));
-                        tracing = true;
-                        o.WriteLine($"actorstack: trace points on at {Seconds(engine?.Now ?? elapsed)} (--trace-from)");
-                    }
-                    if (limits.Duration is { } d && elapsed >= d)
-                    {
-                        o.WriteLine($"actorstack: --duration {Seconds(d)} reached");
-                        break;
-                    }
-                }
+                    return 0;
+                });
 
                 foreach (var (name, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
                 {
