@@ -23,8 +23,9 @@ public sealed class CommandLine
     /// <summary>The values of <c>--schedule</c>: the engine's order of the events due at one instant (<c>actorstack.run.schedule</c>).</summary>
     public static readonly string[] Schedules = ["fifo", "random", "pct"];
 
-    public readonly RootCommand Root = new("actorstack: a simulation of the Linux network stack on Akka.NET. Exit codes: 0 ok, " +
-                                          "1 the run failed, 2 bad arguments or configuration (nothing started).");
+    /// <summary>The root, named <c>actorstack</c> whatever the process is (<c>dotnet test</c>'s testhost runs it too).</summary>
+    public readonly Command Root = new("actorstack", "A simulation of the Linux network stack on Akka.NET. Exit codes: 0 ok, " +
+                                                   "1 the run failed, 2 bad arguments or configuration (nothing started).");
     public readonly Command Run = new("run", "Runs the scenario (stack.hocon's main job, or --config FILE) and prints ip -s link, tc -s qdisc, " +
                                              "ip route, softnet_stat, SNMP counters, drops, sockets, switches and wires.");
     public readonly Command Check = new("check", "Validates the configuration and prints the scenario (with its fault plan).");
@@ -150,6 +151,7 @@ public sealed class CommandLine
             Sweep.Options.Add(o);
         Plot.Arguments.Add(PlotDir);
         foreach (var c in new[] { Run, Check, Topology, Sweep, Plot }) Root.Subcommands.Add(c);
+        Root.Options.Add(new HelpOption { Recursive = true });
     }
 
     private static Option<ConfigOverride[]> SetOption(string description) => new("--set")
@@ -203,6 +205,11 @@ public sealed class CommandLine
     public (ParseResult? Parse, int Rc) Parse(string[] args, TextWriter o, TextWriter err)
     {
         if (args is ["help", .. var rest]) args = [.. rest, "--help"];
+        if (args is [var first, ..] && !first.StartsWith('-') && Root.Subcommands.All(c => c.Name != first))
+        {
+            err.WriteLine($"actorstack: unknown command '{first}' (commands: {string.Join(", ", Root.Subcommands.Select(c => c.Name))})\nsee 'actorstack --help'");
+            return (null, 2);
+        }
         if (args.Length == 0)
         {
             Root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = err, Error = err });

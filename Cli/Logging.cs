@@ -137,7 +137,8 @@ public static class StackLog
         foreach (var (name, value) in PathProperties(e.LogSource ?? "", hosts)) l = l.ForContext(name, value);
         if (e.LogClass is not null) l = l.ForContext(Constants.SourceContextPropertyName, e.LogClass.FullName);
         // The message as Akka renders it (its formats are positional, {0}); Serilog would quote every string argument.
-        l.Write(level, e.Cause, "{Message:l}", e.Message?.ToString());
+        // Serilog takes the text as a template without properties: its braces doubled.
+        l.Write(level, e.Cause, (e.Message?.ToString() ?? "").Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal));
     }
 }
 

@@ -434,54 +434,73 @@ namespace ActorStack.Cli
                     return 0;
                 });
 
+                // The summary asks what the full report asks, in the same order (the same events: the same digest), and prints
+                // the aggregate.
+                bool full = view.Report == ReportKind.Full;
+                var report = full ? o : TextWriter.Null;
+                var allStats = new List<HostStats>();
                 foreach (var (name, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
                 {
                     var stats = await clock.Ask<HostStats>(host, GetStats.Instance, TimeSpan.FromSeconds(10));
-                    o.WriteLine($"\n===== host {name} =====");
-                    o.WriteLine("--- ip -s -s link");
-                    o.Write(Report.IpSLink(stats));
-                    o.WriteLine("--- tc -s qdisc");
-                    o.Write(Report.TcQdisc(stats));
-                    o.WriteLine("--- ip route");
-                    o.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
+                    allStats.Add(stats);
+                    report.WriteLine($"\n===== host {name} =====");
+                    report.WriteLine("--- ip -s -s link");
+                    report.Write(Report.IpSLink(stats));
+                    report.WriteLine("--- tc -s qdisc");
+                    report.Write(Report.TcQdisc(stats));
+                    report.WriteLine("--- ip route");
+                    report.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
                     var nf = await clock.Ask<NfRules>(host, GetNfRules.Instance, TimeSpan.FromSeconds(10));
                     if (!nf.Rules.IsEmpty)
                     {
-                        o.WriteLine("--- iptables -v (packets matched per rule)");
-                        foreach (var r in nf.Rules) o.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
+                        report.WriteLine("--- iptables -v (packets matched per rule)");
+                        foreach (var r in nf.Rules) report.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
                     }
-                    o.WriteLine("--- ip neigh");
-                    o.Write((await clock.Ask<NeighbourList>(host, GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
-                    o.WriteLine("--- /proc/net/softnet_stat");
-                    o.Write(Report.SoftnetStat(stats));
-                    o.WriteLine("--- /proc/net/snmp");
-                    o.Write(Report.Snmp(stats));
-                    o.WriteLine("--- drops (dropwatch)");
-                    o.Write(Report.Drops(stats));
-                    o.WriteLine("--- ss -uanm");
-                    o.Write(Report.Sockets(stats));
-                    o.WriteLine("--- ss -tanmi");
-                    o.Write(SsTcp.Format(await clock.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
+                    report.WriteLine("--- ip neigh");
+                    report.Write((await clock.Ask<NeighbourList>(host, GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
+                    report.WriteLine("--- /proc/net/softnet_stat");
+                    report.Write(Report.SoftnetStat(stats));
+                    report.WriteLine("--- /proc/net/snmp");
+                    report.Write(Report.Snmp(stats));
+                    report.WriteLine("--- drops (dropwatch)");
+                    report.Write(Report.Drops(stats));
+                    report.WriteLine("--- ss -uanm");
+                    report.Write(Report.Sockets(stats));
+                    report.WriteLine("--- ss -tanmi");
+                    report.Write(SsTcp.Format(await clock.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
                 }
+                if (!full) o.Write(SummaryReport.Hosts(allStats));
+                var allSwitches = new List<SwitchStatsSnapshot>();
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {
                     var st = await clock.Ask<SwitchStatsSnapshot>(sw, GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
+                    allSwitches.Add(st);
                     var fdb = await clock.Ask<SwitchFdb>(sw, GetSwitchFdb.Instance, TimeSpan.FromSeconds(10));
-                    o.WriteLine($"\n===== switch {name} =====");
-                    o.Write(Report.Switch(st));
-                    o.WriteLine("--- bridge fdb show");
-                    o.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
+                    report.WriteLine($"\n===== switch {name} =====");
+                    report.Write(Report.Switch(st));
+                    report.WriteLine("--- bridge fdb show");
+                    report.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
                 }
+                if (!full && allSwitches.Count > 0) o.Write(SummaryReport.Switches(allSwitches));
                 o.WriteLine("\n===== wires =====");
+                var allWires = new List<(string Name, WireStats Stats)>();
                 for (int i = 0; i < started.Wires.Length; i++)
                 {
                     var w = await clock.Ask<WireStats>(started.Wires[i], GetWireStats.Instance, TimeSpan.FromSeconds(10));
-                    o.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
+                    allWires.Add((settings.Wires[i].ToString(), w));
+                    report.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
                     foreach (var (dir, d) in new[] { ("a->b", w.AToBDetail), ("b->a", w.BToADetail) })
                         if (d is not null && (d.Dropped > 0 || d.Duplicated > 0 || d.Corrupted > 0 || d.Reordered > 0 || d.InFlight > 0))
-                            o.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
+                            report.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
                                               $"corrupted {d.Corrupted} reordered {d.Reordered} ecn {d.EcnMarked}" +
                                               string.Concat(d.Drops.Select(x => $" {x.Key} {x.Value}")));
+                }
+                if (!full)
+                {
+                    o.WriteLine($"{allWires.Count} wires: {allWires.Sum(w => w.Stats.AToB)} frames a->b, {allWires.Sum(w => w.Stats.BToA)} b->a, " +
+                                $"{allWires.Sum(w => w.Stats.Dropped)} dropped");
+                    foreach (var (wn, w) in allWires.Where(w => w.Stats.Dropped > 0).OrderByDescending(w => w.Stats.Dropped).Take(SummaryReport.TopHosts))
+                        o.WriteLine($"  {wn}: {w.Dropped} dropped");
                 }
                 o.WriteLine("\n===== applications =====");
                 foreach (var s in started.Sinks)

@@ -31,7 +31,7 @@ public sealed class TestLoggingTests : HostHarness
     [Fact]
     public void The_CLI_logs_through_Serilog_unless_the_scenario_says_otherwise()
     {
-        const string serilog = "Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog";
+        const string serilog = "ActorStack.Cli.StackLogger, actorstack"; // Serilog with the actors' properties (Cli/Logging.cs)
         Assert.Equal([serilog], ActorStack.Cli.Runner.AkkaConfig(null, verbose: false).GetStringList("akka.loggers"));
         Assert.Equal("INFO", ActorStack.Cli.Runner.AkkaConfig(null, verbose: false).GetString("akka.loglevel"));
         Assert.Equal("DEBUG", ActorStack.Cli.Runner.AkkaConfig(null, verbose: true).GetString("akka.loglevel"));
