@@ -53,6 +53,8 @@ public static class StackLog
     public static (string Id, Logger Logger) Create(bool verbose, LogFormat format, string? outDir)
     {
         var c = new LoggerConfiguration().MinimumLevel.Is(verbose ? LogEventLevel.Verbose : LogEventLevel.Information);
+        // The actor system's own "CoordinatedShutdown invoked" at the end of every run: only with --verbose.
+        if (!verbose) c = c.MinimumLevel.Override("Akka.Actor.CoordinatedShutdown", LogEventLevel.Warning);
         c = format == LogFormat.Compact
             ? c.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: LogEventLevel.Warning)
             : c.WriteTo.Console(outputTemplate: TextTemplate, standardErrorFromLevel: LogEventLevel.Warning, formatProvider: CultureInfo.InvariantCulture);

@@ -167,8 +167,8 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             static string NoWall(string t) => Regex.Replace(t, @"simulated in \d+\.\d+s wall \(simulated:wall [\d.]+:1\)", "");
             Assert.Equal(NoWall(s), NoWall(N((await Cli("run", "--config", cfg, "--quiet", "--report", "summary")).Out)));
 
-            // 1 + 2 + … + 26 = 351 frames, each freed at its bI for want of a socket; icmp_ratelimit lets 141 port unreachables
-            // out (the first, then one per token refill: icmp_global_allow).
+            // 1 + 2 + … + 26 = 351 frames, each freed at its bI for want of a socket; ICMP port unreachables go back
+            // out: inet_peer_xrlim_allow passes a burst of 6 per peer (XRLIM_BURST_FACTOR), 1 + … + 6 + 20 × 6 = 141.
             Assert.Contains("\n===== 52 hosts (summary; --report full prints each host) =====\n", s);
             Assert.Contains("\n--- ip -s -s link: 104 devices (52 NICs, 52 up), summed\n", s);
             Assert.Contains("\n--- /proc/net/softnet_stat: 52 CPUs, summed\n", s);
@@ -187,6 +187,62 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             var fifty = N((await Cli("run", "--config", cfg, "--quiet")).Out);
             Assert.Equal(50, Regex.Matches(fifty, @"\n===== host \w+ =====\n").Count);
             Assert.DoesNotContain("(summary;", fifty);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    /// <summary>
+    /// pktgen at 100,000 frames/s to two ports of b, one with a UDP sink whose socket has a 4 KB receive buffer, the other
+    /// closed: b's RX ring overflows (FULL_RING), the sink's socket is full (SOCKET_RCVBUFF), the closed port has no
+    /// socket (NO_SOCKET).
+    /// </summary>
+    private const string DropsScenario = """
+        actorstack {
+          run { progress-interval = 10ms, settle = 20ms, max-duration = 2s }
+          scenario {
+            hosts {
+              a { devices { eth0 { mac = "02:00:00:00:00:0a", addresses = ["10.1.0.1/24"] } } }
+              b { sysctl.net.core.rmem_default = 4096, devices { eth0 { mac = "02:00:00:00:00:0b", addresses = ["10.1.0.2/24"] } } }
+            }
+            wires = [ { a = "a/eth0", b = "b/eth0", delay = 1ms } ]
+            workloads = [
+              { type = pktgen, host = a, device = eth0, count = 2000, pkt_size = 128, ratep = 100000, flows = 2,
+                dst_mac = "02:00:00:00:00:0b", dst_min = "10.1.0.2", udp_dst_min = 7000, udp_dst_max = 7001 }
+              { type = udp-sink, host = b, bind = "0.0.0.0:7000" }
+            ]
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task Plot_DropsByReason_PngAndSvgWithEachReason()
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-dropplot-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "drops.hocon");
+            File.WriteAllText(cfg, DropsScenario);
+            var outDir = Path.Combine(dir.FullName, "out");
+            var r = await Cli("run", "--config", cfg, "--quiet", "--out", outDir);
+            Assert.Equal(0, r.Rc);
+            Assert.Contains("\n  FULL_RING              eth0/rx0               1309\n  NO_SOCKET              udp                     346\n" +
+                            "  SOCKET_RCVBUFF         udp/sock                318\n", N(r.Out));
+            var series = File.ReadAllLines(Path.Combine(outDir, ExperimentRecorder.TimeSeries));
+            Assert.Contains("0.050,b,drop,FULL_RING,packets,1309", series);
+            Assert.Contains("0.050,b,drop,NO_SOCKET,packets,346", series);
+            Assert.Contains("0.050,b,drop,SOCKET_RCVBUFF,packets,318", series);
+            Assert.False(File.Exists(Path.Combine(outDir, "drops.svg")));
+
+            var p = await Cli("plot", outDir);
+            Assert.Equal(0, p.Rc);
+            Assert.Equal("plots: throughput.png, throughput.svg, drops.png, drops.svg\n", N(p.Out));
+            Assert.True(new FileInfo(Path.Combine(outDir, "drops.png")).Length > 1000);
+            var svg = File.ReadAllText(Path.Combine(outDir, "drops.svg"));
+            Assert.Contains("Drops by reason (stacked)", svg);
+            Assert.Contains("packets per interval", svg);
+            foreach (var reason in new[] { "FULL_RING", "NO_SOCKET", "SOCKET_RCVBUFF" })
+                Assert.Single(Regex.Matches(svg, $@">\s*{reason}\s*</text>")); // its legend entry
+            Assert.DoesNotContain("NO_ROUTE", svg); // only reasons that dropped
         }
         finally { dir.Delete(true); }
     }
