@@ -215,7 +215,8 @@ public sealed class CommandLine
             Root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = err, Error = err });
             return (null, 2);
         }
-        var parse = Root.Parse(args);
+        // No response files: a value starting with '@' is a value.
+        var parse = Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Action is HelpAction)
         {
             parse.Invoke(new InvocationConfiguration { Output = o, Error = err });

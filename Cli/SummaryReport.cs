@@ -37,8 +37,12 @@ public static class SummaryReport
         sb.AppendLine("  processed   dropped  time_squeeze  received_rps  flow_limit  input_qlen");
         sb.AppendLine($"{cpus.Sum(c => c.Processed),11} {cpus.Sum(c => c.Dropped),9} {cpus.Sum(c => c.TimeSqueeze),13} {cpus.Sum(c => c.ReceivedRps),13} " +
                       $"{cpus.Sum(c => c.FlowLimitCount),11} {cpus.Sum(c => (long)c.InputQlen),11}");
-        sb.AppendLine("--- /proc/net/snmp, summed over hosts");
-        sb.Append(Report.Snmp(Sum(hosts)));
+        sb.AppendLine("--- /proc/net/snmp, summed over hosts (settings, not counters: the hosts' value, * where they differ)");
+        foreach (var m in Sum(hosts).Snmp)
+        {
+            sb.AppendLine($"{m.Name}: {string.Join(' ', m.Counters.Select(c => c.Key))}");
+            sb.AppendLine($"{m.Name}: {string.Join(' ', m.Counters.Select(c => Setting(hosts, m.Name, c.Key) ?? c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
         sb.AppendLine("--- drops (dropwatch), summed over hosts");
         var drops = hosts.SelectMany(h => h.Drops).GroupBy(d => d.Site)
                          .Select(g => new DropCount(g.Key, g.Sum(d => d.Packets)))
@@ -70,6 +74,18 @@ public static class SummaryReport
             sb.AppendLine($"  {h.Host,-16} {h.TotalDrops,10}  {most.Reason} {most.Packets}");
         }
         return sb.ToString();
+    }
+
+    /// <summary>The fields of <c>/proc/net/snmp</c> that are settings, not counters (<c>snmp_seq_show_ipstats</c>, <c>tcp_mib</c>'s RTO fields).</summary>
+    private static readonly HashSet<(string, string)> Settings =
+        [("Ip", "Forwarding"), ("Ip", "DefaultTTL"), ("Tcp", "RtoAlgorithm"), ("Tcp", "RtoMin"), ("Tcp", "RtoMax"), ("Tcp", "MaxConn")];
+
+    /// <summary>A setting's value when every host that has it agrees, <c>*</c> where they differ; null for a counter.</summary>
+    private static string? Setting(IReadOnlyList<HostStats> hosts, string mib, string field)
+    {
+        if (!Settings.Contains((mib, field))) return null;
+        var values = hosts.SelectMany(h => h.Snmp.Where(m => m.Name == mib)).SelectMany(m => m.Counters.Where(c => c.Key == field)).Select(c => c.Value).Distinct().ToList();
+        return values.Count == 1 ? values[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "*";
     }
 
     /// <summary>The hosts' MIBs summed counter by counter (MIBs and counters in the order of their first appearance).</summary>

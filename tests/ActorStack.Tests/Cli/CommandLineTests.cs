@@ -174,6 +174,8 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             Assert.Contains("\n--- /proc/net/softnet_stat: 52 CPUs, summed\n", s);
             Assert.Contains("\n  reason                 location            packets  hosts\n  NO_SOCKET              udp                     351     26\n", s);
             Assert.Matches(@"\nUdp: InDatagrams NoPorts InErrors .*\nUdp: 0 351 0 ", s);
+            Assert.Matches(@"\nIp: Forwarding DefaultTTL InReceives .*\nIp: 2 64 492 ", s); // settings as the hosts have them, counters summed
+            Assert.Matches(@"\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn .*\nTcp: 1 200 120000 -1 ", s);
             Assert.Matches(@"\nIcmp: InMsgs InErrors .*\nIcmp: 141 0 0 141 ", s);
             var top = s[s.IndexOf("--- top 10 hosts by drops\n", StringComparison.Ordinal)..];
             Assert.StartsWith("--- top 10 hosts by drops\n  host                  drops  most by\n" +
