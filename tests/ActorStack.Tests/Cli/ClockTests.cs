@@ -34,8 +34,8 @@ public sealed partial class ClockTests
     internal static string MainJobWithCapture(string pcap, int? count = null)
     {
         var text = File.ReadAllText(RepoFile("stack.hocon"));
-        Assert.Contains("file = \"actorstack.pcap\"", text);
-        text = text.Replace("file = \"actorstack.pcap\"", $"file = \"{pcap}\"");
+        Assert.Contains("file = \"actorstack.pcapng\"", text);
+        text = text.Replace("file = \"actorstack.pcapng\"", $"file = \"{pcap}\"");
         if (count is { } n)
         {
             Assert.Contains("count = 100000,", text);
