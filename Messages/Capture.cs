@@ -37,9 +37,11 @@ public sealed record WireCaptureTapAdded(string Wire);
 /// held by fault rule N, dropped on a cut cable; the cable cut or restored; netem or the fault rules changed.
 /// <see cref="Direction"/> null: the whole cable. <see cref="Frame"/> (a read-only copy) is empty when the event has no
 /// frame. <see cref="Text"/> says what happened in the configuration's words (<c>netem loss</c>, <c>fault rule 2:
-/// drop</c>, <c>cable cut</c>), with the drop reason when a frame was dropped.
+/// drop</c>, <c>cable cut</c>), with the drop reason when a frame was dropped. <see cref="AgoNs"/>: how long before the
+/// message was sent it happened (a frame meets netem when its last bit has left, which the wire may handle a little
+/// later, in one batch of TX completions).
 /// </summary>
-public sealed record WireCaptureEvent(string Wire, WireDirection? Direction, string Text, ReadOnlyMemory<byte> Frame)
+public sealed record WireCaptureEvent(string Wire, WireDirection? Direction, string Text, ReadOnlyMemory<byte> Frame, long AgoNs = 0)
 {
     public override string ToString() => $"WireCaptureEvent({Wire} {Text}, {Frame.Length} bytes)";
 }

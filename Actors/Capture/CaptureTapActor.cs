@@ -55,7 +55,7 @@ public sealed class CaptureTapActor : ReceiveActor
             foreach (var skb in b.Items) _file.Frame(host, skb, now);
         });
         Receive<NetDmPacketAlert>(a => _file.Drop(a, NowNs));
-        Receive<WireCaptureEvent>(e => _file.Wire(e, NowNs));
+        Receive<WireCaptureEvent>(e => _file.Wire(e, NowNs - e.AgoNs));
         Receive<FlushCapture>(_ =>
         {
             _file.Flush();

@@ -459,7 +459,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             Interlocked.Add(ref _stats.TxCarrierErrors, m.Skbs.Length);
             Interlocked.Add(ref _stats.TxErrors, m.Skbs.Length);
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(DropReason.SIM_LINK_UNATTACHED, _dev.Name, m.Skbs.Length);
+            _ns.Drops.Add(DropReason.SIM_LINK_UNATTACHED, _dev.Name, m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             return;
@@ -468,7 +468,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         {
             // noop_enqueue (dev_deactivate put noop_qdisc on the queue) or a dead driver: dropped, tx_dropped.
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(Dead ? DropReason.DEV_READY : DropReason.QDISC_DROP, Dead ? _dev.Name : $"{_dev.Name}/noop", m.Skbs.Length);
+            _ns.Drops.Add(Dead ? DropReason.DEV_READY : DropReason.QDISC_DROP, Dead ? _dev.Name : $"{_dev.Name}/noop", m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             return;
@@ -477,7 +477,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         {
             // ndo_start_xmit blew up: the buffers it was handed are lost with the driver.
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Skbs.Length);
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             throw new DriverFaultException(_dev.Name, "exception in ndo_start_xmit");

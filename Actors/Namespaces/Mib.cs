@@ -103,6 +103,15 @@ public sealed class DropMonitor(string host = "")
         Alert(reason, location, 1, ifindex, frame, transmit);
     }
 
+    /// <summary>Buffers dropped together (a queue purged, a batch refused): counted at once, each frame copied to the listeners.</summary>
+    public void Add(DropReason reason, string location, ImmutableArray<SkBuff> skbs, int ifindex, bool transmit = false)
+    {
+        if (skbs.IsDefaultOrEmpty) return;
+        Interlocked.Add(ref Counter(reason, location).Value, skbs.Length);
+        if (Listeners.IsEmpty) return;
+        foreach (var skb in skbs) Alert(reason, location, 1, ifindex, skb.Data, transmit);
+    }
+
     /// <summary>Tells the listeners about drops already counted (a site that keeps its own counter box).</summary>
     public void Alert(DropReason reason, string location, long n, int ifindex, ReadOnlyMemory<byte> frame, bool transmit)
     {

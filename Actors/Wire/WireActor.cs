@@ -266,15 +266,16 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private void DrainEvents(WireDirection dir)
     {
         if (Channel(dir).Events is not { Count: > 0 } ev) return;
+        long now = NowNs;
         foreach (var e in ev)
-            TellTaps(dir, e.Drop is { } r ? $"{e.What} ({r})" : e.What, e.Frame);
+            TellTaps(dir, e.Drop is { } r ? $"{e.What} ({r})" : e.What, e.Frame, e.AtNs is { } at ? Math.Max(0, now - at) : 0);
         ev.Clear();
     }
 
-    private void TellTaps(WireDirection? dir, string text, ReadOnlyMemory<byte> frame)
+    private void TellTaps(WireDirection? dir, string text, ReadOnlyMemory<byte> frame, long agoNs = 0)
     {
         if (_taps.IsEmpty) return;
-        var msg = new WireCaptureEvent(_name, dir, text, frame.IsEmpty ? ReadOnlyMemory<byte>.Empty : frame.ToArray());
+        var msg = new WireCaptureEvent(_name, dir, text, frame.IsEmpty ? ReadOnlyMemory<byte>.Empty : frame.ToArray(), agoNs);
         foreach (var t in _taps) t.Tell(msg, Self);
     }
 

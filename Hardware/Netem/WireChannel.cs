@@ -29,9 +29,10 @@ public static class WireSeed
 /// <summary>
 /// A fault on one direction of the medium, for a capture (<see cref="WireChannel.Events"/>): what happened in the
 /// configuration's words (<c>netem loss</c>, <c>fault rule 2: drop</c>), the drop reason when frames were freed, the
-/// frame (empty when the event concerns several, <see cref="Count"/> of them) and the number of frames.
+/// frame (empty when the event concerns several, <see cref="Count"/> of them), the number of frames and when it happened
+/// on the owner's clock (ns; null: when the owner drains it).
 /// </summary>
-public readonly record struct WireChannelEvent(string What, DropReason? Drop, ReadOnlyMemory<byte> Frame, long Count = 1);
+public readonly record struct WireChannelEvent(string What, DropReason? Drop, ReadOnlyMemory<byte> Frame, long Count = 1, long? AtNs = null);
 
 /// <summary>
 /// One direction of a simulated cable, as a plain class the wire actor drives with its clock (ns):
@@ -150,14 +151,14 @@ public sealed class WireChannel
         if (IsCut)
         {
             Drop(DropReason.SIM_LINK_DOWN, 1);
-            Events?.Add(new WireChannelEvent("cable cut", DropReason.SIM_LINK_DOWN, frame));
+            Events?.Add(new WireChannelEvent("cable cut", DropReason.SIM_LINK_DOWN, frame, AtNs: nowNs));
             return;
         }
         if (_faults.Select(frame.Span, Direction) is { } rule)
         {
             if (Events is { } ev)
                 ev.Add(new WireChannelEvent($"fault rule {_faults.LastSelected}: {rule.Action.ToString().ToLowerInvariant()}",
-                    rule.Action == FaultAction.Drop ? DropReason.SIM_FAULT_RULE : null, frame));
+                    rule.Action == FaultAction.Drop ? DropReason.SIM_FAULT_RULE : null, frame, AtNs: nowNs));
             switch (rule.Action)
             {
                 case FaultAction.Drop:
@@ -191,11 +192,11 @@ public sealed class WireChannel
         if (Events is { } ev)
         {
             // netem_enqueue's order: duplicate, loss (or an ECN mark instead), corrupt, the limit.
-            if (v.Duplicated) ev.Add(new WireChannelEvent("netem duplicate", null, frame));
-            if (v.EcnMarked) ev.Add(new WireChannelEvent("netem ecn: CE marked instead of lost", null, frame));
-            if (v.Corrupted) ev.Add(new WireChannelEvent("netem corrupt", null, frame));
+            if (v.Duplicated) ev.Add(new WireChannelEvent("netem duplicate", null, frame, AtNs: nowNs));
+            if (v.EcnMarked) ev.Add(new WireChannelEvent("netem ecn: CE marked instead of lost", null, frame, AtNs: nowNs));
+            if (v.Corrupted) ev.Add(new WireChannelEvent("netem corrupt", null, frame, AtNs: nowNs));
             if (v.Drop is { } reason)
-                ev.Add(new WireChannelEvent(reason == DropReason.SIM_NETEM_LOSS ? "netem loss" : "netem limit", reason, frame));
+                ev.Add(new WireChannelEvent(reason == DropReason.SIM_NETEM_LOSS ? "netem loss" : "netem limit", reason, frame, AtNs: nowNs));
         }
         while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
     }
