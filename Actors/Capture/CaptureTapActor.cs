@@ -34,7 +34,8 @@ public sealed class CaptureTapActor : ReceiveActor
     public CaptureTapActor(CaptureSettings point, ImmutableArray<HostSettings> hosts, ImmutableArray<WireSettings> wires,
         ImmutableArray<WireFaultSettings> faults, IReadOnlyDictionary<string, IActorRef> hostRefs)
     {
-        _file = new CaptureFile(point, hosts, wires, faults, File.Create(point.File));
+        // Readers may open the file while the run goes on (run --out copies it after the flush).
+        _file = new CaptureFile(point, hosts, wires, faults, new FileStream(point.File, FileMode.Create, FileAccess.Write, FileShare.Read));
         _hostByPath = hostRefs.ToDictionary(kv => kv.Value.Path, kv => kv.Key);
         if (SimEngine.IsVirtual(Context.System))
         {

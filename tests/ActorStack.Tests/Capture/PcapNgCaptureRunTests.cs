@@ -141,6 +141,29 @@ public sealed class PcapNgCaptureRunTests
         finally { dir.Delete(recursive: true); }
     }
 
+    [Fact]
+    public async Task RunOut_CopiesEveryCapture_AndSummaryListsThem()
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-pcapng-out-");
+        try
+        {
+            string file = Path.Combine(dir.FullName, "cap.hocon");
+            await File.WriteAllTextAsync(file, Scenario(dir.FullName));
+            string outDir = Path.Combine(dir.FullName, "out");
+            var o = new StringWriter();
+            int rc = await Runner.Execute(["run", "--config", file, "--quiet", "--out", outDir], o, new StringWriter());
+            Assert.Equal(0, rc);
+            Assert.Contains("all.pcapng, h2.pcap", o.ToString());
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "all.pcapng")), await File.ReadAllBytesAsync(Path.Combine(outDir, "all.pcapng")));
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "h2.pcap")), await File.ReadAllBytesAsync(Path.Combine(outDir, "h2.pcap")));
+            using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "summary.json")));
+            var caps = json.RootElement.GetProperty("captures").EnumerateArray()
+                .Select(c => (c.GetProperty("file").GetString(), c.GetProperty("frames").GetInt64(), c.GetProperty("comments").GetInt64())).ToArray();
+            Assert.Equal([("all.pcapng", 30L, 11L), ("h2.pcap", 14L, 0L)], caps);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
     [RequiresToolFact("tshark")]
     public async Task Tshark_ReadsInterfaceNamesDirectionsAndCauses()
     {
