@@ -164,6 +164,31 @@ public sealed class PcapNgCaptureRunTests
         finally { dir.Delete(recursive: true); }
     }
 
+    [Fact]
+    public async Task Sweep_WritesEachRunsCapturesIntoItsDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-pcapng-sweep-");
+        try
+        {
+            string file = Path.Combine(dir.FullName, "cap.hocon");
+            await File.WriteAllTextAsync(file, Scenario(dir.FullName));
+            string outDir = Path.Combine(dir.FullName, "sweep");
+            int rc = await Runner.Execute(["sweep", "--config", file, "--seeds", "1..2", "--metric", "drops", "--parallel", "2", "--out", outDir],
+                new StringWriter(), new StringWriter());
+            Assert.Equal(0, rc);
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "all.pcapng"))); // every run writes its own
+            var one = PcapNgReader.Read(await File.ReadAllBytesAsync(Path.Combine(outDir, "runs", "0-seed1", "capture.pcapng")));
+            var two = PcapNgReader.Read(await File.ReadAllBytesAsync(Path.Combine(outDir, "runs", "0-seed2", "capture.pcapng")));
+            Assert.Equal(["h1/lo", "h1/eth0", "h2/lo", "h2/eth0"], two.Interfaces.Select(i => i.Name));
+            Assert.Equal(Expected.Length, one.Packets.Length); // seed 1 is the run above
+            Assert.NotEqual(one.Packets.Count(p => p.Comments.Any(c => c.StartsWith("netem loss", StringComparison.Ordinal))),
+                            two.Packets.Count(p => p.Comments.Any(c => c.StartsWith("netem loss", StringComparison.Ordinal))));
+            Assert.Equal(PcapWriter.MagicNanoseconds, BinaryPrimitives.ReadUInt32LittleEndian(
+                await File.ReadAllBytesAsync(Path.Combine(outDir, "runs", "0-seed2", "capture-1.pcap"))));
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
     [RequiresToolFact("tshark")]
     public async Task Tshark_ReadsInterfaceNamesDirectionsAndCauses()
     {
