@@ -17,10 +17,18 @@ public sealed record DropMonitorStarted(string Host, IActorRef Listener);
 /// place as the drop table names them, how many packets, the device (<c>NET_DM_ATTR_IN_PORT</c>'s ifindex, 0 when the
 /// site does not know it) and, when the site had the buffer at hand, a copy of its frame (<c>NET_DM_ATTR_PAYLOAD</c>;
 /// empty otherwise). <see cref="Transmit"/>: the buffer was on its way out of the device (qdisc, TX ring).
+/// One item of a listener's bounded queue (drop_monitor's <c>net_dm_queue_len</c>): a listener that falls behind loses
+/// alerts, counted, never the stack's data.
 /// </summary>
 public sealed record NetDmPacketAlert(string Host, DropReason Reason, string Location, long Count, int Ifindex,
-    ReadOnlyMemory<byte> Frame, bool Transmit)
+    ReadOnlyMemory<byte> Frame, bool Transmit) : IChargedMessage
 {
+    int IChargedMessage.Count => 1;
+    public long ChargeOf(int index) => 1;
+    // One item: admitted whole or dropped whole.
+    public IChargedMessage Take(int n) => this;
+    public IChargedMessage Skip(int n) => this;
+
     public override string ToString() => $"NetDmPacketAlert({Host} {Reason} at {Location} x{Count}, {Frame.Length} bytes)";
 }
 
@@ -42,6 +50,13 @@ public sealed record WireCaptureTapAdded(string Wire);
 /// later, in one batch of TX completions).
 /// </summary>
 public sealed record WireCaptureEvent(string Wire, WireDirection? Direction, string Text, ReadOnlyMemory<byte> Frame, long AgoNs = 0)
+    : IChargedMessage
 {
+    // One item of the tap's bounded mailbox, admitted whole or dropped whole.
+    public int Count => 1;
+    public long ChargeOf(int index) => 1;
+    public IChargedMessage Take(int n) => this;
+    public IChargedMessage Skip(int n) => this;
+
     public override string ToString() => $"WireCaptureEvent({Wire} {Text}, {Frame.Length} bytes)";
 }

@@ -15,8 +15,8 @@ namespace ActorStack.Actors.Capture;
 /// of a copy is the host actor its sender belongs to (the softnet or driver actor under it). Every block is stamped
 /// when the tap gets it, which on the virtual clock is the instant it was sent, to the ns (Linux stamps a received
 /// frame in <c>__netif_receive_skb_core</c>, <c>net_timestamp_check</c>, and a sent one in <c>dev_queue_xmit_nit</c>).
-/// Its mailbox is bounded like a packet socket's receive buffer (4096 frames): a tap that falls behind drops copies
-/// (counted), never the stack's data; alerts and wire events are not charged.
+/// Its mailbox is bounded like a packet socket's receive buffer (4096 frames, drop alerts and wire events): a tap that
+/// falls behind drops copies and events (counted), never the stack's data.
 /// Answers <see cref="FlushCapture"/> with <see cref="CaptureFlushed"/>.
 /// </summary>
 public sealed class CaptureTapActor : ReceiveActor
@@ -55,8 +55,16 @@ public sealed class CaptureTapActor : ReceiveActor
             long now = NowNs;
             foreach (var skb in b.Items) _file.Frame(host, skb, now);
         });
-        Receive<NetDmPacketAlert>(a => _file.Drop(a, NowNs));
-        Receive<WireCaptureEvent>(e => _file.Wire(e, NowNs - e.AgoNs));
+        Receive<NetDmPacketAlert>(a =>
+        {
+            q?.Uncharge(1);
+            _file.Drop(a, NowNs);
+        });
+        Receive<WireCaptureEvent>(e =>
+        {
+            q?.Uncharge(1);
+            _file.Wire(e, NowNs - e.AgoNs);
+        });
         Receive<FlushCapture>(_ =>
         {
             _file.Flush();
