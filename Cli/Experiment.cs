@@ -176,10 +176,14 @@ public sealed class ExperimentRecorder
         await _series.FlushAsync();
     }
 
-    /// <summary>The end of the run: summary.json, events.jsonl, config.hocon and the capture.</summary>
+    /// <summary>
+    /// The end of the run: summary.json, events.jsonl, config.hocon and the captures (<paramref name="capture"/> the first,
+    /// <paramref name="captures"/> all of them; <c>capture</c> in summary.json is the first, <c>captures</c> every one).
+    /// </summary>
     public async Task Finish(RunClock clock, StackSettings settings, SimulationStarted started, SimulationTopology topo, string clockName,
-        SimEngine? engine, TimeSpan simulated, TimeSpan wall, CaptureFlushed? capture)
+        SimEngine? engine, TimeSpan simulated, TimeSpan wall, CaptureFlushed? capture, IReadOnlyList<CaptureFlushed>? captures = null)
     {
+        captures ??= capture is null ? [] : [capture];
         var root = new JsonObject
         {
             ["seed"] = settings.Seed,
@@ -251,6 +255,13 @@ public sealed class ExperimentRecorder
         root["workloads"] = apps;
         if (capture is not null)
             root["capture"] = new JsonObject { ["file"] = Path.GetFileName(capture.File), ["frames"] = capture.Frames, ["dropped"] = capture.Dropped };
+        if (captures.Count > 0)
+        {
+            var all = new JsonArray();
+            foreach (var c in captures)
+                all.Add(new JsonObject { ["file"] = Path.GetFileName(c.File), ["frames"] = c.Frames, ["dropped"] = c.Dropped, ["comments"] = c.Comments });
+            root["captures"] = all;
+        }
 
         await File.WriteAllTextAsync(Path.Combine(_dir, Summary), root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         await File.WriteAllLinesAsync(Path.Combine(_dir, Events), _events.Select(e =>
@@ -260,9 +271,9 @@ public sealed class ExperimentRecorder
             return line.ToJsonString();
         }));
         await File.WriteAllTextAsync(Path.Combine(_dir, ConfigFile), ConfigText);
-        if (capture is not null && File.Exists(capture.File)
-            && Path.GetFullPath(capture.File) != Path.GetFullPath(Path.Combine(_dir, Path.GetFileName(capture.File))))
-            File.Copy(capture.File, Path.Combine(_dir, Path.GetFileName(capture.File)), overwrite: true);
+        foreach (var c in captures)
+            if (File.Exists(c.File) && Path.GetFullPath(c.File) != Path.GetFullPath(Path.Combine(_dir, Path.GetFileName(c.File))))
+                File.Copy(c.File, Path.Combine(_dir, Path.GetFileName(c.File)), overwrite: true);
         await _series.DisposeAsync();
     }
 

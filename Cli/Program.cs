@@ -200,7 +200,7 @@ namespace ActorStack.Cli
             }
             lines.AddRange(Topology.ScheduleLines(s));
             foreach (var w in s.Workloads) lines.Add($"workload {w}");
-            if (s.Capture.Enabled) lines.Add($"capture {s.Capture.Host}/{s.Capture.Device} -> {s.Capture.File}");
+            foreach (var c in s.Captures) lines.Add($"capture {c}");
             return string.Join(Environment.NewLine, lines);
         }
 
@@ -516,10 +516,14 @@ namespace ActorStack.Cli
                     o.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
                 }
                 CaptureFlushed? flushed = null;
-                if (started.Capture is { } cap)
+                var captures = new List<CaptureFlushed>();
+                foreach (var cap in started.Captures)
                 {
-                    var f = flushed = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
-                    o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
+                    var f = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
+                    flushed ??= f;
+                    captures.Add(f);
+                    o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Comments > 0 ? $", {f.Comments} with a cause" : "") +
+                                (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
                 }
                 if (engine is not null)
                 {
@@ -533,9 +537,9 @@ namespace ActorStack.Cli
                 {
                     var wall = DateTime.UtcNow - wallStart;
                     await exp.Finish(clock, settings, started, topo, clockKind == ClockKind.Virtual ? "virtual" : "real", engine,
-                        engine?.Now ?? wall, wall, flushed);
+                        engine?.Now ?? wall, wall, flushed, captures);
                     o.WriteLine($"experiment: {exp.OutputDirectory}: {ExperimentRecorder.Summary}, {ExperimentRecorder.Events}, {ExperimentRecorder.TimeSeries}, {ExperimentRecorder.ConfigFile}" +
-                                (flushed is null ? "" : $", {Path.GetFileName(flushed.File)}"));
+                                string.Concat(captures.Select(c => $", {Path.GetFileName(c.File)}")));
                     if (exp.Plot) o.WriteLine(Plots.Draw(exp.OutputDirectory));
                 }
                 return 0;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -47,11 +48,11 @@ public static class Sweep
         else settings.Add(("", null));
 
         // Bad input is refused before anything runs: the file, the --set keys, the swept key (with its first value).
-        bool capture;
+        ImmutableArray<CaptureSettings> captures;
         try
         {
             var text = ConfigText.PrepareFile(config);
-            capture = StackConfig.Load(text, config, [.. sets, .. settings[0].Over is { } first ? [first] : Array.Empty<ConfigOverride>()]).Capture.Enabled;
+            captures = StackConfig.Load(text, config, [.. sets, .. settings[0].Over is { } first ? [first] : Array.Empty<ConfigOverride>()]).Captures;
         }
         catch (StackConfigException e)
         {
@@ -79,7 +80,11 @@ public static class Sweep
                 foreach (var s in sets) runArgs.AddRange(["--set", s.ToString()]);
                 if (job.Setting.Over is { } ov) runArgs.AddRange(["--set", ov.ToString()]);
                 // Each run its own capture file (runs in parallel would write the same one).
-                if (capture) runArgs.AddRange(["--set", $"scenario.capture.file={Path.Combine(runDir, "capture.pcap")}"]);
+                for (int c = 0; c < captures.Length; c++)
+                {
+                    string name = (c == 0 ? "capture" : $"capture-{c}") + (captures[c].Format == CaptureFormat.PcapNg ? ".pcapng" : ".pcap");
+                    runArgs.AddRange(["--set", $"{captures[c].Key}.file={Path.Combine(runDir, name)}"]);
+                }
                 var so = new StringWriter();
                 var se = new StringWriter();
                 int rc;

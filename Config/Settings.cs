@@ -159,7 +159,38 @@ public sealed record PktgenWorkload(string Host, string Device, PktgenSettings P
 public sealed record UdpSinkSettings(string Host, Ipv4Address Address, ushort Port, int Batch = 64, int RcvBuf = 0)
     : WorkloadSettings(Host);
 
-public sealed record CaptureSettings(bool Enabled, string Host, string Device, string File, int SnapLength);
+/// <summary>A capture file's format: pcapng (interfaces, directions, comments) or classic libpcap.</summary>
+public enum CaptureFormat { PcapNg = 0, Pcap = 1 }
+
+/// <summary>
+/// One capture point (<c>scenario.capture</c>, or one element of it when it is a list): a <c>ptype_all</c> tap on
+/// <see cref="Device"/> of <see cref="Host"/>, on every device of the host (<c>any</c>), or on every device of every
+/// host (<c>all</c>, <see cref="Host"/> empty), written to <see cref="File"/>.
+/// </summary>
+public sealed record CaptureSettings(bool Enabled, string Host, string Device, string File, int SnapLength)
+{
+    /// <summary><c>device = all</c>: every device of every host.</summary>
+    public const string AllDevices = "all";
+    /// <summary><c>device = any</c>: every device of <see cref="Host"/>.</summary>
+    public const string AnyDevice = "any";
+
+    /// <summary><c>format</c>: pcapng (the default) or classic pcap.</summary>
+    public CaptureFormat Format { get; init; } = CaptureFormat.PcapNg;
+    /// <summary>
+    /// <c>tstamp-precision = nano|micro</c> (<c>tcpdump --time-stamp-precision</c>): pcapng's <c>if_tsresol</c> 9 or 6,
+    /// classic pcap's magic 0xa1b23c4d or 0xa1b2c3d4. Default nano for pcapng, micro for pcap.
+    /// </summary>
+    public bool Nanoseconds { get; init; } = true;
+    /// <summary>The configuration key of this point (<c>actorstack.scenario.capture</c> or <c>…capture[N]</c>), for messages and overrides.</summary>
+    public string Key { get; init; } = "actorstack.scenario.capture";
+
+    /// <summary>Whether this point taps <paramref name="host"/>'s <paramref name="device"/>.</summary>
+    public bool Captures(string host, string device)
+        => Enabled && (Device == AllDevices || (Host == host && (Device == AnyDevice || Device == device)));
+
+    public override string ToString()
+        => $"{(Device == AllDevices ? "all" : $"{Host}/{Device}")} -> {File} ({(Format == CaptureFormat.PcapNg ? "pcapng" : "pcap")}{(Nanoseconds ? ", ns" : ", us")})";
+}
 
 public sealed record RunSettings(TimeSpan MaxDuration, TimeSpan ProgressInterval, TimeSpan Settle);
 
@@ -186,4 +217,10 @@ public sealed record StackSettings(
 
     /// <summary>NIC driver supervision (<c>device-defaults.reset-limit</c>, <c>reset-window</c>, <c>watchdog-timeo</c>, <c>link-up-delay</c>).</summary>
     public DeviceSupervisionSettings Supervision { get; init; } = DeviceSupervisionSettings.Default;
+
+    /// <summary>The capture points after the first when <c>scenario.capture</c> is a list (<see cref="Capture"/> is the first).</summary>
+    public ImmutableArray<CaptureSettings> MoreCaptures { get; init; } = ImmutableArray<CaptureSettings>.Empty;
+
+    /// <summary>Every enabled capture point, in the configuration's order.</summary>
+    public ImmutableArray<CaptureSettings> Captures => [.. new[] { Capture }.Concat(MoreCaptures).Where(c => c.Enabled)];
 }

@@ -107,9 +107,9 @@ public static partial class StackConfig
 
         effective = new Dictionary<string, object?>(merged) { ["scenario"] = scenario };
         if (r.Errors.Count > 0) throw new StackConfigException(OverrideErrors(r.Errors, overrides));
-        return new StackSettings(seed, hosts, wires, workloads, capture, runSettings, trace)
+        return new StackSettings(seed, hosts, wires, workloads, capture.First, runSettings, trace)
         {
-            Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision,
+            Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision, MoreCaptures = capture.More,
         };
     }
 
@@ -489,24 +489,91 @@ public static partial class StackConfig
         return result.ToImmutable();
     }
 
-    private static CaptureSettings ReadCapture(Reader r, Dictionary<string, object?> sc, string sp, ImmutableArray<HostSettings> hosts)
+    private static readonly CaptureSettings NoCapture = new(false, "", CaptureSettings.AnyDevice, "", PcapWriterDefaults.SnapLength);
+
+    /// <summary>
+    /// <c>scenario.capture</c>: one capture point (an object) or several (a list of them). Each: <c>enabled</c>,
+    /// <c>host</c>, <c>device</c> (a device of the host, <c>any</c> for all of the host's, <c>all</c> for every device of
+    /// every host, no <c>host</c>), <c>file</c> (distinct per point), <c>snaplen</c>, <c>format</c> (pcapng, pcap) and
+    /// <c>tstamp-precision</c> (nano, micro).
+    /// </summary>
+    private static (CaptureSettings First, ImmutableArray<CaptureSettings> More) ReadCapture(Reader r, Dictionary<string, object?> sc, string sp,
+        ImmutableArray<HostSettings> hosts)
     {
         var cp = $"{sp}.capture";
-        if (!sc.TryGetValue("capture", out var cv) || cv is null) return new CaptureSettings(false, "", "any", "", 262144);
-        if (cv is not Dictionary<string, object?> c) { r.Error(cp, cv, "must be an object"); return new CaptureSettings(false, "", "any", "", 262144); }
-        r.KnownKeys(c, cp, ["enabled", "host", "device", "file", "snaplen"]);
+        if (!sc.TryGetValue("capture", out var cv) || cv is null) return (NoCapture, []);
+        if (cv is Dictionary<string, object?> one) return (ReadCapturePoint(r, one, cp, hosts), []);
+        if (cv is not List<object?> list) { r.Error(cp, cv, "must be an object or a list of objects"); return (NoCapture, []); }
+        var points = new List<CaptureSettings>();
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is Dictionary<string, object?> c) points.Add(ReadCapturePoint(r, c, $"{cp}[{i}]", hosts));
+            else r.Error($"{cp}[{i}]", list[i], "must be an object");
+        }
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in points.Where(p => p.Enabled && p.File.Length > 0))
+        {
+            string full = Path.GetFullPath(p.File);
+            if (files.TryGetValue(full, out var first)) r.Error($"{p.Key}.file", p.File, $"already written by {first}");
+            else files[full] = p.Key;
+        }
+        return points.Count == 0 ? (NoCapture, []) : (points[0], [.. points.Skip(1)]);
+    }
+
+    private static CaptureSettings ReadCapturePoint(Reader r, Dictionary<string, object?> c, string cp, ImmutableArray<HostSettings> hosts)
+    {
+        r.KnownKeys(c, cp, ["enabled", "host", "device", "file", "snaplen", "format", "tstamp-precision"]);
         var enabled = !c.ContainsKey("enabled") || r.Bool(c, "enabled", cp);
         var host = c.TryGetValue("host", out var h) ? h as string ?? "" : "";
-        var device = c.TryGetValue("device", out var d) ? d as string ?? "any" : "any";
+        var device = c.TryGetValue("device", out var d) ? d as string ?? CaptureSettings.AnyDevice : CaptureSettings.AnyDevice;
         var file = c.TryGetValue("file", out var f) ? f as string ?? "" : "";
+        var format = CaptureFormat.PcapNg;
+        if (c.TryGetValue("format", out var fv))
+        {
+            switch (fv as string)
+            {
+                case "pcapng": break;
+                case "pcap": format = CaptureFormat.Pcap; break;
+                default: r.Error($"{cp}.format", fv, "must be pcapng or pcap"); break;
+            }
+        }
+        bool nano = format == CaptureFormat.PcapNg;
+        if (c.TryGetValue("tstamp-precision", out var tv))
+        {
+            switch (tv as string)
+            {
+                case "nano": nano = true; break;
+                case "micro": nano = false; break;
+                default: r.Error($"{cp}.tstamp-precision", tv, "must be nano or micro"); break;
+            }
+        }
         if (enabled)
         {
-            var hs = hosts.FirstOrDefault(x => x.Name == host);
-            if (hs is null) r.Error($"{cp}.host", host, "unknown host");
-            else if (device != "any" && hs.Devices.All(x => x.Name != device)) r.Error($"{cp}.device", device, $"host '{host}' has no such device");
+            if (device == CaptureSettings.AllDevices)
+            {
+                if (host.Length > 0) r.Error($"{cp}.host", host, "device = all captures every device of every host: leave host out");
+            }
+            else
+            {
+                var hs = hosts.FirstOrDefault(x => x.Name == host);
+                if (hs is null) r.Error($"{cp}.host", host, $"unknown host (known: {string.Join(", ", hosts.Select(x => x.Name))})");
+                else if (device != CaptureSettings.AnyDevice && device != "lo" && hs.Devices.All(x => x.Name != device))
+                    r.Error($"{cp}.device", device, $"host '{host}' has no such device (any: all of them; all: every host's)");
+            }
             if (file.Length == 0) r.Error($"{cp}.file", file, "must name a file");
         }
-        return new CaptureSettings(enabled, host, device, file, c.ContainsKey("snaplen") ? r.Int(c, "snaplen", cp, 64, 262144) : 262144);
+        return new CaptureSettings(enabled, host, device, file,
+            c.ContainsKey("snaplen") ? r.Int(c, "snaplen", cp, 64, 262144) : PcapWriterDefaults.SnapLength)
+        {
+            Format = format, Nanoseconds = nano, Key = cp,
+        };
+    }
+
+    /// <summary>The capture writers' defaults, kept here since Config cannot see Hardware.</summary>
+    private static class PcapWriterDefaults
+    {
+        /// <summary>tcpdump's MAXIMUM_SNAPLEN.</summary>
+        public const int SnapLength = 262144;
     }
 
     private static bool IsName(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_');

@@ -90,7 +90,12 @@ public sealed record FlushCapture
 {
     public static readonly FlushCapture Instance = new();
 }
-public sealed record CaptureFlushed(string File, long Frames, long Dropped);
+/// <summary>A capture's file is flushed: frames written, copies its tap's full mailbox dropped, and (pcapng) blocks with a comment.</summary>
+public sealed record CaptureFlushed(string File, long Frames, long Dropped)
+{
+    /// <summary>Blocks that carry a cause as a comment (a drop, a fault); 0 for classic pcap.</summary>
+    public long Comments { get; init; }
+}
 
 /// <summary>Asks a simulation to build its scenario and start its workloads; answered by <see cref="SimulationStarted"/> when all runs.</summary>
 public sealed record StartSimulation
@@ -98,4 +103,8 @@ public sealed record StartSimulation
     public static readonly StartSimulation Instance = new();
 }
 public sealed record SimulationStarted(ImmutableDictionary<string, IActorRef> Hosts, ImmutableArray<IActorRef> Wires,
-    ImmutableArray<IActorRef> Pktgens, ImmutableArray<IActorRef> Sinks, IActorRef? Capture);
+    ImmutableArray<IActorRef> Pktgens, ImmutableArray<IActorRef> Sinks, IActorRef? Capture)
+{
+    /// <summary>Every capture point's tap, in the configuration's order (<see cref="Capture"/> is the first).</summary>
+    public ImmutableArray<IActorRef> Captures { get; init; } = Capture is null ? ImmutableArray<IActorRef>.Empty : [Capture];
+}

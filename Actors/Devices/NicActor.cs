@@ -111,11 +111,15 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         {
             fifo.Limit = s.RxFifo;
             var site = _ns.Drops.Counter(DropReason.SIM_NIC_FIFO, dev.Name);
+            var drops = _ns.Drops;
             fifo.OnDrop = (dropped, _) =>
             {
                 Interlocked.Add(ref _stats.RxFifoErrors, dropped.Count);
                 Interlocked.Add(ref _stats.RxErrors, dropped.Count);
                 site.Add(dropped.Count);
+                // drop_monitor's packet alerts (a capture listening): each lost frame, from the sender's thread.
+                if (!drops.Listeners.IsEmpty && dropped is WireFrames lost)
+                    foreach (var f in lost.Frames) drops.Alert(DropReason.SIM_NIC_FIFO, dev.Name, 1, dev.Ifindex, f, false);
             };
         }
 
@@ -330,7 +334,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             {
                 Interlocked.Increment(ref _stats.RxLengthErrors);
                 Interlocked.Increment(ref _stats.RxErrors);
-                _ns.Drops.Add(DropReason.SIM_NIC_LENGTH, _dev.Name);
+                _ns.Drops.Add(DropReason.SIM_NIC_LENGTH, _dev.Name, f, _dev.Ifindex);
                 continue;
             }
             // The MAC's receive address filter (igb's RAR entries, virtio-net's receive_filter): not promiscuous, so a
@@ -340,14 +344,14 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             var dstMac = MacAddress.Read(frame);
             if (!dstMac.IsMulticast && dstMac != _dev.Mac)
             {
-                _ns.Drops.Add(DropReason.OTHERHOST, $"{_dev.Name}/rx_filter");
+                _ns.Drops.Add(DropReason.OTHERHOST, $"{_dev.Name}/rx_filter", f, _dev.Ifindex);
                 continue;
             }
             int q = _rings.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
             if (_rxStalled || !_rings[q].TryDmaWrite(frame, now))
             {
                 Interlocked.Increment(ref _stats.RxMissedErrors);
-                _ns.Drops.Add(DropReason.FULL_RING, _ringSite[q]);
+                _ns.Drops.Add(DropReason.FULL_RING, _ringSite[q], f, _dev.Ifindex);
                 continue;
             }
             RaiseIrq(q);
@@ -455,7 +459,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             Interlocked.Add(ref _stats.TxCarrierErrors, m.Skbs.Length);
             Interlocked.Add(ref _stats.TxErrors, m.Skbs.Length);
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(DropReason.SIM_LINK_UNATTACHED, _dev.Name, m.Skbs.Length);
+            _ns.Drops.Add(DropReason.SIM_LINK_UNATTACHED, _dev.Name, m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             return;
@@ -464,7 +468,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         {
             // noop_enqueue (dev_deactivate put noop_qdisc on the queue) or a dead driver: dropped, tx_dropped.
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(Dead ? DropReason.DEV_READY : DropReason.QDISC_DROP, Dead ? _dev.Name : $"{_dev.Name}/noop", m.Skbs.Length);
+            _ns.Drops.Add(Dead ? DropReason.DEV_READY : DropReason.QDISC_DROP, Dead ? _dev.Name : $"{_dev.Name}/noop", m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             return;
@@ -473,7 +477,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
         {
             // ndo_start_xmit blew up: the buffers it was handed are lost with the driver.
             Interlocked.Add(ref _stats.TxDropped, m.Skbs.Length);
-            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Skbs.Length);
+            _ns.Drops.Add(DropReason.DEV_READY, $"{_dev.Name}/tx", m.Skbs, _dev.Ifindex, transmit: true);
             foreach (var skb in m.Skbs) _free.Drop(skb);
             _free.Flush(Self);
             throw new DriverFaultException(_dev.Name, "exception in ndo_start_xmit");
@@ -503,7 +507,7 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             foreach (var skb in _tx.Taps)
                 foreach (var tap in taps)
                     if (tap.Device is null || tap.Device == _dev.Name)
-                        tap.Handler.Tell(new SkbBatch([skb.CloneForTap() with { PktType = PacketKind.Outgoing, TstampTicks = now, Owner = null }]), Self);
+                        tap.Handler.Tell(new SkbBatch([skb.CloneForTap() with { PktType = PacketKind.Outgoing, TstampTicks = now, Owner = null, Ifindex = _dev.Ifindex }]), Self);
             _tx.Taps.Clear();
         }
         var frames = _tx.TakeWireFrames();

@@ -96,7 +96,7 @@ public sealed class TxPath
                 continue;
             }
             Interlocked.Increment(ref _stats.QdiscDrops);
-            _ns.Drops.Add(DropReason.QDISC_DROP, $"{_dev.Name}/qdisc");
+            _ns.Drops.Add(DropReason.QDISC_DROP, $"{_dev.Name}/qdisc", skb.Data, _dev.Ifindex, transmit: true);
             _free.XmitDrop(skb); // NET_XMIT_DROP to the sender
         }
         QdiscRun(now);

@@ -72,7 +72,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             var verdict = _rcv.Receive(ref skb, out var reason);
             if (verdict == IpRcvVerdict.Drop)
             {
-                _ns.Drops.Add(reason, "ip");
+                _ns.Drops.Add(reason, "ip", skb);
                 continue;
             }
             if (verdict == IpRcvVerdict.Forward)
@@ -85,7 +85,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             var pkt = skb.Data.Span.Slice(skb.NetworkOffset, skb.NetworkLength);
             if (!_rcv.LocalIn(pkt))
             {
-                _ns.Drops.Add(DropReason.NETFILTER_DROP, "ip/local_in");
+                _ns.Drops.Add(DropReason.NETFILTER_DROP, "ip/local_in", skb);
                 continue;
             }
             Ipv4Header.TryRead(pkt, out var h);
@@ -113,7 +113,7 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
             {
                 // ip_protocol_deliver_rcu: nobody wants it: ICMP protocol unreachable, InUnknownProtos.
                 _ns.Ip.Inc(IpMib.InUnknownProtos);
-                _ns.Drops.Add(DropReason.IP_NOPROTO, "ip");
+                _ns.Drops.Add(DropReason.IP_NOPROTO, "ip", skb);
                 if (skb.PktType == PacketKind.Host)
                     _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.ProtUnreach, 0, pkt.ToArray(), skb.Ifindex), Self);
             }

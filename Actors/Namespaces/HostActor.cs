@@ -128,6 +128,12 @@ public sealed class HostActor : ReceiveActor
             _ns.Ptypes = _ns.Ptypes.Remove(m.Registration);
             Sender.Tell(new PackChanged(m.Registration, false));
         });
+        // drop_monitor's NET_DM_CMD_START in packet alert mode: the listener gets every drop from now on.
+        Receive<DropMonitorStart>(m =>
+        {
+            if (!_ns.Drops.Listeners.Contains(m.Listener)) _ns.Drops.Listeners = _ns.Drops.Listeners.Add(m.Listener);
+            Sender.Tell(new DropMonitorStarted(_ns.Name, m.Listener));
+        });
         Receive<SetXdp>(m =>
         {
             if (_ns.Device(m.Device) is not { } dev) { Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"no device {m.Device}")); return; }

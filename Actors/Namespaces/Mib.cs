@@ -63,17 +63,62 @@ public sealed class Mib<T> where T : struct, Enum
 /// The drop monitor of one host: packets freed without delivery, by
 /// <see cref="DropReason"/> and place (the kernel's <c>kfree_skb</c> tracepoint
 /// as dropwatch aggregates it). A caller keeps the counter it got for its site.
+/// With listeners (<see cref="DropMonitorStart"/>, drop_monitor in packet alert mode) each drop is also told to them as
+/// a <see cref="NetDmPacketAlert"/>, with a copy of the frame where the site passes the buffer; without, a drop costs
+/// one read of an empty array more than the counter.
 /// </summary>
-public sealed class DropMonitor
+public sealed class DropMonitor(string host = "")
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DropSite, StrongBox<long>> _sites = new();
+    private Akka.Actor.IActorRef[] _listeners = [];
+
+    /// <summary>The host whose drops these are (named in the alerts).</summary>
+    public string Host { get; } = host;
+
+    /// <summary>Who gets a <see cref="NetDmPacketAlert"/> per drop; replaced whole by the host actor only (RCU publish).</summary>
+    public ImmutableArray<Akka.Actor.IActorRef> Listeners
+    {
+        get => System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(Volatile.Read(ref _listeners));
+        set => Volatile.Write(ref _listeners, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsArray(value) ?? []);
+    }
 
     public StrongBox<long> Counter(DropReason reason, string location)
         => _sites.GetOrAdd(new DropSite(reason, location), _ => new StrongBox<long>());
 
     public void Add(DropReason reason, string location, long n = 1)
     {
-        if (n != 0) Interlocked.Add(ref Counter(reason, location).Value, n);
+        if (n == 0) return;
+        Interlocked.Add(ref Counter(reason, location).Value, n);
+        Alert(reason, location, n, 0, ReadOnlyMemory<byte>.Empty, false);
+    }
+
+    /// <summary>One buffer dropped at a site that has it at hand: counted, and its frame copied to the listeners.</summary>
+    public void Add(DropReason reason, string location, in SkBuff skb, bool transmit = false)
+        => Add(reason, location, skb.Data, skb.Ifindex, transmit);
+
+    /// <summary>One frame of device <paramref name="ifindex"/> dropped: counted, and copied to the listeners.</summary>
+    public void Add(DropReason reason, string location, ReadOnlyMemory<byte> frame, int ifindex, bool transmit = false)
+    {
+        Interlocked.Increment(ref Counter(reason, location).Value);
+        Alert(reason, location, 1, ifindex, frame, transmit);
+    }
+
+    /// <summary>Buffers dropped together (a queue purged, a batch refused): counted at once, each frame copied to the listeners.</summary>
+    public void Add(DropReason reason, string location, ImmutableArray<SkBuff> skbs, int ifindex, bool transmit = false)
+    {
+        if (skbs.IsDefaultOrEmpty) return;
+        Interlocked.Add(ref Counter(reason, location).Value, skbs.Length);
+        if (Listeners.IsEmpty) return;
+        foreach (var skb in skbs) Alert(reason, location, 1, ifindex, skb.Data, transmit);
+    }
+
+    /// <summary>Tells the listeners about drops already counted (a site that keeps its own counter box).</summary>
+    public void Alert(DropReason reason, string location, long n, int ifindex, ReadOnlyMemory<byte> frame, bool transmit)
+    {
+        var listeners = Listeners;
+        if (listeners.IsEmpty || n == 0) return;
+        var alert = new NetDmPacketAlert(Host, reason, location, n, ifindex, frame.IsEmpty ? ReadOnlyMemory<byte>.Empty : frame.ToArray(), transmit);
+        foreach (var l in listeners) l.Tell(alert, Akka.Actor.ActorRefs.NoSender);
     }
 
     public ImmutableArray<DropCount> Snapshot()

@@ -24,6 +24,7 @@ public sealed class NetNamespace
     {
         Settings = settings;
         Seed = seed;
+        Drops = new DropMonitor(settings.Name);
         Supervision = supervision ?? DeviceSupervisionSettings.Default;
         // ifindex 1 is lo (loopback_net_init registers it first), the NICs follow in configuration order.
         Devices = new[] { new NetDevice(1, LoopbackSettings) }
@@ -82,7 +83,7 @@ public sealed class NetNamespace
     public Mib<UdpMib> Udp { get; } = new("Udp");
     /// <summary>TCP counters (/proc/net/snmp <c>Tcp:</c>, /proc/net/netstat <c>TcpExt:</c>), shared by every connection.</summary>
     public Tcp.TcpCounters Tcp { get; } = new();
-    public DropMonitor Drops { get; } = new();
+    public DropMonitor Drops { get; }
 
     public ImmutableArray<NetDevice> Devices { get; }
     public ImmutableArray<SoftnetData> Softnet { get; }

@@ -40,10 +40,11 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private readonly IActorRef?[] _apps;
     private readonly HashSet<IActorRef> _serversReady = new();
     private int _servers;
-    private IActorRef? _capture;
+    private readonly List<IActorRef> _captures = new();
     private IActorRef _requester = ActorRefs.Nobody;
     private int _sinksReady;
-    private bool _captureReady;
+    // Answers the capture taps' set-up still owes (PackChanged, DropMonitorStarted, WireCaptureTapAdded).
+    private int _capturePending;
     private bool _failed;
     private bool _started;
 
@@ -79,11 +80,9 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             _devices[d.Host] = d;
             if (_devices.Count == _s.Hosts.Length && !_failed) Cable();
         });
-        Receive<PackChanged>(_ =>
-        {
-            _captureReady = true;
-            MaybeStartGenerators();
-        });
+        Receive<PackChanged>(_ => CaptureSetUp());
+        Receive<DropMonitorStarted>(_ => CaptureSetUp());
+        Receive<WireCaptureTapAdded>(_ => CaptureSetUp());
         Receive<SinkStatus>(st =>
         {
             if (st.Ready) _sinksReady++;
@@ -224,13 +223,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             }
             _wires.Add(link);
         }
-        if (_s.Capture.Enabled)
-        {
-            _capture = Context.ActorOf(PcapTapActor.Props(_s.Capture.File, _s.Capture.SnapLength), "capture");
-            var dev = _s.Capture.Device == "any" ? null : _s.Capture.Device;
-            _hosts[_s.Capture.Host].Tell(new DevAddPack(new PacketTypeRegistration(EtherType.All, _capture, dev)));
-        }
-        else _captureReady = true;
+        AttachCaptures();
         foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>())
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
         for (int j = 0; j < _s.Workloads.Length; j++)
@@ -254,7 +247,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
 
     private void MaybeStartGenerators()
     {
-        if (_failed || _started || _devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count
+        if (_failed || _started || _devices.Count < _s.Hosts.Length || _capturePending > 0 || _sinksReady < _sinks.Count
             || _serversReady.Count < _servers) return;
         _started = true;
         int i = 0;
@@ -281,7 +274,50 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         for (int k = 0; k < _s.Schedule.Length; k++)
             Timers.StartSingleTimer(new RunScheduledFault(k), new RunScheduledFault(k), _s.Schedule[k].At);
         _requester.Tell(new SimulationStarted(_hosts.ToImmutableDictionary(), _wires.ToImmutableArray(),
-            _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _capture));
+            _pktgens.ToImmutableArray(), _sinks.ToImmutableArray(), _captures.FirstOrDefault())
+        {
+            Captures = [.. _captures],
+        });
+    }
+
+    /// <summary>
+    /// One tap per capture point: on each captured host a <c>ptype_all</c> registration (<c>dev_add_pack(ETH_P_ALL)</c>,
+    /// bound to the device when the point names one) and the drop monitor's packet alerts, and on each wire with a
+    /// captured end its fault events. The workloads start once every one of them answered.
+    /// </summary>
+    private void AttachCaptures()
+    {
+        var captures = _s.Captures;
+        for (int k = 0; k < captures.Length; k++)
+        {
+            var point = captures[k];
+            var tap = Context.ActorOf(CaptureTapActor.Props(point, _s.Hosts, _s.Wires, _s.Faults, _hosts), k == 0 ? "capture" : $"capture-{k}");
+            _captures.Add(tap);
+            bool one = point.Device is not (CaptureSettings.AnyDevice or CaptureSettings.AllDevices);
+            foreach (var h in _s.Hosts)
+            {
+                if (point.Device != CaptureSettings.AllDevices && point.Host != h.Name) continue;
+                _hosts[h.Name].Tell(new DevAddPack(new PacketTypeRegistration(EtherType.All, tap, one ? point.Device : null)));
+                _hosts[h.Name].Tell(new DropMonitorStart(tap));
+                _capturePending += 2;
+            }
+            for (int i = 0; i < _s.Wires.Length; i++)
+            {
+                var w = _s.Wires[i];
+                if (w.Tap is not null) continue;
+                bool a = w.SwitchPortA is null && point.Captures(w.HostA, w.DeviceA);
+                bool b = w.SwitchPortB is null && point.Captures(w.HostB, w.DeviceB);
+                if (!a && !b) continue;
+                _wires[i].Tell(new AddWireCaptureTap(tap));
+                _capturePending++;
+            }
+        }
+    }
+
+    private void CaptureSetUp()
+    {
+        _capturePending--;
+        MaybeStartGenerators();
     }
 
     /// <summary>The schedule's entry at <paramref name="Position"/> (of the time-sorted list) is due.</summary>

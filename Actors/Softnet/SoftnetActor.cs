@@ -121,6 +121,9 @@ public sealed class SoftnetActor : ReceiveActor
             {
                 Interlocked.Add(ref sd.Dropped, dropped.Count);
                 site.Add(dropped.Count);
+                // drop_monitor's packet alerts (a capture listening): each buffer enqueue_to_backlog refused.
+                if (!ns.Drops.Listeners.IsEmpty && dropped is BacklogEnqueue lost)
+                    foreach (var skb in lost.Items) ns.Drops.Alert(DropReason.CPU_BACKLOG, $"cpu{cpu}", 1, skb.Ifindex, skb.Data, false);
             };
             _sd.Backlog = _backlog;
         }
@@ -407,7 +410,7 @@ public sealed class SoftnetActor : ReceiveActor
                 var outDev = act == XdpAction.Tx ? dev : redirect is null ? null : _ns.Device(redirect);
                 if (outDev is null)
                 {
-                    _ns.Drops.Add(DropReason.XDP, $"{dev.Name}/xdp");
+                    _ns.Drops.Add(DropReason.XDP, $"{dev.Name}/xdp", skb);
                     return false;
                 }
                 // XDP_TX reflects the frame: the program swaps the MAC addresses, as xdp_tx programs do.
@@ -417,7 +420,7 @@ public sealed class SoftnetActor : ReceiveActor
                 return false;
             }
             default: // XDP_DROP, XDP_ABORTED
-                _ns.Drops.Add(DropReason.XDP, $"{dev.Name}/xdp");
+                _ns.Drops.Add(DropReason.XDP, $"{dev.Name}/xdp", skb);
                 return false;
         }
     }

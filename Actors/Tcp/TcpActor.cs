@@ -137,13 +137,13 @@ public sealed class TcpActor : ReceiveActor
             var err = TcpSegment.TryParse(bytes, src, dst, out var seg, verifyChecksum: !skb.ChecksumUnnecessary);
             if (err != TcpParseError.None)
             {
-                _ns.Drops.Add(_mib.CountParseError(err), "tcp");
+                _ns.Drops.Add(_mib.CountParseError(err), "tcp", skb);
                 continue;
             }
             // tcp_v4_rcv: segments not addressed to this host are discarded before the lookup.
             if (skb.PktType is not (PacketKind.Host or PacketKind.Loopback))
             {
-                _ns.Drops.Add(DropReason.NOT_SPECIFIED, "tcp"); // discard_it, as tcp_v4_rcv does
+                _ns.Drops.Add(DropReason.NOT_SPECIFIED, "tcp", skb); // discard_it, as tcp_v4_rcv does
                 continue;
             }
             // TCP_MIB_INSEGS counts max(1, gso_segs): the socket counts one, a GRO packet's other segments here.

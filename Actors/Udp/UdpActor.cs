@@ -109,7 +109,7 @@ public sealed class UdpActor : ReceiveActor
             {
                 // No socket: NoPorts, and ICMP port unreachable to the sender (icmp_send rate-limits it).
                 mib.Inc(UdpMib.NoPorts);
-                _ns.Drops.Add(DropReason.NO_SOCKET, "udp");
+                _ns.Drops.Add(DropReason.NO_SOCKET, "udp", skb);
                 if (skb.PktType == PacketKind.Host)
                     _refs.Icmp.Tell(new IcmpSendError(IcmpType.DestUnreach, IcmpCode.PortUnreach, 0, ip.ToArray(), skb.Ifindex), Self);
                 continue;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
@@ -54,6 +55,9 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private readonly List<ReadOnlyMemory<byte>> _out = new();
     private readonly List<(ReadOnlyMemory<byte> Frame, long FinishNs)> _done = new();
     private long _overflowAToB, _overflowBToA;
+    private readonly string _name;
+    // Capture taps (AddWireCaptureTap): each fault on the medium is told to them as it happens.
+    private ImmutableArray<IActorRef> _taps = ImmutableArray<IActorRef>.Empty;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -61,6 +65,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     {
         _a = a;
         _b = b;
+        _name = options.Name;
         _epochTicks = Context.System.Scheduler.Now.UtcTicks;
         _virtual = Context.System.Scheduler as VirtualTimeScheduler;
         _startNs = _virtual?.Engine.NowNs ?? 0;
@@ -103,11 +108,16 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         {
             _aToB.SetFaults(m.Rules);
             _bToA.SetFaults(m.Rules);
-            Sender.Tell(new FaultRulesSet(m.Rules.IsDefault ? 0 : m.Rules.Length));
+            int n = m.Rules.IsDefault ? 0 : m.Rules.Length;
+            TellTaps(null, $"fault rules set: {n} rule(s), counted from 0", default);
+            Sender.Tell(new FaultRulesSet(n));
         });
         Receive<CutCable>(_ =>
         {
             bool changed = _aToB.Cut() | _bToA.Cut();
+            if (changed) TellTaps(null, "cable cut: carrier off at both ends", default);
+            DrainEvents(WireDirection.AToB);
+            DrainEvents(WireDirection.BToA);
             Arm(WireDirection.AToB);
             Arm(WireDirection.BToA);
             if (changed) Carrier(false);
@@ -116,8 +126,16 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         Receive<RestoreCable>(_ =>
         {
             bool changed = _aToB.Restore() | _bToA.Restore();
+            if (changed) TellTaps(null, "cable restored: carrier on at both ends", default);
             if (changed) Carrier(true);
             Sender.Tell(new CableState(Cut: false, changed));
+        });
+        Receive<AddWireCaptureTap>(m =>
+        {
+            if (!_taps.Contains(m.Tap)) _taps = _taps.Add(m.Tap);
+            _aToB.Events ??= new List<WireChannelEvent>();
+            _bToA.Events ??= new List<WireChannelEvent>();
+            Sender.Tell(new WireCaptureTapAdded(_name));
         });
         Receive<GetWireStats>(_ => Sender.Tell(Stats()));
     }
@@ -166,6 +184,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         {
             // Real clock: a frame completed early (within the tick) enters the channel now, not in the future.
             foreach (var (f, finish) in _done) ch.Offer(f, Math.Min(finish, now), _out);
+            DrainEvents(dir);
             Flush(dir);
         }
         _done.Clear();
@@ -238,8 +257,26 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             return;
         }
         Channel(m.Direction).SetNetem(m.Settings, NowNs);
+        TellTaps(m.Direction, $"netem set: {(m.Settings is null ? "off" : m.Settings.ToString())}", default);
         Run(m.Direction);
         Sender.Tell(new NetemSet(m.Direction, m.Settings));
+    }
+
+    /// <summary>The faults the channel recorded, to the capture taps (in order, at the instant they happened).</summary>
+    private void DrainEvents(WireDirection dir)
+    {
+        if (Channel(dir).Events is not { Count: > 0 } ev) return;
+        long now = NowNs;
+        foreach (var e in ev)
+            TellTaps(dir, e.Drop is { } r ? $"{e.What} ({r})" : e.What, e.Frame, e.AtNs is { } at ? Math.Max(0, now - at) : 0);
+        ev.Clear();
+    }
+
+    private void TellTaps(WireDirection? dir, string text, ReadOnlyMemory<byte> frame, long agoNs = 0)
+    {
+        if (_taps.IsEmpty) return;
+        var msg = new WireCaptureEvent(_name, dir, text, frame.IsEmpty ? ReadOnlyMemory<byte>.Empty : frame.ToArray(), agoNs);
+        foreach (var t in _taps) t.Tell(msg, Self);
     }
 
     private void Carrier(bool up)

@@ -4,7 +4,7 @@ namespace ActorStack.Hardware.Capture;
 
 /// <summary>
 /// Reads a classic pcap file in either byte order, with microsecond (0xa1b2c3d4) or nanosecond
-/// (0xa1b23c4d) timestamps. Meant for tests and tools. A stream that is not a pcap file yields
+/// (0xa1b23c4d) timestamps, and the packets of a pcapng file (<see cref="PcapNgReader"/>) alike. Meant for tests and tools. A stream that is not a pcap file yields
 /// nothing; a truncated last record ends the enumeration; neither throws.
 /// </summary>
 public static class PcapReader
@@ -19,6 +19,15 @@ public static class PcapReader
         if (!ReadFully(stream, header)) yield break;
 
         uint magicLe = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (magicLe == PcapNgWriter.BlockSectionHeader)
+        {
+            var all = new MemoryStream();
+            all.Write(header);
+            stream.CopyTo(all);
+            foreach (var p in PcapNgReader.Read(all.GetBuffer().AsSpan(0, (int)all.Length)).Packets)
+                yield return (DateTime.UnixEpoch.Ticks + p.UnixNs / 100, p.Data, (int)Math.Min(p.OriginalLength, int.MaxValue));
+            yield break;
+        }
         bool bigEndian;
         bool nanoseconds;
         switch (magicLe)

@@ -11,6 +11,8 @@ namespace ActorStack.Hardware.Capture;
 /// record header (16 bytes) before every frame:
 /// | ts_sec | ts_usec | incl_len = min(len, snaplen) | orig_len = len |
 /// </code>
+/// With nanosecond timestamps (<c>tcpdump --time-stamp-precision=nano</c>) the magic is 0xa1b23c4d and the second
+/// word of a record header holds nanoseconds.
 /// Timestamps are the simulation clock's, given per frame; the writer never reads a clock.
 /// Not thread-safe: one owner (the capture tap) writes.
 /// </summary>
@@ -34,14 +36,21 @@ public sealed class PcapWriter : IDisposable
 
     /// <summary>Writes the global header at once. <paramref name="snapLength"/> below 1 is taken as the default.</summary>
     public PcapWriter(Stream stream, int snapLength = DefaultSnapLength, bool leaveOpen = false)
+        : this(stream, snapLength, leaveOpen, nanoseconds: false)
     {
+    }
+
+    /// <summary>As the other constructor; <paramref name="nanoseconds"/> writes the nanosecond magic (0xa1b23c4d).</summary>
+    public PcapWriter(Stream stream, int snapLength, bool leaveOpen, bool nanoseconds)
+    {
+        Nanoseconds = nanoseconds;
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _leaveOpen = leaveOpen;
         _snapLength = snapLength > 0 ? snapLength : DefaultSnapLength;
 
         Span<byte> h = stackalloc byte[GlobalHeaderLength];
-        BinaryPrimitives.WriteUInt32LittleEndian(h, MagicMicroseconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(h, nanoseconds ? MagicNanoseconds : MagicMicroseconds);
         BinaryPrimitives.WriteUInt16LittleEndian(h[4..], VersionMajor);
         BinaryPrimitives.WriteUInt16LittleEndian(h[6..], VersionMinor);
         BinaryPrimitives.WriteInt32LittleEndian(h[8..], 0);   // thiszone: timestamps are UTC
@@ -53,6 +62,8 @@ public sealed class PcapWriter : IDisposable
 
     public int SnapLength => _snapLength;
     public long PacketsWritten { get; private set; }
+    /// <summary>The file's records hold nanoseconds (magic 0xa1b23c4d), else microseconds.</summary>
+    public bool Nanoseconds { get; }
 
     /// <summary>
     /// Appends one frame. <paramref name="utcTicks"/> is <see cref="DateTimeOffset.UtcTicks"/> of the
@@ -61,13 +72,23 @@ public sealed class PcapWriter : IDisposable
     /// </summary>
     public void WritePacket(ReadOnlySpan<byte> frame, long utcTicks)
     {
+        long sinceEpoch = utcTicks - DateTime.UnixEpoch.Ticks;
+        WritePacketNs(frame, sinceEpoch <= 0 ? 0 : sinceEpoch > long.MaxValue / 100 ? long.MaxValue : sinceEpoch * 100);
+    }
+
+    /// <summary>
+    /// Appends one frame stamped <paramref name="unixNs"/> (ns since the Unix epoch): to the ns with the nanosecond
+    /// magic, truncated to the µs without; clamped to the u32 seconds as <see cref="WritePacket"/>.
+    /// </summary>
+    public void WritePacketNs(ReadOnlySpan<byte> frame, long unixNs)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var (sec, usec) = ToUnixMicroseconds(utcTicks);
+        var (sec, frac) = ToUnixFraction(unixNs, Nanoseconds);
         int caplen = Math.Min(frame.Length, _snapLength);
 
         Span<byte> r = stackalloc byte[RecordHeaderLength];
         BinaryPrimitives.WriteUInt32LittleEndian(r, sec);
-        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], usec);
+        BinaryPrimitives.WriteUInt32LittleEndian(r[4..], frac);
         BinaryPrimitives.WriteUInt32LittleEndian(r[8..], (uint)caplen);
         BinaryPrimitives.WriteUInt32LittleEndian(r[12..], (uint)frame.Length);
         _stream.Write(r);
@@ -87,6 +108,16 @@ public sealed class PcapWriter : IDisposable
         _disposed = true;
         _stream.Flush();
         if (!_leaveOpen) _stream.Dispose();
+    }
+
+    /// <summary>Splits ns since the Unix epoch into seconds and µs or ns, clamped to the u32 range.</summary>
+    public static (uint Seconds, uint Fraction) ToUnixFraction(long unixNs, bool nanoseconds)
+    {
+        if (unixNs <= 0) return (0, 0);
+        long sec = unixNs / 1_000_000_000;
+        if (sec > uint.MaxValue) return (uint.MaxValue, nanoseconds ? 999_999_999u : 999_999u);
+        long ns = unixNs % 1_000_000_000;
+        return ((uint)sec, (uint)(nanoseconds ? ns : ns / 1000));
     }
 
     /// <summary>Splits UTC ticks (100 ns since 0001-01-01) into Unix seconds and microseconds, clamped to the u32 range.</summary>

@@ -33,9 +33,13 @@ public sealed class FaultMatcher
     /// <summary>Frames rule <paramref name="i"/> selected (and acted on, unless an earlier rule acted first).</summary>
     public long Fired(int i) => _fired[i];
 
+    /// <summary>The position in <see cref="Rules"/> of the rule the last <see cref="Select"/> chose; -1 when none.</summary>
+    public int LastSelected { get; private set; } = -1;
+
     /// <summary>The rule that acts on this frame, or null.</summary>
     public FaultRule? Select(ReadOnlySpan<byte> frame, WireDirection direction)
     {
+        LastSelected = -1;
         if (_rules.Length == 0) return null;
         var h = FlowKeys.Dissect(frame, FlowDissectorFlags.Parse1stFrag);
         FaultRule? chosen = null;
@@ -48,6 +52,7 @@ public sealed class FaultMatcher
             bool selected = r.Nth > 0 ? n == r.Nth : r.Every <= 1 || n % r.Every == 0;
             if (!selected) continue;
             _fired[i]++;
+            if (chosen is null) LastSelected = i;
             chosen ??= r;
         }
         return chosen;

@@ -27,6 +27,14 @@ public static class WireSeed
 }
 
 /// <summary>
+/// A fault on one direction of the medium, for a capture (<see cref="WireChannel.Events"/>): what happened in the
+/// configuration's words (<c>netem loss</c>, <c>fault rule 2: drop</c>), the drop reason when frames were freed, the
+/// frame (empty when the event concerns several, <see cref="Count"/> of them), the number of frames and when it happened
+/// on the owner's clock (ns; null: when the owner drains it).
+/// </summary>
+public readonly record struct WireChannelEvent(string What, DropReason? Drop, ReadOnlyMemory<byte> Frame, long Count = 1, long? AtNs = null);
+
+/// <summary>
 /// One direction of a simulated cable, as a plain class the wire actor drives with its clock (ns):
 /// <list type="number">
 /// <item>the cable may be cut: everything on it and everything offered while cut is dropped (SIM_LINK_DOWN);</item>
@@ -71,6 +79,12 @@ public sealed class WireChannel
     }
 
     public bool IsCut { get; private set; }
+
+    /// <summary>
+    /// Where faults on the medium are recorded as they happen (<see cref="WireChannelEvent"/>), for a capture; null (the
+    /// default) records nothing. The owner drains it.
+    /// </summary>
+    public List<WireChannelEvent>? Events { get; set; }
     public NetemQopt? Netem => _netem?.Settings;
     public FaultMatcher Faults => _faults;
 
@@ -114,6 +128,7 @@ public sealed class WireChannel
         int held = (_netem?.Reset() ?? 0) + _propagating.Count;
         _propagating.Clear();
         Drop(DropReason.SIM_LINK_DOWN, held);
+        if (held > 0) Events?.Add(new WireChannelEvent($"cable cut: {held} frame(s) in flight lost", DropReason.SIM_LINK_DOWN, default, held));
         return true;
     }
 
@@ -133,9 +148,17 @@ public sealed class WireChannel
     public void Offer(ReadOnlyMemory<byte> frame, long nowNs, List<ReadOnlyMemory<byte>> deliver)
     {
         _offered++;
-        if (IsCut) { Drop(DropReason.SIM_LINK_DOWN, 1); return; }
+        if (IsCut)
+        {
+            Drop(DropReason.SIM_LINK_DOWN, 1);
+            Events?.Add(new WireChannelEvent("cable cut", DropReason.SIM_LINK_DOWN, frame, AtNs: nowNs));
+            return;
+        }
         if (_faults.Select(frame.Span, Direction) is { } rule)
         {
+            if (Events is { } ev)
+                ev.Add(new WireChannelEvent($"fault rule {_faults.LastSelected}: {rule.Action.ToString().ToLowerInvariant()}",
+                    rule.Action == FaultAction.Drop ? DropReason.SIM_FAULT_RULE : null, frame, AtNs: nowNs));
             switch (rule.Action)
             {
                 case FaultAction.Drop:
@@ -165,13 +188,27 @@ public sealed class WireChannel
     private void Enter(ReadOnlyMemory<byte> frame, long nowNs)
     {
         if (_netem is null) { Propagate(frame, nowNs + _propagationNs); return; }
-        _netem.Enqueue(frame, nowNs);
+        var v = _netem.Enqueue(frame, nowNs);
+        if (Events is { } ev)
+        {
+            // netem_enqueue's order: duplicate, loss (or an ECN mark instead), corrupt, the limit.
+            if (v.Duplicated) ev.Add(new WireChannelEvent("netem duplicate", null, frame, AtNs: nowNs));
+            if (v.EcnMarked) ev.Add(new WireChannelEvent("netem ecn: CE marked instead of lost", null, frame, AtNs: nowNs));
+            if (v.Corrupted) ev.Add(new WireChannelEvent("netem corrupt", null, frame, AtNs: nowNs));
+            if (v.Drop is { } reason)
+                ev.Add(new WireChannelEvent(reason == DropReason.SIM_NETEM_LOSS ? "netem loss" : "netem limit", reason, frame, AtNs: nowNs));
+        }
         while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
     }
 
     private void Propagate(ReadOnlyMemory<byte> frame, long arrivalNs)
     {
-        if (_propagating.Count >= MaxInFlight) { Drop(DropReason.SIM_WIRE_OVERFLOW, 1); return; }
+        if (_propagating.Count >= MaxInFlight)
+        {
+            Drop(DropReason.SIM_WIRE_OVERFLOW, 1);
+            Events?.Add(new WireChannelEvent("wire overflow", DropReason.SIM_WIRE_OVERFLOW, frame));
+            return;
+        }
         _propagating.Enqueue(frame, (arrivalNs, _seq++));
     }
 

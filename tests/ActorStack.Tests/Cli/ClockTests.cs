@@ -34,8 +34,8 @@ public sealed partial class ClockTests
     internal static string MainJobWithCapture(string pcap, int? count = null)
     {
         var text = File.ReadAllText(RepoFile("stack.hocon"));
-        Assert.Contains("file = \"actorstack.pcap\"", text);
-        text = text.Replace("file = \"actorstack.pcap\"", $"file = \"{pcap}\"");
+        Assert.Contains("file = \"actorstack.pcapng\"", text);
+        text = text.Replace("file = \"actorstack.pcapng\"", $"file = \"{pcap}\"");
         if (count is { } n)
         {
             Assert.Contains("count = 100000,", text);
@@ -101,8 +101,9 @@ public sealed partial class ClockTests
             var p2 = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "v2.pcap"));
             Assert.True(p1.Length > 24 + 16);
             Assert.Equal(p1, p2);
-            uint firstSec = BitConverter.ToUInt32(p1, 24);
-            Assert.Equal((uint)SimEngine.DefaultEpoch.ToUnixTimeSeconds(), firstSec);
+            // pcapng (the default format): the first frame's ns since 1970 fall in the epoch's first second.
+            long firstNs = ActorStack.Hardware.Capture.PcapNgReader.Read(p1).Packets[0].UnixNs;
+            Assert.Equal(SimEngine.DefaultEpoch.ToUnixTimeSeconds(), firstNs / 1_000_000_000);
         }
         finally
         {

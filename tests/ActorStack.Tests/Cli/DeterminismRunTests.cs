@@ -25,7 +25,7 @@ public sealed class DeterminismRunTests
         string text = which switch
         {
             "main" => MainJob(pcap),
-            "routed" => File.ReadAllText(ClockTests.RepoPath("examples/routed.hocon")).Replace("file = \"routed.pcap\"", $"file = \"{pcap}\""),
+            "routed" => File.ReadAllText(ClockTests.RepoPath("examples/routed.hocon")).Replace("file = \"routed.pcapng\"", $"file = \"{pcap}\""),
             // tcp.hocon has no capture: one on the receiving host's link.
             _ => File.ReadAllText(ClockTests.RepoPath("examples/tcp.hocon")) +
                  $"\nactorstack.scenario.capture {{ enabled = on, host = h2, device = eth0, file = \"{pcap}\" }}\n",
