@@ -87,7 +87,27 @@ public sealed class EngineDriver(SimEngine engine)
         return engine.Now - start;
     }
 
-    /// <summary><see cref="RunUntil"/> for a condition that asks the actors itself (it may run the engine).</summary>
+    /// <summary>
+    /// <see cref="RunUntil"/> for a condition that is costly to check (it asks the actors for their status): the
+    /// simulation runs in steps of <paramref name="every"/> (each ending quiescent, see <see cref="RunFor"/>) and the
+    /// condition is checked after each; fails past <paramref name="limit"/>. Returns the simulated time that passed
+    /// (a multiple of <paramref name="every"/>).
+    /// </summary>
+    public TimeSpan RunUntil(Func<bool> done, TimeSpan limit, TimeSpan every, string? what = null)
+    {
+        if (every <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(every), every, "must be positive");
+        var start = engine.Now;
+        RunIdle();
+        while (!done())
+        {
+            if (engine.Now - start + every > limit)
+                throw new StackAssertionException($"{what ?? "condition"}: not met within {limit} of simulated time (checked every {every})");
+            RunFor(every);
+        }
+        return engine.Now - start;
+    }
+
+    /// <summary><see cref="RunUntil(Func{bool}, TimeSpan?, string?)"/> for a condition that asks the actors itself (it may run the engine).</summary>
     public async Task<TimeSpan> RunUntilAsync(Func<Task<bool>> done, TimeSpan? limit = null, string? what = null)
     {
         var start = engine.Now;

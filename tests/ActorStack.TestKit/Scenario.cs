@@ -36,6 +36,12 @@ public sealed class Scenario
     /// <summary>A scenario file (includes relative to its folder, as the CLI reads it).</summary>
     public static Scenario FromFile(string path) => new(ConfigText.PrepareFile(path), path);
 
+    /// <summary>
+    /// This scenario with <paramref name="hocon"/> merged over it (later keys win, objects merge), e.g.
+    /// <c>With("actorstack.scenario.capture.enabled = off")</c> or <c>With("actorstack.seed = 7")</c>.
+    /// </summary>
+    public Scenario With(string hocon) => string.IsNullOrWhiteSpace(hocon) ? this : new(Hocon + "\n" + hocon + "\n", Origin);
+
     /// <summary>A fluent builder whose <see cref="ScenarioBuilder.Build"/> writes the HOCON text.</summary>
     public static ScenarioBuilder Build() => new();
 

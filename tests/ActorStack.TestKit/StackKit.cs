@@ -127,6 +127,9 @@ public sealed class StackKit : IDisposable
     /// <summary>Runs until <paramref name="done"/> holds, at most <paramref name="limit"/> of simulated time (see <see cref="EngineDriver.RunUntil"/>).</summary>
     public TimeSpan RunUntil(Func<bool> done, TimeSpan? limit = null, string? what = null) => Driver.RunUntil(done, limit, what);
 
+    /// <summary>Runs in steps of <paramref name="every"/> until <paramref name="done"/> holds (see <see cref="EngineDriver.RunUntil(Func{bool}, TimeSpan, TimeSpan, string?)"/>).</summary>
+    public TimeSpan RunUntil(Func<bool> done, TimeSpan limit, TimeSpan every, string? what = null) => Driver.RunUntil(done, limit, every, what);
+
     /// <summary>Asks an actor of the simulation and runs the engine until it answered (see <see cref="EngineDriver.Ask{T}"/>).</summary>
     public T Ask<T>(IActorRef target, object message, TimeSpan? limit = null) => Driver.Ask<T>(target, message, limit);
 
