@@ -63,7 +63,8 @@ public sealed class EngineDriver(SimEngine engine)
         if (duration < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), duration, "the clock does not go back");
         long target = engine.NowNs + SimEngine.ToNs(duration);
         RunIdle();
-        while (engine.NextDueNs is { } next && next <= target)
+        // Instant by instant only for observers (a drop probe): otherwise one run, in the engine's own loop.
+        while (_observers.Count > 0 && engine.NextDueNs is { } next && next <= target)
         {
             engine.RunUntilNs(next);
             Observed();
