@@ -37,6 +37,13 @@ public sealed class EngineDriver(SimEngine engine)
     /// <summary>The default limit of <see cref="RunUntil"/> and <see cref="Ask{T}"/> (<see cref="KitDefaults.Limit"/>).</summary>
     public TimeSpan DefaultLimit { get; set; } = KitDefaults.Limit;
 
+    /// <summary>
+    /// Liveness bound: at most this many events at one simulated instant (a message loop, a timer re-arming itself at
+    /// zero delay) before a wait fails with a liveness failure instead of hanging; null (the default) runs each instant
+    /// in the engine's own loop, unchecked and fastest.
+    /// </summary>
+    public long? MaxEventsPerInstant { get; set; }
+
     public void AddObserver(IInstantObserver o) => _observers.Add(o);
     public void RemoveObserver(IInstantObserver o) => _observers.Remove(o);
 
@@ -50,8 +57,32 @@ public sealed class EngineDriver(SimEngine engine)
     /// <summary>Runs everything due at the current instant (and what that causes at it); the clock does not move.</summary>
     public void RunIdle()
     {
-        engine.RunUntilIdle();
+        RunThrough(engine.NowNs);
         Observed();
+    }
+
+    /// <summary>Runs every event due at or before <paramref name="tNs"/>; the clock ends there. Counts events per instant when bounded.</summary>
+    private void RunThrough(long tNs)
+    {
+        if (MaxEventsPerInstant is not { } max)
+        {
+            engine.RunUntilNs(tNs);
+            return;
+        }
+        long at = engine.NowNs, n = 0;
+        while (engine.NextDueNs is { } next && next <= tNs)
+        {
+            engine.Step();
+            if (engine.NowNs != at)
+            {
+                at = engine.NowNs;
+                n = 0;
+            }
+            else if (++n > max)
+                throw new StackAssertionException($"liveness: more than {max} events at simulated +{engine.Now} without the clock moving " +
+                                                  "(a message loop, or a timer re-arming itself at zero delay)");
+        }
+        engine.RunUntilNs(tNs);
     }
 
     /// <summary>
@@ -66,10 +97,10 @@ public sealed class EngineDriver(SimEngine engine)
         // Instant by instant only for observers (a drop probe): otherwise one run, in the engine's own loop.
         while (_observers.Count > 0 && engine.NextDueNs is { } next && next <= target)
         {
-            engine.RunUntilNs(next);
+            RunThrough(next);
             Observed();
         }
-        engine.RunUntilNs(target);
+        RunThrough(target);
         Observed();
     }
 
@@ -126,7 +157,7 @@ public sealed class EngineDriver(SimEngine engine)
             ?? throw new StackAssertionException($"{what ?? "condition"}: stalled at +{engine.Now - start}, nothing queued");
         if (SimEngine.FromNs(whenNs) - start > max)
             throw new StackAssertionException($"{what ?? "condition"}: not met within {max} of simulated time");
-        engine.RunUntilNs(whenNs);
+        RunThrough(whenNs);
         Observed();
     }
 

@@ -161,7 +161,7 @@ public sealed class OutputProbe : StreamProbe<WorkloadOutput>
     public IReadOnlyList<string> Lines => Events.Select(e => e.Event.ToString()).ToList();
 }
 
-/// <summary>A drop as it happened: the simulated instant, the host, dropwatch's reason and place, and how many packets.</summary>
+/// <summary>A drop as it happened: the simulated instant (since virtual 0, as <see cref="CapturedFrame.At"/>), the host, dropwatch's reason and place, and how many packets.</summary>
 public sealed record DropEvent(TimeSpan At, string Host, DropReason Reason, string Location, long Packets)
 {
     public override string ToString() => $"+{At.TotalSeconds:0.000000000}s {Host}: {Packets} x {Reason} at {Location}";

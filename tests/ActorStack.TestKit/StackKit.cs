@@ -22,6 +22,9 @@ public sealed record StackKitOptions
     /// <summary>The default limit of every wait, in simulated time.</summary>
     public TimeSpan Limit { get; init; } = KitDefaults.Limit;
 
+    /// <summary>At most this many events at one simulated instant before a wait fails as a liveness failure (<see cref="EngineDriver.MaxEventsPerInstant"/>); null: unchecked.</summary>
+    public long? MaxEventsPerInstant { get; init; }
+
     /// <summary>
     /// Called with the engine before the simulation starts (boot has run inline, the engine is paused): the place to set
     /// the engine up for a run, e.g. its <see cref="SimEngine.Trace"/>, or a schedule strategy for exploration.
@@ -52,7 +55,7 @@ public sealed class StackKit : IDisposable
         _ownsSystem = ownsSystem;
         Engine = SimEngine.IsVirtual(system) ? SimEngine.For(system)
             : throw new ArgumentException("the actor system does not run on the simulation engine (its configuration needs SimEngine.Hocon)", nameof(system));
-        Driver = driver ?? new EngineDriver(Engine) { DefaultLimit = options.Limit };
+        Driver = driver ?? new EngineDriver(Engine) { DefaultLimit = options.Limit, MaxEventsPerInstant = options.MaxEventsPerInstant };
         options.OnEngine?.Invoke(Engine);
         Engine.Pause();
         Simulation = system.ActorOf(SimulationActor.Props(scenario.Settings), options.SimulationName);
@@ -73,7 +76,9 @@ public sealed class StackKit : IDisposable
     public static StackKit Start(Scenario scenario, StackKitOptions? options = null)
     {
         options ??= new StackKitOptions();
-        var config = StackConfig.AkkaConfig(options.ExtraHocon + "\n" + scenario.Hocon + "\n" + SimEngine.Hocon
+        // Later text wins: the scenario, the caller's extra configuration, then the engine (no CLR exit hook: it would hand
+        // the engine back to inline mode from another thread).
+        var config = StackConfig.AkkaConfig(scenario.Hocon + "\n" + options.ExtraHocon + "\n" + SimEngine.Hocon
                                             + "\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off");
         _ = scenario.Settings; // a scenario that does not check fails here, before a system exists
         var system = ActorSystem.Create(options.SystemName, config);

@@ -207,6 +207,24 @@ public class StackKitTests
     }
 
     [Fact]
+    public void A_message_loop_at_one_instant_is_a_liveness_failure_not_a_hang()
+    {
+        using var kit = StackKit.Start(TwoHosts().Build(), new StackKitOptions { MaxEventsPerInstant = 10_000 });
+        kit.RunFor(TimeSpan.FromMilliseconds(1));   // the stack alone stays under the bound
+        var loop = kit.System.ActorOf(Akka.Actor.Props.Create(() => new SelfLoop()));
+        loop.Tell("go", Akka.Actor.ActorRefs.NoSender);
+        var e = Assert.Throws<StackAssertionException>(() => kit.RunFor(TimeSpan.FromMilliseconds(1)));
+        Assert.Equal($"liveness: more than 10000 events at simulated +{kit.Now} without the clock moving " +
+                     "(a message loop, or a timer re-arming itself at zero delay)", e.Message);
+        kit.System.Stop(loop);                      // so that shutdown (inline) does not run the loop for ever
+    }
+
+    private sealed class SelfLoop : Akka.Actor.ReceiveActor
+    {
+        public SelfLoop() => ReceiveAny(m => Self.Tell(m, Self));
+    }
+
+    [Fact]
     public void A_failing_MIB_assertion_names_the_counter_and_both_values()
     {
         using var kit = StackKit.Start(TwoHosts().Build());
