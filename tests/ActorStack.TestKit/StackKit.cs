@@ -22,8 +22,11 @@ public sealed record StackKitOptions
     /// <summary>The default limit of every wait, in simulated time.</summary>
     public TimeSpan Limit { get; init; } = KitDefaults.Limit;
 
-    /// <summary>At most this many events at one simulated instant before a wait fails as a liveness failure (<see cref="EngineDriver.MaxEventsPerInstant"/>); null: unchecked.</summary>
-    public long? MaxEventsPerInstant { get; init; }
+    /// <summary>
+    /// At most this many events at one simulated instant before a wait fails as a liveness failure
+    /// (<see cref="EngineDriver.MaxEventsPerInstant"/>): 5,000,000 by default, the CLI's bound; null: unchecked.
+    /// </summary>
+    public long? MaxEventsPerInstant { get; init; } = 5_000_000;
 
     /// <summary>
     /// Called with the engine before the simulation starts (boot has run inline, the engine is paused): the place to set
