@@ -211,25 +211,7 @@ public abstract class EndToEndKit(string name) : EngineKit(name)
         HostStats s;
         try { s = await AskRun<HostStats>(n.Host, GetStats.Instance); }
         catch (Exception e) when (e is not OutOfMemoryException) { return $"== {n.Name}: no stats ({e.GetType().Name})\n"; }
-        var sb = new System.Text.StringBuilder($"== {n.Name}\n");
-        foreach (var d in s.Devices)
-        {
-            var c = d.Counters;
-            sb.Append($"  {d.Name}: rx {c.RxPackets} drop {c.RxDropped} missed {c.RxMissedErrors} fifo {c.RxFifoErrors}; tx {c.TxPackets} drop {c.TxDropped}; irqs [{string.Join(",", d.IrqsPerQueue)}]");
-            if (d.Qdisc is { } q) sb.Append($"; qdisc sent {q.Packets} drop {q.Drops} requeues {q.Requeues} backlog {q.Backlog} stopped {q.TxQueueStopped} restart {q.TxRestartQueue}");
-            sb.Append('\n');
-        }
-        foreach (var sd in s.Softnet)
-            sb.Append($"  softnet cpu{sd.Cpu}: processed {sd.Processed} dropped {sd.Dropped} time_squeeze {sd.TimeSqueeze} rps {sd.ReceivedRps} input_qlen {sd.InputQlen} process_qlen {sd.ProcessQlen}\n");
-        foreach (var m in s.Snmp)
-        {
-            var nz = m.Counters.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}").ToList();
-            if (nz.Count > 0) sb.Append($"  {m.Name}: {string.Join(" ", nz)}\n");
-        }
-        foreach (var d in s.Drops) sb.Append($"  drop {d.Site.Reason} at {d.Site.Location}: {d.Packets}\n");
-        foreach (var k in s.Sockets)
-            sb.Append($"  sock {k.Type}/{k.Protocol} {k.LocalAddress}:{k.LocalPort}: queued {k.RecvQueueDatagrams} drops {k.Drops} read {k.DatagramsRead} sent {k.DatagramsSent} err {k.PendingError}\n");
-        return sb.ToString();
+        return Testing.HostView.Dump(s);
     }
 
     protected static byte[] Bytes(int n, int seed)

@@ -4,13 +4,14 @@ using ActorStack.Tests.Engine;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Testing;
 
 namespace ActorStack.Tests.Faults;
 
 /// <summary>
 /// A sender's pktgen → one cable → a receiver's UDP sink, run by the SimulationActor on virtual time, with a fault on
 /// the cable, the devices or in the schedule. <see cref="RunToQuiet"/> drives the clock and returns the books of the
-/// whole network: what pktgen sent, what the sink read or still has queued, every host's drop table and the wire's.
+/// whole network (<see cref="FlowBooks"/>): what pktgen sent, what the sink read or still has queued, every host's drop table and the wire's.
 /// The receiver sends nothing (ICMP errors off, pktgen needs no ARP), so every frame counted comes from pktgen.
 /// Runs on the simulation engine: each 10 ms step runs every event due in it before the next, and questions to the
 /// actors are tell + run (<see cref="Query{T}"/>).
@@ -62,22 +63,12 @@ public abstract class ConservationKit : EngineKit
         $"{{ type = pktgen, host = sender, device = eth0, count = {count}, pkt_size = 64, ratep = 1000, flows = 2, " +
         "dst_mac = \"02:00:00:00:00:02\", dst_min = \"10.0.0.2\", udp_src_min = 10000, udp_src_max = 10001, udp_dst_min = 9000, udp_dst_max = 9000 }";
 
-    /// <summary>The books of one run. <see cref="Drops"/>: (place, reason) → packets over both hosts and the wire.</summary>
-    protected sealed record Books(long Sent, long Duplicated, long Read, long Queued, long WireInFlight,
-        SortedDictionary<string, long> Drops, HostStats Sender, HostStats Receiver, WireStats Wire)
-    {
-        public long Dropped => Drops.Values.Sum();
-        public long DropsOf(DropReason r) => Drops.Where(d => d.Key.EndsWith($" {r}", StringComparison.Ordinal)).Sum(d => d.Value);
-        public override string ToString() => $"sent {Sent} dup {Duplicated} read {Read} queued {Queued} in flight {WireInFlight} drops " +
-                                             string.Join(", ", Drops.Select(d => $"{d.Key}={d.Value}"));
-    }
-
     /// <summary>
     /// Starts the scenario, moves virtual time on in 10 ms steps for <paramref name="duration"/>, then (time still
     /// moving) waits until pktgen is done, nothing is on the wire or in the receiver's backlog, and the books balance:
     /// sent + duplicated = read + queued + dropped + in flight. A frame lost silently keeps them from balancing.
     /// </summary>
-    protected async Task<Books> RunToQuiet(StackSettings settings, TimeSpan duration, Func<SimulationStarted, Task>? during = null)
+    protected async Task<FlowBooks> RunToQuiet(StackSettings settings, TimeSpan duration, Func<SimulationStarted, Task>? during = null)
     {
         var sim = Sys.ActorOf(SimulationActor.Props(settings), $"sim{++_runs}");
         var started = await Query<SimulationStarted>(sim, StartSimulation.Instance);
@@ -105,7 +96,8 @@ public abstract class ConservationKit : EngineKit
         }
     }
 
-    private async Task<Books> BooksOf(SimulationStarted sim)
+    /// <summary>The run's books (the kit's <see cref="FlowBooks"/>): sent = pktgen's frames + the sender's sockets' datagrams, read = the sink's.</summary>
+    private async Task<FlowBooks> BooksOf(SimulationStarted sim)
     {
         long sent = 0;
         foreach (var g in sim.Pktgens) sent += (await Query<PktgenStatus>(g, GetWorkloadStatus.Instance)).Sent;
@@ -113,16 +105,7 @@ public abstract class ConservationKit : EngineKit
         var wire = await Query<WireStats>(sim.Wires.Single(), GetWireStats.Instance);
         var tx = await Query<HostStats>(sim.Hosts["sender"], GetStats.Instance);
         var rx = await Query<HostStats>(sim.Hosts["receiver"], GetStats.Instance);
-        var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var h in new[] { tx, rx })
-            foreach (var d in h.Drops.Where(d => d.Packets > 0))
-                drops[$"{h.Host}/{d.Site.Location} {d.Site.Reason}"] = d.Packets;
-        foreach (var (dir, s) in new[] { ("a-to-b", wire.AToBDetail!), ("b-to-a", wire.BToADetail!) })
-            foreach (var (reason, n) in s.Drops.Where(x => x.Value > 0))
-                drops[$"wire/{dir} {reason}"] = n;
-        long dup = wire.AToBDetail!.Duplicated + wire.BToADetail!.Duplicated;
-        long inFlight = wire.AToBDetail.InFlight + wire.BToADetail.InFlight;
         sent += tx.Mib("Udp")["OutDatagrams"];   // datagrams a test sent from a socket on the sender
-        return new Books(sent, dup, sink.Datagrams, rx.Sockets.Sum(s => (long)s.RecvQueueDatagrams), inFlight, drops, tx, rx, wire);
+        return FlowBooks.Of(tx, rx, sent, sink.Datagrams, [("wire", wire)]);
     }
 }
