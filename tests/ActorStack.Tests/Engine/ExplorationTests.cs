@@ -132,20 +132,29 @@ public class ExplorationTests : IDisposable
         public Log(List<string> got) => Receive<string>(got.Add);
     }
 
+    /// <summary>
+    /// Three senders, five messages and three same-instant scheduled Tells each, to one receiver on the engine's default
+    /// mailbox or on a <c>ChargedMailbox</c> (the socket/backlog/NIC queues).
+    /// </summary>
     [Theory]
-    [InlineData("random")]
-    [InlineData("pct")]
-    public void PerSenderFifo_HoldsUnderEverySchedule_WhileSendersInterleave(string strategy)
+    [InlineData("random", null)]
+    [InlineData("pct", null)]
+    [InlineData("random", "actorstack-socket-mailbox")]
+    [InlineData("pct", "actorstack-backlog-mailbox")]
+    public void PerSenderFifo_HoldsUnderEverySchedule_WhileSendersInterleave(string strategy, string? mailbox)
     {
         var orders = new HashSet<string>();
         var r = ScheduleExplorer.Explore(60, strategy, ctx =>
         {
             var got = new List<string>();
-            var log = ctx.System.ActorOf(Props.Create(() => new Log(got)), "log");
+            var props = Props.Create(() => new Log(got));
+            var log = ctx.System.ActorOf(mailbox is null ? props : props.WithMailbox(mailbox), "log");
             var a = ctx.System.ActorOf(Props.Create(() => new Numbered(log, "a", 5)), "a");
             var b = ctx.System.ActorOf(Props.Create(() => new Numbered(log, "b", 5)), "b");
             var c = ctx.System.ActorOf(Props.Create(() => new Numbered(log, "c", 5)), "c");
             ctx.Engine.RunUntilIdle();
+            if (mailbox is not null)
+                Assert.IsType<ActorStack.Actors.Mailboxes.ChargedMessageQueue>(((ActorRefWithCell)log).Underlying is ActorCell { Mailbox: { } mb } ? mb.MessageQueue : null);
             a.Tell("go");
             b.Tell("go");
             c.Tell("go");
@@ -187,6 +196,39 @@ public class ExplorationTests : IDisposable
         // The same build and scenario name but a body with a third sender: refused where the decisions first differ.
         var e5 = Assert.Throws<ScheduleReplayException>(() => ScheduleExplorer.Replay(f.TraceFile, ctx => Race(ctx, senders: 3), Options()));
         Assert.Contains("step 0 differs: the trace has E ", e5.Message);
+    }
+
+    [Fact]
+    public void Exhaustive_AnActorThatCouldRunBeforeASendReaches_SeesBothOrders()
+    {
+        // C has m1 (from the test) and is ready; A is ready to send m2. fifo runs C first (m1, then m2); running A first
+        // lets C's mailbox-level decision take m2 first. Mailbox runs of C and A do not commute (A sends to C): both are run.
+        var r = ScheduleExplorer.Exhaust(10, ctx =>
+        {
+            var got = new List<string>();
+            var c = ctx.System.ActorOf(Props.Create(() => new Log(got)), "c");
+            var a = ctx.System.ActorOf(Props.Create(() => new Sender(c, "m2")), "a");
+            ctx.Engine.RunUntilIdle();
+            c.Tell("m1");
+            a.Tell("go");
+            ctx.Engine.RunUntilIdle();
+            Assert.Equal(["m1", "m2"], got);
+        }, Options("m1-m2"), stopOnFailure: false);
+        Assert.Equal((3, 1, true), (r.Schedules, r.Failing, r.Exhausted));
+    }
+
+    [Fact]
+    public async Task ExploreAsync_AnAsyncBody_FindsTheRace_AndReplaysIt()
+    {
+        async Task Body(ExplorationContext ctx)
+        {
+            await Task.Yield();
+            Race(ctx);
+        }
+        var r = await ScheduleExplorer.ExploreAsync(100, "random", Body, Options(seed: 3));
+        Assert.Equal(3, r.Failure!.Iteration);
+        var replay = await ScheduleExplorer.ReplayAsync(r.Failure.TraceFile, Body, Options());
+        Assert.Equal("Data before Init", replay.Failure!.Message);
     }
 
     private sealed class PingPong : ReceiveActor
