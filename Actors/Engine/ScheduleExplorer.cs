@@ -59,6 +59,12 @@ public sealed record ExploreOptions
     /// <summary>An actor's crash (an Error on the event stream: a supervisor's log of a failure) fails the iteration.</summary>
     public bool FailOnActorError { get; init; } = true;
 
+    /// <summary>
+    /// Creates each iteration's actor system from the configuration the explorer built (e.g. through a TestKit, to have
+    /// its test actor and probes); null: <c>ActorSystem.Create("explore", config)</c>. The explorer terminates it.
+    /// </summary>
+    public Func<Akka.Configuration.Config, ActorSystem>? SystemFactory { get; init; }
+
     /// <summary>The <c>actorstack.run.*</c> keys of <paramref name="config"/> (stack.hocon's where absent).</summary>
     public static ExploreOptions FromConfig(Akka.Configuration.Config config) => new()
     {
@@ -248,7 +254,7 @@ public static class ScheduleExplorer
     private static async Task<RunOutcome> RunOnce(ScheduleStrategy? strategy, string name, int iteration, Func<ExplorationContext, Task> body, ExploreOptions options)
     {
         var config = StackConfig.AkkaConfig(options.Hocon + "\n" + SimEngine.Hocon + "\n" + Hocon);
-        var system = ActorSystem.Create("explore", config);
+        var system = options.SystemFactory?.Invoke(config) ?? ActorSystem.Create("explore", config);
         var engine = SimEngine.For(system);
         var errors = new ErrorCatcher(((ExtendedActorSystem)system).Provider);
         system.EventStream.Subscribe(errors, typeof(Error));

@@ -31,6 +31,13 @@ public sealed record ScheduleTrace(string Strategy, int Seed, int Iteration, str
     /// <summary>This build's id: the ModuleVersionId of the ActorStack.Actors assembly (changes with any change to the code).</summary>
     public static string CurrentBuild { get; } = typeof(SimEngine).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
+    /// <summary>
+    /// A scenario name for <see cref="ExploreOptions.Scenario"/> from the scenario's text (HOCON, a test's source):
+    /// the first 16 hex digits of its SHA-256, so a trace is refused once the scenario changes.
+    /// </summary>
+    public static string ScenarioHash(string text)
+        => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+
     /// <summary>Writes the trace to <paramref name="path"/> (creating its directory).</summary>
     public void Write(string path)
     {

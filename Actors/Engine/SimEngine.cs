@@ -220,8 +220,9 @@ public sealed class SimEngine
         {
             _limitSteps = maxSteps;
             _limitBase = _executed;
-            _limitTimeNs = maxTime is { } m ? checked(_nowNs + ToNs(m)) : 0;
-            _limited = _halt is not null || maxSteps > 0 || maxTime is not null;
+            // A limit past the clock's range (TimeSpan.MaxValue) is no limit.
+            _limitTimeNs = maxTime is { } m && m.Ticks < (long.MaxValue - _nowNs) / 100 ? _nowNs + m.Ticks * 100 : 0;
+            _limited = _halt is not null || maxSteps > 0 || _limitTimeNs > 0;
         }
     }
 

@@ -48,6 +48,26 @@ public class ExplorationConfigTests
     }
 
     [Fact]
+    public void ExploreOptions_FromConfig_StackHoconDefaults_AndAUsersValues()
+    {
+        var d = ExploreOptions.FromConfig(StackConfig.AkkaConfig());
+        Assert.Equal((0, 3, 1_000_000L, TimeSpan.FromHours(1)), (d.Seed, d.PctDepth, d.MaxSteps, d.MaxTime));
+        var u = ExploreOptions.FromConfig(StackConfig.AkkaConfig("actorstack.run { schedule-seed = -4, pct-depth = 5, explore-max-steps = 10, explore-max-time = 250ms }"));
+        Assert.Equal((-4, 5, 10L, TimeSpan.FromMilliseconds(250)), (u.Seed, u.PctDepth, u.MaxSteps, u.MaxTime));
+    }
+
+    [Fact]
+    public void ScenarioHash_IsTheSha256Prefix_AndASystemFactoryMakesEachIterationsSystem()
+    {
+        Assert.Equal("ba7816bf8f01cfea", ScheduleTrace.ScenarioHash("abc"));
+        var names = new List<string>();
+        var r = ScheduleExplorer.Explore(3, "random", ctx => names.Add(ctx.System.Name),
+            new ExploreOptions { SystemFactory = config => ActorSystem.Create("mine", config) });
+        Assert.Equal((3, false), (r.Iterations, r.Found));
+        Assert.Equal(["mine", "mine", "mine"], names);
+    }
+
+    [Fact]
     public async Task RandomSchedule_PingBetweenTwoHosts_SameSeedSameDigest_OtherSeedOrFifoAnother()
     {
         var fifo = await ExplorationFifoTests.PingRun("");
