@@ -61,6 +61,24 @@ public class ExplorationFifoTests(Xunit.Abstractions.ITestOutputHelper output)
         public Inbox(List<object> got) => ReceiveAny(got.Add);
     }
 
+    /// <summary>
+    /// <see cref="DeterminismTests"/>' TCP transfer under netem loss (its private Run, through reflection so that file stays
+    /// as it is): TCP socket actors stash, so they run on the deque mailbox; under fifo its digest is pinned too.
+    /// </summary>
+    [Fact]
+    public async Task Fifo_TcpTransferUnderNetem_DigestAsBeforeStrategies()
+    {
+        var run = typeof(DeterminismTests).GetMethod("Run", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        var task = (Task)run.Invoke(null, [5, "delay 1ms loss 2%", 1 << 18, TimeSpan.FromSeconds(1)])!;
+        await task;
+        var outcome = task.GetType().GetProperty("Result")!.GetValue(task)!;
+        (long Events, ulong Digest) got = ((long)outcome.GetType().GetProperty("Events")!.GetValue(outcome)!,
+            (ulong)outcome.GetType().GetProperty("Digest")!.GetValue(outcome)!);
+        output.WriteLine($"{got.Events} events, digest {got.Digest:x16}");
+        // Pinned before the engine's deque mailbox (the stash's) existed; the fifo path is the engine's as before.
+        Assert.Equal((5913L, 0xbd490c3c02649b77UL), got);
+    }
+
     [Fact]
     public async Task Fifo_PingBetweenTwoHosts_DigestAndEventCountAsBeforeStrategies()
     {
