@@ -61,6 +61,86 @@ public sealed class EngineMessageQueue : IMessageQueue, IUnboundedMessageQueueSe
 }
 
 /// <summary>
+/// The engine's mailbox for actors that stash (<c>IWithUnboundedStash</c> requires
+/// <see cref="IUnboundedDequeBasedMessageQueueSemantics"/>; <see cref="SimEngine.Hocon"/> maps that requirement here,
+/// e.g. <c>TcpSocketActor</c>): an <see cref="EngineEnvelopeQueue"/> (so its dequeues are mailbox-level decisions
+/// under a strategy) behind a stack of unstashed envelopes, which come first, in the order the stash put them back.
+/// </summary>
+public sealed class EngineDequeMailbox(Akka.Actor.Settings settings, Akka.Configuration.Config config)
+    : MailboxType(settings, config), IProducesMessageQueue<EngineDequeMessageQueue>
+{
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system)
+        => new EngineDequeMessageQueue(owner, (system.Scheduler as VirtualTimeScheduler)?.Engine);
+}
+
+/// <inheritdoc cref="EngineDequeMailbox"/>
+public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics, IEngineVisibleQueue
+{
+    /// <summary>
+    /// How the digest names this queue's runs: as it named them on Akka's own deque mailbox before this one replaced it
+    /// (type name, no head message), so fifo digests stay what they were.
+    /// </summary>
+    internal const string DigestName = "Akka.Dispatch.MessageQueues.UnboundedDequeMessageQueue";
+
+    private readonly EngineEnvelopeQueue _queue;
+    private readonly Stack<Envelope> _front = new(); // EnqueueFirst (the stash's unstash), last in first out
+    private readonly IActorRef? _owner;
+    private string? _path;
+
+    public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null)
+    {
+        _owner = owner;
+        _queue = new EngineEnvelopeQueue(engine) { Visible = this };
+    }
+
+    public string OwnerPath => _path ??= _owner is null ? "-" : SimEngine.DigestPath(_owner.Path);
+
+    public object? HeadMessage
+    {
+        get
+        {
+            lock (_front) if (_front.TryPeek(out var e)) return e.Message;
+            return _queue.HeadMessage;
+        }
+    }
+
+    public bool HasMessages => Count > 0;
+
+    public int Count
+    {
+        get
+        {
+            lock (_front) return _front.Count + _queue.Count;
+        }
+    }
+
+    public void Enqueue(IActorRef receiver, Envelope envelope) => _queue.Enqueue(envelope);
+
+    public void EnqueueFirst(Envelope envelope)
+    {
+        lock (_front) _front.Push(envelope);
+    }
+
+    public bool TryDequeue(out Envelope envelope)
+    {
+        lock (_front) if (_front.TryPop(out envelope)) return true;
+        return _queue.TryDequeue(out envelope);
+    }
+
+    public void CleanUp(IActorRef owner, IMessageQueue deadletters)
+    {
+        while (true)
+        {
+            Envelope env;
+            bool got;
+            lock (_front) got = _front.TryPop(out env);
+            if (!got && !_queue.TryDequeueFifo(out env)) return;
+            deadletters.Enqueue(owner, env);
+        }
+    }
+}
+
+/// <summary>
 /// A mailbox's FIFO of envelopes for actors on the engine: a <see cref="Queue{T}"/> under a monitor. One thread runs
 /// the engine's actors, so the lock is nearly always uncontended (a Tell from outside, a test or the CLI, is the
 /// exception), and the store grows from an empty array instead of a <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>'s

@@ -128,6 +128,10 @@ public sealed class SimEngine
           throughput-deadline-time = 0ms
         }
         akka.actor.default-mailbox.mailbox-type = "ActorStack.Actors.Engine.EngineMailbox, ActorStack.Actors"
+        akka.actor.mailbox.requirements {
+          "Akka.Dispatch.IUnboundedDequeBasedMessageQueueSemantics" = actorstack-engine-deque-mailbox
+        }
+        actorstack-engine-deque-mailbox.mailbox-type = "ActorStack.Actors.Engine.EngineDequeMailbox, ActorStack.Actors"
         akka.loggers-dispatcher = "actorstack-engine-loggers-dispatcher"
         actorstack-engine-loggers-dispatcher {
           type = Dispatcher
@@ -736,6 +740,7 @@ public sealed class SimEngine
     {
         if (run is Mailbox mb)
         {
+            if (mb.MessageQueue is EngineDequeMessageQueue) return (SimEventKind.MailboxRun, EngineDequeMessageQueue.DigestName, "?");
             if (mb.MessageQueue is IEngineVisibleQueue q)
                 return (SimEventKind.MailboxRun, q.OwnerPath, q.HeadMessage is { } m ? TypeName(m) : "-");
             return (SimEventKind.MailboxRun, mb.MessageQueue.GetType().FullName ?? "?", "?");

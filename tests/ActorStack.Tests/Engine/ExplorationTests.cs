@@ -173,6 +173,50 @@ public class ExplorationTests : IDisposable
         Assert.True(orders.Count >= 30, $"{orders.Count} distinct orders in 60 iterations");
     }
 
+    /// <summary>Stashes everything until "open" (as <c>TcpSocketActor</c> stashes until its TCB is handed over), then logs.</summary>
+    private sealed class Stasher : ReceiveActor, IWithUnboundedStash
+    {
+        public IStash Stash { get; set; } = null!;
+
+        public Stasher(List<string> got)
+        {
+            Receive<string>(m => m == "open", _ =>
+            {
+                Become(() => Receive<string>(got.Add));
+                Stash.UnstashAll();
+            });
+            ReceiveAny(_ => Stash.Stash());
+        }
+    }
+
+    [Fact]
+    public void PerSenderFifo_HoldsForAStashingActor_OnTheEnginesDequeMailbox()
+    {
+        var orders = new HashSet<string>();
+        var r = ScheduleExplorer.Explore(40, "random", ctx =>
+        {
+            var got = new List<string>();
+            var log = ctx.System.ActorOf(Props.Create(() => new Stasher(got)), "stasher");
+            var a = ctx.System.ActorOf(Props.Create(() => new Numbered(log, "a", 4)), "a");
+            var b = ctx.System.ActorOf(Props.Create(() => new Numbered(log, "b", 4)), "b");
+            ctx.Engine.RunUntilIdle();
+            Assert.IsType<EngineDequeMessageQueue>(((ActorRefWithCell)log).Underlying is ActorCell { Mailbox: { } mb } ? mb.MessageQueue : null);
+            a.Tell("go");
+            b.Tell("go");
+            log.Tell("open");
+            ctx.Engine.RunFor(TimeSpan.FromMilliseconds(5));
+            Assert.Equal(14, got.Count);
+            foreach (var s in new[] { "a", "b" })
+            {
+                Assert.Equal(Enumerable.Range(0, 4).Select(i => $"{s}{i}"), got.Where(m => m.Length == 2 && m[0] == s[0]));
+                Assert.Equal(Enumerable.Range(0, 3).Select(i => $"{s}t{i}"), got.Where(m => m.Length == 3 && m[0] == s[0]));
+            }
+            orders.Add(string.Join(",", got));
+        }, Options("stash", seed: 2));
+        Assert.False(r.Found, r.Failure?.ToString());
+        Assert.True(orders.Count >= 10, $"{orders.Count} distinct orders in 40 iterations");
+    }
+
     [Fact]
     public void Trace_FromAnotherBuildOrScenario_IsRefusedBeforeRunning_AnotherBody_RefusedAtTheFirstDifferingStep()
     {
