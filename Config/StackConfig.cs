@@ -89,6 +89,14 @@ public static partial class StackConfig
             r.Duration(run, "max-duration", $"{Root}.run"),
             r.Duration(run, "progress-interval", $"{Root}.run"),
             r.Duration(run, "settle", $"{Root}.run"));
+        // Schedule exploration's keys: read by the engine from the actor system's config (VirtualTimeScheduler,
+        // ScheduleExplorer), checked here so a wrong value is refused with the other configuration errors.
+        if (run.GetValueOrDefault("schedule") is var strategy && strategy is not ("fifo" or "random" or "pct"))
+            r.Error($"{Root}.run.schedule", strategy, "must be fifo, random or pct");
+        r.Int(run, "schedule-seed", $"{Root}.run", int.MinValue, int.MaxValue);
+        r.Int(run, "pct-depth", $"{Root}.run", 1, 1000);
+        r.Long(run, "explore-max-steps", $"{Root}.run", 1, long.MaxValue);
+        r.Duration(run, "explore-max-time", $"{Root}.run");
         bool trace = r.Bool(merged, "trace", Root);
         var supervision = ReadSupervision(r, deviceDefaults, $"{Root}.device-defaults");
 

@@ -61,6 +61,22 @@ public sealed class SimEngine
     private volatile bool _inline = true;
     private int _runner; // managed thread id running events, 0 when none
 
+    // Schedule exploration (ScheduleStrategy.cs, ScheduleExplorer.cs). Without a strategy none of this is touched: the
+    // engine runs by (time, seq) as it always did (the fifo schedule) and only `_limited` is read per event.
+    private ScheduleStrategy? _strategy;
+    // With a strategy, the events due at the current instant, in seq order, taken out of _queue so the strategy can
+    // pick any of them; timers among them are no longer InQueue (a cancel just marks them; they are skipped here).
+    private readonly List<(object Item, long Seq)> _ready = [];
+    private readonly List<ScheduleOption> _options = [];
+    private readonly List<int> _optionIndex = [];
+    private List<ScheduleChoice>? _choices;
+    private Footprint? _footprint; // what the running event touches, when the strategy wants it
+    // Liveness limits (the explorer's explore-max-steps / explore-max-time) and a halt (a limit hit, a replay that left
+    // its trace): Run* stops and throws it. `_limited` is the one flag the fifo path reads.
+    private bool _limited;
+    private long _limitSteps, _limitBase, _limitTimeNs;
+    private Exception? _halt;
+
     public SimEngine(DateTimeOffset epoch, ILoggingAdapter? log = null)
     {
         Epoch = epoch;
@@ -112,6 +128,10 @@ public sealed class SimEngine
           throughput-deadline-time = 0ms
         }
         akka.actor.default-mailbox.mailbox-type = "ActorStack.Actors.Engine.EngineMailbox, ActorStack.Actors"
+        akka.actor.mailbox.requirements {
+          "Akka.Dispatch.IUnboundedDequeBasedMessageQueueSemantics" = actorstack-engine-deque-mailbox
+        }
+        actorstack-engine-deque-mailbox.mailbox-type = "ActorStack.Actors.Engine.EngineDequeMailbox, ActorStack.Actors"
         akka.loggers-dispatcher = "actorstack-engine-loggers-dispatcher"
         actorstack-engine-loggers-dispatcher {
           type = Dispatcher
@@ -151,7 +171,84 @@ public sealed class SimEngine
     /// <summary>Size of the event heap, cancelled timers not dropped yet included (kept under twice the live events plus 64).</summary>
     public int QueueLength
     {
-        get { using (_gate.EnterScope()) return _queue.Count; }
+        get { using (_gate.EnterScope()) return _queue.Count + _ready.Count; }
+    }
+
+    /// <summary>
+    /// The scheduling strategy, null for <c>fifo</c> (events by (time, seq), FIFO mailboxes: the engine as it always was).
+    /// The actor system's configuration sets it (<c>actorstack.run.schedule</c>, read by <see cref="VirtualTimeScheduler"/>);
+    /// <see cref="UseStrategy"/> replaces it (the explorer does, after the system has booted).
+    /// </summary>
+    public ScheduleStrategy? Strategy => _strategy;
+
+    /// <summary>
+    /// The decisions with two or more options taken since <see cref="UseStrategy"/> with <c>record</c> (empty otherwise):
+    /// the schedule trace's body.
+    /// </summary>
+    public IReadOnlyList<ScheduleChoice> Choices => (IReadOnlyList<ScheduleChoice>?)_choices ?? [];
+
+    /// <summary>
+    /// Sets the scheduling strategy (null: fifo) and, with <paramref name="record"/>, starts a fresh list of
+    /// <see cref="Choices"/>. Events already taken out for a decision at this instant go back to the queue in their order.
+    /// </summary>
+    public void UseStrategy(ScheduleStrategy? strategy, bool record = false)
+    {
+        using (_gate.EnterScope())
+        {
+            if (strategy is null && _ready.Count > 0)
+            {
+                foreach (var (item, _) in _ready)
+                {
+                    if (item is SimEvent ev)
+                    {
+                        if (ev.Cancelled) continue;
+                        ev.InQueue = true;
+                    }
+                    _queue.Enqueue(_nowNs, item);
+                }
+                _ready.Clear();
+            }
+            _strategy = strategy;
+            _choices = strategy is not null && record ? [] : null;
+        }
+    }
+
+    /// <summary>
+    /// Liveness limits from now on: at most <paramref name="maxSteps"/> more events (0: no limit) and no event due more
+    /// than <paramref name="maxTime"/> after now (null: no limit). Past either, Run*/Step stop and throw a
+    /// <see cref="ScheduleLivenessException"/> (and keep throwing it until <see cref="ClearHalt"/>).
+    /// </summary>
+    public void SetLimits(long maxSteps, TimeSpan? maxTime)
+    {
+        using (_gate.EnterScope())
+        {
+            _limitSteps = maxSteps;
+            _limitBase = _executed;
+            // A limit past the clock's range (TimeSpan.MaxValue) is no limit.
+            _limitTimeNs = maxTime is { } m && m.Ticks < (long.MaxValue - _nowNs) / 100 ? _nowNs + m.Ticks * 100 : 0;
+            _limited = _halt is not null || maxSteps > 0 || _limitTimeNs > 0;
+        }
+    }
+
+    /// <summary>Why the engine stopped running (a liveness limit, a replay that left its trace), or null.</summary>
+    public Exception? Halted => Volatile.Read(ref _halt);
+
+    /// <summary>Forgets a halt and the limits: events run again.</summary>
+    public void ClearHalt()
+    {
+        using (_gate.EnterScope())
+        {
+            _halt = null;
+            _limited = false;
+            _limitSteps = _limitTimeNs = 0;
+        }
+    }
+
+    /// <summary>Stops the engine: the current Run*/Step returns after the running event and throws <paramref name="why"/>.</summary>
+    internal void Halt(Exception why)
+    {
+        Interlocked.CompareExchange(ref _halt, why, null);
+        _limited = true;
     }
 
     /// <summary>
@@ -165,6 +262,8 @@ public sealed class SimEngine
             using (_gate.EnterScope())
             {
                 SkipCancelledHead();
+                int ready = ReadyLive();
+                if (ready > 0) return (_queue.Count - _cancelledQueued + ready, TimeSpan.FromTicks((_nowNs + 99) / 100));
                 return (_queue.Count - _cancelledQueued,
                     _queue.TryPeek(out _, out long t, out _) ? TimeSpan.FromTicks((t + 99) / 100) : null);
             }
@@ -179,6 +278,7 @@ public sealed class SimEngine
             using (_gate.EnterScope())
             {
                 SkipCancelledHead();
+                if (ReadyLive() > 0) return _nowNs;
                 return _queue.TryPeek(out _, out long t, out _) ? t : null;
             }
         }
@@ -194,6 +294,16 @@ public sealed class SimEngine
     public void ReleaseControl()
     {
         _inline = true;
+        // A halted engine runs nothing; for shutdown it runs again, within the same step limit counted afresh (so a
+        // message loop that stopped a run cannot spin forever here either).
+        if (_halt is not null)
+            using (_gate.EnterScope())
+            {
+                _halt = null;
+                _limitBase = _executed;
+                _limitTimeNs = 0;
+                _limited = _limitSteps > 0;
+            }
         DrainInline();
     }
 
@@ -215,7 +325,9 @@ public sealed class SimEngine
         EnterRun();
         try
         {
-            return RunOne(long.MaxValue);
+            bool ran = RunOne(long.MaxValue);
+            ThrowIfHalted();
+            return ran;
         }
         finally { ExitRun(); }
     }
@@ -229,6 +341,7 @@ public sealed class SimEngine
             else if (tNs < NowNs) throw new ArgumentOutOfRangeException(nameof(tNs), $"{tNs} ns is before now ({NowNs} ns): the clock does not go back");
             int n = 0;
             while (RunOne(tNs)) n++;
+            ThrowIfHalted();
             using (_gate.EnterScope()) if (_nowNs < tNs) _nowNs = tNs;
             return n;
         }
@@ -243,6 +356,12 @@ public sealed class SimEngine
         _inline = false;
         _runLock.Enter();
         Volatile.Write(ref _runner, me);
+        _strategy?.RunStarted();
+    }
+
+    private void ThrowIfHalted()
+    {
+        if (Volatile.Read(ref _halt) is { } h) throw h;
     }
 
     private void ExitRun()
@@ -254,6 +373,7 @@ public sealed class SimEngine
     /// <summary>Dequeues and executes the earliest event if it is due at or before <paramref name="limitNs"/>.</summary>
     private bool RunOne(long limitNs)
     {
+        if (_strategy is not null) return RunChosen(limitNs);
         object item;
         long t;
         using (_gate.EnterScope())
@@ -261,6 +381,7 @@ public sealed class SimEngine
             while (true)
             {
                 if (!_queue.TryPeek(out item, out t, out _) || t > limitNs) return false;
+                if (_limited && OverLimit(t)) return false;
                 _queue.TryDequeue(out _, out _, out _);
                 if (item is not SimEvent ev) break;
                 ev.InQueue = false;
@@ -291,6 +412,181 @@ public sealed class SimEngine
             _log?.Error(e, "SimEngine: {0} event for {1} at {2} ns threw", kind, target, t);
         }
     }
+
+    /// <summary>True (and halted) when the next event, due at <paramref name="t"/>, would pass a liveness limit. Under the gate.</summary>
+    private bool OverLimit(long t)
+    {
+        if (_halt is not null) return true;
+        string? why = null, limit = null;
+        if (_limitSteps > 0 && _executed - _limitBase >= _limitSteps)
+            (limit, why) = ("steps", $"the run did not come to rest within {_limitSteps} events (actorstack.run.explore-max-steps): a message loop or a timer re-arming forever?");
+        else if (_limitTimeNs > 0 && t > _limitTimeNs)
+            (limit, why) = ("time", $"an event is still due after {FromNs(_limitTimeNs)} of simulated time (actorstack.run.explore-max-time), at {t} ns: a timer re-arming forever?");
+        if (why is null) return false;
+        Halt(new ScheduleLivenessException($"liveness: {why} ({_executed - _limitBase} events, now {_nowNs} ns)", limit!, _executed - _limitBase, _nowNs));
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="RunOne"/> with a strategy: the events due at the current instant are taken out of the queue (in seq
+    /// order) and the strategy picks which runs next among those enabled. A scheduled Tell is enabled only when no
+    /// earlier one due now has the same receiver and sender (one sender's messages to one receiver stay in order, for
+    /// delayed sends too); mailbox runs and other timers are always enabled.
+    /// </summary>
+    private bool RunChosen(long limitNs)
+    {
+        object item;
+        long t;
+        var strategy = _strategy!;
+        using (_gate.EnterScope())
+        {
+            if (_halt is not null) return false;
+            PullReady();
+            if (_ready.Count == 0)
+            {
+                SkipCancelledHead();
+                if (!_queue.TryPeek(out _, out t, out _) || t > limitNs) return false;
+                if (_limited && OverLimit(t)) return false;
+                if (t > _nowNs) Volatile.Write(ref _nowNs, t);
+                PullReady();
+                if (_ready.Count == 0) return false;
+            }
+            else if (_limited && OverLimit(_nowNs)) return false;
+            BuildOptions();
+            int k = 0;
+            if (_options.Count >= 2 || strategy.EveryStep)
+            {
+                k = strategy.Choose(ScheduleChoiceKind.Engine, _options, _nowNs, this);
+                if (k < 0)
+                {
+                    Halt(new ScheduleSleepBlockedException());
+                    return false;
+                }
+                if (_halt is not null) return false;
+                if ((uint)k >= (uint)_options.Count) k = 0;
+                if (_options.Count >= 2) _choices?.Add(new ScheduleChoice(ScheduleChoiceKind.Engine, k, _options.Count, _nowNs));
+            }
+            int ri = _optionIndex[k];
+            item = _ready[ri].Item;
+            string id = _options[k].Id;
+            _ready.RemoveAt(ri);
+            t = _nowNs;
+            // A footprint's owner is what others' sends can touch: a mailbox run's actor; a timer or task is its own.
+            if (strategy.WantsFootprints)
+                _footprint = new Footprint(item is Mailbox ? _options[k].Actor : id) { Global = !(item is Mailbox || id.StartsWith("T|", StringComparison.Ordinal)) };
+        }
+        Execute(item, t);
+        if (_footprint is { } fp)
+        {
+            _footprint = null;
+            strategy.Executed(fp);
+        }
+        return true;
+    }
+
+    /// <summary>Moves every live event due at or before now from the queue to the ready list; drops cancelled timers. Under the gate.</summary>
+    private void PullReady()
+    {
+        for (int i = _ready.Count - 1; i >= 0; i--)
+            if (_ready[i].Item is SimEvent { Cancelled: true }) _ready.RemoveAt(i);
+        while (_queue.TryPeek(out var item, out long t, out _) && t <= _nowNs)
+        {
+            _queue.TryDequeue(out _, out _, out long seq);
+            if (item is SimEvent ev)
+            {
+                ev.InQueue = false;
+                if (ev.Cancelled)
+                {
+                    _cancelledQueued--;
+                    continue;
+                }
+            }
+            _ready.Add((item, seq));
+        }
+    }
+
+    private int ReadyLive()
+    {
+        int n = 0;
+        foreach (var (item, _) in _ready) if (item is not SimEvent { Cancelled: true }) n++;
+        return n;
+    }
+
+    /// <summary>The enabled events among the ready ones, as options (in seq order: option 0 is fifo's). Under the gate.</summary>
+    private void BuildOptions()
+    {
+        _options.Clear();
+        _optionIndex.Clear();
+        for (int i = 0; i < _ready.Count; i++)
+        {
+            var (item, seq) = _ready[i];
+            ScheduleOption o;
+            if (item is SimEvent ev)
+            {
+                if (ev.TellPair is { } pair)
+                {
+                    bool blocked = false;
+                    for (int j = 0; j < i && !blocked; j++)
+                        blocked = _ready[j].Item is SimEvent { TellPair: { } earlier } && SamePair(earlier, pair);
+                    if (blocked) continue;
+                }
+                var (kind, target, message) = ev.Describe();
+                o = new ScheduleOption(target, OrdinalId($"{(kind == SimEventKind.TimerTell ? "T" : "A")}|{target}|{message}"));
+            }
+            else if (item is Mailbox { MessageQueue: IEngineVisibleQueue q })
+                o = new ScheduleOption(q.OwnerPath, "M|" + q.OwnerPath);
+            else o = new ScheduleOption(TypeName(item), OrdinalId("R|" + TypeName(item)));
+            _options.Add(o);
+            _optionIndex.Add(i);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="id"/> made unique among the options so far ("#2" for the second alike): an event's name that does not
+    /// depend on sequence numbers, so re-runs of a deterministic body name it alike (the exhaustive mode's sleep sets).
+    /// </summary>
+    private string OrdinalId(string id)
+    {
+        int n = 0;
+        foreach (var o in _options)
+            if (o.Id == id || (o.Id.StartsWith(id, StringComparison.Ordinal) && o.Id.Length > id.Length && o.Id[id.Length] == '#')) n++;
+        return n == 0 ? id : $"{id}#{n + 1}";
+    }
+
+    private static bool SamePair((ICanTell Receiver, IActorRef? Sender) a, (ICanTell Receiver, IActorRef? Sender) b)
+        => Equals(a.Receiver, b.Receiver) && SenderKey(a.Sender) == SenderKey(b.Sender);
+
+    /// <summary>A message's sender as mailbox-level decisions group messages: its digest path, "-" for none.</summary>
+    internal static string SenderKey(IActorRef? sender)
+        => sender is null || sender.IsNobody() || ReferenceEquals(sender, ActorRefs.NoSender) ? "-" : DigestPath(sender.Path);
+
+    /// <summary>
+    /// A mailbox-level decision (<see cref="EngineEnvelopeQueue"/>): <paramref name="options"/> are the distinct senders'
+    /// oldest messages in queue order. Returns the index taken (0 without a strategy).
+    /// </summary>
+    internal int ChooseSender(List<ScheduleOption> options)
+    {
+        var s = _strategy;
+        if (s is null || options.Count < 2 || _halt is not null) return 0;
+        int k = s.Choose(ScheduleChoiceKind.Mailbox, options, NowNs, this);
+        if ((uint)k >= (uint)options.Count) k = 0;
+        if (_halt is null) _choices?.Add(new ScheduleChoice(ScheduleChoiceKind.Mailbox, k, options.Count, NowNs));
+        return k;
+    }
+
+    /// <summary>
+    /// An engine queue got a message (its owner's path, the sender): recorded into the running event's footprint when
+    /// the strategy wants footprints (the exhaustive mode), nothing otherwise.
+    /// </summary>
+    internal void NoteEnqueue(IEngineVisibleQueue queue, IActorRef? sender)
+    {
+        if (_footprint is not { } fp || Volatile.Read(ref _runner) != Environment.CurrentManagedThreadId) return;
+        fp.Touched.Add(queue.OwnerPath);
+        fp.Pairs.Add((queue.OwnerPath, SenderKey(sender)));
+    }
+
+    /// <summary>True when <see cref="NoteEnqueue"/> would record (so queues skip computing its arguments otherwise).</summary>
+    internal bool RecordingFootprint => _footprint is not null;
 
     /// <summary>One step of the event digest (FNV-1a 64); public so the digest's definition is testable.</summary>
     public static ulong Mix(ulong h, long timeNs, SimEventKind kind, string target, string message)
@@ -337,12 +633,16 @@ public sealed class SimEngine
     private sealed class TellEvent(ICanTell receiver, object message, IActorRef? sender) : SimEvent
     {
         public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));
+        public override (ICanTell Receiver, IActorRef? Sender)? TellPair => (receiver, sender);
         public override void Run(SimEngine engine, long firedAt) => receiver.Tell(message, sender ?? ActorRefs.NoSender);
     }
 
     /// <summary>Queues a mailbox run (or another dispatcher runnable) at the current instant.</summary>
     internal void EnqueueRun(IRunnable run)
     {
+        // A mailbox scheduled by the running event (a system message: create, stop, watch) is something it touched.
+        if (_footprint is { } fp && run is Mailbox { MessageQueue: IEngineVisibleQueue q } && Volatile.Read(ref _runner) == Environment.CurrentManagedThreadId)
+            fp.Touched.Add(q.OwnerPath);
         using (_gate.EnterScope()) _queue.Enqueue(_nowNs, run);
         if (_inline && Volatile.Read(ref _runner) != Environment.CurrentManagedThreadId) DrainInline();
     }
@@ -418,6 +718,8 @@ public sealed class SimEngine
     {
         using (_gate.EnterScope())
         {
+            if (_halt is not null) return false;
+            if (ReadyLive() > 0) return true;
             SkipCancelledHead();
             return _queue.TryPeek(out _, out long t, out _) && t <= _nowNs;
         }
@@ -428,6 +730,8 @@ public sealed class SimEngine
         public bool Cancelled; // guarded by the engine's _gate
         public bool InQueue;
         public abstract (SimEventKind Kind, string Target, string Message) Describe();
+        /// <summary>A scheduled Tell's (receiver, sender): such Tells due at one instant keep their order under a strategy.</summary>
+        public virtual (ICanTell Receiver, IActorRef? Sender)? TellPair => null;
         public abstract void Run(SimEngine engine, long firedAt);
     }
 
@@ -436,6 +740,7 @@ public sealed class SimEngine
     {
         if (run is Mailbox mb)
         {
+            if (mb.MessageQueue is EngineDequeMessageQueue) return (SimEventKind.MailboxRun, EngineDequeMessageQueue.DigestName, "?");
             if (mb.MessageQueue is IEngineVisibleQueue q)
                 return (SimEventKind.MailboxRun, q.OwnerPath, q.HeadMessage is { } m ? TypeName(m) : "-");
             return (SimEventKind.MailboxRun, mb.MessageQueue.GetType().FullName ?? "?", "?");

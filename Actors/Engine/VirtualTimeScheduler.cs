@@ -25,6 +25,19 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
                 throw new ConfigurationException($"actorstack.run.epoch: \"{text}\" is not a date-time (e.g. 2026-01-01T00:00:00Z)");
         }
         Engine = new SimEngine(epoch.ToUniversalTime(), log);
+        // actorstack.run.schedule / schedule-seed / pct-depth (stack.hocon): the run's scheduling strategy; fifo (the
+        // default) is no strategy at all. A run's choices are not recorded (ScheduleExplorer records its own).
+        var schedule = config.GetString("actorstack.run.schedule", "fifo") ?? "fifo";
+        int seed = config.GetInt("actorstack.run.schedule-seed", 0);
+        int depth = config.GetInt("actorstack.run.pct-depth", 3);
+        try
+        {
+            Engine.UseStrategy(ScheduleStrategy.Create(schedule.Trim(), seed, depth));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
     }
 
     public SimEngine Engine { get; }
@@ -85,6 +98,8 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
         public override (SimEventKind, string, string) Describe() => receiver is not null
             ? (SimEventKind.TimerTell, SimEngine.PathOf(receiver), message is null ? "-" : SimEngine.TypeName(message))
             : (SimEventKind.TimerAction, action is not null ? $"{action.Method.DeclaringType?.FullName}.{action.Method.Name}" : SimEngine.PathOf(runnable), "-");
+
+        public override (ICanTell Receiver, IActorRef? Sender)? TellPair => receiver is null ? null : (receiver, sender);
 
         public override void Run(SimEngine engine, long firedAt)
         {

@@ -26,7 +26,8 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
         => _capacity = config.GetLong("capacity", 1000);
 
     public override IMessageQueue Create(IActorRef owner, ActorSystem system)
-        => new ChargedMessageQueue(_capacity, ActorStack.Actors.Engine.SimEngine.IsVirtual(system)) { Owner = owner };
+        => new ChargedMessageQueue(_capacity, ActorStack.Actors.Engine.SimEngine.IsVirtual(system),
+            (system.Scheduler as ActorStack.Actors.Engine.VirtualTimeScheduler)?.Engine) { Owner = owner };
 }
 
 /// <param name="limit">The charge limit.</param>
@@ -37,10 +38,15 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
 /// its digest), and a ConcurrentQueue segment that has been peeked is never reused (the peek preserves it for
 /// observation): each 32 messages would cost a new 1 KiB segment, and an idle queue keeps one.
 /// </param>
-public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
+/// <param name="engine">
+/// The engine the owner runs on: under a scheduling strategy its dequeues are mailbox-level decisions (see
+/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeQueue"/>); charging is per message, so the order does not change it.
+/// </param>
+public sealed class ChargedMessageQueue(long limit, bool onEngine = false, ActorStack.Actors.Engine.SimEngine? engine = null)
+    : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
 {
     private readonly ConcurrentQueue<Envelope>? _queue = onEngine ? null : new();
-    private readonly ActorStack.Actors.Engine.EngineEnvelopeQueue? _engine = onEngine ? new() : null;
+    private readonly ActorStack.Actors.Engine.EngineEnvelopeQueue? _engine = onEngine ? new(engine) : null;
     private long _charge;
     private long _limit = limit;
     private long _droppedItems;
@@ -57,7 +63,16 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
     public long DroppedItems => Volatile.Read(ref _droppedItems);
 
     /// <summary>The actor whose queue this is (for the simulation engine's event digest); null when built by hand.</summary>
-    public IActorRef? Owner { get; init; }
+    public IActorRef? Owner
+    {
+        get => _owner;
+        init
+        {
+            _owner = value;
+            if (_engine is not null) _engine.Visible = this;
+        }
+    }
+    private readonly IActorRef? _owner;
     private string? _ownerPath;
     string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner is null ? "-" : ActorStack.Actors.Engine.SimEngine.DigestPath(Owner.Path);
     object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage
@@ -127,7 +142,7 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false) : IMe
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
-        while (TryDequeue(out var env)) deadletters.Enqueue(owner, env);
+        while (_engine is null ? _queue!.TryDequeue(out var env) : _engine.TryDequeueFifo(out env)) deadletters.Enqueue(owner, env);
     }
 
     /// <summary>The queue of the actor whose context this is, or null when it runs on another mailbox type.</summary>

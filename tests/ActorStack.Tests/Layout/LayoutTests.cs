@@ -151,7 +151,8 @@ public sealed class LayoutTests
 
     /// <summary>
     /// Every message record is in Messages/: the Actors assembly exports no record class but the results of its
-    /// pure logic (returned by a method, never told to an actor) and <c>TcpSpawnChild</c>, which hands a live TCB
+    /// pure logic (returned by a method, never told to an actor), the schedule explorer's options and results, and
+    /// <c>TcpSpawnChild</c>, which hands a live TCB
     /// from a listener to the TCP actor of the same host and so never crosses a node.
     /// </summary>
     [Fact]
@@ -161,6 +162,8 @@ public sealed class LayoutTests
         [
             "ArpResult`1", "FragmentResult", "DefragCounters", "ExpiredQueue", "PtypeTable", "NeighCacheEntry",
             "LinkSnapshot", "TcpSocketOptions", "UdpBinding", "TcpSpawnChild",
+            // The schedule explorer's options and results (Actors/Engine: a test harness's API, never told to an actor).
+            "ExploreOptions", "ExplorationResult", "ExplorationFailure", "ReplayResult", "ExhaustiveResult", "ScheduleTrace",
         ];
         var records = Assembly.Load("ActorStack.Actors").GetExportedTypes()
             .Where(t => t.IsClass && t.GetMethod("<Clone>$") is not null).Select(t => t.Name).Order().ToArray();
