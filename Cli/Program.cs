@@ -138,13 +138,16 @@ namespace ActorStack.Cli
             // The report: every host's tables, or above SummaryAboveHosts hosts (unless --report full) the aggregate.
             var view = new RunView(a.Report ?? (settings.Hosts.Length > CommandLine.SummaryAboveHosts ? ReportKind.Summary : ReportKind.Full), a.LogFormat,
                 Live: !quiet && ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null or "" or "false");
+            // The actor system reads actorstack.run.* too (the engine's schedule strategy): --seed/--set/--schedule reach it
+            // as the merged actorstack block over the user's file.
+            string? akkaText = overrides.Count == 0 ? userText : (userText ?? "") + "\n" + StackConfig.EffectiveText(userText, configPath ?? "config", overrides);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
-                    Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
+                    Run(settings, akkaText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
             ExperimentRecorder? exp = null;
             if (outDir is not null && (exp = ExperimentRecorder.Create(outDir, force, err, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), plot)) is null)
                 return 2;
-            return await Run(settings, userText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, view, onEngine, exp: exp);
+            return await Run(settings, akkaText, verbose, quiet, clockKind, new RunLimits(duration, traceFrom, interrupt), o, err, view, onEngine, exp: exp);
         }
 
         /// <summary>

@@ -108,4 +108,32 @@ public class ExplorationConfigTests
         }
         finally { dir.Delete(recursive: true); }
     }
+
+    [Fact]
+    public async Task Cli_ScheduleFlagsAndSet_ReachTheEngine()
+    {
+        var dir = Directory.CreateTempSubdirectory("actorstack-schedule-flags-");
+        try
+        {
+            string job = ClockTests.MainJobWithCapture(Path.Combine(dir.FullName, "a.pcap"), count: 300);
+            SimEngine? engine = null;
+            var err = new StringWriter();
+            int rc = await Runner.Execute(["run", "--config", job, "--quiet", "--schedule", "pct", "--schedule-seed", "7", "--pct-depth", "2"],
+                new StringWriter(), err, default, e => engine = e);
+            Assert.True(rc == 0, err.ToString());
+            Assert.Equal(("pct", 7), (engine!.Strategy!.Name, engine.Strategy.Seed));
+
+            engine = null;
+            rc = await Runner.Execute(["run", "--config", job, "--quiet", "--set", "run.schedule=random", "--set", "run.schedule-seed=3"],
+                new StringWriter(), err, default, e => engine = e);
+            Assert.True(rc == 0, err.ToString());
+            Assert.Equal(("random", 3), (engine!.Strategy!.Name, engine.Strategy.Seed));
+
+            engine = null;
+            rc = await Runner.Execute(["run", "--config", job, "--quiet"], new StringWriter(), err, default, e => engine = e);
+            Assert.True(rc == 0, err.ToString());
+            Assert.Null(engine!.Strategy); // fifo: no strategy object
+        }
+        finally { dir.Delete(recursive: true); }
+    }
 }
