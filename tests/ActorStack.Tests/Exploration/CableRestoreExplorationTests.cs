@@ -79,15 +79,4 @@ public class CableRestoreExplorationTests(Xunit.Abstractions.ITestOutputHelper o
     [InlineData("pct")]
     public void CableRestore_AgainstRetransmissionTimers_TransferCompletesWithTheRightBytes(string strategy)
         => ExplorationLog.Run(output, "cable restore vs RTO", 200, strategy, ctx => CableRestoreBody(ctx, ctx.Iteration), Options(1));
-
-    [Fact]
-    public void Probe_Fifo()
-    {
-        foreach (int i in new[] { 0, 3, 7, 15, 16, 40, 77, 127 })
-        {
-            string line = "";
-            var r = ScheduleExplorer.Explore(1, "fifo", ctx => line = CableRestoreBody(ctx, i), Options(1));
-            output.WriteLine($"{i}: {(r.Found ? r.Failure!.ToString() : line)}");
-        }
-    }
 }

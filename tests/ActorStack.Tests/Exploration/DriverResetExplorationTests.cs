@@ -87,15 +87,4 @@ public class DriverResetExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
     [InlineData("pct")]
     public void DriverReset_AgainstNapiPollAndTxCompletion_EveryFrameAccounted(string strategy)
         => ExplorationLog.Run(output, "driver reset vs NAPI/TX completion", 200, strategy, ctx => DriverResetBody(ctx, ctx.Iteration), Options(1));
-
-    [Fact]
-    public void Probe_Fifo()
-    {
-        for (int i = 0; i < 16; i++)
-        {
-            string line = "";
-            var r = ScheduleExplorer.Explore(1, "fifo", ctx => line = DriverResetBody(ctx, i), Options(1));
-            output.WriteLine($"{i}: {(r.Found ? r.Failure!.ToString() : line)}");
-        }
-    }
 }

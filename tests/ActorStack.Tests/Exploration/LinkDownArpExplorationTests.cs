@@ -72,15 +72,4 @@ public class LinkDownArpExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
     [InlineData("pct")]
     public void LinkDown_AgainstArpResolution_NoPacketStaysOnADeadEntry(string strategy)
         => ExplorationLog.Run(output, "link down vs ARP", 200, strategy, ctx => LinkDownBody(ctx, ctx.Iteration), Options(1));
-
-    [Fact]
-    public void Probe_Fifo()
-    {
-        for (int i = 0; i < 16; i++)
-        {
-            string line = "";
-            var r = ScheduleExplorer.Explore(1, "fifo", ctx => line = LinkDownBody(ctx, i), Options(1));
-            output.WriteLine($"{i}: {(r.Found ? r.Failure!.ToString() : line)}");
-        }
-    }
 }

@@ -60,15 +60,4 @@ public class NeighbourExpiryExplorationTests(Xunit.Abstractions.ITestOutputHelpe
     [InlineData("pct")]
     public void NeighbourExpiry_AgainstTheFastPath_EveryDatagramDelivered(string strategy)
         => ExplorationLog.Run(output, "neighbour expiry vs fast path", 200, strategy, ctx => NeighbourExpiryBody(ctx, ctx.Iteration), Options(1));
-
-    [Fact]
-    public void Probe_Fifo()
-    {
-        for (int i = 0; i < 16; i++)
-        {
-            string line = "";
-            var r = ScheduleExplorer.Explore(1, "fifo", ctx => line = NeighbourExpiryBody(ctx, i), Options(1));
-            output.WriteLine($"{i}: {(r.Found ? r.Failure!.ToString() : line)}");
-        }
-    }
 }

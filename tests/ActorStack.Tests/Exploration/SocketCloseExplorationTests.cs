@@ -149,10 +149,7 @@ public class SocketCloseExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.Equal(0L, w.AToBDetail!.InFlight + w.BToADetail!.InFlight);
         Assert.Equal(0L, w.AToBDetail.Dropped + w.BToADetail.Dropped);
         Assert.DoesNotContain(sb.Sockets, s => s.Type == SockType.Stream);
-        output1?.Invoke($"rsts {rsts} errors {string.Join(",", errors)} a: {Drops(sa)} b: {Drops(sb)}");
     }
-
-    internal static Action<string>? output1;
 
     private ExploreOptions Options(int seed) => new() { Scenario = "udp-close-v1", Seed = seed, MaxTime = TimeSpan.FromSeconds(2), MaxSteps = 200_000 };
 
@@ -167,19 +164,4 @@ public class SocketCloseExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
     [InlineData("pct")]
     public void TcpClose_WithDataInFlight_AbortOnCloseAndResetsAgreeUnderEverySchedule(string strategy)
         => ExplorationLog.Run(output, "tcp close vs delivery", 200, strategy, TcpCloseBody, Options(1) with { Scenario = "tcp-close-v1" });
-
-    [Fact]
-    public void Probe_Fifo()
-    {
-        output1 = output.WriteLine;
-        try { ExplorationLog.Run(output, "tcp close fifo", 1, "fifo", TcpCloseBody, Options(1)); }
-        finally { output1 = null; }
-        for (int v = 0; v < 4; v++)
-        {
-            var seen = new SortedSet<string>();
-            foreach (var strategy in new[] { "fifo", "random", "pct" })
-                ScheduleExplorer.Explore(40, strategy, ctx => seen.Add(UdpCloseBody(ctx, v).ToString()), Options(1));
-            output.WriteLine($"udp variant {v}: {string.Join(" ", seen)}");
-        }
-    }
 }

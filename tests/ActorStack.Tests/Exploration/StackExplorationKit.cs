@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using ActorStack.Actors.Engine;
@@ -168,9 +167,4 @@ internal static class ExplorationLog
         Assert.Equal(iterations, r.Iterations);
         return r;
     }
-
-    /// <summary>Where the kept traces are: copied next to the test assembly (tests/ActorStack.Tests/Engine/Traces/).</summary>
-    public static string Trace(string file) => Path.Combine(AppContext.BaseDirectory, "Engine", "Traces", file);
-
-    public static ImmutableArray<T> Arr<T>(params T[] items) => [.. items];
 }
