@@ -11,8 +11,11 @@ public sealed record UdpBind(IActorRef Socket, Ipv4Address Address, ushort Port)
 /// <summary>A UDP socket fixes its peer (<c>ip4_datagram_connect</c>); autobinds if needed; answered by <see cref="UdpBindResult"/>.</summary>
 public sealed record UdpConnect(IActorRef Socket, Ipv4Address Address, ushort Port);
 public sealed record UdpBindResult(Errno Error, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort);
-/// <summary>A socket leaves the UDP lookup table.</summary>
-public sealed record UdpUnbind(IActorRef Socket);
+/// <summary>
+/// A socket leaves the UDP lookup table. With <paramref name="Ack"/> the UDP actor sends the message back to the socket
+/// once it is out of the table (after every <see cref="SocketDeliver"/> it sent the socket before: close waits for it).
+/// </summary>
+public sealed record UdpUnbind(IActorRef Socket, bool Ack = false);
 
 /// <summary>A raw socket joins the IPv4 handler's raw table for <paramref name="Protocol"/> (<c>raw_v4_hashinfo</c>).</summary>
 public sealed record RawRegister(IActorRef Socket, byte Protocol, Ipv4Address LocalAddress, Ipv4Address RemoteAddress);

@@ -127,11 +127,34 @@ public sealed class DatagramSocketActor : ReceiveActor
         Receive<Close>(_ =>
         {
             // Leave the lookup table before answering, so the port is free when close() returns.
-            if (_type == SockType.Dgram) _udp.Tell(new UdpUnbind(Self));
+            if (_type == SockType.Dgram) _udp.Tell(new UdpUnbind(Self, Ack: true));
             else _ip.Tell(new RawUnregister(Self));
             Sender.Tell(new SocketOk(Close.Instance));
-            Context.Stop(Self);
+            if (_type == SockType.Dgram) Become(Closing);
+            else Context.Stop(Self);
         });
+    }
+
+    /// <summary>
+    /// A closed UDP socket until the UDP actor confirms the unhash. <c>udp_lib_close</c> → <c>sk_common_release</c>
+    /// unhashes the socket first; a datagram that the UDP layer matched to it before (<c>__udp4_lib_rcv</c> on another
+    /// CPU) is still queued to it and freed with it (<c>udp_destruct_common</c>: SOCKET_CLOSE). Here such a datagram is
+    /// a <see cref="SocketDeliver"/> the UDP actor sent before it handled the unbind: stopping at once would send it to
+    /// dead letters, lost without a count (found by schedule exploration: Engine/Traces/udp-close-*.trace). The
+    /// confirmation comes after every such delivery (one sender to one receiver stays in order); then PostStop frees them.
+    /// </summary>
+    private void Closing()
+    {
+        Receive<SocketDeliver>(m =>
+        {
+            for (int i = 0; i < m.Items.Length; i++) _rx.Enqueue((m.Items[i], m.Truesizes[i]));
+        });
+        Receive<UdpUnbind>(_ => Context.Stop(Self));
+        Receive<WmemFree>(OnWmemFree);
+        Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
+        Receive<IcmpErrorReceived>(_ => { });
+        Receive<UdpBindResult>(_ => { });
+        ReceiveAny(m => Sender.Tell(new CommandFailed(m, Errno.EBADF)));
     }
 
     private void RegisterRaw() => _ip.Tell(new RawRegister(Self, _protocol, _c.LocalAddress, _c.RemoteAddress));

@@ -262,6 +262,9 @@ public sealed partial class Tcb
     /// <summary><c>tcp_abort</c> / SO_LINGER 0: send RST (if synchronized) and go to CLOSED.</summary>
     public void Abort(long now) => Abort(Errno.OK, now, sendRst: true);
 
+    /// <summary>A request sock dropped (<c>inet_csk_reqsk_queue_drop</c>): CLOSED without sending anything.</summary>
+    public void Drop(long now) => Abort(Errno.OK, now, sendRst: false);
+
     private void Abort(Errno e, long now, bool sendRst)
     {
         if (sendRst && State is not (TcpState.Closed or TcpState.SynSent or TcpState.TimeWait or TcpState.Listen))

@@ -737,7 +737,12 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void AbortAndStop()
     {
-        _tcb?.Abort(Now);
+        // A child still in SYN-RECV is a request sock in Linux, not a socket: inet_csk_listen_stop resets only the
+        // accept queue's children (inet_child_forget → tcp_disconnect → RST); a request sock is dropped without a
+        // segment, and the peer's ACK, finding no listener, gets its RST from tcp_v4_send_reset (no_tcp_socket).
+        // (Found by exploring listener close: the listener closed between SYN-ACK and ACK sent two RSTs per client.)
+        if (_tcb is { State: TcpState.SynReceived } req) req.Drop(Now);
+        else _tcb?.Abort(Now);
         _userClosed = true;
         Drain();
         Unhash();

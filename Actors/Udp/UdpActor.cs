@@ -41,7 +41,11 @@ public sealed class UdpActor : ReceiveActor
         Receive<ProtocolDeliver>(OnDeliver);
         Receive<UdpBind>(b => Reply(b.Socket, _table.Bind(b.Socket, b.Address, b.Port, out var r), r));
         Receive<UdpConnect>(c => Reply(c.Socket, _table.Connect(c.Socket, c.Address, c.Port, out var r), r));
-        Receive<UdpUnbind>(u => _table.Remove(u.Socket));
+        Receive<UdpUnbind>(u =>
+        {
+            _table.Remove(u.Socket);
+            if (u.Ack) u.Socket.Tell(u, Self); // udp_lib_unhash done: no lookup finds the socket any more
+        });
         Receive<IcmpErrorReceived>(OnIcmpError);
     }
 
