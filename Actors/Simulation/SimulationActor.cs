@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Actors.Capture;
+using ActorStack.Actors.Cluster;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
 using ActorStack.Hardware.Tap;
@@ -46,12 +48,21 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private bool _captureReady;
     private bool _failed;
     private bool _started;
+    // A partition of a distributed run (Actors/Cluster): only the local hosts, switches, wires and workloads; null = all.
+    private readonly ScenarioPart? _part;
+    private readonly int _localHosts;
+    private bool _partReady;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public SimulationActor(StackSettings settings)
+    public SimulationActor(StackSettings settings) : this(settings, null) { }
+
+    /// <summary>The partition <paramref name="part"/> of the scenario (null: the whole scenario).</summary>
+    public SimulationActor(StackSettings settings, ScenarioPart? part)
     {
         _s = settings;
+        _part = part;
+        _localHosts = settings.Hosts.Count(h => Local(h.Name));
         _apps = new IActorRef?[settings.Workloads.Length];
         Receive<StartSimulation>(_ =>
         {
@@ -62,10 +73,10 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 Fail(Errno.EINVAL, new StackConfigException(unavailable).Message);
                 return;
             }
-            foreach (var sw in _s.Switches)
+            foreach (var sw in _s.Switches.Where(x => Local(x.Name)))
                 _switches[sw.Name] = Context.ActorOf(SwitchActor.Props(sw), $"switch-{sw.Name}");
             var link = LinkSettings(_s);
-            foreach (var h in _s.Hosts)
+            foreach (var h in _s.Hosts.Where(x => Local(x.Name)))
             {
                 var host = Context.ActorOf(HostActor.Props(h, _s.Seed, _s.Trace, link), h.Name);
                 _hosts[h.Name] = host;
@@ -77,7 +88,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Receive<HostDevices>(d =>
         {
             _devices[d.Host] = d;
-            if (_devices.Count == _s.Hosts.Length && !_failed) Cable();
+            if (_devices.Count == _localHosts && !_failed) Cable();
         });
         Receive<PackChanged>(_ =>
         {
@@ -105,6 +116,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Receive<SwitchPortAttached>(_ => { });
         Receive<CommandFailed>(OnCommandFailed);
         Receive<RunScheduledFault>(m => RunScheduled(_s.Schedule[m.Position]));
+        Receive<StartPartitionWorkloads>(_ => StartGenerators());
         Receive<CableState>(m => Publish(Sender, m.Changed ? (m.Cut ? "cable cut: carrier off at both ends" : "cable restored: carrier on at both ends")
             : (m.Cut ? "cable already cut" : "cable not cut")));
         Receive<NetemSet>(m => Publish(Sender,
@@ -193,11 +205,18 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         else end.Tell(new AttachWire(link));
     }
 
+    private bool Local(string hostOrSwitch) => _part is null || _part.IsLocal(hostOrSwitch);
+
     private void Cable()
     {
         int i = 0;
         foreach (var w in _s.Wires)
         {
+            if (_part is not null && (!Local(w.HostA) || (w.Tap is null && !Local(w.HostB))))
+            {
+                _wires.Add(CableHalf(i++, w));
+                continue;
+            }
             var a = EndRef(w.HostA, w.DeviceA, w.SwitchPortA);
             IActorRef link;
             if (w.Tap is { } tap)
@@ -224,18 +243,19 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             }
             _wires.Add(link);
         }
-        if (_s.Capture.Enabled)
+        if (_s.Capture.Enabled && Local(_s.Capture.Host))
         {
             _capture = Context.ActorOf(PcapTapActor.Props(_s.Capture.File, _s.Capture.SnapLength), "capture");
             var dev = _s.Capture.Device == "any" ? null : _s.Capture.Device;
             _hosts[_s.Capture.Host].Tell(new DevAddPack(new PacketTypeRegistration(EtherType.All, _capture, dev)));
         }
         else _captureReady = true;
-        foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>())
+        foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>().Where(x => Local(x.Host)))
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
         for (int j = 0; j < _s.Workloads.Length; j++)
         {
             var w = _s.Workloads[j];
+            if (!Local(w.Host)) continue;
             Props? server = w switch
             {
                 UdpEchoServerSettings srv => UdpEchoServerActor.Props(srv, _hosts[srv.Host]),
@@ -254,11 +274,23 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
 
     private void MaybeStartGenerators()
     {
-        if (_failed || _started || _devices.Count < _s.Hosts.Length || !_captureReady || _sinksReady < _sinks.Count
+        if (_failed || _started || _devices.Count < _localHosts || !_captureReady || _sinksReady < _sinks.Count
             || _serversReady.Count < _servers) return;
+        if (_part is not null)
+        {
+            // A partition waits for every other one's servers: the coordinator starts all at one instant.
+            if (!_partReady) { _partReady = true; _part.Ready?.Invoke(); }
+            return;
+        }
+        StartGenerators();
+    }
+
+    private void StartGenerators()
+    {
+        if (_started) return;
         _started = true;
         int i = 0;
-        foreach (var p in _s.Workloads.OfType<PktgenWorkload>())
+        foreach (var p in _s.Workloads.OfType<PktgenWorkload>().Where(x => Local(x.Host)))
         {
             var dev = _s.Host(p.Host).Devices.First(d => d.Name == p.Device);
             _pktgens.Add(Context.ActorOf(PktgenActor.Props(p, _devices[p.Host].Devices[p.Device], dev.TxRing), $"pktgen-{i++}-{p.Host}-{p.Device}"));
@@ -266,6 +298,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         for (int j = 0; j < _s.Workloads.Length; j++)
         {
             var w = _s.Workloads[j];
+            if (!Local(w.Host)) continue;
             Props? props = w switch
             {
                 PingSettings ping => PingActor.Props(ping, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
@@ -297,6 +330,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private void RunScheduled(ScheduledFault e)
     {
         string line = e.Describe();
+        if (_part is not null && !LocalTarget(e)) return;
         switch (e)
         {
             case CutWireFault c: Tell(c.Wire, CutCable.Instance, e.At); break;
@@ -309,6 +343,56 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             default: line += ": not available in this build"; break;
         }
         Context.System.EventStream.Publish(new FaultScheduleEvent(e.At, line));
+    }
+
+    // A partition runs the schedule's actions on its own hosts and wire halves (a cut wire: both halves, each end's own).
+    private bool LocalTarget(ScheduledFault e) => e switch
+    {
+        CutWireFault c => !_wires[c.Wire].IsNobody(),
+        RestoreWireFault r => !_wires[r.Wire].IsNobody(),
+        SetWireNetemFault n => !_wires[n.Wire].IsNobody(),
+        SetWireFaultsFault f => !_wires[f.Wire].IsNobody(),
+        CrashDriverFault c => _hosts.ContainsKey(c.Host),
+        DriverFaultScheduled d => _hosts.ContainsKey(d.Host),
+        LinkAdminFault l => _hosts.ContainsKey(l.Host),
+        _ => true,
+    };
+
+    /// <summary>
+    /// A wire with an end on another node: nothing here when neither end is local; else the local half, whose channel
+    /// for frames leaving this node hands them on with their arrival time (<see cref="ScenarioPart.Egress"/>), and whose
+    /// far end is Nobody (the far half delivers that direction).
+    /// </summary>
+    private IActorRef CableHalf(int i, WireSettings w)
+    {
+        bool aLocal = Local(w.HostA), bLocal = w.Tap is null && Local(w.HostB);
+        if (!aLocal && !bLocal) return ActorRefs.Nobody;
+        var part = _part!;
+        long startNs = SimEngine.IsVirtual(Context.System) ? SimEngine.For(Context.System).NowNs : 0;
+        var local = aLocal ? EndRef(w.HostA, w.DeviceA, w.SwitchPortA) : EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
+        var outgoing = aLocal ? WireDirection.AToB : WireDirection.BToA;
+        var options = new WireOptions(w.Name, _s.Seed, TimeSpan.Zero)
+        {
+            SpeedA = EndSpeed(w.HostA, w.DeviceA, w.SwitchPortA),
+            SpeedB = EndSpeed(w.HostB, w.DeviceB, w.SwitchPortB),
+            TxUsecsA = EndTxUsecs(w.HostA, w.DeviceA, w.SwitchPortA),
+            TxUsecsB = EndTxUsecs(w.HostB, w.DeviceB, w.SwitchPortB),
+            NetemAToB = aLocal ? FaultCheck.Settings(w, WireDirection.AToB) : null,
+            NetemBToA = aLocal ? null : FaultCheck.Settings(w, WireDirection.BToA),
+            Faults = [.. _s.Faults.Where(f => f.Wire == i).Select(f => f.Rule)],
+        };
+        long prop = w.Delay.Ticks * 100;
+        // The propagation delay is the crossing: a frame leaving the local channel at t arrives at t + delay.
+        void Egress(WireDirection d, ReadOnlyMemory<byte> f, long t)
+        {
+            if (d == outgoing) part.Egress?.Invoke(i, d, f, startNs + t + prop);
+        }
+        var far = ActorRefs.Nobody; // swallows what the half would tell the far end (its carrier changes)
+        var half = Context.ActorOf(aLocal ? WireActor.Props(local, far, options, Egress) : WireActor.Props(far, local, options, Egress),
+            $"wire-{i}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
+        Plug(local, aLocal ? w.SwitchPortA : w.SwitchPortB, half);
+        part.HalfBuilt?.Invoke(i, aLocal ? WireDirection.BToA : WireDirection.AToB, local, half);
+        return half;
     }
 
     private void Tell(int wire, object command, TimeSpan at)
@@ -355,4 +439,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StackSettings settings) => Akka.Actor.Props.Create(() => new SimulationActor(settings));
+
+    /// <summary>One partition of a distributed run (Actors/Cluster).</summary>
+    public static Props Props(StackSettings settings, ScenarioPart part) => Akka.Actor.Props.Create(() => new SimulationActor(settings, part));
 }
