@@ -29,6 +29,9 @@ namespace ActorStack.Cli
                    actorstack sweep --config FILE --seeds A..B [--vary KEY=V1,V2,..] [--set KEY=VALUE].. [--metric NAME]..
                                     [--parallel N] --out DIR [--force] [--plot]
                    actorstack plot DIR
+                   actorstack node --listen HOST:PORT --seed-node ADDR [--seed-node ADDR].. [--name NAME] [--config FILE]
+              run --nodes N [--listen HOST:PORT]: over N cluster nodes (this process is n1, `actorstack node`s the others;
+                        actorstack.cluster { seed-nodes, min-nodes, placement, join-timeout }); --partitions N: N threads here
               run, check, topology also take --seed N and --set KEY=VALUE (repeatable; any key of the configuration,
                         actorstack. optional, array elements by index: scenario.wires[0].delay=5ms)
               run --out DIR [--force] [--plot]: summary.json, events.jsonl, timeseries.csv, config.hocon and the capture in DIR
@@ -81,6 +84,7 @@ namespace ActorStack.Cli
             string command = args[0];
             if (command == "sweep") return await Sweep.Execute(args[1..], o, err);
             if (command == "plot") return Plots.Execute(args[1..], o, err);
+            if (command == "node") return await Node.Execute(args[1..], o, err, interrupt);
             string? configPath = null;
             bool verbose = false, quiet = false, checkDeterminism = false;
             ClockKind? clock = null;
@@ -88,6 +92,8 @@ namespace ActorStack.Cli
             var overrides = new List<ConfigOverride>();
             string? outDir = null;
             bool force = false, plot = false;
+            int? nodes = null, partitions = null;
+            string? listen = null;
             for (int i = 1; i < args.Length; i++)
             {
                 switch (args[i])
@@ -98,6 +104,10 @@ namespace ActorStack.Cli
                     case "--clock" when i + 1 < args.Length && args[i + 1] is "real" or "virtual":
                         clock = args[++i] == "real" ? ClockKind.Real : ClockKind.Virtual; break;
                     case "--check-determinism": checkDeterminism = true; break;
+                    case "--nodes" or "--partitions" when i + 1 < args.Length && int.TryParse(args[i + 1], out int n) && n is >= 1 and <= 64:
+                        if (args[i] == "--nodes") nodes = n; else partitions = n;
+                        i++; break;
+                    case "--listen" when i + 1 < args.Length: listen = args[++i]; break;
                     case "--duration" or "--trace-from" when i + 1 < args.Length:
                         {
                             string option = args[i];
@@ -183,6 +193,11 @@ namespace ActorStack.Cli
             if (command == "topology")
             {
                 o.Write(Topology.Format(settings));
+                if ((nodes ?? partitions ?? settings.Cluster.MinNodes) is > 1 and var placeOn)
+                {
+                    try { o.WriteLine(ClusterCli.Placement(settings, placeOn)); }
+                    catch (Actors.Cluster.ClusterPlanException e) { err.WriteLine($"actorstack: {e.Message}"); return 2; }
+                }
                 return 0;
             }
             if (command == "check")
@@ -190,6 +205,8 @@ namespace ActorStack.Cli
                 o.WriteLine(Describe(settings));
                 return 0;
             }
+            if (command == "run" && (nodes is not null || partitions is not null || settings.Cluster.MinNodes > 1 || !settings.Cluster.SeedNodes.IsEmpty))
+                return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), nodes, partitions, listen, duration, o, err);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, userText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, hook, onReported));

@@ -37,7 +37,8 @@ public sealed class SimPartition : IDisposable
     public SimPartition(StackSettings settings, ClusterPlan plan, string node)
     {
         Node = node;
-        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig(SimEngine.Hocon));
+        // The partition's own log stays quiet at INFO (its start and shutdown); warnings and errors still show.
+        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig(SimEngine.Hocon + "\nakka.loglevel = WARNING"));
         _engine = SimEngine.For(_system);
         _engine.Pause();
         _part = new ScenarioPart(node, plan)
