@@ -49,6 +49,9 @@ public sealed record ClusterRunResult(
 public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, string configText)
 {
     public StackSettings Settings => settings;
+
+    /// <summary>Called after each window with its number (progress; tests stop a node there).</summary>
+    public Action<long>? OnWindow { get; init; }
     public ClusterPlan Plan => plan;
 
     /// <summary>Runs the scenario for <paramref name="duration"/> of simulated time after the workloads start.</summary>
@@ -102,6 +105,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
                     }
                 }
                 syncWall += wall.Elapsed - t1; // the barrier's own work: routing the frames
+                OnWindow?.Invoke(windows);
                 windows++;
                 at = Math.Max(we, next);
             }
