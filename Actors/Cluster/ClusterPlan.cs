@@ -24,26 +24,38 @@ public sealed class ClusterPlanException(string message) : Exception(message);
 /// </summary>
 public sealed class ClusterPlan
 {
-    private ClusterPlan(ImmutableArray<string> nodes, ImmutableSortedDictionary<string, string> placement, ImmutableArray<CrossWire> cross)
+    private ClusterPlan(ImmutableArray<string> nodes, ImmutableSortedDictionary<string, string> placement, ImmutableArray<CrossWire> split)
     {
         Nodes = nodes;
         Placement = placement;
-        CrossWires = cross;
-        LookaheadNs = cross.IsEmpty ? long.MaxValue : cross.Min(c => c.LookaheadNs);
+        Split = split;
+        _split = split.ToDictionary(c => c.Wire);
+        CrossWires = [.. split.Where(c => c.NodeA != c.NodeB)];
+        LookaheadNs = split.IsEmpty ? long.MaxValue : split.Min(c => c.LookaheadNs);
     }
+
+    private readonly Dictionary<int, CrossWire> _split;
 
     /// <summary>The nodes, in the order given (the first is the coordinator's).</summary>
     public ImmutableArray<string> Nodes { get; }
     /// <summary>Host or switch name → node.</summary>
     public ImmutableSortedDictionary<string, string> Placement { get; }
+    /// <summary>The wires whose ends are on two nodes.</summary>
     public ImmutableArray<CrossWire> CrossWires { get; }
-    /// <summary>Window length in ns; long.MaxValue when nothing crosses.</summary>
+    /// <summary>
+    /// Every wire run as two halves with the crossing between them: each wire with a positive lookahead, whether its ends
+    /// are on one node or two. Splitting them all, on every node count, is what makes the runs identical on 1, 2 or 3
+    /// nodes: every such frame reaches its far end the same way (injected at a window barrier, at its arrival instant), and
+    /// the windows (from the smallest lookahead of all of them) are the same whatever the placement.
+    /// </summary>
+    public ImmutableArray<CrossWire> Split { get; }
+    /// <summary>Window length in ns (the smallest lookahead of <see cref="Split"/>); long.MaxValue when no wire is split.</summary>
     public long LookaheadNs { get; }
 
     public string NodeOf(string hostOrSwitch) => Placement[hostOrSwitch];
 
     /// <summary>The cross wire with index <paramref name="wire"/>, or null for a wire within one node.</summary>
-    public CrossWire? Cross(int wire) => CrossWires.FirstOrDefault(c => c.Wire == wire);
+    public CrossWire? Cross(int wire) => _split.GetValueOrDefault(wire);
 
     /// <summary>Hosts per node, in node order.</summary>
     public IEnumerable<(string Node, int Hosts, int Switches)> Counts(StackSettings s)
@@ -53,7 +65,7 @@ public sealed class ClusterPlan
     public string Describe(StackSettings s)
     {
         var b = new StringBuilder();
-        b.AppendLine($"placement over {Nodes.Length} node(s), {CrossWires.Length} wire(s) cut, lookahead {(LookaheadNs == long.MaxValue ? "none" : $"{LookaheadNs / 1000.0:0.###} us")}:");
+        b.AppendLine($"placement over {Nodes.Length} node(s), {CrossWires.Length} wire(s) cut, window {(LookaheadNs == long.MaxValue ? "none" : $"{LookaheadNs / 1000.0:0.###} us")}:");
         foreach (var (node, hosts, switches) in Counts(s))
         {
             var names = Placement.Where(kv => kv.Value == node).Select(kv => kv.Key);
@@ -101,8 +113,12 @@ public sealed class ClusterPlan
             var w = s.Wires[i];
             if (w.Tap is not null) continue; // the TAP end is on its host's node by definition
             string na = place[w.HostA], nb = place[w.HostB];
-            if (na == nb) continue;
             long look = Lookahead(s, w);
+            if (na == nb)
+            {
+                if (look > 0) cross.Add(new CrossWire(i, w.Name, na, nb, look));
+                continue;
+            }
             if (look <= 0)
                 bad.Add($"wire {w.Name} ({na} <-> {nb}) has delay {w.Delay.TotalMilliseconds:0.###}ms: a wire between two nodes needs a delay above its ends' tx-usecs (the lookahead of the synchronisation)");
             else cross.Add(new CrossWire(i, w.Name, na, nb, look));

@@ -7,7 +7,7 @@ namespace ActorStack.Actors.Cluster;
 /// <summary>
 /// What a node does with the coordinator's messages, one at a time: <see cref="PlacePartition"/> builds its
 /// <see cref="SimPartition"/>, <see cref="RunWindow"/> runs a window (the first also starts the workloads),
-/// <see cref="PeerLost"/> cuts the wires to a lost node, <see cref="CollectCounters"/> reports. Every failure is an answer
+/// <see cref="PeerLost"/> cuts the wires to a lost node, <see cref="CollectCounters"/> reports and ends the partition. Every failure is an answer
 /// (<see cref="NodeRefused"/> with the reason), never an exception to the caller. Used in process (one per thread) and
 /// by <see cref="NodeAgentActor"/> on a worker node.
 /// </summary>
@@ -49,7 +49,13 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                     _p.PeerLost(lost.LostNode, lost.InFlight);
                     return new WindowDone(node, -1, [], _p.Engine.NextDueNs ?? long.MaxValue, 0);
                 case CollectCounters when _p is not null:
-                    return _p.Counters();
+                {
+                    // The run's last message: the partition ends here (its capture file is closed, its actors stopped).
+                    var counters = _p.Counters();
+                    Dispose();
+                    _workloads = false;
+                    return counters;
+                }
                 default:
                     return new NodeRefused(node, $"node {node}: {message.GetType().Name} before the partition was placed");
             }

@@ -95,13 +95,13 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
                     next = Math.Min(next, w.NextDueNs);
                     foreach (var f in w.Outbound)
                     {
-                        var c = plan.Cross(f.Wire) ?? throw new ClusterPlanException($"node {w.Node} sent a frame on wire {f.Wire}, which does not cross nodes");
+                        var c = plan.Cross(f.Wire) ?? throw new ClusterPlanException($"node {w.Node} sent a frame on wire {f.Wire}, which is not split");
                         string to = f.Direction == WireDirection.AToB ? c.NodeB : c.NodeA;
                         if (f.ArrivalNs < we)
                             throw new ClusterPlanException($"lookahead violated: a frame on wire {c.Name} arrives at {f.ArrivalNs} ns, before the window's end {we} ns");
                         inbound[to].Add(f);
                         next = Math.Min(next, f.ArrivalNs);
-                        crossed++;
+                        if (to != w.Node) crossed++;
                     }
                 }
                 syncWall += wall.Elapsed - t1; // the barrier's own work: routing the frames

@@ -212,7 +212,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         int i = 0;
         foreach (var w in _s.Wires)
         {
-            if (_part is not null && (!Local(w.HostA) || (w.Tap is null && !Local(w.HostB))))
+            if (_part is not null && (!Local(w.HostA) || (w.Tap is null && !Local(w.HostB)) || _part.Plan.Cross(i) is not null))
             {
                 _wires.Add(CableHalf(i++, w));
                 continue;
@@ -367,6 +367,15 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     {
         bool aLocal = Local(w.HostA), bLocal = w.Tap is null && Local(w.HostB);
         if (!aLocal && !bLocal) return ActorRefs.Nobody;
+        // Both ends here (a split wire within one node): a half per end, the second one answers the schedule too.
+        if (aLocal && bLocal) _secondHalf[i] = Half(i, w, aLocal: false);
+        return Half(i, w, aLocal);
+    }
+
+    private readonly Dictionary<int, IActorRef> _secondHalf = new();
+
+    private IActorRef Half(int i, WireSettings w, bool aLocal)
+    {
         var part = _part!;
         long startNs = SimEngine.IsVirtual(Context.System) ? SimEngine.For(Context.System).NowNs : 0;
         var local = aLocal ? EndRef(w.HostA, w.DeviceA, w.SwitchPortA) : EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
@@ -389,7 +398,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         }
         var far = ActorRefs.Nobody; // swallows what the half would tell the far end (its carrier changes)
         var half = Context.ActorOf(aLocal ? WireActor.Props(local, far, options, Egress) : WireActor.Props(far, local, options, Egress),
-            $"wire-{i}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
+            $"wire-{i}-{(aLocal ? "a" : "b")}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
         Plug(local, aLocal ? w.SwitchPortA : w.SwitchPortB, half);
         part.HalfBuilt?.Invoke(i, aLocal ? WireDirection.BToA : WireDirection.AToB, local, half);
         return half;
@@ -401,6 +410,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         if (!_wireActionsPending.TryGetValue(_wires[wire], out var q)) _wireActionsPending[_wires[wire]] = q = new Queue<TimeSpan>();
         q.Enqueue(at);
         _wires[wire].Tell(command, Self);
+        if (_secondHalf.TryGetValue(wire, out var second)) second.Tell(command, ActorRefs.NoSender); // its answer would repeat the first's
     }
 
     private void ToHost(string host, object command, TimeSpan at)

@@ -19,7 +19,7 @@ public sealed class ClusterRemotingTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.WhenAll(_systems.Select(s => s.Terminate())).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private async Task<ActorSystem> Coordinator()
