@@ -55,9 +55,13 @@ public sealed record RunWindow(long Window, long StartNs, long EndNs, ImmutableA
 
 /// <summary>
 /// A window ran: the frames that left this partition (<paramref name="Outbound"/>, each due at or after the window's end),
-/// the earliest event still queued (<paramref name="NextDueNs"/>, or long.MaxValue), events executed in the window.
+/// the earliest event still queued (<paramref name="NextDueNs"/>, or long.MaxValue), events executed in the window, and the
+/// wall time the window took on the node (<see cref="WallNs"/>, for the synchronisation's cost; not part of the results).
 /// </summary>
-public sealed record WindowDone(string Node, long Window, ImmutableArray<CrossFrame> Outbound, long NextDueNs, long Events);
+public sealed record WindowDone(string Node, long Window, ImmutableArray<CrossFrame> Outbound, long NextDueNs, long Events)
+{
+    public long WallNs { get; init; }
+}
 
 /// <summary>
 /// The peer <paramref name="LostNode"/> left the run (unreachable, then downed) at virtual <paramref name="AtNs"/>: every

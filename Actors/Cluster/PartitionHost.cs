@@ -44,7 +44,9 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                         _p.StartWorkloads(w.StartNs);
                         _workloads = true;
                     }
-                    return _p.RunWindow(w.Window, w.EndNs, w.Inbound);
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var done = _p.RunWindow(w.Window, w.EndNs, w.Inbound);
+                    return done with { WallNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalNanoseconds };
                 case PeerLost lost when _p is not null:
                     _p.PeerLost(lost.LostNode, lost.InFlight);
                     return new WindowDone(node, -1, [], _p.Engine.NextDueNs ?? long.MaxValue, 0);

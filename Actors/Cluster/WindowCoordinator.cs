@@ -35,7 +35,13 @@ public sealed record ClusterRunResult(
     ImmutableSortedDictionary<string, long> CrossDrops,
     ImmutableArray<string> Files,
     long Windows, long FramesCrossed, long Events, long StartNs, long EndNs,
-    TimeSpan Wall, TimeSpan SyncWall, string? Error);
+    TimeSpan Wall, TimeSpan SyncWall, string? Error)
+{
+    /// <summary>Wall time to place every partition and reach the start of the workloads.</summary>
+    public TimeSpan StartWall { get; init; }
+    /// <summary>Wall time of the windows (the run proper).</summary>
+    public TimeSpan RunWall { get; init; }
+}
 
 /// <summary>
 /// Drives the partitions of one scenario through the windows of the conservative synchronisation (a barrier per window):
@@ -72,6 +78,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             _ => throw new ClusterPlanException($"unexpected answer {r}"),
         }).Max();
         long end = checked(start + SimEngineNs(duration));
+        var startWall = wall.Elapsed;
         long look = plan.LookaheadNs;
         var inbound = links.ToDictionary(l => l.Node, _ => new List<CrossFrame>(), StringComparer.Ordinal);
         long windows = 0, crossed = 0, events = 0, at = start;
@@ -83,8 +90,12 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             {
                 long we = look == long.MaxValue || at > end - look ? end : at + look;
                 long window = windows;
+                var t0 = wall.Elapsed;
                 var done = await All(links, l => new RunWindow(window, start, we, [.. inbound[l.Node]]));
                 var t1 = wall.Elapsed;
+                // The barrier's cost: the window's wall time beyond its slowest partition's own work.
+                long slowest = done.OfType<WindowDone>().Select(d => d.WallNs).DefaultIfEmpty(0).Max();
+                syncWall += (t1 - t0) - TimeSpan.FromTicks(Math.Min((t1 - t0).Ticks, slowest / 100));
                 foreach (var list in inbound.Values) list.Clear();
                 long next = long.MaxValue;
                 foreach (var d in done)
@@ -104,7 +115,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
                         if (to != w.Node) crossed++;
                     }
                 }
-                syncWall += wall.Elapsed - t1; // the barrier's own work: routing the frames
+                syncWall += wall.Elapsed - t1; // and routing the frames
                 OnWindow?.Invoke(windows);
                 windows++;
                 at = Math.Max(we, next);
@@ -115,6 +126,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             lost = e.Node;
             error = $"{e.Message}; the run stopped at {at / 1e9:0.000000}s simulated ({(at - start) / 1e9:0.000000}s after the workloads started), results so far";
         }
+        var runWall = wall.Elapsed - startWall;
         var survivors = links.Where(l => l.Node != lost).ToList();
         if (lost is not null)
         {
@@ -132,7 +144,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             files.AddRange(c.Files.Select(f => f.Value));
         }
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
-            wall.Elapsed, syncWall, error);
+            wall.Elapsed, syncWall, error) { StartWall = startWall, RunWall = runWall };
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)

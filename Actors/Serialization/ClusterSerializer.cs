@@ -45,7 +45,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case RunWindow m:
                     w.Write(m.Window); w.Write(m.StartNs); w.Write(m.EndNs); WriteFrames(w, m.Inbound); break;
                 case WindowDone m:
-                    w.Write(m.Node); w.Write(m.Window); WriteFrames(w, m.Outbound); w.Write(m.NextDueNs); w.Write(m.Events); break;
+                    w.Write(m.Node); w.Write(m.Window); WriteFrames(w, m.Outbound); w.Write(m.NextDueNs); w.Write(m.Events); w.Write(m.WallNs); break;
                 case NodeHello m: w.Write(m.Node); w.Write(m.BuildHash); w.Write(m.ScenarioHash); break;
                 case NodeRefused m: w.Write(m.Node); w.Write(m.Reason); break;
                 case NodeAccepted m: w.Write(m.Node); break;
@@ -74,7 +74,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
             object m = manifest switch
             {
                 "RW" => new RunWindow(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), ReadFrames(r, bytes.Length)),
-                "WD" => new WindowDone(r.ReadString(), r.ReadInt64(), ReadFrames(r, bytes.Length), r.ReadInt64(), r.ReadInt64()),
+                "WD" => new WindowDone(r.ReadString(), r.ReadInt64(), ReadFrames(r, bytes.Length), r.ReadInt64(), r.ReadInt64()) { WallNs = r.ReadInt64() },
                 "NH" => new NodeHello(r.ReadString(), r.ReadString(), r.ReadString()),
                 "NR" => new NodeRefused(r.ReadString(), r.ReadString()),
                 "NA" => new NodeAccepted(r.ReadString()),
