@@ -32,6 +32,8 @@ public sealed class CommandLine
     public readonly Command Topology = new("topology", "Prints hosts (CPUs, devices, forwarding, ip route), switches, wires and the fault plan.");
     public readonly Command Sweep = new("sweep", "Runs the scenario once per seed and per value of a swept key; writes sweep.csv and sweep.md.");
     public readonly Command Plot = new("plot", "(Re)draws the plots of a directory written by run --out or sweep --out.");
+    public readonly Command Node = new("node", "Starts a worker node of a distributed run (Akka.Cluster): it joins the seed nodes and builds the " +
+                                               "part of the scenario the coordinator (run --nodes N) places on it.");
 
     // Options shared by run, check and topology (each command gets its own instance: a symbol has one parent).
     public readonly Option<string?> Config = new("--config") { Description = "The scenario file (HOCON) over stack.hocon", HelpName = "FILE" };
@@ -128,6 +130,17 @@ public sealed class CommandLine
     public readonly Option<bool> SweepForce = new("--force") { Description = "Writes into an --out directory that exists and is not empty" };
     public readonly Option<bool> SweepPlot = new("--plot") { Description = "Draws sweep-METRIC.png/svg" };
 
+    // cluster: run --nodes/--partitions/--listen, topology --nodes, node
+    public readonly Option<int?> Nodes = RangeInt("--nodes", "Runs over N cluster nodes: this process is n1, `actorstack node`s the others " +
+                                                             "(actorstack.cluster { seed-nodes, min-nodes, placement, join-timeout })");
+    public readonly Option<int?> Partitions = RangeInt("--partitions", "Runs the scenario as N partitions on N threads of this process, synchronised in windows");
+    public readonly Option<string?> Listen = new("--listen") { Description = "This node's remoting endpoint (port 0: any free port)", HelpName = "HOST:PORT" };
+    public readonly Option<int?> TopologyNodes = RangeInt("--nodes", "Prints the placement of the hosts and switches over N nodes");
+    public readonly Option<string> NodeListen = new("--listen") { Description = "This node's remoting endpoint (port 0: any free port)", HelpName = "HOST:PORT", Required = true };
+    public readonly Option<string[]> NodeSeeds = new("--seed-node") { Description = "A seed node's address (repeatable)", HelpName = "ADDR", Required = true, AllowMultipleArgumentsPerToken = false };
+    public readonly Option<string?> NodeName = new("--name") { Description = "This node's name (default node-PORT)", HelpName = "NAME" };
+    public readonly Option<string?> NodeConfig = new("--config") { Description = "The scenario file: its hash must match the coordinator's", HelpName = "FILE" };
+
     // plot
     public readonly Argument<string> PlotDir = new("DIR") { Description = "A directory written by run --out or sweep --out" };
 
@@ -137,7 +150,7 @@ public sealed class CommandLine
         Run.Options.Add(Seed);
         Run.Options.Add(Set);
         foreach (var o in new Option[] { Verbose, Quiet, Clock, Duration, TraceFrom, CheckDeterminism, Out, Force, PlotOpt, ReportOpt, LogFormatOpt,
-                                         Schedule, ScheduleSeed, PctDepth })
+                                         Schedule, ScheduleSeed, PctDepth, Nodes, Partitions, Listen })
             Run.Options.Add(o);
         foreach (var c in new[] { Check, Topology })
         {
@@ -149,8 +162,10 @@ public sealed class CommandLine
         }
         foreach (var o in new Option[] { SweepConfig, Seeds, Vary, SweepSet, Metric, Parallel, SweepOut, SweepForce, SweepPlot })
             Sweep.Options.Add(o);
+        Topology.Options.Add(TopologyNodes);
+        foreach (var o in new Option[] { NodeListen, NodeSeeds, NodeName, NodeConfig }) Node.Options.Add(o);
         Plot.Arguments.Add(PlotDir);
-        foreach (var c in new[] { Run, Check, Topology, Sweep, Plot }) Root.Subcommands.Add(c);
+        foreach (var c in new[] { Run, Check, Topology, Sweep, Plot, Node }) Root.Subcommands.Add(c);
         Root.Options.Add(new HelpOption { Recursive = true });
     }
 
@@ -185,14 +200,16 @@ public sealed class CommandLine
     private static Option<int?> NonNegativeInt(string name, string description) => IntOption(name, description, 0, "a number >= 0");
     private static Option<int?> PositiveInt(string name, string description) => IntOption(name, description, 1, "a number >= 1");
 
-    private static Option<int?> IntOption(string name, string description, int min, string what) => new(name)
+    private static Option<int?> RangeInt(string name, string description) => IntOption(name, description, 1, "a number from 1 to 64", max: 64);
+
+    private static Option<int?> IntOption(string name, string description, int min, string what, int max = int.MaxValue) => new(name)
     {
         Description = description,
         HelpName = "N",
         CustomParser = r =>
         {
             var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-            if (int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= min) return n;
+            if (int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= min && n <= max) return n;
             r.AddError($"{name} {text}: takes {what}");
             return null;
         },

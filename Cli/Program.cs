@@ -56,6 +56,8 @@ namespace ActorStack.Cli
                     parse.GetValue(cl.SweepSet) ?? [], [.. (parse.GetValue(cl.Metric) ?? []).SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries))],
                     parse.GetValue(cl.Parallel), parse.GetValue(cl.SweepOut)!, parse.GetValue(cl.SweepForce), parse.GetValue(cl.SweepPlot)), o, err);
             if (command == cl.Plot) return Plots.Execute(parse.GetValue(cl.PlotDir)!, o, err);
+            if (command == cl.Node)
+                return await Node.Execute(parse.GetValue(cl.NodeListen)!, parse.GetValue(cl.NodeSeeds) ?? [], parse.GetValue(cl.NodeName), parse.GetValue(cl.NodeConfig), o, err, interrupt);
             var opts = RunArgs.From(cl, parse);
             return await Execute(command.Name, opts, o, err, interrupt, onEngine);
         }
@@ -128,6 +130,11 @@ namespace ActorStack.Cli
             if (command == "topology")
             {
                 o.Write(Topology.Format(settings));
+                if ((a.Nodes ?? a.Partitions ?? settings.Cluster.MinNodes) is > 1 and var placeOn)
+                {
+                    try { o.WriteLine(ClusterCli.Placement(settings, placeOn)); }
+                    catch (Actors.Cluster.ClusterPlanException e) { err.WriteLine($"actorstack: {e.Message}"); return 2; }
+                }
                 return 0;
             }
             if (command == "check")
@@ -141,6 +148,8 @@ namespace ActorStack.Cli
             // The actor system reads actorstack.run.* too (the engine's schedule strategy): --seed/--set/--schedule reach it
             // as the merged actorstack block over the user's file.
             string? akkaText = overrides.Count == 0 ? userText : (userText ?? "") + "\n" + StackConfig.EffectiveText(userText, configPath ?? "config", overrides);
+            if (command == "run" && (a.Nodes is not null || a.Partitions is not null || settings.Cluster.MinNodes > 1 || !settings.Cluster.SeedNodes.IsEmpty))
+                return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), a.Nodes, a.Partitions, a.Listen, duration, o, err);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, akkaText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
@@ -268,6 +277,13 @@ namespace ActorStack.Cli
         private sealed record RunArgs(string? Config, bool Verbose, bool Quiet, ClockKind? Clock, TimeSpan? Duration, TimeSpan? TraceFrom,
             bool CheckDeterminism, List<ConfigOverride> Overrides, string? Out, bool Force, bool Plot, ReportKind? Report, LogFormat LogFormat)
         {
+            /// <summary><c>run --nodes</c> or <c>topology --nodes</c>: the cluster nodes to place the scenario on.</summary>
+            public int? Nodes { get; init; }
+            /// <summary><c>run --partitions</c>: partitions on threads of this process.</summary>
+            public int? Partitions { get; init; }
+            /// <summary><c>run --listen</c>: this coordinator's remoting endpoint.</summary>
+            public string? Listen { get; init; }
+
             public static RunArgs From(CommandLine cl, System.CommandLine.ParseResult p)
             {
                 var cmd = p.CommandResult.Command;
@@ -276,7 +292,8 @@ namespace ActorStack.Cli
                 if (Get<string?>("--seed") is { } seed) overrides.Add(new ConfigOverride("seed", seed));
                 overrides.AddRange(Get<ConfigOverride[]>("--set") ?? []);
                 if (cmd != cl.Run)
-                    return new RunArgs(Get<string?>("--config"), false, false, null, null, null, false, overrides, null, false, false, null, LogFormat.Text);
+                    return new RunArgs(Get<string?>("--config"), false, false, null, null, null, false, overrides, null, false, false, null, LogFormat.Text)
+                    { Nodes = cmd == cl.Topology ? p.GetValue(cl.TopologyNodes) : null };
                 // --schedule, --schedule-seed, --pct-depth: the engine's keys, as --set would give them.
                 if (p.GetValue(cl.Schedule) is { } schedule) overrides.Add(new ConfigOverride("run.schedule", schedule));
                 if (p.GetValue(cl.ScheduleSeed) is { } scheduleSeed) overrides.Add(new ConfigOverride("run.schedule-seed", scheduleSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -286,7 +303,8 @@ namespace ActorStack.Cli
                     p.GetValue(cl.Duration), p.GetValue(cl.TraceFrom), p.GetValue(cl.CheckDeterminism), overrides,
                     p.GetValue(cl.Out), p.GetValue(cl.Force), p.GetValue(cl.PlotOpt),
                     p.GetValue(cl.ReportOpt) switch { "full" => ReportKind.Full, "summary" => ReportKind.Summary, _ => null },
-                    p.GetValue(cl.LogFormatOpt) == "compact" ? LogFormat.Compact : LogFormat.Text);
+                    p.GetValue(cl.LogFormatOpt) == "compact" ? LogFormat.Compact : LogFormat.Text)
+                { Nodes = p.GetValue(cl.Nodes), Partitions = p.GetValue(cl.Partitions), Listen = p.GetValue(cl.Listen) };
             }
         }
 

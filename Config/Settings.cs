@@ -95,6 +95,8 @@ public sealed record HostSettings(string Name, int Cpus, SysctlSettings Sysctl, 
     public ImmutableArray<ActorStack.Messages.NfRule> Netfilter { get; init; } = ImmutableArray<ActorStack.Messages.NfRule>.Empty;
     /// <summary>Simulated CPU cost per packet and stage (<c>host-defaults.cpu-cost</c>, <c>hosts.NAME.cpu-cost</c>); charged on the virtual clock.</summary>
     public CpuCostSettings CpuCost { get; init; } = CpuCostSettings.Zero;
+    /// <summary>The cluster node this host runs on (<c>node = "n2"</c>), or null: placed by <c>actorstack.cluster.placement</c>.</summary>
+    public string? Node { get; init; }
 }
 
 /// <summary>
@@ -148,6 +150,8 @@ public sealed record SwitchSettings(string Name, int Ports, TimeSpan AgeingTime 
     public TimeSpan AgeingTime { get; init; } = AgeingTime == default ? TimeSpan.FromSeconds(300) : AgeingTime;
     /// <summary>Line rate of every port, Mbit/s (default 10000): a port's egress queue drains at it (or at the lower speed of the device cabled to it).</summary>
     public int Speed { get; init; } = 10_000;
+    /// <summary>The cluster node this switch runs on (<c>node = "n2"</c>), or null: placed with its hosts.</summary>
+    public string? Node { get; init; }
 }
 
 public abstract record WorkloadSettings(string Host);
@@ -223,4 +227,7 @@ public sealed record StackSettings(
 
     /// <summary>Every enabled capture point, in the configuration's order.</summary>
     public ImmutableArray<CaptureSettings> Captures => [.. new[] { Capture }.Concat(MoreCaptures).Where(c => c.Enabled)];
+
+    /// <summary>The cluster nodes the run spreads over (<c>actorstack.cluster</c>).</summary>
+    public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
 }

@@ -203,7 +203,7 @@ public static partial class StackConfig
             if (!IsName(name)) r.Error(p, name, "a switch name must be letters, digits, '-' or '_'");
             if (hosts.Any(h => h.Name == name)) r.Error(p, name, "is already the name of a host");
             if (value is not Dictionary<string, object?> s) { r.Error(p, value, "must be an object { ports = N, ageing-time = 300s }"); continue; }
-            r.KnownKeys(s, p, ["ports", "ageing-time", "fdb-max-learned", "txqueuelen", "speed"]);
+            r.KnownKeys(s, p, ["ports", "ageing-time", "fdb-max-learned", "txqueuelen", "speed", "node"]);
             var ageing = r.DurationOr(s, "ageing-time", p, TimeSpan.FromSeconds(300), TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1_000_000));
             result.Add(new SwitchSettings(name,
                 Ports: r.Int(s, "ports", p, 1, 1024),
@@ -212,6 +212,7 @@ public static partial class StackConfig
                 TxQueueLen: r.Int(s, "txqueuelen", p, 1, 1 << 20, 1000))
             {
                 Speed = r.Int(s, "speed", p, 10, 400_000, 10_000),
+                Node = ReadNode(r, s, p),
             });
         }
         return result.ToImmutable();

@@ -112,12 +112,13 @@ public static partial class StackConfig
         var capture = ReadCapture(r, sc, sp, hosts);
         var faults = ReadFaults(r, sc, sp, wires);
         var schedule = ReadSchedule(r, sc, sp, wires, hosts);
+        var cluster = ReadCluster(r, merged);
 
         effective = new Dictionary<string, object?>(merged) { ["scenario"] = scenario };
         if (r.Errors.Count > 0) throw new StackConfigException(OverrideErrors(r.Errors, overrides));
         return new StackSettings(seed, hosts, wires, workloads, capture.First, runSettings, trace)
         {
-            Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision, MoreCaptures = capture.More,
+            Switches = switches, Faults = faults, Schedule = schedule, Supervision = supervision, MoreCaptures = capture.More, Cluster = cluster,
         };
     }
 
@@ -141,7 +142,7 @@ public static partial class StackConfig
             var hp = $"{sp}.hosts.{name}";
             if (!IsName(name)) r.Error(hp, name, "a host name must be letters, digits, '-' or '_'");
             if (value is not Dictionary<string, object?> h) { r.Error(hp, value, "must be an object"); continue; }
-            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices", "routes", "neighbours", "netfilter", "cpu-cost"]);
+            r.KnownKeys(h, hp, ["cpus", "sysctl", "devices", "routes", "neighbours", "netfilter", "cpu-cost", "node"]);
             var hm = ConfigTree.Merge(hostDefaults, h);
             int cpus = r.Int(hm, "cpus", hp, 1, 64);
             var sysctlTree = globalSysctl;
@@ -202,6 +203,7 @@ public static partial class StackConfig
             var devs = devices.ToImmutable();
             result.Add(new HostSettings(name, cpus, sysctl, devs)
             {
+                Node = ReadNode(r, h, hp),
                 Routes = ReadRoutes(r, h, hp, devs),
                 Neighbours = ReadNeighbours(r, h, hp, devs),
                 Netfilter = ReadNetfilter(r, h, hp),

@@ -89,6 +89,11 @@ public enum DropReason
     SIM_LINK_DOWN,
     /// <summary>A conditional fault rule on a wire dropped the frame (a fault no netem offers: matched on parsed headers).</summary>
     SIM_FAULT_RULE,
+    /// <summary>
+    /// Simulator-specific, no Linux counterpart: the frame was crossing a wire between two cluster nodes when the far
+    /// node was lost (unreachable, then downed); counted at the surviving end, which then sees carrier down.
+    /// </summary>
+    SIM_NODE_LOST,
 
     // The learning switch (Hardware/Switch, the Linux bridge's br_handle_frame / br_forward).
     /// <summary><c>br_handle_frame</c>: the source address is multicast or zero (<c>!is_valid_ether_addr(h_source)</c>).</summary>

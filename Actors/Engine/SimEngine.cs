@@ -630,6 +630,18 @@ public sealed class SimEngine
     public void TellAfterNs(long delayNs, ICanTell receiver, object message, IActorRef? sender) =>
         Enqueue(new TellEvent(receiver, message, sender), delayNs);
 
+    /// <summary>
+    /// Tells <paramref name="message"/> to <paramref name="receiver"/> at the absolute virtual time <paramref name="atNs"/>
+    /// (at or after now): how a partition of a distributed run injects a frame that crossed from another partition at its
+    /// exact arrival time. Injections at one instant run in the order they were made.
+    /// </summary>
+    public void TellAtNs(long atNs, ICanTell receiver, object message, IActorRef? sender)
+    {
+        long now = NowNs;
+        if (atNs < now) throw new ArgumentOutOfRangeException(nameof(atNs), $"{atNs} ns is before now ({now} ns): the lookahead was violated");
+        Enqueue(new TellEvent(receiver, message, sender), atNs - now);
+    }
+
     private sealed class TellEvent(ICanTell receiver, object message, IActorRef? sender) : SimEvent
     {
         public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Actors.Capture;
+using ActorStack.Actors.Cluster;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Workloads;
 using ActorStack.Config;
 using ActorStack.Hardware.Tap;
@@ -47,12 +49,21 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private int _capturePending;
     private bool _failed;
     private bool _started;
+    // A partition of a distributed run (Actors/Cluster): only the local hosts, switches, wires and workloads; null = all.
+    private readonly ScenarioPart? _part;
+    private readonly int _localHosts;
+    private bool _partReady;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public SimulationActor(StackSettings settings)
+    public SimulationActor(StackSettings settings) : this(settings, null) { }
+
+    /// <summary>The partition <paramref name="part"/> of the scenario (null: the whole scenario).</summary>
+    public SimulationActor(StackSettings settings, ScenarioPart? part)
     {
         _s = settings;
+        _part = part;
+        _localHosts = settings.Hosts.Count(h => Local(h.Name));
         _apps = new IActorRef?[settings.Workloads.Length];
         Receive<StartSimulation>(_ =>
         {
@@ -63,10 +74,10 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 Fail(Errno.EINVAL, new StackConfigException(unavailable).Message);
                 return;
             }
-            foreach (var sw in _s.Switches)
+            foreach (var sw in _s.Switches.Where(x => Local(x.Name)))
                 _switches[sw.Name] = Context.ActorOf(SwitchActor.Props(sw), $"switch-{sw.Name}");
             var link = LinkSettings(_s);
-            foreach (var h in _s.Hosts)
+            foreach (var h in _s.Hosts.Where(x => Local(x.Name)))
             {
                 var host = Context.ActorOf(HostActor.Props(h, _s.Seed, _s.Trace, link), h.Name);
                 _hosts[h.Name] = host;
@@ -78,7 +89,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Receive<HostDevices>(d =>
         {
             _devices[d.Host] = d;
-            if (_devices.Count == _s.Hosts.Length && !_failed) Cable();
+            if (_devices.Count == _localHosts && !_failed) Cable();
         });
         Receive<PackChanged>(_ => CaptureSetUp());
         Receive<DropMonitorStarted>(_ => CaptureSetUp());
@@ -104,6 +115,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Receive<SwitchPortAttached>(_ => { });
         Receive<CommandFailed>(OnCommandFailed);
         Receive<RunScheduledFault>(m => RunScheduled(_s.Schedule[m.Position]));
+        Receive<StartPartitionWorkloads>(_ => StartGenerators());
         Receive<CableState>(m => Publish(Sender, m.Changed ? (m.Cut ? "cable cut: carrier off at both ends" : "cable restored: carrier on at both ends")
             : (m.Cut ? "cable already cut" : "cable not cut")));
         Receive<NetemSet>(m => Publish(Sender,
@@ -192,11 +204,18 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         else end.Tell(new AttachWire(link));
     }
 
+    private bool Local(string hostOrSwitch) => _part is null || _part.IsLocal(hostOrSwitch);
+
     private void Cable()
     {
         int i = 0;
         foreach (var w in _s.Wires)
         {
+            if (_part is not null && (!Local(w.HostA) || (w.Tap is null && !Local(w.HostB)) || _part.Plan.Cross(i) is not null))
+            {
+                _wires.Add(CableHalf(i++, w));
+                continue;
+            }
             var a = EndRef(w.HostA, w.DeviceA, w.SwitchPortA);
             IActorRef link;
             if (w.Tap is { } tap)
@@ -224,11 +243,12 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             _wires.Add(link);
         }
         AttachCaptures();
-        foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>())
+        foreach (var sink in _s.Workloads.OfType<UdpSinkSettings>().Where(x => Local(x.Host)))
             _sinks.Add(Context.ActorOf(UdpSinkActor.Props(sink, _hosts[sink.Host]), $"sink-{sink.Host}-{sink.Port}"));
         for (int j = 0; j < _s.Workloads.Length; j++)
         {
             var w = _s.Workloads[j];
+            if (!Local(w.Host)) continue;
             Props? server = w switch
             {
                 UdpEchoServerSettings srv => UdpEchoServerActor.Props(srv, _hosts[srv.Host]),
@@ -247,11 +267,23 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
 
     private void MaybeStartGenerators()
     {
-        if (_failed || _started || _devices.Count < _s.Hosts.Length || _capturePending > 0 || _sinksReady < _sinks.Count
+        if (_failed || _started || _devices.Count < _localHosts || _capturePending > 0 || _sinksReady < _sinks.Count
             || _serversReady.Count < _servers) return;
+        if (_part is not null)
+        {
+            // A partition waits for every other one's servers: the coordinator starts all at one instant.
+            if (!_partReady) { _partReady = true; _part.Ready?.Invoke(); }
+            return;
+        }
+        StartGenerators();
+    }
+
+    private void StartGenerators()
+    {
+        if (_started) return;
         _started = true;
         int i = 0;
-        foreach (var p in _s.Workloads.OfType<PktgenWorkload>())
+        foreach (var p in _s.Workloads.OfType<PktgenWorkload>().Where(x => Local(x.Host)))
         {
             var dev = _s.Host(p.Host).Devices.First(d => d.Name == p.Device);
             _pktgens.Add(Context.ActorOf(PktgenActor.Props(p, _devices[p.Host].Devices[p.Device], dev.TxRing), $"pktgen-{i++}-{p.Host}-{p.Device}"));
@@ -259,6 +291,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         for (int j = 0; j < _s.Workloads.Length; j++)
         {
             var w = _s.Workloads[j];
+            if (!Local(w.Host)) continue;
             Props? props = w switch
             {
                 PingSettings ping => PingActor.Props(ping, _hosts[w.Host], seed: unchecked(_s.Seed * 31 + j)),
@@ -291,6 +324,9 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         for (int k = 0; k < captures.Length; k++)
         {
             var point = captures[k];
+            // A partition of a distributed run (Actors/Cluster) captures on its own hosts only; a point over every host
+            // (device = all) is refused before such a run starts (ClusterPlan).
+            if (_part is not null && (point.Device == CaptureSettings.AllDevices || !Local(point.Host))) continue;
             var tap = Context.ActorOf(CaptureTapActor.Props(point, _s.Hosts, _s.Wires, _s.Faults, _hosts), k == 0 ? "capture" : $"capture-{k}");
             _captures.Add(tap);
             bool one = point.Device is not (CaptureSettings.AnyDevice or CaptureSettings.AllDevices);
@@ -307,7 +343,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 if (w.Tap is not null) continue;
                 bool a = w.SwitchPortA is null && point.Captures(w.HostA, w.DeviceA);
                 bool b = w.SwitchPortB is null && point.Captures(w.HostB, w.DeviceB);
-                if (!a && !b) continue;
+                if ((!a && !b) || _wires[i].IsNobody()) continue;
                 _wires[i].Tell(new AddWireCaptureTap(tap));
                 _capturePending++;
             }
@@ -333,6 +369,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     private void RunScheduled(ScheduledFault e)
     {
         string line = e.Describe();
+        if (_part is not null && !LocalTarget(e)) return;
         switch (e)
         {
             case CutWireFault c: Tell(c.Wire, CutCable.Instance, e.At); break;
@@ -347,12 +384,72 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(new FaultScheduleEvent(e.At, line));
     }
 
+    // A partition runs the schedule's actions on its own hosts and wire halves (a cut wire: both halves, each end's own).
+    private bool LocalTarget(ScheduledFault e) => e switch
+    {
+        CutWireFault c => !_wires[c.Wire].IsNobody(),
+        RestoreWireFault r => !_wires[r.Wire].IsNobody(),
+        SetWireNetemFault n => !_wires[n.Wire].IsNobody(),
+        SetWireFaultsFault f => !_wires[f.Wire].IsNobody(),
+        CrashDriverFault c => _hosts.ContainsKey(c.Host),
+        DriverFaultScheduled d => _hosts.ContainsKey(d.Host),
+        LinkAdminFault l => _hosts.ContainsKey(l.Host),
+        _ => true,
+    };
+
+    /// <summary>
+    /// A wire with an end on another node: nothing here when neither end is local; else the local half, whose channel
+    /// for frames leaving this node hands them on with their arrival time (<see cref="ScenarioPart.Egress"/>), and whose
+    /// far end is Nobody (the far half delivers that direction).
+    /// </summary>
+    private IActorRef CableHalf(int i, WireSettings w)
+    {
+        bool aLocal = Local(w.HostA), bLocal = w.Tap is null && Local(w.HostB);
+        if (!aLocal && !bLocal) return ActorRefs.Nobody;
+        // Both ends here (a split wire within one node): a half per end, the second one answers the schedule too.
+        if (aLocal && bLocal) _secondHalf[i] = Half(i, w, aLocal: false);
+        return Half(i, w, aLocal);
+    }
+
+    private readonly Dictionary<int, IActorRef> _secondHalf = new();
+
+    private IActorRef Half(int i, WireSettings w, bool aLocal)
+    {
+        var part = _part!;
+        long startNs = SimEngine.IsVirtual(Context.System) ? SimEngine.For(Context.System).NowNs : 0;
+        var local = aLocal ? EndRef(w.HostA, w.DeviceA, w.SwitchPortA) : EndRef(w.HostB, w.DeviceB, w.SwitchPortB);
+        var outgoing = aLocal ? WireDirection.AToB : WireDirection.BToA;
+        var options = new WireOptions(w.Name, _s.Seed, TimeSpan.Zero)
+        {
+            SpeedA = EndSpeed(w.HostA, w.DeviceA, w.SwitchPortA),
+            SpeedB = EndSpeed(w.HostB, w.DeviceB, w.SwitchPortB),
+            TxUsecsA = EndTxUsecs(w.HostA, w.DeviceA, w.SwitchPortA),
+            TxUsecsB = EndTxUsecs(w.HostB, w.DeviceB, w.SwitchPortB),
+            NetemAToB = aLocal ? FaultCheck.Settings(w, WireDirection.AToB) : null,
+            NetemBToA = aLocal ? null : FaultCheck.Settings(w, WireDirection.BToA),
+            Faults = [.. _s.Faults.Where(f => f.Wire == i).Select(f => f.Rule)],
+        };
+        long prop = w.Delay.Ticks * 100;
+        // The propagation delay is the crossing: a frame leaving the local channel at t arrives at t + delay.
+        void Egress(WireDirection d, ReadOnlyMemory<byte> f, long t)
+        {
+            if (d == outgoing) part.Egress?.Invoke(i, d, f, startNs + t + prop);
+        }
+        var far = ActorRefs.Nobody; // swallows what the half would tell the far end (its carrier changes)
+        var half = Context.ActorOf(aLocal ? WireActor.Props(local, far, options, Egress) : WireActor.Props(far, local, options, Egress),
+            $"wire-{i}-{(aLocal ? "a" : "b")}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
+        Plug(local, aLocal ? w.SwitchPortA : w.SwitchPortB, half);
+        part.HalfBuilt?.Invoke(i, aLocal ? WireDirection.BToA : WireDirection.AToB, local, half);
+        return half;
+    }
+
     private void Tell(int wire, object command, TimeSpan at)
     {
         _lastActionAt[_wires[wire]] = at;
         if (!_wireActionsPending.TryGetValue(_wires[wire], out var q)) _wireActionsPending[_wires[wire]] = q = new Queue<TimeSpan>();
         q.Enqueue(at);
         _wires[wire].Tell(command, Self);
+        if (_secondHalf.TryGetValue(wire, out var second)) second.Tell(command, ActorRefs.NoSender); // its answer would repeat the first's
     }
 
     private void ToHost(string host, object command, TimeSpan at)
@@ -391,4 +488,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StackSettings settings) => Akka.Actor.Props.Create(() => new SimulationActor(settings));
+
+    /// <summary>One partition of a distributed run (Actors/Cluster).</summary>
+    public static Props Props(StackSettings settings, ScenarioPart part) => Akka.Actor.Props.Create(() => new SimulationActor(settings, part));
 }

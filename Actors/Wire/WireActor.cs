@@ -61,7 +61,14 @@ public sealed class WireActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WireActor(IActorRef a, IActorRef b, WireOptions options)
+    public WireActor(IActorRef a, IActorRef b, WireOptions options) : this(a, b, options, null) { }
+
+    /// <summary>
+    /// A wire whose far end is on another simulation partition (<c>Actors/Cluster</c>): <paramref name="egress"/> gets each
+    /// frame leaving the channel with its direction and arrival time (ns since this wire's start) instead of propagating it
+    /// (<see cref="WireChannel.Egress"/>); the other partition delivers it.
+    /// </summary>
+    public WireActor(IActorRef a, IActorRef b, WireOptions options, Action<WireDirection, ReadOnlyMemory<byte>, long>? egress)
     {
         _a = a;
         _b = b;
@@ -80,6 +87,11 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             options.Faults) { Direction = WireDirection.AToB };
         _bToA = new WireChannel(WireSeed.For(options.Seed, options.Name, "b-to-a"), prop, options.NetemBToA,
             options.Faults) { Direction = WireDirection.BToA };
+        if (egress is not null)
+        {
+            _aToB.Egress = (f, t) => egress(WireDirection.AToB, f, t);
+            _bToA.Egress = (f, t) => egress(WireDirection.BToA, f, t);
+        }
 
         var q = ChargedMessageQueue.Of(Context);
         var self = Self;
@@ -313,4 +325,8 @@ public sealed class WireActor : ReceiveActor, IWithTimers
 
     public static Props Props(IActorRef a, IActorRef b, WireOptions options)
         => Akka.Actor.Props.Create(() => new WireActor(a, b, options)).WithMailbox("actorstack-nic-mailbox");
+
+    /// <summary>One half of a cross-partition wire (see the constructor with <c>egress</c>).</summary>
+    public static Props Props(IActorRef a, IActorRef b, WireOptions options, Action<WireDirection, ReadOnlyMemory<byte>, long> egress)
+        => Akka.Actor.Props.Create(() => new WireActor(a, b, options, egress)).WithMailbox("actorstack-nic-mailbox");
 }

@@ -201,8 +201,21 @@ public sealed class WireChannel
         while (_netem.TryDequeue(nowNs, out var f, out var due)) Propagate(f, due + _propagationNs);
     }
 
+    /// <summary>
+    /// One half of a wire whose ends live on two simulation partitions (cluster nodes): the propagation stage is the
+    /// crossing itself, so a frame that would enter it leaves here at once with its arrival time at the far end (counted
+    /// delivered); the far partition delivers it at that instant. Null (the default): the channel propagates itself.
+    /// </summary>
+    public Action<ReadOnlyMemory<byte>, long>? Egress { get; set; }
+
     private void Propagate(ReadOnlyMemory<byte> frame, long arrivalNs)
     {
+        if (Egress is { } egress)
+        {
+            _delivered++;
+            egress(frame, arrivalNs);
+            return;
+        }
         if (_propagating.Count >= MaxInFlight)
         {
             Drop(DropReason.SIM_WIRE_OVERFLOW, 1);
@@ -238,7 +251,7 @@ public sealed class WireChannel
     }
 
     /// <summary>Nothing on the medium and nothing in flight: frames may go straight through (<see cref="PassThrough"/>).</summary>
-    public bool IsPassThrough => _propagationNs == 0 && _netem is null && _faults.IsEmpty && !IsCut && _propagating.Count == 0;
+    public bool IsPassThrough => Egress is null && _propagationNs == 0 && _netem is null && _faults.IsEmpty && !IsCut && _propagating.Count == 0;
 
     /// <summary>Counts frames that went straight through while <see cref="IsPassThrough"/>.</summary>
     public void PassThrough(int frames)

@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using ActorStack.Config;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Cluster;
+
+/// <summary>
+/// What a node does with the coordinator's messages, one at a time: <see cref="PlacePartition"/> builds its
+/// <see cref="SimPartition"/>, <see cref="RunWindow"/> runs a window (the first also starts the workloads),
+/// <see cref="PeerLost"/> cuts the wires to a lost node, <see cref="CollectCounters"/> reports and ends the partition. Every failure is an answer
+/// (<see cref="NodeRefused"/> with the reason), never an exception to the caller. Used in process (one per thread) and
+/// by <see cref="NodeAgentActor"/> on a worker node.
+/// </summary>
+public sealed class PartitionHost(string node, string? expectedScenarioHash = null) : IDisposable
+{
+    private SimPartition? _p;
+    private bool _workloads;
+
+    public string Node => node;
+    public SimPartition? Partition => _p;
+
+    public object Handle(object message)
+    {
+        try
+        {
+            switch (message)
+            {
+                case PlacePartition place:
+                {
+                    string hash = ClusterPlan.ScenarioHash(place.ConfigText);
+                    if (expectedScenarioHash is not null && hash != expectedScenarioHash)
+                        return new NodeRefused(node, $"node {node} runs another scenario (hash {expectedScenarioHash}, the coordinator's {hash})");
+                    var s = StackConfig.Load(place.ConfigText, "cluster");
+                    var pins = place.Placement.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    var nodes = pins.Values.Append(place.Node).Distinct().Order(StringComparer.Ordinal).ToList();
+                    var plan = ClusterPlan.Make(s, nodes, pinned: pins);
+                    _p?.Dispose();
+                    _p = new SimPartition(s, plan, node);
+                    return new PartitionReady(node, _p.Start());
+                }
+                case RunWindow w when _p is not null:
+                    if (!_workloads)
+                    {
+                        _p.StartWorkloads(w.StartNs);
+                        _workloads = true;
+                    }
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var done = _p.RunWindow(w.Window, w.EndNs, w.Inbound);
+                    return done with { WallNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalNanoseconds };
+                case PeerLost lost when _p is not null:
+                    _p.PeerLost(lost.LostNode, lost.InFlight);
+                    return new WindowDone(node, -1, [], _p.Engine.NextDueNs ?? long.MaxValue, 0);
+                case CollectCounters when _p is not null:
+                {
+                    // The run's last message: the partition ends here (its capture file is closed, its actors stopped).
+                    var counters = _p.Counters();
+                    Dispose();
+                    _workloads = false;
+                    return counters;
+                }
+                default:
+                    return new NodeRefused(node, $"node {node}: {message.GetType().Name} before the partition was placed");
+            }
+        }
+        catch (Exception e) when (e is ClusterPlanException or StackConfigException or InvalidOperationException or ArgumentException)
+        {
+            return new NodeRefused(node, e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _p?.Dispose();
+        _p = null;
+    }
+}

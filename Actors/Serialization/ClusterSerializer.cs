@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using ActorStack.Messages;
+
+namespace ActorStack.Actors.Serialization;
+
+/// <summary>
+/// Binary serializer for the messages between the nodes of a distributed run (<c>Messages/Cluster.cs</c>): the window
+/// protocol carries every frame that crosses nodes (<see cref="RunWindow"/>, <see cref="WindowDone"/>: per frame its
+/// arrival ns, wire, direction, sequence number, length and bytes), so nothing on that path is JSON. A message that does
+/// not parse is refused with a <see cref="SerializationException"/> (Akka.Remote drops it and logs).
+/// </summary>
+public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public override int Identifier => 4712;
+
+    /// <summary>Bound for one message (a window's frames): Akka.Remote's <c>maximum-frame-size</c> on the control system is the same.</summary>
+    public const int MaxMessageBytes = 64 * 1024 * 1024;
+
+    public override string Manifest(object o) => o switch
+    {
+        RunWindow => "RW",
+        WindowDone => "WD",
+        NodeHello => "NH",
+        NodeRefused => "NR",
+        NodeAccepted => "NA",
+        PlacePartition => "PP",
+        PartitionReady => "PR",
+        PeerLost => "PL",
+        CollectCounters => "CC",
+        PartitionCounters => "PC",
+        _ => throw new ArgumentException($"cannot serialize {o.GetType()}"),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            switch (obj)
+            {
+                case RunWindow m:
+                    w.Write(m.Window); w.Write(m.StartNs); w.Write(m.EndNs); WriteFrames(w, m.Inbound); break;
+                case WindowDone m:
+                    w.Write(m.Node); w.Write(m.Window); WriteFrames(w, m.Outbound); w.Write(m.NextDueNs); w.Write(m.Events); w.Write(m.WallNs); break;
+                case NodeHello m: w.Write(m.Node); w.Write(m.BuildHash); w.Write(m.ScenarioHash); break;
+                case NodeRefused m: w.Write(m.Node); w.Write(m.Reason); break;
+                case NodeAccepted m: w.Write(m.Node); break;
+                case PlacePartition m: w.Write(m.Node); w.Write(m.ConfigText); WritePairs(w, m.Placement); break;
+                case PartitionReady m: w.Write(m.Node); w.Write(m.ReadyNs); break;
+                case PeerLost m: w.Write(m.LostNode); w.Write(m.AtNs); w.Write(m.InFlight); break;
+                case CollectCounters: break;
+                case PartitionCounters m:
+                    w.Write(m.Node); WritePairs(w, m.Hosts);
+                    w.Write(m.CrossDrops.Length);
+                    foreach (var (k, v) in m.CrossDrops) { w.Write(k); w.Write(v); }
+                    WritePairs(w, m.Files);
+                    break;
+                default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
+            }
+        }
+        return ms.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (bytes.Length > MaxMessageBytes) throw new SerializationException($"{manifest}: {bytes.Length} bytes, more than {MaxMessageBytes}");
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+            object m = manifest switch
+            {
+                "RW" => new RunWindow(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), ReadFrames(r, bytes.Length)),
+                "WD" => new WindowDone(r.ReadString(), r.ReadInt64(), ReadFrames(r, bytes.Length), r.ReadInt64(), r.ReadInt64()) { WallNs = r.ReadInt64() },
+                "NH" => new NodeHello(r.ReadString(), r.ReadString(), r.ReadString()),
+                "NR" => new NodeRefused(r.ReadString(), r.ReadString()),
+                "NA" => new NodeAccepted(r.ReadString()),
+                "PP" => new PlacePartition(r.ReadString(), r.ReadString(), ReadPairs(r, bytes.Length)),
+                "PR" => new PartitionReady(r.ReadString(), r.ReadInt64()),
+                "PL" => new PeerLost(r.ReadString(), r.ReadInt64(), r.ReadInt64()),
+                "CC" => CollectCounters.Instance,
+                "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length)),
+                _ => throw new SerializationException($"unknown manifest {manifest}"),
+            };
+            if (r.BaseStream.Position != bytes.Length) throw new SerializationException($"{manifest}: {bytes.Length - r.BaseStream.Position} trailing bytes");
+            return m;
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or FormatException or DecoderFallbackException)
+        {
+            throw new SerializationException($"{manifest}: malformed ({e.Message})", e);
+        }
+    }
+
+    private static void WriteFrames(BinaryWriter w, ImmutableArray<CrossFrame> frames)
+    {
+        w.Write(frames.Length);
+        foreach (var f in frames)
+        {
+            w.Write(f.ArrivalNs); w.Write(f.Wire); w.Write((byte)f.Direction); w.Write(f.Seq);
+            w.Write(f.Frame.Length); w.Write(f.Frame.Span);
+        }
+    }
+
+    private static ImmutableArray<CrossFrame> ReadFrames(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 25);
+        var b = ImmutableArray.CreateBuilder<CrossFrame>(n);
+        for (int i = 0; i < n; i++)
+        {
+            long at = r.ReadInt64(); int wire = r.ReadInt32(); byte dir = r.ReadByte(); long seq = r.ReadInt64();
+            if (dir > 1) throw new SerializationException($"bad direction {dir}");
+            int len = Count(r, size, 1);
+            var bytes = r.ReadBytes(len);
+            if (bytes.Length != len) throw new SerializationException("truncated frame");
+            b.Add(new CrossFrame(at, wire, (WireDirection)dir, seq, bytes));
+        }
+        return b.MoveToImmutable();
+    }
+
+    private static void WritePairs(BinaryWriter w, ImmutableArray<KeyValuePair<string, string>> pairs)
+    {
+        w.Write(pairs.Length);
+        foreach (var (k, v) in pairs) { w.Write(k); w.Write(v); }
+    }
+
+    private static ImmutableArray<KeyValuePair<string, string>> ReadPairs(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 2);
+        var b = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(n);
+        for (int i = 0; i < n; i++) b.Add(new(r.ReadString(), r.ReadString()));
+        return b.MoveToImmutable();
+    }
+
+    private static ImmutableArray<KeyValuePair<string, long>> ReadDrops(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 9);
+        var b = ImmutableArray.CreateBuilder<KeyValuePair<string, long>>(n);
+        for (int i = 0; i < n; i++) b.Add(new(r.ReadString(), r.ReadInt64()));
+        return b.MoveToImmutable();
+    }
+
+    /// <summary>A count read from the message, refused when it cannot fit in <paramref name="size"/> bytes at <paramref name="min"/> each.</summary>
+    private static int Count(BinaryReader r, int size, int min)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || (long)n * min > size) throw new SerializationException($"bad count {n}");
+        return n;
+    }
+}

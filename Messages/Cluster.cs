@@ -1,0 +1,93 @@
+using System.Collections.Immutable;
+
+namespace ActorStack.Messages;
+
+// One simulation over several partitions (Akka.Cluster nodes, or threads of one process): conservative synchronisation
+// in windows no longer than the lookahead (README "Running over several nodes"). Every message here crosses nodes and
+// has a binary serializer (Actors/Serialization/ClusterSerializer); none is JSON.
+
+/// <summary>
+/// One frame crossing from one partition to another: it left the sending half of wire <paramref name="Wire"/> (index in
+/// <c>scenario.wires</c>) in <paramref name="Direction"/> and reaches the far end at <paramref name="ArrivalNs"/> (virtual
+/// ns since time 0). <paramref name="Seq"/> numbers the frames of one wire and direction: (time, wire, direction, seq) is
+/// the order of injection at the far partition, whatever node or thread delivered them.
+/// </summary>
+public sealed record CrossFrame(long ArrivalNs, int Wire, WireDirection Direction, long Seq, ReadOnlyMemory<byte> Frame) : IComparable<CrossFrame>
+{
+    public int CompareTo(CrossFrame? other)
+    {
+        if (other is null) return 1;
+        int c = ArrivalNs.CompareTo(other.ArrivalNs);
+        if (c == 0) c = Wire.CompareTo(other.Wire);
+        if (c == 0) c = Direction.CompareTo(other.Direction);
+        return c != 0 ? c : Seq.CompareTo(other.Seq);
+    }
+}
+
+/// <summary>
+/// A worker node's greeting to the coordinator (and the coordinator's to a worker): its name, a hash of its build and
+/// of the scenario it would run. A mismatch is refused on both sides (<see cref="NodeRefused"/>).
+/// </summary>
+public sealed record NodeHello(string Node, string BuildHash, string ScenarioHash);
+
+/// <summary>The coordinator accepted a node (<paramref name="Accepted"/>) or refused it with <paramref name="Reason"/>.</summary>
+public sealed record NodeRefused(string Node, string Reason);
+
+/// <summary>The coordinator accepted <paramref name="Node"/>; it will place its partition with <see cref="PlacePartition"/>.</summary>
+public sealed record NodeAccepted(string Node);
+
+/// <summary>
+/// Builds partition <paramref name="Node"/> of the scenario <paramref name="ConfigText"/> (the merged configuration) with
+/// the placement <paramref name="Placement"/> (host or switch → node, sorted by name) and runs it until its servers are
+/// bound; answered by <see cref="PartitionReady"/> or <see cref="CommandFailed"/>.
+/// </summary>
+public sealed record PlacePartition(string Node, string ConfigText, ImmutableArray<KeyValuePair<string, string>> Placement);
+
+/// <summary>The partition is built and its servers listen, at virtual <paramref name="ReadyNs"/>.</summary>
+public sealed record PartitionReady(string Node, long ReadyNs);
+
+/// <summary>
+/// The workloads start at <paramref name="StartNs"/> (the latest <see cref="PartitionReady"/>); then the partition runs
+/// every event before <paramref name="EndNs"/> after injecting <paramref name="Inbound"/> (frames from other partitions,
+/// each due at or after the window's start); answered by <see cref="WindowDone"/>.
+/// </summary>
+public sealed record RunWindow(long Window, long StartNs, long EndNs, ImmutableArray<CrossFrame> Inbound);
+
+/// <summary>
+/// A window ran: the frames that left this partition (<paramref name="Outbound"/>, each due at or after the window's end),
+/// the earliest event still queued (<paramref name="NextDueNs"/>, or long.MaxValue), events executed in the window, and the
+/// wall time the window took on the node (<see cref="WallNs"/>, for the synchronisation's cost; not part of the results).
+/// </summary>
+public sealed record WindowDone(string Node, long Window, ImmutableArray<CrossFrame> Outbound, long NextDueNs, long Events)
+{
+    public long WallNs { get; init; }
+}
+
+/// <summary>
+/// The peer <paramref name="LostNode"/> left the run (unreachable, then downed) at virtual <paramref name="AtNs"/>: every
+/// wire to it goes carrier-down at this partition's end; <paramref name="InFlight"/> frames that were on their way to this
+/// partition from it are counted as SIM_NODE_LOST. Answered by <see cref="WindowDone"/> for window -1.
+/// </summary>
+public sealed record PeerLost(string LostNode, long AtNs, long InFlight);
+
+/// <summary>Asks a partition for its hosts' counters; answered by <see cref="PartitionCounters"/>.</summary>
+public sealed record CollectCounters
+{
+    public static readonly CollectCounters Instance = new();
+}
+
+/// <summary>
+/// The counters of a partition's hosts, one canonical text per host (<c>CounterText</c>: every MIB counter, device
+/// counter, softnet row and drop table entry), and its cross-node drops by reason.
+/// </summary>
+public sealed record PartitionCounters(string Node, ImmutableArray<KeyValuePair<string, string>> Hosts,
+    ImmutableArray<KeyValuePair<string, long>> CrossDrops, ImmutableArray<KeyValuePair<string, string>> Files);
+
+/// <summary>
+/// To a partition's <c>SimulationActor</c>: every partition's servers listen, start the clients and generators now (the
+/// same instant on every partition); answered by <see cref="SimulationStarted"/>.
+/// </summary>
+public sealed record StartPartitionWorkloads
+{
+    public static readonly StartPartitionWorkloads Instance = new();
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Akka.Actor;
+using ActorStack.Actors.Cluster;
+using ActorStack.Config;
+
+namespace ActorStack.Bench;
+
+/// <summary>
+/// <c>bench -- cluster --nodes 1|2|3 [--hosts N] [--sim-seconds S] [--remote]</c>: N hosts in N/2 pinging pairs (a 1 ms
+/// wire per pair, a ping every 100 ms), host j on node j mod nodes, so with 2 or 3 nodes most pairs' wires cross nodes.
+/// Default: the nodes are partitions in this process, one thread each, driven by the window coordinator; <c>--remote</c>:
+/// the nodes are Akka.Cluster members in this process joined over loopback Akka.Remote (the window protocol crosses the
+/// binary serializer and TCP, as between machines). Prints hosts, memory per host, start time, simulated:wall, engine
+/// events (messages) per second, frames crossing nodes per second and the synchronisation's cost per window.
+/// </summary>
+public static class ClusterBench
+{
+    public static async Task<int> Run(string[] args)
+    {
+        int nodes = 1, hosts = 200, simSeconds = 10;
+        bool remote = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--nodes" when i + 1 < args.Length: nodes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--hosts" when i + 1 < args.Length: hosts = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--sim-seconds" when i + 1 < args.Length: simSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--remote": remote = true; break;
+                default:
+                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--remote]");
+                    return 2;
+            }
+        }
+        if (nodes < 1 || hosts < 2 || hosts % 2 != 0) { Console.Error.WriteLine("bench cluster: --nodes >= 1, --hosts even >= 2"); return 2; }
+        string config = Scenario(hosts, nodes);
+        var s = StackConfig.Load(config);
+        ClusterRunResult r;
+        var systems = new List<ActorSystem>();
+        try
+        {
+            if (!remote)
+            {
+                var names = Enumerable.Range(1, nodes).Select(i => $"n{i}").ToList();
+                var links = names.Select(n => new LocalPartitionLink(n)).ToList();
+                try { r = await new WindowCoordinator(s, ClusterPlan.Make(s, names), config).Run(links, TimeSpan.FromSeconds(simSeconds)); }
+                finally { foreach (var l in links) l.Dispose(); }
+            }
+            else
+            {
+                var coord = ClusterNode.Start("127.0.0.1", 0, []);
+                systems.Add(coord);
+                var c = Akka.Cluster.Cluster.Get(coord);
+                await c.JoinAsync(c.SelfAddress);
+                for (int i = 2; i <= nodes; i++)
+                {
+                    var w = ClusterNode.Start("127.0.0.1", 0, [ClusterNode.AddressOf(coord)]);
+                    systems.Add(w);
+                    w.ActorOf(NodeAgentActor.Props($"n{i}", null, new TaskCompletionSource<string>()), "node-agent");
+                }
+                r = await ClusterRun.Run(coord, s, config, TimeSpan.FromSeconds(simSeconds), minNodes: nodes);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(systems.Select(x => x.Terminate()));
+        }
+        double sim = (r.EndNs - r.StartNs) / 1e9, run = r.RunWall.TotalSeconds;
+        Console.WriteLine($"cluster bench: {nodes} node(s) ({(remote ? "Akka.Cluster members in this process, loopback remoting" : "partitions in this process, a thread each")}), {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            hosts                 {hosts} ({hosts / 2} pinging pairs, a ping every 100 ms, {simSeconds} s simulated)
+            peak memory per host  {Process.GetCurrentProcess().PeakWorkingSet64 / hosts / 1024.0:0} KiB resident (whole process / hosts)
+            start                 {r.StartWall.TotalSeconds:0.00} s wall (place every partition, servers listening)
+            run                   {run:0.00} s wall, simulated:wall {sim / run:0.00}:1
+            events                {r.Events} ({r.Events / run:0} per wall second)
+            frames crossing nodes {r.FramesCrossed} ({r.FramesCrossed / run:0} per wall second)
+            windows               {r.Windows}, sync cost {r.SyncWall.TotalMilliseconds * 1000 / Math.Max(1, r.Windows):0.0} us per window ({r.SyncWall.TotalSeconds / run * 100:0.0}% of the run)
+            counters digest       {Digest(r):x16}
+            """));
+        return r.Error is null ? 0 : 1;
+    }
+
+    /// <summary>FNV-1a over every host's counters and every workload's result: equal on every node count.</summary>
+    private static ulong Digest(ClusterRunResult r)
+    {
+        ulong h = 0xcbf29ce484222325UL;
+        foreach (var (k, v) in r.HostCounters)
+            foreach (char ch in k + "\n" + v) h = (h ^ ch) * 0x100000001b3UL;
+        return h;
+    }
+
+    private static string Scenario(int hosts, int nodes)
+    {
+        var b = new StringBuilder("actorstack {\n  seed = 1\n  scenario {\n    hosts {\n");
+        for (int j = 0; j < hosts; j++)
+        {
+            int p = j / 2;
+            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"10.{p / 250}.{p % 250}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
+        }
+        b.Append("    }\n    wires = [\n");
+        for (int p = 0; p < hosts / 2; p++) b.Append($"      {{ a = \"h{2 * p}/eth0\", b = \"h{2 * p + 1}/eth0\", delay = 1ms }}\n");
+        b.Append("    ]\n    workloads = [\n");
+        for (int p = 0; p < hosts / 2; p++)
+            b.Append($"      {{ type = ping, host = h{2 * p}, dst = \"10.{p / 250}.{p % 250}.2\", count = 1000000, interval = 100ms }}\n");
+        b.Append("    ]\n  }\n}\n");
+        return b.ToString();
+    }
+}

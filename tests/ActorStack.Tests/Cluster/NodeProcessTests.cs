@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Akka.Actor;
+using ActorStack.Actors.Cluster;
+using ActorStack.Config;
+using Xunit;
+
+namespace ActorStack.Tests.Cluster;
+
+/// <summary>
+/// Real <c>actorstack node</c> child processes (the built CLI next to the tests, started with <c>dotnet</c>) joined to a
+/// coordinator in this process: the routed scenario over three nodes gives the same counters and the same pcap bytes as
+/// on one node. The children listen on port 0 and are killed (whole tree) whatever happens.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class NodeProcessTests : IDisposable
+{
+    private readonly List<Process> _children = [];
+    private readonly string _dir = Directory.CreateTempSubdirectory("actorstack-cluster-").FullName;
+
+    public void Dispose()
+    {
+        foreach (var p in _children)
+        {
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
+            catch (InvalidOperationException) { } // never started
+            p.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private Process StartNode(string name, string seed)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "actorstack.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "node", "--listen", "127.0.0.1:0", "--seed-node", seed, "--name", name }) psi.ArgumentList.Add(a);
+        var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        _children.Add(p);
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    [Fact]
+    public async Task Routed_OverTwoNodeProcesses_SameCountersAndPcapAsOneNode()
+    {
+        string refPcap = Path.Combine(_dir, "one.pcap"), distPcap = Path.Combine(_dir, "three.pcap");
+        var reference = await ClusterKit.RunInProcess(ClusterKit.Routed(capture: refPcap), ["n1"], TimeSpan.FromSeconds(2));
+
+        var coord = ClusterNode.Start("127.0.0.1", 0, []);
+        try
+        {
+            var c = Akka.Cluster.Cluster.Get(coord);
+            await c.JoinAsync(c.SelfAddress).WaitAsync(TimeSpan.FromSeconds(20));
+            StartNode("n2", ClusterNode.AddressOf(coord));
+            StartNode("n3", ClusterNode.AddressOf(coord));
+            string config = ClusterKit.Routed(ClusterKit.ThreeNodes, capture: distPcap) + "\nactorstack.cluster { min-nodes = 3, join-timeout = 60s }\n";
+
+            var r = await ClusterRun.Run(coord, StackConfig.Load(config), config, TimeSpan.FromSeconds(2)).WaitAsync(TimeSpan.FromSeconds(120));
+
+            Assert.Null(r.Error);
+            Assert.True(r.FramesCrossed > 0);
+            Assert.Equal(reference.HostCounters.Keys, r.HostCounters.Keys);
+            foreach (var (host, text) in reference.HostCounters) Assert.Equal(text, r.HostCounters[host]);
+            Assert.Equal(distPcap, Assert.Single(r.Files)); // written by node n3's process (r2 is there)
+            var one = await File.ReadAllBytesAsync(refPcap);
+            Assert.True(one.Length > 24 + 100 * 16);
+            Assert.Equal(one, await File.ReadAllBytesAsync(distPcap));
+        }
+        finally
+        {
+            await coord.Terminate().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+}
