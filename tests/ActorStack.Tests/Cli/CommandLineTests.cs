@@ -68,7 +68,7 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             Assert.Equal(expected, N(r.Err));
         }
         await Bad("actorstack: unknown argument '--bogus'\nsee 'actorstack run --help'\n", "run", "--bogus");
-        await Bad("actorstack: unknown command 'frobnicate' (commands: run, check, topology, sweep, plot)\nsee 'actorstack --help'\n", "frobnicate");
+        await Bad("actorstack: unknown command 'frobnicate' (commands: run, check, topology, sweep, plot, node)\nsee 'actorstack --help'\n", "frobnicate");
         await Bad("actorstack: --report brief: must be one of full, summary\nsee 'actorstack run --help'\n", "run", "--report", "brief");
         await Bad("actorstack: --log-format xml: must be one of text, compact\nsee 'actorstack run --help'\n", "run", "--log-format", "xml");
         await Bad("actorstack: --schedule lifo: must be one of fifo, random, pct\nsee 'actorstack run --help'\n", "run", "--schedule", "lifo");

@@ -27,7 +27,7 @@ public sealed class PartitionedRunTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal(0, one.FramesCrossed);
         Assert.Equal(465, two.FramesCrossed);   // r1–r2
         Assert.Equal(926, three.FramesCrossed); // sw1–r1 and r1–r2
-        Assert.Equal(17608, one.Events);
+        Assert.Equal(17611, one.Events);
         Assert.Equal(one.Events, two.Events);
         Assert.Equal(one.Events, three.Events);
         Assert.Equal(180, one.Windows);
