@@ -33,9 +33,9 @@ public sealed class NetNamespace
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
         _pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
-        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays).
-        var idents = new Random(SeedFor("ip_idents"));
-        for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = idents.Next();
+        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays); the values are drawn when
+        // a counter is first used (IpIdentStart), the same as if the table had been filled here.
+        _ipIdentSeed = SeedFor("ip_idents");
 
         // fib_add_ifaddr for every address, then the static routes (ip route add), in order; published as the
         // first table, from which the routing actor (the FIB's owner) takes its writer's copy.
@@ -112,17 +112,52 @@ public sealed class NetNamespace
     /// </summary>
     public Ipv4.Netfilter Netfilter { get => Volatile.Read(ref _netfilter); set => Volatile.Write(ref _netfilter, value); }
 
-    private readonly int[] _ipIdents = new int[2048];
+    private const int IpIdentsSize = 2048, IpIdentsSparseMax = 64;
+    private readonly int _ipIdentSeed;
+    // The counters in use, by bucket, until more than IpIdentsSparseMax are; then the whole table (_ipIdentsFull).
+    // An idle host holds neither (8 KiB for the table); both under the dictionary's lock.
+    private readonly Dictionary<int, int> _ipIdents = new();
+    private int[]? _ipIdentsFull;
 
     /// <summary>
     /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
     /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
-    /// seeded from the run's seed in the constructor (<c>ip_rt_init</c> fills them with random bytes at boot).
+    /// seeded from the run's seed (<c>ip_rt_init</c> fills them with random bytes at boot: counter i starts at the
+    /// i-th draw of the host's <c>ip_idents</c> random source, drawn when the counter is first used).
     /// </summary>
     public ushort NextIpId(Ipv4Address dst, byte protocol)
     {
         uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
-        return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
+        int bucket = (int)((h >> 21) & (IpIdentsSize - 1));
+        lock (_ipIdents)
+        {
+            if (_ipIdentsFull is { } full) return (ushort)unchecked(++full[bucket]);
+            if (!_ipIdents.TryGetValue(bucket, out int v)) v = IpIdentStart(bucket);
+            v = unchecked(v + 1);
+            if (_ipIdents.Count < IpIdentsSparseMax || _ipIdents.ContainsKey(bucket)) _ipIdents[bucket] = v;
+            else
+            {
+                // Many destinations: the whole table, drawn in one pass, with the counters used so far.
+                full = new int[IpIdentsSize];
+                var r = new Random(_ipIdentSeed);
+                for (int i = 0; i < full.Length; i++) full[i] = r.Next();
+                foreach (var (b, n) in _ipIdents) full[b] = n;
+                full[bucket] = v;
+                _ipIdents.Clear();
+                _ipIdents.TrimExcess();
+                _ipIdentsFull = full;
+            }
+            return (ushort)v;
+        }
+    }
+
+    /// <summary>Counter <paramref name="bucket"/>'s boot value: the (bucket+1)-th draw of the host's <c>ip_idents</c> source.</summary>
+    private int IpIdentStart(int bucket)
+    {
+        var r = new Random(_ipIdentSeed);
+        int v = 0;
+        for (int i = 0; i <= bucket; i++) v = r.Next();
+        return v;
     }
 
     private PmtuCache _pmtu;
@@ -145,8 +180,8 @@ public sealed class NetNamespace
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
-    public long[] IcmpInType { get; } = new long[256];
-    public long[] IcmpOutType { get; } = new long[256];
+    public IcmpTypeCounters IcmpInType { get; } = new();
+    public IcmpTypeCounters IcmpOutType { get; } = new();
 
     /// <summary><c>inet_select_addr</c>: an address of <paramref name="dev"/> in <paramref name="dst"/>'s subnet, else its primary, else any of the host's.</summary>
     public Ipv4Address SelectSource(NetDevice dev, Ipv4Address dst)
