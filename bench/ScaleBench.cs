@@ -7,19 +7,19 @@ namespace ActorStack.Bench;
 
 /// <summary>
 /// Issue 17's scale in one process, on the simulation engine (virtual time, one thread):
-///   scale [--hosts N] [--cpus C] [--sim-seconds S] [--interval-ms I] [--hold SECONDS]
+///   scale [--hosts N] [--cpus C] [--sim-seconds S] [--interval-ms I] [--hold SECONDS] [--hold-end SECONDS]
 /// N hosts (2 CPUs, <c>lo</c> and <c>eth0</c> each) in N/2 pairs, a wire per pair (250 µs), the peer a static
 /// neighbour; the first host of each pair pings the second (<c>ping -q -i 1</c>) for S simulated seconds (default 60).
 /// Prints the start time (hosts, then wires and pings), the managed memory per idle host (the GC heap after a full
 /// collection with the hosts built, minus the empty system's, divided by N), resident memory, and per row of
-/// simulated time the simulated:wall ratio and events/s. <c>--hold</c> pauses with the idle hosts built (for
-/// <c>dotnet-gcdump collect -p PID</c>, the heap by type).
+/// simulated time the simulated:wall ratio and events/s. <c>--hold</c> pauses with the idle hosts built, <c>--hold-end</c>
+/// after the run (for <c>dotnet-gcdump collect -p PID</c>, the heap by type).
 /// </summary>
 public static class ScaleBench
 {
     public static int Run(string[] args)
     {
-        int hosts = 100_000, cpus = 2, simSeconds = 60, intervalMs = 1000, hold = 0;
+        int hosts = 100_000, cpus = 2, simSeconds = 60, intervalMs = 1000, hold = 0, holdEnd = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -30,6 +30,7 @@ public static class ScaleBench
                 case "--sim-seconds": simSeconds = int.Parse(Next()); break;
                 case "--interval-ms": intervalMs = int.Parse(Next()); break;
                 case "--hold": hold = int.Parse(Next()); break;
+                case "--hold-end": holdEnd = int.Parse(Next()); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -93,6 +94,11 @@ public static class ScaleBench
                           $"simulated:wall {simSeconds / wall:F2}:1, {events:N0} events ({events / wall:N0}/s, {events / Math.Max(1.0, cpu):N0} per CPU s), " +
                           $"{tx:N0} probes, {rx:N0} replies; managed {(heapHosts - heapEmpty) / 1024.0 / hosts:F1} KiB per idle host, " +
                           $"{(heapEnd - heapEmpty) / 1024.0 / hosts:F1} KiB per host at the end; resident {Rss("VmRSS")}, peak {Rss("VmHWM")}");
+        if (holdEnd > 0)
+        {
+            Console.WriteLine($"pid {Environment.ProcessId}: holding {holdEnd} s after the run");
+            Thread.Sleep(TimeSpan.FromSeconds(holdEnd));
+        }
         SimSpeedBench.Shutdown(system, engine);
         return 0;
     }

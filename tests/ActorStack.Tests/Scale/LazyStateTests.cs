@@ -1,4 +1,5 @@
 using ActorStack.Actors.Namespaces;
+using ActorStack.Actors.Workloads;
 using ActorStack.Config;
 using ActorStack.Messages.Packets;
 
@@ -7,7 +8,7 @@ namespace ActorStack.Tests.Scale;
 /// <summary>
 /// A host's state that is made on first use instead of at boot (issue 17, an idle host's memory): it must give the
 /// values the eagerly built state gave. <c>ip_idents</c> (2048 counters filled with random values by
-/// <c>ip_rt_init</c>) and the <c>IcmpMsg</c> per-type counters.
+/// <c>ip_rt_init</c>), the <c>IcmpMsg</c> per-type counters and ping's duplicate table (<c>rcvd_tbl</c>, 65,536 bits).
 /// </summary>
 public sealed class LazyStateTests
 {
@@ -90,5 +91,30 @@ public sealed class LazyStateTests
         });
         for (int t = 0; t < 64; t++) Assert.Equal(8 * 150, c[t]);
         Assert.Equal(0, c[64]);
+    }
+
+    [Fact]
+    public void PingDupTable_EverySequenceAcrossItsPages_FirstReplyCounted_SecondDuplicate_ClearedWhenSentAgain()
+    {
+        var dst = Ipv4Address.Parse("10.0.0.2");
+        var s = new PingStatistics(dst, 56);
+        // 70,000 probes: the sequence wraps past 65,535 (every page of the table used, then reused).
+        int dups = 0;
+        for (int i = 0; i < 70_000; i++)
+        {
+            ushort seq = s.NextSequence();
+            Assert.DoesNotContain("DUP", s.OnReply(dst, seq, 64, 64, 100, false));
+            if (i % 4093 == 0)
+            {
+                Assert.EndsWith("(DUP!)", s.OnReply(dst, seq, 64, 64, 100, false));
+                dups++;
+            }
+        }
+        // A reply to a sequence not sent since the wrap is a duplicate only if its bit is still set: seq 5 was
+        // answered at probe 65,541 (set), seq 65,000 at probe 65,000 (set, not cleared since).
+        Assert.EndsWith("(DUP!)", s.OnReply(dst, 5, 64, 64, 100, false));
+        Assert.EndsWith("(DUP!)", s.OnReply(dst, 65_000, 64, 64, 100, false));
+        Assert.Equal(70_000, s.Received);
+        Assert.Equal(dups + 2, s.Repeats);
     }
 }
