@@ -45,10 +45,16 @@ public static class ScaleBench
         var (system, engine) = SimSpeedBench.EngineSystem("scale");
         long heapEmpty = GC.GetTotalMemory(forceFullCollection: true);
 
+        var pause0 = GC.GetTotalPauseDuration();
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         var hostRefs = SimSpeedBench.PairHosts(system, engine, pairs, cpus);
         double hostsWall = sw.Elapsed.TotalSeconds;
         sw.Stop();
+        double hostsCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        double hostsPause = (GC.GetTotalPauseDuration() - pause0).TotalSeconds;
+        string hostsGcs = $"{GC.CollectionCount(0) - gc0[0]}/{GC.CollectionCount(1) - gc0[1]}/{GC.CollectionCount(2) - gc0[2]}";
         long heapHosts = GC.GetTotalMemory(forceFullCollection: true);
         if (hold > 0)
         {
@@ -61,7 +67,8 @@ public static class ScaleBench
         double startWall = sw.Elapsed.TotalSeconds;
         sw.Stop();
         long heapStart = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"hosts: {hosts:N0} ({cpus} CPUs, lo + eth0 each) in {pairs:N0} pairs; hosts started in {hostsWall:F1} s wall, " +
+        Console.WriteLine($"hosts: {hosts:N0} ({cpus} CPUs, lo + eth0 each) in {pairs:N0} pairs; hosts started in {hostsWall:F1} s wall " +
+                          $"({hostsCpu:F1} s process CPU, GC pauses {hostsPause:F1} s, collections gen0/1/2 {hostsGcs}), " +
                           $"with wires and pings in {startWall:F1} s wall; {engine.Executed:N0} events to start");
         Console.WriteLine($"managed memory per idle host: {(heapHosts - heapEmpty) / 1024.0 / hosts:F1} KiB " +
                           $"(GC heap after a full collection {heapEmpty / 1048576.0:F1} -> {heapHosts / 1048576.0:F1} MiB); " +
