@@ -7,7 +7,7 @@ namespace ActorStack.Bench;
 
 /// <summary>
 /// Issue 17's scale in one process, on the simulation engine (virtual time, one thread):
-///   scale [--hosts N] [--cpus C] [--sim-seconds S] [--interval-ms I] [--hold SECONDS] [--hold-end SECONDS]
+///   scale [--hosts N] [--cpus C] [--sim-seconds S] [--interval-ms I] [--hold SECONDS] [--hold-end SECONDS] [--alloc-profile]
 /// N hosts (2 CPUs, <c>lo</c> and <c>eth0</c> each) in N/2 pairs, a wire per pair (250 µs), the peer a static
 /// neighbour; the first host of each pair pings the second (<c>ping -q -i 1</c>) for S simulated seconds (default 60).
 /// Prints the start time (hosts, then wires and pings), the managed memory per idle host (the GC heap after a full
@@ -20,6 +20,7 @@ public static class ScaleBench
     public static int Run(string[] args)
     {
         int hosts = 100_000, cpus = 2, simSeconds = 60, intervalMs = 1000, hold = 0, holdEnd = 0;
+        bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,6 +32,7 @@ public static class ScaleBench
                 case "--interval-ms": intervalMs = int.Parse(Next()); break;
                 case "--hold": hold = int.Parse(Next()); break;
                 case "--hold-end": holdEnd = int.Parse(Next()); break;
+                case "--alloc-profile": profile = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -46,6 +48,9 @@ public static class ScaleBench
         long heapEmpty = GC.GetTotalMemory(forceFullCollection: true);
 
         var pause0 = GC.GetTotalPauseDuration();
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        using var allocProfile = profile ? new AllocProfile() : null;
+        allocProfile?.Start();
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
@@ -54,6 +59,8 @@ public static class ScaleBench
         sw.Stop();
         double hostsCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
         double hostsPause = (GC.GetTotalPauseDuration() - pause0).TotalSeconds;
+        double hostsAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / 1024.0 / hosts;
+        allocProfile?.Print();
         string hostsGcs = $"{GC.CollectionCount(0) - gc0[0]}/{GC.CollectionCount(1) - gc0[1]}/{GC.CollectionCount(2) - gc0[2]}";
         long heapHosts = GC.GetTotalMemory(forceFullCollection: true);
         if (hold > 0)
@@ -68,7 +75,7 @@ public static class ScaleBench
         sw.Stop();
         long heapStart = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine($"hosts: {hosts:N0} ({cpus} CPUs, lo + eth0 each) in {pairs:N0} pairs; hosts started in {hostsWall:F1} s wall " +
-                          $"({hostsCpu:F1} s process CPU, GC pauses {hostsPause:F1} s, collections gen0/1/2 {hostsGcs}), " +
+                          $"({hostsCpu:F1} s process CPU, GC pauses {hostsPause:F1} s, collections gen0/1/2 {hostsGcs}, {hostsAlloc:F0} KiB allocated per host), " +
                           $"with wires and pings in {startWall:F1} s wall; {engine.Executed:N0} events to start");
         Console.WriteLine($"managed memory per idle host: {(heapHosts - heapEmpty) / 1024.0 / hosts:F1} KiB " +
                           $"(GC heap after a full collection {heapEmpty / 1048576.0:F1} -> {heapHosts / 1048576.0:F1} MiB); " +
