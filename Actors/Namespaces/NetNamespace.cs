@@ -112,52 +112,40 @@ public sealed class NetNamespace
     /// </summary>
     public Ipv4.Netfilter Netfilter { get => Volatile.Read(ref _netfilter); set => Volatile.Write(ref _netfilter, value); }
 
-    private const int IpIdentsSize = 2048, IpIdentsSparseMax = 64;
+    private const int IpIdentsSize = 2048, IpIdentsBlock = 64;
     private readonly int _ipIdentSeed;
-    // The counters in use, by bucket, until more than IpIdentsSparseMax are; then the whole table (_ipIdentsFull).
-    // An idle host holds neither (8 KiB for the table); both under the dictionary's lock.
-    private readonly Dictionary<int, int> _ipIdents = new();
-    private int[]? _ipIdentsFull;
+    // The counters in blocks of 64, each made when one of its counters is first used (an idle host holds none of the
+    // table's 8 KiB); published with a compare-and-swap, so two threads making the same block agree (same draws).
+    private readonly int[]?[] _ipIdents = new int[]?[IpIdentsSize / IpIdentsBlock];
 
     /// <summary>
     /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
     /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
     /// seeded from the run's seed (<c>ip_rt_init</c> fills them with random bytes at boot: counter i starts at the
-    /// i-th draw of the host's <c>ip_idents</c> random source, drawn when the counter is first used).
+    /// i-th draw of the host's <c>ip_idents</c> random source, drawn when its block is first used).
     /// </summary>
     public ushort NextIpId(Ipv4Address dst, byte protocol)
     {
         uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
         int bucket = (int)((h >> 21) & (IpIdentsSize - 1));
-        lock (_ipIdents)
+        ref var slot = ref _ipIdents[bucket / IpIdentsBlock];
+        var block = Volatile.Read(ref slot);
+        if (block is null)
         {
-            if (_ipIdentsFull is { } full) return (ushort)unchecked(++full[bucket]);
-            if (!_ipIdents.TryGetValue(bucket, out int v)) v = IpIdentStart(bucket);
-            v = unchecked(v + 1);
-            if (_ipIdents.Count < IpIdentsSparseMax || _ipIdents.ContainsKey(bucket)) _ipIdents[bucket] = v;
-            else
-            {
-                // Many destinations: the whole table, drawn in one pass, with the counters used so far.
-                full = new int[IpIdentsSize];
-                var r = new Random(_ipIdentSeed);
-                for (int i = 0; i < full.Length; i++) full[i] = r.Next();
-                foreach (var (b, n) in _ipIdents) full[b] = n;
-                full[bucket] = v;
-                _ipIdents.Clear();
-                _ipIdents.TrimExcess();
-                _ipIdentsFull = full;
-            }
-            return (ushort)v;
+            Interlocked.CompareExchange(ref slot, IpIdentsBlockAt(bucket / IpIdentsBlock), null);
+            block = Volatile.Read(ref slot)!;
         }
+        return (ushort)Interlocked.Increment(ref block[bucket % IpIdentsBlock]);
     }
 
-    /// <summary>Counter <paramref name="bucket"/>'s boot value: the (bucket+1)-th draw of the host's <c>ip_idents</c> source.</summary>
-    private int IpIdentStart(int bucket)
+    /// <summary>Block <paramref name="b"/>'s boot values: draws b·64 … b·64+63 of the host's <c>ip_idents</c> source.</summary>
+    private int[] IpIdentsBlockAt(int b)
     {
         var r = new Random(_ipIdentSeed);
-        int v = 0;
-        for (int i = 0; i <= bucket; i++) v = r.Next();
-        return v;
+        for (int i = 0; i < b * IpIdentsBlock; i++) r.Next();
+        var block = new int[IpIdentsBlock];
+        for (int i = 0; i < block.Length; i++) block[i] = r.Next();
+        return block;
     }
 
     private PmtuCache _pmtu;
