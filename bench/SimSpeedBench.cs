@@ -50,7 +50,7 @@ public static class SimSpeedBench
     }
 
     /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
-    private static (ActorSystem System, SimEngine Engine) EngineSystem(string name)
+    internal static (ActorSystem System, SimEngine Engine) EngineSystem(string name)
     {
         var system = ActorSystem.Create(name, StackConfig.AkkaConfig("akka.loglevel = WARNING\n" + SimEngine.Hocon));
         var engine = SimEngine.For(system);
@@ -58,7 +58,7 @@ public static class SimSpeedBench
         return (system, engine);
     }
 
-    private static void Shutdown(ActorSystem system, SimEngine engine)
+    internal static void Shutdown(ActorSystem system, SimEngine engine)
     {
         engine.ReleaseControl();
         system.Terminate().Wait(TimeSpan.FromSeconds(30));
@@ -144,14 +144,14 @@ public static class SimSpeedBench
 
     private static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
 
-    private static HostSettings Host(string name, int mac, Ipv4Address addr, Ipv4Address peer, int peerMac) =>
-        new(name, 1, new SysctlSettings(), [new DeviceSettings("eth0", Mac(mac), Addresses: [new Ipv4Prefix(addr, 24)])])
+    internal static HostSettings Host(string name, int mac, Ipv4Address addr, Ipv4Address peer, int peerMac, int cpus = 1) =>
+        new(name, cpus, new SysctlSettings(), [new DeviceSettings("eth0", Mac(mac), Addresses: [new Ipv4Prefix(addr, 24)])])
         {
             Neighbours = [new NeighbourSettings(peer, Mac(peerMac), "eth0")],
         };
 
     /// <summary>Ask on a paused engine: the replies arrive only while the engine runs (Akka's Ask timeout is wall time).</summary>
-    private static T[] AskAll<T>(SimEngine engine, IEnumerable<IActorRef> targets, object message)
+    internal static T[] AskAll<T>(SimEngine engine, IEnumerable<IActorRef> targets, object message)
     {
         var tasks = targets.Select(t => t.Ask<T>(message, TimeSpan.FromSeconds(60))).ToArray();
         engine.RunUntilIdle();
@@ -165,14 +165,29 @@ public static class SimSpeedBench
     /// </summary>
     private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval, bool quiet = false)
     {
+        var hosts = PairHosts(system, engine, pairs, cpus: 1);
+        return (hosts, WireAndPing(system, engine, hosts, interval, quiet));
+    }
+
+    /// <summary>The hosts of <see cref="Pairs"/> ("h0"/"h1" on 10.p.q.1/24 and .2, the peer a static neighbour), started.</summary>
+    internal static IActorRef[] PairHosts(ActorSystem system, SimEngine engine, int pairs, int cpus)
+    {
         var hosts = new IActorRef[pairs * 2];
         for (int p = 0; p < pairs; p++)
         {
             var a = new Ipv4Address((10u << 24) | ((uint)p << 8) | 1);
             var b = new Ipv4Address((10u << 24) | ((uint)p << 8) | 2);
-            hosts[2 * p] = system.ActorOf(HostActor.Props(Host($"h{2 * p}", 2 * p + 1, a, b, 2 * p + 2), seed: p + 1), $"h{2 * p}");
-            hosts[2 * p + 1] = system.ActorOf(HostActor.Props(Host($"h{2 * p + 1}", 2 * p + 2, b, a, 2 * p + 1), seed: p + 1), $"h{2 * p + 1}");
+            hosts[2 * p] = system.ActorOf(HostActor.Props(Host($"h{2 * p}", 2 * p + 1, a, b, 2 * p + 2, cpus), seed: p + 1), $"h{2 * p}");
+            hosts[2 * p + 1] = system.ActorOf(HostActor.Props(Host($"h{2 * p + 1}", 2 * p + 2, b, a, 2 * p + 1, cpus), seed: p + 1), $"h{2 * p + 1}");
         }
+        engine.RunUntilIdle();
+        return hosts;
+    }
+
+    /// <summary>A wire per pair of <see cref="PairHosts"/> (250 µs), then a ping from the first host of each pair to the second.</summary>
+    internal static IActorRef[] WireAndPing(ActorSystem system, SimEngine engine, IActorRef[] hosts, TimeSpan interval, bool quiet)
+    {
+        int pairs = hosts.Length / 2;
         var devices = AskAll<HostDevices>(engine, hosts, GetHostDevices.Instance);
         for (int p = 0; p < pairs; p++)
         {
@@ -191,7 +206,7 @@ public static class SimSpeedBench
                 hosts[2 * p], ActorRefs.Nobody, seed: p + 7), $"ping{p}");
         }
         engine.RunUntilIdle();
-        return (hosts, pings);
+        return pings;
     }
 
     /// <summary>sim-speed's second figure: the real stack, two hosts and a wire, a ping every millisecond.</summary>
@@ -316,7 +331,7 @@ public static class SimSpeedBench
         return (Process.GetCurrentProcess().WorkingSet64 / 1048576.0, heap);
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "?"; }

@@ -372,7 +372,7 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
 
     private void CountIn(byte type)
     {
-        Interlocked.Increment(ref ns.IcmpInType[type]);
+        ns.IcmpInType.Increment(type);
         if (InCounter(type) is { } c) ns.Icmp.Inc(c);
     }
 
@@ -385,7 +385,7 @@ public sealed class IcmpCore(NetNamespace ns, IcmpSettings settings, IcmpRateLim
     /// </summary>
     public static void IcmpOutCount(NetNamespace ns, byte type)
     {
-        Interlocked.Increment(ref ns.IcmpOutType[type]);
+        ns.IcmpOutType.Increment(type);
         ns.Icmp.Inc(IcmpMib.OutMsgs);
         if (OutCounter(type) is { } c) ns.Icmp.Inc(c);
     }

@@ -132,3 +132,39 @@ public static class CounterExtensions
 {
     public static void Add(this StrongBox<long> box, long n) => Interlocked.Add(ref box.Value, n);
 }
+
+/// <summary>
+/// <c>IcmpMsg: InTypeN / OutTypeN</c>: a counter per ICMP type (0–255), updated atomically. Linux keeps them in
+/// <c>icmpmsg_statistics</c> (256 × 2 per-CPU counters); here the storage is made per block of 32 types on the first
+/// count in that block, since a host sees a handful of types (echo and echo reply share the first block), so an
+/// idle host holds none. Reading a type never counted gives 0.
+/// </summary>
+public sealed class IcmpTypeCounters
+{
+    private const int BlockBits = 5;
+    private readonly long[]?[] _blocks = new long[]?[256 >> BlockBits];
+
+    /// <summary>How many types there are (256), as the kernel's table.</summary>
+    public int Length => 256;
+
+    public long this[int type]
+    {
+        get
+        {
+            var b = Volatile.Read(ref _blocks[type >> BlockBits]);
+            return b is null ? 0 : Volatile.Read(ref b[type & ((1 << BlockBits) - 1)]);
+        }
+    }
+
+    public void Increment(int type)
+    {
+        ref var slot = ref _blocks[type >> BlockBits];
+        var b = Volatile.Read(ref slot);
+        if (b is null)
+        {
+            Interlocked.CompareExchange(ref slot, new long[1 << BlockBits], null);
+            b = Volatile.Read(ref slot)!;
+        }
+        Interlocked.Increment(ref b[type & ((1 << BlockBits) - 1)]);
+    }
+}

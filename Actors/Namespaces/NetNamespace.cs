@@ -34,9 +34,9 @@ public sealed class NetNamespace
         Ip.Set(IpMib.Forwarding, settings.Sysctl.IpForward ? 1 : 2); // RFC 1213 ipForwarding: 1 forwarding, 2 not
         Ip.Set(IpMib.DefaultTTL, settings.Sysctl.IpDefaultTtl);
         _pmtu = new PmtuCache(settings.Sysctl.MinPmtu, settings.Sysctl.MtuExpires);
-        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays).
-        var idents = new Random(SeedFor("ip_idents"));
-        for (int i = 0; i < _ipIdents.Length; i++) _ipIdents[i] = idents.Next();
+        // ip_rt_init: ip_idents start random (here from the run's seed, so a run replays); the values are drawn when
+        // a counter is first used (IpIdentStart), the same as if the table had been filled here.
+        _ipIdentSeed = SeedFor("ip_idents");
 
         // fib_add_ifaddr for every address, then the static routes (ip route add), in order; published as the
         // first table, from which the routing actor (the FIB's owner) takes its writer's copy.
@@ -113,17 +113,40 @@ public sealed class NetNamespace
     /// </summary>
     public Ipv4.Netfilter Netfilter { get => Volatile.Read(ref _netfilter); set => Volatile.Write(ref _netfilter, value); }
 
-    private readonly int[] _ipIdents = new int[2048];
+    private const int IpIdentsSize = 2048, IpIdentsBlock = 64;
+    private readonly int _ipIdentSeed;
+    // The counters in blocks of 64, each made when one of its counters is first used (an idle host holds none of the
+    // table's 8 KiB); published with a compare-and-swap, so two threads making the same block agree (same draws).
+    private readonly int[]?[] _ipIdents = new int[]?[IpIdentsSize / IpIdentsBlock];
 
     /// <summary>
     /// <c>ip_select_ident</c>: the next IP identification for packets to <paramref name="dst"/> of
     /// <paramref name="protocol"/>, from 2048 counters hashed by destination and protocol (<c>ip_idents</c>),
-    /// seeded from the run's seed in the constructor (<c>ip_rt_init</c> fills them with random bytes at boot).
+    /// seeded from the run's seed (<c>ip_rt_init</c> fills them with random bytes at boot: counter i starts at the
+    /// i-th draw of the host's <c>ip_idents</c> random source, drawn when its block is first used).
     /// </summary>
     public ushort NextIpId(Ipv4Address dst, byte protocol)
     {
         uint h = (dst.Value * 0x9E3779B1u) ^ ((uint)protocol * 0x85EBCA77u);
-        return (ushort)Interlocked.Increment(ref _ipIdents[(h >> 21) & 2047]);
+        int bucket = (int)((h >> 21) & (IpIdentsSize - 1));
+        ref var slot = ref _ipIdents[bucket / IpIdentsBlock];
+        var block = Volatile.Read(ref slot);
+        if (block is null)
+        {
+            Interlocked.CompareExchange(ref slot, IpIdentsBlockAt(bucket / IpIdentsBlock), null);
+            block = Volatile.Read(ref slot)!;
+        }
+        return (ushort)Interlocked.Increment(ref block[bucket % IpIdentsBlock]);
+    }
+
+    /// <summary>Block <paramref name="b"/>'s boot values: draws b·64 … b·64+63 of the host's <c>ip_idents</c> source.</summary>
+    private int[] IpIdentsBlockAt(int b)
+    {
+        var r = new Random(_ipIdentSeed);
+        for (int i = 0; i < b * IpIdentsBlock; i++) r.Next();
+        var block = new int[IpIdentsBlock];
+        for (int i = 0; i < block.Length; i++) block[i] = r.Next();
+        return block;
     }
 
     private PmtuCache _pmtu;
@@ -146,8 +169,8 @@ public sealed class NetNamespace
 
     /// <summary>ICMP counters (/proc/net/snmp <c>Icmp:</c>), and per-type message counts (<c>IcmpMsg:</c>).</summary>
     public Mib<IcmpMib> Icmp { get; } = new("Icmp");
-    public long[] IcmpInType { get; } = new long[256];
-    public long[] IcmpOutType { get; } = new long[256];
+    public IcmpTypeCounters IcmpInType { get; } = new();
+    public IcmpTypeCounters IcmpOutType { get; } = new();
 
     /// <summary><c>inet_select_addr</c>: an address of <paramref name="dev"/> in <paramref name="dst"/>'s subnet, else its primary, else any of the host's.</summary>
     public Ipv4Address SelectSource(NetDevice dev, Ipv4Address dst)

@@ -68,8 +68,9 @@ public sealed class Gro
     }
 
     private readonly List<Flow> _flows = new();       // active ones first-come; inactive kept for reuse
-    private SkBuff[] _out = new SkBuff[64];
-    private Flow?[] _outFlow = new Flow?[64];
+    // The poll's output, grown by doubling from nothing: an idle CPU holds no array (a poll is at most the weight, 64).
+    private SkBuff[] _out = [];
+    private Flow?[] _outFlow = [];
     private int _outCount, _active;
     private long _flushed, _coalesced;
     private readonly long[] _results = new long[4]; // per gro_result_t, since the last flush
@@ -201,8 +202,9 @@ public sealed class Gro
     {
         if (_outCount == _out.Length)
         {
-            Array.Resize(ref _out, _out.Length * 2);
-            Array.Resize(ref _outFlow, _outFlow.Length * 2);
+            int size = Math.Max(4, _out.Length * 2);
+            Array.Resize(ref _out, size);
+            Array.Resize(ref _outFlow, size);
         }
         _out[_outCount] = skb;
         _outFlow[_outCount] = flow;

@@ -23,7 +23,7 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
     {
         public readonly IActorRef Handler = handler;
         public readonly bool Tap = tap;
-        public SkBuff[] Items = new SkBuff[64];
+        public SkBuff[] Items = new SkBuff[4]; // doubled as a batch needs (a NAPI poll is at most 64)
         public int Count;
         public bool Used; // something was added since the last flush
     }

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Globalization;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Messages.Packets;
@@ -18,7 +17,7 @@ public sealed class PingStatistics
 
     private readonly Ipv4Address _dst;
     private readonly int _datalen;
-    private readonly BitArray _rcvd = new(MaxDupChk);
+    private readonly DupTable _rcvd = new();
     private ushort _acked;
     private long _tsum, _tsum2;
 
@@ -47,7 +46,7 @@ public sealed class PingStatistics
     public ushort NextSequence()
     {
         ushort seq = (ushort)(Transmitted + 1);
-        _rcvd[seq % MaxDupChk] = false;
+        _rcvd.Clear(seq % MaxDupChk);
         Transmitted++;
         if ((ushort)((ushort)Transmitted - _acked) > 0x7FFF) _acked = (ushort)((ushort)Transmitted + 1);
         return seq;
@@ -74,8 +73,8 @@ public sealed class PingStatistics
         }
         bool dup = false;
         if (checksumFailed) { Checksum++; Received--; }
-        else if (_rcvd[seq % MaxDupChk]) { Repeats++; Received--; dup = true; }
-        else _rcvd[seq % MaxDupChk] = true;
+        else if (_rcvd.Get(seq % MaxDupChk)) { Repeats++; Received--; dup = true; }
+        else _rcvd.Set(seq % MaxDupChk);
 
         var line = $"{icmpLength} bytes from {from}: icmp_seq={seq} ttl={ttl}";
         if (icmpLength < _datalen + IcmpEcho.HeaderLength) return line + " (truncated)";
@@ -238,4 +237,24 @@ public sealed class PingStatistics
         IcmpType.ParameterProb => $"Parameter problem: pointer = {info}",
         _ => $"Bad ICMP type: {type}",
     };
+
+    /// <summary>
+    /// iputils' <c>rcvd_tbl</c>: a bit per sequence number modulo <see cref="MaxDupChk"/>, kept in pages of 4,096
+    /// bits made when a bit in them is first set (a ping that sends a probe a second uses one page in its first
+    /// hour instead of the whole 8 KiB table). A bit in a page never made reads as clear.
+    /// </summary>
+    private sealed class DupTable
+    {
+        private const int PageBits = 4096;
+        private readonly ulong[]?[] _pages = new ulong[]?[MaxDupChk / PageBits];
+
+        public bool Get(int bit) => _pages[bit / PageBits] is { } p && (p[bit % PageBits >> 6] & 1UL << (bit & 63)) != 0;
+
+        public void Set(int bit) => (_pages[bit / PageBits] ??= new ulong[PageBits / 64])[bit % PageBits >> 6] |= 1UL << (bit & 63);
+
+        public void Clear(int bit)
+        {
+            if (_pages[bit / PageBits] is { } p) p[bit % PageBits >> 6] &= ~(1UL << (bit & 63));
+        }
+    }
 }

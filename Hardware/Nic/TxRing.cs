@@ -7,7 +7,8 @@ namespace ActorStack.Hardware.Nic;
 /// </summary>
 public sealed class TxRing<T>(int size)
 {
-    private readonly Queue<T> _q = new(Math.Min(size, 4096));
+    // Grown on demand up to the ring's size (the bound is Size, not the queue's capacity): an idle ring holds no array.
+    private readonly Queue<T> _q = new();
 
     public int Size { get; } = size;
     public int Count => _q.Count;
