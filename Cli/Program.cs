@@ -524,18 +524,24 @@ namespace ActorStack.Cli
                         o.WriteLine($"  {wn}: {w.Dropped} dropped");
                 }
                 o.WriteLine("\n===== applications =====");
+                // Every application is asked either way (the same asks, the same run); the summary prints the first
+                // TopHosts lines and a count of the rest (summary.json under --out has them all).
+                var appLines = new List<string>();
                 foreach (var s in started.Sinks)
                 {
                     var st = await clock.Ask<SinkStatus>(s, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    o.WriteLine($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
+                    appLines.Add($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
                 }
                 foreach (var a in topo.Apps)
-                    o.WriteLine(Report.App(await clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+                    appLines.Add(Report.App(await clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
                 foreach (var p in started.Pktgens)
                 {
                     var st = await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    o.WriteLine($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
+                    appLines.Add($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
                 }
+                foreach (var line in full ? appLines : appLines.Take(SummaryReport.TopHosts)) o.WriteLine(line);
+                if (!full && appLines.Count > SummaryReport.TopHosts)
+                    o.WriteLine($"... and {appLines.Count - SummaryReport.TopHosts} more applications (--report full prints them all; so does summary.json under --out)");
                 CaptureFlushed? flushed = null;
                 var captures = new List<CaptureFlushed>();
                 foreach (var cap in started.Captures)

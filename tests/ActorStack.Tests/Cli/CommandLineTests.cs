@@ -181,6 +181,11 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             Assert.StartsWith("--- top 10 hosts by drops\n  host                  drops  most by\n" +
                               string.Concat(Enumerable.Range(0, 10).Select(k => $"  {"b" + (25 - k),-16} {26 - k,10}  NO_SOCKET {26 - k}\n")) + "\n===== wires =====\n", top);
             Assert.Contains("\n26 wires: 377 frames a->b, 167 b->a, 0 dropped\n", s);
+            // 26 pktgens: the summary prints the first 10 and counts the rest; the full report prints all 26.
+            Assert.Equal(10, Regex.Matches(s, @"\npktgen a\d+/eth0: sent ").Count);
+            Assert.Contains("\npktgen a9/eth0: sent 10 of 10 frames, 0 dropped at transmit\n... and 16 more applications (--report full prints them all; so does summary.json under --out)\n", s);
+            Assert.Equal(26, Regex.Matches(f, @"\npktgen a\d+/eth0: sent ").Count);
+            Assert.DoesNotContain("more applications", f);
             // The full report has the same drops host by host.
             Assert.Contains("\n===== host b25 =====\n", f);
             Assert.Equal(26, Regex.Matches(f, @"\n  NO_SOCKET              udp +\d+\n").Count);
