@@ -84,7 +84,7 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
 
     public override Task<T> Ask<T>(IActorRef target, object message, TimeSpan timeout)
     {
-        var box = new ReplyBox(((ExtendedActorSystem)system).Provider);
+        var box = new ReplyBox(system);
         target.Tell(message, box);
         StepWhile(() => true, engine.NowNs);                    // everything due now (RunUntilIdle, bounded)
         StepWhile(() => box.Reply is null, engine.NowNs + SimEngine.ToNs(timeout));
@@ -107,16 +107,6 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
             catch (AskTimeoutException) { } // closed meanwhile, as SsQuery leaves it out
         }
         return SsQuery.Order(infos);
-    }
-
-    /// <summary>The sender of one question: keeps the first reply (set on the engine's thread, read after the run).</summary>
-    private sealed class ReplyBox(IActorRefProvider provider) : MinimalActorRef
-    {
-        private object? _reply;
-        public object? Reply => Volatile.Read(ref _reply);
-        public override ActorPath Path { get; } = provider.TempPath();
-        public override IActorRefProvider Provider => provider;
-        protected override void TellInternal(object message, IActorRef sender) => Interlocked.CompareExchange(ref _reply, message, null);
     }
 }
 

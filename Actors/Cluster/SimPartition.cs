@@ -69,7 +69,7 @@ public sealed class SimPartition : IDisposable
     /// <summary>Builds the partition and runs it until its servers listen; returns that virtual instant (ns).</summary>
     public long Start()
     {
-        var box = _startBox = new ReplyBox(((ExtendedActorSystem)_system).Provider);
+        var box = _startBox = new ReplyBox(_system);
         _sim.Tell(StartSimulation.Instance, box);
         long events = 0;
         while (_readyNs is null && box.Reply is not CommandFailed)
@@ -135,7 +135,7 @@ public sealed class SimPartition : IDisposable
     public void PeerLost(string lostNode, long inFlight)
     {
         if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
-        var box = new ReplyBox(((ExtendedActorSystem)_system).Provider);
+        var box = new ReplyBox(_system);
         foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
             foreach (var (key, v) in _in)
                 if (key.Wire == c.Wire) v.Half.Tell(CutCable.Instance, box);
@@ -149,7 +149,7 @@ public sealed class SimPartition : IDisposable
     /// <summary>Asks <paramref name="target"/> at the current instant (the clock does not move); null when nothing answered.</summary>
     public object? AskNow(IActorRef target, object message)
     {
-        var box = new ReplyBox(((ExtendedActorSystem)_system).Provider);
+        var box = new ReplyBox(_system);
         target.Tell(message, box);
         _engine.RunUntilIdle();
         return box.Reply;
@@ -175,15 +175,5 @@ public sealed class SimPartition : IDisposable
     {
         _engine.ReleaseControl();
         _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-    }
-
-    /// <summary>The sender of one question from outside the partition: keeps the first reply (set on the engine's thread).</summary>
-    private sealed class ReplyBox(IActorRefProvider provider) : MinimalActorRef
-    {
-        private object? _reply;
-        public object? Reply => Volatile.Read(ref _reply);
-        public override ActorPath Path { get; } = provider.TempPath();
-        public override IActorRefProvider Provider => provider;
-        protected override void TellInternal(object message, IActorRef sender) => Interlocked.CompareExchange(ref _reply, message, null);
     }
 }

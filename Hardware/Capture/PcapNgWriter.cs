@@ -29,7 +29,7 @@ public enum ReceptionType : byte { NotSpecified = 0, Unicast = 1, Multicast = 2,
 /// written as they are, with 6 (the format's default, µs) truncated to µs. The writer never reads a clock.
 /// Not thread-safe: one owner (a capture tap) writes.
 /// </summary>
-public sealed class PcapNgWriter : IDisposable
+public sealed class PcapNgWriter : CaptureWriter
 {
     public const uint BlockSectionHeader = 0x0A0D0D0A;
     public const uint BlockInterfaceDescription = 0x00000001;
@@ -45,23 +45,16 @@ public sealed class PcapNgWriter : IDisposable
     public const byte TsresolNanoseconds = 9, TsresolMicroseconds = 6;
     public const string Application = "ActorStack";
 
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
-    private readonly int _snapLength;
     private readonly byte _tsresol;
     private readonly MemoryStream _block = new();
     private int _interfaces;
     private bool _options;
-    private bool _disposed;
 
     /// <summary>Writes the Section Header Block at once. <paramref name="snapLength"/> below 1 is taken as the default.</summary>
     /// <param name="nanoseconds">Every interface with <c>if_tsresol</c> 9 (ns), else 6 (µs).</param>
     public PcapNgWriter(Stream stream, int snapLength = PcapWriter.DefaultSnapLength, bool nanoseconds = true, bool leaveOpen = false)
+        : base(stream, snapLength, leaveOpen)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        _stream = stream;
-        _leaveOpen = leaveOpen;
-        _snapLength = snapLength > 0 ? snapLength : PcapWriter.DefaultSnapLength;
         _tsresol = nanoseconds ? TsresolNanoseconds : TsresolMicroseconds;
 
         Span<byte> body = stackalloc byte[16];
@@ -74,11 +67,8 @@ public sealed class PcapNgWriter : IDisposable
         End(BlockSectionHeader);
     }
 
-    public int SnapLength => _snapLength;
     public byte Tsresol => _tsresol;
     public int Interfaces => _interfaces;
-    /// <summary>Enhanced Packet Blocks written (frames and the comment-only blocks of events).</summary>
-    public long PacketsWritten { get; private set; }
 
     /// <summary>
     /// Appends an Interface Description Block (LINKTYPE_ETHERNET unless given) and returns its interface id, counted
@@ -86,11 +76,11 @@ public sealed class PcapNgWriter : IDisposable
     /// </summary>
     public int AddInterface(string name, string? description = null, ushort linkType = LinkTypeEthernet)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         Span<byte> body = stackalloc byte[8];
         BinaryPrimitives.WriteUInt16LittleEndian(body, linkType);
         BinaryPrimitives.WriteUInt16LittleEndian(body[2..], 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], (uint)_snapLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], (uint)SnapLength);
         Begin(body);
         Option(OptIfName, Encoding.UTF8.GetBytes(name));
         if (!string.IsNullOrEmpty(description)) Option(OptIfDescription, Encoding.UTF8.GetBytes(description));
@@ -107,10 +97,10 @@ public sealed class PcapNgWriter : IDisposable
     public void WritePacket(int interfaceId, ReadOnlySpan<byte> frame, long unixNs, PacketDirection direction = PacketDirection.Unknown,
         ReceptionType reception = ReceptionType.NotSpecified, IReadOnlyList<string>? comments = null, int? originalLength = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         if ((uint)interfaceId >= (uint)_interfaces) throw new ArgumentOutOfRangeException(nameof(interfaceId), "no such interface described");
         ulong ts = unixNs <= 0 ? 0 : _tsresol == TsresolNanoseconds ? (ulong)unixNs : (ulong)(unixNs / 1000);
-        int caplen = Math.Min(frame.Length, _snapLength);
+        int caplen = Math.Min(frame.Length, SnapLength);
         Span<byte> head = stackalloc byte[20];
         BinaryPrimitives.WriteUInt32LittleEndian(head, (uint)interfaceId);
         BinaryPrimitives.WriteUInt32LittleEndian(head[4..], (uint)(ts >> 32));
@@ -132,19 +122,6 @@ public sealed class PcapNgWriter : IDisposable
         PacketsWritten++;
     }
 
-    public void Flush()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _stream.Flush();
-    }
-
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _stream.Flush();
-        if (!_leaveOpen) _stream.Dispose();
-    }
 
     // A block is built in _block (type and length first, as placeholders), then its total length is filled in.
     private void Begin(ReadOnlySpan<byte> body)
@@ -190,6 +167,6 @@ public sealed class PcapNgWriter : IDisposable
         var buf = _block.GetBuffer().AsSpan(0, (int)_block.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(buf, type);
         BinaryPrimitives.WriteUInt32LittleEndian(buf[4..], total);
-        _stream.Write(buf);
+        Stream.Write(buf);
     }
 }

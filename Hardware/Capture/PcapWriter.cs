@@ -16,7 +16,7 @@ namespace ActorStack.Hardware.Capture;
 /// Timestamps are the simulation clock's, given per frame; the writer never reads a clock.
 /// Not thread-safe: one owner (the capture tap) writes.
 /// </summary>
-public sealed class PcapWriter : IDisposable
+public sealed class PcapWriter : CaptureWriter
 {
     public const uint MagicMicroseconds = 0xa1b2c3d4;
     public const uint MagicNanoseconds = 0xa1b23c4d;
@@ -29,10 +29,6 @@ public sealed class PcapWriter : IDisposable
     public const int GlobalHeaderLength = 24;
     public const int RecordHeaderLength = 16;
 
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
-    private readonly int _snapLength;
-    private bool _disposed;
 
     /// <summary>Writes the global header at once. <paramref name="snapLength"/> below 1 is taken as the default.</summary>
     public PcapWriter(Stream stream, int snapLength = DefaultSnapLength, bool leaveOpen = false)
@@ -41,13 +37,9 @@ public sealed class PcapWriter : IDisposable
     }
 
     /// <summary>As the other constructor; <paramref name="nanoseconds"/> writes the nanosecond magic (0xa1b23c4d).</summary>
-    public PcapWriter(Stream stream, int snapLength, bool leaveOpen, bool nanoseconds)
+    public PcapWriter(Stream stream, int snapLength, bool leaveOpen, bool nanoseconds) : base(stream, snapLength, leaveOpen)
     {
         Nanoseconds = nanoseconds;
-        ArgumentNullException.ThrowIfNull(stream);
-        _stream = stream;
-        _leaveOpen = leaveOpen;
-        _snapLength = snapLength > 0 ? snapLength : DefaultSnapLength;
 
         Span<byte> h = stackalloc byte[GlobalHeaderLength];
         BinaryPrimitives.WriteUInt32LittleEndian(h, nanoseconds ? MagicNanoseconds : MagicMicroseconds);
@@ -55,13 +47,11 @@ public sealed class PcapWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(h[6..], VersionMinor);
         BinaryPrimitives.WriteInt32LittleEndian(h[8..], 0);   // thiszone: timestamps are UTC
         BinaryPrimitives.WriteUInt32LittleEndian(h[12..], 0); // sigfigs
-        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], (uint)_snapLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], (uint)SnapLength);
         BinaryPrimitives.WriteUInt32LittleEndian(h[20..], LinkTypeEthernet);
-        _stream.Write(h);
+        Stream.Write(h);
     }
 
-    public int SnapLength => _snapLength;
-    public long PacketsWritten { get; private set; }
     /// <summary>The file's records hold nanoseconds (magic 0xa1b23c4d), else microseconds.</summary>
     public bool Nanoseconds { get; }
 
@@ -82,33 +72,20 @@ public sealed class PcapWriter : IDisposable
     /// </summary>
     public void WritePacketNs(ReadOnlySpan<byte> frame, long unixNs)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         var (sec, frac) = ToUnixFraction(unixNs, Nanoseconds);
-        int caplen = Math.Min(frame.Length, _snapLength);
+        int caplen = Math.Min(frame.Length, SnapLength);
 
         Span<byte> r = stackalloc byte[RecordHeaderLength];
         BinaryPrimitives.WriteUInt32LittleEndian(r, sec);
         BinaryPrimitives.WriteUInt32LittleEndian(r[4..], frac);
         BinaryPrimitives.WriteUInt32LittleEndian(r[8..], (uint)caplen);
         BinaryPrimitives.WriteUInt32LittleEndian(r[12..], (uint)frame.Length);
-        _stream.Write(r);
-        _stream.Write(frame[..caplen]);
+        Stream.Write(r);
+        Stream.Write(frame[..caplen]);
         PacketsWritten++;
     }
 
-    public void Flush()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _stream.Flush();
-    }
-
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _stream.Flush();
-        if (!_leaveOpen) _stream.Dispose();
-    }
 
     /// <summary>Splits ns since the Unix epoch into seconds and µs or ns, clamped to the u32 range.</summary>
     public static (uint Seconds, uint Fraction) ToUnixFraction(long unixNs, bool nanoseconds)

@@ -70,17 +70,16 @@ internal static class Answers
         => Ipv4Address.TryParse(address, out var a) ? a : throw new ArgumentException($"not an IPv4 address: {address}", nameof(address));
 }
 
-/// <summary>
-/// A UDP socket on a simulated host, used from a test as a program uses one: every call returns the errno it ended with
-/// (<see cref="Errno.OK"/> on success). A blocking call runs the simulation until it returns (at most the kit's limit of
-/// simulated time); <see cref="BeginRecv"/> leaves the call blocked while the test does other things.
-/// </summary>
-public sealed class UdpSocket
+/// <summary>What <see cref="UdpSocket"/> and <see cref="TcpSocket"/> share: the host, the socket's actor, calls answered with an errno.</summary>
+public abstract class KitSocket
 {
-    internal UdpSocket(HostView host, IActorRef socket)
+    private readonly string _protocol;
+
+    private protected KitSocket(HostView host, IActorRef socket, string protocol)
     {
         Host = host;
         Ref = socket;
+        _protocol = protocol;
     }
 
     public HostView Host { get; }
@@ -88,13 +87,23 @@ public sealed class UdpSocket
     /// <summary>The socket's actor (commands from <c>ActorStack.Messages</c> may be told to it directly).</summary>
     public IActorRef Ref { get; }
 
-    private StackKit Kit => Host.Kit;
+    private protected StackKit Kit => Host.Kit;
 
-    private Errno Command(object command, TimeSpan? limit = null)
-        => Answers.Errno(Kit.Ask<object>(Ref, command, limit), $"{Host.Name} udp {command}");
+    private protected Errno Command(object command, TimeSpan? limit = null)
+        => Answers.Errno(Kit.Ask<object>(Ref, command, limit), $"{Host.Name} {_protocol} {command}");
 
     /// <summary><c>bind</c>; port 0 picks an ephemeral port. EADDRINUSE when taken, EADDRNOTAVAIL for an address not on the host.</summary>
     public Errno Bind(string address, ushort port) => Command(new Bind(Answers.Ip(address), port));
+}
+
+/// <summary>
+/// A UDP socket on a simulated host, used from a test as a program uses one: every call returns the errno it ended with
+/// (<see cref="Errno.OK"/> on success). A blocking call runs the simulation until it returns (at most the kit's limit of
+/// simulated time); <see cref="BeginRecv"/> leaves the call blocked while the test does other things.
+/// </summary>
+public sealed class UdpSocket : KitSocket
+{
+    internal UdpSocket(HostView host, IActorRef socket) : base(host, socket, "udp") { }
 
     /// <summary><c>connect</c>: fixes the peer (ICMP errors then reach the socket: ECONNREFUSED on the next call).</summary>
     public Errno Connect(string address, ushort port) => Command(new Connect(Answers.Ip(address), port));
@@ -163,22 +172,9 @@ public sealed class UdpSocket
 /// A TCP socket on a simulated host, used from a test as a program uses one (see <see cref="UdpSocket"/>): connect,
 /// listen, accept, send, recv, shutdown, close, each returning its errno; blocking calls run the simulation.
 /// </summary>
-public sealed class TcpSocket
+public sealed class TcpSocket : KitSocket
 {
-    internal TcpSocket(HostView host, IActorRef socket)
-    {
-        Host = host;
-        Ref = socket;
-    }
-
-    public HostView Host { get; }
-    public IActorRef Ref { get; }
-    private StackKit Kit => Host.Kit;
-
-    private Errno Command(object command, TimeSpan? limit = null)
-        => Answers.Errno(Kit.Ask<object>(Ref, command, limit), $"{Host.Name} tcp {command}");
-
-    public Errno Bind(string address, ushort port) => Command(new Bind(Answers.Ip(address), port));
+    internal TcpSocket(HostView host, IActorRef socket) : base(host, socket, "tcp") { }
 
     /// <summary><c>listen(backlog)</c> (an unbound socket gets an ephemeral port).</summary>
     public Errno Listen(int backlog = 128) => Command(new Listen(backlog));
