@@ -1,6 +1,12 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
 using ActorStack.Config;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace ActorStack.Actors.Cluster;
 
@@ -17,28 +23,13 @@ public static class ClusterNode
     /// <summary>Where a worker's agent lives.</summary>
     public const string AgentPath = "/user/node-agent";
 
-    public static Akka.Configuration.Config Hocon(string host, int port, IEnumerable<string> seeds)
-    {
-        string seedList = string.Join(", ", seeds.Select(s => $"\"{s}\""));
-        return ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp {
-              hostname = "{{host}}"
-              port = {{port}}
-              maximum-frame-size = {{Serialization.ClusterSerializer.MaxMessageBytes}}b
-              send-buffer-size = 4MiB
-              receive-buffer-size = 4MiB
-            }
+    /// <summary>
+    /// What Akka.Hosting's options do not say (the split-brain resolver's stable-after, the failure detector's pause,
+    /// no CLR exit from coordinated shutdown, the node agent's thread), over <c>stack.hocon</c>.
+    /// </summary>
+    public static Akka.Configuration.Config Hocon() => ConfigurationFactory.ParseString("""
             akka.cluster {
-              seed-nodes = [{{seedList}}]
-              min-nr-of-members = 1
-              log-info = off
-              downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-              split-brain-resolver {
-                active-strategy = keep-oldest
-                stable-after = 2s
-                keep-oldest.down-if-alone = off
-              }
+              split-brain-resolver.stable-after = 2s
               failure-detector.acceptable-heartbeat-pause = 3s
             }
             akka.coordinated-shutdown.exit-clr = off
@@ -46,11 +37,40 @@ public static class ClusterNode
               type = PinnedDispatcher
             }
             """).WithFallback(StackConfig.AkkaConfig());
-    }
 
-    /// <summary>Starts a member listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port).</summary>
+    /// <summary>
+    /// Starts a member listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port): an Akka.NET
+    /// actor system on the generic host, configured with Akka.Hosting (<c>AddAkka</c>), Akka.Remote.Hosting
+    /// (<c>WithRemoting</c>) and Akka.Cluster.Hosting (<c>WithClustering</c>: the seed nodes, keep-oldest downing).
+    /// Terminating the system stops its host.
+    /// </summary>
     public static ActorSystem Start(string host, int port, IEnumerable<string> seeds)
-        => ActorSystem.Create(SystemName, Hocon(host, port, seeds));
+    {
+        var seedList = seeds.ToArray();
+        var app = new HostBuilder()
+            .ConfigureServices(services => services.AddAkka(SystemName, b => b
+                .AddHocon(Hocon(), HoconAddMode.Append)
+                .WithRemoting(new RemoteOptions
+                {
+                    HostName = host,
+                    Port = port,
+                    MaxFrameSize = Serialization.ClusterSerializer.MaxMessageBytes,
+                    SendBufferSize = 4 << 20,
+                    ReceiveBufferSize = 4 << 20,
+                })
+                .WithClustering(new ClusterOptions
+                {
+                    SeedNodes = seedList,
+                    MinimumNumberOfMembers = 1,
+                    LogInfo = false,
+                    SplitBrainResolver = new KeepOldestOption { DownIfAlone = false },
+                })))
+            .Build();
+        app.StartAsync().GetAwaiter().GetResult();
+        var system = app.Services.GetRequiredService<ActorSystem>();
+        system.WhenTerminated.ContinueWith(_ => app.Dispose(), TaskScheduler.Default);
+        return system;
+    }
 
     /// <summary>This member's address as a seed node string (<c>akka.tcp://actorstack@host:port</c>).</summary>
     public static string AddressOf(ActorSystem system) => Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
