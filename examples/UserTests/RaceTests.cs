@@ -8,55 +8,50 @@ using Xunit.Abstractions;
 
 namespace UserTests;
 
-/// <summary>The greeting service's configuration, sent by the config loader when both start.</summary>
-public sealed record Configure(string Greeting);
-
 /// <summary>
-/// A user's application actor on the server host: it reads its UDP socket (a blocking recv told to the socket actor) and
-/// answers each request "GREETING NAME". The planted race: it starts reading at once, so a request already queued in the
-/// socket can be answered before the configuration arrives (with no greeting). <paramref name="fixedVersion"/> starts
-/// reading only once configured.
+/// A user's application actor on the server host: it takes its greeting on a control socket (port 8) and answers each
+/// request on its service socket (port 7) with "GREETING NAME". Both sockets are read by telling the socket actor a
+/// blocking recv. The planted race: it reads both at once, assuming the greeting comes first; when a request and the
+/// greeting are both waiting, the two answers reach it at the same simulated instant, and nothing orders them.
+/// <paramref name="fixedVersion"/> reads the service socket only once it has its greeting.
 /// </summary>
 public sealed class GreetingService : ReceiveActor
 {
-    private readonly IActorRef _socket;
+    private readonly IActorRef _control, _service;
     private readonly bool _fixed;
     private string? _greeting;
 
-    public GreetingService(IActorRef socket, bool fixedVersion)
+    public GreetingService(IActorRef control, IActorRef service, bool fixedVersion)
     {
-        _socket = socket;
+        _control = control;
+        _service = service;
         _fixed = fixedVersion;
-        Receive<Configure>(c =>
+        Receive<Received>(_ => Sender.Equals(_control), r =>
         {
-            _greeting = c.Greeting;
-            if (_fixed) _socket.Tell(new Recv(1));
+            _greeting = Encoding.ASCII.GetString(r.Datagrams[0].Payload.Span);
+            if (_fixed) _service.Tell(new Recv(1));
         });
         Receive<Received>(r =>
         {
             foreach (var d in r.Datagrams)
-                _socket.Tell(new SendTo(Encoding.ASCII.GetBytes($"{_greeting} {Encoding.ASCII.GetString(d.Payload.Span)}"), d.Source, d.SourcePort));
-            _socket.Tell(new Recv(1));
+                _service.Tell(new SendTo(Encoding.ASCII.GetBytes($"{_greeting} {Encoding.ASCII.GetString(d.Payload.Span)}"), d.Source, d.SourcePort));
+            _service.Tell(new Recv(1));
         });
         Receive<Sent>(_ => { });
     }
 
     protected override void PreStart()
     {
-        if (!_fixed) _socket.Tell(new Recv(1)); // the bug: reading before the configuration is there
+        _control.Tell(new Recv(1));
+        if (!_fixed) _service.Tell(new Recv(1)); // the bug: serving before the greeting is there
     }
-}
-
-/// <summary>Loads the configuration and hands it to the service as it starts.</summary>
-public sealed class ConfigLoader(IActorRef service, string greeting) : ReceiveActor
-{
-    protected override void PreStart() => service.Tell(new Configure(greeting));
 }
 
 /// <summary>
 /// Finding the race with schedule exploration: each iteration starts the scenario afresh and lets the engine choose, at
-/// each simulated instant, which actor runs next and whose message an actor takes next (one sender's messages stay in
-/// order). Under the default order (fifo) the test passes; under random schedules it fails, and the trace replays it.
+/// each simulated instant, which actor runs next and whose message an actor takes next (one sender's messages to one
+/// receiver stay in order). Under the default order the test passes; under random schedules it fails, and the trace
+/// replays that failure.
 /// </summary>
 public class RaceTests(ITestOutputHelper output)
 {
@@ -66,18 +61,20 @@ public class RaceTests(ITestOutputHelper output)
         .Wire("client/eth0", "server/eth0", w => w.Delay(TimeSpan.FromMilliseconds(1)))
         .Build();
 
-    /// <summary>The test body: a request queued in the server's socket, then the service and its loader start at one instant.</summary>
+    /// <summary>The test body: the greeting and a request wait in the server's sockets, then the service starts.</summary>
     private static void GreetingTest(StackKit net, bool fixedVersion)
     {
-        var server = net.Host("server").Udp();
-        Assert.Equal(Errno.OK, server.Bind("0.0.0.0", 7));
+        var service = net.Host("server").Udp();
+        Assert.Equal(Errno.OK, service.Bind("0.0.0.0", 7));
+        var control = net.Host("server").Udp();
+        Assert.Equal(Errno.OK, control.Bind("0.0.0.0", 8));
         var client = net.Host("client").Udp();
+        Assert.Equal(Errno.OK, client.SendTo(Encoding.ASCII.GetBytes("hello"), "10.0.0.2", 8));
         Assert.Equal(Errno.OK, client.SendTo(Encoding.ASCII.GetBytes("alice"), "10.0.0.2", 7));
-        net.RunFor(TimeSpan.FromMilliseconds(10));                  // ARP, then the request waits in the socket
+        net.RunFor(TimeSpan.FromMilliseconds(10));                 // ARP, then both datagrams wait in their sockets
 
-        var service = net.System.ActorOf(Props.Create(() => new GreetingService(server.Ref, fixedVersion)), "greeter");
-        net.System.ActorOf(Props.Create(() => new ConfigLoader(service, "hello")), "config");
-        var reply = client.Recv(limit: TimeSpan.FromSeconds(1));   // blocking: runs the simulation until the answer
+        net.System.ActorOf(Props.Create(() => new GreetingService(control.Ref, service.Ref, fixedVersion)), "greeter");
+        var reply = client.Recv(limit: TimeSpan.FromSeconds(1));  // blocking: runs the simulation until the answer
         Assert.Equal(Errno.OK, reply.Error);
         Assert.Equal("hello alice", Encoding.ASCII.GetString(reply.Payload));
     }
@@ -95,16 +92,15 @@ public class RaceTests(ITestOutputHelper output)
         var options = new ExploreOptions { Seed = 7, TraceDirectory = Path.Combine(Path.GetTempPath(), "usertests-traces") };
         var result = StackKit.Explore(TwoHosts, 100, "random", net => GreetingTest(net, fixedVersion: false), options);
 
-        Assert.True(result.Found, "no schedule of 100 made the service answer before it was configured");
+        Assert.True(result.Found, "no schedule of 100 made the service answer before it had its greeting");
         var failure = result.Failure!;
-        output.WriteLine(failure.ToString());                       // strategy, seed, iteration, trace file, the assertion
-        Assert.Equal("random", failure.Strategy);
-        Assert.Equal(7, failure.Seed);
+        output.WriteLine(failure.ToString());                      // strategy, seed, iteration, trace file, the assertion
+        Assert.Equal(("random", 7), (failure.Strategy, failure.Seed));
         Assert.InRange(failure.Iteration, 0, 99);
         Assert.True(File.Exists(failure.TraceFile));
-        Assert.Contains("hello alice", failure.Exception.Message);  // expected "hello alice", the service said " alice"
+        Assert.Contains("hello alice", failure.Exception.Message); // expected "hello alice", the service said " alice"
 
-        for (int i = 0; i < 3; i++)                                 // the same interleaving, the same failure, every time
+        for (int i = 0; i < 3; i++)                                // the same interleaving, the same failure, every time
         {
             var replay = StackKit.Replay(failure.TraceFile, TwoHosts, net => GreetingTest(net, fixedVersion: false), options);
             Assert.Equal(failure.Exception.Message, replay.Failure?.Message);
