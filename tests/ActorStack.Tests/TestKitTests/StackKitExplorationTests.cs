@@ -175,4 +175,19 @@ public class StackKitExplorationTests : IDisposable
         var replay = StackKit.Replay(f.TraceFile, TwoHosts, Loop, options);
         Assert.IsType<ScheduleLivenessException>(replay.Failure);
     }
+
+    [Fact]
+    public void Exhaust_runs_each_schedule_up_to_the_depth_on_a_fresh_kit_and_says_the_rest_was_not_covered()
+    {
+        int runs = 0;
+        var r = StackKit.Exhaust(TwoHosts, 2, net =>
+        {
+            runs++;
+            Body(net, fixedVersion: true);
+        }, Options(), maxRuns: 50);
+        Assert.Null(r.Failure);
+        Assert.Equal((24, 0, 0), (r.Schedules, r.Pruned, r.Failing)); // the first two decisions of the start: 2 × 12 options
+        Assert.Equal(r.Schedules + r.Pruned, runs);
+        Assert.False(r.Exhausted);                                 // the start alone has more decisions than 2
+    }
 }
