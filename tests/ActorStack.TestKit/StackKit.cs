@@ -45,7 +45,7 @@ public sealed record StackKitOptions
 /// Hosts, wires and the applications are reached by name (<see cref="Host"/>, <see cref="Wire(string)"/>); probes see
 /// frames, link events, drops and fault actions as they happen.
 /// </summary>
-public sealed class StackKit : IDisposable
+public sealed partial class StackKit : IDisposable
 {
     private readonly bool _ownsSystem;
     private readonly Dictionary<string, HostView> _hosts = new();

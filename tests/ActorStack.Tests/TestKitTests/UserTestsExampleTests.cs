@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace ActorStack.Tests.TestKitTests;
 
 /// <summary>
-/// examples/UserTests stays what the README says it is: its test file quoted verbatim in "Testing your own code against
+/// examples/UserTests stays what the README says it is: its test files quoted verbatim in "Testing your own code against
 /// the stack", its package references by the version the repository packs, and a build of its own (not in the solution).
 /// </summary>
 public class UserTestsExampleTests
@@ -16,13 +16,16 @@ public class UserTestsExampleTests
     }
 
     [Fact]
-    public void README_quotes_the_example_test_file_verbatim()
+    public void README_quotes_the_example_test_files_verbatim()
     {
         var root = Root();
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var example = File.ReadAllText(Path.Combine(root, "examples", "UserTests", "UdpServiceTests.cs"));
         Assert.Contains("## Testing your own code against the stack", readme);
-        Assert.Contains("```csharp\n" + example + "```", readme);
+        foreach (var file in new[] { "UdpServiceTests.cs", "RaceTests.cs" })
+        {
+            var example = File.ReadAllText(Path.Combine(root, "examples", "UserTests", file));
+            Assert.Contains("```csharp\n" + example + "```", readme);
+        }
     }
 
     [Fact]
