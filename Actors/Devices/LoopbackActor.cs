@@ -78,5 +78,5 @@ public sealed class LoopbackActor : UntypedActor
         _free.Flush(Self);
     }
 
-    public static Props Props(NetNamespace ns, HostRefs refs) => Akka.Actor.Props.Create(() => new LoopbackActor(ns, refs));
+    public static Props Props(NetNamespace ns, HostRefs refs) => FactoryProps.Of(() => new LoopbackActor(ns, refs));
 }

@@ -577,5 +577,5 @@ public sealed class NicActor : UntypedActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, NetDevice dev, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new NicActor(ns, dev, refs)).WithMailbox("actorstack-nic-mailbox");
+        => FactoryProps.Of(() => new NicActor(ns, dev, refs)).WithMailbox("actorstack-nic-mailbox");
 }

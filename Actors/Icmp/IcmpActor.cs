@@ -93,5 +93,5 @@ public sealed class IcmpActor : UntypedActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings));
+        => FactoryProps.Of(() => new IcmpActor(ns, refs, settings));
 }

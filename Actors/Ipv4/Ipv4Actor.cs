@@ -230,5 +230,5 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, refs));
+        => FactoryProps.Of(() => new Ipv4Actor(ns, refs));
 }

@@ -309,5 +309,5 @@ public sealed class LinkWatchActor : UntypedActor, IWithTimers, ILinkWatchSink
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, refs, settings));
+        => FactoryProps.Of(() => new LinkWatchActor(ns, refs, settings));
 }

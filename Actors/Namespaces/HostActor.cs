@@ -315,5 +315,5 @@ public sealed class HostActor : UntypedActor
 
     /// <param name="tcp">The TCP tunables; by default those of the host's sysctls (<see cref="TcpSettings.From"/>).</param>
     public static Props Props(HostSettings settings, int seed, bool trace = false, HostLinkSettings? link = null, TcpSettings? tcp = null)
-        => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace, link, tcp));
+        => FactoryProps.Of(() => new HostActor(settings, seed, trace, link, tcp));
 }

@@ -419,5 +419,5 @@ public sealed class NeighbourActor : UntypedActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, ArpSettings? arp = null)
-        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, refs, arp));
+        => FactoryProps.Of(() => new NeighbourActor(ns, refs, arp));
 }

@@ -62,5 +62,5 @@ public sealed class RoutingActor : UntypedActor
         _ns.Fib = _fib.ToTable();
     }
 
-    public static Props Props(NetNamespace ns) => Akka.Actor.Props.Create(() => new RoutingActor(ns));
+    public static Props Props(NetNamespace ns) => FactoryProps.Of(() => new RoutingActor(ns));
 }

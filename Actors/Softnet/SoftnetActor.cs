@@ -524,5 +524,5 @@ public sealed class SoftnetActor : UntypedActor
     }
 
     public static Props Props(NetNamespace ns, int cpu, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new SoftnetActor(ns, cpu, refs)).WithMailbox("actorstack-backlog-mailbox");
+        => FactoryProps.Of(() => new SoftnetActor(ns, cpu, refs)).WithMailbox("actorstack-backlog-mailbox");
 }

@@ -238,7 +238,7 @@ public sealed class TcpActor : UntypedActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default));
+        => FactoryProps.Of(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default));
 }
 
 /// <summary>Builds and sends the IPv4 packet carrying one TCP segment (<c>ip_queue_xmit</c> with DF set, as TCP always does).</summary>

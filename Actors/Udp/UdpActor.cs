@@ -162,5 +162,5 @@ public sealed class UdpActor : UntypedActor
     private int _queued; // datagrams queued to sockets by the batch in hand
 
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new UdpActor(ns, refs));
+        => FactoryProps.Of(() => new UdpActor(ns, refs));
 }
