@@ -19,7 +19,7 @@ namespace ActorStack.Actors.Devices;
 /// one CPU and in order. lo has no qdisc (<c>noqueue</c>) and no ring: a full backlog drops, counted in
 /// that CPU's <c>dropped</c>. <c>ptype_all</c> taps see each packet once, as outgoing.
 /// </summary>
-public sealed class LoopbackActor : ReceiveActor
+public sealed class LoopbackActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private readonly NetDevice _dev;
@@ -34,7 +34,13 @@ public sealed class LoopbackActor : ReceiveActor
         _softnet = refs.Softnet;
         _dev = ns.Loopback;
         _perCpu = Enumerable.Range(0, ns.Settings.Cpus).Select(_ => ImmutableArray.CreateBuilder<SkBuff>()).ToArray();
-        Receive<DevQueueXmit>(OnXmit);
+    }
+
+    // One switch instead of ReceiveActor's per-instance handler set (a loopback device per host).
+    protected override void OnReceive(object message)
+    {
+        if (message is DevQueueXmit m) OnXmit(m);
+        else Unhandled(message);
     }
 
     private void OnXmit(DevQueueXmit m)
@@ -72,5 +78,5 @@ public sealed class LoopbackActor : ReceiveActor
         _free.Flush(Self);
     }
 
-    public static Props Props(NetNamespace ns, HostRefs refs) => Akka.Actor.Props.Create(() => new LoopbackActor(ns, refs));
+    public static Props Props(NetNamespace ns, HostRefs refs) => FactoryProps.Of(() => new LoopbackActor(ns, refs));
 }

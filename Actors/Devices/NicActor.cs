@@ -44,7 +44,7 @@ namespace ActorStack.Actors.Devices;
 /// the qdisc pointer, armed faults) lives on the <see cref="NetDevice"/>. Once the supervisor gives up
 /// (<see cref="NetDevice.DriverFailed"/>) the driver stays down and drops everything with <c>DEV_READY</c>.
 /// </summary>
-public sealed class NicActor : ReceiveActor, IWithTimers
+public sealed class NicActor : UntypedActor, IWithTimers
 {
     /// <summary>An interrupt from the hardware to the driver's handler.</summary>
     private sealed record HardIrq(int Queue);
@@ -123,34 +123,39 @@ public sealed class NicActor : ReceiveActor, IWithTimers
             };
         }
 
-        Receive<WireFrames>(OnWireFrames);
-        Receive<HardIrq>(OnHardIrq);
-        Receive<NapiPoll>(OnPoll);
-        Receive<XmitFrames>(OnXmit);
-        Receive<DevQueueXmit>(OnDevQueueXmit);
-        Receive<WireTxDone>(OnTxDone);
-        Receive<AttachWire>(OnAttachWire);
-        Receive<CarrierChanged>(OnCarrierChanged);
-        Receive<DevActivateTx>(_ => OnDevActivate());
-        Receive<DevDeactivateTx>(_ => OnDevDeactivate());
-        Receive<NetdevWatchdogUp>(_ => ArmWatchdog());
-        Receive<WatchdogTick>(_ => OnWatchdog());
-        Receive<LinkUp>(_ => OnLinkUp());
-        Receive<InjectDriverFault>(OnInjectFault);
-        Receive<ClearDriverFaults>(m =>
-        {
-            _dev.Faults.Clear();
-            Sender.Tell(new DriverFaultInjected(_dev.Name, null));
-        });
-        Receive<CrashDriver>(m =>
-        {
-            Sender.Tell(new DriverFaultInjected(_dev.Name, null));
-            throw new DriverFaultException(_dev.Name, "crash driver");
-        });
-
         // State that outlives a restart: the cable, and whether the carrier can be on.
         _wire = dev.Wire;
         _carrierOn = dev.PhyLink && !dev.DriverFailed;
+    }
+
+    // One switch instead of ReceiveActor's per-instance handler set (a NIC actor per device of every host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case WireFrames m: OnWireFrames(m); break;
+            case HardIrq m: OnHardIrq(m); break;
+            case NapiPoll m: OnPoll(m); break;
+            case XmitFrames m: OnXmit(m); break;
+            case DevQueueXmit m: OnDevQueueXmit(m); break;
+            case WireTxDone m: OnTxDone(m); break;
+            case AttachWire m: OnAttachWire(m); break;
+            case CarrierChanged m: OnCarrierChanged(m); break;
+            case DevActivateTx: OnDevActivate(); break;
+            case DevDeactivateTx: OnDevDeactivate(); break;
+            case NetdevWatchdogUp: ArmWatchdog(); break;
+            case WatchdogTick: OnWatchdog(); break;
+            case LinkUp: OnLinkUp(); break;
+            case InjectDriverFault m: OnInjectFault(m); break;
+            case ClearDriverFaults:
+                _dev.Faults.Clear();
+                Sender.Tell(new DriverFaultInjected(_dev.Name, null));
+                break;
+            case CrashDriver:
+                Sender.Tell(new DriverFaultInjected(_dev.Name, null));
+                throw new DriverFaultException(_dev.Name, "crash driver");
+            default: Unhandled(message); break;
+        }
     }
 
     private bool Dead => _dev.DriverFailed;
@@ -572,5 +577,5 @@ public sealed class NicActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, NetDevice dev, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new NicActor(ns, dev, refs)).WithMailbox("actorstack-nic-mailbox");
+        => FactoryProps.Of(() => new NicActor(ns, dev, refs)).WithMailbox("actorstack-nic-mailbox");
 }

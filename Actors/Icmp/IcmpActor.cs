@@ -16,7 +16,7 @@ namespace ActorStack.Actors.Icmp;
 /// replies and errors to <c>ip_local_out</c>, errors about packets this host sent as an
 /// <see cref="IcmpErrorReceived"/> to the UDP or TCP handler (<c>icmp_socket_deliver</c>).
 /// </summary>
-public sealed class IcmpActor : ReceiveActor
+public sealed class IcmpActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private readonly IcmpCore _core;
@@ -33,10 +33,18 @@ public sealed class IcmpActor : ReceiveActor
         _out = new IpOutput(ns, refs);
         _core = new IcmpCore(ns, settings, limiter, _out);
         _cost = SoftirqWork.Costs(Context.System, ns);
+    }
 
-        Receive<HostRefs>(r => _out.Refs = r);
-        Receive<ProtocolDeliver>(OnDeliver);
-        Receive<IcmpSendError>(OnSendError);
+    // One switch instead of ReceiveActor's per-instance handler set (an ICMP actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case HostRefs r: _out.Refs = r; break;
+            case ProtocolDeliver m: OnDeliver(m); break;
+            case IcmpSendError m: OnSendError(m); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
@@ -85,5 +93,5 @@ public sealed class IcmpActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, IcmpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new IcmpActor(ns, refs, settings));
+        => FactoryProps.Of(() => new IcmpActor(ns, refs, settings));
 }

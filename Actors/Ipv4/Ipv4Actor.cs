@@ -20,7 +20,7 @@ namespace ActorStack.Actors.Ipv4;
 /// <c>ip-forward</c> + <c>output</c> per forwarded packet, <c>sock-enqueue</c> per raw socket copy) and the batches
 /// handed on to UDP, TCP and ICMP, which answer for themselves.
 /// </summary>
-public sealed class Ipv4Actor : ReceiveActor, IWithTimers
+public sealed class Ipv4Actor : UntypedActor, IWithTimers
 {
     private readonly NetNamespace _ns;
     private readonly IpRcv _rcv;
@@ -43,17 +43,24 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
         _udp = udp;
         _defrag = new IpDefrag(ns.Sysctl.Frag);
         _cost = SoftirqWork.Costs(Context.System, ns);
+    }
 
-        Receive<HostRefs>(r => (_refs, _forward.Refs) = (r, r));
-        Receive<ProtocolDeliver>(OnDeliver);
-        Receive<ExpireTick>(_ =>
+    // One switch instead of ReceiveActor's per-instance handler set (an IPv4 actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            ExpireFragments(Context.System.Scheduler.Now.UtcTicks);
-            PublishReasmCounters();
-            ArmExpiry();
-        });
-        Receive<RawRegister>(r => { _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); });
-        Receive<RawUnregister>(r => _raw.RemoveAll(x => x.Socket.Equals(r.Socket)));
+            case HostRefs r: (_refs, _forward.Refs) = (r, r); break;
+            case ProtocolDeliver m: OnDeliver(m); break;
+            case ExpireTick:
+                ExpireFragments(Context.System.Scheduler.Now.UtcTicks);
+                PublishReasmCounters();
+                ArmExpiry();
+                break;
+            case RawRegister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); break;
+            case RawUnregister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
@@ -223,5 +230,5 @@ public sealed class Ipv4Actor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new Ipv4Actor(ns, refs));
+        => FactoryProps.Of(() => new Ipv4Actor(ns, refs));
 }

@@ -29,7 +29,7 @@ namespace ActorStack.Actors.LinkWatch;
 /// device flushed on NETDEV_DOWN and the address routes put back on NETDEV_UP, so senders get ENETUNREACH
 /// while the device is down). Outside subscribers register notifier blocks by message.
 /// </summary>
-public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
+public sealed class LinkWatchActor : UntypedActor, IWithTimers, ILinkWatchSink
 {
     private sealed class RunWork
     {
@@ -60,28 +60,37 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("arp", ArpNetdevEvent));
         _lw.RegisterNetdeviceNotifier(new NetdevNotifierBlock("fib", FibNetdevEvent));
 
-        // The devices are registered once the host has introduced the drivers (created after this actor).
-        Receive<HostRefs>(r =>
+    }
+
+    // One switch instead of ReceiveActor's per-instance handler set (a link watch per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _refs = r;
-            if (_byIndex.Count > 0) return;
-            RegisterDevices();
-            Rearm(NowMs);
-        });
-        Receive<NetifCarrier>(OnCarrier);
-        Receive<LinkSetAdmin>(OnSetAdmin);
-        Receive<RunWork>(_ => OnRunWork());
-        Receive<SubscribeLinkMonitor>(OnSubscribe);
-        Receive<UnsubscribeLinkMonitor>(m =>
-        {
-            bool removed = _monitors.Remove(m.Subscriber);
-            if (removed) Context.Unwatch(m.Subscriber);
-            Sender.Tell(removed ? new LinkMonitorSubscribed(m.Subscriber, false) : new CommandFailed(m, Errno.ENOENT));
-        });
-        Receive<Terminated>(t => _monitors.Remove(t.ActorRef));
-        Receive<RegisterNetdevNotifier>(OnRegisterNotifier);
-        Receive<UnregisterNetdevNotifier>(OnUnregisterNotifier);
-        Receive<GetLinks>(_ => Sender.Tell(Links()));
+            // The devices are registered once the host has introduced the drivers (created after this actor).
+            case HostRefs r:
+                _refs = r;
+                if (_byIndex.Count > 0) break;
+                RegisterDevices();
+                Rearm(NowMs);
+                break;
+            case NetifCarrier m: OnCarrier(m); break;
+            case LinkSetAdmin m: OnSetAdmin(m); break;
+            case RunWork: OnRunWork(); break;
+            case SubscribeLinkMonitor m: OnSubscribe(m); break;
+            case UnsubscribeLinkMonitor m:
+            {
+                bool removed = _monitors.Remove(m.Subscriber);
+                if (removed) Context.Unwatch(m.Subscriber);
+                Sender.Tell(removed ? new LinkMonitorSubscribed(m.Subscriber, false) : new CommandFailed(m, Errno.ENOENT));
+                break;
+            }
+            case Terminated t: _monitors.Remove(t.ActorRef); break;
+            case RegisterNetdevNotifier m: OnRegisterNotifier(m); break;
+            case UnregisterNetdevNotifier m: OnUnregisterNotifier(m); break;
+            case GetLinks: Sender.Tell(Links()); break;
+            default: Unhandled(message); break;
+        }
     }
 
     protected override void PreStart() => Rearm(NowMs);
@@ -300,5 +309,5 @@ public sealed class LinkWatchActor : ReceiveActor, IWithTimers, ILinkWatchSink
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, LinkWatchSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new LinkWatchActor(ns, refs, settings));
+        => FactoryProps.Of(() => new LinkWatchActor(ns, refs, settings));
 }

@@ -51,7 +51,7 @@ namespace ActorStack.Actors.Namespaces;
 /// instance's RPS would steer to a peer is dropped and counted as <c>CPU_BACKLOG</c>).
 /// </para>
 /// </summary>
-public sealed class HostActor : ReceiveActor
+public sealed class HostActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private readonly IActorRef _ip;
@@ -103,66 +103,74 @@ public sealed class HostActor : ReceiveActor
         _devices = devs.ToImmutable();
         foreach (var dev in _ns.Devices)
             if (!dev.IsLoopback) _resetPolicies[dev.Ifindex] = new DriverResetPolicy(link.Supervision);
+    }
 
-        Receive<LinkSetAdmin>(m => _refs.LinkWatch.Forward(m));
-        // ss -t: the TCP socket actors (each answers GetSocketInfo with its TcpSocketInfo).
-        Receive<GetTcpSockets>(_ => Sender.Tell(new TcpSocketList(
-            [.. _ns.Sockets.Where(kv => kv.Value.Type == SockType.Stream).Select(kv => kv.Key)])));
-        Receive<SubscribeLinkMonitor>(m => _refs.LinkWatch.Forward(m));
-        Receive<UnsubscribeLinkMonitor>(m => _refs.LinkWatch.Forward(m));
-        Receive<RegisterNetdevNotifier>(m => _refs.LinkWatch.Forward(m));
-        Receive<UnregisterNetdevNotifier>(m => _refs.LinkWatch.Forward(m));
-        Receive<GetLinks>(m => _refs.LinkWatch.Forward(m));
-        Receive<CrashDriver>(m => ToDriver(m.Device, m));
-        Receive<InjectDriverFault>(m => ToDriver(m.Device, m));
-        Receive<ClearDriverFaults>(m => ToDriver(m.Device, m));
+    // One switch instead of ReceiveActor's per-instance handler set (a host actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case LinkSetAdmin m: _refs.LinkWatch.Forward(m); break;
+            // ss -t: the TCP socket actors (each answers GetSocketInfo with its TcpSocketInfo).
+            case GetTcpSockets:
+                Sender.Tell(new TcpSocketList([.. _ns.Sockets.Where(kv => kv.Value.Type == SockType.Stream).Select(kv => kv.Key)]));
+                break;
+            case SubscribeLinkMonitor m: _refs.LinkWatch.Forward(m); break;
+            case UnsubscribeLinkMonitor m: _refs.LinkWatch.Forward(m); break;
+            case RegisterNetdevNotifier m: _refs.LinkWatch.Forward(m); break;
+            case UnregisterNetdevNotifier m: _refs.LinkWatch.Forward(m); break;
+            case GetLinks m: _refs.LinkWatch.Forward(m); break;
+            case CrashDriver m: ToDriver(m.Device, m); break;
+            case InjectDriverFault m: ToDriver(m.Device, m); break;
+            case ClearDriverFaults m: ToDriver(m.Device, m); break;
 
-        Receive<GetHostDevices>(_ => Sender.Tell(new HostDevices(_ns.Name, _devices)));
-        Receive<DevAddPack>(m =>
-        {
-            _ns.Ptypes = _ns.Ptypes.Add(m.Registration);
-            Sender.Tell(new PackChanged(m.Registration, true));
-        });
-        Receive<DevRemovePack>(m =>
-        {
-            _ns.Ptypes = _ns.Ptypes.Remove(m.Registration);
-            Sender.Tell(new PackChanged(m.Registration, false));
-        });
-        // drop_monitor's NET_DM_CMD_START in packet alert mode: the listener gets every drop from now on.
-        Receive<DropMonitorStart>(m =>
-        {
-            if (!_ns.Drops.Listeners.Contains(m.Listener)) _ns.Drops.Listeners = _ns.Drops.Listeners.Add(m.Listener);
-            Sender.Tell(new DropMonitorStarted(_ns.Name, m.Listener));
-        });
-        Receive<SetXdp>(m =>
-        {
-            if (_ns.Device(m.Device) is not { } dev) { Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"no device {m.Device}")); return; }
-            dev.Xdp = m.Program;
-            Sender.Tell(new XdpChanged(m.Device, m.Program?.Name));
-        });
-        Receive<SetTracing>(m =>
-        {
-            _ns.Tracing = m.Enabled;
-            Sender.Tell(new TracingSet(m.Enabled));
-        });
-        Receive<NfAddRule>(m =>
-        {
-            // The host actor is the table's only writer: build the new table, publish it (xt_replace_table).
-            var table = _ns.Netfilter.Add(m.Rule);
-            _ns.Netfilter = table;
-            Sender.Tell(new NfRuleAdded(m.Rule, table.Rules.Length - 1));
-        });
-        Receive<SocketCreate>(OnSocketCreate);
-        Receive<GetStats>(_ => Sender.Tell(Snapshot()));
-        Receive<SetDeviceFeatures>(OnSetFeatures);
-        Receive<GetDeviceFeatures>(m => Sender.Tell(_ns.Device(m.Ifindex) is { } d
-            ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new CommandFailed(m, Errno.ENODEV)));
-        Receive<GetNfRules>(_ =>
-        {
-            var table = _ns.Netfilter;
-            Sender.Tell(new NfRules(_ns.Name, table.Rules.Select((r, i) => new NfRuleCount(r, table.Hits(i))).ToImmutableArray()));
-        });
-        Receive<GetNeighbours>(m => _refs.Neighbour.Forward(m));
+            case GetHostDevices: Sender.Tell(new HostDevices(_ns.Name, _devices)); break;
+            case DevAddPack m:
+                _ns.Ptypes = _ns.Ptypes.Add(m.Registration);
+                Sender.Tell(new PackChanged(m.Registration, true));
+                break;
+            case DevRemovePack m:
+                _ns.Ptypes = _ns.Ptypes.Remove(m.Registration);
+                Sender.Tell(new PackChanged(m.Registration, false));
+                break;
+            // drop_monitor's NET_DM_CMD_START in packet alert mode: the listener gets every drop from now on.
+            case DropMonitorStart m:
+                if (!_ns.Drops.Listeners.Contains(m.Listener)) _ns.Drops.Listeners = _ns.Drops.Listeners.Add(m.Listener);
+                Sender.Tell(new DropMonitorStarted(_ns.Name, m.Listener));
+                break;
+            case SetXdp m:
+                if (_ns.Device(m.Device) is not { } dev) { Sender.Tell(new CommandFailed(m, Errno.ENODEV, $"no device {m.Device}")); break; }
+                dev.Xdp = m.Program;
+                Sender.Tell(new XdpChanged(m.Device, m.Program?.Name));
+                break;
+            case SetTracing m:
+                _ns.Tracing = m.Enabled;
+                Sender.Tell(new TracingSet(m.Enabled));
+                break;
+            case NfAddRule m:
+            {
+                // The host actor is the table's only writer: build the new table, publish it (xt_replace_table).
+                var table = _ns.Netfilter.Add(m.Rule);
+                _ns.Netfilter = table;
+                Sender.Tell(new NfRuleAdded(m.Rule, table.Rules.Length - 1));
+                break;
+            }
+            case SocketCreate m: OnSocketCreate(m); break;
+            case GetStats: Sender.Tell(Snapshot()); break;
+            case SetDeviceFeatures m: OnSetFeatures(m); break;
+            case GetDeviceFeatures m:
+                Sender.Tell(_ns.Device(m.Ifindex) is { } d
+                    ? new DeviceFeatures(d.Ifindex, d.Name, d.Gro, d.Gso, d.Tso) : new CommandFailed(m, Errno.ENODEV));
+                break;
+            case GetNfRules:
+            {
+                var table = _ns.Netfilter;
+                Sender.Tell(new NfRules(_ns.Name, table.Rules.Select((r, i) => new NfRuleCount(r, table.Hits(i))).ToImmutableArray()));
+                break;
+            }
+            case GetNeighbours m: _refs.Neighbour.Forward(m); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private void ToDriver(string device, object m)
@@ -307,5 +315,5 @@ public sealed class HostActor : ReceiveActor
 
     /// <param name="tcp">The TCP tunables; by default those of the host's sysctls (<see cref="TcpSettings.From"/>).</param>
     public static Props Props(HostSettings settings, int seed, bool trace = false, HostLinkSettings? link = null, TcpSettings? tcp = null)
-        => Akka.Actor.Props.Create(() => new HostActor(settings, seed, trace, link, tcp));
+        => FactoryProps.Of(() => new HostActor(settings, seed, trace, link, tcp));
 }

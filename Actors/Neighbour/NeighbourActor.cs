@@ -58,7 +58,7 @@ public enum ArpMib
 /// without asking (PERMANENT and NOARP for ever, REACHABLE until <c>confirmed + reachable_time</c>).
 /// Buffers it drops are freed with <see cref="SkbFree"/> (their charge returns to their socket).
 /// </summary>
-public sealed class NeighbourActor : ReceiveActor, IWithTimers
+public sealed class NeighbourActor : UntypedActor, IWithTimers
 {
     private sealed class TimerTick
     {
@@ -93,21 +93,30 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
         foreach (var n in ns.Settings.Neighbours)
             if (ns.Device(n.Device) is { IsLoopback: false } dev)
                 _table.AddPermanent(n.Address, dev.Name, n.Mac, now);
+    }
 
-        Receive<HostRefs>(r => _refs = r);
-        Receive<ProtocolDeliver>(OnArpRcv);
-        Receive<NeighOutput>(OnNeighOutput);
-        Receive<TimerTick>(_ => OnTimer());
-        Receive<GetNeighbours>(m => Sender.Tell(List(m.Device)));
-        Receive<SendGratuitousArp>(OnSendGratuitousArp);
-        Receive<GetArpStats>(_ => Sender.Tell(Stats()));
-        // The link watch's arp notifier: neigh_carrier_down (NETDEV_CHANGE, no carrier) / neigh_ifdown (NETDEV_DOWN).
-        Receive<ActorStack.Messages.NeighFlushDev>(m =>
+    // One switch instead of ReceiveActor's per-instance handler set (a neighbour actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            long now = NowMs;
-            Carry(_table.Flush(m.Device, m.IncludePermanent), now);
-            Finish(now);
-        });
+            case HostRefs r: _refs = r; break;
+            case ProtocolDeliver m: OnArpRcv(m); break;
+            case NeighOutput m: OnNeighOutput(m); break;
+            case TimerTick: OnTimer(); break;
+            case GetNeighbours m: Sender.Tell(List(m.Device)); break;
+            case SendGratuitousArp m: OnSendGratuitousArp(m); break;
+            case GetArpStats: Sender.Tell(Stats()); break;
+            // The link watch's arp notifier: neigh_carrier_down (NETDEV_CHANGE, no carrier) / neigh_ifdown (NETDEV_DOWN).
+            case ActorStack.Messages.NeighFlushDev m:
+            {
+                long now = NowMs;
+                Carry(_table.Flush(m.Device, m.IncludePermanent), now);
+                Finish(now);
+                break;
+            }
+            default: Unhandled(message); break;
+        }
     }
 
     protected override void PreStart()
@@ -410,5 +419,5 @@ public sealed class NeighbourActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, ArpSettings? arp = null)
-        => Akka.Actor.Props.Create(() => new NeighbourActor(ns, refs, arp));
+        => FactoryProps.Of(() => new NeighbourActor(ns, refs, arp));
 }

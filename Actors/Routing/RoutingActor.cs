@@ -13,7 +13,7 @@ namespace ActorStack.Actors.Routing;
 /// without a lock or a message (RCU). It starts from the published tables, so a restart loses nothing.
 /// <see cref="AfterFibSync"/> hands a message on after the changes told before it are published.
 /// </summary>
-public sealed class RoutingActor : ReceiveActor
+public sealed class RoutingActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private readonly Fib _fib;
@@ -25,9 +25,18 @@ public sealed class RoutingActor : ReceiveActor
     {
         _ns = ns;
         _fib = ns.Fib.ToBuilder();
-        Receive<FibNetdevEvent>(OnNetdevEvent);
-        Receive<PmtuUpdate>(m => _ns.Pmtu = _ns.Pmtu.Update(m.Destination, m.Mtu, m.DeviceMtu, m.NowTicks, out _));
-        Receive<AfterFibSync>(m => m.Recipient.Tell(m.Message, Sender));
+    }
+
+    // One switch instead of ReceiveActor's per-instance handler set (a routing actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case FibNetdevEvent m: OnNetdevEvent(m); break;
+            case PmtuUpdate m: _ns.Pmtu = _ns.Pmtu.Update(m.Destination, m.Mtu, m.DeviceMtu, m.NowTicks, out _); break;
+            case AfterFibSync m: m.Recipient.Tell(m.Message, Sender); break;
+            default: Unhandled(message); break;
+        }
     }
 
     /// <summary>
@@ -53,5 +62,5 @@ public sealed class RoutingActor : ReceiveActor
         _ns.Fib = _fib.ToTable();
     }
 
-    public static Props Props(NetNamespace ns) => Akka.Actor.Props.Create(() => new RoutingActor(ns));
+    public static Props Props(NetNamespace ns) => FactoryProps.Of(() => new RoutingActor(ns));
 }

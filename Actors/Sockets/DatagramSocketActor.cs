@@ -420,5 +420,5 @@ public sealed class DatagramSocketActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, SockType type, byte protocol, IActorRef udp, IActorRef ip)
-        => Akka.Actor.Props.Create(() => new DatagramSocketActor(ns, refs, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
+        => FactoryProps.Of(() => new DatagramSocketActor(ns, refs, type, protocol, udp, ip)).WithMailbox("actorstack-socket-mailbox");
 }

@@ -36,7 +36,7 @@ namespace ActorStack.Actors.Softnet;
 /// fills (bounded by <c>netdev_max_backlog</c>, overflow in <c>dropped</c>) as on a busy CPU.
 /// </para>
 /// </summary>
-public sealed class SoftnetActor : ReceiveActor
+public sealed class SoftnetActor : UntypedActor
 {
     /// <summary>NET_RX_SOFTIRQ raised on this CPU.</summary>
     private sealed record NetRxSoftirq
@@ -127,15 +127,23 @@ public sealed class SoftnetActor : ReceiveActor
             };
             _sd.Backlog = _backlog;
         }
+    }
 
-        Receive<HostRefs>(r => _refs = r);
-        Receive<NapiSchedule>(OnNapiSchedule);
-        Receive<NetRxSoftirq>(_ => OnSoftirq());
-        Receive<NapiPollResult>(OnPollResult);
-        Receive<BacklogEnqueue>(OnBacklog);
-        Receive<RpsIpi>(_ => OnRpsIpi());
-        Receive<ProtocolBatchDone>(OnBatchDone);
-        Receive<CpuIdle>(_ => OnCpuIdle());
+    // One switch instead of ReceiveActor's per-instance handler set (a softnet actor per CPU of every host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case HostRefs r: _refs = r; break;
+            case NapiSchedule m: OnNapiSchedule(m); break;
+            case NetRxSoftirq: OnSoftirq(); break;
+            case NapiPollResult m: OnPollResult(m); break;
+            case BacklogEnqueue m: OnBacklog(m); break;
+            case RpsIpi: OnRpsIpi(); break;
+            case ProtocolBatchDone m: OnBatchDone(m); break;
+            case CpuIdle: OnCpuIdle(); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
@@ -516,5 +524,5 @@ public sealed class SoftnetActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, int cpu, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new SoftnetActor(ns, cpu, refs)).WithMailbox("actorstack-backlog-mailbox");
+        => FactoryProps.Of(() => new SoftnetActor(ns, cpu, refs)).WithMailbox("actorstack-backlog-mailbox");
 }

@@ -32,7 +32,7 @@ public sealed record TcpSpawnChild(Tcb Tcb, TcpTuple Tuple, IActorRef Listener);
 /// <see cref="TcpConnect"/>, <see cref="TcpUnbind"/>; answered by <see cref="TcpBindResult"/>), and a stopped
 /// socket leaves the tables when its <see cref="Terminated"/> arrives.
 /// </summary>
-public sealed class TcpActor : ReceiveActor
+public sealed class TcpActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private readonly TcpCounters _mib;
@@ -44,6 +44,7 @@ public sealed class TcpActor : ReceiveActor
     private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
     private readonly TcpBacklog<IActorRef> _backlog = new();
     private int _nextSocket;
+    private readonly TcpSettings _settings;
 
     public TcpActor(NetNamespace ns, HostRefs refs, TcpSettings settings)
     {
@@ -53,54 +54,67 @@ public sealed class TcpActor : ReceiveActor
         _out = new IpOutput(ns, refs);
         _seeds = new Random(ns.SeedFor("tcp_isn"));
         _cost = SoftirqWork.Costs(Context.System, ns);
-        Receive<HostRefs>(r => _out.Refs = r);
-        Receive<ProtocolDeliver>(OnDeliver);
-        Receive<IcmpErrorReceived>(OnIcmpError);
-        Receive<TcpBacklogProcessed>(m => _backlog.Processed(Sender, m.Bytes));
-        Receive<Terminated>(t =>
+        _settings = settings;
+    }
+
+    // One switch instead of ReceiveActor's per-instance handler set (a TCP actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _backlog.Remove(t.ActorRef);
-            _table.Remove(t.ActorRef); // a socket that stopped (or failed) without its TcpUnbind
-        });
-        Receive<TcpBind>(m =>
-        {
-            ushort port = m.Port;
-            var err = _table.Bind(m.Socket, m.Address, ref port);
-            m.Socket.Tell(new TcpBindResult(err, m.Address, err == Errno.OK ? port : (ushort)0, Ipv4Address.Any, 0), Self);
-        });
-        Receive<TcpListen>(m =>
-        {
-            ushort port = m.Port;
-            var err = _table.Listen(m.Socket, m.Address, ref port);
-            m.Socket.Tell(new TcpBindResult(err, m.Address, port, Ipv4Address.Any, 0), Self);
-        });
-        Receive<TcpConnect>(m =>
-        {
-            var err = _table.Connect(m.Socket, m.LocalAddress, m.LocalPort, m.RemoteAddress, m.RemotePort, out var t);
-            m.Socket.Tell(new TcpBindResult(err, t.LocalAddress, t.LocalPort, t.RemoteAddress, t.RemotePort), Self);
-        });
-        Receive<TcpUnbind>(m => _table.Remove(m.Socket));
-        Receive<TcpRedeliver>(m =>
-        {
-            foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
-            FlushBatch();
-            _out.Flush(Self);
-        });
-        Receive<SocketCreate>(_ =>
-        {
-            var sock = Context.ActorOf(TcpSocketActor.Props(_ns, _out.Refs, settings, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
-            Context.Watch(sock);
-            Sender.Tell(new SocketCreated(sock));
-        });
-        Receive<TcpSpawnChild>(m =>
-        {
-            var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, _out.Refs, settings, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
-                $"tcp-{++_nextSocket}");
-            Context.Watch(child);
-            // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
-            if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
-            else m.Listener.Tell(new TcpChildSpawned(m.Tuple), child);
-        });
+            case HostRefs r: _out.Refs = r; break;
+            case ProtocolDeliver m: OnDeliver(m); break;
+            case IcmpErrorReceived m: OnIcmpError(m); break;
+            case TcpBacklogProcessed m: _backlog.Processed(Sender, m.Bytes); break;
+            case Terminated t:
+                _backlog.Remove(t.ActorRef);
+                _table.Remove(t.ActorRef); // a socket that stopped (or failed) without its TcpUnbind
+                break;
+            case TcpBind m:
+            {
+                ushort port = m.Port;
+                var err = _table.Bind(m.Socket, m.Address, ref port);
+                m.Socket.Tell(new TcpBindResult(err, m.Address, err == Errno.OK ? port : (ushort)0, Ipv4Address.Any, 0), Self);
+                break;
+            }
+            case TcpListen m:
+            {
+                ushort port = m.Port;
+                var err = _table.Listen(m.Socket, m.Address, ref port);
+                m.Socket.Tell(new TcpBindResult(err, m.Address, port, Ipv4Address.Any, 0), Self);
+                break;
+            }
+            case TcpConnect m:
+            {
+                var err = _table.Connect(m.Socket, m.LocalAddress, m.LocalPort, m.RemoteAddress, m.RemotePort, out var t);
+                m.Socket.Tell(new TcpBindResult(err, t.LocalAddress, t.LocalPort, t.RemoteAddress, t.RemotePort), Self);
+                break;
+            }
+            case TcpUnbind m: _table.Remove(m.Socket); break;
+            case TcpRedeliver m:
+                foreach (var s in m.Segments) Dispatch(s, PacketKind.Host);
+                FlushBatch();
+                _out.Flush(Self);
+                break;
+            case SocketCreate:
+            {
+                var sock = Context.ActorOf(TcpSocketActor.Props(_ns, _out.Refs, _settings, Self, _seeds.Next()), $"tcp-{++_nextSocket}");
+                Context.Watch(sock);
+                Sender.Tell(new SocketCreated(sock));
+                break;
+            }
+            case TcpSpawnChild m:
+            {
+                var child = Context.ActorOf(TcpSocketActor.ChildProps(_ns, _out.Refs, _settings, Self, _seeds.Next(), m.Tcb, m.Tuple, m.Listener),
+                    $"tcp-{++_nextSocket}");
+                Context.Watch(child);
+                // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
+                if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
+                else m.Listener.Tell(new TcpChildSpawned(m.Tuple), child);
+                break;
+            }
+            default: Unhandled(message); break;
+        }
     }
 
     /// <summary>
@@ -224,7 +238,7 @@ public sealed class TcpActor : ReceiveActor
     }
 
     public static Props Props(NetNamespace ns, HostRefs refs, TcpSettings? settings = null)
-        => Akka.Actor.Props.Create(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default));
+        => FactoryProps.Of(() => new TcpActor(ns, refs, settings ?? TcpSettings.Default));
 }
 
 /// <summary>Builds and sends the IPv4 packet carrying one TCP segment (<c>ip_queue_xmit</c> with DF set, as TCP always does).</summary>

@@ -18,7 +18,7 @@ namespace ActorStack.Actors.Udp;
 /// (<c>udp-rcv</c> per datagram, <c>sock-enqueue</c> per datagram queued to a socket). The sockets' mailboxes are
 /// their receive queues (bounded by <c>sk_rcvbuf</c>), not waited for.
 /// </summary>
-public sealed class UdpActor : ReceiveActor
+public sealed class UdpActor : UntypedActor
 {
     private readonly NetNamespace _ns;
     private HostRefs _refs;
@@ -36,17 +36,24 @@ public sealed class UdpActor : ReceiveActor
             a => ns.IsLocalAddress(a) || a.IsLimitedBroadcast,
             SourceFor);
         _cost = SoftirqWork.Costs(Context.System, ns);
+    }
 
-        Receive<HostRefs>(r => (_refs, _route.Refs) = (r, r));
-        Receive<ProtocolDeliver>(OnDeliver);
-        Receive<UdpBind>(b => Reply(b.Socket, _table.Bind(b.Socket, b.Address, b.Port, out var r), r));
-        Receive<UdpConnect>(c => Reply(c.Socket, _table.Connect(c.Socket, c.Address, c.Port, out var r), r));
-        Receive<UdpUnbind>(u =>
+    // One switch instead of ReceiveActor's per-instance handler set (a UDP actor per host).
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _table.Remove(u.Socket);
-            if (u.Ack) u.Socket.Tell(u, Self); // udp_lib_unhash done: no lookup finds the socket any more
-        });
-        Receive<IcmpErrorReceived>(OnIcmpError);
+            case HostRefs r: (_refs, _route.Refs) = (r, r); break;
+            case ProtocolDeliver m: OnDeliver(m); break;
+            case UdpBind b: { Reply(b.Socket, _table.Bind(b.Socket, b.Address, b.Port, out var r), r); break; }
+            case UdpConnect c: { Reply(c.Socket, _table.Connect(c.Socket, c.Address, c.Port, out var r), r); break; }
+            case UdpUnbind u:
+                _table.Remove(u.Socket);
+                if (u.Ack) u.Socket.Tell(u, Self); // udp_lib_unhash done: no lookup finds the socket any more
+                break;
+            case IcmpErrorReceived m: OnIcmpError(m); break;
+            default: Unhandled(message); break;
+        }
     }
 
     /// <summary><c>ip_route_connect</c>: the source address of the route to <paramref name="peer"/>; null when there is no route.</summary>
@@ -155,5 +162,5 @@ public sealed class UdpActor : ReceiveActor
     private int _queued; // datagrams queued to sockets by the batch in hand
 
     public static Props Props(NetNamespace ns, HostRefs refs)
-        => Akka.Actor.Props.Create(() => new UdpActor(ns, refs));
+        => FactoryProps.Of(() => new UdpActor(ns, refs));
 }

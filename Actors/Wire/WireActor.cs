@@ -4,6 +4,7 @@ using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Wire;
 
@@ -324,9 +325,9 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         => Props(a, b, new WireOptions("wire", 0, delay));
 
     public static Props Props(IActorRef a, IActorRef b, WireOptions options)
-        => Akka.Actor.Props.Create(() => new WireActor(a, b, options)).WithMailbox("actorstack-nic-mailbox");
+        => FactoryProps.Of(() => new WireActor(a, b, options)).WithMailbox("actorstack-nic-mailbox");
 
     /// <summary>One half of a cross-partition wire (see the constructor with <c>egress</c>).</summary>
     public static Props Props(IActorRef a, IActorRef b, WireOptions options, Action<WireDirection, ReadOnlyMemory<byte>, long> egress)
-        => Akka.Actor.Props.Create(() => new WireActor(a, b, options, egress)).WithMailbox("actorstack-nic-mailbox");
+        => FactoryProps.Of(() => new WireActor(a, b, options, egress)).WithMailbox("actorstack-nic-mailbox");
 }

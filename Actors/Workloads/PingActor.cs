@@ -3,6 +3,7 @@ using ActorStack.Actors.Ipv4;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors.Namespaces;
 
 namespace ActorStack.Actors.Workloads;
 
@@ -162,5 +163,5 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         _stats.TmaxUs, _stats.MdevUs, _done);
 
     public static Props Props(PingSettings s, IActorRef host, IActorRef? output = null, int seed = 1)
-        => Akka.Actor.Props.Create(() => new PingActor(s, host, output, seed));
+        => FactoryProps.Of(() => new PingActor(s, host, output, seed));
 }
