@@ -14,6 +14,10 @@ namespace ActorStack.Cli;
 /// </summary>
 public static class ClusterCli
 {
+    /// <summary>The wall clock of the run's figures (start, run, synchronisation per window): measured here, outside the stack.</summary>
+    private static TimeSpan Wall() => System.Diagnostics.Stopwatch.GetElapsedTime(WallOrigin);
+    private static readonly long WallOrigin = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public static async Task<int> Run(StackSettings s, string? userText, int? nodes, int? partitions, string? listen, TimeSpan? duration,
         TextWriter o, TextWriter err)
     {
@@ -27,8 +31,8 @@ public static class ClusterCli
                 var names = Enumerable.Range(1, p).Select(i => $"n{i}").ToList();
                 var plan = ClusterPlan.Make(s, names, p > 1 ? PlacementMode.Auto : null);
                 o.WriteLine(plan.Describe(s));
-                var links = names.Select(n => new LocalPartitionLink(n)).ToList();
-                try { result = await new WindowCoordinator(s, plan, config).Run(links, d); }
+                var links = names.Select(n => new LocalPartitionLink(n, wallClock: Wall)).ToList();
+                try { result = await new WindowCoordinator(s, plan, config) { WallClock = Wall }.Run(links, d); }
                 finally { foreach (var l in links) l.Dispose(); }
             }
             else

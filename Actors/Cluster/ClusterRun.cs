@@ -121,7 +121,10 @@ public static class ClusterRun
         int min = minNodes ?? s.Cluster.MinNodes;
         var named = s.Hosts.Select(h => (h.Name, h.Node)).Concat(s.Switches.Select(w => (w.Name, w.Node)))
             .Where(x => x.Node is not null && x.Node != CoordinatorNode).ToList();
-        var deadline = Task.Delay(s.Cluster.JoinTimeout);
+        // The join timeout on the control plane's own scheduler (the member's real-time actor system).
+        var timedOut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timer = control.Scheduler.Advanced.ScheduleOnceCancelable(s.Cluster.JoinTimeout, () => timedOut.TrySetResult());
+        var deadline = timedOut.Task;
         while (true)
         {
             if (members.Refusals.TryPeek(out var refusal)) throw new ClusterPlanException($"refused: {refusal}");
@@ -138,7 +141,8 @@ public static class ClusterRun
         }
         var nodes = members.Accepted.Keys.Order(StringComparer.Ordinal).Prepend(CoordinatorNode).ToList();
         var plan = ClusterPlan.Make(s, nodes);
-        var links = new List<IPartitionLink> { new LocalPartitionLink(CoordinatorNode) };
+        timer.Cancel();
+        var links = new List<IPartitionLink> { new LocalPartitionLink(CoordinatorNode, wallClock: () => control.Scheduler.MonotonicClock) };
         foreach (var n in nodes.Skip(1))
         {
             var (agent, address) = members.Accepted[n];
@@ -158,7 +162,7 @@ public static class ClusterRun
         {
             (var plan, links) = await Join(control, s, configText, members, minNodes);
             log?.WriteLine(plan.Describe(s));
-            return await new WindowCoordinator(s, plan, configText).Run(links, duration);
+            return await new WindowCoordinator(s, plan, configText) { WallClock = () => control.Scheduler.MonotonicClock }.Run(links, duration);
         }
         finally
         {

@@ -17,7 +17,8 @@ public sealed class NodeAgentActor : ReceiveActor
 
     public NodeAgentActor(string node, string? scenarioHash, TaskCompletionSource<string> refused)
     {
-        _host = new PartitionHost(node, scenarioHash);
+        var scheduler = Context.System.Scheduler; // the control plane's clock, for the windows' wall-time figures
+        _host = new PartitionHost(node, scenarioHash, () => scheduler.MonotonicClock);
         var log = Context.GetLogger();
         string build = ClusterPlan.BuildHash();
         Receive<NodeHello>(h =>

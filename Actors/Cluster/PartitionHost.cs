@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ActorStack.Actors.Engine;
 using ActorStack.Config;
 using ActorStack.Messages;
 
@@ -11,7 +12,9 @@ namespace ActorStack.Actors.Cluster;
 /// (<see cref="NodeRefused"/> with the reason), never an exception to the caller. Used in process (one per thread) and
 /// by <see cref="NodeAgentActor"/> on a worker node.
 /// </summary>
-public sealed class PartitionHost(string node, string? expectedScenarioHash = null) : IDisposable
+/// <remarks><paramref name="wallClock"/>: the control plane's clock (its actor system's scheduler) for each window's
+/// <see cref="WindowDone.WallNs"/>; null: 0.</remarks>
+public sealed class PartitionHost(string node, string? expectedScenarioHash = null, Func<TimeSpan>? wallClock = null) : IDisposable
 {
     private SimPartition? _p;
     private bool _workloads;
@@ -44,9 +47,9 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                         _p.StartWorkloads(w.StartNs);
                         _workloads = true;
                     }
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var t0 = wallClock?.Invoke() ?? TimeSpan.Zero;
                     var done = _p.RunWindow(w.Window, w.EndNs, w.Inbound);
-                    return done with { WallNs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalNanoseconds };
+                    return done with { WallNs = wallClock is null ? 0 : SimEngine.ToNs(wallClock() - t0) };
                 case PeerLost lost when _p is not null:
                     _p.PeerLost(lost.LostNode, lost.InFlight);
                     return new WindowDone(node, -1, [], _p.Engine.NextDueNs ?? long.MaxValue, 0);

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using ActorStack.Config;
 using ActorStack.Messages;
 
@@ -14,9 +13,9 @@ public interface IPartitionLink
 }
 
 /// <summary>A partition in this process, run on a thread-pool thread per call (partitions of one window run in parallel).</summary>
-public sealed class LocalPartitionLink(string node, string? expectedScenarioHash = null) : IPartitionLink, IDisposable
+public sealed class LocalPartitionLink(string node, string? expectedScenarioHash = null, Func<TimeSpan>? wallClock = null) : IPartitionLink, IDisposable
 {
-    private readonly PartitionHost _host = new(node, expectedScenarioHash);
+    private readonly PartitionHost _host = new(node, expectedScenarioHash, wallClock);
     public string Node => node;
     public PartitionHost Host => _host;
     public Task<object> Send(object message) => Task.Run(() => _host.Handle(message));
@@ -56,6 +55,12 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
 {
     public StackSettings Settings => settings;
 
+    /// <summary>
+    /// The control plane's clock for the wall-time figures of the result (start, run, synchronisation): its actor
+    /// system's scheduler (<c>MonotonicClock</c>), or the bench's and CLI's own; null: those figures are zero.
+    /// </summary>
+    public Func<TimeSpan>? WallClock { get; init; }
+
     /// <summary>Called after each window with its number (progress; tests stop a node there).</summary>
     public Action<long>? OnWindow { get; init; }
     public ClusterPlan Plan => plan;
@@ -63,7 +68,8 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
     /// <summary>Runs the scenario for <paramref name="duration"/> of simulated time after the workloads start.</summary>
     public async Task<ClusterRunResult> Run(IReadOnlyList<IPartitionLink> links, TimeSpan duration)
     {
-        var wall = Stopwatch.StartNew();
+        var origin = WallClock?.Invoke() ?? TimeSpan.Zero;
+        TimeSpan Elapsed() => WallClock is null ? TimeSpan.Zero : WallClock() - origin;
         var syncWall = TimeSpan.Zero;
         var byNode = links.ToDictionary(l => l.Node, StringComparer.Ordinal);
         var missing = plan.Nodes.Where(n => !byNode.ContainsKey(n)).ToList();
@@ -78,7 +84,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             _ => throw new ClusterPlanException($"unexpected answer {r}"),
         }).Max();
         long end = checked(start + SimEngineNs(duration));
-        var startWall = wall.Elapsed;
+        var startWall = Elapsed();
         long look = plan.LookaheadNs;
         var inbound = links.ToDictionary(l => l.Node, _ => new List<CrossFrame>(), StringComparer.Ordinal);
         long windows = 0, crossed = 0, events = 0, at = start;
@@ -90,9 +96,9 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             {
                 long we = look == long.MaxValue || at > end - look ? end : at + look;
                 long window = windows;
-                var t0 = wall.Elapsed;
+                var t0 = Elapsed();
                 var done = await All(links, l => new RunWindow(window, start, we, [.. inbound[l.Node]]));
-                var t1 = wall.Elapsed;
+                var t1 = Elapsed();
                 // The barrier's cost: the window's wall time beyond its slowest partition's own work.
                 long slowest = done.OfType<WindowDone>().Select(d => d.WallNs).DefaultIfEmpty(0).Max();
                 syncWall += (t1 - t0) - TimeSpan.FromTicks(Math.Min((t1 - t0).Ticks, slowest / 100));
@@ -115,7 +121,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
                         if (to != w.Node) crossed++;
                     }
                 }
-                syncWall += wall.Elapsed - t1; // and routing the frames
+                syncWall += Elapsed() - t1; // and routing the frames
                 OnWindow?.Invoke(windows);
                 windows++;
                 at = Math.Max(we, next);
@@ -126,7 +132,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             lost = e.Node;
             error = $"{e.Message}; the run stopped at {at / 1e9:0.000000}s simulated ({(at - start) / 1e9:0.000000}s after the workloads started), results so far";
         }
-        var runWall = wall.Elapsed - startWall;
+        var runWall = Elapsed() - startWall;
         var survivors = links.Where(l => l.Node != lost).ToList();
         if (lost is not null)
         {
@@ -144,7 +150,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             files.AddRange(c.Files.Select(f => f.Value));
         }
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
-            wall.Elapsed, syncWall, error) { StartWall = startWall, RunWall = runWall };
+            Elapsed(), syncWall, error) { StartWall = startWall, RunWall = runWall };
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)
