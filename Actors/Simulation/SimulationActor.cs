@@ -85,6 +85,8 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 host.Tell(new SubscribeLinkMonitor(Self));
                 host.Tell(GetHostDevices.Instance);
             }
+            // A partition without hosts (a node the placement left empty) has nothing to wait for.
+            if (_localHosts == 0) Cable();
         });
         Receive<HostDevices>(d =>
         {

@@ -13,6 +13,18 @@ public sealed class PartitionedRunTests(Xunit.Abstractions.ITestOutputHelper out
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(2);
 
     [Fact]
+    public async Task APartitionLeftEmpty_RunsAndChangesNothing()
+    {
+        // Every host pinned to n1: n2 has no host, no switch and no wire, and the run is the one-partition run.
+        var one = await ClusterKit.RunInProcess(ClusterKit.Routed(), ["n1"], Duration);
+        var idle = await ClusterKit.RunInProcess(ClusterKit.Routed(), ["n1", "n2"], Duration);
+        Assert.Null(idle.Error);
+        Assert.Equal(0, idle.FramesCrossed);
+        Assert.Equal(one.Events, idle.Events);
+        Assert.Equal(one.HostCounters, idle.HostCounters);
+    }
+
+    [Fact]
     public async Task Routed_OneTwoThreePartitions_IdenticalCounters()
     {
         var one = await ClusterKit.RunInProcess(ClusterKit.Routed(), ["n1"], Duration);
