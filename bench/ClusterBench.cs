@@ -9,7 +9,7 @@ namespace ActorStack.Bench;
 
 /// <summary>
 /// <c>bench -- cluster --nodes 1|2|3 [--hosts N] [--sim-seconds S] [--remote]</c>: N hosts in N/2 pinging pairs (a 1 ms
-/// wire per pair, a ping every 100 ms), host j on node j mod nodes, so with 2 or 3 nodes most pairs' wires cross nodes.
+/// wire per pair, a ping every 100 ms, every other pair pinging the other way), host j on node j mod nodes, so with 2 or 3 nodes most pairs' wires cross nodes.
 /// Default: the nodes are partitions in this process, one thread each, driven by the window coordinator; <c>--remote</c>:
 /// the nodes are Akka.Cluster members in this process joined over loopback Akka.Remote (the window protocol crosses the
 /// binary serializer and TCP, as between machines). Prints hosts, memory per host, start time, simulated:wall, engine
@@ -23,7 +23,7 @@ public static class ClusterBench
 
     public static async Task<int> Run(string[] args)
     {
-        int nodes = 1, hosts = 200, simSeconds = 10;
+        int nodes = 1, hosts = 200, simSeconds = 10, warmupSeconds = 0;
         bool remote = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -32,9 +32,10 @@ public static class ClusterBench
                 case "--nodes" when i + 1 < args.Length: nodes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--hosts" when i + 1 < args.Length: hosts = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--sim-seconds" when i + 1 < args.Length: simSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--warmup" when i + 1 < args.Length: warmupSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--remote": remote = true; break;
                 default:
-                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--remote]");
+                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--warmup S] [--remote]");
                     return 2;
             }
         }
@@ -48,6 +49,14 @@ public static class ClusterBench
             if (!remote)
             {
                 var names = Enumerable.Range(1, nodes).Select(i => $"n{i}").ToList();
+                if (warmupSeconds > 0)
+                {
+                    // The same run, shorter and not measured: the JIT's tiering (tier 0, instrumented, tier 1 with PGO)
+                    // happens here instead of inside the measured windows, where its thread takes a core.
+                    var warm = names.Select(n => new LocalPartitionLink(n)).ToList();
+                    try { await new WindowCoordinator(s, ClusterPlan.Make(s, names), config).Run(warm, TimeSpan.FromSeconds(warmupSeconds)); }
+                    finally { foreach (var l in warm) l.Dispose(); }
+                }
                 var links = names.Select(n => new LocalPartitionLink(n, wallClock: Wall)).ToList();
                 try { r = await new WindowCoordinator(s, ClusterPlan.Make(s, names), config) { WallClock = Wall }.Run(links, TimeSpan.FromSeconds(simSeconds)); }
                 finally { foreach (var l in links) l.Dispose(); }
@@ -107,7 +116,12 @@ public static class ClusterBench
         for (int p = 0; p < hosts / 2; p++) b.Append($"      {{ a = \"h{2 * p}/eth0\", b = \"h{2 * p + 1}/eth0\", delay = 1ms }}\n");
         b.Append("    ]\n    workloads = [\n");
         for (int p = 0; p < hosts / 2; p++)
-            b.Append($"      {{ type = ping, host = h{2 * p}, dst = \"10.{p / 250}.{p % 250}.2\", count = 1000000, interval = 100ms }}\n");
+        {
+            // Every other pair pings the other way, so each window has work on both ends of the crossing wires (with one
+            // direction only, the requests run on one node in one window and the replies on the other in the next).
+            int from = p % 2 == 0 ? 2 * p : 2 * p + 1;
+            b.Append($"      {{ type = ping, host = h{from}, dst = \"10.{p / 250}.{p % 250}.{2 - p % 2}\", count = 1000000, interval = 100ms }}\n");
+        }
         b.Append("    ]\n  }\n}\n");
         return b.ToString();
     }
