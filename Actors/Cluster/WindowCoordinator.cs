@@ -40,6 +40,8 @@ public sealed record ClusterRunResult(
     public TimeSpan StartWall { get; init; }
     /// <summary>Wall time of the windows (the run proper).</summary>
     public TimeSpan RunWall { get; init; }
+    /// <summary>Engine events each node ran during the windows.</summary>
+    public ImmutableSortedDictionary<string, long> EventsByNode { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
 }
 
 /// <summary>
@@ -88,6 +90,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
         long look = plan.LookaheadNs;
         var inbound = links.ToDictionary(l => l.Node, _ => new List<CrossFrame>(), StringComparer.Ordinal);
         long windows = 0, crossed = 0, events = 0, at = start;
+        var eventsByNode = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
         string? error = null;
         string? lost = null;
         try
@@ -109,6 +112,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
                     if (d is NodeRefused refused) throw new ClusterPlanException(refused.Reason);
                     var w = (WindowDone)d;
                     events += w.Events;
+                    eventsByNode[w.Node] = eventsByNode.GetValueOrDefault(w.Node) + w.Events;
                     next = Math.Min(next, w.NextDueNs);
                     foreach (var f in w.Outbound)
                     {
@@ -150,7 +154,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             files.AddRange(c.Files.Select(f => f.Value));
         }
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
-            Elapsed(), syncWall, error) { StartWall = startWall, RunWall = runWall };
+            Elapsed(), syncWall, error) { StartWall = startWall, RunWall = runWall, EventsByNode = eventsByNode.ToImmutable() };
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)
