@@ -43,7 +43,7 @@ public static class ClusterCli
                     err.WriteLine($"actorstack: --listen {endpoint}: must be HOST:PORT");
                     return 2;
                 }
-                var system = ClusterNode.Start(host, port, s.Cluster.SeedNodes);
+                var system = ClusterNode.Start(host, port, s.Cluster.SeedNodes, s.Cluster.HeartbeatPause);
                 try
                 {
                     await Akka.Cluster.Cluster.Get(system).JoinAsync(Akka.Cluster.Cluster.Get(system).SelfAddress);

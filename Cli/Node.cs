@@ -27,17 +27,18 @@ public static class Node
         if (seeds.Count == 0) { err.WriteLine($"actorstack: node: at least one --seed-node is required\n{Usage}"); return 2; }
         name ??= $"node-{port}";
         string? scenarioHash = null;
+        TimeSpan? heartbeatPause = null;
         if (config is not null)
         {
             try
             {
                 var text = ConfigText.PrepareFile(config);
-                StackConfig.Load(text, config);
+                heartbeatPause = StackConfig.Load(text, config).Cluster.HeartbeatPause;
                 scenarioHash = ClusterPlan.ScenarioHash(text);
             }
             catch (StackConfigException e) { err.WriteLine($"actorstack: {e.Message}"); return 2; }
         }
-        var system = ClusterNode.Start(host, port, seeds);
+        var system = ClusterNode.Start(host, port, seeds, heartbeatPause);
         try
         {
             var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

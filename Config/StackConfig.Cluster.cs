@@ -4,12 +4,12 @@ namespace ActorStack.Config;
 
 public static partial class StackConfig
 {
-    /// <summary><c>actorstack.cluster { seed-nodes = ["akka.tcp://actorstack@h:p"], min-nodes = N, placement = auto|explicit, join-timeout = 30s }</c>.</summary>
+    /// <summary><c>actorstack.cluster { seed-nodes = ["akka.tcp://actorstack@h:p"], min-nodes = N, placement = auto|explicit, join-timeout = 30s, heartbeat-pause = 30s }</c>.</summary>
     private static ClusterSettings ReadCluster(Reader r, Dictionary<string, object?> merged)
     {
         const string p = $"{Root}.cluster";
         if (merged.GetValueOrDefault("cluster") is not Dictionary<string, object?> c) return ClusterSettings.Default;
-        r.KnownKeys(c, p, ["seed-nodes", "min-nodes", "placement", "join-timeout"]);
+        r.KnownKeys(c, p, ["seed-nodes", "min-nodes", "placement", "join-timeout", "heartbeat-pause"]);
         var seeds = ImmutableArray.CreateBuilder<string>();
         switch (c.GetValueOrDefault("seed-nodes"))
         {
@@ -32,7 +32,8 @@ public static partial class StackConfig
             case var v: r.Error($"{p}.placement", v, "must be auto or explicit"); break;
         }
         var timeout = r.DurationOr(c, "join-timeout", p, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
-        return new ClusterSettings(seeds.ToImmutable(), min, placement, timeout);
+        var pause = r.DurationOr(c, "heartbeat-pause", p, ClusterSettings.DefaultHeartbeatPause, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        return new ClusterSettings(seeds.ToImmutable(), min, placement, timeout) { HeartbeatPause = pause };
     }
 
     /// <summary>A host's or switch's <c>node = "n2"</c>: a node name (letters, digits, '-', '_'), or null when absent.</summary>

@@ -24,14 +24,15 @@ public static class ClusterNode
     public const string AgentPath = "/user/node-agent";
 
     /// <summary>
-    /// What Akka.Hosting's options do not say (the split-brain resolver's stable-after, the failure detector's pause,
+    /// What Akka.Hosting's options do not say (the split-brain resolver's stable-after, the failure detectors' pause,
     /// no CLR exit from coordinated shutdown, the node agent's thread), over <c>stack.hocon</c>.
     /// </summary>
-    public static Akka.Configuration.Config Hocon() => ConfigurationFactory.ParseString("""
+    public static Akka.Configuration.Config Hocon(TimeSpan? heartbeatPause = null) => ConfigurationFactory.ParseString($$"""
             akka.cluster {
               split-brain-resolver.stable-after = 2s
-              failure-detector.acceptable-heartbeat-pause = 3s
+              failure-detector.acceptable-heartbeat-pause = {{(long)(heartbeatPause ?? ClusterSettings.DefaultHeartbeatPause).TotalMilliseconds}}ms
             }
+            akka.remote.watch-failure-detector.acceptable-heartbeat-pause = {{(long)(heartbeatPause ?? ClusterSettings.DefaultHeartbeatPause).TotalMilliseconds}}ms
             akka.coordinated-shutdown.exit-clr = off
             actorstack-node-agent-dispatcher {
               type = PinnedDispatcher
@@ -42,14 +43,14 @@ public static class ClusterNode
     /// Starts a member listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port): an Akka.NET
     /// actor system on the generic host, configured with Akka.Hosting (<c>AddAkka</c>), Akka.Remote.Hosting
     /// (<c>WithRemoting</c>) and Akka.Cluster.Hosting (<c>WithClustering</c>: the seed nodes, keep-oldest downing).
-    /// Terminating the system stops its host.
+    /// Terminating the system stops its host. <paramref name="heartbeatPause"/>: <c>actorstack.cluster.heartbeat-pause</c>.
     /// </summary>
-    public static ActorSystem Start(string host, int port, IEnumerable<string> seeds)
+    public static ActorSystem Start(string host, int port, IEnumerable<string> seeds, TimeSpan? heartbeatPause = null)
     {
         var seedList = seeds.ToArray();
         var app = new HostBuilder()
             .ConfigureServices(services => services.AddAkka(SystemName, b => b
-                .AddHocon(Hocon(), HoconAddMode.Append)
+                .AddHocon(Hocon(heartbeatPause), HoconAddMode.Append)
                 .WithRemoting(new RemoteOptions
                 {
                     HostName = host,
