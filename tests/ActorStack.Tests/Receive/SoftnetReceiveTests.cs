@@ -20,20 +20,16 @@ public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
     {
         var (host, nic) = await StartHost("backlog", 2, Eth0(rpsCpus: [1]), new SysctlSettings(NetdevMaxBacklog: 10));
         // The TestProbe replaces ip_rcv as the only IPv4 handler, so no queue after the backlog can drop.
-        var ip = await Sys.ActorSelection(host.Path / "ip").ResolveOne(AskTimeout);
-        await host.Ask<PackChanged>(new DevRemovePack(new PacketTypeRegistration(EtherType.Ipv4, ip)), AskTimeout);
-        var handler = CreateTestProbe();
-        await host.Ask<PackChanged>(new DevAddPack(new PacketTypeRegistration(EtherType.Ipv4, handler.Ref)), AskTimeout);
+        var ip = await Resolve(host.Path / "ip");
+        await Ask<PackChanged>(host, new DevRemovePack(new PacketTypeRegistration(EtherType.Ipv4, ip)));
+        var handler = Probe();
+        await Ask<PackChanged>(host, new DevAddPack(new PacketTypeRegistration(EtherType.Ipv4, handler.Ref)));
 
         const int frames = 200;
         nic.Tell(Wire(Enumerable.Range(0, frames).Select(i => UdpFrame(9000, [(byte)i], id: (ushort)i))));
-        await AwaitAssertAsync(async () =>
-        {
-            var s = await Stats(host);
-            Assert.Equal(frames, s.Softnet[1].Processed + s.Softnet[1].Dropped);
-        }, Timeouts.Wall);
-
+        Settle();
         var st = await Stats(host);
+        Assert.Equal(frames, st.Softnet[1].Processed + st.Softnet[1].Dropped);
         var cpu1 = st.Softnet[1];
         Assert.Equal(frames, st.Device("eth0").Counters.RxPackets);
         Assert.Equal(0, st.Softnet[0].Processed);                  // cpu0 only steers
@@ -49,7 +45,7 @@ public class SoftnetReceiveTests() : ReceiveHostKit("softnet-rx")
         long delivered = 0;
         while (delivered < cpu1.Processed)
         {
-            var d = await handler.ExpectMsgAsync<ProtocolDeliver>();
+            var d = await ExpectSoon<ProtocolDeliver>(handler);
             Assert.Equal(1, d.Cpu);
             delivered += d.Items.Length;
         }
