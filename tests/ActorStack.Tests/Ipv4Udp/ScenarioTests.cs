@@ -85,8 +85,11 @@ public class ScenarioTests() : EngineKit("scenario")
         // The wire's own overflow is counted per direction in WireStats (SIM_WIRE_OVERFLOW), outside any host,
         // so the receiver's books start at what left the wire.
         Assert.Equal(t.Sent, t.WireDelivered + t.WireDropped);
-        Assert.True(t.Read > 0, "nothing was read");
-        Assert.True(t.Receiver.TotalDrops > 0, "the scenario should overload the receiver");
+        Assert.Equal(0, t.WireDropped);
+        Assert.Equal(1561, t.Read);                 // the overloaded receiver: what the two sinks read ...
+        Assert.Equal(18439, t.Receiver.TotalDrops); // ... and what it dropped
+        Assert.Equal(0, t.Queued);
+        Assert.Equal(TimeSpan.FromMilliseconds(110), Engine.Now); // 20,000 frames at 200,000/s, then the books close (10 ms steps)
         Assert.Equal(t.WireDelivered, t.Read + t.Receiver.TotalDrops + t.Queued);
 
         // Each drop is in exactly one of the device / softnet / SNMP counters, so they sum to the drop monitor's total.
@@ -101,7 +104,13 @@ public class ScenarioTests() : EngineKit("scenario")
         Assert.Equal(s.TotalDrops, device + softnet + snmp);
         Assert.Equal(s.Mib("Udp")["RcvbufErrors"], s.DropsOf(DropReason.SOCKET_RCVBUFF));
         Assert.Equal(s.Mib("Udp")["NoPorts"], s.DropsOf(DropReason.NO_SOCKET));
-        Assert.True(s.Mib("Udp")["NoPorts"] > 0, "port 9002 has no socket");
+        Assert.Equal(936, s.Mib("Udp")["NoPorts"]); // port 9002 has no socket
+        Assert.Equal(1354, s.Mib("Udp")["RcvbufErrors"]); // the sink on 9000 has rcvbuf 2048
+        Assert.Equal(15729, s.DropsOf(DropReason.FULL_RING));
+        Assert.Equal(15729, device);
+        Assert.Equal(420, s.DropsOf(DropReason.CPU_BACKLOG)); // netdev_max_backlog 32
+        Assert.Equal(420, softnet);
+        Assert.Equal(936 + 1354, snmp);
         Assert.Equal(s.Sockets.Sum(x => x.Drops), s.Mib("Udp")["RcvbufErrors"]);
         Assert.Equal(t.Read, s.Mib("Udp")["InDatagrams"]);
     }
@@ -117,7 +126,9 @@ public class ScenarioTests() : EngineKit("scenario")
             var t = RunToQuiet(sim);
             var flushed = await Ask<CaptureFlushed>(sim.Capture!, FlushCapture.Instance);
             Assert.Equal(0, flushed.Dropped);
-            Assert.True(flushed.Frames > 0);
+            Assert.Equal(300, flushed.Frames);
+            Assert.Equal(75, flushed.Comments);
+            Assert.Equal(123, t.Read);
             // The tap sits after the ring: it sees every frame the driver took off it.
             Assert.Equal(t.Receiver.Device("eth0").Counters.RxPackets, flushed.Frames);
 
