@@ -69,8 +69,8 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
         Assert.False((await Ask<PackChanged>(host, new DevRemovePack(reg))).Added);
         nic.Tell(Wire(RawFrame(LocalExperimental, 2)));
         Settle();
-        Assert.Equal(2, (await Stats(host)).Softnet[0].Processed);
         var st = await Stats(host);
+        Assert.Equal(2, st.Softnet[0].Processed);
         Assert.Equal(1, st.Device("eth0").Counters.RxDropped);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
         await ExpectNothingFor(handler, TimeSpan.FromMilliseconds(100));
@@ -96,8 +96,8 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
         await Ask<PackChanged>(host, new DevRemovePack(reg));
         nic.Tell(Wire(RawFrame(LocalExperimental, 8)));
         Settle();
-        Assert.Equal(1, (await Stats(host)).Device("eth0").Counters.RxDropped);
         st = await Stats(host);
+        Assert.Equal(1, st.Device("eth0").Counters.RxDropped);
         Assert.Equal(2, st.Softnet[0].Processed);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
         await ExpectNothingFor(sniffer, TimeSpan.FromMilliseconds(100));
@@ -155,8 +155,8 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
         var got = await ReadExactly(sock, 4);
         Assert.Equal(new byte[] { 1, 3, 5, 7 }, got.Select(d => d.Payload.Span[0]).ToArray());
         Settle();
-        Assert.Equal(4, (await Stats(host)).DropsOf(DropReason.XDP));
         var st = await Stats(host);
+        Assert.Equal(4, st.DropsOf(DropReason.XDP));
         Assert.Equal("eth0/xdp", st.Drops.Single(d => d.Site.Reason == DropReason.XDP).Site.Location);
         Assert.Equal(0, st.Mib("Udp")["NoPorts"]);   // the dropped ones never reached UDP
         Assert.Equal(4, st.Softnet[0].Processed);     // nor netif_receive_skb
