@@ -1,24 +1,26 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Icmp;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
+using ActorStack.Tests.Engine;
 using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Icmp;
 
-/// <summary>The ICMP actor inside a whole host: started by HostActor, its replies leave through eth0's qdisc, TX ring and wire.</summary>
-public class IcmpHostTests() : TestKit(StackConfig.AkkaConfig(), "icmp-host")
+/// <summary>
+/// The ICMP actor inside a whole host on the simulation engine: started by HostActor, its replies leave through eth0's
+/// qdisc, TX ring and wire.
+/// </summary>
+public class IcmpHostTests() : EngineKit("icmp-host")
 {
     private static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:00:02");
     private static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
     private static readonly Ipv4Address HostIp = Ipv4Address.Parse("10.0.0.2");
     private static readonly Ipv4Address PeerIp = Ipv4Address.Parse("10.0.0.1");
-    private static readonly TimeSpan Wait = Timeouts.Wall;
 
     [Fact]
     public async Task HostIcmpActor_EchoRequest_ReplyFramesOnTheWire()
@@ -29,10 +31,11 @@ public class IcmpHostTests() : TestKit(StackConfig.AkkaConfig(), "icmp-host")
             Neighbours = [new NeighbourSettings(PeerIp, PeerMac, "eth0")],
         };
         var host = Sys.ActorOf(HostActor.Props(settings, seed: 1), "h1");
-        var devs = await host.Ask<HostDevices>(GetHostDevices.Instance, Wait);
-        var wire = CreateTestProbe("wire");
+        var devs = await Ask<HostDevices>(host, GetHostDevices.Instance);
+        var wire = Probe();
         devs.Devices["eth0"].Tell(new AttachWire(wire.Ref));
-        var icmp = await Sys.ActorSelection("/user/h1/icmp").ResolveOne(Wait);
+        Driver.RunIdle();
+        var icmp = await Outside(() => Sys.ActorSelection("/user/h1/icmp").ResolveOne(Timeouts.Wall));
 
         var skbs = Enumerable.Range(1, 3).Select(seq =>
         {
@@ -50,7 +53,7 @@ public class IcmpHostTests() : TestKit(StackConfig.AkkaConfig(), "icmp-host")
         var seqs = new List<int>();
         while (seqs.Count < 3)
         {
-            var w = await wire.ExpectMsgAsync<WireFrames>(Wait);
+            var w = await ExpectSoon<WireFrames>(wire);
             foreach (var f in w.Frames)
             {
                 var b = f.ToArray();
@@ -66,7 +69,7 @@ public class IcmpHostTests() : TestKit(StackConfig.AkkaConfig(), "icmp-host")
         }
         Assert.Equal([1, 2, 3], seqs);
 
-        var stats = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        var stats = await Ask<HostStats>(host, GetStats.Instance);
         Assert.Equal(3, stats.Mib("Icmp")["OutEchoReps"]);
         Assert.Equal(3, stats.Mib("Icmp")["InEchos"]);
     }

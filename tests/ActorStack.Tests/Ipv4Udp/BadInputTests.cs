@@ -2,6 +2,7 @@ using ActorStack.Config;
 using System.Buffers.Binary;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
@@ -10,7 +11,7 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// counter and drop reason each one charges (ip_rcv_core, __udp4_lib_rcv, eth_type_trans, the NIC);
 /// then the host still delivers good datagrams.
 /// </summary>
-public class BadInputTests() : HostHarness("bad-input")
+public class BadInputTests() : VirtualHostKit("bad-input")
 {
     [Fact]
     public async Task ReceivePath_EveryMalformedFrame_CountedOnceAndHostKeepsWorking()
@@ -48,7 +49,7 @@ public class BadInputTests() : HostHarness("bad-input")
         Assert.Equal([new byte[] { 9, 9 }, [42], "good"u8.ToArray()], read.Select(d => d.Payload.ToArray()).ToArray());
         Assert.All(read, d => Assert.Equal((PeerIp, (ushort)5000), (d.Source, d.SourcePort)));
 
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             var ip = s.Mib("Ip");
             Assert.Equal(15, ip["InReceives"]);      // not the truncated, non-IPv4 or other-host frames

@@ -1,15 +1,15 @@
 using System.Collections.Immutable;
 using System.Runtime.Serialization;
 using Akka.Serialization;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Serialization;
-using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>WireFrames crosses cluster nodes: the configured serializer round-trips it and rejects garbage with SerializationException.</summary>
-public class FrameSerializerTests() : TestKit(StackConfig.AkkaConfig(), "frame-serializer")
+public class FrameSerializerTests() : EngineKit("frame-serializer")
 {
     [Fact]
     public void FrameSerializer_WireFrames_RoundTripsThroughConfiguredSerializer()

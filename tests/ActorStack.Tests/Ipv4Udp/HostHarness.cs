@@ -14,6 +14,9 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// <summary>
 /// A TestKit over one receiving host ("h", eth0 02:00:00:00:00:02, 10.0.0.2/24 unless told otherwise)
 /// with helpers to inject frames on its NIC, open sockets and read counters. Everything is async.
+/// On Akka's real-time scheduler: the Ipv4Udp tests moved to its engine counterpart, <c>Support/VirtualHostKit</c>
+/// (same helpers; <c>Settled</c> instead of <c>Eventually</c>); this kit stays for the classes outside Ipv4Udp that
+/// still derive from it (NetHarness's family, TcpRcvTests, TestLoggingTests).
 /// </summary>
 public abstract class HostHarness : TestKit
 {

@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>A header with options (IHL &gt; 5): checksum over IHL*4 bytes, transport header after the options.</summary>
-public class IpOptionsTests() : HostHarness("ip-options")
+public class IpOptionsTests() : VirtualHostKit("ip-options")
 {
     private static byte[] WithNopOptions(byte[] plain, int udpLength)
     {
@@ -32,7 +33,7 @@ public class IpOptionsTests() : HostHarness("ip-options")
 
         var d = (await ReadAll(sock, 1))[0];
         Assert.Equal(payload, d.Payload.ToArray());
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             Assert.Equal(1, s.Mib("IpExt")["InCsumErrors"]);
             Assert.Equal(1, s.Mib("Ip")["InHdrErrors"]);

@@ -1,11 +1,12 @@
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary><c>__udp_enqueue_schedule_skb</c>: admit while <c>sk_rmem_alloc &lt;= sk_rcvbuf</c>, charging truesize.</summary>
-public class RcvbufTests() : HostHarness("rcvbuf")
+public class RcvbufTests() : VirtualHostKit("rcvbuf")
 {
     [Fact]
     public async Task UdpRcvbuf_SmallBufferUnread_ExactRcvbufErrorsThenAllQueuedRead()
@@ -13,7 +14,7 @@ public class RcvbufTests() : HostHarness("rcvbuf")
         var (host, nic) = await StartHost();
         var sock = await BoundSocket(host, "0.0.0.0", 7000);
         Assert.Equal(Errno.OK, await Command(sock, new SetReceiveBuffer(1)));
-        var info = await sock.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout);
+        var info = await Ask<SocketInfo>(sock, GetSocketInfo.Instance);
         Assert.Equal(2304, info.RcvBuf); // SOCK_MIN_RCVBUF: max(2 * 1, 2048 + 256)
 
         const int n = 10;
@@ -27,7 +28,7 @@ public class RcvbufTests() : HostHarness("rcvbuf")
         int dropped = n - fit;
 
         Inject(nic, frames);
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             var udp = s.Mib("Udp");
             Assert.Equal(dropped, udp["RcvbufErrors"]);

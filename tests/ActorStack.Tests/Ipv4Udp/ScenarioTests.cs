@@ -1,17 +1,19 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Tests.Engine;
 using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
-/// <summary>Whole scenarios run by the SimulationActor: conservation of frames, and a capture read back by tshark.</summary>
-public class ScenarioTests() : TestKit(StackConfig.AkkaConfig(), "scenario")
+/// <summary>
+/// Whole scenarios run by the SimulationActor on the simulation engine: conservation of frames, and a capture read back
+/// by tshark. One seed, one run: every count below is the same every run, so it is pinned exactly.
+/// </summary>
+public class ScenarioTests() : EngineKit("scenario")
 {
-    private static readonly TimeSpan Ask = Timeouts.Wall;
 
     private static string ScenarioText(long count, int backlog, string capture = "") => $$"""
         actorstack {
@@ -44,44 +46,50 @@ public class ScenarioTests() : TestKit(StackConfig.AkkaConfig(), "scenario")
         public long Accounted => Read + Receiver.TotalDrops + Queued;
     }
 
-    private async Task<Tally> TallyOf(SimulationStarted sim)
+    private Tally TallyOf(SimulationStarted sim)
     {
-        var gen = await sim.Pktgens.Single().Ask<PktgenStatus>(GetWorkloadStatus.Instance, Ask);
-        var wire = await sim.Wires.Single().Ask<WireStats>(GetWireStats.Instance, Ask);
+        var gen = Driver.Ask<PktgenStatus>(sim.Pktgens.Single(), GetWorkloadStatus.Instance);
+        var wire = Driver.Ask<WireStats>(sim.Wires.Single(), GetWireStats.Instance);
         long read = 0;
-        foreach (var s in sim.Sinks) read += (await s.Ask<SinkStatus>(GetWorkloadStatus.Instance, Ask)).Datagrams;
-        var rx = await sim.Hosts["receiver"].Ask<HostStats>(GetStats.Instance, Ask);
+        foreach (var s in sim.Sinks) read += Driver.Ask<SinkStatus>(s, GetWorkloadStatus.Instance).Datagrams;
+        var rx = Driver.Ask<HostStats>(sim.Hosts["receiver"], GetStats.Instance);
         return new Tally(gen.Sent, gen.TxDropped, wire.AToB, wire.Dropped, read, rx.Sockets.Sum(s => (long)s.RecvQueueDatagrams), rx, gen.Done);
     }
 
-    /// <summary>Waits until pktgen is done and every frame it put on the wire is read, queued or counted as dropped.</summary>
-    private async Task<Tally> RunToQuiet(SimulationStarted sim)
+    private SimulationStarted Start(string text, string name)
+        => Driver.Ask<SimulationStarted>(Sys.ActorOf(SimulationActor.Props(StackConfig.Load(text)), name), StartSimulation.Instance);
+
+    /// <summary>
+    /// Runs the simulation in steps of 10 ms of simulated time until pktgen is done and every frame it put on the wire
+    /// is read, queued or counted as dropped, with every backlog empty.
+    /// </summary>
+    private Tally RunToQuiet(SimulationStarted sim)
     {
         Tally t = null!;
-        await AwaitAssertAsync(async () =>
+        Driver.RunUntil(() =>
         {
-            t = await TallyOf(sim);
-            Assert.True(t.Done, $"pktgen sent {t.Sent}");
-            Assert.Equal(t.Sent - t.TxDropped - t.WireDropped, t.Accounted);
-            Assert.All(t.Receiver.Softnet, c => Assert.Equal(0, c.BacklogLen));
-        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+            t = TallyOf(sim);
+            return t.Done && t.Sent - t.TxDropped - t.WireDropped == t.Accounted && t.Receiver.Softnet.All(c => c.BacklogLen == 0);
+        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(10), "pktgen done and every frame accounted for");
         return t;
     }
 
     [Fact]
-    public async Task Conservation_OverloadedReceiver_EveryFrameReadQueuedOrInExactlyOneDropCounter()
+    public void Conservation_OverloadedReceiver_EveryFrameReadQueuedOrInExactlyOneDropCounter()
     {
-        var settings = StackConfig.Load(ScenarioText(20000, backlog: 32));
-        var sim = await Sys.ActorOf(SimulationActor.Props(settings), "sim").Ask<SimulationStarted>(StartSimulation.Instance, Ask);
-        var t = await RunToQuiet(sim);
+        var sim = Start(ScenarioText(20000, backlog: 32), "sim");
+        var t = RunToQuiet(sim);
 
         Assert.Equal(20000, t.Sent);
         Assert.Equal(0, t.TxDropped);
         // The wire's own overflow is counted per direction in WireStats (SIM_WIRE_OVERFLOW), outside any host,
         // so the receiver's books start at what left the wire.
         Assert.Equal(t.Sent, t.WireDelivered + t.WireDropped);
-        Assert.True(t.Read > 0, "nothing was read");
-        Assert.True(t.Receiver.TotalDrops > 0, "the scenario should overload the receiver");
+        Assert.Equal(0, t.WireDropped);
+        Assert.Equal(1561, t.Read);                 // the overloaded receiver: what the two sinks read ...
+        Assert.Equal(18439, t.Receiver.TotalDrops); // ... and what it dropped
+        Assert.Equal(0, t.Queued);
+        Assert.Equal(TimeSpan.FromMilliseconds(110), Engine.Now); // 20,000 frames at 200,000/s, then the books close (10 ms steps)
         Assert.Equal(t.WireDelivered, t.Read + t.Receiver.TotalDrops + t.Queued);
 
         // Each drop is in exactly one of the device / softnet / SNMP counters, so they sum to the drop monitor's total.
@@ -96,7 +104,13 @@ public class ScenarioTests() : TestKit(StackConfig.AkkaConfig(), "scenario")
         Assert.Equal(s.TotalDrops, device + softnet + snmp);
         Assert.Equal(s.Mib("Udp")["RcvbufErrors"], s.DropsOf(DropReason.SOCKET_RCVBUFF));
         Assert.Equal(s.Mib("Udp")["NoPorts"], s.DropsOf(DropReason.NO_SOCKET));
-        Assert.True(s.Mib("Udp")["NoPorts"] > 0, "port 9002 has no socket");
+        Assert.Equal(936, s.Mib("Udp")["NoPorts"]); // port 9002 has no socket
+        Assert.Equal(1354, s.Mib("Udp")["RcvbufErrors"]); // the sink on 9000 has rcvbuf 2048
+        Assert.Equal(15729, s.DropsOf(DropReason.FULL_RING));
+        Assert.Equal(15729, device);
+        Assert.Equal(420, s.DropsOf(DropReason.CPU_BACKLOG)); // netdev_max_backlog 32
+        Assert.Equal(420, softnet);
+        Assert.Equal(936 + 1354, snmp);
         Assert.Equal(s.Sockets.Sum(x => x.Drops), s.Mib("Udp")["RcvbufErrors"]);
         Assert.Equal(t.Read, s.Mib("Udp")["InDatagrams"]);
     }
@@ -108,12 +122,13 @@ public class ScenarioTests() : TestKit(StackConfig.AkkaConfig(), "scenario")
         try
         {
             var capture = $"capture {{ enabled = on, host = receiver, device = eth0, file = \"{file}\" }}";
-            var settings = StackConfig.Load(ScenarioText(300, backlog: 1000, capture));
-            var sim = await Sys.ActorOf(SimulationActor.Props(settings), "sim-capture").Ask<SimulationStarted>(StartSimulation.Instance, Ask);
-            var t = await RunToQuiet(sim);
-            var flushed = await sim.Capture!.Ask<CaptureFlushed>(FlushCapture.Instance, Ask);
+            var sim = Start(ScenarioText(300, backlog: 1000, capture), "sim-capture");
+            var t = RunToQuiet(sim);
+            var flushed = await Ask<CaptureFlushed>(sim.Capture!, FlushCapture.Instance);
             Assert.Equal(0, flushed.Dropped);
-            Assert.True(flushed.Frames > 0);
+            Assert.Equal(300, flushed.Frames);
+            Assert.Equal(75, flushed.Comments);
+            Assert.Equal(123, t.Read);
             // The tap sits after the ring: it sees every frame the driver took off it.
             Assert.Equal(t.Receiver.Device("eth0").Counters.RxPackets, flushed.Frames);
 

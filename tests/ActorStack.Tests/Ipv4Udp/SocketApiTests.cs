@@ -1,11 +1,12 @@
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>The socket actor's API: recvmmsg semantics, broadcast delivery and raw sockets.</summary>
-public class SocketApiTests() : HostHarness("socket-api")
+public class SocketApiTests() : VirtualHostKit("socket-api")
 {
     [Fact]
     public async Task Recv_EmptyNonBlocking_EagainAndBlockingAnsweredOnArrival()
@@ -14,11 +15,12 @@ public class SocketApiTests() : HostHarness("socket-api")
         var sock = await BoundSocket(host, "0.0.0.0", 7000);
         Assert.Equal(Errno.EAGAIN, await RecvNonBlocking(sock));
 
-        var probe = CreateTestProbe();
+        var probe = Probe();
         sock.Tell(new Recv(8), probe.Ref);
-        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Driver.RunFor(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingNow(probe); // still blocked after 100 ms of simulated time
         Inject(nic, Udp(7000, [7]));
-        var r = await probe.ExpectMsgAsync<Received>(Timeout);
+        var r = await ExpectSoon<Received>(probe);
         Assert.Equal([7], Assert.Single(r.Datagrams).Payload.ToArray());
     }
 
@@ -28,11 +30,11 @@ public class SocketApiTests() : HostHarness("socket-api")
         var (host, nic) = await StartHost();
         var sock = await BoundSocket(host, "0.0.0.0", 7000);
         Inject(nic, Enumerable.Range(0, 5).Select(i => Udp(7000, [(byte)i])).ToArray());
-        await Eventually(host, s => Assert.Equal(5, s.Sockets.Single().RecvQueueDatagrams));
+        await Settled(host, s => Assert.Equal(5, s.Sockets.Single().RecvQueueDatagrams));
 
-        var first = Assert.IsType<Received>(await sock.Ask<object>(new Recv(2, NonBlocking: true), Timeout));
+        var first = Assert.IsType<Received>(await Ask<object>(sock, new Recv(2, NonBlocking: true)));
         Assert.Equal([0, 1], first.Datagrams.Select(d => d.Payload.Span[0]));
-        var rest = Assert.IsType<Received>(await sock.Ask<object>(new Recv(10, NonBlocking: true), Timeout));
+        var rest = Assert.IsType<Received>(await Ask<object>(sock, new Recv(10, NonBlocking: true)));
         Assert.Equal([2, 3, 4], rest.Datagrams.Select(d => d.Payload.Span[0]));
         Assert.Equal(Errno.EINVAL, await Command(sock, new Recv(0)));
     }
@@ -52,7 +54,7 @@ public class SocketApiTests() : HostHarness("socket-api")
             Udp(7000, [4], dst: Ipv4Address.Parse("255.255.255.255"), dstMac: MacAddress.Broadcast));
 
         Assert.Equal([[1], [4]], (await ReadAll(wildcard, 2)).Select(d => d.Payload.ToArray()).ToArray());
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             Assert.Equal(2, s.Mib("Udp")["IgnoredMulti"]);
             Assert.Equal(0, s.Mib("Udp")["NoPorts"]);
@@ -75,7 +77,7 @@ public class SocketApiTests() : HostHarness("socket-api")
         Assert.Equal(frame.AsSpan(14, 20 + 8 + 3).ToArray(), copy.Payload.ToArray()); // from the IP header on, padding trimmed
         Assert.Equal(PeerIp, copy.Source);
         Assert.Equal([5, 6, 7], (await ReadAll(udp, 1))[0].Payload.ToArray());
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             Assert.Equal(1, s.Mib("Ip")["InDelivers"]);
             Assert.Equal(1, s.Mib("Udp")["InDatagrams"]);
@@ -98,7 +100,7 @@ public class SocketApiTests() : HostHarness("socket-api")
         var copy = (await ReadAll(raw, 1))[0];
         Assert.Equal(253, copy.Payload.Span[9]);
         Assert.Equal(0x45, copy.Payload.Span[0]);
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             Assert.Equal(1, s.Mib("Ip")["InDelivers"]);
             Assert.Equal(1, s.Mib("Ip")["InUnknownProtos"]); // protocol 254 only

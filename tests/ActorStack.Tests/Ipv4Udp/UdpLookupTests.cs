@@ -3,13 +3,14 @@ using System.Reflection;
 using ActorStack.Actors.Udp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>
 /// UDP socket lookup (<c>__udp4_lib_lookup</c>'s <c>compute_score</c>) and bind rules (<c>udp_lib_get_port</c>).
 /// </summary>
-public class UdpLookupTests() : HostHarness("udp-lookup")
+public class UdpLookupTests() : VirtualHostKit("udp-lookup")
 {
     private static readonly Ipv4Address Other = Ipv4Address.Parse("10.0.0.9");
 
@@ -29,13 +30,13 @@ public class UdpLookupTests() : HostHarness("udp-lookup")
 
         Assert.Equal([1], (await ReadAll(connected, 1))[0].Payload.ToArray());
         Assert.Equal([4], (await ReadAll(wildcard, 1))[0].Payload.ToArray());
-        await Eventually(host, s =>
+        await Settled(host, s =>
         {
             Assert.Equal(2, s.Mib("Udp")["NoPorts"]);
             Assert.Equal(2, s.DropsOf(DropReason.NO_SOCKET));
         });
         Assert.Equal(Errno.EAGAIN, await RecvNonBlocking(connected));
-        var info = await connected.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout);
+        var info = await Ask<SocketInfo>(connected, GetSocketInfo.Instance);
         Assert.Equal((HostIp, (ushort)7000, PeerIp, (ushort)5000), (info.LocalAddress, info.LocalPort, info.RemoteAddress, info.RemotePort));
     }
 
@@ -51,7 +52,7 @@ public class UdpLookupTests() : HostHarness("udp-lookup")
 
         Assert.Equal([1], (await ReadAll(specific, 1))[0].Payload.ToArray());
         Assert.Equal([[3], [4]], (await ReadAll(wildcard, 2)).Select(d => d.Payload.ToArray()).ToArray());
-        await Eventually(host, s => Assert.Equal(1, s.Mib("Udp")["NoPorts"]));
+        await Settled(host, s => Assert.Equal(1, s.Mib("Udp")["NoPorts"]));
         Assert.Equal(Errno.EAGAIN, await RecvNonBlocking(specific));
     }
 
@@ -65,8 +66,8 @@ public class UdpLookupTests() : HostHarness("udp-lookup")
         Assert.Equal(Errno.EADDRINUSE, await Command(b, new Bind(Ipv4Address.Any, 7000)));
         Assert.Equal(Errno.EADDRNOTAVAIL, await Command(b, new Bind(Ipv4Address.Parse("192.0.2.1"), 7001)));
         Assert.Equal(Errno.OK, await Command(b, new Bind(Ipv4Address.Any, 0)));
-        var info = await b.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout);
-        Assert.InRange(info.LocalPort, 32768, 60999);
+        var info = await Ask<SocketInfo>(b, GetSocketInfo.Instance);
+        Assert.Equal(58731, info.LocalPort); // udp_lib_get_port's random start in 32768-60999, from the host's seed
         Assert.Equal(Errno.EINVAL, await Command(b, new Bind(Ipv4Address.Any, 7002)));   // already bound
     }
 
@@ -80,9 +81,9 @@ public class UdpLookupTests() : HostHarness("udp-lookup")
     {
         var table = new UdpTable(new Random(1), _ => true, _ => HostIp);
         var insert = typeof(UdpTable).GetMethod("Insert", BindingFlags.NonPublic | BindingFlags.Instance)!;
-        var wild = CreateTestProbe().Ref;
-        var specific = CreateTestProbe().Ref;
-        var connected = CreateTestProbe().Ref;
+        var wild = Probe().Ref;
+        var specific = Probe().Ref;
+        var connected = Probe().Ref;
         insert.Invoke(table, [new UdpBinding(wild, Ipv4Address.Any, 7000, Ipv4Address.Any, 0)]);
         insert.Invoke(table, [new UdpBinding(specific, HostIp, 7000, Ipv4Address.Any, 0)]);
         insert.Invoke(table, [new UdpBinding(connected, HostIp, 7000, PeerIp, 5000)]);

@@ -25,8 +25,8 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
     {
         var (host, nic) = await StartHost("tap", 1, Eth0());
         var sock = await OpenUdp(host, 9000);
-        var tap = CreateTestProbe();
-        await host.Ask<PackChanged>(new DevAddPack(new PacketTypeRegistration(EtherType.All, tap.Ref)), AskTimeout);
+        var tap = Probe();
+        await Ask<PackChanged>(host, new DevAddPack(new PacketTypeRegistration(EtherType.All, tap.Ref)));
         var frames = Enumerable.Range(0, 10).Select(i => UdpFrame(9000, [(byte)i, (byte)(i * 3)], id: (ushort)i)).ToArray();
         var original = frames.Select(f => f.ToArray()).ToArray();
         nic.Tell(Wire(frames));
@@ -35,7 +35,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
         var got = await ReadExactly(sock, 10);
         for (int i = 0; i < 10; i++) Assert.Equal(new[] { (byte)i, (byte)(i * 3) }, got[i].Payload.ToArray());
 
-        var batch = await tap.ExpectMsgAsync<SkbBatch>();
+        var batch = await ExpectSoon<SkbBatch>(tap);
         Assert.Equal(10, batch.Items.Length);
         for (int i = 0; i < 10; i++)
         {
@@ -46,7 +46,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
             tapSeg.Array!.AsSpan().Fill(0xEE); // a tap scribbling on its copy
             Assert.Equal(new[] { (byte)i, (byte)(i * 3) }, got[i].Payload.ToArray());
         }
-        await tap.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingFor(tap, TimeSpan.FromMilliseconds(100));
         Assert.Equal(0, (await Stats(host)).Device("eth0").Counters.RxDropped);
     }
 
@@ -54,60 +54,62 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
     public async Task DevAddPack_CustomEtherTypeThenRemoved_DeliveredThenCountedUnhandled()
     {
         var (host, nic) = await StartHost("ptype-base", 1, Eth0());
-        var handler = CreateTestProbe();
+        var handler = Probe();
         var reg = new PacketTypeRegistration(LocalExperimental, handler.Ref);
-        Assert.True((await host.Ask<PackChanged>(new DevAddPack(reg), AskTimeout)).Added);
+        Assert.True((await Ask<PackChanged>(host, new DevAddPack(reg))).Added);
 
         var first = RawFrame(LocalExperimental, 1);
         nic.Tell(Wire(first));
-        var d = await handler.ExpectMsgAsync<ProtocolDeliver>();
+        var d = await ExpectSoon<ProtocolDeliver>(handler);
         Assert.Single(d.Items);
         Assert.True(first.AsSpan().SequenceEqual(d.Items[0].Data.Span));
         Assert.Equal(LocalExperimental, d.Items[0].Protocol);
         Assert.Equal(PacketKind.Host, d.Items[0].PktType);
 
-        Assert.False((await host.Ask<PackChanged>(new DevRemovePack(reg), AskTimeout)).Added);
+        Assert.False((await Ask<PackChanged>(host, new DevRemovePack(reg))).Added);
         nic.Tell(Wire(RawFrame(LocalExperimental, 2)));
-        await AwaitAssertAsync(async () => Assert.Equal(2, (await Stats(host)).Softnet[0].Processed), Timeouts.Wall);
+        Settle();
         var st = await Stats(host);
+        Assert.Equal(2, st.Softnet[0].Processed);
         Assert.Equal(1, st.Device("eth0").Counters.RxDropped);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
-        await handler.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingFor(handler, TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
     public async Task DevAddPack_SnifferAddedThenRemoved_GetsCopyOnlyWhileRegistered()
     {
         var (host, nic) = await StartHost("ptype-all", 1, Eth0());
-        var sniffer = CreateTestProbe();
+        var sniffer = Probe();
         var reg = new PacketTypeRegistration(EtherType.All, sniffer.Ref);
-        await host.Ask<PackChanged>(new DevAddPack(reg), AskTimeout);
+        await Ask<PackChanged>(host, new DevAddPack(reg));
 
         var frame = RawFrame(LocalExperimental, 7);
         nic.Tell(Wire(frame));
-        var b = await sniffer.ExpectMsgAsync<SkbBatch>();
+        var b = await ExpectSoon<SkbBatch>(sniffer);
         Assert.Single(b.Items);
         Assert.True(frame.AsSpan().SequenceEqual(b.Items[0].Data.Span));
         var st = await Stats(host);
         Assert.Equal(0, st.Device("eth0").Counters.RxDropped); // the tap is pt_prev: it consumed the frame
         Assert.Equal(0, st.DropsOf(DropReason.UNHANDLED_PROTO));
 
-        await host.Ask<PackChanged>(new DevRemovePack(reg), AskTimeout);
+        await Ask<PackChanged>(host, new DevRemovePack(reg));
         nic.Tell(Wire(RawFrame(LocalExperimental, 8)));
-        await AwaitAssertAsync(async () => Assert.Equal(1, (await Stats(host)).Device("eth0").Counters.RxDropped), Timeouts.Wall);
+        Settle();
         st = await Stats(host);
+        Assert.Equal(1, st.Device("eth0").Counters.RxDropped);
         Assert.Equal(2, st.Softnet[0].Processed);
         Assert.Equal(1, st.DropsOf(DropReason.UNHANDLED_PROTO));
-        await sniffer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingFor(sniffer, TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
     public async Task Trace_OneFrame_GroAndNetifReceiveEntryExitInOrder()
     {
         var (host, nic) = await StartHost("trace", 1, Eth0());
-        var events = CreateTestProbe();
+        var events = Probe();
         Sys.EventStream.Subscribe(events.Ref, typeof(TraceEvent));
-        Assert.True((await host.Ask<TracingSet>(new SetTracing(true), AskTimeout)).Enabled);
+        Assert.True((await Ask<TracingSet>(host, new SetTracing(true))).Enabled);
         var sock = await OpenUdp(host, 9000);
         nic.Tell(Wire(UdpFrame(9000, [42])));
         await ReadExactly(sock, 1);
@@ -121,7 +123,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
         };
         foreach (var (point, result) in expected)
         {
-            var e = await events.ExpectMsgAsync<TraceEvent>();
+            var e = await ExpectSoon<TraceEvent>(events);
             Assert.Equal(point, e.Point);
             Assert.Equal(result, e.Result);
             Assert.Equal("trace", e.Host);
@@ -129,7 +131,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
             Assert.Equal(0, e.Cpu);
             Assert.Equal(60, e.Length);
         }
-        await events.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await ExpectNothingFor(events, TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
@@ -137,7 +139,7 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
     {
         var (host, _) = await StartHost("xdp-nodev", 1, Eth0());
         var set = new SetXdp("eth7", new XdpProgram("drop", [new XdpRule(XdpAction.Drop)]));
-        Assert.Equal(new CommandFailed(set, Errno.ENODEV, "no device eth7"), await host.Ask<CommandFailed>(set, AskTimeout));
+        Assert.Equal(new CommandFailed(set, Errno.ENODEV, "no device eth7"), await Ask<CommandFailed>(host, set));
     }
 
     [Fact]
@@ -145,15 +147,16 @@ public class DispatchReceiveTests() : ReceiveHostKit("dispatch-rx")
     {
         var (host, nic) = await StartHost("xdp", 1, Eth0());
         var prog = new XdpProgram("drop9999", [new XdpRule(XdpAction.Drop, IpProtocol: IpProtocol.Udp, DestinationPort: 9999)]);
-        Assert.Equal("drop9999", (await host.Ask<XdpChanged>(new SetXdp("eth0", prog), AskTimeout)).Program);
+        Assert.Equal("drop9999", (await Ask<XdpChanged>(host, new SetXdp("eth0", prog))).Program);
         var sock = await OpenUdp(host, 9000);
         var frames = Enumerable.Range(0, 8).Select(i => UdpFrame(i % 2 == 0 ? (ushort)9999 : (ushort)9000, [(byte)i], id: (ushort)i));
         nic.Tell(Wire(frames));
 
         var got = await ReadExactly(sock, 4);
         Assert.Equal(new byte[] { 1, 3, 5, 7 }, got.Select(d => d.Payload.Span[0]).ToArray());
-        await AwaitAssertAsync(async () => Assert.Equal(4, (await Stats(host)).DropsOf(DropReason.XDP)), Timeouts.Wall);
+        Settle();
         var st = await Stats(host);
+        Assert.Equal(4, st.DropsOf(DropReason.XDP));
         Assert.Equal("eth0/xdp", st.Drops.Single(d => d.Site.Reason == DropReason.XDP).Site.Location);
         Assert.Equal(0, st.Mib("Udp")["NoPorts"]);   // the dropped ones never reached UDP
         Assert.Equal(4, st.Softnet[0].Processed);     // nor netif_receive_skb

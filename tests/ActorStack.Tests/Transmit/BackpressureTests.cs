@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using ActorStack.Messages;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Transmit;
 
@@ -9,7 +10,7 @@ namespace ActorStack.Tests.Transmit;
 /// stands in for a slow link, so the ring fills, the queue stops, the qdisc fills and drops; completions
 /// wake the queue. And the socket's send buffer: EAGAIN when full, a blocked send goes on when buffers are freed.
 /// </summary>
-public class BackpressureTests() : NetHarness("tx-backpressure")
+public class BackpressureTests() : VirtualNetKit("tx-backpressure")
 {
     private async Task<(Started A, TestProbe Wire)> HostOnProbe(int txRing, int txqueuelen)
     {
@@ -17,8 +18,9 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
         {
             Neighbours = [Neigh("10.0.0.2", 2, "eth0")],
         });
-        var wire = CreateTestProbe();
+        var wire = Probe();
         a.Devices["eth0"].Tell(new AttachWire(wire.Ref));
+        Driver.RunIdle();
         return (a, wire);
     }
 
@@ -28,12 +30,12 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
         var (a, wire) = await HostOnProbe(txRing: 8, txqueuelen: 4);
         var tx = await BoundSocket(a.Host, "0.0.0.0", 0);
         var msgs = Enumerable.Range(0, 20).Select(i => new SendTo(new byte[] { (byte)i }, Ip("10.0.0.2"), 9000)).ToArray();
-        Assert.Equal(20, (await tx.Ask<SentMany>(new SendMany([.. msgs]), Timeout)).Count);
+        Assert.Equal(20, (await Ask<SentMany>(tx, new SendMany([.. msgs]))).Count);
 
         // The ring took 8 frames in one burst; 4 wait in the qdisc (band 1); 8 were dropped.
-        var first = await wire.ExpectMsgAsync<WireFrames>(Timeout);
+        var first = await ExpectSoon<WireFrames>(wire);
         Assert.Equal(8, first.Count);
-        await Eventually(a.Host, s =>
+        await Settled(a.Host, s =>
         {
             var q = s.Devices.Single(d => d.Name == "eth0").Qdisc!;
             Assert.Equal(8, q.Drops);
@@ -47,10 +49,10 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
 
         // TX completion of 8: the queue wakes and the 4 queued frames go, in order.
         a.Devices["eth0"].Tell(new WireTxDone(8), wire.Ref);
-        var second = await wire.ExpectMsgAsync<WireFrames>(Timeout);
+        var second = await ExpectSoon<WireFrames>(wire);
         Assert.Equal(4, second.Count);
         Assert.Equal(8, second.Frames[0].Span[^1]); // payload byte of the 9th datagram
-        await Eventually(a.Host, s =>
+        await Settled(a.Host, s =>
         {
             var q = s.Devices.Single(d => d.Name == "eth0").Qdisc!;
             Assert.Equal(0, q.Backlog);
@@ -66,7 +68,7 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
         var (a, wire) = await HostOnProbe(txRing: 256, txqueuelen: 1000);
         var tx = await BoundSocket(a.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await Command(tx, new SetSocketOption(SockOpt.SoSndbuf, 1))); // SOCK_MIN_SNDBUF: 4608
-        var info = await tx.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout);
+        var info = await Ask<SocketInfo>(tx, GetSocketInfo.Instance);
         Assert.Equal(4608, info.SndBuf);
 
         // Each 43-byte frame is charged 640 bytes (truesize); the 8th finds 4480 < 4608 and goes, the 9th must wait.
@@ -75,13 +77,14 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
         Assert.Equal(8, sent);
         Assert.Equal(Errno.EAGAIN, await SendErr(tx, [1], "10.0.0.2", 9000, MsgFlags.DontWait));
 
-        var blocked = tx.Ask<object>(new SendTo(new byte[] { 2 }, Ip("10.0.0.2"), 9000), Timeout);
-        for (int got = 0; got < 8;) got += (await wire.ExpectMsgAsync<WireFrames>(Timeout)).Count;
-        await tx.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout); // the blocked send has been taken in
+        var blocked = Begin(tx, new SendTo(new byte[] { 2 }, Ip("10.0.0.2"), 9000));
+        for (int got = 0; got < 8;) got += (await ExpectSoon<WireFrames>(wire)).Count;
+        await Ask<SocketInfo>(tx, GetSocketInfo.Instance); // the blocked send has been taken in
         Assert.False(blocked.IsCompleted);
         a.Devices["eth0"].Tell(new WireTxDone(8), wire.Ref);
+        RunUntil(() => blocked.IsCompleted, what: "the blocked send");
         Assert.IsType<Sent>(await blocked);
-        Assert.Equal(1, (await wire.ExpectMsgAsync<WireFrames>(Timeout)).Count);
+        Assert.Equal(1, (await ExpectSoon<WireFrames>(wire)).Count);
     }
 
     [Fact]
@@ -90,7 +93,7 @@ public class BackpressureTests() : NetHarness("tx-backpressure")
         var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
         var tx = await BoundSocket(a.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.0.2", 9000));
-        await Eventually(a.Host, s =>
+        await Settled(a.Host, s =>
         {
             var eth0 = s.Devices.Single(d => d.Name == "eth0");
             Assert.Equal(1, eth0.Counters.TxCarrierErrors);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Transmit;
 
@@ -8,7 +9,7 @@ namespace ActorStack.Tests.Transmit;
 /// ip_forward through routers: a (10.0.1.1) — r1 — (10.0.2.0/24) — r2 — b (10.0.3.1), static routes,
 /// permanent neighbours. b reads whole IP packets with a raw UDP socket to check TTL and checksums.
 /// </summary>
-public class ForwardingTests() : TwoRouterKit("forwarding")
+public class ForwardingTests() : VirtualNetKit("forwarding")
 {
     [Fact]
     public async Task TwoRouters_ForwardBothWays_TtlDecrementedTwice_ChecksumsValid()
@@ -33,7 +34,7 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         Assert.Equal(new byte[] { 42 }, Assert.Single(await ReadAll(tx, 1)).Payload.ToArray());
 
         foreach (var r in new[] { n.R1, n.R2 })
-            await Eventually(r.Host, s => Assert.Equal(2, Mib(s, "Ip", "ForwDatagrams")));
+            await Settled(r.Host, s => Assert.Equal(2, Mib(s, "Ip", "ForwDatagrams")));
         var a = await Stats(n.A.Host);
         Assert.Equal(0, Mib(a, "Ip", "ForwDatagrams"));
     }
@@ -46,7 +47,7 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await Command(tx, new SetSocketOption(SockOpt.IpTtl, 1)));
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.3.1", 9000));
-        await Eventually(n.R1.Host, s =>
+        await Settled(n.R1.Host, s =>
         {
             Assert.Equal(1, Mib(s, "Ip", "InHdrErrors"));
             Assert.Equal(0, Mib(s, "Ip", "ForwDatagrams"));
@@ -61,7 +62,7 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         var n = await BuildTwoRouters();
         var tx = await BoundSocket(n.A.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.9.9", 9000)); // a's default route; r1 has none for it
-        await Eventually(n.R1.Host, s =>
+        await Settled(n.R1.Host, s =>
         {
             Assert.Equal(1, Mib(s, "IpExt", "InNoRoutes"));
             Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.IP_INNOROUTES);
@@ -87,16 +88,15 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         // (FragFails) and answers with ICMP fragmentation needed, mtu 576, which a learns as the path MTU.
         var df = await BoundSocket(n.A.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await Command(df, new Connect(Ip("10.0.3.1"), 9000)));
-        Assert.Equal(1500, (await df.Ask<SocketOptionValue>(new GetSocketOption(SockOpt.IpMtu), Timeout)).Value);
+        Assert.Equal(1500, (await Ask<SocketOptionValue>(df, new GetSocketOption(SockOpt.IpMtu))).Value);
         Assert.Equal(Errno.OK, await SendErr(df, Bytes(1000)));
-        await Eventually(n.R1.Host, s =>
+        await Settled(n.R1.Host, s =>
         {
             Assert.Equal(1, Mib(s, "Ip", "FragFails"));
             Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.PKT_TOO_BIG && d.Packets == 1);
             Assert.Equal(1, Mib(s, "Icmp", "OutDestUnreachs"));
         });
-        await AwaitAssertAsync(async () =>
-            Assert.Equal(576, (await df.Ask<SocketOptionValue>(new GetSocketOption(SockOpt.IpMtu), Timeout)).Value), Timeout);
+        Assert.Equal(576, (await Ask<SocketOptionValue>(df, new GetSocketOption(SockOpt.IpMtu))).Value);
         // The connected socket was told (EMSGSIZE is a hard error for UDP under PMTU discovery) ...
         Assert.Equal(Errno.EMSGSIZE, await SendErr(df, [1]));
         // ... and from now on a fragments locally to the path MTU: the datagram arrives whole, r1 forwards pieces.
@@ -123,7 +123,7 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         var s = await Stats(n.R1.Host);
         Assert.Contains(s.Drops, d => d.Site.Reason == DropReason.NETFILTER_DROP && d.Packets == 1);
         Assert.Equal(1, Mib(s, "Ip", "ForwDatagrams"));
-        var rules = await n.R1.Host.Ask<NfRules>(GetNfRules.Instance, Timeout);
+        var rules = await Ask<NfRules>(n.R1.Host, GetNfRules.Instance);
         Assert.Equal(1, Assert.Single(rules.Rules).Packets); // iptables -v: the rule's own counter
     }
 
@@ -139,7 +139,7 @@ public class ForwardingTests() : TwoRouterKit("forwarding")
         ip[4] = 0; ip[5] = 0;                   // id: the kernel picks one
         ip[10] = 0; ip[11] = 0;                 // checksum: the kernel computes it
         Ipv4Address.Any.Write(ip.AsSpan(12));   // source: the kernel fills it in
-        Assert.IsType<Sent>(await raw.Ask<object>(new SendTo(ip, Ip("10.0.3.1")), Timeout));
+        Assert.IsType<Sent>(await Ask<object>(raw, new SendTo(ip, Ip("10.0.3.1"))));
         var got = Assert.Single(await ReadAll(rx, 1));
         Assert.Equal(new byte[] { 5, 6, 7 }, got.Payload.ToArray());
         Assert.Equal(Ip("10.0.1.1"), got.Source);

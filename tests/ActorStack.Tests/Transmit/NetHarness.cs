@@ -14,6 +14,9 @@ namespace ActorStack.Tests.Transmit;
 /// <summary>
 /// Builds small networks of whole hosts for transmit-path tests: hosts from settings, cables between their
 /// devices, and helpers to send and read. Neighbours are given as permanent entries unless a test wants ARP.
+/// On Akka's real-time scheduler: the Transmit tests moved to its engine counterpart, <c>Support/VirtualNetKit</c>;
+/// this kit stays for the classes outside Transmit that still derive from it (TcpTwoHostKit, TcpStressKit, Offload*,
+/// TcpBacklogDropTests).
 /// </summary>
 public abstract class NetHarness(string name, ITestOutputHelper? output = null) : HostHarness(name, output)
 {

@@ -5,7 +5,8 @@ namespace ActorStack.Tests.Transmit;
 
 /// <summary>
 /// a (10.0.1.1) — r1 — (10.0.2.0/24, MTU <c>midMtu</c>) — r2 — b (10.0.3.1): two ip_forward routers, static routes,
-/// permanent neighbours on every link, plain cables.
+/// permanent neighbours on every link, plain cables. On the real clock; <c>Support/VirtualNetKit.BuildTwoRouters</c> is the
+/// same network on the engine (ForwardingTests); this kit stays for TcpIcmpErrorTests.
 /// </summary>
 public abstract class TwoRouterKit(string name) : NetHarness(name)
 {

@@ -2,11 +2,12 @@ using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Transmit;
 
 /// <summary>UDP sending (udp_sendmsg, ip_append_data): sendto/send, corking, local errors, loopback; two hosts on one cable.</summary>
-public class UdpSendTests() : NetHarness("udp-send")
+public class UdpSendTests() : VirtualNetKit("udp-send")
 {
     private async Task<(Started A, Started B)> TwoHosts(SysctlSettings? sysctl = null, int mtu = 1500)
     {
@@ -32,7 +33,7 @@ public class UdpSendTests() : NetHarness("udp-send")
         Assert.Equal(payload, got.Payload.ToArray());
         Assert.Equal(Ip("10.0.0.1"), got.Source);
         Assert.Equal(5555, got.SourcePort);
-        await Eventually(a.Host, s =>
+        await Settled(a.Host, s =>
         {
             Assert.Equal(1, Mib(s, "Udp", "OutDatagrams"));
             Assert.Equal(1, Mib(s, "Ip", "OutRequests"));
@@ -53,8 +54,8 @@ public class UdpSendTests() : NetHarness("udp-send")
         var tx = await Socket(a.Host);
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.0.2", 9000));
         var got = Assert.Single(await ReadAll(rx, 1));
-        Assert.InRange(got.SourcePort, 32768, 60999);
-        var info = await tx.Ask<SocketInfo>(GetSocketInfo.Instance, Timeout);
+        Assert.Equal(43999, got.SourcePort); // in ip_local_port_range 32768-60999, from host a's seed
+        var info = await Ask<SocketInfo>(tx, GetSocketInfo.Instance);
         Assert.Equal(got.SourcePort, info.LocalPort);
     }
 
@@ -80,7 +81,7 @@ public class UdpSendTests() : NetHarness("udp-send")
         Assert.Equal(Errno.OK, await SendErr(tx, [3], "10.0.0.99", 1, MsgFlags.More)); // address ignored while pending
         Assert.Equal(Errno.OK, await SendErr(tx, [4, 5]));
         Assert.Equal(new byte[] { 1, 2, 3, 4, 5 }, Assert.Single(await ReadAll(rx, 1)).Payload.ToArray());
-        await Eventually(a.Host, s => Assert.Equal(1, Mib(s, "Udp", "OutDatagrams")));
+        await Settled(a.Host, s => Assert.Equal(1, Mib(s, "Udp", "OutDatagrams")));
     }
 
     [Fact]
@@ -127,7 +128,7 @@ public class UdpSendTests() : NetHarness("udp-send")
         var s = await Stats(a.Host);
         Assert.Equal(1, Mib(s, "Ip", "FragOKs"));
         Assert.Equal(14, Mib(s, "Ip", "FragCreates")); // 20028 bytes of IP payload in 1480-byte pieces
-        await Eventually(b.Host, st => Assert.Equal(1, Mib(st, "Ip", "ReasmOKs")));
+        await Settled(b.Host, st => Assert.Equal(1, Mib(st, "Ip", "ReasmOKs")));
     }
 
     [Fact]
@@ -156,6 +157,6 @@ public class UdpSendTests() : NetHarness("udp-send")
         var (a, b) = await TwoHosts();
         var tx = await BoundSocket(a.Host, "0.0.0.0", 0);
         Assert.Equal(Errno.OK, await SendErr(tx, [1], "10.0.0.2", 4444));
-        await Eventually(b.Host, s => Assert.Equal(1, Mib(s, "Udp", "NoPorts")));
+        await Settled(b.Host, s => Assert.Equal(1, Mib(s, "Udp", "NoPorts")));
     }
 }
