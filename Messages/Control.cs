@@ -84,7 +84,26 @@ public sealed record GetWorkloadStatus
     public static readonly GetWorkloadStatus Instance = new();
 }
 public sealed record PktgenStatus(string Host, string Device, long Sent, long TxDropped, long Count, bool Done);
-public sealed record SinkStatus(string Host, string Bind, long Datagrams, long Bytes, long OutOfOrder, long Flows, bool Ready);
+/// <summary>
+/// Re-anchors a pktgen's schedule at the current instant (<c>pktgen_run</c>'s <c>next_tx = ktime_get()</c>, as a restart
+/// does, but with the counters and sequence numbers kept): frames it fell behind by before are never sent, so from here
+/// on it offers ratep and no more. Answered by the <see cref="PktgenStatus"/> at the anchor (frames sent before it).
+/// </summary>
+public sealed record PktgenReanchor
+{
+    public static readonly PktgenReanchor Instance = new();
+}
+/// <summary>
+/// A udp-sink's books: datagrams and bytes read, and its check of the pktgen header (<c>struct pktgen_hdr</c>) per flow:
+/// <paramref name="OutOfOrder"/> (reordered or duplicated), <paramref name="Flows"/> (flows that carried the header).
+/// </summary>
+public sealed record SinkStatus(string Host, string Bind, long Datagrams, long Bytes, long OutOfOrder, long Flows, bool Ready)
+{
+    /// <summary>Datagrams whose header was corrupt (short, wrong magic, or an implausible seq) on a flow that carries it.</summary>
+    public long CorruptHeaders { get; init; }
+    /// <summary>Datagrams without the header on a flow that never carried one (not pktgen's); not checked.</summary>
+    public long Unsequenced { get; init; }
+}
 /// <summary>Tells a capture tap to flush its file; answered by <see cref="CaptureFlushed"/>.</summary>
 public sealed record FlushCapture
 {

@@ -49,6 +49,19 @@ public sealed record MibSnapshot(string Name, ImmutableArray<KeyValuePair<string
 
 public sealed record DropCount(DropSite Site, long Packets);
 
+/// <summary>Asks a host for its IPv4 reassembly state; answered by <see cref="FragStats"/> (from the host's IP handler, the owner).</summary>
+public sealed record GetFragStats
+{
+    public static readonly GetFragStats Instance = new();
+}
+
+/// <summary>
+/// <c>/proc/net/sockstat</c>'s line <c>FRAG: inuse N memory M</c> (queues held, truesize of their fragments, the
+/// <c>frag_mem_limit</c> sum) plus <paramref name="PeakMemory"/>: the most memory the queues held at any instant since the
+/// host started (the reassembly owner updates it as it queues a fragment; Linux keeps no such high-water mark).
+/// </summary>
+public sealed record FragStats(int InUse, long Memory, long PeakMemory);
+
 public sealed record HostStats(string Host, ImmutableArray<DeviceStats> Devices, ImmutableArray<SoftnetStat> Softnet,
     ImmutableArray<MibSnapshot> Snmp, ImmutableArray<DropCount> Drops, ImmutableArray<SocketInfo> Sockets)
 {

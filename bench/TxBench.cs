@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
-using ActorStack.Actors.Ipv4.Frag;
 using ActorStack.Actors.Simulation;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -68,7 +67,7 @@ public static class TxBench
     // ------------------------------------------------------------------ topology
 
     private const string ClientMac = "02:00:00:00:00:01", ServerMac = "02:00:00:00:00:02";
-    private static readonly Ipv4Address ClientIp = Ipv4Address.Parse("10.0.0.1"), ServerIp = Ipv4Address.Parse("10.0.0.2");
+    private static readonly Ipv4Address ServerIp = Ipv4Address.Parse("10.0.0.2");
 
     /// <summary>Two hosts, cabled directly or through a 2-port switch; <paramref name="workloads"/> is HOCON for the workload list.</summary>
     private static string Scenario(bool viaSwitch, int serverCpus, string workloads, bool sendOnly = false) => $$"""
@@ -248,57 +247,66 @@ public static class TxBench
                                 $"{(o.Switch ? "through a switch" : "direct wire")}, server {o.Cpus} CPUs", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s, {res.Sent:N0} sent/s, {res.AllocPerDatagram:F0} bytes allocated " +
                           $"and {res.CpuNsPerDatagram:F0} ns of CPU (all threads) per datagram sent");
-        await PrintPayloadCheck(sim, senders.Length, res);
+        bool headersOk = await PrintPayloadCheck(sim, senders.Length, res);
         await PrintCounters(sim);
         Profile?.Print();
         await sim.System.Terminate();
-        return 0;
+        return headersOk ? 0 : 1;
     }
 
-    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram, long OutOfOrder);
+    private sealed record Rates(double Read, double Sent, double ReadBytes, double AllocPerDatagram, double CpuNsPerDatagram, long OutOfOrder,
+        long CorruptHeaders);
 
-    private static async Task<(long Sent, long Read, long Bytes, long OutOfOrder)> Sample(Sim sim, IActorRef[] senders)
+    private static async Task<(long Sent, long Read, long Bytes, long OutOfOrder, long Corrupt)> Sample(Sim sim, IActorRef[] senders)
     {
         var s = await Task.WhenAll(senders.Select(p => p.Ask<long>(StreamSender.GetSent.Instance, TimeSpan.FromSeconds(10))));
         var r = await Task.WhenAll(sim.Started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-        return (s.Sum(), r.Sum(x => x.Datagrams), r.Sum(x => x.Bytes), r.Sum(x => x.OutOfOrder));
+        return (s.Sum(), r.Sum(x => x.Datagrams), r.Sum(x => x.Bytes), r.Sum(x => x.OutOfOrder), r.Sum(x => x.CorruptHeaders + x.Unsequenced));
     }
 
-    /// <summary>The sinks' check of the senders' sequence numbers over the whole run: out of order or duplicated, flows seen.</summary>
-    private static async Task PrintPayloadCheck(Sim sim, int senders, Rates res)
+    /// <summary>
+    /// The sinks' check of the senders' headers over the whole run: out of order or duplicated, corrupt headers (every
+    /// datagram here carries one, so a datagram without it counts too), flows seen. False when a header was corrupt: no
+    /// scenario of these benches injects corruption, so one is a fault of the stack.
+    /// </summary>
+    private static async Task<bool> PrintPayloadCheck(Sim sim, int senders, Rates res)
     {
         var r = await Task.WhenAll(sim.Started.Sinks.Select(p => p.Ask<SinkStatus>(GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
+        long corrupt = r.Sum(x => x.CorruptHeaders + x.Unsequenced);
         Console.WriteLine($"payload check: {res.OutOfOrder:N0} datagrams out of order or duplicated in the window (must be 0), " +
-                          $"{r.Sum(x => x.OutOfOrder):N0} in the whole run, " +
+                          $"{r.Sum(x => x.OutOfOrder):N0} in the whole run; {res.CorruptHeaders:N0} corrupt headers in the window, " +
+                          $"{corrupt:N0} in the whole run (must be 0: nothing here injects corruption); " +
                           $"{r.Sum(x => x.Flows)} of {senders} senders' sequence numbers seen, {r.Sum(x => x.Datagrams):N0} datagrams read in all");
+        if (corrupt > 0) Console.WriteLine("FAILED: corrupt pktgen headers at the sinks");
+        return corrupt == 0;
     }
 
     /// <summary>2 s warm-up, then one line per second and the rates over the whole measured time.</summary>
     private static async Task<Rates> Measure(string title, int seconds, int warmup, Sim sim, IActorRef[] senders)
     {
         await Task.Delay(TimeSpan.FromSeconds(warmup));
-        var (sent0, read0, bytes0, ooo0) = await Sample(sim, senders);
+        var (sent0, read0, bytes0, ooo0, bad0) = await Sample(sim, senders);
         Profile?.Start();
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         Console.WriteLine($"mode {title}, {Environment.ProcessorCount} cores, {seconds}s");
         Console.WriteLine("   t  datagrams-recv/s      sent/s    MB/s-recv   rss-MiB  gc-heap-MiB");
-        var (ps, pr, pb, po) = (sent0, read0, bytes0, ooo0);
+        var (ps, pr, pb, po, pc) = (sent0, read0, bytes0, ooo0, bad0);
         double elapsed = 0;
         for (int t = 1; t <= seconds; t++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
-            var (s, r, b, oo) = await Sample(sim, senders);
+            var (s, r, b, oo, bad) = await Sample(sim, senders);
             elapsed = sw.Elapsed.TotalSeconds; // after the sample: the window holds every datagram counted
             Console.WriteLine($"{t,4} {r - pr,17:N0} {s - ps,11:N0} {(b - pb) / 1e6,12:F1} {RssMiB,9:F1} {HeapMiB,12:F1}");
-            (ps, pr, pb, po) = (s, r, b, oo);
+            (ps, pr, pb, po, pc) = (s, r, b, oo, bad);
         }
         var (sent1, read1, bytes1) = (ps, pr, pb);
         long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
         var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         return new Rates((read1 - read0) / elapsed, (sent1 - sent0) / elapsed, (bytes1 - bytes0) / elapsed,
-            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0), po - ooo0);
+            (alloc1 - alloc0) / (double)Math.Max(1, sent1 - sent0), (cpu1 - cpu0).TotalNanoseconds / Math.Max(1, sent1 - sent0), po - ooo0, pc - bad0);
     }
 
     private static async Task PrintCounters(Sim sim)
@@ -374,13 +382,14 @@ public static class TxBench
     {
         var sinks = string.Join(", ", Enumerable.Range(0, o.Sockets).Select(i =>
             $"{{ type = udp-sink, host = server, bind = \"0.0.0.0:{9000 + i}\", batch = 64, rcvbuf = 4194304 }}"));
-        if (await Start(Scenario(o.Switch, o.Cpus, sinks)) is not { } sim) return 1;
+        var scenario = Scenario(o.Switch, o.Cpus, sinks);
+        if (await Start(scenario) is not { } sim) return 1;
         var senders = Enumerable.Range(0, o.Sockets).Select(i => sim.System.ActorOf(
             Props.Create(() => new StreamSender(sim.Client, ServerIp, (ushort)(9000 + i), o.Batch, o.Size, 0)), $"sender-{i}")).ToArray();
         var res = await Measure($"frag, {o.Sockets} sockets, SendMany({o.Batch}) of {o.Size}-byte datagrams over MTU 1500", o.Seconds, o.Warmup, sim, senders);
         Console.WriteLine($"result: {res.Read:N0} datagrams received/s ({res.ReadBytes / 1e6:F1} MB/s of payload), {res.Sent:N0} sent/s, " +
                           $"{res.AllocPerDatagram:F0} bytes allocated per datagram sent");
-        await PrintPayloadCheck(sim, senders.Length, res);
+        bool headersOk = await PrintPayloadCheck(sim, senders.Length, res);
         await PrintCounters(sim);
         foreach (var s in senders) s.Tell(PoisonPill.Instance);
         await Task.Delay(500);
@@ -390,7 +399,9 @@ public static class TxBench
         var before = await Stats(sim.Server);
         var flooder = sim.System.ActorOf(Props.Create(() => new FragFlooder(sim.Client, ServerIp, o.Flood)), "flooder");
         Console.WriteLine($"flood: {o.Flood:N0} first fragments (1000 bytes of data each) of distinct datagrams");
-        Console.WriteLine("   t   fragments-sent  ReasmReqds  ReasmFails  NOMEM@ip/defrag   rss-MiB  gc-heap-MiB");
+        // The reassembly memory is the server's own (its IP handler owns the queues): /proc/net/sockstat's
+        // "FRAG: inuse N memory M" at each sample, and the high-water mark the handler keeps as it queues fragments.
+        Console.WriteLine("   t   fragments-sent  ReasmReqds  ReasmFails  NOMEM@ip/defrag  frag-inuse  frag-memory    frag-peak   rss-MiB  gc-heap-MiB");
         var sw = Stopwatch.StartNew();
         long lastSeen = -1;
         for (int t = 1; t <= 20; t++)
@@ -398,33 +409,23 @@ public static class TxBench
             await Task.Delay(TimeSpan.FromSeconds(1));
             long sent = await flooder.Ask<long>(FragFlooder.GetSent.Instance, TimeSpan.FromSeconds(10));
             var st = await Stats(sim.Server);
+            var fs = await sim.Server.Ask<FragStats>(GetFragStats.Instance, TimeSpan.FromSeconds(10));
             long nomem = Nomem(st) - Nomem(before);
             Console.WriteLine($"{t,4} {sent,16:N0} {st.Mib("Ip")["ReasmReqds"] - before.Mib("Ip")["ReasmReqds"],11:N0} " +
-                              $"{st.Mib("Ip")["ReasmFails"] - before.Mib("Ip")["ReasmFails"],11:N0} {nomem,16:N0} {RssMiB,9:F1} {HeapMiB,12:F1}");
+                              $"{st.Mib("Ip")["ReasmFails"] - before.Mib("Ip")["ReasmFails"],11:N0} {nomem,16:N0} {fs.InUse,11:N0} {fs.Memory,12:N0} " +
+                              $"{fs.PeakMemory,12:N0} {RssMiB,9:F1} {HeapMiB,12:F1}");
             long seen = st.Mib("Ip")["ReasmReqds"];
             if (sent >= o.Flood && seen == lastSeen) break; // all sent, and the receiver has taken the last of them
             lastSeen = seen;
         }
         Console.WriteLine($"flood took {sw.Elapsed.TotalSeconds:F1} s");
+        var end = await sim.Server.Ask<FragStats>(GetFragStats.Instance, TimeSpan.FromSeconds(10));
+        var high = StackConfig.Load(scenario, "bench").Host("server").Sysctl.Frag.IpfragHighThresh;
+        Console.WriteLine($"reassembly memory (the server's, during the run): peak {end.PeakMemory:N0} bytes (ipfrag_high_thresh {high:N0}), " +
+                          $"now {end.Memory:N0} bytes in {end.InUse:N0} queues");
         Console.WriteLine("server drops: " + Drops(await Stats(sim.Server)));
         await sim.System.Terminate();
-
-        // The same flood straight into the reassembly code (IpDefrag, the class the IPv4 actor uses), whose memory
-        // the host does not publish: the largest MemoryBytes seen after any fragment.
-        var defrag = new IpDefrag(DefragSettings.Default);
-        long maxMem = 0, t0 = DateTime.UnixEpoch.Ticks;
-        var pkt = new byte[Ipv4Header.MinLength + 1000];
-        for (int i = 0; i < o.Flood; i++)
-        {
-            WriteFirstFragment(pkt, i, ClientIp, ServerIp);
-            defrag.Add(pkt.ToArray(), t0 + i * 10L); // 1 us apart: none expires
-            maxMem = Math.Max(maxMem, defrag.MemoryBytes);
-        }
-        var dc = defrag.Snapshot();
-        Console.WriteLine($"IpDefrag alone: {o.Flood:N0} first fragments, max memory {maxMem:N0} bytes (ipfrag_high_thresh " +
-                          $"{DefragSettings.Default.IpfragHighThresh:N0}), {defrag.QueueCount:N0} queues left, ReasmReqds {dc.ReasmReqds:N0}, " +
-                          $"ReasmFails {dc.ReasmFails:N0}");
-        return 0;
+        return headersOk ? 0 : 1;
     }
 
     private static long Nomem(HostStats s) => s.Drops.Where(d => d.Site.Reason == DropReason.NOMEM && d.Site.Location == "ip/defrag").Sum(d => d.Packets);

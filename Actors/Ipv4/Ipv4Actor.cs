@@ -59,6 +59,7 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
                 break;
             case RawRegister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); break;
             case RawUnregister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); break;
+            case GetFragStats: Sender.Tell(new FragStats(_defrag.QueueCount, _defrag.MemoryBytes, _defrag.PeakMemoryBytes)); break;
             default: Unhandled(message); break;
         }
     }

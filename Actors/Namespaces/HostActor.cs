@@ -157,6 +157,7 @@ public sealed class HostActor : UntypedActor
             }
             case SocketCreate m: OnSocketCreate(m); break;
             case GetStats: Sender.Tell(Snapshot()); break;
+            case GetFragStats m: _refs.Ip.Forward(m); break;
             case SetDeviceFeatures m: OnSetFeatures(m); break;
             case GetDeviceFeatures m:
                 Sender.Tell(_ns.Device(m.Ifindex) is { } d

@@ -10,7 +10,8 @@ namespace ActorStack.Actors.Workloads;
 /// <summary>
 /// An application on a host: opens a UDP socket, binds it and reads with
 /// blocking <c>recvmmsg</c> calls as fast as it can, counting what it read and
-/// checking that pktgen's sequence numbers arrive in order within each flow.
+/// checking pktgen's header in every datagram (<see cref="PktgenSeqCheck"/>: sequence numbers in order within each
+/// flow, corrupt headers counted as such).
 /// </summary>
 public sealed class UdpSinkActor : ReceiveActor
 {
@@ -18,8 +19,8 @@ public sealed class UdpSinkActor : ReceiveActor
     private readonly IActorRef _host;
     private IActorRef _socket = ActorRefs.Nobody;
     private bool _ready;
-    private long _datagrams, _bytes, _outOfOrder;
-    private readonly Dictionary<(uint, ushort), uint> _lastSeq = new();
+    private long _datagrams, _bytes;
+    private readonly PktgenSeqCheck _check = new();
 
     public UdpSinkActor(UdpSinkSettings s, IActorRef host)
     {
@@ -41,7 +42,11 @@ public sealed class UdpSinkActor : ReceiveActor
         Action<CommandFailed> onFailed = f => throw new InvalidOperationException($"udp-sink {Name}: {f.Command.GetType().Name} failed with {f.Error}");
         Receive<CommandFailed>(onFailed);
         Receive<Received>(OnReceived);
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _outOfOrder, _lastSeq.Count, _ready)));
+        Receive<GetWorkloadStatus>(_ => Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _check.OutOfOrder, _check.Flows, _ready)
+        {
+            CorruptHeaders = _check.CorruptHeaders,
+            Unsequenced = _check.Unsequenced,
+        }));
     }
 
     private string Name => $"{_s.Address}:{_s.Port}";
@@ -55,10 +60,7 @@ public sealed class UdpSinkActor : ReceiveActor
         {
             _datagrams++;
             _bytes += d.Payload.Length;
-            if (!PktgenHeader.TryRead(d.Payload.Span, out var seq, out _)) continue;
-            var flow = (d.Source.Value, d.SourcePort);
-            if (_lastSeq.TryGetValue(flow, out var last) && seq <= last) _outOfOrder++;
-            _lastSeq[flow] = seq;
+            _check.Observe(d.Source.Value, d.SourcePort, d.Payload.Span);
         }
     }
 

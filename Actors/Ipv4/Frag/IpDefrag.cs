@@ -104,6 +104,9 @@ public sealed class IpDefrag
     /// <summary>Truesize of all queued fragments (<c>frag_mem_limit</c>).</summary>
     public long MemoryBytes => _mem;
 
+    /// <summary>The largest <see cref="MemoryBytes"/> held at any moment (a high-water mark, updated as fragments are queued).</summary>
+    public long PeakMemoryBytes { get; private set; }
+
     public int QueueCount => _queues.Count;
 
     /// <summary>When the oldest queue expires (call <see cref="Expire"/> then), or null with no queues.</summary>
@@ -243,6 +246,7 @@ public sealed class IpDefrag
         q.Ecn |= 1 << iph.Ecn; // ip4_frag_ecn
         q.Truesize += ts;
         _mem += ts;
+        if (_mem > PeakMemoryBytes) PeakMemoryBytes = _mem;
         if (offset == 0)
         {
             q.Flags |= FlagFirstIn;

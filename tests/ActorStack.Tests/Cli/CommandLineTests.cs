@@ -199,9 +199,9 @@ public sealed class CommandLineTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// pktgen at 100,000 frames/s to two ports of b, one with a UDP sink whose socket has a 4 KB receive buffer, the other
-    /// closed: b's RX ring overflows (FULL_RING), the sink's socket is full (SOCKET_RCVBUFF), the closed port has no
-    /// socket (NO_SOCKET).
+    /// pktgen as fast as its TX ring allows (no ratep: at line rate; paced, it sends each frame at its own instant and b
+    /// keeps up) to two ports of b, one with a UDP sink whose socket has a 4 KB receive buffer, the other closed: b's RX
+    /// ring overflows (FULL_RING), the sink's socket is full (SOCKET_RCVBUFF), the closed port has no socket (NO_SOCKET).
     /// </summary>
     private const string DropsScenario = """
         actorstack {
@@ -213,7 +213,7 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             }
             wires = [ { a = "a/eth0", b = "b/eth0", delay = 1ms } ]
             workloads = [
-              { type = pktgen, host = a, device = eth0, count = 2000, pkt_size = 128, ratep = 100000, flows = 2,
+              { type = pktgen, host = a, device = eth0, count = 2000, pkt_size = 128, ratep = 0, flows = 2,
                 dst_mac = "02:00:00:00:00:0b", dst_min = "10.1.0.2", udp_dst_min = 7000, udp_dst_max = 7001 }
               { type = udp-sink, host = b, bind = "0.0.0.0:7000" }
             ]
@@ -232,12 +232,12 @@ public sealed class CommandLineTests(ITestOutputHelper output)
             var outDir = Path.Combine(dir.FullName, "out");
             var r = await Cli("run", "--config", cfg, "--quiet", "--out", outDir);
             Assert.Equal(0, r.Rc);
-            Assert.Contains("\n  FULL_RING              eth0/rx0               1309\n  NO_SOCKET              udp                     346\n" +
-                            "  SOCKET_RCVBUFF         udp/sock                318\n", N(r.Out));
+            Assert.Contains("\n  FULL_RING              eth0/rx0               1538\n  NO_SOCKET              udp                     231\n" +
+                            "  SOCKET_RCVBUFF         udp/sock                214\n", N(r.Out));
             var series = File.ReadAllLines(Path.Combine(outDir, ExperimentRecorder.TimeSeries));
-            Assert.Contains("0.050,b,drop,FULL_RING,packets,1309", series);
-            Assert.Contains("0.050,b,drop,NO_SOCKET,packets,346", series);
-            Assert.Contains("0.050,b,drop,SOCKET_RCVBUFF,packets,318", series);
+            Assert.Contains("0.010,b,drop,FULL_RING,packets,1538", series);
+            Assert.Contains("0.010,b,drop,NO_SOCKET,packets,231", series);
+            Assert.Contains("0.010,b,drop,SOCKET_RCVBUFF,packets,214", series);
             Assert.False(File.Exists(Path.Combine(outDir, "drops.svg")));
 
             var p = await Cli("plot", outDir);

@@ -158,15 +158,16 @@ public sealed class ExperimentRunTests(ITestOutputHelper output)
             Assert.Contains("scenario.wires[0].netem-a-to-b=loss 0%,mean,summary,3 ok,200,", csv);
             Assert.Contains("scenario.wires[0].netem-a-to-b=loss 0%,sd,summary,3 ok,0,0", csv);
             Assert.Contains(lines, l => l.StartsWith("scenario.wires[0].netem-a-to-b=loss x,1,failed,", StringComparison.Ordinal));
-            // The seeded runs, exactly: 20 % loss drops 45, 45 and 40 of the 200 frames for seeds 1, 2, 3.
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,1,ok,,155,1", lines[4]);
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,2,ok,,155,1", lines[5]);
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,3,ok,,160,1", lines[6]);
+            // The seeded runs, exactly: 20 % loss drops 45, 45 and 40 of the 200 frames for seeds 1, 2, 3. pktgen sends each
+            // frame at its own instant (2.5 ms apart, the last at 497.5 ms): all read by the 0.5 s sample, quiet by 0.75 s.
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,1,ok,,155,0.75", lines[4]);
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,2,ok,,155,0.75", lines[5]);
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,3,ok,,160,0.75", lines[6]);
             Assert.Equal("scenario.wires[0].netem-a-to-b=loss x,1,failed,\"actorstack.scenario.wires[0].netem-a-to-b = \"\"loss x\"\": Unknown loss parameter: x\",,", lines[7]);
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,mean,summary,3 ok,156.666667,1", lines[14]);
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,mean,summary,3 ok,156.666667,0.75", lines[14]);
             Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,sd,summary,3 ok,2.886751,0", lines[15]);
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,ci95_lo,summary,3 ok,149.495,1", lines[16]);
-            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,ci95_hi,summary,3 ok,163.838333,1", lines[17]);
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,ci95_lo,summary,3 ok,149.495,0.75", lines[16]);
+            Assert.Equal("scenario.wires[0].netem-a-to-b=loss 20%,ci95_hi,summary,3 ok,163.838333,0.75", lines[17]);
             Assert.Equal("scenario.wires[0].netem-a-to-b=loss x,mean,summary,0 ok,,", lines[18]);
             var md = File.ReadAllText(Path.Combine(outDir, "sweep.md"));
             Assert.Contains("| scenario.wires[0].netem-a-to-b=loss 20% | udp_datagrams | 3 | 156.666667 | 2.886751 | [149.495, 163.838333] |", md);
