@@ -94,10 +94,13 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         var (a, b) = await TwoHosts(TimeSpan.FromMilliseconds(50));
         var (c, child) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpCork, 1));
+        var written = Engine.Now;
         Assert.Equal(10, Assert.IsType<Sent>(await Ask<object>(c, new SendTo(Bytes(10)))).Bytes);
         Assert.Equal(0, (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).Unacked);
-        var d = Assert.IsType<StreamData>(await Ask<object>(child, new StreamRecv())); // after the 200 ms ceiling
+        var d = Assert.IsType<StreamData>(await Ask<object>(child, new StreamRecv()));
         Assert.Equal(Bytes(10), d.Data.ToArray());
+        // The 200 ms ceiling after the write, the wire's 50 ms and the frame's time on the 10G wire (rounded up to a tick).
+        Assert.Equal(TimeSpan.FromTicks(2_500_001), Engine.Now - written);
         Assert.Equal(1, await Get(c, SockOpt.TcpCork)); // the ceiling pushes; the socket stays corked
     }
 }
