@@ -129,6 +129,7 @@ public class OffloadTransferTests() : NetOnEngineKit("offload")
         Assert.Equal(before.GroCoalesced, after.GroCoalesced);
         Assert.Equal(before.GroMerged, after.GroMerged);
         Assert.True(after.GroNormal > before.GroNormal);
+        Assert.Equal((77L, 42L, 2L, 186L), (before.GroCoalesced, tsoBefore, before.GroNormal, after.GroNormal)); // exact on the engine
         Assert.Equal(tsoBefore, sa.TsoPackets);
         Assert.Equal(0, sa.GsoPackets);
         Assert.False(after.Gro);

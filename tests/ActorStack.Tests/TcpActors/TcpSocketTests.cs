@@ -126,6 +126,7 @@ public class TcpSocketTests() : TcpTwoHostKit("tcp-sock")
         var info = await Ask<TcpSocketInfo>(other, GetSocketInfo.Instance);
         Assert.Equal("LISTEN", info.State);
         Assert.InRange(info.LocalPort, 32768, 60999);
+        Assert.Equal(38197, info.LocalPort); // the host's seed (1) fixes the ephemeral port
         Assert.Equal(5, info.SendQueue);
     }
 
