@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Sockets;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -11,11 +10,8 @@ using ActorStack.Tests.Support;
 namespace ActorStack.Tests.Faults;
 
 /// <summary>The host's per-child supervision policy, and a failing socket's queued data accounted as SOCKET_CLOSE.</summary>
-public class SupervisionPolicyTests() : TestKit(StackConfig.AkkaConfig(), "supervision-policy")
+public class SupervisionPolicyTests() : NetOnEngineKit("supervision-policy")
 {
-    private static readonly TimeSpan Wait = Timeouts.Wall;
-    private static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:00:02");
-    private static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
 
     [Theory]
     [InlineData("dev-eth0", HostChildKind.Driver, "Restart")]
@@ -40,35 +36,35 @@ public class SupervisionPolicyTests() : TestKit(StackConfig.AkkaConfig(), "super
     {
         var dev = new DeviceSettings("eth0", HostMac, Addresses: [Ipv4Prefix.TryParse("10.0.0.2/24", out var p) ? p : default]);
         var host = Sys.ActorOf(HostActor.Props(new HostSettings("h", 1, new SysctlSettings(), [dev]), seed: 1), "h");
-        var nic = (await host.Ask<HostDevices>(GetHostDevices.Instance, Wait)).Devices["eth0"];
-        var sock = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Dgram, 0), Wait)).Socket;
-        Assert.IsType<SocketOk>(await sock.Ask<object>(new Bind(Ipv4Address.Parse("10.0.0.2"), 9000), Wait));
-        var other = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Dgram, 0), Wait)).Socket;
-        Assert.IsType<SocketOk>(await other.Ask<object>(new Bind(Ipv4Address.Parse("10.0.0.2"), 9001), Wait));
+        var nic = (await Ask<HostDevices>(host, GetHostDevices.Instance)).Devices["eth0"];
+        var sock = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Dgram, 0))).Socket;
+        Assert.IsType<SocketOk>(await Ask<object>(sock, new Bind(Ipv4Address.Parse("10.0.0.2"), 9000)));
+        var other = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Dgram, 0))).Socket;
+        Assert.IsType<SocketOk>(await Ask<object>(other, new Bind(Ipv4Address.Parse("10.0.0.2"), 9001)));
 
         // Three datagrams through the stack onto the socket's receive queue, unread.
         var frames = Enumerable.Range(0, 3).Select(i => (ReadOnlyMemory<byte>)FrameBuilder.Udp(HostMac, PeerMac,
             Ipv4Address.Parse("10.0.0.1"), Ipv4Address.Parse("10.0.0.2"), 5000, 9000, [(byte)i])).ToImmutableArray();
         nic.Tell(new WireFrames(frames));
-        await AwaitAssertAsync(async () => Assert.Equal(3, (await sock.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).RecvQueueDatagrams), Wait);
+        await Until(async () => Assert.Equal(3, (await Ask<SocketInfo>(sock, GetSocketInfo.Instance)).RecvQueueDatagrams));
 
         // The fault, then two more deliveries that wait in the mailbox while the supervisor decides.
         Watch(sock);
         sock.Tell(CrashSocket.Instance);
         var d = new Datagram(Ipv4Address.Parse("10.0.0.1"), 5000, new byte[] { 9 }, 0);
         sock.Tell(new SocketDeliver([d, d], [768, 768]));
-        ExpectTerminated(sock, Wait);
+        Assert.Equal(sock, (await Expect<Terminated>()).ActorRef); // all at this instant: the fault, the decision, the stop
 
-        var s = await host.Ask<HostStats>(GetStats.Instance, Wait);
+        var s = await Ask<HostStats>(host, GetStats.Instance);
         Assert.Equal(5, s.DropsOf(DropReason.SOCKET_CLOSE));
         Assert.Equal(5, s.TotalDrops);
         Assert.Equal([(ushort)9001], s.Sockets.Select(x => x.LocalPort));   // the other socket is untouched
 
         // The port is free again: a new socket binds it, and frames to it are delivered, not lost.
-        var again = (await host.Ask<SocketCreated>(new SocketCreate(SockType.Dgram, 0), Wait)).Socket;
-        await AwaitAssertAsync(async () =>
-            Assert.IsType<SocketOk>(await again.Ask<object>(new Bind(Ipv4Address.Parse("10.0.0.2"), 9000), Wait)), Wait);
+        var again = (await Ask<SocketCreated>(host, new SocketCreate(SockType.Dgram, 0))).Socket;
+        await Until(async () =>
+            Assert.IsType<SocketOk>(await Ask<object>(again, new Bind(Ipv4Address.Parse("10.0.0.2"), 9000))));
         nic.Tell(new WireFrames([frames[0]]));
-        await AwaitAssertAsync(async () => Assert.Equal(1, (await again.Ask<SocketInfo>(GetSocketInfo.Instance, Wait)).RecvQueueDatagrams), Wait);
+        await Until(async () => Assert.Equal(1, (await Ask<SocketInfo>(again, GetSocketInfo.Instance)).RecvQueueDatagrams));
     }
 }

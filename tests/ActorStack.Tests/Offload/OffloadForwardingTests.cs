@@ -1,7 +1,7 @@
 using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
-using ActorStack.Tests.Transmit;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.Offload;
 
@@ -9,22 +9,32 @@ namespace ActorStack.Tests.Offload;
 /// A router with GRO on merges a forwarded TCP flow; the merged packet leaves through the out device cut back to
 /// MSS frames (ip_forward measures a GRO packet by its segments), with TSO on the out device and with it off.
 /// </summary>
-public class OffloadForwardingTests() : NetHarness("offload-fwd")
+public class OffloadForwardingTests() : NetOnEngineKit("offload-fwd")
 {
+    /// <summary>
+    /// The calibrated CPU cost of stack.hocon (host-defaults.cpu-cost): on the engine a host built from bare settings
+    /// has an infinitely fast CPU, whose every poll finds one frame and so never merges; a CPU that takes time, as on
+    /// the real clock, finds the frames that came meanwhile in its ring and GRO merges them.
+    /// </summary>
+    private static readonly CpuCostSettings Calibrated = StackConfig.Load().Host("receiver").CpuCost;
+
     private async Task<(Started A, Started R, Started B)> Build(bool routerTso)
     {
         var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
         {
+            CpuCost = Calibrated,
             Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
             Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
         });
         var r = await Start(HostOf("r", new SysctlSettings { IpForward = true }, Dev("eth0", 11, "10.0.1.254/24"),
             Dev("eth1", 12, "10.0.2.254/24") with { Tso = routerTso }) with
         {
+            CpuCost = Calibrated,
             Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.1", 2, "eth1")],
         });
         var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.2.1/24")) with
         {
+            CpuCost = Calibrated,
             Neighbours = [Neigh("10.0.2.254", 12, "eth0")],
             Routes = [Route("0.0.0.0/0", via: "10.0.2.254")],
         });
@@ -32,9 +42,6 @@ public class OffloadForwardingTests() : NetHarness("offload-fwd")
         Cable(r.Devices["eth1"], b.Devices["eth0"]);
         return (a, r, b);
     }
-
-    private async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
 
     [Theory]
     [InlineData(true)]
@@ -47,31 +54,21 @@ public class OffloadForwardingTests() : NetHarness("offload-fwd")
         Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
         var c = await TcpSocket(a.Host);
         Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.2.1"), 5001)));
-        var s = (await l.Ask<Accepted>(new Accept(), Timeout)).Socket;
+        var s = (await Ask<Accepted>(l, new Accept())).Socket;
 
         var data = Bytes(512 * 1024, seed: 21);
-        var ms = new MemoryStream();
-        var read = Task.Run(async () =>
-        {
-            while (ms.Length < data.Length)
-            {
-                var d = Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(), Timeout));
-                Assert.False(d.Eof);
-                ms.Write(d.Data.Span);
-            }
-        });
-        for (int off = 0; off < data.Length; off += 65536)
-            Assert.IsType<Sent>(await c.Ask<object>(new SendTo(data.AsMemory(off, 65536)), Timeout));
-        await read;
-        Assert.Equal(data, ms.ToArray());
+        var read = StartRead(s, data.Length);
+        RunUntilDone(StartSendAll(c, data), read);
+        Assert.Equal(data, read.Data.ToArray());
 
         var sr = await Stats(r.Host);
         var sb = await Stats(b.Host);
         var rin = sr.Device("eth0").Offload!;
         var rout = sr.Device("eth1").Offload!;
-        Assert.True(rin.GroCoalesced > 0, $"router GRO coalesced {rin.GroCoalesced}");
-        if (routerTso) Assert.True(rout.TsoPackets > 0);
-        else Assert.True(rout.GsoPackets > 0);
+        // Exact on the engine: what the router's GRO merged, cut back on the way out by TSO or by GSO.
+        Assert.Equal(18, rin.GroCoalesced);
+        if (routerTso) Assert.Equal((18L, 0L), (rout.TsoPackets, rout.GsoPackets)); // each merged packet cut once
+        else Assert.Equal((0L, 18L), (rout.TsoPackets, rout.GsoPackets));
         Assert.Equal(0, Mib(sr, "Ip", "FragFails"));
         Assert.Equal(0, sb.Device("eth0").Counters.RxLengthErrors);
         Assert.Equal(sr.Device("eth1").Counters.TxPackets, sb.Device("eth0").Counters.RxPackets);

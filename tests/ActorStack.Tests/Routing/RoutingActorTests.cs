@@ -1,18 +1,16 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
-using ActorStack.Tests.Support;
+using ActorStack.Tests.Engine;
 
 namespace ActorStack.Tests.Routing;
 
 /// <summary>The routing actor: the one writer of a host's FIB and PMTU cache, publishing immutable snapshots.</summary>
-public sealed class RoutingActorTests() : TestKit(StackConfig.AkkaConfig(""), "routing-actor")
+public sealed class RoutingActorTests() : EngineKit("routing-actor")
 {
-    private static readonly TimeSpan Wait = Timeouts.Wall;
     private static readonly Ipv4Address Remote = Ipv4Address.Parse("192.168.1.1");
 
     private static NetNamespace Ns() => new(new HostSettings("h", 1, new SysctlSettings(),
@@ -26,7 +24,7 @@ public sealed class RoutingActorTests() : TestKit(StackConfig.AkkaConfig(""), "r
     private async Task Synced(IActorRef routing)
     {
         routing.Tell(new AfterFibSync(TestActor, "synced"));
-        await ExpectMsgAsync("synced", Wait);
+        Assert.Equal("synced", await Expect<string>()); // everything due now has run: the changes are published
     }
 
     [Fact]

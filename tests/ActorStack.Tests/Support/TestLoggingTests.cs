@@ -2,24 +2,26 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using ActorStack.Config;
-using ActorStack.Tests.Ipv4Udp;
+using ActorStack.Testing;
 using Xunit.Abstractions;
 
 namespace ActorStack.Tests.Support;
 
 /// <summary>
 /// Who logs: the library's <c>stack.hocon</c> sets no <c>akka.loggers</c>, so a TestKit over the stack's
-/// configuration keeps TestKit's own logger (<see cref="TestKit.EventFilter"/> sees the log events) and, given xunit's
-/// <see cref="ITestOutputHelper"/> (here through the common <see cref="HostHarness"/>), writes them to the test's
-/// output; the CLI chooses Serilog for itself.
+/// configuration keeps TestKit's own logger (<see cref="Akka.TestKit.TestKitBase.EventFilter"/> sees the log events)
+/// and, given xunit's <see cref="ITestOutputHelper"/> (here through <see cref="StackTestKit"/>, on the simulation
+/// engine), writes them to the test's output; the CLI chooses Serilog for itself. The loggers run on their own
+/// thread-pool dispatcher (<c>akka.loggers-dispatcher</c>), outside the simulation: what they write is awaited on the
+/// wall clock.
 /// </summary>
-public sealed class TestLoggingTests : HostHarness
+public sealed class TestLoggingTests : StackTestKit
 {
     private readonly RecordingOutput _output;
 
     public TestLoggingTests(ITestOutputHelper output) : this(new RecordingOutput(output)) { }
 
-    private TestLoggingTests(RecordingOutput output) : base("test-logging", output) => _output = output;
+    private TestLoggingTests(RecordingOutput output) : base("test-logging", output: output) => _output = output;
 
     [Fact]
     public void The_library_configuration_leaves_the_logger_to_its_host()
@@ -45,9 +47,14 @@ public sealed class TestLoggingTests : HostHarness
     public async Task An_actor_log_line_is_seen_by_EventFilter_and_reaches_the_test_output()
     {
         var actor = Sys.ActorOf(Props.Create(() => new Logs()), "logs");
-        await EventFilter.Warning(contains: "dropped 3 frames (rx_fifo_errors)").ExpectOneAsync(() => { actor.Tell(3); return Task.CompletedTask; });
+        await EventFilter.Warning(contains: "dropped 3 frames (rx_fifo_errors)").ExpectOneAsync(() =>
+        {
+            actor.Tell(3);
+            Engine.RunUntilIdle(); // the actor's turn, on the engine
+            return Task.CompletedTask;
+        });
         await AwaitAssertAsync(() => Assert.Contains(_output.Lines, l => l.Contains("dropped 3 frames (rx_fifo_errors)")),
-            Timeout, TimeSpan.FromMilliseconds(10));
+            Timeouts.Wall, TimeSpan.FromMilliseconds(10));
         Assert.DoesNotContain(_output.Lines, l => l.Contains("dropped 4 frames"));
     }
 

@@ -3,7 +3,7 @@ using Akka.Actor;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
-using ActorStack.Tests.Transmit;
+using ActorStack.Tests.Support;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
@@ -15,27 +15,35 @@ namespace ActorStack.Tests.TcpActors;
 /// for one connection than its backlog limit (<c>sk_rcvbuf * 2 + sk_sndbuf / 2 + 64 KiB</c>). The TCP actor charges
 /// every segment of the batch before the socket actor runs, so the overflow does not depend on scheduling.
 /// </summary>
-public class TcpBacklogDropTests() : NetHarness("tcp-backlog")
+public class TcpBacklogDropTests() : NetOnEngineKit("tcp-backlog")
 {
     [Fact]
     public async Task Dispatch_BatchPastSmallRcvbufLimit_TcpBacklogDropAndSocketBacklogReason()
     {
-        var ha = ActorOfAsTestActorRef<HostActor>(HostActor.Props(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24"))
-            with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] }, seed: 1), "a");
-        var a = new Started(ha, (await ha.Ask<HostDevices>(GetHostDevices.Instance, Timeout)).Devices);
+        // A TestActorRef (the host's own turns on the calling thread, its children on the engine) to reach its TCP actor;
+        // it is created with the engine released, as a probe is.
+        Engine.ReleaseControl();
+        Akka.TestKit.TestActorRef<HostActor> ha;
+        try
+        {
+            ha = ActorOfAsTestActorRef<HostActor>(HostActor.Props(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24"))
+                with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] }, seed: 1), "a");
+        }
+        finally { Engine.Pause(); }
+        var a = new Started(ha, (await Ask<HostDevices>(ha, GetHostDevices.Instance)).Devices);
         NetNamespace ns = ha.UnderlyingActor.Namespace;
         var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
         Cable(a.Devices["eth0"], b.Devices["eth0"]);
 
-        var l = (await b.Host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
+        var l = (await Ask<SocketCreated>(b.Host, new SocketCreate(SockType.Stream))).Socket;
         Assert.Equal(Errno.OK, await Command(l, new Bind(Ip("0.0.0.0"), 5001)));
         Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
-        var c = (await a.Host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
+        var c = (await Ask<SocketCreated>(a.Host, new SocketCreate(SockType.Stream))).Socket;
         // SO_RCVBUF 2048 and SO_SNDBUF 2048 → 4096 each (doubled, at least tcp_rmem[0]): limit 8192 + 2048 + 65536.
         Assert.Equal(Errno.OK, await Command(c, new SetSocketOption(SockOpt.SoRcvbuf, 2048)));
         Assert.Equal(Errno.OK, await Command(c, new SetSocketOption(SockOpt.SoSndbuf, 2048)));
         Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 5001)));
-        var info = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        var info = await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance);
         var before = await Stats(a.Host);
 
         // 60 segments of 1420 bytes (header and payload, what the backlog charges) in one batch; of the 75776 bytes the

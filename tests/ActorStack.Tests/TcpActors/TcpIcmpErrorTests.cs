@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ActorStack.Messages;
-using ActorStack.Tests.Transmit;
+using ActorStack.Config;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.TcpActors;
 
@@ -9,13 +10,42 @@ namespace ActorStack.Tests.TcpActors;
 /// SYN_SENT), and a fragmentation-needed lowers the MSS of a running transfer (tcp_v4_mtu_reduced).
 /// Topology: a (10.0.1.1) — r1 — (10.0.2.0/24, MTU <c>midMtu</c>) — r2 — b (10.0.3.1).
 /// </summary>
-public class TcpIcmpErrorTests() : TwoRouterKit("tcp-icmp")
+public class TcpIcmpErrorTests() : NetOnEngineKit("tcp-icmp")
 {
     /// <summary>The two-router net, r1 with an unreachable route to 10.0.8.0/24 (its ICMP host unreachable).</summary>
     private Task<Net> Build(int midMtu = 1500) => BuildTwoRouters(midMtu, [Route("10.0.8.0/24", type: "unreachable")]);
 
-    private async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
+    private sealed record Net(Started A, Started R1, Started R2, Started B);
+
+    /// <summary>The topology of Transmit's TwoRouterKit, on the engine: static routes, permanent neighbours, plain cables.</summary>
+    private async Task<Net> BuildTwoRouters(int midMtu, IReadOnlyList<RouteSettings> r1ExtraRoutes)
+    {
+        var router = new SysctlSettings { IpForward = true };
+        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
+        {
+            Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
+            Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
+        });
+        var r1 = await Start(HostOf("r1", router, Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24") with { Mtu = midMtu }) with
+        {
+            Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.2", 21, "eth1")],
+            Routes = [Route("10.0.3.0/24", via: "10.0.2.2"), .. r1ExtraRoutes],
+        });
+        var r2 = await Start(HostOf("r2", router, Dev("eth0", 21, "10.0.2.2/24") with { Mtu = midMtu }, Dev("eth1", 22, "10.0.3.254/24")) with
+        {
+            Neighbours = [Neigh("10.0.2.1", 12, "eth0"), Neigh("10.0.3.1", 3, "eth1")],
+            Routes = [Route("10.0.1.0/24", via: "10.0.2.1")],
+        });
+        var b = await Start(HostOf("b", null, Dev("eth0", 3, "10.0.3.1/24")) with
+        {
+            Neighbours = [Neigh("10.0.3.254", 22, "eth0")],
+            Routes = [Route("0.0.0.0/0", via: "10.0.3.254")],
+        });
+        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
+        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
+        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
+        return new Net(a, r1, r2, b);
+    }
 
     [Theory]
     [InlineData("10.0.9.1", Errno.ENETUNREACH)]  // r1 has no route: ICMP net unreachable
@@ -24,9 +54,9 @@ public class TcpIcmpErrorTests() : TwoRouterKit("tcp-icmp")
     {
         var n = await Build();
         var c = await TcpSocket(n.A.Host);
-        var r = await c.Ask<object>(new StreamConnect(Ip(dst), 80), Timeout);
+        var r = await Ask<object>(c, new StreamConnect(Ip(dst), 80));
         Assert.Equal(expected, Assert.IsType<CommandFailed>(r).Error);
-        Assert.Equal("UNCONN", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).State);
+        Assert.Equal("UNCONN", (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).State);
         var st = await Stats(n.A.Host);
         Assert.Equal(1, Mib(st, "Tcp", "AttemptFails"));
         Assert.Equal(0, Mib(st, "Tcp", "RetransSegs")); // failed at the first ICMP, not after retries
@@ -42,23 +72,18 @@ public class TcpIcmpErrorTests() : TwoRouterKit("tcp-icmp")
         Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
         var c = await TcpSocket(n.A.Host);
         Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.3.1"), 5001)));
-        var s = (await l.Ask<Accepted>(new Accept(), Timeout)).Socket;
-        Assert.Equal(1448, (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).Mss);
+        var s = (await Ask<Accepted>(l, new Accept())).Socket;
+        Assert.Equal(1448, (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).Mss);
 
         var data = Bytes(200_000, seed: 3);
-        var send = c.Ask<object>(new SendTo(data), Timeout);
-        var got = new MemoryStream();
-        while (got.Length < data.Length)
-        {
-            var d = Assert.IsType<StreamData>(await s.Ask<object>(new StreamRecv(), Timeout));
-            Assert.False(d.Eof);
-            got.Write(d.Data.Span);
-        }
-        Assert.Equal(data.Length, Assert.IsType<Sent>(await send).Bytes);
-        Assert.Equal(data, got.ToArray());
-        Assert.Equal(1148, (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).Mss); // 1200 - 40 - 12 (timestamps)
+        var send = StartSendAll(c, data, chunk: data.Length); // one blocking send of it all
+        var got = StartRead(s, data.Length);
+        RunUntilDone(send, got);
+        Assert.Equal(data.Length, send.Bytes);
+        Assert.Equal(data, got.Data.ToArray());
+        Assert.Equal(1148, (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).Mss); // 1200 - 40 - 12 (timestamps)
         var st = await Stats(n.A.Host);
-        Assert.True(Mib(st, "Tcp", "RetransSegs") > 0);
+        Assert.Equal(20, Mib(st, "Tcp", "RetransSegs")); // exact on the engine (no loss, no seed: the ICMP decides)
         Assert.Equal(0, Mib(st, "TcpExt", "TCPTimeouts")); // retransmitted on the ICMP, not after an RTO
     }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using ActorStack.Messages;
-using ActorStack.Tests.Transmit;
 
 namespace ActorStack.Tests.TcpActors;
 
@@ -34,11 +33,11 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         Assert.Equal(30, await Get(child, SockOpt.TcpKeepidle));
         Assert.Equal(5, await Get(child, SockOpt.TcpKeepintvl));
         Assert.Equal(3, await Get(child, SockOpt.TcpKeepcnt));
-        Assert.Equal(new LingerValue(true, 7), await child.Ask<LingerValue>(GetLinger.Instance, Timeout));
-        var info = await child.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        Assert.Equal(new LingerValue(true, 7), await Ask<LingerValue>(child, GetLinger.Instance));
+        var info = await Ask<TcpSocketInfo>(child, GetSocketInfo.Instance);
         Assert.Equal(("reno", 988), (info.CongestionControl, info.Mss)); // user_mss 1000 - 12 bytes of timestamps
         // The client learned the clamp from the SYN-ACK's MSS option; its own algorithm is its own.
-        var ci = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        var ci = await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance);
         Assert.Equal(("cubic", 988), (ci.CongestionControl, ci.Mss));
         var st = await Stats(b.Host);
         Assert.Equal(1, Mib(st, "Tcp", "PassiveOpens"));
@@ -56,8 +55,8 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         Assert.Equal(0, await Get(child, SockOpt.TcpCork));
         Assert.Equal(0, await Get(child, SockOpt.SoKeepalive));
         Assert.Equal(7200, await Get(child, SockOpt.TcpKeepidle));
-        Assert.Equal(new LingerValue(false, 0), await child.Ask<LingerValue>(GetLinger.Instance, Timeout));
-        var info = await child.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        Assert.Equal(new LingerValue(false, 0), await Ask<LingerValue>(child, GetLinger.Instance));
+        var info = await Ask<TcpSocketInfo>(child, GetSocketInfo.Instance);
         Assert.Equal(("cubic", 1448), (info.CongestionControl, info.Mss));
     }
 
@@ -66,9 +65,9 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
     {
         var (a, b) = await TwoHosts();
         var (c, child) = await Accepted(a, b, async l => Assert.Equal(Errno.OK, await Command(l, new SetLinger(true, 0))));
-        var blocked = c.Ask<object>(new StreamRecv(), Timeout);
+        var blocked = Begin(c, new StreamRecv());
         Assert.Equal(Errno.OK, await Command(child, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, (await Wait<CommandFailed>(blocked)).Error);
         Assert.Equal(1, Mib(await Stats(b.Host), "Tcp", "OutRsts"));
     }
 
@@ -79,13 +78,13 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         var (c, child) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpCork, 1));
         Assert.Equal(1, await Get(c, SockOpt.TcpCork));
-        Assert.Equal(100, Assert.IsType<Sent>(await c.Ask<object>(new SendTo(Bytes(100)), Timeout)).Bytes);
-        var held = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        Assert.Equal(100, Assert.IsType<Sent>(await Ask<object>(c, new SendTo(Bytes(100)))).Bytes);
+        var held = await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance);
         Assert.Equal((100, 0), (held.SendQueue, held.Unacked)); // queued, nothing on the wire
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpCork, 0));
-        var sent = await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        var sent = await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance);
         Assert.Equal(1, sent.Unacked); // the push at uncork (tcp_push_pending_frames)
-        var d = Assert.IsType<StreamData>(await child.Ask<object>(new StreamRecv(), Timeout));
+        var d = Assert.IsType<StreamData>(await Ask<object>(child, new StreamRecv()));
         Assert.Equal(Bytes(100), d.Data.ToArray());
     }
 
@@ -95,10 +94,13 @@ public class TcpListenerInheritTests() : TcpTwoHostKit("tcp-inherit")
         var (a, b) = await TwoHosts(TimeSpan.FromMilliseconds(50));
         var (c, child) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpCork, 1));
-        Assert.Equal(10, Assert.IsType<Sent>(await c.Ask<object>(new SendTo(Bytes(10)), Timeout)).Bytes);
-        Assert.Equal(0, (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).Unacked);
-        var d = Assert.IsType<StreamData>(await child.Ask<object>(new StreamRecv(), Timeout)); // after the 200 ms ceiling
+        var written = Engine.Now;
+        Assert.Equal(10, Assert.IsType<Sent>(await Ask<object>(c, new SendTo(Bytes(10)))).Bytes);
+        Assert.Equal(0, (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).Unacked);
+        var d = Assert.IsType<StreamData>(await Ask<object>(child, new StreamRecv()));
         Assert.Equal(Bytes(10), d.Data.ToArray());
+        // The 200 ms ceiling after the write, the wire's 50 ms and the frame's time on the 10G wire (rounded up to a tick).
+        Assert.Equal(TimeSpan.FromTicks(2_500_001), Engine.Now - written);
         Assert.Equal(1, await Get(c, SockOpt.TcpCork)); // the ceiling pushes; the socket stays corked
     }
 }

@@ -1,13 +1,13 @@
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
-using ActorStack.Tests.Ipv4Udp;
+using ActorStack.Tests.Support;
 using ActorStack.Config;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary><c>tcp_v4_rcv</c> on one host: validation counters and the RST for a segment nobody wants.</summary>
-public class TcpRcvTests() : HostHarness("tcp-rcv")
+public class TcpRcvTests() : NetOnEngineKit("tcp-rcv")
 {
     private static byte[] Frame(TcpSegment seg, Action<byte[]>? corrupt = null)
         => TcpStress.TcpStressKit.TcpFrame(seg, HostMac, PeerMac, PeerIp, HostIp, corrupt);

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using ActorStack.Messages;
-using ActorStack.Tests.Transmit;
 
 namespace ActorStack.Tests.TcpActors;
 
@@ -49,7 +48,7 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
         Assert.Equal(Errno.OK, await Set(c, SockOpt.TcpMaxseg, 1000));
         var (_, s) = await Accepted(a, b, client: c);
         Assert.Equal(988, await Get(c, SockOpt.TcpMaxseg)); // 1000 - 12 bytes of timestamps
-        Assert.Equal(988, (await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).Mss);
+        Assert.Equal(988, (await Ask<TcpSocketInfo>(s, GetSocketInfo.Instance)).Mss);
         Assert.Equal(Errno.EINVAL, await Set(c, SockOpt.TcpMaxseg, 1200)); // connected
     }
 
@@ -58,14 +57,14 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
     {
         var (a, b) = await TwoHosts();
         var c = await TcpSocket(a.Host);
-        Assert.Equal("cubic", Assert.IsType<CongestionControlValue>(await c.Ask<object>(GetCongestionControl.Instance, Timeout)).Name);
+        Assert.Equal("cubic", Assert.IsType<CongestionControlValue>(await Ask<object>(c, GetCongestionControl.Instance)).Name);
         Assert.Equal(Errno.OK, await Command(c, new SetCongestionControl("reno")));
         Assert.Equal(Errno.ENOENT, await Command(c, new SetCongestionControl("bbr")));
         var (_, s) = await Accepted(a, b, client: c);
-        Assert.Equal("reno", (await c.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).CongestionControl);
-        Assert.Equal("cubic", (await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout)).CongestionControl);
+        Assert.Equal("reno", (await Ask<TcpSocketInfo>(c, GetSocketInfo.Instance)).CongestionControl);
+        Assert.Equal("cubic", (await Ask<TcpSocketInfo>(s, GetSocketInfo.Instance)).CongestionControl);
         Assert.Equal(Errno.OK, await Command(s, new SetCongestionControl("reno"))); // also on a running connection
-        Assert.Equal("reno", Assert.IsType<CongestionControlValue>(await s.Ask<object>(GetCongestionControl.Instance, Timeout)).Name);
+        Assert.Equal("reno", Assert.IsType<CongestionControlValue>(await Ask<object>(s, GetCongestionControl.Instance)).Name);
     }
 
     [Fact]
@@ -74,10 +73,10 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
         var (a, b) = await TwoHosts();
         var (c, s) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Command(c, new SetLinger(true, 0)));
-        Assert.Equal(new LingerValue(true, 0), await c.Ask<LingerValue>(GetLinger.Instance, Timeout));
-        var blocked = s.Ask<object>(new StreamRecv(), Timeout);
+        Assert.Equal(new LingerValue(true, 0), await Ask<LingerValue>(c, GetLinger.Instance));
+        var blocked = Begin(s, new StreamRecv());
         Assert.Equal(Errno.OK, await Command(c, Close.Instance));
-        Assert.Equal(Errno.ECONNRESET, Assert.IsType<CommandFailed>(await blocked).Error);
+        Assert.Equal(Errno.ECONNRESET, (await Wait<CommandFailed>(blocked)).Error);
         var st = await Stats(a.Host);
         Assert.Equal(1, Mib(st, "Tcp", "OutRsts"));
         Assert.Equal(1, Mib(st, "TcpExt", "TCPAbortOnData")); // Linux's counter for a zero-linger close
@@ -91,10 +90,10 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
         var (c, s) = await Accepted(a, b);
         Assert.Equal(Errno.OK, await Command(c, new SetLinger(true, 10)));
         var data = Bytes(60_000, seed: 5);
-        Assert.Equal(data.Length, Assert.IsType<Sent>(await c.Ask<object>(new SendTo(data), Timeout)).Bytes);
+        Assert.Equal(data.Length, Assert.IsType<Sent>(await Ask<object>(c, new SendTo(data))).Bytes);
         Assert.Equal(Errno.OK, await Command(c, Close.Instance));
         // The close returned after the data and the FIN were acknowledged, so the peer holds all of it.
-        var info = await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+        var info = await Ask<TcpSocketInfo>(s, GetSocketInfo.Instance);
         Assert.Equal(data.Length, info.RecvQueue);
         Assert.Equal("CLOSE-WAIT", info.State);
     }
@@ -106,22 +105,11 @@ public class TcpSocketOptionTests() : TcpTwoHostKit("tcp-opts")
         var (c, s) = await Accepted(a, b);
         var up = Bytes(2 << 20, seed: 11);
         var down = Bytes(2 << 20, seed: 12);
-        async Task SendAll(IActorRef sock, byte[] data)
-        {
-            for (int off = 0; off < data.Length; off += 65536)
-                Assert.IsType<Sent>(await sock.Ask<object>(new SendTo(data.AsMemory(off, Math.Min(65536, data.Length - off))), Timeout));
-        }
-        async Task<byte[]> ReadAll(IActorRef sock, int n)
-        {
-            var ms = new MemoryStream();
-            while (ms.Length < n) ms.Write(Assert.IsType<StreamData>(await sock.Ask<object>(new StreamRecv(), Timeout)).Data.Span);
-            return ms.ToArray();
-        }
-        var readUp = ReadAll(s, up.Length);
-        var readDown = ReadAll(c, down.Length);
-        await Task.WhenAll(SendAll(c, up), SendAll(s, down));
-        Assert.Equal(up, await readUp);
-        Assert.Equal(down, await readDown);
+        var readUp = StartRead(s, up.Length);
+        var readDown = StartRead(c, down.Length);
+        RunUntilDone(StartSendAll(c, up), StartSendAll(s, down), readUp, readDown);
+        Assert.Equal(up, readUp.Data.ToArray());
+        Assert.Equal(down, readDown.Data.ToArray());
         foreach (var h in new[] { a.Host, b.Host })
         {
             var st = await Stats(h);

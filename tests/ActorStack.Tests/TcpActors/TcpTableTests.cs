@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
+using ActorStack.Tests.Engine;
 using ActorStack.Actors.Tcp;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
@@ -8,7 +8,7 @@ using ActorStack.Config;
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>The bind / listening / established hashes: conflicts, ephemeral ports, lookup order.</summary>
-public class TcpTableTests : TestKit
+public class TcpTableTests() : EngineKit("tcp-table")
 {
     private static readonly Ipv4Address Local = Ipv4Address.Parse("10.0.0.2"), Peer = Ipv4Address.Parse("10.0.0.1");
 
@@ -16,7 +16,7 @@ public class TcpTableTests : TestKit
     public void Bind_SamePortOverlappingAddress_IsEaddrinuse_DifferentAddressesShare()
     {
         var t = new TcpTable(new Random(1));
-        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, c = CreateTestProbe().Ref;
+        IActorRef a = Probe().Ref, b = Probe().Ref, c = Probe().Ref;
         ushort p = 80;
         Assert.Equal(Errno.OK, t.Bind(a, Local, ref p));
         p = 80;
@@ -38,7 +38,7 @@ public class TcpTableTests : TestKit
         for (int i = 0; i < 100; i++)
         {
             ushort p = 0;
-            Assert.Equal(Errno.OK, t.Bind(CreateTestProbe().Ref, Ipv4Address.Any, ref p));
+            Assert.Equal(Errno.OK, t.Bind(Probe().Ref, Ipv4Address.Any, ref p));
             Assert.InRange(p, TcpTable.EphemeralLow, TcpTable.EphemeralHigh);
             Assert.True(seen.Add(p));
         }
@@ -48,7 +48,7 @@ public class TcpTableTests : TestKit
     public void Lookup_EstablishedBeforeSpecificListenerBeforeWildcard()
     {
         var t = new TcpTable(new Random(1));
-        IActorRef wild = CreateTestProbe().Ref, spec = CreateTestProbe().Ref, conn = CreateTestProbe().Ref;
+        IActorRef wild = Probe().Ref, spec = Probe().Ref, conn = Probe().Ref;
         Assert.Equal(Errno.OK, t.Listen(wild, Ipv4Address.Any, 80));
         Assert.Equal(wild, t.Lookup(Peer, 4000, Local, 80));
         Assert.Equal(Errno.OK, t.Listen(spec, Local, 80));
@@ -66,12 +66,12 @@ public class TcpTableTests : TestKit
     public void Bind_EphemeralRangeExhausted_IsEaddrinuse_ConnectIsEaddrnotavail_UntilAPortIsFreed()
     {
         var t = new TcpTable(new Random(1), 40000, 40002); // ip_local_port_range 40000 40002: three ports
-        IActorRef[] owners = [CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref];
+        IActorRef[] owners = [Probe().Ref, Probe().Ref, Probe().Ref];
         var byOwner = new ushort[owners.Length];
         for (int i = 0; i < owners.Length; i++) Assert.Equal(Errno.OK, t.Bind(owners[i], Ipv4Address.Any, ref byOwner[i]));
         var got = byOwner.OrderBy(p => p).ToList();
         Assert.Equal([40000, 40001, 40002], got);
-        var late = CreateTestProbe().Ref;
+        var late = Probe().Ref;
         ushort none = 0;
         Assert.Equal(Errno.EADDRINUSE, t.Bind(late, Ipv4Address.Any, ref none));
         Assert.Equal(0, none);
@@ -90,7 +90,7 @@ public class TcpTableTests : TestKit
         {
             var t = new TcpTable(new Random(seed));
             var r = new ushort[5];
-            for (int i = 0; i < r.Length; i++) Assert.Equal(Errno.OK, t.Bind(CreateTestProbe().Ref, Ipv4Address.Any, ref r[i]));
+            for (int i = 0; i < r.Length; i++) Assert.Equal(Errno.OK, t.Bind(Probe().Ref, Ipv4Address.Any, ref r[i]));
             return r;
         }
         Assert.Equal(Ports(42), Ports(42));
@@ -101,7 +101,7 @@ public class TcpTableTests : TestKit
     public void Connect_Autobinds_HashesTheTuple_ATakenTupleIsEaddrnotavail_AndTheSocketStaysBound()
     {
         var t = new TcpTable(new Random(1));
-        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref;
+        IActorRef a = Probe().Ref, b = Probe().Ref;
         Assert.Equal(Errno.OK, t.Connect(a, Local, 0, Peer, 80, out var ta));
         Assert.InRange(ta.LocalPort, TcpTable.EphemeralLow, TcpTable.EphemeralHigh);
         Assert.Equal(new TcpTuple(Local, ta.LocalPort, Peer, 80), ta);
@@ -120,7 +120,7 @@ public class TcpTableTests : TestKit
     public void Listen_PortZero_Autobinds_ThenAnotherListenerThereIsEaddrinuse()
     {
         var t = new TcpTable(new Random(1));
-        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref;
+        IActorRef a = Probe().Ref, b = Probe().Ref;
         ushort port = 0;
         Assert.Equal(Errno.OK, t.Listen(a, Ipv4Address.Any, ref port));
         Assert.InRange(port, TcpTable.EphemeralLow, TcpTable.EphemeralHigh);

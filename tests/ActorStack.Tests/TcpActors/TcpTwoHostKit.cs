@@ -1,19 +1,15 @@
 using Akka.Actor;
-using ActorStack.Hardware.Netem;
 using ActorStack.Messages;
-using ActorStack.Tests.Transmit;
-using ActorStack.Actors.LinkWatch;
-using ActorStack.Actors.Wire;
-using ActorStack.Config;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.TcpActors;
 
 /// <summary>
-/// Two hosts on real time (<see cref="NetHarness"/>): a 10.0.0.1/24 and b 10.0.0.2/24 on eth0, each the other's
-/// permanent neighbour, joined by a plain cable or by a <see cref="WireActor"/>; plus the stream-socket steps the
-/// socket-actor tests share (socket, setsockopt/getsockopt, a listener on b:5001 that a connects to).
+/// Two hosts on the simulation engine (<see cref="NetOnEngineKit"/>): a 10.0.0.1/24 and b 10.0.0.2/24 on eth0, each the
+/// other's permanent neighbour, joined by a plain cable or by a <see cref="Actors.Wire.WireActor"/>; plus the
+/// stream-socket steps the socket-actor tests share (socket, setsockopt/getsockopt, a listener on b:5001 that a connects to).
 /// </summary>
-public abstract class TcpTwoHostKit(string name) : NetHarness(name)
+public abstract class TcpTwoHostKit(string name) : NetOnEngineKit(name)
 {
     /// <summary>a and b on one cable; with <paramref name="wire"/>, on that wire (delay, netem) instead.</summary>
     protected async Task<(Started A, Started B)> TwoHosts(WireOptions? wire = null)
@@ -21,24 +17,18 @@ public abstract class TcpTwoHostKit(string name) : NetHarness(name)
         var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] });
         var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] });
         if (wire is null) Cable(a.Devices["eth0"], b.Devices["eth0"]);
-        else
-        {
-            var w = Sys.ActorOf(WireActor.Props(a.Devices["eth0"], b.Devices["eth0"], wire));
-            a.Devices["eth0"].Tell(new AttachWire(w));
-            b.Devices["eth0"].Tell(new AttachWire(w));
-        }
+        else Cable(a.Devices["eth0"], b.Devices["eth0"], wire);
         return (a, b);
     }
 
     /// <summary>a and b on a wire "slow" that delays each frame by <paramref name="delay"/> in both directions.</summary>
     protected Task<(Started A, Started B)> TwoHosts(TimeSpan delay) => TwoHosts(new WireOptions("slow", 1, delay));
 
-    protected async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
-
-    protected async Task<int> Get(IActorRef s, SockOpt o) => Assert.IsType<SocketOptionValue>(await s.Ask<object>(new GetSocketOption(o), Timeout)).Value;
+    protected async Task<int> Get(IActorRef s, SockOpt o) => Assert.IsType<SocketOptionValue>(await Ask<object>(s, new GetSocketOption(o))).Value;
 
     protected Task<Errno> Set(IActorRef s, SockOpt o, int v) => Command(s, new SetSocketOption(o, v));
+
+    protected Task<TcpSocketInfo> Info(IActorRef s) => Ask<TcpSocketInfo>(s, GetSocketInfo.Instance);
 
     /// <summary>
     /// A listener on b 0.0.0.0:5001 (<paramref name="configure"/> runs between bind and listen(4)); <paramref name="client"/>
@@ -53,6 +43,6 @@ public abstract class TcpTwoHostKit(string name) : NetHarness(name)
         Assert.Equal(Errno.OK, await Command(l, new Listen(4)));
         var c = client ?? await TcpSocket(a.Host);
         Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 5001)));
-        return (c, (await l.Ask<Accepted>(new Accept(), Timeout)).Socket);
+        return (c, (await Ask<Accepted>(l, new Accept())).Socket);
     }
 }

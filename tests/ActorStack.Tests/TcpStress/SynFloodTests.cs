@@ -8,7 +8,7 @@ namespace ActorStack.Tests.TcpStress;
 
 /// <summary>
 /// A SYN flood (spoofed sources on the LAN, random ports, raw frames injected into the server's NIC) while real
-/// clients connect: the SYN queue stays at the backlog, SYN cookies carry the legitimate connections (tcp_syncookies 1).
+/// clients connect, on the simulation engine: the SYN queue stays at the backlog, SYN cookies carry the legitimate connections (tcp_syncookies 1).
 /// </summary>
 public class SynFloodTests() : TcpStressKit("tcp-synflood")
 {
@@ -50,20 +50,20 @@ public class SynFloodTests() : TcpStressKit("tcp-synflood")
         Assert.Equal(1 + Kept, flooded.Sockets.Count(s => s.Type == SockType.Stream));
 
         // Legitimate clients connect during the flood: their SYNs get cookies, their ACKs create the children.
-        var clients = await Task.WhenAll(Enumerable.Range(0, Legit).Select(async _ =>
-        {
-            var c = await TcpSocket(p.A.Host);
-            Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), 80)));
-            return c;
-        }));
-        await AwaitAssertAsync(async () => Assert.Equal(Legit, (await Info(l)).RecvQueue), Timeout, TimeSpan.FromMilliseconds(20));
+        var clients = new IActorRef[Legit];
+        for (int i = 0; i < Legit; i++) clients[i] = await TcpSocket(p.A.Host);
+        var connects = clients.Select(c => Begin(c, new StreamConnect(Ip("10.0.0.2"), 80))).ToArray(); // all at one instant
+        RunUntil(() => connects.All(t => t.IsCompleted), what: "the legitimate connects");
+        Assert.All(connects, t => Assert.IsType<SocketOk>(t.Result));
+        await Until(async () => Assert.Equal(Legit, (await Info(l)).RecvQueue));
         // Every accepted connection carries data: each client reads the distinct message its server side sent.
         for (int i = 0; i < Legit; i++)
         {
-            var acc = await l.Ask<Accepted>(new Accept(), Timeout);
+            var acc = await Ask<Accepted>(l, new Accept());
             await SendAll(acc.Socket, [(byte)i, 1, 2, 3]);
         }
-        var got = await Task.WhenAll(clients.Select(c => ReadExactly(c, 4)));
+        var got = new List<byte[]>();
+        foreach (var c in clients) got.Add(await ReadExactly(c, 4));
         Assert.Equal(Enumerable.Range(0, Legit), got.Select(g => (int)g[0]).Order());
         var st = await Stats(p.B.Host);
         Assert.Equal(Flood - Kept + Legit, Ext(st, "SyncookiesSent"));

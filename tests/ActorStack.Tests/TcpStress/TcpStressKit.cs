@@ -1,51 +1,32 @@
 using Akka.Actor;
-using Akka.TestKit;
 using ActorStack.Actors.Tcp;
-using ActorStack.Config;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
-using ActorStack.Tests.Transmit;
-using ActorStack.Actors.LinkWatch;
-using ActorStack.Actors.Namespaces;
-using ActorStack.Actors.Wire;
+using ActorStack.Config;
+using ActorStack.Tests.Support;
 
 namespace ActorStack.Tests.TcpStress;
 
 /// <summary>
-/// Two whole hosts a (10.0.0.1) and b (10.0.0.2) on one cable (optionally a <see cref="WireActor"/> with netem)
-/// on real time, with the socket helpers the TCP stress tests share. A test may give the hosts their own
-/// <see cref="TcpSettings"/> (e.g. a lower RtoMin, Linux's per-route rto_min): until the host takes net.ipv4.tcp_*
-/// sysctls, the kit replaces the namespace's TCP actor by one built with those settings before any socket exists.
+/// Two whole hosts a (10.0.0.1) and b (10.0.0.2) on one cable (optionally a <see cref="Actors.Wire.WireActor"/> with
+/// netem) on the simulation engine (<see cref="NetOnEngineKit"/>), with the socket helpers the TCP stress tests share.
+/// A test may give the hosts their own <see cref="TcpSettings"/> (e.g. a lower RtoMin, Linux's per-route rto_min):
+/// until the host takes net.ipv4.tcp_* sysctls, the host builds its namespace's TCP actor with those settings.
 /// </summary>
-public abstract class TcpStressKit(string name, Xunit.Abstractions.ITestOutputHelper? output = null) : NetHarness(name, output)
+public abstract class TcpStressKit(string name, Xunit.Abstractions.ITestOutputHelper? output = null) : NetOnEngineKit(name)
 {
-    protected sealed record Pair2(Started A, Started B, IActorRef Wire);
+    /// <summary>xunit's output for the test's own lines (the engine kit's system logs nothing there).</summary>
+    protected Xunit.Abstractions.ITestOutputHelper? TestOutput { get; } = output;
 
-    protected async Task<Started> StartTcpHost(HostSettings h, TcpSettings? tcp)
-    {
-        if (tcp is null) return await Start(h);
-        var tr = ActorOfAsTestActorRef<HostActor>(HostActor.Props(h, seed: 1, tcp: tcp), h.Name);
-        var devs = await tr.Ask<HostDevices>(GetHostDevices.Instance, Timeout);
-        return new Started(tr, devs.Devices);
-    }
+    protected sealed record Pair2(Started A, Started B, IActorRef Wire);
 
     protected async Task<Pair2> TwoHosts(WireOptions? wire = null, TcpSettings? tcp = null)
     {
-        var a = await StartTcpHost(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] }, tcp);
-        var b = await StartTcpHost(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] }, tcp);
-        IActorRef w;
-        if (wire is null) w = Cable(a.Devices["eth0"], b.Devices["eth0"]);
-        else
-        {
-            w = Sys.ActorOf(WireActor.Props(a.Devices["eth0"], b.Devices["eth0"], wire));
-            a.Devices["eth0"].Tell(new AttachWire(w));
-            b.Devices["eth0"].Tell(new AttachWire(w));
-        }
+        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.0.1/24")) with { Neighbours = [Neigh("10.0.0.2", 2, "eth0")] }, tcp);
+        var b = await Start(HostOf("b", null, Dev("eth0", 2, "10.0.0.2/24")) with { Neighbours = [Neigh("10.0.0.1", 1, "eth0")] }, tcp);
+        var w = wire is null ? Cable(a.Devices["eth0"], b.Devices["eth0"]) : Cable(a.Devices["eth0"], b.Devices["eth0"], wire);
         return new Pair2(a, b, w);
     }
-
-    protected async Task<IActorRef> TcpSocket(IActorRef host)
-        => (await host.Ask<SocketCreated>(new SocketCreate(SockType.Stream), Timeout)).Socket;
 
     protected async Task<IActorRef> Listener(IActorRef host, ushort port, int backlog)
     {
@@ -60,36 +41,11 @@ public abstract class TcpStressKit(string name, Xunit.Abstractions.ITestOutputHe
         var l = await Listener(p.B.Host, port, 16);
         var c = await TcpSocket(p.A.Host);
         Assert.Equal(Errno.OK, await Command(c, new StreamConnect(Ip("10.0.0.2"), port)));
-        var acc = await l.Ask<Accepted>(new Accept(), Timeout);
+        var acc = await Ask<Accepted>(l, new Accept());
         return (c, acc.Socket);
     }
 
-    protected async Task<byte[]> ReadExactly(IActorRef s, int n, TimeSpan? each = null)
-    {
-        var buf = new byte[n];
-        int got = 0;
-        while (got < n)
-        {
-            var r = await s.Ask<object>(new StreamRecv(Math.Min(65536, n - got)), each ?? Timeout);
-            var d = Assert.IsType<StreamData>(r);
-            Assert.False(d.Eof, $"EOF after {got} of {n} bytes");
-            d.Data.Span.CopyTo(buf.AsSpan(got));
-            got += d.Data.Length;
-        }
-        return buf;
-    }
-
-    protected async Task SendAll(IActorRef s, byte[] data, int chunk = 65536)
-    {
-        for (int off = 0; off < data.Length; off += chunk)
-        {
-            int len = Math.Min(chunk, data.Length - off);
-            var r = await s.Ask<object>(new SendTo(data.AsMemory(off, len)), Timeout);
-            Assert.Equal(len, Assert.IsType<Sent>(r).Bytes);
-        }
-    }
-
-    protected async Task<TcpSocketInfo> Info(IActorRef s) => await s.Ask<TcpSocketInfo>(GetSocketInfo.Instance, Timeout);
+    protected Task<TcpSocketInfo> Info(IActorRef s) => Ask<TcpSocketInfo>(s, GetSocketInfo.Instance);
 
     /// <summary>An Ethernet + IPv4 frame carrying <paramref name="seg"/> (checksums filled), as a raw injector would put on the wire.</summary>
     public static byte[] TcpFrame(TcpSegment seg, MacAddress dstMac, MacAddress srcMac, Ipv4Address src, Ipv4Address dst, Action<byte[]>? corrupt = null)
