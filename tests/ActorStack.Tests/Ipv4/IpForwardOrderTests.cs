@@ -1,3 +1,4 @@
+using Akka.Actor;
 using ActorStack.Actors.Ipv4;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Config;
@@ -17,6 +18,7 @@ public sealed class IpForwardOrderTests
 {
     private readonly NetNamespace _ns;
     private readonly RecordingRef _icmp = new("icmp");
+    private readonly RecordingRef _neigh = new("neigh");
     private readonly IpForward _fwd;
 
     public IpForwardOrderTests()
@@ -27,7 +29,7 @@ public sealed class IpForwardOrderTests
             new DeviceSettings("eth1", MacAddress.Parse("02:00:00:00:02:01"), Mtu: 1500, Addresses: [P("10.0.2.1/24")]),
         ]);
         _ns = new NetNamespace(settings, seed: 1);
-        _fwd = new IpForward(_ns, HostRefs.None with { Icmp = _icmp, Drivers = [new RecordingRef("eth0"), new RecordingRef("eth1")] });
+        _fwd = new IpForward(_ns, HostRefs.None with { Icmp = _icmp, Neighbour = _neigh, Drivers = [new RecordingRef("eth0"), new RecordingRef("eth1")] });
     }
 
     private static Ipv4Prefix P(string s) => Ipv4Prefix.TryParse(s, out var p) ? p : throw new FormatException(s);
@@ -63,5 +65,11 @@ public sealed class IpForwardOrderTests
         _fwd.Forward(Packet("10.0.2.7", 2), 0);
         Assert.Empty(_icmp.Messages);
         Assert.Equal((1L, 1L), (_ns.Ip[IpMib.InHdrErrors], _ns.Ip[IpMib.ForwDatagrams]));
+        // ip_decrease_ttl: the packet leaves (to ARP: 10.0.2.7 is unresolved) with TTL 1 and a header checksum that
+        // is still valid (updated incrementally, RFC 1624).
+        _fwd.Flush(ActorRefs.Nobody);
+        var skb = Assert.Single(Assert.Single(_neigh.Messages.OfType<NeighOutput>()).Skbs);
+        Assert.True(Ipv4Header.TryRead(skb.Network, out var h));
+        Assert.Equal(((byte)1, true), (h.Ttl, h.ChecksumValid));
     }
 }
