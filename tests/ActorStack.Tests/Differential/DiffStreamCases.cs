@@ -1,0 +1,195 @@
+using System.Text;
+using ActorStack.Messages.Packets;
+using ActorStack.Tests.Tap;
+using Xunit.Abstractions;
+using static ActorStack.Tests.Differential.DiffFrames;
+
+namespace ActorStack.Tests.Differential;
+
+/// <summary>
+/// Differential cases for TCP: flags and options at closed ports and listeners, the handshake's SYN-ACK, RFC 5961
+/// blind RST/SYN/data and old ACKs, a zero window and the victim's probes, TIME_WAIT (the victim closes first after
+/// echoing "bye"), and last a SYN flood past the backlog of the never-accepting listener on 80, answered by cookies.
+/// Every connection a case opens it resets at the end. Tester addresses 192.0.2.10 onwards. See <see cref="DiffRig"/>.
+/// </summary>
+[Collection(KernelTapCollection.Name)]
+public sealed class DiffStreamCases(DiffRig rig, ITestOutputHelper output) : IClassFixture<DiffRig>
+{
+    private static readonly string[] TcpIn = ["Tcp.PassiveOpens", "Tcp.AttemptFails", "Tcp.EstabResets", "Tcp.InSegs", "Tcp.OutSegs",
+        "Tcp.RetransSegs", "Tcp.InErrs", "Tcp.OutRsts", "Tcp.InCsumErrors", "TcpExt.TCPChallengeACK", "TcpExt.TCPSYNChallenge"];
+    private static readonly string[] Cookies = [.. TcpIn, "TcpExt.SyncookiesSent", "TcpExt.SyncookiesRecv", "TcpExt.SyncookiesFailed",
+        "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPReqQFullDoCookies", "TcpExt.TCPReqQFullDrop"];
+
+    private const ushort Closed = 4444;
+    private static readonly ushort Me = DiffExchange.MyPort();
+    private const uint Isn = 1000;
+
+    private static Task Segment(DiffExchange x, ushort dport, uint seq, uint ack, TcpFlags flags, byte[]? options = null, byte[]? payload = null, ushort window = 29200)
+    {
+        x.Tcp(Me, dport, seq, ack, flags, window, options, payload);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A connection to the echo service, then <paramref name="body"/>(victim's next seq, its TSval, my next seq), then a RST that ends it.</summary>
+    private static async Task OnConnection(DiffExchange x, Func<uint, uint, uint, Task<uint>> body, ushort window = 502)
+    {
+        var (v, ts) = await x.Handshake(Me, DiffServices.Echo);
+        uint mine = await body(v, ts, Isn + 1);
+        x.Tcp(Me, DiffServices.Echo, mine, 0, TcpFlags.Rst, 0);
+    }
+
+    public static readonly DiffCase[] Cases =
+    [
+        // Closed ports (tcp_v4_send_reset)
+        new("tcp-syn-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 0, TcpFlags.Syn, SynOptions()), DiffSentinel.TcpClosed),
+        new("tcp-syn-with-data-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 0, TcpFlags.Syn, payload: Bytes(10)), DiffSentinel.TcpClosed),
+        new("tcp-ack-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 5555, TcpFlags.Ack), DiffSentinel.TcpClosed),
+        new("tcp-fin-ack-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 5555, TcpFlags.Fin | TcpFlags.Ack), DiffSentinel.TcpClosed),
+        new("tcp-rst-to-closed-port-no-answer", TcpIn, x => Segment(x, Closed, Isn, 0, TcpFlags.Rst), DiffSentinel.TcpClosed),
+        new("tcp-no-flags-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 0, TcpFlags.None, payload: Bytes(4)), DiffSentinel.TcpClosed),
+        new("tcp-xmas-to-closed-port", TcpIn, x => Segment(x, Closed, Isn, 0, TcpFlags.Fin | TcpFlags.Urg | TcpFlags.Psh), DiffSentinel.TcpClosed),
+        new("tcp-bad-checksum-dropped", TcpIn, x =>
+        {
+            var seg = DiffFrames.Tcp(x.Me, x.Victim, Me, Closed, Isn, 0, TcpFlags.Syn);
+            seg[16] ^= 0x11;
+            x.SendIp(Ip(x.Me, x.Victim, IpProtocol.Tcp, seg));
+            return Task.CompletedTask;
+        }, DiffSentinel.TcpClosed),
+        new("tcp-data-offset-below-5-dropped", TcpIn, x =>
+        {
+            var seg = DiffFrames.Tcp(x.Me, x.Victim, Me, Closed, Isn, 0, TcpFlags.Syn);
+            seg[12] = 0x40;
+            new TcpHeaderWriter(seg).FillChecksum(x.Me.Value, x.Victim.Value);
+            x.SendIp(Ip(x.Me, x.Victim, IpProtocol.Tcp, seg));
+            return Task.CompletedTask;
+        }, DiffSentinel.TcpClosed),
+
+        // Listeners
+        new("tcp-syn-ack-with-linux-syn-options", TcpIn, async x =>
+        {
+            await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn, SynOptions());
+            await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
+            await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
+        }, DiffSentinel.TcpClosed),
+        new("tcp-syn-ack-without-options", TcpIn, async x =>
+        {
+            await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn);
+            await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
+            await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
+        }, DiffSentinel.TcpClosed),
+        new("tcp-syn-ack-mss-536-no-timestamps", TcpIn, async x =>
+        {
+            await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn, SynOptions(536, tsVal: null));
+            await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
+            await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
+        }, DiffSentinel.TcpClosed),
+        new("tcp-syn-fin-to-listener-dropped", TcpIn, x => Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn | TcpFlags.Fin, SynOptions()), DiffSentinel.TcpClosed),
+        new("tcp-rst-to-listener-ignored", TcpIn, x => Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Rst), DiffSentinel.TcpClosed),
+        new("tcp-ack-to-listener-without-request", Cookies, x => Segment(x, DiffServices.Listener, Isn, 777, TcpFlags.Ack), DiffSentinel.TcpClosed),
+
+        // An established connection
+        new("tcp-handshake-data-echoed", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine, v, TcpFlags.Psh | TcpFlags.Ack, TsOptions(1002, ts), Encoding.ASCII.GetBytes("hello"));
+            while ((await x.ExpectTcp(Me, DiffServices.Echo, "the echo")).Len == 0) { }
+            return mine + 5;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-rfc5961-rst-in-window-not-exact-challenge-ack", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine + 100, 0, TcpFlags.Rst);
+            await x.ExpectTcp(Me, DiffServices.Echo, "challenge ACK");
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-rfc5961-rst-out-of-window-ignored", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine + 10_000_000, 0, TcpFlags.Rst);
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-rfc5961-syn-on-established-challenge-ack", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine + 500, 0, TcpFlags.Syn, SynOptions(tsVal: 1003));
+            await x.ExpectTcp(Me, DiffServices.Echo, "challenge ACK");
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-rfc5961-data-with-old-ack-challenge-ack", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine, v - 2_000_000_000, TcpFlags.Ack, TsOptions(1003, ts), Bytes(10));
+            await x.ExpectTcp(Me, DiffServices.Echo, "challenge ACK");
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-data-beyond-window-dup-ack", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine + 3_000_000, v, TcpFlags.Ack, TsOptions(1003, ts), Bytes(10));
+            await x.ExpectTcp(Me, DiffServices.Echo, "duplicate ACK");
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-ack-of-unsent-data", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            await Segment(x, DiffServices.Echo, mine, v + 100_000, TcpFlags.Ack, TsOptions(1003, ts));
+            return mine;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-zero-window-victim-probes", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
+        {
+            // The tester's window is 0: the echo has 5 bytes to send and may not, so the victim probes (tcp_send_probe0).
+            await Segment(x, DiffServices.Echo, mine, v, TcpFlags.Psh | TcpFlags.Ack, TsOptions(1002, ts), Encoding.ASCII.GetBytes("hello"), window: 0);
+            await x.ExpectTcp(Me, DiffServices.Echo, "ACK of the data");
+            await x.ExpectTcp(Me, DiffServices.Echo, "window probe");
+            return mine + 5;
+        }), DiffSentinel.TcpClosed),
+        new("tcp-time-wait-after-victim-closes", TcpIn, async x =>
+        {
+            var (v, ts) = await x.Handshake(Me, DiffServices.Echo);
+            uint mine = Isn + 1;
+            await Segment(x, DiffServices.Echo, mine, v, TcpFlags.Psh | TcpFlags.Ack, TsOptions(1002, ts), DiffServices.Bye);
+            mine += 3;
+            // The echo answers "bye" and closes: its data and FIN, in one segment or two.
+            uint fin;
+            while (true)
+            {
+                var s = await x.ExpectTcp(Me, DiffServices.Echo, "the victim's FIN");
+                if ((s.Flags & TcpFlags.Fin) != 0) { fin = s.Seq + (uint)s.Len; break; }
+            }
+            await Segment(x, DiffServices.Echo, mine, fin + 1, TcpFlags.Fin | TcpFlags.Ack, TsOptions(1003, ts));
+            await x.ExpectTcp(Me, DiffServices.Echo, "ACK of the tester's FIN (now TIME_WAIT)");
+            // A retransmitted FIN in TIME_WAIT is acknowledged again (tcp_timewait_state_process: TCP_TW_ACK).
+            await Segment(x, DiffServices.Echo, mine, fin + 1, TcpFlags.Fin | TcpFlags.Ack, TsOptions(1004, ts));
+            await x.ExpectTcp(Me, DiffServices.Echo, "ACK in TIME_WAIT");
+            // A new SYN with a higher sequence number and timestamp reopens the pair (TCP_TW_SYN).
+            await Segment(x, DiffServices.Echo, mine + 100_000, 0, TcpFlags.Syn, SynOptions(tsVal: 5000));
+            await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK of the reopened connection");
+            await Segment(x, DiffServices.Echo, mine + 100_001, 0, TcpFlags.Rst);
+        }, DiffSentinel.TcpClosed),
+
+        // Last: a SYN flood past the listener's backlog, answered with cookies once its SYN queue is full.
+        new("tcp-syn-flood-past-backlog-cookies", Cookies, async x =>
+        {
+            const int n = 14;
+            for (int i = 0; i < n; i++)
+                x.Tcp((ushort)(Me + 100 + i), DiffServices.Listener, Isn, 0, TcpFlags.Syn, 64240, SynOptions());
+            var isns = new Dictionary<ushort, uint>();
+            for (int i = 0; i < n; i++)
+            {
+                var f = await x.Expect(fr => TcpOf(fr) is { } t && t.Sport == DiffServices.Listener && (t.Flags & TcpFlags.Syn) != 0, "SYN-ACK");
+                var t = TcpOf(f)!.Value;
+                isns[t.Dport] = t.Seq;
+            }
+            foreach (var (port, _) in isns) x.Tcp(port, DiffServices.Listener, Isn + 1, 0, TcpFlags.Rst, 0);
+        }, DiffSentinel.TcpClosed)
+        {
+            Differences =
+            [
+                new("TcpExt.SyncookiesSent +5", "TcpExt.SyncookiesSent +7", SynQueue),
+                new("TcpExt.TCPReqQFullDoCookies +5", "TcpExt.TCPReqQFullDoCookies absent", SynQueue),
+                new("TcpExt.TCPReqQFullDrop 0", "TcpExt.TCPReqQFullDrop absent", SynQueue),
+            ],
+        },
+    ];
+
+    public const string SynQueue = "the SYN queue: with listen(8) Linux keeps 9 requests before it answers with cookies (inet_csk_reqsk_queue_is_full: "
+        + "len > backlog), the simulation 7, and it has no TCPReqQFullDoCookies/TCPReqQFullDrop (issue 14, SYN queue)";
+
+    public static TheoryData<string> Names => new(Cases.Select(c => c.Name));
+
+    [DiffTheory, MemberData(nameof(Names))]
+    public Task Case(string name) => rig.Run(Cases, name, output);
+}
