@@ -31,7 +31,7 @@ public enum DiffSentinel
 
 /// <summary>
 /// A deliberate difference of the simulation from Linux in one case: the transcript line Linux gives
-/// (<paramref name="Linux"/>: the first line that starts with it; null for a line only the simulation gives, added
+/// (<paramref name="Linux"/>: the last line that starts with it; null for a line only the simulation gives, added
 /// after the frames) and the one the simulation gives instead (<paramref name="Sim"/>, null for a line it does not
 /// give), and why.
 /// </summary>
@@ -226,6 +226,7 @@ public sealed class DiffRig : IAsyncLifetime
         var (simFrames, simDelta, simBefore) = await RunOnSim(c, me, host);
         var linux = Transcript(c, linuxFrames, linuxDelta);
         var expected = Apply(c, linux);
+        if (c.Unordered) expected.Sort(StringComparer.Ordinal); // as Transcript sorts an unordered case's frames
         var sim = Transcript(c, simFrames, simDelta);
         // Counters the simulation updates in another actor than the one that answered the sentinel may lag it:
         // read again (each read is a round trip through the host) until they agree or the wall timeout passes.
@@ -281,8 +282,8 @@ public sealed class DiffRig : IAsyncLifetime
     private static List<string> Transcript(DiffCase c, List<string> frames, Dictionary<string, long?> delta)
     {
         var lines = frames.Select(l => c.Mask.Aggregate(l, (s, m) => Regex.Replace(s, m, "*"))).ToList();
-        if (c.Unordered) lines.Sort(StringComparer.Ordinal);
         lines.AddRange(c.Counters.Select(n => delta[n] is { } d ? $"{n} {d:+0;-0;0}" : $"{n} absent"));
+        if (c.Unordered) lines.Sort(StringComparer.Ordinal);
         return lines;
     }
 
@@ -297,7 +298,7 @@ public sealed class DiffRig : IAsyncLifetime
                 r.Insert(firstCounter < 0 ? r.Count : firstCounter, d.Sim!);
                 continue;
             }
-            int i = r.FindIndex(l => l.StartsWith(d.Linux, StringComparison.Ordinal));
+            int i = r.FindLastIndex(l => l.StartsWith(d.Linux, StringComparison.Ordinal));
             if (i < 0)
                 throw new Xunit.Sdk.XunitException($"case {c.Name}: the recorded difference \"{d.Linux}\" → \"{d.Sim}\" ({d.Reason}) " +
                     $"no longer matches Linux's transcript:\n  {string.Join("\n  ", linux)}");

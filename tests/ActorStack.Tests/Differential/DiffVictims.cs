@@ -88,6 +88,10 @@ public sealed class LinuxDiffVictim : DiffVictim
         _victim.Sysctl("net.ipv4.icmp_msgs_burst", DiffServices.IcmpMsgsBurst.ToString());
         _victim.Sysctl("net.ipv4.ipfrag_time", ((int)DiffServices.FragTime.TotalSeconds).ToString());
         _victim.Sysctl("net.ipv4.tcp_syncookies", "1");
+        // The simulation's tcp_rmem/tcp_wmem (Linux 6.18's default tcp_rmem max is 32 MiB: window scale 10, not 7).
+        var tcp = SimDiffVictim.Sysctl.Tcp;
+        _victim.Sysctl("net.ipv4.tcp_rmem", $"{tcp.RmemMin} {tcp.RmemDefault} {tcp.RmemMax}");
+        _victim.Sysctl("net.ipv4.tcp_wmem", $"{tcp.WmemMin} {tcp.WmemDefault} {tcp.WmemMax}");
         tester.Ip("link", "set", "asdft0", "up");
         _victim.Ip("link", "set", "asdfv0", "up");
         Port = DiffPacketPort.Open(tester, "asdft0", DiffFrames.VictimIp);
