@@ -221,6 +221,9 @@ public sealed partial class Tcb
                            && seg.Payload.Length == 0 && !seg.Fin && seg.Ack == SndNxt;
             if (!simOpen)
             {
+                // syn_challenge: tcp_rcv_established validates with syn_inerr = 1, so an ESTABLISHED socket also counts
+                // InErrs (found by the differential suite: tcp-rfc5961-syn-on-established-challenge-ack).
+                if (State == TcpState.Established) _mib.Tcp.Inc(TcpMib.InErrs);
                 _mib.Ext.Inc(TcpExtMib.TCPSYNChallenge);
                 SendChallengeAck(now);
                 return DropReason.TCP_INVALID_SYN;

@@ -305,6 +305,15 @@ public sealed partial class Tcb
         return syn.Seq > RcvNxt;
     }
 
+    /// <summary>
+    /// <c>tcp_timewait_state_process</c> returned TCP_TW_SYN (<see cref="TimeWaitAcceptsSyn"/>): <c>tcp_v4_rcv</c>
+    /// deschedules the TIME_WAIT socket (<c>inet_twsk_deschedule_put</c>) and looks the SYN up again, now reaching the listener.
+    /// </summary>
+    public void EndTimeWait(long now)
+    {
+        if (State == TcpState.TimeWait) Done(now);
+    }
+
     private void Fail(Errno e, long now)
     {
         Error = e;

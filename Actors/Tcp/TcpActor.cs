@@ -151,6 +151,9 @@ public sealed class TcpActor : UntypedActor
             var err = TcpSegment.TryParse(bytes, src, dst, out var seg, verifyChecksum: !skb.ChecksumUnnecessary);
             if (err != TcpParseError.None)
             {
+                // tcp_v4_rcv: "Count it even if it's bad" — TCP_MIB_INSEGS for every PACKET_HOST segment before any check
+                // (found by the differential suite: tcp-bad-checksum-dropped, tcp-data-offset-below-5-dropped).
+                if (skb.PktType is PacketKind.Host or PacketKind.Loopback) _mib.Tcp.Inc(TcpMib.InSegs);
                 _ns.Drops.Add(_mib.CountParseError(err), "tcp", skb);
                 continue;
             }

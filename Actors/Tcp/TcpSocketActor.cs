@@ -369,8 +369,19 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
         if (_tcb is null) return;
         long now = Now;
-        foreach (var s in m.Segments)
+        for (int i = 0; i < m.Segments.Length; i++)
         {
+            var s = m.Segments[i];
+            if (_tcb.TimeWaitAcceptsSyn(s.Seg))
+            {
+                // tcp_v4_rcv, do_time_wait: TCP_TW_SYN. The TIME_WAIT socket goes (CLOSED: Drain unhashes it, and the
+                // TcpUnbind reaches the TCP actor before the redelivery) and the SYN, with what followed it, is looked up
+                // again: the listener takes it (RFC 6191). Found by the differential suite (tcp-time-wait-after-victim-closes).
+                _tcb.EndTimeWait(now);
+                Drain();
+                _tcp.Tell(new TcpRedeliver(m.Segments[i..]), Self);
+                return;
+            }
             var r = _tcb.SegmentArrived(s.Seg, now);
             if (r != DropReason.NOT_DROPPED_YET) _ns.Drops.Add(r, "tcp/sock");
         }

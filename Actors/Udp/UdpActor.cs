@@ -70,7 +70,10 @@ public sealed class UdpActor : UntypedActor
         if (!Ipv4Header.TryRead(q, out var h) || h.Protocol != IpProtocol.Udp || q.Length < h.HeaderLength + UdpHeader.Length) return;
         UdpHeader.TryRead(q[h.HeaderLength..], out var uh);
         var sock = _table.Lookup(h.Destination, uh.DestinationPort, h.Source, uh.SourcePort);
-        if (sock is null) return; // no socket: Linux counts nothing for UDP here
+        // No socket: __udp4_lib_err counts ICMP InErrors (ERR_PTR(-ENOENT)) unless a UDP tunnel was ever set up on the
+        // machine (udp_encap_needed_key, then __udp4_lib_err_encap finds nothing and nothing is counted); measured on 6.18
+        // by the differential suite (icmp-port-unreachable-for-no-socket).
+        if (sock is null) { _ns.Icmp.Inc(IcmpMib.InErrors); return; }
         sock.Socket.Tell(e, Self);
     }
 

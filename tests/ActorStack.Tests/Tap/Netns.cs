@@ -38,13 +38,14 @@ public sealed class Netns : IDisposable
 
     /// <summary>
     /// Creates a namespace with a name unique on this machine (<c>astest-PID-N</c>, the next N
-    /// if taken) with its loopback up and, unless <paramref name="ipv6"/>, IPv6 disabled.
+    /// if taken; <paramref name="prefix"/> replaces <c>astest</c> for a suite that wants its own names)
+    /// with its loopback up and, unless <paramref name="ipv6"/>, IPv6 disabled.
     /// </summary>
-    public static Netns Create(bool ipv6 = false)
+    public static Netns Create(bool ipv6 = false, string prefix = "astest")
     {
         for (int attempt = 0; ; attempt++)
         {
-            var name = $"astest-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
+            var name = $"{prefix}-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
             var (code, _, err) = Exec("ip", "netns", "add", name);
             if (code == 0)
             {
