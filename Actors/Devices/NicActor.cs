@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Sockets;
 using ActorStack.Hardware.Nic;
@@ -49,6 +50,12 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// <summary>An interrupt from the hardware to the driver's handler.</summary>
     private sealed record HardIrq(int Queue);
 
+    /// <summary>
+    /// The RX interrupt throttle timer of <paramref name="Itr"/>'s window <paramref name="Generation"/> expired: the
+    /// interrupt is raised and handled in this one event (told to Self only; the coalescer identifies this instance).
+    /// </summary>
+    private sealed record ItrExpired(int Queue, RxCoalescer Itr, int Generation);
+
     /// <summary>The <c>dev_watchdog</c> timer (every <c>watchdog_timeo</c> while transmit is active).</summary>
     private sealed class WatchdogTick
     {
@@ -73,6 +80,9 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly IrqLine[] _irqs;
     private readonly bool[] _irqPending;
     private readonly bool[] _napiScheduled;
+    // RX interrupt moderation per queue (rx-usecs / rx-frames), on the virtual clock only; null: an interrupt at once.
+    private readonly RxCoalescer[]? _itr;
+    private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
     private readonly string[] _ringSite;
     private IActorRef _wire = ActorRefs.Nobody;
@@ -103,6 +113,11 @@ public sealed class NicActor : UntypedActor, IWithTimers
         _irqs = Enumerable.Range(0, s.RxQueues).Select(q => new IrqLine(q, s.IrqCpuOf(q, ns.Settings.Cpus))).ToArray();
         _irqPending = new bool[s.RxQueues];
         _napiScheduled = new bool[s.RxQueues];
+        // ethtool -C rx-usecs: on the real clock frames interrupt at once as before (Akka's 10 ms timer tick could not
+        // hold an interrupt for µs), so the moderation is a model of the virtual clock.
+        _virtual = Context.System.Scheduler as VirtualTimeScheduler;
+        if (_virtual is not null && s.RxUsecs > 0)
+            _itr = Enumerable.Range(0, s.RxQueues).Select(_ => new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames)).ToArray();
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
         _tx = new TxPath(ns, dev, _free);
@@ -134,7 +149,8 @@ public sealed class NicActor : UntypedActor, IWithTimers
         switch (message)
         {
             case WireFrames m: OnWireFrames(m); break;
-            case HardIrq m: OnHardIrq(m); break;
+            case HardIrq m: OnHardIrq(m.Queue); break;
+            case ItrExpired m: OnItrExpired(m); break;
             case NapiPoll m: OnPoll(m); break;
             case XmitFrames m: OnXmit(m); break;
             case DevQueueXmit m: OnDevQueueXmit(m); break;
@@ -375,9 +391,27 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// <summary><c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> on x86-64 (232 bytes rounded to the 64-byte cache line).</summary>
     public const int SkbStructAligned = 256;
 
+    /// <summary>
+    /// A frame landed in queue <paramref name="q"/>'s ring: the interrupt's cause. With RX interrupt moderation
+    /// (<see cref="RxCoalescer"/>) on an enabled line the first frame of a window arms the throttle timer and the
+    /// interrupt comes when it expires (<see cref="OnItrExpired"/>); otherwise it is asserted at once.
+    /// </summary>
     private void RaiseIrq(int q)
     {
         if (_irqPending[q]) return;           // the line is already asserted
+        if (_itr is not null && !_irqs[q].Masked)
+        {
+            var itr = _itr[q];
+            long now = _virtual!.Engine.NowNs;
+            switch (itr.FrameArrived(now))
+            {
+                case RxIrqAction.Wait: return;
+                case RxIrqAction.Arm:
+                    _virtual.ScheduleTellOnceNs(itr.DueNs - now, Self, new ItrExpired(q, itr, itr.Generation), Self);
+                    return;
+            }
+            itr.Raised();                     // rx-frames reached (or the window passed): at once
+        }
         if (!_irqs[q].Raise()) return;        // masked: NAPI is polling, it will see the frame
         if (_irqsToLose > 0)
         {
@@ -389,10 +423,28 @@ public sealed class NicActor : UntypedActor, IWithTimers
         Self.Tell(new HardIrq(q));
     }
 
-    /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
-    private void OnHardIrq(HardIrq irq)
+    /// <summary>
+    /// The interrupt throttle timer expired (<c>EITR</c>'s interval after the window's first frame): the device asserts
+    /// the interrupt, and the handler runs in the same event (<c>igb_msix_ring</c>).
+    /// </summary>
+    private void OnItrExpired(ItrExpired m)
     {
-        int q = irq.Queue;
+        int q = m.Queue;
+        if (_itr is null || !ReferenceEquals(_itr[q], m.Itr) || !m.Itr.TimerExpired(m.Generation)) return; // stale
+        m.Itr.Raised();
+        if (Dead || !_irqs[q].Raise()) return;
+        if (_irqsToLose > 0)
+        {
+            _irqsToLose--;                    // lost on its way to the CPU; the next frame starts a new window
+            return;
+        }
+        _dev.IrqCounts[q] = _irqs[q].Count;
+        OnHardIrq(q);
+    }
+
+    /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
+    private void OnHardIrq(int q)
+    {
         _irqPending[q] = false;
         if (Dead) return;
         if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
