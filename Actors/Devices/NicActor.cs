@@ -50,12 +50,6 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// <summary>An interrupt from the hardware to the driver's handler.</summary>
     private sealed record HardIrq(int Queue);
 
-    /// <summary>
-    /// The RX interrupt throttle timer of <paramref name="Itr"/>'s window <paramref name="Generation"/> expired: the
-    /// interrupt is raised and handled in this one event (told to Self only; the coalescer identifies this instance).
-    /// </summary>
-    private sealed record ItrExpired(int Queue, RxCoalescer Itr, int Generation);
-
     /// <summary>The <c>dev_watchdog</c> timer (every <c>watchdog_timeo</c> while transmit is active).</summary>
     private sealed class WatchdogTick
     {
@@ -82,6 +76,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly bool[] _napiScheduled;
     // RX interrupt moderation per queue (rx-usecs / rx-frames), on the virtual clock only; null: an interrupt at once.
     private readonly RxCoalescer[]? _itr;
+    private readonly ICancelable?[]? _itrCancel; // with rx-frames: the window's napi_schedule, told early when it fills
     private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
     private readonly string[] _ringSite;
@@ -117,7 +112,10 @@ public sealed class NicActor : UntypedActor, IWithTimers
         // hold an interrupt for µs), so the moderation is a model of the virtual clock.
         _virtual = Context.System.Scheduler as VirtualTimeScheduler;
         if (_virtual is not null && s.RxUsecs > 0)
+        {
             _itr = Enumerable.Range(0, s.RxQueues).Select(_ => new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames)).ToArray();
+            _itrCancel = new ICancelable?[s.RxQueues];
+        }
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
         _tx = new TxPath(ns, dev, _free);
@@ -150,7 +148,6 @@ public sealed class NicActor : UntypedActor, IWithTimers
         {
             case WireFrames m: OnWireFrames(m); break;
             case HardIrq m: OnHardIrq(m.Queue); break;
-            case ItrExpired m: OnItrExpired(m); break;
             case NapiPoll m: OnPoll(m); break;
             case XmitFrames m: OnXmit(m); break;
             case DevQueueXmit m: OnDevQueueXmit(m); break;
@@ -393,24 +390,37 @@ public sealed class NicActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// A frame landed in queue <paramref name="q"/>'s ring: the interrupt's cause. With RX interrupt moderation
-    /// (<see cref="RxCoalescer"/>) on an enabled line the first frame of a window arms the throttle timer and the
-    /// interrupt comes when it expires (<see cref="OnItrExpired"/>); otherwise it is asserted at once.
+    /// (<see cref="RxCoalescer"/>) the first frame on an enabled line opens a window (<see cref="OpenItrWindow"/>) and
+    /// the interrupt reaches the CPU when it ends; otherwise it is asserted at once.
     /// </summary>
     private void RaiseIrq(int q)
     {
         if (_irqPending[q]) return;           // the line is already asserted
-        if (_itr is not null && !_irqs[q].Masked)
+        if (_itr is not null)
         {
             var itr = _itr[q];
             long now = _virtual!.Engine.NowNs;
-            switch (itr.FrameArrived(now))
+            if (!_irqs[q].Masked)
             {
-                case RxIrqAction.Wait: return;
-                case RxIrqAction.Arm:
-                    _virtual.ScheduleTellOnceNs(itr.DueNs - now, Self, new ItrExpired(q, itr, itr.Generation), Self);
+                if (itr.FrameArrived(now) == RxIrqAction.Arm)
+                {
+                    OpenItrWindow(q, itr, now);
                     return;
+                }
+                itr.Raised();                 // rx-frames 1: at once
             }
-            itr.Raised();                     // rx-frames reached (or the window passed): at once
+            else if (itr.TimerArmed && now < itr.DueNs)
+            {
+                // A frame inside the window: it waits for the window's interrupt, unless rx-frames are now waiting.
+                if (itr.FrameArrived(now) == RxIrqAction.Raise)
+                {
+                    itr.Raised();
+                    _itrCancel![q]?.Cancel();
+                    _itrCancel[q] = null;
+                    _refs.Softnet[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
+                }
+                return;
+            }
         }
         if (!_irqs[q].Raise()) return;        // masked: NAPI is polling, it will see the frame
         if (_irqsToLose > 0)
@@ -424,22 +434,36 @@ public sealed class NicActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// The interrupt throttle timer expired (<c>EITR</c>'s interval after the window's first frame): the device asserts
-    /// the interrupt, and the handler runs in the same event (<c>igb_msix_ring</c>).
+    /// The first frame since the last interrupt opened an interrupt throttle window (<c>EITR</c>): the interrupt will be
+    /// asserted when it ends, rx-usecs from now, and nothing in the window can stop that but the driver itself. So the
+    /// handler's work (<c>igb_msix_ring</c>: count, mask, <c>napi_schedule</c>) is done here and its
+    /// <see cref="NapiSchedule"/> reaches the CPU at the window's end: one engine event per interrupt instead of a
+    /// timer to this actor and then the handler. Frames of the window find the line masked and wait in the ring, as
+    /// they would wait for the throttled interrupt; the window closes at <c>napi_complete_done</c>.
     /// </summary>
-    private void OnItrExpired(ItrExpired m)
+    private void OpenItrWindow(int q, RxCoalescer itr, long now)
     {
-        int q = m.Queue;
-        if (_itr is null || !ReferenceEquals(_itr[q], m.Itr) || !m.Itr.TimerExpired(m.Generation)) return; // stale
-        m.Itr.Raised();
-        if (Dead || !_irqs[q].Raise()) return;
+        _irqs[q].Raise();
         if (_irqsToLose > 0)
         {
-            _irqsToLose--;                    // lost on its way to the CPU; the next frame starts a new window
+            _irqsToLose--;                    // the window's interrupt is lost: the next frame opens a new window
+            itr.Raised();
             return;
         }
         _dev.IrqCounts[q] = _irqs[q].Count;
-        OnHardIrq(q);
+        if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
+        _irqs[q].Mask();
+        _napiScheduled[q] = true;
+        var cpu = _refs.Softnet[_irqs[q].Cpu];
+        long delay = itr.DueNs - now;
+        if (itr.Frames == 0) _virtual!.Engine.TellAfterNs(delay, cpu, new NapiSchedule(Self, q), Self);
+        else
+        {
+            // rx-frames: the early interrupt cancels this one.
+            var c = new Cancelable(Context.System.Scheduler);
+            _itrCancel![q] = c;
+            _virtual!.ScheduleTellOnceNs(delay, cpu, new NapiSchedule(Self, q), Self, c);
+        }
     }
 
     /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
@@ -499,6 +523,11 @@ public sealed class NicActor : UntypedActor, IWithTimers
             // napi_complete_done, then re-enable the queue's interrupt; frames that
             // arrived meanwhile assert it again at once.
             _napiScheduled[q] = false;
+            if (_itr is not null)
+            {
+                _itr[q].Raised();             // the throttle window is over
+                _itrCancel![q] = null;
+            }
             _irqs[q].Unmask();
             if (ring.PendingFrames > 0) RaiseIrq(q);
         }

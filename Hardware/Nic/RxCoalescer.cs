@@ -3,9 +3,9 @@ namespace ActorStack.Hardware.Nic;
 /// <summary>What the NIC does with a receive interrupt's cause (<see cref="RxCoalescer.FrameArrived"/>).</summary>
 public enum RxIrqAction : byte
 {
-    /// <summary>The throttle timer already runs: the interrupt comes when it expires.</summary>
+    /// <summary>The window is open: the interrupt comes when it ends.</summary>
     Wait,
-    /// <summary>Start the throttle timer: the interrupt is due at <see cref="RxCoalescer.DueNs"/>.</summary>
+    /// <summary>The frame opened a window: the interrupt is due at <see cref="RxCoalescer.DueNs"/>.</summary>
     Arm,
     /// <summary>Raise the interrupt now (the window has passed, or <c>rx-frames</c> frames are waiting).</summary>
     Raise,
@@ -43,14 +43,11 @@ public sealed class RxCoalescer
     /// <summary>Frames that arrived in the current window.</summary>
     public int Waiting { get; private set; }
 
-    /// <summary>When the throttle timer of the current window expires (ns); meaningful while <see cref="TimerArmed"/>.</summary>
+    /// <summary>When the current window ends and its interrupt is raised (ns); meaningful while <see cref="TimerArmed"/>.</summary>
     public long DueNs => FirstNs + UsecsNs;
 
-    /// <summary>True while the throttle timer of the current window runs.</summary>
+    /// <summary>True while a window is open (its throttle timer runs).</summary>
     public bool TimerArmed { get; private set; }
-
-    /// <summary>Identifies the armed timer: a timer of an earlier window (raised early by <c>rx-frames</c>) is stale.</summary>
-    public int Generation { get; private set; }
 
     /// <summary>A frame was DMA-written at <paramref name="nowNs"/> while the queue's interrupt is enabled.</summary>
     public RxIrqAction FrameArrived(long nowNs)
@@ -64,19 +61,10 @@ public sealed class RxCoalescer
         if (nowNs >= DueNs || (Frames > 0 && Waiting >= Frames)) return RxIrqAction.Raise;
         if (TimerArmed) return RxIrqAction.Wait;
         TimerArmed = true;
-        Generation++;
         return RxIrqAction.Arm;
     }
 
-    /// <summary>The timer armed as <paramref name="generation"/> expired: true when it raises the interrupt now.</summary>
-    public bool TimerExpired(int generation)
-    {
-        if (!TimerArmed || generation != Generation) return false;
-        TimerArmed = false;
-        return FirstNs >= 0;
-    }
-
-    /// <summary>The interrupt was raised (or the ring was reset): the cause is cleared and the window's timer is void.</summary>
+    /// <summary>The interrupt was raised early (<c>rx-frames</c>), or NAPI completed: the window is closed, its cause cleared.</summary>
     public void Raised()
     {
         FirstNs = -1;

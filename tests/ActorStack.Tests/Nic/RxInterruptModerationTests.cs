@@ -146,7 +146,7 @@ public class RxInterruptModerationTests() : EngineKit("rx-usecs")
         Assert.Equal(0, SchedulesBy(softnet, t0 + 999));
         Assert.Equal(1, SchedulesBy(softnet, t0 + 1_000));           // rx-frames 2 reached: at once
         Assert.Equal((2, true), await Poll(nic, softnet));
-        // The frame at +2.5 µs starts a new window (due +5.5 µs); the first window's timer at +3 µs raises nothing.
+        // The frame at +2.5 µs opens a new window (due +5.5 µs); the first window's cancelled interrupt at +3 µs is not delivered.
         Assert.Equal(0, SchedulesBy(softnet, t0 + 5_499));
         Assert.Equal(1, SchedulesBy(softnet, t0 + 5_500));
         Assert.Equal((1, true), await Poll(nic, softnet));
@@ -154,22 +154,23 @@ public class RxInterruptModerationTests() : EngineKit("rx-usecs")
     }
 
     [Fact]
-    public void Coalescer_Window_FrameLimit_StaleTimer()
+    public void Coalescer_Window_FrameLimit()
     {
         var c = new RxCoalescer(3_000, 0);
         Assert.Equal(RxIrqAction.Arm, c.FrameArrived(100));
-        Assert.Equal((100L, 3_100L, 1), (c.FirstNs, c.DueNs, c.Generation));
+        Assert.Equal((100L, 3_100L, true), (c.FirstNs, c.DueNs, c.TimerArmed));
         Assert.Equal(RxIrqAction.Wait, c.FrameArrived(3_099));
+        Assert.Equal(2, c.Waiting);
         Assert.Equal(RxIrqAction.Raise, c.FrameArrived(3_100));     // a frame at the due instant finds the window over
         c.Raised();
-        Assert.False(c.TimerExpired(1));                             // that window's timer is void
-        Assert.Equal(RxIrqAction.Arm, c.FrameArrived(5_000));
-        Assert.True(c.TimerExpired(2));
-        Assert.Equal(1, c.Waiting);
+        Assert.Equal((-1L, 0, false), (c.FirstNs, c.Waiting, c.TimerArmed));
+        Assert.Equal(RxIrqAction.Arm, c.FrameArrived(5_000));       // the next frame opens a new window
+        Assert.Equal(8_000L, c.DueNs);
         var f = new RxCoalescer(3_000, 3);
         Assert.Equal(RxIrqAction.Arm, f.FrameArrived(0));
         Assert.Equal(RxIrqAction.Wait, f.FrameArrived(1));
         Assert.Equal(RxIrqAction.Raise, f.FrameArrived(2));         // the third frame: rx-frames 3
+        Assert.Equal(RxIrqAction.Raise, new RxCoalescer(3_000, 1).FrameArrived(7)); // rx-frames 1: every frame at once
     }
 
     [Fact]
