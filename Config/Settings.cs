@@ -76,6 +76,20 @@ public sealed record DeviceSettings(
     /// (0: one interrupt per frame). Frames a wire without netem passes straight through reach the far end with that batch.
     /// </summary>
     public int TxUsecs { get; init; } = 3;
+    /// <summary>
+    /// RX interrupt moderation (<c>ethtool -C DEV rx-usecs N</c>; igb's default 3): a queue's receive interrupt is raised
+    /// no earlier than this many µs after the first frame DMA-written since its last interrupt, so one interrupt (and one
+    /// NAPI poll) takes every frame that arrived in that window (0: an interrupt per frame that finds the line idle).
+    /// Modelled on the virtual clock only. igb reads 1..3 as its dynamic ITR modes; here every value is a fixed
+    /// interval (<c>adaptive-rx off</c>). Every configured device gets igb's 3 from <c>device-defaults.rx-usecs</c> in
+    /// stack.hocon; a device built in code without it has 0 (an interrupt per frame, as before the model).
+    /// </summary>
+    public int RxUsecs { get; init; }
+    /// <summary>
+    /// <c>ethtool -C DEV rx-frames N</c>: the receive interrupt is raised at once when this many frames have arrived in the
+    /// <see cref="RxUsecs"/> window (0, igb's value: no frame limit, the window alone decides).
+    /// </summary>
+    public int RxFrames { get; init; }
 
     /// <summary>Largest frame the device accepts: MTU plus the Ethernet header (and a VLAN tag, as most drivers allow).</summary>
     public int MaxFrame => Mtu + 14 + 4;

@@ -123,7 +123,7 @@ public static partial class StackConfig
     }
 
     private static readonly string[] DeviceKeys =
-        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso", "speed", "tx-usecs"];
+        ["mac", "mtu", "rx-ring", "tx-ring", "rx-buffer-size", "rx-queues", "rps-cpus", "irq-cpus", "txqueuelen", "rx-fifo", "addresses", "gro", "gso", "tso", "speed", "tx-usecs", "rx-usecs", "rx-frames"];
 
     private static ImmutableArray<HostSettings> ReadHosts(Reader r, Dictionary<string, object?> sc, string sp,
         Dictionary<string, object?> globalSysctl, Dictionary<string, object?> deviceDefaults, Dictionary<string, object?> hostDefaults,
@@ -197,6 +197,9 @@ public static partial class StackConfig
                     Speed = r.Int(dm, "speed", dp, 10, 400_000, 10_000),
                     // ethtool -C DEV tx-usecs N
                     TxUsecs = r.Int(dm, "tx-usecs", dp, 0, 10_000, 3),
+                    // ethtool -C DEV rx-usecs N rx-frames M (RX interrupt moderation, virtual clock only)
+                    RxUsecs = r.Int(dm, "rx-usecs", dp, 0, 10_000, 3),
+                    RxFrames = r.Int(dm, "rx-frames", dp, 0, 65_536, 0),
                 };
                 devices.Add(dev);
             }

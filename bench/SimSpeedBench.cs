@@ -15,16 +15,17 @@ namespace ActorStack.Bench;
 /// the wall clock from outside:
 ///   sim-speed [--seconds N]                     a 5-actor forwarding ring (1 and 64 messages in flight), then two
 ///                                               hosts + a wire + ping on the real stack (events/s, simulated:wall)
-///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W]
+///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W] [--rx-usecs U]
 ///                                               N hosts in N/2 pairs, a wire per pair, each pair pinging once a second
 ///                                               for S simulated seconds: simulated:wall, events, memory at start and end;
-///                                               stops after the first of its ten rows past W wall seconds (default 240)
+///                                               stops after the first of its ten rows past W wall seconds (default 240);
+///                                               the NICs' rx-usecs is U (default 0, an interrupt per frame; stack.hocon's 3)
 /// </summary>
 public static class SimSpeedBench
 {
     public static int Run(string mode, string[] args)
     {
-        int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240;
+        int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240, rxUsecs = 0;
         bool events = false, allocProfile = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -35,18 +36,19 @@ public static class SimSpeedBench
                 case "--hosts": hosts = int.Parse(Next()); break;
                 case "--sim-seconds": simSeconds = int.Parse(Next()); break;
                 case "--max-wall": maxWall = int.Parse(Next()); break;
+                case "--rx-usecs": rxUsecs = int.Parse(Next()); break;
                 case "--events": events = true; break;
                 case "--alloc-profile": allocProfile = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1)
+        if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1 || rxUsecs is < 0 or > 10_000)
         {
-            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS]");
+            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000]");
             return 2;
         }
         Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile);
+        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs);
     }
 
     /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
@@ -144,8 +146,8 @@ public static class SimSpeedBench
 
     private static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
 
-    internal static HostSettings Host(string name, int mac, Ipv4Address addr, Ipv4Address peer, int peerMac, int cpus = 1) =>
-        new(name, cpus, new SysctlSettings(), [new DeviceSettings("eth0", Mac(mac), Addresses: [new Ipv4Prefix(addr, 24)])])
+    internal static HostSettings Host(string name, int mac, Ipv4Address addr, Ipv4Address peer, int peerMac, int cpus = 1, int rxUsecs = 0) =>
+        new(name, cpus, new SysctlSettings(), [new DeviceSettings("eth0", Mac(mac), Addresses: [new Ipv4Prefix(addr, 24)]) { RxUsecs = rxUsecs }])
         {
             Neighbours = [new NeighbourSettings(peer, Mac(peerMac), "eth0")],
         };
@@ -163,22 +165,22 @@ public static class SimSpeedBench
     /// Pairs of hosts ("h0"/"h1" on 10.p.q.1/24 and .2), each pair cabled by its own <see cref="WireActor"/> with a
     /// 250 µs delay and the peer in the neighbour table; the first host of each pair pings the second.
     /// </summary>
-    private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval, bool quiet = false)
+    private static (IActorRef[] Hosts, IActorRef[] Pings) Pairs(ActorSystem system, SimEngine engine, int pairs, TimeSpan interval, bool quiet = false, int rxUsecs = 0)
     {
-        var hosts = PairHosts(system, engine, pairs, cpus: 1);
+        var hosts = PairHosts(system, engine, pairs, cpus: 1, rxUsecs);
         return (hosts, WireAndPing(system, engine, hosts, interval, quiet));
     }
 
     /// <summary>The hosts of <see cref="Pairs"/> ("h0"/"h1" on 10.p.q.1/24 and .2, the peer a static neighbour), started.</summary>
-    internal static IActorRef[] PairHosts(ActorSystem system, SimEngine engine, int pairs, int cpus)
+    internal static IActorRef[] PairHosts(ActorSystem system, SimEngine engine, int pairs, int cpus, int rxUsecs = 0)
     {
         var hosts = new IActorRef[pairs * 2];
         for (int p = 0; p < pairs; p++)
         {
             var a = new Ipv4Address((10u << 24) | ((uint)p << 8) | 1);
             var b = new Ipv4Address((10u << 24) | ((uint)p << 8) | 2);
-            hosts[2 * p] = system.ActorOf(HostActor.Props(Host($"h{2 * p}", 2 * p + 1, a, b, 2 * p + 2, cpus), seed: p + 1), $"h{2 * p}");
-            hosts[2 * p + 1] = system.ActorOf(HostActor.Props(Host($"h{2 * p + 1}", 2 * p + 2, b, a, 2 * p + 1, cpus), seed: p + 1), $"h{2 * p + 1}");
+            hosts[2 * p] = system.ActorOf(HostActor.Props(Host($"h{2 * p}", 2 * p + 1, a, b, 2 * p + 2, cpus, rxUsecs), seed: p + 1), $"h{2 * p}");
+            hosts[2 * p + 1] = system.ActorOf(HostActor.Props(Host($"h{2 * p + 1}", 2 * p + 2, b, a, 2 * p + 1, cpus, rxUsecs), seed: p + 1), $"h{2 * p + 1}");
         }
         engine.RunUntilIdle();
         return hosts;
@@ -233,14 +235,14 @@ public static class SimSpeedBench
 
     // ------------------------------------------------------------------ sim-idle
 
-    private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile)
+    private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile, int rxUsecs)
     {
         int pairs = hosts / 2;
         var build = Stopwatch.StartNew();
         var (system, engine) = EngineSystem("simidle");
         var (_, heapEmpty) = Memory();
         // ping -q: a line per reply would be kept (up to OutputLines.MaxLines per ping), and memory would grow with them.
-        var (_, pings) = Pairs(system, engine, pairs, TimeSpan.FromSeconds(1), quiet: true);
+        var (_, pings) = Pairs(system, engine, pairs, TimeSpan.FromSeconds(1), quiet: true, rxUsecs);
         // --events: what the engine runs, by (kind, actor path with digits folded, message type), per probe.
         var histogram = new Dictionary<(SimEventKind, string, string), long>();
         if (eventsByKind)
@@ -251,7 +253,7 @@ public static class SimSpeedBench
             };
         using var alloc = allocProfile ? new AllocProfile() : null;
         alloc?.Start();
-        Console.WriteLine($"{hosts} hosts in {pairs} pairs, a wire each, one ping a second per pair; built in {build.Elapsed.TotalSeconds:F1} s wall");
+        Console.WriteLine($"{hosts} hosts in {pairs} pairs, a wire each, one ping a second per pair, rx-usecs {rxUsecs}; built in {build.Elapsed.TotalSeconds:F1} s wall");
         var (ws0, heap0) = Memory();
         Console.WriteLine($"start: working set {ws0:F1} MiB, GC heap after a full collection {heap0:F1} MiB, {engine.QueueLength} events queued");
         Console.WriteLine($"managed memory of the hosts (their wires and pings included): {(heap0 - heapEmpty) * 1048576.0 / hosts / 1024:F1} KiB per host " +

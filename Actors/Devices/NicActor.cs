@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.Mailboxes;
 using ActorStack.Actors.Sockets;
 using ActorStack.Hardware.Nic;
@@ -73,6 +74,10 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly IrqLine[] _irqs;
     private readonly bool[] _irqPending;
     private readonly bool[] _napiScheduled;
+    // RX interrupt moderation per queue (rx-usecs / rx-frames), on the virtual clock only; null: an interrupt at once.
+    private readonly RxCoalescer[]? _itr;
+    private readonly ICancelable?[]? _itrCancel; // with rx-frames: the window's napi_schedule, told early when it fills
+    private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
     private readonly string[] _ringSite;
     private IActorRef _wire = ActorRefs.Nobody;
@@ -103,6 +108,14 @@ public sealed class NicActor : UntypedActor, IWithTimers
         _irqs = Enumerable.Range(0, s.RxQueues).Select(q => new IrqLine(q, s.IrqCpuOf(q, ns.Settings.Cpus))).ToArray();
         _irqPending = new bool[s.RxQueues];
         _napiScheduled = new bool[s.RxQueues];
+        // ethtool -C rx-usecs: on the real clock frames interrupt at once as before (Akka's 10 ms timer tick could not
+        // hold an interrupt for µs), so the moderation is a model of the virtual clock.
+        _virtual = Context.System.Scheduler as VirtualTimeScheduler;
+        if (_virtual is not null && s.RxUsecs > 0)
+        {
+            _itr = Enumerable.Range(0, s.RxQueues).Select(_ => new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames)).ToArray();
+            _itrCancel = new ICancelable?[s.RxQueues];
+        }
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
         _tx = new TxPath(ns, dev, _free);
@@ -134,7 +147,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
         switch (message)
         {
             case WireFrames m: OnWireFrames(m); break;
-            case HardIrq m: OnHardIrq(m); break;
+            case HardIrq m: OnHardIrq(m.Queue); break;
             case NapiPoll m: OnPoll(m); break;
             case XmitFrames m: OnXmit(m); break;
             case DevQueueXmit m: OnDevQueueXmit(m); break;
@@ -375,9 +388,40 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// <summary><c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c> on x86-64 (232 bytes rounded to the 64-byte cache line).</summary>
     public const int SkbStructAligned = 256;
 
+    /// <summary>
+    /// A frame landed in queue <paramref name="q"/>'s ring: the interrupt's cause. With RX interrupt moderation
+    /// (<see cref="RxCoalescer"/>) the first frame on an enabled line opens a window (<see cref="OpenItrWindow"/>) and
+    /// the interrupt reaches the CPU when it ends; otherwise it is asserted at once.
+    /// </summary>
     private void RaiseIrq(int q)
     {
         if (_irqPending[q]) return;           // the line is already asserted
+        if (_itr is not null)
+        {
+            var itr = _itr[q];
+            long now = _virtual!.Engine.NowNs;
+            if (!_irqs[q].Masked)
+            {
+                if (itr.FrameArrived(now) == RxIrqAction.Arm)
+                {
+                    OpenItrWindow(q, itr, now);
+                    return;
+                }
+                itr.Raised();                 // rx-frames 1: at once
+            }
+            else if (itr.TimerArmed && now < itr.DueNs)
+            {
+                // A frame inside the window: it waits for the window's interrupt, unless rx-frames are now waiting.
+                if (itr.FrameArrived(now) == RxIrqAction.Raise)
+                {
+                    itr.Raised();
+                    _itrCancel![q]?.Cancel();
+                    _itrCancel[q] = null;
+                    _refs.Softnet[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
+                }
+                return;
+            }
+        }
         if (!_irqs[q].Raise()) return;        // masked: NAPI is polling, it will see the frame
         if (_irqsToLose > 0)
         {
@@ -389,10 +433,42 @@ public sealed class NicActor : UntypedActor, IWithTimers
         Self.Tell(new HardIrq(q));
     }
 
-    /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
-    private void OnHardIrq(HardIrq irq)
+    /// <summary>
+    /// The first frame since the last interrupt opened an interrupt throttle window (<c>EITR</c>): the interrupt will be
+    /// asserted when it ends, rx-usecs from now, and nothing in the window can stop that but the driver itself. So the
+    /// handler's work (<c>igb_msix_ring</c>: count, mask, <c>napi_schedule</c>) is done here and its
+    /// <see cref="NapiSchedule"/> reaches the CPU at the window's end: one engine event per interrupt instead of a
+    /// timer to this actor and then the handler. Frames of the window find the line masked and wait in the ring, as
+    /// they would wait for the throttled interrupt; the window closes at <c>napi_complete_done</c>.
+    /// </summary>
+    private void OpenItrWindow(int q, RxCoalescer itr, long now)
     {
-        int q = irq.Queue;
+        _irqs[q].Raise();
+        if (_irqsToLose > 0)
+        {
+            _irqsToLose--;                    // the window's interrupt is lost: the next frame opens a new window
+            itr.Raised();
+            return;
+        }
+        _dev.IrqCounts[q] = _irqs[q].Count;
+        if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
+        _irqs[q].Mask();
+        _napiScheduled[q] = true;
+        var cpu = _refs.Softnet[_irqs[q].Cpu];
+        long delay = itr.DueNs - now;
+        if (itr.Frames == 0) _virtual!.Engine.TellAfterNs(delay, cpu, new NapiSchedule(Self, q), Self);
+        else
+        {
+            // rx-frames: the early interrupt cancels this one.
+            var c = new Cancelable(Context.System.Scheduler);
+            _itrCancel![q] = c;
+            _virtual!.ScheduleTellOnceNs(delay, cpu, new NapiSchedule(Self, q), Self, c);
+        }
+    }
+
+    /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
+    private void OnHardIrq(int q)
+    {
         _irqPending[q] = false;
         if (Dead) return;
         if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
@@ -447,6 +523,11 @@ public sealed class NicActor : UntypedActor, IWithTimers
             // napi_complete_done, then re-enable the queue's interrupt; frames that
             // arrived meanwhile assert it again at once.
             _napiScheduled[q] = false;
+            if (_itr is not null)
+            {
+                _itr[q].Raised();             // the throttle window is over
+                _itrCancel![q] = null;
+            }
             _irqs[q].Unmask();
             if (ring.PendingFrames > 0) RaiseIrq(q);
         }

@@ -20,6 +20,7 @@ public sealed class PcapNgCaptureRunTests
     private const long Epoch = 1_767_225_600_000_000_000L; // actorstack.run.epoch 2026-01-01, in ns since 1970
 
     private static string Scenario(string dir) => $$"""
+        actorstack.device-defaults.rx-usecs = 0   # the timeline below: each frame interrupts at once (no RX moderation)
         actorstack.scenario {
           hosts {
             h1 { devices { eth0 { mac = "02:00:00:00:00:01", addresses = ["10.0.0.1/24"] } } }

@@ -187,7 +187,8 @@ public sealed class RunOptionsTests
         foreach (Match p in points)
             Assert.True(long.Parse(p.Groups[3].Value) * 1_000_000_000 + long.Parse(p.Groups[4].Value) >= traceNs, p.Value);
         // ping's second echo (sent at 0.2 s) crosses r1, r2 and reaches h2: its trace points are there.
-        Assert.Contains("\n[h2 cpu0] 0.201000300: net:netif_receive_skb_entry: dev=eth0 len=98", tracedOut);
+        // (+ rx-usecs, 3 µs, at each of the three receptions: r1, r2, h2)
+        Assert.Contains("\n[h2 cpu0] 0.201009300: net:netif_receive_skb_entry: dev=eth0 len=98", tracedOut);
         // Without tracing the same ping lines and summaries are printed.
         static string Pings(string s) => string.Join('\n', s.Split('\n').Where(l => l.StartsWith("[h1 ping]", StringComparison.Ordinal)));
         Assert.Equal(Pings(plainOut), Pings(tracedOut));

@@ -123,7 +123,8 @@ public class StackKitTests
             return kit.RunUntil(() => got.IsDone, limit, "the datagram");
         }
         var t = Reply(null);
-        Assert.Equal(TimeSpan.FromTicks(29983), t); // ARP over the 1 ms wire, then the datagram: 2.9983 ms
+        // ARP over the 1 ms wire, then the datagram: 2.9983 ms, plus rx-usecs (3 µs) at each of the three receptions.
+        Assert.Equal(TimeSpan.FromTicks(30073), t);
         Assert.Equal(t, Reply(t));
         var e = Assert.Throws<StackAssertionException>(() => Reply(t - TimeSpan.FromTicks(1)));
         Assert.Equal($"the datagram: not met within {t - TimeSpan.FromTicks(1)} of simulated time", e.Message);
@@ -149,20 +150,22 @@ public class StackKitTests
         var got = server.BeginRecv();
         kit.Host("a").Udp().SendTo(Bytes("abc"), "10.0.0.2", 7);
         got.Wait();
-        // ARP first (no neighbour yet), then the datagram: a's tap sees its own sends as Out, b's its receptions as In.
+        // ARP first (no neighbour yet), then the datagram: a's tap sees its own sends as Out, b's its receptions as In,
+        // each reception rx-usecs (3 µs) after the frame reached the NIC (the interrupt's poll hands it to the tap).
         Assert.Equal([
             "+0.000000000s a eth0 Out ARP Request 10.0.0.1 > 10.0.0.2",
-            "+0.002000100s a eth0 In ARP Response 10.0.0.2 > 10.0.0.1",
-            "+0.002000100s a eth0 Out 10.0.0.1.43999 > 10.0.0.2.7: UDP, length 3",
+            "+0.002006100s a eth0 In ARP Response 10.0.0.2 > 10.0.0.1",
+            "+0.002006100s a eth0 Out 10.0.0.1.43999 > 10.0.0.2.7: UDP, length 3",
         ], onA.Frames.Select(f => f.ToString()));
         Assert.Equal([
-            "+0.001000000s b eth0 In ARP Request 10.0.0.1 > 10.0.0.2",
-            "+0.001000000s b eth0 Out ARP Response 10.0.0.2 > 10.0.0.1",
-            "+0.003000200s b eth0 In 10.0.0.1.43999 > 10.0.0.2.7: UDP, length 3",
+            "+0.001003000s b eth0 In ARP Request 10.0.0.1 > 10.0.0.2",
+            "+0.001003000s b eth0 Out ARP Response 10.0.0.2 > 10.0.0.1",
+            "+0.003009200s b eth0 In 10.0.0.1.43999 > 10.0.0.2.7: UDP, length 3",
         ], onB.Frames.Select(f => f.ToString()));
         var (rx, udp) = onB.Udp().Single();
         Assert.Equal((FrameDirection.In, "eth0", "b", (ushort)7), (rx.Direction, rx.Device, rx.Host, udp.DestinationPort));
-        Assert.Equal(kit.Engine.Epoch + rx.At, rx.Timestamp); // the simulated epoch, not the wall clock
+        // The simulated epoch, not the wall clock; the skb's timestamp is its DMA into the ring, rx-usecs (3 µs) before the poll.
+        Assert.Equal(kit.Engine.Epoch + rx.At - TimeSpan.FromMicroseconds(3), rx.Timestamp);
     }
 
     [Fact]
@@ -197,8 +200,8 @@ public class StackKitTests
         client.SendTo(Bytes("no one"), "10.0.0.2", 8);
         for (int i = 0; i < 20; i++) client.SendTo(Bytes($"m{i}"), "10.0.0.2", 7);
         kit.RunFor(TimeSpan.FromMilliseconds(10));
-        // The datagram to port 8 reaches b after the wire's 1 ms: udp_rcv finds no socket (NO_SOCKET), at that instant.
-        Assert.Equal(["+0.001000000s b: 1 x NO_SOCKET at udp"], drops.Events.Select(d => d.ToString()));
+        // The datagram to port 8 reaches b after the wire's 1 ms and rx-usecs (3 µs): udp_rcv finds no socket (NO_SOCKET).
+        Assert.Equal(["+0.001003000s b: 1 x NO_SOCKET at udp"], drops.Events.Select(d => d.ToString()));
         kit.Host("b").AssertDrops(DropReason.NO_SOCKET, 1, "udp");
         kit.Host("b").AssertMib("Udp", "NoPorts", 1);
         var books = kit.AssertConserved("a", "b");
