@@ -40,6 +40,8 @@ public sealed record ClusterRunResult(
     public TimeSpan StartWall { get; init; }
     /// <summary>Wall time of the windows (the run proper).</summary>
     public TimeSpan RunWall { get; init; }
+    /// <summary>The end-of-run report merged from the surviving partitions (<see cref="ClusterReport.Merge"/>).</summary>
+    public ClusterReport? Report { get; init; }
 }
 
 /// <summary>
@@ -150,7 +152,12 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             files.AddRange(c.Files.Select(f => f.Value));
         }
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
-            Elapsed(), syncWall, error) { StartWall = startWall, RunWall = runWall };
+            Elapsed(), syncWall, error)
+        {
+            StartWall = startWall,
+            RunWall = runWall,
+            Report = ClusterReport.Merge(settings, counters.OfType<PartitionCounters>().Select(c => c.Report).OfType<PartitionReport>()),
+        };
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.Serialization;
 using Akka.Actor;
 using ActorStack.Actors.Cluster;
+using ActorStack.Cli;
 using ActorStack.Actors.Serialization;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -83,9 +84,48 @@ public sealed class ClusterPlanTests
         Assert.Equal("ActorStack.Messages.WindowDone", ((ExtendedActorSystem)system).Serialization.FindSerializerFor(done).GetType() == typeof(ClusterSerializer)
             ? typeof(WindowDone).FullName : "not bound");
 
+        // The end-of-run report crosses nested (Akka's serializer for plain objects, once per run): statuses keep their type.
+        var report = new PartitionReport("n2", [], [], [new WireReport(3, null, WireDirection.AToB, null, 6, 3)],
+            [new AppReport(AppReportKind.App, 4, new SinkStatus("h2", "0.0.0.0:9", 5, 500, 0, 1, true))],
+            [new CaptureReport(0, new CaptureFlushed("x.pcapng", 7, 0) { Comments = 2 })]);
+        var counters = new PartitionCounters("n2", [new("h2", "text")], [new("SIM_NODE_LOST", 3)], []) { Report = report };
+        var cb = Assert.IsType<PartitionCounters>(ser.FromBinary(ser.ToBinary(counters), "PC"));
+        Assert.Equal(("h2", "SIM_NODE_LOST"), (cb.Hosts.Single().Key, cb.CrossDrops.Single().Key));
+        Assert.Equal(new WireReport(3, null, WireDirection.AToB, null, 6, 3), cb.Report!.Wires.Single());
+        Assert.Equal(new SinkStatus("h2", "0.0.0.0:9", 5, 500, 0, 1, true), cb.Report.Apps.Single().Status);
+        Assert.Equal((0, "x.pcapng", 2L), (cb.Report.Captures.Single().Point, cb.Report.Captures.Single().Flushed.File, cb.Report.Captures.Single().Flushed.Comments));
+        Assert.Null(Assert.IsType<PartitionCounters>(ser.FromBinary(ser.ToBinary(counters with { Report = null }), "PC")).Report);
+
         var bytes = ser.ToBinary(done);
         Assert.Throws<SerializationException>(() => ser.FromBinary(bytes[..^3], "WD"));      // truncated
         Assert.Throws<SerializationException>(() => ser.FromBinary([.. bytes, 0], "WD"));     // trailing byte
         Assert.Throws<SerializationException>(() => ser.FromBinary(bytes, "XX"));             // unknown manifest
+    }
+
+    [Fact]
+    public void Serializer_RoundTripsARealPartitionReport_SameReportText()
+    {
+        using var system = ActorSystem.Create("ser", StackConfig.AkkaConfig());
+        var ser = new ClusterSerializer((ExtendedActorSystem)system);
+        string config = ClusterKit.Routed(scenarioExtra: ClusterKit.CutR1R2);
+        var s = StackConfig.Load(config);
+        var plan = ClusterPlan.Make(s, ["n1"]);
+        using var host = new PartitionHost("n1");
+        var ready = Assert.IsType<PartitionReady>(host.Handle(new PlacePartition("n1", config, [.. plan.Placement])));
+        // 20 ms in windows of the lookahead, each window's outbound frames the next one's inbound (one partition).
+        ImmutableArray<CrossFrame> inbound = [];
+        for (long w = 0, at = ready.ReadyNs; at < ready.ReadyNs + 20_000_000; w++, at += plan.LookaheadNs)
+            inbound = Assert.IsType<WindowDone>(host.Handle(new RunWindow(w, ready.ReadyNs, at + plan.LookaheadNs, inbound))).Outbound;
+        var counters = Assert.IsType<PartitionCounters>(host.Handle(CollectCounters.Instance));
+
+        var back = Assert.IsType<PartitionCounters>(ser.FromBinary(ser.ToBinary(counters), "PC"));
+
+        string text = RunReport.Text(s, ClusterReport.Merge(s, [counters.Report!]), full: true);
+        Assert.Equal(text, RunReport.Text(s, ClusterReport.Merge(s, [back.Report!]), full: true));
+        Assert.Contains("\n===== host r2 =====\n", text);
+        Assert.Contains("SIM_LINK_DOWN", text); // the cut at 3 ms, in the wire table
+        Assert.Equal(counters.Report!.Apps.Select(a => (a.Kind, a.Workload, a.Status.GetType(), a.Status.ToString())),
+            back.Report!.Apps.Select(a => (a.Kind, a.Workload, a.Status.GetType(), a.Status.ToString())));
+        Assert.Equal(5, back.Report.Apps.Length);
     }
 }
