@@ -94,7 +94,8 @@ public sealed class ClusterCliTests : IDisposable
 
         Assert.Equal(0, r.Rc);
         Assert.Contains("placement over 3 node(s), 2 wire(s) cut, window 47 us:", r.Out);
-        Assert.Contains("  n3: 2 host(s), 0 switch(es): h2 r2", r.Out);
+        // Expected load: r2 and h2 each carry the ping (20 pkt/s), the UDP echo (120) and the TCP transfer at line rate.
+        Assert.Contains("  n3: 2 host(s), 0 switch(es), expected load 2438513 pkt/s: h2 r2", r.Out);
         Assert.Contains("  cut: wire 3 r1/eth1-r2/eth0 (n2 <-> n3, lookahead 197 us)", r.Out);
     }
 

@@ -28,12 +28,93 @@ public sealed class ClusterPlanTests
     }
 
     [Fact]
-    public void Auto_TwoNodes_BalancesHostsAndCutsOneWire()
+    public void Auto_TwoNodes_BalancesLoadAndCutsOneWire()
     {
         var s = StackConfig.Load(ClusterKit.Routed());
         var plan = ClusterPlan.Make(s, ["n1", "n2"], PlacementMode.Auto);
 
-        Assert.Equal([("n1", 3, 1), ("n2", 2, 0)], plan.Counts(s));
+        // The TCP transfer h1 -> h2 loads h1, sw1, r1, r2, h2 alike (h3 only its UDP echo): h1 h3 sw1 | r1 r2 h2, cut sw1–r1.
+        Assert.Equal([("n1", 2, 1), ("n2", 3, 0)], plan.Counts(s));
+        Assert.Equal("n2", plan.NodeOf("r1"));
+        Assert.Single(plan.CrossWires);
+    }
+
+    /// <summary>
+    /// a1 ─ a2 ─ b1 ─ b2 ─ b3 ─ b4 ─ b5 ─ b6 (every wire 100 µs): a1's pktgen sends 100,000 frames a second to a2, the six
+    /// b hosts idle. Balanced host counts would put a1 a2 b1 b2 | b3 b4 b5 b6 (4 and 4 hosts, loads 200,004 and 4 pkt/s).
+    /// </summary>
+    private const string OneBusyPair = """
+        actorstack.scenario {
+          hosts {
+            a1 { devices { eth0 { addresses = ["10.0.0.1/24"] } } }
+            a2 { devices { eth0 { addresses = ["10.0.0.2/24"] } eth1 { addresses = ["10.0.1.2/24"] } } }
+            b1 { devices { eth0 { addresses = ["10.0.1.11/24"] } eth1 { addresses = ["10.0.2.11/24"] } } }
+            b2 { devices { eth0 { addresses = ["10.0.2.12/24"] } eth1 { addresses = ["10.0.3.12/24"] } } }
+            b3 { devices { eth0 { addresses = ["10.0.3.13/24"] } eth1 { addresses = ["10.0.4.13/24"] } } }
+            b4 { devices { eth0 { addresses = ["10.0.4.14/24"] } eth1 { addresses = ["10.0.5.14/24"] } } }
+            b5 { devices { eth0 { addresses = ["10.0.5.15/24"] } eth1 { addresses = ["10.0.6.15/24"] } } }
+            b6 { devices { eth0 { addresses = ["10.0.6.16/24"] } } }
+          }
+          wires = [
+            { a = "a1/eth0", b = "a2/eth0", delay = 100us }
+            { a = "a2/eth1", b = "b1/eth0", delay = 100us }
+            { a = "b1/eth1", b = "b2/eth0", delay = 100us }
+            { a = "b2/eth1", b = "b3/eth0", delay = 100us }
+            { a = "b3/eth1", b = "b4/eth0", delay = 100us }
+            { a = "b4/eth1", b = "b5/eth0", delay = 100us }
+            { a = "b5/eth1", b = "b6/eth0", delay = 100us }
+          ]
+          workloads = [
+            { type = pktgen, host = a1, device = eth0, count = 0, pkt_size = 64, ratep = 100000, src_min = "10.0.0.1", dst_min = "10.0.0.2" }
+            { type = udp-sink, host = a2, bind = "0.0.0.0:9" }
+          ]
+        }
+        """;
+
+    [Fact]
+    public void ExpectedLoad_WorkloadRatesAlongThePath_BaseForIdleHosts()
+    {
+        var load = ClusterPlan.ExpectedLoad(StackConfig.Load(OneBusyPair));
+
+        Assert.Equal(100_001, load["a1"]); // sends 100,000 pkt/s, plus the base
+        Assert.Equal(100_001, load["a2"]); // receives them
+        Assert.All(new[] { "b1", "b2", "b3", "b4", "b5", "b6" }, h => Assert.Equal(ClusterPlan.BaseLoad, load[h]));
+        // The routed scenario: the TCP transfer h1 -> h2 at h1's line rate (10 Gbit/s, 1538 bytes per segment on the wire,
+        // plus an ACK per two) is charged to every host and the switch on its path, not to h3 (which pings nothing).
+        var routed = ClusterPlan.ExpectedLoad(StackConfig.Load(ClusterKit.Routed()));
+        double bulk = 1.5 * 10_000e6 / (1538 * 8.0);
+        Assert.Equal(1 + 20 + 2 * 3 * 20 + bulk, routed["r1"], 6); // ping (2 per 100 ms), UDP echo (3 fragments each way per 50 ms), TCP
+        Assert.Equal(1 + 2 * 3 * 20, routed["h3"], 6);
+        Assert.Equal(routed["r1"], routed["sw1"], 6);
+        Assert.Equal(1 + 20 + bulk, routed["h1"], 6);
+    }
+
+    [Fact]
+    public void Auto_BalancesExpectedLoadNotHostCounts()
+    {
+        var s = StackConfig.Load(OneBusyPair);
+
+        var plan = ClusterPlan.Make(s, ["n1", "n2"], PlacementMode.Auto);
+
+        // Load balance: a1 alone (100,001 pkt/s) against the other seven (100,007); one wire cut, the least possible.
+        Assert.Equal("n1", plan.NodeOf("a1"));
+        Assert.All(new[] { "a2", "b1", "b2", "b3", "b4", "b5", "b6" }, h => Assert.Equal("n2", plan.NodeOf(h)));
+        Assert.Equal([0], plan.CrossWires.Select(c => c.Wire));
+        Assert.Equal(plan.Placement, ClusterPlan.Make(s, ["n1", "n2"], PlacementMode.Auto).Placement); // deterministic
+        var text = plan.Describe(s);
+        Assert.Contains("  n1: 1 host(s), 0 switch(es), expected load 100001 pkt/s: a1\n", text);
+        Assert.Contains("  n2: 7 host(s), 0 switch(es), expected load 100007 pkt/s: a2 b1 b2 b3 b4 b5 b6\n", text);
+    }
+
+    [Fact]
+    public void Auto_IdleHosts_BalancedCountsAndOneCut()
+    {
+        // Without workloads every host costs the base: load balance is host-count balance, in a line one wire is cut.
+        var s = StackConfig.Load(OneBusyPair[..OneBusyPair.IndexOf("workloads", StringComparison.Ordinal)] + "}");
+
+        var plan = ClusterPlan.Make(s, ["n1", "n2"], PlacementMode.Auto);
+
+        Assert.Equal([("n1", 4, 0), ("n2", 4, 0)], plan.Counts(s));
         Assert.Single(plan.CrossWires);
     }
 
