@@ -8,7 +8,7 @@ namespace ActorStack.Cli;
 /// <c>run</c> over several nodes (<c>actorstack.cluster</c> with seed nodes or <c>min-nodes</c> &gt; 1, or <c>--nodes N</c>):
 /// this process is the coordinator (node n1, listening on <c>--listen</c> or the first seed node); <c>actorstack node</c>
 /// processes are the other nodes. <c>--partitions N</c> runs N partitions in this process instead, one thread each (the same
-/// windows, the same results). Prints the placement, then per host its counters' digest, every workload's result, the
+/// windows, the same results). Prints the placement, then the report a single-node run prints (<c>--report full|summary</c>), the
 /// crossing's drops and the synchronisation's figures. Exit 0; 1 when the run stopped (a node lost); 2 when it could not
 /// start (placement refused, a node missing after join-timeout, a node refused).
 /// </summary>
@@ -19,7 +19,7 @@ public static class ClusterCli
     private static readonly long WallOrigin = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public static async Task<int> Run(StackSettings s, string? userText, int? nodes, int? partitions, string? listen, TimeSpan? duration,
-        TextWriter o, TextWriter err)
+        TextWriter o, TextWriter err, bool fullReport = true)
     {
         string config = userText ?? "";
         var d = duration ?? s.Run.MaxDuration;
@@ -58,7 +58,7 @@ public static class ClusterCli
             err.WriteLine($"actorstack: {e.Message}");
             return 2;
         }
-        Print(result, o);
+        Print(s, result, o, fullReport);
         if (result.Error is not null)
         {
             err.WriteLine($"actorstack: {result.Error}");
@@ -67,13 +67,15 @@ public static class ClusterCli
         return 0;
     }
 
-    public static void Print(ClusterRunResult r, TextWriter o)
+    /// <summary>
+    /// The report of a single-node run (<see cref="RunReport"/>: every host's tables or the summary, switches, wires,
+    /// applications, captures) from what the partitions gathered, then the crossing's drops and the synchronisation's
+    /// figures (the last line, with the wall time).
+    /// </summary>
+    public static void Print(StackSettings s, ClusterRunResult r, TextWriter o, bool full = true)
     {
-        foreach (var (k, v) in r.HostCounters)
-        {
-            if (k.StartsWith("app ", StringComparison.Ordinal)) o.WriteLine($"{k[4..]}: {v}");
-            else o.WriteLine($"{k}: counters {Fnv(v):x16}");
-        }
+        if (r.Report is { } report) RunReport.Print(s, report, full, o);
+        o.WriteLine();
         foreach (var (reason, n) in r.CrossDrops) o.WriteLine($"cross-node drops {reason}: {n}");
         double sim = (r.EndNs - r.StartNs) / 1e9;
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -7,6 +7,7 @@ using Serilog;
 using Serilog.Events;
 using ActorStack.Actors.Bridge;
 using ActorStack.Actors.Engine;
+using ActorStack.Actors.Cluster;
 
 namespace ActorStack.Cli
 {
@@ -149,7 +150,8 @@ namespace ActorStack.Cli
             // as the merged actorstack block over the user's file.
             string? akkaText = overrides.Count == 0 ? userText : (userText ?? "") + "\n" + StackConfig.EffectiveText(userText, configPath ?? "config", overrides);
             if (command == "run" && (a.Nodes is not null || a.Partitions is not null || settings.Cluster.MinNodes > 1 || !settings.Cluster.SeedNodes.IsEmpty))
-                return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), a.Nodes, a.Partitions, a.Listen, duration, o, err);
+                return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), a.Nodes, a.Partitions, a.Listen, duration, o, err,
+                    fullReport: view.Report == ReportKind.Full);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, akkaText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
@@ -458,90 +460,28 @@ namespace ActorStack.Cli
                 // The summary asks what the full report asks, in the same order (the same events: the same digest), and prints
                 // the aggregate.
                 bool full = view.Report == ReportKind.Full;
-                var report = full ? o : TextWriter.Null;
-                var allStats = new List<HostStats>();
+                var hostReports = new List<HostReport>();
                 foreach (var (name, host) in started.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
                 {
                     var stats = await clock.Ask<HostStats>(host, GetStats.Instance, TimeSpan.FromSeconds(10));
-                    allStats.Add(stats);
-                    report.WriteLine($"\n===== host {name} =====");
-                    report.WriteLine("--- ip -s -s link");
-                    report.Write(Report.IpSLink(stats));
-                    report.WriteLine("--- tc -s qdisc");
-                    report.Write(Report.TcQdisc(stats));
-                    report.WriteLine("--- ip route");
-                    report.Write(ScenarioCheck.BuildFib(settings.Host(name)).Format());
                     var nf = await clock.Ask<NfRules>(host, GetNfRules.Instance, TimeSpan.FromSeconds(10));
-                    if (!nf.Rules.IsEmpty)
-                    {
-                        report.WriteLine("--- iptables -v (packets matched per rule)");
-                        foreach (var r in nf.Rules) report.WriteLine($"{r.Packets,10}  {Topology.IptablesRule(r.Rule)}");
-                    }
-                    report.WriteLine("--- ip neigh");
-                    report.Write((await clock.Ask<NeighbourList>(host, GetNeighbours.Instance, TimeSpan.FromSeconds(10))).Text);
-                    report.WriteLine("--- /proc/net/softnet_stat");
-                    report.Write(Report.SoftnetStat(stats));
-                    report.WriteLine("--- /proc/net/snmp");
-                    report.Write(Report.Snmp(stats));
-                    report.WriteLine("--- drops (dropwatch)");
-                    report.Write(Report.Drops(stats));
-                    report.WriteLine("--- ss -uanm");
-                    report.Write(Report.Sockets(stats));
-                    report.WriteLine("--- ss -tanmi");
-                    report.Write(SsTcp.Format(await clock.CollectTcp(host, TimeSpan.FromSeconds(3)), stats.Sockets));
+                    var neigh = await clock.Ask<NeighbourList>(host, GetNeighbours.Instance, TimeSpan.FromSeconds(10));
+                    hostReports.Add(new HostReport(name, stats, nf, neigh, await clock.CollectTcp(host, TimeSpan.FromSeconds(3))));
                 }
-                if (!full) o.Write(SummaryReport.Hosts(allStats));
-                var allSwitches = new List<SwitchStatsSnapshot>();
+                var switchReports = new List<SwitchReport>();
                 foreach (var (name, sw) in topo.Switches.OrderBy(x => x.Key, StringComparer.Ordinal))
                 {
                     var st = await clock.Ask<SwitchStatsSnapshot>(sw, GetSwitchStats.Instance, TimeSpan.FromSeconds(10));
-                    allSwitches.Add(st);
-                    var fdb = await clock.Ask<SwitchFdb>(sw, GetSwitchFdb.Instance, TimeSpan.FromSeconds(10));
-                    report.WriteLine($"\n===== switch {name} =====");
-                    report.Write(Report.Switch(st));
-                    report.WriteLine("--- bridge fdb show");
-                    report.Write(fdb.Text.Length == 0 ? "  (no learned entries)\n" : fdb.Text);
+                    switchReports.Add(new SwitchReport(name, st, await clock.Ask<SwitchFdb>(sw, GetSwitchFdb.Instance, TimeSpan.FromSeconds(10))));
                 }
-                if (!full && allSwitches.Count > 0) o.Write(SummaryReport.Switches(allSwitches));
-                o.WriteLine("\n===== wires =====");
-                var allWires = new List<(string Name, WireStats Stats)>();
-                for (int i = 0; i < started.Wires.Length; i++)
-                {
-                    var w = await clock.Ask<WireStats>(started.Wires[i], GetWireStats.Instance, TimeSpan.FromSeconds(10));
-                    allWires.Add((settings.Wires[i].ToString(), w));
-                    report.WriteLine($"{settings.Wires[i]}: {w.AToB} frames a->b, {w.BToA} b->a, {w.Dropped} dropped");
-                    foreach (var (dir, d) in new[] { ("a->b", w.AToBDetail), ("b->a", w.BToADetail) })
-                        if (d is not null && (d.Dropped > 0 || d.Duplicated > 0 || d.Corrupted > 0 || d.Reordered > 0 || d.InFlight > 0))
-                            report.WriteLine($"  {dir}: offered {d.Offered} delivered {d.Delivered} in flight {d.InFlight} duplicated {d.Duplicated} " +
-                                              $"corrupted {d.Corrupted} reordered {d.Reordered} ecn {d.EcnMarked}" +
-                                              string.Concat(d.Drops.Select(x => $" {x.Key} {x.Value}")));
-                }
-                if (!full)
-                {
-                    o.WriteLine($"{allWires.Count} wires: {allWires.Sum(w => w.Stats.AToB)} frames a->b, {allWires.Sum(w => w.Stats.BToA)} b->a, " +
-                                $"{allWires.Sum(w => w.Stats.Dropped)} dropped");
-                    foreach (var (wn, w) in allWires.Where(w => w.Stats.Dropped > 0).OrderByDescending(w => w.Stats.Dropped).Take(SummaryReport.TopHosts))
-                        o.WriteLine($"  {wn}: {w.Dropped} dropped");
-                }
-                o.WriteLine("\n===== applications =====");
+                var wireStats = new List<WireStats?>();
+                foreach (var w in started.Wires) wireStats.Add(await clock.Ask<WireStats>(w, GetWireStats.Instance, TimeSpan.FromSeconds(10)));
                 // Every application is asked either way (the same asks, the same run); the summary prints the first
                 // TopHosts lines and a count of the rest (summary.json under --out has them all).
-                var appLines = new List<string>();
-                foreach (var s in started.Sinks)
-                {
-                    var st = await clock.Ask<SinkStatus>(s, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    appLines.Add($"udp-sink {st.Host} {st.Bind}: read {st.Datagrams} datagrams ({st.Bytes} bytes) from {st.Flows} flow(s), {st.OutOfOrder} out of order");
-                }
-                foreach (var a in topo.Apps)
-                    appLines.Add(Report.App(await clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10))));
-                foreach (var p in started.Pktgens)
-                {
-                    var st = await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10));
-                    appLines.Add($"pktgen {st.Host}/{st.Device}: sent {st.Sent} of {st.Count} frames, {st.TxDropped} dropped at transmit");
-                }
-                foreach (var line in full ? appLines : appLines.Take(SummaryReport.TopHosts)) o.WriteLine(line);
-                if (!full && appLines.Count > SummaryReport.TopHosts)
-                    o.WriteLine($"... and {appLines.Count - SummaryReport.TopHosts} more applications (--report full prints them all; so does summary.json under --out)");
+                var statuses = new List<object>();
+                foreach (var s in started.Sinks) statuses.Add(await clock.Ask<SinkStatus>(s, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10)));
+                foreach (var a in topo.Apps) statuses.Add(await clock.Ask<object>(a, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10)));
+                foreach (var p in started.Pktgens) statuses.Add(await clock.Ask<PktgenStatus>(p, GetWorkloadStatus.Instance, TimeSpan.FromSeconds(10)));
                 CaptureFlushed? flushed = null;
                 var captures = new List<CaptureFlushed>();
                 foreach (var cap in started.Captures)
@@ -549,9 +489,8 @@ namespace ActorStack.Cli
                     var f = await clock.Ask<CaptureFlushed>(cap, FlushCapture.Instance, TimeSpan.FromSeconds(30));
                     flushed ??= f;
                     captures.Add(f);
-                    o.WriteLine($"capture: {f.Frames} frames written to {f.File}" + (f.Comments > 0 ? $", {f.Comments} with a cause" : "") +
-                                (f.Dropped > 0 ? $" ({f.Dropped} copies dropped by the tap)" : ""));
                 }
+                RunReport.Print(settings, new ClusterReport([.. hostReports], [.. switchReports], [.. wireStats], [.. statuses], [.. captures]), full, o);
                 if (engine is not null)
                 {
                     var wall = DateTime.UtcNow - wallStart;

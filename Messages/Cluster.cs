@@ -81,7 +81,11 @@ public sealed record CollectCounters
 /// counter, softnet row and drop table entry), and its cross-node drops by reason.
 /// </summary>
 public sealed record PartitionCounters(string Node, ImmutableArray<KeyValuePair<string, string>> Hosts,
-    ImmutableArray<KeyValuePair<string, long>> CrossDrops, ImmutableArray<KeyValuePair<string, string>> Files);
+    ImmutableArray<KeyValuePair<string, long>> CrossDrops, ImmutableArray<KeyValuePair<string, string>> Files)
+{
+    /// <summary>What the end-of-run report needs from this partition; null from a partition that could not gather it.</summary>
+    public PartitionReport? Report { get; init; }
+}
 
 /// <summary>
 /// To a partition's <c>SimulationActor</c>: every partition's servers listen, start the clients and generators now (the
@@ -91,3 +95,40 @@ public sealed record StartPartitionWorkloads
 {
     public static readonly StartPartitionWorkloads Instance = new();
 }
+
+/// <summary>
+/// What the end-of-run report (<c>run</c>'s tables) needs from one partition, gathered there with the same questions in the
+/// same order as a single-node run asks them: per local host its stats, netfilter counts, neighbours and TCP sockets; per
+/// local switch its counters and forwarding table; per wire what this partition saw of it; every local workload's status;
+/// every local capture's flush. Crosses nodes once, at the end of the run (nested in <see cref="PartitionCounters.Report"/>).
+/// </summary>
+public sealed record PartitionReport(string Node, ImmutableArray<HostReport> Hosts, ImmutableArray<SwitchReport> Switches,
+    ImmutableArray<WireReport> Wires, ImmutableArray<AppReport> Apps, ImmutableArray<CaptureReport> Captures);
+
+/// <summary>Capture point <paramref name="Point"/> (index in <c>scenario.capture</c>'s points) flushed its file here.</summary>
+public sealed record CaptureReport(int Point, CaptureFlushed Flushed);
+
+/// <summary>One host's report: <c>ip -s link</c>, <c>tc</c>, softnet, SNMP, drops and UDP sockets (<paramref name="Stats"/>), <c>iptables -v</c>, <c>ip neigh</c>, <c>ss -t</c>.</summary>
+public sealed record HostReport(string Host, HostStats Stats, NfRules Netfilter, NeighbourList Neighbours, ImmutableArray<TcpSocketInfo> Tcp);
+
+/// <summary>One switch's report: its counters and <c>bridge fdb show</c>.</summary>
+public sealed record SwitchReport(string Switch, SwitchStatsSnapshot Stats, SwitchFdb Fdb);
+
+/// <summary>
+/// What one partition saw of wire <paramref name="Wire"/> (index in <c>scenario.wires</c>): the whole wire's stats when it
+/// runs whole here (<paramref name="Whole"/>); for a split wire, one direction: sent from here (<paramref name="Sent"/>, the
+/// local half's channel, every frame handed to the crossing counted delivered) or arriving here (<paramref name="Arrived"/>
+/// frames delivered to the local end, <paramref name="LostAtCut"/> dropped because the cable was cut while they crossed).
+/// </summary>
+public sealed record WireReport(int Wire, WireStats? Whole, WireDirection Direction, WireDirectionStats? Sent, long Arrived, long LostAtCut);
+
+/// <summary>The kind of an application line of the report, in the report's order: socket readers, applications, pktgen.</summary>
+public enum AppReportKind
+{
+    Sink,
+    App,
+    Pktgen,
+}
+
+/// <summary>A workload's status (<c>SinkStatus</c>, <c>PingStatus</c>, …, <c>PktgenStatus</c>) with its position in the scenario's workloads.</summary>
+public sealed record AppReport(AppReportKind Kind, int Workload, object Status);

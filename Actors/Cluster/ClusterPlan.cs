@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Messages.Packets;
 
 namespace ActorStack.Actors.Cluster;
 
@@ -66,10 +67,12 @@ public sealed class ClusterPlan
     {
         var b = new StringBuilder();
         b.AppendLine($"placement over {Nodes.Length} node(s), {CrossWires.Length} wire(s) cut, window {(LookaheadNs == long.MaxValue ? "none" : $"{LookaheadNs / 1000.0:0.###} us")}:");
+        var load = ExpectedLoad(s);
         foreach (var (node, hosts, switches) in Counts(s))
         {
-            var names = Placement.Where(kv => kv.Value == node).Select(kv => kv.Key);
-            b.AppendLine($"  {node}: {hosts} host(s), {switches} switch(es): {string.Join(" ", names)}");
+            var names = Placement.Where(kv => kv.Value == node).Select(kv => kv.Key).ToList();
+            b.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  {node}: {hosts} host(s), {switches} switch(es), expected load {names.Sum(n => load[n]):0} pkt/s: {string.Join(" ", names)}"));
         }
         foreach (var c in CrossWires)
             b.AppendLine($"  cut: wire {c.Wire} {c.Name} ({c.NodeA} <-> {c.NodeB}, lookahead {c.LookaheadNs / 1000.0:0.###} us)");
@@ -78,9 +81,8 @@ public sealed class ClusterPlan
 
     /// <summary>
     /// Places <paramref name="s"/> on <paramref name="nodes"/>: a host's or switch's <c>node</c> key pins it; the rest go to
-    /// the first node (<see cref="PlacementMode.Explicit"/>) or are spread (<see cref="PlacementMode.Auto"/>: groups joined by
-    /// wires that cannot be cut, taken breadth-first from the first host and filled node by node to balanced host counts,
-    /// so neighbours stay together and few wires cross). Refused: a <c>node</c> that is not in <paramref name="nodes"/>,
+    /// the first node (<see cref="PlacementMode.Explicit"/>) or are spread (<see cref="PlacementMode.Auto"/>: balanced by
+    /// expected load, <see cref="ExpectedLoad"/>, cutting few wires; groups joined by wires that cannot be cut stay together). Refused: a <c>node</c> that is not in <paramref name="nodes"/>,
     /// a cut wire whose lookahead is not positive (delay 0, or not above the sender's <c>tx-usecs</c>), a cut TAP wire.
     /// </summary>
     public static ClusterPlan Make(StackSettings s, IReadOnlyList<string> nodes, PlacementMode? mode = null,
@@ -138,58 +140,208 @@ public sealed class ClusterPlan
     private static long TxUsecsNs(StackSettings s, string end, string device, int? port)
         => port is not null ? 3_000 : s.Host(end).Devices.First(d => d.Name == device).TxUsecs * 1000L;
 
+    /// <summary>What a host or switch costs when it has nothing to do (timers, neighbour upkeep), in packets per second.</summary>
+    public const double BaseLoad = 1;
+
+    /// <summary>
+    /// Each host's and switch's expected load in packets per second it handles (sends, receives or forwards), from the
+    /// scenario's workload rates: every workload's packets are charged to every host and switch on the shortest path of
+    /// wires (hop count, ties to the lower index) from its host to the host owning its destination address, both ways for
+    /// a request and its reply; plus <see cref="BaseLoad"/> each. Rates: pktgen its <c>rate</c> (unlimited: the device's
+    /// line rate at its frame size); ping and traceroute a probe and an answer per interval (traceroute per <c>wait</c>);
+    /// UDP echo a datagram's fragments each way per interval (none given: one per 100 µs); a TCP bulk transfer the
+    /// client device's line rate in full-size segments plus an ACK per two; TCP request-response a transaction per 100 µs
+    /// per connection (about a LAN round trip). An estimate for balancing, not a prediction: routes are taken as the
+    /// shortest paths, and a transfer as running at line rate. Pure: the same scenario gives the same loads.
+    /// </summary>
+    public static ImmutableSortedDictionary<string, double> ExpectedLoad(StackSettings s)
+    {
+        var names = s.Hosts.Select(h => h.Name).Concat(s.Switches.Select(w => w.Name)).ToList();
+        var index = names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
+        var adj = names.Select(_ => new SortedSet<int>()).ToArray();
+        foreach (var w in s.Wires.Where(w => w.Tap is null))
+        {
+            adj[index[w.HostA]].Add(index[w.HostB]);
+            adj[index[w.HostB]].Add(index[w.HostA]);
+        }
+        var owner = new Dictionary<uint, int>();
+        for (int i = 0; i < s.Hosts.Length; i++)
+            foreach (var d in s.Hosts[i].Devices)
+                foreach (var a in d.Addresses) owner.TryAdd(a.Address.Value, i);
+        var load = names.Select(_ => BaseLoad).ToArray();
+        void Charge(string host, Ipv4Address? dst, double pps)
+        {
+            if (pps <= 0 || !index.TryGetValue(host, out int from)) return;
+            if (dst is not { } d || !owner.TryGetValue(d.Value, out int to)) { load[from] += pps; return; }
+            foreach (int v in ShortestPath(adj, from, to)) load[v] += pps;
+        }
+        static double PerSecond(TimeSpan t) => t > TimeSpan.Zero ? 1 / t.TotalSeconds : 10_000;
+        double LinePps(string host, string? device, int frameBytes)
+        {
+            var h = s.Host(host);
+            int speed = (device is null ? h.Devices.FirstOrDefault(x => x.Name != "lo") : h.Devices.FirstOrDefault(x => x.Name == device))?.Speed ?? 10_000;
+            return speed * 1e6 / ((frameBytes + 24) * 8.0); // preamble, FCS and inter-frame gap: 24 bytes on the wire
+        }
+        foreach (var w in s.Workloads)
+            switch (w)
+            {
+                case PktgenWorkload p:
+                    Charge(p.Host, p.Pktgen.DstMin, p.Pktgen.RatePps > 0 ? p.Pktgen.RatePps : LinePps(p.Host, p.Device, p.Pktgen.PktSize));
+                    break;
+                case PingSettings ping: Charge(ping.Host, ping.Destination, 2 * PerSecond(ping.Interval)); break;
+                case TracerouteSettings tr: Charge(tr.Host, tr.Destination, 2.0 * tr.Queries * PerSecond(tr.Wait)); break;
+                case UdpEchoClientSettings e:
+                    Charge(e.Host, e.Server, 2.0 * Math.Max(1, Math.Ceiling((e.Size + 8) / 1480.0)) * PerSecond(e.Interval));
+                    break;
+                case TcpBulkClientSettings b: Charge(b.Host, b.Server, 1.5 * LinePps(b.Host, null, 1514)); break;
+                case TcpRrClientSettings rr: Charge(rr.Host, rr.Server, 2.0 * Math.Max(1, rr.Connections) * 10_000); break;
+            }
+        return names.Select((n, i) => (n, i)).ToImmutableSortedDictionary(x => x.n, x => load[x.i], StringComparer.Ordinal);
+    }
+
+    /// <summary>The vertices of a shortest path from <paramref name="from"/> to <paramref name="to"/>, both included (just the two when none).</summary>
+    private static List<int> ShortestPath(SortedSet<int>[] adj, int from, int to)
+    {
+        var prev = new int[adj.Length];
+        Array.Fill(prev, -1);
+        prev[from] = from;
+        var q = new Queue<int>();
+        q.Enqueue(from);
+        while (q.Count > 0 && prev[to] < 0)
+        {
+            int v = q.Dequeue();
+            foreach (int u in adj[v])
+                if (prev[u] < 0) { prev[u] = v; q.Enqueue(u); }
+        }
+        if (prev[to] < 0) return from == to ? [from] : [from, to];
+        var path = new List<int> { to };
+        for (int v = to; v != from; v = prev[v]) path.Add(prev[v]);
+        return path;
+    }
+
+    /// <summary>Balance tolerance of <see cref="AutoPlace"/>: a node may carry this much over the average load.</summary>
+    public const double Imbalance = 0.10;
+
+    /// <summary>
+    /// Places the unpinned hosts and switches by expected load (<see cref="ExpectedLoad"/>), cutting few wires. Vertices
+    /// joined by wires that cannot be cut (no lookahead) form one group. Greedy graph growing: each node but the last takes
+    /// groups from the first unplaced one, always the frontier group with the most wires into the node (ties: scenario
+    /// order), while taking it brings the node's load closer to the average; the last node takes the rest. Then
+    /// refinement (Fiduccia–Mattheyses single moves, in scenario order, until none helps): a boundary group moves to a
+    /// neighbouring node when that lowers, in this order, the load beyond the tolerance (<see cref="Imbalance"/>), the
+    /// wires cut, the sum of squared node loads. Deterministic: the same scenario and nodes give the same placement.
+    /// </summary>
     private static void AutoPlace(StackSettings s, IReadOnlyList<string> nodes, Dictionary<string, string> place)
     {
-        // Vertices: hosts and switches in scenario order; edges: wires. Wires without lookahead join their ends into one group.
         var names = s.Hosts.Select(h => h.Name).Concat(s.Switches.Select(w => w.Name)).ToList();
         var index = names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
         var parent = Enumerable.Range(0, names.Count).ToArray();
         int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
-        var adj = names.Select(_ => new List<int>()).ToArray();
+        var edges = new List<(int A, int B)>();
         foreach (var w in s.Wires)
         {
             if (w.Tap is not null) continue;
             int a = index[w.HostA], b = index[w.HostB];
-            adj[a].Add(b);
-            adj[b].Add(a);
+            edges.Add((a, b));
             if (Lookahead(s, w) <= 0) parent[Find(a)] = Find(b);
         }
-        var isHost = names.Select((n, i) => i < s.Hosts.Length).ToArray();
-        // Breadth-first over vertices from the first one; each newly reached group is placed whole.
-        var order = new List<int>();
-        var seen = new bool[names.Count];
-        for (int start = 0; start < names.Count; start++)
+        // Groups, numbered by their first vertex in scenario order; their loads; the wires between them (multi-edges count).
+        var vload = ExpectedLoad(s);
+        var groupOf = new int[names.Count];
+        var groups = new List<List<int>>();
+        var byRoot = new Dictionary<int, int>();
+        for (int v = 0; v < names.Count; v++)
         {
-            if (seen[start]) continue;
-            var q = new Queue<int>();
-            q.Enqueue(start);
-            seen[start] = true;
-            while (q.Count > 0)
+            if (!byRoot.TryGetValue(Find(v), out int g)) { byRoot[Find(v)] = g = groups.Count; groups.Add([]); }
+            groups[g].Add(v);
+            groupOf[v] = g;
+        }
+        int G = groups.Count, N = nodes.Count;
+        var gload = groups.Select(m => m.Sum(v => vload[names[v]])).ToArray();
+        var gadj = Enumerable.Range(0, G).Select(_ => new SortedDictionary<int, int>()).ToArray();
+        foreach (var (a, b) in edges)
+        {
+            int ga = groupOf[a], gb = groupOf[b];
+            if (ga == gb) continue;
+            gadj[ga][gb] = gadj[ga].GetValueOrDefault(gb) + 1;
+            gadj[gb][ga] = gadj[gb].GetValueOrDefault(ga) + 1;
+        }
+        var nodeIndex = nodes.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i, StringComparer.Ordinal);
+        var at = Enumerable.Repeat(-1, G).ToArray();
+        var pinned = new bool[G];
+        var load = new double[N];
+        for (int g = 0; g < G; g++)
+            if (groups[g].Select(v => place.GetValueOrDefault(names[v])).FirstOrDefault(n => n is not null) is { } n)
             {
-                int v = q.Dequeue();
-                order.Add(v);
-                foreach (var u in adj[v].Order())
-                    if (!seen[u]) { seen[u] = true; q.Enqueue(u); }
+                at[g] = nodeIndex[n];
+                pinned[g] = true;
+                load[at[g]] += gload[g];
+            }
+        double target = gload.Sum() / N;
+
+        // Greedy growth, node by node.
+        for (int k = 0; k < N - 1; k++)
+        {
+            var frontier = new SortedDictionary<int, int>(); // group → wires into node k
+            void Take(int g, bool counted = false)
+            {
+                at[g] = k;
+                if (!counted) load[k] += gload[g];
+                frontier.Remove(g);
+                foreach (var (u, c) in gadj[g])
+                    if (at[u] < 0) frontier[u] = frontier.GetValueOrDefault(u) + c;
+            }
+            foreach (int g in Enumerable.Range(0, G).Where(g => at[g] == k)) Take(g, counted: true); // pinned here: grow from them
+            while (true)
+            {
+                int next = -1;
+                if (frontier.Count > 0)
+                {
+                    int best = frontier.Values.Max();
+                    next = frontier.First(kv => kv.Value == best).Key;
+                }
+                else next = Array.IndexOf(at, -1);
+                if (next < 0) break;
+                if (load[k] > 0 && Math.Abs(load[k] + gload[next] - target) >= Math.Abs(load[k] - target)) break;
+                Take(next);
             }
         }
-        int free = s.Hosts.Count(h => !place.ContainsKey(h.Name));
-        var load = nodes.ToDictionary(n => n, n => s.Hosts.Count(h => place.GetValueOrDefault(h.Name) == n), StringComparer.Ordinal);
-        int target = (int)Math.Ceiling((double)(free + load.Values.Sum()) / nodes.Count);
-        int cur = 0;
-        var groupNode = new Dictionary<int, string>();
-        foreach (int v in order)
+        for (int g = 0; g < G; g++)
+            if (at[g] < 0) { at[g] = N - 1; load[N - 1] += gload[g]; }
+
+        // Refinement: single moves of boundary groups while one strictly improves (over, cut, sum of squares).
+        double limit = target * (1 + Imbalance);
+        double Over(double l) => Math.Max(0, l - limit);
+        for (int pass = 0; pass < 100; pass++)
         {
-            if (place.ContainsKey(names[v])) continue;
-            int g = Find(v);
-            if (!groupNode.TryGetValue(g, out var node))
+            bool moved = false;
+            for (int g = 0; g < G; g++)
             {
-                while (cur < nodes.Count - 1 && load[nodes[cur]] >= target) cur++;
-                node = nodes[cur];
-                groupNode[g] = node;
+                if (pinned[g]) continue;
+                int from = at[g];
+                var links = new SortedDictionary<int, int>();
+                foreach (var (u, c) in gadj[g]) links[at[u]] = links.GetValueOrDefault(at[u]) + c;
+                int own = links.GetValueOrDefault(from);
+                foreach (var (to, c) in links)
+                {
+                    if (to == from) continue;
+                    double lf = load[from], lt = load[to], w = gload[g];
+                    double overDelta = Over(lf - w) + Over(lt + w) - Over(lf) - Over(lt);
+                    int cutDelta = own - c;
+                    double sqDelta = (lf - w) * (lf - w) + (lt + w) * (lt + w) - lf * lf - lt * lt;
+                    bool better = overDelta < -1e-9 || (Math.Abs(overDelta) <= 1e-9 && (cutDelta < 0 || (cutDelta == 0 && sqDelta < -1e-9)));
+                    if (!better) continue;
+                    at[g] = to;
+                    load[from] -= w;
+                    load[to] += w;
+                    moved = true;
+                    break;
+                }
             }
-            place[names[v]] = node;
-            if (isHost[v]) load[node]++;
+            if (!moved) break;
         }
+        for (int g = 0; g < G; g++)
+            foreach (int v in groups[g]) place.TryAdd(names[v], nodes[at[g]]);
     }
 
     /// <summary>A hash of the build: the Actors assembly's module version id (every build differs).</summary>

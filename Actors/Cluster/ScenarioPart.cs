@@ -27,6 +27,12 @@ public sealed class ScenarioPart(string node, ClusterPlan plan)
     /// </summary>
     public Action<int, WireDirection, IActorRef, IActorRef>? HalfBuilt { get; set; }
 
+    /// <summary>
+    /// The fault schedule cut split wire (index) at this instant: frames that crossed before it and arrive after it were on
+    /// the cable when it was cut, and the receiving partition drops them (SIM_LINK_DOWN), as the whole wire does.
+    /// </summary>
+    public Action<int>? HalfCut { get; set; }
+
     /// <summary>Every local server listens (the workloads wait for <see cref="StartPartitionWorkloads"/>).</summary>
     public Action? Ready { get; set; }
 }

@@ -30,6 +30,11 @@ public sealed class SimPartition : IDisposable
     private readonly Dictionary<(int Wire, WireDirection Dir), long> _seq = new();
     private readonly List<CrossFrame> _out = new();
     private readonly SortedDictionary<DropReason, long> _crossDrops = new();
+    // The crossing's receiving side (the whole wire's propagation stage): per split wire the instant the cable was last cut
+    // here, and per (wire, direction) the frames that arrived and those lost because the cable was cut while they crossed.
+    private readonly Dictionary<int, long> _lastCutNs = new();
+    private readonly Dictionary<(int Wire, WireDirection Dir), (long Arrived, long LostAtCut)> _arrivals = new();
+    private readonly StackSettings _settings;
     private long? _readyNs;
     private ReplyBox? _startBox;
     private SimulationStarted? _started;
@@ -37,6 +42,7 @@ public sealed class SimPartition : IDisposable
     public SimPartition(StackSettings settings, ClusterPlan plan, string node)
     {
         Node = node;
+        _settings = settings;
         // The partition's own log stays quiet at INFO (its start and shutdown); warnings and errors still show.
         _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig(SimEngine.Hocon + "\nakka.loglevel = WARNING"));
         _engine = SimEngine.For(_system);
@@ -46,6 +52,7 @@ public sealed class SimPartition : IDisposable
             Egress = OnEgress,
             HalfBuilt = (wire, dir, end, half) => _in[(wire, dir)] = (end, half),
             Ready = () => _readyNs = _engine.NowNs,
+            HalfCut = wire => _lastCutNs[wire] = _engine.NowNs,
         };
         _sim = _system.ActorOf(SimulationActor.Props(settings, _part), "sim");
     }
@@ -112,7 +119,9 @@ public sealed class SimPartition : IDisposable
             {
                 var frames = new ReadOnlyMemory<byte>[j - i];
                 for (int k = i; k < j; k++) frames[k - i] = sorted[k].Frame;
-                _engine.TellAtNs(f.ArrivalNs, dest.End, new WireFrames([.. frames]), dest.Half);
+                // Through the gate: a cut between the frame's entry into the medium and its arrival drops it there.
+                long enteredNs = f.ArrivalNs - SimEngine.ToNs(_settings.Wires[f.Wire].Delay);
+                _engine.TellAtNs(f.ArrivalNs, new CrossingGate(this, f.Wire, f.Direction, enteredNs, j - i, dest.End), new WireFrames([.. frames]), dest.Half);
                 FramesIn += j - i;
             }
             else Drop(DropReason.SIM_LINK_UNATTACHED, j - i); // a frame for a wire with no end here: mis-routed
@@ -126,6 +135,33 @@ public sealed class SimPartition : IDisposable
         return new WindowDone(Node, window, outbound, _engine.NextDueNs ?? long.MaxValue, _engine.Executed - before);
     }
 
+    /// <summary>
+    /// The far end of a split wire as the crossing's arrival sees it: at the arrival instant, frames that entered the medium
+    /// at or before the last cut of the cable here were on it when it was cut and are dropped (SIM_LINK_DOWN, counted with
+    /// the wire's direction, as <c>WireChannel.Cut</c> drops the whole wire's propagating frames); the rest go to the end.
+    /// Runs on the engine's thread inside the arrival's event, as <see cref="SimEngine.TellAtNs"/> delivers it.
+    /// </summary>
+    private sealed record CrossingGate(SimPartition Partition, int Wire, WireDirection Direction, long EnteredNs, int Count, IActorRef End) : ICanTell
+    {
+        public void Tell(object message, IActorRef sender) => Partition.Arrive(this, message, sender);
+    }
+
+    private void Arrive(CrossingGate g, object message, IActorRef sender)
+    {
+        var key = (g.Wire, g.Direction);
+        var (arrived, lost) = _arrivals.GetValueOrDefault(key);
+        if (_lastCutNs.TryGetValue(g.Wire, out long cut) && cut >= g.EnteredNs)
+        {
+            _arrivals[key] = (arrived, lost + g.Count);
+            return;
+        }
+        _arrivals[key] = (arrived + g.Count, lost);
+        g.End.Tell(message, sender);
+    }
+
+    /// <summary>Per split wire and direction arriving here: frames delivered to the local end, and frames lost to a cut while crossing.</summary>
+    public IReadOnlyDictionary<(int Wire, WireDirection Dir), (long Arrived, long LostAtCut)> Arrivals => _arrivals;
+
     private void Drop(DropReason reason, long n) => _crossDrops[reason] = _crossDrops.GetValueOrDefault(reason) + n;
 
     /// <summary>
@@ -138,7 +174,11 @@ public sealed class SimPartition : IDisposable
         var box = new ReplyBox(_system);
         foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
             foreach (var (key, v) in _in)
-                if (key.Wire == c.Wire) v.Half.Tell(CutCable.Instance, box);
+                if (key.Wire == c.Wire)
+                {
+                    _lastCutNs[c.Wire] = _engine.NowNs;
+                    v.Half.Tell(CutCable.Instance, box);
+                }
         _engine.RunUntilIdle();
     }
 
@@ -155,21 +195,89 @@ public sealed class SimPartition : IDisposable
         return box.Reply;
     }
 
-    /// <summary>The counters of every local host (<see cref="CounterText"/>), and the capture's flush when it is here.</summary>
+    /// <summary>
+    /// The counters of every local host (<see cref="CounterText"/>), every local workload's result by actor name, the
+    /// capture files written here, and what the end-of-run report needs (<see cref="PartitionCounters.Report"/>).
+    /// </summary>
     public PartitionCounters Counters()
     {
+        var (report, apps) = Gather();
         var hosts = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
-        foreach (var (name, host) in Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
-            hosts.Add(new(name, AskNow(host, GetStats.Instance) is HostStats st ? CounterText.Render(st) : "(no answer)"));
+        foreach (var h in report.Hosts) hosts.Add(new(h.Host, CounterText.Render(h.Stats)));
         // The workloads' results (ping statistics, echo counts, the TCP transfer's bytes and SHA-256 verdict) by actor name.
-        if (AskNow(_sim, GetSimulationTopology.Instance) is SimulationTopology topo)
-            foreach (var app in topo.Apps.OrderBy(a => a.Path.Name, StringComparer.Ordinal))
-                hosts.Add(new($"app {app.Path.Name}", AskNow(app, GetWorkloadStatus.Instance)?.ToString() ?? "(no answer)"));
-        var files = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
-        if (_started?.Capture is { } cap && AskNow(cap, FlushCapture.Instance) is CaptureFlushed cf)
-            files.Add(new("pcap", cf.File));
-        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files.ToImmutable());
+        foreach (var (name, status) in apps.OrderBy(a => a.Name, StringComparer.Ordinal)) hosts.Add(new($"app {name}", status.ToString() ?? ""));
+        var files = report.Captures.Select(c => new KeyValuePair<string, string>("pcap", c.Flushed.File)).ToImmutableArray();
+        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files) { Report = report };
     }
+
+    /// <summary>
+    /// Asks every local host, switch, wire, workload and capture what the report prints, in the order a single-node run
+    /// asks them (hosts by name, switches by name, wires, socket readers, applications, pktgens, captures), at the current
+    /// instant; also returns each application's status by actor name.
+    /// </summary>
+    private (PartitionReport Report, List<(string Name, object Status)> Apps) Gather()
+    {
+        var topo = AskNow(_sim, GetSimulationTopology.Instance) as SimulationTopology;
+        var hosts = ImmutableArray.CreateBuilder<HostReport>();
+        foreach (var (name, host) in Hosts.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            if (AskNow(host, GetStats.Instance) is not HostStats st) continue;
+            var nf = AskNow(host, GetNfRules.Instance) as NfRules ?? new NfRules(name, []);
+            var neigh = AskNow(host, GetNeighbours.Instance) as NeighbourList ?? new NeighbourList("", []);
+            var tcp = ImmutableArray.CreateBuilder<TcpSocketInfo>();
+            if (AskNow(host, GetTcpSockets.Instance) is TcpSocketList list)
+                foreach (var sock in list.Sockets)
+                    if (AskNow(sock, GetSocketInfo.Instance) is TcpSocketInfo info) tcp.Add(info); // a socket closed meanwhile is left out
+            hosts.Add(new HostReport(name, st, nf, neigh, tcp.ToImmutable()));
+        }
+        var switches = ImmutableArray.CreateBuilder<SwitchReport>();
+        foreach (var (name, sw) in (topo?.Switches ?? ImmutableDictionary<string, IActorRef>.Empty).OrderBy(x => x.Key, StringComparer.Ordinal))
+            if (AskNow(sw, GetSwitchStats.Instance) is SwitchStatsSnapshot st && AskNow(sw, GetSwitchFdb.Instance) is SwitchFdb fdb)
+                switches.Add(new SwitchReport(name, st, fdb));
+        var wires = ImmutableArray.CreateBuilder<WireReport>();
+        var started = _started?.Wires ?? [];
+        for (int i = 0; i < started.Length; i++)
+        {
+            if (Plan.Cross(i) is not null || started[i].IsNobody()) continue;
+            if (AskNow(started[i], GetWireStats.Instance) is WireStats ws) wires.Add(new WireReport(i, ws, WireDirection.AToB, null, 0, 0));
+        }
+        foreach (var ((wire, into), (_, half)) in _in.OrderBy(kv => kv.Key.Wire).ThenBy(kv => kv.Key.Dir))
+        {
+            // The local half sends the other direction; what arrived here in this one passed the crossing's gate.
+            var from = into == WireDirection.AToB ? WireDirection.BToA : WireDirection.AToB;
+            if (AskNow(half, GetWireStats.Instance) is WireStats ws)
+                wires.Add(new WireReport(wire, null, from, from == WireDirection.AToB ? ws.AToBDetail : ws.BToADetail, 0, 0));
+            var (arrived, lost) = _arrivals.GetValueOrDefault((wire, into));
+            wires.Add(new WireReport(wire, null, into, null, arrived, lost));
+        }
+        var apps = ImmutableArray.CreateBuilder<AppReport>();
+        var named = new List<(string, object)>();
+        int Local(Func<WorkloadSettings, bool> kind, int k) => _settings.Workloads.Select((w, j) => (w, j))
+            .Where(x => kind(x.w) && Plan.NodeOf(x.w.Host) == Node).Select(x => x.j).ElementAtOrDefault(k);
+        var sinks = _started?.Sinks ?? [];
+        for (int k = 0; k < sinks.Length; k++)
+            if (AskNow(sinks[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Sink, Local(w => w is UdpSinkSettings, k), st));
+        var locals = topo?.Apps ?? [];
+        for (int k = 0; k < locals.Length; k++)
+            if (AskNow(locals[k], GetWorkloadStatus.Instance) is { } st)
+            {
+                apps.Add(new AppReport(AppReportKind.App, Local(w => w is not (UdpSinkSettings or PktgenWorkload), k), st));
+                named.Add((locals[k].Path.Name, st));
+            }
+        var gens = _started?.Pktgens ?? [];
+        for (int k = 0; k < gens.Length; k++)
+            if (AskNow(gens[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Pktgen, Local(w => w is PktgenWorkload, k), st));
+        var captures = ImmutableArray.CreateBuilder<CaptureReport>();
+        var taps = _started?.Captures ?? [];
+        var points = LocalCapturePoints();
+        for (int k = 0; k < taps.Length && k < points.Count; k++)
+            if (AskNow(taps[k], FlushCapture.Instance) is CaptureFlushed cf) captures.Add(new CaptureReport(points[k], cf));
+        return (new PartitionReport(Node, hosts.ToImmutable(), switches.ToImmutable(), wires.ToImmutable(), apps.ToImmutable(), captures.ToImmutable()), named);
+    }
+
+    /// <summary>The capture points with a tap here, in the order <see cref="SimulationActor"/> made their taps.</summary>
+    private List<int> LocalCapturePoints()
+        => [.. _settings.Captures.Select((c, k) => (c, k)).Where(x => x.c.Device != CaptureSettings.AllDevices && Plan.NodeOf(x.c.Host) == Node).Select(x => x.k)];
 
     public void Dispose()
     {

@@ -42,6 +42,8 @@ public sealed record ClusterRunResult(
     public TimeSpan RunWall { get; init; }
     /// <summary>Engine events each node ran during the windows.</summary>
     public ImmutableSortedDictionary<string, long> EventsByNode { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
+    /// <summary>The end-of-run report merged from the surviving partitions (<see cref="ClusterReport.Merge"/>).</summary>
+    public ClusterReport? Report { get; init; }
 }
 
 /// <summary>
@@ -154,7 +156,13 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             files.AddRange(c.Files.Select(f => f.Value));
         }
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
-            Elapsed(), syncWall, error) { StartWall = startWall, RunWall = runWall, EventsByNode = eventsByNode.ToImmutable() };
+            Elapsed(), syncWall, error)
+        {
+            StartWall = startWall,
+            RunWall = runWall,
+            EventsByNode = eventsByNode.ToImmutable(),
+            Report = ClusterReport.Merge(settings, counters.OfType<PartitionCounters>().Select(c => c.Report).OfType<PartitionReport>()),
+        };
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.Serialization;
 using System.Text;
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
 using ActorStack.Messages;
@@ -58,6 +59,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(m.CrossDrops.Length);
                     foreach (var (k, v) in m.CrossDrops) { w.Write(k); w.Write(v); }
                     WritePairs(w, m.Files);
+                    WriteReport(w, m.Report);
                     break;
                 default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
             }
@@ -82,7 +84,10 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 "PR" => new PartitionReady(r.ReadString(), r.ReadInt64()),
                 "PL" => new PeerLost(r.ReadString(), r.ReadInt64(), r.ReadInt64()),
                 "CC" => CollectCounters.Instance,
-                "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length)),
+                "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length))
+                {
+                    Report = ReadReport(r, bytes.Length),
+                },
                 _ => throw new SerializationException($"unknown manifest {manifest}"),
             };
             if (r.BaseStream.Position != bytes.Length) throw new SerializationException($"{manifest}: {bytes.Length - r.BaseStream.Position} trailing bytes");
@@ -92,6 +97,68 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         {
             throw new SerializationException($"{manifest}: malformed ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// The end-of-run report (<see cref="PartitionReport"/>: host, switch and wire stats, workload statuses) crosses once per
+    /// run, off the window path, as System.Text.Json of its records (they are plain immutable data); each workload status
+    /// goes with its type's name, which must be a type of the Messages assembly (nothing else is instantiated). Absent: a 0 byte.
+    /// </summary>
+    private static void WriteReport(BinaryWriter w, PartitionReport? report)
+    {
+        if (report is null) { w.Write(false); return; }
+        w.Write(true);
+        WriteBytes(w, JsonSerializer.SerializeToUtf8Bytes(report with { Apps = [] }, ReportJson));
+        w.Write(report.Apps.Length);
+        foreach (var a in report.Apps)
+        {
+            w.Write((byte)a.Kind); w.Write(a.Workload);
+            w.Write(a.Status.GetType().FullName!);
+            WriteBytes(w, JsonSerializer.SerializeToUtf8Bytes(a.Status, a.Status.GetType(), ReportJson));
+        }
+    }
+
+    private static PartitionReport? ReadReport(BinaryReader r, int size)
+    {
+        if (!r.ReadBoolean()) return null;
+        try
+        {
+            var report = JsonSerializer.Deserialize<PartitionReport>(ReadBytes(r, size), ReportJson) ?? throw new SerializationException("empty report");
+            int n = Count(r, size, 10);
+            var apps = ImmutableArray.CreateBuilder<AppReport>(n);
+            for (int i = 0; i < n; i++)
+            {
+                var kind = (AppReportKind)r.ReadByte();
+                if (!Enum.IsDefined(kind)) throw new SerializationException($"bad application kind {kind}");
+                int workload = r.ReadInt32();
+                string type = r.ReadString();
+                var t = typeof(PartitionReport).Assembly.GetType(type, throwOnError: false)
+                    ?? throw new SerializationException($"workload status of unknown type {type}");
+                apps.Add(new AppReport(kind, workload, JsonSerializer.Deserialize(ReadBytes(r, size), t, ReportJson)
+                    ?? throw new SerializationException($"empty {type}")));
+            }
+            return report with { Apps = apps.MoveToImmutable() };
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new SerializationException($"report: {e.Message}", e);
+        }
+    }
+
+    private static readonly JsonSerializerOptions ReportJson = new();
+
+    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 1);
+        var bytes = r.ReadBytes(n);
+        if (bytes.Length != n) throw new SerializationException("truncated");
+        return bytes;
     }
 
     private static void WriteFrames(BinaryWriter w, ImmutableArray<CrossFrame> frames)

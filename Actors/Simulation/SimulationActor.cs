@@ -374,7 +374,10 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         if (_part is not null && !LocalTarget(e)) return;
         switch (e)
         {
-            case CutWireFault c: Tell(c.Wire, CutCable.Instance, e.At); break;
+            case CutWireFault c:
+                if (_part is not null && _part.Plan.Cross(c.Wire) is not null) _part.HalfCut?.Invoke(c.Wire);
+                Tell(c.Wire, CutCable.Instance, e.At);
+                break;
             case RestoreWireFault r: Tell(r.Wire, RestoreCable.Instance, e.At); break;
             case SetWireNetemFault n: Tell(n.Wire, new SetNetem(n.Direction, FaultCheck.Parse(n.Netem)), e.At); break;
             case SetWireFaultsFault f: Tell(f.Wire, new SetFaultRules(f.Rules), e.At); break;

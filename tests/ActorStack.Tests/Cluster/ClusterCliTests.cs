@@ -20,19 +20,71 @@ public sealed class ClusterCliTests : IDisposable
         return (rc, o.ToString(), e.ToString());
     }
 
-    [Fact]
-    public async Task RunPartitions_TwoThreads_SameDigestsAsOne()
+    /// <summary>The report's text from its first table to the line before the clock's (the only line with wall time).</summary>
+    private static string ReportPart(string output)
     {
-        var one = await Cli(ClusterKit.Routed(), "run", "--partitions", "1", "--duration", "1s");
-        var two = await Cli(ClusterKit.Routed(), "run", "--partitions", "2", "--duration", "1s");
+        int from = output.IndexOf("\n===== ", StringComparison.Ordinal);
+        int to = output.IndexOf("\nclock: ", StringComparison.Ordinal) is >= 0 and var c ? c : output.IndexOf("\ncluster: ", StringComparison.Ordinal);
+        Assert.True(from >= 0 && to > from, output);
+        return output[from..to].TrimEnd('\n');
+    }
+
+    private static string Section(string output, string from, string to)
+    {
+        int a = output.IndexOf(from, StringComparison.Ordinal), b = output.IndexOf(to, a + 1, StringComparison.Ordinal);
+        Assert.True(a >= 0 && b > a, output);
+        return output[a..b];
+    }
+
+    [Fact]
+    public async Task RunPartitions_RoutedExample_PrintsTheSingleNodeReport()
+    {
+        // examples/routed.hocon: its wires have no delay, so nothing is split and n2 is left empty (the placement says so).
+        string example = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "routed.hocon"));
+        var one = await Cli(example, "run", "--duration", "2s", "--set", "scenario.capture.enabled=off");
+        var two = await Cli(example, "run", "--partitions", "2", "--duration", "2s", "--set", "scenario.capture.enabled=off");
 
         Assert.Equal(0, one.Rc);
         Assert.Equal(0, two.Rc);
-        static string[] Results(string s) => [.. s.Split('\n').Where(l => l.StartsWith("h", StringComparison.Ordinal) || l.StartsWith("r", StringComparison.Ordinal) || l.StartsWith("ping", StringComparison.Ordinal))];
-        Assert.Equal(6, Results(one.Out).Length); // 5 hosts' digests and the ping
-        Assert.Equal(Results(one.Out), Results(two.Out));
+        Assert.Equal(ReportPart(one.Out), ReportPart(two.Out));
+        Assert.Contains("\n===== host r2 =====\n--- ip -s -s link\n", two.Out);
+        Assert.Contains("\n===== switch sw1 =====\n", two.Out);
+        Assert.Contains("ping h1 -> 10.0.3.10: 3 transmitted, 3 received, 0 errors", two.Out);
+        Assert.Contains("\ncluster: 1 windows, 0 frames crossed nodes,", two.Out);
+    }
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("summary")]
+    public async Task RunPartitions_SplitWires_SameReportOnOneAndTwo(string report)
+    {
+        var one = await Cli(ClusterKit.Routed(), "run", "--partitions", "1", "--duration", "1s", "--report", report);
+        var two = await Cli(ClusterKit.Routed(ClusterKit.TwoNodes), "run", "--partitions", "2", "--duration", "1s", "--report", report);
+
+        Assert.Equal(0, one.Rc);
+        Assert.Equal(0, two.Rc);
         Assert.Contains("placement over 2 node(s), 1 wire(s) cut", two.Out);
-        Assert.Contains("ping-0-h1: PingStatus(h1 -> 10.0.3.10: 5 sent, 5 received, 0 errors, done=True)", two.Out);
+        Assert.Equal(ReportPart(one.Out), ReportPart(two.Out));
+        Assert.Contains("ping h1 -> 10.0.3.10: 5 transmitted, 5 received, 0 errors", two.Out);
+        if (report == "summary") Assert.Contains("\n===== 5 hosts (summary; --report full prints each host) =====\n", two.Out);
+        else Assert.Contains("\n===== host h2 =====\n", two.Out);
+    }
+
+    [Fact]
+    public async Task CutDuringTraffic_SplitWireDropsWhatTheWholeWireDrops()
+    {
+        // The cable r1–r2 cut during the TCP transfer: the frames on it then are lost (SIM_LINK_DOWN), on the whole wire
+        // (a single-node run) and on the split one (two partitions: those already crossing are dropped where they arrive).
+        string config = ClusterKit.Routed(ClusterKit.TwoNodes, scenarioExtra: ClusterKit.CutR1R2);
+        var whole = await Cli(config, "run", "--duration", "2s");
+        var split = await Cli(config, "run", "--partitions", "2", "--duration", "2s");
+
+        Assert.Equal(0, whole.Rc);
+        Assert.Equal(0, split.Rc);
+        var wires = Section(split.Out, "\n===== wires =====", "\n===== applications");
+        Assert.Equal(Section(whole.Out, "\n===== wires =====", "\n===== applications"), wires);
+        Assert.Contains("\nr1/eth1 <-> r2/eth0: 292 frames a->b, 179 b->a, 25 dropped\n" +
+                        "  a->b: offered 317 delivered 292 in flight 0 duplicated 0 corrupted 0 reordered 0 ecn 0 SIM_LINK_DOWN 25\n", wires);
     }
 
     [Fact]
@@ -42,7 +94,8 @@ public sealed class ClusterCliTests : IDisposable
 
         Assert.Equal(0, r.Rc);
         Assert.Contains("placement over 3 node(s), 2 wire(s) cut, window 47 us:", r.Out);
-        Assert.Contains("  n3: 2 host(s), 0 switch(es): h2 r2", r.Out);
+        // Expected load: r2 and h2 each carry the ping (20 pkt/s), the UDP echo (120) and the TCP transfer at line rate.
+        Assert.Contains("  n3: 2 host(s), 0 switch(es), expected load 2438513 pkt/s: h2 r2", r.Out);
         Assert.Contains("  cut: wire 3 r1/eth1-r2/eth0 (n2 <-> n3, lookahead 197 us)", r.Out);
     }
 

@@ -19,7 +19,8 @@ public static class ClusterKit
     /// h1, h3 ─ sw1 ─ r1 ── r2 ── h2 (examples/routed.hocon with delays): ping h1→h2, UDP echo h3→h2 (3000 bytes, fragmented
     /// over r1–r2's MTU 1400), a TCP transfer h1→h2 with SHA-256. <paramref name="placement"/>: host or switch → node.
     /// </summary>
-    public static string Routed(IReadOnlyDictionary<string, string>? placement = null, string r1r2Delay = "200us", string? capture = null)
+    public static string Routed(IReadOnlyDictionary<string, string>? placement = null, string r1r2Delay = "200us", string? capture = null,
+        string scenarioExtra = "")
     {
         string Node(string name) => placement is not null && placement.TryGetValue(name, out var n) ? $"\n    node = \"{n}\"" : "";
         return $$"""
@@ -76,6 +77,7 @@ public static class ClusterKit
               { type = tcp-bulk-client, host = h1, server = "10.0.3.10:5201", bytes = 300K }
             ]
             {{(capture is null ? "" : $"capture {{ enabled = on, host = r2, device = eth0, file = \"{capture}\" }}")}}
+            {{scenarioExtra}}
           }
         }
         """;
@@ -90,6 +92,14 @@ public static class ClusterKit
     {
         ["h1"] = "n1", ["h3"] = "n1", ["sw1"] = "n1", ["r1"] = "n2", ["r2"] = "n3", ["h2"] = "n3",
     }.ToImmutableDictionary();
+
+    /// <summary>The cable r1–r2 cut at 3 ms, during the TCP transfer, and mended at 60 ms (the fault schedule).</summary>
+    public const string CutR1R2 = """
+        schedule = [
+          { at = 3ms, action = cut, wire = "r1/eth1" }
+          { at = 60ms, action = restore, wire = "r1/eth1" }
+        ]
+        """;
 
     /// <summary>Runs <paramref name="config"/> over in-process partitions, one per node of its placement.</summary>
     public static async Task<ClusterRunResult> RunInProcess(string config, IReadOnlyList<string> nodes, TimeSpan duration)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ActorStack.Actors.Cluster;
+using ActorStack.Cli;
 using ActorStack.Config;
 using ActorStack.Messages;
 using Xunit;
@@ -60,6 +61,8 @@ public sealed class ClusterRemotingTests : IAsyncLifetime
         Assert.Equal(reference.HostCounters.Keys, r.HostCounters.Keys);
         foreach (var (host, text) in reference.HostCounters) Assert.Equal(text, r.HostCounters[host]);
         Assert.Empty(r.CrossDrops);
+        // The report's data crossed remoting (ClusterSerializer, the report nested): the same report text as on one node.
+        Assert.Equal(RunReport.Text(s, reference.Report!, full: true), RunReport.Text(s, r.Report!, full: true));
     }
 
     [Fact]

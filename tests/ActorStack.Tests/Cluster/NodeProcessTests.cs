@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using ActorStack.Actors.Cluster;
+using ActorStack.Cli;
 using ActorStack.Config;
 using Xunit;
 
@@ -64,6 +65,8 @@ public sealed class NodeProcessTests : IDisposable
             Assert.True(r.FramesCrossed > 0);
             Assert.Equal(reference.HostCounters.Keys, r.HostCounters.Keys);
             foreach (var (host, text) in reference.HostCounters) Assert.Equal(text, r.HostCounters[host]);
+            var s = StackConfig.Load(config);
+            Assert.Equal(RunReport.Text(s, reference.Report!, full: true).Replace(refPcap, distPcap), RunReport.Text(s, r.Report!, full: true));
             Assert.Equal(distPcap, Assert.Single(r.Files)); // written by node n3's process (r2 is there)
             var one = await File.ReadAllBytesAsync(refPcap);
             Assert.True(one.Length > 24 + 100 * 16);

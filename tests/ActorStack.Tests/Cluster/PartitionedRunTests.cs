@@ -1,4 +1,8 @@
+using System.Collections.Immutable;
 using ActorStack.Actors.Cluster;
+using ActorStack.Cli;
+using ActorStack.Config;
+using ActorStack.Messages;
 using Xunit;
 
 namespace ActorStack.Tests.Cluster;
@@ -56,5 +60,43 @@ public sealed class PartitionedRunTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal("PingStatus(h1 -> 10.0.3.10: 5 sent, 5 received, 0 errors, done=True)", one.HostCounters["app ping-0-h1"]);
         Assert.Equal("UdpEchoClientStatus(h3 -> 10.0.3.10:7: 10 sent, 10 answered, 0 lost, done=True)", one.HostCounters["app udp-echo-client-2-h3"]);
         Assert.Contains("BytesSent = 307200, BytesReceived = 307200, Retransmits = 18, ChecksumsMatch = True, Errors = 0, Done = True", one.HostCounters["app tcp-bulk-client-4-h1"]);
+    }
+
+    [Fact]
+    public async Task CutDuringTraffic_OneAndTwoPartitions_IdenticalCountersAndDropTables()
+    {
+        // r1–r2 cut at 3 ms during the TCP transfer, mended at 60 ms: on two partitions the cut wire is the one between them.
+        string config = ClusterKit.Routed(ClusterKit.TwoNodes, scenarioExtra: ClusterKit.CutR1R2);
+        var one = await ClusterKit.RunInProcess(ClusterKit.Routed(scenarioExtra: ClusterKit.CutR1R2), ["n1"], Duration);
+        var two = await ClusterKit.RunInProcess(config, ["n1", "n2"], Duration);
+
+        Assert.Null(one.Error);
+        Assert.Null(two.Error);
+        Assert.Equal(one.HostCounters.Keys, two.HostCounters.Keys);
+        foreach (var (host, text) in one.HostCounters) Assert.Equal(text, two.HostCounters[host]);
+        var s = StackConfig.Load(config);
+        Assert.Equal(RunReport.Text(s, one.Report!, full: true), RunReport.Text(s, two.Report!, full: true));
+        // The drop tables: 25 frames lost on r1->r2 to the cut (those in flight at 3 ms and those offered while it was
+        // cut), exactly what the whole wire loses in a single-node run (ClusterCliTests); none in flight at the end.
+        var ab = two.Report!.Wires[3]!.AToBDetail!;
+        Assert.Equal((317L, 292L, 0L, 25L, 25L), (ab.Offered, ab.Delivered, ab.InFlight, ab.DroppedBy(DropReason.SIM_LINK_DOWN), ab.Dropped));
+        Assert.Contains("BytesReceived = 307200, Retransmits = 38, ChecksumsMatch = True", two.HostCounters["app tcp-bulk-client-4-h1"]);
+    }
+
+    [Fact]
+    public void SplitDirection_ArrivalsAndCutLossesReplaceTheSendersDelivered()
+    {
+        var sent = new WireDirectionStats(13, 10, 1, 0, 0, 0, 0, ImmutableSortedDictionary<DropReason, long>.Empty.Add(DropReason.SIM_LINK_DOWN, 2));
+        WireReport[] parts = [new(3, null, WireDirection.AToB, sent, 0, 0), new(3, null, WireDirection.AToB, null, 6, 3),
+            new(3, null, WireDirection.BToA, null, 4, 0)];
+
+        var ab = ClusterReport.Direction(parts, WireDirection.AToB);
+        var ba = ClusterReport.Direction(parts, WireDirection.BToA);
+
+        // 10 handed to the crossing: 6 arrived, 3 caught by the cut (2 + 3 = 5 SIM_LINK_DOWN), 1 still crossing (+1 in flight).
+        Assert.Equal((13L, 6L, 2L, 5L), (ab.Offered, ab.Delivered, ab.InFlight, ab.DroppedBy(DropReason.SIM_LINK_DOWN)));
+        Assert.Equal(13 + ab.Duplicated, ab.Delivered + ab.Dropped + ab.InFlight); // conservation, as the whole wire keeps it
+        // The sending side lost with its node: only what arrived is known.
+        Assert.Equal((0L, 4L, 0L), (ba.Offered, ba.Delivered, ba.InFlight));
     }
 }

@@ -165,6 +165,7 @@ public sealed class LayoutTests
             // The schedule explorer's options and results (Actors/Engine: a test harness's API, never told to an actor).
             "ExploreOptions", "ExplorationResult", "ExplorationFailure", "ReplayResult", "ExhaustiveResult", "ScheduleTrace",
             "CrossWire", "ClusterRunResult", // Actors/Cluster: a placement's cut wire and a distributed run's result, returned
+            "ClusterReport", // Actors/Cluster: the partitions' reports merged, part of ClusterRunResult
         ];
         var records = Assembly.Load("ActorStack.Actors").GetExportedTypes()
             .Where(t => t.IsClass && t.GetMethod("<Clone>$") is not null).Select(t => t.Name).Order().ToArray();
