@@ -83,7 +83,7 @@ public sealed class ClusterCliTests : IDisposable
         Assert.Equal(0, split.Rc);
         var wires = Section(split.Out, "\n===== wires =====", "\n===== applications");
         Assert.Equal(Section(whole.Out, "\n===== wires =====", "\n===== applications"), wires);
-        Assert.Contains("\nr1/eth1 <-> r2/eth0: 292 frames a->b, 179 b->a, 25 dropped\n" +
+        Assert.Contains("\nr1/eth1 <-> r2/eth0: 292 frames a->b, 141 b->a, 25 dropped\n" +
                         "  a->b: offered 317 delivered 292 in flight 0 duplicated 0 corrupted 0 reordered 0 ecn 0 SIM_LINK_DOWN 25\n", wires);
     }
 
