@@ -56,9 +56,9 @@ public class UdpServiceTests
         for (int i = 0; i < 20; i++)
         {
             Assert.Equal(Errno.OK, client.SendTo(System.Text.Encoding.ASCII.GetBytes($"req{i:D2}"), "10.0.0.2", 7));
-            net.RunFor(TimeSpan.FromMilliseconds(1));           // the wire's delay: the request is there (or lost)
+            net.RunFor(TimeSpan.FromMilliseconds(2));           // the wire's 1 ms and rx-usecs: the request is there (or lost)
             Serve(server);
-            net.RunFor(TimeSpan.FromMilliseconds(1));           // and the answer back
+            net.RunFor(TimeSpan.FromMilliseconds(2));           // and the answer back
             var reply = client.Recv(nonBlocking: true);
             if (reply.Error == Errno.EAGAIN) continue;          // lost on the way: nothing to read
             Assert.Equal(Errno.OK, reply.Error);
