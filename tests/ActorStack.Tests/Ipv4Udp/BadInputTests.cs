@@ -11,7 +11,7 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// counter and drop reason each one charges (ip_rcv_core, __udp4_lib_rcv, eth_type_trans, the NIC);
 /// then the host still delivers good datagrams.
 /// </summary>
-public class BadInputTests() : VirtualHostKit("bad-input")
+public class BadInputTests() : NetOnEngineKit("bad-input")
 {
     [Fact]
     public async Task ReceivePath_EveryMalformedFrame_CountedOnceAndHostKeepsWorking()

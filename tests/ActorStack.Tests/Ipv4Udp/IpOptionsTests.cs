@@ -5,7 +5,7 @@ using ActorStack.Tests.Support;
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>A header with options (IHL &gt; 5): checksum over IHL*4 bytes, transport header after the options.</summary>
-public class IpOptionsTests() : VirtualHostKit("ip-options")
+public class IpOptionsTests() : NetOnEngineKit("ip-options")
 {
     private static byte[] WithNopOptions(byte[] plain, int udpLength)
     {

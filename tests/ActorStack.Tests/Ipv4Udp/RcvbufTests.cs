@@ -6,7 +6,7 @@ using ActorStack.Tests.Support;
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary><c>__udp_enqueue_schedule_skb</c>: admit while <c>sk_rmem_alloc &lt;= sk_rcvbuf</c>, charging truesize.</summary>
-public class RcvbufTests() : VirtualHostKit("rcvbuf")
+public class RcvbufTests() : NetOnEngineKit("rcvbuf")
 {
     [Fact]
     public async Task UdpRcvbuf_SmallBufferUnread_ExactRcvbufErrorsThenAllQueuedRead()

@@ -6,7 +6,7 @@ using ActorStack.Tests.Support;
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary>The socket actor's API: recvmmsg semantics, broadcast delivery and raw sockets.</summary>
-public class SocketApiTests() : VirtualHostKit("socket-api")
+public class SocketApiTests() : NetOnEngineKit("socket-api")
 {
     [Fact]
     public async Task Recv_EmptyNonBlocking_EagainAndBlockingAnsweredOnArrival()

@@ -6,7 +6,7 @@ using ActorStack.Tests.Support;
 namespace ActorStack.Tests.Ipv4Udp;
 
 /// <summary><c>close</c>: queued datagrams are freed and counted (SOCKET_CLOSE); the port is free again.</summary>
-public class SocketCloseTests() : VirtualHostKit("socket-close")
+public class SocketCloseTests() : NetOnEngineKit("socket-close")
 {
     [Fact]
     public async Task Close_QueuedDatagrams_CountedAsSocketCloseAndPortReusable()

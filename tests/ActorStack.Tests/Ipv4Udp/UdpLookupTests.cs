@@ -10,7 +10,7 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// <summary>
 /// UDP socket lookup (<c>__udp4_lib_lookup</c>'s <c>compute_score</c>) and bind rules (<c>udp_lib_get_port</c>).
 /// </summary>
-public class UdpLookupTests() : VirtualHostKit("udp-lookup")
+public class UdpLookupTests() : NetOnEngineKit("udp-lookup")
 {
     private static readonly Ipv4Address Other = Ipv4Address.Parse("10.0.0.9");
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Akka.Actor;
+using ActorStack.Actors.Engine;
 using ActorStack.Actors.LinkWatch;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Wire;
@@ -63,8 +64,20 @@ public abstract class NetOnEngineKit(string name, string extraHocon = "") : Engi
         return (host, devs.Devices["eth0"]);
     }
 
+    /// <summary>
+    /// Whether <see cref="Cable(IActorRef, IActorRef)"/> runs what is due at once before returning, so the carriers are up
+    /// when it returns (carrier up on a qdisc still on noop is urgent for the link watch: it runs at this instant); a
+    /// test that injects frames right after cabling wants it.
+    /// </summary>
+    protected virtual bool CablesSettle => false;
+
     /// <summary>A cable between two devices (AttachWire on both ends), with no delay.</summary>
-    protected IActorRef Cable(IActorRef a, IActorRef b) => Wire(a, b, Sys.ActorOf(WireActor.Props(a, b, TimeSpan.Zero)));
+    protected IActorRef Cable(IActorRef a, IActorRef b)
+    {
+        var wire = Wire(a, b, Sys.ActorOf(WireActor.Props(a, b, TimeSpan.Zero)));
+        if (CablesSettle) Driver.RunIdle();
+        return wire;
+    }
 
     /// <summary>A <see cref="WireActor"/> with <paramref name="options"/> (delay, netem) between two devices.</summary>
     protected IActorRef Cable(IActorRef a, IActorRef b, WireOptions options) => Wire(a, b, Sys.ActorOf(WireActor.Props(a, b, options)));
@@ -129,6 +142,86 @@ public abstract class NetOnEngineKit(string name, string extraHocon = "") : Engi
         };
 
     protected Task<HostStats> Stats(IActorRef host) => Ask<HostStats>(host, GetStats.Instance);
+
+    /// <summary>Blocking reads (each runs the engine until answered) until <paramref name="count"/> datagrams have been read.</summary>
+    protected async Task<List<Datagram>> ReadAll(IActorRef socket, int count)
+    {
+        var all = new List<Datagram>();
+        while (all.Count < count)
+        {
+            var got = Assert.IsType<Received>(await Ask<object>(socket, new Recv(count - all.Count)));
+            all.AddRange(got.Datagrams);
+        }
+        return all;
+    }
+
+    protected async Task<Errno> RecvNonBlocking(IActorRef socket)
+        => await Ask<object>(socket, new Recv(1, NonBlocking: true)) is CommandFailed f ? f.Error : Errno.OK;
+
+    /// <summary>Events closer together than this are one burst of traffic (frames at line rate, CPU cost per packet), not a timer.</summary>
+    protected static readonly TimeSpan SettleGap = TimeSpan.FromMicroseconds(100);
+
+    /// <summary>
+    /// Runs what is due now, then on, event by event, while the next one is at most <see cref="SettleGap"/> away (for at
+    /// most 1 s of simulated time): the traffic the test started runs to its end (wire time, CPU cost), protocol timers
+    /// (ms and more: neighbour, reassembly, link watch) stay unfired. Returns the simulated time it ran.
+    /// </summary>
+    protected TimeSpan Settle()
+    {
+        var start = Engine.Now;
+        Driver.RunIdle();
+        var until = Engine.NowNs + SimEngine.ToNs(TimeSpan.FromSeconds(1));
+        long gap = SimEngine.ToNs(SettleGap);
+        while (Engine.NextDueNs is { } due && due - Engine.NowNs <= gap && due <= until) Engine.RunUntilNs(due);
+        return Engine.Now - start;
+    }
+
+    /// <summary>Settles the traffic (<see cref="Settle"/>), then checks one snapshot of the host: exact values, no polling.</summary>
+    protected async Task Settled(IActorRef host, Action<HostStats> check)
+    {
+        Settle();
+        check(await Stats(host));
+    }
+
+    protected static readonly SysctlSettings Router = new() { IpForward = true };
+
+    /// <summary>a (10.0.1.1) — r1 — (10.0.2.0/24, MTU <c>midMtu</c>) — r2 — b (10.0.3.1): the two-router network.</summary>
+    protected sealed record Net(Started A, Started R1, Started R2, Started B);
+
+    /// <summary>
+    /// Starts and cables the four hosts of the two-router network: two ip_forward routers, static routes, permanent neighbours
+    /// on every link. r1 gets <paramref name="r1ExtraRoutes"/> after its route to 10.0.3.0/24 and <paramref name="r1Rules"/>
+    /// as its netfilter rules.
+    /// </summary>
+    protected async Task<Net> BuildTwoRouters(int midMtu = 1500, IReadOnlyList<RouteSettings>? r1ExtraRoutes = null,
+        IReadOnlyList<NfRule>? r1Rules = null)
+    {
+        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
+        {
+            Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
+            Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
+        });
+        var r1 = await Start(HostOf("r1", Router, Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24") with { Mtu = midMtu }) with
+        {
+            Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.2", 21, "eth1")],
+            Routes = [Route("10.0.3.0/24", via: "10.0.2.2"), .. r1ExtraRoutes ?? []],
+            Netfilter = [.. r1Rules ?? []],
+        });
+        var r2 = await Start(HostOf("r2", Router, Dev("eth0", 21, "10.0.2.2/24") with { Mtu = midMtu }, Dev("eth1", 22, "10.0.3.254/24")) with
+        {
+            Neighbours = [Neigh("10.0.2.1", 12, "eth0"), Neigh("10.0.3.1", 3, "eth1")],
+            Routes = [Route("10.0.1.0/24", via: "10.0.2.1")],
+        });
+        var b = await Start(HostOf("b", null, Dev("eth0", 3, "10.0.3.1/24")) with
+        {
+            Neighbours = [Neigh("10.0.3.254", 22, "eth0")],
+            Routes = [Route("0.0.0.0/0", via: "10.0.3.254")],
+        });
+        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
+        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
+        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
+        return new Net(a, r1, r2, b);
+    }
 
     protected static long Mib(HostStats s, string mib, string counter) => s.Mib(mib)[counter];
 

@@ -15,38 +15,6 @@ public class TcpIcmpErrorTests() : NetOnEngineKit("tcp-icmp")
     /// <summary>The two-router net, r1 with an unreachable route to 10.0.8.0/24 (its ICMP host unreachable).</summary>
     private Task<Net> Build(int midMtu = 1500) => BuildTwoRouters(midMtu, [Route("10.0.8.0/24", type: "unreachable")]);
 
-    private sealed record Net(Started A, Started R1, Started R2, Started B);
-
-    /// <summary>The topology of Transmit's TwoRouterKit, on the engine: static routes, permanent neighbours, plain cables.</summary>
-    private async Task<Net> BuildTwoRouters(int midMtu, IReadOnlyList<RouteSettings> r1ExtraRoutes)
-    {
-        var router = new SysctlSettings { IpForward = true };
-        var a = await Start(HostOf("a", null, Dev("eth0", 1, "10.0.1.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.1.254", 11, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.1.254")],
-        });
-        var r1 = await Start(HostOf("r1", router, Dev("eth0", 11, "10.0.1.254/24"), Dev("eth1", 12, "10.0.2.1/24") with { Mtu = midMtu }) with
-        {
-            Neighbours = [Neigh("10.0.1.1", 1, "eth0"), Neigh("10.0.2.2", 21, "eth1")],
-            Routes = [Route("10.0.3.0/24", via: "10.0.2.2"), .. r1ExtraRoutes],
-        });
-        var r2 = await Start(HostOf("r2", router, Dev("eth0", 21, "10.0.2.2/24") with { Mtu = midMtu }, Dev("eth1", 22, "10.0.3.254/24")) with
-        {
-            Neighbours = [Neigh("10.0.2.1", 12, "eth0"), Neigh("10.0.3.1", 3, "eth1")],
-            Routes = [Route("10.0.1.0/24", via: "10.0.2.1")],
-        });
-        var b = await Start(HostOf("b", null, Dev("eth0", 3, "10.0.3.1/24")) with
-        {
-            Neighbours = [Neigh("10.0.3.254", 22, "eth0")],
-            Routes = [Route("0.0.0.0/0", via: "10.0.3.254")],
-        });
-        Cable(a.Devices["eth0"], r1.Devices["eth0"]);
-        Cable(r1.Devices["eth1"], r2.Devices["eth0"]);
-        Cable(r2.Devices["eth1"], b.Devices["eth0"]);
-        return new Net(a, r1, r2, b);
-    }
-
     [Theory]
     [InlineData("10.0.9.1", Errno.ENETUNREACH)]  // r1 has no route: ICMP net unreachable
     [InlineData("10.0.8.1", Errno.EHOSTUNREACH)] // an unreachable route: ICMP host unreachable
