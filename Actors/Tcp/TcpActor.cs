@@ -65,6 +65,7 @@ public sealed class TcpActor : UntypedActor
             case HostRefs r: _out.Refs = r; break;
             case ProtocolDeliver m: OnDeliver(m); break;
             case IcmpErrorReceived m: OnIcmpError(m); break;
+            case NeighOutputDone m: _out.NeighDone(m); break;
             case TcpBacklogProcessed m: _backlog.Processed(Sender, m.Bytes); break;
             case Terminated t:
                 _backlog.Remove(t.ActorRef);
