@@ -7,6 +7,7 @@ using ActorStack.Actors.Engine;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Testing;
+using ActorStack.Tests.Engine;
 
 namespace ActorStack.Tests.Neighbour;
 
@@ -110,9 +111,8 @@ public class ArpQueueOrderTests
 }
 
 /// <summary>The sender side of the ARP-queue order (<see cref="IpOutput"/>), with probes for the neighbour actor and the driver.</summary>
-public class IpOutputNeighOrderTests : Akka.TestKit.Xunit2.TestKit
+public class IpOutputNeighOrderTests() : EngineKit("ipout-neigh-order")
 {
-
     private static readonly Ipv4Address Peer = Ipv4Address.Parse("10.0.0.1");
     private static readonly MacAddress PeerMac = MacAddress.Parse("02:00:00:00:00:01");
 
@@ -147,28 +147,28 @@ public class IpOutputNeighOrderTests : Akka.TestKit.Xunit2.TestKit
     /// goes straight to the device. Within one batch, a packet gathered for the neighbour keeps the later ones with it.
     /// </summary>
     [Fact]
-    public void IpOutput_AfterNeighOutput_FollowsItUntilAnswered_ThenDirect()
+    public async Task IpOutput_AfterNeighOutput_FollowsItUntilAnswered_ThenDirect()
     {
-        var n = CreateTestProbe("neigh");
-        var d = CreateTestProbe("driver");
-        var self = CreateTestProbe("self");
+        var n = Probe();
+        var d = Probe();
+        var self = Probe();
         var (ns, output, rt) = MakeOutput(n.Ref, d.Ref);
         int eth0 = rt.Device.Ifindex;
 
         Send(output, rt, 0);                 // no entry: to the neighbour actor
         output.Flush(self.Ref);
-        Assert.Equal([0], Tags(n.ExpectMsg<NeighOutput>().Skbs));
+        Assert.Equal([0], Tags((await Expect<NeighOutput>(n)).Skbs));
         Publish(ns, eth0);                   // the reply published the entry while NeighOutput(0) may still be queued
         Send(output, rt, 1);
         output.Flush(self.Ref);
-        Assert.Equal([1], Tags(n.ExpectMsg<NeighOutput>().Skbs));
+        Assert.Equal([1], Tags((await Expect<NeighOutput>(n)).Skbs));
         Assert.Equal(2, output.PendingNeighOutputs);
 
         output.NeighDone(new NeighOutputDone(eth0, Peer));
         Assert.Equal(1, output.PendingNeighOutputs);
         Send(output, rt, 2);                 // one still out: 2 follows it
         output.Flush(self.Ref);
-        Assert.Equal([2], Tags(n.ExpectMsg<NeighOutput>().Skbs));
+        Assert.Equal([2], Tags((await Expect<NeighOutput>(n)).Skbs));
         output.NeighDone(new NeighOutputDone(eth0, Peer));
         output.NeighDone(new NeighOutputDone(eth0, Peer));
         Assert.Equal(0, output.PendingNeighOutputs);
@@ -176,10 +176,10 @@ public class IpOutputNeighOrderTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(0, output.PendingNeighOutputs);
         Send(output, rt, 3);                 // all answered: straight to the device with the entry's address
         output.Flush(self.Ref);
-        var x = d.ExpectMsg<DevQueueXmit>();
+        var x = await Expect<DevQueueXmit>(d);
         Assert.Equal([3], Tags(x.Skbs));
         Assert.True(EthernetHeader.TryRead(x.Skbs[0].Data.Span, out var eth) && eth.Destination == PeerMac);
-        n.ExpectNoMsg(TimeSpan.Zero);
+        await ExpectNothingNow(n);
 
         // One batch: 4 gathered for the neighbour, then the entry is published mid-batch; 5 stays behind 4.
         ns.Neighbours = ns.Neighbours.Remove(new NeighKey(eth0, Peer));
@@ -187,7 +187,7 @@ public class IpOutputNeighOrderTests : Akka.TestKit.Xunit2.TestKit
         Publish(ns, eth0);
         Send(output, rt, 5);
         output.Flush(self.Ref);
-        Assert.Equal([4, 5], Tags(n.ExpectMsg<NeighOutput>().Skbs));
-        d.ExpectNoMsg(TimeSpan.Zero);
+        Assert.Equal([4, 5], Tags((await Expect<NeighOutput>(n)).Skbs));
+        await ExpectNothingNow(d);
     }
 }
