@@ -490,6 +490,10 @@ namespace ActorStack.Cli
                     flushed ??= f;
                     captures.Add(f);
                 }
+                // A device = all file in the canonical order a distributed run's merged file has (by timestamp and
+                // interface, CaptureMerge): the same scenario gives the same bytes on one node or several.
+                foreach (var point in settings.Captures.Where(c => c.Enabled && c.Device == CaptureSettings.AllDevices && File.Exists(c.File)))
+                    ActorStack.Hardware.Capture.CaptureMerge.Canonicalise(point.File);
                 RunReport.Print(settings, new ClusterReport([.. hostReports], [.. switchReports], [.. wireStats], [.. statuses], [.. captures]), full, o);
                 if (engine is not null)
                 {

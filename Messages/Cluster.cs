@@ -85,7 +85,16 @@ public sealed record PartitionCounters(string Node, ImmutableArray<KeyValuePair<
 {
     /// <summary>What the end-of-run report needs from this partition; null from a partition that could not gather it.</summary>
     public PartitionReport? Report { get; init; }
+    /// <summary>This partition's parts of the <c>device = all</c> capture points, which the coordinator merges.</summary>
+    public ImmutableArray<CapturePart> CaptureParts { get; init; } = [];
 }
+
+/// <summary>
+/// What one partition captured of <c>device = all</c> point <paramref name="Point"/>: the bytes of its part file (a whole
+/// pcap or pcapng file: its hosts' devices, its wire halves' events), or, when it was too big to send, none and the part
+/// stays at <paramref name="Path"/> on that node.
+/// </summary>
+public sealed record CapturePart(int Point, string Path, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>
 /// To a partition's <c>SimulationActor</c>: every partition's servers listen, start the clients and generators now (the

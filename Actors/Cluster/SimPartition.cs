@@ -206,8 +206,10 @@ public sealed class SimPartition : IDisposable
         foreach (var h in report.Hosts) hosts.Add(new(h.Host, CounterText.Render(h.Stats)));
         // The workloads' results (ping statistics, echo counts, the TCP transfer's bytes and SHA-256 verdict) by actor name.
         foreach (var (name, status) in apps.OrderBy(a => a.Name, StringComparer.Ordinal)) hosts.Add(new($"app {name}", status.ToString() ?? ""));
-        var files = report.Captures.Select(c => new KeyValuePair<string, string>("pcap", c.Flushed.File)).ToImmutableArray();
-        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files) { Report = report };
+        // A device = all point's part is no file of the run's own: the coordinator writes the merged one.
+        var files = report.Captures.Where(c => _settings.Captures[c.Point].Device != CaptureSettings.AllDevices)
+            .Select(c => new KeyValuePair<string, string>("pcap", c.Flushed.File)).ToImmutableArray();
+        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files) { Report = report, CaptureParts = CaptureParts(report) };
     }
 
     /// <summary>
@@ -277,7 +279,36 @@ public sealed class SimPartition : IDisposable
 
     /// <summary>The capture points with a tap here, in the order <see cref="SimulationActor"/> made their taps.</summary>
     private List<int> LocalCapturePoints()
-        => [.. _settings.Captures.Select((c, k) => (c, k)).Where(x => x.c.Device != CaptureSettings.AllDevices && Plan.NodeOf(x.c.Host) == Node).Select(x => x.k)];
+        => [.. _settings.Captures.Select((c, k) => (c, k)).Where(x => x.c.Device == CaptureSettings.AllDevices || Plan.NodeOf(x.c.Host) == Node).Select(x => x.k)];
+
+    /// <summary>
+    /// A part of a <c>device = all</c> point above this size stays in its file on this node (<see cref="CapturePart.Bytes"/>
+    /// empty, the path given): the message that carries the parts must stay under <c>ClusterSerializer.MaxMessageBytes</c>.
+    /// </summary>
+    public const int MaxCapturePartBytes = 32 << 20;
+
+    // The part files of the device = all points written here (flushed by Gather), read and removed: the coordinator merges them.
+    private ImmutableArray<CapturePart> CaptureParts(PartitionReport report)
+    {
+        var parts = ImmutableArray.CreateBuilder<CapturePart>();
+        foreach (var c in report.Captures.Where(c => _settings.Captures[c.Point].Device == CaptureSettings.AllDevices))
+        {
+            string path = c.Flushed.File;
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                if (f.Length > MaxCapturePartBytes)
+                {
+                    parts.Add(new CapturePart(c.Point, path, ReadOnlyMemory<byte>.Empty));
+                    continue;
+                }
+                var bytes = new byte[f.Length];
+                f.ReadExactly(bytes);
+                parts.Add(new CapturePart(c.Point, path, bytes));
+            }
+            File.Delete(path);
+        }
+        return parts.ToImmutable();
+    }
 
     public void Dispose()
     {

@@ -60,6 +60,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     foreach (var (k, v) in m.CrossDrops) { w.Write(k); w.Write(v); }
                     WritePairs(w, m.Files);
                     WriteReport(w, m.Report);
+                    w.Write(m.CaptureParts.Length);
+                    foreach (var c in m.CaptureParts) { w.Write(c.Point); w.Write(c.Path); w.Write(c.Bytes.Length); w.Write(c.Bytes.Span); }
                     break;
                 default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
             }
@@ -87,6 +89,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length))
                 {
                     Report = ReadReport(r, bytes.Length),
+                    CaptureParts = ReadCaptureParts(r, bytes.Length),
                 },
                 _ => throw new SerializationException($"unknown manifest {manifest}"),
             };
@@ -159,6 +162,15 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         var bytes = r.ReadBytes(n);
         if (bytes.Length != n) throw new SerializationException("truncated");
         return bytes;
+    }
+
+    // A partition's parts of the device = all capture points: per part its point, path and bytes (a whole capture file).
+    private static ImmutableArray<CapturePart> ReadCaptureParts(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 9);
+        var parts = ImmutableArray.CreateBuilder<CapturePart>(n);
+        for (int i = 0; i < n; i++) parts.Add(new CapturePart(r.ReadInt32(), r.ReadString(), ReadBytes(r, size)));
+        return parts.MoveToImmutable();
     }
 
     private static void WriteFrames(BinaryWriter w, ImmutableArray<CrossFrame> frames)
