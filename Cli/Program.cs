@@ -151,7 +151,7 @@ namespace ActorStack.Cli
             string? akkaText = overrides.Count == 0 ? userText : (userText ?? "") + "\n" + StackConfig.EffectiveText(userText, configPath ?? "config", overrides);
             if (command == "run" && (a.Nodes is not null || a.Partitions is not null || settings.Cluster.MinNodes > 1 || !settings.Cluster.SeedNodes.IsEmpty))
                 return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), a.Nodes, a.Partitions, a.Listen, duration, o, err,
-                    fullReport: view.Report == ReportKind.Full);
+                    fullReport: view.Report == ReportKind.Full, realClock: clockKind == ClockKind.Real);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, akkaText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));

@@ -41,7 +41,27 @@ public sealed record NodeAccepted(string Node);
 /// the placement <paramref name="Placement"/> (host or switch → node, sorted by name) and runs it until its servers are
 /// bound; answered by <see cref="PartitionReady"/> or <see cref="CommandFailed"/>.
 /// </summary>
-public sealed record PlacePartition(string Node, string ConfigText, ImmutableArray<KeyValuePair<string, string>> Placement);
+public sealed record PlacePartition(string Node, string ConfigText, ImmutableArray<KeyValuePair<string, string>> Placement)
+{
+    /// <summary>On the real clock (<c>run --clock real</c>): no windows; the partition starts with <see cref="StartRealPartition"/>.</summary>
+    public bool RealClock { get; init; }
+}
+
+/// <summary>
+/// The real clock: every partition is placed and listens; start the workloads now. <paramref name="Peers"/>: every
+/// partition's agent by node (the receiver's own included), to which the frames of the split wires go at once
+/// (<see cref="CrossFrames"/>). Answered by <see cref="PartitionReady"/>.
+/// </summary>
+public sealed record StartRealPartition(ImmutableArray<KeyValuePair<string, Akka.Actor.IActorRef>> Peers);
+
+/// <summary>
+/// The real clock: frames that left the partition of node <paramref name="From"/> on split wires; the receiving partition
+/// delivers each after its wire's delay, and answers with <see cref="CrossAck"/>.
+/// </summary>
+public sealed record CrossFrames(string From, ImmutableArray<CrossFrame> Frames);
+
+/// <summary>The real clock: node <paramref name="From"/> has received <paramref name="Received"/> frames from the receiver so far.</summary>
+public sealed record CrossAck(string From, long Received);
 
 /// <summary>The partition is built and its servers listen, at virtual <paramref name="ReadyNs"/>.</summary>
 public sealed record PartitionReady(string Node, long ReadyNs);

@@ -42,6 +42,10 @@ public sealed class NodeAgentActor : ReceiveActor
             refused.TrySetResult(r.Reason);
         });
         Receive<NodeAccepted>(_ => log.Info("node {0}: accepted by the coordinator", node));
+        // The real clock (run --clock real): frames of the split wires straight between the agents, and their acknowledgements.
+        Receive<StartRealPartition>(m => Sender.Tell(_host.StartReal(m, Self)));
+        Receive<CrossFrames>(m => _host.Partition?.ReceiveCross(m, Sender));
+        Receive<CrossAck>(m => _host.Partition?.ReceiveAck(m));
         ReceiveAny(m => Sender.Tell(_host.Handle(m)));
     }
 

@@ -23,7 +23,7 @@ public sealed class SimPartition : IDisposable
     public static readonly TimeSpan MaxStartTime = TimeSpan.FromSeconds(60);
 
     private readonly ActorSystem _system;
-    private readonly SimEngine _engine;
+    private readonly SimEngine? _engine; // null on the real clock (RealClock)
     private readonly ScenarioPart _part;
     private readonly IActorRef _sim;
     private readonly Dictionary<(int Wire, WireDirection Dir), (IActorRef End, IActorRef Half)> _in = new();
@@ -36,29 +36,54 @@ public sealed class SimPartition : IDisposable
     private readonly Dictionary<(int Wire, WireDirection Dir), (long Arrived, long LostAtCut)> _arrivals = new();
     private readonly StackSettings _settings;
     private long? _readyNs;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The real clock's crossing: halves and the scheduler call in from their threads, the agent from its own.
+    private readonly object _lock = new();
+    private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
+    private IActorRef _self = ActorRefs.Nobody;
+    private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _sentTo = new(StringComparer.Ordinal), _ackedBy = new(StringComparer.Ordinal),
+        _receivedFrom = new(StringComparer.Ordinal);
     private ReplyBox? _startBox;
+    private Task<object>? _startTask; // the real clock's StartSimulation
+    /// <summary>The real clock: how long StartSimulation's answer may take (the servers, then the other partitions' start).</summary>
+    public static readonly TimeSpan RealStartTimeout = TimeSpan.FromMinutes(10);
     private SimulationStarted? _started;
 
-    public SimPartition(StackSettings settings, ClusterPlan plan, string node)
+    /// <param name="realClock">
+    /// Runs on the real clock (<c>run --clock real</c> over several nodes): Akka's own scheduler, no windows; a frame that
+    /// leaves a local half goes at once to the far node's agent (<see cref="CrossFrames"/>), which delivers it after the
+    /// wire's delay on its own scheduler (<see cref="ReceiveCross"/>); a lost peer does not stop the partition.
+    /// </param>
+    public SimPartition(StackSettings settings, ClusterPlan plan, string node, bool realClock = false)
     {
         Node = node;
         _settings = settings;
+        RealClock = realClock;
         // The partition's own log stays quiet at INFO (its start and shutdown); warnings and errors still show.
-        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig(SimEngine.Hocon + "\nakka.loglevel = WARNING"));
-        _engine = SimEngine.For(_system);
-        _engine.Pause();
+        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig((realClock ? "" : SimEngine.Hocon) + "\nakka.loglevel = WARNING"));
+        if (!realClock)
+        {
+            _engine = SimEngine.For(_system);
+            _engine.Pause();
+        }
         _part = new ScenarioPart(node, plan)
         {
-            Egress = OnEgress,
+            Egress = realClock ? OnEgressReal : OnEgress,
             HalfBuilt = (wire, dir, end, half) => _in[(wire, dir)] = (end, half),
-            Ready = () => _readyNs = _engine.NowNs,
-            HalfCut = wire => _lastCutNs[wire] = _engine.NowNs,
+            Ready = () => { _readyNs = NowNs; _ready.TrySetResult(); },
+            HalfCut = wire => { lock (_lock) _lastCutNs[wire] = NowNs; },
         };
         _sim = _system.ActorOf(SimulationActor.Props(settings, _part), "sim");
     }
 
     public string Node { get; }
-    public SimEngine Engine => _engine;
+    /// <summary>The partition's engine (virtual time only).</summary>
+    public SimEngine Engine => _engine ?? throw new InvalidOperationException($"node {Node} runs on the real clock: no engine");
+    public bool RealClock { get; }
+
+    /// <summary>Now on the partition's clock, in ns: the engine's, or the real scheduler's monotonic clock.</summary>
+    public long NowNs => _engine?.NowNs ?? SimEngine.ToNs(_system.Scheduler.MonotonicClock);
     public ClusterPlan Plan => _part.Plan;
     /// <summary>The local hosts, once started.</summary>
     public ImmutableDictionary<string, IActorRef> Hosts => _started?.Hosts ?? ImmutableDictionary<string, IActorRef>.Empty;
@@ -76,27 +101,122 @@ public sealed class SimPartition : IDisposable
     /// <summary>Builds the partition and runs it until its servers listen; returns that virtual instant (ns).</summary>
     public long Start()
     {
+        if (RealClock)
+        {
+            // The servers listen on their own (real) time; the partition waits at most MaxStartTime for it. The answer to
+            // StartSimulation comes once the workloads run (StartRealTime).
+            var started = _startTask = _sim.Ask<object>(StartSimulation.Instance, RealStartTimeout);
+            Task.WaitAny([_ready.Task, started], MaxStartTime);
+            if (started is { IsCompletedSuccessfully: true, Result: CommandFailed rf }) throw new ClusterPlanException($"node {Node}: {rf.Message}");
+            if (!_ready.Task.IsCompleted) throw new ClusterPlanException($"node {Node}: the partition's servers did not listen within {MaxStartTime.TotalSeconds}s");
+            return 0;
+        }
         var box = _startBox = new ReplyBox(_system);
         _sim.Tell(StartSimulation.Instance, box);
         long events = 0;
         while (_readyNs is null && box.Reply is not CommandFailed)
         {
-            if (!_engine.Step()) throw new ClusterPlanException($"node {Node}: the partition stopped before its servers listened");
-            if (++events > MaxStartEvents || _engine.Now > MaxStartTime)
+            if (!Engine.Step()) throw new ClusterPlanException($"node {Node}: the partition stopped before its servers listened");
+            if (++events > MaxStartEvents || Engine.Now > MaxStartTime)
                 throw new ClusterPlanException($"node {Node}: the partition's servers did not listen within {MaxStartEvents} events / {MaxStartTime.TotalSeconds}s simulated");
         }
         if (box.Reply is CommandFailed f) throw new ClusterPlanException($"node {Node}: {f.Message}");
         return _readyNs!.Value;
     }
 
+    /// <summary>
+    /// The real clock: the other partitions' agents (<paramref name="peers"/>, by node) and this one's (<paramref name="self"/>,
+    /// the sender of the frames it hands on, to which their <see cref="CrossAck"/>s come back); starts the workloads now and
+    /// waits (at most <see cref="MaxStartTime"/>) until they run.
+    /// </summary>
+    public void StartRealTime(ImmutableDictionary<string, IActorRef> peers, IActorRef self)
+    {
+        if (!RealClock) throw new InvalidOperationException($"node {Node} runs on the virtual clock");
+        lock (_lock)
+        {
+            _peers = peers;
+            _self = self;
+        }
+        _sim.Tell(StartPartitionWorkloads.Instance, ActorRefs.NoSender);
+        var start = _startTask ?? throw new InvalidOperationException($"node {Node}: not started");
+        try { start.Wait(MaxStartTime); }
+        catch (AggregateException e) { throw new ClusterPlanException($"node {Node}: the workloads did not start ({e.InnerException?.Message})"); }
+        _started = start.IsCompletedSuccessfully ? start.Result as SimulationStarted : null;
+        if (_started is null) throw new ClusterPlanException($"node {Node}: the workloads did not start ({(start.IsCompletedSuccessfully ? start.Result : "no answer")})");
+    }
+
+    /// <summary>
+    /// The real clock: a frame left the local half of split wire <paramref name="wire"/>; it goes at once to the far end's
+    /// node (the far partition delays it by the wire's delay). To a lost node, or one never given: SIM_NODE_LOST.
+    /// Runs on the half's thread.
+    /// </summary>
+    private void OnEgressReal(int wire, WireDirection dir, ReadOnlyMemory<byte> frame, long arrivalNs)
+    {
+        var c = Plan.Cross(wire);
+        if (c is null) return;
+        string far = dir == WireDirection.AToB ? c.NodeB : c.NodeA;
+        IActorRef? peer;
+        long seq;
+        lock (_lock)
+        {
+            if (_lost.Contains(far) || !_peers.TryGetValue(far, out peer))
+            {
+                Drop(DropReason.SIM_NODE_LOST, 1);
+                return;
+            }
+            seq = _seq.GetValueOrDefault((wire, dir));
+            _seq[(wire, dir)] = seq + 1;
+            _sentTo[far] = _sentTo.GetValueOrDefault(far) + 1;
+            FramesOut++;
+        }
+        peer.Tell(new CrossFrames(Node, [new CrossFrame(arrivalNs, wire, dir, seq, frame.ToArray())]), _self);
+    }
+
+    /// <summary>
+    /// The real clock: frames from node <see cref="CrossFrames.From"/> enter the medium here now and reach their end after
+    /// the wire's delay, on this partition's scheduler, through the crossing's gate (a cut meanwhile drops them,
+    /// SIM_LINK_DOWN); from a lost node: SIM_NODE_LOST. Acknowledged to <paramref name="sender"/> with the count so far.
+    /// </summary>
+    public void ReceiveCross(CrossFrames m, IActorRef sender)
+    {
+        long received;
+        lock (_lock)
+        {
+            if (_lost.Contains(m.From))
+            {
+                Drop(DropReason.SIM_NODE_LOST, m.Frames.Length);
+                return;
+            }
+            long now = NowNs;
+            foreach (var f in m.Frames)
+            {
+                if (_in.TryGetValue((f.Wire, f.Direction), out var dest))
+                {
+                    _system.Scheduler.ScheduleTellOnce(_settings.Wires[f.Wire].Delay,
+                        new CrossingGate(this, f.Wire, f.Direction, now, 1, dest.End), new WireFrames([f.Frame]), dest.Half);
+                    FramesIn++;
+                }
+                else Drop(DropReason.SIM_LINK_UNATTACHED, 1);
+            }
+            received = _receivedFrom[m.From] = _receivedFrom.GetValueOrDefault(m.From) + m.Frames.Length;
+        }
+        sender.Tell(new CrossAck(Node, received), _self);
+    }
+
+    /// <summary>The real clock: node <see cref="CrossAck.From"/> received that many of the frames this partition sent it.</summary>
+    public void ReceiveAck(CrossAck a)
+    {
+        lock (_lock) _ackedBy[a.From] = Math.Max(_ackedBy.GetValueOrDefault(a.From), a.Received);
+    }
+
     /// <summary>Runs to <paramref name="startNs"/> (the latest partition's start) and starts the workloads there.</summary>
     public void StartWorkloads(long startNs)
     {
-        _engine.RunUntilNs(startNs);
+        Engine.RunUntilNs(startNs);
         if (_out.Count > 0)
             throw new ClusterPlanException($"node {Node}: {_out.Count} frame(s) crossed nodes before the workloads started (the first on wire {_out[0].Wire})");
         _sim.Tell(StartPartitionWorkloads.Instance, ActorRefs.NoSender);
-        _engine.RunUntilIdle();
+        Engine.RunUntilIdle();
         // The SimulationActor answers StartSimulation's sender once the workloads run.
         _started = _startBox?.Reply as SimulationStarted ?? throw new ClusterPlanException($"node {Node}: the workloads did not start ({_startBox?.Reply})");
     }
@@ -121,18 +241,18 @@ public sealed class SimPartition : IDisposable
                 for (int k = i; k < j; k++) frames[k - i] = sorted[k].Frame;
                 // Through the gate: a cut between the frame's entry into the medium and its arrival drops it there.
                 long enteredNs = f.ArrivalNs - SimEngine.ToNs(_settings.Wires[f.Wire].Delay);
-                _engine.TellAtNs(f.ArrivalNs, new CrossingGate(this, f.Wire, f.Direction, enteredNs, j - i, dest.End), new WireFrames([.. frames]), dest.Half);
+                Engine.TellAtNs(f.ArrivalNs, new CrossingGate(this, f.Wire, f.Direction, enteredNs, j - i, dest.End), new WireFrames([.. frames]), dest.Half);
                 FramesIn += j - i;
             }
             else Drop(DropReason.SIM_LINK_UNATTACHED, j - i); // a frame for a wire with no end here: mis-routed
             i = j;
         }
-        long before = _engine.Executed;
-        if (endNs - 1 > _engine.NowNs) _engine.RunUntilNs(endNs - 1);
+        long before = Engine.Executed;
+        if (endNs - 1 > Engine.NowNs) Engine.RunUntilNs(endNs - 1);
         var outbound = _out.ToImmutableArray().Sort();
         _out.Clear();
         FramesOut += outbound.Length;
-        return new WindowDone(Node, window, outbound, _engine.NextDueNs ?? long.MaxValue, _engine.Executed - before);
+        return new WindowDone(Node, window, outbound, Engine.NextDueNs ?? long.MaxValue, Engine.Executed - before);
     }
 
     /// <summary>
@@ -147,6 +267,16 @@ public sealed class SimPartition : IDisposable
     }
 
     private void Arrive(CrossingGate g, object message, IActorRef sender)
+    {
+        if (RealClock)
+        {
+            lock (_lock) ArriveLocked(g, message, sender);
+            return;
+        }
+        ArriveLocked(g, message, sender);
+    }
+
+    private void ArriveLocked(CrossingGate g, object message, IActorRef sender)
     {
         var key = (g.Wire, g.Direction);
         var (arrived, lost) = _arrivals.GetValueOrDefault(key);
@@ -168,32 +298,58 @@ public sealed class SimPartition : IDisposable
     /// The peer <paramref name="lostNode"/> is gone: the local end of every wire to it goes carrier-down (the half is cut,
     /// so link watch and <c>ip monitor</c> see it), <paramref name="inFlight"/> frames on their way count as SIM_NODE_LOST.
     /// </summary>
+    /// <remarks>
+    /// On the real clock the run goes on: the frames this partition sent the lost node that it never acknowledged
+    /// (<see cref="CrossAck"/>) count as SIM_NODE_LOST too, as does every frame for it or from it after this.
+    /// </remarks>
     public void PeerLost(string lostNode, long inFlight)
     {
-        if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
         var box = new ReplyBox(_system);
-        foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
-            foreach (var (key, v) in _in)
-                if (key.Wire == c.Wire)
-                {
-                    _lastCutNs[c.Wire] = _engine.NowNs;
-                    v.Half.Tell(CutCable.Instance, box);
-                }
-        _engine.RunUntilIdle();
+        lock (_lock)
+        {
+            if (RealClock && _lost.Add(lostNode))
+                inFlight += Math.Max(0, _sentTo.GetValueOrDefault(lostNode) - _ackedBy.GetValueOrDefault(lostNode));
+            if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
+            foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
+                foreach (var (key, v) in _in)
+                    if (key.Wire == c.Wire)
+                    {
+                        _lastCutNs[c.Wire] = NowNs;
+                        v.Half.Tell(CutCable.Instance, box);
+                    }
+        }
+        _engine?.RunUntilIdle();
+    }
+
+    /// <summary>The real clock: frames sent to and acknowledged by each peer (by node).</summary>
+    public (long Sent, long Acked) SentTo(string node)
+    {
+        lock (_lock) return (_sentTo.GetValueOrDefault(node), _ackedBy.GetValueOrDefault(node));
     }
 
     /// <summary>Drop counts of the crossing itself (frames lost with a node, mis-routed frames).</summary>
     public ImmutableArray<KeyValuePair<string, long>> CrossDrops
-        => [.. _crossDrops.Select(kv => new KeyValuePair<string, long>(kv.Key.ToString(), kv.Value))];
+    {
+        get { lock (_lock) return [.. _crossDrops.Select(kv => new KeyValuePair<string, long>(kv.Key.ToString(), kv.Value))]; }
+    }
 
     /// <summary>Asks <paramref name="target"/> at the current instant (the clock does not move); null when nothing answered.</summary>
+    /// <remarks>On the real clock: waits for the answer, at most <see cref="RealAskTimeout"/>.</remarks>
     public object? AskNow(IActorRef target, object message)
     {
-        var box = new ReplyBox(_system);
-        target.Tell(message, box);
-        _engine.RunUntilIdle();
-        return box.Reply;
+        if (_engine is { } e)
+        {
+            var box = new ReplyBox(_system);
+            target.Tell(message, box);
+            e.RunUntilIdle();
+            return box.Reply;
+        }
+        try { return target.Ask<object>(message, RealAskTimeout).GetAwaiter().GetResult(); }
+        catch (AskTimeoutException) { return null; }
     }
+
+    /// <summary>How long a question of the end-of-run report waits on the real clock.</summary>
+    public static readonly TimeSpan RealAskTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The counters of every local host (<see cref="CounterText"/>), every local workload's result by actor name, the
@@ -312,7 +468,7 @@ public sealed class SimPartition : IDisposable
 
     public void Dispose()
     {
-        _engine.ReleaseControl();
+        _engine?.ReleaseControl();
         _system.Terminate().Wait(TimeSpan.FromSeconds(10));
     }
 }

@@ -23,6 +23,9 @@ public sealed class LocalPartitionLink(string node, string? expectedScenarioHash
     public void Dispose() => _host.Dispose();
 }
 
+/// <summary>A node lost during a real-clock run, <paramref name="At"/> after the workloads started (<paramref name="Detail"/>: unreachable, removed).</summary>
+public sealed record NodeLoss(string Node, TimeSpan At, string Detail);
+
 /// <summary>A node left during the run (unreachable, then downed; or its process ended).</summary>
 public sealed class NodeLostException(string node, string detail) : Exception($"node {node} was lost: {detail}")
 {
@@ -45,6 +48,10 @@ public sealed record ClusterRunResult(
     public ImmutableSortedDictionary<string, long> EventsByNode { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
     /// <summary>The end-of-run report merged from the surviving partitions (<see cref="ClusterReport.Merge"/>).</summary>
     public ClusterReport? Report { get; init; }
+    /// <summary>The run was on the real clock (<see cref="RealTimeCoordinator"/>): no windows; a lost node did not stop it.</summary>
+    public bool RealClock { get; init; }
+    /// <summary>The real clock: the nodes lost during the run, when (after the workloads started) and how.</summary>
+    public ImmutableArray<NodeLoss> Lost { get; init; } = [];
 }
 
 /// <summary>
@@ -156,7 +163,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             foreach (var (r, n) in c.CrossDrops) drops[r] = drops.GetValueOrDefault(r) + n;
             files.AddRange(c.Files.Select(f => f.Value));
         }
-        if (MergeCaptures(counters.OfType<PartitionCounters>(), files) is { } captureError) error = error is null ? captureError : $"{error}; {captureError}";
+        if (MergeCaptures(settings, counters.OfType<PartitionCounters>(), files) is { } captureError) error = error is null ? captureError : $"{error}; {captureError}";
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
             Elapsed(), syncWall, error)
         {
@@ -173,7 +180,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
     /// <paramref name="files"/>. A part left on a node (too big to send) is read here when this machine sees its path;
     /// otherwise the merge goes on without it and the returned error names it.
     /// </summary>
-    private string? MergeCaptures(IEnumerable<PartitionCounters> counters, ImmutableArray<string>.Builder files)
+    internal static string? MergeCaptures(StackSettings settings, IEnumerable<PartitionCounters> counters, ImmutableArray<string>.Builder files)
     {
         var byNode = counters.OrderBy(c => c.Node, StringComparer.Ordinal).ToList();
         var errors = new List<string>();
