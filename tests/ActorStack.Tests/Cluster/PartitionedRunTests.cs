@@ -135,6 +135,36 @@ public sealed class PartitionedRunTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     [Fact]
+    public async Task DeviceAll_PlainRunAndThreePartitions_SamePcapng()
+    {
+        // `actorstack run` (one actor system, whole wires) writes its device = all file in the merge's canonical order:
+        // the three partitions' merged file has the same bytes (no cut here: a whole wire's cut reports the frames in
+        // flight as one "cable cut: N frame(s) in flight lost" block, the crossing's gate one block per frame).
+        var dir = Directory.CreateTempSubdirectory("actorstack-all-plain-");
+        try
+        {
+            string Extra(string n) => $"capture = [ {{ device = all, file = \"{dir.FullName}/{n}.pcapng\" }} ]";
+            var three = await ClusterKit.RunInProcess(ClusterKit.Routed(ClusterKit.ThreeNodes, scenarioExtra: Extra("three")), ["n1", "n2", "n3"], Duration);
+            string file = Path.Combine(dir.FullName, "plain.hocon");
+            await File.WriteAllTextAsync(file, ClusterKit.Routed(scenarioExtra: Extra("plain")));
+            var o = new StringWriter();
+            var e = new StringWriter();
+            int rc = await Runner.Execute(["run", "--config", file, "--duration", "2s", "--quiet"], o, e);
+
+            Assert.True(rc == 0, o + "\n" + e);
+            Assert.Null(three.Error);
+            Assert.Contains($"capture: 1640 frames written to {dir.FullName}/plain.pcapng", o.ToString());
+            var plain = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "plain.pcapng"));
+            Assert.Equal(plain, await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "three.pcapng")));
+            Assert.Equal(1640, Hardware.Capture.PcapNgReader.Read(plain).Packets.Length);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void SplitDirection_ArrivalsAndCutLossesReplaceTheSendersDelivered()
     {
         var sent = new WireDirectionStats(13, 10, 1, 0, 0, 0, 0, ImmutableSortedDictionary<DropReason, long>.Empty.Add(DropReason.SIM_LINK_DOWN, 2));
