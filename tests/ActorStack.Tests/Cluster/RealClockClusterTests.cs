@@ -22,7 +22,8 @@ public sealed class RealClockClusterTests(Xunit.Abstractions.ITestOutputHelper o
 
     public async Task DisposeAsync() => await Task.WhenAll(_systems.Select(s => s.Terminate())).WaitAsync(TimeSpan.FromSeconds(30));
 
-    private const string Scenario = """
+    /// <summary>a (n1) ─ b (n2) ─ c (n3), 1 ms wires: a pings b and asks its UDP echo server, c pings b, every 100 ms.</summary>
+    internal const string Scenario = """
         actorstack {
           seed = 3
           cluster { min-nodes = 3, join-timeout = 30s }
