@@ -63,6 +63,21 @@ public sealed record CrossFrames(string From, ImmutableArray<CrossFrame> Frames)
 /// <summary>The real clock: node <paramref name="From"/> has received <paramref name="Received"/> frames from the receiver so far.</summary>
 public sealed record CrossAck(string From, long Received);
 
+// The real clock inside one node: the partition's hooks and scheduler tell its agent, which runs the crossing on its own
+// thread (never told across nodes).
+
+/// <summary>A frame left the local half of split wire <paramref name="Wire"/> in <paramref name="Direction"/>, for the far node.</summary>
+public sealed record RealEgress(int Wire, WireDirection Direction, ReadOnlyMemory<byte> Frame);
+
+/// <summary>A frame from another node entered wire <paramref name="Wire"/> here at <paramref name="EnteredNs"/> and its delay has passed.</summary>
+public sealed record RealArrival(int Wire, WireDirection Direction, long EnteredNs, ReadOnlyMemory<byte> Frame);
+
+/// <summary>The fault schedule cut split wire <paramref name="Wire"/> here at <paramref name="AtNs"/> (the partition's clock).</summary>
+public sealed record RealHalfCut(int Wire, long AtNs);
+
+/// <summary>A node lost during a real-clock run, <paramref name="At"/> after the workloads started (<paramref name="Detail"/>: unreachable, removed).</summary>
+public sealed record NodeLoss(string Node, TimeSpan At, string Detail);
+
 /// <summary>The partition is built and its servers listen, at virtual <paramref name="ReadyNs"/>.</summary>
 public sealed record PartitionReady(string Node, long ReadyNs);
 

@@ -21,6 +21,8 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
     private bool _workloads;
 
     public string Node => node;
+    /// <summary>The node's agent when an actor runs this host (<see cref="NodeAgentActor"/>): a real-clock partition's crossing runs there.</summary>
+    public IActorRef? Agent { get; set; }
     public SimPartition? Partition => _p;
 
     public object Handle(object message)
@@ -39,7 +41,8 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                     var nodes = pins.Values.Append(place.Node).Distinct().Order(StringComparer.Ordinal).ToList();
                     var plan = ClusterPlan.Make(s, nodes, pinned: pins);
                     _p?.Dispose();
-                    _p = new SimPartition(s, plan, node, place.RealClock);
+                    if (place.RealClock && Agent is null) return new NodeRefused(node, $"node {node}: the real clock needs the node's agent");
+                    _p = new SimPartition(s, plan, node, place.RealClock, Agent);
                     _workloads = false;
                     return new PartitionReady(node, _p.Start());
                 }
@@ -74,16 +77,15 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
     }
 
     /// <summary>
-    /// The real clock: the peers' agents are known, the workloads start now (<see cref="SimPartition.StartRealTime"/>);
-    /// <paramref name="self"/> is this node's agent (the sender of its frames). Answers <see cref="PartitionReady"/> or
-    /// <see cref="NodeRefused"/>.
+    /// The real clock: the peers' agents are known, the workloads start now (<see cref="SimPartition.StartRealTime"/>).
+    /// Answers <see cref="PartitionReady"/> or <see cref="NodeRefused"/>.
     /// </summary>
-    public object StartReal(StartRealPartition m, IActorRef self)
+    public object StartReal(StartRealPartition m)
     {
         if (_p is not { RealClock: true } p) return new NodeRefused(node, $"node {node}: StartRealPartition before a real-clock partition was placed");
         try
         {
-            p.StartRealTime(m.Peers.Where(kv => kv.Key != node).ToImmutableDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), self);
+            p.StartRealTime(m.Peers.Where(kv => kv.Key != node).ToImmutableDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
             _workloads = true;
             return new PartitionReady(node, 0);
         }

@@ -37,10 +37,10 @@ public sealed class SimPartition : IDisposable
     private readonly StackSettings _settings;
     private long? _readyNs;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    // The real clock's crossing: halves and the scheduler call in from their threads, the agent from its own.
-    private readonly object _lock = new();
+    // The real clock's crossing, all on the agent's thread: the halves and the scheduler tell the agent (RealEgress,
+    // RealArrival, RealHalfCut), which calls in here one message at a time, as it does for the coordinator's messages.
+    private readonly IActorRef _agent;
     private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
-    private IActorRef _self = ActorRefs.Nobody;
     private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _sentTo = new(StringComparer.Ordinal), _ackedBy = new(StringComparer.Ordinal),
         _receivedFrom = new(StringComparer.Ordinal);
@@ -55,11 +55,14 @@ public sealed class SimPartition : IDisposable
     /// leaves a local half goes at once to the far node's agent (<see cref="CrossFrames"/>), which delivers it after the
     /// wire's delay on its own scheduler (<see cref="ReceiveCross"/>); a lost peer does not stop the partition.
     /// </param>
-    public SimPartition(StackSettings settings, ClusterPlan plan, string node, bool realClock = false)
+    /// <param name="agent">The real clock: the node's agent (<see cref="NodeAgentActor"/>), which runs the crossing.</param>
+    public SimPartition(StackSettings settings, ClusterPlan plan, string node, bool realClock = false, IActorRef? agent = null)
     {
         Node = node;
         _settings = settings;
         RealClock = realClock;
+        _agent = agent ?? ActorRefs.Nobody;
+        if (realClock && agent is null) throw new ArgumentException($"node {node}: a real-clock partition needs its node's agent", nameof(agent));
         // The partition's own log stays quiet at INFO (its start and shutdown); warnings and errors still show.
         _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig((realClock ? "" : SimEngine.Hocon) + "\nakka.loglevel = WARNING"));
         if (!realClock)
@@ -69,10 +72,10 @@ public sealed class SimPartition : IDisposable
         }
         _part = new ScenarioPart(node, plan)
         {
-            Egress = realClock ? OnEgressReal : OnEgress,
+            Egress = realClock ? (wire, dir, frame, _) => _agent.Tell(new RealEgress(wire, dir, frame), ActorRefs.NoSender) : OnEgress,
             HalfBuilt = (wire, dir, end, half) => _in[(wire, dir)] = (end, half),
             Ready = () => { _readyNs = NowNs; _ready.TrySetResult(); },
-            HalfCut = wire => { lock (_lock) _lastCutNs[wire] = NowNs; },
+            HalfCut = realClock ? wire => _agent.Tell(new RealHalfCut(wire, NowNs), ActorRefs.NoSender) : wire => _lastCutNs[wire] = NowNs,
         };
         _sim = _system.ActorOf(SimulationActor.Props(settings, _part), "sim");
     }
@@ -125,18 +128,13 @@ public sealed class SimPartition : IDisposable
     }
 
     /// <summary>
-    /// The real clock: the other partitions' agents (<paramref name="peers"/>, by node) and this one's (<paramref name="self"/>,
-    /// the sender of the frames it hands on, to which their <see cref="CrossAck"/>s come back); starts the workloads now and
-    /// waits (at most <see cref="MaxStartTime"/>) until they run.
+    /// The real clock: the other partitions' agents (<paramref name="peers"/>, by node); starts the workloads now and
+    /// waits (at most <see cref="MaxStartTime"/>) until they run. On the agent's thread, as every real-clock call here.
     /// </summary>
-    public void StartRealTime(ImmutableDictionary<string, IActorRef> peers, IActorRef self)
+    public void StartRealTime(ImmutableDictionary<string, IActorRef> peers)
     {
         if (!RealClock) throw new InvalidOperationException($"node {Node} runs on the virtual clock");
-        lock (_lock)
-        {
-            _peers = peers;
-            _self = self;
-        }
+        _peers = peers;
         _sim.Tell(StartPartitionWorkloads.Instance, ActorRefs.NoSender);
         var start = _startTask ?? throw new InvalidOperationException($"node {Node}: not started");
         try { start.Wait(MaxStartTime); }
@@ -146,31 +144,29 @@ public sealed class SimPartition : IDisposable
     }
 
     /// <summary>
-    /// The real clock: a frame left the local half of split wire <paramref name="wire"/>; it goes at once to the far end's
+    /// The real clock: a frame left the local half of a split wire; it goes at once to the far end's
     /// node (the far partition delays it by the wire's delay). To a lost node, or one never given: SIM_NODE_LOST.
-    /// Runs on the half's thread.
+    /// The half told the agent (<see cref="RealEgress"/>), which calls this.
     /// </summary>
-    private void OnEgressReal(int wire, WireDirection dir, ReadOnlyMemory<byte> frame, long arrivalNs)
+    public void EgressReal(RealEgress e)
     {
-        var c = Plan.Cross(wire);
+        var c = Plan.Cross(e.Wire);
         if (c is null) return;
-        string far = dir == WireDirection.AToB ? c.NodeB : c.NodeA;
-        IActorRef? peer;
-        long seq;
-        lock (_lock)
+        string far = e.Direction == WireDirection.AToB ? c.NodeB : c.NodeA;
+        if (_lost.Contains(far) || !_peers.TryGetValue(far, out var peer))
         {
-            if (_lost.Contains(far) || !_peers.TryGetValue(far, out peer))
-            {
-                Drop(DropReason.SIM_NODE_LOST, 1);
-                return;
-            }
-            seq = _seq.GetValueOrDefault((wire, dir));
-            _seq[(wire, dir)] = seq + 1;
-            _sentTo[far] = _sentTo.GetValueOrDefault(far) + 1;
-            FramesOut++;
+            Drop(DropReason.SIM_NODE_LOST, 1);
+            return;
         }
-        peer.Tell(new CrossFrames(Node, [new CrossFrame(arrivalNs, wire, dir, seq, frame.ToArray())]), _self);
+        long seq = _seq.GetValueOrDefault((e.Wire, e.Direction));
+        _seq[(e.Wire, e.Direction)] = seq + 1;
+        _sentTo[far] = _sentTo.GetValueOrDefault(far) + 1;
+        FramesOut++;
+        peer.Tell(new CrossFrames(Node, [new CrossFrame(NowNs, e.Wire, e.Direction, seq, e.Frame.ToArray())]), _agent);
     }
+
+    /// <summary>The real clock: the fault schedule cut split wire <see cref="RealHalfCut.Wire"/> here (the gate drops what was crossing).</summary>
+    public void HalfCutReal(RealHalfCut c) => _lastCutNs[c.Wire] = c.AtNs;
 
     /// <summary>
     /// The real clock: frames from node <see cref="CrossFrames.From"/> enter the medium here now and reach their end after
@@ -179,35 +175,35 @@ public sealed class SimPartition : IDisposable
     /// </summary>
     public void ReceiveCross(CrossFrames m, IActorRef sender)
     {
-        long received;
-        lock (_lock)
+        if (_lost.Contains(m.From))
         {
-            if (_lost.Contains(m.From))
-            {
-                Drop(DropReason.SIM_NODE_LOST, m.Frames.Length);
-                return;
-            }
-            long now = NowNs;
-            foreach (var f in m.Frames)
-            {
-                if (_in.TryGetValue((f.Wire, f.Direction), out var dest))
-                {
-                    _system.Scheduler.ScheduleTellOnce(_settings.Wires[f.Wire].Delay,
-                        new CrossingGate(this, f.Wire, f.Direction, now, 1, dest.End), new WireFrames([f.Frame]), dest.Half);
-                    FramesIn++;
-                }
-                else Drop(DropReason.SIM_LINK_UNATTACHED, 1);
-            }
-            received = _receivedFrom[m.From] = _receivedFrom.GetValueOrDefault(m.From) + m.Frames.Length;
+            Drop(DropReason.SIM_NODE_LOST, m.Frames.Length);
+            return;
         }
-        sender.Tell(new CrossAck(Node, received), _self);
+        long now = NowNs;
+        foreach (var f in m.Frames)
+        {
+            if (_in.ContainsKey((f.Wire, f.Direction)))
+            {
+                // Back to the agent after the delay (RealArrival → ArriveReal: the gate, on the agent's thread).
+                _system.Scheduler.ScheduleTellOnce(_settings.Wires[f.Wire].Delay, _agent, new RealArrival(f.Wire, f.Direction, now, f.Frame), ActorRefs.NoSender);
+                FramesIn++;
+            }
+            else Drop(DropReason.SIM_LINK_UNATTACHED, 1);
+        }
+        long received = _receivedFrom[m.From] = _receivedFrom.GetValueOrDefault(m.From) + m.Frames.Length;
+        sender.Tell(new CrossAck(Node, received), _agent);
+    }
+
+    /// <summary>The real clock: a frame's wire delay passed; through the crossing's gate to its end (<see cref="Arrive"/>).</summary>
+    public void ArriveReal(RealArrival a)
+    {
+        if (_in.TryGetValue((a.Wire, a.Direction), out var dest))
+            Pass(new CrossingGate(this, a.Wire, a.Direction, a.EnteredNs, 1, dest.End), new WireFrames([a.Frame]), dest.Half);
     }
 
     /// <summary>The real clock: node <see cref="CrossAck.From"/> received that many of the frames this partition sent it.</summary>
-    public void ReceiveAck(CrossAck a)
-    {
-        lock (_lock) _ackedBy[a.From] = Math.Max(_ackedBy.GetValueOrDefault(a.From), a.Received);
-    }
+    public void ReceiveAck(CrossAck a) => _ackedBy[a.From] = Math.Max(_ackedBy.GetValueOrDefault(a.From), a.Received);
 
     /// <summary>Runs to <paramref name="startNs"/> (the latest partition's start) and starts the workloads there.</summary>
     public void StartWorkloads(long startNs)
@@ -266,17 +262,9 @@ public sealed class SimPartition : IDisposable
         public void Tell(object message, IActorRef sender) => Partition.Arrive(this, message, sender);
     }
 
-    private void Arrive(CrossingGate g, object message, IActorRef sender)
-    {
-        if (RealClock)
-        {
-            lock (_lock) ArriveLocked(g, message, sender);
-            return;
-        }
-        ArriveLocked(g, message, sender);
-    }
+    private void Arrive(CrossingGate g, object message, IActorRef sender) => Pass(g, message, sender);
 
-    private void ArriveLocked(CrossingGate g, object message, IActorRef sender)
+    private void Pass(CrossingGate g, object message, IActorRef sender)
     {
         var key = (g.Wire, g.Direction);
         var (arrived, lost) = _arrivals.GetValueOrDefault(key);
@@ -305,33 +293,28 @@ public sealed class SimPartition : IDisposable
     public void PeerLost(string lostNode, long inFlight)
     {
         var box = new ReplyBox(_system);
-        lock (_lock)
-        {
-            if (RealClock && _lost.Add(lostNode))
-                inFlight += Math.Max(0, _sentTo.GetValueOrDefault(lostNode) - _ackedBy.GetValueOrDefault(lostNode));
-            if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
-            foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
-                foreach (var (key, v) in _in)
-                    if (key.Wire == c.Wire)
-                    {
-                        _lastCutNs[c.Wire] = NowNs;
-                        v.Half.Tell(CutCable.Instance, box);
-                    }
-        }
+        if (RealClock && _lost.Add(lostNode))
+            inFlight += Math.Max(0, _sentTo.GetValueOrDefault(lostNode) - _ackedBy.GetValueOrDefault(lostNode));
+        if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
+        foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
+            foreach (var (key, v) in _in)
+                if (key.Wire == c.Wire)
+                {
+                    _lastCutNs[c.Wire] = NowNs;
+                    v.Half.Tell(CutCable.Instance, box);
+                }
         _engine?.RunUntilIdle();
     }
 
     /// <summary>The real clock: frames sent to and acknowledged by each peer (by node).</summary>
     public (long Sent, long Acked) SentTo(string node)
     {
-        lock (_lock) return (_sentTo.GetValueOrDefault(node), _ackedBy.GetValueOrDefault(node));
+        return (_sentTo.GetValueOrDefault(node), _ackedBy.GetValueOrDefault(node));
     }
 
     /// <summary>Drop counts of the crossing itself (frames lost with a node, mis-routed frames).</summary>
     public ImmutableArray<KeyValuePair<string, long>> CrossDrops
-    {
-        get { lock (_lock) return [.. _crossDrops.Select(kv => new KeyValuePair<string, long>(kv.Key.ToString(), kv.Value))]; }
-    }
+        => [.. _crossDrops.Select(kv => new KeyValuePair<string, long>(kv.Key.ToString(), kv.Value))];
 
     /// <summary>Asks <paramref name="target"/> at the current instant (the clock does not move); null when nothing answered.</summary>
     /// <remarks>On the real clock: waits for the answer, at most <see cref="RealAskTimeout"/>.</remarks>

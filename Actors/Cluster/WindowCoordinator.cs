@@ -23,9 +23,6 @@ public sealed class LocalPartitionLink(string node, string? expectedScenarioHash
     public void Dispose() => _host.Dispose();
 }
 
-/// <summary>A node lost during a real-clock run, <paramref name="At"/> after the workloads started (<paramref name="Detail"/>: unreachable, removed).</summary>
-public sealed record NodeLoss(string Node, TimeSpan At, string Detail);
-
 /// <summary>A node left during the run (unreachable, then downed; or its process ended).</summary>
 public sealed class NodeLostException(string node, string detail) : Exception($"node {node} was lost: {detail}")
 {
