@@ -19,11 +19,16 @@ public static class ClusterCli
     private static readonly long WallOrigin = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public static async Task<int> Run(StackSettings s, string? userText, int? nodes, int? partitions, string? listen, TimeSpan? duration,
-        TextWriter o, TextWriter err, bool fullReport = true)
+        TextWriter o, TextWriter err, bool fullReport = true, bool realClock = false)
     {
         string config = userText ?? "";
         var d = duration ?? s.Run.MaxDuration;
         ClusterRunResult result;
+        if (realClock && partitions is not null)
+        {
+            err.WriteLine("actorstack: --partitions runs the virtual clock's windows on threads of this process; on the real clock run over nodes (--nodes N and 'actorstack node')");
+            return 2;
+        }
         try
         {
             if (partitions is { } p)
@@ -48,7 +53,7 @@ public static class ClusterCli
                 {
                     await Akka.Cluster.Cluster.Get(system).JoinAsync(Akka.Cluster.Cluster.Get(system).SelfAddress);
                     o.WriteLine($"coordinator n1 on {ClusterNode.AddressOf(system)}: waiting for {nodes ?? s.Cluster.MinNodes} member(s)");
-                    result = await ClusterRun.Run(system, s, config, d, nodes, o);
+                    result = realClock ? await ClusterRun.RunReal(system, s, config, d, nodes, o) : await ClusterRun.Run(system, s, config, d, nodes, o);
                 }
                 finally { await system.Terminate(); }
             }
@@ -77,6 +82,15 @@ public static class ClusterCli
         if (r.Report is { } report) RunReport.Print(s, report, full, o);
         o.WriteLine();
         foreach (var (reason, n) in r.CrossDrops) o.WriteLine($"cross-node drops {reason}: {n}");
+        foreach (var l in r.Lost)
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"node {l.Node} was lost {l.At.TotalSeconds:0.000}s after the workloads started ({l.Detail}): every wire to it went carrier-down, the run went on without it (its hosts are not in the report)"));
+        if (r.RealClock)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"cluster: real clock, {r.EndNs / 1e9:0.###}s of workloads, {r.Wall.TotalSeconds:0.###}s wall, {r.Lost.Length} node(s) lost"));
+            return;
+        }
         double sim = (r.EndNs - r.StartNs) / 1e9;
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cluster: {r.Windows} windows, {r.FramesCrossed} frames crossed nodes, {r.Events} events, {sim:0.###}s simulated in {r.Wall.TotalSeconds:0.###}s wall ({sim / Math.Max(1e-9, r.Wall.TotalSeconds):0.##}:1), sync {r.SyncWall.TotalMilliseconds / Math.Max(1, r.Windows) * 1000:0.#} us/window"));

@@ -151,7 +151,7 @@ namespace ActorStack.Cli
             string? akkaText = overrides.Count == 0 ? userText : (userText ?? "") + "\n" + StackConfig.EffectiveText(userText, configPath ?? "config", overrides);
             if (command == "run" && (a.Nodes is not null || a.Partitions is not null || settings.Cluster.MinNodes > 1 || !settings.Cluster.SeedNodes.IsEmpty))
                 return await ClusterCli.Run(settings, StackConfig.EffectiveText(userText, configPath ?? "config", overrides), a.Nodes, a.Partitions, a.Listen, duration, o, err,
-                    fullReport: view.Report == ReportKind.Full);
+                    fullReport: view.Report == ReportKind.Full, realClock: clockKind == ClockKind.Real);
             if (checkDeterminism)
                 return await Determinism.Check(o, err, (output, hook, onReported) =>
                     Run(settings, akkaText, verbose, quiet: true, ClockKind.Virtual, new RunLimits(duration, traceFrom, interrupt), output, err, view, hook, onReported));
@@ -490,6 +490,10 @@ namespace ActorStack.Cli
                     flushed ??= f;
                     captures.Add(f);
                 }
+                // A device = all file in the canonical order a distributed run's merged file has (by timestamp and
+                // interface, CaptureMerge): the same scenario gives the same bytes on one node or several.
+                foreach (var point in settings.Captures.Where(c => c.Enabled && c.Device == CaptureSettings.AllDevices && File.Exists(c.File)))
+                    ActorStack.Hardware.Capture.CaptureMerge.Canonicalise(point.File);
                 RunReport.Print(settings, new ClusterReport([.. hostReports], [.. switchReports], [.. wireStats], [.. statuses], [.. captures]), full, o);
                 if (engine is not null)
                 {

@@ -41,7 +41,42 @@ public sealed record NodeAccepted(string Node);
 /// the placement <paramref name="Placement"/> (host or switch → node, sorted by name) and runs it until its servers are
 /// bound; answered by <see cref="PartitionReady"/> or <see cref="CommandFailed"/>.
 /// </summary>
-public sealed record PlacePartition(string Node, string ConfigText, ImmutableArray<KeyValuePair<string, string>> Placement);
+public sealed record PlacePartition(string Node, string ConfigText, ImmutableArray<KeyValuePair<string, string>> Placement)
+{
+    /// <summary>On the real clock (<c>run --clock real</c>): no windows; the partition starts with <see cref="StartRealPartition"/>.</summary>
+    public bool RealClock { get; init; }
+}
+
+/// <summary>
+/// The real clock: every partition is placed and listens; start the workloads now. <paramref name="Peers"/>: every
+/// partition's agent by node (the receiver's own included), to which the frames of the split wires go at once
+/// (<see cref="CrossFrames"/>). Answered by <see cref="PartitionReady"/>.
+/// </summary>
+public sealed record StartRealPartition(ImmutableArray<KeyValuePair<string, Akka.Actor.IActorRef>> Peers);
+
+/// <summary>
+/// The real clock: frames that left the partition of node <paramref name="From"/> on split wires; the receiving partition
+/// delivers each after its wire's delay, and answers with <see cref="CrossAck"/>.
+/// </summary>
+public sealed record CrossFrames(string From, ImmutableArray<CrossFrame> Frames);
+
+/// <summary>The real clock: node <paramref name="From"/> has received <paramref name="Received"/> frames from the receiver so far.</summary>
+public sealed record CrossAck(string From, long Received);
+
+// The real clock inside one node: the partition's hooks and scheduler tell its agent, which runs the crossing on its own
+// thread (never told across nodes).
+
+/// <summary>A frame left the local half of split wire <paramref name="Wire"/> in <paramref name="Direction"/>, for the far node.</summary>
+public sealed record RealEgress(int Wire, WireDirection Direction, ReadOnlyMemory<byte> Frame);
+
+/// <summary>A frame from another node entered wire <paramref name="Wire"/> here at <paramref name="EnteredNs"/> and its delay has passed.</summary>
+public sealed record RealArrival(int Wire, WireDirection Direction, long EnteredNs, ReadOnlyMemory<byte> Frame);
+
+/// <summary>The fault schedule cut split wire <paramref name="Wire"/> here at <paramref name="AtNs"/> (the partition's clock).</summary>
+public sealed record RealHalfCut(int Wire, long AtNs);
+
+/// <summary>A node lost during a real-clock run, <paramref name="At"/> after the workloads started (<paramref name="Detail"/>: unreachable, removed).</summary>
+public sealed record NodeLoss(string Node, TimeSpan At, string Detail);
 
 /// <summary>The partition is built and its servers listen, at virtual <paramref name="ReadyNs"/>.</summary>
 public sealed record PartitionReady(string Node, long ReadyNs);
@@ -85,7 +120,16 @@ public sealed record PartitionCounters(string Node, ImmutableArray<KeyValuePair<
 {
     /// <summary>What the end-of-run report needs from this partition; null from a partition that could not gather it.</summary>
     public PartitionReport? Report { get; init; }
+    /// <summary>This partition's parts of the <c>device = all</c> capture points, which the coordinator merges.</summary>
+    public ImmutableArray<CapturePart> CaptureParts { get; init; } = [];
 }
+
+/// <summary>
+/// What one partition captured of <c>device = all</c> point <paramref name="Point"/>: the bytes of its part file (a whole
+/// pcap or pcapng file: its hosts' devices, its wire halves' events), or, when it was too big to send, none and the part
+/// stays at <paramref name="Path"/> on that node.
+/// </summary>
+public sealed record CapturePart(int Point, string Path, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>
 /// To a partition's <c>SimulationActor</c>: every partition's servers listen, start the clients and generators now (the

@@ -119,8 +119,13 @@ public sealed partial class CaptureFile : IDisposable
             DropComment(a));
     }
 
-    /// <summary>A fault on a wire; written on its captured end(s).</summary>
-    public void Wire(WireCaptureEvent e, long unixNs)
+    /// <summary>
+    /// A fault on a wire; written on its captured end(s). <paramref name="onlyEndA"/>: the event comes from one half of a
+    /// split wire (a partition's, <c>Actors/Cluster</c>), whose end A (true) or B is local: an event without a frame (the
+    /// cable cut or restored, netem or rules set) is written on that end only, since the other half writes it on its own
+    /// end, and the two together are what the whole wire writes.
+    /// </summary>
+    public void Wire(WireCaptureEvent e, long unixNs, bool? onlyEndA = null)
     {
         if (_ng is null || !_wires.TryGetValue(e.Wire, out var w)) return;
         int? a = w.SwitchPortA is null ? Interface(w.HostA, w.DeviceA) : null;
@@ -136,8 +141,8 @@ public sealed partial class CaptureFile : IDisposable
             else if (tx is { } t) Comment(t, e.Frame, unixNs, PacketDirection.Outbound, comment);
             return;
         }
-        if (a is { } ia) Comment(ia, ReadOnlyMemory<byte>.Empty, unixNs, PacketDirection.Unknown, comment);
-        if (b is { } ib) Comment(ib, ReadOnlyMemory<byte>.Empty, unixNs, PacketDirection.Unknown, comment);
+        if (a is { } ia && onlyEndA is null or true) Comment(ia, ReadOnlyMemory<byte>.Empty, unixNs, PacketDirection.Unknown, comment);
+        if (b is { } ib && onlyEndA is null or false) Comment(ib, ReadOnlyMemory<byte>.Empty, unixNs, PacketDirection.Unknown, comment);
     }
 
     [GeneratedRegex(@"^fault rule (\d+):")]

@@ -32,7 +32,8 @@ public sealed class CaptureTapActor : ReceiveActor
     private long _dropped;
 
     public CaptureTapActor(CaptureSettings point, ImmutableArray<HostSettings> hosts, ImmutableArray<WireSettings> wires,
-        ImmutableArray<WireFaultSettings> faults, IReadOnlyDictionary<string, IActorRef> hostRefs)
+        ImmutableArray<WireFaultSettings> faults, IReadOnlyDictionary<string, IActorRef> hostRefs,
+        IReadOnlyDictionary<IActorRef, bool>? halves = null)
     {
         // Readers may open the file while the run goes on (run --out copies it after the flush).
         _file = new CaptureFile(point, hosts, wires, faults, new FileStream(point.File, FileMode.Create, FileAccess.Write, FileShare.Read));
@@ -63,7 +64,8 @@ public sealed class CaptureTapActor : ReceiveActor
         Receive<WireCaptureEvent>(e =>
         {
             q?.Uncharge(1);
-            _file.Wire(e, NowNs - e.AgoNs);
+            // A split wire's half (a partition's): its own end only for events without a frame (CaptureFile.Wire).
+            _file.Wire(e, NowNs - e.AgoNs, halves is not null && halves.TryGetValue(Sender, out bool aLocal) ? aLocal : (bool?)null);
         });
         Receive<FlushCapture>(_ =>
         {
@@ -89,6 +91,7 @@ public sealed class CaptureTapActor : ReceiveActor
     protected override void PostStop() => _file.Dispose();
 
     public static Props Props(CaptureSettings point, ImmutableArray<HostSettings> hosts, ImmutableArray<WireSettings> wires,
-        ImmutableArray<WireFaultSettings> faults, IReadOnlyDictionary<string, IActorRef> hostRefs)
-        => Akka.Actor.Props.Create(() => new CaptureTapActor(point, hosts, wires, faults, hostRefs)).WithMailbox("actorstack-nic-mailbox");
+        ImmutableArray<WireFaultSettings> faults, IReadOnlyDictionary<string, IActorRef> hostRefs,
+        IReadOnlyDictionary<IActorRef, bool>? halves = null)
+        => Akka.Actor.Props.Create(() => new CaptureTapActor(point, hosts, wires, faults, hostRefs, halves)).WithMailbox("actorstack-nic-mailbox");
 }

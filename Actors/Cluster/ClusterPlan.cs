@@ -125,10 +125,6 @@ public sealed class ClusterPlan
                 bad.Add($"wire {w.Name} ({na} <-> {nb}) has delay {w.Delay.TotalMilliseconds:0.###}ms: a wire between two nodes needs a delay above its ends' tx-usecs (the lookahead of the synchronisation)");
             else cross.Add(new CrossWire(i, w.Name, na, nb, look));
         }
-        // A capture point writes one file from one tap: a point over every host's devices would need one tap on each node.
-        if (nodes.Count > 1)
-            foreach (var c in s.Captures.Where(c => c.Device == CaptureSettings.AllDevices))
-                bad.Add($"capture {c.Key} (device = all) spans every host: over several nodes or partitions capture per host (host = …, device = any)");
         if (bad.Count > 0) throw new ClusterPlanException(string.Join("; ", bad));
         return new ClusterPlan([.. nodes], place.ToImmutableSortedDictionary(StringComparer.Ordinal), cross.ToImmutable());
     }

@@ -37,7 +37,11 @@ public sealed record ClusterReport(ImmutableArray<HostReport> Hosts, ImmutableAr
             wires[g.Key] = new WireStats(ab.Offered - ab.Dropped, ba.Offered - ba.Dropped, ab.Dropped, ba.Dropped) { AToBDetail = ab, BToADetail = ba };
         }
         var apps = list.SelectMany(r => r.Apps).OrderBy(a => a.Kind).ThenBy(a => a.Workload).Select(a => a.Status).ToImmutableArray();
-        var captures = list.SelectMany(r => r.Captures).OrderBy(c => c.Point).Select(c => c.Flushed).ToImmutableArray();
+        // A device = all point has a part on every partition: one line with the merged file and the parts' sums.
+        var captures = list.SelectMany(r => r.Captures).GroupBy(c => c.Point).OrderBy(g => g.Key).Select(g => g.Count() == 1 && s.Captures[g.Key].Device != CaptureSettings.AllDevices
+            ? g.First().Flushed
+            : new CaptureFlushed(s.Captures[g.Key].File, g.Sum(c => c.Flushed.Frames), g.Sum(c => c.Flushed.Dropped)) { Comments = g.Sum(c => c.Flushed.Comments) })
+            .ToImmutableArray();
         return new ClusterReport(hosts, switches, [.. wires], apps, captures);
     }
 

@@ -92,6 +92,10 @@ public sealed class MemberWatcher : ReceiveActor
 public sealed class RemotePartitionLink(string node, IActorRef agent, Task<string> lost, TimeSpan timeout) : IPartitionLink
 {
     public string Node => node;
+    /// <summary>The node's agent (the real clock's frames go to it directly).</summary>
+    public IActorRef Agent => agent;
+    /// <summary>Completes (with how) when the node is lost.</summary>
+    public Task<string> Lost => lost;
 
     public async Task<object> Send(object message)
     {
@@ -149,6 +153,36 @@ public static class ClusterRun
             links.Add(new RemotePartitionLink(n, agent, members.LostSignal(address).Task, windowTimeout ?? TimeSpan.FromMinutes(10)));
         }
         return (plan, links);
+    }
+
+    /// <summary>
+    /// The real clock (<c>run --clock real</c>): joins and places as <see cref="Run"/>, then runs with
+    /// <see cref="RealTimeCoordinator"/> for <paramref name="duration"/> of real time after the workloads start; the
+    /// coordinator's own partition is behind an agent of its own here (the peers send it their frames).
+    /// </summary>
+    public static async Task<ClusterRunResult> RunReal(ActorSystem control, StackSettings s, string configText, TimeSpan duration,
+        int? minNodes = null, TextWriter? log = null, Action? onStarted = null)
+    {
+        var members = new ClusterMembers();
+        var watcher = control.ActorOf(Props.Create(() => new MemberWatcher(CoordinatorNode, ClusterPlan.ScenarioHash(configText), members)), "member-watcher");
+        List<IPartitionLink>? links = null;
+        IActorRef? own = null;
+        try
+        {
+            (var plan, links) = await Join(control, s, configText, members, minNodes);
+            log?.WriteLine(plan.Describe(s));
+            own = control.ActorOf(NodeAgentActor.Props(CoordinatorNode, null, new TaskCompletionSource<string>()), $"node-agent-{CoordinatorNode}");
+            var never = new TaskCompletionSource<string>().Task; // the coordinator's own partition is lost only with it
+            var real = links.Select(l => l as RemotePartitionLink ?? new RemotePartitionLink(l.Node, own, never, TimeSpan.FromMinutes(10))).ToList();
+            return await new RealTimeCoordinator(s, plan, configText) { WallClock = () => control.Scheduler.MonotonicClock, OnStarted = onStarted }
+                .Run(real, duration, control.Scheduler);
+        }
+        finally
+        {
+            control.Stop(watcher);
+            if (own is not null) control.Stop(own);
+            foreach (var l in links ?? []) (l as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>Joins, places and runs for <paramref name="duration"/> after the workloads start.</summary>

@@ -18,7 +18,7 @@ public sealed class NodeAgentActor : ReceiveActor
     public NodeAgentActor(string node, string? scenarioHash, TaskCompletionSource<string> refused)
     {
         var scheduler = Context.System.Scheduler; // the control plane's clock, for the windows' wall-time figures
-        _host = new PartitionHost(node, scenarioHash, () => scheduler.MonotonicClock);
+        _host = new PartitionHost(node, scenarioHash, () => scheduler.MonotonicClock) { Agent = Self };
         var log = Context.GetLogger();
         string build = ClusterPlan.BuildHash();
         Receive<NodeHello>(h =>
@@ -42,6 +42,14 @@ public sealed class NodeAgentActor : ReceiveActor
             refused.TrySetResult(r.Reason);
         });
         Receive<NodeAccepted>(_ => log.Info("node {0}: accepted by the coordinator", node));
+        // The real clock (run --clock real): frames of the split wires straight between the agents, and their acknowledgements.
+        // The partition's crossing runs here, one message at a time: its halves' frames, their arrivals after the delay, cuts.
+        Receive<StartRealPartition>(m => Sender.Tell(_host.StartReal(m)));
+        Receive<CrossFrames>(m => _host.Partition?.ReceiveCross(m, Sender));
+        Receive<CrossAck>(m => _host.Partition?.ReceiveAck(m));
+        Receive<RealEgress>(m => _host.Partition?.EgressReal(m));
+        Receive<RealArrival>(m => _host.Partition?.ArriveReal(m));
+        Receive<RealHalfCut>(m => _host.Partition?.HalfCutReal(m));
         ReceiveAny(m => Sender.Tell(_host.Handle(m)));
     }
 

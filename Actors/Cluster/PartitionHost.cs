@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using ActorStack.Actors.Engine;
 using ActorStack.Config;
 using ActorStack.Messages;
@@ -20,6 +21,8 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
     private bool _workloads;
 
     public string Node => node;
+    /// <summary>The node's agent when an actor runs this host (<see cref="NodeAgentActor"/>): a real-clock partition's crossing runs there.</summary>
+    public IActorRef? Agent { get; set; }
     public SimPartition? Partition => _p;
 
     public object Handle(object message)
@@ -38,7 +41,9 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                     var nodes = pins.Values.Append(place.Node).Distinct().Order(StringComparer.Ordinal).ToList();
                     var plan = ClusterPlan.Make(s, nodes, pinned: pins);
                     _p?.Dispose();
-                    _p = new SimPartition(s, plan, node);
+                    if (place.RealClock && Agent is null) return new NodeRefused(node, $"node {node}: the real clock needs the node's agent");
+                    _p = new SimPartition(s, plan, node, place.RealClock, Agent);
+                    _workloads = false;
                     return new PartitionReady(node, _p.Start());
                 }
                 case RunWindow w when _p is not null:
@@ -52,7 +57,7 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                     return done with { WallNs = wallClock is null ? 0 : SimEngine.ToNs(wallClock() - t0) };
                 case PeerLost lost when _p is not null:
                     _p.PeerLost(lost.LostNode, lost.InFlight);
-                    return new WindowDone(node, -1, [], _p.Engine.NextDueNs ?? long.MaxValue, 0);
+                    return new WindowDone(node, -1, [], _p.RealClock ? long.MaxValue : _p.Engine.NextDueNs ?? long.MaxValue, 0);
                 case CollectCounters when _p is not null:
                 {
                     // The run's last message: the partition ends here (its capture file is closed, its actors stopped).
@@ -66,6 +71,25 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
             }
         }
         catch (Exception e) when (e is ClusterPlanException or StackConfigException or InvalidOperationException or ArgumentException)
+        {
+            return new NodeRefused(node, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The real clock: the peers' agents are known, the workloads start now (<see cref="SimPartition.StartRealTime"/>).
+    /// Answers <see cref="PartitionReady"/> or <see cref="NodeRefused"/>.
+    /// </summary>
+    public object StartReal(StartRealPartition m)
+    {
+        if (_p is not { RealClock: true } p) return new NodeRefused(node, $"node {node}: StartRealPartition before a real-clock partition was placed");
+        try
+        {
+            p.StartRealTime(m.Peers.Where(kv => kv.Key != node).ToImmutableDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+            _workloads = true;
+            return new PartitionReady(node, 0);
+        }
+        catch (ClusterPlanException e)
         {
             return new NodeRefused(node, e.Message);
         }

@@ -23,7 +23,7 @@ public sealed class SimPartition : IDisposable
     public static readonly TimeSpan MaxStartTime = TimeSpan.FromSeconds(60);
 
     private readonly ActorSystem _system;
-    private readonly SimEngine _engine;
+    private readonly SimEngine? _engine; // null on the real clock (RealClock)
     private readonly ScenarioPart _part;
     private readonly IActorRef _sim;
     private readonly Dictionary<(int Wire, WireDirection Dir), (IActorRef End, IActorRef Half)> _in = new();
@@ -36,29 +36,57 @@ public sealed class SimPartition : IDisposable
     private readonly Dictionary<(int Wire, WireDirection Dir), (long Arrived, long LostAtCut)> _arrivals = new();
     private readonly StackSettings _settings;
     private long? _readyNs;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The real clock's crossing, all on the agent's thread: the halves and the scheduler tell the agent (RealEgress,
+    // RealArrival, RealHalfCut), which calls in here one message at a time, as it does for the coordinator's messages.
+    private readonly IActorRef _agent;
+    private ImmutableDictionary<string, IActorRef> _peers = ImmutableDictionary<string, IActorRef>.Empty;
+    private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _sentTo = new(StringComparer.Ordinal), _ackedBy = new(StringComparer.Ordinal),
+        _receivedFrom = new(StringComparer.Ordinal);
     private ReplyBox? _startBox;
+    private Task<object>? _startTask; // the real clock's StartSimulation
+    /// <summary>The real clock: how long StartSimulation's answer may take (the servers, then the other partitions' start).</summary>
+    public static readonly TimeSpan RealStartTimeout = TimeSpan.FromMinutes(10);
     private SimulationStarted? _started;
 
-    public SimPartition(StackSettings settings, ClusterPlan plan, string node)
+    /// <param name="realClock">
+    /// Runs on the real clock (<c>run --clock real</c> over several nodes): Akka's own scheduler, no windows; a frame that
+    /// leaves a local half goes at once to the far node's agent (<see cref="CrossFrames"/>), which delivers it after the
+    /// wire's delay on its own scheduler (<see cref="ReceiveCross"/>); a lost peer does not stop the partition.
+    /// </param>
+    /// <param name="agent">The real clock: the node's agent (<see cref="NodeAgentActor"/>), which runs the crossing.</param>
+    public SimPartition(StackSettings settings, ClusterPlan plan, string node, bool realClock = false, IActorRef? agent = null)
     {
         Node = node;
         _settings = settings;
+        RealClock = realClock;
+        _agent = agent ?? ActorRefs.Nobody;
+        if (realClock && agent is null) throw new ArgumentException($"node {node}: a real-clock partition needs its node's agent", nameof(agent));
         // The partition's own log stays quiet at INFO (its start and shutdown); warnings and errors still show.
-        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig(SimEngine.Hocon + "\nakka.loglevel = WARNING"));
-        _engine = SimEngine.For(_system);
-        _engine.Pause();
+        _system = ActorSystem.Create($"part-{node}", StackConfig.AkkaConfig((realClock ? "" : SimEngine.Hocon) + "\nakka.loglevel = WARNING"));
+        if (!realClock)
+        {
+            _engine = SimEngine.For(_system);
+            _engine.Pause();
+        }
         _part = new ScenarioPart(node, plan)
         {
-            Egress = OnEgress,
+            Egress = realClock ? (wire, dir, frame, _) => _agent.Tell(new RealEgress(wire, dir, frame), ActorRefs.NoSender) : OnEgress,
             HalfBuilt = (wire, dir, end, half) => _in[(wire, dir)] = (end, half),
-            Ready = () => _readyNs = _engine.NowNs,
-            HalfCut = wire => _lastCutNs[wire] = _engine.NowNs,
+            Ready = () => { _readyNs = NowNs; _ready.TrySetResult(); },
+            HalfCut = realClock ? wire => _agent.Tell(new RealHalfCut(wire, NowNs), ActorRefs.NoSender) : wire => _lastCutNs[wire] = NowNs,
         };
         _sim = _system.ActorOf(SimulationActor.Props(settings, _part), "sim");
     }
 
     public string Node { get; }
-    public SimEngine Engine => _engine;
+    /// <summary>The partition's engine (virtual time only).</summary>
+    public SimEngine Engine => _engine ?? throw new InvalidOperationException($"node {Node} runs on the real clock: no engine");
+    public bool RealClock { get; }
+
+    /// <summary>Now on the partition's clock, in ns: the engine's, or the real scheduler's monotonic clock.</summary>
+    public long NowNs => _engine?.NowNs ?? SimEngine.ToNs(_system.Scheduler.MonotonicClock);
     public ClusterPlan Plan => _part.Plan;
     /// <summary>The local hosts, once started.</summary>
     public ImmutableDictionary<string, IActorRef> Hosts => _started?.Hosts ?? ImmutableDictionary<string, IActorRef>.Empty;
@@ -76,27 +104,115 @@ public sealed class SimPartition : IDisposable
     /// <summary>Builds the partition and runs it until its servers listen; returns that virtual instant (ns).</summary>
     public long Start()
     {
+        if (RealClock)
+        {
+            // The servers listen on their own (real) time; the partition waits at most MaxStartTime for it. The answer to
+            // StartSimulation comes once the workloads run (StartRealTime).
+            var started = _startTask = _sim.Ask<object>(StartSimulation.Instance, RealStartTimeout);
+            Task.WaitAny([_ready.Task, started], MaxStartTime);
+            if (started is { IsCompletedSuccessfully: true, Result: CommandFailed rf }) throw new ClusterPlanException($"node {Node}: {rf.Message}");
+            if (!_ready.Task.IsCompleted) throw new ClusterPlanException($"node {Node}: the partition's servers did not listen within {MaxStartTime.TotalSeconds}s");
+            return 0;
+        }
         var box = _startBox = new ReplyBox(_system);
         _sim.Tell(StartSimulation.Instance, box);
         long events = 0;
         while (_readyNs is null && box.Reply is not CommandFailed)
         {
-            if (!_engine.Step()) throw new ClusterPlanException($"node {Node}: the partition stopped before its servers listened");
-            if (++events > MaxStartEvents || _engine.Now > MaxStartTime)
+            if (!Engine.Step()) throw new ClusterPlanException($"node {Node}: the partition stopped before its servers listened");
+            if (++events > MaxStartEvents || Engine.Now > MaxStartTime)
                 throw new ClusterPlanException($"node {Node}: the partition's servers did not listen within {MaxStartEvents} events / {MaxStartTime.TotalSeconds}s simulated");
         }
         if (box.Reply is CommandFailed f) throw new ClusterPlanException($"node {Node}: {f.Message}");
         return _readyNs!.Value;
     }
 
+    /// <summary>
+    /// The real clock: the other partitions' agents (<paramref name="peers"/>, by node); starts the workloads now and
+    /// waits (at most <see cref="MaxStartTime"/>) until they run. On the agent's thread, as every real-clock call here.
+    /// </summary>
+    public void StartRealTime(ImmutableDictionary<string, IActorRef> peers)
+    {
+        if (!RealClock) throw new InvalidOperationException($"node {Node} runs on the virtual clock");
+        _peers = peers;
+        _sim.Tell(StartPartitionWorkloads.Instance, ActorRefs.NoSender);
+        var start = _startTask ?? throw new InvalidOperationException($"node {Node}: not started");
+        try { start.Wait(MaxStartTime); }
+        catch (AggregateException e) { throw new ClusterPlanException($"node {Node}: the workloads did not start ({e.InnerException?.Message})"); }
+        _started = start.IsCompletedSuccessfully ? start.Result as SimulationStarted : null;
+        if (_started is null) throw new ClusterPlanException($"node {Node}: the workloads did not start ({(start.IsCompletedSuccessfully ? start.Result : "no answer")})");
+    }
+
+    /// <summary>
+    /// The real clock: a frame left the local half of a split wire; it goes at once to the far end's
+    /// node (the far partition delays it by the wire's delay). To a lost node, or one never given: SIM_NODE_LOST.
+    /// The half told the agent (<see cref="RealEgress"/>), which calls this.
+    /// </summary>
+    public void EgressReal(RealEgress e)
+    {
+        var c = Plan.Cross(e.Wire);
+        if (c is null) return;
+        string far = e.Direction == WireDirection.AToB ? c.NodeB : c.NodeA;
+        if (_lost.Contains(far) || !_peers.TryGetValue(far, out var peer))
+        {
+            Drop(DropReason.SIM_NODE_LOST, 1);
+            return;
+        }
+        long seq = _seq.GetValueOrDefault((e.Wire, e.Direction));
+        _seq[(e.Wire, e.Direction)] = seq + 1;
+        _sentTo[far] = _sentTo.GetValueOrDefault(far) + 1;
+        FramesOut++;
+        peer.Tell(new CrossFrames(Node, [new CrossFrame(NowNs, e.Wire, e.Direction, seq, e.Frame.ToArray())]), _agent);
+    }
+
+    /// <summary>The real clock: the fault schedule cut split wire <see cref="RealHalfCut.Wire"/> here (the gate drops what was crossing).</summary>
+    public void HalfCutReal(RealHalfCut c) => _lastCutNs[c.Wire] = c.AtNs;
+
+    /// <summary>
+    /// The real clock: frames from node <see cref="CrossFrames.From"/> enter the medium here now and reach their end after
+    /// the wire's delay, on this partition's scheduler, through the crossing's gate (a cut meanwhile drops them,
+    /// SIM_LINK_DOWN); from a lost node: SIM_NODE_LOST. Acknowledged to <paramref name="sender"/> with the count so far.
+    /// </summary>
+    public void ReceiveCross(CrossFrames m, IActorRef sender)
+    {
+        if (_lost.Contains(m.From))
+        {
+            Drop(DropReason.SIM_NODE_LOST, m.Frames.Length);
+            return;
+        }
+        long now = NowNs;
+        foreach (var f in m.Frames)
+        {
+            if (_in.ContainsKey((f.Wire, f.Direction)))
+            {
+                // Back to the agent after the delay (RealArrival → ArriveReal: the gate, on the agent's thread).
+                _system.Scheduler.ScheduleTellOnce(_settings.Wires[f.Wire].Delay, _agent, new RealArrival(f.Wire, f.Direction, now, f.Frame), ActorRefs.NoSender);
+                FramesIn++;
+            }
+            else Drop(DropReason.SIM_LINK_UNATTACHED, 1);
+        }
+        long received = _receivedFrom[m.From] = _receivedFrom.GetValueOrDefault(m.From) + m.Frames.Length;
+        sender.Tell(new CrossAck(Node, received), _agent);
+    }
+
+    /// <summary>The real clock: a frame's wire delay passed; through the crossing's gate to its end (<see cref="Arrive"/>).</summary>
+    public void ArriveReal(RealArrival a)
+    {
+        if (_in.TryGetValue((a.Wire, a.Direction), out var dest))
+            Pass(new CrossingGate(this, a.Wire, a.Direction, a.EnteredNs, 1, dest.End), new WireFrames([a.Frame]), dest.Half);
+    }
+
+    /// <summary>The real clock: node <see cref="CrossAck.From"/> received that many of the frames this partition sent it.</summary>
+    public void ReceiveAck(CrossAck a) => _ackedBy[a.From] = Math.Max(_ackedBy.GetValueOrDefault(a.From), a.Received);
+
     /// <summary>Runs to <paramref name="startNs"/> (the latest partition's start) and starts the workloads there.</summary>
     public void StartWorkloads(long startNs)
     {
-        _engine.RunUntilNs(startNs);
+        Engine.RunUntilNs(startNs);
         if (_out.Count > 0)
             throw new ClusterPlanException($"node {Node}: {_out.Count} frame(s) crossed nodes before the workloads started (the first on wire {_out[0].Wire})");
         _sim.Tell(StartPartitionWorkloads.Instance, ActorRefs.NoSender);
-        _engine.RunUntilIdle();
+        Engine.RunUntilIdle();
         // The SimulationActor answers StartSimulation's sender once the workloads run.
         _started = _startBox?.Reply as SimulationStarted ?? throw new ClusterPlanException($"node {Node}: the workloads did not start ({_startBox?.Reply})");
     }
@@ -121,18 +237,18 @@ public sealed class SimPartition : IDisposable
                 for (int k = i; k < j; k++) frames[k - i] = sorted[k].Frame;
                 // Through the gate: a cut between the frame's entry into the medium and its arrival drops it there.
                 long enteredNs = f.ArrivalNs - SimEngine.ToNs(_settings.Wires[f.Wire].Delay);
-                _engine.TellAtNs(f.ArrivalNs, new CrossingGate(this, f.Wire, f.Direction, enteredNs, j - i, dest.End), new WireFrames([.. frames]), dest.Half);
+                Engine.TellAtNs(f.ArrivalNs, new CrossingGate(this, f.Wire, f.Direction, enteredNs, j - i, dest.End), new WireFrames([.. frames]), dest.Half);
                 FramesIn += j - i;
             }
             else Drop(DropReason.SIM_LINK_UNATTACHED, j - i); // a frame for a wire with no end here: mis-routed
             i = j;
         }
-        long before = _engine.Executed;
-        if (endNs - 1 > _engine.NowNs) _engine.RunUntilNs(endNs - 1);
+        long before = Engine.Executed;
+        if (endNs - 1 > Engine.NowNs) Engine.RunUntilNs(endNs - 1);
         var outbound = _out.ToImmutableArray().Sort();
         _out.Clear();
         FramesOut += outbound.Length;
-        return new WindowDone(Node, window, outbound, _engine.NextDueNs ?? long.MaxValue, _engine.Executed - before);
+        return new WindowDone(Node, window, outbound, Engine.NextDueNs ?? long.MaxValue, Engine.Executed - before);
     }
 
     /// <summary>
@@ -146,7 +262,9 @@ public sealed class SimPartition : IDisposable
         public void Tell(object message, IActorRef sender) => Partition.Arrive(this, message, sender);
     }
 
-    private void Arrive(CrossingGate g, object message, IActorRef sender)
+    private void Arrive(CrossingGate g, object message, IActorRef sender) => Pass(g, message, sender);
+
+    private void Pass(CrossingGate g, object message, IActorRef sender)
     {
         var key = (g.Wire, g.Direction);
         var (arrived, lost) = _arrivals.GetValueOrDefault(key);
@@ -168,18 +286,30 @@ public sealed class SimPartition : IDisposable
     /// The peer <paramref name="lostNode"/> is gone: the local end of every wire to it goes carrier-down (the half is cut,
     /// so link watch and <c>ip monitor</c> see it), <paramref name="inFlight"/> frames on their way count as SIM_NODE_LOST.
     /// </summary>
+    /// <remarks>
+    /// On the real clock the run goes on: the frames this partition sent the lost node that it never acknowledged
+    /// (<see cref="CrossAck"/>) count as SIM_NODE_LOST too, as does every frame for it or from it after this.
+    /// </remarks>
     public void PeerLost(string lostNode, long inFlight)
     {
-        if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
         var box = new ReplyBox(_system);
+        if (RealClock && _lost.Add(lostNode))
+            inFlight += Math.Max(0, _sentTo.GetValueOrDefault(lostNode) - _ackedBy.GetValueOrDefault(lostNode));
+        if (inFlight > 0) Drop(DropReason.SIM_NODE_LOST, inFlight);
         foreach (var c in Plan.CrossWires.Where(c => (c.NodeA == lostNode && c.NodeB == Node) || (c.NodeB == lostNode && c.NodeA == Node)))
             foreach (var (key, v) in _in)
                 if (key.Wire == c.Wire)
                 {
-                    _lastCutNs[c.Wire] = _engine.NowNs;
+                    _lastCutNs[c.Wire] = NowNs;
                     v.Half.Tell(CutCable.Instance, box);
                 }
-        _engine.RunUntilIdle();
+        _engine?.RunUntilIdle();
+    }
+
+    /// <summary>The real clock: frames sent to and acknowledged by each peer (by node).</summary>
+    public (long Sent, long Acked) SentTo(string node)
+    {
+        return (_sentTo.GetValueOrDefault(node), _ackedBy.GetValueOrDefault(node));
     }
 
     /// <summary>Drop counts of the crossing itself (frames lost with a node, mis-routed frames).</summary>
@@ -187,13 +317,22 @@ public sealed class SimPartition : IDisposable
         => [.. _crossDrops.Select(kv => new KeyValuePair<string, long>(kv.Key.ToString(), kv.Value))];
 
     /// <summary>Asks <paramref name="target"/> at the current instant (the clock does not move); null when nothing answered.</summary>
+    /// <remarks>On the real clock: waits for the answer, at most <see cref="RealAskTimeout"/>.</remarks>
     public object? AskNow(IActorRef target, object message)
     {
-        var box = new ReplyBox(_system);
-        target.Tell(message, box);
-        _engine.RunUntilIdle();
-        return box.Reply;
+        if (_engine is { } e)
+        {
+            var box = new ReplyBox(_system);
+            target.Tell(message, box);
+            e.RunUntilIdle();
+            return box.Reply;
+        }
+        try { return target.Ask<object>(message, RealAskTimeout).GetAwaiter().GetResult(); }
+        catch (AskTimeoutException) { return null; }
     }
+
+    /// <summary>How long a question of the end-of-run report waits on the real clock.</summary>
+    public static readonly TimeSpan RealAskTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The counters of every local host (<see cref="CounterText"/>), every local workload's result by actor name, the
@@ -206,8 +345,10 @@ public sealed class SimPartition : IDisposable
         foreach (var h in report.Hosts) hosts.Add(new(h.Host, CounterText.Render(h.Stats)));
         // The workloads' results (ping statistics, echo counts, the TCP transfer's bytes and SHA-256 verdict) by actor name.
         foreach (var (name, status) in apps.OrderBy(a => a.Name, StringComparer.Ordinal)) hosts.Add(new($"app {name}", status.ToString() ?? ""));
-        var files = report.Captures.Select(c => new KeyValuePair<string, string>("pcap", c.Flushed.File)).ToImmutableArray();
-        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files) { Report = report };
+        // A device = all point's part is no file of the run's own: the coordinator writes the merged one.
+        var files = report.Captures.Where(c => _settings.Captures[c.Point].Device != CaptureSettings.AllDevices)
+            .Select(c => new KeyValuePair<string, string>("pcap", c.Flushed.File)).ToImmutableArray();
+        return new PartitionCounters(Node, hosts.ToImmutable(), CrossDrops, files) { Report = report, CaptureParts = CaptureParts(report) };
     }
 
     /// <summary>
@@ -277,11 +418,40 @@ public sealed class SimPartition : IDisposable
 
     /// <summary>The capture points with a tap here, in the order <see cref="SimulationActor"/> made their taps.</summary>
     private List<int> LocalCapturePoints()
-        => [.. _settings.Captures.Select((c, k) => (c, k)).Where(x => x.c.Device != CaptureSettings.AllDevices && Plan.NodeOf(x.c.Host) == Node).Select(x => x.k)];
+        => [.. _settings.Captures.Select((c, k) => (c, k)).Where(x => x.c.Device == CaptureSettings.AllDevices || Plan.NodeOf(x.c.Host) == Node).Select(x => x.k)];
+
+    /// <summary>
+    /// A part of a <c>device = all</c> point above this size stays in its file on this node (<see cref="CapturePart.Bytes"/>
+    /// empty, the path given): the message that carries the parts must stay under <c>ClusterSerializer.MaxMessageBytes</c>.
+    /// </summary>
+    public const int MaxCapturePartBytes = 32 << 20;
+
+    // The part files of the device = all points written here (flushed by Gather), read and removed: the coordinator merges them.
+    private ImmutableArray<CapturePart> CaptureParts(PartitionReport report)
+    {
+        var parts = ImmutableArray.CreateBuilder<CapturePart>();
+        foreach (var c in report.Captures.Where(c => _settings.Captures[c.Point].Device == CaptureSettings.AllDevices))
+        {
+            string path = c.Flushed.File;
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                if (f.Length > MaxCapturePartBytes)
+                {
+                    parts.Add(new CapturePart(c.Point, path, ReadOnlyMemory<byte>.Empty));
+                    continue;
+                }
+                var bytes = new byte[f.Length];
+                f.ReadExactly(bytes);
+                parts.Add(new CapturePart(c.Point, path, bytes));
+            }
+            File.Delete(path);
+        }
+        return parts.ToImmutable();
+    }
 
     public void Dispose()
     {
-        _engine.ReleaseControl();
+        _engine?.ReleaseControl();
         _system.Terminate().Wait(TimeSpan.FromSeconds(10));
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ActorStack.Config;
+using ActorStack.Hardware.Capture;
 using ActorStack.Messages;
 
 namespace ActorStack.Actors.Cluster;
@@ -44,6 +45,10 @@ public sealed record ClusterRunResult(
     public ImmutableSortedDictionary<string, long> EventsByNode { get; init; } = ImmutableSortedDictionary<string, long>.Empty;
     /// <summary>The end-of-run report merged from the surviving partitions (<see cref="ClusterReport.Merge"/>).</summary>
     public ClusterReport? Report { get; init; }
+    /// <summary>The run was on the real clock (<see cref="RealTimeCoordinator"/>): no windows; a lost node did not stop it.</summary>
+    public bool RealClock { get; init; }
+    /// <summary>The real clock: the nodes lost during the run, when (after the workloads started) and how.</summary>
+    public ImmutableArray<NodeLoss> Lost { get; init; } = [];
 }
 
 /// <summary>
@@ -155,6 +160,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             foreach (var (r, n) in c.CrossDrops) drops[r] = drops.GetValueOrDefault(r) + n;
             files.AddRange(c.Files.Select(f => f.Value));
         }
+        if (MergeCaptures(settings, counters.OfType<PartitionCounters>(), files) is { } captureError) error = error is null ? captureError : $"{error}; {captureError}";
         return new ClusterRunResult(hosts.ToImmutable(), drops.ToImmutable(), files.ToImmutable(), windows, crossed, events, start, end,
             Elapsed(), syncWall, error)
         {
@@ -163,6 +169,46 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             EventsByNode = eventsByNode.ToImmutable(),
             Report = ClusterReport.Merge(settings, counters.OfType<PartitionCounters>().Select(c => c.Report).OfType<PartitionReport>()),
         };
+    }
+
+    /// <summary>
+    /// Every <c>device = all</c> capture point: the partitions' parts merged into the point's file (<see cref="CaptureMerge"/>:
+    /// by timestamp and interface, ties broken by the records' bytes, never by node), which is added to
+    /// <paramref name="files"/>. A part left on a node (too big to send) is read here when this machine sees its path;
+    /// otherwise the merge goes on without it and the returned error names it.
+    /// </summary>
+    internal static string? MergeCaptures(StackSettings settings, IEnumerable<PartitionCounters> counters, ImmutableArray<string>.Builder files)
+    {
+        var byNode = counters.OrderBy(c => c.Node, StringComparer.Ordinal).ToList();
+        var errors = new List<string>();
+        for (int k = 0; k < settings.Captures.Length; k++)
+        {
+            var point = settings.Captures[k];
+            if (point.Device != CaptureSettings.AllDevices) continue;
+            var parts = new List<ReadOnlyMemory<byte>>();
+            foreach (var c in byNode)
+                foreach (var p in c.CaptureParts.Where(p => p.Point == k))
+                {
+                    if (!p.Bytes.IsEmpty) parts.Add(p.Bytes);
+                    else if (File.Exists(p.Path))
+                    {
+                        parts.Add(File.ReadAllBytes(p.Path));
+                        File.Delete(p.Path);
+                    }
+                    else errors.Add($"capture {point.Key}: node {c.Node}'s part is left at {p.Path} on that node (over {SimPartition.MaxCapturePartBytes >> 20} MiB), merged without it");
+                }
+            if (parts.Count == 0) continue;
+            try
+            {
+                using (var f = new FileStream(point.File, FileMode.Create, FileAccess.Write, FileShare.Read)) CaptureMerge.Merge(parts, f);
+                files.Add(point.File);
+            }
+            catch (InvalidDataException e)
+            {
+                errors.Add($"capture {point.Key}: the parts do not merge ({e.Message})");
+            }
+        }
+        return errors.Count == 0 ? null : string.Join("; ", errors);
     }
 
     // Frames on their way between `node` and the lost one: those routed to the lost node from `node` (never delivered)

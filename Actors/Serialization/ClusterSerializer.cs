@@ -33,6 +33,9 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         PeerLost => "PL",
         CollectCounters => "CC",
         PartitionCounters => "PC",
+        StartRealPartition => "SR",
+        CrossFrames => "CF",
+        CrossAck => "CA",
         _ => throw new ArgumentException($"cannot serialize {o.GetType()}"),
     };
 
@@ -50,7 +53,13 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case NodeHello m: w.Write(m.Node); w.Write(m.BuildHash); w.Write(m.ScenarioHash); break;
                 case NodeRefused m: w.Write(m.Node); w.Write(m.Reason); break;
                 case NodeAccepted m: w.Write(m.Node); break;
-                case PlacePartition m: w.Write(m.Node); w.Write(m.ConfigText); WritePairs(w, m.Placement); break;
+                case PlacePartition m: w.Write(m.Node); w.Write(m.ConfigText); WritePairs(w, m.Placement); w.Write(m.RealClock); break;
+                case StartRealPartition m:
+                    w.Write(m.Peers.Length);
+                    foreach (var (n, a) in m.Peers) { w.Write(n); w.Write(Akka.Serialization.Serialization.SerializedActorPath(a)); }
+                    break;
+                case CrossFrames m: w.Write(m.From); WriteFrames(w, m.Frames); break;
+                case CrossAck m: w.Write(m.From); w.Write(m.Received); break;
                 case PartitionReady m: w.Write(m.Node); w.Write(m.ReadyNs); break;
                 case PeerLost m: w.Write(m.LostNode); w.Write(m.AtNs); w.Write(m.InFlight); break;
                 case CollectCounters: break;
@@ -60,6 +69,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     foreach (var (k, v) in m.CrossDrops) { w.Write(k); w.Write(v); }
                     WritePairs(w, m.Files);
                     WriteReport(w, m.Report);
+                    w.Write(m.CaptureParts.Length);
+                    foreach (var c in m.CaptureParts) { w.Write(c.Point); w.Write(c.Path); w.Write(c.Bytes.Length); w.Write(c.Bytes.Span); }
                     break;
                 default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
             }
@@ -80,13 +91,17 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 "NH" => new NodeHello(r.ReadString(), r.ReadString(), r.ReadString()),
                 "NR" => new NodeRefused(r.ReadString(), r.ReadString()),
                 "NA" => new NodeAccepted(r.ReadString()),
-                "PP" => new PlacePartition(r.ReadString(), r.ReadString(), ReadPairs(r, bytes.Length)),
+                "PP" => new PlacePartition(r.ReadString(), r.ReadString(), ReadPairs(r, bytes.Length)) { RealClock = r.ReadBoolean() },
+                "SR" => new StartRealPartition(ReadPeers(r, bytes.Length)),
+                "CF" => new CrossFrames(r.ReadString(), ReadFrames(r, bytes.Length)),
+                "CA" => new CrossAck(r.ReadString(), r.ReadInt64()),
                 "PR" => new PartitionReady(r.ReadString(), r.ReadInt64()),
                 "PL" => new PeerLost(r.ReadString(), r.ReadInt64(), r.ReadInt64()),
                 "CC" => CollectCounters.Instance,
                 "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length))
                 {
                     Report = ReadReport(r, bytes.Length),
+                    CaptureParts = ReadCaptureParts(r, bytes.Length),
                 },
                 _ => throw new SerializationException($"unknown manifest {manifest}"),
             };
@@ -159,6 +174,24 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         var bytes = r.ReadBytes(n);
         if (bytes.Length != n) throw new SerializationException("truncated");
         return bytes;
+    }
+
+    // The real clock's peers: node and the agent's actor path, resolved on this system.
+    private ImmutableArray<KeyValuePair<string, IActorRef>> ReadPeers(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 2);
+        var peers = ImmutableArray.CreateBuilder<KeyValuePair<string, IActorRef>>(n);
+        for (int i = 0; i < n; i++) peers.Add(new(r.ReadString(), system.Provider.ResolveActorRef(r.ReadString())));
+        return peers.MoveToImmutable();
+    }
+
+    // A partition's parts of the device = all capture points: per part its point, path and bytes (a whole capture file).
+    private static ImmutableArray<CapturePart> ReadCaptureParts(BinaryReader r, int size)
+    {
+        int n = Count(r, size, 9);
+        var parts = ImmutableArray.CreateBuilder<CapturePart>(n);
+        for (int i = 0; i < n; i++) parts.Add(new CapturePart(r.ReadInt32(), r.ReadString(), ReadBytes(r, size)));
+        return parts.MoveToImmutable();
     }
 
     private static void WriteFrames(BinaryWriter w, ImmutableArray<CrossFrame> frames)

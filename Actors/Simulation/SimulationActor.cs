@@ -326,15 +326,21 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
         for (int k = 0; k < captures.Length; k++)
         {
             var point = captures[k];
-            // A partition of a distributed run (Actors/Cluster) captures on its own hosts only; a point over every host
-            // (device = all) is refused before such a run starts (ClusterPlan).
-            if (_part is not null && (point.Device == CaptureSettings.AllDevices || !Local(point.Host))) continue;
-            var tap = Context.ActorOf(CaptureTapActor.Props(point, _s.Hosts, _s.Wires, _s.Faults, _hosts), k == 0 ? "capture" : $"capture-{k}");
+            // A partition of a distributed run (Actors/Cluster) captures on its own hosts only. A point over every host
+            // (device = all) has a tap on every partition, each writing its hosts' devices and its wire halves' events to a
+            // part file (PartFile); the coordinator merges the parts into the point's file (CaptureMerge).
+            bool all = point.Device == CaptureSettings.AllDevices;
+            if (_part is not null && !all && !Local(point.Host)) continue;
+            var tap = _part is not null && all
+                ? Context.ActorOf(CaptureTapActor.Props(point with { File = PartFile(point.File, _part.Node) }, _s.Hosts, _s.Wires, _s.Faults, _hosts, _halfEndA.ToImmutableDictionary()),
+                    k == 0 ? "capture" : $"capture-{k}")
+                : Context.ActorOf(CaptureTapActor.Props(point, _s.Hosts, _s.Wires, _s.Faults, _hosts), k == 0 ? "capture" : $"capture-{k}");
             _captures.Add(tap);
             bool one = point.Device is not (CaptureSettings.AnyDevice or CaptureSettings.AllDevices);
             foreach (var h in _s.Hosts)
             {
                 if (point.Device != CaptureSettings.AllDevices && point.Host != h.Name) continue;
+                if (!_hosts.ContainsKey(h.Name)) continue; // on another partition
                 _hosts[h.Name].Tell(new DevAddPack(new PacketTypeRegistration(EtherType.All, tap, one ? point.Device : null)));
                 _hosts[h.Name].Tell(new DropMonitorStart(tap));
                 _capturePending += 2;
@@ -348,6 +354,12 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
                 if ((!a && !b) || _wires[i].IsNobody()) continue;
                 _wires[i].Tell(new AddWireCaptureTap(tap));
                 _capturePending++;
+                // A split wire with both ends here: its other half sends the other direction (device = all: every half).
+                if (_part is not null && all && _secondHalf.TryGetValue(i, out var second))
+                {
+                    second.Tell(new AddWireCaptureTap(tap));
+                    _capturePending++;
+                }
             }
         }
     }
@@ -417,6 +429,11 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
     }
 
     private readonly Dictionary<int, IActorRef> _secondHalf = new();
+    // Every half built here: whether its local end is end A (a device = all tap writes a half's frameless events there only).
+    private readonly Dictionary<IActorRef, bool> _halfEndA = new();
+
+    /// <summary>The part file of a <c>device = all</c> capture point written by partition <paramref name="node"/> (merged by the coordinator).</summary>
+    public static string PartFile(string file, string node) => $"{file}.{node}.part";
 
     private IActorRef Half(int i, WireSettings w, bool aLocal)
     {
@@ -445,6 +462,7 @@ public sealed class SimulationActor : ReceiveActor, IWithTimers
             $"wire-{i}-{(aLocal ? "a" : "b")}-{w.HostA}-{w.DeviceA}--{w.HostB}-{w.DeviceB}");
         Plug(local, aLocal ? w.SwitchPortA : w.SwitchPortB, half);
         part.HalfBuilt?.Invoke(i, aLocal ? WireDirection.BToA : WireDirection.AToB, local, half);
+        _halfEndA[half] = aLocal;
         return half;
     }
 

@@ -37,6 +37,17 @@ public sealed class ClusterCliTests : IDisposable
     }
 
     [Fact]
+    public async Task RunPartitions_OnTheRealClock_Refused()
+    {
+        // The partitions of one process share the virtual clock's windows; the real clock runs over nodes (RealClockClusterTests).
+        var r = await Cli(ClusterKit.Routed(ClusterKit.TwoNodes), "run", "--partitions", "2", "--clock", "real", "--duration", "1s");
+
+        Assert.Equal(2, r.Rc);
+        Assert.Equal("actorstack: --partitions runs the virtual clock's windows on threads of this process; on the real clock run over nodes (--nodes N and 'actorstack node')\n",
+            r.Err);
+    }
+
+    [Fact]
     public async Task RunPartitions_RoutedExample_PrintsTheSingleNodeReport()
     {
         // examples/routed.hocon: its wires have no delay, so nothing is split and n2 is left empty (the placement says so).

@@ -184,6 +184,29 @@ public sealed class ClusterPlanTests
     }
 
     [Fact]
+    public void Serializer_RoundTripsTheRealClockMessagesAndCaptureParts()
+    {
+        using var system = ActorSystem.Create("ser", StackConfig.AkkaConfig());
+        var ser = new ClusterSerializer((ExtendedActorSystem)system);
+        T Back<T>(object m) => Assert.IsType<T>(ser.FromBinary(ser.ToBinary(m), ser.Manifest(m)));
+
+        Assert.True(Back<PlacePartition>(new PlacePartition("n2", "x", []) { RealClock = true }).RealClock);
+        Assert.False(Back<PlacePartition>(new PlacePartition("n2", "x", [])).RealClock);
+        var cf = Back<CrossFrames>(new CrossFrames("n3", [new CrossFrame(5, 1, WireDirection.AToB, 9, new byte[] { 7, 8 })]));
+        Assert.Equal(("n3", 1, 9L), (cf.From, cf.Frames.Single().Wire, cf.Frames.Single().Seq));
+        Assert.Equal(new byte[] { 7, 8 }, cf.Frames.Single().Frame.ToArray());
+        Assert.Equal(new CrossAck("n1", 42), Back<CrossAck>(new CrossAck("n1", 42)));
+        var agent = system.ActorOf(Props.Empty, "agent");
+        var sr = Back<StartRealPartition>(new StartRealPartition([new("n1", agent)]));
+        Assert.Equal(("n1", agent), (sr.Peers.Single().Key, sr.Peers.Single().Value));
+        var pc = Back<PartitionCounters>(new PartitionCounters("n2", [], [], []) { CaptureParts = [new CapturePart(1, "/tmp/a.n2.part", new byte[] { 1, 2, 3 })] });
+        var part = pc.CaptureParts.Single();
+        Assert.Equal((1, "/tmp/a.n2.part"), (part.Point, part.Path));
+        Assert.Equal(new byte[] { 1, 2, 3 }, part.Bytes.ToArray());
+        Assert.Throws<SerializationException>(() => ser.FromBinary(ser.ToBinary(new CrossAck("n1", 42))[..^1], "CA"));
+    }
+
+    [Fact]
     public void Serializer_RoundTripsARealPartitionReport_SameReportText()
     {
         using var system = ActorSystem.Create("ser", StackConfig.AkkaConfig());

@@ -77,4 +77,50 @@ public sealed class NodeProcessTests : IDisposable
             await coord.Terminate().WaitAsync(TimeSpan.FromSeconds(20));
         }
     }
+    [Fact]
+    public async Task RealClock_NodeProcessKilled_UnreachableThenCutOff_SurvivorsGoOn()
+    {
+        // run --clock real over three nodes, n2 and n3 real `actorstack node` processes; n3's process is killed 1 s into
+        // the run (no leave: the coordinator's failure detector finds it unreachable after its 2 s heartbeat pause).
+        var coord = ClusterNode.Start("127.0.0.1", 0, [], heartbeatPause: TimeSpan.FromSeconds(2));
+        try
+        {
+            var c = Akka.Cluster.Cluster.Get(coord);
+            await c.JoinAsync(c.SelfAddress).WaitAsync(TimeSpan.FromSeconds(20));
+            StartNode("n2", ClusterNode.AddressOf(coord));
+            var n3 = StartNode("n3", ClusterNode.AddressOf(coord));
+            string config = RealClockClusterTests.Scenario.Replace("join-timeout = 30s", "join-timeout = 60s");
+            var s = StackConfig.Load(config);
+            var duration = TimeSpan.FromSeconds(10);
+            TimeSpan? started = null;
+
+            var r = await ClusterRun.RunReal(coord, s, config, duration, onStarted: () =>
+            {
+                started = coord.Scheduler.MonotonicClock;
+                coord.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromSeconds(1), () => n3.Kill(entireProcessTree: true));
+            }).WaitAsync(TimeSpan.FromSeconds(120));
+            var ended = coord.Scheduler.MonotonicClock;
+
+            Assert.Null(r.Error);
+            Assert.True(ended - started!.Value >= duration);
+            var loss = Assert.Single(r.Lost);
+            Assert.Equal(("n3", "unreachable"), (loss.Node, loss.Detail));
+            Assert.InRange(loss.At, TimeSpan.FromSeconds(1), duration);
+            Assert.Equal(["a", "app ping-0-a", "app udp-echo-client-2-a", "app udp-echo-server-1-b", "b"], r.HostCounters.Keys);
+            var b = r.HostCounters["b"].Split('\n');
+            Assert.Contains("CarrierDownCount = 1 }", b.Single(l => l.StartsWith("dev eth1 ", StringComparison.Ordinal)));
+            Assert.Contains("CarrierDownCount = 0 }", b.Single(l => l.StartsWith("dev eth0 ", StringComparison.Ordinal)));
+            // b's answers to c's pings while c was dead but not yet found unreachable were never acknowledged: c pinged
+            // b once per 100 ms until it was killed, so nothing after that; at most the last one or two answers were lost.
+            long nodeLost = r.CrossDrops.GetValueOrDefault(nameof(Messages.DropReason.SIM_NODE_LOST));
+            Assert.InRange(nodeLost, 0, 2);
+            // a and b went on after the loss: at least 10 more echo replies than pings sent before it.
+            var ping = Assert.IsType<Messages.PingStatus>(r.Report!.Apps.Single(x => x is Messages.PingStatus));
+            Assert.True(ping.Received >= (long)(loss.At.TotalMilliseconds / 100) + 11, $"{ping} (loss at {loss.At})");
+        }
+        finally
+        {
+            await coord.Terminate().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
 }

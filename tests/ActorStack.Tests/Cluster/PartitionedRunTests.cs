@@ -87,6 +87,87 @@ public sealed class PartitionedRunTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     [Fact]
+    public async Task DeviceAll_OneTwoThreePartitions_MergedPcapsByteIdentical()
+    {
+        // Two device = all points (pcapng with the causes, classic pcap), with the r1–r2 cut and restore during the transfer:
+        // each partition writes its hosts' devices and its wire halves' events to a part, the coordinator merges them.
+        var dir = Directory.CreateTempSubdirectory("actorstack-all-");
+        try
+        {
+            string Extra(string n) => ClusterKit.CutR1R2 + $$"""
+
+                capture = [
+                  { device = all, file = "{{dir.FullName}}/{{n}}.pcapng" }
+                  { device = all, file = "{{dir.FullName}}/{{n}}.pcap", format = pcap }
+                ]
+                """;
+            var one = await ClusterKit.RunInProcess(ClusterKit.Routed(scenarioExtra: Extra("one")), ["n1"], Duration);
+            var two = await ClusterKit.RunInProcess(ClusterKit.Routed(ClusterKit.TwoNodes, scenarioExtra: Extra("two")), ["n1", "n2"], Duration);
+            var three = await ClusterKit.RunInProcess(ClusterKit.Routed(ClusterKit.ThreeNodes, scenarioExtra: Extra("three")), ["n1", "n2", "n3"], Duration);
+            Assert.Null(one.Error);
+            Assert.Null(two.Error);
+            Assert.Null(three.Error);
+            foreach (var ext in new[] { "pcapng", "pcap" })
+            {
+                var a = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, $"one.{ext}"));
+                Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(dir.FullName, $"two.{ext}")));
+                Assert.Equal(a, await File.ReadAllBytesAsync(Path.Combine(dir.FullName, $"three.{ext}")));
+            }
+            // The parts are gone; the run's files are the merged ones.
+            Assert.Equal(6, dir.GetFiles().Length);
+            Assert.Equal(new[] { Path.Combine(dir.FullName, "three.pcapng"), Path.Combine(dir.FullName, "three.pcap") }, three.Files.ToArray());
+            var f = Hardware.Capture.PcapNgReader.Read(await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "three.pcapng")));
+            // Every host's devices, in the configuration's order, whichever partition wrote them.
+            Assert.Equal(["h1/lo", "h1/eth0", "h3/lo", "h3/eth0", "r1/lo", "r1/eth0", "r1/eth1", "r2/lo", "r2/eth0", "r2/eth1", "h2/lo", "h2/eth0"],
+                f.Interfaces.Select(i => i.Name));
+            // In time order; the cut's comment once on each end of r1–r2 (one written by each half, on n2 and n3).
+            Assert.True(f.Packets.Zip(f.Packets.Skip(1)).All(p => p.First.UnixNs <= p.Second.UnixNs));
+            var cut = f.Packets.Where(p => p.Comments.Any(c => c.StartsWith("cable cut: carrier off", StringComparison.Ordinal))).ToList();
+            Assert.Equal(["r1/eth1", "r2/eth0"], cut.Select(p => f.Interface(p.InterfaceId).Name));
+            // Seeded: 1,669 frames and 27 causes (the cut and the restore on each end, 23 frames r1->r2 lost to the cut).
+            Assert.Equal((1696, 1669L, 27L), (f.Packets.Length, one.Report!.Captures[0].Frames, one.Report!.Captures[0].Comments));
+            Assert.Equal(23, f.Packets.Count(p => p.Comments.Any(c => c == "cable cut (SIM_LINK_DOWN) on wire r1/eth1-r2/eth0 a-to-b")));
+            // The report's capture lines: the merged file with the parts' sums, as on one partition.
+            var s = StackConfig.Load(ClusterKit.Routed(ClusterKit.ThreeNodes, scenarioExtra: Extra("three")));
+            Assert.Equal(RunReport.Text(s, one.Report!, full: true).Replace("/one.", "/three."), RunReport.Text(s, three.Report!, full: true));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task DeviceAll_PlainRunAndThreePartitions_SamePcapng()
+    {
+        // `actorstack run` (one actor system, whole wires) writes its device = all file in the merge's canonical order:
+        // the three partitions' merged file has the same bytes (no cut here: a whole wire's cut reports the frames in
+        // flight as one "cable cut: N frame(s) in flight lost" block, the crossing's gate one block per frame).
+        var dir = Directory.CreateTempSubdirectory("actorstack-all-plain-");
+        try
+        {
+            string Extra(string n) => $"capture = [ {{ device = all, file = \"{dir.FullName}/{n}.pcapng\" }} ]";
+            var three = await ClusterKit.RunInProcess(ClusterKit.Routed(ClusterKit.ThreeNodes, scenarioExtra: Extra("three")), ["n1", "n2", "n3"], Duration);
+            string file = Path.Combine(dir.FullName, "plain.hocon");
+            await File.WriteAllTextAsync(file, ClusterKit.Routed(scenarioExtra: Extra("plain")));
+            var o = new StringWriter();
+            var e = new StringWriter();
+            int rc = await Runner.Execute(["run", "--config", file, "--duration", "2s", "--quiet"], o, e);
+
+            Assert.True(rc == 0, o + "\n" + e);
+            Assert.Null(three.Error);
+            Assert.Contains($"capture: 1640 frames written to {dir.FullName}/plain.pcapng", o.ToString());
+            var plain = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "plain.pcapng"));
+            Assert.Equal(plain, await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "three.pcapng")));
+            Assert.Equal(1640, Hardware.Capture.PcapNgReader.Read(plain).Packets.Length);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void SplitDirection_ArrivalsAndCutLossesReplaceTheSendersDelivered()
     {
         var sent = new WireDirectionStats(13, 10, 1, 0, 0, 0, 0, ImmutableSortedDictionary<DropReason, long>.Empty.Add(DropReason.SIM_LINK_DOWN, 2));
