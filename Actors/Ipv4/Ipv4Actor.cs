@@ -58,7 +58,10 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
                 ArmExpiry();
                 break;
             case RawRegister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); break;
-            case RawUnregister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); break;
+            case RawUnregister r:
+                _raw.RemoveAll(x => x.Socket.Equals(r.Socket));
+                if (r.Ack) r.Socket.Tell(r, Self); // raw_unhash_sk done: raw_v4_input no longer finds the socket
+                break;
             case GetFragStats: Sender.Tell(new FragStats(_defrag.QueueCount, _defrag.MemoryBytes, _defrag.PeakMemoryBytes)); break;
             default: Unhandled(message); break;
         }
