@@ -219,17 +219,29 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
     private bool RawLocalDeliver(in SkBuff skb, byte protocol, Ipv4Address src, Ipv4Address dst)
     {
         bool any = false;
+        List<RawRegister>? gone = null;
         foreach (var r in _raw)
         {
             if (r.Protocol != protocol && r.Protocol != IpProtocol.Raw) continue;
             if (!r.LocalAddress.IsAny && r.LocalAddress != dst) continue;
             if (!r.RemoteAddress.IsAny && r.RemoteAddress != src) continue;
+            if (r.Socket is ActorRefWithCell { Underlying.IsTerminated: true })
+            {
+                // The socket's actor stopped (its supervisor stopped it) before its unregister reached this actor: the
+                // copy is freed here with SOCKET_CLOSE, as the socket frees what it held, not sent to dead letters;
+                // the socket leaves the raw table at once (raw_unhash_sk). Linux delivered it, so it still counts.
+                _ns.Drops.Add(DropReason.SOCKET_CLOSE, "raw/sock", 1);
+                (gone ??= []).Add(r);
+                any = true;
+                continue;
+            }
             var copy = skb.Data.Slice(skb.NetworkOffset, skb.NetworkLength).ToArray();
             r.Socket.Tell(new SocketDeliver(ImmutableArray.Create(new Datagram(src, 0, copy, skb.TstampTicks)),
                 ImmutableArray.Create(SkBuff.TruesizeFor(copy.Length))), Self);
             any = true;
             _rawCopies++;
         }
+        if (gone is not null) foreach (var r in gone) _raw.Remove(r);
         return any;
     }
 

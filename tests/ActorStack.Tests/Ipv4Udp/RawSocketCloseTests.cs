@@ -116,4 +116,43 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         });
         Assert.Single(await ReadAll(udp, 1));
     }
+
+    /// <summary>
+    /// A raw socket stopped by its supervisor (a fault) unregisters in PostStop, fire and forget: a copy the IPv4 actor
+    /// makes before that unregister arrives is freed by the IPv4 actor with SOCKET_CLOSE (the socket's actor is gone),
+    /// not sent to dead letters uncounted.
+    /// </summary>
+    [Fact]
+    public async Task SupervisorStop_CopyMatchedBeforeTheUnregister_CountedAsSocketClose()
+    {
+        var (host, nic) = await StartHost();
+        var udp = await BoundSocket(host, "0.0.0.0", 7000);
+        var raw = await Socket(host, SockType.Raw, IpProtocol.Udp);
+
+        _held.Hold();
+        Inject(nic, Udp(7000, [1]));
+        Settle();
+        Assert.Equal(1, _held.Count);
+        Watch(raw);
+        raw.Tell(CrashSocket.Instance);
+        Assert.Equal(raw, (await Expect<Terminated>()).ActorRef);
+
+        _held.Release();
+        await Settled(host, s =>
+        {
+            Assert.Equal(1, DropsAt(s, DropReason.SOCKET_CLOSE, "raw/sock"));
+            Assert.Equal(1, s.TotalDrops);
+            Assert.Equal(1, Mib(s, "Ip", "InDelivers"));
+            Assert.Equal(SockType.Dgram, s.Sockets.Single().Type);
+        });
+        Assert.Equal([1], (await ReadAll(udp, 1))[0].Payload.ToArray());
+
+        // Out of the raw table: the next datagram makes no copy.
+        Inject(nic, Udp(7000, [2]));
+        await Settled(host, s =>
+        {
+            Assert.Equal(1, s.TotalDrops);
+            Assert.Equal(2, Mib(s, "Ip", "InDelivers"));
+        });
+    }
 }
