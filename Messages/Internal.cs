@@ -19,4 +19,9 @@ public sealed record UdpUnbind(IActorRef Socket, bool Ack = false);
 
 /// <summary>A raw socket joins the IPv4 handler's raw table for <paramref name="Protocol"/> (<c>raw_v4_hashinfo</c>).</summary>
 public sealed record RawRegister(IActorRef Socket, byte Protocol, Ipv4Address LocalAddress, Ipv4Address RemoteAddress);
-public sealed record RawUnregister(IActorRef Socket);
+/// <summary>
+/// A raw socket leaves the IPv4 handler's raw table (<c>raw_unhash_sk</c>). With <paramref name="Ack"/> the IPv4 actor
+/// sends the message back to the socket once it is out of the table, after every <see cref="SocketDeliver"/> it sent the
+/// socket before (<c>raw_close</c> → <c>sk_common_release</c>: close returns after the unhash).
+/// </summary>
+public sealed record RawUnregister(IActorRef Socket, bool Ack = false);

@@ -59,7 +59,10 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
                 ArmExpiry();
                 break;
             case RawRegister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); _raw.Add(r); break;
-            case RawUnregister r: _raw.RemoveAll(x => x.Socket.Equals(r.Socket)); break;
+            case RawUnregister r:
+                _raw.RemoveAll(x => x.Socket.Equals(r.Socket));
+                if (r.Ack) r.Socket.Tell(r, Self); // raw_unhash_sk done: raw_v4_input no longer finds the socket
+                break;
             case GetFragStats: Sender.Tell(new FragStats(_defrag.QueueCount, _defrag.MemoryBytes, _defrag.PeakMemoryBytes)); break;
             default: Unhandled(message); break;
         }
@@ -217,17 +220,29 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
     private bool RawLocalDeliver(in SkBuff skb, byte protocol, Ipv4Address src, Ipv4Address dst)
     {
         bool any = false;
+        List<RawRegister>? gone = null;
         foreach (var r in _raw)
         {
             if (r.Protocol != protocol && r.Protocol != IpProtocol.Raw) continue;
             if (!r.LocalAddress.IsAny && r.LocalAddress != dst) continue;
             if (!r.RemoteAddress.IsAny && r.RemoteAddress != src) continue;
+            if (r.Socket is ActorRefWithCell { Underlying.IsTerminated: true })
+            {
+                // The socket's actor stopped (its supervisor stopped it) before its unregister reached this actor: the
+                // copy is freed here with SOCKET_CLOSE, as the socket frees what it held, not sent to dead letters;
+                // the socket leaves the raw table at once (raw_unhash_sk). Linux delivered it, so it still counts.
+                _ns.Drops.Add(DropReason.SOCKET_CLOSE, "raw/sock", 1);
+                (gone ??= []).Add(r);
+                any = true;
+                continue;
+            }
             var copy = skb.Data.Slice(skb.NetworkOffset, skb.NetworkLength).ToArray();
             r.Socket.Tell(new SocketDeliver(ImmutableArray.Create(new Datagram(src, 0, copy, skb.TstampTicks)),
                 ImmutableArray.Create(SkBuff.TruesizeFor(copy.Length))), Self);
             any = true;
             _rawCopies++;
         }
+        if (gone is not null) foreach (var r in gone) _raw.Remove(r);
         return any;
     }
 

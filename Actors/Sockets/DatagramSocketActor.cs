@@ -128,21 +128,38 @@ public sealed class DatagramSocketActor : ReceiveActor
         Receive<Close>(_ =>
         {
             // Leave the lookup table before answering, so the port is free when close() returns.
-            if (_type == SockType.Dgram) _udp.Tell(new UdpUnbind(Self, Ack: true));
-            else _ip.Tell(new RawUnregister(Self));
-            Sender.Tell(new SocketOk(Close.Instance));
-            if (_type == SockType.Dgram) Become(Closing);
-            else Context.Stop(Self);
+            if (_type == SockType.Dgram)
+            {
+                _udp.Tell(new UdpUnbind(Self, Ack: true));
+                Sender.Tell(new SocketOk(Close.Instance));
+            }
+            else
+            {
+                // raw_close → sk_common_release: the socket leaves the raw table before close() returns, so nothing is
+                // delivered to it afterwards. The answer waits for the IPv4 actor's acknowledgement (Closing).
+                _ip.Tell(new RawUnregister(Self, Ack: true));
+                _closer = Sender;
+            }
+            Become(Closing);
         });
     }
 
+    /// <summary>Who closed a raw socket: answered when the IPv4 actor has unhashed it (<see cref="RawUnregister"/>).</summary>
+    private IActorRef? _closer;
+
+    /// <summary>A raw socket is out of the raw table (its close's unhash was acknowledged): PostStop need not unhash again.</summary>
+    private bool _unhashed;
+
     /// <summary>
-    /// A closed UDP socket until the UDP actor confirms the unhash. <c>udp_lib_close</c> → <c>sk_common_release</c>
-    /// unhashes the socket first; a datagram that the UDP layer matched to it before (<c>__udp4_lib_rcv</c> on another
-    /// CPU) is still queued to it and freed with it (<c>udp_destruct_common</c>: SOCKET_CLOSE). Here such a datagram is
-    /// a <see cref="SocketDeliver"/> the UDP actor sent before it handled the unbind: stopping at once would send it to
-    /// dead letters, lost without a count (found by schedule exploration: Engine/Traces/udp-close-*.trace). The
+    /// A closed socket until its protocol handler confirms the unhash. <c>udp_lib_close</c> / <c>raw_close</c> →
+    /// <c>sk_common_release</c> unhashes the socket first; a datagram that the UDP layer (<c>__udp4_lib_rcv</c>) or
+    /// <c>raw_v4_input</c> matched to it before, on another CPU, is still queued to it and freed with it
+    /// (<c>udp_destruct_common</c>, <c>inet_sock_destruct</c>: SOCKET_CLOSE). Here such a datagram is a
+    /// <see cref="SocketDeliver"/> the UDP or IPv4 actor sent before it handled the unbind: stopping at once would send it
+    /// to dead letters, lost without a count (found by schedule exploration: Engine/Traces/udp-close-*.trace). The
     /// confirmation comes after every such delivery (one sender to one receiver stays in order); then PostStop frees them.
+    /// A raw socket's close is answered at the confirmation (it returns after the unhash); a UDP socket's was answered
+    /// when it sent the unbind.
     /// </summary>
     private void Closing()
     {
@@ -151,6 +168,13 @@ public sealed class DatagramSocketActor : ReceiveActor
             for (int i = 0; i < m.Items.Length; i++) _rx.Enqueue((m.Items[i], m.Truesizes[i]));
         });
         Receive<UdpUnbind>(_ => Context.Stop(Self));
+        Receive<RawUnregister>(_ =>
+        {
+            _unhashed = true;
+            _closer?.Tell(new SocketOk(Close.Instance));
+            _closer = null;
+            Context.Stop(Self);
+        });
         Receive<WmemFree>(OnWmemFree);
         Receive<NeighOutputDone>(_ => { });
         Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
@@ -392,7 +416,9 @@ public sealed class DatagramSocketActor : ReceiveActor
         foreach (var op in _sends) Fail(op, Errno.EBADF);
         _sends.Clear();
         if (_type == SockType.Dgram) _udp.Tell(new UdpUnbind(Self));
-        else _ip.Tell(new RawUnregister(Self));
+        else if (!_unhashed) _ip.Tell(new RawUnregister(Self));
+        // A close still waiting for its unhash (the socket was stopped by its supervisor meanwhile) returns now.
+        _closer?.Tell(new SocketOk(Close.Instance));
         // Whatever is still queued is freed with SOCKET_CLOSE: accounted, not lost silently.
         long charge = 0;
         int n = _rx.Count;

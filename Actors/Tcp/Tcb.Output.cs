@@ -187,13 +187,23 @@ public sealed partial class Tcb
         if (_retransStamp == 0) _retransStamp = now;
         _mib.Tcp.Inc(TcpMib.RetransSegs);
         SegmentsRetransmitted++;
+        _retransmitting = true;
         if (t.Syn)
         {
             _mib.Ext.Inc(TcpExtMib.TCPSynRetrans);
             Emit(SynSegment(ack: State == TcpState.SynReceived, now), now);
         }
         else EmitData(t, now);
+        _retransmitting = false;
     }
+
+    /// <summary>
+    /// A segment being emitted is a retransmission (<see cref="RetransmitSeg"/>): <c>tcp_transmit_skb</c> counts
+    /// <c>Tcp: OutSegs</c> only for a segment that advances <c>snd_nxt</c> or has no sequence space, never for
+    /// retransmitted octets (RFC 1213 tcpOutSegs; found by the differential case tcp-time-wait-after-victim-closes
+    /// when its tester answered late and both victims retransmitted).
+    /// </summary>
+    private bool _retransmitting;
 
     /// <summary>
     /// <c>tcp_fragment</c>: cuts <paramref name="t"/> to <paramref name="mss"/> payload bytes; the rest becomes the
@@ -250,7 +260,7 @@ public sealed partial class Tcb
     private void Emit(TcpSegment seg, long now)
     {
         Outbox.Add(seg);
-        _mib.Tcp.Inc(TcpMib.OutSegs);
+        if (!_retransmitting) _mib.Tcp.Inc(TcpMib.OutSegs);
         if (seg.Rst) _mib.Tcp.Inc(TcpMib.OutRsts);
         if (seg.HasAck)
         {

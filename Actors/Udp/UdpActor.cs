@@ -133,13 +133,28 @@ public sealed class UdpActor : UntypedActor
         // __udp4_lib_rcv per datagram, __udp_enqueue_schedule_skb + sk_data_ready per datagram queued.
         SoftirqWork.Done(_refs, m.Cpu, _cost.UdpRcvNs * m.Items.Length + _cost.SockEnqueueNs * _queued, 0, Self);
         reported = true;
+        List<IActorRef>? gone = null;
         foreach (var (socket, (d, t)) in _out)
         {
             if (d.Count == 0) continue;
-            socket.Tell(new SocketDeliver(d.ToImmutable(), t.ToImmutable()), Self);
+            if (SocketGone(socket))
+            {
+                // The socket's actor has stopped (its supervisor stopped it after a fault) and its unbind has not reached
+                // this actor yet: what would go to dead letters is freed here, as the socket frees what it still held
+                // (SOCKET_CLOSE), and the socket leaves the table at once (udp_lib_unhash).
+                _ns.Drops.Add(DropReason.SOCKET_CLOSE, "udp/sock", d.Count);
+                (gone ??= []).Add(socket);
+            }
+            else socket.Tell(new SocketDeliver(d.ToImmutable(), t.ToImmutable()), Self);
             d.Clear();
             t.Clear();
         }
+        if (gone is not null)
+            foreach (var socket in gone)
+            {
+                _table.Remove(socket);
+                _out.Remove(socket);
+            }
         // The builders are kept for the next batch (most batches go to the same few sockets); bounded.
         if (_out.Count > MaxKeptBuilders) _out.Clear();
 
@@ -149,6 +164,12 @@ public sealed class UdpActor : UntypedActor
             _ns.Drops.Add(reason, "udp");
         }
     }
+
+    /// <summary>
+    /// Whether a socket's actor has terminated: its mailbox is closed, so a Tell would go to dead letters uncounted. A
+    /// socket that is still stopping (its stop decided, PostStop not run) still takes deliveries and frees them itself.
+    /// </summary>
+    private static bool SocketGone(IActorRef socket) => socket is ActorRefWithCell { Underlying.IsTerminated: true };
 
     /// <summary>Sockets whose per-batch builders are kept between batches.</summary>
     private const int MaxKeptBuilders = 64;

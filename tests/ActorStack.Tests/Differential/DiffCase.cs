@@ -67,6 +67,22 @@ public sealed class DiffExchange(DiffVictim victim, Ipv4Address me, int index)
     public Ipv4Address Victim => VictimIp;
     public string Side => victim.Side;
     public List<string> Lines { get; } = [];
+
+    /// <summary>
+    /// Set by a script that leaves the victim's segments unacknowledged for as long as the tester takes to answer: the
+    /// victim's tail loss probe (2 RTT + 2 ms on a veth or a TAP) or RTO (200 ms) then fires or not depending on how
+    /// loaded the machine running the tester is, on either side. A TCP segment from the victim that carries nothing new
+    /// on its flow (a SYN seen before, or data/FIN ending at or before the highest sequence the flow has sent) is then
+    /// a retransmission: left out of the transcript and of the waits, counted in <see cref="Retransmissions"/>, and
+    /// taken off the compared <c>Tcp.RetransSegs</c> delta (<c>Tcp.OutSegs</c> does not count retransmissions).
+    /// </summary>
+    public bool IgnoreRetransmissions { get; set; }
+
+    /// <summary>The victim's retransmissions left out (<see cref="IgnoreRetransmissions"/>).</summary>
+    public int Retransmissions { get; private set; }
+
+    // Per flow (victim port, tester port): the SYN's sequence number and the highest end sequence the victim has sent.
+    private readonly Dictionary<(ushort, ushort), (uint Syn, uint End)> _sent = [];
     /// <summary>A tester port (40000 + <paramref name="n"/>): flows of different cases differ by the tester's address.</summary>
     public static ushort MyPort(int n = 0) => (ushort)(40000 + n);
 
@@ -100,10 +116,41 @@ public sealed class DiffExchange(DiffVictim victim, Ipv4Address me, int index)
             if (f is null)
                 throw new Xunit.Sdk.XunitException($"[{Side}] no {what} within {Timeouts.Wall.TotalSeconds} s; transcript so far:\n  {string.Join("\n  ", Lines)}");
             bool mine = Relevant(f);
+            if (mine && Retransmitted(f))
+            {
+                Retransmissions++;
+                continue;
+            }
             bool hit = match(f);
             if (mine && (record || !hit)) Lines.Add(Normalise(Describe(f, _isns)));
             if (hit) return f;
         }
+    }
+
+    /// <summary>
+    /// Tracks what the victim has sent on each TCP flow to <see cref="Me"/>; true for a retransmission when
+    /// <see cref="IgnoreRetransmissions"/> is set (a SYN with the sequence number of the flow's SYN, or a segment with
+    /// data or FIN that ends at or before the flow's highest end sequence). A SYN with another sequence number is a new
+    /// incarnation of the flow (a reopened TIME_WAIT pair).
+    /// </summary>
+    private bool Retransmitted(byte[] f)
+    {
+        if (TcpOf(f) is not { } t || !IsToMe(f)) return false;
+        bool syn = (t.Flags & TcpFlags.Syn) != 0, fin = (t.Flags & TcpFlags.Fin) != 0;
+        uint end = t.Seq + (uint)t.Len + (syn ? 1u : 0u) + (fin ? 1u : 0u);
+        var key = (t.Sport, t.Dport);
+        bool known = _sent.TryGetValue(key, out var flow);
+        if (syn)
+        {
+            if (known && flow.Syn == t.Seq) return IgnoreRetransmissions;
+            _sent[key] = (t.Seq, end);
+            return false;
+        }
+        if (!known) return false;
+        if (t.Len == 0 && !fin) return false; // a bare ACK carries no sequence space
+        if ((int)(end - flow.End) <= 0) return IgnoreRetransmissions;
+        _sent[key] = flow with { End = end };
+        return false;
     }
 
     /// <summary>The next TCP segment from the victim's <paramref name="victimPort"/> to this case's <paramref name="myPort"/>.</summary>
@@ -223,7 +270,7 @@ public sealed class DiffRig : IAsyncLifetime
         Assert.NotNull(Linux);
         var me = new Ipv4Address(Subnet.Value + (uint)host);
         var (linuxFrames, linuxDelta) = await RunOn(Linux!, c, me, host);
-        var (simFrames, simDelta, simBefore) = await RunOnSim(c, me, host);
+        var (simFrames, simDelta, simBefore, simRetrans) = await RunOnSim(c, me, host);
         var linux = Transcript(c, linuxFrames, linuxDelta);
         var expected = Apply(c, linux);
         if (c.Unordered) expected.Sort(StringComparer.Ordinal); // as Transcript sorts an unordered case's frames
@@ -234,7 +281,7 @@ public sealed class DiffRig : IAsyncLifetime
         while (!sim.SequenceEqual(expected) && DateTime.UtcNow < deadline)
         {
             var now = await Sim!.Counters();
-            sim = Transcript(c, simFrames, Delta(c, simBefore, now));
+            sim = Transcript(c, simFrames, Delta(c, simBefore, now, simRetrans));
         }
         if (!sim.SequenceEqual(expected))
             throw new Xunit.Sdk.XunitException($"case {c.Name}: the simulation differs from Linux\n--- linux\n  {string.Join("\n  ", linux)}\n" +
@@ -245,14 +292,14 @@ public sealed class DiffRig : IAsyncLifetime
     private static async Task<(List<string>, Dictionary<string, long?>)> RunOn(DiffVictim v, DiffCase c, Ipv4Address me, int host)
     {
         var (frames, before, x) = await Script(v, c, me, host);
-        return (frames, Delta(c, before, await v.Counters()));
+        return (frames, Delta(c, before, await v.Counters(), x.Retransmissions));
     }
 
-    private async Task<(List<string>, Dictionary<string, long?>, Dictionary<string, long>)> RunOnSim(DiffCase c, Ipv4Address me, int host)
+    private async Task<(List<string>, Dictionary<string, long?>, Dictionary<string, long>, int)> RunOnSim(DiffCase c, Ipv4Address me, int host)
     {
         Assert.NotNull(Sim);
-        var (frames, before, _) = await Script(Sim!, c, me, host);
-        return (frames, Delta(c, before, await Sim!.Counters()), before);
+        var (frames, before, x) = await Script(Sim!, c, me, host);
+        return (frames, Delta(c, before, await Sim!.Counters(), x.Retransmissions), before, x.Retransmissions);
     }
 
     private static async Task<(List<string>, Dictionary<string, long>, DiffExchange)> Script(DiffVictim v, DiffCase c, Ipv4Address me, int host)
@@ -269,14 +316,17 @@ public sealed class DiffRig : IAsyncLifetime
     /// <summary>
     /// The change of each of the case's counters; a counter of a MIB the side has that is not listed counts 0 (Linux
     /// lists <c>IcmpMsg</c> types only once they are non-zero); one of a MIB the side does not have is absent (null).
+    /// <paramref name="retransmissions"/> left out of the transcript (<see cref="DiffExchange.IgnoreRetransmissions"/>)
+    /// are taken off <c>Tcp.RetransSegs</c>, which counted each once (<c>Tcp.OutSegs</c> counts none of them).
     /// </summary>
-    private static Dictionary<string, long?> Delta(DiffCase c, Dictionary<string, long> before, Dictionary<string, long> after)
+    private static Dictionary<string, long?> Delta(DiffCase c, Dictionary<string, long> before, Dictionary<string, long> after, int retransmissions)
         => c.Counters.ToDictionary(n => n, n =>
         {
             var mib = n[..(n.IndexOf('.') + 1)];
             bool hasMib = after.Keys.Any(k => k.StartsWith(mib, StringComparison.Ordinal));
             bool known = before.ContainsKey(n) || after.ContainsKey(n) || hasMib && n.StartsWith("IcmpMsg.", StringComparison.Ordinal);
-            return known ? after.GetValueOrDefault(n) - before.GetValueOrDefault(n) : (long?)null;
+            long off = n == "Tcp.RetransSegs" ? retransmissions : 0; // OutSegs never counts a retransmission (tcp_transmit_skb)
+            return known ? after.GetValueOrDefault(n) - before.GetValueOrDefault(n) - off : (long?)null;
         });
 
     private static List<string> Transcript(DiffCase c, List<string> frames, Dictionary<string, long?> delta)
