@@ -383,7 +383,7 @@ public static partial class StackConfig
         if (!w.TryGetValue(key, out var v) || v is not string s) { r.Error($"{wp}.{key}", v, "must be \"host/device\" or \"switch/portN\""); return null; }
         var parts = s.Split('/');
         if (parts.Length != 2) { r.Error($"{wp}.{key}", s, "must be \"host/device\" or \"switch/portN\""); return null; }
-        if (switches.FirstOrDefault(x => x.Name == parts[0]) is { } sw)
+        if (NameIndex.Find(switches, parts[0]) is { } sw)
         {
             if (!parts[1].StartsWith("port", StringComparison.Ordinal)
                 || !int.TryParse(parts[1].AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
@@ -394,7 +394,7 @@ public static partial class StackConfig
             }
             return (parts[0], parts[1], port);
         }
-        var host = hosts.FirstOrDefault(h => h.Name == parts[0]);
+        var host = NameIndex.Find(hosts, parts[0]);
         if (host is null) { r.Error($"{wp}.{key}", s, $"unknown host '{parts[0]}'"); return null; }
         if (host.Devices.All(d => d.Name != parts[1])) { r.Error($"{wp}.{key}", s, $"host '{parts[0]}' has no device '{parts[1]}'"); return null; }
         return (parts[0], parts[1], null);
@@ -418,7 +418,7 @@ public static partial class StackConfig
             if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object"); continue; }
             var type = w.TryGetValue("type", out var t) ? t as string : null;
             var hostName = w.TryGetValue("host", out var hn) ? hn as string : null;
-            var host = hosts.FirstOrDefault(h => h.Name == hostName);
+            var host = NameIndex.Find(hosts, hostName);
             if (host is null) r.Error($"{wp}.host", hostName, "unknown host");
             switch (type)
             {
@@ -568,7 +568,7 @@ public static partial class StackConfig
             }
             else
             {
-                var hs = hosts.FirstOrDefault(x => x.Name == host);
+                var hs = NameIndex.Find(hosts, host);
                 if (hs is null) r.Error($"{cp}.host", host, $"unknown host (known: {string.Join(", ", hosts.Select(x => x.Name))})");
                 else if (device != CaptureSettings.AnyDevice && device != "lo" && hs.Devices.All(x => x.Name != device))
                     r.Error($"{cp}.device", device, $"host '{host}' has no such device (any: all of them; all: every host's)");

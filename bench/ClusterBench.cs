@@ -167,13 +167,14 @@ public static class ClusterBench
         return 0;
     }
 
-    private static string Scenario(int hosts, int nodes, int intervalMs)
+    /// <summary>The bench's scenario: N hosts in N/2 pinging pairs, host j on node n(j mod nodes + 1).</summary>
+    internal static string Scenario(int hosts, int nodes, int intervalMs)
     {
         var b = new StringBuilder("actorstack {\n  seed = 1\n  scenario {\n    hosts {\n");
         for (int j = 0; j < hosts; j++)
         {
             int p = j / 2;
-            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"10.{p / 250}.{p % 250}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
+            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"{Subnet(p)}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
         }
         b.Append("    }\n    wires = [\n");
         for (int p = 0; p < hosts / 2; p++) b.Append($"      {{ a = \"h{2 * p}/eth0\", b = \"h{2 * p + 1}/eth0\", delay = 1ms }}\n");
@@ -183,9 +184,15 @@ public static class ClusterBench
             // Every other pair pings the other way, so each window has work on both ends of the crossing wires (with one
             // direction only, the requests run on one node in one window and the replies on the other in the next).
             int from = p % 2 == 0 ? 2 * p : 2 * p + 1;
-            b.Append($"      {{ type = ping, host = h{from}, dst = \"10.{p / 250}.{p % 250}.{2 - p % 2}\", count = 1000000, interval = {intervalMs}ms }}\n");
+            b.Append($"      {{ type = ping, host = h{from}, dst = \"{Subnet(p)}.{2 - p % 2}\", count = 1000000, interval = {intervalMs}ms }}\n");
         }
         b.Append("    ]\n  }\n}\n");
         return b.ToString();
     }
+
+    /// <summary>
+    /// Pair p's /24: 10.(p / 250).(p % 250) for the first 62,500 pairs (the scenario of every earlier figure), then
+    /// 11.x.y, 12.x.y, … (the old 10.(p / 250) passed 255 from 128,000 hosts on: 10.256.0.1 is no address).
+    /// </summary>
+    private static string Subnet(int p) => $"{10 + p / 62_500}.{p / 250 % 250}.{p % 250}";
 }
