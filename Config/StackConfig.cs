@@ -137,6 +137,9 @@ public static partial class StackConfig
         }
         var macs = new Dictionary<ulong, string>();
         int ifindexBase = 0;
+        SysctlSettings? sharedSysctl = null;
+        CpuCostSettings? sharedCpuCost = null;
+        var cpuCostShape = (Dictionary<string, object?>)((Dictionary<string, object?>)defRoot["host-defaults"]!)["cpu-cost"]!;
         foreach (var (name, value) in hosts)
         {
             var hp = $"{sp}.hosts.{name}";
@@ -155,7 +158,10 @@ public static partial class StackConfig
                 }
                 else r.Error($"{hp}.sysctl", hs, "must be an object");
             }
-            var sysctl = ReadSysctl(r, sysctlTree, h.ContainsKey("sysctl") ? $"{hp}.sysctl" : $"{Root}.sysctl");
+            // A host without its own sysctl block (or cpu-cost) shares the one read from the defaults: read once, one
+            // object for all such hosts (per host, the reads were most of a big scenario's load and its memory).
+            var sysctl = h.ContainsKey("sysctl") ? ReadSysctl(r, sysctlTree, $"{hp}.sysctl")
+                : sharedSysctl ??= ReadSysctl(r, sysctlTree, $"{Root}.sysctl");
             var devices = ImmutableArray.CreateBuilder<DeviceSettings>();
             if (h.TryGetValue("devices", out var dv) && dv is not Dictionary<string, object?>)
                 r.Error($"{hp}.devices", dv, "must be an object");
@@ -210,8 +216,8 @@ public static partial class StackConfig
                 Routes = ReadRoutes(r, h, hp, devs),
                 Neighbours = ReadNeighbours(r, h, hp, devs),
                 Netfilter = ReadNetfilter(r, h, hp),
-                CpuCost = ReadCpuCost(r, hm, h.ContainsKey("cpu-cost") ? hp : $"{Root}.host-defaults",
-                    (Dictionary<string, object?>)((Dictionary<string, object?>)defRoot["host-defaults"]!)["cpu-cost"]!),
+                CpuCost = h.ContainsKey("cpu-cost") ? ReadCpuCost(r, hm, hp, cpuCostShape)
+                    : sharedCpuCost ??= ReadCpuCost(r, hm, $"{Root}.host-defaults", cpuCostShape),
             });
         }
         return result.ToImmutable();

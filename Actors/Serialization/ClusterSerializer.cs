@@ -53,13 +53,14 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case PlacePartition m: w.Write(m.Node); w.Write(m.ConfigText); WritePairs(w, m.Placement); break;
                 case PartitionReady m: w.Write(m.Node); w.Write(m.ReadyNs); break;
                 case PeerLost m: w.Write(m.LostNode); w.Write(m.AtNs); w.Write(m.InFlight); break;
-                case CollectCounters: break;
+                case CollectCounters m: w.Write(m.Page); break;
                 case PartitionCounters m:
                     w.Write(m.Node); WritePairs(w, m.Hosts);
                     w.Write(m.CrossDrops.Length);
                     foreach (var (k, v) in m.CrossDrops) { w.Write(k); w.Write(v); }
                     WritePairs(w, m.Files);
                     WriteReport(w, m.Report);
+                    w.Write(m.More);
                     break;
                 default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
             }
@@ -83,10 +84,11 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 "PP" => new PlacePartition(r.ReadString(), r.ReadString(), ReadPairs(r, bytes.Length)),
                 "PR" => new PartitionReady(r.ReadString(), r.ReadInt64()),
                 "PL" => new PeerLost(r.ReadString(), r.ReadInt64(), r.ReadInt64()),
-                "CC" => CollectCounters.Instance,
+                "CC" => ReadPage(r),
                 "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length))
                 {
                     Report = ReadReport(r, bytes.Length),
+                    More = r.ReadBoolean(),
                 },
                 _ => throw new SerializationException($"unknown manifest {manifest}"),
             };
@@ -146,6 +148,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
     }
 
     private static readonly JsonSerializerOptions ReportJson = new();
+
+    private static CollectCounters ReadPage(BinaryReader r)
+    {
+        int page = r.ReadInt32();
+        return page >= 0 ? new CollectCounters { Page = page } : throw new SerializationException($"bad page {page}");
+    }
 
     private static void WriteBytes(BinaryWriter w, byte[] bytes)
     {
