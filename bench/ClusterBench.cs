@@ -55,6 +55,7 @@ public static class ClusterBench
         var systems = new List<ActorSystem>();
         var children = new List<Process>();
         var childPeak = new List<(string Node, long PeakKiB)>();
+        var childCpu = new List<double>();
         try
         {
             if (!remote && !processes)
@@ -82,6 +83,7 @@ public static class ClusterBench
                 for (int i = 2; i <= nodes; i++) children.Add(StartNode(nodeDll, $"n{i}", ClusterNode.AddressOf(coord)));
                 r = await ClusterRun.Run(coord, s, config, TimeSpan.FromSeconds(simSeconds), minNodes: nodes);
                 for (int i = 0; i < children.Count; i++) childPeak.Add(($"n{i + 2}", PeakKiB($"/proc/{children[i].Id}/status")));
+                foreach (var ch in children) childCpu.Add(CpuSeconds($"/proc/{ch.Id}/stat"));
             }
             else
             {
@@ -128,6 +130,7 @@ public static class ClusterBench
         {
             long self = PeakKiB("/proc/self/status"), total = self + childPeak.Sum(x => x.PeakKiB);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak resident         n1 (this process) {self / 1024.0:0} MiB; {string.Join("; ", childPeak.Select(x => $"{x.Node} {x.PeakKiB / 1024.0:0} MiB"))}; all {total / 1024.0:0} MiB = {total / (double)hosts:0.0} KiB per host"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process CPU           n1 (this process) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s; {string.Join("; ", childCpu.Select((c, i) => $"n{i + 2} {c:0.0} s"))} (each process's whole life: start, run and end)"));
         }
         return r.Error is null ? 0 : 1;
     }
@@ -152,6 +155,18 @@ public static class ClusterBench
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
+    }
+
+    /// <summary>User plus system CPU seconds of a process from its <c>/proc/PID/stat</c> (utime, stime in clock ticks of 1/100 s); 0 when it is gone.</summary>
+    private static double CpuSeconds(string stat)
+    {
+        try
+        {
+            var text = File.ReadAllText(stat);
+            var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException) { return 0; }
     }
 
     /// <summary>The peak resident set (<c>VmHWM</c>, KiB) from a <c>/proc/PID/status</c>; 0 when the process is gone.</summary>
