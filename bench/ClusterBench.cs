@@ -185,7 +185,8 @@ public static class ClusterBench
     /// <summary>The bench's scenario: N hosts in N/2 pinging pairs, host j on node n(j mod nodes + 1).</summary>
     internal static string Scenario(int hosts, int nodes, int intervalMs)
     {
-        var b = new StringBuilder("actorstack {\n  seed = 1\n  scenario {\n    hosts {\n");
+        // The workers' processes start while this one holds the scenario: up to 2 minutes to join on a busy machine.
+        var b = new StringBuilder("actorstack {\n  seed = 1\n  cluster { join-timeout = 120s }\n  scenario {\n    hosts {\n");
         for (int j = 0; j < hosts; j++)
         {
             int p = j / 2;
