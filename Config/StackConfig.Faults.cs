@@ -254,7 +254,7 @@ public static partial class StackConfig
             r.Error($"{ep}.device", v, "must name a device as \"host/dev\", such as \"h2/eth0\"");
             return null;
         }
-        var host = hosts.FirstOrDefault(h => h.Name == hn);
+        var host = NameIndex.Find(hosts, hn);
         if (host is null)
         {
             r.Error($"{ep}.device", s, $"no host {hn} (known: {string.Join(", ", hosts.Select(h => h.Name))})");

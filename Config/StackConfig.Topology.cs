@@ -201,7 +201,7 @@ public static partial class StackConfig
         {
             var p = $"{sp}.switches.{name}";
             if (!IsName(name)) r.Error(p, name, "a switch name must be letters, digits, '-' or '_'");
-            if (hosts.Any(h => h.Name == name)) r.Error(p, name, "is already the name of a host");
+            if (NameIndex.Find(hosts, name) is not null) r.Error(p, name, "is already the name of a host");
             if (value is not Dictionary<string, object?> s) { r.Error(p, value, "must be an object { ports = N, ageing-time = 300s }"); continue; }
             r.KnownKeys(s, p, ["ports", "ageing-time", "fdb-max-learned", "txqueuelen", "speed", "node"]);
             var ageing = r.DurationOr(s, "ageing-time", p, TimeSpan.FromSeconds(300), TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1_000_000));

@@ -137,6 +137,9 @@ public static partial class StackConfig
         }
         var macs = new Dictionary<ulong, string>();
         int ifindexBase = 0;
+        SysctlSettings? sharedSysctl = null;
+        CpuCostSettings? sharedCpuCost = null;
+        var cpuCostShape = (Dictionary<string, object?>)((Dictionary<string, object?>)defRoot["host-defaults"]!)["cpu-cost"]!;
         foreach (var (name, value) in hosts)
         {
             var hp = $"{sp}.hosts.{name}";
@@ -155,7 +158,10 @@ public static partial class StackConfig
                 }
                 else r.Error($"{hp}.sysctl", hs, "must be an object");
             }
-            var sysctl = ReadSysctl(r, sysctlTree, h.ContainsKey("sysctl") ? $"{hp}.sysctl" : $"{Root}.sysctl");
+            // A host without its own sysctl block (or cpu-cost) shares the one read from the defaults: read once, one
+            // object for all such hosts (per host, the reads were most of a big scenario's load and its memory).
+            var sysctl = h.ContainsKey("sysctl") ? ReadSysctl(r, sysctlTree, $"{hp}.sysctl")
+                : sharedSysctl ??= ReadSysctl(r, sysctlTree, $"{Root}.sysctl");
             var devices = ImmutableArray.CreateBuilder<DeviceSettings>();
             if (h.TryGetValue("devices", out var dv) && dv is not Dictionary<string, object?>)
                 r.Error($"{hp}.devices", dv, "must be an object");
@@ -210,8 +216,8 @@ public static partial class StackConfig
                 Routes = ReadRoutes(r, h, hp, devs),
                 Neighbours = ReadNeighbours(r, h, hp, devs),
                 Netfilter = ReadNetfilter(r, h, hp),
-                CpuCost = ReadCpuCost(r, hm, h.ContainsKey("cpu-cost") ? hp : $"{Root}.host-defaults",
-                    (Dictionary<string, object?>)((Dictionary<string, object?>)defRoot["host-defaults"]!)["cpu-cost"]!),
+                CpuCost = h.ContainsKey("cpu-cost") ? ReadCpuCost(r, hm, hp, cpuCostShape)
+                    : sharedCpuCost ??= ReadCpuCost(r, hm, $"{Root}.host-defaults", cpuCostShape),
             });
         }
         return result.ToImmutable();
@@ -384,7 +390,7 @@ public static partial class StackConfig
         if (!w.TryGetValue(key, out var v) || v is not string s) { r.Error($"{wp}.{key}", v, "must be \"host/device\" or \"switch/portN\""); return null; }
         var parts = s.Split('/');
         if (parts.Length != 2) { r.Error($"{wp}.{key}", s, "must be \"host/device\" or \"switch/portN\""); return null; }
-        if (switches.FirstOrDefault(x => x.Name == parts[0]) is { } sw)
+        if (NameIndex.Find(switches, parts[0]) is { } sw)
         {
             if (!parts[1].StartsWith("port", StringComparison.Ordinal)
                 || !int.TryParse(parts[1].AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
@@ -395,7 +401,7 @@ public static partial class StackConfig
             }
             return (parts[0], parts[1], port);
         }
-        var host = hosts.FirstOrDefault(h => h.Name == parts[0]);
+        var host = NameIndex.Find(hosts, parts[0]);
         if (host is null) { r.Error($"{wp}.{key}", s, $"unknown host '{parts[0]}'"); return null; }
         if (host.Devices.All(d => d.Name != parts[1])) { r.Error($"{wp}.{key}", s, $"host '{parts[0]}' has no device '{parts[1]}'"); return null; }
         return (parts[0], parts[1], null);
@@ -419,7 +425,7 @@ public static partial class StackConfig
             if (list[i] is not Dictionary<string, object?> w) { r.Error(wp, list[i], "must be an object"); continue; }
             var type = w.TryGetValue("type", out var t) ? t as string : null;
             var hostName = w.TryGetValue("host", out var hn) ? hn as string : null;
-            var host = hosts.FirstOrDefault(h => h.Name == hostName);
+            var host = NameIndex.Find(hosts, hostName);
             if (host is null) r.Error($"{wp}.host", hostName, "unknown host");
             switch (type)
             {
@@ -569,7 +575,7 @@ public static partial class StackConfig
             }
             else
             {
-                var hs = hosts.FirstOrDefault(x => x.Name == host);
+                var hs = NameIndex.Find(hosts, host);
                 if (hs is null) r.Error($"{cp}.host", host, $"unknown host (known: {string.Join(", ", hosts.Select(x => x.Name))})");
                 else if (device != CaptureSettings.AnyDevice && device != "lo" && hs.Devices.All(x => x.Name != device))
                     r.Error($"{cp}.device", device, $"host '{host}' has no such device (any: all of them; all: every host's)");

@@ -105,10 +105,18 @@ public sealed record WindowDone(string Node, long Window, ImmutableArray<CrossFr
 /// </summary>
 public sealed record PeerLost(string LostNode, long AtNs, long InFlight);
 
-/// <summary>Asks a partition for its hosts' counters; answered by <see cref="PartitionCounters"/>.</summary>
+/// <summary>
+/// Asks a partition for its hosts' counters; answered by <see cref="PartitionCounters"/>. Page 0 gathers them (and ends
+/// the partition) and answers the first page; while an answer says <see cref="PartitionCounters.More"/>, page
+/// <see cref="Page"/> + 1 follows: a big partition's counters and report do not fit in one remote message (100,000 hosts'
+/// reports are gigabytes), so each page carries at most <see cref="PageSize"/> elements of each list.
+/// </summary>
 public sealed record CollectCounters
 {
     public static readonly CollectCounters Instance = new();
+    /// <summary>Elements of each list (hosts' counters, host, switch, wire, workload and capture reports) per page.</summary>
+    public const int PageSize = 256;
+    public int Page { get; init; }
 }
 
 /// <summary>
@@ -122,6 +130,8 @@ public sealed record PartitionCounters(string Node, ImmutableArray<KeyValuePair<
     public PartitionReport? Report { get; init; }
     /// <summary>This partition's parts of the <c>device = all</c> capture points, which the coordinator merges.</summary>
     public ImmutableArray<CapturePart> CaptureParts { get; init; } = [];
+    /// <summary>This is one page of the partition's counters and more follow (<see cref="CollectCounters.Page"/>).</summary>
+    public bool More { get; init; }
 }
 
 /// <summary>

@@ -55,6 +55,7 @@ public static class ClusterBench
         var systems = new List<ActorSystem>();
         var children = new List<Process>();
         var childPeak = new List<(string Node, long PeakKiB)>();
+        var childCpu = new List<double>();
         try
         {
             if (!remote && !processes)
@@ -82,6 +83,7 @@ public static class ClusterBench
                 for (int i = 2; i <= nodes; i++) children.Add(StartNode(nodeDll, $"n{i}", ClusterNode.AddressOf(coord)));
                 r = await ClusterRun.Run(coord, s, config, TimeSpan.FromSeconds(simSeconds), minNodes: nodes);
                 for (int i = 0; i < children.Count; i++) childPeak.Add(($"n{i + 2}", PeakKiB($"/proc/{children[i].Id}/status")));
+                foreach (var ch in children) childCpu.Add(CpuSeconds($"/proc/{ch.Id}/stat"));
             }
             else
             {
@@ -128,6 +130,7 @@ public static class ClusterBench
         {
             long self = PeakKiB("/proc/self/status"), total = self + childPeak.Sum(x => x.PeakKiB);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak resident         n1 (this process) {self / 1024.0:0} MiB; {string.Join("; ", childPeak.Select(x => $"{x.Node} {x.PeakKiB / 1024.0:0} MiB"))}; all {total / 1024.0:0} MiB = {total / (double)hosts:0.0} KiB per host"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process CPU           n1 (this process) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s; {string.Join("; ", childCpu.Select((c, i) => $"n{i + 2} {c:0.0} s"))} (each process's whole life: start, run and end)"));
         }
         return r.Error is null ? 0 : 1;
     }
@@ -154,6 +157,18 @@ public static class ClusterBench
         return p;
     }
 
+    /// <summary>User plus system CPU seconds of a process from its <c>/proc/PID/stat</c> (utime, stime in clock ticks of 1/100 s); 0 when it is gone.</summary>
+    private static double CpuSeconds(string stat)
+    {
+        try
+        {
+            var text = File.ReadAllText(stat);
+            var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException) { return 0; }
+    }
+
     /// <summary>The peak resident set (<c>VmHWM</c>, KiB) from a <c>/proc/PID/status</c>; 0 when the process is gone.</summary>
     private static long PeakKiB(string status)
     {
@@ -167,13 +182,15 @@ public static class ClusterBench
         return 0;
     }
 
-    private static string Scenario(int hosts, int nodes, int intervalMs)
+    /// <summary>The bench's scenario: N hosts in N/2 pinging pairs, host j on node n(j mod nodes + 1).</summary>
+    internal static string Scenario(int hosts, int nodes, int intervalMs)
     {
-        var b = new StringBuilder("actorstack {\n  seed = 1\n  scenario {\n    hosts {\n");
+        // The workers' processes start while this one holds the scenario: up to 2 minutes to join on a busy machine.
+        var b = new StringBuilder("actorstack {\n  seed = 1\n  cluster { join-timeout = 120s }\n  scenario {\n    hosts {\n");
         for (int j = 0; j < hosts; j++)
         {
             int p = j / 2;
-            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"10.{p / 250}.{p % 250}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
+            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"{Subnet(p)}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
         }
         b.Append("    }\n    wires = [\n");
         for (int p = 0; p < hosts / 2; p++) b.Append($"      {{ a = \"h{2 * p}/eth0\", b = \"h{2 * p + 1}/eth0\", delay = 1ms }}\n");
@@ -183,9 +200,15 @@ public static class ClusterBench
             // Every other pair pings the other way, so each window has work on both ends of the crossing wires (with one
             // direction only, the requests run on one node in one window and the replies on the other in the next).
             int from = p % 2 == 0 ? 2 * p : 2 * p + 1;
-            b.Append($"      {{ type = ping, host = h{from}, dst = \"10.{p / 250}.{p % 250}.{2 - p % 2}\", count = 1000000, interval = {intervalMs}ms }}\n");
+            b.Append($"      {{ type = ping, host = h{from}, dst = \"{Subnet(p)}.{2 - p % 2}\", count = 1000000, interval = {intervalMs}ms }}\n");
         }
         b.Append("    ]\n  }\n}\n");
         return b.ToString();
     }
+
+    /// <summary>
+    /// Pair p's /24: 10.(p / 250).(p % 250) for the first 62,500 pairs (the scenario of every earlier figure), then
+    /// 11.x.y, 12.x.y, … (the old 10.(p / 250) passed 255 from 128,000 hosts on: 10.256.0.1 is no address).
+    /// </summary>
+    private static string Subnet(int p) => $"{10 + p / 62_500}.{p / 250 % 250}.{p % 250}";
 }

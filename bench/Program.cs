@@ -14,11 +14,13 @@ using ActorStack.Bench;
 //   dotnet run -c Release --project bench -- sim-speed|sim-idle [options]          (bench/SimSpeedBench.cs: the simulation engine)
 //   dotnet run -c Release --project bench -- cluster --nodes 1|2|3 [--hosts N] [--remote] (bench/ClusterBench.cs: over several nodes)
 //   dotnet run -c Release --project bench -- scale [--hosts N] [--sim-seconds S]   (bench/ScaleBench.cs: N hosts in one process)
+//   dotnet run -c Release --project bench -- config-load [--hosts N,N,...]        (bench/ConfigLoadBench.cs: loading a big scenario)
 var mode = args.Length > 0 ? args[0] : "rx";
 if (mode is "udp-rtt" or "udp-stream" or "frag") return await ActorStack.Bench.TxBench.Run(mode, args[1..]);
 if (mode is "sim-speed" or "sim-idle") return ActorStack.Bench.SimSpeedBench.Run(mode, args[1..]);
 if (mode is "scale") return ActorStack.Bench.ScaleBench.Run(args[1..]);
 if (mode is "tcp-core") return ActorStack.Bench.TcpCoreBench.Run(args[1..]);
+if (mode is "config-load") return ActorStack.Bench.ConfigLoadBench.Run(args[1..]);
 if (mode is "cluster") return await ActorStack.Bench.ClusterBench.Run(args[1..]);
 if (mode is "tcp-bulk" or "tcp-rr" or "tcp-conns") return await ActorStack.Bench.TcpBench.Run(mode, args[1..]);
 int seconds = mode == "rx-overload" ? 30 : 10;

@@ -132,13 +132,16 @@ public static class ClusterRun
         while (true)
         {
             if (members.Refusals.TryPeek(out var refusal)) throw new ClusterPlanException($"refused: {refusal}");
+            var changed = members.Changed;
             var missing = named.Where(x => !members.Accepted.ContainsKey(x.Node!)).ToList();
             if (members.Accepted.Count + 1 >= min && missing.Count == 0) break;
-            var changed = members.Changed;
             if (await Task.WhenAny(changed, deadline) == deadline)
             {
+                // A member may have been accepted between the check above and the deadline: look once more.
+                missing = named.Where(x => !members.Accepted.ContainsKey(x.Node!)).ToList();
+                if (members.Accepted.Count + 1 >= min && missing.Count == 0 && members.Refusals.IsEmpty) break;
                 string what = missing.Count > 0
-                    ? string.Join("; ", missing.GroupBy(x => x.Node).Select(g => $"node {g.Key} (placing {string.Join(", ", g.Select(x => x.Name))}) did not join"))
+                    ? string.Join("; ", missing.GroupBy(x => x.Node).Select(g => $"node {g.Key} (placing {Names(g.Select(x => x.Name).ToList())}) did not join"))
                     : $"{members.Accepted.Count + 1} of min-nodes = {min} members joined";
                 throw new ClusterPlanException($"{what} within {s.Cluster.JoinTimeout.TotalSeconds:0.###}s (members: {string.Join(", ", members.Accepted.Keys.Prepend(CoordinatorNode))})");
             }
@@ -184,6 +187,10 @@ public static class ClusterRun
             foreach (var l in links ?? []) (l as IDisposable)?.Dispose();
         }
     }
+
+    /// <summary>At most 10 names, then how many more (a node of a big scenario places tens of thousands of hosts).</summary>
+    private static string Names(List<string> names)
+        => names.Count <= 10 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(10))} and {names.Count - 10:N0} more";
 
     /// <summary>Joins, places and runs for <paramref name="duration"/> after the workloads start.</summary>
     public static async Task<ClusterRunResult> Run(ActorSystem control, StackSettings s, string configText, TimeSpan duration,

@@ -58,14 +58,17 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
                 case PeerLost lost when _p is not null:
                     _p.PeerLost(lost.LostNode, lost.InFlight);
                     return new WindowDone(node, -1, [], _p.RealClock ? long.MaxValue : _p.Engine.NextDueNs ?? long.MaxValue, 0);
-                case CollectCounters when _p is not null:
+                case CollectCounters { Page: 0 } when _p is not null:
                 {
-                    // The run's last message: the partition ends here (its capture file is closed, its actors stopped).
+                    // The run's last message: the partition ends here (its capture file is closed, its actors stopped);
+                    // its counters are kept until their last page is taken.
                     var counters = _p.Counters();
                     Dispose();
                     _workloads = false;
-                    return counters;
+                    return NextPage(counters, 0);
                 }
+                case CollectCounters { Page: > 0 } c when _collected is not null:
+                    return NextPage(_collected, c.Page);
                 default:
                     return new NodeRefused(node, $"node {node}: {message.GetType().Name} before the partition was placed");
             }
@@ -93,6 +96,15 @@ public sealed class PartitionHost(string node, string? expectedScenarioHash = nu
         {
             return new NodeRefused(node, e.Message);
         }
+    }
+
+    private PartitionCounters? _collected;
+
+    private PartitionCounters NextPage(PartitionCounters all, int page)
+    {
+        var p = CounterPages.Page(all, page);
+        _collected = p.More ? all : null;
+        return p;
     }
 
     public void Dispose()

@@ -55,8 +55,21 @@ public sealed class RealTimeCoordinator(StackSettings settings, ClusterPlan plan
             await Survivors(alive, lost, start, _ => new PeerLost(gone.Node, SimEngine.ToNs(at), 0));
         }
         timer.Cancel();
-        var answers = await Survivors(alive, lost, start, _ => CollectCounters.Instance);
-        var counters = answers.OfType<PartitionCounters>().ToList();
+        // Page after page from each survivor (a partition of many hosts does not fit one remote message); one lost
+        // meanwhile is left out and recorded, as above.
+        var counters = new List<PartitionCounters>();
+        foreach (var l in alive.ToList())
+        {
+            try
+            {
+                if (await WindowCoordinator.Collect(l) is PartitionCounters c) counters.Add(c);
+            }
+            catch (NodeLostException e)
+            {
+                alive.Remove(l);
+                lost.Add(new NodeLoss(l.Node, WallClock() - start, e.Message));
+            }
+        }
         var hosts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         var drops = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
         var files = ImmutableArray.CreateBuilder<string>();

@@ -393,21 +393,28 @@ public sealed class SimPartition : IDisposable
         }
         var apps = ImmutableArray.CreateBuilder<AppReport>();
         var named = new List<(string, object)>();
-        int Local(Func<WorkloadSettings, bool> kind, int k) => _settings.Workloads.Select((w, j) => (w, j))
-            .Where(x => kind(x.w) && Plan.NodeOf(x.w.Host) == Node).Select(x => x.j).ElementAtOrDefault(k);
+        // The k-th local workload of a kind, by its index in the scenario: the lists built once (a scan per workload made the
+        // report quadratic in the workloads).
+        var localIndex = new Dictionary<AppReportKind, List<int>>();
+        int Local(AppReportKind of, Func<WorkloadSettings, bool> kind, int k)
+        {
+            if (!localIndex.TryGetValue(of, out var list))
+                localIndex[of] = list = [.. _settings.Workloads.Select((w, j) => (w, j)).Where(x => kind(x.w) && Plan.NodeOf(x.w.Host) == Node).Select(x => x.j)];
+            return k < list.Count ? list[k] : 0;
+        }
         var sinks = _started?.Sinks ?? [];
         for (int k = 0; k < sinks.Length; k++)
-            if (AskNow(sinks[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Sink, Local(w => w is UdpSinkSettings, k), st));
+            if (AskNow(sinks[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Sink, Local(AppReportKind.Sink, w => w is UdpSinkSettings, k), st));
         var locals = topo?.Apps ?? [];
         for (int k = 0; k < locals.Length; k++)
             if (AskNow(locals[k], GetWorkloadStatus.Instance) is { } st)
             {
-                apps.Add(new AppReport(AppReportKind.App, Local(w => w is not (UdpSinkSettings or PktgenWorkload), k), st));
+                apps.Add(new AppReport(AppReportKind.App, Local(AppReportKind.App, w => w is not (UdpSinkSettings or PktgenWorkload), k), st));
                 named.Add((locals[k].Path.Name, st));
             }
         var gens = _started?.Pktgens ?? [];
         for (int k = 0; k < gens.Length; k++)
-            if (AskNow(gens[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Pktgen, Local(w => w is PktgenWorkload, k), st));
+            if (AskNow(gens[k], GetWorkloadStatus.Instance) is { } st) apps.Add(new AppReport(AppReportKind.Pktgen, Local(AppReportKind.Pktgen, w => w is PktgenWorkload, k), st));
         var captures = ImmutableArray.CreateBuilder<CaptureReport>();
         var taps = _started?.Captures ?? [];
         var points = LocalCapturePoints();

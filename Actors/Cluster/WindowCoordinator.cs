@@ -150,7 +150,7 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
             // The surviving end of every wire to the lost node: carrier down; frames on their way to or from it are lost.
             await All(survivors, l => new PeerLost(lost, at, InFlight(l.Node, lost, inbound)));
         }
-        var counters = await All(survivors, _ => CollectCounters.Instance);
+        var counters = await Task.WhenAll(survivors.Select(Collect));
         var hosts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         var drops = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
         var files = ImmutableArray.CreateBuilder<string>();
@@ -215,6 +215,19 @@ public sealed class WindowCoordinator(StackSettings settings, ClusterPlan plan, 
     // and those the lost node had sent to `node` are both gone with it; the survivor counts what it sent.
     private long InFlight(string node, string lost, Dictionary<string, List<CrossFrame>> inbound)
         => inbound[lost].Count(f => plan.Cross(f.Wire) is { } c && (f.Direction == WireDirection.AToB ? c.NodeA : c.NodeB) == node);
+
+    /// <summary>A partition's counters, page after page (<see cref="CollectCounters.Page"/>); a refusal or a lost node ends the pages.</summary>
+    internal static async Task<object> Collect(IPartitionLink link)
+    {
+        var pages = new List<PartitionCounters>();
+        while (true)
+        {
+            var answer = await link.Send(new CollectCounters { Page = pages.Count });
+            if (answer is not PartitionCounters page) return pages.Count == 0 ? answer : CounterPages.Join(pages);
+            pages.Add(page);
+            if (!page.More) return CounterPages.Join(pages);
+        }
+    }
 
     private static long SimEngineNs(TimeSpan t) => checked(t.Ticks * 100);
 

@@ -62,7 +62,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case CrossAck m: w.Write(m.From); w.Write(m.Received); break;
                 case PartitionReady m: w.Write(m.Node); w.Write(m.ReadyNs); break;
                 case PeerLost m: w.Write(m.LostNode); w.Write(m.AtNs); w.Write(m.InFlight); break;
-                case CollectCounters: break;
+                case CollectCounters m: w.Write(m.Page); break;
                 case PartitionCounters m:
                     w.Write(m.Node); WritePairs(w, m.Hosts);
                     w.Write(m.CrossDrops.Length);
@@ -71,6 +71,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     WriteReport(w, m.Report);
                     w.Write(m.CaptureParts.Length);
                     foreach (var c in m.CaptureParts) { w.Write(c.Point); w.Write(c.Path); w.Write(c.Bytes.Length); w.Write(c.Bytes.Span); }
+                    w.Write(m.More);
                     break;
                 default: throw new ArgumentException($"cannot serialize {obj.GetType()}");
             }
@@ -97,11 +98,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 "CA" => new CrossAck(r.ReadString(), r.ReadInt64()),
                 "PR" => new PartitionReady(r.ReadString(), r.ReadInt64()),
                 "PL" => new PeerLost(r.ReadString(), r.ReadInt64(), r.ReadInt64()),
-                "CC" => CollectCounters.Instance,
+                "CC" => ReadPage(r),
                 "PC" => new PartitionCounters(r.ReadString(), ReadPairs(r, bytes.Length), ReadDrops(r, bytes.Length), ReadPairs(r, bytes.Length))
                 {
                     Report = ReadReport(r, bytes.Length),
                     CaptureParts = ReadCaptureParts(r, bytes.Length),
+                    More = r.ReadBoolean(),
                 },
                 _ => throw new SerializationException($"unknown manifest {manifest}"),
             };
@@ -161,6 +163,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
     }
 
     private static readonly JsonSerializerOptions ReportJson = new();
+
+    private static CollectCounters ReadPage(BinaryReader r)
+    {
+        int page = r.ReadInt32();
+        return page >= 0 ? new CollectCounters { Page = page } : throw new SerializationException($"bad page {page}");
+    }
 
     private static void WriteBytes(BinaryWriter w, byte[] bytes)
     {

@@ -231,5 +231,48 @@ public sealed class ClusterPlanTests
         Assert.Equal(counters.Report!.Apps.Select(a => (a.Kind, a.Workload, a.Status.GetType(), a.Status.ToString())),
             back.Report!.Apps.Select(a => (a.Kind, a.Workload, a.Status.GetType(), a.Status.ToString())));
         Assert.Equal(5, back.Report.Apps.Length);
+        // One page holds the whole of this small partition; asking past it is refused (the partition has ended).
+        Assert.False(counters.More);
+        Assert.IsType<NodeRefused>(host.Handle(new CollectCounters { Page = 1 }));
+    }
+
+    [Fact]
+    public void CounterPages_SplitEveryList_CrossTheSerializer_AndJoinToTheSameReport()
+    {
+        using var system = ActorSystem.Create("ser", StackConfig.AkkaConfig());
+        var ser = new ClusterSerializer((ExtendedActorSystem)system);
+        string config = ClusterKit.Routed(scenarioExtra: ClusterKit.CutR1R2);
+        var s = StackConfig.Load(config);
+        var plan = ClusterPlan.Make(s, ["n1"]);
+        using var host = new PartitionHost("n1");
+        var ready = Assert.IsType<PartitionReady>(host.Handle(new PlacePartition("n1", config, [.. plan.Placement])));
+        ImmutableArray<CrossFrame> inbound = [];
+        for (long w = 0, at = ready.ReadyNs; at < ready.ReadyNs + 20_000_000; w++, at += plan.LookaheadNs)
+            inbound = Assert.IsType<WindowDone>(host.Handle(new RunWindow(w, ready.ReadyNs, at + plan.LookaheadNs, inbound))).Outbound;
+        var all = Assert.IsType<PartitionCounters>(host.Handle(CollectCounters.Instance));
+        var r = all.Report!;
+        int longest = new[] { all.Hosts.Length, r.Hosts.Length, r.Switches.Length, r.Wires.Length, r.Apps.Length, r.Captures.Length }.Max();
+        Assert.True(longest > 4, $"the scenario's longest list has {longest} elements");
+
+        // Pages of 2: each crosses the serializer; More on every page but the last; the lists come back whole and in order.
+        var pages = new List<PartitionCounters>();
+        for (int k = 0; pages.Count == 0 || pages[^1].More; k++)
+        {
+            var page = CounterPages.Page(all, k, size: 2);
+            Assert.True(page.Hosts.Length <= 2 && page.Report!.Hosts.Length <= 2 && page.Report.Wires.Length <= 2 && page.Report.Apps.Length <= 2);
+            Assert.Equal(k == 0 ? all.CrossDrops.Length : 0, page.CrossDrops.Length);
+            pages.Add(Assert.IsType<PartitionCounters>(ser.FromBinary(ser.ToBinary(page), "PC")));
+        }
+        Assert.Equal((longest + 1) / 2, pages.Count);
+        var joined = CounterPages.Join(pages);
+        Assert.Equal(all.Hosts.ToList(), joined.Hosts.ToList());
+        Assert.Equal(all.Files.ToList(), joined.Files.ToList());
+        Assert.Equal(r.Hosts.Select(h => h.Host), joined.Report!.Hosts.Select(h => h.Host));
+        Assert.Equal(RunReport.Text(s, ClusterReport.Merge(s, [r]), full: true), RunReport.Text(s, ClusterReport.Merge(s, [joined.Report]), full: true));
+
+        // The page number crosses too; a negative one is malformed.
+        var ask = new CollectCounters { Page = 3 };
+        Assert.Equal(3, Assert.IsType<CollectCounters>(ser.FromBinary(ser.ToBinary(ask), "CC")).Page);
+        Assert.Throws<SerializationException>(() => ser.FromBinary(ser.ToBinary(new CollectCounters { Page = -1 }), "CC"));
     }
 }

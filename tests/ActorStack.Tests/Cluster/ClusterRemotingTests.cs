@@ -146,4 +146,18 @@ public sealed class ClusterRemotingTests : IAsyncLifetime
 
         Assert.Equal("node n3 (placing r2, h2) did not join within 3s (members: n1, n2)", e.Message);
     }
+
+    [Fact]
+    public async Task NodeThatNeverJoins_ManyHosts_NamesTenAndCountsTheRest()
+    {
+        var coord = await Coordinator();
+        // 12 hosts placed on n2, which never starts: the message names the first 10 (a big scenario places tens of thousands).
+        var hosts = string.Concat(Enumerable.Range(0, 12).Select(j => $"h{j} {{ cpus = 1, node = n2 }}\n"));
+        string config = $"actorstack {{\n scenario {{ hosts {{\n h {{ cpus = 1 }}\n{hosts} }} }}\n cluster {{ min-nodes = 1, join-timeout = 2s }}\n}}\n";
+        var s = StackConfig.Load(config);
+
+        var e = await Assert.ThrowsAsync<ClusterPlanException>(() => ClusterRun.Run(coord, s, config, TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal("node n2 (placing h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 and 2 more) did not join within 2s (members: n1)", e.Message);
+    }
 }
