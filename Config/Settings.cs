@@ -16,6 +16,8 @@ public sealed record SysctlSettings(
 {
     /// <summary><c>net.core.wmem_max</c>: cap for <c>SO_SNDBUF</c>.</summary>
     public int WmemMax { get; init; } = 212992;
+    /// <summary><c>net.core.gro_normal_batch</c>: segments on a NAPI's <c>rx_list</c> before it is handed up (<c>gro_normal_one</c>).</summary>
+    public int GroNormalBatch { get; init; } = 8;
     /// <summary><c>net.ipv4.ip_forward</c>: route packets not addressed to this host (<c>ip_forward</c>).</summary>
     public bool IpForward { get; init; }
     /// <summary><c>net.ipv4.ip_local_port_range</c>: ephemeral ports.</summary>

@@ -243,6 +243,7 @@ public static partial class StackConfig
         IpDefaultTtl: r.Int(t, "net.ipv4.ip_default_ttl", p, 1, 255))
     {
         WmemMax = r.Int(t, "net.core.wmem_max", p, 256, int.MaxValue / 2),
+        GroNormalBatch = r.Int(t, "net.core.gro_normal_batch", p, 1, 1 << 20),
         IpForward = r.Int(t, "net.ipv4.ip_forward", p, 0, 1) == 1,
         LocalPortLow = r.Int(t, "net.ipv4.ip_local_port_range.low", p, 1, 65535),
         LocalPortHigh = r.Int(t, "net.ipv4.ip_local_port_range.high", p, 1, 65535),

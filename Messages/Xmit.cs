@@ -31,6 +31,15 @@ public sealed record NeighOutput(int Ifindex, Ipv4Address NextHop, ImmutableArra
 }
 
 /// <summary>
+/// The neighbour actor has handled a <see cref="NeighOutput"/> (sent, queued or dropped its buffers; whatever it sends
+/// to the device is already on its way): answered to the sender, which until then keeps sending to that next hop
+/// through the neighbour actor even when the published table says it is usable, so that nothing it sends later
+/// can overtake what is still in the neighbour actor's mailbox (in Linux <c>neigh_resolve_output</c> and
+/// <c>neigh_update</c>'s flush of <c>arp_queue</c> are serialised by <c>neigh->lock</c>).
+/// </summary>
+public sealed record NeighOutputDone(int Ifindex, Ipv4Address NextHop);
+
+/// <summary>
 /// <c>sock_wfree</c>: buffers charged to a socket's send buffer were freed
 /// (transmitted, or dropped after the socket had handed them on); their
 /// truesize returns to <c>sk_sndbuf</c>. <paramref name="Dropped"/> of them were dropped

@@ -43,6 +43,7 @@ public sealed class IcmpActor : UntypedActor
             case HostRefs r: _out.Refs = r; break;
             case ProtocolDeliver m: OnDeliver(m); break;
             case IcmpSendError m: OnSendError(m); break;
+            case NeighOutputDone m: _out.NeighDone(m); break;
             default: Unhandled(message); break;
         }
     }

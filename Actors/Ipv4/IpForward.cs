@@ -105,4 +105,7 @@ public sealed class IpForward(NetNamespace ns, HostRefs refs)
         => Refs.Icmp.Tell(new IcmpSendError(type, code, info, pkt.ToArray(), ifindex));
 
     public void Flush(IActorRef self) => _out.Flush(self);
+
+    /// <summary>The neighbour actor handled a <see cref="NeighOutput"/> of this path (<see cref="IpOutput.NeighDone"/>).</summary>
+    public void NeighDone(NeighOutputDone m) => _out.NeighDone(m);
 }

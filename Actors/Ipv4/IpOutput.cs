@@ -43,6 +43,24 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
     private readonly Dictionary<int, ImmutableArray<SkBuff>.Builder> _xmit = new();
     private readonly Dictionary<NeighKey, ImmutableArray<SkBuff>.Builder> _unresolved = new();
     private readonly SkbFree _free = new();
+    // NeighOutput messages sent per next hop and not yet answered (NeighOutputDone): until then that next hop's
+    // buffers follow them through the neighbour actor.
+    private readonly Dictionary<NeighKey, int> _viaNeigh = new();
+
+    /// <summary>
+    /// The neighbour actor handled one of this sender's <see cref="NeighOutput"/>s: when it was the last one, the next
+    /// hop's buffers may go to the device directly again (with a usable published entry).
+    /// </summary>
+    public void NeighDone(NeighOutputDone m)
+    {
+        var key = new NeighKey(m.Ifindex, m.NextHop);
+        if (!_viaNeigh.TryGetValue(key, out int n)) return;
+        if (n <= 1) _viaNeigh.Remove(key);
+        else _viaNeigh[key] = n - 1;
+    }
+
+    /// <summary>Next hops this sender still has buffers for at the neighbour actor (tests).</summary>
+    public int PendingNeighOutputs => _viaNeigh.Values.Sum();
 
     /// <summary>A frame buffer for an IP packet of <paramref name="ipLength"/> bytes, with link-layer headroom.</summary>
     public static byte[] NewFrame(int ipLength) => new byte[Headroom + ipLength];
@@ -214,7 +232,11 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
             return;
         }
         var key = new NeighKey(dev.Ifindex, rt.NextHop);
-        if (LookupNeigh(key) is { } n && nowTicks < n.ValidUntilTicks)
+        // Behind this sender's buffers still with the neighbour actor (in its mailbox or gathered in this batch),
+        // never past them: the published entry may be newer than those buffers' NeighOutput.
+        if ((_viaNeigh.Count == 0 || !_viaNeigh.ContainsKey(key))
+            && (_unresolved.Count == 0 || !_unresolved.TryGetValue(key, out var pending) || pending.Count == 0)
+            && LookupNeigh(key) is { } n && nowTicks < n.ValidUntilTicks)
         {
             WriteEthernet(skb, n.Mac, dev.Mac);
             Queue(_xmit, dev.Ifindex, skb);
@@ -241,6 +263,8 @@ public sealed class IpOutput(NetNamespace ns, HostRefs refs)
             {
                 Refs.Neighbour.Tell(new NeighOutput(key.Ifindex, key.Address, b.ToImmutable()), self);
                 b.Clear();
+                // Answered with NeighOutputDone, but only to an actor (a sender without one gets no answer).
+                if (!self.IsNobody()) _viaNeigh[key] = _viaNeigh.GetValueOrDefault(key) + 1;
             }
         if (_unresolved.Count > 64) _unresolved.Clear();
         _free.Flush(self);

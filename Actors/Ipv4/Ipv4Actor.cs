@@ -52,6 +52,7 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
         {
             case HostRefs r: (_refs, _forward.Refs) = (r, r); break;
             case ProtocolDeliver m: OnDeliver(m); break;
+            case NeighOutputDone m: _forward.NeighDone(m); break;
             case ExpireTick:
                 ExpireFragments(Context.System.Scheduler.Now.UtcTicks);
                 PublishReasmCounters();

@@ -241,6 +241,9 @@ public sealed class NeighbourActor : UntypedActor, IWithTimers
             Carry(res.Actions, now);
         }
         Finish(now);
+        // After what it sends: the sender may go straight to the device again once this answer is in.
+        if (Sender is { } sender && !sender.IsNobody() && !sender.Equals(Context.System.DeadLetters))
+            sender.Tell(new NeighOutputDone(m.Ifindex, m.NextHop), Self);
     }
 
     private void OnTimer()

@@ -121,6 +121,7 @@ public sealed class DatagramSocketActor : ReceiveActor
             Submit(new SendOp(m, Sender, m.Messages));
         });
         Receive<WmemFree>(OnWmemFree);
+        Receive<NeighOutputDone>(m => _out.NeighDone(m));
         Receive<IcmpErrorReceived>(OnIcmpError);
         Receive<SetSocketOption>(OnSetOption);
         Receive<GetSocketOption>(OnGetOption);
@@ -151,6 +152,7 @@ public sealed class DatagramSocketActor : ReceiveActor
         });
         Receive<UdpUnbind>(_ => Context.Stop(Self));
         Receive<WmemFree>(OnWmemFree);
+        Receive<NeighOutputDone>(_ => { });
         Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
         Receive<IcmpErrorReceived>(_ => { });
         Receive<UdpBindResult>(_ => { });

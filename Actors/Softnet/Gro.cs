@@ -32,15 +32,33 @@ public enum GroResult
 /// PSH/FIN (merged) or URG/RST/SYN, ends its packet; a pure ACK is never held. The merged packet keeps the
 /// first segment's headers with the IP total length and header checksum fixed up, PSH/FIN of any
 /// segment, <see cref="SkBuff.GsoSize"/> = the first segment's payload, <see cref="SkBuff.GsoSegs"/> =
-/// segments, and is <see cref="SkBuff.ChecksumUnnecessary"/>. Packets go up in the order of their first
-/// segment's arrival, relative to everything else in the poll (<see cref="Flush"/>, <c>napi_gro_flush</c>
-/// at the end of the poll). A merged segment stays referenced (chained, as <c>skb_gro_receive</c> does
-/// with a buffer whose head is not a page fragment: GRO_MERGED) until the flush copies it once into the
-/// merged packet. Held packets are bounded by <see cref="MaxHeld"/> (<c>GRO_HASH_BUCKETS</c> ×
-/// <c>MAX_GRO_SKBS</c>): one more flushes the oldest (<c>gro_flush_oldest</c>).
+/// segments, and is <see cref="SkBuff.ChecksumUnnecessary"/>. Held packets are bounded by <see cref="MaxHeld"/>
+/// (<c>GRO_HASH_BUCKETS</c> × <c>MAX_GRO_SKBS</c>): one more flushes the oldest (<c>gro_flush_oldest</c>).
+/// <para>
+/// Handing up is Linux's (<c>napi_skb_finish</c>, <c>gro_normal_one</c>, <c>gro_normal_list</c>): a GRO_NORMAL
+/// buffer and a completed packet join <c>rx_list</c> when they are decided (a held packet therefore goes up
+/// behind the normal buffers that came after it, as in Linux), <c>rx_count</c> counts their segments, and the
+/// list is handed up as one batch (<c>netif_receive_skb_list_internal</c>) when <c>rx_count</c> reaches
+/// <c>gro_normal_batch</c>, and at the end of the poll. Held packets live across polls of the same NAPI:
+/// <see cref="FlushOld"/> is <c>napi_gro_flush(napi, true)</c> after a poll that used its whole weight (only
+/// packets held in an earlier jiffy go up), <see cref="Flush"/> is <c>napi_gro_flush(napi, false)</c> in
+/// <c>napi_complete_done</c> (everything). The batches wait in <see cref="Up"/>/<see cref="Cuts"/> for the caller.
+/// </para>
+/// <para>
+/// Buffers are the igb driver's (<c>igb_build_skb</c>: the head is a page fragment, further descriptors are
+/// page frags), so <c>skb_gro_receive</c> steals a merged segment's head into the packet's frags and frees the
+/// <c>sk_buff</c>: GRO_MERGED_FREE, truesize moved less <c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c>; when
+/// the frags would pass <c>MAX_SKB_FRAGS</c> (17) the segment is chained on the <c>frag_list</c> instead:
+/// GRO_MERGED, its whole truesize moved, and it becomes the buffer the next heads are stolen into.
+/// </para>
 /// </summary>
-public sealed class Gro
+public sealed class Gro(int groNormalBatch = 8, int rxBufferSize = 2048)
 {
+    /// <summary><c>MAX_SKB_FRAGS</c> (<c>CONFIG_MAX_SKB_FRAGS</c> default 17).</summary>
+    public const int MaxSkbFrags = 17;
+    /// <summary><c>SKB_DATA_ALIGN(sizeof(struct sk_buff))</c>: what is left of a buffer whose head was stolen.</summary>
+    public const int SkbStructAligned = 256;
+
     /// <summary><c>GRO_LEGACY_MAX_SIZE</c>: a merged packet stays under 64 KB.</summary>
     public const int GroLegacyMaxSize = 65536;
     /// <summary><c>GRO_HASH_BUCKETS</c> (8) × <c>MAX_GRO_SKBS</c> (8).</summary>
@@ -53,7 +71,6 @@ public sealed class Gro
     private sealed class Flow
     {
         public SkBuff Head;
-        public int Slot;           // position in the poll's output
         public uint Src, Dst;
         public uint Ports;         // source << 16 | destination
         public uint NextSeq, Ack;
@@ -65,29 +82,81 @@ public sealed class Gro
         public int GsoSize, Count, IpLength, Truesize;
         public readonly List<ReadOnlyMemory<byte>> Frags = new();
         public bool Active;
+        public long Age;      // NAPI_GRO_CB(skb)->age: the jiffy it was held in
+        public int LastFrags; // nr_frags of NAPI_GRO_CB(p)->last (the head, or the last frag_list buffer)
     }
 
-    private readonly List<Flow> _flows = new();       // active ones first-come; inactive kept for reuse
-    // The poll's output, grown by doubling from nothing: an idle CPU holds no array (a poll is at most the weight, 64).
-    private SkBuff[] _out = [];
-    private Flow?[] _outFlow = [];
-    private int _outCount, _active;
+    private readonly List<Flow> _flows = new();       // kept for reuse
+    private readonly List<Flow> _held = new();        // gro_hash: held packets, oldest first
+    // rx_list and what was handed up from it, grown by doubling from nothing: an idle NAPI holds no array.
+    private SkBuff[] _up = [];
+    private int _upCount;     // handed-up buffers waiting for the caller; the rest of _up up to _listEnd is rx_list
+    private int _listEnd;
+    private int _rxCount;     // rx_count: segments on rx_list
+    private readonly List<int> _cuts = new();
+    private readonly int _batch = Math.Max(1, groNormalBatch);
+    private readonly int _bufferSize = Math.Max(1, rxBufferSize);
+    private long _jiffy;
     private long _flushed, _coalesced;
     private readonly long[] _results = new long[4]; // per gro_result_t, since the last flush
 
     /// <summary>Packets held at the moment.</summary>
-    public int Held => _active;
+    public int Held => _held.Count;
+
+    /// <summary>Buffers on <c>rx_list</c>, not handed up yet.</summary>
+    public int Listed => _listEnd - _upCount;
 
     /// <summary>
-    /// <c>napi_gro_receive</c> for one buffer: merged into a held packet, held, or queued to go up as it is.
-    /// The result is counted (GRO_MERGED, GRO_HELD, GRO_NORMAL) and added to the device's counters at <see cref="Flush"/>.
+    /// The buffers handed up since <see cref="ClearUp"/>, in order; batch i (one <c>gro_normal_list</c>) ends at
+    /// <see cref="Cuts"/>[i].
     /// </summary>
-    public GroResult Receive(in SkBuff skb)
+    public ReadOnlySpan<SkBuff> Up => _up.AsSpan(0, _upCount);
+
+    /// <summary>Where each handed-up batch in <see cref="Up"/> ends.</summary>
+    public ReadOnlySpan<int> Cuts => CollectionsMarshal.AsSpan(_cuts);
+
+    /// <summary>Forgets <see cref="Up"/> (the caller has handed them on); <c>rx_list</c> stays.</summary>
+    public void ClearUp()
     {
-        var r = ReceiveCore(skb);
+        if (_upCount == 0) return;
+        int rest = _listEnd - _upCount;
+        Array.Copy(_up, _upCount, _up, 0, rest);
+        _up.AsSpan(rest, _upCount).Clear();
+        _listEnd = rest;
+        _upCount = 0;
+        _cuts.Clear();
+    }
+
+    /// <summary>The handed-up batches as arrays (tests and cold paths), then <see cref="ClearUp"/>.</summary>
+    public ImmutableArray<ImmutableArray<SkBuff>> TakeBatches()
+    {
+        var b = ImmutableArray.CreateBuilder<ImmutableArray<SkBuff>>(_cuts.Count);
+        int start = 0;
+        foreach (int end in _cuts)
+        {
+            b.Add(ImmutableArray.Create(_up, start, end - start));
+            start = end;
+        }
+        ClearUp();
+        return b.MoveToImmutable();
+    }
+
+    /// <summary>
+    /// <c>napi_gro_receive</c> for one buffer: merged into a held packet, held, or put on <c>rx_list</c> as it is.
+    /// <paramref name="jiffy"/> is <c>jiffies</c> (the held packet's age); <paramref name="elide"/> is
+    /// <c>netif_elide_gro</c> (GRO off on the device: GRO_NORMAL). The result is counted (GRO_MERGED,
+    /// GRO_MERGED_FREE, GRO_HELD, GRO_NORMAL) and added to the device's counters at the next flush.
+    /// </summary>
+    public GroResult Receive(in SkBuff skb, long jiffy = 0, bool elide = false)
+    {
+        _jiffy = jiffy;
+        var r = elide ? Normal(skb) : ReceiveCore(skb);
         _results[(int)r]++;
         return r;
     }
+
+    /// <summary>Descriptors (page buffers) a received frame took: the head plus <c>nr_frags</c>.</summary>
+    private int Buffers(in SkBuff skb) => Math.Max(1, (skb.Length + _bufferSize - 1) / _bufferSize);
 
     private GroResult ReceiveCore(in SkBuff skb)
     {
@@ -118,11 +187,8 @@ public sealed class Gro
         var opts = th.Options;
 
         Flow? p = null;
-        for (int i = 0; i < _flows.Count; i++)
-        {
-            var f = _flows[i];
-            if (f.Active && f.Ports == ports && f.Src == src && f.Dst == dst && f.Head.Ifindex == skb.Ifindex) { p = f; break; }
-        }
+        foreach (var f in _held)
+            if (f.Ports == ports && f.Src == src && f.Dst == dst && f.Head.Ifindex == skb.Ifindex) { p = f; break; }
 
         int mss = 1;
         if (p is not null)
@@ -145,11 +211,26 @@ public sealed class Gro
                 p.Count++;
                 p.NextSeq = seq + (uint)len;
                 p.IpLength += len;
-                p.Truesize += skb.Truesize;
                 p.Flags |= flags & (TcpFlags.Fin | TcpFlags.Psh);
+                // skb_gro_receive: the head (a page fragment) and its frags move into the last buffer's frags while
+                // they fit MAX_SKB_FRAGS and the sk_buff is freed (GRO_MERGED_FREE); else it is chained (GRO_MERGED).
+                int buffers = Buffers(skb);
+                GroResult r;
+                if (p.LastFrags + buffers <= MaxSkbFrags)
+                {
+                    p.LastFrags += buffers;
+                    p.Truesize += skb.Truesize - SkbStructAligned;
+                    r = GroResult.MergedFree;
+                }
+                else
+                {
+                    p.LastFrags = buffers - 1;
+                    p.Truesize += skb.Truesize;
+                    r = GroResult.Merged;
+                }
                 // out_check_final: a short last segment or PSH/FIN ends the packet now.
                 if (len < p.GsoSize || (flags & FlushFlags) != 0) Complete(p);
-                return GroResult.Merged;
+                return r;
             }
             Complete(p); // pp: the held packet goes up, this one starts anew or goes up as it is
         }
@@ -161,20 +242,40 @@ public sealed class Gro
 
     private GroResult Normal(in SkBuff skb)
     {
-        AddOut(skb, null);
+        GroNormalOne(skb, 1);
         return GroResult.Normal;
+    }
+
+    /// <summary><c>gro_normal_one</c>: onto <c>rx_list</c>; a full batch (<c>gro_normal_batch</c> segments) goes up.</summary>
+    private void GroNormalOne(in SkBuff skb, int segs)
+    {
+        if (_listEnd == _up.Length) Array.Resize(ref _up, Math.Max(8, _up.Length * 2));
+        _up[_listEnd++] = skb;
+        _rxCount += segs;
+        if (_rxCount >= _batch) GroNormalList();
+    }
+
+    /// <summary><c>gro_normal_list</c>: <c>rx_list</c> goes up as one batch.</summary>
+    private void GroNormalList()
+    {
+        if (_rxCount == 0 && _listEnd == _upCount) return;
+        _upCount = _listEnd;
+        _cuts.Add(_upCount);
+        _rxCount = 0;
     }
 
     private void Hold(in SkBuff skb, uint src, uint dst, uint ports, uint nextSeq, uint ack, TcpFlags flags, int doff,
         Ipv4Header ip, int len)
     {
-        if (_active >= MaxHeld) CompleteOldest();
+        if (_held.Count >= MaxHeld) Complete(_held[0]); // gro_flush_oldest
         Flow? f = null;
         foreach (var x in _flows)
             if (!x.Active) { f = x; break; }
         if (f is null) _flows.Add(f = new Flow());
         f.Active = true;
-        _active++;
+        _held.Add(f);
+        f.Age = _jiffy;
+        f.LastFrags = Buffers(skb) - 1;
         f.Head = skb;
         f.Src = src; f.Dst = dst; f.Ports = ports;
         f.NextSeq = nextSeq; f.Ack = ack; f.Flags = flags;
@@ -186,42 +287,20 @@ public sealed class Gro
         f.IpLength = ip.TotalLength;
         f.Truesize = skb.Truesize;
         f.Frags.Clear();
-        f.Slot = _outCount;
-        AddOut(default, f);
     }
 
-    private void CompleteOldest()
-    {
-        Flow? oldest = null;
-        foreach (var f in _flows)
-            if (f.Active && (oldest is null || f.Slot < oldest.Slot)) oldest = f;
-        if (oldest is not null) Complete(oldest);
-    }
-
-    private void AddOut(in SkBuff skb, Flow? flow)
-    {
-        if (_outCount == _out.Length)
-        {
-            int size = Math.Max(4, _out.Length * 2);
-            Array.Resize(ref _out, size);
-            Array.Resize(ref _outFlow, size);
-        }
-        _out[_outCount] = skb;
-        _outFlow[_outCount] = flow;
-        _outCount++;
-    }
-
-    /// <summary><c>napi_gro_complete</c>: the held packet is built and takes its slot in the output.</summary>
+    /// <summary><c>napi_gro_complete</c>: the held packet is built and goes onto <c>rx_list</c> with its segments.</summary>
     private void Complete(Flow f)
     {
         _flushed++;
         if (f.Count > 1) _coalesced++;
-        _out[f.Slot] = Build(f);
-        _outFlow[f.Slot] = null;
+        var skb = Build(f);
+        int segs = f.Count;
+        _held.Remove(f);
         f.Active = false;
         f.Frags.Clear();
         f.Head = default;
-        _active--;
+        GroNormalOne(skb, segs);
     }
 
     /// <summary>
@@ -258,29 +337,31 @@ public sealed class Gro
     }
 
     /// <summary>
-    /// What may go up now without passing a held packet: with nothing held, everything queued so far
-    /// (so a poll without TCP to merge hands each buffer up as it comes); empty otherwise.
-    /// Call <see cref="ClearReady"/> after handing them up.
-    /// </summary>
-    public ReadOnlySpan<SkBuff> Ready => _active == 0 ? _out.AsSpan(0, _outCount) : default;
-
-    /// <summary>Forgets the buffers <see cref="Ready"/> returned.</summary>
-    public void ClearReady()
-    {
-        if (_active != 0) return;
-        _out.AsSpan(0, _outCount).Clear();
-        _outCount = 0;
-    }
-
-    /// <summary>
-    /// <c>napi_gro_flush</c> at the end of the poll: every held packet is completed and the poll's buffers
-    /// are handed out in arrival order (a merged packet at its first segment's place). Counts GroFlushed /
-    /// GroCoalesced. Empty when nothing was received.
+    /// <c>napi_gro_flush(napi, false)</c> + <c>gro_normal_list</c> (<c>napi_complete_done</c>): every held packet is
+    /// completed and <c>rx_list</c> goes up; returns everything handed up since the last <see cref="ClearUp"/>
+    /// (and clears it). Counts the results, GroFlushed and GroCoalesced.
     /// </summary>
     public ImmutableArray<SkBuff> Flush(OffloadCounters counters)
     {
-        foreach (var f in _flows)
-            if (f.Active) Complete(f);
+        FlushHeld(counters, long.MaxValue);
+        return TakeAll();
+    }
+
+    /// <summary>
+    /// <c>napi_gro_flush(napi, true)</c> + <c>gro_normal_list</c> at the end of a poll that used its whole weight
+    /// (<c>__napi_poll</c>, HZ ≥ 1000): packets held in an earlier jiffy than <paramref name="jiffy"/> are completed
+    /// (oldest first, up to the first of this jiffy: <c>NAPI_GRO_CB(skb)->age == jiffies</c>), this jiffy's stay.
+    /// The batches wait in <see cref="Up"/>.
+    /// </summary>
+    public void FlushOld(long jiffy, OffloadCounters counters) => FlushHeld(counters, jiffy);
+
+    /// <summary><see cref="Flush"/> leaving the batches in <see cref="Up"/> for the caller.</summary>
+    public void FlushAll(OffloadCounters counters) => FlushHeld(counters, long.MaxValue);
+
+    private void FlushHeld(OffloadCounters counters, long jiffy)
+    {
+        while (_held.Count > 0 && _held[0].Age < jiffy) Complete(_held[0]);
+        GroNormalList();
         if (_results[0] > 0) Interlocked.Add(ref counters.GroMerged, _results[0]);
         if (_results[1] > 0) Interlocked.Add(ref counters.GroMergedFree, _results[1]);
         if (_results[2] > 0) Interlocked.Add(ref counters.GroHeld, _results[2]);
@@ -289,10 +370,13 @@ public sealed class Gro
         if (_flushed > 0) Interlocked.Add(ref counters.GroFlushed, _flushed);
         if (_coalesced > 0) Interlocked.Add(ref counters.GroCoalesced, _coalesced);
         _flushed = _coalesced = 0;
-        if (_outCount == 0) return ImmutableArray<SkBuff>.Empty;
-        var items = _out.AsSpan(0, _outCount).ToArray();
-        _out.AsSpan(0, _outCount).Clear();
-        _outCount = 0;
+    }
+
+    private ImmutableArray<SkBuff> TakeAll()
+    {
+        if (_upCount == 0) return ImmutableArray<SkBuff>.Empty;
+        var items = _up.AsSpan(0, _upCount).ToArray();
+        ClearUp();
         return ImmutableCollectionsMarshal.AsImmutableArray(items);
     }
 }

@@ -123,6 +123,12 @@ public sealed class ReceiveCore(NetNamespace ns, int cpu)
         return waited;
     }
 
+    /// <summary>
+    /// The end of one list (<c>gro_normal_list</c> → <c>netif_receive_skb_list_internal</c>): what each handler
+    /// got from it becomes one batch, handed out at the next <see cref="Flush"/>.
+    /// </summary>
+    public void EndList() => Seal();
+
     /// <summary>Turns each gathered run into its message (one exact-size array), queued behind what is already out.</summary>
     private void Seal()
     {

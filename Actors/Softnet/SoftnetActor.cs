@@ -64,7 +64,7 @@ public sealed class SoftnetActor : UntypedActor
     private readonly SoftnetData _sd;
     private readonly NetRxAction _rx;
     private readonly ReceiveCore _core;
-    private readonly Gro _gro = new();
+    private readonly Dictionary<NapiRef, (Gro Gro, OffloadCounters Counters)> _gros = new(); // per NAPI (napi->gro), made at its first poll with a device
     private readonly ChargedMessageQueue? _backlog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<SkBuff>[] _rpsTargets;
@@ -283,29 +283,33 @@ public sealed class SoftnetActor : UntypedActor
         var table = _ns.Ptypes;
         var dev = r.Skbs.IsDefaultOrEmpty ? null : _ns.Device(r.Skbs[0].Ifindex);
         long cost = _cost.NapiPollNs * r.Skbs.Length;
-        if (dev is { Gro: true, IsLoopback: false })
+        _gros.TryGetValue(napi, out var napiGro);
+        if (dev is { IsLoopback: false } && napiGro.Gro is null)
+            _gros[napi] = napiGro = (new Gro(_ns.Sysctl.GroNormalBatch, dev.Settings.RxBufferSize), dev.Offload);
+        if (napiGro.Gro is { } gro)
         {
-            cost += _cost.GroNs * r.Skbs.Length;
-            // dev_gro_receive per buffer, then napi_gro_flush at the end of the poll hands the result up in order.
+            // napi_gro_receive per buffer (dev_gro_receive; netif_elide_gro when the device has GRO off): what GRO
+            // decides joins the NAPI's rx_list and goes up gro_normal_batch segments at a time.
+            bool elide = dev is not { Gro: true };
+            if (!elide) cost += _cost.GroNs * r.Skbs.Length;
+            long jiffy = NowNs / NsPerJiffy;
             bool trace = _ns.Tracing;
             foreach (var skb in r.Skbs)
             {
                 if (trace) Trace(TracePoint.NapiGroReceiveEntry, skb, -1);
-                var res = _gro.Receive(skb);
-                if (_gro.Held == 0)
-                {
-                    // Nothing held to keep order with: up now (Linux batches these on gro_normal_list).
-                    foreach (var x in _gro.Ready) GroNormalReceive(x, table);
-                    _gro.ClearReady();
-                }
+                var res = gro.Receive(skb, jiffy, elide);
+                if (!gro.Up.IsEmpty) HandUp(gro, table);
                 if (trace) Trace(TracePoint.NapiGroReceiveExit, skb, (int)res);
             }
-            foreach (var skb in _gro.Flush(dev.Offload)) GroNormalReceive(skb, table);
+            // napi_complete_done: napi_gro_flush(false) + gro_normal_list; a poll that used its whole weight
+            // (__napi_poll): napi_gro_flush(true), this jiffy's packets stay held, + gro_normal_list.
+            if (r.Completed || !expected) gro.FlushAll(napiGro.Counters);
+            else gro.FlushOld(jiffy, napiGro.Counters);
+            HandUp(gro, table);
             FlushRps(ImmutableArray<SkBuff>.Empty);
         }
         else
         {
-            if (dev is not null) Interlocked.Add(ref dev.Offload.GroNormal, r.Skbs.Length);
             foreach (var skb in r.Skbs) NapiGroReceive(skb, table);
             FlushRps(r.Skbs);
         }
@@ -322,6 +326,27 @@ public sealed class SoftnetActor : UntypedActor
         if (r.Completed) _rx.Complete(napi); // napi_complete_done happened in the driver: it may be scheduled again now
         int batches = FlushCore();
         if (BeginStep(napi, r.WorkDone, r.Completed, cost, batches)) Advance(FinishPoll(out var step), step);
+    }
+
+    /// <summary>Nanoseconds per jiffy (HZ = 1000).</summary>
+    private const long NsPerJiffy = 1_000_000;
+
+    /// <summary>
+    /// <c>gro_normal_list</c> → <c>netif_receive_skb_list_internal</c> for each batch GRO handed up: generic XDP,
+    /// RPS or <c>__netif_receive_skb</c>; each batch reaches a protocol handler as its own <see cref="ProtocolDeliver"/>
+    /// (<c>ip_list_rcv</c> per list).
+    /// </summary>
+    private void HandUp(Gro gro, PtypeTable table)
+    {
+        var up = gro.Up;
+        int start = 0;
+        foreach (int end in gro.Cuts)
+        {
+            for (int i = start; i < end; i++) GroNormalReceive(up[i], table);
+            _core.EndList();
+            start = end;
+        }
+        gro.ClearUp();
     }
 
     /// <summary>

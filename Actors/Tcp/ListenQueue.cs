@@ -45,7 +45,33 @@ public sealed class ListenQueue<TChild> where TChild : class
     /// <summary><c>listen(2)</c> again changes the backlog (<c>__inet_listen_sk</c>): min(backlog, somaxconn), at least 0.</summary>
     public void Listen(int backlog) => MaxAckBacklog = Math.Clamp(backlog, 0, _s.SoMaxConn);
 
-    private bool AcceptQueueFull => _acceptQueue.Count > MaxAckBacklog;
+    // sk_acceptq_is_full: sk_ack_backlog > sk_max_ack_backlog. A cookie child is in the accept queue from the
+    // moment cookie_v4_check makes it (inet_csk_reqsk_queue_add); here it holds its place until it reports ready.
+    private bool AcceptQueueFull => _acceptQueue.Count + _cookieChildren > MaxAckBacklog;
+    private int _cookieChildren; // cookie children made, not yet established here nor gone
+
+    /// <summary>
+    /// <c>cookie_v4_check</c> → <c>tcp_get_cookie_sock</c> → <c>tcp_v4_syn_recv_sock</c>: with the accept queue full no
+    /// child is made (<c>exit_overflow</c>: ListenOverflows, ListenDrops) and the ACK is dropped without a RST, whatever
+    /// <c>tcp_abort_on_overflow</c> says; else the child takes its place in the accept queue. False on overflow.
+    /// </summary>
+    public bool ReserveCookieChild()
+    {
+        if (AcceptQueueFull)
+        {
+            _mib.Ext.Inc(TcpExtMib.ListenOverflows);
+            _mib.Ext.Inc(TcpExtMib.ListenDrops);
+            return false;
+        }
+        _cookieChildren++;
+        return true;
+    }
+
+    /// <summary>A cookie child went before it was established here: its place in the accept queue is free again.</summary>
+    public void ReleaseCookieChild()
+    {
+        if (_cookieChildren > 0) _cookieChildren--;
+    }
 
     /// <summary>
     /// <c>inet_csk_reqsk_queue_is_full</c>: <c>reqsk_queue_len &gt; sk_max_ack_backlog</c> (Linux 6.x), so with
@@ -160,15 +186,10 @@ public sealed class ListenQueue<TChild> where TChild : class
         return true;
     }
 
-    /// <summary>A child created from a valid cookie (<c>cookie_v4_check</c>) joins the accept queue if there is room.</summary>
+    /// <summary>A child created from a valid cookie (<c>cookie_v4_check</c>) takes the place <see cref="ReserveCookieChild"/> kept.</summary>
     public bool CookieEstablished(TChild child)
     {
-        if (AcceptQueueFull)
-        {
-            _mib.Ext.Inc(TcpExtMib.ListenOverflows);
-            _mib.Ext.Inc(TcpExtMib.ListenDrops);
-            return false;
-        }
+        ReleaseCookieChild();
         _acceptQueue.Enqueue(child);
         return true;
     }

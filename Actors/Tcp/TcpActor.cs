@@ -65,6 +65,7 @@ public sealed class TcpActor : UntypedActor
             case HostRefs r: _out.Refs = r; break;
             case ProtocolDeliver m: OnDeliver(m); break;
             case IcmpErrorReceived m: OnIcmpError(m); break;
+            case NeighOutputDone m: _out.NeighDone(m); break;
             case TcpBacklogProcessed m: _backlog.Processed(Sender, m.Bytes); break;
             case Terminated t:
                 _backlog.Remove(t.ActorRef);
@@ -109,7 +110,11 @@ public sealed class TcpActor : UntypedActor
                     $"tcp-{++_nextSocket}");
                 Context.Watch(child);
                 // inet_ehash_nolisten for the child (inet_csk_complete_hashdance): hashed here, before any later segment is looked up.
-                if (_table.AddConnection(child, m.Tuple) != Errno.OK) Context.Stop(child);
+                if (_table.AddConnection(child, m.Tuple) != Errno.OK)
+                {
+                    Context.Stop(child);
+                    m.Listener.Tell(new TcpChildGone(m.Tuple), child); // the listener frees the child's place
+                }
                 else m.Listener.Tell(new TcpChildSpawned(m.Tuple), child);
                 break;
             }

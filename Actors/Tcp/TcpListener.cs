@@ -25,7 +25,7 @@ public sealed class TcpListener
     {
         public TcpTuple Tuple { get; } = tuple;
         public IActorRef? Ref;
-        public bool Queued, Overflowed;
+        public bool Queued, Overflowed, Cookie;
     }
 
     private readonly NetNamespace _ns;
@@ -142,9 +142,11 @@ public sealed class TcpListener
             return false;
         }
         _ns.Tcp.Ext.Inc(TcpExtMib.SyncookiesRecv);
+        // The accept queue full: no child, the ACK is dropped silently (counted by the queue); the peer retransmits.
+        if (!Queue.ReserveCookieChild()) return true;
         var tcb = NewTcb(tuple, (seg.Ack - 1).Value);
         tcb.AcceptCookie(seg, mss, sackOk: false, sndWscale: null, tsOk: false, now);
-        _children[tuple] = new Child(tuple);
+        _children[tuple] = new Child(tuple) { Cookie = true };
         _tcp.Tell(new TcpSpawnChild(tcb, tuple, _self), _self);
         return true;
     }
@@ -168,12 +170,14 @@ public sealed class TcpListener
         if (!_children.TryGetValue(m.Tuple, out var c) || c.Queued) return;
         c.Ref = child;
         bool fromSynQueue = Queue.InSynQueue(c);
-        bool ok = fromSynQueue ? Queue.ChildEstablished(c) : Queue.CookieEstablished(c);
+        // A cookie child has held its place since cookie_v4_check (an overflowing ACK made none: no RST).
+        bool ok = fromSynQueue ? Queue.ChildEstablished(c)
+            : c.Cookie ? Queue.CookieEstablished(c)
+            : Queue.ReserveCookieChild() && Queue.CookieEstablished(c); // a request no longer in the SYN queue
         if (ok) c.Queued = true;
         else if (fromSynQueue) c.Overflowed = true; // tcp_abort_on_overflow 0: waits in the SYN queue for room
         else
         {
-            // A cookie child with the accept queue full is dropped (the ACK is ignored; the peer retransmits).
             _children.Remove(m.Tuple);
             child.Tell(TcpAbortChild.Instance, _self);
         }
@@ -191,7 +195,7 @@ public sealed class TcpListener
     {
         if (!_children.TryGetValue(m.Tuple, out var c) || c.Queued) return; // an accepted-queue child stays for accept (reads fail)
         _children.Remove(m.Tuple);
-        Queue.RemoveFromSynQueue(c);
+        if (!Queue.RemoveFromSynQueue(c) && c.Cookie) Queue.ReleaseCookieChild();
         child.Tell(TcpAbortChild.Instance, _self);
     }
 

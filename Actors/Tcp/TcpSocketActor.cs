@@ -134,6 +134,7 @@ public sealed class TcpSocketActor : UntypedActor, IWithTimers, IWithUnboundedSt
             case TcpDeliver m: OnDeliver(m); break;
             case Tick: OnTick(); break;
             case TcpIcmpError m: OnIcmpError(m); break;
+            case NeighOutputDone m: _out.NeighDone(m); break;
             case Bind m: OnBind(m); break;
             case Listen m: OnListen(m); break;
             case Accept m: OnAccept(m); break;

@@ -224,6 +224,28 @@ public class NeighbourTableTests
         Assert.Equal(Enumerable.Range(5, 100).Select(i => (byte)i).ToArray(), released.Select(a => a.Packet![0]).ToArray());
     }
 
+    /// <summary>
+    /// <c>__neigh_event_send</c>: the oldest is dropped while <c>arp_queue_len_bytes + truesize &gt; unres_qlen_bytes</c>.
+    /// 1088-byte packets have truesize 1664, and 128 of them are exactly the Linux default 212,992: all 128 are kept
+    /// and the 129th drops one; with one byte less only 127 fit.
+    /// </summary>
+    [Theory]
+    [InlineData(212_992, 128)]
+    [InlineData(212_991, 127)]
+    public void NeighOutput_UnresQlenBytes_ExactBoundBothSides(int limit, int kept)
+    {
+        Assert.Equal(212_992, NeighParms.Default.UnresQlenBytes);
+        Assert.Equal(1664, SkBuff.TruesizeFor(1088));
+        var t = Table(NeighParms.Default with { UnresQlenBytes = limit });
+        int dropped = 0;
+        for (int i = 0; i < 129; i++)
+            dropped += t.NeighOutput(Peer, "eth0", Pkt((byte)i, 1088), i).Actions.Count(a => a.Kind == NeighActionKind.Drop);
+        Assert.Equal(129 - kept, dropped);
+        Assert.Equal(kept, t.Get(Peer, "eth0")!.Value.QueueLength);
+        Assert.Equal(kept * 1664, t.Get(Peer, "eth0")!.Value.QueueBytes);
+        Assert.Equal(129 - kept, t.Stats.UnresolvedDiscards);
+    }
+
     [Fact]
     public void Update_ValidEntryDifferentAddressWithoutOverride_Ignored()
     {

@@ -58,8 +58,9 @@ public class OffloadTransferTests() : NetOnEngineKit("offload")
 
         var sa = await Stats(a.Host);
         var sb = await Stats(b.Host);
-        // Exact on the engine: TSO packets sent, GRO packets coalesced and segments merged into them.
-        Assert.Equal((274L, 309L, 415L), (Off(sa).TsoPackets, Off(sb).GroCoalesced, Off(sb).GroMerged));
+        // Exact on the engine: TSO packets sent, GRO packets coalesced, segments merged into them (GRO_MERGED) and
+        // segments whose page-fragment head was stolen (GRO_MERGED_FREE).
+        Assert.Equal((274L, 309L, 0L, 415L), (Off(sa).TsoPackets, Off(sb).GroCoalesced, Off(sb).GroMerged, Off(sb).GroMergedFree));
         Assert.Equal(0, Off(sa).GsoPackets);
         Assert.Equal(Off(sb).GroHeld, Off(sb).GroFlushed); // every held packet went up by the end of its poll
         // Every frame on the wire fitted the MTU: the receiver took all of them (no length errors).
@@ -128,6 +129,7 @@ public class OffloadTransferTests() : NetOnEngineKit("offload")
         var sa = Off(await Stats(a.Host));
         Assert.Equal(before.GroCoalesced, after.GroCoalesced);
         Assert.Equal(before.GroMerged, after.GroMerged);
+        Assert.Equal(before.GroMergedFree, after.GroMergedFree);
         Assert.True(after.GroNormal > before.GroNormal);
         Assert.Equal((77L, 42L, 2L, 186L), (before.GroCoalesced, tsoBefore, before.GroNormal, after.GroNormal)); // exact on the engine
         Assert.Equal(tsoBefore, sa.TsoPackets);

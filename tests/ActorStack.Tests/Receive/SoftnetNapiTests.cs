@@ -290,4 +290,100 @@ public class SoftnetNapiTests() : EngineKit("softnet-napi")
         Assert.Equal(0, sd.Snapshot().BacklogLen);
         await ip.ExpectMsgAsync<ProtocolDeliver>();
     }
+
+    /// <summary>
+    /// <c>gro_normal_batch</c> (8): a poll of n non-mergeable (UDP) frames reaches the IPv4 handler as
+    /// <c>gro_normal_list</c> hands them up: 7 as one list at <c>napi_complete_done</c>, 8 as one list when the 8th
+    /// arrives, 9 as 8 then 1.
+    /// </summary>
+    [Theory]
+    [InlineData(7, new[] { 7 })]
+    [InlineData(8, new[] { 8 })]
+    [InlineData(9, new[] { 8, 1 })]
+    [InlineData(17, new[] { 8, 8, 1 })]
+    public async Task Gro_NormalBatch_HandsUpListsOfEight(int n, int[] lists)
+    {
+        var (ns, cpu0, d1, _, ip) = StartTwo($"gro-batch{n}", new SysctlSettings());
+        TellNow(cpu0, new NapiSchedule(d1.Ref, 0), TestActor);
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Reply(d1, Result(n, completed: true));
+        var got = new List<int>();
+        foreach (var _ in lists) got.Add((await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length);
+        await ip.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(lists, got.ToArray());
+        Assert.Equal((long)n, Volatile.Read(ref ns.Device(2)!.Offload.GroNormal));
+    }
+
+    [Fact]
+    public async Task Gro_NormalBatch_FromConfig_Batch3()
+    {
+        var (_, cpu0, d1, _, ip) = StartTwo("gro-batch-3", new SysctlSettings { GroNormalBatch = 3 });
+        TellNow(cpu0, new NapiSchedule(d1.Ref, 0), TestActor);
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Reply(d1, Result(7, completed: true));
+        var got = new List<int>();
+        for (int i = 0; i < 3; i++) got.Add((await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length);
+        await ip.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal([3, 3, 1], got.ToArray());
+    }
+
+    /// <summary>A poll's worth of frames: <paramref name="udp"/> UDP frames, then one TCP data segment (GRO holds it).</summary>
+    private static NapiPollResult UdpAndTcp(int udp, bool completed)
+    {
+        var skbs = Result(udp, completed).Skbs;
+        if (udp < 64) skbs = skbs.Add(ActorStack.Tests.Offload.OffloadFrames.Skb(
+            ActorStack.Tests.Offload.OffloadFrames.Frame(1000, ActorStack.Tests.Offload.OffloadFrames.Payload(1000, 1))));
+        return new NapiPollResult(0, skbs, skbs.Length, completed);
+    }
+
+    /// <summary>
+    /// Held packets live across polls (<c>__napi_poll</c> → <c>napi_gro_flush(napi, HZ >= 1000)</c>): a TCP segment
+    /// held in a full-weight poll stays held through the next full-weight poll of the same jiffy and goes up at the end
+    /// of the first full-weight poll of a later jiffy. napi-poll costs c ns per frame, so the second poll ends at
+    /// t0 + 64c: with c = 15,624 ns that is 999,936 ns (the same jiffy), with 15,625 exactly the next one.
+    /// </summary>
+    [Theory]
+    [InlineData(15_624, false)]
+    [InlineData(15_625, true)]
+    public async Task Gro_HeldPacket_KeptThroughThisJiffysPolls_FlushedByAFullPollOfTheNextJiffy(long costNs, bool nextJiffy)
+    {
+        var cost = CpuCostSettings.Zero with { NapiPollNs = costNs };
+        var (ns, cpu0, d1, _, ip) = StartTwo($"gro-jiffy{costNs}", new SysctlSettings(), cost);
+        Engine.RunUntilNs((Engine.NowNs / 1_000_000 + 1) * 1_000_000); // start on a jiffy boundary
+        long t0 = Engine.NowNs;
+        TellNow(cpu0, new NapiSchedule(d1.Ref, 0), TestActor);
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Assert.Equal(t0, Engine.NowNs);
+        Reply(d1, UdpAndTcp(63, completed: false));             // 63 UDP go up (7 lists of 8, then 7); the TCP segment is held
+        for (int i = 0; i < 8; i++) Assert.Equal(i < 7 ? 8 : 7, (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length);
+        await ip.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(1L, Volatile.Read(ref ns.Device(2)!.Offload.GroHeld));
+        Assert.Equal(0L, Volatile.Read(ref ns.Device(2)!.Offload.GroFlushed));
+
+        Engine.RunUntilNs(t0 + 64 * costNs - 1);
+        await d1.ExpectNoMsgAsync(TimeSpan.Zero);
+        Engine.RunUntilNs(t0 + 64 * costNs);                    // the CPU has paid for the first poll
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Reply(d1, UdpAndTcp(64, completed: false));              // 64 UDP: 8 lists of 8; then napi_gro_flush(true)
+        for (int i = 0; i < 8; i++) Assert.Equal(8, (await ip.ExpectMsgAsync<ProtocolDeliver>()).Items.Length);
+        if (nextJiffy)
+        {
+            var tcp = await ip.ExpectMsgAsync<ProtocolDeliver>();
+            Assert.Equal(IpProtocol.Tcp, FlowKeys.Dissect(Assert.Single(tcp.Items).Data.Span).Protocol);
+        }
+        await ip.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(nextJiffy ? 1L : 0L, Volatile.Read(ref ns.Device(2)!.Offload.GroFlushed));
+
+        Engine.RunUntilNs(t0 + 128 * costNs + 1_000_000);       // paid for, and any ksoftirqd run
+        await d1.ExpectMsgAsync<NapiPoll>();
+        Reply(d1, Result(0, completed: true));                   // napi_complete_done: napi_gro_flush(false)
+        if (!nextJiffy)
+        {
+            var tcp = await ip.ExpectMsgAsync<ProtocolDeliver>();
+            Assert.Equal(IpProtocol.Tcp, FlowKeys.Dissect(Assert.Single(tcp.Items).Data.Span).Protocol);
+        }
+        await ip.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal((1L, 1L, 127L), (Volatile.Read(ref ns.Device(2)!.Offload.GroHeld),
+            Volatile.Read(ref ns.Device(2)!.Offload.GroFlushed), Volatile.Read(ref ns.Device(2)!.Offload.GroNormal)));
+    }
 }

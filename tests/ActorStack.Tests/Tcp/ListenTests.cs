@@ -76,6 +76,37 @@ public class ListenTests
         Assert.Equal(SynDecision.Accept, q.OnSyn());
     }
 
+    /// <summary>
+    /// <c>cookie_v4_check</c> → <c>tcp_v4_syn_recv_sock</c>: a cookie ACK makes its child only with room in the accept
+    /// queue (backlog 2: 3 places), and the child holds its place from then on, before it reports ready; the 4th ACK
+    /// finds the queue full: ListenOverflows + ListenDrops, no child (the listener drops the ACK without a RST). A cookie
+    /// child gone before it was ready gives its place back; one accepted frees a place too.
+    /// </summary>
+    [Fact]
+    public void ListenQueue_CookieChild_HoldsItsPlaceFromTheAck_FourthOverflowsSilently()
+    {
+        var mib = new TcpCounters();
+        var q = new ListenQueue<object>(new TcpSettings { SynCookies = 2 }, mib, backlog: 2);
+        var c = Enumerable.Range(0, 4).Select(_ => new object()).ToArray();
+        Assert.True(q.ReserveCookieChild());
+        Assert.True(q.ReserveCookieChild());
+        Assert.True(q.ReserveCookieChild());
+        Assert.False(q.ReserveCookieChild());                // 3 > backlog 2: full before any child reported ready
+        Assert.Equal((1L, 1L), (mib[TcpExtMib.ListenOverflows], mib[TcpExtMib.ListenDrops]));
+        Assert.True(q.CookieEstablished(c[0]));
+        Assert.True(q.CookieEstablished(c[1]));
+        Assert.Equal(2, q.AcceptQueueLength);
+        Assert.False(q.ReserveCookieChild());                // the third still holds its place
+        q.ReleaseCookieChild();                              // ... until it goes before it was ready
+        Assert.True(q.ReserveCookieChild());
+        Assert.True(q.CookieEstablished(c[2]));
+        Assert.Equal(3, q.AcceptQueueLength);
+        Assert.False(q.ReserveCookieChild());
+        Assert.Same(c[0], q.Accept());
+        Assert.True(q.ReserveCookieChild());
+        Assert.Equal((3L, 3L), (mib[TcpExtMib.ListenOverflows], mib[TcpExtMib.ListenDrops]));
+    }
+
     [Fact]
     public void ListenQueue_SynFlood_CookiesInsteadOfState()
     {
