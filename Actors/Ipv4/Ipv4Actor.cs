@@ -65,7 +65,9 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
         }
     }
 
-    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
+    private SoftirqWork.BatchHandler? _deliver; // the method group once, not a delegate per batch
+
+    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, _deliver ??= Deliver);
 
     /// <summary>The builder's items as an array of their own: without a copy when the batch filled it (the usual case).</summary>
     private static ImmutableArray<SkBuff> Exact(ImmutableArray<SkBuff>.Builder b) => b.Count == b.Capacity ? b.MoveToImmutable() : b.ToImmutable();
