@@ -15,17 +15,19 @@ namespace ActorStack.Bench;
 /// the wall clock from outside:
 ///   sim-speed [--seconds N]                     a 5-actor forwarding ring (1 and 64 messages in flight), then two
 ///                                               hosts + a wire + ping on the real stack (events/s, simulated:wall)
-///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W] [--rx-usecs U]
+///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W] [--rx-usecs U] [--warmup S]
 ///                                               N hosts in N/2 pairs, a wire per pair, each pair pinging once a second
 ///                                               for S simulated seconds: simulated:wall, events, memory at start and end;
 ///                                               stops after the first of its ten rows past W wall seconds (default 240);
-///                                               the NICs' rx-usecs is U (default 0, an interrupt per frame; stack.hocon's 3)
+///                                               the NICs' rx-usecs is U (default 0, an interrupt per frame; stack.hocon's 3);
+///                                               --warmup S first runs 100 hosts for S simulated seconds in a system of
+///                                               their own, unmeasured, so tiered JIT is done before the measured run
 /// </summary>
 public static class SimSpeedBench
 {
     public static int Run(string mode, string[] args)
     {
-        int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240, rxUsecs = 0;
+        int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240, rxUsecs = 0, warmup = 0;
         bool events = false, allocProfile = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -37,18 +39,21 @@ public static class SimSpeedBench
                 case "--sim-seconds": simSeconds = int.Parse(Next()); break;
                 case "--max-wall": maxWall = int.Parse(Next()); break;
                 case "--rx-usecs": rxUsecs = int.Parse(Next()); break;
+                case "--warmup": warmup = int.Parse(Next()); break;
                 case "--events": events = true; break;
                 case "--alloc-profile": allocProfile = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1 || rxUsecs is < 0 or > 10_000)
+        if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1 || rxUsecs is < 0 or > 10_000 || warmup < 0)
         {
-            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000]");
+            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000] [--warmup SIM-SECONDS]");
             return 2;
         }
         Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        return mode == "sim-speed" ? Speed(seconds) : Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs);
+        if (mode == "sim-speed") return Speed(seconds);
+        if (warmup > 0) WarmUp(warmup, rxUsecs);
+        return Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs);
     }
 
     /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
@@ -234,6 +239,19 @@ public static class SimSpeedBench
     }
 
     // ------------------------------------------------------------------ sim-idle
+
+    /// <summary>The same scenario, smaller and unmeasured, in a system of its own: the JIT's tiers are done before the measured run.</summary>
+    private static void WarmUp(int simSeconds, int rxUsecs)
+    {
+        var sw = Stopwatch.StartNew();
+        var (system, engine) = EngineSystem("simidlewarmup");
+        Pairs(system, engine, 50, TimeSpan.FromSeconds(1), quiet: true, rxUsecs);
+        engine.RunFor(TimeSpan.FromSeconds(simSeconds));
+        long events = engine.Executed;
+        Shutdown(system, engine);
+        GC.Collect();
+        Console.WriteLine($"warm-up (not measured): 100 hosts for {simSeconds} simulated s, {events:N0} events, {sw.Elapsed.TotalSeconds:F1} s wall");
+    }
 
     private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile, int rxUsecs)
     {

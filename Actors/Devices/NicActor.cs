@@ -76,7 +76,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly bool[] _napiScheduled;
     // RX interrupt moderation per queue (rx-usecs / rx-frames), on the virtual clock only; null: an interrupt at once.
     private readonly RxCoalescer[]? _itr;
-    private readonly ICancelable?[]? _itrCancel; // with rx-frames: the window's napi_schedule, told early when it fills
+    private readonly SimEngine.IEngineTimer?[]? _itrCancel; // with rx-frames: the window's napi_schedule, told early when it fills
     private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
     private readonly string[] _ringSite;
@@ -114,7 +114,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
         if (_virtual is not null && s.RxUsecs > 0)
         {
             _itr = Enumerable.Range(0, s.RxQueues).Select(_ => new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames)).ToArray();
-            _itrCancel = new ICancelable?[s.RxQueues];
+            _itrCancel = new SimEngine.IEngineTimer?[s.RxQueues];
         }
         _rss = new RssHasher(s.RxQueues);
         _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
@@ -460,9 +460,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
         else
         {
             // rx-frames: the early interrupt cancels this one.
-            var c = new Cancelable(Context.System.Scheduler);
-            _itrCancel![q] = c;
-            _virtual!.ScheduleTellOnceNs(delay, cpu, new NapiSchedule(Self, q), Self, c);
+            _itrCancel![q] = _virtual!.Engine.TellAfterNsCancelable(delay, cpu, new NapiSchedule(Self, q), Self);
         }
     }
 

@@ -400,7 +400,7 @@ public sealed class SimEngine
         var ev = item as SimEvent;
         var (kind, target, message) = ev is not null ? ev.Describe() : DescribeRun((IRunnable)item);
         Volatile.Write(ref _executed, _executed + 1);
-        Volatile.Write(ref _digest, Mix(_digest, t, kind, target, message));
+        Volatile.Write(ref _digest, Mix(_digest, t, kind, HashOf(target), HashOf(message)));
         Trace?.Invoke(new SimEventRecord(t, kind, target, message));
         try
         {
@@ -588,13 +588,37 @@ public sealed class SimEngine
     /// <summary>True when <see cref="NoteEnqueue"/> would record (so queues skip computing its arguments otherwise).</summary>
     internal bool RecordingFootprint => _footprint is not null;
 
-    /// <summary>One step of the event digest (FNV-1a 64); public so the digest's definition is testable.</summary>
+    /// <summary>
+    /// One step of the event digest, public so the digest's definition is testable: FNV-1a 64 over the time's 8 bytes
+    /// and the kind, then the FNV-1a 64 hash of the target's path and of the message's type name
+    /// (<see cref="StringHash"/>) as two 64-bit words.
+    /// </summary>
     public static ulong Mix(ulong h, long timeNs, SimEventKind kind, string target, string message)
+        => Mix(h, timeNs, kind, StringHash(target), StringHash(message));
+
+    private static ulong Mix(ulong h, long timeNs, SimEventKind kind, ulong target, ulong message)
     {
         for (int i = 0; i < 8; i++) h = (h ^ (byte)(timeNs >> (8 * i))) * FnvPrime;
         h = (h ^ (byte)kind) * FnvPrime;
-        h = MixString(h, target);
-        return MixString(h, message);
+        h = (h ^ target) * FnvPrime;
+        h ^= h >> 29;
+        h = (h ^ message) * FnvPrime;
+        return h ^ (h >> 29);
+    }
+
+    /// <summary>FNV-1a 64 of a string's UTF-16 bytes, with an end marker (("ab","c") and ("a","bc") differ).</summary>
+    public static ulong StringHash(string s) => MixString(FnvOffset, s);
+
+    // The hash of each path and type name seen, by reference: the strings an event names are the same objects run
+    // after run (a queue's cached OwnerPath, a type's FullName), so the digest hashes each once instead of per event.
+    // Only the running thread touches it (under _runLock); bounded, in case names are built afresh.
+    private readonly Dictionary<string, ulong> _hashes = new(ReferenceEqualityComparer.Instance);
+
+    private ulong HashOf(string s)
+    {
+        if (_hashes.TryGetValue(s, out var h)) return h;
+        if (_hashes.Count >= 16_384) _hashes.Clear();
+        return _hashes[s] = StringHash(s);
     }
 
     private static ulong MixString(ulong h, string s)
@@ -642,8 +666,23 @@ public sealed class SimEngine
         Enqueue(new TellEvent(receiver, message, sender), atNs - now);
     }
 
-    private sealed class TellEvent(ICanTell receiver, object message, IActorRef? sender) : SimEvent
+    /// <summary>
+    /// <see cref="TellAfterNs"/> that the caller may take back: <see cref="IEngineTimer.Cancel"/> removes it as a
+    /// cancelled scheduler timer is removed, without the <see cref="CancellationTokenSource"/> and registration an Akka
+    /// <see cref="Cancelable"/> costs (models that re-arm a timer per frame: the wire, interrupt moderation).
+    /// Same event, same digest entry as the plain tell.
+    /// </summary>
+    public IEngineTimer TellAfterNsCancelable(long delayNs, ICanTell receiver, object message, IActorRef? sender)
     {
+        var ev = new TellEvent(receiver, message, sender) { Owner = this };
+        Enqueue(ev, delayNs);
+        return ev;
+    }
+
+    private sealed class TellEvent(ICanTell receiver, object message, IActorRef? sender) : SimEvent, IEngineTimer
+    {
+        public SimEngine? Owner;
+        public void Cancel() => Owner?.Cancelled(this);
         public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));
         public override (ICanTell Receiver, IActorRef? Sender)? TellPair => (receiver, sender);
         public override void Run(SimEngine engine, long firedAt) => receiver.Tell(message, sender ?? ActorRefs.NoSender);
@@ -735,6 +774,13 @@ public sealed class SimEngine
             SkipCancelledHead();
             return _queue.TryPeek(out _, out long t, out _) && t <= _nowNs;
         }
+    }
+
+    /// <summary>A timer queued with <see cref="TellAfterNsCancelable"/>.</summary>
+    public interface IEngineTimer
+    {
+        /// <summary>Takes the tell back if it has not run yet; nothing otherwise.</summary>
+        void Cancel();
     }
 
     internal abstract class SimEvent

@@ -68,7 +68,12 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
         }
     }
 
-    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
+    private SoftirqWork.BatchHandler? _deliver; // the method group once, not a delegate per batch
+
+    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, _deliver ??= Deliver);
+
+    /// <summary>The builder's items as an array of their own: without a copy when the batch filled it (the usual case).</summary>
+    private static ImmutableArray<SkBuff> Exact(ImmutableArray<SkBuff>.Builder b) => b.Count == b.Capacity ? b.MoveToImmutable() : b.ToImmutable();
 
     private void Deliver(ProtocolDeliver m, ref bool reported)
     {
@@ -114,7 +119,7 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
             }
             else if (h.Protocol == IpProtocol.Icmp)
             {
-                (icmp ??= ImmutableArray.CreateBuilder<SkBuff>()).Add(skb);
+                (icmp ??= ImmutableArray.CreateBuilder<SkBuff>(m.Items.Length)).Add(skb);
                 _ns.Ip.Inc(IpMib.InDelivers);
             }
             else if (raw)
@@ -136,9 +141,9 @@ public sealed class Ipv4Actor : UntypedActor, IWithTimers
         int spawned = (udp is null ? 0 : 1) + (tcp is null ? 0 : 1) + (icmp is null ? 0 : 1);
         SoftirqWork.Done(_refs, m.Cpu, cost, spawned, Self);
         reported = true;
-        if (udp is not null) _udp.Tell(new ProtocolDeliver(udp.ToImmutable(), m.Cpu), Self);
-        if (tcp is not null) _refs.Tcp.Tell(new ProtocolDeliver(tcp.ToImmutable(), m.Cpu), Self);
-        if (icmp is not null) _refs.Icmp.Tell(new ProtocolDeliver(icmp.ToImmutable(), m.Cpu), Self);
+        if (udp is not null) _udp.Tell(new ProtocolDeliver(Exact(udp), m.Cpu), Self);
+        if (tcp is not null) _refs.Tcp.Tell(new ProtocolDeliver(Exact(tcp), m.Cpu), Self);
+        if (icmp is not null) _refs.Icmp.Tell(new ProtocolDeliver(Exact(icmp), m.Cpu), Self);
         _forward.Flush(Self);
     }
 

@@ -82,7 +82,9 @@ public sealed class UdpActor : UntypedActor
             ? new UdpBindResult(err, Ipv4Address.Any, 0, Ipv4Address.Any, 0)
             : new UdpBindResult(err, b.LocalAddress, b.LocalPort, b.RemoteAddress, b.RemotePort));
 
-    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, Deliver);
+    private SoftirqWork.BatchHandler? _deliver; // the method group once, not a delegate per batch
+
+    private void OnDeliver(ProtocolDeliver m) => SoftirqWork.Handle(_refs, m, Self, _deliver ??= Deliver);
 
     private void Deliver(ProtocolDeliver m, ref bool reported)
     {

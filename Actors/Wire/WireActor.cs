@@ -52,7 +52,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private readonly long _slackNs;
     private readonly long[] _coalesceNs; // per direction: the sending end's tx-usecs
     private readonly long?[] _armed = new long?[2];
-    private readonly ICancelable?[] _timer = new ICancelable?[2];
+    private readonly SimEngine.IEngineTimer?[] _timer = new SimEngine.IEngineTimer?[2];
     private readonly List<ReadOnlyMemory<byte>> _out = new();
     private readonly List<(ReadOnlyMemory<byte> Frame, long FinishNs)> _done = new();
     private long _overflowAToB, _overflowBToA;
@@ -246,9 +246,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             _timer[i]?.Cancel();
             _timer[i] = null;
             if (next is not { } at) return;
-            var c = new Cancelable(Context.System.Scheduler);
-            _timer[i] = c;
-            v.ScheduleTellOnceNs(Math.Max(0, at - now), Self, key, Self, c);
+            _timer[i] = v.Engine.TellAfterNsCancelable(Math.Max(0, at - now), Self, key, Self);
             return;
         }
         if (next is not { } d) { Timers.Cancel(key); return; }
