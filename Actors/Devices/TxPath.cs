@@ -7,6 +7,7 @@ using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
 using ActorStack.Actors.Sched;
 using ActorStack.Actors.Softnet;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Devices;
 
@@ -34,7 +35,7 @@ public sealed class TxPath
     private readonly PfifoFast<SkBuff> _qdisc;
     private readonly TxRing<TxEntry> _ring;
     private readonly GsoPosting _gso;
-    private readonly Dictionary<IActorRef, int> _pktgenDone = new();
+    private readonly Dictionary<IActorRef, int> _pktgenDone = new(ActorRefComparer.Instance);
     private ImmutableArray<ReadOnlyMemory<byte>>.Builder? _wire;
     // q->gso_skb: a packet dequeued whose frames the TX ring cannot take yet (dev_requeue_skb); still in the qdisc's backlog.
     private SkBuff? _gsoSkb;

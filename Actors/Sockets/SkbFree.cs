@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ActorStack.Messages;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Sockets;
 
@@ -11,7 +12,7 @@ namespace ActorStack.Actors.Sockets;
 /// </summary>
 public sealed class SkbFree
 {
-    private readonly Dictionary<IActorRef, (int Count, long Truesize, int Dropped)> _pending = new();
+    private readonly Dictionary<IActorRef, (int Count, long Truesize, int Dropped)> _pending = new(ActorRefComparer.Instance);
 
     /// <summary>The buffer left the host (or was consumed): its charge returns to its socket.</summary>
     public void Free(IActorRef? owner, int truesize) => Add(owner, truesize, dropped: false);

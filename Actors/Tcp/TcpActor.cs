@@ -7,6 +7,7 @@ using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
 using ActorStack.Config;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Tcp;
 
@@ -41,7 +42,7 @@ public sealed class TcpActor : UntypedActor
     private readonly CpuCostSettings _cost;
     private int _queued, _resets; // segments handed to sockets, RSTs sent, by the batch in hand
     private readonly Random _seeds;
-    private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new();
+    private readonly Dictionary<IActorRef, ImmutableArray<TcpSegIn>.Builder> _batch = new(ActorRefComparer.Instance);
     private readonly TcpBacklog<IActorRef> _backlog = new();
     private int _nextSocket;
     private readonly TcpSettings _settings;

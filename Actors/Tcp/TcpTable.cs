@@ -2,6 +2,7 @@ using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Config;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Tcp;
 
@@ -23,7 +24,7 @@ public sealed class TcpTable
     private readonly Dictionary<ushort, List<(IActorRef Owner, Ipv4Address Address)>> _bind = new();
     private readonly Dictionary<(Ipv4Address, ushort), IActorRef> _listen = new();
     private readonly Dictionary<TcpTuple, IActorRef> _established = new();
-    private readonly Dictionary<IActorRef, List<TcpTuple>> _ownedTuples = new();
+    private readonly Dictionary<IActorRef, List<TcpTuple>> _ownedTuples = new(ActorRefComparer.Instance);
 
     private readonly int _portLow, _portHigh;
 

@@ -7,6 +7,7 @@ using ActorStack.Messages;
 using ActorStack.Messages.Packets;
 using ActorStack.Actors.Namespaces;
 using ActorStack.Actors.Routing;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Udp;
 
@@ -24,7 +25,7 @@ public sealed class UdpActor : UntypedActor
     private HostRefs _refs;
     private readonly UdpTable _table;
     private readonly CpuCostSettings _cost;
-    private readonly Dictionary<IActorRef, (ImmutableArray<Datagram>.Builder D, ImmutableArray<int>.Builder T)> _out = new();
+    private readonly Dictionary<IActorRef, (ImmutableArray<Datagram>.Builder D, ImmutableArray<int>.Builder T)> _out = new(ActorRefComparer.Instance);
     private readonly IpOutput _route;
 
     public UdpActor(NetNamespace ns, HostRefs refs)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ActorStack.Messages;
 using ActorStack.Messages.Packets;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Udp;
 
@@ -20,7 +21,7 @@ public sealed class UdpTable(Random random, Func<Ipv4Address, bool> isBindable, 
     public const int EphemeralLow = 32768, EphemeralHigh = 60999;
 
     private readonly Dictionary<ushort, List<UdpBinding>> _byPort = new();
-    private readonly Dictionary<IActorRef, UdpBinding> _bySocket = new();
+    private readonly Dictionary<IActorRef, UdpBinding> _bySocket = new(ActorRefComparer.Instance);
 
     public int Count => _bySocket.Count;
     public UdpBinding? Of(IActorRef socket) => _bySocket.GetValueOrDefault(socket);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Workloads;
 
@@ -57,7 +58,7 @@ public sealed class TcpBulkClientActor : ReceiveActor, IWithTimers
     private readonly OutputLines _out;
     private readonly byte[] _block;
     private readonly List<Stream> _streams = new();
-    private readonly Dictionary<IActorRef, Stream> _bySocket = new();
+    private readonly Dictionary<IActorRef, Stream> _bySocket = new(ActorRefComparer.Instance);
     private int _created;
     private long _startTicks, _lastTickTicks;
     private bool _running, _done;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Workloads;
 
@@ -33,7 +34,7 @@ public sealed class TcpBulkServerActor : ReceiveActor
 
     private readonly TcpBulkServerSettings _s;
     private readonly OutputLines _out;
-    private readonly Dictionary<IActorRef, Conn> _conns = new();
+    private readonly Dictionary<IActorRef, Conn> _conns = new(ActorRefComparer.Instance);
     private readonly TcpListenSequence _listen;
     private int _nextId = 5;
     private long _accepted, _read, _written, _errors;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Workloads;
 
@@ -28,7 +29,7 @@ public sealed class TcpRrClientActor : ReceiveActor, IWithTimers
     private readonly TcpRrClientSettings _s;
     private readonly IActorRef _host;
     private readonly OutputLines _out;
-    private readonly Dictionary<IActorRef, Conn> _conns = new();
+    private readonly Dictionary<IActorRef, Conn> _conns = new(ActorRefComparer.Instance);
     private readonly ReadOnlyMemory<byte> _request;
     private readonly LatencySamples _latency;
     private long _issued, _completed, _startTicks, _endTicks;

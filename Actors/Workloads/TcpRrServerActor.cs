@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ActorStack.Config;
 using ActorStack.Messages;
+using ActorStack.Actors;
 
 namespace ActorStack.Actors.Workloads;
 
@@ -22,7 +23,7 @@ public sealed class TcpRrServerActor : ReceiveActor
 
     private readonly TcpRrServerSettings _s;
     private readonly OutputLines _out;
-    private readonly Dictionary<IActorRef, Conn> _conns = new();
+    private readonly Dictionary<IActorRef, Conn> _conns = new(ActorRefComparer.Instance);
     private readonly ReadOnlyMemory<byte> _response;
     private readonly TcpListenSequence _listen;
     private long _accepted, _read, _written, _transactions, _errors;
