@@ -32,18 +32,7 @@ public sealed class RawSocketCreateTests : EngineKit
 
     public RawSocketCreateTests() : this($"raw-create-{Interlocked.Increment(ref _systems)}") { }
 
-    private RawSocketCreateTests(string hid) : base("raw-create", $$"""
-        held-socket-dispatcher {
-          type = Dispatcher
-          executor = "ActorStack.Tests.EndToEnd.HeldExecutorConfigurator, ActorStack.Tests"
-          actorstack-held-id = "{{hid}}"
-          throughput = 30
-          throughput-deadline-time = 0ms
-        }
-        akka.actor.deployment {
-          "/a/sock-1" { dispatcher = held-socket-dispatcher }
-        }
-        """)
+    private RawSocketCreateTests(string hid) : base("raw-create", HeldRuns.Deploy(hid, "/a/sock-1"))
     {
         _hid = hid;
         _held = HeldRuns.For(hid);
@@ -125,6 +114,20 @@ public sealed class HeldRuns
     public static HeldRuns For(string id) => Registry.GetOrAdd(id, _ => new HeldRuns());
 
     public static void Forget(string id) => Registry.TryRemove(id, out _);
+
+    /// <summary>The HOCON that deploys <paramref name="actorPath"/> (e.g. <c>/h/ip</c>) on a dispatcher held by the instance <paramref name="id"/> names.</summary>
+    public static string Deploy(string id, string actorPath) => $$"""
+        held-dispatcher {
+          type = Dispatcher
+          executor = "ActorStack.Tests.EndToEnd.HeldExecutorConfigurator, ActorStack.Tests"
+          actorstack-held-id = "{{id}}"
+          throughput = 30
+          throughput-deadline-time = 0ms
+        }
+        akka.actor.deployment {
+          "{{actorPath}}" { dispatcher = held-dispatcher }
+        }
+        """;
 
     /// <summary>Mailbox runs held now.</summary>
     public int Count

@@ -22,18 +22,7 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
 
     public RawSocketCloseTests() : this($"raw-close-{Interlocked.Increment(ref _systems)}") { }
 
-    private RawSocketCloseTests(string hid) : base("raw-close", $$"""
-        held-ip-dispatcher {
-          type = Dispatcher
-          executor = "ActorStack.Tests.EndToEnd.HeldExecutorConfigurator, ActorStack.Tests"
-          actorstack-held-id = "{{hid}}"
-          throughput = 30
-          throughput-deadline-time = 0ms
-        }
-        akka.actor.deployment {
-          "/h/ip" { dispatcher = held-ip-dispatcher }
-        }
-        """)
+    private RawSocketCloseTests(string hid) : base("raw-close", HeldRuns.Deploy(hid, "/h/ip"))
     {
         _hid = hid;
         _held = HeldRuns.For(hid);

@@ -22,18 +22,7 @@ public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
 
     public SocketStoppedDeliveryTests() : this($"sock-stopped-{Interlocked.Increment(ref _systems)}") { }
 
-    private SocketStoppedDeliveryTests(string hid) : base("sock-stopped", $$"""
-        held-udp-dispatcher {
-          type = Dispatcher
-          executor = "ActorStack.Tests.EndToEnd.HeldExecutorConfigurator, ActorStack.Tests"
-          actorstack-held-id = "{{hid}}"
-          throughput = 30
-          throughput-deadline-time = 0ms
-        }
-        akka.actor.deployment {
-          "/h/udp" { dispatcher = held-udp-dispatcher }
-        }
-        """)
+    private SocketStoppedDeliveryTests(string hid) : base("sock-stopped", HeldRuns.Deploy(hid, "/h/udp"))
     {
         _hid = hid;
         _held = HeldRuns.For(hid);
