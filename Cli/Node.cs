@@ -34,7 +34,8 @@ public static class Node
             {
                 var text = ConfigText.PrepareFile(config);
                 heartbeatPause = StackConfig.Load(text, config).Cluster.HeartbeatPause;
-                scenarioHash = ClusterPlan.ScenarioHash(text);
+                // The coordinator hashes the effective scenario (run's StackConfig.EffectiveText): the same text here.
+                scenarioHash = ClusterPlan.ScenarioHash(StackConfig.EffectiveText(text, config));
             }
             catch (StackConfigException e) { err.WriteLine($"actorstack: {e.Message}"); return 2; }
         }

@@ -29,11 +29,12 @@ public sealed class NodeProcessTests : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private Process StartNode(string name, string seed)
+    private Process StartNode(string name, string seed, string? configFile = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "actorstack.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { dll, "node", "--listen", "127.0.0.1:0", "--seed-node", seed, "--name", name }) psi.ArgumentList.Add(a);
+        if (configFile is not null) { psi.ArgumentList.Add("--config"); psi.ArgumentList.Add(configFile); }
         var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
@@ -55,11 +56,15 @@ public sealed class NodeProcessTests : IDisposable
         {
             var c = Akka.Cluster.Cluster.Get(coord);
             await c.JoinAsync(c.SelfAddress).WaitAsync(TimeSpan.FromSeconds(20));
-            StartNode("n2", ClusterNode.AddressOf(coord));
-            StartNode("n3", ClusterNode.AddressOf(coord));
             string config = ClusterKit.Routed(ClusterKit.ThreeNodes, capture: distPcap) + "\nactorstack.cluster { min-nodes = 3, join-timeout = 60s }\n";
+            // n2 is started as the README shows, with the scenario file: it checks the coordinator's scenario hash, which
+            // is that of the effective text `run` hands the coordinator (StackConfig.EffectiveText).
+            string file = Path.Combine(_dir, "scenario.hocon");
+            await File.WriteAllTextAsync(file, config);
+            StartNode("n2", ClusterNode.AddressOf(coord), file);
+            StartNode("n3", ClusterNode.AddressOf(coord));
 
-            var r = await ClusterRun.Run(coord, StackConfig.Load(config), config, TimeSpan.FromSeconds(2)).WaitAsync(TimeSpan.FromSeconds(120));
+            var r = await ClusterRun.Run(coord, StackConfig.Load(config), StackConfig.EffectiveText(config, file), TimeSpan.FromSeconds(2)).WaitAsync(TimeSpan.FromSeconds(120));
 
             Assert.Null(r.Error);
             Assert.True(r.FramesCrossed > 0);
