@@ -524,6 +524,9 @@ namespace ActorStack.Cli
             catch (Exception e)
             {
                 err.WriteLine($"actorstack: run failed: {e.Message}");
+                // An unexpected failure: where it came from, so a report of it can be acted on.
+                var at = e.StackTrace?.Split('\n').FirstOrDefault()?.Trim();
+                err.WriteLine(string.IsNullOrEmpty(at) ? $"  ({e.GetType().FullName})" : $"  ({e.GetType().FullName} {at})");
                 return 1;
             }
             finally
