@@ -15,20 +15,22 @@ namespace ActorStack.Bench;
 /// the wall clock from outside:
 ///   sim-speed [--seconds N]                     a 5-actor forwarding ring (1 and 64 messages in flight), then two
 ///                                               hosts + a wire + ping on the real stack (events/s, simulated:wall)
-///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W] [--rx-usecs U] [--warmup S]
+///   sim-idle  [--hosts N] [--sim-seconds S] [--max-wall W] [--rx-usecs U] [--warmup S] [--no-collect]
 ///                                               N hosts in N/2 pairs, a wire per pair, each pair pinging once a second
 ///                                               for S simulated seconds: simulated:wall, events, memory at start and end;
 ///                                               stops after the first of its ten rows past W wall seconds (default 240);
 ///                                               the NICs' rx-usecs is U (default 0, an interrupt per frame; stack.hocon's 3);
 ///                                               --warmup S first runs 100 hosts for S simulated seconds in a system of
-///                                               their own, unmeasured, so tiered JIT is done before the measured run
+///                                               their own, unmeasured, so tiered JIT is done before the measured run;
+///                                               --no-collect: the rows read the heap without a full collection, so every
+///                                               collection of the run is inside the measured wall time
 /// </summary>
 public static class SimSpeedBench
 {
     public static int Run(string mode, string[] args)
     {
         int seconds = 5, hosts = 1000, simSeconds = 600, maxWall = 240, rxUsecs = 0, warmup = 0;
-        bool events = false, allocProfile = false;
+        bool events = false, allocProfile = false, collectRows = true;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -42,18 +44,19 @@ public static class SimSpeedBench
                 case "--warmup": warmup = int.Parse(Next()); break;
                 case "--events": events = true; break;
                 case "--alloc-profile": allocProfile = true; break;
+                case "--no-collect": collectRows = false; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
         if (seconds < 1 || hosts < 2 || hosts % 2 != 0 || simSeconds < 1 || maxWall < 1 || rxUsecs is < 0 or > 10_000 || warmup < 0)
         {
-            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000] [--warmup SIM-SECONDS]");
+            Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000] [--warmup SIM-SECONDS] [--no-collect]");
             return 2;
         }
         Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         if (mode == "sim-speed") return Speed(seconds);
         if (warmup > 0) WarmUp(warmup, rxUsecs);
-        return Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs);
+        return Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs, collectRows);
     }
 
     /// <summary>An actor system on the engine, booted inline and paused: from now on only this thread's Run* runs events.</summary>
@@ -253,7 +256,7 @@ public static class SimSpeedBench
         Console.WriteLine($"warm-up (not measured): 100 hosts for {simSeconds} simulated s, {events:N0} events, {sw.Elapsed.TotalSeconds:F1} s wall");
     }
 
-    private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile, int rxUsecs)
+    private static int Idle(int hosts, int simSeconds, int maxWall, bool eventsByKind, bool allocProfile, int rxUsecs, bool collectRows)
     {
         int pairs = hosts / 2;
         var build = Stopwatch.StartNew();
@@ -276,11 +279,14 @@ public static class SimSpeedBench
         Console.WriteLine($"start: working set {ws0:F1} MiB, GC heap after a full collection {heap0:F1} MiB, {engine.QueueLength} events queued");
         Console.WriteLine($"managed memory of the hosts (their wires and pings included): {(heap0 - heapEmpty) * 1048576.0 / hosts / 1024:F1} KiB per host " +
                           $"(heap {heapEmpty:F1} MiB before building them)");
-        Console.WriteLine("cumulative since the start (sim:wall, events/s) and over the last row (row sim:wall, row events/s); heap: after a full collection, not timed");
+        Console.WriteLine("cumulative since the start (sim:wall, events/s) and over the last row (row sim:wall, row events/s); " +
+                          (collectRows ? "heap: after a full collection, not timed" : "heap: as it is, no collection (--no-collect)"));
         Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s  row-s:w   row-events/s   ws-MiB  heap-MiB  queued");
         long e0 = engine.Executed, t0 = engine.NowNs;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var pause0 = GC.GetTotalPauseDuration();
+        var forcedPause = TimeSpan.Zero;
         var sw = Stopwatch.StartNew();
         int step = Math.Max(1, simSeconds / 10);
         int done = 0;
@@ -299,9 +305,11 @@ public static class SimSpeedBench
             sw.Stop(); // the full collection below is not the engine's time
             int[] before = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var (ws, heap) = Memory();
+            var pauseBefore = GC.GetTotalPauseDuration();
+            var (ws, heap) = collectRows ? Memory() : (Process.GetCurrentProcess().WorkingSet64 / 1048576.0, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
             for (int g = 0; g < 3; g++) forced[g] += GC.CollectionCount(g) - before[g];
             forcedCpu += Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            forcedPause += GC.GetTotalPauseDuration() - pauseBefore;
             sw.Start();
             double dw = Math.Max(1e-9, w - prevWall);
             Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {chunk / dw,9:F1}:1 {(ev - prevEvents) / dw,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7}");
@@ -316,6 +324,7 @@ public static class SimSpeedBench
         }
         double wall = sw.Elapsed.TotalSeconds, sim = (engine.NowNs - t0) / 1e9;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0 - forcedCpu).TotalSeconds;
+        double pause = (GC.GetTotalPauseDuration() - pause0 - forcedPause).TotalSeconds;
         long events = engine.Executed - e0;
         // Without the rows' full collections (GC.CollectionCount counts a gen2 collection in all three generations).
         int[] gcs = [GC.CollectionCount(0) - gc0[0] - forced[0], GC.CollectionCount(1) - gc0[1] - forced[1], GC.CollectionCount(2) - gc0[2] - forced[2]];
@@ -332,7 +341,8 @@ public static class SimSpeedBench
                           $"{GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated since the process started");
         Console.WriteLine($"cpu: {cpu:F1} s process CPU ({cpu / wall:F2} cores; the rows' full collections not included), " +
                           $"simulated:CPU {sim / cpu:F1}:1, {events / cpu:N0} events per CPU second; " +
-                          $"GC.CollectionCount during the run (without the rows' full collections) gen0 {gcs[0]}, gen1 {gcs[1]}, gen2 {gcs[2]}");
+                          $"GC.CollectionCount during the run (without the rows' full collections) gen0 {gcs[0]}, gen1 {gcs[1]}, gen2 {gcs[2]}, " +
+                          $"paused {pause:F2} s ({pause / wall * 100:F1} % of the wall time); concurrent GC {(System.Runtime.GCSettings.IsServerGC ? "server" : AppContext.TryGetSwitch("System.GC.Concurrent", out bool c) ? (c ? "on" : "off") : "on (default)")}");
         if (eventsByKind)
         {
             engine.Trace = null;

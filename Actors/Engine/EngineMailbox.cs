@@ -84,6 +84,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
 
     private readonly EngineEnvelopeQueue _queue;
     private readonly Stack<Envelope> _front = new(); // EnqueueFirst (the stash's unstash), last in first out
+    private readonly Lock _frontLock = new();
     private readonly IActorRef? _owner;
     private string? _path;
 
@@ -99,7 +100,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     {
         get
         {
-            lock (_front) if (_front.TryPeek(out var e)) return e.Message;
+            lock (_frontLock) if (_front.TryPeek(out var e)) return e.Message;
             return _queue.HeadMessage;
         }
     }
@@ -110,7 +111,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     {
         get
         {
-            lock (_front) return _front.Count + _queue.Count;
+            lock (_frontLock) return _front.Count + _queue.Count;
         }
     }
 
@@ -118,12 +119,12 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
 
     public void EnqueueFirst(Envelope envelope)
     {
-        lock (_front) _front.Push(envelope);
+        lock (_frontLock) _front.Push(envelope);
     }
 
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (_front) if (_front.TryPop(out envelope)) return true;
+        lock (_frontLock) if (_front.TryPop(out envelope)) return true;
         return _queue.TryDequeue(out envelope);
     }
 
@@ -133,7 +134,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
         {
             Envelope env;
             bool got;
-            lock (_front) got = _front.TryPop(out env);
+            lock (_frontLock) got = _front.TryPop(out env);
             if (!got && !_queue.TryDequeueFifo(out env)) return;
             deadletters.Enqueue(owner, env);
         }
@@ -158,6 +159,9 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
 public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
 {
     private readonly Queue<Envelope> _queue = new();
+    // A System.Threading.Lock, not a monitor on the queue: its uncontended enter and exit are a compare-exchange
+    // each, inlined; a monitor goes through the runtime's native helpers (several per event on the engine).
+    private readonly Lock _lock = new();
     // Mailbox-level decisions only (allocated on the first one).
     private List<ScheduleOption>? _options;
     private List<IActorRef?>? _senders;
@@ -168,18 +172,18 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
 
     public int Count
     {
-        get { lock (_queue) return _queue.Count; }
+        get { lock (_lock) return _queue.Count; }
     }
 
     /// <summary>The message at the head, or null when the queue is empty.</summary>
     public object? HeadMessage
     {
-        get { lock (_queue) return _queue.TryPeek(out var e) ? e.Message : null; }
+        get { lock (_lock) return _queue.TryPeek(out var e) ? e.Message : null; }
     }
 
     public void Enqueue(Envelope envelope)
     {
-        lock (_queue) _queue.Enqueue(envelope);
+        lock (_lock) _queue.Enqueue(envelope);
         if (engine is { RecordingFootprint: true } e && Visible is { } v) e.NoteEnqueue(v, envelope.Sender);
     }
 
@@ -188,7 +192,7 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
     {
         if (engine?.Strategy is null)
         {
-            lock (_queue) return _queue.TryDequeue(out envelope);
+            lock (_lock) return _queue.TryDequeue(out envelope);
         }
         return TryDequeueChosen(engine, out envelope);
     }
@@ -196,12 +200,12 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
     /// <summary>The head, never a decision (clean-up to dead letters).</summary>
     public bool TryDequeueFifo(out Envelope envelope)
     {
-        lock (_queue) return _queue.TryDequeue(out envelope);
+        lock (_lock) return _queue.TryDequeue(out envelope);
     }
 
     private bool TryDequeueChosen(SimEngine sim, out Envelope envelope)
     {
-        lock (_queue)
+        lock (_lock)
         {
             if (_queue.Count < 2) return _queue.TryDequeue(out envelope);
             _options ??= [];
