@@ -13,6 +13,9 @@ public interface IEngineVisibleQueue
     /// <summary>The owner actor's path as the digest names it (<see cref="SimEngine.DigestPath"/>), computed once.</summary>
     string OwnerPath { get; }
 
+    /// <summary><see cref="SimEngine.StringHash"/> of <see cref="OwnerPath"/>, computed once: the digest reads it per event.</summary>
+    ulong OwnerHash { get; }
+
     /// <summary>The message at the head of the queue, or null when it is empty.</summary>
     object? HeadMessage { get; }
 }
@@ -48,6 +51,8 @@ public sealed class EngineMessageQueue : IMessageQueue, IUnboundedMessageQueueSe
     }
 
     public string OwnerPath => _path ??= owner is null ? "-" : SimEngine.DigestPath(owner.Path);
+    public ulong OwnerHash => _hash != 0 ? _hash : _hash = SimEngine.StringHash(OwnerPath);
+    private ulong _hash;
     public object? HeadMessage => _queue.HeadMessage;
     public bool HasMessages => _queue.Count > 0;
     public int Count => _queue.Count;
@@ -95,6 +100,8 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     }
 
     public string OwnerPath => _path ??= _owner is null ? "-" : SimEngine.DigestPath(_owner.Path);
+    public ulong OwnerHash => _hash != 0 ? _hash : _hash = SimEngine.StringHash(OwnerPath);
+    private ulong _hash;
 
     public object? HeadMessage
     {

@@ -403,20 +403,30 @@ public sealed class SimEngine
     {
         // Only the thread holding _runLock writes these two; readers elsewhere use Volatile.Read.
         var ev = item as SimEvent;
-        SimEventKind kind;
-        string target;
-        if (ev is null && Trace is null && item is Mailbox { MessageQueue: IEngineVisibleQueue q and not EngineDequeMessageQueue })
+        if (Trace is null)
         {
-            // The common event, a mailbox run with nobody tracing: the same digest step as below, from the queue's cached
-            // path and a hash per message type, without asking the type for its name every time.
-            kind = SimEventKind.MailboxRun;
-            target = q.OwnerPath;
+            // Nobody traces: the digest step from hashes the queues and the engine keep (a queue's path hash, a hash per
+            // message type), without building or looking up the names. The same values as the traced branch's.
+            SimEventKind kind;
+            ulong target, message;
+            if (ev is not null) (kind, target, message) = ev.DescribeHash(this);
+            else if (item is Mailbox { MessageQueue: IEngineVisibleQueue q and not EngineDequeMessageQueue })
+            {
+                kind = SimEventKind.MailboxRun;
+                target = q.OwnerHash;
+                message = q.HeadMessage is { } m ? TypeHash(m.GetType()) : HashOf("-");
+            }
+            else
+            {
+                (kind, var t0, var m0) = DescribeRun((IRunnable)item);
+                (target, message) = (HashOf(t0), HashOf(m0));
+            }
             Volatile.Write(ref _executed, _executed + 1);
-            Volatile.Write(ref _digest, Mix(_digest, t, kind, HashOf(target), q.HeadMessage is { } m ? TypeHash(m.GetType()) : HashOf("-")));
+            Volatile.Write(ref _digest, Mix(_digest, t, kind, target, message));
         }
         else
         {
-            (kind, target, var message) = ev is not null ? ev.Describe() : DescribeRun((IRunnable)item);
+            var (kind, target, message) = ev is not null ? ev.Describe() : DescribeRun((IRunnable)item);
             Volatile.Write(ref _executed, _executed + 1);
             Volatile.Write(ref _digest, Mix(_digest, t, kind, HashOf(target), HashOf(message)));
             Trace?.Invoke(new SimEventRecord(t, kind, target, message));
@@ -428,6 +438,7 @@ public sealed class SimEngine
         }
         catch (Exception e)
         {
+            var (kind, target, _) = ev is not null ? ev.Describe() : DescribeRun((IRunnable)item);
             _log?.Error(e, "SimEngine: {0} event for {1} at {2} ns threw", kind, target, t);
         }
     }
@@ -636,14 +647,20 @@ public sealed class SimEngine
     // The hash of each message type's name (TypeName), by type: the same value HashOf(TypeName(m)) gives.
     private readonly Dictionary<Type, ulong> _typeHashes = [];
 
-    private ulong TypeHash(Type type)
+    internal ulong TypeHash(Type type)
     {
         if (_typeHashes.TryGetValue(type, out var h)) return h;
         if (_typeHashes.Count >= 16_384) _typeHashes.Clear();
         return _typeHashes[type] = StringHash(type.FullName ?? type.Name);
     }
 
-    private ulong HashOf(string s)
+    /// <summary><c>HashOf(PathOf(receiver))</c>, from the receiver's queue when it is an engine-visible one.</summary>
+    internal ulong TargetHash(object? receiver) =>
+        receiver is ActorRefWithCell { Underlying: ActorCell { Mailbox.MessageQueue: IEngineVisibleQueue { OwnerPath: not "-" } q } }
+            ? q.OwnerHash
+            : HashOf(PathOf(receiver));
+
+    internal ulong HashOf(string s)
     {
         if (_hashes.TryGetValue(s, out var h)) return h;
         if (_hashes.Count >= 16_384) _hashes.Clear();
@@ -713,6 +730,7 @@ public sealed class SimEngine
         public SimEngine? Owner;
         public void Cancel() => Owner?.Cancelled(this);
         public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));
+        public override (SimEventKind, ulong, ulong) DescribeHash(SimEngine engine) => (SimEventKind.TimerTell, engine.TargetHash(receiver), engine.TypeHash(message.GetType()));
         public override (ICanTell Receiver, IActorRef? Sender)? TellPair => (receiver, sender);
         public override void Run(SimEngine engine, long firedAt) => receiver.Tell(message, sender ?? ActorRefs.NoSender);
     }
@@ -817,6 +835,12 @@ public sealed class SimEngine
         public bool Cancelled; // guarded by the engine's _gate
         public bool InQueue;
         public abstract (SimEventKind Kind, string Target, string Message) Describe();
+        /// <summary><see cref="Describe"/> as the digest hashes it (<see cref="StringHash"/> of each name).</summary>
+        public virtual (SimEventKind Kind, ulong Target, ulong Message) DescribeHash(SimEngine engine)
+        {
+            var (kind, target, message) = Describe();
+            return (kind, engine.HashOf(target), engine.HashOf(message));
+        }
         /// <summary>A scheduled Tell's (receiver, sender): such Tells due at one instant keep their order under a strategy.</summary>
         public virtual (ICanTell Receiver, IActorRef? Sender)? TellPair => null;
         public abstract void Run(SimEngine engine, long firedAt);

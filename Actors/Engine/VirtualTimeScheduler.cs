@@ -99,6 +99,10 @@ public sealed class VirtualTimeScheduler : SchedulerBase, IDateTimeOffsetNowTime
             ? (SimEventKind.TimerTell, SimEngine.PathOf(receiver), message is null ? "-" : SimEngine.TypeName(message))
             : (SimEventKind.TimerAction, action is not null ? $"{action.Method.DeclaringType?.FullName}.{action.Method.Name}" : SimEngine.PathOf(runnable), "-");
 
+        public override (SimEventKind, ulong, ulong) DescribeHash(SimEngine engine) => receiver is not null
+            ? (SimEventKind.TimerTell, engine.TargetHash(receiver), message is null ? engine.HashOf("-") : engine.TypeHash(message.GetType()))
+            : base.DescribeHash(engine);
+
         public override (ICanTell Receiver, IActorRef? Sender)? TellPair => receiver is null ? null : (receiver, sender);
 
         public override void Run(SimEngine engine, long firedAt)
