@@ -53,7 +53,7 @@ public static class SimSpeedBench
             Console.Error.WriteLine("usage: bench sim-speed [--seconds N>=1] | sim-idle [--hosts EVEN>=2] [--sim-seconds S>=1] [--max-wall SECONDS] [--rx-usecs 0..10000] [--warmup SIM-SECONDS] [--no-collect]");
             return 2;
         }
-        Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        Console.WriteLine($"mode {mode}, {Environment.ProcessorCount} cores, load average {LoadAverage()}, {Reference(warm: true)}");
         if (mode == "sim-speed") return Speed(seconds);
         if (warmup > 0) WarmUp(warmup, rxUsecs);
         return Idle(hosts, simSeconds, maxWall, eventsByKind: events, allocProfile, rxUsecs, collectRows);
@@ -243,6 +243,37 @@ public static class SimSpeedBench
 
     // ------------------------------------------------------------------ sim-idle
 
+    /// <summary>
+    /// How fast this machine is right now: a fixed single-threaded loop (dictionary updates and lookups in a 4,096-entry
+    /// table, 20 M iterations), in M iterations/s. This VM's host speed moves by up to 2× from minute to minute; printed
+    /// before and after a run, it tells a slow run on a slow host from a slow build.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal static string Reference(bool warm = false)
+    {
+        if (warm)
+            for (int k = 0; k < 5; k++) Reference(); // CoreLib's dictionary code reaches its final tier first
+        var d = new Dictionary<int, int>(4096);
+        long sum = 0;
+        const int n = 20_000_000;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+        {
+            d[i & 4095] = i;
+            sum += d.GetValueOrDefault((i * 7) & 4095);
+        }
+        double rate = n / sw.Elapsed.TotalSeconds / 1e6;
+        return $"reference loop {rate:F1} M iterations/s (checksum {sum % 1000})";
+    }
+
+    /// <summary>The <see cref="Reference"/> loop's rate alone, for a row (not timed: the row's wall clock is stopped).</summary>
+    private static double ReferenceRate()
+    {
+        var sw = Stopwatch.StartNew();
+        Reference();
+        return 20.0 / sw.Elapsed.TotalSeconds;
+    }
+
     /// <summary>The same scenario, smaller and unmeasured, in a system of its own: the JIT's tiers are done before the measured run.</summary>
     private static void WarmUp(int simSeconds, int rxUsecs)
     {
@@ -281,7 +312,7 @@ public static class SimSpeedBench
                           $"(heap {heapEmpty:F1} MiB before building them)");
         Console.WriteLine("cumulative since the start (sim:wall, events/s) and over the last row (row sim:wall, row events/s); " +
                           (collectRows ? "heap: after a full collection, not timed" : "heap: as it is, no collection (--no-collect)"));
-        Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s  row-s:w   row-events/s   ws-MiB  heap-MiB  queued");
+        Console.WriteLine("  sim-s   wall-s   sim:wall       events     events/s  row-s:w   row-events/s   ws-MiB  heap-MiB  queued  ref-M/s");
         long e0 = engine.Executed, t0 = engine.NowNs;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
@@ -302,17 +333,18 @@ public static class SimSpeedBench
             done += chunk;
             double w = sw.Elapsed.TotalSeconds;
             long ev = engine.Executed - e0;
-            sw.Stop(); // the full collection below is not the engine's time
+            sw.Stop(); // the full collection and the reference loop below are not the engine's time
             int[] before = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var pauseBefore = GC.GetTotalPauseDuration();
             var (ws, heap) = collectRows ? Memory() : (Process.GetCurrentProcess().WorkingSet64 / 1048576.0, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
+            double refRate = ReferenceRate(); // the machine's speed at this row, outside the timed run as well
             for (int g = 0; g < 3; g++) forced[g] += GC.CollectionCount(g) - before[g];
             forcedCpu += Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             forcedPause += GC.GetTotalPauseDuration() - pauseBefore;
             sw.Start();
             double dw = Math.Max(1e-9, w - prevWall);
-            Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {chunk / dw,9:F1}:1 {(ev - prevEvents) / dw,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7}");
+            Console.WriteLine($"  {done,5} {w,8:F1} {done / w,9:F1}:1 {ev,12:N0} {ev / w,12:N0} {chunk / dw,9:F1}:1 {(ev - prevEvents) / dw,12:N0} {ws,8:F1} {heap,9:F1} {engine.QueueLength,7} {refRate,8:F1}");
             prevWall = w;
             prevEvents = ev;
             if (w > maxWall && done < simSeconds)
@@ -351,6 +383,7 @@ public static class SimSpeedBench
                 Console.WriteLine($"  {n / Math.Max(1.0, tx),7:F2}  {k,-10} {t,-40} {m}");
         }
         alloc?.Print();
+        Console.WriteLine($"after the run: {Reference()}");
         Shutdown(system, engine);
         return 0;
     }
