@@ -69,7 +69,7 @@ public class ExplorationFifoTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Fifo_TcpTransferUnderNetem_DigestAsBeforeStrategies()
     {
         var run = typeof(DeterminismTests).GetMethod("Run", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
-        var task = (Task)run.Invoke(null, [5, "delay 1ms loss 2%", 1 << 18, TimeSpan.FromSeconds(1)])!;
+        var task = (Task)run.Invoke(null, [5, "delay 1ms loss 2%", 1 << 18, TimeSpan.FromSeconds(1), true])!; // traced, as before
         await task;
         var outcome = task.GetType().GetProperty("Result")!.GetValue(task)!;
         (long Events, ulong Digest) got = ((long)outcome.GetType().GetProperty("Events")!.GetValue(outcome)!,
