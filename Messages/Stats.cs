@@ -68,5 +68,9 @@ public sealed record HostStats(string Host, ImmutableArray<DeviceStats> Devices,
     public MibSnapshot Mib(string name) => Snmp.First(m => m.Name == name);
     public DeviceStats Device(string name) => Devices.First(d => d.Name == name);
     public long DropsOf(DropReason reason) => Drops.Where(d => d.Site.Reason == reason).Sum(d => d.Packets);
+
+    /// <summary>Packets dropped for <paramref name="reason"/> at one site (<see cref="DropSite.Location"/>, e.g. <c>udp/sock</c>).</summary>
+    public long DropsAt(DropReason reason, string location)
+        => Drops.Where(d => d.Site.Reason == reason && d.Site.Location == location).Sum(d => d.Packets);
     public long TotalDrops => Drops.Sum(d => d.Packets);
 }

@@ -21,6 +21,20 @@ public interface IEngineVisibleQueue
 }
 
 /// <summary>
+/// An engine-visible queue's owner as the digest names it (<see cref="IEngineVisibleQueue.OwnerPath"/> and
+/// <see cref="IEngineVisibleQueue.OwnerHash"/>), each computed on first use. Kept in a (not readonly) field of the queue.
+/// </summary>
+internal struct OwnerName
+{
+    private string? _path;
+    private ulong _hash;
+
+    public string Path(IActorRef? owner) => _path ??= owner is null ? "-" : SimEngine.DigestPath(owner.Path);
+
+    public ulong Hash(IActorRef? owner) => _hash != 0 ? _hash : _hash = SimEngine.StringHash(Path(owner));
+}
+
+/// <summary>
 /// The engine's default mailbox (<c>akka.actor.default-mailbox.mailbox-type</c> in <see cref="SimEngine.Hocon"/>):
 /// Akka's unbounded FIFO semantics, plus <see cref="IEngineVisibleQueue"/>.
 /// </summary>
@@ -40,7 +54,7 @@ public sealed class EngineMessageQueue : IMessageQueue, IUnboundedMessageQueueSe
 {
     private readonly EngineEnvelopeQueue _queue;
     private readonly IActorRef? owner;
-    private string? _path;
+    private OwnerName _name;
 
     /// <param name="owner">The actor whose queue this is (null when built by hand).</param>
     /// <param name="engine">The engine the owner runs on: its strategy makes mailbox-level decisions (none under fifo).</param>
@@ -50,9 +64,8 @@ public sealed class EngineMessageQueue : IMessageQueue, IUnboundedMessageQueueSe
         _queue = new EngineEnvelopeQueue(engine) { Visible = this };
     }
 
-    public string OwnerPath => _path ??= owner is null ? "-" : SimEngine.DigestPath(owner.Path);
-    public ulong OwnerHash => _hash != 0 ? _hash : _hash = SimEngine.StringHash(OwnerPath);
-    private ulong _hash;
+    public string OwnerPath => _name.Path(owner);
+    public ulong OwnerHash => _name.Hash(owner);
     public object? HeadMessage => _queue.HeadMessage;
     public bool HasMessages => _queue.Count > 0;
     public int Count => _queue.Count;
@@ -91,7 +104,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     private readonly Stack<Envelope> _front = new(); // EnqueueFirst (the stash's unstash), last in first out
     private readonly Lock _frontLock = new();
     private readonly IActorRef? _owner;
-    private string? _path;
+    private OwnerName _name;
 
     public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null)
     {
@@ -99,9 +112,8 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
         _queue = new EngineEnvelopeQueue(engine) { Visible = this };
     }
 
-    public string OwnerPath => _path ??= _owner is null ? "-" : SimEngine.DigestPath(_owner.Path);
-    public ulong OwnerHash => _hash != 0 ? _hash : _hash = SimEngine.StringHash(OwnerPath);
-    private ulong _hash;
+    public string OwnerPath => _name.Path(_owner);
+    public ulong OwnerHash => _name.Hash(_owner);
 
     public object? HeadMessage
     {

@@ -73,11 +73,9 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false, Actor
         }
     }
     private readonly IActorRef? _owner;
-    private string? _ownerPath;
-    string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerPath ??= Owner is null ? "-" : ActorStack.Actors.Engine.SimEngine.DigestPath(Owner.Path);
-    ulong ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerHash
-        => _ownerHash != 0 ? _ownerHash : _ownerHash = ActorStack.Actors.Engine.SimEngine.StringHash(((ActorStack.Actors.Engine.IEngineVisibleQueue)this).OwnerPath);
-    private ulong _ownerHash;
+    private ActorStack.Actors.Engine.OwnerName _ownerName;
+    string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerName.Path(Owner);
+    ulong ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerHash => _ownerName.Hash(Owner);
     object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage
     {
         get

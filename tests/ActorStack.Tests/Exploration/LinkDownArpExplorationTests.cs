@@ -45,7 +45,7 @@ public class LinkDownArpExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
             $"wire a→b {string.Join(",", w1.AToBDetail!.Drops)} b→a {string.Join(",", w1.BToADetail!.Drops)}");
         // The datagrams still queued on the INCOMPLETE entry when the carrier went were purged (neigh_flush_dev → QUEUE_PURGE);
         // the rest were delivered or lost on the cut wire.
-        long purged = DropsAt(mid.A, DropReason.QUEUE_PURGE, "neigh");
+        long purged = mid.A.DropsAt(DropReason.QUEUE_PURGE, "neigh");
         Assert.InRange(purged, 0, Queued - queuedMid);
         Assert.InRange(arpOut, 1, 3);
 

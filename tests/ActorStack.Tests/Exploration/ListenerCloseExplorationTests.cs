@@ -49,7 +49,7 @@ public class ListenerCloseExplorationTests(Xunit.Abstractions.ITestOutputHelper 
         // it (TCP_RESET) and drops nothing else: no segment of b's finds a's socket gone.
         Assert.Equal((long)Clients, Mib(sb, "Tcp", "OutRsts"));
         Assert.Equal(0L, Mib(sb, "TcpExt", "TCPAbortOnClose"));
-        Assert.Equal(((long)Clients, (long)Clients), (DropsAt(sa, DropReason.TCP_RESET, "tcp/sock"), sa.TotalDrops));
+        Assert.Equal(((long)Clients, (long)Clients), (sa.DropsAt(DropReason.TCP_RESET, "tcp/sock"), sa.TotalDrops));
         Assert.InRange(Mib(sb, "Tcp", "PassiveOpens"), 0, Clients);
         Assert.InRange(Mib(sa, "Tcp", "RetransSegs"), 0, Clients);
         return $"outcomes {string.Join(",", outcome)}; a AttemptFails {Mib(sa, "Tcp", "AttemptFails")} EstabResets {Mib(sa, "Tcp", "EstabResets")} " +

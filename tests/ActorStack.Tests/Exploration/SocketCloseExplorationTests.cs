@@ -71,8 +71,8 @@ public class SocketCloseExplorationTests(Xunit.Abstractions.ITestOutputHelper ou
         // The application read exactly k and its close was answered.
         Assert.Equal((k, 1), (read[0], read[1]));
         Assert.Equal(k, Mib(sb, "Udp", "InDatagrams"));
-        long freed = DropsAt(sb, DropReason.SOCKET_CLOSE, "udp/sock");
-        long noSocket = DropsAt(sb, DropReason.NO_SOCKET, "udp");
+        long freed = sb.DropsAt(DropReason.SOCKET_CLOSE, "udp/sock");
+        long noSocket = sb.DropsAt(DropReason.NO_SOCKET, "udp");
         // Conservation: read + freed at close + refused with no socket = sent; nothing else dropped, nothing lost.
         Assert.True(k + freed + noSocket == Datagrams + LocalSenders,
             $"k {k} + SOCKET_CLOSE {freed} + NO_SOCKET {noSocket} != {Datagrams + LocalSenders}; drops: {Drops(sb)}");

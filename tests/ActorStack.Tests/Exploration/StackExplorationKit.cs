@@ -143,9 +143,6 @@ internal sealed class StackNet(ExplorationContext ctx)
 
     /// <summary>Drops of a host as "location reason=n" (for messages).</summary>
     public static string Drops(HostStats s) => string.Join(", ", s.Drops.Where(d => d.Packets > 0).Select(d => $"{d.Site.Location} {d.Site.Reason}={d.Packets}"));
-
-    public static long DropsAt(HostStats s, DropReason reason, string location)
-        => s.Drops.Where(d => d.Site.Reason == reason && d.Site.Location == location).Sum(d => d.Packets);
 }
 
 /// <summary>What one behaviour's exploration did: for the log (README's "What exploration found in the stack").</summary>

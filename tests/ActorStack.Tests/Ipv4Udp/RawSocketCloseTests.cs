@@ -35,9 +35,6 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         HeldRuns.Forget(_hid);
     }
 
-    private static long DropsAt(HostStats s, DropReason reason, string location)
-        => s.Drops.Where(d => d.Site.Reason == reason && d.Site.Location == location).Sum(d => d.Packets);
-
     [Fact]
     public async Task Close_DatagramQueuedAtIpBeforeTheUnhash_CountedAsSocketClose_NothingDeliveredAfterClose()
     {
@@ -72,7 +69,7 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         Assert.True(closing.IsCompleted);
         Assert.IsType<SocketOk>(await closing);
         var s = await Stats(host);
-        Assert.Equal(2, DropsAt(s, DropReason.SOCKET_CLOSE, "raw/sock"));
+        Assert.Equal(2, s.DropsAt(DropReason.SOCKET_CLOSE, "raw/sock"));
         Assert.Equal(2, s.TotalDrops);
         Assert.Equal(2, Mib(s, "Ip", "InDelivers"));
         Assert.Equal(SockType.Dgram, s.Sockets.Single().Type);
@@ -81,7 +78,7 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         Inject(nic, Udp(7000, [3]));
         await Settled(host, s3 =>
         {
-            Assert.Equal(2, DropsAt(s3, DropReason.SOCKET_CLOSE, "raw/sock"));
+            Assert.Equal(2, s3.DropsAt(DropReason.SOCKET_CLOSE, "raw/sock"));
             Assert.Equal(2, s3.TotalDrops);
             Assert.Equal(3, Mib(s3, "Ip", "InDelivers"));
             Assert.Equal(0, Mib(s3, "Ip", "InUnknownProtos"));
@@ -129,7 +126,7 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         _held.Release();
         await Settled(host, s =>
         {
-            Assert.Equal(1, DropsAt(s, DropReason.SOCKET_CLOSE, "raw/sock"));
+            Assert.Equal(1, s.DropsAt(DropReason.SOCKET_CLOSE, "raw/sock"));
             Assert.Equal(1, s.TotalDrops);
             Assert.Equal(1, Mib(s, "Ip", "InDelivers"));
             Assert.Equal(SockType.Dgram, s.Sockets.Single().Type);

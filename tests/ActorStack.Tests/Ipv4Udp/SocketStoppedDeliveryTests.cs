@@ -35,9 +35,6 @@ public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
         HeldRuns.Forget(_hid);
     }
 
-    private static long DropsAt(HostStats s, DropReason reason, string location)
-        => s.Drops.Where(d => d.Site.Reason == reason && d.Site.Location == location).Sum(d => d.Packets);
-
     [Fact]
     public async Task SupervisorStop_BatchMatchedBeforeTheUnbind_CountedAsSocketClose_LaterOnesNoSocket()
     {
@@ -61,7 +58,7 @@ public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
         sock.Tell(CrashSocket.Instance);
         Assert.Equal(sock, (await Expect<Terminated>()).ActorRef);
         var s1 = await Stats(host);
-        Assert.Equal(1, DropsAt(s1, DropReason.SOCKET_CLOSE, "udp/sock"));
+        Assert.Equal(1, s1.DropsAt(DropReason.SOCKET_CLOSE, "udp/sock"));
         Assert.Equal(1, s1.TotalDrops);
 
         // The UDP actor matches two datagrams to the stopped socket (still in its table): freed, SOCKET_CLOSE, not dead
@@ -69,7 +66,7 @@ public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
         _held.Release();
         await Settled(host, s =>
         {
-            Assert.Equal(3, DropsAt(s, DropReason.SOCKET_CLOSE, "udp/sock"));
+            Assert.Equal(3, s.DropsAt(DropReason.SOCKET_CLOSE, "udp/sock"));
             Assert.Equal(3, s.TotalDrops);
             Assert.Equal(0, Mib(s, "Udp", "NoPorts"));
             Assert.Equal(0, Mib(s, "Udp", "InErrors"));
@@ -81,9 +78,9 @@ public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
         Inject(nic, Udp(7000, [5]));
         await Settled(host, s =>
         {
-            Assert.Equal(3, DropsAt(s, DropReason.SOCKET_CLOSE, "udp/sock"));
+            Assert.Equal(3, s.DropsAt(DropReason.SOCKET_CLOSE, "udp/sock"));
             Assert.Equal(1, Mib(s, "Udp", "NoPorts"));
-            Assert.Equal(1, DropsAt(s, DropReason.NO_SOCKET, "udp"));
+            Assert.Equal(1, s.DropsAt(DropReason.NO_SOCKET, "udp"));
         });
     }
 }
