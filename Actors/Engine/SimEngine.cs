@@ -732,7 +732,13 @@ public sealed class SimEngine
         public override (SimEventKind, string, string) Describe() => (SimEventKind.TimerTell, PathOf(receiver), TypeName(message));
         public override (SimEventKind, ulong, ulong) DescribeHash(SimEngine engine) => (SimEventKind.TimerTell, engine.TargetHash(receiver), engine.TypeHash(message.GetType()));
         public override (ICanTell Receiver, IActorRef? Sender)? TellPair => (receiver, sender);
-        public override void Run(SimEngine engine, long firedAt) => receiver.Tell(message, sender ?? ActorRefs.NoSender);
+        public bool Ran { get; private set; }
+
+        public override void Run(SimEngine engine, long firedAt)
+        {
+            Ran = true;
+            receiver.Tell(message, sender ?? ActorRefs.NoSender);
+        }
     }
 
     /// <summary>Queues a mailbox run (or another dispatcher runnable) at the current instant.</summary>
@@ -828,6 +834,9 @@ public sealed class SimEngine
     {
         /// <summary>Takes the tell back if it has not run yet; nothing otherwise.</summary>
         void Cancel();
+
+        /// <summary>True once the tell has run (the message is in the receiver's mailbox).</summary>
+        bool Ran { get; }
     }
 
     internal abstract class SimEvent

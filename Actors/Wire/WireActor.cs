@@ -53,6 +53,11 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     private readonly long[] _coalesceNs; // per direction: the sending end's tx-usecs
     private readonly long?[] _armed = new long?[2];
     private readonly SimEngine.IEngineTimer?[] _timer = new SimEngine.IEngineTimer?[2];
+    // The virtual clock over a delay-only channel (WireChannel.IsDelayOnly): a frame's arrival is known when its last bit
+    // leaves, so it is told to the far end at once as an engine tell due at that instant, instead of waiting in the
+    // channel for a release timer and a run of this actor. Per direction, those not arrived yet, oldest first (taken back
+    // when the cable is cut or the wire stops).
+    private readonly Queue<(int Frames, SimEngine.IEngineTimer Tell)>[] _direct = [new(), new()];
     private readonly List<ReadOnlyMemory<byte>> _out = new();
     private readonly List<(ReadOnlyMemory<byte> Frame, long FinishNs)> _done = new();
     private long _overflowAToB, _overflowBToA;
@@ -127,6 +132,8 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         });
         Receive<CutCable>(_ =>
         {
+            TakeBackDirect(WireDirection.AToB);
+            TakeBackDirect(WireDirection.BToA);
             bool changed = _aToB.Cut() | _bToA.Cut();
             if (changed) TellTaps(null, "cable cut: carrier off at both ends", default);
             DrainEvents(WireDirection.AToB);
@@ -193,6 +200,7 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             for (int i = 0; i < n; i++) frames[i] = _done[i].Frame;
             FarEnd(dir).Tell(new WireFrames([.. frames]), Self);
         }
+        else if (_virtual is { } v && ch.IsDelayOnly) SendDirect(v.Engine, dir);
         else
         {
             // Real clock: a frame completed early (within the tick) enters the channel now, not in the future.
@@ -201,6 +209,51 @@ public sealed class WireActor : ReceiveActor, IWithTimers
             Flush(dir);
         }
         _done.Clear();
+    }
+
+    /// <summary>
+    /// The frames in <c>_done</c> enter the delay-only channel at their completion instants and are told to the far end
+    /// due at their arrival (those arriving at one instant in one <see cref="WireFrames"/>), as the channel's own release
+    /// would deliver them.
+    /// </summary>
+    private void SendDirect(SimEngine engine, WireDirection dir)
+    {
+        var ch = Channel(dir);
+        var pending = _direct[(int)dir];
+        Arrived(dir);
+        long now = NowNs;
+        // A frame whose arrival has passed already (its completion batch was taken late: tx-usecs) arrives now, with the
+        // others of the batch, as the channel's release would have delivered it.
+        long ArrivalOf(int k) => Math.Max(now, ch.ArrivalOf(_done[k].FinishNs));
+        for (int i = 0; i < _done.Count;)
+        {
+            long arrival = ArrivalOf(i);
+            for (; i < _done.Count && ArrivalOf(i) == arrival; i++)
+                if (ch.OfferDirect()) _out.Add(_done[i].Frame);
+            if (_out.Count == 0) continue;
+            var tell = engine.TellAfterNsCancelable(arrival - now, FarEnd(dir), new WireFrames([.. _out]), Self);
+            pending.Enqueue((_out.Count, tell));
+            _out.Clear();
+        }
+    }
+
+    /// <summary>Counts the direct deliveries already told to the far end as delivered.</summary>
+    private void Arrived(WireDirection dir)
+    {
+        var pending = _direct[(int)dir];
+        while (pending.TryPeek(out var p) && p.Tell.Ran)
+        {
+            pending.Dequeue();
+            Channel(dir).DirectArrived(p.Frames);
+        }
+    }
+
+    /// <summary>Takes back the direct deliveries not arrived yet (a cut: the channel then counts them lost in flight).</summary>
+    private void TakeBackDirect(WireDirection dir)
+    {
+        Arrived(dir);
+        foreach (var (_, tell) in _direct[(int)dir]) tell.Cancel();
+        _direct[(int)dir].Clear();
     }
 
     private void Run(WireDirection dir)
@@ -257,6 +310,8 @@ public sealed class WireActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         foreach (var t in _timer) t?.Cancel();
+        foreach (var q in _direct)
+            foreach (var (_, tell) in q) tell.Cancel();
         base.PostStop();
     }
 
@@ -299,6 +354,8 @@ public sealed class WireActor : ReceiveActor, IWithTimers
 
     private WireStats Stats()
     {
+        Arrived(WireDirection.AToB);
+        Arrived(WireDirection.BToA);
         var ab = WithOverflow(OnLine(_aToB.Stats(), _line[0].Count), Interlocked.Read(ref _overflowAToB));
         var ba = WithOverflow(OnLine(_bToA.Stats(), _line[1].Count), Interlocked.Read(ref _overflowBToA));
         return new WireStats(ab.Offered - ab.Dropped, ba.Offered - ba.Dropped, ab.Dropped, ba.Dropped)

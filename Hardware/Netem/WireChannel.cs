@@ -63,6 +63,7 @@ public sealed class WireChannel
     private long _seq;
 
     private long _offered, _delivered, _faultDuplicated, _faultCorrupted;
+    private int _directInFlight; // OfferDirect's frames not arrived yet
     // Counters of netem queues replaced or cleared, so totals survive a change of settings.
     private long _netemDupBase, _netemCorruptBase, _netemReorderBase, _netemEcnBase, _netemLossBase, _netemLimitBase;
     private readonly SortedDictionary<DropReason, long> _drops = new();
@@ -125,8 +126,9 @@ public sealed class WireChannel
     {
         if (IsCut) return false;
         IsCut = true;
-        int held = (_netem?.Reset() ?? 0) + _propagating.Count;
+        int held = (_netem?.Reset() ?? 0) + _propagating.Count + _directInFlight;
         _propagating.Clear();
+        _directInFlight = 0; // the owner has taken back their deliveries (see OfferDirect)
         Drop(DropReason.SIM_LINK_DOWN, held);
         if (held > 0) Events?.Add(new WireChannelEvent($"cable cut: {held} frame(s) in flight lost", DropReason.SIM_LINK_DOWN, default, held));
         return true;
@@ -253,6 +255,42 @@ public sealed class WireChannel
     /// <summary>Nothing on the medium and nothing in flight: frames may go straight through (<see cref="PassThrough"/>).</summary>
     public bool IsPassThrough => Egress is null && _propagationNs == 0 && _netem is null && _faults.IsEmpty && !IsCut && _propagating.Count == 0;
 
+    /// <summary>
+    /// Only the propagation delay on the medium, and nothing in flight through the channel itself: a frame's arrival is
+    /// known when it enters (<see cref="ArrivalOf"/>), so the owner may schedule its delivery at once
+    /// (<see cref="OfferDirect"/>) instead of waiting for <see cref="Release"/>. Not with capture taps (<see cref="Events"/>),
+    /// which are told each frame's fate as it happens here.
+    /// </summary>
+    public bool IsDelayOnly => Egress is null && _propagationNs > 0 && _netem is null && _faults.IsEmpty && !IsCut
+                               && _propagating.Count == 0 && Events is null;
+
+    /// <summary>When a frame entering at <paramref name="nowNs"/> arrives at the far end while <see cref="IsDelayOnly"/>.</summary>
+    public long ArrivalOf(long nowNs) => nowNs + _propagationNs;
+
+    /// <summary>
+    /// A frame entering while <see cref="IsDelayOnly"/> whose delivery the owner schedules itself: counted offered and in
+    /// flight until <see cref="DirectArrived"/>; false (dropped, SIM_WIRE_OVERFLOW) past <see cref="MaxInFlight"/>. The
+    /// owner takes back its undelivered ones before <see cref="Cut"/>, which counts them lost as any frame in flight.
+    /// </summary>
+    public bool OfferDirect()
+    {
+        _offered++;
+        if (_propagating.Count + _directInFlight >= MaxInFlight)
+        {
+            Drop(DropReason.SIM_WIRE_OVERFLOW, 1);
+            return false;
+        }
+        _directInFlight++;
+        return true;
+    }
+
+    /// <summary><paramref name="frames"/> of those <see cref="OfferDirect"/> admitted have reached the far end.</summary>
+    public void DirectArrived(int frames)
+    {
+        _directInFlight -= frames;
+        _delivered += frames;
+    }
+
     /// <summary>Counts frames that went straight through while <see cref="IsPassThrough"/>.</summary>
     public void PassThrough(int frames)
     {
@@ -260,7 +298,7 @@ public sealed class WireChannel
         _delivered += frames;
     }
 
-    public int InFlight => (_netem?.Backlog ?? 0) + _propagating.Count;
+    public int InFlight => (_netem?.Backlog ?? 0) + _propagating.Count + _directInFlight;
 
     public WireDirectionStats Stats()
     {

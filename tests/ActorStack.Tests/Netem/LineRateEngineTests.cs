@@ -92,6 +92,36 @@ public class LineRateEngineTests() : EngineKit("engine-line-rate")
     }
 
     [Fact]
+    public async Task DelayOnlyWire_FramesInFlightUntilTheirArrival_ACutLosesThem()
+    {
+        // A delay-only wire on the engine tells each frame to the far end due at its arrival; until then it is in flight
+        // (stats), and a cut takes those not arrived back and counts them lost (SIM_LINK_DOWN), as the channel would.
+        var probe = Probe();
+        var (a, aLog) = NewEnd("a");
+        var (b, bLog) = NewEnd("b");
+        var w = Sys.ActorOf(WireActor.Props(a, b, new WireOptions("w", 1, TimeSpan.FromMilliseconds(1))), "w");
+        long t0 = Engine.NowNs;
+        TellNow(w, Frames(3, 1514, 2, 1), a);
+        Engine.RunFor(TimeSpan.FromMilliseconds(0.5));
+        var s = (await AskNow<WireStats>(probe, w, GetWireStats.Instance)).AToBDetail!;
+        Assert.Equal((3L, 0L, 3L, 0L), (s.Offered, s.Delivered, s.InFlight, s.Dropped));
+        Assert.Equal(3, aLog.Count(e => e.What == "txdone")); // the sender's completions do not wait for the far end
+        Assert.Empty(bLog);
+
+        // Two frames more; the first three arrive at t0 + 1 ms + their wire time, then the two are cut in flight.
+        TellNow(w, Frames(2, 1514, 2, 1), a);
+        Engine.RunUntil(TimeSpan.FromTicks((t0 + 1_100_000) / 100));
+        Assert.Equal(new[] { (t0 + 1231 + 1_000_000, "rx", 1), (t0 + 2461 + 1_000_000, "rx", 1), (t0 + 3692 + 1_000_000, "rx", 1) }, bLog);
+        s = (await AskNow<WireStats>(probe, w, GetWireStats.Instance)).AToBDetail!;
+        Assert.Equal((5L, 3L, 2L, 0L), (s.Offered, s.Delivered, s.InFlight, s.Dropped));
+        await AskNow<CableState>(probe, w, CutCable.Instance);
+        s = (await AskNow<WireStats>(probe, w, GetWireStats.Instance)).AToBDetail!;
+        Assert.Equal((5L, 3L, 0L, 2L, 2L), (s.Offered, s.Delivered, s.InFlight, s.Dropped, s.DroppedBy(DropReason.SIM_LINK_DOWN)));
+        Engine.RunFor(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(3, bLog.Count); // nothing arrives after the cut
+    }
+
+    [Fact]
     public void MinimumFrames_At10G_AndTheOtherDirection_IsIndependent()
     {
         var (a, aLog) = NewEnd("a");
