@@ -178,7 +178,23 @@ public sealed class WireActor : ReceiveActor, IWithTimers
         long now = NowNs;
         var line = _line[(int)dir];
         foreach (var f in m.Frames) line.Enqueue(f, f.Length, now);
-        Complete(dir, now);
+        if (_virtual is { } v && _coalesceNs[(int)dir] == 0 && Channel(dir).IsDelayOnly)
+        {
+            // The virtual clock, no TX coalescing, a delay-only channel: when each frame's last bit leaves and when it
+            // arrives are known now, so both are engine tells due at those instants (the completion to the sender, the
+            // frame to the far end) instead of this actor's release timer and run at each.
+            line.TakeDone(long.MaxValue, _done);
+            for (int i = 0; i < _done.Count;)
+            {
+                long finish = _done[i].FinishNs;
+                int k = 0;
+                for (; i < _done.Count && _done[i].FinishNs == finish; i++) k++;
+                v.Engine.TellAfterNs(finish - now, NearEnd(dir), new WireTxDone(k), Self);
+            }
+            SendDirect(v.Engine, dir);
+            _done.Clear();
+        }
+        else Complete(dir, now);
         Arm(dir);
     }
 
