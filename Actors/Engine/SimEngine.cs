@@ -46,9 +46,9 @@ public sealed class SimEngine
     private const ulong FnvPrime2 = unchecked(FnvPrime * FnvPrime); // two FNV steps, the second over a zero byte
 
     // The engine is the dispatcher itself, not an actor: Tells from outside (a test, the CLI, Akka's own threads)
-    // reach its queue from any thread, so the queue and clock are guarded here (System.Threading.Lock scopes),
+    // reach its queue from any thread, so the queue and clock are guarded here (a SpinGate),
     // and _runLock admits one thread at a time into the run loop.
-    private readonly Lock _gate = new();
+    private SpinGate _gate;
     private readonly Lock _runLock = new();
     // Items: a SimEvent (a timer), or the IRunnable a dispatcher was given (a mailbox run), queued as it is so a
     // mailbox run costs no allocation.
@@ -171,7 +171,7 @@ public sealed class SimEngine
     /// <summary>Size of the event heap, cancelled timers not dropped yet included (kept under twice the live events plus 64).</summary>
     public int QueueLength
     {
-        get { using (_gate.EnterScope()) return _queue.Count + _ready.Count; }
+        get { using (SpinGate.Hold(ref _gate)) return _queue.Count + _ready.Count; }
     }
 
     /// <summary>
@@ -193,7 +193,7 @@ public sealed class SimEngine
     /// </summary>
     public void UseStrategy(ScheduleStrategy? strategy, bool record = false)
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (strategy is null && _ready.Count > 0)
             {
@@ -220,7 +220,7 @@ public sealed class SimEngine
     /// </summary>
     public void SetLimits(long maxSteps, TimeSpan? maxTime)
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             _limitSteps = maxSteps;
             _limitBase = _executed;
@@ -236,7 +236,7 @@ public sealed class SimEngine
     /// <summary>Forgets a halt and the limits: events run again.</summary>
     public void ClearHalt()
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             _halt = null;
             _limited = false;
@@ -259,7 +259,7 @@ public sealed class SimEngine
     {
         get
         {
-            using (_gate.EnterScope())
+            using (SpinGate.Hold(ref _gate))
             {
                 SkipCancelledHead();
                 int ready = ReadyLive();
@@ -275,7 +275,7 @@ public sealed class SimEngine
     {
         get
         {
-            using (_gate.EnterScope())
+            using (SpinGate.Hold(ref _gate))
             {
                 SkipCancelledHead();
                 if (ReadyLive() > 0) return _nowNs;
@@ -297,7 +297,7 @@ public sealed class SimEngine
         // A halted engine runs nothing; for shutdown it runs again, within the same step limit counted afresh (so a
         // message loop that stopped a run cannot spin forever here either).
         if (_halt is not null)
-            using (_gate.EnterScope())
+            using (SpinGate.Hold(ref _gate))
             {
                 _halt = null;
                 _limitBase = _executed;
@@ -342,7 +342,7 @@ public sealed class SimEngine
             int n = 0;
             while (RunOne(tNs)) n++;
             ThrowIfHalted();
-            using (_gate.EnterScope()) if (_nowNs < tNs) _nowNs = tNs;
+            using (SpinGate.Hold(ref _gate)) if (_nowNs < tNs) _nowNs = tNs;
             return n;
         }
         finally { ExitRun(); }
@@ -381,7 +381,7 @@ public sealed class SimEngine
         if (_strategy is not null) return RunChosen(limitNs);
         object item;
         long t;
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             while (true)
             {
@@ -468,7 +468,7 @@ public sealed class SimEngine
         object item;
         long t;
         var strategy = _strategy!;
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (_halt is not null) return false;
             PullReady();
@@ -747,14 +747,14 @@ public sealed class SimEngine
         // A mailbox scheduled by the running event (a system message: create, stop, watch) is something it touched.
         if (_footprint is { } fp && run is Mailbox { MessageQueue: IEngineVisibleQueue q } && Volatile.Read(ref _runner) == Environment.CurrentManagedThreadId)
             fp.Touched.Add(q.OwnerPath);
-        using (_gate.EnterScope()) _queue.Enqueue(_nowNs, run);
+        using (SpinGate.Hold(ref _gate)) _queue.Enqueue(_nowNs, run);
         if (_inline && Volatile.Read(ref _runner) != Environment.CurrentManagedThreadId) DrainInline();
     }
 
     /// <summary>Queues <paramref name="ev"/> at now + <paramref name="delay"/> ns; drains inline when in inline mode and not on the running thread.</summary>
     internal void Enqueue(SimEvent ev, long delay)
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (ev.Cancelled) return;
             _queue.Enqueue(checked(_nowNs + Math.Max(0, delay)), ev);
@@ -766,7 +766,7 @@ public sealed class SimEngine
     /// <summary>Requeues a repeating timer <paramref name="interval"/> ns after the instant it fired.</summary>
     internal void Requeue(SimEvent ev, long firedAt, long interval)
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (ev.Cancelled) return;
             _queue.Enqueue(checked(firedAt + interval), ev);
@@ -777,7 +777,7 @@ public sealed class SimEngine
     /// <summary>A timer's cancelable fired: the event stays in the heap (lazy deletion) until due or compacted.</summary>
     internal void Cancelled(SimEvent ev)
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (ev.Cancelled) return;
             ev.Cancelled = true;
@@ -820,7 +820,7 @@ public sealed class SimEngine
 
     private bool HasDueNow()
     {
-        using (_gate.EnterScope())
+        using (SpinGate.Hold(ref _gate))
         {
             if (_halt is not null) return false;
             if (ReadyLive() > 0) return true;

@@ -1,0 +1,85 @@
+using Akka.Actor;
+using ActorStack.Actors.Engine;
+
+namespace ActorStack.Tests.Engine;
+
+/// <summary>
+/// The engine mailboxes' envelope store alone: a ring buffer under a spin gate. FIFO through growth and wrap-around,
+/// and no envelope lost or reordered when senders on other threads enqueue while the owner's thread dequeues.
+/// </summary>
+public class EngineEnvelopeQueueTests
+{
+    [Fact]
+    public void Fifo_ThroughGrowthAndWrapAround_SameAsAQueue()
+    {
+        var q = new EngineEnvelopeQueue();
+        var reference = new Queue<int>();
+        var rng = new Random(5);
+        int next = 0, maxLength = 0;
+        Assert.Null(q.HeadMessage);
+        for (int step = 0; step < 20_000; step++)
+        {
+            // Runs of enqueues and dequeues, so the head wraps around arrays of every size the store grows through.
+            bool put = reference.Count == 0 || rng.Next(100) < (step / 2_000 % 2 == 0 ? 60 : 40);
+            if (put)
+            {
+                q.Enqueue(new Envelope(next, ActorRefs.NoSender));
+                reference.Enqueue(next++);
+            }
+            else
+            {
+                Assert.True(q.TryDequeue(out var e));
+                Assert.Equal(reference.Dequeue(), (int)e.Message);
+            }
+            maxLength = Math.Max(maxLength, reference.Count);
+            Assert.Equal(reference.Count, q.Count);
+            Assert.Equal(reference.Count == 0 ? null : reference.Peek(), (int?)q.HeadMessage);
+        }
+        Assert.True(maxLength > 64, $"the store grew to {maxLength} only"); // several doublings
+        while (reference.Count > 0)
+        {
+            Assert.True(q.TryDequeueFifo(out var e));
+            Assert.Equal(reference.Dequeue(), (int)e.Message);
+        }
+        Assert.False(q.TryDequeue(out _));
+        Assert.Equal(0, q.Count);
+        Assert.Null(q.HeadMessage);
+    }
+
+    [Fact]
+    public async Task SendersOnTwoThreads_OwnerDequeuing_EveryEnvelopeOnceInEachSendersOrder()
+    {
+        var q = new EngineEnvelopeQueue();
+        const int each = 200_000;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task Sender(int id) => Task.Run(async () =>
+        {
+            await start.Task;
+            for (int i = 0; i < each; i++) q.Enqueue(new Envelope((id, i), ActorRefs.NoSender));
+        });
+        var senders = new[] { Sender(0), Sender(1) };
+        var got = new[] { new List<int>(each), new List<int>(each) };
+        var owner = Task.Run(async () =>
+        {
+            await start.Task;
+            int seen = 0;
+            while (seen < 2 * each)
+            {
+                if (!q.TryDequeue(out var e))
+                {
+                    await Task.Yield();
+                    continue;
+                }
+                var (id, i) = ((int, int))e.Message;
+                got[id].Add(i);
+                seen++;
+            }
+        });
+        start.SetResult();
+        await Task.WhenAll(senders);
+        await owner;
+        for (int id = 0; id < 2; id++) Assert.Equal(Enumerable.Range(0, each), got[id]);
+        Assert.Equal(0, q.Count);
+        Assert.False(q.TryDequeue(out _));
+    }
+}
