@@ -45,36 +45,31 @@ public sealed class EngineMailbox(Akka.Actor.Settings settings, Akka.Configurati
         => new EngineMessageQueue(owner, (system.Scheduler as VirtualTimeScheduler)?.Engine);
 }
 
-/// <remarks>
-/// The envelopes wait in an <see cref="EngineEnvelopeQueue"/>, not a <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>:
-/// an idle actor's queue costs an empty array, not a 32-slot segment (about 1 KiB per actor), and the engine's head
-/// peek does not freeze segments.
-/// </remarks>
-public sealed class EngineMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics, IEngineVisibleQueue
+/// <remarks>The envelopes wait in the queue object itself (<see cref="EngineEnvelopeStore"/>).</remarks>
+public sealed class EngineMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnboundedMessageQueueSemantics, IEngineVisibleQueue
 {
-    private readonly EngineEnvelopeQueue _queue;
     private readonly IActorRef? owner;
     private OwnerName _name;
 
     /// <param name="owner">The actor whose queue this is (null when built by hand).</param>
     /// <param name="engine">The engine the owner runs on: its strategy makes mailbox-level decisions (none under fifo).</param>
-    public EngineMessageQueue(IActorRef? owner, SimEngine? engine = null)
+    public EngineMessageQueue(IActorRef? owner, SimEngine? engine = null) : base(engine)
     {
         this.owner = owner;
-        _queue = new EngineEnvelopeQueue(engine) { Visible = this };
+        Visible = this;
     }
 
     public string OwnerPath => _name.Path(owner);
     public ulong OwnerHash => _name.Hash(owner);
-    public object? HeadMessage => _queue.HeadMessage;
-    public bool HasMessages => _queue.Count > 0;
-    public int Count => _queue.Count;
-    public void Enqueue(IActorRef receiver, Envelope envelope) => _queue.Enqueue(envelope);
-    public bool TryDequeue(out Envelope envelope) => _queue.TryDequeue(out envelope);
+    public object? HeadMessage => HeadOfStore;
+    public bool HasMessages => Waiting > 0;
+    public int Count => Waiting;
+    public void Enqueue(IActorRef receiver, Envelope envelope) => Store(envelope);
+    public bool TryDequeue(out Envelope envelope) => TakeNext(out envelope);
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
-        while (_queue.TryDequeueFifo(out var env)) deadletters.Enqueue(owner, env);
+        while (TakeHead(out var env)) deadletters.Enqueue(owner, env);
     }
 }
 
@@ -109,7 +104,7 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null)
     {
         _owner = owner;
-        _queue = new EngineEnvelopeQueue(engine) { Visible = this };
+        _queue = new EngineEnvelopeQueue(engine, this);
     }
 
     public string OwnerPath => _name.Path(_owner);
@@ -161,28 +156,33 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
 }
 
 /// <summary>
-/// A mailbox's FIFO of envelopes for actors on the engine: a ring buffer under a <see cref="SpinGate"/>. One thread runs
-/// the engine's actors, so the gate is nearly always uncontended (a Tell from outside, a test or the CLI, is the
-/// exception), and the store grows from an empty array instead of a <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>'s
-/// 32-slot segment. The engine reads the head of every queue it runs (its digest); a ConcurrentQueue segment that
-/// has been peeked is preserved for observation and never reused, so there each 32 messages cost a new 1 KiB
-/// segment. Part of the engine (the dispatcher under the actors), so its lock is the engine's, as Akka's own
-/// mailboxes guard theirs.
+/// A mailbox's FIFO of envelopes for actors on the engine, kept in the message queue object itself (the engine's
+/// message queues derive from it): the head in a slot of its own, the rest in a ring buffer, under a
+/// <see cref="SpinGate"/> field. One thread runs the engine's actors, so the gate is nearly always uncontended (a Tell
+/// from outside, a test or the CLI, is the exception).
+/// <para>
+/// Why this shape: with a thousand hosts every mailbox run starts cold in the CPU's caches, so each object between the
+/// mailbox and the message is a cache miss per event. Most mailboxes hold one message when they run, and that one is in
+/// the queue object (no store object, no array, no lock object to reach); the array is touched only when two or more
+/// wait. It grows by doubling from an empty array and never shrinks (a busy actor's queue is as long as its longest
+/// burst). Not a <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>: its 32-slot segment costs about 1 KiB
+/// per idle actor, and a segment the engine's digest has peeked is preserved for observation and never reused.
+/// Part of the engine (the dispatcher under the actors), so its lock is the engine's, as Akka's own mailboxes guard
+/// theirs.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Under a scheduling strategy (<see cref="SimEngine.Strategy"/> not null) a dequeue is a mailbox-level decision: the
 /// options are the distinct senders' oldest messages, in queue order, and the strategy's pick is taken out of the
-/// middle by one full turn of the queue (the others keep their order), so one sender's messages stay in order while
-/// different senders' messages interleave every way. Without a strategy (fifo) nothing of that runs: one field read.
+/// middle (the others keep their order), so one sender's messages stay in order while different senders' messages
+/// interleave every way. Without a strategy (fifo) nothing of that runs: one field read.
 /// </remarks>
-public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
+public abstract class EngineEnvelopeStore(SimEngine? engine)
 {
-    // The envelopes: a ring buffer in this object (no Queue<T> object between the mailbox and its array), guarded by
-    // a SpinGate in a field (no lock object either): a mailbox run touches fewer cache lines. Grows by doubling from
-    // an empty array, never shrinks (a busy actor's queue is as long as its longest burst).
-    private Envelope[] _items = [];
+    private Envelope _first; // the head, when _count > 0
+    private Envelope[] _items = []; // the ones after it, a ring from _head
     private int _head;
-    private int _count; // written under the gate; read without it by Count (Volatile)
+    private int _count; // all waiting, the head included; written under the gate, read without it (Volatile)
     private SpinGate _gate;
     // Mailbox-level decisions only (allocated on the first one).
     private List<ScheduleOption>? _options;
@@ -190,42 +190,42 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
     private List<int>? _positions;
 
     /// <summary>The queue that owns this store (for the exhaustive mode's footprints: whose mailbox got a message).</summary>
-    public IEngineVisibleQueue? Visible { get; set; }
+    protected IEngineVisibleQueue? Visible { get; init; }
 
     /// <summary>
     /// How many envelopes wait. Read without the gate: Akka asks it after a run (<c>HasMessages</c>) right after the
     /// status compare-exchange that makes the mailbox idle, and a sender from outside writes it before its own status
     /// compare-exchange, so one of the two always sees the other (the run is rescheduled either way).
     /// </summary>
-    public int Count => Volatile.Read(ref _count);
+    protected int Waiting => Volatile.Read(ref _count);
 
-    /// <summary>The message at the head, or null when the queue is empty.</summary>
-    public object? HeadMessage
+    /// <summary>The message at the head, or null when the store is empty.</summary>
+    protected object? HeadOfStore
     {
         get
         {
-            using (SpinGate.Hold(ref _gate)) return _count > 0 ? _items[_head].Message : null;
+            using (SpinGate.Hold(ref _gate)) return _count > 0 ? _first.Message : null;
         }
     }
 
-    public void Enqueue(Envelope envelope)
+    protected void Store(Envelope envelope)
     {
         using (SpinGate.Hold(ref _gate)) Push(envelope);
         if (engine is { RecordingFootprint: true } e && Visible is { } v) e.NoteEnqueue(v, envelope.Sender);
     }
 
     /// <summary>The next message: the head under fifo, the strategy's pick among the senders' oldest otherwise.</summary>
-    public bool TryDequeue(out Envelope envelope)
+    protected bool TakeNext(out Envelope envelope)
     {
         if (engine?.Strategy is null)
         {
             using (SpinGate.Hold(ref _gate)) return TryPop(out envelope);
         }
-        return TryDequeueChosen(engine, out envelope);
+        return TakeChosen(engine, out envelope);
     }
 
     /// <summary>The head, never a decision (clean-up to dead letters).</summary>
-    public bool TryDequeueFifo(out Envelope envelope)
+    protected bool TakeHead(out Envelope envelope)
     {
         using (SpinGate.Hold(ref _gate)) return TryPop(out envelope);
     }
@@ -233,14 +233,21 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
     // Under the gate.
     private void Push(Envelope envelope)
     {
-        if (_count == _items.Length)
+        if (_count == 0)
+        {
+            _first = envelope;
+            Volatile.Write(ref _count, 1);
+            return;
+        }
+        int rest = _count - 1;
+        if (rest == _items.Length)
         {
             var grown = new Envelope[Math.Max(4, _items.Length * 2)];
-            for (int i = 0; i < _count; i++) grown[i] = _items[(_head + i) % _items.Length];
+            for (int i = 0; i < rest; i++) grown[i] = _items[(_head + i) % _items.Length];
             _items = grown;
             _head = 0;
         }
-        int tail = _head + _count;
+        int tail = _head + rest;
         if (tail >= _items.Length) tail -= _items.Length;
         _items[tail] = envelope;
         Volatile.Write(ref _count, _count + 1);
@@ -254,9 +261,14 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
             envelope = default;
             return false;
         }
-        envelope = _items[_head];
-        _items[_head] = default; // the message is the actor's now, not the queue's
-        if (++_head == _items.Length) _head = 0;
+        envelope = _first;
+        if (_count == 1) _first = default; // the message is the actor's now, not the queue's
+        else
+        {
+            _first = _items[_head];
+            _items[_head] = default;
+            if (++_head == _items.Length) _head = 0;
+        }
         Volatile.Write(ref _count, _count - 1);
         return true;
     }
@@ -264,12 +276,13 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
     // Under the gate: the i-th waiting envelope from the head.
     private ref Envelope At(int i)
     {
-        int k = _head + i;
+        if (i == 0) return ref _first;
+        int k = _head + i - 1;
         if (k >= _items.Length) k -= _items.Length;
         return ref _items[k];
     }
 
-    private bool TryDequeueChosen(SimEngine sim, out Envelope envelope)
+    private bool TakeChosen(SimEngine sim, out Envelope envelope)
     {
         using (SpinGate.Hold(ref _gate))
         {
@@ -301,13 +314,30 @@ public sealed class EngineEnvelopeQueue(SimEngine? engine = null)
             }
             int pos = _positions[sim.ChooseSender(_options)];
             if (pos == 0) return TryPop(out envelope);
-            // Take the pick out of the middle: the ones before it move up a place (the others keep their order).
+            // Take the pick out of the middle: the ones before it move up a place (the others keep their order), and
+            // the head, now a copy of the second, goes.
             envelope = At(pos);
             for (int j = pos; j > 0; j--) At(j) = At(j - 1);
-            At(0) = default;
-            if (++_head == _items.Length) _head = 0;
-            Volatile.Write(ref _count, _count - 1);
-            return true;
+            return TryPop(out _);
         }
     }
+}
+
+/// <summary>An <see cref="EngineEnvelopeStore"/> of its own (the stashing mailbox's FIFO part; tests).</summary>
+public sealed class EngineEnvelopeQueue : EngineEnvelopeStore
+{
+    public EngineEnvelopeQueue(SimEngine? engine = null, IEngineVisibleQueue? owner = null) : base(engine) => Visible = owner;
+
+    public int Count => Waiting;
+
+    /// <summary>The message at the head, or null when the queue is empty.</summary>
+    public object? HeadMessage => HeadOfStore;
+
+    public void Enqueue(Envelope envelope) => Store(envelope);
+
+    /// <inheritdoc cref="EngineEnvelopeStore.TakeNext"/>
+    public bool TryDequeue(out Envelope envelope) => TakeNext(out envelope);
+
+    /// <inheritdoc cref="EngineEnvelopeStore.TakeHead"/>
+    public bool TryDequeueFifo(out Envelope envelope) => TakeHead(out envelope);
 }

@@ -32,21 +32,19 @@ public sealed class ChargedMailbox : MailboxType, IProducesMessageQueue<ChargedM
 
 /// <param name="limit">The charge limit.</param>
 /// <param name="onEngine">
-/// The owner runs on the simulation engine: the envelopes wait in the engine's
-/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeQueue"/> instead of a <see cref="ConcurrentQueue{T}"/>. The engine
-/// reads the head of every queue it runs (<see cref="ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage"/>, for
-/// its digest), and a ConcurrentQueue segment that has been peeked is never reused (the peek preserves it for
-/// observation): each 32 messages would cost a new 1 KiB segment, and an idle queue keeps one.
+/// The owner runs on the simulation engine: the envelopes wait in this object (its
+/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeStore"/>, read per event by the engine's digest) instead of a
+/// <see cref="ConcurrentQueue{T}"/>, whose peeked segments are never reused (each 32 messages would cost a new 1 KiB
+/// segment) and whose idle segment costs 1 KiB.
 /// </param>
 /// <param name="engine">
 /// The engine the owner runs on: under a scheduling strategy its dequeues are mailbox-level decisions (see
-/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeQueue"/>); charging is per message, so the order does not change it.
+/// <see cref="ActorStack.Actors.Engine.EngineEnvelopeStore"/>); charging is per message, so the order does not change it.
 /// </param>
 public sealed class ChargedMessageQueue(long limit, bool onEngine = false, ActorStack.Actors.Engine.SimEngine? engine = null)
-    : IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
+    : ActorStack.Actors.Engine.EngineEnvelopeStore(engine), IMessageQueue, ActorStack.Actors.Engine.IEngineVisibleQueue
 {
     private readonly ConcurrentQueue<Envelope>? _queue = onEngine ? null : new();
-    private readonly ActorStack.Actors.Engine.EngineEnvelopeQueue? _engine = onEngine ? new(engine) : null;
     private long _charge;
     private long _limit = limit;
     private long _droppedItems;
@@ -69,7 +67,7 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false, Actor
         init
         {
             _owner = value;
-            if (_engine is not null) _engine.Visible = this;
+            if (_queue is null) Visible = this;
         }
     }
     private readonly IActorRef? _owner;
@@ -77,31 +75,11 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false, Actor
     string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerName.Path(Owner);
     ulong ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerHash => _ownerName.Hash(Owner);
     object? ActorStack.Actors.Engine.IEngineVisibleQueue.HeadMessage
-    {
-        get
-        {
-            if (_engine is null) return _queue!.TryPeek(out var e) ? e.Message : null;
-            return _engine.HeadMessage;
-        }
-    }
+        => _queue is null ? HeadOfStore : _queue.TryPeek(out var e) ? e.Message : null;
 
-    public bool HasMessages
-    {
-        get
-        {
-            if (_engine is null) return !_queue!.IsEmpty;
-            return _engine.Count > 0;
-        }
-    }
+    public bool HasMessages => _queue is null ? Waiting > 0 : !_queue.IsEmpty;
 
-    public int Count
-    {
-        get
-        {
-            if (_engine is null) return _queue!.Count;
-            return _engine.Count;
-        }
-    }
+    public int Count => _queue is null ? Waiting : _queue.Count;
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
@@ -128,22 +106,18 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false, Actor
                 envelope = new Envelope(m.Take(admitted), envelope.Sender);
             }
         }
-        if (_engine is null) _queue!.Enqueue(envelope);
-        else _engine.Enqueue(envelope);
+        if (_queue is null) Store(envelope);
+        else _queue.Enqueue(envelope);
     }
 
-    public bool TryDequeue(out Envelope envelope)
-    {
-        if (_engine is null) return _queue!.TryDequeue(out envelope);
-        return _engine.TryDequeue(out envelope);
-    }
+    public bool TryDequeue(out Envelope envelope) => _queue is null ? TakeNext(out envelope) : _queue.TryDequeue(out envelope);
 
     /// <summary>Releases charge the owner has consumed (the reader freed the buffers, the backlog was spliced).</summary>
     public void Uncharge(long units) => Interlocked.Add(ref _charge, -units);
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
-        while (_engine is null ? _queue!.TryDequeue(out var env) : _engine.TryDequeueFifo(out env)) deadletters.Enqueue(owner, env);
+        while (_queue is null ? TakeHead(out var env) : _queue.TryDequeue(out env)) deadletters.Enqueue(owner, env);
     }
 
     /// <summary>The queue of the actor whose context this is, or null when it runs on another mailbox type.</summary>
