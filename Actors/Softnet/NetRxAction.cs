@@ -3,7 +3,16 @@ using Akka.Actor;
 namespace ActorStack.Actors.Softnet;
 
 /// <summary>A NAPI context on a <c>poll_list</c>: a driver and its RX queue.</summary>
-public readonly record struct NapiRef(IActorRef Driver, int Queue);
+/// <remarks>
+/// Hashed by the driver's uid (<see cref="ActorRefComparer"/>), not Akka's whole-path hash: the softirq looks a NAPI up
+/// (<c>NAPI_STATE_SCHED</c>, its GRO context) on every schedule and every poll result.
+/// </remarks>
+public readonly record struct NapiRef(IActorRef Driver, int Queue)
+{
+    public bool Equals(NapiRef other) => Queue == other.Queue && ActorRefComparer.Instance.Equals(Driver, other.Driver);
+
+    public override int GetHashCode() => HashCode.Combine(Driver is null ? 0 : ActorRefComparer.Instance.GetHashCode(Driver), Queue);
+}
 
 /// <summary>What the softirq does after a poll (or at the start of a softirq).</summary>
 public enum NetRxStep
