@@ -48,6 +48,7 @@ namespace ActorStack.Cli
         public static async Task<int> Execute(string[] args, TextWriter o, TextWriter err, CancellationToken interrupt = default,
             Action<SimEngine>? onEngine = null)
         {
+            (o, err) = Writers(o, err);
             var cl = new CommandLine();
             var (parse, parseRc) = cl.Parse(args, o, err);
             if (parse is null) return parseRc;
@@ -62,6 +63,16 @@ namespace ActorStack.Cli
             var opts = RunArgs.From(cl, parse);
             return await Execute(command.Name, opts, o, err, interrupt, onEngine);
         }
+
+        /// <summary>
+        /// The writers a command prints to, safe for several threads: on the real clock actors print from the thread pool
+        /// (<c>ip monitor</c> lines, workload output) while the command's own thread prints progress. The console's
+        /// writers are already synchronized (and come back as they are); a caller's plain writer (a test's
+        /// <see cref="StringWriter"/>) is not, and two threads appending to one <see cref="System.Text.StringBuilder"/>
+        /// corrupt it (<c>ArgumentException: Destination is too short</c> from the loser's copy).
+        /// </summary>
+        public static (TextWriter Out, TextWriter Err) Writers(TextWriter o, TextWriter err)
+            => (TextWriter.Synchronized(o), TextWriter.Synchronized(err));
 
         /// <summary>
         /// <c>run</c>, <c>check</c> or <c>topology</c> with their parsed options: the checks between options, the

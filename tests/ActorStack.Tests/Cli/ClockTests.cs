@@ -52,6 +52,32 @@ public sealed partial class ClockTests
     [GeneratedRegex(@"check-determinism: identical, digest ([0-9a-f]{16}), (\d+) events")]
     private static partial Regex Identical();
 
+    /// <summary>
+    /// The command's writers are safe for several threads (on the real clock actors print from the thread pool while the
+    /// command prints progress): four threads printing at once lose no line and tear none, in each thread's order. A plain
+    /// <see cref="StringWriter"/> throws or loses lines here ("Destination is too short", the flake of the TAP run test).
+    /// </summary>
+    [Fact]
+    public async Task Writers_FourThreadsPrintingAtOnce_NoLineLostOrTorn_TheConsoleAsItIs()
+    {
+        Assert.Same(Console.Out, Runner.Writers(Console.Out, Console.Error).Out);
+        var sw = new StringWriter();
+        var (o, _) = Runner.Writers(sw, new StringWriter());
+        const int threads = 4, each = 20_000;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var printers = Enumerable.Range(0, threads).Select(t => Task.Run(async () =>
+        {
+            await start.Task;
+            for (int i = 0; i < each; i++) o.WriteLine($"t{t} line {i}");
+        })).ToArray();
+        start.SetResult();
+        await Task.WhenAll(printers);
+        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(threads * each, lines.Length);
+        for (int t = 0; t < threads; t++)
+            Assert.Equal(Enumerable.Range(0, each).Select(i => $"t{t} line {i}"), lines.Where(l => l.StartsWith($"t{t} ", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task Virtual_MainJob_RunsToCompletion_SameReportAsRealClock_ByteIdenticalPcap()
     {
