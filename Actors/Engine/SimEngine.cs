@@ -144,7 +144,7 @@ public sealed class SimEngine
     public DateTimeOffset Epoch { get; }
 
     /// <summary>Virtual time since the start, in nanoseconds.</summary>
-    /// <remarks>Written under the lock by the running thread only; a 64-bit read needs no lock (actors read it per event).</remarks>
+    /// <remarks>Written under the gate by the running thread only; a 64-bit read needs no gate (actors read it per event).</remarks>
     public long NowNs => Volatile.Read(ref _nowNs);
 
     /// <summary>Virtual time since the start (100 ns resolution; <see cref="NowNs"/> has the ns).</summary>
