@@ -76,8 +76,9 @@ public sealed class EngineMessageQueue : EngineEnvelopeStore, IMessageQueue, IUn
 /// <summary>
 /// The engine's mailbox for actors that stash (<c>IWithUnboundedStash</c> requires
 /// <see cref="IUnboundedDequeBasedMessageQueueSemantics"/>; <see cref="SimEngine.Hocon"/> maps that requirement here,
-/// e.g. <c>TcpSocketActor</c>): an <see cref="EngineEnvelopeQueue"/> (so its dequeues are mailbox-level decisions
-/// under a strategy) behind a stack of unstashed envelopes, which come first, in the order the stash put them back.
+/// e.g. <c>TcpSocketActor</c>): an <see cref="EngineEnvelopeStore"/> whose unstashed envelopes (<c>EnqueueFirst</c>) go in
+/// at the head and come first, in the order the stash put them back, never a mailbox-level decision; the others' dequeues
+/// are decisions under a strategy, as in the default mailbox.
 /// </summary>
 public sealed class EngineDequeMailbox(Akka.Actor.Settings settings, Akka.Configuration.Config config)
     : MailboxType(settings, config), IProducesMessageQueue<EngineDequeMessageQueue>
@@ -87,7 +88,7 @@ public sealed class EngineDequeMailbox(Akka.Actor.Settings settings, Akka.Config
 }
 
 /// <inheritdoc cref="EngineDequeMailbox"/>
-public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics, IEngineVisibleQueue
+public sealed class EngineDequeMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics, IEngineVisibleQueue
 {
     /// <summary>
     /// How the digest names this queue's runs: as it named them on Akka's own deque mailbox before this one replaced it
@@ -95,63 +96,27 @@ public sealed class EngineDequeMessageQueue : IMessageQueue, IUnboundedDequeBase
     /// </summary>
     internal const string DigestName = "Akka.Dispatch.MessageQueues.UnboundedDequeMessageQueue";
 
-    private readonly EngineEnvelopeQueue _queue;
-    private readonly Stack<Envelope> _front = new(); // EnqueueFirst (the stash's unstash), last in first out
-    private SpinGate _frontGate;
     private readonly IActorRef? _owner;
     private OwnerName _name;
 
-    public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null)
+    public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null) : base(engine)
     {
         _owner = owner;
-        _queue = new EngineEnvelopeQueue(engine, this);
+        Visible = this;
     }
 
     public string OwnerPath => _name.Path(_owner);
     public ulong OwnerHash => _name.Hash(_owner);
-
-    public object? HeadMessage
-    {
-        get
-        {
-            using (SpinGate.Hold(ref _frontGate)) if (_front.TryPeek(out var e)) return e.Message;
-            return _queue.HeadMessage;
-        }
-    }
-
-    public bool HasMessages => Count > 0;
-
-    public int Count
-    {
-        get
-        {
-            using (SpinGate.Hold(ref _frontGate)) return _front.Count + _queue.Count;
-        }
-    }
-
-    public void Enqueue(IActorRef receiver, Envelope envelope) => _queue.Enqueue(envelope);
-
-    public void EnqueueFirst(Envelope envelope)
-    {
-        using (SpinGate.Hold(ref _frontGate)) _front.Push(envelope);
-    }
-
-    public bool TryDequeue(out Envelope envelope)
-    {
-        using (SpinGate.Hold(ref _frontGate)) if (_front.TryPop(out envelope)) return true;
-        return _queue.TryDequeue(out envelope);
-    }
+    public object? HeadMessage => HeadOfStore;
+    public bool HasMessages => Waiting > 0;
+    public int Count => Waiting;
+    public void Enqueue(IActorRef receiver, Envelope envelope) => Store(envelope);
+    public void EnqueueFirst(Envelope envelope) => StoreFirst(envelope);
+    public bool TryDequeue(out Envelope envelope) => TakeNext(out envelope);
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
-        while (true)
-        {
-            Envelope env;
-            bool got;
-            using (SpinGate.Hold(ref _frontGate)) got = _front.TryPop(out env);
-            if (!got && !_queue.TryDequeueFifo(out env)) return;
-            deadletters.Enqueue(owner, env);
-        }
+        while (TakeHead(out var env)) deadletters.Enqueue(owner, env);
     }
 }
 
@@ -183,6 +148,7 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
     private Envelope[] _items = []; // the ones after it, a ring from _head
     private int _head;
     private int _count; // all waiting, the head included; written under the gate, read without it (Volatile)
+    private int _putBack; // how many at the head went in by StoreFirst (a stash's unstash): they come first, no decision
     private SpinGate _gate;
     // Mailbox-level decisions only (allocated on the first one).
     private List<ScheduleOption>? _options;
@@ -214,7 +180,30 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
         if (engine is { RecordingFootprint: true } e && Visible is { } v) e.NoteEnqueue(v, envelope.Sender);
     }
 
-    /// <summary>The next message: the head under fifo, the strategy's pick among the senders' oldest otherwise.</summary>
+    /// <summary>
+    /// Puts <paramref name="envelope"/> back at the head (<c>EnqueueFirst</c>: a stash's unstash puts its envelopes back
+    /// last first, so they come out in the order they were stashed, before everything else).
+    /// </summary>
+    protected void StoreFirst(Envelope envelope)
+    {
+        using (SpinGate.Hold(ref _gate))
+        {
+            if (_count > 0)
+            {
+                Grow();
+                if (--_head < 0) _head = _items.Length - 1;
+                _items[_head] = _first; // the old head becomes the first of the rest
+            }
+            _first = envelope;
+            _putBack++;
+            Volatile.Write(ref _count, _count + 1);
+        }
+    }
+
+    /// <summary>
+    /// The next message: the head under fifo, or while put-back envelopes wait; otherwise the strategy's pick among the
+    /// senders' oldest.
+    /// </summary>
     protected bool TakeNext(out Envelope envelope)
     {
         if (engine?.Strategy is null)
@@ -239,18 +228,22 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
             Volatile.Write(ref _count, 1);
             return;
         }
-        int rest = _count - 1;
-        if (rest == _items.Length)
-        {
-            var grown = new Envelope[Math.Max(4, _items.Length * 2)];
-            for (int i = 0; i < rest; i++) grown[i] = _items[(_head + i) % _items.Length];
-            _items = grown;
-            _head = 0;
-        }
-        int tail = _head + rest;
+        Grow();
+        int tail = _head + _count - 1;
         if (tail >= _items.Length) tail -= _items.Length;
         _items[tail] = envelope;
         Volatile.Write(ref _count, _count + 1);
+    }
+
+    // Under the gate, _count > 0: room in the ring for one more after the head (doubling it when full).
+    private void Grow()
+    {
+        int rest = _count - 1;
+        if (rest < _items.Length) return;
+        var grown = new Envelope[Math.Max(4, _items.Length * 2)];
+        for (int i = 0; i < rest; i++) grown[i] = _items[(_head + i) % _items.Length];
+        _items = grown;
+        _head = 0;
     }
 
     // Under the gate.
@@ -262,6 +255,7 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
             return false;
         }
         envelope = _first;
+        if (_putBack > 0) _putBack--;
         if (_count == 1) _first = default; // the message is the actor's now, not the queue's
         else
         {
@@ -286,7 +280,7 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
     {
         using (SpinGate.Hold(ref _gate))
         {
-            if (_count < 2) return TryPop(out envelope);
+            if (_count < 2 || _putBack > 0) return TryPop(out envelope);
             _options ??= [];
             _senders ??= [];
             _positions ??= [];

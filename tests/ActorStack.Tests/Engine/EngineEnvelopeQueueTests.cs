@@ -47,6 +47,48 @@ public class EngineEnvelopeQueueTests
     }
 
     [Fact]
+    public void DequeQueue_PutBackEnvelopesComeFirst_InTheirOrder_ThroughGrowthAndWrapAround()
+    {
+        // The stashing mailbox: EnqueueFirst puts an envelope back at the head (a stash's unstash puts its envelopes back
+        // last first). Against a reference deque, with runs of appends, put-backs and takes.
+        var q = new EngineDequeMessageQueue(null);
+        var reference = new LinkedList<int>();
+        var rng = new Random(11);
+        int next = 0;
+        for (int step = 0; step < 20_000; step++)
+        {
+            int roll = rng.Next(100);
+            if (reference.Count == 0 || roll < 40)
+            {
+                q.Enqueue(ActorRefs.Nobody, new Envelope(next, ActorRefs.NoSender));
+                reference.AddLast(next++);
+            }
+            else if (roll < 55)
+            {
+                q.EnqueueFirst(new Envelope(next, ActorRefs.NoSender));
+                reference.AddFirst(next++);
+            }
+            else
+            {
+                Assert.True(q.TryDequeue(out var e));
+                Assert.Equal(reference.First!.Value, (int)e.Message);
+                reference.RemoveFirst();
+            }
+            Assert.Equal(reference.Count, q.Count);
+            Assert.Equal(reference.Count > 0, q.HasMessages);
+            Assert.Equal(reference.Count == 0 ? null : reference.First!.Value, (int?)q.HeadMessage);
+        }
+        // An unstash of three stashed in the order -3, -2, -1 (Akka puts them back last first) before what waits: they
+        // come out in their stashed order.
+        foreach (var m in new[] { -1, -2, -3 }) q.EnqueueFirst(new Envelope(m, ActorRefs.NoSender));
+        foreach (var m in new[] { -1, -2, -3 }) reference.AddFirst(m);
+        var dead = new List<int>();
+        while (q.TryDequeue(out var e)) dead.Add((int)e.Message);
+        Assert.Equal(reference, dead);
+        Assert.Equal([-3, -2, -1], dead.Take(3));
+    }
+
+    [Fact]
     public async Task SendersOnTwoThreads_OwnerDequeuing_EveryEnvelopeOnceInEachSendersOrder()
     {
         var q = new EngineEnvelopeQueue();
