@@ -316,22 +316,3 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
         }
     }
 }
-
-/// <summary>An <see cref="EngineEnvelopeStore"/> of its own (the stashing mailbox's FIFO part; tests).</summary>
-public sealed class EngineEnvelopeQueue : EngineEnvelopeStore
-{
-    public EngineEnvelopeQueue(SimEngine? engine = null, IEngineVisibleQueue? owner = null) : base(engine) => Visible = owner;
-
-    public int Count => Waiting;
-
-    /// <summary>The message at the head, or null when the queue is empty.</summary>
-    public object? HeadMessage => HeadOfStore;
-
-    public void Enqueue(Envelope envelope) => Store(envelope);
-
-    /// <inheritdoc cref="EngineEnvelopeStore.TakeNext"/>
-    public bool TryDequeue(out Envelope envelope) => TakeNext(out envelope);
-
-    /// <inheritdoc cref="EngineEnvelopeStore.TakeHead"/>
-    public bool TryDequeueFifo(out Envelope envelope) => TakeHead(out envelope);
-}

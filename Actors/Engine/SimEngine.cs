@@ -591,7 +591,7 @@ public sealed class SimEngine
         => sender is null || sender.IsNobody() || ReferenceEquals(sender, ActorRefs.NoSender) ? "-" : DigestPath(sender.Path);
 
     /// <summary>
-    /// A mailbox-level decision (<see cref="EngineEnvelopeQueue"/>): <paramref name="options"/> are the distinct senders'
+    /// A mailbox-level decision (<see cref="EngineEnvelopeStore"/>): <paramref name="options"/> are the distinct senders'
     /// oldest messages in queue order. Returns the index taken (0 without a strategy).
     /// </summary>
     internal int ChooseSender(List<ScheduleOption> options)

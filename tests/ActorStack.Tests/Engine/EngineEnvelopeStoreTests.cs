@@ -4,15 +4,16 @@ using ActorStack.Actors.Engine;
 namespace ActorStack.Tests.Engine;
 
 /// <summary>
-/// The engine mailboxes' envelope store alone: a ring buffer under a spin gate. FIFO through growth and wrap-around,
+/// The engine mailboxes' envelope store (<see cref="EngineEnvelopeStore"/>, here through the default and the stashing
+/// queue): a head slot and a ring buffer under a spin gate. FIFO through growth and wrap-around,
 /// and no envelope lost or reordered when senders on other threads enqueue while the owner's thread dequeues.
 /// </summary>
-public class EngineEnvelopeQueueTests
+public class EngineEnvelopeStoreTests
 {
     [Fact]
     public void Fifo_ThroughGrowthAndWrapAround_SameAsAQueue()
     {
-        var q = new EngineEnvelopeQueue();
+        var q = new EngineMessageQueue(null);
         var reference = new Queue<int>();
         var rng = new Random(5);
         int next = 0, maxLength = 0;
@@ -23,7 +24,7 @@ public class EngineEnvelopeQueueTests
             bool put = reference.Count == 0 || rng.Next(100) < (step / 2_000 % 2 == 0 ? 60 : 40);
             if (put)
             {
-                q.Enqueue(new Envelope(next, ActorRefs.NoSender));
+                q.Enqueue(ActorRefs.Nobody, new Envelope(next, ActorRefs.NoSender));
                 reference.Enqueue(next++);
             }
             else
@@ -38,7 +39,7 @@ public class EngineEnvelopeQueueTests
         Assert.True(maxLength > 64, $"the store grew to {maxLength} only"); // several doublings
         while (reference.Count > 0)
         {
-            Assert.True(q.TryDequeueFifo(out var e));
+            Assert.True(q.TryDequeue(out var e));
             Assert.Equal(reference.Dequeue(), (int)e.Message);
         }
         Assert.False(q.TryDequeue(out _));
@@ -91,13 +92,13 @@ public class EngineEnvelopeQueueTests
     [Fact]
     public async Task SendersOnTwoThreads_OwnerDequeuing_EveryEnvelopeOnceInEachSendersOrder()
     {
-        var q = new EngineEnvelopeQueue();
+        var q = new EngineMessageQueue(null);
         const int each = 200_000;
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task Sender(int id) => Task.Run(async () =>
         {
             await start.Task;
-            for (int i = 0; i < each; i++) q.Enqueue(new Envelope((id, i), ActorRefs.NoSender));
+            for (int i = 0; i < each; i++) q.Enqueue(ActorRefs.Nobody, new Envelope((id, i), ActorRefs.NoSender));
         });
         var senders = new[] { Sender(0), Sender(1) };
         var got = new[] { new List<int>(each), new List<int>(each) };
