@@ -46,7 +46,7 @@ public sealed class EngineMailbox(Akka.Actor.Settings settings, Akka.Configurati
 }
 
 /// <remarks>The envelopes wait in the queue object itself (<see cref="EngineEnvelopeStore"/>).</remarks>
-public sealed class EngineMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnboundedMessageQueueSemantics, IEngineVisibleQueue
+public class EngineMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnboundedMessageQueueSemantics, IEngineVisibleQueue
 {
     private readonly IActorRef? owner;
     private OwnerName _name;
@@ -88,7 +88,8 @@ public sealed class EngineDequeMailbox(Akka.Actor.Settings settings, Akka.Config
 }
 
 /// <inheritdoc cref="EngineDequeMailbox"/>
-public sealed class EngineDequeMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics, IEngineVisibleQueue
+public sealed class EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null)
+    : EngineMessageQueue(owner, engine), IUnboundedDequeBasedMessageQueueSemantics
 {
     /// <summary>
     /// How the digest names this queue's runs: as it named them on Akka's own deque mailbox before this one replaced it
@@ -96,28 +97,7 @@ public sealed class EngineDequeMessageQueue : EngineEnvelopeStore, IMessageQueue
     /// </summary>
     internal const string DigestName = "Akka.Dispatch.MessageQueues.UnboundedDequeMessageQueue";
 
-    private readonly IActorRef? _owner;
-    private OwnerName _name;
-
-    public EngineDequeMessageQueue(IActorRef? owner, SimEngine? engine = null) : base(engine)
-    {
-        _owner = owner;
-        Visible = this;
-    }
-
-    public string OwnerPath => _name.Path(_owner);
-    public ulong OwnerHash => _name.Hash(_owner);
-    public object? HeadMessage => HeadOfStore;
-    public bool HasMessages => Waiting > 0;
-    public int Count => Waiting;
-    public void Enqueue(IActorRef receiver, Envelope envelope) => Store(envelope);
     public void EnqueueFirst(Envelope envelope) => StoreFirst(envelope);
-    public bool TryDequeue(out Envelope envelope) => TakeNext(out envelope);
-
-    public void CleanUp(IActorRef owner, IMessageQueue deadletters)
-    {
-        while (TakeHead(out var env)) deadletters.Enqueue(owner, env);
-    }
 }
 
 /// <summary>
