@@ -56,7 +56,6 @@ public class EngineMessageQueue : EngineEnvelopeStore, IMessageQueue, IUnbounded
     public EngineMessageQueue(IActorRef? owner, SimEngine? engine = null) : base(engine)
     {
         this.owner = owner;
-        Visible = this;
     }
 
     public string OwnerPath => _name.Path(owner);
@@ -135,9 +134,6 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
     private List<IActorRef?>? _senders;
     private List<int>? _positions;
 
-    /// <summary>The queue that owns this store (for the exhaustive mode's footprints: whose mailbox got a message).</summary>
-    protected IEngineVisibleQueue? Visible { get; init; }
-
     /// <summary>
     /// How many envelopes wait. Read without the gate: Akka asks it after a run (<c>HasMessages</c>) right after the
     /// status compare-exchange that makes the mailbox idle, and a sender from outside writes it before its own status
@@ -157,7 +153,8 @@ public abstract class EngineEnvelopeStore(SimEngine? engine)
     protected void Store(Envelope envelope)
     {
         using (SpinGate.Hold(ref _gate)) Push(envelope);
-        if (engine is { RecordingFootprint: true } e && Visible is { } v) e.NoteEnqueue(v, envelope.Sender);
+        // The exhaustive mode's footprints: whose mailbox got a message (the message queue this store is).
+        if (engine is { RecordingFootprint: true } e && this is IEngineVisibleQueue v) e.NoteEnqueue(v, envelope.Sender);
     }
 
     /// <summary>

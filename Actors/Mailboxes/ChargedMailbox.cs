@@ -61,16 +61,7 @@ public sealed class ChargedMessageQueue(long limit, bool onEngine = false, Actor
     public long DroppedItems => Volatile.Read(ref _droppedItems);
 
     /// <summary>The actor whose queue this is (for the simulation engine's event digest); null when built by hand.</summary>
-    public IActorRef? Owner
-    {
-        get => _owner;
-        init
-        {
-            _owner = value;
-            if (_queue is null) Visible = this;
-        }
-    }
-    private readonly IActorRef? _owner;
+    public IActorRef? Owner { get; init; }
     private ActorStack.Actors.Engine.OwnerName _ownerName;
     string ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerPath => _ownerName.Path(Owner);
     ulong ActorStack.Actors.Engine.IEngineVisibleQueue.OwnerHash => _ownerName.Hash(Owner);
