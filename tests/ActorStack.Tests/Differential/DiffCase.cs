@@ -81,6 +81,20 @@ public sealed class DiffExchange(DiffVictim victim, Ipv4Address me, int index)
     /// <summary>The victim's retransmissions left out (<see cref="IgnoreRetransmissions"/>).</summary>
     public int Retransmissions { get; private set; }
 
+    /// <summary>
+    /// Set by a script that answers the victim's first zero-window probe (tcp_send_probe0) with a RST: the next probe
+    /// is due 2 RTO (400 ms) after the first, and whether it leaves before the RST arrives depends on how loaded the
+    /// machine is, not on the stack. Such a repeated probe (a bare ACK one below the flow's highest sequence, after the
+    /// first) is left out of the transcript and of the waits, and the compared <c>Tcp.OutSegs</c> delta counts one
+    /// probe however many the side's own <c>TcpExt.TCPWinProbe</c> shows: on the simulated victim a probe whose timer
+    /// fired before the RST was taken may leave after the sentinel's answer, unseen, and still be counted.
+    /// </summary>
+    public bool IgnoreRepeatedWindowProbes { get; set; }
+
+    /// <summary>The repeated window probes left out of the transcript (<see cref="IgnoreRepeatedWindowProbes"/>).</summary>
+    public int RepeatedWindowProbes { get; private set; }
+    private readonly HashSet<(ushort, ushort)> _probed = [];
+
     // Per flow (victim port, tester port): the SYN's sequence number and the highest end sequence the victim has sent.
     private readonly Dictionary<(ushort, ushort), (uint Syn, uint End)> _sent = [];
     /// <summary>A tester port (40000 + <paramref name="n"/>): flows of different cases differ by the tester's address.</summary>
@@ -121,6 +135,11 @@ public sealed class DiffExchange(DiffVictim victim, Ipv4Address me, int index)
                 Retransmissions++;
                 continue;
             }
+            if (mine && RepeatedProbe(f))
+            {
+                RepeatedWindowProbes++;
+                continue;
+            }
             bool hit = match(f);
             if (mine && (record || !hit)) Lines.Add(Normalise(Describe(f, _isns)));
             if (hit) return f;
@@ -151,6 +170,18 @@ public sealed class DiffExchange(DiffVictim victim, Ipv4Address me, int index)
         if ((int)(end - flow.End) <= 0) return IgnoreRetransmissions;
         _sent[key] = flow with { End = end };
         return false;
+    }
+
+    /// <summary>
+    /// True for a zero-window probe from the victim (a bare ACK with the sequence number one below the highest the
+    /// flow has sent) after the flow's first one, when <see cref="IgnoreRepeatedWindowProbes"/> is set.
+    /// </summary>
+    private bool RepeatedProbe(byte[] f)
+    {
+        if (!IgnoreRepeatedWindowProbes || TcpOf(f) is not { } t || t.Flags != TcpFlags.Ack || t.Len != 0) return false;
+        var key = (t.Sport, t.Dport);
+        if (!_sent.TryGetValue(key, out var flow) || t.Seq != flow.End - 1) return false;
+        return !_probed.Add(key);
     }
 
     /// <summary>The next TCP segment from the victim's <paramref name="victimPort"/> to this case's <paramref name="myPort"/>.</summary>
@@ -270,7 +301,7 @@ public sealed class DiffRig : IAsyncLifetime
         Assert.NotNull(Linux);
         var me = new Ipv4Address(Subnet.Value + (uint)host);
         var (linuxFrames, linuxDelta) = await RunOn(Linux!, c, me, host);
-        var (simFrames, simDelta, simBefore, simRetrans) = await RunOnSim(c, me, host);
+        var (simFrames, simDelta, simBefore, simExchange) = await RunOnSim(c, me, host);
         var linux = Transcript(c, linuxFrames, linuxDelta);
         var expected = Apply(c, linux);
         if (c.Unordered) expected.Sort(StringComparer.Ordinal); // as Transcript sorts an unordered case's frames
@@ -281,7 +312,7 @@ public sealed class DiffRig : IAsyncLifetime
         while (!sim.SequenceEqual(expected) && DateTime.UtcNow < deadline)
         {
             var now = await Sim!.Counters();
-            sim = Transcript(c, simFrames, Delta(c, simBefore, now, simRetrans));
+            sim = Transcript(c, simFrames, Delta(c, simBefore, now, simExchange));
         }
         if (!sim.SequenceEqual(expected))
             throw new Xunit.Sdk.XunitException($"case {c.Name}: the simulation differs from Linux\n--- linux\n  {string.Join("\n  ", linux)}\n" +
@@ -292,14 +323,14 @@ public sealed class DiffRig : IAsyncLifetime
     private static async Task<(List<string>, Dictionary<string, long?>)> RunOn(DiffVictim v, DiffCase c, Ipv4Address me, int host)
     {
         var (frames, before, x) = await Script(v, c, me, host);
-        return (frames, Delta(c, before, await v.Counters(), x.Retransmissions));
+        return (frames, Delta(c, before, await v.Counters(), x));
     }
 
-    private async Task<(List<string>, Dictionary<string, long?>, Dictionary<string, long>, int)> RunOnSim(DiffCase c, Ipv4Address me, int host)
+    private async Task<(List<string>, Dictionary<string, long?>, Dictionary<string, long>, DiffExchange)> RunOnSim(DiffCase c, Ipv4Address me, int host)
     {
         Assert.NotNull(Sim);
         var (frames, before, x) = await Script(Sim!, c, me, host);
-        return (frames, Delta(c, before, await Sim!.Counters(), x.Retransmissions), before, x.Retransmissions);
+        return (frames, Delta(c, before, await Sim!.Counters(), x), before, x);
     }
 
     private static async Task<(List<string>, Dictionary<string, long>, DiffExchange)> Script(DiffVictim v, DiffCase c, Ipv4Address me, int host)
@@ -316,18 +347,29 @@ public sealed class DiffRig : IAsyncLifetime
     /// <summary>
     /// The change of each of the case's counters; a counter of a MIB the side has that is not listed counts 0 (Linux
     /// lists <c>IcmpMsg</c> types only once they are non-zero); one of a MIB the side does not have is absent (null).
-    /// <paramref name="retransmissions"/> left out of the transcript (<see cref="DiffExchange.IgnoreRetransmissions"/>)
-    /// are taken off <c>Tcp.RetransSegs</c>, which counted each once (<c>Tcp.OutSegs</c> counts none of them).
+    /// retransmissions left out of the transcript (<see cref="DiffExchange.IgnoreRetransmissions"/>) are taken off
+    /// <c>Tcp.RetransSegs</c>, which counted each once (<c>Tcp.OutSegs</c> counts none of them); with
+    /// <see cref="DiffExchange.IgnoreRepeatedWindowProbes"/>, the probes after the first that the side counted
+    /// (<c>TcpExt.TCPWinProbe</c>) are taken off <c>Tcp.OutSegs</c>.
     /// </summary>
-    private static Dictionary<string, long?> Delta(DiffCase c, Dictionary<string, long> before, Dictionary<string, long> after, int retransmissions)
-        => c.Counters.ToDictionary(n => n, n =>
+    private static Dictionary<string, long?> Delta(DiffCase c, Dictionary<string, long> before, Dictionary<string, long> after, DiffExchange x)
+    {
+        long Change(string n) => after.GetValueOrDefault(n) - before.GetValueOrDefault(n);
+        long repeatedProbes = x.IgnoreRepeatedWindowProbes ? Math.Max(0, Change("TcpExt.TCPWinProbe") - 1) : 0;
+        return c.Counters.ToDictionary(n => n, n =>
         {
             var mib = n[..(n.IndexOf('.') + 1)];
             bool hasMib = after.Keys.Any(k => k.StartsWith(mib, StringComparison.Ordinal));
             bool known = before.ContainsKey(n) || after.ContainsKey(n) || hasMib && n.StartsWith("IcmpMsg.", StringComparison.Ordinal);
-            long off = n == "Tcp.RetransSegs" ? retransmissions : 0; // OutSegs never counts a retransmission (tcp_transmit_skb)
-            return known ? after.GetValueOrDefault(n) - before.GetValueOrDefault(n) - off : (long?)null;
+            long off = n switch
+            {
+                "Tcp.RetransSegs" => x.Retransmissions, // OutSegs never counts a retransmission (tcp_transmit_skb)
+                "Tcp.OutSegs" => repeatedProbes,
+                _ => 0,
+            };
+            return known ? Change(n) - off : (long?)null;
         });
+    }
 
     private static List<string> Transcript(DiffCase c, List<string> frames, Dictionary<string, long?> delta)
     {
