@@ -62,10 +62,20 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
     public override Task Wait(TimeSpan d, CancellationToken interrupt = default)
     {
         long target = engine.NowNs + SimEngine.ToNs(d);
-        StepWhile(() => !interrupt.IsCancellationRequested, target);
+        RunDue(target, interrupt);
         if (!interrupt.IsCancellationRequested) engine.RunUntilNs(target); // nothing left before target: the clock moves to it
         return Task.CompletedTask;
     }
+
+    /// <summary>Runs the events due by <paramref name="limitNs"/> in the engine's own loop, bounded per instant; stops between two on <paramref name="stop"/>.</summary>
+    private void RunDue(long limitNs, CancellationToken stop = default)
+    {
+        if (!engine.RunDueBounded(limitNs, maxEventsPerInstant, stop)) throw Stuck(engine.NowNs);
+    }
+
+    private SimulationStuckException Stuck(long at) => new(
+        $"the simulation does not advance: more than {maxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
+        "(nothing on that path costs simulated time: a wire without delay?)");
 
     /// <summary>Runs events one at a time, in the engine's order, while <paramref name="go"/> and the next is due by <paramref name="limitNs"/>.</summary>
     private void StepWhile(Func<bool> go, long limitNs)
@@ -75,10 +85,7 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
         {
             engine.Step();
             if (engine.NowNs != at) { at = engine.NowNs; sameInstant = 0; }
-            else if (++sameInstant > maxEventsPerInstant)
-                throw new SimulationStuckException(
-                    $"the simulation does not advance: more than {maxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
-                    "(nothing on that path costs simulated time: a wire without delay?)");
+            else if (++sameInstant > maxEventsPerInstant) throw Stuck(at);
         }
     }
 
@@ -86,7 +93,7 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
     {
         var box = new ReplyBox(system);
         target.Tell(message, box);
-        StepWhile(() => true, engine.NowNs);                    // everything due now (RunUntilIdle, bounded)
+        RunDue(engine.NowNs);                                   // everything due now (RunUntilIdle, bounded)
         StepWhile(() => box.Reply is null, engine.NowNs + SimEngine.ToNs(timeout));
         return box.Reply switch
         {

@@ -39,8 +39,8 @@ public sealed class EngineDriver(SimEngine engine)
 
     /// <summary>
     /// Liveness bound: at most this many events at one simulated instant (a message loop, a timer re-arming itself at
-    /// zero delay) before a wait fails with a liveness failure instead of hanging; null (the default) runs each instant
-    /// in the engine's own loop, unchecked and fastest.
+    /// zero delay) before a wait fails with a liveness failure instead of hanging (<see cref="SimEngine.RunDueBounded"/>);
+    /// null (the default): unchecked.
     /// </summary>
     public long? MaxEventsPerInstant { get; set; }
 
@@ -69,19 +69,9 @@ public sealed class EngineDriver(SimEngine engine)
             engine.RunUntilNs(tNs);
             return;
         }
-        long at = engine.NowNs, n = 0;
-        while (engine.NextDueNs is { } next && next <= tNs)
-        {
-            engine.Step();
-            if (engine.NowNs != at)
-            {
-                at = engine.NowNs;
-                n = 0;
-            }
-            else if (++n > max)
-                throw new StackAssertionException($"liveness: more than {max} events at simulated +{engine.Now} without the clock moving " +
-                                                  "(a message loop, or a timer re-arming itself at zero delay)");
-        }
+        if (!engine.RunDueBounded(tNs, max))
+            throw new StackAssertionException($"liveness: more than {max} events at simulated +{engine.Now} without the clock moving " +
+                                              "(a message loop, or a timer re-arming itself at zero delay)");
         engine.RunUntilNs(tNs);
     }
 

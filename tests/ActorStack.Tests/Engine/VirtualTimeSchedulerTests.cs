@@ -156,4 +156,36 @@ public class VirtualTimeSchedulerTests() : EngineKit("engine-timers")
         // the timer's Tell found it already scheduled)
         Assert.Equal(3, Engine.Executed - before);
     }
+
+    [Fact]
+    public void RunDueBounded_RunsWhatIsDueByTheLimit_StopsPastTheBoundAtOneInstant_AndWhenCancelled()
+    {
+        var (a, log) = NewRecorder("bounded");
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(1), a, "one", ActorRefs.NoSender);
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(3), a, "three", ActorRefs.NoSender);
+        long limit = SimEngine.ToNs(TimeSpan.FromMilliseconds(2));
+        Assert.True(Engine.RunDueBounded(limit, maxPerInstant: 10));
+        Assert.Equal([("one", 1_000_000L)], log);
+        Assert.Equal(1_000_000, Engine.NowNs); // the clock stays at the last event run, not at the limit
+
+        // A loop at one instant: "spin 3000" tells itself 3,000 times at 1 ms. The 11th event without the clock moving
+        // is one past the bound of 10: it stops there, the clock where it was.
+        a.Tell("spin 3000");
+        long before = Engine.Executed;
+        Assert.False(Engine.RunDueBounded(limit, maxPerInstant: 10));
+        Assert.Equal(11, Engine.Executed - before);
+        Assert.Equal(1_000_000, Engine.NowNs);
+        // With room for it, the loop ends and nothing due after the limit runs.
+        Assert.True(Engine.RunDueBounded(limit, maxPerInstant: 1_000_000));
+        Assert.Equal(("spin 0", 1_000_000L), log[^1]);
+        Assert.Equal(3002, log.Count);
+
+        // Cancelled: nothing runs.
+        before = Engine.Executed;
+        Assert.True(Engine.RunDueBounded(long.MaxValue, 10, new CancellationToken(canceled: true)));
+        Assert.Equal(before, Engine.Executed);
+        Assert.True(Engine.RunDueBounded(long.MaxValue, 10));
+        Assert.Equal(("three", 3_000_000L), log[^1]);
+        Assert.Equal(3_000_000, Engine.NowNs);
+    }
 }
