@@ -25,8 +25,8 @@ public static class ClusterBench
 
     public static async Task<int> Run(string[] args)
     {
-        int nodes = 1, hosts = 200, simSeconds = 10, warmupSeconds = 0, intervalMs = 100;
-        bool remote = false, processes = false;
+        int nodes = 1, hosts = 200, simSeconds = 10, warmupSeconds = 0, intervalMs = 100, rxUsecs = 3;
+        bool remote = false, processes = false, pairs = false;
         string? nodeDll = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -37,11 +37,13 @@ public static class ClusterBench
                 case "--sim-seconds" when i + 1 < args.Length: simSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--warmup" when i + 1 < args.Length: warmupSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--interval-ms" when i + 1 < args.Length: intervalMs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rx-usecs" when i + 1 < args.Length: rxUsecs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--pairs-together": pairs = true; break;
                 case "--remote": remote = true; break;
                 case "--processes": processes = true; break;
                 case "--node-dll" when i + 1 < args.Length: nodeDll = args[++i]; break;
                 default:
-                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--remote | --processes [--node-dll PATH]]");
+                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--rx-usecs U] [--pairs-together] [--remote | --processes [--node-dll PATH]]");
                     return 2;
             }
         }
@@ -49,7 +51,7 @@ public static class ClusterBench
         if (processes && nodes < 2) { Console.Error.WriteLine("bench cluster: --processes needs --nodes >= 2 (n1 is this process)"); return 2; }
         nodeDll ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Cli", "bin", "Release", "net10.0", "actorstack.dll"));
         if (processes && !File.Exists(nodeDll)) { Console.Error.WriteLine($"bench cluster: {nodeDll} not found (dotnet build Cli -c Release, or --node-dll PATH)"); return 2; }
-        string config = Scenario(hosts, nodes, intervalMs);
+        string config = Scenario(hosts, nodes, intervalMs, rxUsecs, pairs);
         var s = StackConfig.Load(config);
         ClusterRunResult r;
         var systems = new List<ActorSystem>();
@@ -182,15 +184,21 @@ public static class ClusterBench
         return 0;
     }
 
-    /// <summary>The bench's scenario: N hosts in N/2 pinging pairs, host j on node n(j mod nodes + 1).</summary>
-    internal static string Scenario(int hosts, int nodes, int intervalMs)
+    /// <summary>
+    /// The bench's scenario: N hosts in N/2 pinging pairs, host j on node n(j mod nodes + 1), or with
+    /// <paramref name="pairsTogether"/> both hosts of pair p on node n(p mod nodes + 1) (no wire crosses nodes); every NIC's
+    /// rx-usecs is <paramref name="rxUsecs"/>.
+    /// </summary>
+    internal static string Scenario(int hosts, int nodes, int intervalMs, int rxUsecs = 3, bool pairsTogether = false)
     {
         // The workers' processes start while this one holds the scenario: up to 2 minutes to join on a busy machine.
+        string rx = rxUsecs == 3 ? "" : $", rx-usecs = {rxUsecs}"; // 3 is device-defaults.rx-usecs: the text of every earlier figure
         var b = new StringBuilder("actorstack {\n  seed = 1\n  cluster { join-timeout = 120s }\n  scenario {\n    hosts {\n");
         for (int j = 0; j < hosts; j++)
         {
             int p = j / 2;
-            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"{Subnet(p)}.{j % 2 + 1}/24\"] }} }}\n        node = \"n{j % nodes + 1}\"\n      }}\n");
+            int node = (pairsTogether ? p : j) % nodes + 1;
+            b.Append($"      h{j} {{\n        cpus = 1\n        devices {{ eth0 {{ addresses = [\"{Subnet(p)}.{j % 2 + 1}/24\"]{rx} }} }}\n        node = \"n{node}\"\n      }}\n");
         }
         b.Append("    }\n    wires = [\n");
         for (int p = 0; p < hosts / 2; p++) b.Append($"      {{ a = \"h{2 * p}/eth0\", b = \"h{2 * p + 1}/eth0\", delay = 1ms }}\n");
