@@ -17,11 +17,6 @@ public static class SoftirqWork
     public static CpuCostSettings Costs(ActorSystem system, NetNamespace ns)
         => SimEngine.IsVirtual(system) ? ns.Settings.CpuCost : CpuCostSettings.Zero;
 
-    /// <summary>
-    /// Tells CPU <paramref name="cpu"/>'s softnet actor that one batch of its softirq work is done, costing
-    /// <paramref name="costNs"/>, with <paramref name="spawned"/> batches handed on to other handlers. Call it before
-    /// handing them on. A batch from no softnet (a CPU the host does not have) is answered to no one.
-    /// </summary>
     /// <summary>A handler's work on one batch; it sets <paramref name="reported"/> once it has told the softnet it is done.</summary>
     public delegate void BatchHandler(ProtocolDeliver batch, ref bool reported);
 
@@ -43,6 +38,11 @@ public static class SoftirqWork
         }
     }
 
+    /// <summary>
+    /// Tells CPU <paramref name="cpu"/>'s softnet actor that one batch of its softirq work is done, costing
+    /// <paramref name="costNs"/>, with <paramref name="spawned"/> batches handed on to other handlers. Call it before
+    /// handing them on. A batch from no softnet (a CPU the host does not have) is answered to no one.
+    /// </summary>
     public static void Done(HostRefs refs, int cpu, long costNs, int spawned, IActorRef self)
     {
         if ((uint)cpu < (uint)refs.Softnet.Length) refs.Softnet[cpu].Tell(new ProtocolBatchDone(cpu, costNs, spawned), self);
