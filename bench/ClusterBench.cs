@@ -8,7 +8,8 @@ using ActorStack.Config;
 namespace ActorStack.Bench;
 
 /// <summary>
-/// <c>bench -- cluster --nodes 1|2|3 [--hosts N] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--remote | --processes]</c>: N hosts in N/2 pinging pairs (a 1 ms
+/// <c>bench -- cluster --nodes 1|2|3 [--hosts N] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--rx-usecs U] [--pairs-together]
+/// [--write-scenario FILE] [--remote | --processes]</c>: N hosts in N/2 pinging pairs (a 1 ms
 /// wire per pair, a ping every 100 ms, every other pair pinging the other way), host j on node j mod nodes, so with 2 or 3 nodes most pairs' wires cross nodes.
 /// Default: the nodes are partitions in this process, one thread each, driven by the window coordinator; <c>--remote</c>:
 /// the nodes are Akka.Cluster members in this process joined over loopback Akka.Remote (the window protocol crosses the
@@ -27,7 +28,7 @@ public static class ClusterBench
     {
         int nodes = 1, hosts = 200, simSeconds = 10, warmupSeconds = 0, intervalMs = 100, rxUsecs = 3;
         bool remote = false, processes = false, pairs = false;
-        string? nodeDll = null;
+        string? nodeDll = null, writeScenario = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,11 +40,12 @@ public static class ClusterBench
                 case "--interval-ms" when i + 1 < args.Length: intervalMs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rx-usecs" when i + 1 < args.Length: rxUsecs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--pairs-together": pairs = true; break;
+                case "--write-scenario" when i + 1 < args.Length: writeScenario = args[++i]; break;
                 case "--remote": remote = true; break;
                 case "--processes": processes = true; break;
                 case "--node-dll" when i + 1 < args.Length: nodeDll = args[++i]; break;
                 default:
-                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--rx-usecs U] [--pairs-together] [--remote | --processes [--node-dll PATH]]");
+                    Console.Error.WriteLine("usage: bench cluster [--nodes 1..64] [--hosts EVEN] [--sim-seconds S] [--warmup S] [--interval-ms MS] [--rx-usecs U] [--pairs-together] [--write-scenario FILE] [--remote | --processes [--node-dll PATH]]");
                     return 2;
             }
         }
@@ -52,6 +54,13 @@ public static class ClusterBench
         nodeDll ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Cli", "bin", "Release", "net10.0", "actorstack.dll"));
         if (processes && !File.Exists(nodeDll)) { Console.Error.WriteLine($"bench cluster: {nodeDll} not found (dotnet build Cli -c Release, or --node-dll PATH)"); return 2; }
         string config = Scenario(hosts, nodes, intervalMs, rxUsecs, pairs);
+        if (writeScenario is not null)
+        {
+            // The same scenario for `actorstack run --config FILE` (one process: the hosts' node keys are then only names).
+            File.WriteAllText(writeScenario, config);
+            Console.WriteLine($"cluster bench: scenario of {hosts} hosts written to {writeScenario}");
+            return 0;
+        }
         var s = StackConfig.Load(config);
         ClusterRunResult r;
         var systems = new List<ActorSystem>();
