@@ -136,8 +136,8 @@ public sealed class PingActor : ReceiveActor, IWithTimers
             if (m.EchoId != _ident || !IcmpEcho.PatternIntact(m.Body.Span)) return;
             long recv = d.TstampTicks > 0 ? d.TstampTicks : now; // SO_TIMESTAMP, else the time of the read
             long tripUs = m.TryGetTimestamp(out var sent) ? (recv - sent) / 10 : 0;
-            var line = _stats.OnReply(m.Source, m.EchoSequence, m.Length, m.Ttl, tripUs, !m.ChecksumValid);
-            if (!_s.Quiet) _out.Print(line, Self); // -q: options & F_QUIET, no line per reply
+            // -q: options & F_QUIET, no line per reply
+            if (_stats.OnReply(m.Source, m.EchoSequence, m.Length, m.Ttl, tripUs, !m.ChecksumValid, _s.Quiet) is { } line) _out.Print(line, Self);
             return;
         }
         if (m.Type is IcmpType.Redirect or IcmpType.SourceQuench) return;

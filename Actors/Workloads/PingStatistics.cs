@@ -55,9 +55,9 @@ public sealed class PingStatistics
     /// <summary>
     /// An echo reply for one of our probes (<c>gather_statistics</c>): <paramref name="icmpLength"/> is the ICMP
     /// length (header + data, "cc"), <paramref name="tripUs"/> the round trip in microseconds (ignored without timing).
-    /// Returns the printed line.
+    /// Returns the printed line, or null when <paramref name="quiet"/> (<c>-q</c>: no line is printed, none is built).
     /// </summary>
-    public string OnReply(Ipv4Address from, ushort seq, int icmpLength, int ttl, long tripUs, bool checksumFailed)
+    public string? OnReply(Ipv4Address from, ushort seq, int icmpLength, int ttl, long tripUs, bool checksumFailed, bool quiet = false)
     {
         Received++;
         if (!checksumFailed) Acknowledge(seq);
@@ -75,6 +75,7 @@ public sealed class PingStatistics
         if (checksumFailed) { Checksum++; Received--; }
         else if (_rcvd.Get(seq % MaxDupChk)) { Repeats++; Received--; dup = true; }
         else _rcvd.Set(seq % MaxDupChk);
+        if (quiet) return null;
 
         var line = $"{icmpLength} bytes from {from}: icmp_seq={seq} ttl={ttl}";
         if (icmpLength < _datalen + IcmpEcho.HeaderLength) return line + " (truncated)";

@@ -22,7 +22,7 @@ public class PingStatisticsTests
         foreach (var rtt in rtts)
         {
             ushort seq = s.NextSequence();
-            lines.Add(s.OnReply(Dst, seq, 64, 64, rtt, checksumFailed: false));
+            lines.Add(s.OnReply(Dst, seq, 64, 64, rtt, checksumFailed: false)!);
         }
         Assert.True(s.AllAnswered(4));
         lines.AddRange(s.Summary(TimeSpan.FromMilliseconds(3004)));
@@ -76,6 +76,27 @@ public class PingStatisticsTests
             "3 packets transmitted, 0 received, +1 errors, 100% packet loss, time 2001ms",
             "pipe 3",
         ], s.Summary(TimeSpan.FromTicks(20_005_000)));
+    }
+
+    [Fact]
+    public void OnReply_Quiet_CountsTheSameAndBuildsNoLine()
+    {
+        var loud = new PingStatistics(Dst, 56);
+        var quiet = new PingStatistics(Dst, 56);
+        foreach (var (rtt, again) in new[] { (100L, false), (300L, true), (500L, false) })
+        {
+            var a = loud.NextSequence();
+            var b = quiet.NextSequence();
+            Assert.NotNull(loud.OnReply(Dst, a, 64, 64, rtt, false));
+            Assert.Null(quiet.OnReply(Dst, b, 64, 64, rtt, false, quiet: true));
+            if (again) // a duplicate counts the same, quiet or not
+            {
+                loud.OnReply(Dst, a, 64, 64, rtt, false);
+                Assert.Null(quiet.OnReply(Dst, b, 64, 64, rtt, false, quiet: true));
+            }
+        }
+        Assert.Equal((3L, 1L, 100L, 500L), (quiet.Received, quiet.Repeats, quiet.TminUs, quiet.TmaxUs));
+        Assert.Equal(loud.Summary(TimeSpan.FromSeconds(2)), quiet.Summary(TimeSpan.FromSeconds(2)));
     }
 
     [Fact]
