@@ -81,6 +81,9 @@ public sealed class DiffPacketPort : IDisposable
         }
     }
 
+    /// <summary>The next frame captured, if one is waiting (no wait).</summary>
+    public bool TryReceive(out byte[] frame) => _frames.Reader.TryRead(out frame!);
+
     /// <summary>Discards the frames captured so far (late answers of an earlier case).</summary>
     public void Drain()
     {

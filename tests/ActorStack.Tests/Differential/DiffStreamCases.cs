@@ -90,18 +90,21 @@ public sealed class DiffStreamCases(DiffRig rig, ITestOutputHelper output) : ICl
         // Listeners
         new("tcp-syn-ack-with-linux-syn-options", TcpIn, async x =>
         {
+            x.IgnoreRetransmissions = true; // the SYN-ACK's 1 s timer runs until the tester's RST
             await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn, SynOptions());
             await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
             await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
         }, DiffSentinel.TcpClosed),
         new("tcp-syn-ack-without-options", TcpIn, async x =>
         {
+            x.IgnoreRetransmissions = true; // the SYN-ACK's 1 s timer runs until the tester's RST
             await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn);
             await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
             await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
         }, DiffSentinel.TcpClosed),
         new("tcp-syn-ack-mss-536-no-timestamps", TcpIn, async x =>
         {
+            x.IgnoreRetransmissions = true; // the SYN-ACK's 1 s timer runs until the tester's RST
             await Segment(x, DiffServices.Echo, Isn, 0, TcpFlags.Syn, SynOptions(536, tsVal: null));
             await x.ExpectTcp(Me, DiffServices.Echo, "SYN-ACK");
             await Segment(x, DiffServices.Echo, Isn + 1, 0, TcpFlags.Rst);
@@ -118,6 +121,9 @@ public sealed class DiffStreamCases(DiffRig rig, ITestOutputHelper output) : ICl
         // An established connection
         new("tcp-handshake-data-echoed", TcpIn, x => OnConnection(x, async (v, ts, mine) =>
         {
+            // The echo waits unacknowledged until the RST: its tail loss probe or RTO fires or not depending on how long
+            // the tester takes, as in tcp-time-wait-after-victim-closes.
+            x.IgnoreRetransmissions = true;
             await Segment(x, DiffServices.Echo, mine, v, TcpFlags.Psh | TcpFlags.Ack, TsOptions(1002, ts), Encoding.ASCII.GetBytes("hello"));
             while ((await x.ExpectTcp(Me, DiffServices.Echo, "the echo")).Len == 0) { }
             return mine + 5;
