@@ -41,7 +41,7 @@ public sealed class RealClock : RunClock
 /// <summary>
 /// Simulated time on <see cref="SimEngine"/>: <see cref="Wait"/> runs the simulation for that long; <see cref="Ask{T}"/>
 /// tells with a reply box as sender (not an actor, so nothing is queued for it), runs what is due now and, if the
-/// reply needs simulated time, the next events one at a time until it is there or <c>timeout</c> simulated time passed.
+/// reply needs simulated time, the next events in order until it is there or <c>timeout</c> simulated time passed.
 /// </summary>
 public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxEventsPerInstant = VirtualClock.MaxEventsPerInstant) : RunClock
 {
@@ -62,31 +62,19 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
     public override Task Wait(TimeSpan d, CancellationToken interrupt = default)
     {
         long target = engine.NowNs + SimEngine.ToNs(d);
-        RunDue(target, interrupt);
+        RunDue(target, () => interrupt.IsCancellationRequested);
         if (!interrupt.IsCancellationRequested) engine.RunUntilNs(target); // nothing left before target: the clock moves to it
         return Task.CompletedTask;
     }
 
-    /// <summary>Runs the events due by <paramref name="limitNs"/> in the engine's own loop, bounded per instant; stops between two on <paramref name="stop"/>.</summary>
-    private void RunDue(long limitNs, CancellationToken stop = default)
+    /// <summary>Runs the events due by <paramref name="limitNs"/> in the engine's order, bounded per instant, until <paramref name="stop"/> says so.</summary>
+    private void RunDue(long limitNs, Func<bool>? stop = null)
     {
-        if (!engine.RunDueBounded(limitNs, maxEventsPerInstant, stop)) throw Stuck(engine.NowNs);
-    }
-
-    private SimulationStuckException Stuck(long at) => new(
-        $"the simulation does not advance: more than {maxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
-        "(nothing on that path costs simulated time: a wire without delay?)");
-
-    /// <summary>Runs events one at a time, in the engine's order, while <paramref name="go"/> and the next is due by <paramref name="limitNs"/>.</summary>
-    private void StepWhile(Func<bool> go, long limitNs)
-    {
-        long at = engine.NowNs, sameInstant = 0;
-        while (go() && engine.NextDueNs is { } next && next <= limitNs)
-        {
-            engine.Step();
-            if (engine.NowNs != at) { at = engine.NowNs; sameInstant = 0; }
-            else if (++sameInstant > maxEventsPerInstant) throw Stuck(at);
-        }
+        if (engine.RunDueBounded(limitNs, maxEventsPerInstant, stop)) return;
+        long at = engine.NowNs;
+        throw new SimulationStuckException(
+            $"the simulation does not advance: more than {maxEventsPerInstant} events at simulated {at / 1_000_000_000}.{at % 1_000_000_000:D9}s " +
+            "(nothing on that path costs simulated time: a wire without delay?)");
     }
 
     public override Task<T> Ask<T>(IActorRef target, object message, TimeSpan timeout)
@@ -94,7 +82,7 @@ public sealed class VirtualClock(SimEngine engine, ActorSystem system, long maxE
         var box = new ReplyBox(system);
         target.Tell(message, box);
         RunDue(engine.NowNs);                                   // everything due now (RunUntilIdle, bounded)
-        StepWhile(() => box.Reply is null, engine.NowNs + SimEngine.ToNs(timeout));
+        RunDue(engine.NowNs + SimEngine.ToNs(timeout), () => box.Reply is not null);
         return box.Reply switch
         {
             null => Task.FromException<T>(new AskTimeoutException($"{target.Path} did not answer {message.GetType().Name} within {timeout.TotalSeconds:0.###}s simulated time")),

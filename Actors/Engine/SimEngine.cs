@@ -334,19 +334,19 @@ public sealed class SimEngine
 
     /// <summary>
     /// Runs the events due at or before <paramref name="limitNs"/> in order, as <see cref="RunUntilNs(long)"/> does but
-    /// leaving the clock at the last event run, and bounded: between two events it stops when <paramref name="stop"/> is
-    /// cancelled (Ctrl-C), and it stops and returns false once more than <paramref name="maxPerInstant"/> events in a row
+    /// leaving the clock at the last event run, and bounded: before each event it stops when <paramref name="stop"/> says
+    /// so (Ctrl-C, a reply that came), and it stops and returns false once more than <paramref name="maxPerInstant"/> events in a row
     /// ran without the clock moving (a message loop, a timer re-arming itself at zero delay: the clock would never move
     /// again). True otherwise. The same events in the same order as <see cref="Step"/> called while the next is due by
     /// the limit, in the engine's own loop; a schedule strategy sees each event as a run of its own, as with Step.
     /// </summary>
-    public bool RunDueBounded(long limitNs, long maxPerInstant, CancellationToken stop = default)
+    public bool RunDueBounded(long limitNs, long maxPerInstant, Func<bool>? stop = null)
     {
         EnterRun();
         try
         {
             long at = _nowNs, sameInstant = 0;
-            while (!stop.IsCancellationRequested && RunOne(limitNs))
+            while (stop?.Invoke() != true && RunOne(limitNs))
             {
                 long now = _nowNs; // written only by this thread (RunOne)
                 if (now != at) { at = now; sameInstant = 0; }
