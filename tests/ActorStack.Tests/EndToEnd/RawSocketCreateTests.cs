@@ -24,27 +24,20 @@ namespace ActorStack.Tests.EndToEnd;
 /// </summary>
 public sealed class RawSocketCreateTests : EngineKit
 {
-    private static int _systems;
-
     private readonly string _hid;
     private readonly HeldRuns _held;
     private readonly TestProbe _p;
 
-    public RawSocketCreateTests() : this($"raw-create-{Interlocked.Increment(ref _systems)}") { }
+    public RawSocketCreateTests() : this(HeldRuns.New("raw-create", "/a/sock-1")) { }
 
-    private RawSocketCreateTests(string hid) : base("raw-create", HeldRuns.Deploy(hid, "/a/sock-1"))
+    private RawSocketCreateTests((string Id, string Hocon) held) : base("raw-create", held.Hocon)
     {
-        _hid = hid;
-        _held = HeldRuns.For(hid);
+        _hid = held.Id;
+        _held = HeldRuns.For(held.Id);
         _p = Probe();
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        _held.Release();
-        base.Dispose(disposing);
-        HeldRuns.Forget(_hid);
-    }
+    protected override void Dispose(bool disposing) => HeldRuns.End(_hid, () => base.Dispose(disposing));
 
     private static Ipv4Address Ip(string s) => Ipv4Address.Parse(s);
     private static MacAddress Mac(int n) => new(0x02_00_00_00_00_00UL | (uint)n);
@@ -110,10 +103,27 @@ public sealed class HeldRuns
     private readonly List<(ExecutorService Engine, IRunnable Run)> _held = [];
     private bool _holding;
 
+    private static int _ids;
+
     /// <summary>The instance a dispatcher config's <c>actorstack-held-id</c> names.</summary>
     public static HeldRuns For(string id) => Registry.GetOrAdd(id, _ => new HeldRuns());
 
     public static void Forget(string id) => Registry.TryRemove(id, out _);
+
+    /// <summary>A fresh id (<paramref name="prefix"/>-N, one per test class instance) and the HOCON that deploys <paramref name="actorPath"/> on its held dispatcher.</summary>
+    public static (string Id, string Hocon) New(string prefix, string actorPath)
+    {
+        var id = $"{prefix}-{Interlocked.Increment(ref _ids)}";
+        return (id, Deploy(id, actorPath));
+    }
+
+    /// <summary>A test class's end: what is held runs before its system stops (<paramref name="disposeKit"/>), then the id is forgotten.</summary>
+    public static void End(string id, Action disposeKit)
+    {
+        For(id).Release();
+        disposeKit();
+        Forget(id);
+    }
 
     /// <summary>The HOCON that deploys <paramref name="actorPath"/> (e.g. <c>/h/ip</c>) on a dispatcher held by the instance <paramref name="id"/> names.</summary>
     public static string Deploy(string id, string actorPath) => $$"""

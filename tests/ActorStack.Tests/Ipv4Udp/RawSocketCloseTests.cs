@@ -15,25 +15,18 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// </summary>
 public sealed class RawSocketCloseTests : NetOnEngineKit
 {
-    private static int _systems;
-
     private readonly string _hid;
     private readonly HeldRuns _held;
 
-    public RawSocketCloseTests() : this($"raw-close-{Interlocked.Increment(ref _systems)}") { }
+    public RawSocketCloseTests() : this(HeldRuns.New("raw-close", "/h/ip")) { }
 
-    private RawSocketCloseTests(string hid) : base("raw-close", HeldRuns.Deploy(hid, "/h/ip"))
+    private RawSocketCloseTests((string Id, string Hocon) held) : base("raw-close", held.Hocon)
     {
-        _hid = hid;
-        _held = HeldRuns.For(hid);
+        _hid = held.Id;
+        _held = HeldRuns.For(held.Id);
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        _held.Release();
-        base.Dispose(disposing);
-        HeldRuns.Forget(_hid);
-    }
+    protected override void Dispose(bool disposing) => HeldRuns.End(_hid, () => base.Dispose(disposing));
 
     [Fact]
     public async Task Close_DatagramQueuedAtIpBeforeTheUnhash_CountedAsSocketClose_NothingDeliveredAfterClose()

@@ -15,25 +15,18 @@ namespace ActorStack.Tests.Ipv4Udp;
 /// </summary>
 public sealed class SocketStoppedDeliveryTests : NetOnEngineKit
 {
-    private static int _systems;
-
     private readonly string _hid;
     private readonly HeldRuns _held;
 
-    public SocketStoppedDeliveryTests() : this($"sock-stopped-{Interlocked.Increment(ref _systems)}") { }
+    public SocketStoppedDeliveryTests() : this(HeldRuns.New("sock-stopped", "/h/udp")) { }
 
-    private SocketStoppedDeliveryTests(string hid) : base("sock-stopped", HeldRuns.Deploy(hid, "/h/udp"))
+    private SocketStoppedDeliveryTests((string Id, string Hocon) held) : base("sock-stopped", held.Hocon)
     {
-        _hid = hid;
-        _held = HeldRuns.For(hid);
+        _hid = held.Id;
+        _held = HeldRuns.For(held.Id);
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        _held.Release();
-        base.Dispose(disposing);
-        HeldRuns.Forget(_hid);
-    }
+    protected override void Dispose(bool disposing) => HeldRuns.End(_hid, () => base.Dispose(disposing));
 
     [Fact]
     public async Task SupervisorStop_BatchMatchedBeforeTheUnbind_CountedAsSocketClose_LaterOnesNoSocket()
