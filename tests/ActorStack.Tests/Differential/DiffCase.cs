@@ -365,7 +365,7 @@ public sealed class DiffRig : IAsyncLifetime
     /// <summary>
     /// The change of each of the case's counters; a counter of a MIB the side has that is not listed counts 0 (Linux
     /// lists <c>IcmpMsg</c> types only once they are non-zero); one of a MIB the side does not have is absent (null).
-    /// retransmissions left out of the transcript (<see cref="DiffExchange.IgnoreRetransmissions"/>) are taken off
+    /// Retransmissions left out of the transcript (<see cref="DiffExchange.IgnoreRetransmissions"/>) are taken off
     /// <c>Tcp.RetransSegs</c>, which counted each once (<c>Tcp.OutSegs</c> counts none of them), and the repeated window
     /// probes left out (<see cref="DiffExchange.IgnoreRepeatedWindowProbes"/>) off <c>Tcp.OutSegs</c>.
     /// </summary>
