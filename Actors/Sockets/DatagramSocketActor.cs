@@ -34,7 +34,7 @@ namespace ActorStack.Actors.Sockets;
 /// answered <c>recvmsg</c> + copy ns after it starts, a <c>sendmsg</c> <c>sendmsg</c> + copy + <c>output</c> per packet,
 /// and a call that arrives while the task is busy waits for it.
 /// </summary>
-public sealed class DatagramSocketActor : ReceiveActor
+public sealed class DatagramSocketActor : UntypedActor
 {
     /// <summary>Blocked readers one socket holds at most (threads blocked in <c>recvmsg</c>).</summary>
     public const int MaxWaitingReaders = 1024;
@@ -104,44 +104,55 @@ public sealed class DatagramSocketActor : ReceiveActor
             };
         }
         ns.Sockets[Self] = _c;
+    }
 
-        Receive<SocketDeliver>(OnDeliver);
-        Receive<Recv>(r => { if (!_app.Defer(r, Sender)) OnRecv(r); });
-        Receive<Bind>(OnBind);
-        Receive<Connect>(OnConnect);
-        Receive<UdpBindResult>(OnBindResult);
-        Receive<SetReceiveBuffer>(OnSetRcvBuf);
-        Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
-        Receive<CrashSocket>(_ => throw new SocketFaultException($"{_site}: injected socket fault"));
-        Receive<SendTo>(m => { if (!_app.Defer(m, Sender)) Submit(new SendOp(m, Sender, [m])); });
-        Receive<SendMany>(m =>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            if (_app.Defer(m, Sender)) return;
-            if (m.Messages.IsEmpty) { _app.Answer(Sender, new SentMany(0), _app.Cpu.SendCost(1, 0, 0)); return; }
-            Submit(new SendOp(m, Sender, m.Messages));
-        });
-        Receive<WmemFree>(OnWmemFree);
-        Receive<NeighOutputDone>(m => _out.NeighDone(m));
-        Receive<IcmpErrorReceived>(OnIcmpError);
-        Receive<SetSocketOption>(OnSetOption);
-        Receive<GetSocketOption>(OnGetOption);
-        Receive<Close>(_ =>
+            case SocketDeliver m: OnDeliver(m); break;
+            case Recv r: if (!_app.Defer(r, Sender)) OnRecv(r); break;
+            case SendTo m: if (!_app.Defer(m, Sender)) Submit(new SendOp(m, Sender, [m])); break;
+            case WmemFree m: OnWmemFree(m); break;
+            case SendMany m: OnSendMany(m); break;
+            case NeighOutputDone m: _out.NeighDone(m); break;
+            case IcmpErrorReceived m: OnIcmpError(m); break;
+            case Bind m: OnBind(m); break;
+            case Connect m: OnConnect(m); break;
+            case UdpBindResult m: OnBindResult(m); break;
+            case SetReceiveBuffer m: OnSetRcvBuf(m); break;
+            case GetSocketInfo: Sender.Tell(_c.Snapshot()); break;
+            case CrashSocket: throw new SocketFaultException($"{_site}: injected socket fault");
+            case SetSocketOption m: OnSetOption(m); break;
+            case GetSocketOption m: OnGetOption(m); break;
+            case Close: OnClose(); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private void OnSendMany(SendMany m)
+    {
+        if (_app.Defer(m, Sender)) return;
+        if (m.Messages.IsEmpty) { _app.Answer(Sender, new SentMany(0), _app.Cpu.SendCost(1, 0, 0)); return; }
+        Submit(new SendOp(m, Sender, m.Messages));
+    }
+
+    private void OnClose()
+    {
+        // Leave the lookup table before answering, so the port is free when close() returns.
+        if (_type == SockType.Dgram)
         {
-            // Leave the lookup table before answering, so the port is free when close() returns.
-            if (_type == SockType.Dgram)
-            {
-                _udp.Tell(new UdpUnbind(Self, Ack: true));
-                Sender.Tell(new SocketOk(Close.Instance));
-            }
-            else
-            {
-                // raw_close → sk_common_release: the socket leaves the raw table before close() returns, so nothing is
-                // delivered to it afterwards. The answer waits for the IPv4 actor's acknowledgement (Closing).
-                _ip.Tell(new RawUnregister(Self, Ack: true));
-                _closer = Sender;
-            }
-            Become(Closing);
-        });
+            _udp.Tell(new UdpUnbind(Self, Ack: true));
+            Sender.Tell(new SocketOk(Close.Instance));
+        }
+        else
+        {
+            // raw_close → sk_common_release: the socket leaves the raw table before close() returns, so nothing is
+            // delivered to it afterwards. The answer waits for the IPv4 actor's acknowledgement (Closing).
+            _ip.Tell(new RawUnregister(Self, Ack: true));
+            _closer = Sender;
+        }
+        Become(Closing);
     }
 
     /// <summary>Who closed a raw socket: answered when the IPv4 actor has unhashed it (<see cref="RawUnregister"/>).</summary>
@@ -161,26 +172,25 @@ public sealed class DatagramSocketActor : ReceiveActor
     /// A raw socket's close is answered at the confirmation (it returns after the unhash); a UDP socket's was answered
     /// when it sent the unbind.
     /// </summary>
-    private void Closing()
+    private void Closing(object message)
     {
-        Receive<SocketDeliver>(m =>
+        switch (message)
         {
-            for (int i = 0; i < m.Items.Length; i++) _rx.Enqueue((m.Items[i], m.Truesizes[i]));
-        });
-        Receive<UdpUnbind>(_ => Context.Stop(Self));
-        Receive<RawUnregister>(_ =>
-        {
-            _unhashed = true;
-            _closer?.Tell(new SocketOk(Close.Instance));
-            _closer = null;
-            Context.Stop(Self);
-        });
-        Receive<WmemFree>(OnWmemFree);
-        Receive<NeighOutputDone>(_ => { });
-        Receive<GetSocketInfo>(_ => Sender.Tell(_c.Snapshot()));
-        Receive<IcmpErrorReceived>(_ => { });
-        Receive<UdpBindResult>(_ => { });
-        ReceiveAny(m => Sender.Tell(new CommandFailed(m, Errno.EBADF)));
+            case SocketDeliver m:
+                for (int i = 0; i < m.Items.Length; i++) _rx.Enqueue((m.Items[i], m.Truesizes[i]));
+                break;
+            case UdpUnbind: Context.Stop(Self); break;
+            case RawUnregister:
+                _unhashed = true;
+                _closer?.Tell(new SocketOk(Close.Instance));
+                _closer = null;
+                Context.Stop(Self);
+                break;
+            case WmemFree m: OnWmemFree(m); break;
+            case NeighOutputDone or IcmpErrorReceived or UdpBindResult: break;
+            case GetSocketInfo: Sender.Tell(_c.Snapshot()); break;
+            default: Sender.Tell(new CommandFailed(message, Errno.EBADF)); break;
+        }
     }
 
     private void RegisterRaw() => _ip.Tell(new RawRegister(Self, _protocol, _c.LocalAddress, _c.RemoteAddress));

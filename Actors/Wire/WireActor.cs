@@ -31,7 +31,7 @@ namespace ActorStack.Actors.Wire;
 /// and on a change both ends get <see cref="CarrierChanged"/>. <see cref="GetWireStats"/> → <see cref="WireStats"/>
 /// with per-direction detail (drops by reason, in flight).
 /// </summary>
-public sealed class WireActor : ReceiveActor, IWithTimers
+public sealed class WireActor : UntypedActor, IWithTimers
 {
     private sealed record Release(WireDirection Direction)
     {
@@ -111,53 +111,76 @@ public sealed class WireActor : ReceiveActor, IWithTimers
                 from.Tell(new WireTxDone(d.Count), self);
             };
 
-        Receive<WireFrames>(m =>
+        _charged = q;
+    }
+
+    // The actor's own queue when it is a charged one (frames from the ends count against its bound until taken).
+    private readonly ChargedMessageQueue? _charged;
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            q?.Uncharge(m.Count);
-            WireDirection dir;
-            if (Sender.Equals(_a)) dir = WireDirection.AToB;
-            else if (Sender.Equals(_b)) dir = WireDirection.BToA;
-            else return; // not one of our ends
-            OnFrames(dir, m);
-        });
-        Receive<Release>(r => Run(r.Direction));
-        Receive<SetNetem>(OnSetNetem);
-        Receive<SetFaultRules>(m =>
-        {
-            _aToB.SetFaults(m.Rules);
-            _bToA.SetFaults(m.Rules);
-            int n = m.Rules.IsDefault ? 0 : m.Rules.Length;
-            TellTaps(null, $"fault rules set: {n} rule(s), counted from 0", default);
-            Sender.Tell(new FaultRulesSet(n));
-        });
-        Receive<CutCable>(_ =>
-        {
-            TakeBackDirect(WireDirection.AToB);
-            TakeBackDirect(WireDirection.BToA);
-            bool changed = _aToB.Cut() | _bToA.Cut();
-            if (changed) TellTaps(null, "cable cut: carrier off at both ends", default);
-            DrainEvents(WireDirection.AToB);
-            DrainEvents(WireDirection.BToA);
-            Arm(WireDirection.AToB);
-            Arm(WireDirection.BToA);
-            if (changed) Carrier(false);
-            Sender.Tell(new CableState(Cut: true, changed));
-        });
-        Receive<RestoreCable>(_ =>
-        {
-            bool changed = _aToB.Restore() | _bToA.Restore();
-            if (changed) TellTaps(null, "cable restored: carrier on at both ends", default);
-            if (changed) Carrier(true);
-            Sender.Tell(new CableState(Cut: false, changed));
-        });
-        Receive<AddWireCaptureTap>(m =>
-        {
-            if (!_taps.Contains(m.Tap)) _taps = _taps.Add(m.Tap);
-            _aToB.Events ??= new List<WireChannelEvent>();
-            _bToA.Events ??= new List<WireChannelEvent>();
-            Sender.Tell(new WireCaptureTapAdded(_name));
-        });
-        Receive<GetWireStats>(_ => Sender.Tell(Stats()));
+            case WireFrames m: OnFrames(m); break;
+            case Release r: Run(r.Direction); break;
+            case SetNetem m: OnSetNetem(m); break;
+            case SetFaultRules m: OnSetFaultRules(m); break;
+            case CutCable: OnCut(); break;
+            case RestoreCable: OnRestore(); break;
+            case AddWireCaptureTap m: OnAddTap(m); break;
+            case GetWireStats: Sender.Tell(Stats()); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private void OnFrames(WireFrames m)
+    {
+        _charged?.Uncharge(m.Count);
+        WireDirection dir;
+        var from = Sender;
+        if (ActorRefComparer.Instance.Equals(from, _a)) dir = WireDirection.AToB;
+        else if (ActorRefComparer.Instance.Equals(from, _b)) dir = WireDirection.BToA;
+        else return; // not one of our ends
+        OnFrames(dir, m);
+    }
+
+    private void OnSetFaultRules(SetFaultRules m)
+    {
+        _aToB.SetFaults(m.Rules);
+        _bToA.SetFaults(m.Rules);
+        int n = m.Rules.IsDefault ? 0 : m.Rules.Length;
+        TellTaps(null, $"fault rules set: {n} rule(s), counted from 0", default);
+        Sender.Tell(new FaultRulesSet(n));
+    }
+
+    private void OnCut()
+    {
+        TakeBackDirect(WireDirection.AToB);
+        TakeBackDirect(WireDirection.BToA);
+        bool changed = _aToB.Cut() | _bToA.Cut();
+        if (changed) TellTaps(null, "cable cut: carrier off at both ends", default);
+        DrainEvents(WireDirection.AToB);
+        DrainEvents(WireDirection.BToA);
+        Arm(WireDirection.AToB);
+        Arm(WireDirection.BToA);
+        if (changed) Carrier(false);
+        Sender.Tell(new CableState(Cut: true, changed));
+    }
+
+    private void OnRestore()
+    {
+        bool changed = _aToB.Restore() | _bToA.Restore();
+        if (changed) TellTaps(null, "cable restored: carrier on at both ends", default);
+        if (changed) Carrier(true);
+        Sender.Tell(new CableState(Cut: false, changed));
+    }
+
+    private void OnAddTap(AddWireCaptureTap m)
+    {
+        if (!_taps.Contains(m.Tap)) _taps = _taps.Add(m.Tap);
+        _aToB.Events ??= new List<WireChannelEvent>();
+        _bToA.Events ??= new List<WireChannelEvent>();
+        Sender.Tell(new WireCaptureTapAdded(_name));
     }
 
     /// <summary>The original cable: no netem, no faults, seed 0.</summary>

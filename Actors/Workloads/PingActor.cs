@@ -16,7 +16,7 @@ namespace ActorStack.Actors.Workloads;
 /// with a deadline (<c>-w</c>) there is no linger: it stops when every probe is answered or at the deadline. Then prints the summary (<c>finish</c>) and closes the socket. Times are the scheduler's.
 /// The identifier comes from a Random seeded with <c>seed</c> (iputils: <c>rand() &amp; 0xFFFF</c>).
 /// </summary>
-public sealed class PingActor : ReceiveActor, IWithTimers
+public sealed class PingActor : UntypedActor, IWithTimers
 {
     /// <summary>Datagrams one read takes at most.</summary>
     private const int ReadBatch = 16;
@@ -52,20 +52,28 @@ public sealed class PingActor : ReceiveActor, IWithTimers
         _ident = (ushort)(new Random(seed).Next() & 0xFFFF);
         _stats = new PingStatistics(s.Destination, s.Size);
         _out = new OutputLines(Context.System.EventStream, output, s.Host, "ping");
+    }
 
-        Receive<SocketCreated>(c =>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _socket = c.Socket;
-            _socket.Tell(new SetSocketOption(SockOpt.IpTtl, s.Ttl));
-        });
-        Receive<SocketOk>(ok => { if (ok.Command is SetSocketOption && !_started) Start(); });
-        Receive<CommandFailed>(OnFailed);
-        Receive<Sent>(_ => { });
-        Receive<Received>(OnReceived);
-        Receive<ProbeTick>(_ => SendProbe());
-        Receive<ExitTick>(_ => Finish());
-        Receive<DeadlineTick>(_ => Finish()); // iputils: the deadline's SIGALRM, then finish()
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(Status()));
+            case Received m: OnReceived(m); break;
+            case ProbeTick: SendProbe(); break;
+            case Sent: break;
+            case SocketCreated c:
+                _socket = c.Socket;
+                _socket.Tell(new SetSocketOption(SockOpt.IpTtl, _s.Ttl));
+                break;
+            case SocketOk ok:
+                if (ok.Command is SetSocketOption && !_started) Start();
+                break;
+            case CommandFailed m: OnFailed(m); break;
+            case ExitTick: Finish(); break;
+            case DeadlineTick: Finish(); break; // iputils: the deadline's SIGALRM, then finish()
+            case GetWorkloadStatus: Sender.Tell(Status()); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private long Now => Context.System.Scheduler.Now.UtcTicks;
