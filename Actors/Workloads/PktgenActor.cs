@@ -31,7 +31,7 @@ namespace ActorStack.Actors.Workloads;
 /// (the count of calls due × burst), in batches of up to 64.
 /// </para>
 /// </summary>
-public sealed class PktgenActor : ReceiveActor, IWithTimers
+public sealed class PktgenActor : UntypedActor, IWithTimers
 {
     /// <summary>Real clock: the periodic tick on which the frames due are sent.</summary>
     private sealed record Tick
@@ -72,25 +72,30 @@ public sealed class PktgenActor : ReceiveActor, IWithTimers
         _burst = Math.Max(1, w.Pktgen.Burst);
         _delayNs = w.Pktgen.DelayNanoseconds;
         _virtual = Context.System.Scheduler as VirtualTimeScheduler;
-        Receive<Tick>(_ => Pump());
-        Receive<XmitDue>(_ =>
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            if (_virtual!.Engine.NowNs == _armedNs) _armedNs = -1;
-            Pump();
-        });
-        Receive<TxCompleted>(c =>
-        {
-            _inFlight -= c.Sent + c.Dropped;
-            _txDropped += c.Dropped;
-            Pump();
-        });
-        Receive<PktgenReanchor>(_ =>
-        {
-            Sender.Tell(Status());
-            Reanchor();
-            Pump();
-        });
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(Status()));
+            case XmitDue:
+                if (_virtual!.Engine.NowNs == _armedNs) _armedNs = -1;
+                Pump();
+                break;
+            case TxCompleted c:
+                _inFlight -= c.Sent + c.Dropped;
+                _txDropped += c.Dropped;
+                Pump();
+                break;
+            case Tick: Pump(); break;
+            case PktgenReanchor:
+                Sender.Tell(Status());
+                Reanchor();
+                Pump();
+                break;
+            case GetWorkloadStatus: Sender.Tell(Status()); break;
+            default: Unhandled(message); break;
+        }
     }
 
     private bool Done => _w.Pktgen.Count > 0 && _sent >= _w.Pktgen.Count;

@@ -13,7 +13,7 @@ namespace ActorStack.Actors.Workloads;
 /// checking pktgen's header in every datagram (<see cref="PktgenSeqCheck"/>: sequence numbers in order within each
 /// flow, corrupt headers counted as such).
 /// </summary>
-public sealed class UdpSinkActor : ReceiveActor
+public sealed class UdpSinkActor : UntypedActor
 {
     private readonly UdpSinkSettings _s;
     private readonly IActorRef _host;
@@ -26,27 +26,34 @@ public sealed class UdpSinkActor : ReceiveActor
     {
         _s = s;
         _host = host;
-        Receive<SocketCreated>(c =>
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _socket = c.Socket;
-            if (_s.RcvBuf > 0) _socket.Tell(new SetReceiveBuffer(_s.RcvBuf));
-            _socket.Tell(new Bind(_s.Address, _s.Port));
-        });
-        Receive<SocketOk>(ok =>
-        {
-            if (ok.Command is not Bind) return;
-            _ready = true;
-            Context.Parent.Tell(new SinkStatus(_s.Host, Name, 0, 0, 0, 0, true));
-            _socket.Tell(new Recv(_s.Batch));
-        });
-        Action<CommandFailed> onFailed = f => throw new InvalidOperationException($"udp-sink {Name}: {f.Command.GetType().Name} failed with {f.Error}");
-        Receive<CommandFailed>(onFailed);
-        Receive<Received>(OnReceived);
-        Receive<GetWorkloadStatus>(_ => Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _check.OutOfOrder, _check.Flows, _ready)
-        {
-            CorruptHeaders = _check.CorruptHeaders,
-            Unsequenced = _check.Unsequenced,
-        }));
+            case Received r: OnReceived(r); break;
+            case SocketCreated c:
+                _socket = c.Socket;
+                if (_s.RcvBuf > 0) _socket.Tell(new SetReceiveBuffer(_s.RcvBuf));
+                _socket.Tell(new Bind(_s.Address, _s.Port));
+                break;
+            case SocketOk ok:
+                if (ok.Command is not Bind) return;
+                _ready = true;
+                Context.Parent.Tell(new SinkStatus(_s.Host, Name, 0, 0, 0, 0, true));
+                _socket.Tell(new Recv(_s.Batch));
+                break;
+            case CommandFailed f: throw new InvalidOperationException($"udp-sink {Name}: {f.Command.GetType().Name} failed with {f.Error}");
+            case GetWorkloadStatus:
+                Sender.Tell(new SinkStatus(_s.Host, Name, _datagrams, _bytes, _check.OutOfOrder, _check.Flows, _ready)
+                {
+                    CorruptHeaders = _check.CorruptHeaders,
+                    Unsequenced = _check.Unsequenced,
+                });
+                break;
+            default: Unhandled(message); break;
+        }
     }
 
     private string Name => $"{_s.Address}:{_s.Port}";
