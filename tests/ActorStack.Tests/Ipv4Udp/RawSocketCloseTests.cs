@@ -79,6 +79,35 @@ public sealed class RawSocketCloseTests : NetOnEngineKit
         Assert.Equal([1, 2, 3], (await ReadAll(udp, 3)).Select(d => d.Payload.Span[0]).ToArray());
     }
 
+    /// <summary>
+    /// Between close() and its return (the unhash still queued at the IPv4 actor) the descriptor is gone: another
+    /// thread's sendto, recvfrom, bind or setsockopt on it fails with EBADF; the socket's own state is still readable.
+    /// </summary>
+    [Fact]
+    public async Task Close_WhileTheUnhashWaits_OtherCallsFailWithEbadf_ThenCloseReturns()
+    {
+        var (host, _) = await StartHost();
+        var raw = await Socket(host, SockType.Raw, IpProtocol.Udp);
+        _held.Hold();
+        var closing = Begin(raw, Close.Instance);
+        Settle();
+        Assert.False(closing.IsCompleted);
+
+        Assert.Equal(Errno.EBADF, await SendErr(raw, [1], "10.0.0.1"));
+        Assert.Equal(Errno.EBADF, await Command(raw, new Bind(Ip("0.0.0.0"), 0)));
+        Assert.Equal(Errno.EBADF, await Command(raw, new SetSocketOption(SockOpt.IpTtl, 9)));
+        var recv = Assert.IsType<CommandFailed>(await Ask<object>(raw, new Recv(1, NonBlocking: true)));
+        Assert.Equal(Errno.EBADF, recv.Error);
+        Assert.IsType<Recv>(recv.Command);
+        Assert.Equal(SockType.Raw, Assert.IsType<SocketInfo>(await Ask<object>(raw, GetSocketInfo.Instance)).Type);
+        Assert.False(closing.IsCompleted);
+
+        _held.Release();
+        Settle();
+        Assert.IsType<SocketOk>(await closing);
+        Assert.Empty((await Stats(host)).Sockets);
+    }
+
     [Fact]
     public async Task Close_NothingInFlight_AnsweredAfterTheUnhash_NoDrop()
     {
