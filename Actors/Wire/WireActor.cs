@@ -62,6 +62,8 @@ public sealed class WireActor : UntypedActor, IWithTimers
     private readonly List<(ReadOnlyMemory<byte> Frame, long FinishNs)> _done = new();
     private long _overflowAToB, _overflowBToA;
     private readonly string _name;
+    // The actor's own queue when it is a charged one (frames from the ends count against its bound until taken).
+    private readonly ChargedMessageQueue? _charged;
     // Capture taps (AddWireCaptureTap): each fault on the medium is told to them as it happens.
     private ImmutableArray<IActorRef> _taps = ImmutableArray<IActorRef>.Empty;
 
@@ -99,7 +101,7 @@ public sealed class WireActor : UntypedActor, IWithTimers
             _bToA.Egress = (f, t) => egress(WireDirection.BToA, f, t);
         }
 
-        var q = ChargedMessageQueue.Of(Context);
+        var q = _charged = ChargedMessageQueue.Of(Context);
         var self = Self;
         if (q is not null)
             q.OnDrop = (d, from) =>
@@ -111,11 +113,7 @@ public sealed class WireActor : UntypedActor, IWithTimers
                 from.Tell(new WireTxDone(d.Count), self);
             };
 
-        _charged = q;
     }
-
-    // The actor's own queue when it is a charged one (frames from the ends count against its bound until taken).
-    private readonly ChargedMessageQueue? _charged;
 
     protected override void OnReceive(object message)
     {
