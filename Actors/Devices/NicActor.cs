@@ -62,6 +62,26 @@ public sealed class NicActor : UntypedActor, IWithTimers
         public static readonly LinkUp Instance = new();
     }
 
+    /// <summary>
+    /// One RX queue as the driver keeps it (<c>igb_ring</c> with its <c>q_vector</c>): the descriptor ring, the MSI-X
+    /// vector, the interrupt throttle (rx-usecs / rx-frames; null without moderation, always on the real clock), and
+    /// the two flags of the interrupt's way to the softirq.
+    /// </summary>
+    private sealed class RxQueue(RxRing ring, IrqLine irq, RxCoalescer? itr, string site)
+    {
+        public readonly RxRing Ring = ring;
+        public readonly IrqLine Irq = irq;
+        public readonly RxCoalescer? Itr = itr;
+        /// <summary>The drop site of the ring (<c>eth0/rx0</c>).</summary>
+        public readonly string Site = site;
+        /// <summary>With rx-frames: the window's napi_schedule, told early when it fills.</summary>
+        public SimEngine.IEngineTimer? ItrCancel;
+        /// <summary>The line is asserted and the handler (<see cref="HardIrq"/>) not yet run.</summary>
+        public bool IrqPending;
+        /// <summary><c>NAPI_STATE_SCHED</c> as the driver sees it: from the handler's napi_schedule to napi_complete.</summary>
+        public bool NapiScheduled;
+    }
+
     private const string WatchdogTimer = "dev_watchdog";
     private const string LinkUpTimer = "link_up";
 
@@ -70,16 +90,11 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly NetNamespace _ns;
     private readonly NetDevice _dev;
     private readonly DeviceCounters _stats;
-    private readonly RxRing[] _rings;
-    private readonly IrqLine[] _irqs;
-    private readonly bool[] _irqPending;
-    private readonly bool[] _napiScheduled;
-    // RX interrupt moderation per queue (rx-usecs / rx-frames), on the virtual clock only; null: an interrupt at once.
-    private readonly RxCoalescer[]? _itr;
-    private readonly SimEngine.IEngineTimer?[]? _itrCancel; // with rx-frames: the window's napi_schedule, told early when it fills
+    // Per RX queue, everything a frame's arrival and its poll touch, in one object (with a thousand hosts each object a
+    // turn reaches is a cache miss: one array of these instead of one array per field).
+    private readonly RxQueue[] _rxq;
     private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
-    private readonly string[] _ringSite;
     private IActorRef _wire = ActorRefs.Nobody;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -104,20 +119,16 @@ public sealed class NicActor : UntypedActor, IWithTimers
         _dev = dev;
         _stats = dev.Stats;
         var s = dev.Settings;
-        _rings = Enumerable.Range(0, s.RxQueues).Select(_ => new RxRing(s.RxRing, s.RxBufferSize)).ToArray();
-        _irqs = Enumerable.Range(0, s.RxQueues).Select(q => new IrqLine(q, s.IrqCpuOf(q, ns.Settings.Cpus))).ToArray();
-        _irqPending = new bool[s.RxQueues];
-        _napiScheduled = new bool[s.RxQueues];
         // ethtool -C rx-usecs: on the real clock frames interrupt at once as before (Akka's 10 ms timer tick could not
         // hold an interrupt for µs), so the moderation is a model of the virtual clock.
         _virtual = Context.System.Scheduler as VirtualTimeScheduler;
-        if (_virtual is not null && s.RxUsecs > 0)
-        {
-            _itr = Enumerable.Range(0, s.RxQueues).Select(_ => new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames)).ToArray();
-            _itrCancel = new SimEngine.IEngineTimer?[s.RxQueues];
-        }
+        bool moderated = _virtual is not null && s.RxUsecs > 0;
+        _rxq = Enumerable.Range(0, s.RxQueues).Select(q => new RxQueue(
+            new RxRing(s.RxRing, s.RxBufferSize),
+            new IrqLine(q, s.IrqCpuOf(q, ns.Settings.Cpus)),
+            moderated ? new RxCoalescer(s.RxUsecs * 1000L, s.RxFrames) : null,
+            $"{dev.Name}/rx{q}")).ToArray();
         _rss = new RssHasher(s.RxQueues);
-        _ringSite = Enumerable.Range(0, s.RxQueues).Select(q => $"{dev.Name}/rx{q}").ToArray();
         _tx = new TxPath(ns, dev, _free);
 
         if (ChargedMessageQueue.Of(Context) is { } fifo)
@@ -292,12 +303,12 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
-        for (int q = 0; q < _rings.Length; q++)
+        foreach (var rx in _rxq)
         {
-            int n = _rings[q].Reset();
+            int n = rx.Ring.Reset();
             if (n == 0) continue;
             Interlocked.Add(ref _stats.RxDropped, n);
-            _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, _ringSite[q], n);
+            _ns.Drops.Add(DropReason.SIM_DRIVER_RESET, rx.Site, n);
         }
         _dev.StaleTxCompletions += _tx.Reset();
         SendCompletions();
@@ -365,11 +376,11 @@ public sealed class NicActor : UntypedActor, IWithTimers
                 _ns.Drops.Add(DropReason.OTHERHOST, $"{_dev.Name}/rx_filter", f, _dev.Ifindex);
                 continue;
             }
-            int q = _rings.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
-            if (_rxStalled || !_rings[q].TryDmaWrite(frame, now))
+            int q = _rxq.Length == 1 ? 0 : _rss.QueueFor(_rss.Hash(frame));
+            if (_rxStalled || !_rxq[q].Ring.TryDmaWrite(frame, now))
             {
                 Interlocked.Increment(ref _stats.RxMissedErrors);
-                _ns.Drops.Add(DropReason.FULL_RING, _ringSite[q], f, _dev.Ifindex);
+                _ns.Drops.Add(DropReason.FULL_RING, _rxq[q].Site, f, _dev.Ifindex);
                 continue;
             }
             RaiseIrq(q);
@@ -395,12 +406,12 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// </summary>
     private void RaiseIrq(int q)
     {
-        if (_irqPending[q]) return;           // the line is already asserted
-        if (_itr is not null)
+        var rx = _rxq[q];
+        if (rx.IrqPending) return;            // the line is already asserted
+        if (rx.Itr is { } itr)
         {
-            var itr = _itr[q];
             long now = _virtual!.Engine.NowNs;
-            if (!_irqs[q].Masked)
+            if (!rx.Irq.Masked)
             {
                 if (itr.FrameArrived(now) == RxIrqAction.Arm)
                 {
@@ -415,21 +426,21 @@ public sealed class NicActor : UntypedActor, IWithTimers
                 if (itr.FrameArrived(now) == RxIrqAction.Raise)
                 {
                     itr.Raised();
-                    _itrCancel![q]?.Cancel();
-                    _itrCancel[q] = null;
-                    _refs.Softnet[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
+                    rx.ItrCancel?.Cancel();
+                    rx.ItrCancel = null;
+                    _refs.Softnet[rx.Irq.Cpu].Tell(new NapiSchedule(Self, q));
                 }
                 return;
             }
         }
-        if (!_irqs[q].Raise()) return;        // masked: NAPI is polling, it will see the frame
+        if (!rx.Irq.Raise()) return;          // masked: NAPI is polling, it will see the frame
         if (_irqsToLose > 0)
         {
             _irqsToLose--;                    // the interrupt never reaches the CPU; the frames wait in the ring
             return;
         }
-        _irqPending[q] = true;
-        _dev.IrqCounts[q] = _irqs[q].Count;
+        rx.IrqPending = true;
+        _dev.IrqCounts[q] = rx.Irq.Count;
         Self.Tell(new HardIrq(q));
     }
 
@@ -443,52 +454,55 @@ public sealed class NicActor : UntypedActor, IWithTimers
     /// </summary>
     private void OpenItrWindow(int q, RxCoalescer itr, long now)
     {
-        _irqs[q].Raise();
+        var rx = _rxq[q];
+        rx.Irq.Raise();
         if (_irqsToLose > 0)
         {
             _irqsToLose--;                    // the window's interrupt is lost: the next frame opens a new window
             itr.Raised();
             return;
         }
-        _dev.IrqCounts[q] = _irqs[q].Count;
+        _dev.IrqCounts[q] = rx.Irq.Count;
         if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
-        _irqs[q].Mask();
-        _napiScheduled[q] = true;
-        var cpu = _refs.Softnet[_irqs[q].Cpu];
+        rx.Irq.Mask();
+        rx.NapiScheduled = true;
+        var cpu = _refs.Softnet[rx.Irq.Cpu];
         long delay = itr.DueNs - now;
         if (itr.Frames == 0) _virtual!.Engine.TellAfterNs(delay, cpu, new NapiSchedule(Self, q), Self);
         else
         {
             // rx-frames: the early interrupt cancels this one.
-            _itrCancel![q] = _virtual!.Engine.TellAfterNsCancelable(delay, cpu, new NapiSchedule(Self, q), Self);
+            rx.ItrCancel = _virtual!.Engine.TellAfterNsCancelable(delay, cpu, new NapiSchedule(Self, q), Self);
         }
     }
 
     /// <summary>The driver's interrupt handler (<c>igb_msix_ring</c>): mask, <c>napi_schedule</c>.</summary>
     private void OnHardIrq(int q)
     {
-        _irqPending[q] = false;
+        var rx = _rxq[q];
+        rx.IrqPending = false;
         if (Dead) return;
         if (Faulted(DriverFaultKind.IrqHandler)) throw new DriverFaultException(_dev.Name, "exception in the IRQ handler");
-        _irqs[q].Mask();
-        if (_napiScheduled[q]) return;
-        _napiScheduled[q] = true;
-        _refs.Softnet[_irqs[q].Cpu].Tell(new NapiSchedule(Self, q));
+        rx.Irq.Mask();
+        if (rx.NapiScheduled) return;
+        rx.NapiScheduled = true;
+        _refs.Softnet[rx.Irq.Cpu].Tell(new NapiSchedule(Self, q));
     }
 
     /// <summary><c>igb_poll</c> → <c>igb_clean_rx_irq</c>: up to weight frames off the ring into buffers.</summary>
     private void OnPoll(NapiPoll poll)
     {
         int q = poll.Queue;
+        var rx = _rxq[q];
         if (Dead || Faulted(DriverFaultKind.NapiPoll))
         {
             // The softirq is not left waiting: the poll ends with no work (napi_complete), then the driver fails.
             Sender.Tell(new NapiPollResult(q, ImmutableArray<SkBuff>.Empty, 0, true));
-            _napiScheduled[q] = false;
+            rx.NapiScheduled = false;
             if (Dead) return;
             throw new DriverFaultException(_dev.Name, "exception in NAPI poll");
         }
-        var ring = _rings[q];
+        var ring = rx.Ring;
         var skbs = ImmutableArray.CreateBuilder<SkBuff>(Math.Min(poll.Weight, ring.PendingFrames));
         long bytes = 0, mcast = 0;
         var mac = _dev.Mac;
@@ -520,13 +534,13 @@ public sealed class NicActor : UntypedActor, IWithTimers
         {
             // napi_complete_done, then re-enable the queue's interrupt; frames that
             // arrived meanwhile assert it again at once.
-            _napiScheduled[q] = false;
-            if (_itr is not null)
+            rx.NapiScheduled = false;
+            if (rx.Itr is { } itr)
             {
-                _itr[q].Raised();             // the throttle window is over
-                _itrCancel![q] = null;
+                itr.Raised();                 // the throttle window is over
+                rx.ItrCancel = null;
             }
-            _irqs[q].Unmask();
+            rx.Irq.Unmask();
             if (ring.PendingFrames > 0) RaiseIrq(q);
         }
     }
