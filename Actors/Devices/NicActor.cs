@@ -90,8 +90,7 @@ public sealed class NicActor : UntypedActor, IWithTimers
     private readonly NetNamespace _ns;
     private readonly NetDevice _dev;
     private readonly DeviceCounters _stats;
-    // Per RX queue, everything a frame's arrival and its poll touch, in one object (with a thousand hosts each object a
-    // turn reaches is a cache miss: one array of these instead of one array per field).
+    // Per RX queue, everything a frame's arrival and its poll use, in one object (the driver's igb_ring).
     private readonly RxQueue[] _rxq;
     private readonly VirtualTimeScheduler? _virtual;
     private readonly RssHasher _rss;
